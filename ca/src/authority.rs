@@ -1,0 +1,618 @@
+//! AC SISERI: the key ceremony, issuance (recorded before signing), revocation and CRLs.
+
+use std::fmt;
+use std::sync::Mutex;
+
+use rcgen::{
+    CertificateParams, CertificateRevocationListParams, Issuer, KeyIdMethod, KeyPair,
+    PublicKeyData, RevokedCertParams, SerialNumber, SigningKey,
+};
+use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P384_SHA384_ASN1};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use time::{Duration, OffsetDateTime};
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use crate::audit::{self, Event};
+use crate::clock::whole_seconds;
+use crate::keys::{decrypt_ca_key, encrypt_ca_key, pem_body, CaKeyAlgorithm, SubjectKey};
+use crate::profile::{ca_params, leaf_params, Policy, Subject};
+use crate::storage::{self, CertificateRecord, NewRecord, PublishedCrl};
+use crate::{error::lint, Error, ProfileKind, Result, RevocationReason, Serial};
+
+/// A request to certify `key` for `subject`, made on behalf of `requester`.
+#[derive(Debug, Clone)]
+pub struct IssueRequest<'a> {
+    /// Who the certificate is for; decides the profile.
+    pub subject: Subject,
+    /// The public key to certify.
+    pub key: &'a SubjectKey,
+    /// Who asked (`operator:cli`, `enroll:protocol 2026-000042`…), for the record.
+    pub requester: &'a str,
+}
+
+/// A certificate recorded but not yet signed.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    serial: Serial,
+    tbs: Vec<u8>,
+    requester: String,
+    profile: ProfileKind,
+}
+
+impl Prepared {
+    /// The serial the certificate will carry.
+    pub fn serial(&self) -> &Serial {
+        &self.serial
+    }
+}
+
+/// A signed certificate, released by the CA.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// Its serial.
+    pub serial: Serial,
+    /// The certificate, DER.
+    pub der: Vec<u8>,
+    /// Its profile.
+    pub profile: ProfileKind,
+    /// End of validity.
+    pub not_after: OffsetDateTime,
+}
+
+impl Issued {
+    /// The certificate, PEM.
+    pub fn pem(&self) -> String {
+        to_pem("CERTIFICATE", &self.der)
+    }
+}
+
+/// AC SISERI, loaded: the only place where the CA private key lives in memory.
+pub struct Authority {
+    key: KeyPair,
+    algorithm: CaKeyAlgorithm,
+    cert_der: Vec<u8>,
+    ski: Vec<u8>,
+    not_after: OffsetDateTime,
+    policy: Policy,
+}
+
+impl fmt::Debug for Authority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authority")
+            .field("key", &"[secret key elided]")
+            .field("algorithm", &self.algorithm)
+            .field("not_after", &self.not_after)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The output of the key ceremony, to be written to disk by the caller.
+#[derive(Debug)]
+pub struct Ceremony {
+    /// The CA key, encrypted (PKCS#8 PEM, PBES2).
+    pub encrypted_key_pem: String,
+    /// The self-signed certificate (PEM), or `None` for a subordinate CA awaiting its own.
+    pub certificate_pem: Option<String>,
+    /// A CSR for an external root, for a subordinate CA.
+    pub csr_pem: Option<String>,
+}
+
+impl Authority {
+    /// Key ceremony of a self-signed root: a fresh key, encrypted under `passphrase`, and its
+    /// certificate. Explicit, never a side effect of another command.
+    pub fn create_root(
+        algorithm: CaKeyAlgorithm,
+        policy: &Policy,
+        passphrase: &str,
+        now: OffsetDateTime,
+    ) -> Result<Ceremony> {
+        let key = KeyPair::generate_for(algorithm.rcgen())?;
+        let mut params = ca_params(policy, whole_seconds(now), &key);
+        params.serial_number = Some(SerialNumber::from_slice(Serial::random()?.as_bytes()));
+        let cert = params.self_signed(&key)?;
+        Ok(Ceremony {
+            encrypted_key_pem: encrypt_ca_key(&key.serialize_der(), passphrase)?,
+            certificate_pem: Some(cert.pem()),
+            csr_pem: None,
+        })
+    }
+
+    /// Key ceremony of a subordinate CA: a fresh key and a CSR for the external root.
+    pub fn create_subordinate(
+        algorithm: CaKeyAlgorithm,
+        policy: &Policy,
+        passphrase: &str,
+        now: OffsetDateTime,
+    ) -> Result<Ceremony> {
+        let key = KeyPair::generate_for(algorithm.rcgen())?;
+        let csr = ca_params(policy, whole_seconds(now), &key).serialize_request(&key)?;
+        Ok(Ceremony {
+            encrypted_key_pem: encrypt_ca_key(&key.serialize_der(), passphrase)?,
+            certificate_pem: None,
+            csr_pem: Some(csr.pem()?),
+        })
+    }
+
+    /// A CSR for the existing CA key (to have it signed, or cross-signed, by an external root).
+    pub fn csr_for_key(
+        encrypted_key_pem: &str,
+        passphrase: &str,
+        policy: &Policy,
+        now: OffsetDateTime,
+    ) -> Result<String> {
+        let key = decrypt_ca_key(encrypted_key_pem, passphrase)?;
+        Ok(ca_params(policy, whole_seconds(now), &key)
+            .serialize_request(&key)?
+            .pem()?)
+    }
+
+    /// Checks that `cert_pem` (the first certificate of the file) is a CA certificate for the
+    /// key in `encrypted_key_pem`; returns it as DER.
+    pub fn check_import(
+        cert_pem: &str,
+        encrypted_key_pem: &str,
+        passphrase: &str,
+    ) -> Result<Vec<u8>> {
+        let key = decrypt_ca_key(encrypted_key_pem, passphrase)?;
+        let der = pem_body(cert_pem, &["CERTIFICATE"])
+            .ok_or_else(|| Error::CaCertificate("aucun certificat PEM dans le fichier".into()))?;
+        check_ca_certificate(&der, &key)?;
+        Ok(der)
+    }
+
+    /// Loads AC SISERI from its certificate and encrypted key.
+    pub fn load(
+        cert_pem: &str,
+        encrypted_key_pem: &str,
+        passphrase: &str,
+        policy: Policy,
+    ) -> Result<Self> {
+        let key = decrypt_ca_key(encrypted_key_pem, passphrase)?;
+        let cert_der = pem_body(cert_pem, &["CERTIFICATE"])
+            .ok_or_else(|| Error::CaCertificate("aucun certificat PEM dans le fichier".into()))?;
+        let (ski, not_after) = check_ca_certificate(&cert_der, &key)?;
+        Ok(Self {
+            algorithm: CaKeyAlgorithm::of(&key)?,
+            key,
+            cert_der,
+            ski,
+            not_after,
+            policy,
+        })
+    }
+
+    /// AC SISERI's certificate, DER.
+    pub fn certificate_der(&self) -> &[u8] {
+        &self.cert_der
+    }
+
+    /// AC SISERI's certificate, PEM.
+    pub fn certificate_pem(&self) -> String {
+        to_pem("CERTIFICATE", &self.cert_der)
+    }
+
+    /// The issuance policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Records AC SISERI's own certificate in the database, once.
+    pub fn record_self(&self, conn: &mut Connection, now: OffsetDateTime) -> Result<()> {
+        let (_, cert) = X509Certificate::from_der(&self.cert_der)
+            .map_err(|e| Error::CaCertificate(e.to_string()))?;
+        let serial = Serial::from_der_bytes(cert.raw_serial());
+        if storage::find(conn, &serial)?.is_some() {
+            return Ok(());
+        }
+        let tx = immediate(conn)?;
+        let not_before =
+            OffsetDateTime::from_unix_timestamp(cert.validity().not_before.timestamp())
+                .map_err(|e| Error::CaCertificate(e.to_string()))?;
+        storage::insert_signed(
+            &tx,
+            &NewRecord {
+                serial: &serial,
+                profile: ProfileKind::Ca,
+                subject: &cert.subject().to_string(),
+                requester: "ceremony",
+                key_description: &format!("{:?}", self.algorithm),
+                tbs: cert.tbs_certificate.as_ref(),
+                not_before,
+                not_after: self.not_after,
+                created_at: now,
+            },
+            &self.cert_der,
+        )?;
+        audit::append(
+            &tx,
+            now,
+            &Event {
+                actor: "ceremony",
+                action: "ca.install",
+                target: &serial.to_hex(),
+                details: &[("subject", &cert.subject().to_string())],
+            },
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Issues a certificate: records it (serial, profile, subject, requester, to-be-signed
+    /// data), commits, and only then signs.
+    pub fn issue(
+        &self,
+        conn: &mut Connection,
+        request: &IssueRequest<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Issued> {
+        let tx = immediate(conn)?;
+        let prepared = self.prepare(&tx, request, now)?;
+        tx.commit()?;
+        self.sign(conn, &prepared, now)
+    }
+
+    /// First half of an issuance, inside the caller's transaction (so that the record, and
+    /// whatever the caller writes with it, commit together): builds the to-be-signed
+    /// certificate and records it as unsigned. Nothing is signed yet.
+    pub fn prepare(
+        &self,
+        tx: &Transaction<'_>,
+        request: &IssueRequest<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Prepared> {
+        let now = whole_seconds(now);
+        let serial = Serial::random()?;
+        let params = leaf_params(
+            &self.policy,
+            &request.subject,
+            &serial,
+            now,
+            self.not_after,
+            request.key.rcgen(),
+        )?;
+        let tbs = self.to_be_signed(&params, request.key)?;
+        let profile = request.subject.profile();
+        storage::insert_unsigned(
+            tx,
+            &NewRecord {
+                serial: &serial,
+                profile,
+                subject: &request.subject.common_name(),
+                requester: request.requester,
+                key_description: request.key.description(),
+                tbs: &tbs,
+                not_before: params.not_before,
+                not_after: params.not_after,
+                created_at: now,
+            },
+        )?;
+        Ok(Prepared {
+            serial,
+            tbs,
+            requester: request.requester.to_owned(),
+            profile,
+        })
+    }
+
+    /// Second half: signs what was recorded, checks the result, and marks the record issued.
+    pub fn sign(
+        &self,
+        conn: &mut Connection,
+        prepared: &Prepared,
+        now: OffsetDateTime,
+    ) -> Result<Issued> {
+        let signature = SigningKey::sign(&self.key, &prepared.tbs)?;
+        let der = yasna::construct_der(|w| {
+            w.write_sequence(|w| {
+                w.next().write_der(&prepared.tbs);
+                w.next().write_der(self.algorithm.signature_algorithm_der());
+                w.next().write_bitvec_bytes(&signature, signature.len() * 8);
+            })
+        });
+        let not_after = self.lint_certificate(&der, &prepared.serial)?;
+        let tx = immediate(conn)?;
+        let der = if storage::mark_signed(&tx, &prepared.serial, &der, now)? {
+            audit::append(
+                &tx,
+                now,
+                &Event {
+                    actor: &prepared.requester,
+                    action: "cert.issue",
+                    target: &prepared.serial.to_hex(),
+                    details: &[("profile", prepared.profile.as_str())],
+                },
+            )?;
+            der
+        } else {
+            // Signed concurrently by another process: only the stored certificate is released.
+            storage::find(&tx, &prepared.serial)?
+                .and_then(|r| r.der)
+                .ok_or_else(|| Error::UnknownSerial {
+                    serial: prepared.serial.to_hex(),
+                })?
+        };
+        tx.commit()?;
+        Ok(Issued {
+            serial: prepared.serial.clone(),
+            der,
+            profile: prepared.profile,
+            not_after,
+        })
+    }
+
+    /// Revokes a certificate and, in the same transaction, publishes a new CRL.
+    pub fn revoke(
+        &self,
+        conn: &mut Connection,
+        serial: &Serial,
+        reason: RevocationReason,
+        actor: &str,
+        now: OffsetDateTime,
+    ) -> Result<PublishedCrl> {
+        let now = whole_seconds(now);
+        let tx = immediate(conn)?;
+        let record = storage::find(&tx, serial)?.ok_or_else(|| Error::UnknownSerial {
+            serial: serial.to_hex(),
+        })?;
+        match record.status {
+            storage::CertificateStatus::Unsigned => {
+                return Err(Error::Unsigned {
+                    serial: serial.to_hex(),
+                })
+            }
+            storage::CertificateStatus::Revoked { reason, .. } => {
+                return Err(Error::AlreadyRevoked {
+                    serial: serial.to_hex(),
+                    reason,
+                })
+            }
+            storage::CertificateStatus::Issued => {}
+        }
+        if record.profile == ProfileKind::Ca {
+            return Err(Error::CaCertificate(
+                "AC SISERI ne peut pas se révoquer elle-même".into(),
+            ));
+        }
+        storage::mark_revoked(&tx, serial, reason, now)?;
+        audit::append(
+            &tx,
+            now,
+            &Event {
+                actor,
+                action: "cert.revoke",
+                target: &serial.to_hex(),
+                details: &[("reason", reason.as_str())],
+            },
+        )?;
+        let crl = self.publish_crl_in(&tx, actor, now)?;
+        tx.commit()?;
+        Ok(crl)
+    }
+
+    /// Signs and records a fresh CRL (revoked certificates not yet expired).
+    pub fn publish_crl(
+        &self,
+        conn: &mut Connection,
+        actor: &str,
+        now: OffsetDateTime,
+    ) -> Result<PublishedCrl> {
+        let tx = immediate(conn)?;
+        let crl = self.publish_crl_in(&tx, actor, whole_seconds(now))?;
+        tx.commit()?;
+        Ok(crl)
+    }
+
+    fn publish_crl_in(
+        &self,
+        tx: &Transaction<'_>,
+        actor: &str,
+        now: OffsetDateTime,
+    ) -> Result<PublishedCrl> {
+        let number = storage::next_crl_number(tx)?;
+        let revoked = storage::revoked_unexpired(tx, now)?;
+        let next_update = now + Duration::days(i64::from(self.policy.crl_validity_days.max(1)));
+        let params = CertificateRevocationListParams {
+            this_update: now,
+            next_update,
+            crl_number: SerialNumber::from_slice(&number.to_be_bytes()),
+            issuing_distribution_point: None,
+            revoked_certs: revoked
+                .iter()
+                .map(|(serial, at, reason)| RevokedCertParams {
+                    serial_number: SerialNumber::from_slice(serial.as_bytes()),
+                    revocation_time: *at,
+                    reason_code: reason.to_rcgen(),
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: KeyIdMethod::PreSpecified(self.ski.clone()),
+        };
+        let issuer = self.issuer(&self.key)?;
+        let crl = params.signed_by(&issuer)?;
+        let der = crl.der().to_vec();
+        self.lint_crl(&der, revoked.len())?;
+        storage::insert_crl(tx, number, now, next_update, revoked.len(), &der)?;
+        audit::append(
+            tx,
+            now,
+            &Event {
+                actor,
+                action: "crl.publish",
+                target: &number.to_string(),
+                details: &[("entries", &revoked.len().to_string())],
+            },
+        )?;
+        Ok(PublishedCrl {
+            number,
+            this_update: now,
+            next_update,
+            entries: revoked.len() as i64,
+            der,
+        })
+    }
+
+    /// The CRL in force, if any.
+    pub fn latest_crl(conn: &Connection) -> Result<Option<PublishedCrl>> {
+        storage::latest_crl(conn)
+    }
+
+    /// One certificate's record.
+    pub fn find(conn: &Connection, serial: &Serial) -> Result<Option<CertificateRecord>> {
+        storage::find(conn, serial)
+    }
+
+    /// The most recent records.
+    pub fn list(conn: &Connection, limit: u32) -> Result<Vec<CertificateRecord>> {
+        storage::list(conn, limit)
+    }
+
+    fn issuer<'k>(
+        &self,
+        key: &'k (impl SigningKey + 'k),
+    ) -> Result<Issuer<'static, &'k (impl SigningKey + 'k)>> {
+        Ok(Issuer::from_ca_cert_der(
+            &self.cert_der.clone().into(),
+            key,
+        )?)
+    }
+
+    /// rcgen signs as it serialises; to record the to-be-signed bytes before any signature
+    /// exists, we serialise once with a signer that only captures its input.
+    fn to_be_signed(&self, params: &CertificateParams, key: &SubjectKey) -> Result<Vec<u8>> {
+        let capture = Capture {
+            key: &self.key,
+            tbs: Mutex::new(None),
+        };
+        params.signed_by(key.rcgen(), &self.issuer(&capture)?)?;
+        let tbs = capture
+            .tbs
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        tbs.ok_or_else(|| lint("rien à signer"))
+    }
+
+    fn verify(&self, message: &[u8], signature: &[u8]) -> Result<()> {
+        let alg = match self.algorithm {
+            CaKeyAlgorithm::EcdsaP256 => &ECDSA_P256_SHA256_ASN1,
+            CaKeyAlgorithm::EcdsaP384 => &ECDSA_P384_SHA384_ASN1,
+        };
+        UnparsedPublicKey::new(alg, self.key.der_bytes())
+            .verify(message, signature)
+            .map_err(|_| lint("la signature ne se vérifie pas avec la clé de l'AC"))
+    }
+
+    /// Our own check before anything leaves the CA: it parses, its signature verifies with
+    /// our key, it carries the recorded serial and an end-entity profile.
+    fn lint_certificate(&self, der: &[u8], serial: &Serial) -> Result<OffsetDateTime> {
+        let (rest, cert) = X509Certificate::from_der(der).map_err(lint)?;
+        if !rest.is_empty() {
+            return Err(lint("octets en trop"));
+        }
+        self.verify(cert.tbs_certificate.as_ref(), &cert.signature_value.data)?;
+        if cert.raw_serial() != serial.as_bytes() {
+            return Err(lint(
+                "le numéro de série signé diffère du numéro enregistré",
+            ));
+        }
+        if cert.is_ca() {
+            return Err(lint("un certificat final ne peut pas être une AC"));
+        }
+        if cert.validity().not_before >= cert.validity().not_after {
+            return Err(lint("période de validité vide"));
+        }
+        OffsetDateTime::from_unix_timestamp(cert.validity().not_after.timestamp()).map_err(lint)
+    }
+
+    fn lint_crl(&self, der: &[u8], entries: usize) -> Result<()> {
+        let (rest, crl) = x509_parser::parse_x509_crl(der).map_err(lint)?;
+        if !rest.is_empty() {
+            return Err(lint("octets en trop dans la LCR"));
+        }
+        self.verify(crl.tbs_cert_list.as_ref(), &crl.signature_value.data)?;
+        if crl.iter_revoked_certificates().count() != entries {
+            return Err(lint("nombre d'entrées de la LCR inattendu"));
+        }
+        if crl.crl_number().is_none() || crl.next_update().is_none() {
+            return Err(lint("LCR sans numéro ou sans nextUpdate"));
+        }
+        Ok(())
+    }
+}
+
+struct Capture<'a> {
+    key: &'a KeyPair,
+    tbs: Mutex<Option<Vec<u8>>>,
+}
+
+impl PublicKeyData for Capture<'_> {
+    fn der_bytes(&self) -> &[u8] {
+        self.key.der_bytes()
+    }
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        self.key.algorithm()
+    }
+}
+
+impl SigningKey for Capture<'_> {
+    fn sign(&self, msg: &[u8]) -> std::result::Result<Vec<u8>, rcgen::Error> {
+        *self.tbs.lock().unwrap_or_else(|p| p.into_inner()) = Some(msg.to_vec());
+        Ok(Vec::new())
+    }
+}
+
+/// Starts a write transaction at once, so that concurrent writers queue on SQLite's lock
+/// (with the connection's busy timeout) instead of failing at their first write.
+pub fn immediate(conn: &mut Connection) -> Result<Transaction<'_>> {
+    Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
+}
+
+/// Returns (subject key identifier, notAfter) of a usable CA certificate for `key`.
+fn check_ca_certificate(der: &[u8], key: &KeyPair) -> Result<(Vec<u8>, OffsetDateTime)> {
+    use x509_parser::extensions::ParsedExtension;
+    let (_, cert) =
+        X509Certificate::from_der(der).map_err(|e| Error::CaCertificate(e.to_string()))?;
+    if cert.tbs_certificate.subject_pki.raw != key.subject_public_key_info().as_slice() {
+        return Err(Error::CaCertificate(
+            "le certificat ne correspond pas à la clé de l'AC".into(),
+        ));
+    }
+    if !cert.is_ca() {
+        return Err(Error::CaCertificate(
+            "ce n'est pas un certificat d'AC (basicConstraints CA:FALSE)".into(),
+        ));
+    }
+    let ku = cert
+        .key_usage()
+        .map_err(|e| Error::CaCertificate(e.to_string()))?;
+    if let Some(ku) = ku {
+        if !ku.value.key_cert_sign() || !ku.value.crl_sign() {
+            return Err(Error::CaCertificate(
+                "l'usage de clé doit permettre keyCertSign et cRLSign".into(),
+            ));
+        }
+    }
+    let ski = cert
+        .extensions()
+        .iter()
+        .find_map(|e| match e.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(id) => Some(id.0.to_vec()),
+            _ => None,
+        })
+        .ok_or_else(|| Error::CaCertificate("identifiant de clé du sujet (SKI) manquant".into()))?;
+    let not_after = OffsetDateTime::from_unix_timestamp(cert.validity().not_after.timestamp())
+        .map_err(|e| Error::CaCertificate(e.to_string()))?;
+    Ok((ski, not_after))
+}
+
+/// PEM with 64-column lines.
+pub fn to_pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(chunk));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}

@@ -1,0 +1,28 @@
+//! AC SISERI, the certificate authority: the only code that ever loads the CA key.
+//!
+//! It takes no HTTP request and knows nothing of protocols: the registration authority
+//! (`enroll`) decides who gets what and asks here, under a named profile.
+#![forbid(unsafe_code)]
+
+pub mod audit;
+mod authority;
+mod clock;
+mod error;
+mod keys;
+pub mod migrate;
+mod model;
+mod pkcs12;
+mod profile;
+pub mod secret;
+mod storage;
+
+pub use authority::{immediate, to_pem, Authority, Ceremony, IssueRequest, Issued, Prepared};
+pub use clock::{Clock, FakeClock, SystemClock};
+pub use error::{Error, Result};
+pub use keys::{CaKeyAlgorithm, GeneratedKey, SubjectKey, SubscriberKeyAlgorithm};
+pub use model::{ProfileKind, RevocationReason, Serial};
+pub use pkcs12::{build_p12, P12Options, P12Profile};
+pub use profile::{Policy, Subject};
+pub use storage::{
+    counts, revoked_serials, unsigned_serials, CertificateRecord, CertificateStatus, PublishedCrl,
+};

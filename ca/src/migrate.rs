@@ -1,0 +1,66 @@
+//! Schema migrations: each crate ships its own `.sql` files and the binary applies them all
+//! to the one SQLite database at start-up.
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+use crate::Result;
+
+/// One schema step of one component.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// Strictly increasing within a component.
+    pub version: u32,
+    /// File name, for the record.
+    pub name: &'static str,
+    /// The SQL to run once.
+    pub sql: &'static str,
+}
+
+/// The CA's own migrations (certificates, CRLs, and the shared audit log).
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_certificates.sql",
+        sql: include_str!("../migrations/0001_certificates.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_audit_log.sql",
+        sql: include_str!("../migrations/0002_audit_log.sql"),
+    },
+];
+
+/// Applies, in order and each in its own immediate transaction, the migrations of `component`
+/// not yet recorded. Safe to run from several processes at once.
+pub fn apply(conn: &mut Connection, component: &str, migrations: &[Migration]) -> Result<usize> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             component  TEXT NOT NULL,
+             version    INTEGER NOT NULL,
+             name       TEXT NOT NULL,
+             applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+             PRIMARY KEY (component, version)
+         ) STRICT;",
+    )?;
+    let mut applied = 0;
+    for m in migrations {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let done: Option<i64> = tx
+            .query_row(
+                "SELECT version FROM schema_migrations WHERE component = ?1 AND version = ?2",
+                params![component, m.version],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if done.is_none() {
+            tx.execute_batch(m.sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (component, version, name) VALUES (?1, ?2, ?3)",
+                params![component, m.version, m.name],
+            )?;
+            applied += 1;
+        }
+        tx.commit()?;
+    }
+    Ok(applied)
+}

@@ -1,0 +1,248 @@
+//! Plain data shared by the CA's callers: serials, profiles, revocation reasons.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::{Error, Result};
+
+/// A certificate serial number, held exactly as the content octets of its DER INTEGER.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Serial(Vec<u8>);
+
+impl Serial {
+    /// 128 random bits, positive and with a non-zero first octet, so that DER needs neither a
+    /// leading 0x00 (sign) nor strips one: the bytes we store are the bytes in the certificate.
+    pub fn random() -> Result<Self> {
+        let mut bytes = crate::secret::random_bytes::<16>()?;
+        bytes[0] &= 0x7f;
+        if bytes[0] == 0 {
+            bytes[0] = 0x01;
+        }
+        Ok(Self(bytes.to_vec()))
+    }
+
+    /// From the DER INTEGER content octets (as found in a certificate or CRL).
+    pub fn from_der_bytes(bytes: &[u8]) -> Self {
+        Self(bytes.to_vec())
+    }
+
+    /// The DER INTEGER content octets.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Upper-case hexadecimal, the form operators type and OpenSSL prints.
+    pub fn to_hex(&self) -> String {
+        hex::encode_upper(&self.0)
+    }
+}
+
+impl FromStr for Serial {
+    type Err = Error;
+
+    /// Accepts `0A1B…` or `0a:1b:…` as OpenSSL and browsers print them.
+    fn from_str(s: &str) -> Result<Self> {
+        let clean: String = s
+            .chars()
+            .filter(|c| *c != ':' && !c.is_whitespace())
+            .collect();
+        let bytes = hex::decode(clean.trim_start_matches("0x")).map_err(|_| Error::BadSerial)?;
+        if bytes.is_empty() || bytes.len() > 20 {
+            return Err(Error::BadSerial);
+        }
+        Ok(Self(bytes))
+    }
+}
+
+impl fmt::Display for Serial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for Serial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Serial({})", self.to_hex())
+    }
+}
+
+/// The certificate profiles AC SISERI issues under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProfileKind {
+    /// AC SISERI itself.
+    Ca,
+    /// A designated person (CSE, PCR, MDT): browser client authentication and e-mail.
+    Person,
+    /// A machine client of a dosimetry body.
+    Organisme,
+    /// The TLS server certificate of our listeners.
+    TlsServer,
+}
+
+impl ProfileKind {
+    /// The name stored in the database and typed on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ca => "ca",
+            Self::Person => "person",
+            Self::Organisme => "organisme",
+            Self::TlsServer => "tls-server",
+        }
+    }
+}
+
+impl FromStr for ProfileKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "ca" => Self::Ca,
+            "person" => Self::Person,
+            "organisme" => Self::Organisme,
+            "tls-server" => Self::TlsServer,
+            _ => return Err(Error::BadSubject(format!("profil inconnu « {s} »"))),
+        })
+    }
+}
+
+impl fmt::Display for ProfileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// RFC 5280 §5.3.1 reasons. `certificateHold` is left out on purpose: a hold can be lifted,
+/// and we never un-revoke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RevocationReason {
+    /// No reason given (RFC 5280: then the reasonCode entry is omitted from the CRL).
+    Unspecified,
+    /// The subject's private key is (suspected) compromised.
+    KeyCompromise,
+    /// The CA's key is (suspected) compromised.
+    CaCompromise,
+    /// The subject left the establishment, or lost the attachment that justified the certificate.
+    AffiliationChanged,
+    /// A newer certificate replaces it.
+    Superseded,
+    /// The subject no longer needs it.
+    CessationOfOperation,
+    /// The privilege it asserts was withdrawn.
+    PrivilegeWithdrawn,
+}
+
+impl RevocationReason {
+    /// Every accepted name, as typed on the command line.
+    pub const NAMES: [&'static str; 7] = [
+        "unspecified",
+        "keyCompromise",
+        "cACompromise",
+        "affiliationChanged",
+        "superseded",
+        "cessationOfOperation",
+        "privilegeWithdrawn",
+    ];
+
+    const ALL: [Self; 7] = [
+        Self::Unspecified,
+        Self::KeyCompromise,
+        Self::CaCompromise,
+        Self::AffiliationChanged,
+        Self::Superseded,
+        Self::CessationOfOperation,
+        Self::PrivilegeWithdrawn,
+    ];
+
+    /// The RFC 5280 name.
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+
+    /// The RFC 5280 CRLReason code.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Unspecified => 0,
+            Self::KeyCompromise => 1,
+            Self::CaCompromise => 2,
+            Self::AffiliationChanged => 3,
+            Self::Superseded => 4,
+            Self::CessationOfOperation => 5,
+            Self::PrivilegeWithdrawn => 9,
+        }
+    }
+
+    pub(crate) fn to_rcgen(self) -> Option<rcgen::RevocationReason> {
+        use rcgen::RevocationReason as R;
+        match self {
+            // RFC 5280: "the reason code CRL entry extension SHOULD be absent instead of using
+            // the unspecified (0) reasonCode value".
+            Self::Unspecified => None,
+            Self::KeyCompromise => Some(R::KeyCompromise),
+            Self::CaCompromise => Some(R::CaCompromise),
+            Self::AffiliationChanged => Some(R::AffiliationChanged),
+            Self::Superseded => Some(R::Superseded),
+            Self::CessationOfOperation => Some(R::CessationOfOperation),
+            Self::PrivilegeWithdrawn => Some(R::PrivilegeWithdrawn),
+        }
+    }
+}
+
+impl FromStr for RevocationReason {
+    type Err = Error;
+    /// Case-insensitive, with or without dashes (`affiliation-changed` works too).
+    fn from_str(s: &str) -> Result<Self> {
+        let norm: String = s
+            .chars()
+            .filter(|c| *c != '-' && *c != '_')
+            .flat_map(char::to_lowercase)
+            .collect();
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str().to_lowercase() == norm)
+            .ok_or(Error::UnknownReason)
+    }
+}
+
+impl fmt::Display for RevocationReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_serials_are_sixteen_positive_octets_with_a_non_zero_first_octet() {
+        for _ in 0..1000 {
+            let s = Serial::random().unwrap();
+            assert_eq!(s.as_bytes().len(), 16);
+            assert!(s.as_bytes()[0] >= 1 && s.as_bytes()[0] <= 0x7f);
+        }
+    }
+
+    #[test]
+    fn serial_reads_back_what_openssl_prints() {
+        let s: Serial = "0a:1B:ff".parse().unwrap();
+        assert_eq!(s.as_bytes(), &[0x0a, 0x1b, 0xff]);
+        assert_eq!(s.to_hex(), "0A1BFF");
+        assert!("zz".parse::<Serial>().is_err());
+    }
+
+    #[test]
+    fn reasons_parse_by_rfc_name_in_any_case() {
+        assert_eq!(
+            "affiliationChanged".parse::<RevocationReason>().unwrap(),
+            RevocationReason::AffiliationChanged
+        );
+        assert_eq!(
+            "key-compromise".parse::<RevocationReason>().unwrap(),
+            RevocationReason::KeyCompromise
+        );
+        assert!("certificateHold".parse::<RevocationReason>().is_err());
+        for r in RevocationReason::ALL {
+            assert_eq!(r.as_str().parse::<RevocationReason>().unwrap(), r);
+        }
+    }
+}

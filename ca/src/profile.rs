@@ -1,0 +1,237 @@
+//! Certificate profiles: what each kind of certificate says. The CA decides names and
+//! extensions here; nothing a requester puts in a CSR is copied.
+
+use std::net::IpAddr;
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CrlDistributionPoint, CustomExtension, DistinguishedName,
+    DnType, ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyUsagePurpose, PublicKeyData, SanType,
+    SerialNumber,
+};
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+
+use crate::{Error, ProfileKind, Result, Serial};
+
+/// Issuance policy, from `config.toml`'s `[ca]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Policy {
+    /// `O=` of every subject.
+    pub organization: String,
+    /// Lifetime of a person's certificate (the seed: 3 years).
+    pub person_validity_days: u32,
+    /// Lifetime of a dosimetry body's certificate.
+    pub organisme_validity_days: u32,
+    /// Lifetime of our TLS server certificate (at most 398 days, as browsers require).
+    pub tls_server_validity_days: u32,
+    /// Lifetime of AC SISERI itself, when self-signed.
+    pub ca_validity_days: u32,
+    /// nextUpdate − thisUpdate of every CRL.
+    pub crl_validity_days: u32,
+    /// Where relying parties fetch the CRL (CRL distribution point), if published.
+    pub crl_url: Option<String>,
+    /// Where relying parties fetch AC SISERI's certificate (AIA caIssuers), if published.
+    pub ca_issuers_url: Option<String>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            organization: "SISERI".into(),
+            person_validity_days: 3 * 365,
+            organisme_validity_days: 3 * 365,
+            tls_server_validity_days: 397,
+            ca_validity_days: 20 * 365,
+            crl_validity_days: 7,
+            crl_url: None,
+            ca_issuers_url: None,
+        }
+    }
+}
+
+/// Who a certificate is for, and so which profile applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// A designated person: subject `CN=Pierre DILLENSEGER 42003`, e-mail in the SAN.
+    Person {
+        /// First name, as written by the employer.
+        first_name: String,
+        /// Last name; upper-cased in the CN as in the seed.
+        last_name: String,
+        /// N° habilitation SISERI.
+        habilitation: u64,
+        /// Their e-mail address (ASCII).
+        email: String,
+    },
+    /// A dosimetry body's machine client: `CN=` the organisation.
+    Organisme {
+        /// The organisation's name.
+        name: String,
+    },
+    /// Our own listeners: DNS names and IP addresses.
+    TlsServer {
+        /// `localhost`, `127.0.0.1`, configured names…
+        names: Vec<String>,
+    },
+}
+
+impl Subject {
+    /// The profile this subject is issued under.
+    pub fn profile(&self) -> ProfileKind {
+        match self {
+            Self::Person { .. } => ProfileKind::Person,
+            Self::Organisme { .. } => ProfileKind::Organisme,
+            Self::TlsServer { .. } => ProfileKind::TlsServer,
+        }
+    }
+
+    /// The common name written in the certificate.
+    pub fn common_name(&self) -> String {
+        match self {
+            Self::Person {
+                first_name,
+                last_name,
+                habilitation,
+                ..
+            } => format!(
+                "{} {} {}",
+                first_name.trim(),
+                last_name.trim().to_uppercase(),
+                habilitation
+            ),
+            Self::Organisme { name } => name.trim().to_owned(),
+            Self::TlsServer { names } => names.first().cloned().unwrap_or_default(),
+        }
+    }
+}
+
+/// RFC 5280 upper bound of a common name.
+const UB_COMMON_NAME: usize = 64;
+/// Clocks drift: a certificate valid from "now" would be refused for a few minutes by a
+/// relying party whose clock is behind. Boulder backdates by an hour too.
+const BACKDATE: Duration = Duration::hours(1);
+
+pub(crate) fn ca_params(
+    policy: &Policy,
+    now: OffsetDateTime,
+    key: &impl PublicKeyData,
+) -> CertificateParams {
+    let mut params = CertificateParams::default();
+    params.key_identifier_method = key_identifier(key);
+    params.distinguished_name = dn(policy, "AC SISERI");
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    params.not_before = now - BACKDATE;
+    params.not_after = now + Duration::days(i64::from(policy.ca_validity_days));
+    params
+}
+
+pub(crate) fn leaf_params(
+    policy: &Policy,
+    subject: &Subject,
+    serial: &Serial,
+    now: OffsetDateTime,
+    ca_not_after: OffsetDateTime,
+    key: &impl PublicKeyData,
+) -> Result<CertificateParams> {
+    let cn = subject.common_name();
+    if cn.is_empty() || cn.chars().count() > UB_COMMON_NAME {
+        return Err(Error::BadSubject(format!(
+            "le nom commun doit compter de 1 à {UB_COMMON_NAME} caractères"
+        )));
+    }
+    let mut params = CertificateParams::default();
+    params.key_identifier_method = key_identifier(key);
+    params.serial_number = Some(SerialNumber::from_slice(serial.as_bytes()));
+    params.distinguished_name = dn(policy, &cn);
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.use_authority_key_identifier_extension = true;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    let days = match subject {
+        Subject::Person { email, .. } => {
+            let email = email
+                .trim()
+                .to_owned()
+                .try_into()
+                .map_err(|_| Error::BadSubject("adresse électronique non ASCII".into()))?;
+            params.subject_alt_names = vec![SanType::Rfc822Name(email)];
+            params.extended_key_usages = vec![
+                ExtendedKeyUsagePurpose::ClientAuth,
+                ExtendedKeyUsagePurpose::EmailProtection,
+            ];
+            policy.person_validity_days
+        }
+        Subject::Organisme { .. } => {
+            params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+            policy.organisme_validity_days
+        }
+        Subject::TlsServer { names } => {
+            params.subject_alt_names = names
+                .iter()
+                .map(|n| match n.parse::<IpAddr>() {
+                    Ok(ip) => Ok(SanType::IpAddress(ip)),
+                    Err(_) => n
+                        .clone()
+                        .try_into()
+                        .map(SanType::DnsName)
+                        .map_err(|_| Error::BadSubject("nom DNS invalide".into())),
+                })
+                .collect::<Result<_>>()?;
+            params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+            policy.tls_server_validity_days
+        }
+    };
+    if let Some(url) = &policy.crl_url {
+        params.crl_distribution_points = vec![CrlDistributionPoint {
+            uris: vec![url.clone()],
+        }];
+    }
+    if let Some(url) = &policy.ca_issuers_url {
+        params.custom_extensions.push(authority_info_access(url));
+    }
+    params.not_before = now - BACKDATE;
+    // A certificate never outlives its issuer.
+    params.not_after = (now + Duration::days(i64::from(days))).min(ca_not_after);
+    Ok(params)
+}
+
+/// RFC 7093 method 1: SHA-256 of the subjectPublicKey bits, truncated to 160 bits (rcgen's own
+/// method hashes the whole SubjectPublicKeyInfo, which linters cannot recognise).
+fn key_identifier(key: &impl PublicKeyData) -> KeyIdMethod {
+    let hash = ring::digest::digest(&ring::digest::SHA256, key.der_bytes());
+    KeyIdMethod::PreSpecified(hash.as_ref()[..20].to_vec())
+}
+
+fn dn(policy: &Policy, cn: &str) -> DistinguishedName {
+    let mut dn = DistinguishedName::new();
+    // X.520 countryName is a PrintableString; rcgen would otherwise write a UTF8String.
+    if let Ok(fr) = "FR".try_into() {
+        dn.push(DnType::CountryName, rcgen::DnValue::PrintableString(fr));
+    }
+    dn.push(DnType::OrganizationName, policy.organization.as_str());
+    dn.push(DnType::CommonName, cn);
+    dn
+}
+
+/// rcgen has no Authority Information Access support: this writes RFC 5280 §4.2.2.1 with one
+/// caIssuers access description.
+fn authority_info_access(url: &str) -> CustomExtension {
+    const AIA: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 1, 1];
+    const CA_ISSUERS: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 48, 2];
+    let der = yasna::construct_der(|w| {
+        w.write_sequence_of(|w| {
+            w.next().write_sequence(|w| {
+                w.next()
+                    .write_oid(&yasna::models::ObjectIdentifier::from_slice(CA_ISSUERS));
+                w.next()
+                    .write_tagged_implicit(yasna::Tag::context(6), |w| w.write_ia5_string(url));
+            });
+        });
+    });
+    CustomExtension::from_oid_content(AIA, der)
+}

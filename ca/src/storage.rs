@@ -1,0 +1,312 @@
+//! All of the CA's SQL.
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use time::OffsetDateTime;
+
+use crate::{Error, ProfileKind, Result, RevocationReason, Serial};
+
+/// What the database holds about one certificate.
+#[derive(Debug, Clone)]
+pub struct CertificateRecord {
+    /// Serial number.
+    pub serial: Serial,
+    /// Profile it was issued under.
+    pub profile: ProfileKind,
+    /// Subject common name.
+    pub subject: String,
+    /// Who asked for it.
+    pub requester: String,
+    /// Its status.
+    pub status: CertificateStatus,
+    /// Start of validity.
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    pub not_after: OffsetDateTime,
+    /// The signed certificate, once signed.
+    pub der: Option<Vec<u8>>,
+}
+
+/// Stored life cycle of a certificate. Expiry is not stored: it follows from `not_after`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertificateStatus {
+    /// Recorded, not (yet) signed: an issuance interrupted between record and signature.
+    Unsigned,
+    /// Signed and released.
+    Issued,
+    /// Revoked at this time for this reason.
+    Revoked {
+        /// When the CA processed the revocation.
+        at: OffsetDateTime,
+        /// Why.
+        reason: RevocationReason,
+    },
+}
+
+impl CertificateRecord {
+    /// `Expired` is derived: an issued certificate past its `not_after`.
+    pub fn is_expired(&self, now: OffsetDateTime) -> bool {
+        now > self.not_after
+    }
+}
+
+pub(crate) struct NewRecord<'a> {
+    pub serial: &'a Serial,
+    pub profile: ProfileKind,
+    pub subject: &'a str,
+    pub requester: &'a str,
+    pub key_description: &'a str,
+    pub tbs: &'a [u8],
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+    pub created_at: OffsetDateTime,
+}
+
+pub(crate) fn insert_unsigned(tx: &Transaction<'_>, r: &NewRecord<'_>) -> Result<()> {
+    tx.execute(
+        "INSERT INTO ca_certificates (serial, serial_hex, profile, subject, requester,
+             key_description, tbs, der, status, not_before, not_after, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, 'unsigned', ?8, ?9, ?10)",
+        params![
+            r.serial.as_bytes(),
+            r.serial.to_hex(),
+            r.profile.as_str(),
+            r.subject,
+            r.requester,
+            r.key_description,
+            r.tbs,
+            r.not_before.unix_timestamp(),
+            r.not_after.unix_timestamp(),
+            r.created_at.unix_timestamp(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Inserts a certificate that was signed outside the usual path (AC SISERI's own).
+pub(crate) fn insert_signed(tx: &Transaction<'_>, r: &NewRecord<'_>, der: &[u8]) -> Result<()> {
+    tx.execute(
+        "INSERT INTO ca_certificates (serial, serial_hex, profile, subject, requester,
+             key_description, tbs, der, status, not_before, not_after, created_at, signed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'issued', ?9, ?10, ?11, ?11)",
+        params![
+            r.serial.as_bytes(),
+            r.serial.to_hex(),
+            r.profile.as_str(),
+            r.subject,
+            r.requester,
+            r.key_description,
+            r.tbs,
+            der,
+            r.not_before.unix_timestamp(),
+            r.not_after.unix_timestamp(),
+            r.created_at.unix_timestamp(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Marks an unsigned record signed; false when another process signed it first.
+pub(crate) fn mark_signed(
+    tx: &Transaction<'_>,
+    serial: &Serial,
+    der: &[u8],
+    at: OffsetDateTime,
+) -> Result<bool> {
+    let n = tx.execute(
+        "UPDATE ca_certificates SET der = ?2, status = 'issued', signed_at = ?3
+         WHERE serial = ?1 AND status = 'unsigned'",
+        params![serial.as_bytes(), der, at.unix_timestamp()],
+    )?;
+    Ok(n == 1)
+}
+
+/// Records left unsigned by an interrupted issuance: evidence that nothing was released.
+pub fn unsigned_serials(conn: &Connection) -> Result<Vec<Serial>> {
+    let mut stmt = conn.prepare(
+        "SELECT serial FROM ca_certificates WHERE status = 'unsigned' ORDER BY created_at",
+    )?;
+    let rows = stmt.query_map([], |r| Ok(Serial::from_der_bytes(&r.get::<_, Vec<u8>>(0)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn mark_revoked(
+    tx: &Transaction<'_>,
+    serial: &Serial,
+    reason: RevocationReason,
+    at: OffsetDateTime,
+) -> Result<bool> {
+    let n = tx.execute(
+        "UPDATE ca_certificates SET status = 'revoked', revoked_at = ?2, revocation_reason = ?3
+         WHERE serial = ?1 AND status = 'issued'",
+        params![serial.as_bytes(), at.unix_timestamp(), reason.as_str()],
+    )?;
+    Ok(n == 1)
+}
+
+const RECORD_COLUMNS: &str = "serial, profile, subject, requester, status, not_before, not_after,
+     der, revoked_at, revocation_reason";
+
+fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CertificateRecord> {
+    let ts = |i: usize| -> rusqlite::Result<OffsetDateTime> {
+        OffsetDateTime::from_unix_timestamp(r.get(i)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(
+                i,
+                rusqlite::types::Type::Integer,
+                Box::new(e),
+            )
+        })
+    };
+    let bad = |i: usize, e: Error| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    };
+    let status: String = r.get(4)?;
+    let status = match status.as_str() {
+        "unsigned" => CertificateStatus::Unsigned,
+        "issued" => CertificateStatus::Issued,
+        _ => CertificateStatus::Revoked {
+            at: ts(8)?,
+            reason: r.get::<_, String>(9)?.parse().map_err(|e| bad(9, e))?,
+        },
+    };
+    Ok(CertificateRecord {
+        serial: Serial::from_der_bytes(&r.get::<_, Vec<u8>>(0)?),
+        profile: r.get::<_, String>(1)?.parse().map_err(|e| bad(1, e))?,
+        subject: r.get(2)?,
+        requester: r.get(3)?,
+        status,
+        not_before: ts(5)?,
+        not_after: ts(6)?,
+        der: r.get(7)?,
+    })
+}
+
+pub(crate) fn find(conn: &Connection, serial: &Serial) -> Result<Option<CertificateRecord>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {RECORD_COLUMNS} FROM ca_certificates WHERE serial = ?1"),
+            params![serial.as_bytes()],
+            record_from_row,
+        )
+        .optional()?)
+}
+
+pub(crate) fn list(conn: &Connection, limit: u32) -> Result<Vec<CertificateRecord>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {RECORD_COLUMNS} FROM ca_certificates ORDER BY created_at DESC, serial LIMIT ?1"
+    ))?;
+    let rows = stmt.query_map(params![limit], record_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Revoked certificates that have not yet expired: the CRL's entries.
+pub(crate) fn revoked_unexpired(
+    conn: &Connection,
+    now: OffsetDateTime,
+) -> Result<Vec<(Serial, OffsetDateTime, RevocationReason)>> {
+    let mut stmt = conn.prepare(
+        "SELECT serial, revoked_at, revocation_reason FROM ca_certificates
+         WHERE status = 'revoked' AND not_after >= ?1 ORDER BY revoked_at, serial",
+    )?;
+    let rows = stmt.query_map(params![now.unix_timestamp()], |r| {
+        Ok((
+            r.get::<_, Vec<u8>>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (serial, at, reason) = row?;
+        let at = OffsetDateTime::from_unix_timestamp(at).map_err(|e| Error::Lint(e.to_string()))?;
+        out.push((Serial::from_der_bytes(&serial), at, reason.parse()?));
+    }
+    Ok(out)
+}
+
+/// Every revoked serial, expired or not: what a relying party must refuse.
+pub fn revoked_serials(conn: &Connection) -> Result<Vec<Serial>> {
+    let mut stmt = conn.prepare("SELECT serial FROM ca_certificates WHERE status = 'revoked'")?;
+    let rows = stmt.query_map([], |r| Ok(Serial::from_der_bytes(&r.get::<_, Vec<u8>>(0)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn next_crl_number(tx: &Transaction<'_>) -> Result<i64> {
+    Ok(tx.query_row(
+        "SELECT COALESCE(MAX(number), 0) + 1 FROM ca_crls",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+pub(crate) fn insert_crl(
+    tx: &Transaction<'_>,
+    number: i64,
+    this_update: OffsetDateTime,
+    next_update: OffsetDateTime,
+    entries: usize,
+    der: &[u8],
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO ca_crls (number, this_update, next_update, entries, der)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            number,
+            this_update.unix_timestamp(),
+            next_update.unix_timestamp(),
+            entries as i64,
+            der
+        ],
+    )?;
+    Ok(())
+}
+
+/// The CRL in force, as published.
+#[derive(Debug, Clone)]
+pub struct PublishedCrl {
+    /// CRL number.
+    pub number: i64,
+    /// thisUpdate.
+    pub this_update: OffsetDateTime,
+    /// nextUpdate.
+    pub next_update: OffsetDateTime,
+    /// Number of entries.
+    pub entries: i64,
+    /// The signed CRL.
+    pub der: Vec<u8>,
+}
+
+pub(crate) fn latest_crl(conn: &Connection) -> Result<Option<PublishedCrl>> {
+    Ok(conn
+        .query_row(
+            "SELECT number, this_update, next_update, entries, der FROM ca_crls
+             ORDER BY number DESC LIMIT 1",
+            [],
+            |r| {
+                let ts = |i: usize| -> rusqlite::Result<OffsetDateTime> {
+                    OffsetDateTime::from_unix_timestamp(r.get(i)?).map_err(|e| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            i,
+                            rusqlite::types::Type::Integer,
+                            Box::new(e),
+                        )
+                    })
+                };
+                Ok(PublishedCrl {
+                    number: r.get(0)?,
+                    this_update: ts(1)?,
+                    next_update: ts(2)?,
+                    entries: r.get(3)?,
+                    der: r.get(4)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Counts by status, for `siseri ca show`.
+pub fn counts(conn: &Connection) -> Result<Vec<(String, i64)>> {
+    let mut stmt = conn
+        .prepare("SELECT status, COUNT(*) FROM ca_certificates GROUP BY status ORDER BY status")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

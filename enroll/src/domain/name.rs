@@ -1,0 +1,223 @@
+//! Last and first names of the people named in a protocol; they end up in certificate subjects.
+
+use super::{serde_as_string, DomainError};
+use std::fmt;
+
+const MAX_CHARS: usize = 100;
+const COMBINING_START: char = '\u{0300}';
+const COMBINING_END: char = '\u{036f}';
+
+fn is_letter_or_accent(c: char) -> bool {
+    c.is_alphabetic() || (COMBINING_START..=COMBINING_END).contains(&c)
+}
+
+/// A last or first name: letters (accented or not), single spaces, hyphens and apostrophes.
+///
+/// Runs of spaces are collapsed and the typographic apostrophe `’` is stored as `'`, so that the same
+/// name typed twice compares equal and prints the same in a certificate subject.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PersonName(String);
+
+impl PersonName {
+    /// Parses a name as typed.
+    pub fn parse(input: &str) -> Result<Self, DomainError> {
+        let mut name = String::with_capacity(input.len());
+        let mut has_letter = false;
+        for c in input.chars() {
+            match c {
+                _ if c.is_control() => return Err(DomainError::NameInvalidCharacters),
+                _ if c.is_whitespace() => {
+                    if !name.is_empty() && !name.ends_with(' ') {
+                        name.push(' ');
+                    }
+                }
+                '-' | '\'' => name.push(c),
+                '\u{2019}' => name.push('\''),
+                // Combining accents: macOS and some PDF copies send `e` + U+0301 instead of `é`.
+                COMBINING_START..=COMBINING_END if name.ends_with(is_letter_or_accent) => {
+                    name.push(c)
+                }
+                _ if c.is_alphabetic() => {
+                    has_letter = true;
+                    name.push(c);
+                }
+                _ => return Err(DomainError::NameInvalidCharacters),
+            }
+        }
+        if name.ends_with(' ') {
+            name.pop();
+        }
+        if name.is_empty() {
+            return Err(DomainError::NameEmpty);
+        }
+        if name.chars().count() > MAX_CHARS {
+            return Err(DomainError::NameTooLong);
+        }
+        if !has_letter {
+            return Err(DomainError::NameInvalidCharacters);
+        }
+        Ok(Self(name))
+    }
+
+    /// The name as it will be printed.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PersonName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+serde_as_string!(PersonName, PersonName::parse);
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::domain::testing::{assert_refused, deserialized, serialized};
+
+    fn name(input: &str) -> String {
+        PersonName::parse(input).unwrap().as_str().to_owned()
+    }
+
+    #[test]
+    fn plain_and_accented_names_are_accepted() {
+        for input in [
+            "DILLENSEGER",
+            "Pierre",
+            "Hélène",
+            "Çağrı",
+            "Øyvind",
+            "Zoë",
+            "Ἀλέξανδρος",
+        ] {
+            assert_eq!(name(input), input);
+        }
+    }
+
+    #[test]
+    fn hyphens_apostrophes_and_spaces_are_accepted() {
+        assert_eq!(name("Jean-Pierre"), "Jean-Pierre");
+        assert_eq!(name("D'Artagnan"), "D'Artagnan");
+        assert_eq!(name("de la Fontaine"), "de la Fontaine");
+    }
+
+    #[test]
+    fn typographic_apostrophe_is_stored_as_a_plain_one() {
+        assert_eq!(name("D’Artagnan"), "D'Artagnan");
+    }
+
+    #[test]
+    fn name_is_trimmed_and_inner_spaces_collapsed() {
+        assert_eq!(name("  de   la\u{a0}Fontaine  "), "de la Fontaine");
+    }
+
+    #[test]
+    fn decomposed_accents_are_accepted() {
+        assert_eq!(name("He\u{301}le\u{300}ne"), "He\u{301}le\u{300}ne");
+        assert_eq!(name("Nguye\u{302}\u{303}n"), "Nguye\u{302}\u{303}n");
+    }
+
+    #[test]
+    fn lone_combining_accent_is_refused() {
+        let input = "\u{301}Anne";
+        assert_refused(
+            PersonName::parse(input),
+            input,
+            DomainError::NameInvalidCharacters,
+        );
+    }
+
+    #[test]
+    fn empty_or_blank_name_is_refused() {
+        for input in ["", "   ", "\u{a0}"] {
+            assert_refused(PersonName::parse(input), input, DomainError::NameEmpty);
+        }
+    }
+
+    #[test]
+    fn name_with_digits_is_refused() {
+        for input in ["Pierre2", "Louis XIV 14", "42003"] {
+            assert_refused(
+                PersonName::parse(input),
+                input,
+                DomainError::NameInvalidCharacters,
+            );
+        }
+    }
+
+    #[test]
+    fn name_with_control_characters_is_refused() {
+        for input in [
+            "Pierre\tPaul",
+            "Pierre\nPaul",
+            "Pierre\u{0}",
+            "Pierre\u{1b}[31m",
+        ] {
+            assert_refused(
+                PersonName::parse(input),
+                input,
+                DomainError::NameInvalidCharacters,
+            );
+        }
+    }
+
+    #[test]
+    fn name_with_other_punctuation_or_symbols_is_refused() {
+        for input in [
+            "Pierre.",
+            "Pierre,Paul",
+            "<script>",
+            "Pierre@",
+            "Pierre_Paul",
+            "O\"Neil",
+        ] {
+            assert_refused(
+                PersonName::parse(input),
+                input,
+                DomainError::NameInvalidCharacters,
+            );
+        }
+    }
+
+    #[test]
+    fn name_without_any_letter_is_refused() {
+        for input in ["-", "' -", "--"] {
+            assert_refused(
+                PersonName::parse(input),
+                input,
+                DomainError::NameInvalidCharacters,
+            );
+        }
+    }
+
+    #[test]
+    fn name_of_100_characters_is_accepted_and_101_refused() {
+        let longest = "é".repeat(MAX_CHARS);
+        assert_eq!(name(&longest), longest);
+        let too_long = "é".repeat(MAX_CHARS + 1);
+        assert_refused(
+            PersonName::parse(&too_long),
+            &too_long,
+            DomainError::NameTooLong,
+        );
+    }
+
+    #[test]
+    fn length_limit_applies_after_trimming() {
+        let padded = format!("  {}  ", "a".repeat(MAX_CHARS));
+        assert_eq!(name(&padded).len(), MAX_CHARS);
+    }
+
+    #[test]
+    fn name_serializes_as_normalised_text() {
+        let parsed = PersonName::parse(" D’Artagnan ").unwrap();
+        assert_eq!(serialized(&parsed), "D'Artagnan");
+        assert_eq!(parsed.to_string(), "D'Artagnan");
+        assert_eq!(deserialized::<PersonName>("D'Artagnan").unwrap(), parsed);
+        assert!(deserialized::<PersonName>("R2D2").is_err());
+    }
+}

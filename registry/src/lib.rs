@@ -1,0 +1,4 @@
+#![forbid(unsafe_code)]
+
+mod nir;
+pub use nir::{Nir, NirError};

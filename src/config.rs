@@ -1,0 +1,388 @@
+//! `config.toml`: typed, unknown keys refused, every field with a safe default. Any setting can
+//! be overridden by an environment variable `SISERI_<SECTION>_<KEY>`.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use ca::{CaKeyAlgorithm, P12Profile, Policy, SubscriberKeyAlgorithm};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Listening addresses.
+    pub listen: Listen,
+    /// How the public listener is reached from outside.
+    pub public: Public,
+    /// The listeners' TLS certificate.
+    pub tls: Tls,
+    /// AC SISERI.
+    pub ca: CaSection,
+    /// What is issued to subscribers.
+    pub issuance: Issuance,
+    /// Logging.
+    pub log: Log,
+}
+
+/// `[listen]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Listen {
+    /// The public listener (PASS, withdrawal, PKI publication). Port 0 picks a free port.
+    pub public: SocketAddr,
+    /// The registry listener (mutual TLS).
+    pub registry: SocketAddr,
+}
+
+impl Default for Listen {
+    fn default() -> Self {
+        Self {
+            public: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            registry: SocketAddr::from(([127, 0, 0, 1], 9443)),
+        }
+    }
+}
+
+/// `[public]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Public {
+    /// Base URL of the public listener as people and relying parties reach it; the CRL
+    /// distribution point and the AIA of every certificate point under it.
+    pub base_url: String,
+}
+
+impl Default for Public {
+    fn default() -> Self {
+        Self {
+            base_url: "https://localhost:8443".into(),
+        }
+    }
+}
+
+/// `[tls]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Tls {
+    /// Names (DNS or IP) of the server certificate made by AC SISERI.
+    pub names: Vec<String>,
+    /// An external certificate chain (PEM) instead of one issued by AC SISERI.
+    pub cert_file: Option<String>,
+    /// Its private key (PEM).
+    pub key_file: Option<String>,
+}
+
+impl Default for Tls {
+    fn default() -> Self {
+        Self {
+            names: vec!["localhost".into(), "127.0.0.1".into()],
+            cert_file: None,
+            key_file: None,
+        }
+    }
+}
+
+/// How AC SISERI is set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CaMode {
+    /// A self-signed root.
+    #[default]
+    Root,
+    /// A subordinate of an external root: `init` writes a CSR, `ca import` installs the
+    /// certificate.
+    Subordinate,
+}
+
+/// `[ca]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CaSection {
+    /// Root or subordinate.
+    pub mode: CaMode,
+    /// Key algorithm of AC SISERI (used at `init` only).
+    pub key_algorithm: CaKeyAlgorithm,
+    /// `O=` of every subject.
+    pub organization: String,
+    /// Lifetime of a person's certificate, in days.
+    pub person_validity_days: u32,
+    /// Lifetime of a dosimetry body's certificate, in days.
+    pub organisme_validity_days: u32,
+    /// Lifetime of the listeners' certificate, in days.
+    pub tls_server_validity_days: u32,
+    /// Lifetime of AC SISERI when self-signed, in days.
+    pub ca_validity_days: u32,
+    /// nextUpdate − thisUpdate of each CRL, in days.
+    pub crl_validity_days: u32,
+}
+
+impl Default for CaSection {
+    fn default() -> Self {
+        let p = Policy::default();
+        Self {
+            mode: CaMode::Root,
+            key_algorithm: CaKeyAlgorithm::default(),
+            organization: p.organization,
+            person_validity_days: p.person_validity_days,
+            organisme_validity_days: p.organisme_validity_days,
+            tls_server_validity_days: p.tls_server_validity_days,
+            ca_validity_days: p.ca_validity_days,
+            crl_validity_days: p.crl_validity_days,
+        }
+    }
+}
+
+/// `[issuance]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Issuance {
+    /// Algorithm of keys generated here for people and machines.
+    pub key_algorithm: SubscriberKeyAlgorithm,
+    /// Protection of the `.p12` files.
+    pub p12_profile: P12Profile,
+    /// PBKDF2 iterations of the `.p12` files.
+    pub p12_iterations: u32,
+}
+
+impl Default for Issuance {
+    fn default() -> Self {
+        Self {
+            key_algorithm: SubscriberKeyAlgorithm::default(),
+            p12_profile: P12Profile::default(),
+            p12_iterations: 100_000,
+        }
+    }
+}
+
+/// `[log]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Log {
+    /// `error`, `warn`, `info`, `debug` or a tracing filter; `RUST_LOG` wins when set.
+    pub level: String,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+        }
+    }
+}
+
+/// Environment variables that look like overrides but are not settings.
+const NOT_SETTINGS: &[&str] = &["SISERI_DATA", "SISERI_CA_PASSPHRASE"];
+const SECTIONS: &[&str] = &["listen", "public", "tls", "ca", "issuance", "log"];
+
+impl Config {
+    /// Reads `path` and applies the environment's overrides.
+    pub fn load(path: &Path) -> Result<Self, AppError> {
+        let text = std::fs::read_to_string(path).map_err(|e| AppError::io(path, e))?;
+        Self::parse(&text, std::env::vars())
+    }
+
+    /// Parses `text`, then applies `env` overrides, then checks.
+    pub fn parse(
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, AppError> {
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|e| AppError::Config(e.message().to_owned()))?;
+        for (name, value) in env {
+            let Some(rest) = name.strip_prefix("SISERI_") else {
+                continue;
+            };
+            if NOT_SETTINGS.contains(&name.as_str()) {
+                continue;
+            }
+            let lower = rest.to_ascii_lowercase();
+            let Some(section) = SECTIONS
+                .iter()
+                .find(|s| lower.starts_with(&format!("{s}_")))
+            else {
+                return Err(AppError::Config(format!(
+                    "variable d'environnement {name} : section inconnue"
+                )));
+            };
+            let key = &lower[section.len() + 1..];
+            let entry = table
+                .entry(section.to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let toml::Value::Table(section_table) = entry else {
+                return Err(AppError::Config(format!(
+                    "[{section}] doit être une section"
+                )));
+            };
+            section_table.insert(key.to_owned(), env_value(&value));
+        }
+        let config: Config = table
+            .try_into()
+            .map_err(|e: toml::de::Error| AppError::Config(e.message().to_owned()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), AppError> {
+        if !self.public.base_url.starts_with("https://")
+            && !self.public.base_url.starts_with("http://")
+        {
+            return Err(AppError::Config(
+                "[public] base_url doit commencer par https:// ou http://".into(),
+            ));
+        }
+        if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
+            return Err(AppError::Config(
+                "[tls] cert_file et key_file vont ensemble".into(),
+            ));
+        }
+        if self.tls.names.is_empty() && self.tls.cert_file.is_none() {
+            return Err(AppError::Config("[tls] names ne peut pas être vide".into()));
+        }
+        if self.issuance.p12_iterations < 2048 {
+            return Err(AppError::Config(
+                "[issuance] p12_iterations doit valoir au moins 2048".into(),
+            ));
+        }
+        if self.ca.person_validity_days == 0 || self.ca.crl_validity_days == 0 {
+            return Err(AppError::Config(
+                "[ca] les durées doivent être positives".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The CA's issuance policy, with the publication URLs under the public base URL.
+    pub fn policy(&self) -> Policy {
+        let base = self.public.base_url.trim_end_matches('/');
+        Policy {
+            organization: self.ca.organization.clone(),
+            person_validity_days: self.ca.person_validity_days,
+            organisme_validity_days: self.ca.organisme_validity_days,
+            tls_server_validity_days: self.ca.tls_server_validity_days,
+            ca_validity_days: self.ca.ca_validity_days,
+            crl_validity_days: self.ca.crl_validity_days,
+            crl_url: Some(format!("{base}/pki/ac-siseri.crl")),
+            ca_issuers_url: Some(format!("{base}/pki/ac-siseri.cer")),
+        }
+    }
+}
+
+/// A scalar as TOML would read it (`8443`, `true`, `["a", "b"]`), else the raw string.
+fn env_value(raw: &str) -> toml::Value {
+    toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_owned()))
+}
+
+/// The `config.toml` written by `init`: every setting at its default, explained.
+pub const TEMPLATE: &str = r#"# Configuration de siseri. Toute valeur peut être remplacée par une variable
+# d'environnement SISERI_<SECTION>_<CLÉ>, par exemple SISERI_LISTEN_PUBLIC=127.0.0.1:0.
+
+[listen]
+# Écoute publique (PASS, retrait des certificats, publication de l'AC et de la LCR).
+public = "127.0.0.1:8443"
+# Écoute du registre (TLS mutuel : certificat AC SISERI exigé).
+registry = "127.0.0.1:9443"
+
+[public]
+# Adresse par laquelle on joint l'écoute publique ; la LCR et le certificat de l'AC
+# sont publiés sous <base_url>/pki/.
+base_url = "https://localhost:8443"
+
+[tls]
+# Noms (DNS ou IP) du certificat serveur émis par l'AC SISERI.
+names = ["localhost", "127.0.0.1"]
+# Pour utiliser un certificat serveur externe plutôt qu'un certificat de l'AC SISERI :
+# cert_file = "/chemin/fullchain.pem"
+# key_file = "/chemin/privkey.pem"
+
+[ca]
+# "root" (AC auto-signée) ou "subordinate" (siseri ca csr, puis siseri ca import).
+mode = "root"
+# "ecdsa-p256" ou "ecdsa-p384" ; utilisé à l'initialisation seulement.
+key_algorithm = "ecdsa-p256"
+organization = "SISERI"
+person_validity_days = 1095
+organisme_validity_days = 1095
+tls_server_validity_days = 397
+ca_validity_days = 7300
+crl_validity_days = 7
+
+[issuance]
+# Clés générées pour les accédants : "ecdsa-p256", "rsa2048" ou "rsa3072".
+key_algorithm = "ecdsa-p256"
+# "modern" (AES-256, SHA-256) ou "compat" (3DES, SHA-1) pour les systèmes anciens.
+p12_profile = "modern"
+p12_iterations = 100000
+
+[log]
+level = "info"
+"#;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn no_env() -> Vec<(String, String)> {
+        Vec::new()
+    }
+
+    #[test]
+    fn the_template_reads_as_the_defaults() {
+        assert_eq!(
+            Config::parse(TEMPLATE, no_env()).unwrap(),
+            Config::default()
+        );
+    }
+
+    #[test]
+    fn an_empty_file_gives_the_defaults() {
+        assert_eq!(Config::parse("", no_env()).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = Config::parse("[listen]\npublik = \"127.0.0.1:1\"\n", no_env()).unwrap_err();
+        assert!(err.to_string().contains("publik"), "{err}");
+        assert!(Config::parse("[nope]\n", no_env()).is_err());
+    }
+
+    #[test]
+    fn environment_overrides_any_setting() {
+        let env = vec![
+            ("SISERI_LISTEN_PUBLIC".to_owned(), "127.0.0.1:0".to_owned()),
+            (
+                "SISERI_ISSUANCE_P12_ITERATIONS".to_owned(),
+                "2048".to_owned(),
+            ),
+            (
+                "SISERI_CA_KEY_ALGORITHM".to_owned(),
+                "ecdsa-p384".to_owned(),
+            ),
+            (
+                "SISERI_CA_PASSPHRASE".to_owned(),
+                "not a setting".to_owned(),
+            ),
+        ];
+        let c = Config::parse(TEMPLATE, env).unwrap();
+        assert_eq!(c.listen.public.port(), 0);
+        assert_eq!(c.issuance.p12_iterations, 2048);
+        assert_eq!(c.ca.key_algorithm, CaKeyAlgorithm::EcdsaP384);
+    }
+
+    #[test]
+    fn an_unknown_environment_setting_is_refused() {
+        let env = vec![("SISERI_LISTEN_PUBLIK".to_owned(), "x".to_owned())];
+        assert!(Config::parse("", env).is_err());
+    }
+
+    #[test]
+    fn too_few_p12_iterations_are_refused() {
+        assert!(Config::parse("[issuance]\np12_iterations = 1000\n", no_env()).is_err());
+    }
+}

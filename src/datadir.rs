@@ -1,0 +1,332 @@
+//! The data directory: its layout, its creation (`init`), and opening it.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use ca::{Authority, GeneratedKey, IssueRequest, SubjectKey, SubscriberKeyAlgorithm};
+use time::OffsetDateTime;
+
+use crate::config::{CaMode, Config, TEMPLATE};
+use crate::db;
+use crate::error::AppError;
+
+/// Paths inside a data directory.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+impl DataDir {
+    /// The data directory at `root` (not checked).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// Its root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+    /// `config.toml`
+    pub fn config(&self) -> PathBuf {
+        self.root.join("config.toml")
+    }
+    /// `siseri.db`
+    pub fn database(&self) -> PathBuf {
+        self.root.join("siseri.db")
+    }
+    /// `ca/ac-siseri.pem`
+    pub fn ca_cert(&self) -> PathBuf {
+        self.root.join("ca/ac-siseri.pem")
+    }
+    /// `ca/ac-siseri.key.pem`, encrypted.
+    pub fn ca_key(&self) -> PathBuf {
+        self.root.join("ca/ac-siseri.key.pem")
+    }
+    /// `ca/ac-siseri.csr`, for a subordinate CA.
+    pub fn ca_csr(&self) -> PathBuf {
+        self.root.join("ca/ac-siseri.csr")
+    }
+    /// `ca/passphrase`, when the passphrase was generated.
+    pub fn ca_passphrase(&self) -> PathBuf {
+        self.root.join("ca/passphrase")
+    }
+    /// `ca/ac-siseri.crl`, DER.
+    pub fn crl_der(&self) -> PathBuf {
+        self.root.join("ca/ac-siseri.crl")
+    }
+    /// `ca/ac-siseri.crl.pem`
+    pub fn crl_pem(&self) -> PathBuf {
+        self.root.join("ca/ac-siseri.crl.pem")
+    }
+    /// `tls/server.pem` (chain)
+    pub fn tls_cert(&self) -> PathBuf {
+        self.root.join("tls/server.pem")
+    }
+    /// `tls/server.key.pem`
+    pub fn tls_key(&self) -> PathBuf {
+        self.root.join("tls/server.key.pem")
+    }
+    /// `secrets/hmac.key`: the server key of keyed hashes of codes and tokens.
+    pub fn hmac_key(&self) -> PathBuf {
+        self.root.join("secrets/hmac.key")
+    }
+    /// `listening.json`
+    pub fn listening(&self) -> PathBuf {
+        self.root.join("listening.json")
+    }
+
+    /// True when the directory does not exist or holds nothing.
+    pub fn is_empty(&self) -> bool {
+        match fs::read_dir(&self.root) {
+            Ok(mut entries) => entries.next().is_none(),
+            Err(_) => true,
+        }
+    }
+
+    /// The configuration, with environment overrides.
+    pub fn load_config(&self) -> Result<Config, AppError> {
+        if !self.config().exists() {
+            return Err(AppError::DataDir(format!(
+                "{} n'est pas un répertoire de données siseri (lancez d'abord « siseri init »)",
+                self.root.display()
+            )));
+        }
+        Config::load(&self.config())
+    }
+
+    /// The CA passphrase: `SISERI_CA_PASSPHRASE`, else the generated file.
+    pub fn passphrase(&self) -> Result<String, AppError> {
+        if let Ok(p) = std::env::var("SISERI_CA_PASSPHRASE") {
+            if !p.is_empty() {
+                return Ok(p);
+            }
+        }
+        let path = self.ca_passphrase();
+        fs::read_to_string(&path)
+            .map(|s| s.trim_end().to_owned())
+            .map_err(|_| {
+                AppError::DataDir(
+                    "phrase secrète de l'AC introuvable : définissez SISERI_CA_PASSPHRASE".into(),
+                )
+            })
+    }
+
+    /// Loads AC SISERI (decrypts its key).
+    pub fn load_authority(&self, config: &Config) -> Result<Authority, AppError> {
+        let cert = fs::read_to_string(self.ca_cert()).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound && self.ca_csr().exists() {
+                AppError::DataDir(format!(
+                    "AC subordonnée sans certificat : faites signer {} puis « siseri ca import »",
+                    self.ca_csr().display()
+                ))
+            } else {
+                AppError::io(&self.ca_cert(), e)
+            }
+        })?;
+        let key = read(&self.ca_key())?;
+        Ok(Authority::load(
+            &cert,
+            &key,
+            &self.passphrase()?,
+            config.policy(),
+        )?)
+    }
+
+    /// Opens the database (WAL) and applies pending migrations.
+    pub fn open_db(&self) -> Result<rusqlite::Connection, AppError> {
+        db::open(&self.database())
+    }
+
+    /// Writes the CRL in force to `ca/` (DER and PEM).
+    pub fn write_crl(&self, der: &[u8]) -> Result<(), AppError> {
+        write_atomic(&self.crl_der(), der, 0o644)?;
+        write_atomic(
+            &self.crl_pem(),
+            ca::to_pem("X509 CRL", der).as_bytes(),
+            0o644,
+        )
+    }
+}
+
+/// What `init` reports back to the operator.
+#[derive(Debug)]
+pub struct InitReport {
+    /// The passphrase file, when one was generated.
+    pub generated_passphrase: Option<PathBuf>,
+    /// The CSR to have signed, for a subordinate CA.
+    pub csr: Option<PathBuf>,
+}
+
+/// Creates a data directory: built beside `dir` and renamed into place at the end, so that
+/// an interrupted `init` leaves nothing half-made under the final name.
+pub fn init(dir: &DataDir, now: OffsetDateTime) -> Result<InitReport, AppError> {
+    if !dir.is_empty() {
+        return Err(AppError::DataDir(format!(
+            "{} existe déjà et n'est pas vide : rien n'a été modifié",
+            dir.root().display()
+        )));
+    }
+    let parent = dir
+        .root()
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(|e| AppError::io(parent, e))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".siseri-init-")
+        .tempdir_in(parent)
+        .map_err(|e| AppError::io(parent, e))?;
+    let stage = DataDir::new(staging.path());
+    let report = populate(&stage, now)?;
+    if dir.root().exists() {
+        fs::remove_dir(dir.root()).map_err(|e| AppError::io(dir.root(), e))?;
+    }
+    let staged = staging.keep();
+    fs::rename(&staged, dir.root()).map_err(|e| AppError::io(dir.root(), e))?;
+    Ok(InitReport {
+        generated_passphrase: report.generated_passphrase.map(|_| dir.ca_passphrase()),
+        csr: report.csr.map(|_| dir.ca_csr()),
+    })
+}
+
+fn populate(stage: &DataDir, now: OffsetDateTime) -> Result<InitReport, AppError> {
+    set_mode(stage.root(), 0o700)?;
+    for sub in [
+        "ca",
+        "tls",
+        "secrets",
+        "outbox/mail",
+        "outbox/sms",
+        "documents",
+    ] {
+        let p = stage.root().join(sub);
+        fs::create_dir_all(&p).map_err(|e| AppError::io(&p, e))?;
+    }
+    write_atomic(&stage.config(), TEMPLATE.as_bytes(), 0o600)?;
+    let config = Config::load(&stage.config())?;
+
+    let mut generated_passphrase = None;
+    let passphrase = match std::env::var("SISERI_CA_PASSPHRASE") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            let p = ca::secret::unambiguous_string(32)?.to_string();
+            write_atomic(&stage.ca_passphrase(), format!("{p}\n").as_bytes(), 0o600)?;
+            generated_passphrase = Some(stage.ca_passphrase());
+            p
+        }
+    };
+    let hmac_key = ca::secret::random_bytes::<32>()?;
+    write_atomic(&stage.hmac_key(), hex::encode(hmac_key).as_bytes(), 0o600)?;
+
+    let policy = config.policy();
+    let ceremony = match config.ca.mode {
+        CaMode::Root => Authority::create_root(config.ca.key_algorithm, &policy, &passphrase, now)?,
+        CaMode::Subordinate => {
+            Authority::create_subordinate(config.ca.key_algorithm, &policy, &passphrase, now)?
+        }
+    };
+    write_atomic(
+        &stage.ca_key(),
+        ceremony.encrypted_key_pem.as_bytes(),
+        0o600,
+    )?;
+    let mut conn = stage.open_db()?;
+    let mut csr = None;
+    if let Some(pem) = &ceremony.csr_pem {
+        write_atomic(&stage.ca_csr(), pem.as_bytes(), 0o644)?;
+        csr = Some(stage.ca_csr());
+    }
+    if let Some(pem) = &ceremony.certificate_pem {
+        write_atomic(&stage.ca_cert(), pem.as_bytes(), 0o644)?;
+        let authority = stage.load_authority(&config)?;
+        install(stage, &config, &authority, &mut conn, now)?;
+    }
+    Ok(InitReport {
+        generated_passphrase,
+        csr,
+    })
+}
+
+/// What follows once AC SISERI has its certificate: its record, the first CRL and the
+/// listeners' certificate.
+pub fn install(
+    dir: &DataDir,
+    config: &Config,
+    authority: &Authority,
+    conn: &mut rusqlite::Connection,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    authority.record_self(conn, now)?;
+    let crl = authority.publish_crl(conn, "ceremony", now)?;
+    dir.write_crl(&crl.der)?;
+    if config.tls.cert_file.is_none() {
+        issue_tls_certificate(dir, config, authority, conn, now)?;
+    }
+    Ok(())
+}
+
+/// Issues the listeners' certificate for the configured names (by default `localhost` and
+/// `127.0.0.1`).
+pub fn issue_tls_certificate(
+    dir: &DataDir,
+    config: &Config,
+    authority: &Authority,
+    conn: &mut rusqlite::Connection,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let mut names: Vec<String> = Vec::new();
+    for n in &config.tls.names {
+        if !names.contains(n) {
+            names.push(n.clone());
+        }
+    }
+    let key = GeneratedKey::generate(SubscriberKeyAlgorithm::EcdsaP256)?;
+    let public: &SubjectKey = key.public();
+    let issued = authority.issue(
+        conn,
+        &IssueRequest {
+            subject: ca::Subject::TlsServer { names },
+            key: public,
+            requester: "ceremony",
+        },
+        now,
+    )?;
+    let chain = format!("{}{}", issued.pem(), authority.certificate_pem());
+    write_atomic(&dir.tls_cert(), chain.as_bytes(), 0o644)?;
+    let key_pem = zeroize::Zeroizing::new(ca::to_pem("PRIVATE KEY", key.pkcs8_der()));
+    write_atomic(&dir.tls_key(), key_pem.as_bytes(), 0o600)?;
+    Ok(())
+}
+
+/// Reads a text file, naming it in the error.
+pub fn read(path: &Path) -> Result<String, AppError> {
+    fs::read_to_string(path).map_err(|e| AppError::io(path, e))
+}
+
+/// Writes through a temporary file renamed into place, with `mode` set before any byte is
+/// written (a key file is never readable by others, not even for an instant).
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), AppError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
+    ));
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .open(&tmp)
+        .map_err(|e| AppError::io(&tmp, e))?;
+    f.write_all(bytes).map_err(|e| AppError::io(&tmp, e))?;
+    f.sync_all().map_err(|e| AppError::io(&tmp, e))?;
+    set_mode(&tmp, mode)?;
+    fs::rename(&tmp, path).map_err(|e| AppError::io(path, e))
+}
+
+fn set_mode(path: &Path, mode: u32) -> Result<(), AppError> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(|e| AppError::io(path, e))
+}

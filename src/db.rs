@@ -1,0 +1,34 @@
+//! Opening the one SQLite database, and applying every component's migrations.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use crate::error::AppError;
+
+/// Opens `path` in WAL mode with a busy timeout, and applies pending migrations of every
+/// component. WAL with `synchronous = NORMAL` loses nothing when the process dies; only a power
+/// cut can lose the last commits, never corrupt the file.
+pub fn open(path: &Path) -> Result<Connection, AppError> {
+    let mut conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(30))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;",
+    )?;
+    ca::migrate::apply(&mut conn, "ca", ca::migrate::MIGRATIONS)?;
+    Ok(conn)
+}
+
+/// Opens `path` without migrating, for the daemon's request handlers.
+pub fn open_existing(path: &Path) -> Result<Connection, AppError> {
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(30))?;
+    conn.execute_batch("PRAGMA foreign_keys = ON;")?;
+    Ok(conn)
+}

@@ -1,0 +1,10 @@
+//! The `siseri` binary's library: configuration, data directory, database, listeners, CLI.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod config;
+pub mod datadir;
+pub mod db;
+pub mod error;
+pub mod logging;
+pub mod serve;

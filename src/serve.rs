@@ -1,0 +1,280 @@
+//! The daemon: the public TLS listener (PKI publication, health), the CRL refresher.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use ca::Authority;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use time::format_description::well_known::Rfc2822;
+use time::OffsetDateTime;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+use crate::config::Config;
+use crate::datadir::{self, DataDir};
+use crate::error::AppError;
+
+/// How often the refresher looks at the CRL; it re-signs once a day.
+const CRL_CHECK_EVERY: Duration = Duration::from_secs(3600);
+const CRL_MAX_AGE: time::Duration = time::Duration::days(1);
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+struct AppState {
+    dir: DataDir,
+    ca_pem: String,
+    ca_der: Vec<u8>,
+}
+
+/// Runs until SIGINT or SIGTERM.
+pub fn run(dir: DataDir) -> Result<(), AppError> {
+    let config = dir.load_config()?;
+    let authority = Arc::new(dir.load_authority(&config)?);
+    {
+        let mut conn = dir.open_db()?;
+        if Authority::latest_crl(&conn)?.is_none() {
+            let crl = authority.publish_crl(&mut conn, "daemon", OffsetDateTime::now_utc())?;
+            dir.write_crl(&crl.der)?;
+        }
+    }
+    let tls = Arc::new(server_tls(&dir, &config)?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::io(dir.root(), e))?;
+    runtime.block_on(async move {
+        let public = TcpListener::bind(config.listen.public).await.map_err(|e| {
+            AppError::DataDir(format!("écoute publique {} : {e}", config.listen.public))
+        })?;
+        let public_addr = public
+            .local_addr()
+            .map_err(|e| AppError::io(dir.root(), e))?;
+        let state = Arc::new(AppState {
+            dir: dir.clone(),
+            ca_pem: authority.certificate_pem(),
+            ca_der: authority.certificate_der().to_vec(),
+        });
+        let router = public_router(state);
+        write_listening(&dir, public_addr)?;
+        println!("siseri à l'écoute : https://{public_addr}/ (publique)");
+        tracing::info!(%public_addr, "listening");
+
+        tokio::spawn(refresh_crl(dir.clone(), authority.clone()));
+        let server = tokio::spawn(accept_loop(public, TlsAcceptor::from(tls), router));
+        shutdown_signal().await;
+        tracing::info!("arrêt demandé");
+        server.abort();
+        Ok::<(), AppError>(())
+    })
+}
+
+fn public_router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/pki/ac-siseri.pem", get(ca_pem))
+        .route("/pki/ac-siseri.cer", get(ca_cer))
+        .route("/pki/ac-siseri.crl", get(crl))
+        .with_state(state)
+}
+
+async fn ca_pem(State(s): State<Arc<AppState>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/x-pem-file")],
+        s.ca_pem.clone(),
+    )
+        .into_response()
+}
+
+async fn ca_cer(State(s): State<Arc<AppState>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/pkix-cert")],
+        s.ca_der.clone(),
+    )
+        .into_response()
+}
+
+/// Always the latest CRL from the database (a CLI revocation is visible at once), with
+/// caching headers that match its nextUpdate.
+async fn crl(State(s): State<Arc<AppState>>) -> Response {
+    let path = s.dir.database();
+    let latest = tokio::task::spawn_blocking(move || {
+        let conn = crate::db::open_existing(&path)?;
+        Ok::<_, AppError>(Authority::latest_crl(&conn)?)
+    })
+    .await;
+    match latest {
+        Ok(Ok(Some(crl))) => {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/pkix-crl"),
+            );
+            let max_age = (crl.next_update - OffsetDateTime::now_utc())
+                .whole_seconds()
+                .max(0);
+            if let Ok(v) =
+                HeaderValue::from_str(&format!("public, max-age={max_age}, must-revalidate"))
+            {
+                headers.insert(header::CACHE_CONTROL, v);
+            }
+            for (name, t) in [
+                (header::EXPIRES, crl.next_update),
+                (header::LAST_MODIFIED, crl.this_update),
+            ] {
+                if let Some(v) = http_date(t) {
+                    headers.insert(name, v);
+                }
+            }
+            if let Ok(v) = HeaderValue::from_str(&format!("\"crl-{}\"", crl.number)) {
+                headers.insert(header::ETAG, v);
+            }
+            (headers, crl.der).into_response()
+        }
+        Ok(Ok(None)) => {
+            (StatusCode::SERVICE_UNAVAILABLE, "LCR pas encore publiée\n").into_response()
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "lecture de la LCR");
+            (StatusCode::INTERNAL_SERVER_ERROR, "erreur interne\n").into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "tâche de lecture de la LCR");
+            (StatusCode::INTERNAL_SERVER_ERROR, "erreur interne\n").into_response()
+        }
+    }
+}
+
+fn http_date(t: OffsetDateTime) -> Option<HeaderValue> {
+    let s = t.format(&Rfc2822).ok()?.replace("+0000", "GMT");
+    HeaderValue::from_str(&s).ok()
+}
+
+async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, router: Router) {
+    loop {
+        let (tcp, peer) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let acceptor = acceptor.clone();
+        let service = TowerToHyperService::new(router.clone());
+        tokio::spawn(async move {
+            let tls = match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
+            {
+                Ok(Ok(tls)) => tls,
+                Ok(Err(e)) => {
+                    tracing::debug!(%peer, error = %e, "poignée de main TLS refusée");
+                    return;
+                }
+                Err(_) => return,
+            };
+            if let Err(e) = auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(tls), service)
+                .await
+            {
+                tracing::debug!(%peer, error = %e, "connexion");
+            }
+        });
+    }
+}
+
+/// Re-signs the CRL once a day, so that relying parties never hold one past its nextUpdate.
+async fn refresh_crl(dir: DataDir, authority: Arc<Authority>) {
+    let mut every = tokio::time::interval(CRL_CHECK_EVERY);
+    loop {
+        every.tick().await;
+        let dir = dir.clone();
+        let authority = authority.clone();
+        let done = tokio::task::spawn_blocking(move || -> Result<Option<i64>, AppError> {
+            let now = OffsetDateTime::now_utc();
+            let mut conn = crate::db::open_existing(&dir.database())?;
+            let due = match Authority::latest_crl(&conn)? {
+                Some(crl) => now - crl.this_update >= CRL_MAX_AGE,
+                None => true,
+            };
+            if !due {
+                return Ok(None);
+            }
+            let crl = authority.publish_crl(&mut conn, "daemon", now)?;
+            dir.write_crl(&crl.der)?;
+            Ok(Some(crl.number))
+        })
+        .await;
+        match done {
+            Ok(Ok(Some(n))) => tracing::info!(number = n, "LCR re-signée"),
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "re-signature de la LCR"),
+            Err(e) => tracing::error!(error = %e, "tâche de re-signature de la LCR"),
+        }
+    }
+}
+
+fn write_listening(dir: &DataDir, public: SocketAddr) -> Result<(), AppError> {
+    let body = serde_json::json!({ "public": public.to_string() });
+    datadir::write_atomic(&dir.listening(), format!("{body}\n").as_bytes(), 0o644)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {},
+                    _ = term.recv() => {},
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// The listeners' TLS configuration (server authentication only), ring as the provider.
+fn server_tls(dir: &DataDir, config: &Config) -> Result<rustls::ServerConfig, AppError> {
+    let (cert_path, key_path) = match (&config.tls.cert_file, &config.tls.key_file) {
+        (Some(c), Some(k)) => (c.into(), k.into()),
+        _ => (dir.tls_cert(), dir.tls_key()),
+    };
+    let chain = load_certs(&cert_path)?;
+    let key = load_key(&key_path)?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut tls = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| AppError::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| AppError::Tls(e.to_string()))?;
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(tls)
+}
+
+fn load_certs(path: &std::path::Path) -> Result<Vec<CertificateDer<'static>>, AppError> {
+    let pem = std::fs::read(path).map_err(|e| AppError::io(path, e))?;
+    rustls_pemfile::certs(&mut pem.as_slice())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| AppError::io(path, e))
+}
+
+fn load_key(path: &std::path::Path) -> Result<PrivateKeyDer<'static>, AppError> {
+    let pem = zeroize::Zeroizing::new(std::fs::read(path).map_err(|e| AppError::io(path, e))?);
+    rustls_pemfile::private_key(&mut pem.as_slice())
+        .map_err(|e| AppError::io(path, e))?
+        .ok_or_else(|| AppError::Tls(format!("aucune clé privée dans {}", path.display())))
+}

@@ -234,6 +234,7 @@ fn ca_command(dir: &DataDir, command: CaCommand) -> Result<(), AppError> {
             Ok(())
         }
         CaCommand::Crl { out } => {
+            datadir::check_writable(&out, true)?;
             let authority = dir.load_authority(&config)?;
             let mut conn = dir.open_db()?;
             let crl = authority.publish_crl(&mut conn, "operator:cli", now())?;
@@ -293,6 +294,27 @@ fn ca_der(pem: &str) -> Result<Vec<u8>, AppError> {
         .map_err(|_| AppError::DataDir("certificat de l'AC illisible".into()))
 }
 
+/// A certificate whose file could not be written is revoked at once: its key is lost (or
+/// never reached its holder), so it must not stay valid.
+fn keep_or_revoke(
+    authority: &Authority,
+    conn: &mut rusqlite::Connection,
+    serial: &Serial,
+    written: Result<(), AppError>,
+) -> Result<(), AppError> {
+    let Err(e) = written else {
+        return Ok(());
+    };
+    match authority.revoke(conn, serial, RevocationReason::CessationOfOperation, "operator:cli", now()) {
+        Ok(_) => Err(AppError::DataDir(format!(
+            "{e} ; le certificat {serial} émis a été révoqué aussitôt"
+        ))),
+        Err(r) => Err(AppError::DataDir(format!(
+            "{e} ; le certificat {serial} n'a pas pu être révoqué ({r}) : révoquez-le avec « siseri cert revoke »"
+        ))),
+    }
+}
+
 fn cert_command(dir: &DataDir, command: CertCommand) -> Result<(), AppError> {
     let config = dir.load_config()?;
     match command {
@@ -304,12 +326,7 @@ fn cert_command(dir: &DataDir, command: CertCommand) -> Result<(), AppError> {
                     args.profile
                 )));
             }
-            if args.out.exists() {
-                return Err(AppError::DataDir(format!(
-                    "{} existe déjà : rien n'a été émis",
-                    args.out.display()
-                )));
-            }
+            datadir::check_writable(&args.out, false)?;
             // Read and check the CSR before touching the CA: a bad one changes nothing.
             let from_csr = match &args.csr {
                 Some(path) => Some(SubjectKey::from_csr_pem(&datadir::read(path)?)?),
@@ -332,7 +349,12 @@ fn cert_command(dir: &DataDir, command: CertCommand) -> Result<(), AppError> {
                         now(),
                     )?;
                     let chain = format!("{}{}", issued.pem(), authority.certificate_pem());
-                    datadir::write_atomic(&args.out, chain.as_bytes(), 0o644)?;
+                    keep_or_revoke(
+                        &authority,
+                        &mut conn,
+                        &issued.serial,
+                        datadir::write_atomic(&args.out, chain.as_bytes(), 0o644),
+                    )?;
                     println!(
                         "certificat {} émis pour {} : {}",
                         issued.serial,
@@ -363,7 +385,12 @@ fn cert_command(dir: &DataDir, command: CertCommand) -> Result<(), AppError> {
                             iterations: config.issuance.p12_iterations,
                         },
                     )?;
-                    datadir::write_atomic(&args.out, &p12, 0o600)?;
+                    keep_or_revoke(
+                        &authority,
+                        &mut conn,
+                        &issued.serial,
+                        datadir::write_atomic(&args.out, &p12, 0o600),
+                    )?;
                     eprintln!(
                         "certificat {} émis pour {} : {} (mot de passe ci-dessous, affiché une seule fois)",
                         issued.serial,

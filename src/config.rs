@@ -23,6 +23,12 @@ pub struct Config {
     pub ca: CaSection,
     /// What is issued to subscribers.
     pub issuance: Issuance,
+    /// PASS limits and lifetimes.
+    pub pass: enroll::pass::PassConfig,
+    /// E-mail transport.
+    pub mail: enroll::outbox::MailConfig,
+    /// SMS transport.
+    pub sms: enroll::outbox::SmsConfig,
     /// Logging.
     pub log: Log,
 }
@@ -175,7 +181,9 @@ impl Default for Log {
 
 /// Environment variables that look like overrides but are not settings.
 const NOT_SETTINGS: &[&str] = &["SISERI_DATA", "SISERI_CA_PASSPHRASE"];
-const SECTIONS: &[&str] = &["listen", "public", "tls", "ca", "issuance", "log"];
+const SECTIONS: &[&str] = &[
+    "listen", "public", "tls", "ca", "issuance", "pass", "mail", "sms", "log",
+];
 
 impl Config {
     /// Reads `path` and applies the environment's overrides.
@@ -254,6 +262,14 @@ impl Config {
         Ok(())
     }
 
+    /// The outbox transports' configuration.
+    pub fn outbox(&self) -> enroll::outbox::OutboxConfig {
+        enroll::outbox::OutboxConfig {
+            mail: self.mail.clone(),
+            sms: self.sms.clone(),
+        }
+    }
+
     /// The CA's issuance policy, with the publication URLs under the public base URL.
     pub fn policy(&self) -> Policy {
         let base = self.public.base_url.trim_end_matches('/');
@@ -279,7 +295,18 @@ fn env_value(raw: &str) -> toml::Value {
 }
 
 /// The `config.toml` written by `init`: every setting at its default, explained.
-pub const TEMPLATE: &str = r#"# Configuration de siseri. Toute valeur peut être remplacée par une variable
+pub fn template() -> String {
+    format!(
+        "{TEMPLATE_HEAD}\n{}\n{TEMPLATE_TAIL}",
+        enroll::outbox::CONFIG_TEMPLATE.trim()
+    )
+}
+
+const TEMPLATE_TAIL: &str = r#"[log]
+level = "info"
+"#;
+
+const TEMPLATE_HEAD: &str = r#"# Configuration de siseri. Toute valeur peut être remplacée par une variable
 # d'environnement SISERI_<SECTION>_<CLÉ>, par exemple SISERI_LISTEN_PUBLIC=127.0.0.1:0.
 
 [listen]
@@ -319,8 +346,17 @@ key_algorithm = "ecdsa-p256"
 p12_profile = "modern"
 p12_iterations = 100000
 
-[log]
-level = "info"
+[pass]
+# Taille maximale d'une pièce justificative (octets).
+document_max_bytes = 10485760
+# Durée de validité du code de signature envoyé par SMS (minutes).
+code_ttl_minutes = 10
+# Codes erronés avant blocage du code.
+code_max_attempts = 5
+# Codes qu'un brouillon peut demander par heure.
+code_requests_per_hour = 3
+# Tentatives de renouvellement (numéro + nom clé) par heure, par client et par numéro.
+renewal_attempts_per_hour = 10
 "#;
 
 #[cfg(test)]
@@ -335,7 +371,7 @@ mod tests {
     #[test]
     fn the_template_reads_as_the_defaults() {
         assert_eq!(
-            Config::parse(TEMPLATE, no_env()).unwrap(),
+            Config::parse(&template(), no_env()).unwrap(),
             Config::default()
         );
     }
@@ -369,7 +405,7 @@ mod tests {
                 "not a setting".to_owned(),
             ),
         ];
-        let c = Config::parse(TEMPLATE, env).unwrap();
+        let c = Config::parse(&template(), env).unwrap();
         assert_eq!(c.listen.public.port(), 0);
         assert_eq!(c.issuance.p12_iterations, 2048);
         assert_eq!(c.ca.key_algorithm, CaKeyAlgorithm::EcdsaP384);

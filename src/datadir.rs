@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use ca::{Authority, GeneratedKey, IssueRequest, SubjectKey, SubscriberKeyAlgorithm};
 use time::OffsetDateTime;
 
-use crate::config::{CaMode, Config, TEMPLATE};
+use crate::config::{template, CaMode, Config};
 use crate::db;
 use crate::error::AppError;
 
@@ -70,6 +70,20 @@ impl DataDir {
     /// `secrets/hmac.key`: the server key of keyed hashes of codes and tokens.
     pub fn hmac_key(&self) -> PathBuf {
         self.root.join("secrets/hmac.key")
+    }
+    /// `outbox/`: the file transports of e-mail and SMS.
+    pub fn outbox(&self) -> PathBuf {
+        self.root.join("outbox")
+    }
+    /// `documents/`: supporting documents, content-addressed.
+    pub fn documents(&self) -> PathBuf {
+        self.root.join("documents")
+    }
+    /// The server key of keyed hashes.
+    pub fn server_key(&self) -> Result<enroll::secrets::ServerKey, AppError> {
+        let text = read(&self.hmac_key())?;
+        enroll::secrets::ServerKey::from_hex(&text)
+            .ok_or_else(|| AppError::DataDir(format!("{} illisible", self.hmac_key().display())))
     }
     /// `listening.json`
     pub fn listening(&self) -> PathBuf {
@@ -203,7 +217,7 @@ fn populate(stage: &DataDir, now: OffsetDateTime) -> Result<InitReport, AppError
         let p = stage.root().join(sub);
         fs::create_dir_all(&p).map_err(|e| AppError::io(&p, e))?;
     }
-    write_atomic(&stage.config(), TEMPLATE.as_bytes(), 0o600)?;
+    write_atomic(&stage.config(), template().as_bytes(), 0o600)?;
     let config = Config::load(&stage.config())?;
 
     let mut generated_passphrase = None;
@@ -319,11 +333,29 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), AppError
         .truncate(true)
         .mode(mode)
         .open(&tmp)
-        .map_err(|e| AppError::io(&tmp, e))?;
-    f.write_all(bytes).map_err(|e| AppError::io(&tmp, e))?;
-    f.sync_all().map_err(|e| AppError::io(&tmp, e))?;
+        .map_err(|e| AppError::io(path, e))?;
+    f.write_all(bytes).map_err(|e| AppError::io(path, e))?;
+    f.sync_all().map_err(|e| AppError::io(path, e))?;
     set_mode(&tmp, mode)?;
     fs::rename(&tmp, path).map_err(|e| AppError::io(path, e))
+}
+
+/// Fails early, before anything is issued, when `path` cannot be written (or exists, unless
+/// `overwrite`).
+pub fn check_writable(path: &Path, overwrite: bool) -> Result<(), AppError> {
+    if path.exists() && !overwrite {
+        return Err(AppError::DataDir(format!(
+            "{} existe déjà : rien n'a été fait",
+            path.display()
+        )));
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let probe = tempfile::NamedTempFile::new_in(dir).map_err(|e| AppError::io(path, e))?;
+    drop(probe);
+    Ok(())
 }
 
 fn set_mode(path: &Path, mode: u32) -> Result<(), AppError> {

@@ -19,6 +19,7 @@ pub fn open(path: &Path) -> Result<Connection, AppError> {
          PRAGMA foreign_keys = ON;",
     )?;
     ca::migrate::apply(&mut conn, "ca", ca::migrate::MIGRATIONS)?;
+    ca::migrate::apply(&mut conn, "enroll", enroll::migrations::MIGRATIONS)?;
     Ok(conn)
 }
 

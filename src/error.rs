@@ -8,7 +8,7 @@ pub enum AppError {
     #[error("{0}")]
     Ca(#[from] ca::Error),
     /// A file could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{} : {}", path.display(), french_io(source))]
     Io {
         /// The file.
         path: PathBuf,
@@ -36,5 +36,20 @@ impl AppError {
             path: path.to_owned(),
             source,
         }
+    }
+}
+
+/// The operating system's messages are English; people here read French.
+fn french_io(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::NotFound => "fichier ou répertoire introuvable".into(),
+        K::PermissionDenied => "permission refusée".into(),
+        K::AlreadyExists => "existe déjà".into(),
+        K::AddrInUse => "adresse déjà utilisée".into(),
+        K::AddrNotAvailable => "adresse indisponible".into(),
+        K::InvalidData => "contenu invalide".into(),
+        K::StorageFull => "disque plein".into(),
+        _ => format!("erreur d'entrée-sortie ({e})"),
     }
 }

@@ -28,6 +28,7 @@ const CRL_CHECK_EVERY: Duration = Duration::from_secs(3600);
 const CRL_MAX_AGE: time::Duration = time::Duration::days(1);
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Everything the daemon runs, started by [`run`].
 struct AppState {
     dir: DataDir,
     ca_pem: String,
@@ -46,10 +47,31 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         }
     }
     let tls = Arc::new(server_tls(&dir, &config)?);
+    let clock: Arc<dyn ca::Clock> = Arc::new(ca::SystemClock);
+    let pool = Arc::new(ca::pool::Pool::new(dir.database(), 8));
+    let key = dir.server_key()?;
+    let pass = Arc::new(enroll::pass::Pass::new(
+        pool.clone(),
+        dir.documents(),
+        key.clone(),
+        clock.clone(),
+        config.pass.clone(),
+    ));
+    let transports = enroll::outbox::Transports::from_config(&config.outbox(), &dir.outbox())
+        .map_err(|e| AppError::Config(e.to_string()))?;
+    let outbox_signal = enroll::outbox::WorkerSignal::new();
+    let outbox_worker = enroll::outbox::spawn_worker(
+        dir.database(),
+        transports,
+        clock.clone(),
+        outbox_signal.clone(),
+    )
+    .map_err(|e| AppError::DataDir(e.to_string()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| AppError::io(dir.root(), e))?;
+    let worker_signal = outbox_signal.clone();
     runtime.block_on(async move {
         let public = TcpListener::bind(config.listen.public).await.map_err(|e| {
             AppError::DataDir(format!("écoute publique {} : {e}", config.listen.public))
@@ -62,7 +84,11 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             ca_pem: authority.certificate_pem(),
             ca_der: authority.certificate_der().to_vec(),
         });
-        let router = public_router(state);
+        let router = public_router(state).merge(enroll::web::router(enroll::web::PublicState {
+            pass,
+            key,
+            outbox: outbox_signal.clone(),
+        }));
         write_listening(&dir, public_addr)?;
         println!("siseri à l'écoute : https://{public_addr}/ (publique)");
         tracing::info!(%public_addr, "listening");
@@ -73,7 +99,10 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         tracing::info!("arrêt demandé");
         server.abort();
         Ok::<(), AppError>(())
-    })
+    })?;
+    worker_signal.stop();
+    let _ = outbox_worker.join();
+    Ok(())
 }
 
 fn public_router(state: Arc<AppState>) -> Router {
@@ -168,7 +197,12 @@ async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, router: Route
             }
         };
         let acceptor = acceptor.clone();
-        let service = TowerToHyperService::new(router.clone());
+        // Handlers see the peer address (rate limits, signature evidence) as ConnectInfo.
+        let service = TowerToHyperService::new(
+            router
+                .clone()
+                .layer(axum::Extension(axum::extract::ConnectInfo(peer))),
+        );
         tokio::spawn(async move {
             let tls = match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
             {

@@ -258,9 +258,16 @@ fn classify(spki: &SubjectPublicKeyInfo<'_>) -> Result<String> {
         PublicKey::DSA(_) => Err(Error::KeyRefused {
             found: "DSA".into(),
         }),
-        _ => Err(Error::KeyRefused {
-            found: format!("algorithme {}", spki.algorithm.algorithm.to_id_string()),
-        }),
+        _ => {
+            let oid = spki.algorithm.algorithm.to_id_string();
+            let found = match oid.as_str() {
+                "1.3.101.112" => "Ed25519".to_owned(),
+                "1.3.101.113" => "Ed448".to_owned(),
+                "1.3.101.110" => "X25519".to_owned(),
+                _ => format!("algorithme {oid}"),
+            };
+            Err(Error::KeyRefused { found })
+        }
     }
 }
 

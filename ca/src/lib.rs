@@ -12,6 +12,7 @@ mod keys;
 pub mod migrate;
 mod model;
 mod pkcs12;
+pub mod pool;
 mod profile;
 pub mod secret;
 mod storage;

@@ -1,6 +1,13 @@
 #![forbid(unsafe_code)]
 
 mod domain;
+pub mod migrations;
+pub mod outbox;
+pub mod pass;
+pub mod protocol;
+pub mod secrets;
+pub mod web;
+pub mod web_cookie;
 pub use domain::{
     Civility, Departement, DomainError, Email, FrenchDate, HabilitationNumber, MobileNumber,
     PersonName, PhoneNumber, PostalCode, Siret,

@@ -1,0 +1,34 @@
+//! The durable outbox of e-mails and SMS: a notification is a row written in the transaction
+//! of the state change it announces, and a worker delivers it, retrying with backoff until it
+//! goes. A crash or a dead SMTP server delays a message, never loses it; a message may arrive
+//! twice (at-least-once), always with the same `Message-ID`, so receivers can drop the copy.
+//!
+//! ```text
+//! state change ──tx──▶ enqueue ──▶ enroll_outbox ──▶ deliver_due ──▶ Transport (file | SMTP | SMS gateway)
+//!                                   (pending)          (worker)        delivered: body erased
+//! ```
+//!
+//! Bodies hold codes and passwords: they are never logged, hidden from `Debug`, left out of
+//! [`list`] and [`show`], and erased from the database once delivered.
+
+mod config;
+mod error;
+mod message;
+mod storage;
+pub mod templates;
+mod transport;
+mod worker;
+
+pub use config::{
+    MailConfig, MailTransportKind, OutboxConfig, SmsConfig, SmsTransportKind, SmtpTls,
+    CONFIG_TEMPLATE,
+};
+pub use error::{OutboxError, TransportError};
+pub use message::{set_message_id_domain, Channel, Message, OutboxId, StoredMessage};
+pub use storage::{
+    counts, enqueue, list, show, DeliveryStatus, OutboxCounts, OutboxDetail, OutboxSummary,
+};
+pub use transport::{
+    FileTransport, MemoryTransport, SmsGateway, SmtpTransport, Transport, TransportKind, Transports,
+};
+pub use worker::{deliver_due, spawn_worker, DeliveryReport, WorkerSignal, BATCH_SIZE};

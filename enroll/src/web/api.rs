@@ -1,0 +1,252 @@
+//! JSON API of PASS (`SPEC.md`): the same rules as the wizard.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::error::{bad_json, ApiError};
+use super::{blocking, client, Peer, PublicState};
+use crate::pass::{DocumentKind, PassError};
+use crate::protocol::{Protocol, ProtocolInput};
+
+pub(super) fn router(state: PublicState) -> Router {
+    let max = state.pass.config().document_max_bytes;
+    Router::new()
+        .route("/api/v1/protocols", post(create))
+        .route("/api/v1/protocols/renewal", post(renewal))
+        .route(
+            "/api/v1/protocols/{id}",
+            get(show).put(replace).delete(cancel),
+        )
+        .route(
+            "/api/v1/protocols/{id}/documents/{kind}",
+            // A little over the limit, so that our own check answers in JSON with 413.
+            post(upload).layer(DefaultBodyLimit::max(max + 64 * 1024)),
+        )
+        .route("/api/v1/protocols/{id}/signature-code", post(request_code))
+        .route("/api/v1/protocols/{id}/signature", post(sign))
+        .route("/api/v1/protocols/{id}/annexe1.pdf", get(annexe_pdf))
+        .with_state(state)
+}
+
+/// A body that is not the expected JSON.
+struct BadJson(serde_json::Error);
+
+impl IntoResponse for BadJson {
+    fn into_response(self) -> Response {
+        bad_json(&self.0)
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, BadJson> {
+    serde_json::from_slice(body).map_err(BadJson)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))?;
+    Some(token.trim().to_owned())
+}
+
+/// The draft's bearer token, or the wizard's draft cookie for the same draft.
+pub(crate) fn draft_credential(headers: &HeaderMap, id: &str) -> Option<String> {
+    bearer(headers).or_else(|| {
+        super::super::web_cookie::draft_cookie(headers)
+            .filter(|(cid, _)| cid == id)
+            .map(|(_, t)| t)
+    })
+}
+
+async fn authorize(state: &PublicState, headers: &HeaderMap, id: &str) -> Result<(), ApiError> {
+    let token = draft_credential(headers, id).ok_or(PassError::BadToken)?;
+    let pass = state.pass.clone();
+    let id = id.to_owned();
+    blocking(move || pass.authorize(&id, &token)).await?;
+    Ok(())
+}
+
+fn validate(input: &ProtocolInput) -> Result<(), ApiError> {
+    Protocol::parse(input)
+        .map(|_| ())
+        .map_err(|f| ApiError(PassError::Invalid(f)))
+}
+
+async fn create(State(state): State<PublicState>, body: Bytes) -> Response {
+    let input: ProtocolInput = match parse(&body) {
+        Ok(i) => i,
+        Err(r) => return r.into_response(),
+    };
+    if let Err(e) = validate(&input) {
+        return e.into_response();
+    }
+    let pass = state.pass.clone();
+    match blocking(move || pass.create(&input)).await {
+        Ok(draft) => (
+            StatusCode::CREATED,
+            Json(json!({"id": draft.id, "draft_token": draft.token.as_str()})),
+        )
+            .into_response(),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RenewalBody {
+    number: String,
+    key_name: String,
+}
+
+async fn renewal(
+    State(state): State<PublicState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let req: RenewalBody = match parse(&body) {
+        Ok(r) => r,
+        Err(r) => return r.into_response(),
+    };
+    let who = client(&headers, peer);
+    let pass = state.pass.clone();
+    match blocking(move || pass.start_renewal(&req.number, &req.key_name, &who)).await {
+        Ok(draft) => (
+            StatusCode::CREATED,
+            Json(json!({"id": draft.id, "draft_token": draft.token.as_str()})),
+        )
+            .into_response(),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+async fn show(
+    State(state): State<PublicState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, &id).await?;
+    let pass = state.pass.clone();
+    let view = blocking(move || pass.view(&id)).await?;
+    Ok(Json(view).into_response())
+}
+
+async fn replace(
+    State(state): State<PublicState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, &id).await?;
+    let input: ProtocolInput = match parse(&body) {
+        Ok(i) => i,
+        Err(r) => return Ok(r.into_response()),
+    };
+    validate(&input)?;
+    let pass = state.pass.clone();
+    let view = blocking(move || {
+        pass.update(&id, &input, None)?;
+        pass.view(&id)
+    })
+    .await?;
+    Ok(Json(view).into_response())
+}
+
+async fn cancel(
+    State(state): State<PublicState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, &id).await?;
+    let pass = state.pass.clone();
+    blocking(move || pass.cancel(&id)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn upload(
+    State(state): State<PublicState>,
+    Path((id, kind)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let kind = DocumentKind::parse(&kind).ok_or(PassError::NotFound)?;
+    authorize(&state, &headers, &id).await?;
+    let pass = state.pass.clone();
+    let record = blocking(move || pass.upload(&id, kind, &body)).await?;
+    Ok((StatusCode::CREATED, Json(record)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeBody {
+    #[serde(default)]
+    consent: bool,
+}
+
+async fn request_code(
+    State(state): State<PublicState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, &id).await?;
+    let req: CodeBody = match parse(&body) {
+        Ok(r) => r,
+        Err(r) => return Ok(r.into_response()),
+    };
+    let pass = state.pass.clone();
+    let sent = blocking(move || pass.request_code(&id, req.consent)).await?;
+    state.outbox.wake();
+    Ok((StatusCode::ACCEPTED, Json(sent)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignBody {
+    code: String,
+}
+
+async fn sign(
+    State(state): State<PublicState>,
+    Path(id): Path<String>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, &id).await?;
+    let req: SignBody = match parse(&body) {
+        Ok(r) => r,
+        Err(r) => return Ok(r.into_response()),
+    };
+    let who = client(&headers, peer);
+    let pass = state.pass.clone();
+    let signed = blocking(move || pass.sign(&id, &req.code, &who)).await?;
+    Ok(Json(signed).into_response())
+}
+
+async fn annexe_pdf(
+    State(state): State<PublicState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, &id).await?;
+    let pass = state.pass.clone();
+    let pdf = blocking(move || pass.annexe_pdf(&id)).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"annexe1.pdf\"",
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
+}

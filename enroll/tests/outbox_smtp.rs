@@ -1,0 +1,318 @@
+//! SMTP delivery to a real SMTP server started by the test: Python's aiosmtpd, writing what it
+//! receives to a maildir (`scripts/install-test-deps.sh` installs it). No server, no pass: these
+//! tests fail loudly rather than skip.
+#![allow(clippy::unwrap_used)]
+
+use std::fs::File;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use enroll::outbox::{
+    self, DeliveryStatus, MailConfig, MailTransportKind, Message, OutboxConfig, OutboxId, SmtpTls,
+    Transports,
+};
+use rusqlite::Connection;
+use time::macros::datetime;
+use time::OffsetDateTime;
+
+const T0: OffsetDateTime = datetime!(2025-03-14 09:30:00 UTC);
+const SUBJECT: &str = "SISERI : retrait de votre certificat numérique personnel";
+
+fn database(dir: &Path) -> Connection {
+    let mut conn = Connection::open(dir.join("siseri.db")).unwrap();
+    ca::migrate::apply(
+        &mut conn,
+        "enroll-outbox-test",
+        &[ca::migrate::Migration {
+            version: 2,
+            name: "0002_outbox.sql",
+            sql: include_str!("../migrations/0002_outbox.sql"),
+        }],
+    )
+    .unwrap();
+    conn
+}
+
+fn queue_withdrawal_mail(conn: &mut Connection) -> OutboxId {
+    let message = Message::Mail {
+        to: "v.durand@cabinet-durand.example".into(),
+        to_name: Some("DURAND Vincent".into()),
+        subject: SUBJECT.into(),
+        body: "À l'attention de DURAND Vincent.\n\nmot de passe 30Z4-A64J\n".into(),
+    };
+    let tx = conn.transaction().unwrap();
+    let id = outbox::enqueue(&tx, &message, T0).unwrap();
+    tx.commit().unwrap();
+    id
+}
+
+fn smtp_config(port: u16, tls: SmtpTls, ca_file: Option<PathBuf>) -> OutboxConfig {
+    OutboxConfig {
+        mail: MailConfig {
+            transport: MailTransportKind::Smtp,
+            smtp_host: "127.0.0.1".into(),
+            smtp_port: port,
+            smtp_tls: tls,
+            smtp_ca_file: ca_file,
+            smtp_timeout_secs: 5,
+            ..MailConfig::default()
+        },
+        ..OutboxConfig::default()
+    }
+}
+
+/// A port nobody listens on right now. The server is started on it a moment later; a server
+/// that cannot bind it makes [`SmtpServer::start`] fail loudly.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// TLS material for the server, and the CA file the client is told to trust.
+struct TlsFiles {
+    ca: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+fn tls_files(dir: &Path) -> TlsFiles {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "AC de test SMTP");
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let server_key = KeyPair::generate().unwrap();
+    let server_params = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    let server_cert = server_params.signed_by(&server_key, &issuer).unwrap();
+    let files = TlsFiles {
+        ca: dir.join("ca.pem"),
+        cert: dir.join("smtp.pem"),
+        key: dir.join("smtp.key"),
+    };
+    std::fs::write(&files.ca, ca_cert.pem()).unwrap();
+    std::fs::write(&files.cert, server_cert.pem()).unwrap();
+    std::fs::write(&files.key, server_key.serialize_pem()).unwrap();
+    files
+}
+
+enum ServerTls<'a> {
+    None,
+    Starttls(&'a TlsFiles),
+    Implicit(&'a TlsFiles),
+}
+
+/// aiosmtpd on 127.0.0.1:`port`, storing into a maildir; killed when dropped.
+struct SmtpServer {
+    child: Child,
+    maildir: PathBuf,
+}
+
+impl SmtpServer {
+    fn start(dir: &Path, port: u16, tls: ServerTls<'_>) -> Self {
+        let available = Command::new("python3")
+            .args(["-c", "import aiosmtpd"])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            available,
+            "python3 with aiosmtpd is required by this test: run scripts/install-test-deps.sh"
+        );
+        let maildir = dir.join("maildir");
+        let log_path = dir.join(format!("aiosmtpd-{port}.log"));
+        let mut command = Command::new("python3");
+        command.args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")]);
+        match tls {
+            ServerTls::None => {}
+            ServerTls::Starttls(files) => {
+                command.arg("--tlscert").arg(&files.cert);
+                command.arg("--tlskey").arg(&files.key);
+            }
+            ServerTls::Implicit(files) => {
+                command.arg("--smtpscert").arg(&files.cert);
+                command.arg("--smtpskey").arg(&files.key);
+            }
+        }
+        command
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(File::create(&log_path).unwrap()))
+            .stderr(Stdio::from(File::create(&log_path).unwrap()));
+        let mut server = Self {
+            child: command.spawn().unwrap(),
+            maildir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            let exited = server.child.try_wait().unwrap();
+            assert!(
+                exited.is_none() && Instant::now() < deadline,
+                "aiosmtpd did not start on port {port}: {}",
+                std::fs::read_to_string(&log_path).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    /// The messages received so far, raw.
+    fn received(&self) -> Vec<Vec<u8>> {
+        let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else {
+            return Vec::new();
+        };
+        entries
+            .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn body_is_stored(conn: &Connection, id: OutboxId) -> bool {
+    conn.query_row(
+        "SELECT body IS NOT NULL FROM enroll_outbox WHERE id = ?1",
+        [id.0],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_mail_queued_while_the_smtp_server_is_down_is_delivered_once_it_is_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = database(dir.path());
+    let port = free_port();
+    let transports = Transports::from_config(
+        &smtp_config(port, SmtpTls::None, None),
+        &dir.path().join("outbox"),
+    )
+    .unwrap();
+    let id = queue_withdrawal_mail(&mut conn);
+    let message_id = outbox::show(&conn, id).unwrap().unwrap().message_id;
+
+    // The server is down: the attempt fails, a retry is scheduled, the body is kept.
+    let report = outbox::deliver_due(&mut conn, &transports, T0).unwrap();
+    assert_eq!((report.delivered, report.failed), (0, 1));
+    let detail = outbox::show(&conn, id).unwrap().unwrap();
+    assert_eq!(detail.summary.status, DeliveryStatus::Pending);
+    assert_eq!(detail.summary.attempts, 1);
+    assert_eq!(
+        detail.summary.next_attempt_at,
+        Some(T0 + time::Duration::seconds(30))
+    );
+    let error = detail.summary.last_error.unwrap();
+    assert!(error.starts_with("serveur SMTP"), "{error}");
+    assert!(!error.contains("30Z4-A64J"));
+    assert!(body_is_stored(&conn, id));
+
+    // Before the backoff has passed nothing is tried, server or not.
+    let server = SmtpServer::start(dir.path(), port, ServerTls::None);
+    let early = outbox::deliver_due(&mut conn, &transports, T0 + time::Duration::seconds(29));
+    assert_eq!(early.unwrap().attempted(), 0);
+    assert!(server.received().is_empty());
+
+    // Past the backoff it goes, with the Message-ID drawn at enqueue.
+    let later = T0 + time::Duration::seconds(31);
+    let report = outbox::deliver_due(&mut conn, &transports, later).unwrap();
+    assert_eq!((report.delivered, report.failed), (1, 0));
+    let detail = outbox::show(&conn, id).unwrap().unwrap();
+    assert_eq!(detail.summary.status, DeliveryStatus::Delivered);
+    assert_eq!(detail.summary.attempts, 2);
+    assert_eq!(detail.summary.delivered_at, Some(later));
+    assert_eq!(detail.message_id, message_id);
+    assert_eq!(detail.transport, Some(outbox::TransportKind::Smtp));
+    assert_eq!(detail.file, None);
+    assert!(!body_is_stored(&conn, id));
+
+    // Exactly once, even when the worker runs again.
+    let again = outbox::deliver_due(&mut conn, &transports, later + time::Duration::hours(2));
+    assert_eq!(again.unwrap().attempted(), 0);
+    let received = server.received();
+    assert_eq!(received.len(), 1);
+    let parsed = mail_parser::MessageParser::default()
+        .parse(&received[0])
+        .unwrap();
+    assert_eq!(format!("<{}>", parsed.message_id().unwrap()), message_id);
+    assert_eq!(parsed.subject(), Some(SUBJECT));
+    assert_eq!(
+        parsed.to().unwrap().first().unwrap().address(),
+        Some("v.durand@cabinet-durand.example")
+    );
+    assert!(parsed
+        .body_text(0)
+        .unwrap()
+        .contains("À l'attention de DURAND Vincent."));
+}
+
+#[test]
+fn smtp_over_starttls_delivers_to_a_server_whose_certificate_is_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let tls = tls_files(dir.path());
+    let port = free_port();
+    // aiosmtpd refuses MAIL FROM before STARTTLS: a delivery proves TLS was negotiated.
+    let server = SmtpServer::start(dir.path(), port, ServerTls::Starttls(&tls));
+    let mut conn = database(dir.path());
+    let id = queue_withdrawal_mail(&mut conn);
+
+    // Without the server's CA the certificate is refused, and the mail waits.
+    let untrusting = Transports::from_config(
+        &smtp_config(port, SmtpTls::Starttls, None),
+        &dir.path().join("outbox"),
+    )
+    .unwrap();
+    let report = outbox::deliver_due(&mut conn, &untrusting, T0).unwrap();
+    assert_eq!(report.failed, 1);
+    assert!(server.received().is_empty());
+    let error = outbox::show(&conn, id).unwrap().unwrap().summary.last_error;
+    assert!(error.unwrap().contains("UnknownIssuer"));
+
+    let trusting = Transports::from_config(
+        &smtp_config(port, SmtpTls::Starttls, Some(tls.ca.clone())),
+        &dir.path().join("outbox"),
+    )
+    .unwrap();
+    let later = T0 + time::Duration::minutes(1);
+    let report = outbox::deliver_due(&mut conn, &trusting, later).unwrap();
+    assert_eq!((report.delivered, report.failed), (1, 0));
+    assert_eq!(server.received().len(), 1);
+    let detail = outbox::show(&conn, id).unwrap().unwrap();
+    assert_eq!(detail.summary.status, DeliveryStatus::Delivered);
+}
+
+#[test]
+fn smtp_over_implicit_tls_delivers() {
+    let dir = tempfile::tempdir().unwrap();
+    let tls = tls_files(dir.path());
+    let port = free_port();
+    let server = SmtpServer::start(dir.path(), port, ServerTls::Implicit(&tls));
+    let mut conn = database(dir.path());
+    queue_withdrawal_mail(&mut conn);
+    let transports = Transports::from_config(
+        &smtp_config(port, SmtpTls::Implicit, Some(tls.ca.clone())),
+        &dir.path().join("outbox"),
+    )
+    .unwrap();
+
+    let report = outbox::deliver_due(&mut conn, &transports, T0).unwrap();
+    assert_eq!((report.delivered, report.failed), (1, 0));
+    let received = server.received();
+    assert_eq!(received.len(), 1);
+    let parsed = mail_parser::MessageParser::default()
+        .parse(&received[0])
+        .unwrap();
+    assert_eq!(parsed.subject(), Some(SUBJECT));
+}

@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 
 use crate::datadir::{self, DataDir};
 use crate::error::AppError;
+use crate::services::Services;
 
 /// AC SISERI : autorité de certification, inscription PASS et frontal du registre SISERI.
 ///
@@ -52,6 +53,15 @@ enum Command {
     /// Journal d'audit infalsifiable.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Revue des protocoles d'accès signés : liste, détail, validation, refus.
+    #[command(subcommand)]
+    Protocol(ProtocolCommand),
+    /// Accédants (N° habilitation SISERI) : détail, révocation, renouvellement, renvoi, code.
+    #[command(subcommand)]
+    Accessor(AccessorCommand),
+    /// File d'envoi des e-mails et SMS (transport fichier par défaut : DATA/outbox/).
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
     /// Copie cohérente de la base, service en marche.
     Backup {
         /// Fichier de destination (ne doit pas exister).
@@ -125,6 +135,99 @@ struct IssueArgs {
 }
 
 #[derive(Debug, Subcommand)]
+enum ProtocolCommand {
+    /// Liste les versions signées (et décidées) des protocoles.
+    List {
+        /// Filtre : signed (en attente), approved, rejected, superseded.
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Affiche la dernière version d'un protocole : champs, pièces, preuve de signature et,
+    /// pour un renouvellement, les différences avec la version en vigueur.
+    Show {
+        /// Numéro du protocole (ex. 2026-000001).
+        number: String,
+    },
+    /// Valide la version signée : certificats, retraits et e-mails pour chaque personne
+    /// nommée ; les personnes retirées perdent leur rattachement. Reprend sans doublon une
+    /// validation interrompue.
+    Approve {
+        /// Numéro du protocole.
+        number: String,
+    },
+    /// Refuse la version signée ; les correspondants sont prévenus par e-mail.
+    Reject {
+        /// Numéro du protocole.
+        number: String,
+        /// Motif, communiqué à l'employeur.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Extrait les pièces justificatives de la dernière version dans DIR.
+    Documents {
+        /// Numéro du protocole.
+        number: String,
+        /// Répertoire de sortie (créé au besoin).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AccessorCommand {
+    /// Liste les accédants.
+    List,
+    /// Rattachements, certificats, retraits et code d'accès d'un accédant.
+    Show {
+        /// N° habilitation SISERI.
+        hab: u32,
+    },
+    /// Révoque le(s) certificat(s) de l'accédant ; LCR republiée aussitôt.
+    Revoke {
+        /// N° habilitation SISERI.
+        hab: u32,
+        /// Motif RFC 5280 (keyCompromise, affiliationChanged, cessationOfOperation…).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Nouveau certificat et nouveau retrait ; l'ancien certificat est révoqué dès que le
+    /// nouveau est retiré (ou expire).
+    Renew {
+        /// N° habilitation SISERI.
+        hab: u32,
+    },
+    /// Nouveau retrait et nouveau mot de passe (l'ancien retrait est remplacé) ; avec
+    /// --p12-profile compat, un fichier lisible par les systèmes anciens.
+    Resend {
+        /// N° habilitation SISERI.
+        hab: u32,
+        /// modern ou compat.
+        #[arg(long)]
+        p12_profile: Option<String>,
+    },
+    /// Envoie un nouveau code d'accès et débloque l'accès.
+    ResetCode {
+        /// N° habilitation SISERI.
+        hab: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OutboxCommand {
+    /// Les derniers messages (destinataire masqué ; jamais le contenu).
+    List {
+        /// Nombre maximal de lignes.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Un message : état, tentatives, Message-ID et fichier du transport fichier.
+    Show {
+        /// Identifiant.
+        id: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum AuditCommand {
     /// Vérifie toute la chaîne du journal ; code de sortie non nul à la première rupture.
     Verify,
@@ -169,6 +272,9 @@ fn execute(cli: Cli) -> Result<(), AppError> {
             );
             Ok(())
         }
+        Command::Protocol(c) => protocol_command(&dir, c),
+        Command::Accessor(c) => accessor_command(&dir, c),
+        Command::Outbox(c) => outbox_command(&dir, c),
         Command::Backup { out } => {
             dir.load_config()?;
             if out.exists() {
@@ -436,6 +542,350 @@ fn cert_command(dir: &DataDir, command: CertCommand) -> Result<(), AppError> {
                     r.not_after.date()
                 );
             }
+            Ok(())
+        }
+    }
+}
+
+fn services(dir: &DataDir, config: &crate::config::Config) -> Result<Services, AppError> {
+    Services::open(dir, config, std::sync::Arc::new(ca::SystemClock))
+}
+
+fn access_err(e: enroll::access::AccessError) -> AppError {
+    AppError::DataDir(e.to_string())
+}
+
+fn protocol_command(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppError> {
+    let config = dir.load_config()?;
+    let s = services(dir, &config)?;
+    match command {
+        ProtocolCommand::List { status } => {
+            if let Some(st) = &status {
+                if !["signed", "approved", "rejected", "superseded"].contains(&st.as_str()) {
+                    return Err(AppError::DataDir(format!(
+                        "statut « {st} » inconnu : signed, approved, rejected ou superseded"
+                    )));
+                }
+            }
+            let versions = s.access.versions(status.as_deref()).map_err(access_err)?;
+            if versions.is_empty() {
+                println!("aucun protocole");
+            }
+            for v in versions {
+                println!(
+                    "{}  v{}  {:<10}  signé le {}  {}",
+                    v.number,
+                    v.version,
+                    v.status,
+                    v.signed_at.date(),
+                    v.employer
+                );
+            }
+            Ok(())
+        }
+        ProtocolCommand::Show { number } => {
+            let d = s.access.version_detail(&number).map_err(access_err)?;
+            println!(
+                "Protocole n° {} — version {} — {} — nom clé {}",
+                d.summary.number, d.summary.version, d.summary.status, d.key_name
+            );
+            if let Some(r) = &d.reject_reason {
+                println!("Motif du refus : {r}");
+            }
+            if let Some(by) = &d.decided_by {
+                println!("Décidé par : {by}");
+            }
+            println!();
+            print!("{}", d.annexe_text);
+            println!();
+            println!("PIÈCES JUSTIFICATIVES (siseri protocol documents {number} --out DIR)");
+            for doc in s
+                .pass
+                .documents(&d.version_id)
+                .map_err(|e| AppError::DataDir(e.to_string()))?
+            {
+                println!(
+                    "- {} : {} ({} octets), SHA-256 {}",
+                    doc.kind.label(),
+                    doc.media_type,
+                    doc.size,
+                    doc.sha256
+                );
+            }
+            println!();
+            println!("PREUVE DE SIGNATURE");
+            let e = &d.evidence;
+            for k in [
+                "signed_at",
+                "method",
+                "document_sha256",
+                "phone",
+                "ip",
+                "user_agent",
+                "consent_at",
+            ] {
+                println!(
+                    "- {k} : {}",
+                    e[k].as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| e[k].to_string())
+                );
+            }
+            if !d.diff.is_empty() {
+                println!();
+                println!("DIFFÉRENCES AVEC LA VERSION EN VIGUEUR");
+                for l in &d.diff {
+                    println!("{l}");
+                }
+            }
+            Ok(())
+        }
+        ProtocolCommand::Approve { number } => {
+            let authority = dir.load_authority(&config)?;
+            let mut progress = |i: usize, n: usize, who: &str| {
+                if i < n {
+                    eprintln!("[{}/{n}] {who}", i + 1);
+                }
+            };
+            let report = s
+                .access
+                .approve(&authority, &number, "operator:cli", &mut progress)
+                .map_err(access_err)?;
+            if let Some(crl) = &report.crl {
+                dir.write_crl(&crl.der)?;
+            }
+            crate::services::flush_outbox(dir, &config);
+            println!(
+                "protocole {} version {} validé : {} certificat(s) émis, {} rattachement(s) \
+                 ajouté(s) à un certificat existant, {} rattachement(s) retiré(s), {} certificat(s) révoqué(s)",
+                report.number,
+                report.version,
+                report.issued.len(),
+                report.attached.len(),
+                report.detached.len(),
+                report.revoked.len()
+            );
+            Ok(())
+        }
+        ProtocolCommand::Reject { number, reason } => {
+            if reason.trim().is_empty() {
+                return Err(AppError::DataDir(
+                    "le motif du refus est obligatoire".into(),
+                ));
+            }
+            s.access
+                .reject(&number, reason.trim(), "operator:cli")
+                .map_err(access_err)?;
+            crate::services::flush_outbox(dir, &config);
+            println!("protocole {number} refusé ; les correspondants sont prévenus");
+            Ok(())
+        }
+        ProtocolCommand::Documents { number, out } => {
+            let d = s.access.version_detail(&number).map_err(access_err)?;
+            std::fs::create_dir_all(&out).map_err(|e| AppError::io(&out, e))?;
+            for doc in s
+                .pass
+                .documents(&d.version_id)
+                .map_err(|e| AppError::DataDir(e.to_string()))?
+            {
+                let ext = match doc.media_type.as_str() {
+                    "application/pdf" => "pdf",
+                    "image/jpeg" => "jpg",
+                    _ => "png",
+                };
+                let target = out.join(format!("{}-{}.{ext}", number, doc.kind.as_str()));
+                let source = s.pass.document_path(&doc.sha256);
+                std::fs::copy(&source, &target).map_err(|e| AppError::io(&source, e))?;
+                println!("{}", target.display());
+            }
+            Ok(())
+        }
+    }
+}
+
+fn accessor_command(dir: &DataDir, command: AccessorCommand) -> Result<(), AppError> {
+    let config = dir.load_config()?;
+    let s = services(dir, &config)?;
+    match command {
+        AccessorCommand::List => {
+            for a in s.access.accessors().map_err(access_err)? {
+                println!(
+                    "{}  {} {}  {}",
+                    a.habilitation,
+                    a.last_name.to_uppercase(),
+                    a.first_name,
+                    a.email
+                );
+            }
+            Ok(())
+        }
+        AccessorCommand::Show { hab } => {
+            let d = s.access.accessor(hab).map_err(access_err)?;
+            let conn = dir.open_db()?;
+            let a = &d.accessor;
+            println!(
+                "N° habilitation SISERI {} — {} {} — {}",
+                a.habilitation,
+                a.first_name,
+                a.last_name.to_uppercase(),
+                a.email
+            );
+            println!("RATTACHEMENTS");
+            for (att, number) in &d.attachments {
+                println!(
+                    "- protocole {number} : {}{}{}",
+                    att.role.as_str(),
+                    if att.sends_dosimetry {
+                        " (envoi des données dosimétriques)"
+                    } else {
+                        ""
+                    },
+                    if att.ended_at.is_some() {
+                        " — terminé"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            println!("CERTIFICATS");
+            for c in &d.certificates {
+                let serial = Serial::from_der_bytes(&c.serial);
+                let ca_status = match Authority::find(&conn, &serial)? {
+                    Some(r) => match r.status {
+                        ca::CertificateStatus::Unsigned => "non signé".to_owned(),
+                        ca::CertificateStatus::Issued if r.is_expired(now()) => "expiré".to_owned(),
+                        ca::CertificateStatus::Issued => {
+                            format!("valide jusqu'au {}", r.not_after.date())
+                        }
+                        ca::CertificateStatus::Revoked { reason, .. } => {
+                            format!("révoqué ({reason})")
+                        }
+                    },
+                    None => "inconnu de l'AC".to_owned(),
+                };
+                println!("- {serial} : {} — {ca_status}", french_cert_state(&c.state));
+            }
+            println!("RETRAITS");
+            for w in &d.withdrawals {
+                println!(
+                    "- n° {} ({}) : {} — {} code(s) erroné(s) — expire le {}{}",
+                    w.id,
+                    w.p12_profile,
+                    french_withdrawal(&w.status),
+                    w.failed_attempts,
+                    time::OffsetDateTime::from_unix_timestamp(w.expires_at)
+                        .map(|t| t.date().to_string())
+                        .unwrap_or_default(),
+                    if w.has_p12 {
+                        " — fichier .p12 conservé"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            match &d.access_code {
+                Some(c) => println!(
+                    "CODE D'ACCÈS : {} ({} échec(s) consécutif(s))",
+                    if c.status == "locked" {
+                        "bloqué"
+                    } else {
+                        "actif"
+                    },
+                    c.failed_attempts
+                ),
+                None => println!("CODE D'ACCÈS : aucun"),
+            }
+            Ok(())
+        }
+        AccessorCommand::Revoke { hab, reason } => {
+            let reason: RevocationReason = reason.parse()?;
+            let authority = dir.load_authority(&config)?;
+            let crl = s
+                .access
+                .revoke(&authority, hab, reason, "operator:cli")
+                .map_err(access_err)?;
+            dir.write_crl(&crl.der)?;
+            println!(
+                "accédant {hab} : certificat(s) révoqué(s) ({reason}) ; LCR n° {} publiée",
+                crl.number
+            );
+            Ok(())
+        }
+        AccessorCommand::Renew { hab } => reissue(dir, &config, &s, hab, None, "renouvellement"),
+        AccessorCommand::Resend { hab, p12_profile } => {
+            let profile = p12_profile
+                .map(|p| p.parse::<ca::P12Profile>())
+                .transpose()?;
+            reissue(dir, &config, &s, hab, profile, "nouvel envoi")
+        }
+        AccessorCommand::ResetCode { hab } => {
+            s.access
+                .reset_code(hab, "operator:cli")
+                .map_err(access_err)?;
+            crate::services::flush_outbox(dir, &config);
+            println!("accédant {hab} : nouveau code d'accès envoyé, accès débloqué");
+            Ok(())
+        }
+    }
+}
+
+fn reissue(
+    dir: &DataDir,
+    config: &crate::config::Config,
+    s: &Services,
+    hab: u32,
+    profile: Option<ca::P12Profile>,
+    what: &str,
+) -> Result<(), AppError> {
+    let authority = dir.load_authority(config)?;
+    let crl = s
+        .access
+        .reissue(&authority, hab, profile, "operator:cli")
+        .map_err(access_err)?;
+    if let Some(crl) = crl {
+        dir.write_crl(&crl.der)?;
+    }
+    crate::services::flush_outbox(dir, config);
+    println!("accédant {hab} : {what} — nouveau certificat et nouveau lien de retrait envoyés");
+    Ok(())
+}
+
+fn french_cert_state(s: &str) -> &'static str {
+    match s {
+        "preparing" => "en préparation",
+        "issued" => "émis, en attente de retrait",
+        "delivered" => "retiré par son titulaire",
+        _ => "révoqué",
+    }
+}
+
+fn french_withdrawal(s: &str) -> &'static str {
+    match s {
+        "preparing" => "en préparation",
+        "pending" => "en attente",
+        "used" => "utilisé",
+        "expired" => "expiré",
+        "locked" => "bloqué",
+        _ => "remplacé",
+    }
+}
+
+fn outbox_command(dir: &DataDir, command: OutboxCommand) -> Result<(), AppError> {
+    dir.load_config()?;
+    let conn = dir.open_db()?;
+    let err = |e: enroll::outbox::OutboxError| AppError::DataDir(e.to_string());
+    match command {
+        OutboxCommand::List { limit } => {
+            for m in enroll::outbox::list(&conn, limit).map_err(err)? {
+                println!("{}", serde_json::to_string(&m).unwrap_or_default());
+            }
+            Ok(())
+        }
+        OutboxCommand::Show { id } => {
+            let m = enroll::outbox::show(&conn, enroll::outbox::OutboxId(id))
+                .map_err(err)?
+                .ok_or_else(|| AppError::DataDir(format!("aucun message n° {id}")))?;
+            println!("{}", serde_json::to_string_pretty(&m).unwrap_or_default());
             Ok(())
         }
     }

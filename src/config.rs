@@ -25,6 +25,8 @@ pub struct Config {
     pub issuance: Issuance,
     /// PASS limits and lifetimes.
     pub pass: enroll::pass::PassConfig,
+    /// Accessors: numbers, withdrawals, access codes, notices.
+    pub access: enroll::access::AccessConfig,
     /// E-mail transport.
     pub mail: enroll::outbox::MailConfig,
     /// SMS transport.
@@ -182,7 +184,7 @@ impl Default for Log {
 /// Environment variables that look like overrides but are not settings.
 const NOT_SETTINGS: &[&str] = &["SISERI_DATA", "SISERI_CA_PASSPHRASE"];
 const SECTIONS: &[&str] = &[
-    "listen", "public", "tls", "ca", "issuance", "pass", "mail", "sms", "log",
+    "listen", "public", "tls", "ca", "issuance", "pass", "access", "mail", "sms", "log",
 ];
 
 impl Config {
@@ -224,7 +226,13 @@ impl Config {
                     "[{section}] doit être une section"
                 )));
             };
-            section_table.insert(key.to_owned(), env_value(&value));
+            // Secrets are strings even when they look like numbers.
+            let value = if key.contains("password") || key.contains("token") {
+                toml::Value::String(value)
+            } else {
+                env_value(&value)
+            };
+            section_table.insert(key.to_owned(), value);
         }
         let config: Config = table
             .try_into()
@@ -254,6 +262,12 @@ impl Config {
                 "[issuance] p12_iterations doit valoir au moins 2048".into(),
             ));
         }
+        self.mail
+            .check()
+            .map_err(|e| AppError::Config(e.to_string()))?;
+        self.sms
+            .check()
+            .map_err(|e| AppError::Config(e.to_string()))?;
         if self.ca.person_validity_days == 0 || self.ca.crl_validity_days == 0 {
             return Err(AppError::Config(
                 "[ca] les durées doivent être positives".into(),
@@ -357,6 +371,20 @@ code_max_attempts = 5
 code_requests_per_hour = 3
 # Tentatives de renouvellement (numéro + nom clé) par heure, par client et par numéro.
 renewal_attempts_per_hour = 10
+
+[access]
+# Premier N° habilitation SISERI attribué (jamais réutilisé ensuite).
+habilitation_start = 42000
+# Durée de validité d'un lien de retrait (jours) ; un seul téléchargement.
+withdrawal_days = 60
+# Codes de retrait erronés avant blocage du retrait.
+withdrawal_max_attempts = 5
+# Nombre de chiffres du code d'accès au registre.
+access_code_length = 4
+# Codes d'accès erronés avant blocage de l'accès.
+access_code_max_attempts = 5
+# Préavis d'expiration envoyé par e-mail (jours avant la fin du certificat).
+expiry_notice_days = 40
 "#;
 
 #[cfg(test)]

@@ -106,7 +106,10 @@ impl DataDir {
                 self.root.display()
             )));
         }
-        Config::load(&self.config())
+        let config = Config::load(&self.config())?;
+        enroll::outbox::set_message_id_domain(config.mail.message_id_domain())
+            .map_err(|e| AppError::Config(e.to_string()))?;
+        Ok(config)
     }
 
     /// The CA passphrase: `SISERI_CA_PASSPHRASE`, else the generated file.

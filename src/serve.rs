@@ -27,6 +27,7 @@ use crate::error::AppError;
 const CRL_CHECK_EVERY: Duration = Duration::from_secs(3600);
 const CRL_MAX_AGE: time::Duration = time::Duration::days(1);
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+const MAINTENANCE_EVERY: Duration = Duration::from_secs(600);
 
 /// Everything the daemon runs, started by [`run`].
 struct AppState {
@@ -48,15 +49,10 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
     }
     let tls = Arc::new(server_tls(&dir, &config)?);
     let clock: Arc<dyn ca::Clock> = Arc::new(ca::SystemClock);
-    let pool = Arc::new(ca::pool::Pool::new(dir.database(), 8));
-    let key = dir.server_key()?;
-    let pass = Arc::new(enroll::pass::Pass::new(
-        pool.clone(),
-        dir.documents(),
-        key.clone(),
-        clock.clone(),
-        config.pass.clone(),
-    ));
+    let services = crate::services::Services::open(&dir, &config, clock.clone())?;
+    let pass = services.pass.clone();
+    let access = services.access.clone();
+    let key = services.key.clone();
     let transports = enroll::outbox::Transports::from_config(&config.outbox(), &dir.outbox())
         .map_err(|e| AppError::Config(e.to_string()))?;
     let outbox_signal = enroll::outbox::WorkerSignal::new();
@@ -84,16 +80,30 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             ca_pem: authority.certificate_pem(),
             ca_der: authority.certificate_der().to_vec(),
         });
-        let router = public_router(state).merge(enroll::web::router(enroll::web::PublicState {
-            pass,
-            key,
-            outbox: outbox_signal.clone(),
-        }));
+        let router = public_router(state)
+            .merge(enroll::web::router(enroll::web::PublicState {
+                pass,
+                key: key.clone(),
+                outbox: outbox_signal.clone(),
+            }))
+            .merge(enroll::web::withdrawal::router(
+                enroll::web::withdrawal::WithdrawalState {
+                    access: access.clone(),
+                    authority: authority.clone(),
+                    key,
+                },
+            ));
         write_listening(&dir, public_addr)?;
         println!("siseri à l'écoute : https://{public_addr}/ (publique)");
         tracing::info!(%public_addr, "listening");
 
         tokio::spawn(refresh_crl(dir.clone(), authority.clone()));
+        tokio::spawn(maintenance(
+            dir.clone(),
+            access.clone(),
+            authority.clone(),
+            outbox_signal.clone(),
+        ));
         let server = tokio::spawn(accept_loop(public, TlsAcceptor::from(tls), router));
         shutdown_signal().await;
         tracing::info!("arrêt demandé");
@@ -250,6 +260,44 @@ async fn refresh_crl(dir: DataDir, authority: Arc<Authority>) {
             Ok(Ok(None)) => {}
             Ok(Err(e)) => tracing::error!(error = %e, "re-signature de la LCR"),
             Err(e) => tracing::error!(error = %e, "tâche de re-signature de la LCR"),
+        }
+    }
+}
+
+/// Every few minutes: expired withdrawals are closed and their files erased, and expiry
+/// notices go out (both idempotent).
+async fn maintenance(
+    dir: DataDir,
+    access: Arc<enroll::access::Access>,
+    authority: Arc<Authority>,
+    outbox: enroll::outbox::WorkerSignal,
+) {
+    let mut every = tokio::time::interval(MAINTENANCE_EVERY);
+    loop {
+        every.tick().await;
+        let (access, authority, dir) = (access.clone(), authority.clone(), dir.clone());
+        let done = tokio::task::spawn_blocking(move || {
+            let swept = access.sweep_withdrawals(&authority)?;
+            let notices = access.expiry_notices()?;
+            if swept > 0 {
+                let conn = crate::db::open_existing(&dir.database())
+                    .map_err(|e| enroll::access::AccessError::Internal(e.to_string()))?;
+                if let Ok(Some(crl)) = Authority::latest_crl(&conn) {
+                    let _ = dir.write_crl(&crl.der);
+                }
+            }
+            Ok::<_, enroll::access::AccessError>((swept, notices))
+        })
+        .await;
+        match done {
+            Ok(Ok((swept, notices))) => {
+                if swept > 0 || notices > 0 {
+                    tracing::info!(swept, notices, "maintenance des retraits et préavis");
+                    outbox.wake();
+                }
+            }
+            Ok(Err(e)) => tracing::error!(error = %e, "maintenance"),
+            Err(e) => tracing::error!(error = %e, "tâche de maintenance"),
         }
     }
 }

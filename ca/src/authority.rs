@@ -301,6 +301,20 @@ impl Authority {
         prepared: &Prepared,
         now: OffsetDateTime,
     ) -> Result<Issued> {
+        let tx = immediate(conn)?;
+        let issued = self.sign_in(&tx, prepared, now)?;
+        tx.commit()?;
+        Ok(issued)
+    }
+
+    /// [`sign`](Self::sign) inside the caller's transaction, so that the certificate is marked
+    /// issued together with what the caller does with it (its withdrawal, its e-mails).
+    pub fn sign_in(
+        &self,
+        tx: &Transaction<'_>,
+        prepared: &Prepared,
+        now: OffsetDateTime,
+    ) -> Result<Issued> {
         let signature = SigningKey::sign(&self.key, &prepared.tbs)?;
         let der = yasna::construct_der(|w| {
             w.write_sequence(|w| {
@@ -310,10 +324,9 @@ impl Authority {
             })
         });
         let not_after = self.lint_certificate(&der, &prepared.serial)?;
-        let tx = immediate(conn)?;
-        let der = if storage::mark_signed(&tx, &prepared.serial, &der, now)? {
+        let der = if storage::mark_signed(tx, &prepared.serial, &der, now)? {
             audit::append(
-                &tx,
+                tx,
                 now,
                 &Event {
                     actor: &prepared.requester,
@@ -325,13 +338,12 @@ impl Authority {
             der
         } else {
             // Signed concurrently by another process: only the stored certificate is released.
-            storage::find(&tx, &prepared.serial)?
+            storage::find(tx, &prepared.serial)?
                 .and_then(|r| r.der)
                 .ok_or_else(|| Error::UnknownSerial {
                     serial: prepared.serial.to_hex(),
                 })?
         };
-        tx.commit()?;
         Ok(Issued {
             serial: prepared.serial.clone(),
             der,
@@ -349,9 +361,23 @@ impl Authority {
         actor: &str,
         now: OffsetDateTime,
     ) -> Result<PublishedCrl> {
-        let now = whole_seconds(now);
         let tx = immediate(conn)?;
-        let record = storage::find(&tx, serial)?.ok_or_else(|| Error::UnknownSerial {
+        let crl = self.revoke_in(&tx, serial, reason, actor, now)?;
+        tx.commit()?;
+        Ok(crl)
+    }
+
+    /// [`revoke`](Self::revoke) inside the caller's transaction.
+    pub fn revoke_in(
+        &self,
+        tx: &Transaction<'_>,
+        serial: &Serial,
+        reason: RevocationReason,
+        actor: &str,
+        now: OffsetDateTime,
+    ) -> Result<PublishedCrl> {
+        let now = whole_seconds(now);
+        let record = storage::find(tx, serial)?.ok_or_else(|| Error::UnknownSerial {
             serial: serial.to_hex(),
         })?;
         match record.status {
@@ -373,9 +399,9 @@ impl Authority {
                 "AC SISERI ne peut pas se révoquer elle-même".into(),
             ));
         }
-        storage::mark_revoked(&tx, serial, reason, now)?;
+        storage::mark_revoked(tx, serial, reason, now)?;
         audit::append(
-            &tx,
+            tx,
             now,
             &Event {
                 actor,
@@ -384,9 +410,7 @@ impl Authority {
                 details: &[("reason", reason.as_str())],
             },
         )?;
-        let crl = self.publish_crl_in(&tx, actor, now)?;
-        tx.commit()?;
-        Ok(crl)
+        self.publish_crl_in(tx, actor, now)
     }
 
     /// Signs and records a fresh CRL (revoked certificates not yet expired).

@@ -1,5 +1,6 @@
 #![forbid(unsafe_code)]
 
+pub mod access;
 mod domain;
 pub mod migrations;
 pub mod outbox;

@@ -14,4 +14,9 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_outbox.sql",
         sql: include_str!("../migrations/0002_outbox.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_accessors.sql",
+        sql: include_str!("../migrations/0003_accessors.sql"),
+    },
 ];

@@ -179,6 +179,13 @@ fn stored_message(row: &Row<'_>) -> rusqlite::Result<Result<StoredMessage, Outbo
     })())
 }
 
+/// Makes this connection overwrite what it deletes: an erased body is then gone from the
+/// database file, not just unlinked from the b-tree.
+pub(crate) fn overwrite_erased_content(conn: &Connection) -> Result<(), OutboxError> {
+    conn.pragma_update(None, "secure_delete", true)?;
+    Ok(())
+}
+
 /// Records a delivery and erases the body. Returns false when the message was no longer
 /// pending (another worker, whose lease had run out, delivered it first).
 pub(crate) fn mark_delivered(

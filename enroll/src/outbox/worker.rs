@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use rusqlite::{Connection, OpenFlags};
 use time::{Duration, OffsetDateTime};
 
-use super::storage::{claim_next, mark_delivered, mark_failed};
+use super::storage::{claim_next, mark_delivered, mark_failed, overwrite_erased_content};
 use super::{OutboxError, Transports};
 
 /// Most messages one [`deliver_due`] call attempts.
@@ -60,8 +60,7 @@ pub fn deliver_due(
     transports: &Transports,
     now: OffsetDateTime,
 ) -> Result<DeliveryReport, OutboxError> {
-    // Erased bodies are overwritten on disk, not just unlinked from the b-tree.
-    conn.pragma_update(None, "secure_delete", true)?;
+    overwrite_erased_content(conn)?;
     let mut report = DeliveryReport::default();
     while report.attempted() < BATCH_SIZE {
         let Some(msg) = claim_next(conn, now, now + LEASE)? else {

@@ -3,6 +3,8 @@
 
 mod api;
 mod error;
+pub mod withdrawal;
+pub mod wizard;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,9 +27,9 @@ pub struct PublicState {
     pub outbox: crate::outbox::WorkerSignal,
 }
 
-/// `/api/v1/protocols…`
+/// `/api/v1/protocols…`, and the wizard's pages (`/`, `/pass/…`, `/assets/siseri.css`).
 pub fn router(state: PublicState) -> Router {
-    api::router(state)
+    api::router(state.clone()).merge(wizard::router(state))
 }
 
 /// Runs blocking work (SQLite, hashing) on the blocking pool.

@@ -22,7 +22,10 @@ pub(crate) fn draft_token(key: &ServerKey, draft_id: &str) -> String {
 
 /// The token of a page shown before a draft exists, and the `Set-Cookie` to send when the
 /// browser has no pre-session cookie yet.
-pub(crate) fn pre_token(key: &ServerKey, headers: &HeaderMap) -> Result<(String, Option<String>), ca::Error> {
+pub(crate) fn pre_token(
+    key: &ServerKey,
+    headers: &HeaderMap,
+) -> Result<(String, Option<String>), ca::Error> {
     if let Some(value) = pre_cookie(headers) {
         return Ok((hex::encode(key.hash(PRE_PURPOSE, &value)), None));
     }
@@ -82,7 +85,9 @@ mod tests {
         let key = ServerKey::new(&[1u8; 32]);
         let (token, set) = pre_token(&key, &HeaderMap::new()).unwrap();
         let set = set.unwrap();
-        assert!(set.contains("HttpOnly") && set.contains("Secure") && set.contains("SameSite=Strict"));
+        assert!(
+            set.contains("HttpOnly") && set.contains("Secure") && set.contains("SameSite=Strict")
+        );
         let value = set.split(';').next().unwrap();
         let h = headers(value);
         assert!(check(&key, &h, Some(&token)));

@@ -131,9 +131,15 @@ pub(crate) fn person(form: &FormData, role: Role) -> Option<PersonInput> {
         country: a("country"),
     };
     // The country comes pre-filled: alone, it is not an address.
-    let has_address = [&address.name, &address.address, &address.postal_code, &address.town, &address.cedex]
-        .iter()
-        .any(|v| v.is_some());
+    let has_address = [
+        &address.name,
+        &address.address,
+        &address.postal_code,
+        &address.town,
+        &address.cedex,
+    ]
+    .iter()
+    .any(|v| v.is_some());
     let person = PersonInput {
         last_name: f("last_name"),
         first_name: f("first_name"),
@@ -232,7 +238,10 @@ mod tests {
 
     #[test]
     fn a_pre_filled_country_alone_is_neither_a_person_nor_an_address() {
-        assert_eq!(person(&form(&[("address.country", "FRANCE")]), Role::Pcr), None);
+        assert_eq!(
+            person(&form(&[("address.country", "FRANCE")]), Role::Pcr),
+            None
+        );
         let p = person(
             &form(&[
                 ("person.last_name", "DILLENSEGER"),
@@ -244,7 +253,11 @@ mod tests {
         .unwrap();
         assert_eq!(p.address, None);
         assert_eq!(p.sends_dosimetry, Some(true));
-        let c = person(&form(&[("person.last_name", "DURAND"), ("address.town", "X")]), Role::Cse).unwrap();
+        let c = person(
+            &form(&[("person.last_name", "DURAND"), ("address.town", "X")]),
+            Role::Cse,
+        )
+        .unwrap();
         assert_eq!((c.address, c.sends_dosimetry), (None, None));
     }
 
@@ -259,6 +272,9 @@ mod tests {
             ("exposure.activity", "dental-care"),
         ]));
         assert_eq!(x.activity.as_deref(), Some("Soins dentaires"));
-        assert_eq!((x.exposed_in_establishment, x.inb), (Some(true), Some(false)));
+        assert_eq!(
+            (x.exposed_in_establishment, x.inb),
+            (Some(true), Some(false))
+        );
     }
 }

@@ -193,7 +193,9 @@ impl Errs {
 
     /// Adds a message (when the field has none yet).
     pub(crate) fn add(&mut self, key: &str, message: impl Into<String>) {
-        self.map.entry(key.to_owned()).or_insert_with(|| message.into());
+        self.map
+            .entry(key.to_owned())
+            .or_insert_with(|| message.into());
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -204,7 +206,7 @@ impl Errs {
         self.map.get(key).map(String::as_str)
     }
 
-    /// Messages whose key starts with `prefix`, unused so far.
+    /// The keys that start with `prefix`.
     pub(crate) fn keys_under(&self, prefix: &str) -> Vec<String> {
         self.map
             .keys()
@@ -217,7 +219,9 @@ impl Errs {
     pub(crate) fn take(&self, key: &str, id: &str) -> Option<String> {
         let message = self.map.get(key)?.clone();
         if self.used.borrow_mut().insert(key.to_owned()) {
-            self.shown.borrow_mut().push((id.to_owned(), message.clone()));
+            self.shown
+                .borrow_mut()
+                .push((id.to_owned(), message.clone()));
         }
         Some(message)
     }
@@ -240,7 +244,13 @@ impl Errs {
 pub(crate) fn html_id(name: &str) -> String {
     let id: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     id.trim_end_matches('-').to_owned()
 }
@@ -290,11 +300,6 @@ impl<'a> Input<'a> {
         self
     }
 
-    pub(crate) fn required_if(mut self, required: bool) -> Self {
-        self.required = required;
-        self
-    }
-
     pub(crate) fn hint(mut self, hint: &'a str) -> Self {
         self.hint = Some(hint);
         self
@@ -331,7 +336,10 @@ impl<'a> Input<'a> {
         let error = errs.take(self.key, &id);
         let hint_id = format!("{id}-hint");
         let error_id = format!("{id}-error");
-        let described = described_by(self.hint.map(|_| hint_id.as_str()), error.as_ref().map(|_| error_id.as_str()));
+        let described = described_by(
+            self.hint.map(|_| hint_id.as_str()),
+            error.as_ref().map(|_| error_id.as_str()),
+        );
         html! {
             div.field.field-error[error.is_some()] {
                 label.label for=(id) { (self.label) @if self.required { (required_mark()) } }
@@ -374,7 +382,10 @@ pub(crate) fn checkbox(
     let error = errs.take(key, &id);
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
-    let described = described_by(hint.map(|_| hint_id.as_str()), error.as_ref().map(|_| error_id.as_str()));
+    let described = described_by(
+        hint.map(|_| hint_id.as_str()),
+        error.as_ref().map(|_| error_id.as_str()),
+    );
     html! {
         div.field.field-error[error.is_some()] {
             @if let Some(e) = &error { (error_message(&error_id, e)) }
@@ -486,18 +497,31 @@ mod tests {
     #[test]
     fn values_are_escaped_and_errors_are_bound_to_their_field() {
         let mut errs = Errs::none();
-        errs.add("employer.name", "La raison sociale ou le nom est obligatoire.");
-        let html = Input::new("employer.name", "Raison sociale ou nom", Some("<b>\"x\"</b>"))
-            .required()
-            .render(&errs)
-            .into_string();
+        errs.add(
+            "employer.name",
+            "La raison sociale ou le nom est obligatoire.",
+        );
+        let html = Input::new(
+            "employer.name",
+            "Raison sociale ou nom",
+            Some("<b>\"x\"</b>"),
+        )
+        .required()
+        .render(&errs)
+        .into_string();
         assert!(html.contains("&lt;b&gt;&quot;x&quot;&lt;/b&gt;"), "{html}");
         assert!(html.contains(r#"for="employer-name""#) && html.contains(r#"id="employer-name""#));
-        assert!(html.contains(r#"aria-describedby="employer-name-error""#), "{html}");
+        assert!(
+            html.contains(r#"aria-describedby="employer-name-error""#),
+            "{html}"
+        );
         assert!(html.contains("required"));
         assert_eq!(
             errs.summary(),
-            vec![("employer-name".to_owned(), "La raison sociale ou le nom est obligatoire.".to_owned())]
+            vec![(
+                "employer-name".to_owned(),
+                "La raison sociale ou le nom est obligatoire.".to_owned()
+            )]
         );
     }
 }

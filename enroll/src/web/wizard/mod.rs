@@ -5,13 +5,13 @@
 //! through [`crate::pass::Pass`] (off the reactor, with [`blocking`]) before showing the errors
 //! of that step only; a step that passes redirects (303) to the next one.
 
-mod csrf;
+pub(crate) mod csrf;
 mod documents;
 mod errors;
 mod exposure;
 mod forms;
 mod identity;
-mod layout;
+pub(crate) mod layout;
 mod people;
 mod signature;
 mod start;
@@ -39,10 +39,16 @@ pub fn router(state: PublicState) -> Router {
         .route("/", get(start::home))
         .route("/pass", get(|| async { redirect("/pass/") }))
         .route("/pass/", get(start::show).post(start::submit))
-        .route("/pass/preambule", get(start::preamble).post(start::accept_preamble))
+        .route(
+            "/pass/preambule",
+            get(start::preamble).post(start::accept_preamble),
+        )
         .route("/pass/annuler", get(start::cancel_page).post(start::cancel))
         .route("/pass/terminer", axum::routing::post(start::finish))
-        .route(Step::Employer.path(), get(identity::employer).post(identity::save_employer))
+        .route(
+            Step::Employer.path(),
+            get(identity::employer).post(identity::save_employer),
+        )
         .route(
             Step::Representative.path(),
             get(identity::representative).post(identity::save_representative),
@@ -57,12 +63,27 @@ pub fn router(state: PublicState) -> Router {
                 .post(documents::submit)
                 .layer(DefaultBodyLimit::max(documents_limit)),
         )
-        .route(Step::Correspondents.path(), get(people::show).post(people::submit))
-        .route(Step::Physicians.path(), get(people::show).post(people::submit))
+        .route(
+            Step::Correspondents.path(),
+            get(people::show).post(people::submit),
+        )
+        .route(
+            Step::Physicians.path(),
+            get(people::show).post(people::submit),
+        )
         .route(Step::Pcrs.path(), get(people::show).post(people::submit))
-        .route(Step::Exposure.path(), get(exposure::show).post(exposure::submit))
-        .route(Step::Summary.path(), get(signature::summary).post(signature::request_code))
-        .route(Step::Signature.path(), get(signature::show).post(signature::sign))
+        .route(
+            Step::Exposure.path(),
+            get(exposure::show).post(exposure::submit),
+        )
+        .route(
+            Step::Summary.path(),
+            get(signature::summary).post(signature::request_code),
+        )
+        .route(
+            Step::Signature.path(),
+            get(signature::show).post(signature::sign),
+        )
         .route("/pass/signe", get(signature::signed))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state);
@@ -248,7 +269,9 @@ pub(crate) async fn open_draft(
     state: &PublicState,
     headers: &HeaderMap,
 ) -> Result<Draft, WizardError> {
-    let draft = any_draft(state, headers).await?.ok_or(WizardError::NoSession)?;
+    let draft = any_draft(state, headers)
+        .await?
+        .ok_or(WizardError::NoSession)?;
     match draft.view.status {
         Status::Draft => Ok(draft),
         Status::Cancelled => Err(WizardError::Pass(crate::pass::PassError::NotFound)),
@@ -312,7 +335,11 @@ pub(crate) async fn save_step(
 }
 
 /// Checks the CSRF token of a form, before anything else is done with it.
-pub(crate) fn check_csrf(state: &PublicState, headers: &HeaderMap, form: &forms::FormData) -> Result<(), WizardError> {
+pub(crate) fn check_csrf(
+    state: &PublicState,
+    headers: &HeaderMap,
+    form: &forms::FormData,
+) -> Result<(), WizardError> {
     if csrf::check(&state.key, headers, form.csrf()) {
         Ok(())
     } else {

@@ -10,7 +10,9 @@ use maud::{html, Markup};
 
 use super::forms::FormData;
 use super::layout::{checkbox, csrf_field, notice, Errs, Input, Page};
-use super::{any_draft, csrf, open_draft, redirect, redirect_with_cookies, Draft, Step, WizardError};
+use super::{
+    any_draft, csrf, open_draft, redirect, redirect_with_cookies, Draft, Step, WizardError,
+};
 use crate::pass::{PassError, Status};
 use crate::web::{blocking, client, Peer, PublicState};
 use crate::web_cookie;
@@ -61,7 +63,10 @@ pub(super) async fn home() -> Response {
 }
 
 /// The cookie's draft, or none when it no longer opens anything (the cookie is then dropped).
-async fn current(state: &PublicState, headers: &HeaderMap) -> Result<(Option<Draft>, Option<String>), WizardError> {
+async fn current(
+    state: &PublicState,
+    headers: &HeaderMap,
+) -> Result<(Option<Draft>, Option<String>), WizardError> {
     match any_draft(state, headers).await {
         Ok(Some(d)) if d.view.status != Status::Cancelled => Ok((Some(d), None)),
         Ok(Some(_)) | Err(WizardError::Pass(PassError::NotFound | PassError::BadToken)) => {
@@ -73,7 +78,11 @@ async fn current(state: &PublicState, headers: &HeaderMap) -> Result<(Option<Dra
 }
 
 /// The token for a page that may come before the draft, and the cookie to set for it.
-fn token_for(state: &PublicState, headers: &HeaderMap, draft: Option<&Draft>) -> Result<(String, Option<String>), WizardError> {
+fn token_for(
+    state: &PublicState,
+    headers: &HeaderMap,
+    draft: Option<&Draft>,
+) -> Result<(String, Option<String>), WizardError> {
     match draft {
         Some(d) => Ok((d.csrf.clone(), None)),
         None => Ok(csrf::pre_token(&state.key, headers)?),
@@ -81,15 +90,23 @@ fn token_for(state: &PublicState, headers: &HeaderMap, draft: Option<&Draft>) ->
 }
 
 /// `GET /pass/`: *Créer un nouveau protocole* or *Renouveler un protocole existant*.
-pub(super) async fn show(State(state): State<PublicState>, headers: HeaderMap, uri: Uri) -> Result<Response, WizardError> {
+pub(super) async fn show(
+    State(state): State<PublicState>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, WizardError> {
     let (draft, clear) = current(&state, &headers).await?;
     let (token, set) = token_for(&state, &headers, draft.as_ref())?;
-    let abandoned = uri.query().is_some_and(|q| q.split('&').any(|p| p == "abandon=1"));
+    let abandoned = uri
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p == "abandon=1"));
     let form = StartForm::default();
-    Ok(start_page(draft.as_ref(), &token, &form, &Errs::none(), abandoned)
-        .cookie(clear)
-        .cookie(set)
-        .into_response())
+    Ok(
+        start_page(draft.as_ref(), &token, &form, &Errs::none(), abandoned)
+            .cookie(clear)
+            .cookie(set)
+            .into_response(),
+    )
 }
 
 #[derive(Debug, Default)]
@@ -99,7 +116,13 @@ struct StartForm {
     key_name: Option<String>,
 }
 
-fn start_page(draft: Option<&Draft>, token: &str, form: &StartForm, errs: &Errs, abandoned: bool) -> Page {
+fn start_page(
+    draft: Option<&Draft>,
+    token: &str,
+    form: &StartForm,
+    errs: &Errs,
+    abandoned: bool,
+) -> Page {
     let renew = form.choice.as_deref() == Some("renew");
     let group_error = errs.take("renewal", "renewal-number");
     let body = html! {
@@ -157,7 +180,13 @@ fn start_page(draft: Option<&Draft>, token: &str, form: &StartForm, errs: &Errs,
 }
 
 fn describe(d: &Draft) -> Markup {
-    let name = d.view.protocol.employer.name.as_deref().unwrap_or("employeur non renseigné");
+    let name = d
+        .view
+        .protocol
+        .employer
+        .name
+        .as_deref()
+        .unwrap_or("employeur non renseigné");
     html! {
         @if let Some(n) = &d.view.number {
             "Renouvellement du protocole n° " strong { (n) } " — " (name) ". "
@@ -199,16 +228,27 @@ pub(super) async fn submit(
                 errs.add("renewal.number", "Le numéro du protocole est obligatoire.");
             }
             if typed.key_name.is_none() {
-                errs.add("renewal.key_name", "Le nom clé de l'entreprise est obligatoire.");
+                errs.add(
+                    "renewal.key_name",
+                    "Le nom clé de l'entreprise est obligatoire.",
+                );
             }
         }
-        _ => errs.add("choice", "Choisissez de créer un nouveau protocole ou d'en renouveler un."),
+        _ => errs.add(
+            "choice",
+            "Choisissez de créer un nouveau protocole ou d'en renouveler un.",
+        ),
     }
     let (token, set) = token_for(&state, &headers, draft.as_ref())?;
     if !errs.is_empty() {
-        return Ok(start_page(draft.as_ref(), &token, &typed, &errs, false).cookie(set).into_response());
+        return Ok(start_page(draft.as_ref(), &token, &typed, &errs, false)
+            .cookie(set)
+            .into_response());
     }
-    let (number, key_name) = (typed.number.clone().unwrap_or_default(), typed.key_name.clone().unwrap_or_default());
+    let (number, key_name) = (
+        typed.number.clone().unwrap_or_default(),
+        typed.key_name.clone().unwrap_or_default(),
+    );
     let who = client(&headers, peer);
     let pass = state.pass.clone();
     match blocking(move || pass.start_renewal(&number, &key_name, &who)).await {
@@ -219,9 +259,18 @@ pub(super) async fn submit(
                 &[web_cookie::set_draft_cookie(&new.id, &new.token)],
             ))
         }
-        Err(e @ (PassError::RenewalRefused | PassError::TooManyRequests { .. } | PassError::NothingInForce)) => {
-            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-            let status = if status == StatusCode::NOT_FOUND { StatusCode::UNPROCESSABLE_ENTITY } else { status };
+        Err(
+            e @ (PassError::RenewalRefused
+            | PassError::TooManyRequests { .. }
+            | PassError::NothingInForce),
+        ) => {
+            let status =
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            let status = if status == StatusCode::NOT_FOUND {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                status
+            };
             errs.add("renewal", e.to_string());
             Ok(start_page(draft.as_ref(), &token, &typed, &errs, false)
                 .status(status)
@@ -265,20 +314,44 @@ const AFTER: [&str; 2] = [
 
 /// The seed's table: who sees what (`DOMAIN.md`).
 const ACCESS: [(&str, &str, [bool; 3]); 7] = [
-    ("Informations administratives", "complètes", [true, false, false]),
-    ("Informations administratives", "pour suivi dosimétrique", [true, true, false]),
-    ("Informations administratives", "carte de suivi médical", [false, false, true]),
+    (
+        "Informations administratives",
+        "complètes",
+        [true, false, false],
+    ),
+    (
+        "Informations administratives",
+        "pour suivi dosimétrique",
+        [true, true, false],
+    ),
+    (
+        "Informations administratives",
+        "carte de suivi médical",
+        [false, false, true],
+    ),
     ("Données dosimétriques", "passive", [false, false, true]),
-    ("Données dosimétriques", "suivi exposition interne", [false, false, true]),
+    (
+        "Données dosimétriques",
+        "suivi exposition interne",
+        [false, false, true],
+    ),
     ("Données dosimétriques", "efficace", [false, true, true]),
-    ("Données dosimétriques", "opérationnelle", [false, true, true]),
+    (
+        "Données dosimétriques",
+        "opérationnelle",
+        [false, true, true],
+    ),
 ];
 
 const ACCEPT: &str = "Je reconnais avoir pris connaissance du protocole d'accès sécurisé à SISERI";
 
 fn preamble_page(draft: Option<&Draft>, token: &str, accepted: bool, errs: &Errs) -> Page {
     let reached = draft.map(Draft::reached).unwrap_or(Step::Preamble);
-    let cancel = if draft.is_some() { "/pass/annuler" } else { "/" };
+    let cancel = if draft.is_some() {
+        "/pass/annuler"
+    } else {
+        "/"
+    };
     let body = html! {
         h1 { "Préambule" }
         @if let Some(n) = draft.and_then(|d| d.view.number.as_deref()) {
@@ -319,21 +392,31 @@ fn preamble_page(draft: Option<&Draft>, token: &str, accepted: bool, errs: &Errs
             }
         }
     };
-    Page::new("Préambule", body).step(Step::Preamble, reached).errors(errs)
+    Page::new("Préambule", body)
+        .step(Step::Preamble, reached)
+        .errors(errs)
 }
 
 /// `GET /pass/preambule` (seed step d).
-pub(super) async fn preamble(State(state): State<PublicState>, headers: HeaderMap) -> Result<Response, WizardError> {
+pub(super) async fn preamble(
+    State(state): State<PublicState>,
+    headers: HeaderMap,
+) -> Result<Response, WizardError> {
     let (draft, clear) = current(&state, &headers).await?;
-    if draft.as_ref().is_some_and(|d| d.view.status != Status::Draft) {
+    if draft
+        .as_ref()
+        .is_some_and(|d| d.view.status != Status::Draft)
+    {
         return Ok(redirect("/pass/signe"));
     }
     let (token, set) = token_for(&state, &headers, draft.as_ref())?;
     let accepted = draft.is_some();
-    Ok(preamble_page(draft.as_ref(), &token, accepted, &Errs::none())
-        .cookie(clear)
-        .cookie(set)
-        .into_response())
+    Ok(
+        preamble_page(draft.as_ref(), &token, accepted, &Errs::none())
+            .cookie(clear)
+            .cookie(set)
+            .into_response(),
+    )
 }
 
 /// `POST /pass/preambule`: the draft is created here (a renewal's already exists).
@@ -352,7 +435,9 @@ pub(super) async fn accept_preamble(
         let mut errs = Errs::none();
         errs.add("accept", "Cochez la case pour reconnaître avoir pris connaissance du protocole d'accès sécurisé à SISERI.");
         let (token, set) = token_for(&state, &headers, draft.as_ref())?;
-        return Ok(preamble_page(draft.as_ref(), &token, false, &errs).cookie(set).into_response());
+        return Ok(preamble_page(draft.as_ref(), &token, false, &errs)
+            .cookie(set)
+            .into_response());
     }
     let pass = state.pass.clone();
     match draft {
@@ -377,7 +462,10 @@ pub(super) async fn accept_preamble(
 }
 
 /// `GET /pass/annuler`: asks before abandoning.
-pub(super) async fn cancel_page(State(state): State<PublicState>, headers: HeaderMap) -> Result<Response, WizardError> {
+pub(super) async fn cancel_page(
+    State(state): State<PublicState>,
+    headers: HeaderMap,
+) -> Result<Response, WizardError> {
     let draft = match open_draft(&state, &headers).await {
         Err(WizardError::NoSession) => return Ok(redirect("/")),
         other => other?,
@@ -432,5 +520,8 @@ pub(super) async fn finish(
     if !csrf::check(&state.key, &headers, form.csrf()) {
         return Err(WizardError::Csrf);
     }
-    Ok(redirect_with_cookies("/", &[web_cookie::clear_draft_cookie()]))
+    Ok(redirect_with_cookies(
+        "/",
+        &[web_cookie::clear_draft_cookie()],
+    ))
 }

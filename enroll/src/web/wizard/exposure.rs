@@ -1,0 +1,132 @@
+//! Seed step l: exposure of the workers and the main activity.
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use maud::html;
+
+use super::forms::{self, FormData};
+use super::layout::{
+    csrf_field, html_id, radios, required_mark, required_note, step_buttons, Errs, Page,
+};
+use super::{check_csrf, open_draft, save_step, Draft, Step, WizardError};
+use crate::protocol::{Activity, ExposureInput};
+use crate::web::PublicState;
+
+const YES_NO: &[(&str, &str)] = &[("oui", "Oui"), ("non", "Non")];
+
+fn yes_no(b: Option<bool>) -> Option<&'static str> {
+    b.map(|b| if b { "oui" } else { "non" })
+}
+
+fn page(draft: &Draft, reached: Step, x: &ExposureInput, errs: &Errs) -> Page {
+    let chosen = x.activity.as_deref().and_then(Activity::parse);
+    let domain = x
+        .domain
+        .as_deref()
+        .map(|d| match d.to_lowercase().as_str() {
+            "military" | "militaire" => "military",
+            _ => "civil",
+        });
+    let activity_id = html_id("exposure.activity");
+    let activity_error = errs.take("exposure.activity", &activity_id);
+    let medical: Vec<Activity> = Activity::ALL
+        .into_iter()
+        .filter(|a| a.is_medical())
+        .collect();
+    let others: Vec<Activity> = Activity::ALL
+        .into_iter()
+        .filter(|a| !a.is_medical())
+        .collect();
+    let body = html! {
+        h1 { "Exposition aux rayonnements ionisants" }
+        (required_note())
+        form.form method="post" action=(Step::Exposure.path()) {
+            (csrf_field(&draft.csrf))
+            fieldset.fieldset {
+                legend { "Exposition des travailleurs" }
+                (radios(errs, "exposure.exposed_in_establishment", "exposure.exposed_in_establishment",
+                    html! { "Les travailleurs de votre établissement sont exposés aux rayonnements ionisants au sein de votre établissement" },
+                    YES_NO, yes_no(x.exposed_in_establishment), true))
+                (radios(errs, "exposure.inb", "exposure.inb",
+                    html! { "Si oui, votre établissement est une INB " span.legend-hint { "(installation nucléaire de base)" } },
+                    YES_NO, yes_no(x.inb), false))
+            }
+            fieldset.fieldset {
+                legend { "Activités entraînant une exposition aux rayonnements de vos travailleurs" }
+                (radios(errs, "exposure.domain", "exposure.domain", html! { "Domaine" },
+                    &[("civil", "Domaine civil"), ("military", "Domaine militaire")], domain, true))
+                div.field.field-error[activity_error.is_some()] {
+                    label.label for=(activity_id) { "Activité principale" (required_mark()) }
+                    p.hint #exposure-activity-hint { "Choisissez l'activité principale dans la liste." }
+                    @if let Some(e) = &activity_error {
+                        p.error-message #exposure-activity-error { span.visually-hidden { "Erreur : " } (e) }
+                    }
+                    select.select #(activity_id) name="exposure.activity" required
+                        aria-describedby={ "exposure-activity-hint" @if activity_error.is_some() { " exposure-activity-error" } }
+                        aria-invalid=[activity_error.as_ref().map(|_| "true")] {
+                        option value="" selected[chosen.is_none()] { "— Choisissez l'activité principale —" }
+                        optgroup label="Utilisations médicales et vétérinaires" {
+                            @for a in &medical {
+                                option value=(a.code()) selected[chosen == Some(*a)] { (a.label()) }
+                            }
+                        }
+                        @for a in &others {
+                            option value=(a.code()) selected[chosen == Some(*a)] { (a.label()) }
+                        }
+                    }
+                }
+            }
+            (step_buttons(true, "/pass/annuler"))
+        }
+    };
+    Page::new("Exposition", body)
+        .step(Step::Exposure, reached)
+        .errors(errs)
+}
+
+/// `GET /pass/exposition`.
+pub(super) async fn show(
+    State(state): State<PublicState>,
+    headers: HeaderMap,
+) -> Result<Response, WizardError> {
+    let draft = open_draft(&state, &headers).await?;
+    let reached = draft.reached();
+    Ok(page(
+        &draft,
+        reached,
+        &draft.view.protocol.exposure,
+        &Errs::none(),
+    )
+    .into_response())
+}
+
+/// `POST /pass/exposition`.
+pub(super) async fn submit(
+    State(state): State<PublicState>,
+    headers: HeaderMap,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Result<Response, WizardError> {
+    let form = FormData::extract(form)?;
+    check_csrf(&state, &headers, &form)?;
+    let draft = open_draft(&state, &headers).await?;
+    let mut input = draft.view.protocol.clone();
+    input.exposure = forms::exposure(&form);
+    match save_step(
+        &state,
+        &draft,
+        Step::Exposure,
+        form.action(),
+        input.clone(),
+        &["exposure"],
+    )
+    .await?
+    {
+        Ok(done) => Ok(done),
+        Err(errors) => {
+            Ok(page(&draft, Step::Exposure, &input.exposure, &Errs::of(&errors)).into_response())
+        }
+    }
+}

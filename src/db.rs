@@ -16,7 +16,8 @@ pub fn open(path: &Path) -> Result<Connection, AppError> {
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
-         PRAGMA foreign_keys = ON;",
+         PRAGMA foreign_keys = ON;
+         PRAGMA secure_delete = ON;",
     )?;
     ca::migrate::apply(&mut conn, "ca", ca::migrate::MIGRATIONS)?;
     ca::migrate::apply(&mut conn, "enroll", enroll::migrations::MIGRATIONS)?;
@@ -30,6 +31,6 @@ pub fn open_existing(path: &Path) -> Result<Connection, AppError> {
         rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(Duration::from_secs(30))?;
-    conn.execute_batch("PRAGMA foreign_keys = ON;")?;
+    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;")?;
     Ok(conn)
 }

@@ -7,5 +7,7 @@ pub mod datadir;
 pub mod db;
 pub mod error;
 pub mod logging;
+pub mod mtls;
+pub mod registry_web;
 pub mod serve;
 pub mod services;

@@ -28,6 +28,7 @@ const CRL_CHECK_EVERY: Duration = Duration::from_secs(3600);
 const CRL_MAX_AGE: time::Duration = time::Duration::days(1);
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const MAINTENANCE_EVERY: Duration = Duration::from_secs(600);
+const REVOCATION_REFRESH: Duration = Duration::from_millis(200);
 
 /// Everything the daemon runs, started by [`run`].
 struct AppState {
@@ -48,6 +49,15 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         }
     }
     let tls = Arc::new(server_tls(&dir, &config)?);
+    let revoked = Arc::new(ca::revocation::RevocationSet::new());
+    revoked.refresh(&crate::db::open_existing(&dir.database())?)?;
+    let (chain, key_der) = server_identity(&dir, &config)?;
+    let registry_tls = Arc::new(crate::mtls::registry_tls(
+        chain,
+        key_der,
+        authority.certificate_der(),
+        revoked.clone(),
+    )?);
     let clock: Arc<dyn ca::Clock> = Arc::new(ca::SystemClock);
     let services = crate::services::Services::open(&dir, &config, clock.clone())?;
     let pass = services.pass.clone();
@@ -68,6 +78,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         .build()
         .map_err(|e| AppError::io(dir.root(), e))?;
     let worker_signal = outbox_signal.clone();
+    let worker_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     runtime.block_on(async move {
         let public = TcpListener::bind(config.listen.public).await.map_err(|e| {
             AppError::DataDir(format!("écoute publique {} : {e}", config.listen.public))
@@ -75,6 +86,24 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         let public_addr = public
             .local_addr()
             .map_err(|e| AppError::io(dir.root(), e))?;
+        let registry = TcpListener::bind(config.listen.registry)
+            .await
+            .map_err(|e| {
+                AppError::DataDir(format!(
+                    "écoute du registre {} : {e}",
+                    config.listen.registry
+                ))
+            })?;
+        let registry_addr = registry
+            .local_addr()
+            .map_err(|e| AppError::io(dir.root(), e))?;
+        let registry_router = crate::registry_web::router(crate::registry_web::RegistryState {
+            access: access.clone(),
+            pool: services.pool.clone(),
+            revoked: revoked.clone(),
+            sessions: Arc::new(crate::registry_web::Sessions::default()),
+            clock: clock.clone(),
+        });
         let state = Arc::new(AppState {
             dir: dir.clone(),
             ca_pem: authority.certificate_pem(),
@@ -93,9 +122,10 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
                     key,
                 },
             ));
-        write_listening(&dir, public_addr)?;
-        println!("siseri à l'écoute : https://{public_addr}/ (publique)");
-        tracing::info!(%public_addr, "listening");
+        write_listening(&dir, public_addr, registry_addr)?;
+        println!("siseri à l'écoute : https://{public_addr}/ (publique, PASS et retraits)");
+        println!("                    https://{registry_addr}/ (registre, TLS mutuel)");
+        tracing::info!(%public_addr, %registry_addr, "listening");
 
         tokio::spawn(refresh_crl(dir.clone(), authority.clone()));
         tokio::spawn(maintenance(
@@ -104,10 +134,23 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             authority.clone(),
             outbox_signal.clone(),
         ));
-        let server = tokio::spawn(accept_loop(public, TlsAcceptor::from(tls), router));
+        let server = tokio::spawn(accept_loop(public, TlsAcceptor::from(tls), router, false));
+        let registry_server = tokio::spawn(accept_loop(
+            registry,
+            TlsAcceptor::from(registry_tls),
+            registry_router,
+            true,
+        ));
+        let refresher = tokio::task::spawn_blocking({
+            let (dir, revoked, stop) = (dir.clone(), revoked.clone(), worker_stop.clone());
+            move || refresh_revocations(&dir, &revoked, &stop)
+        });
         shutdown_signal().await;
         tracing::info!("arrêt demandé");
         server.abort();
+        registry_server.abort();
+        worker_stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = refresher.await;
         Ok::<(), AppError>(())
     })?;
     worker_signal.stop();
@@ -196,7 +239,7 @@ fn http_date(t: OffsetDateTime) -> Option<HeaderValue> {
     HeaderValue::from_str(&s).ok()
 }
 
-async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, router: Router) {
+async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, router: Router, mtls: bool) {
     loop {
         let (tcp, peer) = match listener.accept().await {
             Ok(c) => c,
@@ -207,12 +250,7 @@ async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, router: Route
             }
         };
         let acceptor = acceptor.clone();
-        // Handlers see the peer address (rate limits, signature evidence) as ConnectInfo.
-        let service = TowerToHyperService::new(
-            router
-                .clone()
-                .layer(axum::Extension(axum::extract::ConnectInfo(peer))),
-        );
+        let router = router.clone();
         tokio::spawn(async move {
             let tls = match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
             {
@@ -223,6 +261,22 @@ async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, router: Route
                 }
                 Err(_) => return,
             };
+            // Handlers see the peer address (rate limits, signature evidence) as ConnectInfo,
+            // and on the registry the client certificate, checked again at every request.
+            let mut router = router.layer(axum::Extension(axum::extract::ConnectInfo(peer)));
+            if mtls {
+                let cert = tls
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(|c| c.first())
+                    .and_then(|c| crate::mtls::ClientCert::parse(c));
+                match cert {
+                    Some(cert) => router = router.layer(axum::Extension(cert)),
+                    None => return,
+                }
+            }
+            let service = TowerToHyperService::new(router);
             if let Err(e) = auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(tls), service)
                 .await
@@ -302,8 +356,41 @@ async fn maintenance(
     }
 }
 
-fn write_listening(dir: &DataDir, public: SocketAddr) -> Result<(), AppError> {
-    let body = serde_json::json!({ "public": public.to_string() });
+/// Follows the database's revocations (the CLI's included) every 200 ms, so that a revoked
+/// certificate is refused at the handshake within a second.
+fn refresh_revocations(
+    dir: &DataDir,
+    revoked: &ca::revocation::RevocationSet,
+    stop: &std::sync::atomic::AtomicBool,
+) {
+    let mut conn = None;
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        if conn.is_none() {
+            conn = crate::db::open_existing(&dir.database()).ok();
+        }
+        if let Some(c) = &conn {
+            match revoked.refresh(c) {
+                Ok(n) if n > 0 => {
+                    tracing::info!(nouvelles = n, total = revoked.len(), "révocations")
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "lecture des révocations");
+                    conn = None;
+                }
+            }
+        }
+        std::thread::sleep(REVOCATION_REFRESH);
+    }
+}
+
+fn write_listening(
+    dir: &DataDir,
+    public: SocketAddr,
+    registry: SocketAddr,
+) -> Result<(), AppError> {
+    let body =
+        serde_json::json!({ "public": public.to_string(), "registry": registry.to_string() });
     datadir::write_atomic(&dir.listening(), format!("{body}\n").as_bytes(), 0o644)
 }
 
@@ -328,14 +415,21 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-/// The listeners' TLS configuration (server authentication only), ring as the provider.
-fn server_tls(dir: &DataDir, config: &Config) -> Result<rustls::ServerConfig, AppError> {
+/// The listeners' certificate chain and key: ours, or the configured external files.
+fn server_identity(
+    dir: &DataDir,
+    config: &Config,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), AppError> {
     let (cert_path, key_path) = match (&config.tls.cert_file, &config.tls.key_file) {
         (Some(c), Some(k)) => (c.into(), k.into()),
         _ => (dir.tls_cert(), dir.tls_key()),
     };
-    let chain = load_certs(&cert_path)?;
-    let key = load_key(&key_path)?;
+    Ok((load_certs(&cert_path)?, load_key(&key_path)?))
+}
+
+/// The public listener's TLS configuration (server authentication only), ring as the provider.
+fn server_tls(dir: &DataDir, config: &Config) -> Result<rustls::ServerConfig, AppError> {
+    let (chain, key) = server_identity(dir, config)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut tls = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

@@ -14,6 +14,7 @@ mod model;
 mod pkcs12;
 pub mod pool;
 mod profile;
+pub mod revocation;
 pub mod secret;
 mod storage;
 

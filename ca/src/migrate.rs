@@ -28,6 +28,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_audit_log.sql",
         sql: include_str!("../migrations/0002_audit_log.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_revoked_at.sql",
+        sql: include_str!("../migrations/0003_revoked_at.sql"),
+    },
 ];
 
 /// Applies, in order and each in its own immediate transaction, the migrations of `component`

@@ -54,12 +54,15 @@ impl Pool {
     }
 }
 
-/// Opens a connection with the pragmas every component relies on.
+/// Opens a connection with the pragmas every component relies on. `secure_delete` overwrites
+/// erased content (a withdrawn `.p12`, a delivered e-mail's codes) instead of leaving it in free
+/// pages of the file.
 pub fn open(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(30))?;
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
+         PRAGMA secure_delete = ON;",
     )?;
     Ok(conn)
 }

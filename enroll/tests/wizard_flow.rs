@@ -761,6 +761,12 @@ async fn people_steps_enforce_their_list_rules_and_keep_an_incomplete_person_fla
     assert!(partial.body.contains(r#"name="index" value="0""#));
     let listed = b.get("/pass/correspondants").await;
     assert!(listed.body.contains("À compléter"));
+    let modify = b.get("/pass/correspondants?modifier=0").await;
+    assert_eq!(modify.status, StatusCode::OK);
+    assert!(modify.body.contains(r#"value="DURAND""#));
+    assert!(modify
+        .text_of("person-email-error")
+        .contains("Le courriel est obligatoire."));
     let fixed = with(CORRESPONDENT, &[("index", "0"), ("action", "add")]);
     b.submit("/pass/correspondants", &fixed)
         .await

@@ -1,4 +1,41 @@
+//! The registry behind mutual TLS: the workers lists of the establishments, their fractions,
+//! the dose records and the medical follow-up card, each role seeing exactly its part of the
+//! seed's table ([`policy`]).
+//!
+//! This crate is the domain and storage layer; the listener and its handlers sit on top of
+//! [`Registry`], whose blocking methods each take the caller's [`Principal`], check it against
+//! [`policy::allows`], and write every read and write of a worker's data to the audit log.
 #![forbid(unsafe_code)]
 
+mod card;
+mod csv_format;
+mod date;
+mod dose;
+mod error;
+mod fraction;
+pub mod migrations;
 mod nir;
+pub mod policy;
+mod principal;
+mod service;
+mod storage;
+mod storage_doses;
+mod storage_fractions;
+mod storage_import;
+mod storage_workers;
+mod text;
+mod worker;
+
+pub use card::{CardFollowUp, CardInput, DoseSummary, Fitness, MedicalCard};
+pub use csv_format::{ImportReport, ImportSummary, LineError, CSV_HEADER};
+pub use dose::{DoseInput, DoseKind, DoseQuery, DoseRecord, RollingDose, EFFECTIVE_LIMIT_MSV};
+pub use error::{FieldErrors, RegistryError, Result};
+pub use fraction::{Fraction, FractionFilter};
 pub use nir::{Nir, NirError};
+pub use policy::{Action, DataKind, Role};
+pub use principal::{Identity, Principal};
+pub use service::Registry;
+pub use worker::{
+    ActivityCharacter, Applied, CardNumber, Category, ContractType, Operation, Page, WorkFraction,
+    Worker, WorkerInput, WorkerQuery, WorkerRecord, WorkerRef, WorkerSummary, WorkerView,
+};

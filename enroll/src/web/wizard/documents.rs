@@ -7,8 +7,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 
+use super::controls::{csrf_field, html_id, required_mark, size, step_buttons};
 use super::forms::{Action, FormData};
-use super::layout::{csrf_field, html_id, required_mark, size, step_buttons, Errs, Page};
+use super::layout::{Errs, Page};
 use super::{blocking, check_csrf, open_draft, redirect, Draft, Step, WizardError};
 use crate::pass::{DocumentKind, DocumentRecord, PassError};
 use crate::web::PublicState;

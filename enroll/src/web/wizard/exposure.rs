@@ -5,12 +5,11 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Form;
-use maud::html;
+use maud::{html, Markup};
 
+use super::controls::{csrf_field, html_id, radios, required_mark, required_note, step_buttons};
 use super::forms::{self, FormData};
-use super::layout::{
-    csrf_field, html_id, radios, required_mark, required_note, step_buttons, Errs, Page,
-};
+use super::layout::{Errs, Page};
 use super::{check_csrf, open_draft, save_step, Draft, Step, WizardError};
 use crate::protocol::{Activity, ExposureInput};
 use crate::web::PublicState;
@@ -30,16 +29,6 @@ fn page(draft: &Draft, reached: Step, x: &ExposureInput, errs: &Errs) -> Page {
             "military" | "militaire" => "military",
             _ => "civil",
         });
-    let activity_id = html_id("exposure.activity");
-    let activity_error = errs.take("exposure.activity", &activity_id);
-    let medical: Vec<Activity> = Activity::ALL
-        .into_iter()
-        .filter(|a| a.is_medical())
-        .collect();
-    let others: Vec<Activity> = Activity::ALL
-        .into_iter()
-        .filter(|a| !a.is_medical())
-        .collect();
     let body = html! {
         h1 { "Exposition aux rayonnements ionisants" }
         (required_note())
@@ -58,26 +47,7 @@ fn page(draft: &Draft, reached: Step, x: &ExposureInput, errs: &Errs) -> Page {
                 legend { "Activités entraînant une exposition aux rayonnements de vos travailleurs" }
                 (radios(errs, "exposure.domain", "exposure.domain", html! { "Domaine" },
                     &[("civil", "Domaine civil"), ("military", "Domaine militaire")], domain, true))
-                div.field.field-error[activity_error.is_some()] {
-                    label.label for=(activity_id) { "Activité principale" (required_mark()) }
-                    p.hint #exposure-activity-hint { "Choisissez l'activité principale dans la liste." }
-                    @if let Some(e) = &activity_error {
-                        p.error-message #exposure-activity-error { span.visually-hidden { "Erreur : " } (e) }
-                    }
-                    select.select #(activity_id) name="exposure.activity" required
-                        aria-describedby={ "exposure-activity-hint" @if activity_error.is_some() { " exposure-activity-error" } }
-                        aria-invalid=[activity_error.as_ref().map(|_| "true")] {
-                        option value="" selected[chosen.is_none()] { "— Choisissez l'activité principale —" }
-                        optgroup label="Utilisations médicales et vétérinaires" {
-                            @for a in &medical {
-                                option value=(a.code()) selected[chosen == Some(*a)] { (a.label()) }
-                            }
-                        }
-                        @for a in &others {
-                            option value=(a.code()) selected[chosen == Some(*a)] { (a.label()) }
-                        }
-                    }
-                }
+                (activity_select(errs, chosen))
             }
             (step_buttons(true, "/pass/annuler"))
         }
@@ -85,6 +55,36 @@ fn page(draft: &Draft, reached: Step, x: &ExposureInput, errs: &Errs) -> Page {
     Page::new("Exposition", body)
         .step(Step::Exposure, reached)
         .errors(errs)
+}
+
+/// The main activity, grouped as in the seed: the medical and veterinary uses first.
+fn activity_select(errs: &Errs, chosen: Option<Activity>) -> Markup {
+    let id = html_id("exposure.activity");
+    let error = errs.take("exposure.activity", &id);
+    let (medical, others): (Vec<Activity>, Vec<Activity>) =
+        Activity::ALL.into_iter().partition(|a| a.is_medical());
+    html! {
+        div.field.field-error[error.is_some()] {
+            label.label for=(id) { "Activité principale" (required_mark()) }
+            p.hint #exposure-activity-hint { "Choisissez l'activité principale dans la liste." }
+            @if let Some(e) = &error {
+                p.error-message #exposure-activity-error { span.visually-hidden { "Erreur : " } (e) }
+            }
+            select.select #(id) name="exposure.activity" required
+                aria-describedby={ "exposure-activity-hint" @if error.is_some() { " exposure-activity-error" } }
+                aria-invalid=[error.as_ref().map(|_| "true")] {
+                option value="" selected[chosen.is_none()] { "— Choisissez l'activité principale —" }
+                optgroup label="Utilisations médicales et vétérinaires" {
+                    @for a in &medical {
+                        option value=(a.code()) selected[chosen == Some(*a)] { (a.label()) }
+                    }
+                }
+                @for a in &others {
+                    option value=(a.code()) selected[chosen == Some(*a)] { (a.label()) }
+                }
+            }
+        }
+    }
 }
 
 /// `GET /pass/exposition`.

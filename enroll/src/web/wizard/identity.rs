@@ -7,8 +7,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Form;
 use maud::{html, Markup};
 
+use super::controls::{checkbox, csrf_field, notice, required_note, step_buttons, Input};
 use super::forms::{self, FormData};
-use super::layout::{checkbox, csrf_field, notice, required_note, step_buttons, Errs, Input, Page};
+use super::layout::{Errs, Page};
 use super::{check_csrf, open_draft, save_step, Draft, Step, WizardError};
 use crate::protocol::{EmployerInput, LegalRepresentativeInput, ProtocolInput};
 use crate::web::PublicState;

@@ -5,14 +5,17 @@
 //! through [`crate::pass::Pass`] (off the reactor, with [`blocking`]) before showing the errors
 //! of that step only; a step that passes redirects (303) to the next one.
 
+mod controls;
 pub(crate) mod csrf;
 mod documents;
 mod errors;
 mod exposure;
 mod forms;
+mod home;
 mod identity;
 pub(crate) mod layout;
 mod people;
+mod preamble;
 mod signature;
 mod start;
 
@@ -36,12 +39,12 @@ pub fn router(state: PublicState) -> Router {
     // Room for both documents and the form's other fields; each file is then checked by Pass.
     let documents_limit = 2 * state.pass.config().document_max_bytes + 256 * 1024;
     let pages = Router::new()
-        .route("/", get(start::home))
+        .route("/", get(home::home))
         .route("/pass", get(|| async { redirect("/pass/") }))
         .route("/pass/", get(start::show).post(start::submit))
         .route(
             "/pass/preambule",
-            get(start::preamble).post(start::accept_preamble),
+            get(preamble::show).post(preamble::accept),
         )
         .route("/pass/annuler", get(start::cancel_page).post(start::cancel))
         .route("/pass/terminer", axum::routing::post(start::finish))

@@ -10,10 +10,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Form;
 use maud::{html, Markup};
 
+use super::controls::{checkbox, csrf_field, notice, radios, required_note, step_buttons, Input};
 use super::forms::{self, list, list_key, list_mut, Action, FormData};
-use super::layout::{
-    checkbox, csrf_field, notice, radios, required_note, step_buttons, Errs, Input, Page,
-};
+use super::layout::{Errs, Page};
 use super::{blocking, check_csrf, open_draft, redirect, save_step, Draft, Step, WizardError};
 use crate::protocol::{PersonInput, Protocol, ProtocolInput, Role};
 use crate::web::PublicState;
@@ -151,9 +150,9 @@ fn table(v: &View<'_>, t: &Texts, people: &[PersonInput], row_errors: &[Vec<Stri
     let step = step_of(v.role);
     let columns = 5 + usize::from(v.role != Role::Cse) + usize::from(v.role == Role::Pcr);
     html! {
+        h2.table-title #liste-titre { (t.caption) }
         div.table-wrap {
-            table.table {
-                caption { (t.caption) }
+            table.table aria-labelledby="liste-titre" {
                 thead {
                     tr {
                         th scope="col" { "Nom" }
@@ -172,7 +171,7 @@ fn table(v: &View<'_>, t: &Texts, people: &[PersonInput], row_errors: &[Vec<Stri
                     @for (i, p) in people.iter().enumerate() {
                         @let name = format!("{} {}", p.last_name.as_deref().unwrap_or(""), p.first_name.as_deref().unwrap_or(""));
                         @let errors = row_errors.get(i).map(Vec::as_slice).unwrap_or(&[]);
-                        tr.row-error[!errors.is_empty()] #{ (list_key(v.role)) "-row-" (i) } {
+                        tr.row-error[!errors.is_empty()].row-editing[v.editing.saved && v.editing.key_index == i] #{ (list_key(v.role)) "-row-" (i) } {
                             td { (p.last_name.as_deref().unwrap_or("")) }
                             td { (p.first_name.as_deref().unwrap_or("")) }
                             td { (p.habilitation.as_deref().unwrap_or("")) }
@@ -261,7 +260,7 @@ fn person_form(v: &View<'_>, t: &Texts, errs: &Errs) -> Markup {
                     (Input::new("person.birth_date", "Date de naissance (jj/mm/aaaa)", p.birth_date.as_deref()).key(&birth)
                         .width("w-10").maxlength(10).auto("off").render(errs))
                     (Input::new("person.birth_departement", "Département de naissance", p.birth_departement.as_deref()).key(&dep)
-                        .hint("01 à 99 (2A, 2B pour la Corse, 99 pour l'étranger)").width("w-5").maxlength(3).auto("off").render(errs))
+                        .hint("01 à 99 (2A, 2B pour la Corse, 99 pour l'étranger)").width("w-dep").maxlength(3).auto("off").render(errs))
                 }
             }
             @if v.role == Role::Pcr {
@@ -330,18 +329,11 @@ pub(super) async fn show(
         Some("suppr") => Some("La personne a été retirée de la liste."),
         _ => None,
     };
-    // The errors of the saved rows, so that an incomplete person is flagged in the table.
+    // The errors of the saved people: an incomplete one is flagged in the table, or shown
+    // beside the fields when it is the one being modified.
     let errs = match Protocol::parse(&draft.view.protocol) {
         Ok(_) => Errs::none(),
-        Err(all) => {
-            let key = list_key(role);
-            let mut rows = all.under(&format!("{key}["));
-            if let Some(i) = modify {
-                rows.0
-                    .retain(|k, _| !k.starts_with(&format!("{key}[{i}].")));
-            }
-            Errs::of(&rows)
-        }
+        Err(all) => Errs::of(&all.under(&format!("{}[", list_key(role)))),
     };
     let view = View {
         draft: &draft,

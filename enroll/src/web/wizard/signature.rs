@@ -8,8 +8,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Form;
 use maud::{html, Markup};
 
+use super::controls::{checkbox, csrf_field, html_id, notice, Input};
 use super::forms::{Action, FormData};
-use super::layout::{checkbox, csrf_field, html_id, notice, Errs, Input, Page};
+use super::layout::{Errs, Page};
 use super::{any_draft, blocking, check_csrf, open_draft, redirect, Draft, Step, WizardError};
 use crate::pass::{PassError, Status};
 use crate::protocol::{Annexe, FieldErrors, ACCEPTANCE};
@@ -231,7 +232,11 @@ fn signature_page(state: &PublicState, draft: &Draft, annexe: &Annexe, errs: &Er
             }
             p { "Vous n'avez rien reçu, ou le code a expiré ? " a href=(Step::Summary.path()) { "Demander un nouveau code" } }
         }))
-        details.annexe-details open {
+        p {
+            "Le document à signer est l'Annexe 1 présentée au récapitulatif (empreinte SHA-256 "
+            code.break { (annexe.sha256()) } ")."
+        }
+        details.annexe-details {
             summary { "Présentation du document à signer" }
             (annexe_document(annexe))
         }
@@ -258,6 +263,10 @@ pub(super) async fn show(
     headers: HeaderMap,
 ) -> Result<Response, WizardError> {
     let draft = open_draft(&state, &headers).await?;
+    if draft.reached() < Step::Signature {
+        // No code was asked for yet: that happens on the summary.
+        return Ok(redirect(Step::Summary.path()));
+    }
     match summary_of(&state, &draft).await? {
         Summary::Ready(annexe) => {
             Ok(signature_page(&state, &draft, &annexe, &Errs::none()).into_response())
@@ -341,8 +350,10 @@ pub(super) async fn signed(
         dl.keyfacts {
             div { dt { "Numéro de protocole" } dd #numero { (number) } }
             div { dt { "Nom clé de l'entreprise" } dd #nom-cle { (key_name) } }
-            @if let Some(version) = v.version { div { dt { "Version" } dd { (version) } } }
-            div { dt { "État" } dd { (v.status.label()) } }
+        }
+        p.keyfacts-more {
+            @if let Some(version) = v.version { "Version " (version) " — " }
+            "état : " (v.status.label()) "."
         }
         (notice("warning", html! {
             p {

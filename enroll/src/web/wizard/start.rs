@@ -1,5 +1,5 @@
-//! Seed section 1 a–d and section 3 g: the home page, *Accès PASS* (create or renew), the
-//! preamble, and leaving (cancel, finish).
+//! Seed section 1 b–c and section 3 g: *Accès PASS* (create a protocol or renew one), and
+//! leaving (cancel, finish).
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::State;
@@ -8,62 +8,19 @@ use axum::response::{IntoResponse, Response};
 use axum::Form;
 use maud::{html, Markup};
 
+use super::controls::{csrf_field, notice, Input};
 use super::forms::FormData;
-use super::layout::{checkbox, csrf_field, notice, Errs, Input, Page};
+use super::layout::{Errs, Page};
 use super::{
-    any_draft, csrf, open_draft, redirect, redirect_with_cookies, Draft, Step, WizardError,
+    any_draft, check_csrf, csrf, open_draft, redirect, redirect_with_cookies, Draft, Step,
+    WizardError,
 };
 use crate::pass::{PassError, Status};
 use crate::web::{blocking, client, Peer, PublicState};
 use crate::web_cookie;
 
-/// `GET /`: what SISERI is, and the ways in.
-pub(super) async fn home() -> Response {
-    Page::new(
-        "Accueil",
-        html! {
-            h1 { "SISERI" }
-            p.lead {
-                "Le système SISERI a été mis en place dans un but de centralisation, consolidation et conservation "
-                "de l'ensemble des résultats des mesures individuelles de l'exposition des travailleurs. "
-                "Ces données sont restituées sous certaines conditions, en accès direct par Internet, aux médecins "
-                "du travail et personnes compétentes en radioprotection, afin d'optimiser la surveillance médicale "
-                "et la radioprotection des travailleurs."
-            }
-            ol.flow aria-label="Les missions de SISERI" {
-                li { "Centraliser" } li { "Vérifier / Consolider" } li { "Conserver" } li { "Restituer" }
-            }
-            div.cards {
-                section.card {
-                    h2 { "Accès PASS" }
-                    p {
-                        "Employeurs : créez ou renouvelez le protocole d'accès sécurisé à SISERI. Il désigne vos "
-                        "correspondants SISERI, vos médecins du travail et vos personnes compétentes en "
-                        "radioprotection, et se signe avec un code reçu par SMS."
-                    }
-                    p { a.btn.btn-primary href="/pass/" { "Accès PASS" } }
-                }
-                section.card {
-                    h2 { "Retrait de certificat" }
-                    p {
-                        "Après la validation du protocole, chaque personne désignée reçoit deux courriels : "
-                        "l'un avec l'adresse de retrait de son certificat électronique, le code de retrait et le mot "
-                        "de passe du fichier .p12 ; l'autre avec son code d'accès confidentiel."
-                    }
-                    p {
-                        "L'adresse de retrait n'est valable que 60 jours et pour un seul téléchargement : "
-                        "suivez le lien reçu par courriel."
-                    }
-                    p { a href="/pki/ac-siseri.pem" { "Certificat de l'autorité AC SISERI" } }
-                }
-            }
-        },
-    )
-    .into_response()
-}
-
 /// The cookie's draft, or none when it no longer opens anything (the cookie is then dropped).
-async fn current(
+pub(super) async fn current(
     state: &PublicState,
     headers: &HeaderMap,
 ) -> Result<(Option<Draft>, Option<String>), WizardError> {
@@ -78,7 +35,7 @@ async fn current(
 }
 
 /// The token for a page that may come before the draft, and the cookie to set for it.
-fn token_for(
+pub(super) fn token_for(
     state: &PublicState,
     headers: &HeaderMap,
     draft: Option<&Draft>,
@@ -205,9 +162,7 @@ pub(super) async fn submit(
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, WizardError> {
     let form = FormData::extract(form)?;
-    if !csrf::check(&state.key, &headers, form.csrf()) {
-        return Err(WizardError::Csrf);
-    }
+    check_csrf(&state, &headers, &form)?;
     let (draft, _) = current(&state, &headers).await?;
     let typed = StartForm {
         choice: form.get("choice"),
@@ -294,173 +249,6 @@ async fn abandon(state: &PublicState, draft: Option<&Draft>) -> Result<(), Wizar
     Ok(())
 }
 
-const PREAMBLE: [&str; 4] = [
-    "Le Système d'Information de la Surveillance de l'Exposition aux Rayonnements Ionisants (SISERI) a été mis en place à la demande et avec le soutien de la Direction Générale du Travail.",
-    "SISERI permet de centraliser, vérifier et conserver au niveau national l'ensemble des résultats des mesures de la surveillance individuelle des travailleurs exposés aux rayonnements ionisants, obtenus tout au long de leur vie professionnelle. Ces données sont exploitées à des fins statistiques dans une perspective d'optimisation de la radioprotection. SISERI met également à disposition des médecins du travail (MDT) et des personnes compétentes en radioprotection (PCR). Ces acteurs de la radioprotection peuvent ainsi optimiser la surveillance et la protection des travailleurs dont ils ont la charge.",
-    "En tant qu'employeur, vous devez enregistrer dans SISERI les informations nécessaires à l'établissement de la carte individuelle de suivi médical pour tout travailleur exposé aux rayonnements ionisants et en tant que besoin.",
-    "L'employeur désigne les personnes qui seront autorisées à se connecter à SISERI :",
-];
-
-const DESIGNEES: [&str; 3] = [
-    "le ou les personnes désignées comme correspondantes SISERI de l'employeur pour l'envoi et la consultation des informations ;",
-    "la ou les personnes compétentes en radioprotection pour l'envoi des données de dosimétrie opérationnelle, le cas échéant, et la consultation des données ;",
-    "le ou les médecins du travail pour l'envoi des informations requises pour l'édition de la carte de suivi médical, pour la transmission de la dose efficace ou dose équivalente et pour la consultation des données dosimétriques des travailleurs.",
-];
-
-const AFTER: [&str; 2] = [
-    "SISERI délivre à chacune des personnes sus désignées un certificat électronique d'authentification et de chiffrement des données et un code d'accès confidentiel garantissant la sécurité ainsi que la confidentialité des envois ou des consultations de données. Les conditions de validité du certificat électronique et du code d'accès confidentiel sont définies par SISERI.",
-    "Les organismes de dosimétrie transmettent à SISERI les résultats individuels de la dosimétrie passive ou liée à la radioactivité naturelle.",
-];
-
-/// The seed's table: who sees what (`DOMAIN.md`).
-const ACCESS: [(&str, &str, [bool; 3]); 7] = [
-    (
-        "Informations administratives",
-        "complètes",
-        [true, false, false],
-    ),
-    (
-        "Informations administratives",
-        "pour suivi dosimétrique",
-        [true, true, false],
-    ),
-    (
-        "Informations administratives",
-        "carte de suivi médical",
-        [false, false, true],
-    ),
-    ("Données dosimétriques", "passive", [false, false, true]),
-    (
-        "Données dosimétriques",
-        "suivi exposition interne",
-        [false, false, true],
-    ),
-    ("Données dosimétriques", "efficace", [false, true, true]),
-    (
-        "Données dosimétriques",
-        "opérationnelle",
-        [false, true, true],
-    ),
-];
-
-const ACCEPT: &str = "Je reconnais avoir pris connaissance du protocole d'accès sécurisé à SISERI";
-
-fn preamble_page(draft: Option<&Draft>, token: &str, accepted: bool, errs: &Errs) -> Page {
-    let reached = draft.map(Draft::reached).unwrap_or(Step::Preamble);
-    let cancel = if draft.is_some() {
-        "/pass/annuler"
-    } else {
-        "/"
-    };
-    let body = html! {
-        h1 { "Préambule" }
-        @if let Some(n) = draft.and_then(|d| d.view.number.as_deref()) {
-            (notice("info", html! {
-                p {
-                    "Renouvellement du protocole n° " strong { (n) } " : les informations du protocole en vigueur "
-                    "sont reprises. Indiquez les changements (médecin du travail, correspondant, PCR, adresse de "
-                    "l'établissement) en suivant les différentes étapes, puis signez la nouvelle version."
-                }
-            }))
-        }
-        div.prose {
-            @for p in &PREAMBLE[..] { p { (p) } }
-            ul { @for d in DESIGNEES { li { (d) } } }
-            @for p in AFTER { p { (p) } }
-        }
-        table.table.access-table {
-            caption { "Qui consulte quoi dans la base de données SISERI, registre national des données dosimétriques" }
-            thead { tr { th scope="col" { "Données" } th scope="col" { "Employeur (CSE)" } th scope="col" { "PCR" } th scope="col" { "MDT" } } }
-            tbody {
-                @for (group, what, who) in ACCESS {
-                    tr {
-                        th scope="row" { (group) " — " (what) }
-                        @for yes in who {
-                            td.center { @if yes { span aria-label="oui" { "✓" } } @else { span aria-label="non" { "–" } } }
-                        }
-                    }
-                }
-            }
-        }
-        form.form method="post" action=(Step::Preamble.path()) {
-            (csrf_field(token))
-            (checkbox(errs, "accept", "accept", ACCEPT, accepted, true, None))
-            div.actions {
-                button.btn.btn-primary type="submit" name="action" value="next" { "Suivant" }
-                a.btn.btn-secondary.btn-prev href="/pass/" { "Précédent" }
-                a.btn.btn-link.btn-cancel href=(cancel) { "Annuler" }
-            }
-        }
-    };
-    Page::new("Préambule", body)
-        .step(Step::Preamble, reached)
-        .errors(errs)
-}
-
-/// `GET /pass/preambule` (seed step d).
-pub(super) async fn preamble(
-    State(state): State<PublicState>,
-    headers: HeaderMap,
-) -> Result<Response, WizardError> {
-    let (draft, clear) = current(&state, &headers).await?;
-    if draft
-        .as_ref()
-        .is_some_and(|d| d.view.status != Status::Draft)
-    {
-        return Ok(redirect("/pass/signe"));
-    }
-    let (token, set) = token_for(&state, &headers, draft.as_ref())?;
-    let accepted = draft.is_some();
-    Ok(
-        preamble_page(draft.as_ref(), &token, accepted, &Errs::none())
-            .cookie(clear)
-            .cookie(set)
-            .into_response(),
-    )
-}
-
-/// `POST /pass/preambule`: the draft is created here (a renewal's already exists).
-pub(super) async fn accept_preamble(
-    State(state): State<PublicState>,
-    headers: HeaderMap,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Result<Response, WizardError> {
-    let form = FormData::extract(form)?;
-    if !csrf::check(&state.key, &headers, form.csrf()) {
-        return Err(WizardError::Csrf);
-    }
-    let (draft, _) = current(&state, &headers).await?;
-    let draft = draft.filter(|d| d.view.status == Status::Draft);
-    if !form.checked("accept") {
-        let mut errs = Errs::none();
-        errs.add("accept", "Cochez la case pour reconnaître avoir pris connaissance du protocole d'accès sécurisé à SISERI.");
-        let (token, set) = token_for(&state, &headers, draft.as_ref())?;
-        return Ok(preamble_page(draft.as_ref(), &token, false, &errs)
-            .cookie(set)
-            .into_response());
-    }
-    let pass = state.pass.clone();
-    match draft {
-        Some(d) => {
-            let step = d.advance_to(Step::Employer).key();
-            blocking(move || pass.set_step(&d.id, step)).await?;
-            Ok(redirect(Step::Employer.path()))
-        }
-        None => {
-            let new = blocking(move || {
-                let new = pass.create(&Default::default())?;
-                pass.set_step(&new.id, Step::Employer.key())?;
-                Ok(new)
-            })
-            .await?;
-            Ok(redirect_with_cookies(
-                Step::Employer.path(),
-                &[web_cookie::set_draft_cookie(&new.id, &new.token)],
-            ))
-        }
-    }
-}
-
 /// `GET /pass/annuler`: asks before abandoning.
 pub(super) async fn cancel_page(
     State(state): State<PublicState>,
@@ -498,9 +286,7 @@ pub(super) async fn cancel(
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, WizardError> {
     let form = FormData::extract(form)?;
-    if !csrf::check(&state.key, &headers, form.csrf()) {
-        return Err(WizardError::Csrf);
-    }
+    check_csrf(&state, &headers, &form)?;
     let draft = open_draft(&state, &headers).await?;
     let pass = state.pass.clone();
     blocking(move || pass.cancel(&draft.id)).await?;
@@ -517,9 +303,7 @@ pub(super) async fn finish(
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, WizardError> {
     let form = FormData::extract(form)?;
-    if !csrf::check(&state.key, &headers, form.csrf()) {
-        return Err(WizardError::Csrf);
-    }
+    check_csrf(&state, &headers, &form)?;
     Ok(redirect_with_cookies(
         "/",
         &[web_cookie::clear_draft_cookie()],

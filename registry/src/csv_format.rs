@@ -1,0 +1,421 @@
+//! The workers list as a CSV file (`examples/workers.csv`): UTF-8, a BOM accepted on import and
+//! written on export (spreadsheets read accents right with it), `;`-separated, fields quoted only
+//! when they must be (a `;`, a quote or a line break inside), lines ended by `\n`, and exactly
+//! this header:
+//!
+//! `nom;autre_nom;prenom;autres_prenoms;nir;cle;date_naissance;fraction;categorie;metier;nuisance;type_contrat;quotite;caractere;domaine;secteur;numero_carte`
+//!
+//! Values are written as the form shows them (`12/03/1970`, `non classé`, `Non salarié`, `1.0`,
+//! `1-Civile`), which is what the import reads back: export → import → export gives the same bytes.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Read, Write};
+
+use ring::digest::{Context, SHA256};
+use serde::Serialize;
+use time::Date;
+
+use crate::date;
+use crate::worker::input::{self, Field, RawFraction, RawWorker};
+use crate::worker::{ActivityCharacter, CardNumber, Category, ContractType, Worker};
+
+/// The header line, without BOM or line end.
+pub const CSV_HEADER: &str = "nom;autre_nom;prenom;autres_prenoms;nir;cle;date_naissance;fraction;categorie;metier;nuisance;type_contrat;quotite;caractere;domaine;secteur;numero_carte";
+
+const COLUMNS: [Field; 17] = [
+    Field::LastName,
+    Field::OtherName,
+    Field::FirstName,
+    Field::OtherFirstNames,
+    Field::Nir,
+    Field::NirKey,
+    Field::BirthDate,
+    Field::Fraction,
+    Field::Category,
+    Field::Job,
+    Field::RadiologicalHazard,
+    Field::ContractType,
+    Field::WorkFraction,
+    Field::ActivityCharacter,
+    Field::Domain,
+    Field::Sector,
+    Field::CardNumber,
+];
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// At most this many errors are listed in a report; the others are only counted.
+const REPORT_MAX: usize = 1000;
+
+/// One problem on one line of an import. The message never repeats the line's values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineError {
+    /// Line in the file, the header being line 1.
+    pub line: u64,
+    /// The CSV column at fault, when one is.
+    pub column: Option<&'static str>,
+    /// What is wrong, in French.
+    pub message: String,
+}
+
+impl fmt::Display for LineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.column {
+            Some(column) => write!(f, "ligne {} : {} : {}", self.line, column, self.message),
+            None => write!(f, "ligne {} : {}", self.line, self.message),
+        }
+    }
+}
+
+/// Why an import was refused, line by line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    /// The errors, in line order (the first [`REPORT_MAX`]).
+    pub errors: Vec<LineError>,
+    /// Errors found beyond those listed.
+    pub more: u64,
+    lines: u64,
+    last_line: u64,
+}
+
+impl ImportReport {
+    pub(crate) fn push(&mut self, line: u64, column: Option<Field>, message: impl Into<String>) {
+        if line != self.last_line {
+            self.lines += 1;
+            self.last_line = line;
+        }
+        if self.errors.len() < REPORT_MAX {
+            self.errors.push(LineError {
+                line,
+                column: column.map(Field::csv),
+                message: message.into(),
+            });
+        } else {
+            self.more += 1;
+        }
+    }
+
+    /// True when no line is in error.
+    pub fn is_empty(&self) -> bool {
+        self.lines == 0
+    }
+
+    /// How many lines have at least one error.
+    pub fn lines_in_error(&self) -> u64 {
+        self.lines
+    }
+
+    /// `"ligne 3"` → that line's messages, for the API's `fields`.
+    pub fn by_line(&self) -> BTreeMap<String, String> {
+        let mut out: BTreeMap<String, String> = BTreeMap::new();
+        for e in &self.errors {
+            let text = match e.column {
+                Some(c) => format!("{c} : {}", e.message),
+                None => e.message.clone(),
+            };
+            out.entry(format!("ligne {}", e.line))
+                .and_modify(|t| {
+                    t.push_str(" ; ");
+                    t.push_str(&text);
+                })
+                .or_insert(text);
+        }
+        out
+    }
+}
+
+/// The report as text, one line per error.
+impl fmt::Display for ImportReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for e in &self.errors {
+            writeln!(f, "{e}")?;
+        }
+        if self.more > 0 {
+            writeln!(f, "… et {} autre(s) erreur(s).", self.more)?;
+        }
+        Ok(())
+    }
+}
+
+/// What an accepted import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportSummary {
+    /// Data lines read.
+    pub lines: u64,
+    /// Workers added to the list.
+    pub created: u64,
+    /// Workers already known (same NIR) whose line was replaced.
+    pub updated: u64,
+    /// Fractions the file named that did not exist yet.
+    pub fractions_created: u64,
+    /// SHA-256 of the file as received (hex), as written in the audit log.
+    pub sha256: String,
+}
+
+/// Reads through, hashing what passes, so the audit log can name the exact file.
+struct Hashing<R> {
+    inner: R,
+    digest: Context,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.digest.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// A CSV file's data lines, each turned into a worker or the problems of its fields.
+pub(crate) struct Reader<R: Read> {
+    csv: csv::Reader<BufReader<Hashing<R>>>,
+    record: csv::ByteRecord,
+    today: Date,
+}
+
+/// One data line read.
+pub(crate) enum Line {
+    /// A valid worker.
+    Worker(u64, Box<Worker>),
+    /// The line's problems.
+    Invalid(u64, Vec<(Option<Field>, String)>),
+}
+
+impl<R: Read> Reader<R> {
+    /// Opens the file and checks its header; a wrong header is the report's only line.
+    pub(crate) fn open(input: R, today: Date) -> io::Result<Result<Self, ImportReport>> {
+        let hashing = Hashing {
+            inner: input,
+            digest: Context::new(&SHA256),
+        };
+        let mut buffered = BufReader::with_capacity(1 << 16, hashing);
+        if buffered.fill_buf()?.starts_with(BOM) {
+            buffered.consume(BOM.len());
+        }
+        let mut csv = csv::ReaderBuilder::new()
+            .delimiter(b';')
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(buffered);
+        let mut header = csv::ByteRecord::new();
+        let mut report = ImportReport::default();
+        match csv.read_byte_record(&mut header) {
+            Ok(true) => {
+                let fields: Vec<&[u8]> = header.iter().collect();
+                let mut text = fields.join(&b';');
+                if text.starts_with(BOM) {
+                    text.drain(..BOM.len());
+                }
+                if text != CSV_HEADER.as_bytes() {
+                    report.push(
+                        1,
+                        None,
+                        format!("L'en-tête doit être exactement : {CSV_HEADER}"),
+                    );
+                }
+            }
+            Ok(false) => report.push(1, None, "Le fichier est vide : il manque l'en-tête."),
+            Err(e) => return Err(io_error(e)),
+        }
+        if !report.is_empty() {
+            return Ok(Err(report));
+        }
+        Ok(Ok(Self {
+            csv,
+            record: csv::ByteRecord::new(),
+            today,
+        }))
+    }
+
+    /// The next data line, `None` at the end of the file.
+    pub(crate) fn next_line(&mut self) -> io::Result<Option<Line>> {
+        match self.csv.read_byte_record(&mut self.record) {
+            Ok(false) => return Ok(None),
+            Ok(true) => {}
+            Err(e) => {
+                if let csv::ErrorKind::Io(_) = e.kind() {
+                    return Err(io_error(e));
+                }
+                // A quote left open swallows the rest of the file: report it where it starts.
+                let line = e.position().map_or(0, |p| p.line());
+                return Ok(Some(Line::Invalid(
+                    line,
+                    vec![(None, "Ligne illisible : un guillemet n'est pas refermé.".into())],
+                )));
+            }
+        }
+        let line = self.record.position().map_or(0, |p| p.line());
+        if self.record.len() != COLUMNS.len() {
+            return Ok(Some(Line::Invalid(
+                line,
+                vec![(
+                    None,
+                    format!(
+                        "La ligne doit compter {} colonnes séparées par « ; » ({} trouvée(s)).",
+                        COLUMNS.len(),
+                        self.record.len()
+                    ),
+                )],
+            )));
+        }
+        let mut text: [&str; 17] = [""; 17];
+        for (i, field) in self.record.iter().enumerate() {
+            match std::str::from_utf8(field) {
+                Ok(t) => text[i] = t,
+                Err(_) => {
+                    return Ok(Some(Line::Invalid(
+                        line,
+                        vec![(
+                            Some(COLUMNS[i]),
+                            "Ce champ n'est pas encodé en UTF-8.".into(),
+                        )],
+                    )))
+                }
+            }
+        }
+        let raw = RawWorker {
+            last_name: Some(text[0]),
+            other_name: Some(text[1]),
+            first_name: Some(text[2]),
+            other_first_names: Some(text[3]),
+            nir: Some(text[4]),
+            nir_key: Some(text[5]),
+            birth_date: Some(text[6]),
+            fraction: Some(text[7]),
+            category: Some(text[8]),
+            job: Some(text[9]),
+            radiological_hazard: Some(text[10]),
+            contract_type: Some(text[11]),
+            work_fraction: RawFraction::Text(text[12]),
+            activity_character: Some(text[13]),
+            domain: Some(text[14]),
+            sector: Some(text[15]),
+            card_number: Some(text[16]),
+        };
+        Ok(Some(match input::validate(&raw, self.today) {
+            Ok(w) => Line::Worker(line, Box::new(w)),
+            Err(problems) => Line::Invalid(
+                line,
+                problems.into_iter().map(|(f, m)| (Some(f), m)).collect(),
+            ),
+        }))
+    }
+
+    /// Reads what is left (so the hash covers the whole file) and returns the SHA-256, hex.
+    pub(crate) fn finish(self) -> io::Result<String> {
+        let mut rest = self.csv.into_inner();
+        io::copy(&mut rest, &mut io::sink())?;
+        Ok(hex::encode(rest.into_inner().digest.finish()))
+    }
+}
+
+fn io_error(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// Writes the workers list: BOM, header, one line per worker.
+pub(crate) struct Writer<W: Write> {
+    csv: csv::Writer<W>,
+}
+
+impl<W: Write> Writer<W> {
+    pub(crate) fn start(mut out: W) -> io::Result<Self> {
+        out.write_all(BOM)?;
+        let mut csv = csv::WriterBuilder::new()
+            .delimiter(b';')
+            .terminator(csv::Terminator::Any(b'\n'))
+            .quote_style(csv::QuoteStyle::Necessary)
+            .from_writer(out);
+        csv.write_record(CSV_HEADER.split(';')).map_err(io_error)?;
+        Ok(Self { csv })
+    }
+
+    pub(crate) fn write(&mut self, w: &Worker) -> io::Result<()> {
+        let birth = w.birth_date.map(date::french);
+        let fraction = w.work_fraction.map(|q| q.to_string());
+        let fields: [&str; 17] = [
+            &w.last_name,
+            w.other_name.as_deref().unwrap_or(""),
+            &w.first_name,
+            w.other_first_names.as_deref().unwrap_or(""),
+            w.nir.as_str(),
+            w.nir.key(),
+            birth.as_deref().unwrap_or(""),
+            w.fraction.as_deref().unwrap_or(""),
+            w.category.map_or("", Category::label),
+            w.job.as_deref().unwrap_or(""),
+            w.radiological_hazard.as_deref().unwrap_or(""),
+            w.contract_type.map_or("", ContractType::label),
+            fraction.as_deref().unwrap_or(""),
+            w.activity_character.map_or("", ActivityCharacter::label),
+            w.domain.as_deref().unwrap_or(""),
+            w.sector.as_deref().unwrap_or(""),
+            w.card_number.as_ref().map_or("", CardNumber::as_str),
+        ];
+        self.csv.write_record(fields).map_err(io_error)
+    }
+
+    pub(crate) fn finish(mut self) -> io::Result<W> {
+        self.csv.flush()?;
+        self.csv.into_inner().map_err(|e| io::Error::other(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    const TODAY: Date = date!(2025 - 06 - 30);
+
+    fn lines(input: &str) -> (Vec<Worker>, ImportReport) {
+        let mut reader = match Reader::open(input.as_bytes(), TODAY).unwrap() {
+            Ok(r) => r,
+            Err(report) => return (Vec::new(), report),
+        };
+        let (mut workers, mut report) = (Vec::new(), ImportReport::default());
+        while let Some(line) = reader.next_line().unwrap() {
+            match line {
+                Line::Worker(_, w) => workers.push(*w),
+                Line::Invalid(n, problems) => {
+                    for (f, m) in problems {
+                        report.push(n, f, m);
+                    }
+                }
+            }
+        }
+        (workers, report)
+    }
+
+    #[test]
+    fn the_header_must_be_exactly_the_documented_one() {
+        let (_, report) = lines("nom;prenom\n");
+        assert_eq!(report.errors.len(), 1);
+        assert_eq!(report.errors[0].line, 1);
+        assert!(report.errors[0].message.contains(CSV_HEADER));
+        let (_, report) = lines("");
+        assert!(report.errors[0].message.contains("vide"));
+    }
+
+    #[test]
+    fn a_line_with_the_wrong_number_of_columns_is_reported() {
+        let input = format!("{CSV_HEADER}\nDIDIER;;Valérie\n");
+        let (_, report) = lines(&input);
+        assert_eq!(report.to_string(), "ligne 2 : La ligne doit compter 17 colonnes séparées par « ; » (3 trouvée(s)).\n");
+    }
+
+    #[test]
+    fn quoted_fields_may_hold_the_separator() {
+        let input = format!(
+            "{CSV_HEADER}\nDIDIER;;Valérie;;2760912346445;12;;;;\"Assistante; dentaire\";;;;;;;\n"
+        );
+        let (workers, report) = lines(&input);
+        assert!(report.is_empty(), "{report}");
+        assert_eq!(workers[0].job.as_deref(), Some("Assistante; dentaire"));
+    }
+}

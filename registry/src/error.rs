@@ -1,0 +1,136 @@
+use std::collections::BTreeMap;
+
+use crate::csv_format::ImportReport;
+use crate::policy::{Action, DataKind};
+
+/// Field name → what is wrong with it, in French; never the value that was typed.
+pub type FieldErrors = BTreeMap<String, String>;
+
+/// Everything the registry can refuse or fail at, with the HTTP status and the stable code the API
+/// answers. Messages are French sentences for the person at the screen; none repeats a NIR.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// No such establishment for this caller, or no such worker, fraction or record in it. An
+    /// establishment the caller is not attached to answers this too, so that its existence and
+    /// its ids are not revealed.
+    #[error("Introuvable.")]
+    NotFound,
+    /// The caller's role in this establishment does not allow this on this kind of data.
+    #[error("Votre rôle dans cet établissement ne permet pas {} {}.", verb(*action), kind.label())]
+    Forbidden {
+        /// The data asked for.
+        kind: DataKind,
+        /// What was attempted.
+        action: Action,
+    },
+    /// Fields are missing or wrong.
+    #[error("Certaines informations sont à corriger.")]
+    Invalid(FieldErrors),
+    /// The NIR is already on the establishment's list.
+    #[error("Ce NIR figure déjà dans la liste des travailleurs de l'établissement.")]
+    DuplicateNir,
+    /// The medical follow-up card number belongs to another worker of the establishment.
+    #[error("Ce numéro de carte de suivi médical est déjà attribué à un autre travailleur de l'établissement.")]
+    DuplicateCard,
+    /// A fraction of that name already exists in the establishment.
+    #[error("Une fraction de ce nom existe déjà dans la liste.")]
+    DuplicateFraction,
+    /// The CSV import was refused: nothing was imported; the report gives each line's errors.
+    #[error("Import refusé, rien n'a été importé : {} ligne(s) en erreur.", .0.lines_in_error())]
+    ImportRejected(ImportReport),
+    /// The export could not be written to its destination (the client went away).
+    #[error("Écriture de l'export impossible.")]
+    Io(#[from] std::io::Error),
+    /// The database failed (details in the log only).
+    #[error("Erreur interne : réessayez plus tard.")]
+    Database(#[from] rusqlite::Error),
+    /// The connection pool or the audit log failed (details in the log only).
+    #[error("Erreur interne : réessayez plus tard.")]
+    Ca(#[from] ca::Error),
+}
+
+fn verb(action: Action) -> &'static str {
+    match action {
+        Action::Read => "de consulter",
+        Action::Write => "de modifier",
+    }
+}
+
+impl RegistryError {
+    /// HTTP status for the API.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::NotFound => 404,
+            Self::Forbidden { .. } => 403,
+            Self::Invalid(_) | Self::ImportRejected(_) => 422,
+            Self::DuplicateNir | Self::DuplicateCard | Self::DuplicateFraction => 409,
+            Self::Io(_) | Self::Database(_) | Self::Ca(_) => 500,
+        }
+    }
+
+    /// Stable machine code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound => "not_found",
+            Self::Forbidden { .. } => "forbidden",
+            Self::Invalid(_) => "invalid",
+            Self::DuplicateNir => "duplicate_nir",
+            Self::DuplicateCard => "duplicate_card",
+            Self::DuplicateFraction => "duplicate_fraction",
+            Self::ImportRejected(_) => "import_rejected",
+            Self::Io(_) | Self::Database(_) | Self::Ca(_) => "internal",
+        }
+    }
+
+    /// Field errors, when there are: by field name for a form; for a refused import, by line
+    /// (`"ligne 3"` → that line's messages joined).
+    pub fn fields(&self) -> Option<FieldErrors> {
+        match self {
+            Self::Invalid(fields) => Some(fields.clone()),
+            Self::ImportRejected(report) => Some(report.by_line()),
+            _ => None,
+        }
+    }
+
+    /// The import report, for a refused import.
+    pub fn report(&self) -> Option<&ImportReport> {
+        match self {
+            Self::ImportRejected(report) => Some(report),
+            _ => None,
+        }
+    }
+
+    /// One field's error.
+    pub(crate) fn field(name: &str, message: impl Into<String>) -> Self {
+        Self::Invalid(BTreeMap::from([(name.to_owned(), message.into())]))
+    }
+}
+
+/// Shorthand used across the crate.
+pub type Result<T, E = RegistryError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forbidden_names_the_data_in_french() {
+        let e = RegistryError::Forbidden {
+            kind: DataKind::PassiveDose,
+            action: Action::Read,
+        };
+        assert_eq!(
+            e.to_string(),
+            "Votre rôle dans cet établissement ne permet pas de consulter la dosimétrie passive."
+        );
+        assert_eq!((e.status(), e.code()), (403, "forbidden"));
+    }
+
+    #[test]
+    fn internal_errors_say_nothing_of_their_cause() {
+        let e = RegistryError::Database(rusqlite::Error::InvalidQuery);
+        assert_eq!(e.to_string(), "Erreur interne : réessayez plus tard.");
+        assert_eq!(e.status(), 500);
+    }
+}

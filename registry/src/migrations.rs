@@ -1,0 +1,11 @@
+//! The registry's schema, applied by the binary at start-up (after the CA's, whose audit log the
+//! registry writes to).
+
+use ca::migrate::Migration;
+
+/// `registry`'s migrations, in order.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_workers_doses.sql",
+    sql: include_str!("../migrations/0001_workers_doses.sql"),
+}];

@@ -1,0 +1,297 @@
+//! Who may read and write what: the seed's role matrix, in this one place.
+//!
+//! Every method of [`crate::Registry`] asks [`allows`] before touching a worker's data; no
+//! handler decides on its own. Changing the policy (say, to let the radiation protection adviser
+//! read passive results, as art. R.4451-69 of the labour code allows) is a change to this file.
+//!
+//! | data ([`DataKind`])                                   | read           | write         |
+//! |-------------------------------------------------------|----------------|---------------|
+//! | administrative, complete (`AdminComplete`)            | CSE            | CSE           |
+//! | administrative for dosimetric follow-up (`AdminForDosimetry`) | CSE, PCR | CSE         |
+//! | medical follow-up card (`MedicalCard`)                | MDT            | MDT           |
+//! | passive dosimetry (`PassiveDose`)                     | MDT            | dosimetry body|
+//! | internal exposure (`InternalExposure`)                | MDT            | MDT           |
+//! | effective dose (`EffectiveDose`)                      | PCR, MDT       | MDT           |
+//! | operational dosimetry (`OperationalDose`)             | PCR, MDT       | PCR           |
+//!
+//! Reading is the seed's table verbatim. Writing: the CSE keeps the workers list (both
+//! administrative kinds), the PCR sends operational dosimetry, the physician keeps the medical
+//! follow-up card and sends internal exposure and effective doses, and a dosimetry body sends
+//! passive results and reads nothing at all.
+//!
+//! The two administrative views differ by field:
+//! - **complete** (CSE): every field of the workers form, including the contract type and the
+//!   working-time fraction (*quotité*), and the export of the whole list;
+//! - **for dosimetric follow-up** (PCR): the worker's identity (names, NIR and key, birth date),
+//!   the medical card number, fraction, category, job, radiological hazard, activity character,
+//!   domain and sector. The NIR stays visible: it is what identifies a worker to the dosimetry
+//!   services and across employers. Left out: the contract type and the working-time fraction,
+//!   terms of employment that say nothing about exposure.
+//!
+//! The physician has no administrative access in the table, but the medical follow-up card
+//! carries the worker's identity: a physician finds and reads workers through the card, with
+//! the same fields as the dosimetric view ([`identity_views`]).
+
+use serde::Serialize;
+
+/// What a caller is in an establishment. A person may be CSE in one establishment and PCR in
+/// forty others; the role that counts is the one held in the establishment concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// *Correspondant SISERI de l'employeur*: the administrative data of the workers.
+    Cse,
+    /// *Personne compétente en radioprotection* (or *conseiller en radioprotection*).
+    Pcr,
+    /// *Médecin du travail*.
+    Mdt,
+    /// *Organisme de dosimétrie*: a machine client that sends passive dosimetry results.
+    DosimetryBody,
+}
+
+impl Role {
+    /// Every role, in the table's column order.
+    pub const ALL: [Role; 4] = [Role::Cse, Role::Pcr, Role::Mdt, Role::DosimetryBody];
+
+    /// Stable form, for the audit log and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cse => "cse",
+            Self::Pcr => "pcr",
+            Self::Mdt => "mdt",
+            Self::DosimetryBody => "organisme",
+        }
+    }
+
+    /// French label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Cse => "Correspondant SISERI de l'employeur",
+            Self::Pcr => "Personne compétente en radioprotection",
+            Self::Mdt => "Médecin du travail",
+            Self::DosimetryBody => "Organisme de dosimétrie",
+        }
+    }
+}
+
+/// The rows of the seed's table: kinds of data about a worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataKind {
+    /// Every administrative field of the workers list.
+    AdminComplete,
+    /// The administrative fields needed for dosimetric follow-up.
+    AdminForDosimetry,
+    /// The medical follow-up card (*carte de suivi médical*).
+    MedicalCard,
+    /// Passive dosimetry results, from the dosimetry bodies.
+    PassiveDose,
+    /// Internal exposure follow-up (committed doses computed by the physician).
+    InternalExposure,
+    /// Effective dose.
+    EffectiveDose,
+    /// Operational dosimetry (electronic dosimeters, sent by the PCR).
+    OperationalDose,
+}
+
+impl DataKind {
+    /// Every kind, in the table's row order.
+    pub const ALL: [DataKind; 7] = [
+        DataKind::AdminComplete,
+        DataKind::AdminForDosimetry,
+        DataKind::MedicalCard,
+        DataKind::PassiveDose,
+        DataKind::InternalExposure,
+        DataKind::EffectiveDose,
+        DataKind::OperationalDose,
+    ];
+
+    /// Stable form, for the audit log and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AdminComplete => "admin_complete",
+            Self::AdminForDosimetry => "admin_dosimetry",
+            Self::MedicalCard => "medical_card",
+            Self::PassiveDose => "passive_dose",
+            Self::InternalExposure => "internal_exposure",
+            Self::EffectiveDose => "effective_dose",
+            Self::OperationalDose => "operational_dose",
+        }
+    }
+
+    /// French label, as in the seed's table (used in error messages).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::AdminComplete => "les informations administratives complètes",
+            Self::AdminForDosimetry => {
+                "les informations administratives pour le suivi dosimétrique"
+            }
+            Self::MedicalCard => "la carte de suivi médical",
+            Self::PassiveDose => "la dosimétrie passive",
+            Self::InternalExposure => "le suivi de l'exposition interne",
+            Self::EffectiveDose => "la dose efficace",
+            Self::OperationalDose => "la dosimétrie opérationnelle",
+        }
+    }
+}
+
+/// What is done with the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Seeing it.
+    Read,
+    /// Sending, changing or removing it.
+    Write,
+}
+
+impl Action {
+    /// Stable form, for the audit log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+        }
+    }
+}
+
+/// The matrix: may `role` do `action` on `kind`?
+pub const fn allows(role: Role, kind: DataKind, action: Action) -> bool {
+    use DataKind::*;
+    use Role::*;
+    match action {
+        Action::Read => matches!(
+            (role, kind),
+            (Cse, AdminComplete | AdminForDosimetry)
+                | (Pcr, AdminForDosimetry | EffectiveDose | OperationalDose)
+                | (
+                    Mdt,
+                    MedicalCard | PassiveDose | InternalExposure | EffectiveDose | OperationalDose
+                )
+        ),
+        Action::Write => matches!(
+            (role, kind),
+            (Cse, AdminComplete | AdminForDosimetry)
+                | (Pcr, OperationalDose)
+                | (Mdt, MedicalCard | InternalExposure | EffectiveDose)
+                | (DosimetryBody, PassiveDose)
+        ),
+    }
+}
+
+/// Which set of a worker's fields a reader gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum View {
+    /// Every field ([`crate::WorkerRecord`]).
+    Complete,
+    /// The fields for dosimetric follow-up ([`crate::WorkerSummary`]).
+    Dosimetry,
+}
+
+/// The kinds of data that show a worker's identity, best first, with the view each gives. A
+/// reader gets the first one the matrix allows: the CSE the complete view, the PCR the
+/// dosimetric one, the physician the identity written on the medical follow-up card.
+pub const fn identity_views() -> [(DataKind, View); 3] {
+    [
+        (DataKind::AdminComplete, View::Complete),
+        (DataKind::AdminForDosimetry, View::Dosimetry),
+        (DataKind::MedicalCard, View::Dosimetry),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Action::{Read, Write};
+    use DataKind::*;
+    use Role::*;
+
+    /// The seed's table, row by row: (kind, [CSE, PCR, MDT, body]).
+    const READ: [(DataKind, [bool; 4]); 7] = [
+        (AdminComplete, [true, false, false, false]),
+        (AdminForDosimetry, [true, true, false, false]),
+        (MedicalCard, [false, false, true, false]),
+        (PassiveDose, [false, false, true, false]),
+        (InternalExposure, [false, false, true, false]),
+        (EffectiveDose, [false, true, true, false]),
+        (OperationalDose, [false, true, true, false]),
+    ];
+
+    const WRITE: [(DataKind, [bool; 4]); 7] = [
+        (AdminComplete, [true, false, false, false]),
+        (AdminForDosimetry, [true, false, false, false]),
+        (MedicalCard, [false, false, true, false]),
+        (PassiveDose, [false, false, false, true]),
+        (InternalExposure, [false, false, true, false]),
+        (EffectiveDose, [false, false, true, false]),
+        (OperationalDose, [false, true, false, false]),
+    ];
+
+    fn check(table: &[(DataKind, [bool; 4]); 7], action: Action) {
+        for (kind, row) in table {
+            for (role, expected) in Role::ALL.into_iter().zip(row) {
+                assert_eq!(
+                    allows(role, *kind, action),
+                    *expected,
+                    "{role:?} {action:?} {kind:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn reading_follows_the_seeds_table_cell_by_cell() {
+        check(&READ, Read);
+    }
+
+    #[test]
+    fn writing_follows_who_sends_what_cell_by_cell() {
+        check(&WRITE, Write);
+    }
+
+    #[test]
+    fn the_tables_above_cover_every_kind() {
+        let kinds: Vec<DataKind> = READ.iter().map(|(k, _)| *k).collect();
+        assert_eq!(kinds, DataKind::ALL);
+        let kinds: Vec<DataKind> = WRITE.iter().map(|(k, _)| *k).collect();
+        assert_eq!(kinds, DataKind::ALL);
+    }
+
+    #[test]
+    fn cse_never_sees_a_dose() {
+        for kind in [PassiveDose, InternalExposure, EffectiveDose, OperationalDose] {
+            assert!(!allows(Cse, kind, Read));
+            assert!(!allows(Cse, kind, Write));
+        }
+    }
+
+    #[test]
+    fn a_dosimetry_body_reads_nothing() {
+        for kind in DataKind::ALL {
+            assert!(!allows(DosimetryBody, kind, Read), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn every_role_but_the_dosimetry_body_has_an_identity_view() {
+        let view = |role| {
+            identity_views()
+                .into_iter()
+                .find(|(kind, _)| allows(role, *kind, Read))
+                .map(|(_, view)| view)
+        };
+        assert_eq!(view(Cse), Some(View::Complete));
+        assert_eq!(view(Pcr), Some(View::Dosimetry));
+        assert_eq!(view(Mdt), Some(View::Dosimetry));
+        assert_eq!(view(DosimetryBody), None);
+    }
+
+    #[test]
+    fn stable_names_are_distinct() {
+        let kinds: std::collections::HashSet<_> = DataKind::ALL.map(DataKind::as_str).into();
+        assert_eq!(kinds.len(), DataKind::ALL.len());
+        let roles: std::collections::HashSet<_> = Role::ALL.map(Role::as_str).into();
+        assert_eq!(roles.len(), Role::ALL.len());
+    }
+}

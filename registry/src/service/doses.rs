@@ -1,0 +1,135 @@
+//! Dose records, the rolling effective dose and the medical follow-up card.
+
+use time::Date;
+
+use super::{authorize, worker_target, Ctx, Registry};
+use crate::card::{CardFollowUp, CardInput, DoseSummary, MedicalCard};
+use crate::date::twelve_months_before;
+use crate::dose::{msv, DoseInput, DoseKind, DoseQuery, DoseRecord, RollingDose};
+use crate::policy::{allows, Action, DataKind};
+use crate::principal::Principal;
+use crate::storage_doses::Sums;
+use crate::worker::{WorkerRef, WorkerSummary};
+use crate::{storage_doses, storage_workers, RegistryError, Result};
+
+/// The worker of the establishment named by `r`, on the list or removed from it (results keep
+/// coming after someone leaves).
+fn worker_id(ctx: &Ctx<'_>, r: &WorkerRef) -> Result<i64> {
+    storage_workers::find(ctx.tx, ctx.establishment, r)?
+        .map(|(id, _)| id)
+        .ok_or(RegistryError::NotFound)
+}
+
+fn rolling(ctx: &Ctx<'_>, worker: i64, on: Option<Date>) -> Result<(RollingDose, Sums)> {
+    let to = on.unwrap_or_else(|| ctx.today());
+    let from = twelve_months_before(to);
+    let sums = storage_doses::sums(ctx.tx, worker, from, to)?;
+    Ok((
+        RollingDose::new(worker, from, to, sums.effective, sums.effective_records),
+        sums,
+    ))
+}
+
+impl Registry {
+    /// Records a dose result. Who may send which kind follows the matrix: a dosimetry body
+    /// passive results, the PCR operational ones, the physician internal exposure and effective
+    /// doses. The worker is named by id, NIR or card number. Returns the record's id only:
+    /// a dosimetry body reads nothing, not even back.
+    pub fn record_dose(&self, who: &Principal, establishment: i64, worker: &WorkerRef, input: &DoseInput) -> Result<i64> {
+        self.run(who, establishment, &[input.kind.data_kind()], Action::Write, |ctx| {
+            let dose = input.validate(ctx.today())?;
+            let worker = worker_id(ctx, worker)?;
+            let id = storage_doses::insert(ctx.tx, worker, &dose, &ctx.actor, &ctx.stamp())?;
+            ctx.audit(
+                "registry.dose.record",
+                &worker_target(worker),
+                &[("dose", &id.to_string()), ("dose_kind", dose.kind.as_str())],
+            )?;
+            Ok(id)
+        })
+    }
+
+    /// A worker's dose records, of the kinds the caller may read (PCR: operational; physician:
+    /// all). Asking for a kind by name that the caller may not read is `Forbidden`.
+    pub fn doses(&self, who: &Principal, establishment: i64, worker: i64, query: &DoseQuery) -> Result<Vec<DoseRecord>> {
+        let asked: Vec<DoseKind> = match query.kind {
+            Some(kind) => vec![kind],
+            None => DoseKind::ALL.to_vec(),
+        };
+        let readable: Vec<DoseKind> = asked
+            .iter()
+            .copied()
+            .filter(|k| authorize(who, establishment, &[k.data_kind()], Action::Read).is_ok())
+            .collect();
+        // The first readable kind opens the transaction; with none, the refusal is recorded.
+        let first = readable.first().copied().unwrap_or(asked[0]);
+        self.run(who, establishment, &[first.data_kind()], Action::Read, |ctx| {
+            storage_workers::find(ctx.tx, ctx.establishment, &WorkerRef::Id(worker))?
+                .ok_or(RegistryError::NotFound)?;
+            let records = storage_doses::list(ctx.tx, worker, &readable, query.from, query.to)?;
+            let kinds: Vec<&str> = readable.iter().map(|k| k.as_str()).collect();
+            ctx.audit(
+                "registry.dose.read",
+                &worker_target(worker),
+                &[("dose_kinds", &kinds.join(",")), ("count", &records.len().to_string())],
+            )?;
+            Ok(records)
+        })
+    }
+
+    /// The effective dose over the 12 consecutive months ending on `on` (today when `None`),
+    /// flagged above 20 mSv (PCR, physician).
+    pub fn effective_dose(&self, who: &Principal, establishment: i64, worker: i64, on: Option<Date>) -> Result<RollingDose> {
+        self.run(who, establishment, &[DataKind::EffectiveDose], Action::Read, |ctx| {
+            let worker = worker_id(ctx, &WorkerRef::Id(worker))?;
+            let (rolling, _) = rolling(ctx, worker, on)?;
+            ctx.audit("registry.dose.effective", &worker_target(worker), &[])?;
+            Ok(rolling)
+        })
+    }
+
+    /// The medical follow-up card (physician): identity, the physician's follow-up, and the
+    /// doses over the 12 months ending on `on` (today when `None`). The doses part is there only
+    /// when the caller's role may read every kind of dose, so that a change of the matrix cannot
+    /// leak a kind through the card.
+    pub fn medical_card(&self, who: &Principal, establishment: i64, worker: i64, on: Option<Date>) -> Result<MedicalCard> {
+        self.run(who, establishment, &[DataKind::MedicalCard], Action::Read, |ctx| {
+            let record = storage_workers::get(ctx.tx, ctx.establishment, worker)?.ok_or(RegistryError::NotFound)?;
+            let follow_up = storage_doses::card(ctx.tx, worker)?;
+            let all_doses = DoseKind::ALL
+                .iter()
+                .all(|k| allows(ctx.grant.role, k.data_kind(), Action::Read));
+            let doses = if all_doses {
+                let (rolling, sums) = rolling(ctx, worker, on)?;
+                Some(DoseSummary {
+                    rolling,
+                    passive_hp10_msv: msv(sums.passive_hp10),
+                    passive_hp007_msv: msv(sums.passive_hp007),
+                    operational_hp10_msv: msv(sums.operational_hp10),
+                    internal_e_msv: msv(sums.internal_e),
+                    effective_e_msv: msv(sums.effective_e),
+                })
+            } else {
+                None
+            };
+            ctx.audit("registry.card.read", &worker_target(worker), &[])?;
+            Ok(MedicalCard {
+                worker: WorkerSummary::from(record),
+                follow_up,
+                doses,
+            })
+        })
+    }
+
+    /// Writes the physician's part of the card (last visit, fitness, next visit, notes),
+    /// replacing what was there. Returns it as stored.
+    pub fn update_medical_card(&self, who: &Principal, establishment: i64, worker: i64, input: &CardInput) -> Result<CardFollowUp> {
+        self.run(who, establishment, &[DataKind::MedicalCard], Action::Write, |ctx| {
+            let card = input.validate(ctx.today())?;
+            let worker = worker_id(ctx, &WorkerRef::Id(worker))?;
+            storage_doses::put_card(ctx.tx, worker, &card, &ctx.actor, &ctx.stamp())?;
+            ctx.audit("registry.card.update", &worker_target(worker), &[])?;
+            storage_doses::card(ctx.tx, worker)
+        })
+    }
+}

@@ -1,0 +1,179 @@
+//! The registry's service: what the listener's handlers call. Every method takes the caller,
+//! checks the establishment is theirs (else [`RegistryError::NotFound`]) and the matrix (else
+//! [`RegistryError::Forbidden`]), does its work in one transaction and writes what was read or
+//! written to the audit log in that same transaction. Refusals are audited too.
+//!
+//! Methods block (SQLite): call them from a blocking pool, not from the async reactor.
+
+mod transfer;
+mod doses;
+mod fractions;
+mod workers;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use ca::audit::{self, Event};
+use ca::pool::Pool;
+use ca::Clock;
+use rusqlite::{Transaction, TransactionBehavior};
+use time::{Date, OffsetDateTime, UtcOffset};
+
+use crate::policy::{allows, Action, DataKind, Role};
+use crate::principal::Principal;
+use crate::{RegistryError, Result};
+
+/// The registry over one database. Cheap to clone; share one per process.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    pool: Arc<Pool>,
+    clock: Arc<dyn Clock>,
+}
+
+/// What the matrix granted: the role that allowed it and the kind of data it allowed.
+#[derive(Debug, Clone, Copy)]
+struct Grant {
+    role: Role,
+    kind: DataKind,
+}
+
+/// One authorized request inside its transaction.
+struct Ctx<'t> {
+    tx: &'t Transaction<'t>,
+    now: OffsetDateTime,
+    actor: String,
+    establishment: i64,
+    grant: Grant,
+}
+
+impl Ctx<'_> {
+    /// The time, as stored (`2025-06-30T09:15:00Z`).
+    fn stamp(&self) -> String {
+        stamp(self.now)
+    }
+
+    /// Today, for dates that may not be in the future.
+    fn today(&self) -> Date {
+        self.now.date()
+    }
+
+    /// Records what was done on `target` (`worker:<id>`, never a NIR), with the establishment, the
+    /// kind of data and the role used.
+    fn audit(&self, action: &str, target: &str, extra: &[(&str, &str)]) -> Result<()> {
+        let establishment = self.establishment.to_string();
+        let mut details: Vec<(&str, &str)> = vec![
+            ("establishment", &establishment),
+            ("kind", self.grant.kind.as_str()),
+            ("role", self.grant.role.as_str()),
+        ];
+        details.extend_from_slice(extra);
+        audit::append(
+            self.tx,
+            self.now,
+            &Event {
+                actor: &self.actor,
+                action,
+                target,
+                details: &details,
+            },
+        )?;
+        Ok(())
+    }
+}
+
+fn stamp(t: OffsetDateTime) -> String {
+    let t = t.to_offset(UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+fn worker_target(id: i64) -> String {
+    format!("worker:{id}")
+}
+
+/// The matrix applied to the caller in one establishment: the first of `kinds` one of their roles
+/// there allows. Not attached: `NotFound`, so that another establishment's ids reveal nothing.
+fn authorize(who: &Principal, establishment: i64, kinds: &[DataKind], action: Action) -> Result<Grant> {
+    let roles: BTreeSet<Role> = who.roles_in(establishment);
+    if roles.is_empty() {
+        return Err(RegistryError::NotFound);
+    }
+    for &kind in kinds {
+        if let Some(&role) = roles.iter().find(|&&r| allows(r, kind, action)) {
+            return Ok(Grant { role, kind });
+        }
+    }
+    Err(RegistryError::Forbidden {
+        kind: kinds.first().copied().unwrap_or(DataKind::AdminComplete),
+        action,
+    })
+}
+
+impl Registry {
+    /// The registry over a migrated database (migrations of `ca` and of this crate applied).
+    pub fn new(pool: Arc<Pool>, clock: Arc<dyn Clock>) -> Self {
+        Self { pool, clock }
+    }
+
+    /// Runs `work` in an immediate transaction once the caller is authorized for one of `kinds`;
+    /// commits only when it succeeds. A refusal is recorded and committed on its own.
+    fn run<T>(
+        &self,
+        who: &Principal,
+        establishment: i64,
+        kinds: &[DataKind],
+        action: Action,
+        work: impl FnOnce(&Ctx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut conn = self.pool.get()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = self.clock.now();
+        let actor = who.actor();
+        match authorize(who, establishment, kinds, action) {
+            Ok(grant) => {
+                let ctx = Ctx {
+                    tx: &tx,
+                    now,
+                    actor,
+                    establishment,
+                    grant,
+                };
+                let out = work(&ctx)?;
+                tx.commit()?;
+                Ok(out)
+            }
+            Err(refusal) => {
+                let establishment = establishment.to_string();
+                let reason = match refusal {
+                    RegistryError::NotFound => "not_attached",
+                    _ => "forbidden",
+                };
+                let kind = kinds.first().map_or("", |k| k.as_str());
+                audit::append(
+                    &tx,
+                    now,
+                    &Event {
+                        actor: &actor,
+                        action: "registry.denied",
+                        target: &format!("establishment:{establishment}"),
+                        details: &[
+                            ("establishment", &establishment),
+                            ("kind", kind),
+                            ("action", action.as_str()),
+                            ("reason", reason),
+                        ],
+                    },
+                )?;
+                tx.commit()?;
+                Err(refusal)
+            }
+        }
+    }
+}

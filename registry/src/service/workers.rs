@@ -1,0 +1,262 @@
+//! The workers list: the form's operations, reading one worker, searching.
+
+use super::{worker_target, Ctx, Registry};
+use crate::nir::{Nir, NirError};
+use crate::policy::{identity_views, Action, DataKind, View};
+use crate::principal::Principal;
+use crate::storage::{self, conflict, Conflict};
+use crate::text::fold;
+use crate::worker::input::{self, by_json_name, RawWorker};
+use crate::worker::{
+    Applied, Operation, Page, Worker, WorkerInput, WorkerQuery, WorkerRecord, WorkerRef,
+    WorkerSummary, WorkerView,
+};
+use crate::{storage_fractions, storage_workers, RegistryError, Result};
+
+/// The kinds of data that show a worker, best first (see [`identity_views`]).
+pub(super) const IDENTITY_KINDS: [DataKind; 3] = [
+    identity_views()[0].0,
+    identity_views()[1].0,
+    identity_views()[2].0,
+];
+
+/// The view a grant on one of [`IDENTITY_KINDS`] gives.
+pub(super) fn view_of(record: WorkerRecord, kind: DataKind) -> WorkerView {
+    let view = identity_views()
+        .into_iter()
+        .find(|(k, _)| *k == kind)
+        .map_or(View::Dosimetry, |(_, v)| v);
+    match view {
+        View::Complete => WorkerView::Complete(record),
+        View::Dosimetry => WorkerView::Dosimetry(WorkerSummary::from(record)),
+    }
+}
+
+fn map_conflict(e: rusqlite::Error) -> RegistryError {
+    match conflict(&e) {
+        Some(Conflict::Nir) => RegistryError::DuplicateNir,
+        Some(Conflict::Card) => RegistryError::DuplicateCard,
+        Some(Conflict::FractionName) => RegistryError::DuplicateFraction,
+        None => e.into(),
+    }
+}
+
+/// The fraction a form names, which must exist: `(id, name as stored)`.
+fn resolve_fraction(ctx: &Ctx<'_>, w: &mut Worker) -> Result<Option<i64>> {
+    let Some(name) = &w.fraction else {
+        return Ok(None);
+    };
+    match storage_fractions::by_name(ctx.tx, ctx.establishment, name)? {
+        Some((id, stored)) => {
+            w.fraction = Some(stored);
+            Ok(Some(id))
+        }
+        None => Err(RegistryError::field(
+            "fraction",
+            "Cette fraction n'existe pas dans la liste : créez-la d'abord (Fractionner la liste).",
+        )),
+    }
+}
+
+/// The worker a *Modification* or *Suppression* names: by card number when given, else by NIR.
+fn identify(ctx: &Ctx<'_>, raw: &RawWorker<'_>, operation: Operation) -> Result<i64> {
+    let by = match input::card_number(raw.card_number) {
+        Err((field, message)) => return Err(RegistryError::field(field.json(), message)),
+        Ok(Some(card)) => WorkerRef::Card(card),
+        Ok(None) => match input::nir(raw.nir, raw.nir_key) {
+            Ok(nir) => WorkerRef::Nir(nir),
+            Err((field, message)) => {
+                let message = if raw.nir.is_none_or(|n| n.trim().is_empty()) {
+                    format!(
+                        "Indiquez le numéro de carte de suivi médical ou le NIR du travailleur {}.",
+                        if operation == Operation::Remove { "à supprimer" } else { "à modifier" }
+                    )
+                } else {
+                    message
+                };
+                return Err(RegistryError::field(field.json(), message));
+            }
+        },
+    };
+    match storage_workers::find(ctx.tx, ctx.establishment, &by)? {
+        Some((id, false)) => Ok(id),
+        _ => Err(RegistryError::NotFound),
+    }
+}
+
+impl Registry {
+    /// One line of the workers form (`POST …/workers`, `examples/worker.json`), for a CSE:
+    /// - *Ajout*: a new worker; a NIR already on the list is refused (`DuplicateNir`), one
+    ///   removed earlier is put back with the new line. *Nouvelle carte* issues the next card
+    ///   number unless the worker already holds one.
+    /// - *Modification*: the whole line replaced, the worker found by card number, else by NIR
+    ///   (so a NIR typed wrong can be corrected by card number).
+    /// - *Suppression*: the worker leaves the list (kept for the doses and the card).
+    pub fn apply_worker(&self, who: &Principal, establishment: i64, input: &WorkerInput) -> Result<Applied> {
+        self.run(who, establishment, &[DataKind::AdminComplete], Action::Write, |ctx| {
+            let Some(operation) = input.operation else {
+                return Err(RegistryError::field(
+                    "operation",
+                    "Choisissez le type d'opération : ajout, modification ou suppression.",
+                ));
+            };
+            let raw = RawWorker::from(input);
+            let (id, card) = match operation {
+                Operation::Add => add(ctx, input, &raw)?,
+                Operation::Modify => modify(ctx, input, &raw)?,
+                Operation::Remove => {
+                    let id = identify(ctx, &raw, operation)?;
+                    storage_workers::mark_removed(ctx.tx, id, &ctx.stamp())?;
+                    ctx.audit("registry.worker.remove", &worker_target(id), &[])?;
+                    let card = storage_workers::get(ctx.tx, ctx.establishment, id)?
+                        .and_then(|r| r.worker.card_number);
+                    (id, card)
+                }
+            };
+            Ok(Applied {
+                operation,
+                worker_id: id,
+                card_number: card,
+            })
+        })
+    }
+
+    /// One worker, in the view the caller's role gives (complete for a CSE, dosimetric for a PCR
+    /// or the physician). A worker of another establishment is `NotFound`.
+    pub fn worker(&self, who: &Principal, establishment: i64, id: i64) -> Result<WorkerView> {
+        self.run(who, establishment, &IDENTITY_KINDS, Action::Read, |ctx| {
+            let record = storage_workers::get(ctx.tx, ctx.establishment, id)?
+                .ok_or(RegistryError::NotFound)?;
+            ctx.audit("registry.worker.read", &worker_target(id), &[])?;
+            Ok(view_of(record, ctx.grant.kind))
+        })
+    }
+
+    /// Searches the list by name prefix and/or NIR, optionally in one fraction, a page at a time.
+    /// The audit entry lists the ids of the workers shown.
+    pub fn search_workers(&self, who: &Principal, establishment: i64, query: &WorkerQuery) -> Result<Page<WorkerView>> {
+        self.run(who, establishment, &IDENTITY_KINDS, Action::Read, |ctx| {
+            let name = query.name.as_deref().map(fold).filter(|n| !n.is_empty());
+            let nir = query.nir.as_deref().map(search_nir).transpose()?;
+            let limit = query.page_size();
+            let mut rows = storage_workers::search(
+                ctx.tx,
+                ctx.establishment,
+                &storage_workers::Search {
+                    name,
+                    nir: nir.as_deref(),
+                    fraction: query.fraction,
+                    include_removed: query.include_removed,
+                    after: query.after,
+                    limit,
+                },
+            )?;
+            let more = rows.len() > limit as usize;
+            rows.truncate(limit as usize);
+            let next = if more { rows.last().map(|r| r.id) } else { None };
+            let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
+            let criteria = match (&query.name, &query.nir) {
+                (Some(_), Some(_)) => "nom+nir",
+                (Some(_), None) => "nom",
+                (None, Some(_)) => "nir",
+                (None, None) => "aucun",
+            };
+            ctx.audit(
+                "registry.workers.search",
+                &format!("establishment:{establishment}"),
+                &[
+                    ("criteria", criteria),
+                    ("count", &rows.len().to_string()),
+                    ("workers", &ids.join(",")),
+                ],
+            )?;
+            Ok(Page {
+                items: rows.into_iter().map(|r| view_of(r, ctx.grant.kind)).collect(),
+                next,
+            })
+        })
+    }
+}
+
+/// The NIR of a search: 15 characters (number and key, the key checked) or the 13 of the
+/// number alone (its structure checked). Returns the 13 characters.
+fn search_nir(text: &str) -> Result<String> {
+    let compact: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    let refuse = |e: NirError| RegistryError::field("nir", e.to_string());
+    if compact.chars().count() == 15 {
+        return Nir::parse_full(&compact)
+            .map(|n| n.as_str().to_owned())
+            .map_err(refuse);
+    }
+    // No key is `00` (97 − n mod 97 is 1..=97): a number whose structure holds fails on the
+    // key alone.
+    match Nir::parse(&compact, "00") {
+        Err(NirError::KeyMismatch) => Ok(compact),
+        Err(e) => Err(refuse(e)),
+        Ok(_) => Err(refuse(NirError::KeyMismatch)),
+    }
+}
+
+fn add(ctx: &Ctx<'_>, input: &WorkerInput, raw: &RawWorker<'_>) -> Result<(i64, Option<crate::CardNumber>)> {
+    let mut w = input::validate(raw, ctx.today()).map_err(|p| RegistryError::Invalid(by_json_name(p)))?;
+    if input.new_card && w.card_number.is_some() {
+        return Err(RegistryError::field(
+            "new_card",
+            "Indiquez un numéro de carte ou cochez « Nouvelle carte », pas les deux.",
+        ));
+    }
+    let fraction = resolve_fraction(ctx, &mut w)?;
+    let existing = storage_workers::nir_holder(ctx.tx, ctx.establishment, &w.nir)?;
+    if let Some((_, false)) = existing {
+        return Err(RegistryError::DuplicateNir);
+    }
+    let existing_card = match existing {
+        Some((id, _)) => storage_workers::get(ctx.tx, ctx.establishment, id)?.and_then(|r| r.worker.card_number),
+        None => None,
+    };
+    if let Some(card) = &w.card_number {
+        let holder = storage_workers::card_holder(ctx.tx, ctx.establishment, card)?;
+        if holder.is_some() && holder != existing.map(|(id, _)| id) {
+            return Err(RegistryError::DuplicateCard);
+        }
+        storage::reserve_card_numbers(ctx.tx, card.sequence())?;
+    } else if input.new_card && existing_card.is_none() {
+        w.card_number = Some(storage::next_card_number(ctx.tx)?);
+    }
+    let mut stmt = ctx.tx.prepare_cached(storage_workers::UPSERT)?;
+    let id = storage_workers::upsert(&mut stmt, ctx.establishment, &w, fraction, &ctx.stamp())
+        .map_err(map_conflict)?;
+    let reactivated = if existing.is_some() { "oui" } else { "non" };
+    ctx.audit("registry.worker.add", &worker_target(id), &[("reactivated", reactivated)])?;
+    Ok((id, w.card_number.or(existing_card)))
+}
+
+fn modify(ctx: &Ctx<'_>, input: &WorkerInput, raw: &RawWorker<'_>) -> Result<(i64, Option<crate::CardNumber>)> {
+    let id = identify(ctx, raw, Operation::Modify)?;
+    let mut w = input::validate(raw, ctx.today()).map_err(|p| RegistryError::Invalid(by_json_name(p)))?;
+    let current = storage_workers::get(ctx.tx, ctx.establishment, id)?.ok_or(RegistryError::NotFound)?;
+    if w.card_number.is_none() {
+        w.card_number = current.worker.card_number.clone();
+    }
+    if input.new_card {
+        if w.card_number.is_some() {
+            return Err(RegistryError::field(
+                "new_card",
+                "Ce travailleur a déjà une carte de suivi médical.",
+            ));
+        }
+        w.card_number = Some(storage::next_card_number(ctx.tx)?);
+    }
+    if w.nir != current.worker.nir && storage_workers::nir_holder(ctx.tx, ctx.establishment, &w.nir)?.is_some() {
+        return Err(RegistryError::DuplicateNir);
+    }
+    let fraction = resolve_fraction(ctx, &mut w)?;
+    storage_workers::update(ctx.tx, id, &w, fraction, &ctx.stamp()).map_err(map_conflict)?;
+    let nir_changed = if w.nir != current.worker.nir { "oui" } else { "non" };
+    ctx.audit("registry.worker.modify", &worker_target(id), &[("nir_changed", nir_changed)])?;
+    Ok((id, w.card_number))
+}

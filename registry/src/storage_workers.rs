@@ -1,0 +1,281 @@
+//! SQL of the workers list: one worker's row, searches, and the export's walk.
+
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, Statement, ToSql};
+
+use crate::date;
+use crate::fraction::FractionFilter;
+use crate::nir::Nir;
+use crate::storage::{optional, worker_from_row, WORKER_COLUMNS, WORKER_FROM};
+use crate::text::{fold, prefix_upper_bound};
+use crate::worker::{CardNumber, Category, ContractType, Worker, WorkerRecord, WorkerRef};
+use crate::Result;
+
+/// Inserts a worker, or, when the NIR is already in the establishment (removed from the list, or
+/// any line of an import), replaces that row's fields and puts it back on the list. A card number
+/// left empty keeps the one the worker has. Returns the worker's id.
+pub(crate) const UPSERT: &str = "INSERT INTO registry_workers (
+        establishment_id, nir, nir_key, card_number, last_name, other_name, first_name,
+        other_first_names, birth_date, fraction_id, category, job, radiological_hazard,
+        contract_type, work_fraction_pm, activity_character, domain, sector, search_name,
+        search_other, created_at, updated_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+        ?19, ?20, ?21, ?21)
+    ON CONFLICT (establishment_id, nir) DO UPDATE SET
+        nir_key = excluded.nir_key,
+        card_number = coalesce(excluded.card_number, registry_workers.card_number),
+        last_name = excluded.last_name,
+        other_name = excluded.other_name,
+        first_name = excluded.first_name,
+        other_first_names = excluded.other_first_names,
+        birth_date = excluded.birth_date,
+        fraction_id = excluded.fraction_id,
+        category = excluded.category,
+        job = excluded.job,
+        radiological_hazard = excluded.radiological_hazard,
+        contract_type = excluded.contract_type,
+        work_fraction_pm = excluded.work_fraction_pm,
+        activity_character = excluded.activity_character,
+        domain = excluded.domain,
+        sector = excluded.sector,
+        search_name = excluded.search_name,
+        search_other = excluded.search_other,
+        updated_at = excluded.updated_at,
+        removed_at = NULL
+    RETURNING id";
+
+/// The values of [`UPSERT`] computed from a worker: search keys and the stored date.
+pub(crate) struct Derived {
+    birth_date: Option<String>,
+    search_name: String,
+    search_other: Option<String>,
+}
+
+impl Derived {
+    pub(crate) fn of(w: &Worker) -> Self {
+        let first = fold(&w.first_name);
+        let key = |last: &str| {
+            let mut k = fold(last);
+            k.push(' ');
+            k.push_str(&first);
+            k
+        };
+        Self {
+            birth_date: w.birth_date.map(date::iso),
+            search_name: key(&w.last_name),
+            search_other: w.other_name.as_deref().map(key),
+        }
+    }
+}
+
+/// Runs a prepared [`UPSERT`] for `w`.
+pub(crate) fn upsert(
+    stmt: &mut Statement<'_>,
+    establishment: i64,
+    w: &Worker,
+    fraction_id: Option<i64>,
+    now: &str,
+) -> rusqlite::Result<i64> {
+    let d = Derived::of(w);
+    let values: [&dyn ToSql; 21] = [
+        &establishment,
+        &w.nir.as_str(),
+        &w.nir.key(),
+        &w.card_number.as_ref().map(CardNumber::as_str),
+        &w.last_name,
+        &w.other_name,
+        &w.first_name,
+        &w.other_first_names,
+        &d.birth_date,
+        &fraction_id,
+        &w.category.map(Category::code),
+        &w.job,
+        &w.radiological_hazard,
+        &w.contract_type.map(ContractType::code),
+        &w.work_fraction.map(|q| q.per_mille()),
+        &w.activity_character.map(|a| a.code()),
+        &w.domain,
+        &w.sector,
+        &d.search_name,
+        &d.search_other,
+        &now,
+    ];
+    stmt.query_row(&values[..], |r| r.get(0))
+}
+
+/// Replaces every field of worker `id` (a *Modification*), NIR and card number included.
+pub(crate) fn update(
+    conn: &Connection,
+    id: i64,
+    w: &Worker,
+    fraction_id: Option<i64>,
+    now: &str,
+) -> rusqlite::Result<()> {
+    let d = Derived::of(w);
+    conn.execute(
+        "UPDATE registry_workers SET
+            nir = ?2, nir_key = ?3, card_number = ?4, last_name = ?5, other_name = ?6,
+            first_name = ?7, other_first_names = ?8, birth_date = ?9, fraction_id = ?10,
+            category = ?11, job = ?12, radiological_hazard = ?13, contract_type = ?14,
+            work_fraction_pm = ?15, activity_character = ?16, domain = ?17, sector = ?18,
+            search_name = ?19, search_other = ?20, updated_at = ?21
+         WHERE id = ?1",
+        params![
+            id,
+            w.nir.as_str(),
+            w.nir.key(),
+            w.card_number.as_ref().map(CardNumber::as_str),
+            w.last_name,
+            w.other_name,
+            w.first_name,
+            w.other_first_names,
+            d.birth_date,
+            fraction_id,
+            w.category.map(Category::code),
+            w.job,
+            w.radiological_hazard,
+            w.contract_type.map(ContractType::code),
+            w.work_fraction.map(|q| q.per_mille()),
+            w.activity_character.map(|a| a.code()),
+            w.domain,
+            w.sector,
+            d.search_name,
+            d.search_other,
+            now,
+        ],
+    )?;
+    Ok(())
+}
+
+/// *Suppression*: off the list; the row stays for the doses and the card.
+pub(crate) fn mark_removed(conn: &Connection, id: i64, now: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE registry_workers SET removed_at = ?2, updated_at = ?2 WHERE id = ?1",
+        params![id, now],
+    )?;
+    Ok(())
+}
+
+/// A worker of the establishment named by `r`: `(id, removed)`.
+pub(crate) fn find(conn: &Connection, establishment: i64, r: &WorkerRef) -> Result<Option<(i64, bool)>> {
+    let sql = |column: &str| {
+        format!(
+            "SELECT id, removed_at IS NOT NULL FROM registry_workers
+             WHERE establishment_id = ?1 AND {column} = ?2"
+        )
+    };
+    let map = |row: &rusqlite::Row<'_>| Ok((row.get(0)?, row.get(1)?));
+    let found = match r {
+        WorkerRef::Id(id) => conn.query_row(&sql("id"), params![establishment, id], map),
+        WorkerRef::Nir(nir) => conn.query_row(&sql("nir"), params![establishment, nir.as_str()], map),
+        WorkerRef::Card(card) => {
+            conn.query_row(&sql("card_number"), params![establishment, card.as_str()], map)
+        }
+    };
+    optional(found)
+}
+
+/// One worker of the establishment, removed or not.
+pub(crate) fn get(conn: &Connection, establishment: i64, id: i64) -> Result<Option<WorkerRecord>> {
+    let sql = format!(
+        "SELECT {WORKER_COLUMNS} FROM {WORKER_FROM} WHERE w.establishment_id = ?1 AND w.id = ?2"
+    );
+    optional(conn.query_row(&sql, params![establishment, id], worker_from_row))
+}
+
+/// What to search for, parsed.
+pub(crate) struct Search<'a> {
+    pub name: Option<String>,
+    pub nir: Option<&'a str>,
+    pub fraction: FractionFilter,
+    pub include_removed: bool,
+    pub after: Option<i64>,
+    pub limit: u32,
+}
+
+/// One page of the establishment's list in name order, with one row more than `limit` when
+/// there is a next page.
+pub(crate) fn search(conn: &Connection, establishment: i64, s: &Search<'_>) -> Result<Vec<WorkerRecord>> {
+    let mut sql = format!("SELECT {WORKER_COLUMNS} FROM {WORKER_FROM} WHERE w.establishment_id = ?1");
+    let mut values: Vec<Value> = vec![Value::Integer(establishment)];
+    fn bind(values: &mut Vec<Value>, v: Value) -> usize {
+        values.push(v);
+        values.len()
+    }
+    if !s.include_removed {
+        // Spelt out so that the partial indexes apply.
+        sql.push_str(" AND w.removed_at IS NULL");
+    }
+    if let Some(name) = &s.name {
+        let low = bind(&mut values, Value::Text(name.clone()));
+        let high = bind(&mut values, Value::Text(prefix_upper_bound(name)));
+        sql.push_str(&format!(
+            " AND ((w.search_name >= ?{low} AND w.search_name < ?{high})
+                OR (w.search_other >= ?{low} AND w.search_other < ?{high}))"
+        ));
+    }
+    if let Some(nir) = s.nir {
+        let n = bind(&mut values, Value::Text(nir.to_owned()));
+        sql.push_str(&format!(" AND w.nir = ?{n}"));
+    }
+    match s.fraction {
+        FractionFilter::Any => {}
+        FractionFilter::In(id) => {
+            let n = bind(&mut values, Value::Integer(id));
+            sql.push_str(&format!(" AND w.fraction_id = ?{n}"));
+        }
+        FractionFilter::None => sql.push_str(" AND w.fraction_id IS NULL"),
+    }
+    if let Some(after) = s.after {
+        let n = bind(&mut values, Value::Integer(after));
+        sql.push_str(&format!(
+            " AND (w.search_name, w.id) > (SELECT search_name, id FROM registry_workers
+                                           WHERE id = ?{n} AND establishment_id = ?1)"
+        ));
+    }
+    let n = bind(&mut values, Value::Integer(i64::from(s.limit) + 1));
+    sql.push_str(&format!(" ORDER BY w.search_name, w.id LIMIT ?{n}"));
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params_from_iter(values), worker_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Calls `each` on every worker on the list (not removed), in name order.
+pub(crate) fn for_each(
+    conn: &Connection,
+    establishment: i64,
+    mut each: impl FnMut(&WorkerRecord) -> Result<()>,
+) -> Result<u64> {
+    let sql = format!(
+        "SELECT {WORKER_COLUMNS} FROM {WORKER_FROM}
+         WHERE w.establishment_id = ?1 AND w.removed_at IS NULL
+         ORDER BY w.search_name, w.id"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(params![establishment])?;
+    let mut count = 0;
+    while let Some(row) = rows.next()? {
+        each(&worker_from_row(row)?)?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// The worker holding `card` in the establishment, if any.
+pub(crate) fn card_holder(conn: &Connection, establishment: i64, card: &CardNumber) -> Result<Option<i64>> {
+    optional(conn.query_row(
+        "SELECT id FROM registry_workers WHERE establishment_id = ?1 AND card_number = ?2",
+        params![establishment, card.as_str()],
+        |r| r.get(0),
+    ))
+}
+
+/// The worker with this NIR in the establishment, if any: `(id, removed)`.
+pub(crate) fn nir_holder(conn: &Connection, establishment: i64, nir: &Nir) -> Result<Option<(i64, bool)>> {
+    find(conn, establishment, &WorkerRef::Nir(nir.clone()))
+}
+
+/// The highest worker id so far (0 when none): rows above it after an import are new ones.
+pub(crate) fn max_id(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT coalesce(max(id), 0) FROM registry_workers", [], |r| r.get(0))?)
+}

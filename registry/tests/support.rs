@@ -1,0 +1,145 @@
+//! Shared by the registry's integration tests (`#[path = "support.rs"] mod support;`): a real
+//! SQLite file in a temporary directory, migrated like the binary does it, a fake clock, and the
+//! seed's people.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use ca::pool::Pool;
+use ca::FakeClock;
+use registry::{Principal, Registry, Role, WorkerInput};
+use tempfile::TempDir;
+use time::macros::datetime;
+
+/// The dental surgery of Dr DURAND (the seed's establishment).
+pub const EST: i64 = 1;
+/// Another employer, whose data nobody here is attached to.
+pub const OTHER: i64 = 2;
+
+/// `examples/worker.json`: the seed's worker, Valérie DIDIER.
+pub const SEED_WORKER: &str = r#"{
+  "operation": "ajout",
+  "card_number": null,
+  "new_card": true,
+  "last_name": "DIDIER",
+  "other_name": null,
+  "first_name": "Valérie",
+  "other_first_names": null,
+  "nir": "2760912346445",
+  "nir_key": "12",
+  "birth_date": null,
+  "fraction": null,
+  "category": null,
+  "job": "Assistant dentaire",
+  "radiological_hazard": "1-Exposition externe",
+  "contract_type": "CDI",
+  "work_fraction": 1.0,
+  "activity_character": "1-Civile",
+  "domain": "100000-Utilisations medicales et veterinaires",
+  "sector": "102000-Soins dentaires"
+}"#;
+
+/// `examples/workers.csv`, BOM included.
+pub const SEED_CSV: &str = "\u{feff}nom;autre_nom;prenom;autres_prenoms;nir;cle;date_naissance;fraction;categorie;metier;nuisance;type_contrat;quotite;caractere;domaine;secteur;numero_carte
+DIDIER;;Valérie;;2760912346445;12;;;;Assistant dentaire;1-Exposition externe;CDI;1.0;1-Civile;100000-Utilisations medicales et veterinaires;102000-Soins dentaires;
+DURAND;;Vincent;;1700367482001;86;12/03/1970;;B;Chirurgien-dentiste;1-Exposition externe;Non salarié;1.0;1-Civile;100000-Utilisations medicales et veterinaires;102000-Soins dentaires;
+";
+
+pub struct Env {
+    pub dir: TempDir,
+    pub pool: Arc<Pool>,
+    pub clock: Arc<FakeClock>,
+    pub registry: Registry,
+}
+
+/// A fresh database with the migrations of `ca` (for the audit log) and of the registry, and a
+/// clock stopped on 30 June 2025.
+pub fn env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("siseri.db");
+    let mut conn = ca::pool::open(&path).unwrap();
+    ca::migrate::apply(&mut conn, "ca", ca::migrate::MIGRATIONS).unwrap();
+    ca::migrate::apply(&mut conn, "registry", registry::migrations::MIGRATIONS).unwrap();
+    drop(conn);
+    let pool = Arc::new(Pool::new(&path, 4));
+    let clock = Arc::new(FakeClock::at(datetime!(2025-06-30 10:00 UTC)));
+    let registry = Registry::new(pool.clone(), clock.clone());
+    Env {
+        dir,
+        pool,
+        clock,
+        registry,
+    }
+}
+
+/// The CSE of the surgery.
+pub fn cse() -> Principal {
+    Principal::accessor("42001", [(EST, Role::Cse)])
+}
+
+/// The external PCR: PCR of the surgery and of forty other clients, CSE of their own company.
+pub fn pcr() -> Principal {
+    let mut attachments = vec![(EST, Role::Pcr), (1000, Role::Cse)];
+    attachments.extend((1001..1040).map(|id| (id, Role::Pcr)));
+    Principal::accessor("42003", attachments)
+}
+
+/// The occupational physician.
+pub fn mdt() -> Principal {
+    Principal::accessor("42005", [(EST, Role::Mdt)])
+}
+
+/// A dosimetry body serving the surgery.
+pub fn body() -> Principal {
+    Principal::dosimetry_body("DOSILAB", [EST])
+}
+
+pub fn seed_worker() -> WorkerInput {
+    serde_json::from_str(SEED_WORKER).unwrap()
+}
+
+/// A worker line with the given names and NIR (number, key), everything else empty.
+pub fn worker(last: &str, first: &str, nir: &str, key: &str) -> WorkerInput {
+    WorkerInput {
+        operation: Some(registry::Operation::Add),
+        last_name: Some(last.into()),
+        first_name: Some(first.into()),
+        nir: Some(nir.into()),
+        nir_key: Some(key.into()),
+        ..WorkerInput::default()
+    }
+}
+
+/// The key of a 13-digit NIR (no Corsica).
+pub fn key_of(number: &str) -> String {
+    let n: u64 = number.parse().unwrap();
+    format!("{:02}", 97 - n % 97)
+}
+
+/// A valid NIR number for `i`, all distinct for i < 900,000.
+pub fn nir_number(i: u32) -> String {
+    let sex = 1 + i % 2;
+    let month = 1 + (i / 2) % 12;
+    let departement = 1 + (i / 24) % 95;
+    let order = 1 + (i / 2280) % 999;
+    let commune = 1 + (i / 2_277_720) % 999;
+    format!("{sex}70{month:02}{departement:02}{commune:03}{order:03}")
+}
+
+/// Every audit row: (actor, action, target, details).
+pub fn audit_rows(env: &Env) -> Vec<(String, String, String, String)> {
+    let conn = env.pool.get().unwrap();
+    let mut stmt = conn
+        .prepare("SELECT actor, action, target, details FROM audit_log ORDER BY seq")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// Checks the audit chain.
+pub fn verify_audit(env: &Env) -> u64 {
+    let conn = env.pool.get().unwrap();
+    ca::audit::verify(&conn).unwrap().entries
+}

@@ -1,0 +1,529 @@
+//! The registry listener's front: who is calling (certificate → person or dosimetry body),
+//! the access-code login and its session, and the establishments. Every request re-checks the
+//! connection's certificate against the revocation set and its expiry.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use ca::pool::Pool;
+use ca::revocation::RevocationSet;
+use ca::{Authority, Clock, ProfileKind, Serial};
+use enroll::access::{Access, AccessError, Caller};
+use ring::digest::{digest, SHA256};
+use serde::Deserialize;
+use serde_json::json;
+use time::{Duration, OffsetDateTime};
+
+use crate::mtls::ClientCert;
+
+/// A session ends after this long without a request.
+pub const SESSION_IDLE: Duration = Duration::minutes(30);
+const SESSION_COOKIE: &str = "siseri_session";
+
+/// Shared state of the registry handlers.
+#[derive(Debug, Clone)]
+pub struct RegistryState {
+    /// Persons, attachments, access codes (through enroll's narrow interface).
+    pub access: Arc<Access>,
+    /// The database (for the CA's record of a serial).
+    pub pool: Arc<Pool>,
+    /// Revoked serials.
+    pub revoked: Arc<RevocationSet>,
+    /// Open sessions.
+    pub sessions: Arc<Sessions>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Who holds the connection's certificate.
+#[derive(Debug, Clone)]
+pub enum Identity {
+    /// A designated person.
+    Person(Caller),
+    /// A dosimetry body's machine client: no access code; passive dosimetry only.
+    Organisme {
+        /// The organisation (certificate CN).
+        name: String,
+    },
+}
+
+/// Sessions, in memory: a restart asks people for their access code again (the attempt
+/// counts live in the database and survive it).
+#[derive(Debug, Default)]
+pub struct Sessions {
+    map: Mutex<HashMap<[u8; 32], Session>>,
+}
+
+#[derive(Debug, Clone)]
+struct Session {
+    habilitation: u32,
+    serial: Vec<u8>,
+    last_seen: OffsetDateTime,
+}
+
+/// Why a session does not open a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionRefusal {
+    /// No cookie, or an unknown one.
+    Missing,
+    /// Opened with another certificate.
+    OtherCertificate,
+    /// Idle too long.
+    Expired,
+}
+
+fn session_key(token: &str) -> [u8; 32] {
+    let mut k = [0u8; 32];
+    k.copy_from_slice(digest(&SHA256, token.as_bytes()).as_ref());
+    k
+}
+
+impl Sessions {
+    /// Opens a session for `habilitation` over the certificate `serial`; returns its token.
+    pub fn open(
+        &self,
+        habilitation: u32,
+        serial: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<String, ca::Error> {
+        let token = enroll::secrets::new_token()?;
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.retain(|_, s| now - s.last_seen < SESSION_IDLE);
+        map.insert(
+            session_key(&token),
+            Session {
+                habilitation,
+                serial: serial.to_vec(),
+                last_seen: now,
+            },
+        );
+        Ok(token.to_string())
+    }
+
+    /// The habilitation of the session `token`, when it was opened over `serial` and is not
+    /// idle; touches it.
+    pub fn check(
+        &self,
+        token: &str,
+        serial: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<u32, SessionRefusal> {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let key = session_key(token);
+        let Some(s) = map.get_mut(&key) else {
+            return Err(SessionRefusal::Missing);
+        };
+        if s.serial != serial {
+            return Err(SessionRefusal::OtherCertificate);
+        }
+        if now - s.last_seen >= SESSION_IDLE {
+            map.remove(&key);
+            return Err(SessionRefusal::Expired);
+        }
+        s.last_seen = now;
+        Ok(s.habilitation)
+    }
+
+    /// Ends a session.
+    pub fn close(&self, token: &str) {
+        self.map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&session_key(token));
+    }
+}
+
+/// The registry's routes.
+pub fn router(state: RegistryState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/api/v1/session", get(whoami).post(login).delete(logout))
+        .route("/api/v1/establishments", get(establishments))
+        .route("/api/v1/establishments/{id}", get(establishment))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            certificate_guard,
+        ))
+        .with_state(state)
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"error": code, "message": message, "fields": {}})),
+    )
+        .into_response()
+}
+
+/// Every request: the connection's certificate must still be neither revoked nor expired.
+async fn certificate_guard(
+    State(state): State<RegistryState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(cert) = request.extensions().get::<ClientCert>().cloned() else {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "no_certificate",
+            "Certificat client AC SISERI requis.",
+        );
+    };
+    let now = state.clock.now().unix_timestamp();
+    if state.revoked.is_revoked(&cert.serial) || now > cert.not_after {
+        let mut r = error(
+            StatusCode::FORBIDDEN,
+            "certificate_refused",
+            "Votre certificat est révoqué ou expiré : l'accès au registre est refusé.",
+        );
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return r;
+    }
+    next.run(request).await
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, AccessError> + Send + 'static,
+) -> Result<T, AccessError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| AccessError::Internal(e.to_string()))?
+}
+
+fn access_error(e: AccessError) -> Response {
+    if let AccessError::Internal(cause) = &e {
+        tracing::error!(%cause, "registre");
+    }
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let message = match &e {
+        AccessError::Internal(_) => "Erreur interne : réessayez plus tard.".to_owned(),
+        other => other.to_string(),
+    };
+    let mut body = json!({"error": e.code(), "message": message, "fields": {}});
+    if let AccessError::WrongAccessCode { attempts_left } = e {
+        body["attempts_left"] = json!(attempts_left);
+    }
+    (status, Json(body)).into_response()
+}
+
+/// Who holds `cert`: the CA's record says which profile; enroll says which person.
+pub async fn identify(
+    state: &RegistryState,
+    cert: &ClientCert,
+) -> Result<Option<Identity>, AccessError> {
+    let pool = state.pool.clone();
+    let access = state.access.clone();
+    let serial = cert.serial.clone();
+    let cn = cert.common_name.clone();
+    blocking(move || {
+        let conn = pool.get()?;
+        let record = Authority::find(&conn, &Serial::from_der_bytes(&serial))?;
+        drop(conn);
+        match record.map(|r| r.profile) {
+            Some(ProfileKind::Organisme) => Ok(Some(Identity::Organisme { name: cn })),
+            Some(ProfileKind::Person) => Ok(access.caller(&serial)?.map(Identity::Person)),
+            _ => Ok(None),
+        }
+    })
+    .await
+}
+
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    enroll::web_cookie::cookie(headers, SESSION_COOKIE)
+}
+
+/// The logged-in person of a request, or the response refusing it.
+pub async fn person(
+    state: &RegistryState,
+    cert: &ClientCert,
+    headers: &HeaderMap,
+) -> Result<Caller, Box<Response>> {
+    let identity = identify(state, cert)
+        .await
+        .map_err(|e| Box::new(access_error(e)))?;
+    let caller = match identity {
+        Some(Identity::Person(c)) => c,
+        Some(Identity::Organisme { .. }) => {
+            return Err(Box::new(error(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Un organisme de dosimétrie ne peut que transmettre des résultats de dosimétrie passive.",
+            )))
+        }
+        None => {
+            return Err(Box::new(error(
+                StatusCode::FORBIDDEN,
+                "unknown_certificate",
+                "Ce certificat n'ouvre aucun accès au registre.",
+            )))
+        }
+    };
+    let Some(token) = session_cookie(headers) else {
+        return Err(Box::new(error(
+            StatusCode::UNAUTHORIZED,
+            "login_required",
+            "Saisissez votre code d'accès.",
+        )));
+    };
+    match state
+        .sessions
+        .check(&token, &cert.serial, state.clock.now())
+    {
+        Ok(hab) if hab == caller.habilitation => Ok(caller),
+        Ok(_) | Err(SessionRefusal::OtherCertificate) => Err(Box::new(error(
+            StatusCode::UNAUTHORIZED,
+            "session_certificate_mismatch",
+            "Cette session a été ouverte avec un autre certificat : saisissez votre code d'accès.",
+        ))),
+        Err(SessionRefusal::Expired) => Err(Box::new(error(
+            StatusCode::UNAUTHORIZED,
+            "session_expired",
+            "Session expirée après 30 minutes d'inactivité : saisissez votre code d'accès.",
+        ))),
+        Err(SessionRefusal::Missing) => Err(Box::new(error(
+            StatusCode::UNAUTHORIZED,
+            "login_required",
+            "Saisissez votre code d'accès.",
+        ))),
+    }
+}
+
+fn cert_of(request_cert: Option<axum::Extension<ClientCert>>) -> Result<ClientCert, Box<Response>> {
+    request_cert.map(|c| c.0).ok_or_else(|| {
+        Box::new(error(
+            StatusCode::UNAUTHORIZED,
+            "no_certificate",
+            "Certificat client AC SISERI requis.",
+        ))
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    access_code: String,
+}
+
+async fn login(
+    State(state): State<RegistryState>,
+    cert: Option<axum::Extension<ClientCert>>,
+    body: Bytes,
+) -> Response {
+    let cert = match cert_of(cert) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let req: LoginBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                &format!(
+                    "Corps JSON illisible (ligne {}, colonne {}).",
+                    e.line(),
+                    e.column()
+                ),
+            )
+        }
+    };
+    match open_session(&state, &cert, req.access_code).await {
+        Ok((hab, token, expires_at)) => {
+            let mut r = Json(json!({
+                "habilitation": hab.to_string(),
+                "expires_at": expires_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            }))
+            .into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!(
+                "{SESSION_COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Strict"
+            )) {
+                r.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            r
+        }
+        Err(r) => *r,
+    }
+}
+
+/// Checks the access code of the certificate's holder and opens a session.
+pub async fn open_session(
+    state: &RegistryState,
+    cert: &ClientCert,
+    code: String,
+) -> Result<(u32, String, OffsetDateTime), Box<Response>> {
+    let caller = match identify(state, cert)
+        .await
+        .map_err(|e| Box::new(access_error(e)))?
+    {
+        Some(Identity::Person(c)) => c,
+        Some(Identity::Organisme { .. }) => {
+            return Err(Box::new(error(
+                StatusCode::BAD_REQUEST,
+                "no_access_code",
+                "Un organisme de dosimétrie n'utilise pas de code d'accès.",
+            )))
+        }
+        None => {
+            return Err(Box::new(error(
+                StatusCode::FORBIDDEN,
+                "unknown_certificate",
+                "Ce certificat n'ouvre aucun accès au registre.",
+            )))
+        }
+    };
+    let access = state.access.clone();
+    let hab = caller.habilitation;
+    blocking(move || access.check_access_code(hab, &code))
+        .await
+        .map_err(|e| Box::new(access_error(e)))?;
+    let now = state.clock.now();
+    let token = state
+        .sessions
+        .open(hab, &cert.serial, now)
+        .map_err(|e| Box::new(access_error(AccessError::Internal(e.to_string()))))?;
+    Ok((hab, token, now + SESSION_IDLE))
+}
+
+async fn logout(State(state): State<RegistryState>, headers: HeaderMap) -> Response {
+    if let Some(token) = session_cookie(&headers) {
+        state.sessions.close(&token);
+    }
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static(
+            "siseri_session=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0",
+        ),
+    );
+    r
+}
+
+async fn whoami(
+    State(state): State<RegistryState>,
+    cert: Option<axum::Extension<ClientCert>>,
+    headers: HeaderMap,
+) -> Response {
+    let cert = match cert_of(cert) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    match person(&state, &cert, &headers).await {
+        Ok(c) => Json(json!({"habilitation": c.habilitation.to_string(), "name": c.display_name}))
+            .into_response(),
+        Err(r) => *r,
+    }
+}
+
+async fn establishments(
+    State(state): State<RegistryState>,
+    cert: Option<axum::Extension<ClientCert>>,
+    headers: HeaderMap,
+) -> Response {
+    let cert = match cert_of(cert) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let caller = match person(&state, &cert, &headers).await {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let access = state.access.clone();
+    let list = blocking(move || {
+        let mut out = Vec::new();
+        for a in &caller.attachments {
+            if let Some(e) = access.establishment(a.establishment)? {
+                out.push(json!({
+                    "id": e.id,
+                    "number": e.number,
+                    "key_name": e.key_name,
+                    "name": e.employer.name,
+                    "role": a.role.as_str(),
+                }));
+            }
+        }
+        Ok(out)
+    })
+    .await;
+    match list {
+        Ok(l) => Json(l).into_response(),
+        Err(e) => access_error(e),
+    }
+}
+
+async fn establishment(
+    State(state): State<RegistryState>,
+    Path(id): Path<i64>,
+    cert: Option<axum::Extension<ClientCert>>,
+    headers: HeaderMap,
+) -> Response {
+    let cert = match cert_of(cert) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let caller = match person(&state, &cert, &headers).await {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    // Another establishment's id answers like a missing one.
+    if !caller.attachments.iter().any(|a| a.establishment == id) {
+        return error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Établissement introuvable.",
+        );
+    }
+    let access = state.access.clone();
+    match blocking(move || access.establishment(id)).await {
+        Ok(Some(e)) => Json(json!({
+            "id": e.id,
+            "number": e.number,
+            "key_name": e.key_name,
+            "employer": e.employer,
+            "accessors": e.accessors.iter().map(|(n, r)| json!({"name": n, "role": r.as_str()})).collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, "not_found", "Établissement introuvable."),
+        Err(e) => access_error(e),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_is_bound_to_its_certificate_and_ends_after_30_idle_minutes() {
+        let s = Sessions::default();
+        let t0 = OffsetDateTime::UNIX_EPOCH + Duration::days(20000);
+        let token = s.open(42000, &[1; 16], t0).unwrap();
+        assert_eq!(
+            s.check(&token, &[1; 16], t0 + Duration::minutes(29)),
+            Ok(42000)
+        );
+        assert_eq!(
+            s.check(&token, &[2; 16], t0 + Duration::minutes(30)),
+            Err(SessionRefusal::OtherCertificate)
+        );
+        // Touched at 29 min: still open at 58.
+        assert_eq!(
+            s.check(&token, &[1; 16], t0 + Duration::minutes(58)),
+            Ok(42000)
+        );
+        assert_eq!(
+            s.check(&token, &[1; 16], t0 + Duration::minutes(89)),
+            Err(SessionRefusal::Expired)
+        );
+        assert_eq!(s.check(&token, &[1; 16], t0), Err(SessionRefusal::Missing));
+        let other = s.open(42000, &[1; 16], t0).unwrap();
+        s.close(&other);
+        assert_eq!(s.check(&other, &[1; 16], t0), Err(SessionRefusal::Missing));
+    }
+}

@@ -40,6 +40,8 @@ struct AppState {
 /// Runs until SIGINT or SIGTERM.
 pub fn run(dir: DataDir) -> Result<(), AppError> {
     let config = dir.load_config()?;
+    // A previous run's addresses must not be mistaken for this one's.
+    let _ = std::fs::remove_file(dir.listening());
     let authority = Arc::new(dir.load_authority(&config)?);
     {
         let mut conn = dir.open_db()?;

@@ -812,6 +812,16 @@ async fn a_person_can_come_back_to_the_draft_or_abandon_it() {
         .body
         .contains("Reprendre votre protocole en cours"));
     assert!(start_page.body.contains(r#"href="/pass/representant""#));
+    assert!(
+        !start_page.body.contains(r#"value="create" checked"#),
+        "abandoning the draft takes an explicit choice"
+    );
+    assert!(site
+        .browser()
+        .get("/pass/")
+        .await
+        .body
+        .contains(r#"value="create" checked"#));
     // Annuler asks, then abandons and forgets the cookie.
     let confirm = again.get("/pass/annuler").await;
     assert!(confirm.body.contains("Abandonner le protocole ?"));

@@ -81,6 +81,10 @@ fn start_page(
     abandoned: bool,
 ) -> Page {
     let renew = form.choice.as_deref() == Some("renew");
+    // With a draft in progress nothing is pre-selected: abandoning it takes an explicit choice.
+    let in_progress = draft.is_some_and(|d| d.view.status == Status::Draft);
+    let create =
+        form.choice.as_deref() == Some("create") || (form.choice.is_none() && !in_progress);
     let group_error = errs.take("renewal", "renewal-number");
     let body = html! {
         h1 { "Protocole d'accès sécurisé à SISERI" }
@@ -106,9 +110,11 @@ fn start_page(
             (csrf_field(token))
             fieldset.field.field-error[errs.get("choice").is_some()] {
                 legend.label.legend-lg { "Vous souhaitez accéder à l'application PASS pour :" }
-                @if let Some(e) = errs.take("choice", "choice-create") { p.error-message #choice-error { (e) } }
+                @if let Some(e) = errs.take("choice", "choice-create") {
+                    p.error-message #choice-error { span.visually-hidden { "Erreur : " } (e) }
+                }
                 div.choice {
-                    input type="radio" id="choice-create" name="choice" value="create" checked[!renew];
+                    input type="radio" id="choice-create" name="choice" value="create" checked[create];
                     label for="choice-create" { "Créer un nouveau protocole" }
                 }
                 div.choice {

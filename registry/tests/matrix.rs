@@ -1,0 +1,245 @@
+//! The seed's role matrix, cell by cell, through the service API: for CSE, PCR, MDT and a
+//! dosimetry body, each kind of data read and written the way a handler would.
+#![allow(clippy::unwrap_used)]
+
+#[path = "support.rs"]
+mod support;
+
+use registry::{
+    CardInput, DataKind, DoseInput, DoseKind, DoseQuery, Fitness, Operation, Principal,
+    RegistryError, Result, WorkerRef, WorkerView,
+};
+use support::*;
+
+/// The roles, in the table's column order.
+fn roles() -> [(&'static str, Principal); 4] {
+    [("CSE", cse()), ("PCR", pcr()), ("MDT", mdt()), ("organisme", body())]
+}
+
+/// Reading, from the seed's table: [CSE, PCR, MDT, body].
+const READ: [(DataKind, [bool; 4]); 7] = [
+    (DataKind::AdminComplete, [true, false, false, false]),
+    (DataKind::AdminForDosimetry, [true, true, false, false]),
+    (DataKind::MedicalCard, [false, false, true, false]),
+    (DataKind::PassiveDose, [false, false, true, false]),
+    (DataKind::InternalExposure, [false, false, true, false]),
+    (DataKind::EffectiveDose, [false, true, true, false]),
+    (DataKind::OperationalDose, [false, true, true, false]),
+];
+
+/// Writing: the CSE the list, the PCR operational, the physician card, internal and effective,
+/// a dosimetry body passive.
+const WRITE: [(DataKind, [bool; 4]); 7] = [
+    (DataKind::AdminComplete, [true, false, false, false]),
+    (DataKind::AdminForDosimetry, [true, false, false, false]),
+    (DataKind::MedicalCard, [false, false, true, false]),
+    (DataKind::PassiveDose, [false, false, false, true]),
+    (DataKind::InternalExposure, [false, false, true, false]),
+    (DataKind::EffectiveDose, [false, false, true, false]),
+    (DataKind::OperationalDose, [false, true, false, false]),
+];
+
+fn dose_kind(kind: DataKind) -> Option<DoseKind> {
+    match kind {
+        DataKind::PassiveDose => Some(DoseKind::Passive),
+        DataKind::InternalExposure => Some(DoseKind::Internal),
+        DataKind::EffectiveDose => Some(DoseKind::Effective),
+        DataKind::OperationalDose => Some(DoseKind::Operational),
+        _ => None,
+    }
+}
+
+fn dose(kind: DoseKind) -> DoseInput {
+    let measured = matches!(kind, DoseKind::Passive | DoseKind::Operational);
+    DoseInput {
+        kind,
+        period_start: "01/05/2025".into(),
+        period_end: "31/05/2025".into(),
+        hp10_msv: measured.then_some(0.12),
+        hp007_msv: None,
+        e_msv: (!measured).then_some(0.3),
+    }
+}
+
+/// Reads `kind` of worker `id` as `who` would through the API.
+fn read(env: &Env, who: &Principal, kind: DataKind, id: i64) -> Result<()> {
+    let r = &env.registry;
+    match kind {
+        DataKind::AdminComplete => {
+            r.export_workers(who, EST, Vec::new())?;
+            // The complete view of one worker comes with the same right.
+            match r.worker(who, EST, id)? {
+                WorkerView::Complete(_) => Ok(()),
+                WorkerView::Dosimetry(_) => Err(RegistryError::Forbidden {
+                    kind,
+                    action: registry::Action::Read,
+                }),
+            }
+        }
+        DataKind::AdminForDosimetry => {
+            // The list and its fractions; the physician reaches identities only through the
+            // card (checked in `the_physician_sees_identities_only_through_the_card`).
+            r.fractions(who, EST)?;
+            r.search_workers(who, EST, &Default::default())?;
+            match audit_rows(env).last() {
+                Some((_, _, _, details)) if details.contains("\"kind\":\"medical_card\"") => {
+                    Err(RegistryError::Forbidden {
+                        kind,
+                        action: registry::Action::Read,
+                    })
+                }
+                _ => Ok(()),
+            }
+        }
+        DataKind::MedicalCard => r.medical_card(who, EST, id, None).map(drop),
+        _ => {
+            let dose_kind = dose_kind(kind).unwrap();
+            let query = DoseQuery {
+                kind: Some(dose_kind),
+                ..DoseQuery::default()
+            };
+            r.doses(who, EST, id, &query)?;
+            if kind == DataKind::EffectiveDose {
+                r.effective_dose(who, EST, id, None)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn write(env: &Env, who: &Principal, kind: DataKind, id: i64) -> Result<()> {
+    let r = &env.registry;
+    match kind {
+        DataKind::AdminComplete | DataKind::AdminForDosimetry => {
+            let mut change = seed_worker();
+            change.operation = Some(Operation::Modify);
+            change.new_card = false;
+            r.apply_worker(who, EST, &change)?;
+            let fraction = r.create_fraction(who, EST, &format!("F{}", who.actor()))?;
+            r.delete_fraction(who, EST, fraction.id)?;
+            r.import_workers(who, EST, SEED_CSV.as_bytes())?;
+            Ok(())
+        }
+        DataKind::MedicalCard => {
+            let card = CardInput {
+                last_visit: Some("02/06/2025".into()),
+                fitness: Some(Fitness::Fit),
+                ..CardInput::default()
+            };
+            r.update_medical_card(who, EST, id, &card).map(drop)
+        }
+        _ => {
+            let kind = dose_kind(kind).unwrap();
+            let nir = registry::Nir::parse("2760912346445", "12").unwrap();
+            r.record_dose(who, EST, &WorkerRef::Nir(nir), &dose(kind))?;
+            r.record_dose(who, EST, &WorkerRef::Id(id), &dose(kind)).map(drop)
+        }
+    }
+}
+
+fn check(table: &[(DataKind, [bool; 4]); 7], action: registry::Action) {
+    let env = env();
+    let id = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap().worker_id;
+    for (kind, row) in table {
+        for ((name, who), allowed) in roles().iter().zip(row) {
+            let outcome = match action {
+                registry::Action::Read => read(&env, who, *kind, id),
+                registry::Action::Write => write(&env, who, *kind, id),
+            };
+            match (allowed, outcome) {
+                (true, Ok(())) => {}
+                (false, Err(e @ RegistryError::Forbidden { .. })) => {
+                    assert_eq!(e.status(), 403);
+                }
+                (allowed, outcome) => {
+                    panic!("{name} {action:?} {kind:?}: expected allowed={allowed}, got {outcome:?}")
+                }
+            }
+        }
+    }
+    assert!(verify_audit(&env) > 0);
+}
+
+#[test]
+fn reading_follows_the_seeds_table_for_every_role() {
+    check(&READ, registry::Action::Read);
+}
+
+#[test]
+fn writing_follows_who_sends_what_for_every_role() {
+    check(&WRITE, registry::Action::Write);
+}
+
+#[test]
+fn the_physician_sees_identities_only_through_the_card() {
+    let env = env();
+    let id = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap().worker_id;
+    let view = env.registry.worker(&mdt(), EST, id).unwrap();
+    assert!(matches!(view, WorkerView::Dosimetry(_)));
+    let (_, action, _, details) = audit_rows(&env).pop().unwrap();
+    assert_eq!(action, "registry.worker.read");
+    assert!(details.contains("\"kind\":\"medical_card\""), "{details}");
+}
+
+#[test]
+fn a_dosimetry_body_reads_nothing_not_even_the_list() {
+    let env = env();
+    let id = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap().worker_id;
+    let b = body();
+    assert!(matches!(env.registry.worker(&b, EST, id), Err(RegistryError::Forbidden { .. })));
+    assert!(matches!(
+        env.registry.search_workers(&b, EST, &Default::default()),
+        Err(RegistryError::Forbidden { .. })
+    ));
+    assert!(matches!(env.registry.fractions(&b, EST), Err(RegistryError::Forbidden { .. })));
+    assert!(matches!(
+        env.registry.doses(&b, EST, id, &DoseQuery::default()),
+        Err(RegistryError::Forbidden { .. })
+    ));
+}
+
+#[test]
+fn an_unrestricted_dose_query_returns_only_the_kinds_the_role_reads() {
+    let env = env();
+    let id = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap().worker_id;
+    let nir = WorkerRef::Nir(registry::Nir::parse("2760912346445", "12").unwrap());
+    env.registry.record_dose(&body(), EST, &nir, &dose(DoseKind::Passive)).unwrap();
+    env.registry.record_dose(&pcr(), EST, &nir, &dose(DoseKind::Operational)).unwrap();
+    env.registry.record_dose(&mdt(), EST, &nir, &dose(DoseKind::Internal)).unwrap();
+    env.registry.record_dose(&mdt(), EST, &nir, &dose(DoseKind::Effective)).unwrap();
+    let kinds = |who: &Principal| -> Vec<DoseKind> {
+        env.registry
+            .doses(who, EST, id, &DoseQuery::default())
+            .unwrap()
+            .iter()
+            .map(|d| d.kind)
+            .collect()
+    };
+    assert_eq!(kinds(&pcr()), [DoseKind::Operational, DoseKind::Effective]);
+    assert_eq!(kinds(&mdt()).len(), 4);
+    assert!(matches!(
+        env.registry.doses(&cse(), EST, id, &DoseQuery::default()),
+        Err(RegistryError::Forbidden { .. })
+    ));
+    let records = env.registry.doses(&mdt(), EST, id, &DoseQuery::default()).unwrap();
+    let passive = records.iter().find(|d| d.kind == DoseKind::Passive).unwrap();
+    assert_eq!(passive.source, "organisme:DOSILAB");
+    assert_eq!(passive.hp10_msv, Some(0.12));
+}
+
+#[test]
+fn a_person_acts_with_the_role_held_in_each_establishment() {
+    let env = env();
+    let id = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap().worker_id;
+    // The external PCR is CSE of establishment 1000: there they keep the list.
+    env.registry.apply_worker(&pcr(), 1000, &seed_worker()).unwrap();
+    // Here they are only PCR.
+    assert!(matches!(
+        env.registry.apply_worker(&pcr(), EST, &seed_worker()),
+        Err(RegistryError::Forbidden { .. })
+    ));
+    // Someone both CSE and PCR of the surgery gets both rights, and the complete view.
+    let both = Principal::accessor("42100", [(EST, registry::Role::Cse), (EST, registry::Role::Pcr)]);
+    assert!(matches!(env.registry.worker(&both, EST, id).unwrap(), WorkerView::Complete(_)));
+    env.registry.effective_dose(&both, EST, id, None).unwrap();
+}

@@ -1,0 +1,586 @@
+//! The registry listener, judged by curl (OpenSSL) and by a rustls client: only AC SISERI
+//! certificates that are neither revoked nor expired get in, at the handshake and at every
+//! request; the access code locks after five failures, across restarts; a session belongs to
+//! the certificate it was opened with.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ca::{Authority, Clock, GeneratedKey, IssueRequest, SubscriberKeyAlgorithm};
+use common::{os, require_tool, run_ok, Sandbox, Server, PASSPHRASE};
+use siseri::datadir::DataDir;
+use siseri::services::Services;
+
+const SEED: &str = include_str!("../enroll/tests/data/protocol.json");
+
+/// A person holding a withdrawn certificate: the `.p12`, and the PEM files made from it.
+#[derive(Debug)]
+struct Holder {
+    habilitation: u32,
+    p12: PathBuf,
+    password: String,
+    access_code: String,
+    cert_pem: PathBuf,
+    key_pem: PathBuf,
+}
+
+fn between<'a>(text: &'a str, before: &str, after: &str) -> &'a str {
+    let start = text
+        .find(before)
+        .unwrap_or_else(|| panic!("{before:?} not in {text}"))
+        + before.len();
+    let rest = &text[start..];
+    &rest[..rest.find(after).unwrap_or(rest.len())]
+}
+
+/// The seed's protocol signed, approved and every certificate withdrawn, in-process on the
+/// data directory (before the daemon starts, so that the e-mails are still in the outbox).
+fn enrolled(sb: &Sandbox) -> Vec<Holder> {
+    let dir = DataDir::new(sb.data());
+    let config = dir.load_config().unwrap();
+    let s = Services::open(&dir, &config, Arc::new(ca::SystemClock)).unwrap();
+    let input: enroll::protocol::ProtocolInput = serde_json::from_str(SEED).unwrap();
+    let draft = s.pass.create(&input).unwrap();
+    s.pass
+        .upload(
+            &draft.id,
+            enroll::pass::DocumentKind::Kbis,
+            b"%PDF-1.4\nK-bis",
+        )
+        .unwrap();
+    s.pass
+        .upload(
+            &draft.id,
+            enroll::pass::DocumentKind::Identity,
+            b"\x89PNG\r\n\x1a\n identity",
+        )
+        .unwrap();
+    s.pass.request_code(&draft.id, true).unwrap();
+    let db = sb.db();
+    let sms: String = db
+        .query_row(
+            "SELECT body FROM enroll_outbox WHERE channel = 'sms' ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let code = between(&sms, "protocole d'accès est ", ".");
+    let signed = s
+        .pass
+        .sign(&draft.id, code, &enroll::pass::Client::default())
+        .unwrap();
+    let authority = authority(sb);
+    s.access
+        .approve(&authority, &signed.number, "test", &mut |_, _, _| {})
+        .unwrap();
+    let mut holders = Vec::new();
+    for a in s.access.accessors().unwrap() {
+        let bodies: Vec<String> = {
+            let mut stmt = db
+                .prepare("SELECT body FROM enroll_outbox WHERE channel = 'mail' AND recipient = ?1 ORDER BY id")
+                .unwrap();
+            stmt.query_map([&a.email], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        let withdrawal = bodies.iter().find(|b| b.contains("/retrait/")).unwrap();
+        let access = bodies
+            .iter()
+            .find(|b| b.contains("Mot de passe SISERI"))
+            .unwrap();
+        let token = between(withdrawal, "/retrait/", " ");
+        let wcode = between(withdrawal, "code de retrait ", " ");
+        let password = between(withdrawal, "mot de passe ", " ").to_owned();
+        let access_code = between(access, "Mot de passe SISERI : ", "\n")
+            .trim()
+            .to_owned();
+        let enroll::access::Withdrawn::P12 {
+            habilitation,
+            bytes,
+        } = s.access.withdraw(&authority, token, wcode, None).unwrap()
+        else {
+            panic!("a .p12 was expected");
+        };
+        let p12 = sb.path(&format!("{habilitation}.p12"));
+        std::fs::write(&p12, bytes.as_slice()).unwrap();
+        let cert_pem = sb.path(&format!("{habilitation}.pem"));
+        let key_pem = sb.path(&format!("{habilitation}.key.pem"));
+        let pass = format!("pass:{password}");
+        run_ok(
+            std::process::Command::new(require_tool("openssl"))
+                .args(["pkcs12", "-in"])
+                .arg(&p12)
+                .args(["-passin", &pass, "-clcerts", "-nokeys", "-out"])
+                .arg(&cert_pem),
+        );
+        run_ok(
+            std::process::Command::new(require_tool("openssl"))
+                .args(["pkcs12", "-in"])
+                .arg(&p12)
+                .args(["-passin", &pass, "-nocerts", "-nodes", "-out"])
+                .arg(&key_pem),
+        );
+        holders.push(Holder {
+            habilitation,
+            p12,
+            password,
+            access_code,
+            cert_pem,
+            key_pem,
+        });
+    }
+    holders
+}
+
+fn authority(sb: &Sandbox) -> Authority {
+    let dir = DataDir::new(sb.data());
+    let config = dir.load_config().unwrap();
+    Authority::load(
+        &std::fs::read_to_string(dir.ca_cert()).unwrap(),
+        &std::fs::read_to_string(dir.ca_key()).unwrap(),
+        PASSPHRASE,
+        config.policy(),
+    )
+    .unwrap()
+}
+
+fn serve(sb: &Sandbox, name: &str) -> (Server, String) {
+    let _ = std::fs::remove_file(sb.data_file("listening.json"));
+    let mut cmd = sb.siseri(["serve"]);
+    cmd.env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
+        .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0");
+    let mut server = Server::start(cmd, sb.data(), sb.path(name));
+    let listening = server.wait_listening(Duration::from_secs(60));
+    let registry = listening["registry"].as_str().unwrap().to_owned();
+    (server, registry)
+}
+
+/// curl to the registry; returns (exit code, HTTP status or 0, body).
+fn curl(sb: &Sandbox, registry: &str, path: &str, extra: &[&str]) -> (i32, u16, String) {
+    let out = std::process::Command::new(require_tool("curl"))
+        .args([
+            "-sS",
+            "--max-time",
+            "20",
+            "-w",
+            "\n%{http_code}",
+            "--cacert",
+        ])
+        .arg(sb.data_file("ca/ac-siseri.pem"))
+        .args(extra)
+        .arg(format!("https://{registry}{path}"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (body, status) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (
+        out.status.code().unwrap_or(-1),
+        status.trim().parse().unwrap_or(0),
+        body.to_owned(),
+    )
+}
+
+fn with_p12(h: &Holder) -> Vec<String> {
+    vec![
+        "--cert".into(),
+        format!("{}:{}", h.p12.display(), h.password),
+        "--cert-type".into(),
+        "P12".into(),
+    ]
+}
+
+fn args(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+#[test]
+fn the_handshake_is_refused_without_a_certificate_with_another_cas_and_with_an_expired_one() {
+    let sb = Sandbox::initialised();
+    let holders = enrolled(&sb);
+
+    // A certificate of AC SISERI, but expired: issued four years ago for three years.
+    let authority = authority(&sb);
+    let key = GeneratedKey::generate(SubscriberKeyAlgorithm::EcdsaP256).unwrap();
+    let mut conn = ca::pool::open(&sb.data_file("siseri.db")).unwrap();
+    let past = ca::SystemClock.now() - time::Duration::days(4 * 365);
+    let expired = authority
+        .issue(
+            &mut conn,
+            &IssueRequest {
+                subject: ca::Subject::Person {
+                    first_name: "Vincent".into(),
+                    last_name: "DURAND".into(),
+                    habilitation: u64::from(holders[0].habilitation),
+                    email: "v.durand@cabinet-durand.example".into(),
+                },
+                key: key.public(),
+                requester: "test",
+            },
+            past,
+        )
+        .unwrap();
+    let expired_pem = sb.path("expired.pem");
+    let expired_key = sb.path("expired.key.pem");
+    std::fs::write(&expired_pem, expired.pem()).unwrap();
+    std::fs::write(&expired_key, ca::to_pem("PRIVATE KEY", key.pkcs8_der())).unwrap();
+
+    // A certificate of another CA, with the same names and clientAuth.
+    let other_ca = sb.path("other-ca.pem");
+    let other_key = sb.path("other-ca.key");
+    let openssl = require_tool("openssl");
+    run_ok(
+        std::process::Command::new(&openssl)
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+            ])
+            .args([
+                "-subj",
+                "/C=FR/O=SISERI/CN=AC SISERI",
+                "-days",
+                "30",
+                "-keyout",
+            ])
+            .arg(&other_key)
+            .arg("-out")
+            .arg(&other_ca)
+            .args([
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ]),
+    );
+    let leaf_key = sb.path("other-leaf.key");
+    let leaf_csr = sb.path("other-leaf.csr");
+    let leaf = sb.path("other-leaf.pem");
+    run_ok(
+        std::process::Command::new(&openssl)
+            .args([
+                "req",
+                "-new",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+            ])
+            .args(["-subj", "/CN=Vincent DURAND 42000", "-keyout"])
+            .arg(&leaf_key)
+            .arg("-out")
+            .arg(&leaf_csr),
+    );
+    let ext = sb.path("ext.cnf");
+    std::fs::write(
+        &ext,
+        "[v3]\nextendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n",
+    )
+    .unwrap();
+    run_ok(
+        std::process::Command::new(&openssl)
+            .args(["x509", "-req", "-days", "30", "-in"])
+            .arg(&leaf_csr)
+            .arg("-CA")
+            .arg(&other_ca)
+            .arg("-CAkey")
+            .arg(&other_key)
+            .args(["-CAcreateserial", "-extensions", "v3", "-extfile"])
+            .arg(&ext)
+            .arg("-out")
+            .arg(&leaf),
+    );
+
+    let (_server, registry) = serve(&sb, "serve.log");
+    let (code, _, _) = curl(&sb, &registry, "/healthz", &[]);
+    assert_ne!(code, 0, "no certificate must be refused at the handshake");
+    let (code, _, _) = curl(
+        &sb,
+        &registry,
+        "/healthz",
+        &[
+            "--cert",
+            leaf.to_str().unwrap(),
+            "--key",
+            leaf_key.to_str().unwrap(),
+        ],
+    );
+    assert_ne!(code, 0, "another CA's certificate must be refused");
+    let (code, _, _) = curl(
+        &sb,
+        &registry,
+        "/healthz",
+        &[
+            "--cert",
+            expired_pem.to_str().unwrap(),
+            "--key",
+            expired_key.to_str().unwrap(),
+        ],
+    );
+    assert_ne!(code, 0, "an expired certificate must be refused");
+    let (code, status, body) = curl(&sb, &registry, "/healthz", &args(&with_p12(&holders[0])));
+    assert_eq!((code, status), (0, 200), "{body}");
+}
+
+#[test]
+fn a_certificate_revoked_by_the_cli_is_refused_at_the_next_handshakes() {
+    let sb = Sandbox::initialised();
+    let holders = enrolled(&sb);
+    let (_server, registry) = serve(&sb, "serve.log");
+    let pcr = &holders[2];
+    let (code, status, _) = curl(&sb, &registry, "/healthz", &args(&with_p12(pcr)));
+    assert_eq!((code, status), (0, 200));
+    run_ok(&mut sb.siseri([
+        os("accessor"),
+        os("revoke"),
+        os(&pcr.habilitation.to_string()),
+        os("--reason"),
+        os("keyCompromise"),
+    ]));
+    // The listener follows the database every 200 ms; the bound here is only a liveness limit.
+    let start = Instant::now();
+    loop {
+        let (code, _, _) = curl(&sb, &registry, "/healthz", &args(&with_p12(pcr)));
+        if code != 0 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "still accepted after revocation"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Others still get in.
+    let (code, status, _) = curl(&sb, &registry, "/healthz", &args(&with_p12(&holders[0])));
+    assert_eq!((code, status), (0, 200));
+}
+
+/// A rustls client that keeps its TLS 1.3 session tickets, to resume.
+fn tls13_client(sb: &Sandbox, h: &Holder) -> Arc<rustls::ClientConfig> {
+    let ca = std::fs::read(sb.data_file("ca/ac-siseri.pem")).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls_pemfile::certs(&mut ca.as_slice()) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let chain: Vec<_> = rustls_pemfile::certs(&mut std::fs::read(&h.cert_pem).unwrap().as_slice())
+        .map(Result::unwrap)
+        .collect();
+    let key = rustls_pemfile::private_key(&mut std::fs::read(&h.key_pem).unwrap().as_slice())
+        .unwrap()
+        .unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_protocol_versions(&[&rustls::version::TLS13])
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_client_auth_cert(chain, key)
+    .unwrap();
+    Arc::new(config)
+}
+
+/// One connection, one `GET path`: (handshake resumed?, HTTP status).
+fn get(config: &Arc<rustls::ClientConfig>, addr: &str, path: &str) -> std::io::Result<(bool, u16)> {
+    let tcp = std::net::TcpStream::connect(addr)?;
+    tcp.set_read_timeout(Some(Duration::from_secs(20)))?;
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let conn =
+        rustls::ClientConnection::new(config.clone(), name).map_err(std::io::Error::other)?;
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    tls.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").as_bytes(),
+    )?;
+    let mut response = Vec::new();
+    match tls.read_to_end(&mut response) {
+        Ok(_) => {}
+        // Servers may close without close_notify; what was read is enough.
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {}
+        Err(e) => return Err(e),
+    }
+    let resumed = tls.conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
+    let text = String::from_utf8_lossy(&response);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok((resumed, status))
+}
+
+#[test]
+fn a_tls13_session_resumed_after_a_revocation_gets_nothing() {
+    let sb = Sandbox::initialised();
+    let holders = enrolled(&sb);
+    let (_server, registry) = serve(&sb, "serve.log");
+    let mdt = &holders[1];
+    let client = tls13_client(&sb, mdt);
+    let (resumed, status) = get(&client, &registry, "/healthz").unwrap();
+    assert!(!resumed);
+    assert_eq!(status, 200);
+    run_ok(&mut sb.siseri([
+        os("accessor"),
+        os("revoke"),
+        os(&mdt.habilitation.to_string()),
+        os("--reason"),
+        os("affiliationChanged"),
+    ]));
+    // Wait until a fresh handshake is refused: the revocation is known to the listener.
+    let fresh = tls13_client(&sb, mdt);
+    let start = Instant::now();
+    while matches!(get(&fresh, &registry, "/healthz"), Ok((_, 200))) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "revocation never seen"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The resumed session skips the handshake's verifier: the request-level check refuses it.
+    let (resumed, status) = get(&client, &registry, "/healthz").unwrap();
+    assert!(
+        resumed,
+        "the client should have resumed its TLS 1.3 session"
+    );
+    assert_eq!(status, 403);
+}
+
+fn login(sb: &Sandbox, registry: &str, h: &Holder, code: &str, jar: &str) -> (u16, String) {
+    let body = format!("{{\"access_code\":\"{code}\"}}");
+    let mut a = with_p12(h);
+    a.extend(
+        [
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            &body,
+            "-c",
+            jar,
+            "-b",
+            jar,
+        ]
+        .map(String::from),
+    );
+    let (c, status, text) = curl(sb, registry, "/api/v1/session", &args(&a));
+    assert_eq!(c, 0, "{text}");
+    (status, text)
+}
+
+#[test]
+fn five_wrong_access_codes_lock_the_access_across_a_restart_until_an_operator_resets_it() {
+    let sb = Sandbox::initialised();
+    let holders = enrolled(&sb);
+    let cse = &holders[0];
+    let jar = sb.path("jar").display().to_string();
+    let wrong = if cse.access_code == "0000" {
+        "1111"
+    } else {
+        "0000"
+    };
+    {
+        let (_server, registry) = serve(&sb, "serve1.log");
+        for left in (1..=4).rev() {
+            let (status, body) = login(&sb, &registry, cse, wrong, &jar);
+            assert_eq!(status, 401, "{body}");
+            assert!(
+                body.contains(&format!("\"attempts_left\":{left}")),
+                "{body}"
+            );
+        }
+        let (status, body) = login(&sb, &registry, cse, wrong, &jar);
+        assert_eq!(status, 423, "{body}");
+    }
+    let (_server, registry) = serve(&sb, "serve2.log");
+    let (status, body) = login(&sb, &registry, cse, &cse.access_code, &jar);
+    assert_eq!(
+        status, 423,
+        "still locked after a restart, even with the right code: {body}"
+    );
+    run_ok(&mut sb.siseri([
+        os("accessor"),
+        os("reset-code"),
+        os(&cse.habilitation.to_string()),
+    ]));
+    // The CLI delivered the new code to the file outbox: the latest e-mail to this person.
+    let newest = std::fs::read_dir(sb.data_file("outbox/mail"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max_by_key(|p| {
+            p.file_stem()
+                .and_then(|s| s.to_str())
+                .and_then(|s| s.parse::<u64>().ok())
+                .unwrap_or(0)
+        })
+        .unwrap();
+    let eml = decode_quoted_printable(&std::fs::read_to_string(newest).unwrap());
+    let code = between(&eml, "Mot de passe SISERI : ", "\n")
+        .trim()
+        .to_owned();
+    let (status, body) = login(&sb, &registry, cse, &code, &jar);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(&cse.habilitation.to_string()));
+}
+
+/// Enough of RFC 2045 quoted-printable to read our own e-mails.
+fn decode_quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn a_session_is_refused_over_another_certificate_and_ends_at_logout() {
+    let sb = Sandbox::initialised();
+    let holders = enrolled(&sb);
+    let (_server, registry) = serve(&sb, "serve.log");
+    let jar = sb.path("jar").display().to_string();
+    let (status, body) = login(&sb, &registry, &holders[0], &holders[0].access_code, &jar);
+    assert_eq!(status, 200, "{body}");
+    let mut own = with_p12(&holders[0]);
+    own.extend(["-b", &jar].map(String::from));
+    let (_, status, body) = curl(&sb, &registry, "/api/v1/establishments", &args(&own));
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("Cabinet dentaire du Dr DURAND Vincent"),
+        "{body}"
+    );
+    assert!(body.contains("\"role\":\"CSE\""), "{body}");
+
+    let mut other = with_p12(&holders[1]);
+    other.extend(["-b", &jar].map(String::from));
+    let (_, status, body) = curl(&sb, &registry, "/api/v1/establishments", &args(&other));
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("session_certificate_mismatch"), "{body}");
+
+    // Someone else's establishment id answers like a missing one.
+    let (_, status, _) = curl(&sb, &registry, "/api/v1/establishments/999", &args(&own));
+    assert_eq!(status, 404);
+
+    let mut out = with_p12(&holders[0]);
+    out.extend(["-X", "DELETE", "-b", &jar, "-c", &jar].map(String::from));
+    let (_, status, _) = curl(&sb, &registry, "/api/v1/session", &args(&out));
+    assert_eq!(status, 204);
+    let (_, status, _) = curl(&sb, &registry, "/api/v1/establishments", &args(&own));
+    assert_eq!(status, 401);
+}

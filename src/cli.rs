@@ -62,6 +62,13 @@ enum Command {
     /// File d'envoi des e-mails et SMS (transport fichier par défaut : DATA/outbox/).
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Démonstration commentée : un protocole signé, validé, un certificat retiré, sur un
+    /// répertoire temporaire conservé ; se termine par les commandes pour essayer le registre.
+    Demo {
+        /// Répertoire parent du répertoire de démonstration (par défaut, le répertoire temporaire).
+        #[arg(long)]
+        r#in: Option<PathBuf>,
+    },
     /// Copie cohérente de la base, service en marche.
     Backup {
         /// Fichier de destination (ne doit pas exister).
@@ -272,6 +279,7 @@ fn execute(cli: Cli) -> Result<(), AppError> {
             );
             Ok(())
         }
+        Command::Demo { r#in } => crate::demo::run(r#in.as_deref()),
         Command::Protocol(c) => protocol_command(&dir, c),
         Command::Accessor(c) => accessor_command(&dir, c),
         Command::Outbox(c) => outbox_command(&dir, c),

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod datadir;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod logging;
 pub mod mtls;

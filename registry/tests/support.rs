@@ -45,6 +45,7 @@ DIDIER;;Valérie;;2760912346445;12;;;;Assistant dentaire;1-Exposition externe;CD
 DURAND;;Vincent;;1700367482001;86;12/03/1970;;B;Chirurgien-dentiste;1-Exposition externe;Non salarié;1.0;1-Civile;100000-Utilisations medicales et veterinaires;102000-Soins dentaires;
 ";
 
+#[derive(Debug)]
 pub struct Env {
     pub dir: TempDir,
     pub pool: Arc<Pool>,

@@ -21,6 +21,7 @@ pub fn open(path: &Path) -> Result<Connection, AppError> {
     )?;
     ca::migrate::apply(&mut conn, "ca", ca::migrate::MIGRATIONS)?;
     ca::migrate::apply(&mut conn, "enroll", enroll::migrations::MIGRATIONS)?;
+    ca::migrate::apply(&mut conn, "registry", registry::migrations::MIGRATIONS)?;
     Ok(conn)
 }
 

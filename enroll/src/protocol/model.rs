@@ -16,6 +16,31 @@ use crate::{
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FieldErrors(pub BTreeMap<String, String>);
 
+#[cfg(test)]
+mod under_tests {
+    use super::FieldErrors;
+
+    #[test]
+    fn under_keeps_a_path_and_what_lies_below_it_only() {
+        let e = FieldErrors(
+            [
+                ("correspondents[1].email", "a"),
+                ("correspondents[10].email", "b"),
+                ("correspondents", "c"),
+                ("employer.siret", "d"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+        );
+        let one: Vec<_> = e.under("correspondents[1]").0.into_keys().collect();
+        assert_eq!(one, ["correspondents[1].email"]);
+        assert_eq!(e.under("correspondents").0.len(), 3);
+        assert_eq!(e.under("employer").0.len(), 1);
+        assert_eq!(e.under("employer.").0.len(), 1);
+    }
+}
+
 impl FieldErrors {
     fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.0.entry(path.into()).or_insert_with(|| message.into());
@@ -31,12 +56,18 @@ impl FieldErrors {
         self.0.get(path).map(String::as_str)
     }
 
-    /// Keeps only the errors under `prefix` (one wizard step).
+    /// Keeps only the errors under `prefix` (one wizard step): the path itself and what lies
+    /// below it, so that `correspondents[1]` does not take `correspondents[10]`'s errors.
     pub fn under(&self, prefix: &str) -> FieldErrors {
+        let below = |k: &str| {
+            k.strip_prefix(prefix).is_some_and(|rest| {
+                rest.is_empty() || rest.starts_with(['.', '[']) || prefix.ends_with(['.', '['])
+            })
+        };
         FieldErrors(
             self.0
                 .iter()
-                .filter(|(k, _)| k.starts_with(prefix))
+                .filter(|(k, _)| below(k))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         )

@@ -34,7 +34,10 @@ fn five_wrong_access_codes_lock_the_access_across_a_restart_until_an_operator_re
     assert!(matches!(err, AccessError::AccessLocked), "{err:?}");
     assert_eq!(err.status(), 423);
     let err = w.access.check_access_code(42000, &code).unwrap_err();
-    assert!(matches!(err, AccessError::AccessLocked), "right code: {err:?}");
+    assert!(
+        matches!(err, AccessError::AccessLocked),
+        "right code: {err:?}"
+    );
 
     w.restart();
     let err = w.access.check_access_code(42000, &code).unwrap_err();
@@ -57,7 +60,10 @@ fn five_wrong_access_codes_lock_the_access_across_a_restart_until_an_operator_re
     w.access.reset_code(42000, "operator:test").unwrap();
     let mails = w.mails_to(DURAND);
     assert_eq!(mails.len(), mails_before + 1);
-    assert_eq!(mails.last().unwrap().0, "SISERI : votre mot de passe d'accès");
+    assert_eq!(
+        mails.last().unwrap().0,
+        "SISERI : votre mot de passe d'accès"
+    );
     let fresh = w.access_code(DURAND);
     if fresh != code {
         let err = w.access.check_access_code(42000, &code).unwrap_err();
@@ -90,10 +96,17 @@ fn a_renewed_certificate_leaves_the_old_one_valid_until_the_new_one_is_withdrawn
     let old = w.certificates(42000)[0].0.clone();
     let mails_before = w.mails_to(DURAND).len();
 
-    let crl = w.access.reissue(&w.authority, 42000, None, "operator:test").unwrap();
+    let crl = w
+        .access
+        .reissue(&w.authority, 42000, None, "operator:test")
+        .unwrap();
     assert!(crl.is_none(), "nothing to revoke yet");
     let mails = w.mails_to(DURAND);
-    assert_eq!(mails.len(), mails_before + 1, "a withdrawal e-mail, no new access code");
+    assert_eq!(
+        mails.len(),
+        mails_before + 1,
+        "a withdrawal e-mail, no new access code"
+    );
     let second = w.withdrawal_mail(DURAND);
     assert_ne!(second.token, first.token);
 
@@ -126,7 +139,10 @@ fn a_renewed_certificate_leaves_the_old_one_valid_until_the_new_one_is_withdrawn
     assert!(w.access.caller(&old).unwrap().is_none());
     assert!(w.access.caller(new).unwrap().is_some());
     let crl = w.latest_crl_text();
-    assert!(crl.contains(&ca::Serial::from_der_bytes(&old).to_hex()), "{crl}");
+    assert!(
+        crl.contains(&ca::Serial::from_der_bytes(&old).to_hex()),
+        "{crl}"
+    );
     w.audit_verifies();
 }
 
@@ -139,7 +155,12 @@ fn resending_supersedes_the_pending_withdrawal_and_revokes_its_never_delivered_c
 
     let crl = w
         .access
-        .reissue(&w.authority, 42001, Some(ca::P12Profile::Compat), "operator:test")
+        .reissue(
+            &w.authority,
+            42001,
+            Some(ca::P12Profile::Compat),
+            "operator:test",
+        )
         .unwrap();
     assert!(crl.is_some());
     assert_eq!(
@@ -163,9 +184,17 @@ fn resending_supersedes_the_pending_withdrawal_and_revokes_its_never_delivered_c
     let path = w.path("compat.p12");
     std::fs::write(&path, bytes.as_slice()).unwrap();
     let pass = format!("pass:{}", second.password);
-    let info = openssl(&["pkcs12", "-in", path_str(&path), "-passin", &pass, "-noout", "-info"]);
-    let said = String::from_utf8_lossy(&info.stderr).into_owned()
-        + &String::from_utf8_lossy(&info.stdout);
+    let info = openssl(&[
+        "pkcs12",
+        "-in",
+        path_str(&path),
+        "-passin",
+        &pass,
+        "-noout",
+        "-info",
+    ]);
+    let said =
+        String::from_utf8_lossy(&info.stderr).into_owned() + &String::from_utf8_lossy(&info.stdout);
     assert!(said.contains("pbeWithSHA1And3-KeyTripleDES-CBC"), "{said}");
     assert!(!said.contains("AES"), "the compat profile: {said}");
     w.audit_verifies();
@@ -218,11 +247,7 @@ fn the_expiry_notice_goes_out_once_forty_days_before_the_end() {
     w.access
         .withdraw(&w.authority, &link.token, &link.code, None)
         .unwrap();
-    let not_after = w
-        .access
-        .accessor(42002)
-        .unwrap()
-        .certificates[0]
+    let not_after = w.access.accessor(42002).unwrap().certificates[0]
         .not_after
         .unwrap();
     let not_after = time::OffsetDateTime::from_unix_timestamp(not_after).unwrap();
@@ -240,7 +265,11 @@ fn the_expiry_notice_goes_out_once_forty_days_before_the_end() {
     assert_eq!(w.access.expiry_notices().unwrap(), 1);
     assert_eq!(w.access.expiry_notices().unwrap(), 0, "not twice");
     w.advance(Duration::days(1));
-    assert_eq!(w.access.expiry_notices().unwrap(), 0, "not the next day either");
+    assert_eq!(
+        w.access.expiry_notices().unwrap(),
+        0,
+        "not the next day either"
+    );
 
     let sent = notices(&w);
     assert_eq!(sent.len(), 1, "{sent:?}");
@@ -254,6 +283,9 @@ fn the_expiry_notice_goes_out_once_forty_days_before_the_end() {
     );
     assert!(sent[0].1.contains(&french), "{}", sent[0].1);
     // The others never withdrew theirs: no notice for a certificate nobody holds.
-    assert!(w.mails_to(DURAND).iter().all(|(s, _)| !s.contains("expire")));
+    assert!(w
+        .mails_to(DURAND)
+        .iter()
+        .all(|(s, _)| !s.contains("expire")));
     w.audit_verifies();
 }

@@ -108,7 +108,12 @@ fn approval_creates_exactly_the_expected_persons_certificates_withdrawals_and_em
     let before = w.dump();
     let err = w
         .access
-        .approve(&w.authority, &signed.number, "operator:test", &mut |_, _, _| {})
+        .approve(
+            &w.authority,
+            &signed.number,
+            "operator:test",
+            &mut |_, _, _| {},
+        )
         .unwrap_err();
     assert!(matches!(err, AccessError::NothingToDecide(_)), "{err:?}");
     assert_eq!(w.dump(), before);
@@ -215,7 +220,12 @@ fn a_renewal_that_adds_one_person_removes_another_and_keeps_a_third_does_exactly
     // Adds a second PCR, removes the physician, keeps the correspondent and the first PCR.
     let mut input = seed();
     input.physicians.clear();
-    let mut roux = person("ROUX", "Julien", "j.roux@radioprotection.example", "21/06/1988");
+    let mut roux = person(
+        "ROUX",
+        "Julien",
+        "j.roux@radioprotection.example",
+        "21/06/1988",
+    );
     roux.civility = Some("M".into());
     roux.sends_dosimetry = Some(false);
     input.pcrs.push(roux);
@@ -288,7 +298,12 @@ fn a_name_mismatch_on_a_habilitation_number_stops_the_approval_with_nothing_chan
 
     let err = w
         .access
-        .approve(&w.authority, &signed.number, "operator:test", &mut |_, _, _| {})
+        .approve(
+            &w.authority,
+            &signed.number,
+            "operator:test",
+            &mut |_, _, _| {},
+        )
         .unwrap_err();
     match &err {
         AccessError::NameMismatch { habilitation, .. } => assert_eq!(*habilitation, 42002),
@@ -300,7 +315,11 @@ fn a_name_mismatch_on_a_habilitation_number_stops_the_approval_with_nothing_chan
         "{message}"
     );
     w.deliver();
-    assert_eq!(w.dump(), before, "the refused approval changed the database");
+    assert_eq!(
+        w.dump(),
+        before,
+        "the refused approval changed the database"
+    );
     let pending = w.access.versions(Some("signed")).unwrap();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].number, signed.number);

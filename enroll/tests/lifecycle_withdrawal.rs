@@ -45,7 +45,10 @@ fn assert_erased_from_the_file(w: &World, secret: &[u8], what: &str) {
         rows.map(Result::unwrap).collect()
     };
     let file = w.database_bytes();
-    assert!(!contains(&file, secret), "{what}: the whole .p12 is still in the file");
+    assert!(
+        !contains(&file, secret),
+        "{what}: the whole .p12 is still in the file"
+    );
     for (i, chunk) in secret.chunks_exact(48).enumerate() {
         if others.iter().any(|o| contains(o, chunk)) {
             continue;
@@ -171,6 +174,31 @@ fn five_wrong_withdrawal_codes_lock_it_with_423_and_it_stays_locked() {
         .access
         .withdraw(&w.authority, &other.token, &other.code, None)
         .is_ok());
+
+    // Until an operator re-sends: a new link and code that work, the locked one still refused.
+    let locked_serial = w.certificates(42001)[0].0.clone();
+    w.access
+        .reissue(&w.authority, 42001, None, "operator:test")
+        .unwrap();
+    assert_eq!(
+        w.revocation_reason(&locked_serial),
+        Some(RevocationReason::Superseded),
+        "the certificate of the locked withdrawal was never handed out"
+    );
+    let fresh = w.withdrawal_mail(MARTIN);
+    assert_ne!(fresh.token, link.token);
+    let Withdrawn::P12 { bytes, .. } = w
+        .access
+        .withdraw(&w.authority, &fresh.token, &fresh.code, None)
+        .unwrap()
+    else {
+        panic!("a .p12 was expected")
+    };
+    openssl_opens(&w, &bytes, &fresh.password);
+    assert!(w
+        .access
+        .withdraw(&w.authority, &link.token, &link.code, None)
+        .is_err());
     w.audit_verifies();
 }
 
@@ -286,11 +314,17 @@ fn csr_mode_returns_a_chain_for_the_requesters_key_and_erases_the_prepared_p12()
     assert!(String::from_utf8_lossy(&verified.stdout).contains(": OK"));
     let cert_key = openssl(&["x509", "-in", path_str(&leaf), "-noout", "-pubkey"]).stdout;
     let own_key = openssl(&["pkey", "-in", path_str(&key), "-pubout"]).stdout;
-    assert_eq!(cert_key, own_key, "the certificate is for the requester's key");
+    assert_eq!(
+        cert_key, own_key,
+        "the certificate is for the requester's key"
+    );
     let subject = openssl(&["x509", "-in", path_str(&leaf), "-noout", "-subject"]).stdout;
     let subject = String::from_utf8(subject).unwrap();
     assert!(subject.contains("Pierre DILLENSEGER 42002"), "{subject}");
-    assert!(!subject.contains("whatever"), "the subject is ours: {subject}");
+    assert!(
+        !subject.contains("whatever"),
+        "the subject is ours: {subject}"
+    );
 
     // The prepared certificate is revoked, its .p12 erased; the new one is in hand.
     assert_eq!(
@@ -321,7 +355,8 @@ fn a_bad_csr_does_not_consume_the_withdrawal() {
     let w = World::new();
     w.approved_seed();
     let link = w.withdrawal_mail(DURAND);
-    let garbage = "-----BEGIN CERTIFICATE REQUEST-----\nbm9uIG1lcmNp\n-----END CERTIFICATE REQUEST-----\n";
+    let garbage =
+        "-----BEGIN CERTIFICATE REQUEST-----\nbm9uIG1lcmNp\n-----END CERTIFICATE REQUEST-----\n";
     for bad in [garbage, "pas une demande de certificat", ""] {
         let err = w
             .access

@@ -52,7 +52,11 @@ fn a_renewal_with_a_wrong_key_name_or_an_unknown_number_gets_the_same_refusal() 
         .unwrap();
     let view = w.pass.view(&draft.id).unwrap();
     assert_eq!(view.status, Status::Draft);
-    assert_eq!(view.protocol, seed(), "pre-filled from the version in force");
+    assert_eq!(
+        view.protocol,
+        seed(),
+        "pre-filled from the version in force"
+    );
     assert_eq!(view.number.as_deref(), Some(signed.number.as_str()));
     assert_eq!(view.documents.len(), 2, "the documents are kept");
     w.audit_verifies();
@@ -145,14 +149,19 @@ fn a_renewal_that_changes_the_physician_detaches_and_revokes_the_old_one_and_iss
         .find(&format!("Serial Number: {hex}"))
         .unwrap_or_else(|| panic!("{hex} not in the CRL:\n{crl}"));
     let entry = &crl[at..];
-    let entry = &entry[..entry[1..].find("Serial Number").map_or(entry.len(), |e| e + 1)];
+    let entry = &entry[..entry[1..]
+        .find("Serial Number")
+        .map_or(entry.len(), |e| e + 1)];
     assert!(entry.contains("Affiliation Changed"), "{entry}");
     assert!(w.access.caller(&martin_serial).unwrap().is_none());
 
     // The new physician: a person, a certificate, a withdrawal, two e-mails.
     let anne = w.access.accessor(42003).unwrap();
     assert_eq!(
-        (anne.accessor.last_name.as_str(), anne.accessor.first_name.as_str()),
+        (
+            anne.accessor.last_name.as_str(),
+            anne.accessor.first_name.as_str()
+        ),
         ("LEFEBVRE", "Anne")
     );
     assert_eq!(anne.certificates.len(), 1);

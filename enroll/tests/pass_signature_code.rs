@@ -89,10 +89,7 @@ fn at_most_three_codes_can_be_asked_in_an_hour() {
     }
     assert_eq!(w.sms_texts().len(), 3);
     let err = w.pass.request_code(&id, true).unwrap_err();
-    assert!(
-        matches!(err, PassError::TooManyRequests { .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, PassError::TooManyRequests { .. }), "{err:?}");
     assert_eq!(err.status(), 429);
     assert_eq!(w.sms_texts().len(), 3, "a refused request sends nothing");
 
@@ -134,9 +131,7 @@ fn a_change_of_the_draft_after_the_code_was_sent_voids_the_code() {
     w.pass.request_code(&id, true).unwrap();
     let code = w.last_sms_code();
     let other_pdf = [PDF, b"% une autre version\n".as_slice()].concat();
-    w.pass
-        .upload(&id, DocumentKind::Kbis, &other_pdf)
-        .unwrap();
+    w.pass.upload(&id, DocumentKind::Kbis, &other_pdf).unwrap();
     let err = w.pass.sign(&id, &code, &Client::default()).unwrap_err();
     assert!(
         matches!(err, PassError::NoPendingCode | PassError::CodeVoided),

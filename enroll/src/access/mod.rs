@@ -495,6 +495,16 @@ impl Access {
         let input: ProtocolInput =
             serde_json::from_str(&row.input).map_err(|e| AccessError::Internal(e.to_string()))?;
         if let Ok(p) = Protocol::parse(&input) {
+            outbox::enqueue(
+                &tx,
+                &outbox::Message::Sms {
+                    to: p.legal_representative.mobile.e164().to_owned(),
+                    text: format!(
+                        "SISERI : le protocole d'accès n° {number} n'a pas été validé. Le motif a été envoyé par e-mail à vos correspondants SISERI."
+                    ),
+                },
+                now,
+            )?;
             for c in &p.correspondents {
                 outbox::enqueue(
                     &tx,
@@ -781,7 +791,7 @@ impl Access {
         operator: &str,
         requester: &str,
         with_access_code: bool,
-    ) -> Result<(), AccessError> {
+    ) -> Result<bool, AccessError> {
         let now = self.now();
         let key = GeneratedKey::generate(self.issue.key_algorithm)?;
         let email =
@@ -794,6 +804,17 @@ impl Access {
         };
         let mut conn = self.pool.get()?;
         let tx = immediate(&mut conn)?;
+        // Decided under the write lock, with the record that follows: two approvals (or two
+        // re-sends) racing for one person give one certificate, not two.
+        let live = storage::certificates_of(&tx, person.habilitation)?
+            .iter()
+            .any(|c| match replaces {
+                None => matches!(c.state.as_str(), "preparing" | "issued" | "delivered"),
+                Some(_) => matches!(c.state.as_str(), "preparing" | "issued"),
+            });
+        if live {
+            return Ok(false);
+        }
         let prepared = authority.prepare(
             &tx,
             &IssueRequest {
@@ -886,7 +907,7 @@ impl Access {
             ],
         )?;
         tx.commit()?;
-        Ok(())
+        Ok(true)
     }
 
     fn revoke_all_in(
@@ -1068,8 +1089,12 @@ impl Access {
     }
 
     fn check_open(&self, w: &WithdrawalRow) -> Result<(), AccessError> {
+        // Past its 60 days a withdrawal is gone, locked or not.
+        if self.now().unix_timestamp() > w.expires_at {
+            return Err(AccessError::WithdrawalGone);
+        }
         match w.status.as_str() {
-            "pending" if self.now().unix_timestamp() <= w.expires_at => Ok(()),
+            "pending" => Ok(()),
             "preparing" => Err(AccessError::WithdrawalNotReady),
             "locked" => Err(AccessError::WithdrawalLocked),
             _ => Err(AccessError::WithdrawalGone),
@@ -1098,7 +1123,8 @@ impl Access {
         let tx = immediate(&mut conn)?;
         let w = storage::withdrawal_by_token(&tx, &self.key.hash(WITHDRAWAL_TOKEN, token))?
             .ok_or(AccessError::WithdrawalNotFound)?;
-        if w.status == "pending" && now.unix_timestamp() > w.expires_at {
+        if matches!(w.status.as_str(), "pending" | "locked") && now.unix_timestamp() > w.expires_at
+        {
             storage::close_withdrawal(&tx, w.id, "expired", now)?;
             tx.commit()?;
             return Err(AccessError::WithdrawalGone);

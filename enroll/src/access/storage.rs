@@ -622,7 +622,7 @@ pub(crate) fn decide(
 pub(crate) fn supersede_older(tx: &Transaction<'_>, protocol_id: i64, version: i64) -> R<()> {
     tx.execute(
         "UPDATE enroll_versions SET status = 'superseded'
-         WHERE protocol_id = ?1 AND version < ?2 AND status = 'approved'",
+         WHERE protocol_id = ?1 AND version < ?2 AND status IN ('approved', 'signed')",
         params![protocol_id, version],
     )?;
     Ok(())

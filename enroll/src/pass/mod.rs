@@ -172,6 +172,7 @@ pub enum PassError {
     /// Renewal of a protocol with nothing in force.
     #[error("Ce protocole n'a pas de version en vigueur à renouveler.")]
     NothingInForce,
+
     /// Storage failure (details in the log only).
     #[error("Erreur interne : réessayez plus tard.")]
     Internal(String),

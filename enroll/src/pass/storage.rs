@@ -395,7 +395,9 @@ pub(crate) fn mark_signed(
     Ok(())
 }
 
-/// The version in force: the latest approved, else the latest signed.
+/// What a renewal starts from: the latest approved version (the one in force), else the latest
+/// signed one awaiting a decision (approving the renewal will supersede it), else the latest
+/// rejected one (a refused protocol is corrected by a renewal, as the refusal e-mail says).
 pub(crate) fn version_in_force(
     conn: &Connection,
     protocol_id: i64,
@@ -404,8 +406,10 @@ pub(crate) fn version_in_force(
         .query_row(
             &format!(
                 "SELECT {VERSION_COLUMNS} FROM enroll_versions
-                 WHERE protocol_id = ?1 AND status IN ('approved', 'signed')
-                 ORDER BY CASE status WHEN 'approved' THEN 0 ELSE 1 END, version DESC LIMIT 1"
+                 WHERE protocol_id = ?1 AND status IN ('approved', 'signed', 'rejected')
+                 ORDER BY CASE status WHEN 'approved' THEN 0 WHEN 'signed' THEN 1 ELSE 2 END,
+                          version DESC
+                 LIMIT 1"
             ),
             params![protocol_id],
             version_row,

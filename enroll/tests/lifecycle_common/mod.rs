@@ -15,7 +15,7 @@ use ca::{
     RevocationReason, Serial, SubscriberKeyAlgorithm,
 };
 use enroll::access::{Access, AccessConfig, ApprovalReport, IssueSettings};
-use enroll::outbox::{deliver_due, Message, MemoryTransport, StoredMessage, Transports};
+use enroll::outbox::{deliver_due, MemoryTransport, Message, StoredMessage, Transports};
 use enroll::pass::{Client, DocumentKind, Pass, PassConfig, Signed};
 use enroll::protocol::{PersonInput, ProtocolInput};
 use enroll::secrets::ServerKey;
@@ -85,6 +85,7 @@ pub struct World {
     pub sms: MemoryTransport,
     pass_config: PassConfig,
     access_config: AccessConfig,
+    key_algorithm: SubscriberKeyAlgorithm,
 }
 
 impl World {
@@ -93,6 +94,19 @@ impl World {
     }
 
     pub fn with(pass_config: PassConfig, access_config: AccessConfig) -> Self {
+        Self::with_keys(
+            pass_config,
+            access_config,
+            SubscriberKeyAlgorithm::EcdsaP256,
+        )
+    }
+
+    /// A world whose subscribers' keys are made with `key_algorithm`.
+    pub fn with_keys(
+        pass_config: PassConfig,
+        access_config: AccessConfig,
+        key_algorithm: SubscriberKeyAlgorithm,
+    ) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("siseri-lifecycle-")
             .tempdir()
@@ -114,7 +128,8 @@ impl World {
             Authority::load(&cert_pem, &ceremony.encrypted_key_pem, PASSPHRASE, policy).unwrap();
         authority.record_self(&mut conn, now).unwrap();
         drop(conn);
-        let (pool, pass, access) = services(&dir, &clock, &pass_config, &access_config);
+        let (pool, pass, access) =
+            services(&dir, &clock, &pass_config, &access_config, key_algorithm);
         Self {
             dir,
             clock,
@@ -126,14 +141,20 @@ impl World {
             sms: MemoryTransport::new(),
             pass_config,
             access_config,
+            key_algorithm,
         }
     }
 
     /// Drops PASS, the access service and their pool, and builds new ones on the same file,
     /// as a daemon restart would.
     pub fn restart(&mut self) {
-        let (pool, pass, access) =
-            services(&self.dir, &self.clock, &self.pass_config, &self.access_config);
+        let (pool, pass, access) = services(
+            &self.dir,
+            &self.clock,
+            &self.pass_config,
+            &self.access_config,
+            self.key_algorithm,
+        );
         self.pass = pass;
         self.access = access;
         self.pool = pool;
@@ -406,6 +427,7 @@ fn services(
     clock: &Arc<FakeClock>,
     pass_config: &PassConfig,
     access_config: &AccessConfig,
+    key_algorithm: SubscriberKeyAlgorithm,
 ) -> (Arc<Pool>, Pass, Access) {
     let pool = Arc::new(Pool::new(dir.path().join("siseri.db"), 4));
     let key = ServerKey::new(&[7u8; 32]);
@@ -423,7 +445,7 @@ fn services(
         access_config.clone(),
         IssueSettings {
             base_url: BASE_URL.into(),
-            key_algorithm: SubscriberKeyAlgorithm::EcdsaP256,
+            key_algorithm,
             p12: P12Options {
                 profile: P12Profile::Modern,
                 iterations: 2048,

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod error;
 pub mod logging;
 pub mod mtls;
+pub mod registry_pages;
 pub mod registry_web;
 pub mod serve;
 pub mod services;

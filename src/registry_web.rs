@@ -1,6 +1,14 @@
 //! The registry listener's front: who is calling (certificate → person or dosimetry body),
 //! the access-code login and its session, and the establishments. Every request re-checks the
 //! connection's certificate against the revocation set and its expiry.
+//!
+//! The workers lists, fractions, doses and medical cards are in [`api`] (JSON) and in
+//! [`crate::registry_pages`] (HTML); both ask the same [`registry::Registry`] service with the
+//! [`registry::Principal`] of [`caller::principal`], and the service asks the role matrix.
+
+pub mod api;
+pub mod caller;
+pub(crate) mod stream;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -40,6 +48,12 @@ pub struct RegistryState {
     pub sessions: Arc<Sessions>,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// The workers lists, doses and cards (asks the role matrix at every call).
+    pub registry: registry::Registry,
+    /// Server key: CSRF tokens of the pages.
+    pub key: enroll::secrets::ServerKey,
+    /// Wrong access codes allowed before the lock (shown on the login page).
+    pub access_code_attempts: u32,
 }
 
 /// Who holds the connection's certificate.
@@ -147,6 +161,8 @@ pub fn router(state: RegistryState) -> Router {
         .route("/api/v1/session", get(whoami).post(login).delete(logout))
         .route("/api/v1/establishments", get(establishments))
         .route("/api/v1/establishments/{id}", get(establishment))
+        .merge(api::routes())
+        .merge(crate::registry_pages::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             certificate_guard,
@@ -154,7 +170,8 @@ pub fn router(state: RegistryState) -> Router {
         .with_state(state)
 }
 
-fn error(status: StatusCode, code: &str, message: &str) -> Response {
+/// A JSON error of the API: `{"error", "message", "fields"}`.
+pub(crate) fn error(status: StatusCode, code: &str, message: &str) -> Response {
     (
         status,
         Json(json!({"error": code, "message": message, "fields": {}})),
@@ -189,7 +206,7 @@ async fn certificate_guard(
     next.run(request).await
 }
 
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, AccessError> + Send + 'static,
 ) -> Result<T, AccessError> {
     tokio::task::spawn_blocking(f)
@@ -197,7 +214,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| AccessError::Internal(e.to_string()))?
 }
 
-fn access_error(e: AccessError) -> Response {
+pub(crate) fn access_error(e: AccessError) -> Response {
     if let AccessError::Internal(cause) = &e {
         tracing::error!(%cause, "registre");
     }
@@ -235,7 +252,7 @@ pub async fn identify(
     .await
 }
 
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<String> {
     enroll::web_cookie::cookie(headers, SESSION_COOKIE)
 }
 
@@ -248,54 +265,77 @@ pub async fn person(
     let identity = identify(state, cert)
         .await
         .map_err(|e| Box::new(access_error(e)))?;
-    let caller = match identity {
-        Some(Identity::Person(c)) => c,
-        Some(Identity::Organisme { .. }) => {
-            return Err(Box::new(error(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "Un organisme de dosimétrie ne peut que transmettre des résultats de dosimétrie passive.",
-            )))
-        }
-        None => {
-            return Err(Box::new(error(
-                StatusCode::FORBIDDEN,
-                "unknown_certificate",
-                "Ce certificat n'ouvre aucun accès au registre.",
-            )))
-        }
-    };
-    let Some(token) = session_cookie(headers) else {
-        return Err(Box::new(error(
-            StatusCode::UNAUTHORIZED,
-            "login_required",
-            "Saisissez votre code d'accès.",
-        )));
-    };
+    match identity {
+        Some(Identity::Person(c)) => logged_in(state, cert, headers, c),
+        Some(Identity::Organisme { .. }) => Err(Box::new(error(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Un organisme de dosimétrie ne peut que transmettre des résultats de dosimétrie passive.",
+        ))),
+        None => Err(Box::new(unknown_certificate())),
+    }
+}
+
+pub(crate) fn unknown_certificate() -> Response {
+    error(
+        StatusCode::FORBIDDEN,
+        "unknown_certificate",
+        "Ce certificat n'ouvre aucun accès au registre.",
+    )
+}
+
+/// Why a person's request has no session to open it.
+pub(crate) fn session_refusal(refusal: SessionRefusal) -> (&'static str, &'static str) {
+    match refusal {
+        SessionRefusal::OtherCertificate => (
+            "session_certificate_mismatch",
+            "Cette session a été ouverte avec un autre certificat : saisissez votre code d'accès.",
+        ),
+        SessionRefusal::Expired => (
+            "session_expired",
+            "Session expirée après 30 minutes d'inactivité : saisissez votre code d'accès.",
+        ),
+        SessionRefusal::Missing => ("login_required", "Saisissez votre code d'accès."),
+    }
+}
+
+/// The session of the request's cookie, opened by `caller` over this certificate and not idle.
+pub(crate) fn session_of(
+    state: &RegistryState,
+    cert: &ClientCert,
+    headers: &HeaderMap,
+    caller: &Caller,
+) -> Result<String, SessionRefusal> {
+    let token = session_cookie(headers).ok_or(SessionRefusal::Missing)?;
     match state
         .sessions
         .check(&token, &cert.serial, state.clock.now())
     {
-        Ok(hab) if hab == caller.habilitation => Ok(caller),
-        Ok(_) | Err(SessionRefusal::OtherCertificate) => Err(Box::new(error(
-            StatusCode::UNAUTHORIZED,
-            "session_certificate_mismatch",
-            "Cette session a été ouverte avec un autre certificat : saisissez votre code d'accès.",
-        ))),
-        Err(SessionRefusal::Expired) => Err(Box::new(error(
-            StatusCode::UNAUTHORIZED,
-            "session_expired",
-            "Session expirée après 30 minutes d'inactivité : saisissez votre code d'accès.",
-        ))),
-        Err(SessionRefusal::Missing) => Err(Box::new(error(
-            StatusCode::UNAUTHORIZED,
-            "login_required",
-            "Saisissez votre code d'accès.",
-        ))),
+        Ok(hab) if hab == caller.habilitation => Ok(token),
+        Ok(_) => Err(SessionRefusal::OtherCertificate),
+        Err(refusal) => Err(refusal),
     }
 }
 
-fn cert_of(request_cert: Option<axum::Extension<ClientCert>>) -> Result<ClientCert, Box<Response>> {
+/// `caller`, when the request carries their session.
+pub(crate) fn logged_in(
+    state: &RegistryState,
+    cert: &ClientCert,
+    headers: &HeaderMap,
+    caller: Caller,
+) -> Result<Caller, Box<Response>> {
+    match session_of(state, cert, headers, &caller) {
+        Ok(_) => Ok(caller),
+        Err(refusal) => {
+            let (code, message) = session_refusal(refusal);
+            Err(Box::new(error(StatusCode::UNAUTHORIZED, code, message)))
+        }
+    }
+}
+
+pub(crate) fn cert_of(
+    request_cert: Option<axum::Extension<ClientCert>>,
+) -> Result<ClientCert, Box<Response>> {
     request_cert.map(|c| c.0).ok_or_else(|| {
         Box::new(error(
             StatusCode::UNAUTHORIZED,
@@ -341,9 +381,7 @@ async fn login(
                 "expires_at": expires_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
             }))
             .into_response();
-            if let Ok(v) = HeaderValue::from_str(&format!(
-                "{SESSION_COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Strict"
-            )) {
+            if let Some(v) = session_set_cookie(&token) {
                 r.headers_mut().insert(header::SET_COOKIE, v);
             }
             r
@@ -352,43 +390,71 @@ async fn login(
     }
 }
 
+/// Why the access code did not open a session.
+#[derive(Debug)]
+pub(crate) enum LoginRefusal {
+    /// A dosimetry body's certificate: no access code.
+    Organisme,
+    /// A certificate that opens nothing.
+    UnknownCertificate,
+    /// Wrong code, locked access, or an internal failure.
+    Access(AccessError),
+}
+
+/// Checks the access code of the certificate's holder and opens a session:
+/// `(habilitation, session token, expiry)`.
+pub(crate) async fn check_code(
+    state: &RegistryState,
+    cert: &ClientCert,
+    code: String,
+) -> Result<(u32, String, OffsetDateTime), LoginRefusal> {
+    let caller = match identify(state, cert).await.map_err(LoginRefusal::Access)? {
+        Some(Identity::Person(c)) => c,
+        Some(Identity::Organisme { .. }) => return Err(LoginRefusal::Organisme),
+        None => return Err(LoginRefusal::UnknownCertificate),
+    };
+    let access = state.access.clone();
+    let hab = caller.habilitation;
+    blocking(move || access.check_access_code(hab, &code))
+        .await
+        .map_err(LoginRefusal::Access)?;
+    let now = state.clock.now();
+    let token = state
+        .sessions
+        .open(hab, &cert.serial, now)
+        .map_err(|e| LoginRefusal::Access(AccessError::Internal(e.to_string())))?;
+    Ok((hab, token, now + SESSION_IDLE))
+}
+
+/// `Set-Cookie` of a session.
+pub(crate) fn session_set_cookie(token: &str) -> Option<HeaderValue> {
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Strict"
+    ))
+    .ok()
+}
+
+/// `Set-Cookie` that ends the session cookie.
+pub(crate) const SESSION_CLEAR_COOKIE: &str =
+    "siseri_session=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0";
+
 /// Checks the access code of the certificate's holder and opens a session.
 pub async fn open_session(
     state: &RegistryState,
     cert: &ClientCert,
     code: String,
 ) -> Result<(u32, String, OffsetDateTime), Box<Response>> {
-    let caller = match identify(state, cert)
-        .await
-        .map_err(|e| Box::new(access_error(e)))?
-    {
-        Some(Identity::Person(c)) => c,
-        Some(Identity::Organisme { .. }) => {
-            return Err(Box::new(error(
+    check_code(state, cert, code).await.map_err(|refusal| {
+        Box::new(match refusal {
+            LoginRefusal::Organisme => error(
                 StatusCode::BAD_REQUEST,
                 "no_access_code",
                 "Un organisme de dosimétrie n'utilise pas de code d'accès.",
-            )))
-        }
-        None => {
-            return Err(Box::new(error(
-                StatusCode::FORBIDDEN,
-                "unknown_certificate",
-                "Ce certificat n'ouvre aucun accès au registre.",
-            )))
-        }
-    };
-    let access = state.access.clone();
-    let hab = caller.habilitation;
-    blocking(move || access.check_access_code(hab, &code))
-        .await
-        .map_err(|e| Box::new(access_error(e)))?;
-    let now = state.clock.now();
-    let token = state
-        .sessions
-        .open(hab, &cert.serial, now)
-        .map_err(|e| Box::new(access_error(AccessError::Internal(e.to_string()))))?;
-    Ok((hab, token, now + SESSION_IDLE))
+            ),
+            LoginRefusal::UnknownCertificate => unknown_certificate(),
+            LoginRefusal::Access(e) => access_error(e),
+        })
+    })
 }
 
 async fn logout(State(state): State<RegistryState>, headers: HeaderMap) -> Response {
@@ -398,9 +464,7 @@ async fn logout(State(state): State<RegistryState>, headers: HeaderMap) -> Respo
     let mut r = StatusCode::NO_CONTENT.into_response();
     r.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_static(
-            "siseri_session=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0",
-        ),
+        HeaderValue::from_static(SESSION_CLEAR_COOKIE),
     );
     r
 }

@@ -105,6 +105,9 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             revoked: revoked.clone(),
             sessions: Arc::new(crate::registry_web::Sessions::default()),
             clock: clock.clone(),
+            registry: registry::Registry::new(services.pool.clone(), clock.clone()),
+            key: services.key.clone(),
+            access_code_attempts: config.access.access_code_max_attempts,
         });
         let state = Arc::new(AppState {
             dir: dir.clone(),
@@ -166,6 +169,7 @@ fn public_router(state: Arc<AppState>) -> Router {
         .route("/pki/ac-siseri.pem", get(ca_pem))
         .route("/pki/ac-siseri.cer", get(ca_cer))
         .route("/pki/ac-siseri.crl", get(crl))
+        .route("/metrics", get(metrics))
         .with_state(state)
 }
 
@@ -231,6 +235,52 @@ async fn crl(State(s): State<Arc<AppState>>) -> Response {
         }
         Err(e) => {
             tracing::error!(error = %e, "tâche de lecture de la LCR");
+            (StatusCode::INTERNAL_SERVER_ERROR, "erreur interne\n").into_response()
+        }
+    }
+}
+
+/// Prometheus text format: what an operator watches (certificates by status, the CRL in force,
+/// the outbox backlog). Counts only, never a name.
+async fn metrics(State(s): State<Arc<AppState>>) -> Response {
+    let path = s.dir.database();
+    let text = tokio::task::spawn_blocking(move || -> Result<String, AppError> {
+        use std::fmt::Write as _;
+        let conn = crate::db::open_existing(&path)?;
+        let mut out = String::new();
+        let _ = writeln!(out, "# HELP siseri_certificates Certificates recorded by AC SISERI, by status.");
+        let _ = writeln!(out, "# TYPE siseri_certificates gauge");
+        for (status, n) in ca::counts(&conn)? {
+            let _ = writeln!(out, "siseri_certificates{{status=\"{status}\"}} {n}");
+        }
+        if let Some(crl) = Authority::latest_crl(&conn)? {
+            let _ = writeln!(out, "# HELP siseri_crl_number Number of the CRL in force.");
+            let _ = writeln!(out, "# TYPE siseri_crl_number gauge");
+            let _ = writeln!(out, "siseri_crl_number {}", crl.number);
+            let _ = writeln!(out, "# HELP siseri_crl_entries Entries of the CRL in force.");
+            let _ = writeln!(out, "# TYPE siseri_crl_entries gauge");
+            let _ = writeln!(out, "siseri_crl_entries {}", crl.entries);
+            let _ = writeln!(out, "# HELP siseri_crl_next_update_seconds nextUpdate of the CRL in force (Unix time).");
+            let _ = writeln!(out, "# TYPE siseri_crl_next_update_seconds gauge");
+            let _ = writeln!(out, "siseri_crl_next_update_seconds {}", crl.next_update.unix_timestamp());
+        }
+        let o = enroll::outbox::counts(&conn).map_err(|e| AppError::DataDir(e.to_string()))?;
+        let _ = writeln!(out, "# HELP siseri_outbox_messages E-mails and SMS in the durable outbox.");
+        let _ = writeln!(out, "# TYPE siseri_outbox_messages gauge");
+        let _ = writeln!(out, "siseri_outbox_messages{{state=\"pending\"}} {}", o.pending);
+        let _ = writeln!(out, "siseri_outbox_messages{{state=\"retrying\"}} {}", o.retrying);
+        let _ = writeln!(out, "siseri_outbox_messages{{state=\"delivered\"}} {}", o.delivered);
+        Ok(out)
+    })
+    .await;
+    match text {
+        Ok(Ok(t)) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], t).into_response(),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "métriques");
+            (StatusCode::INTERNAL_SERVER_ERROR, "erreur interne\n").into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "tâche des métriques");
             (StatusCode::INTERNAL_SERVER_ERROR, "erreur interne\n").into_response()
         }
     }

@@ -698,6 +698,14 @@ fn serve_publishes_the_ca_and_the_latest_crl_and_writes_listening_json() {
 
     let base = format!("https://{public}");
     let health = curl(&ca, &format!("{base}/healthz"), &[]);
+    let metrics = String::from_utf8(curl(&ca, &format!("{base}/metrics"), &[])).unwrap();
+    for needle in [
+        "siseri_certificates{status=\"issued\"}",
+        "siseri_crl_number ",
+        "siseri_outbox_messages{state=\"pending\"} 0",
+    ] {
+        assert!(metrics.contains(needle), "{needle} missing from /metrics:\n{metrics}");
+    }
     assert_eq!(String::from_utf8_lossy(&health).trim(), "ok");
     assert_eq!(
         curl(&ca, &format!("{base}/pki/ac-siseri.pem"), &[]),

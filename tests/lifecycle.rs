@@ -317,7 +317,10 @@ impl Site {
             return Vec::new();
         }
         let out = Command::new(require_tool("python3"))
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tools/eml_secrets.py"))
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/tools/eml_secrets.py"
+            ))
             .args(&files)
             .stdin(Stdio::null())
             .output()
@@ -384,7 +387,11 @@ fn approving_the_seeds_protocol_mails_three_people_whose_p12_is_withdrawn_once_o
 
     let (out, err) = site.siseri(&["protocol", "approve", &signed.number]);
     assert!(out.contains("3 certificat(s) émis"), "{out}");
-    for line in ["[1/3] Vincent DURAND", "[2/3] Claire MARTIN", "[3/3] Pierre DILLENSEGER"] {
+    for line in [
+        "[1/3] Vincent DURAND",
+        "[2/3] Claire MARTIN",
+        "[3/3] Pierre DILLENSEGER",
+    ] {
         assert!(err.contains(line), "no progress line {line:?} in:\n{err}");
     }
     let (people, _) = site.siseri(&["accessor", "list"]);
@@ -400,7 +407,9 @@ fn approving_the_seeds_protocol_mails_three_people_whose_p12_is_withdrawn_once_o
         let theirs = mails_to(&mails, to);
         let subjects: Vec<&str> = theirs.iter().map(|m| m.subject.as_str()).collect();
         assert_eq!(subjects, [WITHDRAWAL_SUBJECT, ACCESS_CODE_SUBJECT], "{to}");
-        assert!(theirs[0].token.is_some() && theirs[0].code.is_some() && theirs[0].password.is_some());
+        assert!(
+            theirs[0].token.is_some() && theirs[0].code.is_some() && theirs[0].password.is_some()
+        );
         let access = theirs[1].access_code.as_deref().unwrap();
         assert_eq!(access.len(), 4, "{}", theirs[1].body);
     }
@@ -411,19 +420,38 @@ fn approving_the_seeds_protocol_mails_three_people_whose_p12_is_withdrawn_once_o
     let r = site.call("GET", &page, None, None).ok(200);
     assert!(r.header("content-type").unwrap().starts_with("text/html"));
     let html = r.text();
-    for french in ["Retrait de votre certificat SISERI", "Code de retrait", "Vincent DURAND", "42000"] {
+    for french in [
+        "Retrait de votre certificat SISERI",
+        "Code de retrait",
+        "Vincent DURAND",
+        "42000",
+    ] {
         assert!(html.contains(french), "{french:?} not in the page:\n{html}");
     }
     assert!(html.contains("lang=\"fr\""), "{html}");
     let code = durand.code.as_deref().unwrap();
-    let wrong = if code == "AAAAAAAAA" { "BBBBBBBBB" } else { "AAAAAAAAA" };
-    let r = site.json("POST", &page, None, &json!({ "code": wrong })).ok(403);
+    let wrong = if code == "AAAAAAAAA" {
+        "BBBBBBBBB"
+    } else {
+        "AAAAAAAAA"
+    };
+    let r = site
+        .json("POST", &page, None, &json!({ "code": wrong }))
+        .ok(403);
     let v = r.json();
-    assert_eq!((v["error"].as_str(), v["attempts_left"].as_u64()), (Some("wrong_code"), Some(4)));
+    assert_eq!(
+        (v["error"].as_str(), v["attempts_left"].as_u64()),
+        (Some("wrong_code"), Some(4))
+    );
     assert!(v["message"].as_str().unwrap().contains("incorrect"), "{v}");
 
-    let r = site.json("POST", &page, None, &json!({ "code": code })).ok(200);
-    assert_eq!(r.header("content-type").as_deref(), Some("application/x-pkcs12"));
+    let r = site
+        .json("POST", &page, None, &json!({ "code": code }))
+        .ok(200);
+    assert_eq!(
+        r.header("content-type").as_deref(),
+        Some("application/x-pkcs12")
+    );
     assert_eq!(
         r.header("content-disposition").as_deref(),
         Some("attachment; filename=\"42000.p12\"")
@@ -450,14 +478,23 @@ fn approving_the_seeds_protocol_mails_three_people_whose_p12_is_withdrawn_once_o
         path_arg(&leaf),
     ]);
     assert_eq!(subject_cn(&leaf), "Vincent DURAND 42000");
-    let r = site.json("POST", &page, None, &json!({ "code": code })).ok(410);
+    let r = site
+        .json("POST", &page, None, &json!({ "code": code }))
+        .ok(410);
     assert_eq!(r.json()["error"], "gone");
     site.call("GET", &page, None, None).ok(410);
 
     // MARTIN brings her own key: a PEM chain that OpenSSL verifies, for her key.
     let martin = mails_to(&mails, MARTIN)[0].clone();
-    let (csr, key) = (site.sandbox.path("martin.csr"), site.sandbox.path("martin.key"));
-    make_csr(&csr, &key, &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]);
+    let (csr, key) = (
+        site.sandbox.path("martin.csr"),
+        site.sandbox.path("martin.key"),
+    );
+    make_csr(
+        &csr,
+        &key,
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+    );
     let r = site
         .json(
             "POST",
@@ -468,17 +505,37 @@ fn approving_the_seeds_protocol_mails_three_people_whose_p12_is_withdrawn_once_o
         .ok(200);
     let chain = write(&site.sandbox, "martin.chain.pem", &r.body);
     let martin_leaf = site.sandbox.path("martin.pem");
-    openssl_ok([os("x509"), os("-in"), path_arg(&chain), os("-out"), path_arg(&martin_leaf)]);
-    let verified = openssl_ok([os("verify"), os("-CAfile"), path_arg(&site.ca), path_arg(&martin_leaf)]);
+    openssl_ok([
+        os("x509"),
+        os("-in"),
+        path_arg(&chain),
+        os("-out"),
+        path_arg(&martin_leaf),
+    ]);
+    let verified = openssl_ok([
+        os("verify"),
+        os("-CAfile"),
+        path_arg(&site.ca),
+        path_arg(&martin_leaf),
+    ]);
     assert!(verified.contains(": OK"), "{verified}");
     assert_eq!(
-        openssl_ok([os("x509"), os("-in"), path_arg(&martin_leaf), os("-noout"), os("-pubkey")]),
+        openssl_ok([
+            os("x509"),
+            os("-in"),
+            path_arg(&martin_leaf),
+            os("-noout"),
+            os("-pubkey")
+        ]),
         openssl_ok([os("pkey"), os("-in"), path_arg(&key), os("-pubout")])
     );
     assert_eq!(subject_cn(&martin_leaf), "Claire MARTIN 42001");
 
     let (shown, _) = site.siseri(&["accessor", "show", "42000"]);
-    assert!(shown.contains("retiré par son titulaire") && shown.contains("utilisé"), "{shown}");
+    assert!(
+        shown.contains("retiré par son titulaire") && shown.contains("utilisé"),
+        "{shown}"
+    );
     assert!(!shown.contains("fichier .p12 conservé"), "{shown}");
     site.audit_verifies();
 }
@@ -507,7 +564,12 @@ fn a_renewal_through_the_api_that_drops_the_pcr_puts_the_pcrs_certificate_in_the
     let id = r["id"].as_str().unwrap().to_owned();
     let token = r["draft_token"].as_str().unwrap().to_owned();
     let draft = site
-        .call("GET", &format!("/api/v1/protocols/{id}"), Some(&token), None)
+        .call(
+            "GET",
+            &format!("/api/v1/protocols/{id}"),
+            Some(&token),
+            None,
+        )
         .ok(200)
         .json();
     assert_eq!(draft["status"], "draft");
@@ -516,11 +578,20 @@ fn a_renewal_through_the_api_that_drops_the_pcr_puts_the_pcrs_certificate_in_the
     assert_eq!(draft["documents"].as_array().unwrap().len(), 2, "{draft}");
     let mut without_pcr = seed();
     without_pcr["pcrs"] = json!([]);
-    site.json("PUT", &format!("/api/v1/protocols/{id}"), Some(&token), &without_pcr)
-        .ok(200);
+    site.json(
+        "PUT",
+        &format!("/api/v1/protocols/{id}"),
+        Some(&token),
+        &without_pcr,
+    )
+    .ok(200);
     let renewal = site.sign_draft(&id, &token);
     assert_eq!(
-        (renewal.number.as_str(), renewal.key_name.as_str(), renewal.version),
+        (
+            renewal.number.as_str(),
+            renewal.key_name.as_str(),
+            renewal.version
+        ),
         (first.number.as_str(), first.key_name.as_str(), 2)
     );
     assert_ne!(renewal.id, first.id);
@@ -535,17 +606,22 @@ fn a_renewal_through_the_api_that_drops_the_pcr_puts_the_pcrs_certificate_in_the
         .skip(1)
         .collect();
     assert!(
-        diff.iter().any(|l| l.starts_with("- ") && l.contains("DILLENSEGER Pierre")),
+        diff.iter()
+            .any(|l| l.starts_with("- ") && l.contains("DILLENSEGER Pierre")),
         "no removed line for the PCR in:\n{shown}"
     );
     assert!(
-        diff.iter().all(|l| l.starts_with("- ") || l.starts_with("+ ") || l.trim().is_empty()),
+        diff.iter()
+            .all(|l| l.starts_with("- ") || l.starts_with("+ ") || l.trim().is_empty()),
         "{shown}"
     );
     assert!(!diff.iter().any(|l| l.contains("MARTIN Claire")), "{shown}");
 
     let (out, _) = site.siseri(&["protocol", "approve", &first.number]);
-    assert!(out.contains("1 rattachement(s) retiré(s), 1 certificat(s) révoqué(s)"), "{out}");
+    assert!(
+        out.contains("1 rattachement(s) retiré(s), 1 certificat(s) révoqué(s)"),
+        "{out}"
+    );
 
     // The CRL fetched over HTTPS lists the PCR's certificate as affiliationChanged.
     let crl = site.call("GET", "/pki/ac-siseri.crl", None, None).ok(200);
@@ -568,12 +644,22 @@ fn a_renewal_through_the_api_that_drops_the_pcr_puts_the_pcrs_certificate_in_the
     assert!(entry.contains("Affiliation Changed"), "{entry}");
     for kept in [42000, 42001] {
         for serial in site.serials(kept) {
-            assert!(!text.contains(&serial), "{kept}'s {serial} must not be revoked");
+            assert!(
+                !text.contains(&serial),
+                "{kept}'s {serial} must not be revoked"
+            );
         }
     }
     let (shown, _) = site.siseri(&["accessor", "show", "42002"]);
-    assert!(shown.contains("révoqué") && shown.contains("terminé"), "{shown}");
-    assert_eq!(site.mails(mails_before).len(), mails_before, "nobody is mailed");
+    assert!(
+        shown.contains("révoqué") && shown.contains("terminé"),
+        "{shown}"
+    );
+    assert_eq!(
+        site.mails(mails_before).len(),
+        mails_before,
+        "nobody is mailed"
+    );
     site.audit_verifies();
 }
 
@@ -611,7 +697,8 @@ fn rejecting_a_protocol_mails_its_correspondents_the_reason() {
     assert!(rejected.contains(&signed.number), "{rejected}");
     let (shown, _) = site.siseri(&["protocol", "show", &signed.number]);
     assert!(shown.contains(reason), "{shown}");
-    let (code, stderr) = run_fail(&mut site.sandbox.siseri(["protocol", "approve", &signed.number]));
+    let (code, stderr) =
+        run_fail(&mut site.sandbox.siseri(["protocol", "approve", &signed.number]));
     assert_eq!(code, 1);
     one_line(&stderr);
     assert_eq!(site.sandbox.count("enroll_accessors"), 0);
@@ -621,7 +708,11 @@ fn rejecting_a_protocol_mails_its_correspondents_the_reason() {
 #[test]
 fn protocol_documents_writes_both_uploaded_files_byte_identical() {
     let site = Site::new();
-    let kbis = [PDF, b"% K-bis de la SELARL DURAND, page 1 sur 1\n".as_slice()].concat();
+    let kbis = [
+        PDF,
+        b"% K-bis de la SELARL DURAND, page 1 sur 1\n".as_slice(),
+    ]
+    .concat();
     let mut identity = PNG.to_vec();
     identity.extend((0..=255u8).cycle().take(600));
     let signed = site.sign_with(&seed(), &kbis, &identity);
@@ -652,7 +743,10 @@ fn protocol_documents_writes_both_uploaded_files_byte_identical() {
             .1
     };
     assert!(find(".pdf") == &kbis, "the K-bis differs from the upload");
-    assert!(find(".png") == &identity, "the identity card differs from the upload");
+    assert!(
+        find(".png") == &identity,
+        "the identity card differs from the upload"
+    );
 
     // `protocol show` gives the same documents by their hashes.
     let (shown, _) = site.siseri(&["protocol", "show", &signed.number]);
@@ -753,7 +847,10 @@ fn assert_nothing_is_half_done(db: &rusqlite::Connection) {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(withdrawals, 1, "{hab}: issued without its pending withdrawal");
+        assert_eq!(
+            withdrawals, 1,
+            "{hab}: issued without its pending withdrawal"
+        );
         let mut stmt = db
             .prepare(
                 "SELECT subject FROM enroll_outbox WHERE channel = 'mail' AND recipient = ?1
@@ -832,11 +929,19 @@ fn a_bulk_approval_killed_half_way_resumes_without_duplicates() {
     {
         let db = site.sandbox.db();
         assert_nothing_is_half_done(&db);
-        let issued = scalar(&db, "SELECT COUNT(*) FROM enroll_certificates WHERE state = 'issued'");
-        assert!((9..30).contains(&issued), "killed half-way, yet {issued} issued");
-        eprintln!("DEBUG issued={issued} preparing={} accessors={}", scalar(&db, "SELECT COUNT(*) FROM enroll_certificates WHERE state = 'preparing'"), scalar(&db, "SELECT COUNT(*) FROM enroll_accessors"));
+        let issued = scalar(
+            &db,
+            "SELECT COUNT(*) FROM enroll_certificates WHERE state = 'issued'",
+        );
+        assert!(
+            (9..30).contains(&issued),
+            "killed half-way, yet {issued} issued"
+        );
         assert_eq!(
-            scalar(&db, "SELECT COUNT(*) FROM enroll_versions WHERE status = 'signed'"),
+            scalar(
+                &db,
+                "SELECT COUNT(*) FROM enroll_versions WHERE status = 'signed'"
+            ),
             1,
             "the version stays to be decided"
         );
@@ -858,48 +963,85 @@ fn a_bulk_approval_killed_half_way_resumes_without_duplicates() {
         "habilitation numbers in sequence, none lost to the kill"
     );
     assert_eq!(
-        scalar(&db, "SELECT COUNT(*) FROM enroll_attachments WHERE ended_at IS NULL"),
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM enroll_attachments WHERE ended_at IS NULL"
+        ),
         30
     );
     assert_eq!(
-        scalar(&db, "SELECT COUNT(*) FROM enroll_certificates WHERE state = 'issued'"),
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM enroll_certificates WHERE state = 'issued'"
+        ),
         30
     );
     assert_eq!(
-        scalar(&db, "SELECT COUNT(DISTINCT habilitation) FROM enroll_certificates WHERE state = 'issued'"),
+        scalar(
+            &db,
+            "SELECT COUNT(DISTINCT habilitation) FROM enroll_certificates WHERE state = 'issued'"
+        ),
         30
     );
     assert_eq!(
-        scalar(&db, "SELECT COUNT(*) FROM ca_certificates WHERE profile = 'person' AND status = 'issued'"),
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM ca_certificates WHERE profile = 'person' AND status = 'issued'"
+        ),
         30
     );
     assert_eq!(
-        scalar(&db, "SELECT COUNT(*) FROM enroll_withdrawals WHERE status = 'pending'"),
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM enroll_withdrawals WHERE status = 'pending'"
+        ),
         30,
         "one pending withdrawal each, not 31"
     );
     assert_eq!(
-        scalar(&db, "SELECT COUNT(*) FROM enroll_access_codes WHERE status = 'active'"),
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM enroll_access_codes WHERE status = 'active'"
+        ),
         30
     );
     assert!(
-        scalar(&db, "SELECT COUNT(*) FROM enroll_certificates WHERE state = 'preparing'") == 0,
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM enroll_certificates WHERE state = 'preparing'"
+        ) == 0,
         "a certificate left half-made"
     );
     assert_eq!(
-        scalar(&db, "SELECT COUNT(*) FROM enroll_versions WHERE status = 'approved'"),
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM enroll_versions WHERE status = 'approved'"
+        ),
         1
     );
     drop(db);
 
     // Each person: exactly one withdrawal e-mail and one access-code e-mail in the file outbox.
     let mails = site.mails(60);
-    assert_eq!(mails.len(), 60, "{:#?}", mails.iter().map(|m| (&m.to, &m.subject)).collect::<Vec<_>>());
+    assert_eq!(
+        mails.len(),
+        60,
+        "{:#?}",
+        mails
+            .iter()
+            .map(|m| (&m.to, &m.subject))
+            .collect::<Vec<_>>()
+    );
     let mut links = Vec::new();
     for i in 0..30 {
         let theirs = mails_to(&mails, &email_of(i));
         let subjects: Vec<&str> = theirs.iter().map(|m| m.subject.as_str()).collect();
-        assert_eq!(subjects, [WITHDRAWAL_SUBJECT, ACCESS_CODE_SUBJECT], "{}", email_of(i));
+        assert_eq!(
+            subjects,
+            [WITHDRAWAL_SUBJECT, ACCESS_CODE_SUBJECT],
+            "{}",
+            email_of(i)
+        );
         links.push(theirs[0].clone());
     }
 
@@ -907,7 +1049,12 @@ fn a_bulk_approval_killed_half_way_resumes_without_duplicates() {
     site.start();
     for link in &links {
         let page = site
-            .call("GET", &format!("/retrait/{}", link.token.as_deref().unwrap()), None, None)
+            .call(
+                "GET",
+                &format!("/retrait/{}", link.token.as_deref().unwrap()),
+                None,
+                None,
+            )
             .ok(200)
             .text();
         assert!(page.contains("Code de retrait"), "{page}");

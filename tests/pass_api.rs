@@ -237,17 +237,30 @@ fn the_pass_journey_through_the_json_api_signs_the_seeds_protocol_and_serves_its
 
     let shown = d.call("GET", &format!("/api/v1/protocols/{id}"), t, None);
     assert_eq!(shown.status, 200, "{}", shown.text());
-    assert_eq!(without_nulls(&shown.json()["protocol"]), without_nulls(&protocol));
+    assert_eq!(
+        without_nulls(&shown.json()["protocol"]),
+        without_nulls(&protocol)
+    );
     assert_eq!(shown.json()["status"], "draft");
 
     // Documents: recognised by content, size-limited.
     let docs = format!("/api/v1/protocols/{id}/documents");
-    for (kind, media_type, bytes) in [("kbis", "application/pdf", PDF), ("identity", "image/png", PNG)]
-    {
-        let r = d.call("POST", &format!("{docs}/{kind}"), t, Some((media_type, bytes)));
+    for (kind, media_type, bytes) in [
+        ("kbis", "application/pdf", PDF),
+        ("identity", "image/png", PNG),
+    ] {
+        let r = d.call(
+            "POST",
+            &format!("{docs}/{kind}"),
+            t,
+            Some((media_type, bytes)),
+        );
         assert_eq!(r.status, 201, "{kind}: {}", r.text());
         let v = r.json();
-        assert_eq!((v["kind"].as_str(), v["media_type"].as_str()), (Some(kind), Some(media_type)));
+        assert_eq!(
+            (v["kind"].as_str(), v["media_type"].as_str()),
+            (Some(kind), Some(media_type))
+        );
         assert_eq!(v["size"], bytes.len());
     }
     let renamed_txt = b"Ceci est un simple fichier texte, renomme en .pdf.\n";
@@ -260,12 +273,23 @@ fn the_pass_journey_through_the_json_api_signs_the_seeds_protocol_and_serves_its
     let v = r.error(415, "document_type");
     assert!(v["message"].as_str().unwrap().contains("PDF"), "{v}");
     let big = pdf_of_size(2048);
-    let r = d.call("POST", &format!("{docs}/kbis"), t, Some(("application/pdf", &big)));
+    let r = d.call(
+        "POST",
+        &format!("{docs}/kbis"),
+        t,
+        Some(("application/pdf", &big)),
+    );
     let v = r.error(413, "document_too_large");
     assert!(v["message"].as_str().unwrap().contains("taille"), "{v}");
-    let kept = d.call("GET", &format!("/api/v1/protocols/{id}"), t, None).json();
+    let kept = d
+        .call("GET", &format!("/api/v1/protocols/{id}"), t, None)
+        .json();
     assert_eq!(kept["documents"][0]["size"], PNG.len(), "{kept}");
-    assert_eq!(kept["documents"][1]["size"], PDF.len(), "the refused files replaced nothing");
+    assert_eq!(
+        kept["documents"][1]["size"],
+        PDF.len(),
+        "the refused files replaced nothing"
+    );
 
     // Signature.
     let r = d.json(
@@ -295,7 +319,12 @@ fn the_pass_journey_through_the_json_api_signs_the_seeds_protocol_and_serves_its
     assert!(sha.bytes().all(|b| b.is_ascii_hexdigit()), "{signed}");
 
     // The signed Annexe 1, as a PDF whose text says who and what.
-    let r = d.call("GET", &format!("/api/v1/protocols/{id}/annexe1.pdf"), t, None);
+    let r = d.call(
+        "GET",
+        &format!("/api/v1/protocols/{id}/annexe1.pdf"),
+        t,
+        None,
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.header("content-type").as_deref(), Some("application/pdf"));
     assert!(r.body.starts_with(b"%PDF-"));
@@ -307,7 +336,11 @@ fn the_pass_journey_through_the_json_api_signs_the_seeds_protocol_and_serves_its
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains(COMPANY), "{text}");
     assert!(text.contains(&number), "{text}");
@@ -318,9 +351,16 @@ fn the_pass_journey_through_the_json_api_signs_the_seeds_protocol_and_serves_its
     changed["employer"]["town"] = json!("COLMAR");
     d.json("PUT", &format!("/api/v1/protocols/{id}"), t, &changed)
         .error(409, "not_a_draft");
-    d.call("POST", &format!("{docs}/kbis"), t, Some(("application/pdf", PDF)))
-        .error(409, "not_a_draft");
-    let after = d.call("GET", &format!("/api/v1/protocols/{id}"), t, None).json();
+    d.call(
+        "POST",
+        &format!("{docs}/kbis"),
+        t,
+        Some(("application/pdf", PDF)),
+    )
+    .error(409, "not_a_draft");
+    let after = d
+        .call("GET", &format!("/api/v1/protocols/{id}"), t, None)
+        .json();
     assert_eq!(after["status"], "signed");
     assert_eq!(without_nulls(&after["protocol"]), without_nulls(&protocol));
     assert_eq!(after["document_sha256"], sha);
@@ -351,19 +391,37 @@ fn api_errors_are_json_in_french_with_the_status_that_fits() {
             Some(("application/pdf", PDF)),
         )
         .error(401, "bad_token");
-        d.json("POST", &format!("{path}/signature-code"), t, &json!({"consent": true}))
-            .error(401, "bad_token");
-        d.json("POST", &format!("{path}/signature"), t, &json!({"code": "123456"}))
-            .error(401, "bad_token");
+        d.json(
+            "POST",
+            &format!("{path}/signature-code"),
+            t,
+            &json!({"consent": true}),
+        )
+        .error(401, "bad_token");
+        d.json(
+            "POST",
+            &format!("{path}/signature"),
+            t,
+            &json!({"code": "123456"}),
+        )
+        .error(401, "bad_token");
         d.call("GET", &format!("{path}/annexe1.pdf"), t, None)
             .error(401, "bad_token");
     }
 
     // Unknown draft.
     let v = d
-        .call("GET", "/api/v1/protocols/0123456789abcdef0123456789abcdef", Some(&token), None)
+        .call(
+            "GET",
+            "/api/v1/protocols/0123456789abcdef0123456789abcdef",
+            Some(&token),
+            None,
+        )
         .error(404, "not_found");
-    assert!(v["message"].as_str().unwrap().contains("introuvable"), "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("introuvable"),
+        "{v}"
+    );
 
     // Invalid content: every field named, nothing echoed.
     let mut bad = protocol.clone();
@@ -380,7 +438,10 @@ fn api_errors_are_json_in_french_with_the_status_that_fits() {
                 .get(f)
                 .and_then(Value::as_str)
                 .unwrap_or_else(|| panic!("{f} not in {v}"));
-            assert!(!m.contains("73282932000079") && !m.contains("pas-une-adresse"), "{m}");
+            assert!(
+                !m.contains("73282932000079") && !m.contains("pas-une-adresse"),
+                "{m}"
+            );
         }
         assert!(v["message"].as_str().unwrap().contains("corriger"), "{v}");
     }
@@ -392,8 +453,13 @@ fn api_errors_are_json_in_french_with_the_status_that_fits() {
     );
 
     // Not JSON, unknown document kind, signing before asking for a code, a code without consent.
-    d.call("POST", "/api/v1/protocols", None, Some(("application/json", b"{pas du json")))
-        .error(400, "bad_request");
+    d.call(
+        "POST",
+        "/api/v1/protocols",
+        None,
+        Some(("application/json", b"{pas du json")),
+    )
+    .error(400, "bad_request");
     d.call(
         "POST",
         &format!("{path}/documents/passeport"),
@@ -401,8 +467,13 @@ fn api_errors_are_json_in_french_with_the_status_that_fits() {
         Some(("application/pdf", PDF)),
     )
     .error(404, "not_found");
-    d.json("POST", &format!("{path}/signature"), Some(&token), &json!({"code": "123456"}))
-        .error(409, "no_pending_code");
+    d.json(
+        "POST",
+        &format!("{path}/signature"),
+        Some(&token),
+        &json!({"code": "123456"}),
+    )
+    .error(409, "no_pending_code");
     d.json(
         "POST",
         &format!("{path}/signature-code"),

@@ -1,5 +1,8 @@
 -- The registry: workers lists per establishment, their fractions, dose records and medical
 -- follow-up cards. Establishment ids are enroll's protocol ids; no foreign key crosses crates.
+-- Enumerations are checked with OR chains rather than IN lists: SQLite builds a temporary b-tree
+-- for an IN list of three or more values at every row written, which an import pays a million
+-- times.
 
 -- The one sequence medical follow-up card numbers (C + 8 digits) are issued from.
 CREATE TABLE registry_card_sequence (
@@ -31,14 +34,16 @@ CREATE TABLE registry_workers (
     other_first_names   TEXT CHECK (length(other_first_names) BETWEEN 1 AND 100),
     birth_date          TEXT CHECK (birth_date = date(birth_date)),
     fraction_id         INTEGER,
-    category            TEXT CHECK (category IN ('A', 'B', 'NC')),
+    category            TEXT CHECK (category = 'A' OR category = 'B' OR category = 'NC'),
     job                 TEXT CHECK (length(job) BETWEEN 1 AND 200),
     radiological_hazard TEXT CHECK (length(radiological_hazard) BETWEEN 1 AND 200),
-    contract_type       TEXT CHECK (contract_type IN
-                            ('CDI', 'CDD', 'INTERIM', 'NON_SALARIE', 'APPRENTISSAGE', 'STAGE', 'AUTRE')),
+    contract_type       TEXT CHECK (contract_type = 'CDI' OR contract_type = 'CDD'
+                            OR contract_type = 'INTERIM' OR contract_type = 'NON_SALARIE'
+                            OR contract_type = 'APPRENTISSAGE' OR contract_type = 'STAGE'
+                            OR contract_type = 'AUTRE'),
     -- Quotité in thousandths: 0 < q <= 1.
     work_fraction_pm    INTEGER CHECK (work_fraction_pm BETWEEN 1 AND 1000),
-    activity_character  TEXT CHECK (activity_character IN ('CIVILE', 'MILITAIRE')),
+    activity_character  TEXT CHECK (activity_character = 'CIVILE' OR activity_character = 'MILITAIRE'),
     domain              TEXT CHECK (length(domain) BETWEEN 1 AND 200),
     sector              TEXT CHECK (length(sector) BETWEEN 1 AND 200),
     -- Folded "LAST FIRST" and "OTHER FIRST": what name searches range over, and the list's order.
@@ -60,14 +65,16 @@ CREATE INDEX registry_workers_name
 CREATE INDEX registry_workers_other
     ON registry_workers (establishment_id, search_other, id)
     WHERE search_other IS NOT NULL AND removed_at IS NULL;
+-- Narrow on purpose: within a fraction, new rows have ever larger ids and land at the end of
+-- their range, where an index on the name would take a random place at every insert.
 CREATE INDEX registry_workers_fraction
-    ON registry_workers (establishment_id, fraction_id, search_name, id)
-    WHERE fraction_id IS NOT NULL AND removed_at IS NULL;
+    ON registry_workers (fraction_id) WHERE fraction_id IS NOT NULL;
 
 CREATE TABLE registry_doses (
     id           INTEGER PRIMARY KEY,
     worker_id    INTEGER NOT NULL REFERENCES registry_workers (id),
-    kind         TEXT NOT NULL CHECK (kind IN ('passive', 'operational', 'internal', 'effective')),
+    kind         TEXT NOT NULL CHECK (kind = 'passive' OR kind = 'operational'
+                                      OR kind = 'internal' OR kind = 'effective'),
     period_start TEXT NOT NULL CHECK (period_start = date(period_start)),
     period_end   TEXT NOT NULL CHECK (period_end = date(period_end)),
     -- Microsieverts.
@@ -99,7 +106,7 @@ END;
 CREATE TABLE registry_medical_cards (
     worker_id   INTEGER PRIMARY KEY REFERENCES registry_workers (id),
     last_visit  TEXT CHECK (last_visit = date(last_visit)),
-    fitness     TEXT CHECK (fitness IN ('fit', 'fit_with_restrictions', 'unfit')),
+    fitness     TEXT CHECK (fitness = 'fit' OR fitness = 'fit_with_restrictions' OR fitness = 'unfit'),
     next_visit  TEXT CHECK (next_visit = date(next_visit)),
     notes       TEXT CHECK (length(notes) <= 4000),
     updated_by  TEXT NOT NULL,

@@ -1,12 +1,12 @@
-//! SQL of a CSV import: one prepared upsert run for every line, inside the caller's single
-//! transaction.
+//! SQL of a CSV import: prepared statements run for every line (find the NIR, then update or
+//! insert), inside the caller's single transaction.
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, Statement};
+use rusqlite::{Connection, OptionalExtension, Statement};
 
 use crate::storage::{conflict, reserve_card_numbers, Conflict};
-use crate::storage_workers::{self, UPSERT};
+use crate::storage_workers::{self, INSERT, UPDATE};
 use crate::text::fold;
 use crate::worker::Worker;
 use crate::Result;
@@ -16,21 +16,34 @@ pub(crate) struct Importer<'c> {
     conn: &'c Connection,
     establishment: i64,
     now: String,
-    upsert: Statement<'c>,
+    find: Statement<'c>,
+    insert: Statement<'c>,
+    update: Statement<'c>,
     create_fraction: Statement<'c>,
     /// Folded name → id: the establishment's fractions, and those the file created.
     fractions: HashMap<String, i64>,
-    /// Rows above this id were created by the import.
-    max_id_before: i64,
+    /// True when the establishment had no worker before the import: every line is then an
+    /// insert (the file's own duplicates are caught before), and the lookup by NIR is skipped.
+    empty: bool,
     /// Highest card number the file gave, to move the sequence past it.
     max_card: i64,
-    pub(crate) created: u64,
-    pub(crate) updated: u64,
+    created: u64,
+    updated: u64,
     pub(crate) fractions_created: u64,
+}
+
+impl Drop for Importer<'_> {
+    fn drop(&mut self) {
+        // Best effort: a connection whose cache stays large only costs memory.
+        let _ = self.conn.execute_batch("PRAGMA cache_size = -2000");
+    }
 }
 
 impl<'c> Importer<'c> {
     pub(crate) fn new(conn: &'c Connection, establishment: i64, now: String) -> Result<Self> {
+        // A large list does not fit SQLite's default 2 MB page cache: without room, dirty pages
+        // are spilled to the WAL and read back at every other line. Put back on drop.
+        conn.execute_batch("PRAGMA cache_size = -1048576")?;
         let mut fractions = HashMap::new();
         {
             let mut stmt = conn
@@ -45,13 +58,24 @@ impl<'c> Importer<'c> {
             conn,
             establishment,
             now,
-            upsert: conn.prepare(UPSERT)?,
+            find: conn.prepare(
+                "SELECT id FROM registry_workers WHERE establishment_id = ?1 AND nir = ?2",
+            )?,
+            insert: conn.prepare(INSERT)?,
+            update: conn.prepare(UPDATE)?,
             create_fraction: conn.prepare(
                 "INSERT INTO registry_fractions (establishment_id, name, name_key, created_at)
                  VALUES (?1, ?2, ?3, ?4) RETURNING id",
             )?,
             fractions,
-            max_id_before: storage_workers::max_id(conn)?,
+            empty: conn
+                .query_row(
+                    "SELECT 1 FROM registry_workers WHERE establishment_id = ?1 LIMIT 1",
+                    [establishment],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_none(),
             max_card: 0,
             created: 0,
             updated: 0,
@@ -83,22 +107,36 @@ impl<'c> Importer<'c> {
         if let Some(card) = &w.card_number {
             self.max_card = self.max_card.max(card.sequence());
         }
-        match storage_workers::upsert(&mut self.upsert, self.establishment, w, fraction, &self.now) {
-            Ok(id) if id > self.max_id_before => self.created += 1,
-            Ok(_) => self.updated += 1,
-            Err(e) => match conflict(&e) {
-                Some(c) => return Ok(Err(c)),
-                None => return Err(e.into()),
-            },
+        let existing: Option<i64> = if self.empty {
+            None
+        } else {
+            self.find
+                .query_row(rusqlite::params![self.establishment, w.nir.as_str()], |r| r.get(0))
+                .optional()?
+        };
+        let written = match existing {
+            Some(id) => storage_workers::write(&mut self.update, id, w, fraction, &self.now),
+            None => storage_workers::write(&mut self.insert, self.establishment, w, fraction, &self.now),
+        };
+        match written {
+            Ok(()) if existing.is_some() => self.updated += 1,
+            Ok(()) => self.created += 1,
+            Err(e) => {
+                return match conflict(&e) {
+                    Some(c) => Ok(Err(c)),
+                    None => Err(e.into()),
+                }
+            }
         }
         Ok(Ok(()))
     }
 
-    /// Moves the card sequence past the numbers the file gave.
-    pub(crate) fn finish(self) -> Result<()> {
+    /// Moves the card sequence past the numbers the file gave; returns how many workers were
+    /// created and how many updated.
+    pub(crate) fn finish(self) -> Result<(u64, u64)> {
         if self.max_card > 0 {
             reserve_card_numbers(self.conn, self.max_card)?;
         }
-        Ok(())
+        Ok((self.created, self.updated))
     }
 }

@@ -11,48 +11,37 @@ use crate::text::{fold, prefix_upper_bound};
 use crate::worker::{CardNumber, Category, ContractType, Worker, WorkerRecord, WorkerRef};
 use crate::Result;
 
-/// Inserts a worker, or, when the NIR is already in the establishment (removed from the list, or
-/// any line of an import), replaces that row's fields and puts it back on the list. A card number
-/// left empty keeps the one the worker has. Returns the worker's id.
-pub(crate) const UPSERT: &str = "INSERT INTO registry_workers (
+/// Adds a worker to the establishment's list. A plain single-row INSERT (no upsert, no
+/// `RETURNING`): SQLite then needs no statement journal, which an import would pay a million
+/// times.
+pub(crate) const INSERT: &str = "INSERT INTO registry_workers (
         establishment_id, nir, nir_key, card_number, last_name, other_name, first_name,
         other_first_names, birth_date, fraction_id, category, job, radiological_hazard,
         contract_type, work_fraction_pm, activity_character, domain, sector, search_name,
         search_other, created_at, updated_at)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-        ?19, ?20, ?21, ?21)
-    ON CONFLICT (establishment_id, nir) DO UPDATE SET
-        nir_key = excluded.nir_key,
-        card_number = coalesce(excluded.card_number, registry_workers.card_number),
-        last_name = excluded.last_name,
-        other_name = excluded.other_name,
-        first_name = excluded.first_name,
-        other_first_names = excluded.other_first_names,
-        birth_date = excluded.birth_date,
-        fraction_id = excluded.fraction_id,
-        category = excluded.category,
-        job = excluded.job,
-        radiological_hazard = excluded.radiological_hazard,
-        contract_type = excluded.contract_type,
-        work_fraction_pm = excluded.work_fraction_pm,
-        activity_character = excluded.activity_character,
-        domain = excluded.domain,
-        sector = excluded.sector,
-        search_name = excluded.search_name,
-        search_other = excluded.search_other,
-        updated_at = excluded.updated_at,
-        removed_at = NULL
-    RETURNING id";
+        ?19, ?20, ?21, ?21)";
 
-/// The values of [`UPSERT`] computed from a worker: search keys and the stored date.
-pub(crate) struct Derived {
+/// Replaces every field of worker `?1` and puts them back on the list if they had been removed.
+/// A card number left empty keeps the one the worker holds: card numbers are never taken back.
+pub(crate) const UPDATE: &str = "UPDATE registry_workers SET
+        nir = ?2, nir_key = ?3, card_number = coalesce(?4, card_number), last_name = ?5,
+        other_name = ?6, first_name = ?7, other_first_names = ?8, birth_date = ?9,
+        fraction_id = ?10, category = ?11, job = ?12, radiological_hazard = ?13,
+        contract_type = ?14, work_fraction_pm = ?15, activity_character = ?16, domain = ?17,
+        sector = ?18, search_name = ?19, search_other = ?20, updated_at = ?21, removed_at = NULL
+    WHERE id = ?1";
+
+/// The values of [`INSERT`] and [`UPDATE`] computed from a worker: search keys and the stored
+/// date.
+struct Derived {
     birth_date: Option<String>,
     search_name: String,
     search_other: Option<String>,
 }
 
 impl Derived {
-    pub(crate) fn of(w: &Worker) -> Self {
+    fn of(w: &Worker) -> Self {
         let first = fold(&w.first_name);
         let key = |last: &str| {
             let mut k = fold(last);
@@ -68,17 +57,18 @@ impl Derived {
     }
 }
 
-/// Runs a prepared [`UPSERT`] for `w`.
-pub(crate) fn upsert(
+/// Runs a prepared [`INSERT`] (`key` = the establishment) or [`UPDATE`] (`key` = the worker's
+/// id) for `w`.
+pub(crate) fn write(
     stmt: &mut Statement<'_>,
-    establishment: i64,
+    key: i64,
     w: &Worker,
     fraction_id: Option<i64>,
     now: &str,
-) -> rusqlite::Result<i64> {
+) -> rusqlite::Result<()> {
     let d = Derived::of(w);
     let values: [&dyn ToSql; 21] = [
-        &establishment,
+        &key,
         &w.nir.as_str(),
         &w.nir.key(),
         &w.card_number.as_ref().map(CardNumber::as_str),
@@ -100,10 +90,23 @@ pub(crate) fn upsert(
         &d.search_other,
         &now,
     ];
-    stmt.query_row(&values[..], |r| r.get(0))
+    stmt.execute(&values[..])?;
+    Ok(())
 }
 
-/// Replaces every field of worker `id` (a *Modification*), NIR and card number included.
+/// Adds a worker; returns their id.
+pub(crate) fn insert(
+    conn: &Connection,
+    establishment: i64,
+    w: &Worker,
+    fraction_id: Option<i64>,
+    now: &str,
+) -> rusqlite::Result<i64> {
+    write(&mut *conn.prepare_cached(INSERT)?, establishment, w, fraction_id, now)?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Replaces worker `id`'s fields (see [`UPDATE`]).
 pub(crate) fn update(
     conn: &Connection,
     id: i64,
@@ -111,40 +114,7 @@ pub(crate) fn update(
     fraction_id: Option<i64>,
     now: &str,
 ) -> rusqlite::Result<()> {
-    let d = Derived::of(w);
-    conn.execute(
-        "UPDATE registry_workers SET
-            nir = ?2, nir_key = ?3, card_number = ?4, last_name = ?5, other_name = ?6,
-            first_name = ?7, other_first_names = ?8, birth_date = ?9, fraction_id = ?10,
-            category = ?11, job = ?12, radiological_hazard = ?13, contract_type = ?14,
-            work_fraction_pm = ?15, activity_character = ?16, domain = ?17, sector = ?18,
-            search_name = ?19, search_other = ?20, updated_at = ?21
-         WHERE id = ?1",
-        params![
-            id,
-            w.nir.as_str(),
-            w.nir.key(),
-            w.card_number.as_ref().map(CardNumber::as_str),
-            w.last_name,
-            w.other_name,
-            w.first_name,
-            w.other_first_names,
-            d.birth_date,
-            fraction_id,
-            w.category.map(Category::code),
-            w.job,
-            w.radiological_hazard,
-            w.contract_type.map(ContractType::code),
-            w.work_fraction.map(|q| q.per_mille()),
-            w.activity_character.map(|a| a.code()),
-            w.domain,
-            w.sector,
-            d.search_name,
-            d.search_other,
-            now,
-        ],
-    )?;
-    Ok(())
+    write(&mut *conn.prepare_cached(UPDATE)?, id, w, fraction_id, now)
 }
 
 /// *Suppression*: off the list; the row stays for the doses and the card.
@@ -273,9 +243,4 @@ pub(crate) fn card_holder(conn: &Connection, establishment: i64, card: &CardNumb
 /// The worker with this NIR in the establishment, if any: `(id, removed)`.
 pub(crate) fn nir_holder(conn: &Connection, establishment: i64, nir: &Nir) -> Result<Option<(i64, bool)>> {
     find(conn, establishment, &WorkerRef::Nir(nir.clone()))
-}
-
-/// The highest worker id so far (0 when none): rows above it after an import are new ones.
-pub(crate) fn max_id(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row("SELECT coalesce(max(id), 0) FROM registry_workers", [], |r| r.get(0))?)
 }

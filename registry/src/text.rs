@@ -34,15 +34,15 @@ pub(crate) fn name(input: &str, list: bool) -> Result<String, TextError> {
             '-' | '\'' => out.push(c),
             '\u{2019}' => out.push('\''),
             ',' if list => out.push(c),
+            _ if c.is_alphabetic() => {
+                letters = true;
+                out.push(c);
+            }
             // Decomposed accents (`e` + U+0301), as macOS and some PDF copies send them.
             _ if is_combining_mark(c)
                 && out.ends_with(|p: char| p.is_alphabetic() || is_combining_mark(p)) =>
             {
                 out.push(c)
-            }
-            _ if c.is_alphabetic() => {
-                letters = true;
-                out.push(c);
             }
             _ => return Err(TextError::Characters),
         }
@@ -65,6 +65,12 @@ pub(crate) fn name(input: &str, list: bool) -> Result<String, TextError> {
 /// A free label (`1-Exposition externe`, `Assistant dentaire`): trimmed, runs of spaces made one,
 /// no control character, at most `max` characters.
 pub(crate) fn label(input: &str, max: usize) -> Result<String, TextError> {
+    if is_clean_ascii(input) {
+        if input.len() > max {
+            return Err(TextError::TooLong(max));
+        }
+        return Ok(input.to_owned());
+    }
     let mut out = String::with_capacity(input.len());
     for c in input.chars() {
         if c.is_whitespace() {
@@ -90,6 +96,17 @@ pub(crate) fn label(input: &str, max: usize) -> Result<String, TextError> {
     Ok(out)
 }
 
+/// Printable ASCII with single inner spaces and none around: what most labels are, kept as is
+/// without looking at each character twice.
+fn is_clean_ascii(input: &str) -> bool {
+    let bytes = input.as_bytes();
+    !bytes.is_empty()
+        && bytes[0] != b' '
+        && bytes[bytes.len() - 1] != b' '
+        && bytes.iter().all(|b| (b' '..=b'~').contains(b))
+        && !bytes.windows(2).any(|w| w == b"  ")
+}
+
 /// `None` for an absent or blank value, else the value itself.
 pub(crate) fn present(input: Option<&str>) -> Option<&str> {
     input.filter(|s| !s.trim().is_empty())
@@ -101,31 +118,41 @@ pub(crate) fn present(input: Option<&str>) -> Option<&str> {
 pub(crate) fn fold(input: &str) -> String {
     let mut out = String::with_capacity(input.len());
     let mut space = false;
-    for c in input.nfd() {
-        if is_combining_mark(c) {
-            continue;
-        }
+    let mut push = |out: &mut String, c: char| {
         let c = match c {
             '-' | '\'' | '\u{2019}' | ',' | '.' => ' ',
             _ => c,
         };
         if c.is_whitespace() {
             space = !out.is_empty();
-            continue;
+            return;
         }
         if space {
             out.push(' ');
             space = false;
         }
         match c {
+            _ if c.is_ascii() => out.push(c.to_ascii_uppercase()),
             'œ' | 'Œ' => out.push_str("OE"),
             'æ' | 'Æ' => out.push_str("AE"),
             'ß' => out.push_str("SS"),
             'ø' | 'Ø' => out.push('O'),
             'đ' | 'Đ' => out.push('D'),
             'ł' | 'Ł' => out.push('L'),
-            _ if c.is_ascii() => out.push(c.to_ascii_uppercase()),
             _ => out.extend(c.to_uppercase()),
+        }
+    };
+    for c in input.chars() {
+        if c.is_ascii() {
+            push(&mut out, c);
+        } else if !is_combining_mark(c) {
+            // Decompose this character alone: its accents are dropped anyway, so the order
+            // in which NFD would sort them does not matter.
+            for d in std::iter::once(c).nfd() {
+                if !is_combining_mark(d) {
+                    push(&mut out, d);
+                }
+            }
         }
     }
     out

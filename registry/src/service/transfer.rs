@@ -2,9 +2,11 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::io::{self, Read, Write};
+use std::sync::mpsc;
 
-use super::Registry;
+use super::{Ctx, Registry};
 use crate::csv_format::{ImportReport, ImportSummary, Line, Reader, Writer};
 use crate::policy::{Action, DataKind};
 use crate::principal::Principal;
@@ -25,54 +27,56 @@ impl Registry {
     /// it had been removed; an empty card number keeps the card it has), a new NIR is added,
     /// fractions the file names that do not exist are created. Workers absent from the file are
     /// left as they are.
-    pub fn import_workers<R: Read>(&self, who: &Principal, establishment: i64, input: R) -> Result<ImportSummary> {
+    ///
+    /// Reading and checking the file runs on a second thread while this one writes, so that a
+    /// million lines take seconds.
+    pub fn import_workers<R: Read + Send>(
+        &self,
+        who: &Principal,
+        establishment: i64,
+        input: R,
+    ) -> Result<ImportSummary> {
         self.run(who, establishment, &[DataKind::AdminComplete], Action::Write, |ctx| {
-            let mut reader = match Reader::open(input, ctx.today())? {
+            let reader = match Reader::open(input, ctx.today())? {
                 Ok(reader) => reader,
                 Err(report) => return Err(RegistryError::ImportRejected(report)),
             };
             let mut importer = Importer::new(ctx.tx, ctx.establishment, ctx.stamp())?;
             let mut report = ImportReport::default();
-            let mut nirs: HashMap<[u8; 13], u64> = HashMap::new();
-            let mut cards: HashMap<i64, u64> = HashMap::new();
             let mut lines = 0_u64;
-            while let Some(line) = reader.next_line()? {
-                lines += 1;
-                let (n, worker) = match line {
-                    Line::Invalid(n, problems) => {
-                        for (field, message) in problems {
-                            report.push(n, field, message);
+            let (sender, receiver) = mpsc::sync_channel::<Vec<Line>>(16);
+            let (written, parsed) = std::thread::scope(|scope| {
+                let parser = scope.spawn(move || parse(reader, &sender));
+                let written = (|| -> Result<()> {
+                    for batch in &receiver {
+                        for line in batch {
+                            lines += 1;
+                            write_line(ctx, &mut importer, &mut report, line)?;
                         }
-                        continue;
                     }
-                    Line::Worker(n, worker) => (n, worker),
-                };
-                if !unique_in_file(&worker, n, &mut nirs, &mut cards, &mut report) {
-                    continue;
-                }
-                if report.is_empty() {
-                    match importer.upsert(&worker)? {
-                        Ok(()) => {}
-                        Err(Conflict::Card) => report.push(n, Some(Field::CardNumber), CARD_TAKEN),
-                        Err(_) => report.push(n, Some(Field::Nir), RegistryError::DuplicateNir.to_string()),
-                    }
-                } else if card_taken(ctx.tx, ctx.establishment, &worker)? {
-                    // Nothing will be written: check what the upsert would have refused.
-                    report.push(n, Some(Field::CardNumber), CARD_TAKEN);
-                }
-            }
-            let sha256 = reader.finish()?;
+                    Ok(())
+                })();
+                // Unblocks the parser if writing stopped early.
+                drop(receiver);
+                let parsed = parser
+                    .join()
+                    .unwrap_or_else(|_| Err(io::Error::other("lecture du fichier interrompue")));
+                (written, parsed)
+            });
+            written?;
+            let sha256 = parsed?;
             if !report.is_empty() {
                 return Err(RegistryError::ImportRejected(report));
             }
+            let fractions_created = importer.fractions_created;
+            let (created, updated) = importer.finish()?;
             let summary = ImportSummary {
                 lines,
-                created: importer.created,
-                updated: importer.updated,
-                fractions_created: importer.fractions_created,
+                created,
+                updated,
+                fractions_created,
                 sha256,
             };
-            importer.finish()?;
             ctx.audit(
                 "registry.workers.import",
                 &format!("establishment:{establishment}"),
@@ -108,42 +112,123 @@ impl Registry {
     }
 }
 
-/// The same NIR or card number twice in one file is a mistake in the file.
-fn unique_in_file(
-    w: &Worker,
-    line: u64,
-    nirs: &mut HashMap<[u8; 13], u64>,
-    cards: &mut HashMap<i64, u64>,
-    report: &mut ImportReport,
-) -> bool {
-    let mut unique = true;
-    let mut nir = [0_u8; 13];
-    nir.copy_from_slice(w.nir.as_str().as_bytes());
-    match nirs.entry(nir) {
-        Entry::Occupied(first) => {
-            report.push(line, Some(Field::Nir), format!("Ce NIR figure déjà à la ligne {}.", first.get()));
-            unique = false;
+/// Lines go from the parser to the writer by batches of this many.
+const BATCH: usize = 1024;
+
+/// Reads and checks every line, the file's own duplicates included, and hands them over by
+/// batches; returns the file's SHA-256. Stops early when the writer is gone.
+fn parse<R: Read>(mut reader: Reader<R>, out: &mpsc::SyncSender<Vec<Line>>) -> io::Result<String> {
+    let mut nirs = Seen::default();
+    let mut cards = Seen::default();
+    let mut batch = Vec::with_capacity(BATCH);
+    while let Some(line) = reader.next_line()? {
+        let line = match line {
+            Line::Worker(n, worker) => {
+                let problems = duplicates(&worker, n, &mut nirs, &mut cards);
+                if problems.is_empty() {
+                    Line::Worker(n, worker)
+                } else {
+                    Line::Invalid(n, problems)
+                }
+            }
+            invalid => invalid,
+        };
+        batch.push(line);
+        if batch.len() == BATCH && out.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err() {
+            return Ok(String::new());
         }
+    }
+    if !batch.is_empty() && out.send(batch).is_err() {
+        return Ok(String::new());
+    }
+    reader.finish()
+}
+
+/// Writes one checked line, or records its problems. After the first problem nothing more is
+/// written (it will all be rolled back), but each line is still checked against the list.
+fn write_line(ctx: &Ctx<'_>, importer: &mut Importer<'_>, report: &mut ImportReport, line: Line) -> Result<()> {
+    let (n, worker) = match line {
+        Line::Invalid(n, problems) => {
+            for (field, message) in problems {
+                report.push(n, field, message);
+            }
+            return Ok(());
+        }
+        Line::Worker(n, worker) => (n, worker),
+    };
+    if report.is_empty() {
+        match importer.upsert(&worker)? {
+            Ok(()) => {}
+            Err(Conflict::Card) => report.push(n, Some(Field::CardNumber), CARD_TAKEN),
+            Err(_) => report.push(n, Some(Field::Nir), RegistryError::DuplicateNir.to_string()),
+        }
+    } else if card_taken(ctx.tx, ctx.establishment, &worker)? {
+        report.push(n, Some(Field::CardNumber), CARD_TAKEN);
+    }
+    Ok(())
+}
+
+/// The first line of each NIR (or card number) read, by a number that identifies it.
+type Seen = HashMap<u64, u64, BuildHasherDefault<Multiply>>;
+
+/// A multiplicative hash for keys that are already well spread numbers: a million lines are
+/// checked, SipHash's resistance to chosen keys buys nothing against a file of one's own.
+#[derive(Default)]
+struct Multiply(u64);
+
+impl Hasher for Multiply {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+/// The 13 characters of a NIR as one number: digits, and `A`/`B` of Corsica as 10 and 11, in
+/// base 12 (12^13 < 2^64).
+fn nir_number(nir: &crate::Nir) -> u64 {
+    nir.as_str().bytes().fold(0, |n, b| {
+        let digit = match b {
+            b'A' => 10,
+            b'B' => 11,
+            _ => u64::from(b - b'0'),
+        };
+        n * 12 + digit
+    })
+}
+
+/// The same NIR or card number twice in one file is a mistake in the file.
+fn duplicates(w: &Worker, line: u64, nirs: &mut Seen, cards: &mut Seen) -> Vec<(Option<Field>, String)> {
+    let mut problems = Vec::new();
+    match nirs.entry(nir_number(&w.nir)) {
+        Entry::Occupied(first) => problems.push((
+            Some(Field::Nir),
+            format!("Ce NIR figure déjà à la ligne {}.", first.get()),
+        )),
         Entry::Vacant(slot) => {
             slot.insert(line);
         }
     }
     if let Some(card) = &w.card_number {
-        match cards.entry(card.sequence()) {
-            Entry::Occupied(first) => {
-                report.push(
-                    line,
-                    Some(Field::CardNumber),
-                    format!("Ce numéro de carte figure déjà à la ligne {}.", first.get()),
-                );
-                unique = false;
-            }
+        match cards.entry(card.sequence().unsigned_abs()) {
+            Entry::Occupied(first) => problems.push((
+                Some(Field::CardNumber),
+                format!("Ce numéro de carte figure déjà à la ligne {}.", first.get()),
+            )),
             Entry::Vacant(slot) => {
                 slot.insert(line);
             }
         }
     }
-    unique
+    problems
 }
 
 /// Whether the line's card number belongs to another worker (another NIR) of the establishment.

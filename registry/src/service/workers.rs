@@ -227,9 +227,14 @@ fn add(ctx: &Ctx<'_>, input: &WorkerInput, raw: &RawWorker<'_>) -> Result<(i64, 
     } else if input.new_card && existing_card.is_none() {
         w.card_number = Some(storage::next_card_number(ctx.tx)?);
     }
-    let mut stmt = ctx.tx.prepare_cached(storage_workers::UPSERT)?;
-    let id = storage_workers::upsert(&mut stmt, ctx.establishment, &w, fraction, &ctx.stamp())
-        .map_err(map_conflict)?;
+    let id = match existing {
+        Some((id, _)) => {
+            storage_workers::update(ctx.tx, id, &w, fraction, &ctx.stamp()).map_err(map_conflict)?;
+            id
+        }
+        None => storage_workers::insert(ctx.tx, ctx.establishment, &w, fraction, &ctx.stamp())
+            .map_err(map_conflict)?,
+    };
     let reactivated = if existing.is_some() { "oui" } else { "non" };
     ctx.audit("registry.worker.add", &worker_target(id), &[("reactivated", reactivated)])?;
     Ok((id, w.card_number.or(existing_card)))

@@ -1,0 +1,274 @@
+//! *Cartes-données admin.*: choose the company and the type of data, then "Rechercher" (seed
+//! section 2); and the *établissement de rattachement* (seed section 3 c).
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use enroll::access::EstablishmentView;
+use maud::html;
+use registry::policy::identity_views;
+use registry::{Action, DataKind, DoseKind};
+
+use super::layout::{message_page, select, Errors, Label, Page};
+use super::{establishment_of, name_of, page_fail, path_id, redirect, visitor, Visitor};
+use crate::mtls::ClientCert;
+use crate::registry_web::api::Fail;
+use crate::registry_web::{blocking, RegistryState};
+
+type Answer = Result<Response, Fail>;
+
+/// The *type de données* of the selector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DataType {
+    Workers,
+    Establishment,
+    Doses,
+    Card,
+}
+
+impl DataType {
+    const ALL: [DataType; 4] = [Self::Workers, Self::Establishment, Self::Doses, Self::Card];
+
+    fn value(self) -> &'static str {
+        match self {
+            Self::Workers => "travailleurs",
+            Self::Establishment => "rattachement",
+            Self::Doses => "doses",
+            Self::Card => "carte",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Workers => "Liste des travailleurs",
+            Self::Establishment => "Établissement de rattachement",
+            Self::Doses => "Doses",
+            Self::Card => "Carte de suivi médical",
+        }
+    }
+
+    /// Whether the matrix gives the person this type in establishment `id`.
+    fn offered(self, v: &Visitor, id: i64) -> bool {
+        match self {
+            Self::Workers => identity_views()
+                .iter()
+                .any(|(kind, _)| v.may(id, *kind, Action::Read)),
+            Self::Establishment => v.attached(id),
+            Self::Doses => DoseKind::ALL
+                .iter()
+                .any(|k| v.may(id, k.data_kind(), Action::Read)),
+            Self::Card => v.may(id, DataKind::MedicalCard, Action::Read),
+        }
+    }
+
+    fn target(self, id: i64) -> String {
+        match self {
+            Self::Workers => format!("/etablissements/{id}/travailleurs"),
+            Self::Establishment => format!("/etablissements/{id}/rattachement"),
+            Self::Doses => format!("/etablissements/{id}/travailleurs?vue=doses"),
+            Self::Card => format!("/etablissements/{id}/travailleurs?vue=carte"),
+        }
+    }
+}
+
+/// The establishments of the person, in the order of their attachments.
+async fn establishments(
+    state: &RegistryState,
+    v: &Visitor,
+) -> Result<Vec<EstablishmentView>, Fail> {
+    let mut ids: Vec<i64> = v
+        .caller
+        .attachments
+        .iter()
+        .map(|a| a.establishment)
+        .collect();
+    ids.dedup();
+    let access = state.access.clone();
+    blocking(move || {
+        let mut out = Vec::new();
+        for id in ids {
+            if !out.iter().any(|e: &EstablishmentView| e.id == id) {
+                out.extend(access.establishment(id)?);
+            }
+        }
+        Ok(out)
+    })
+    .await
+    .map_err(|e| {
+        let status = crate::registry_web::access_error(e).status();
+        page_fail(message_page(
+            status,
+            "Erreur",
+            "Erreur interne : réessayez plus tard.",
+            Some(v),
+        ))
+    })
+}
+
+/// `GET /cartes?entreprise=&type=`: the selector; with both chosen, the data.
+async fn select_page(
+    state: &RegistryState,
+    v: &Visitor,
+    query: &HashMap<String, String>,
+) -> Answer {
+    let list = establishments(state, v).await?;
+    let chosen_id = query.get("entreprise").and_then(|s| s.parse::<i64>().ok());
+    let chosen_type = query
+        .get("type")
+        .and_then(|t| DataType::ALL.into_iter().find(|d| d.value() == t));
+    let mut errors = Errors::default();
+    if query.contains_key("entreprise") || query.contains_key("type") {
+        match (chosen_id, chosen_type) {
+            (Some(id), Some(t)) if list.iter().any(|e| e.id == id) => {
+                if t.offered(v, id) {
+                    return Ok(redirect(&t.target(id)));
+                }
+                errors.add(
+                    "type",
+                    "Votre rôle dans cette entreprise ne donne pas accès à ce type de données.",
+                );
+            }
+            (Some(_), Some(_)) => {
+                return Err(page_fail(message_page(
+                    StatusCode::NOT_FOUND,
+                    "Introuvable",
+                    "Établissement introuvable.",
+                    Some(v),
+                )))
+            }
+            (None, _) => errors.add("entreprise", "Sélectionnez votre entreprise."),
+            (_, None) => errors.add("type", "Sélectionnez le type de données."),
+        }
+    }
+    let companies: Vec<(String, String)> = list
+        .iter()
+        .map(|e| {
+            (
+                e.id.to_string(),
+                format!(
+                    "{} — protocole n° {} ({})",
+                    name_of(e),
+                    e.number,
+                    v.roles_label(e.id)
+                ),
+            )
+        })
+        .collect();
+    let types: Vec<(String, String)> = DataType::ALL
+        .into_iter()
+        .filter(|t| list.iter().any(|e| t.offered(v, e.id)))
+        .map(|t| (t.value().to_owned(), t.label().to_owned()))
+        .collect();
+    let selected_company = chosen_id.map(|i| i.to_string()).unwrap_or_default();
+    let selected_type = chosen_type.map_or("travailleurs", DataType::value);
+    let summary = errors.summary(&["entreprise", "type"]);
+    let failed = !summary.is_empty();
+    let body = html! {
+        h1 { "Cartes-données admin." }
+        p.lead { "Bonjour " (v.caller.display_name) " (N° habilitation SISERI " (v.caller.habilitation) ")." }
+        @if list.is_empty() {
+            div.notice.notice-warning { p { "Vous n'êtes rattaché à aucun établissement." } }
+        } @else {
+            form.form method="get" action="/cartes" {
+                fieldset.fieldset {
+                    legend { "Sélection des données de référence" }
+                    (select(&Label::new("entreprise", "Entreprise").required(), &companies, &selected_company, &errors))
+                    (select(&Label::new("type", "Type de données").required(), &types, selected_type, &errors))
+                    div.actions.actions-inline {
+                        button.btn.btn-primary type="submit" { "Rechercher" }
+                    }
+                }
+            }
+            h2 { "Vos établissements" }
+            div.table-wrap {
+                table.table {
+                    thead { tr { th scope="col" { "Entreprise" } th scope="col" { "Protocole" } th scope="col" { "Votre rôle" } th scope="col" { "Données" } } }
+                    tbody {
+                        @for e in &list {
+                            tr {
+                                td { (name_of(e)) }
+                                td { (e.number) }
+                                td { (v.roles_label(e.id)) }
+                                td {
+                                    @for t in DataType::ALL {
+                                        @if t.offered(v, e.id) {
+                                            a href=(t.target(e.id)) { (t.label()) } " "
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let status = if failed {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok(Page::new("Cartes-données admin.", Some(v), body)
+        .summary(summary)
+        .status(status)
+        .into_response())
+}
+
+pub(crate) async fn selector(
+    State(state): State<RegistryState>,
+    Query(query): Query<HashMap<String, String>>,
+    cert: Option<Extension<ClientCert>>,
+    headers: HeaderMap,
+) -> Answer {
+    let v = visitor(&state, cert, &headers).await?;
+    select_page(&state, &v, &query).await
+}
+
+/// `GET /etablissements/{id}/rattachement`: protocol number, key name, address, accessors.
+pub(crate) async fn establishment(
+    State(state): State<RegistryState>,
+    Path(est): Path<String>,
+    cert: Option<Extension<ClientCert>>,
+    headers: HeaderMap,
+) -> Answer {
+    let v = visitor(&state, cert, &headers).await?;
+    let id = path_id(&est, Some(&v))?;
+    let e = establishment_of(&state, &v, id).await?;
+    let emp = &e.employer;
+    let opt = |s: &Option<String>| s.clone().unwrap_or_default();
+    let body = html! {
+        p { a href="/cartes" { "← Cartes-données admin." } }
+        h1 { "Établissement de rattachement" }
+        p.lead { (name_of(&e)) }
+        dl.facts {
+            dt { "Numéro de protocole" } dd { (e.number) }
+            dt { "Nom clé" } dd { (e.key_name) }
+            dt { "Raison sociale ou nom" } dd { (opt(&emp.name)) }
+            dt { "Numéro SIRET" } dd { (opt(&emp.siret)) }
+            dt { "Adresse postale" } dd { (opt(&emp.address)) }
+            dt { "Code postal" } dd { (opt(&emp.postal_code)) }
+            dt { "Ville" } dd { (opt(&emp.town)) }
+            @if let Some(c) = &emp.cedex { dt { "Cedex" } dd { (c) } }
+            dt { "Pays" } dd { (opt(&emp.country)) }
+            @if let Some(p) = &emp.phone { dt { "Téléphone" } dd { (p) } }
+            @if let Some(f) = &emp.fax { dt { "Télécopie" } dd { (f) } }
+            dt { "Votre rôle" } dd { (v.roles_label(id)) }
+        }
+        h2 { "Accédants et rôles" }
+        div.table-wrap {
+            table.table {
+                thead { tr { th scope="col" { "Nom" } th scope="col" { "Rôle" } } }
+                tbody {
+                    @for (name, role) in &e.accessors {
+                        tr { td { (name) } td { (role.label()) " (" (role.as_str()) ")" } }
+                    }
+                }
+            }
+        }
+        p.muted { "Un changement de médecin du travail, de correspondant, de PCR ou d'adresse se fait par un renouvellement du protocole (PASS), avec ce numéro de protocole et ce nom clé." }
+    };
+    Ok(Page::new("Établissement de rattachement", Some(&v), body).into_response())
+}

@@ -1,0 +1,513 @@
+//! A worker's doses (the kinds the role may read, the rolling 12-month effective dose and its
+//! 20 mSv flag, and the form for the kinds it may send) and the medical follow-up card.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use maud::{html, Markup};
+use registry::{
+    Action, CardInput, DataKind, DoseInput, DoseKind, DoseQuery, DoseRecord, Fitness, MedicalCard,
+    RegistryError, RollingDose, WorkerRef, WorkerView,
+};
+
+use super::layout::{labelled, select, text_input, Errors, Label, Page};
+use super::workers::{facts, french_date, line};
+use super::{csrf_refused, decimal, path_id, redirect, refused, visitor, Form, Visitor};
+use crate::mtls::ClientCert;
+use crate::registry_web::api::{dose_kind, Fail};
+use crate::registry_web::caller::{service, Refusal};
+use crate::registry_web::RegistryState;
+
+type Answer = Result<Response, Fail>;
+
+const DOSE_FIELDS: [&str; 6] = [
+    "kind",
+    "period_start",
+    "period_end",
+    "hp10_msv",
+    "hp007_msv",
+    "e_msv",
+];
+const CARD_FIELDS: [&str; 4] = ["last_visit", "fitness", "next_visit", "notes"];
+
+fn kind_label(k: DoseKind) -> &'static str {
+    match k {
+        DoseKind::Passive => "Dosimétrie passive",
+        DoseKind::Operational => "Dosimétrie opérationnelle",
+        DoseKind::Internal => "Exposition interne",
+        DoseKind::Effective => "Dose efficace",
+    }
+}
+
+fn msv(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.3}").replace('.', ","))
+        .unwrap_or_else(|| "—".into())
+}
+
+fn rolling_box(r: &RollingDose) -> Markup {
+    html! {
+        div.rolling.rolling-over[r.exceeds_limit] role=[r.exceeds_limit.then_some("alert")] {
+            p {
+                "Dose efficace sur 12 mois glissants, du " (french_date(r.from)) " au " (french_date(r.to)) " : "
+                strong { (msv(Some(r.effective_msv))) " mSv" }
+                " (limite " (msv(Some(r.limit_msv))) " mSv, " (r.records) " résultat(s))."
+            }
+            @if r.exceeds_limit {
+                p { strong { "Limite réglementaire de 20 mSv sur 12 mois consécutifs dépassée." } }
+            }
+        }
+    }
+}
+
+/// The worker's name, when the role may see the worker (for the heading).
+async fn name(state: &RegistryState, v: &Visitor, id: i64, w: i64) -> Option<String> {
+    let who = v.principal.clone();
+    let view: WorkerView = service(state, move |r| r.worker(&who, id, w)).await.ok()?;
+    let l = line(&view);
+    Some(format!("{} {}", l.last_name, l.first_name))
+}
+
+struct DosesPage<'a> {
+    v: &'a Visitor,
+    id: i64,
+    w: i64,
+    kind: Option<DoseKind>,
+    records: Vec<DoseRecord>,
+    errors: Errors,
+    form: Option<&'a Form>,
+    status: StatusCode,
+    done: bool,
+}
+
+async fn render_doses(state: &RegistryState, p: DosesPage<'_>) -> Answer {
+    let DosesPage {
+        v,
+        id,
+        w,
+        kind,
+        records,
+        errors,
+        form,
+        status,
+        done,
+    } = p;
+    let worker = name(state, v, id, w)
+        .await
+        .unwrap_or_else(|| format!("Travailleur n° {w}"));
+    let rolling = if v.may(id, DataKind::EffectiveDose, Action::Read) {
+        let who = v.principal.clone();
+        Some(
+            service(state, move |r| r.effective_dose(&who, id, w, None))
+                .await
+                .map_err(|r| refused(v, r))?,
+        )
+    } else {
+        None
+    };
+    let readable: Vec<DoseKind> = DoseKind::ALL
+        .into_iter()
+        .filter(|k| v.may(id, k.data_kind(), Action::Read))
+        .collect();
+    let writable: Vec<DoseKind> = DoseKind::ALL
+        .into_iter()
+        .filter(|k| v.may(id, k.data_kind(), Action::Write))
+        .collect();
+    let mut filter = vec![(
+        String::new(),
+        "Tous les types que vous pouvez consulter".to_owned(),
+    )];
+    filter.extend(
+        readable
+            .iter()
+            .map(|k| (k.as_str().to_owned(), kind_label(*k).to_owned())),
+    );
+    let kinds: Vec<(String, String)> = writable
+        .iter()
+        .map(|k| (k.as_str().to_owned(), kind_label(*k).to_owned()))
+        .collect();
+    let value = |name: &str| {
+        form.and_then(|f| f.get(name))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let base = format!("/etablissements/{id}/travailleurs/{w}");
+    let summary = errors.summary(&DOSE_FIELDS);
+    let body = html! {
+        p { a href={ "/etablissements/" (id) "/travailleurs?vue=doses" } { "← Liste des travailleurs" } }
+        h1 { "Doses — " (worker) }
+        @if done { div.notice.notice-success role="status" { p { "Résultat enregistré." } } }
+        @if let Some(r) = &rolling { (rolling_box(r)) }
+        form.searchbar method="get" action={ (base) "/doses" } {
+            (select(&Label::new("kind", "Type de résultat"), &filter, kind.map_or("", DoseKind::as_str), &Errors::default()))
+            div.actions.actions-inline { button.btn.btn-primary type="submit" { "Afficher" } }
+        }
+        div.table-wrap {
+            table.table {
+                caption { "Résultats (" (records.len()) ")" }
+                thead { tr {
+                    th scope="col" { "Type" } th scope="col" { "Période" }
+                    th.num scope="col" { "Hp(10) mSv" } th.num scope="col" { "Hp(0,07) mSv" } th.num scope="col" { "E mSv" }
+                    th scope="col" { "Source" } th scope="col" { "Enregistré le" }
+                } }
+                tbody {
+                    @if records.is_empty() { tr { td.empty colspan="7" { "Aucun résultat." } } }
+                    @for r in &records {
+                        tr {
+                            td { (kind_label(r.kind)) }
+                            td { (french_date(r.period_start)) " – " (french_date(r.period_end)) }
+                            td.num { (msv(r.hp10_msv)) }
+                            td.num { (msv(r.hp007_msv)) }
+                            td.num { (msv(r.e_msv)) }
+                            td { (r.source) }
+                            td { (r.recorded_at) }
+                        }
+                    }
+                }
+            }
+        }
+        @if !kinds.is_empty() {
+            form.form method="post" action={ (base) "/doses" } novalidate {
+                input type="hidden" name="csrf" value=(v.csrf());
+                fieldset.fieldset {
+                    legend { "Transmettre un résultat" }
+                    div.form-grid {
+                        div {
+                            (select(&Label::new("kind", "Type de résultat").required(), &kinds, &value("kind"), &errors))
+                            (text_input(&Label::new("period_start", "Début de la période").required().hint("jj/mm/aaaa"), &value("period_start"), &errors, None))
+                            (text_input(&Label::new("period_end", "Fin de la période").required().hint("jj/mm/aaaa"), &value("period_end"), &errors, None))
+                        }
+                        div {
+                            (text_input(&Label::new("hp10_msv", "Hp(10) en mSv").hint("dosimétrie opérationnelle ou passive"), &value("hp10_msv"), &errors, None))
+                            (text_input(&Label::new("hp007_msv", "Hp(0,07) en mSv").hint("dosimétrie opérationnelle ou passive"), &value("hp007_msv"), &errors, None))
+                            (text_input(&Label::new("e_msv", "E en mSv").hint("exposition interne ou dose efficace"), &value("e_msv"), &errors, None))
+                        }
+                    }
+                    div.actions.actions-inline { button.btn.btn-primary type="submit" { "Enregistrer le résultat" } }
+                }
+            }
+        }
+    };
+    Ok(Page::new(format!("Doses — {worker}"), Some(v), body)
+        .summary(summary)
+        .status(status)
+        .into_response())
+}
+
+/// `GET /etablissements/{id}/travailleurs/{w}/doses?kind=`.
+pub(crate) async fn page(
+    State(state): State<RegistryState>,
+    Path((est, w)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    cert: Option<Extension<ClientCert>>,
+    headers: HeaderMap,
+) -> Answer {
+    let v = visitor(&state, cert, &headers).await?;
+    let id = path_id(&est, Some(&v))?;
+    let w = path_id(&w, Some(&v))?;
+    let kind = query.get("kind").and_then(|k| dose_kind(k));
+    let who = v.principal.clone();
+    let q = DoseQuery {
+        kind,
+        from: None,
+        to: None,
+    };
+    let records = service(&state, move |r| r.doses(&who, id, w, &q))
+        .await
+        .map_err(|r| refused(&v, r))?;
+    render_doses(
+        &state,
+        DosesPage {
+            v: &v,
+            id,
+            w,
+            kind,
+            records,
+            errors: Errors::default(),
+            form: None,
+            status: StatusCode::OK,
+            done: query.contains_key("fait"),
+        },
+    )
+    .await
+}
+
+/// `POST /etablissements/{id}/travailleurs/{w}/doses`: records a result.
+pub(crate) async fn submit(
+    State(state): State<RegistryState>,
+    Path((est, w)): Path<(String, String)>,
+    cert: Option<Extension<ClientCert>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Answer {
+    let v = visitor(&state, cert, &headers).await?;
+    let id = path_id(&est, Some(&v))?;
+    let w = path_id(&w, Some(&v))?;
+    let form = Form::parse(&headers, &body)?;
+    if !v.csrf_ok(&form) {
+        return Err(csrf_refused(Some(&v)));
+    }
+    let mut errors = Errors::default();
+    let kind = form.get("kind").and_then(dose_kind);
+    if let Some(kind) = kind {
+        let input = DoseInput {
+            kind,
+            period_start: form.text("period_start").unwrap_or_default(),
+            period_end: form.text("period_end").unwrap_or_default(),
+            hp10_msv: decimal(form.text("hp10_msv")),
+            hp007_msv: decimal(form.text("hp007_msv")),
+            e_msv: decimal(form.text("e_msv")),
+        };
+        let who = v.principal.clone();
+        match service(&state, move |r| {
+            r.record_dose(&who, id, &WorkerRef::Id(w), &input)
+        })
+        .await
+        {
+            Ok(_) => {
+                return Ok(redirect(&format!(
+                    "/etablissements/{id}/travailleurs/{w}/doses?fait=1"
+                )))
+            }
+            Err(Refusal::Registry(RegistryError::Invalid(fields))) => errors = Errors::new(fields),
+            Err(r) => return Err(refused(&v, r)),
+        }
+    } else {
+        errors.add("kind", "Choisissez le type de résultat.");
+    }
+    let who = v.principal.clone();
+    let q = DoseQuery::default();
+    let records = service(&state, move |r| r.doses(&who, id, w, &q))
+        .await
+        .map_err(|r| refused(&v, r))?;
+    render_doses(
+        &state,
+        DosesPage {
+            v: &v,
+            id,
+            w,
+            kind: None,
+            records,
+            errors,
+            form: Some(&form),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            done: false,
+        },
+    )
+    .await
+}
+
+fn fitness_value(f: Option<Fitness>) -> &'static str {
+    match f {
+        None => "",
+        Some(Fitness::Fit) => "fit",
+        Some(Fitness::FitWithRestrictions) => "fit_with_restrictions",
+        Some(Fitness::Unfit) => "unfit",
+    }
+}
+
+struct CardPage<'a> {
+    v: &'a Visitor,
+    id: i64,
+    w: i64,
+    card: MedicalCard,
+    errors: Errors,
+    form: Option<&'a Form>,
+    status: StatusCode,
+    done: bool,
+}
+
+fn render_card(p: CardPage<'_>) -> Response {
+    let CardPage {
+        v,
+        id,
+        w,
+        card,
+        errors,
+        form,
+        status,
+        done,
+    } = p;
+    let follow = &card.follow_up;
+    let view = WorkerView::Dosimetry(card.worker.clone());
+    let l = line(&view);
+    let edit = v.may(id, DataKind::MedicalCard, Action::Write);
+    let stored = |d: Option<time::Date>| d.map(french_date).unwrap_or_default();
+    let value = |name: &str, current: String| match form {
+        Some(f) => f.get(name).unwrap_or_default().to_owned(),
+        None => current,
+    };
+    let fitness = options_fitness();
+    let summary = errors.summary(&CARD_FIELDS);
+    let body = html! {
+        p { a href={ "/etablissements/" (id) "/travailleurs?vue=carte" } { "← Liste des travailleurs" } }
+        h1 { "Carte de suivi médical — " (l.last_name) " " (l.first_name) }
+        @if done { div.notice.notice-success role="status" { p { "Carte enregistrée." } } }
+        h2 { "Identité" }
+        (facts(&l))
+        h2 { "Suivi médical" }
+        dl.facts {
+            dt { "Dernière visite" } dd { (follow.last_visit.map(french_date).unwrap_or_else(|| "—".into())) }
+            dt { "Aptitude" } dd { (follow.fitness.map_or("—", Fitness::label)) }
+            dt { "Prochaine visite" } dd { (follow.next_visit.map(french_date).unwrap_or_else(|| "—".into())) }
+            dt { "Notes" } dd { (follow.notes.as_deref().unwrap_or("—")) }
+            @if let (Some(by), Some(at)) = (&follow.updated_by, &follow.updated_at) {
+                dt { "Mise à jour" } dd { (at) " par " (by) }
+            }
+        }
+        @if let Some(d) = &card.doses {
+            h2 { "Doses sur 12 mois" }
+            (rolling_box(&d.rolling))
+            div.table-wrap {
+                table.table {
+                    thead { tr { th scope="col" { "Type" } th.num scope="col" { "Somme (mSv)" } } }
+                    tbody {
+                        tr { td { "Dosimétrie passive Hp(10)" } td.num { (msv(Some(d.passive_hp10_msv))) } }
+                        tr { td { "Dosimétrie passive Hp(0,07)" } td.num { (msv(Some(d.passive_hp007_msv))) } }
+                        tr { td { "Dosimétrie opérationnelle Hp(10)" } td.num { (msv(Some(d.operational_hp10_msv))) } }
+                        tr { td { "Exposition interne E" } td.num { (msv(Some(d.internal_e_msv))) } }
+                        tr { td { "Dose efficace E (déterminée par le médecin)" } td.num { (msv(Some(d.effective_e_msv))) } }
+                    }
+                }
+            }
+            p { a href={ "/etablissements/" (id) "/travailleurs/" (w) "/doses" } { "Tous les résultats de dose" } }
+        }
+        @if edit {
+            form.form method="post" action={ "/etablissements/" (id) "/travailleurs/" (w) "/carte" } novalidate {
+                input type="hidden" name="csrf" value=(v.csrf());
+                fieldset.fieldset {
+                    legend { "Mettre à jour la carte" }
+                    div.form-grid {
+                        div {
+                            (text_input(&Label::new("last_visit", "Date de la dernière visite").hint("jj/mm/aaaa"), &value("last_visit", stored(follow.last_visit)), &errors, None))
+                            (select(&Label::new("fitness", "Aptitude"), &fitness, &value("fitness", fitness_value(follow.fitness).to_owned()), &errors))
+                            (text_input(&Label::new("next_visit", "Prochaine visite").hint("jj/mm/aaaa"), &value("next_visit", stored(follow.next_visit)), &errors, None))
+                        }
+                        div {
+                            (labelled(&Label::new("notes", "Notes"), &errors, html! {
+                                textarea.input #f-notes name="notes" rows="6" { (value("notes", follow.notes.clone().unwrap_or_default())) }
+                            }))
+                        }
+                    }
+                    div.actions.actions-inline { button.btn.btn-primary type="submit" { "Enregistrer la carte" } }
+                }
+            }
+        }
+    };
+    Page::new(
+        format!("Carte de suivi médical — {} {}", l.last_name, l.first_name),
+        Some(v),
+        body,
+    )
+    .summary(summary)
+    .status(status)
+    .into_response()
+}
+
+fn options_fitness() -> Vec<(String, String)> {
+    [
+        ("", "—"),
+        ("fit", "Apte"),
+        ("fit_with_restrictions", "Apte avec restrictions"),
+        ("unfit", "Inapte"),
+    ]
+    .iter()
+    .map(|(v, t)| ((*v).to_owned(), (*t).to_owned()))
+    .collect()
+}
+
+async fn read_card(
+    state: &RegistryState,
+    v: &Visitor,
+    id: i64,
+    w: i64,
+) -> Result<MedicalCard, Fail> {
+    let who = v.principal.clone();
+    service(state, move |r| r.medical_card(&who, id, w, None))
+        .await
+        .map_err(|r| refused(v, r))
+}
+
+/// `GET /etablissements/{id}/travailleurs/{w}/carte`.
+pub(crate) async fn card(
+    State(state): State<RegistryState>,
+    Path((est, w)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    cert: Option<Extension<ClientCert>>,
+    headers: HeaderMap,
+) -> Answer {
+    let v = visitor(&state, cert, &headers).await?;
+    let id = path_id(&est, Some(&v))?;
+    let w = path_id(&w, Some(&v))?;
+    let card = read_card(&state, &v, id, w).await?;
+    Ok(render_card(CardPage {
+        v: &v,
+        id,
+        w,
+        card,
+        errors: Errors::default(),
+        form: None,
+        status: StatusCode::OK,
+        done: query.contains_key("fait"),
+    }))
+}
+
+/// `POST /etablissements/{id}/travailleurs/{w}/carte`: the physician's part of the card.
+pub(crate) async fn card_submit(
+    State(state): State<RegistryState>,
+    Path((est, w)): Path<(String, String)>,
+    cert: Option<Extension<ClientCert>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Answer {
+    let v = visitor(&state, cert, &headers).await?;
+    let id = path_id(&est, Some(&v))?;
+    let w = path_id(&w, Some(&v))?;
+    let form = Form::parse(&headers, &body)?;
+    if !v.csrf_ok(&form) {
+        return Err(csrf_refused(Some(&v)));
+    }
+    let mut errors = Errors::default();
+    let fitness = match form.get("fitness").unwrap_or_default() {
+        "" => None,
+        "fit" => Some(Fitness::Fit),
+        "fit_with_restrictions" => Some(Fitness::FitWithRestrictions),
+        "unfit" => Some(Fitness::Unfit),
+        _ => {
+            errors.add("fitness", "Choisissez l'aptitude dans la liste.");
+            None
+        }
+    };
+    if errors.get("fitness").is_none() {
+        let input = CardInput {
+            last_visit: form.text("last_visit"),
+            fitness,
+            next_visit: form.text("next_visit"),
+            notes: form.get("notes").map(str::to_owned),
+        };
+        let who = v.principal.clone();
+        match service(&state, move |r| r.update_medical_card(&who, id, w, &input)).await {
+            Ok(_) => {
+                return Ok(redirect(&format!(
+                    "/etablissements/{id}/travailleurs/{w}/carte?fait=1"
+                )))
+            }
+            Err(Refusal::Registry(RegistryError::Invalid(fields))) => errors = Errors::new(fields),
+            Err(r) => return Err(refused(&v, r)),
+        }
+    }
+    let card = read_card(&state, &v, id, w).await?;
+    Ok(render_card(CardPage {
+        v: &v,
+        id,
+        w,
+        card,
+        errors,
+        form: Some(&form),
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        done: false,
+    }))
+}

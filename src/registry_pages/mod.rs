@@ -1,0 +1,376 @@
+//! The registry in French HTML, for people with a browser: the access-code page, the
+//! *Cartes-données admin.* screen, the workers list and its form, import, export, fractions,
+//! doses, the medical follow-up card and the *établissement de rattachement*.
+//!
+//! Same rules as the API: each page asks the same service with the same principal, and the
+//! service asks the matrix. The matrix is also asked ([`Visitor::may`]) for what to *offer*:
+//! a field a role may not see is not rendered, an action it may not do has no button — and is
+//! refused by the service anyway. Pages work without JavaScript; every form that changes
+//! something carries a CSRF token (HMAC, under the server key, of the session token — or,
+//! on the access-code page, of the certificate's serial); search forms use GET and change
+//! nothing.
+
+mod cartes;
+mod csrf;
+mod doses;
+mod fractions;
+mod import;
+mod layout;
+mod login;
+mod workers;
+mod workers_form;
+
+use std::fmt;
+
+use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use enroll::access::{Caller, EstablishmentView};
+use registry::policy::allows;
+use registry::{Action, DataKind, Principal};
+
+use crate::mtls::ClientCert;
+use crate::registry_web::api::Fail;
+use crate::registry_web::caller::{principal, Refusal};
+use crate::registry_web::{access_error, blocking, identify, session_of, Identity, RegistryState};
+use layout::message_page;
+
+/// The pages' routes.
+pub fn routes() -> Router<RegistryState> {
+    let e = "/etablissements/{id}";
+    Router::new()
+        .route("/", get(login::page).post(login::submit))
+        .route("/deconnexion", post(login::logout))
+        .route(
+            "/assets/siseri.css",
+            get(|| async { css(layout::SISERI_CSS) }),
+        )
+        .route(
+            "/assets/registre.css",
+            get(|| async { css(layout::REGISTRE_CSS) }),
+        )
+        .route("/cartes", get(cartes::selector))
+        .route(&format!("{e}/rattachement"), get(cartes::establishment))
+        .route(&format!("{e}/travailleurs"), get(workers::list))
+        .route(
+            &format!("{e}/travailleurs/modifier"),
+            get(workers_form::page).post(workers_form::submit),
+        )
+        .route(
+            &format!("{e}/travailleurs/importer"),
+            get(import::page)
+                .post(import::submit)
+                .layer(DefaultBodyLimit::max(
+                    usize::try_from(crate::registry_web::stream::IMPORT_MAX_BYTES)
+                        .unwrap_or(usize::MAX),
+                )),
+        )
+        .route(&format!("{e}/travailleurs/{{w}}"), get(workers::detail))
+        .route(
+            &format!("{e}/travailleurs/{{w}}/doses"),
+            get(doses::page).post(doses::submit),
+        )
+        .route(
+            &format!("{e}/travailleurs/{{w}}/carte"),
+            get(doses::card).post(doses::card_submit),
+        )
+        .route(
+            &format!("{e}/fractions"),
+            get(fractions::page).post(fractions::create),
+        )
+        .route(&format!("{e}/fractions/affecter"), post(fractions::assign))
+        .route(
+            &format!("{e}/fractions/{{fid}}/renommer"),
+            post(fractions::rename),
+        )
+        .route(
+            &format!("{e}/fractions/{{fid}}/supprimer"),
+            post(fractions::delete),
+        )
+}
+
+fn css(text: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        text,
+    )
+        .into_response()
+}
+
+/// A logged-in person on a page: who, their principal, and their session (for CSRF tokens).
+pub(crate) struct Visitor {
+    pub caller: Caller,
+    pub principal: Principal,
+    session: String,
+    key: enroll::secrets::ServerKey,
+}
+
+impl fmt::Debug for Visitor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Visitor")
+            .field("habilitation", &self.caller.habilitation)
+            .field("session", &"[elided]")
+            .finish_non_exhaustive()
+    }
+}
+
+impl Visitor {
+    /// The CSRF token of this session's forms.
+    pub(crate) fn csrf(&self) -> String {
+        csrf::session_token(&self.key, &self.session)
+    }
+
+    /// Whether a form carries this session's token.
+    pub(crate) fn csrf_ok(&self, form: &Form) -> bool {
+        csrf::check_session(&self.key, &self.session, form.get("csrf"))
+    }
+
+    /// What the matrix lets the person do on `kind` in establishment `id`: for what to offer
+    /// on a page (the service checks again whatever is done).
+    pub(crate) fn may(&self, id: i64, kind: DataKind, action: Action) -> bool {
+        self.principal
+            .roles_in(id)
+            .into_iter()
+            .any(|role| allows(role, kind, action))
+    }
+
+    /// Whether they are attached to establishment `id` at all.
+    pub(crate) fn attached(&self, id: i64) -> bool {
+        !self.principal.roles_in(id).is_empty()
+    }
+
+    /// Their roles in `id`, as French labels.
+    pub(crate) fn roles_label(&self, id: i64) -> String {
+        let mut labels: Vec<&str> = self
+            .caller
+            .attachments
+            .iter()
+            .filter(|a| a.establishment == id)
+            .map(|a| a.role.label())
+            .collect();
+        labels.dedup();
+        labels.join(", ")
+    }
+}
+
+/// The logged-in person of a page request; without a session, the way to the access-code page.
+pub(crate) async fn visitor(
+    state: &RegistryState,
+    cert: Option<Extension<ClientCert>>,
+    headers: &HeaderMap,
+) -> Result<Visitor, Fail> {
+    let Some(Extension(cert)) = cert else {
+        return Err(page_fail(message_page(
+            StatusCode::UNAUTHORIZED,
+            "Certificat requis",
+            "Présentez votre certificat AC SISERI pour accéder au registre.",
+            None,
+        )));
+    };
+    let identity = identify(state, &cert)
+        .await
+        .map_err(|e| page_fail(access_error_page(e)))?;
+    let caller = match identity {
+        Some(Identity::Person(c)) => c,
+        Some(Identity::Organisme { .. }) => return Err(page_fail(organisme_page())),
+        None => return Err(page_fail(unknown_certificate_page())),
+    };
+    match session_of(state, &cert, headers, &caller) {
+        Ok(session) => Ok(Visitor {
+            principal: principal(&Identity::Person(caller.clone()), None),
+            caller,
+            session,
+            key: state.key.clone(),
+        }),
+        Err(_) => Err(page_fail(redirect("/"))),
+    }
+}
+
+pub(crate) fn page_fail(r: Response) -> Fail {
+    Fail::from(Box::new(r))
+}
+
+/// `303 See Other` to `to`.
+pub(crate) fn redirect(to: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+pub(crate) fn organisme_page() -> Response {
+    message_page(
+        StatusCode::FORBIDDEN,
+        "Certificat d'organisme de dosimétrie",
+        "Ce certificat est celui d'un organisme de dosimétrie : il transmet les résultats de dosimétrie passive par l'API du registre (POST /api/v1/establishments/{id}/doses/passive), sans code d'accès, et ne consulte aucune donnée.",
+        None,
+    )
+}
+
+pub(crate) fn unknown_certificate_page() -> Response {
+    message_page(
+        StatusCode::FORBIDDEN,
+        "Accès refusé",
+        "Ce certificat n'ouvre aucun accès au registre.",
+        None,
+    )
+}
+
+fn access_error_page(e: enroll::access::AccessError) -> Response {
+    // The JSON refusal logs internal causes; the page says the same thing in HTML.
+    let status = access_error(e).status();
+    message_page(
+        status,
+        "Erreur",
+        "Erreur interne : réessayez plus tard.",
+        None,
+    )
+}
+
+/// The service's refusal as a page.
+pub(crate) fn refused(visitor: &Visitor, r: Refusal) -> Fail {
+    let status = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let title = match status.as_u16() {
+        403 => "Accès refusé",
+        404 => "Introuvable",
+        409 => "Conflit",
+        422 => "Informations à corriger",
+        _ => "Erreur",
+    };
+    page_fail(message_page(status, title, &r.message(), Some(visitor)))
+}
+
+/// A form whose CSRF token is missing or wrong: nothing was done.
+pub(crate) fn csrf_refused(visitor: Option<&Visitor>) -> Fail {
+    page_fail(message_page(
+        StatusCode::FORBIDDEN,
+        "Formulaire refusé",
+        "Le jeton de sécurité du formulaire est absent ou invalide : rien n'a été modifié. Rechargez la page et recommencez.",
+        visitor,
+    ))
+}
+
+/// The establishment `id` for a person attached to it (else "not found").
+pub(crate) async fn establishment_of(
+    state: &RegistryState,
+    visitor: &Visitor,
+    id: i64,
+) -> Result<EstablishmentView, Fail> {
+    let not_found = || {
+        page_fail(message_page(
+            StatusCode::NOT_FOUND,
+            "Introuvable",
+            "Établissement introuvable.",
+            Some(visitor),
+        ))
+    };
+    if !visitor.attached(id) {
+        return Err(not_found());
+    }
+    let access = state.access.clone();
+    match blocking(move || access.establishment(id)).await {
+        Ok(Some(e)) => Ok(e),
+        Ok(None) => Err(not_found()),
+        Err(e) => Err(page_fail(access_error_page(e))),
+    }
+}
+
+/// The establishment's name, or its protocol number when it has none.
+pub(crate) fn name_of(e: &EstablishmentView) -> String {
+    e.employer
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("Protocole n° {}", e.number))
+}
+
+/// An id of the path; anything else is a page that does not exist.
+pub(crate) fn path_id(text: &str, visitor: Option<&Visitor>) -> Result<i64, Fail> {
+    text.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+        page_fail(message_page(
+            StatusCode::NOT_FOUND,
+            "Introuvable",
+            "Cette page n'existe pas.",
+            visitor,
+        ))
+    })
+}
+
+/// A posted form (`application/x-www-form-urlencoded`), every pair in order.
+#[derive(Debug, Default)]
+pub(crate) struct Form {
+    pairs: Vec<(String, String)>,
+}
+
+impl Form {
+    pub(crate) fn parse(headers: &HeaderMap, body: &Bytes) -> Result<Self, Fail> {
+        let media = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .unwrap_or_default();
+        if media != "application/x-www-form-urlencoded" {
+            return Err(page_fail(message_page(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Formulaire illisible",
+                "Ce formulaire doit être envoyé par le navigateur (application/x-www-form-urlencoded).",
+                None,
+            )));
+        }
+        Ok(Self {
+            pairs: form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        })
+    }
+
+    /// A form of one field.
+    pub(crate) fn single(name: &str, value: &str) -> Self {
+        Self {
+            pairs: vec![(name.to_owned(), value.to_owned())],
+        }
+    }
+
+    /// The first value of `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of `name`, trimmed, when not empty.
+    pub(crate) fn text(&self, name: &str) -> Option<String> {
+        self.get(name)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    }
+
+    /// Every value of `name` (checkboxes).
+    pub(crate) fn all(&self, name: &str) -> Vec<&str> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// A decimal number typed in French or English (`0,25`, `0.25`); a number that does not read
+/// becomes NaN, so that the service refuses it with its own French message.
+pub(crate) fn decimal(text: Option<String>) -> Option<f64> {
+    text.map(|t| t.replace(',', ".").parse::<f64>().unwrap_or(f64::NAN))
+}
+
+/// `%`-encodes a query value.
+pub(crate) fn q(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}

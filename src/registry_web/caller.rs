@@ -1,0 +1,187 @@
+//! Who the registry's service sees: the holder of the connection's certificate as a
+//! [`registry::Principal`], and the calls to the service, off the reactor.
+
+use axum::http::HeaderMap;
+use axum::response::Response;
+use enroll::access::Caller;
+use registry::{Principal, Registry, RegistryError, Role};
+
+use super::{
+    access_error, blocking, identify, logged_in, unknown_certificate, Identity, RegistryState,
+};
+use crate::mtls::ClientCert;
+
+/// The one mapping from a certificate's holder to the principal the service checks.
+///
+/// - A person (profile `person`, known to `enroll`): their N° habilitation and every
+///   establishment they are attached to, with the role held there (CSE, PCR, MDT). Whatever
+///   establishment the request names, the principal is the same: the service answers "not
+///   found" for one they are not attached to.
+/// - A dosimetry body (profile `organisme`): attached, as [`Role::DosimetryBody`], to the
+///   establishment of the request alone, and only when that establishment exists (it has an
+///   approved protocol); `existing_establishment` is that id, checked by the caller.
+///
+/// Why a body is attached to whatever establishment it names: a dosimetry body serves any
+/// employer, the employer chooses (and changes) its laboratory without a new protocol, and the
+/// registry holds no contract between them to consult. What keeps this safe is the matrix: a
+/// body may send passive dosimetry results and nothing else — it reads nothing, not even what
+/// it sent, and it never has an access code or a session: its certificate alone identifies it.
+pub fn principal(identity: &Identity, existing_establishment: Option<i64>) -> Principal {
+    match identity {
+        Identity::Person(caller) => Principal::accessor(
+            caller.habilitation.to_string(),
+            caller
+                .attachments
+                .iter()
+                .map(|a| (a.establishment, role(a.role))),
+        ),
+        Identity::Organisme { name } => {
+            Principal::dosimetry_body(name.clone(), existing_establishment)
+        }
+    }
+}
+
+fn role(role: enroll::protocol::Role) -> Role {
+    match role {
+        enroll::protocol::Role::Cse => Role::Cse,
+        enroll::protocol::Role::Pcr => Role::Pcr,
+        enroll::protocol::Role::Mdt => Role::Mdt,
+    }
+}
+
+/// The caller of an API request on `establishment`: a logged-in person (certificate and
+/// session), or a dosimetry body (certificate alone).
+pub(crate) async fn api_principal(
+    state: &RegistryState,
+    cert: &ClientCert,
+    headers: &HeaderMap,
+    establishment: i64,
+) -> Result<(Principal, Option<Caller>), Box<Response>> {
+    let identity = identify(state, cert)
+        .await
+        .map_err(|e| Box::new(access_error(e)))?;
+    match identity {
+        Some(Identity::Person(caller)) => {
+            let caller = logged_in(state, cert, headers, caller)?;
+            let who = principal(&Identity::Person(caller.clone()), None);
+            Ok((who, Some(caller)))
+        }
+        Some(body @ Identity::Organisme { .. }) => {
+            let access = state.access.clone();
+            let exists = blocking(move || access.establishment(establishment))
+                .await
+                .map_err(|e| Box::new(access_error(e)))?
+                .is_some();
+            Ok((principal(&body, exists.then_some(establishment)), None))
+        }
+        None => Err(Box::new(unknown_certificate())),
+    }
+}
+
+/// Why a call to the service gave no answer.
+#[derive(Debug)]
+pub(crate) enum Refusal {
+    /// The service's own refusal or failure.
+    Registry(RegistryError),
+    /// The blocking task died (details in the log only).
+    Internal(String),
+}
+
+impl From<RegistryError> for Refusal {
+    fn from(e: RegistryError) -> Self {
+        Self::Registry(e)
+    }
+}
+
+impl Refusal {
+    /// HTTP status.
+    pub(crate) fn status(&self) -> u16 {
+        match self {
+            Self::Registry(e) => e.status(),
+            Self::Internal(_) => 500,
+        }
+    }
+
+    /// The French message for the person; internal failures say nothing of their cause, which
+    /// goes to the log (with its chain) here.
+    pub(crate) fn message(&self) -> String {
+        match self {
+            Self::Registry(e) if e.status() < 500 => e.to_string(),
+            Self::Registry(e) => {
+                let mut chain = e.to_string();
+                let mut source = std::error::Error::source(e);
+                while let Some(cause) = source {
+                    chain.push_str(" : ");
+                    chain.push_str(&cause.to_string());
+                    source = cause.source();
+                }
+                tracing::error!(cause = %chain, "registre : erreur interne");
+                e.to_string()
+            }
+            Self::Internal(cause) => {
+                tracing::error!(%cause, "registre : tâche interrompue");
+                "Erreur interne : réessayez plus tard.".to_owned()
+            }
+        }
+    }
+}
+
+/// Runs a call to the service on the blocking pool (SQLite blocks).
+pub(crate) async fn service<T, F>(state: &RegistryState, f: F) -> Result<T, Refusal>
+where
+    T: Send + 'static,
+    F: FnOnce(&Registry) -> registry::Result<T> + Send + 'static,
+{
+    let registry = state.registry.clone();
+    match tokio::task::spawn_blocking(move || f(&registry)).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(Refusal::Registry(e)),
+        Err(e) => Err(Refusal::Internal(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use enroll::access::CallerAttachment;
+
+    #[test]
+    fn a_persons_roles_come_from_their_attachments() {
+        let caller = Caller {
+            habilitation: 42003,
+            display_name: "Pierre DILLENSEGER".into(),
+            attachments: vec![
+                CallerAttachment {
+                    establishment: 1,
+                    role: enroll::protocol::Role::Pcr,
+                    sends_dosimetry: true,
+                },
+                CallerAttachment {
+                    establishment: 2,
+                    role: enroll::protocol::Role::Cse,
+                    sends_dosimetry: false,
+                },
+            ],
+        };
+        let p = principal(&Identity::Person(caller), Some(3));
+        assert_eq!(
+            p,
+            Principal::accessor("42003", [(1, Role::Pcr), (2, Role::Cse)])
+        );
+        assert!(p.roles_in(3).is_empty());
+    }
+
+    #[test]
+    fn a_dosimetry_body_is_attached_to_the_existing_establishment_it_names_only() {
+        let body = Identity::Organisme {
+            name: "LANDAUER".into(),
+        };
+        let p = principal(&body, Some(7));
+        assert_eq!(
+            p.roles_in(7).into_iter().collect::<Vec<_>>(),
+            [Role::DosimetryBody]
+        );
+        assert!(p.roles_in(8).is_empty());
+        assert!(principal(&body, None).attachments.is_empty());
+    }
+}

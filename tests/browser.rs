@@ -1,0 +1,534 @@
+//! The seed's story in a real browser: Debian's Chromium, headless, driven by playwright-core
+//! (`tests/e2e/story.js`) against the real `siseri serve`.
+//!
+//! - Chromium's certificate database is `$HOME/.pki/nssdb` of a temporary HOME (Chromium on
+//!   Linux reads client certificates from there only): AC SISERI is trusted there, so the
+//!   browser judges our server certificates for real, and the withdrawn `.p12` is imported
+//!   with `pk12util` before the registry is visited.
+//! - A managed policy `AutoSelectCertificateForUrls` for the registry's origin (issuer CN
+//!   `AC SISERI`) in `/etc/chromium/policies/managed/`, removed afterwards, even on failure:
+//!   without it headless Chromium waits forever for a certificate picker. Every browser step
+//!   has its own timeout, each phase a deadline, and this test kills what it started.
+//! - (a) the PASS wizard, every step with the seed's example, the SMS code read from the SMS
+//!   outbox; (b) after `siseri protocol approve`, the withdrawal page and the `.p12` download,
+//!   opened by `openssl pkcs12`; (c) the registry: certificate picked by the policy, access
+//!   code typed, *Cartes-données admin.*, the seed's worker added through the form, the list.
+//!
+//! A screenshot of each page visited (1200×900) goes to `tests/artifacts/screenshots/`; with
+//! `SISERI_UPDATE_SCREENSHOTS=1`, a successful run also refreshes `docs/screenshots/`, the
+//! README's pictures (not on every run: the pages show dates, and a test run should not leave
+//! the work tree modified).
+//!
+//! Nothing here is skipped: `scripts/install-browser-deps.sh` installs what is missing, and a
+//! tool still missing afterwards fails the test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{openssl_ok, os, require_tool, run_ok, subject_cn, Sandbox, Server};
+use serde_json::{json, Value};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+const PROTOCOL: &str = include_str!("../enroll/tests/data/protocol.json");
+const WORKER: &str = include_str!("../enroll/tests/data/worker.json");
+const CHROMIUM: &str = "/usr/bin/chromium";
+const POLICY_DIR: &str = "/etc/chromium/policies/managed";
+const POLICY: &str = "/etc/chromium/policies/managed/siseri-test.json";
+/// One browser test at a time on this machine: the policy directory is shared.
+const LOCK: &str = "/tmp/siseri-browser-test.lock";
+/// The deadline of one phase inside `story.js`; this test waits a little longer, then kills.
+const PHASE_DEADLINE: Duration = Duration::from_secs(75);
+const DURAND: &str = "v.durand@cabinet-durand.example";
+
+/// A one-page PDF that `file`, browsers and the server recognise.
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n\
+2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n\
+trailer << /Root 1 0 R >>\n%%EOF\n";
+
+/// The machine-wide lock of the browser tests and the policy file they write; dropping it
+/// (at the end of the test, or while a failed test unwinds) removes both.
+struct Exclusive {
+    policy_written: bool,
+}
+
+impl Exclusive {
+    fn acquire() -> Self {
+        let start = Instant::now();
+        loop {
+            match fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(LOCK)
+            {
+                Ok(mut f) => {
+                    write!(f, "{}", std::process::id()).unwrap();
+                    break;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    // A lock whose owner is gone (a run killed before it could clean up).
+                    let owner = fs::read_to_string(LOCK).unwrap_or_default();
+                    let alive = owner
+                        .trim()
+                        .parse::<u32>()
+                        .is_ok_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+                    if !alive {
+                        let _ = fs::remove_file(LOCK);
+                        continue;
+                    }
+                    assert!(
+                        start.elapsed() < Duration::from_secs(300),
+                        "another browser test (pid {}) has held {LOCK} for 5 minutes",
+                        owner.trim()
+                    );
+                    std::thread::sleep(Duration::from_millis(250));
+                }
+                Err(e) => panic!("cannot create {LOCK}: {e}"),
+            }
+        }
+        // We hold the lock: a policy file still there was left by a killed run.
+        let _ = fs::remove_file(POLICY);
+        Self {
+            policy_written: false,
+        }
+    }
+
+    /// Writes the managed policy that makes Chromium present the AC SISERI certificate to
+    /// `origin` without asking.
+    fn auto_select_certificate(&mut self, origin: &str) {
+        if let Err(e) = fs::create_dir_all(POLICY_DIR) {
+            panic!("cannot create {POLICY_DIR} (the browser test writes a managed Chromium policy there, as root): {e}");
+        }
+        let rule = json!({"pattern": origin, "filter": {"ISSUER": {"CN": "AC SISERI"}}});
+        // Chromium wants each entry of this list as a JSON-encoded string.
+        let policy = json!({"AutoSelectCertificateForUrls": [rule.to_string()]});
+        self.policy_written = true;
+        fs::write(POLICY, serde_json::to_vec_pretty(&policy).unwrap())
+            .unwrap_or_else(|e| panic!("cannot write {POLICY}: {e}"));
+    }
+}
+
+impl Drop for Exclusive {
+    fn drop(&mut self) {
+        if self.policy_written || Path::new(POLICY).exists() {
+            if let Err(e) = fs::remove_file(POLICY) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    eprintln!("could not remove {POLICY}: {e}");
+                }
+            }
+        }
+        let _ = fs::remove_file(LOCK);
+    }
+}
+
+fn copy_pngs(from: &Path, to: &Path) {
+    if let Ok(entries) = fs::read_dir(from) {
+        for e in entries.flatten() {
+            let path = e.path();
+            if path.extension().is_some_and(|x| x == "png") {
+                let _ = fs::copy(&path, to.join(e.file_name()));
+            }
+        }
+    }
+}
+
+/// The browser's world: a daemon, a HOME with its NSS database, the phases' common settings.
+struct Browser {
+    sandbox: Sandbox,
+    server: Server,
+    public: String,
+    home: PathBuf,
+    shots: PathBuf,
+    node: PathBuf,
+    base: Value,
+}
+
+impl Browser {
+    fn nssdb(&self) -> String {
+        format!("sql:{}", self.home.join(".pki/nssdb").display())
+    }
+
+    /// `node story.js CONFIG` for one phase, bounded; returns what the phase printed last.
+    fn phase(&self, phase: &str, extra: Value) -> Value {
+        let mut config = self.base.clone();
+        config["phase"] = json!(phase);
+        config["profile"] = json!(self.sandbox.path(&format!("profile-{phase}")));
+        for (k, v) in extra.as_object().unwrap() {
+            config[k] = v.clone();
+        }
+        let file = self.sandbox.path(&format!("{phase}.json"));
+        fs::write(&file, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
+        let stdout = self.sandbox.path(&format!("{phase}.stdout"));
+        let stderr = self.sandbox.path(&format!("{phase}.stderr"));
+        let start = Instant::now();
+        let mut child = Command::new(&self.node)
+            .arg(Path::new(ROOT).join("tests/e2e/story.js"))
+            .arg(&file)
+            .current_dir(Path::new(ROOT).join("tests/e2e"))
+            .stdin(Stdio::null())
+            .stdout(fs::File::create(&stdout).unwrap())
+            .stderr(fs::File::create(&stderr).unwrap())
+            // Its own process group, so that the browser it starts can be killed with it.
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start node: {e}"));
+        let group = child.id();
+        let limit = PHASE_DEADLINE + Duration::from_secs(15);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if start.elapsed() > limit {
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        // Whatever is left of this phase's browser.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{group}")])
+            .stderr(Stdio::null())
+            .status();
+        let _ = child.wait();
+        let out = fs::read_to_string(&stdout).unwrap_or_default();
+        let err = fs::read_to_string(&stderr).unwrap_or_default();
+        match status {
+            Some(s) if s.success() => {}
+            Some(s) => panic!(
+                "browser phase {phase} failed ({s}) after {:?}:\n{err}\n{out}\n--- siseri serve ---\n{}",
+                start.elapsed(),
+                tail(&self.server.log(), 40)
+            ),
+            None => panic!(
+                "browser phase {phase} still running after {limit:?}, killed:\n{err}\n{out}"
+            ),
+        }
+        eprintln!("browser phase {phase}: {:?}", start.elapsed());
+        let result: Value = out
+            .lines()
+            .rev()
+            .find(|l| l.starts_with('{'))
+            .map(|l| serde_json::from_str(l).unwrap())
+            .unwrap_or_else(|| panic!("phase {phase} printed no result:\n{out}\n{err}"));
+        let problems = result["problems"].as_array().cloned().unwrap_or_default();
+        assert!(
+            problems.is_empty(),
+            "phase {phase}: the browser reported problems: {problems:#?}"
+        );
+        result
+    }
+
+    /// `siseri ARGS…` on the daemon's data directory, which must succeed; stdout.
+    fn siseri(&self, args: &[&str]) -> String {
+        String::from_utf8(run_ok(&mut self.sandbox.siseri(args)).stdout).unwrap()
+    }
+
+    /// The e-mails of the file outbox as their readers see them, once there are `count`.
+    fn mails(&self, count: usize) -> Vec<Value> {
+        let dir = self.sandbox.data_file("outbox/mail");
+        let start = Instant::now();
+        let files = loop {
+            let mut files: Vec<(u64, PathBuf)> = fs::read_dir(&dir)
+                .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+                .unwrap_or_else(|_| Vec::new())
+                .into_iter()
+                .filter(|p: &PathBuf| p.extension().is_some_and(|e| e == "eml"))
+                .filter_map(|p| Some((p.file_stem()?.to_str()?.parse().ok()?, p)))
+                .collect();
+            if files.len() >= count {
+                files.sort();
+                break files.into_iter().map(|(_, p)| p).collect::<Vec<_>>();
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "{} e-mails in {}, {count} expected",
+                files.len(),
+                dir.display()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let out = run_ok(
+            Command::new(require_tool("python3"))
+                .arg(Path::new(ROOT).join("tests/tools/eml_secrets.py"))
+                .args(&files)
+                .stdin(Stdio::null()),
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+impl Drop for Browser {
+    /// The screenshots go to `tests/artifacts/screenshots/` whatever happened (they show
+    /// where a failed run stopped), before the sandbox goes.
+    fn drop(&mut self) {
+        let to = Path::new(ROOT).join("tests/artifacts/screenshots");
+        let _ = fs::remove_dir_all(&to);
+        if fs::create_dir_all(&to).is_ok() {
+            copy_pngs(&self.shots, &to);
+        }
+    }
+}
+
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// A small real PNG (8×8, RGB), made here so that no binary file is committed.
+fn png() -> Vec<u8> {
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&u32::try_from(data.len()).unwrap().to_be_bytes());
+        let mut crc_input = kind.to_vec();
+        crc_input.extend_from_slice(data);
+        out.extend_from_slice(&crc_input);
+        out.extend_from_slice(&crc32(&crc_input).to_be_bytes());
+    }
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for b in bytes {
+            crc ^= u32::from(*b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    fn adler32(bytes: &[u8]) -> u32 {
+        let (mut a, mut b) = (1u32, 0u32);
+        for x in bytes {
+            a = (a + u32::from(*x)) % 65521;
+            b = (b + a) % 65521;
+        }
+        (b << 16) | a
+    }
+    // Each row: filter byte 0, then 8 pixels of a pale blue.
+    let mut raw = Vec::new();
+    for _ in 0..8 {
+        raw.push(0);
+        for _ in 0..8 {
+            raw.extend_from_slice(&[0xC8, 0xD8, 0xF0]);
+        }
+    }
+    // zlib with one stored (uncompressed) block.
+    let mut z = vec![0x78, 0x01, 0x01];
+    let len = u16::try_from(raw.len()).unwrap();
+    z.extend_from_slice(&len.to_le_bytes());
+    z.extend_from_slice(&(!len).to_le_bytes());
+    z.extend_from_slice(&raw);
+    z.extend_from_slice(&adler32(&raw).to_be_bytes());
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&8u32.to_be_bytes());
+    ihdr.extend_from_slice(&8u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(&mut out, b"IDAT", &z);
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+fn certutil(args: &[&str]) {
+    run_ok(Command::new(require_tool("certutil")).args(args));
+}
+
+#[test]
+fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
+    let started = Instant::now();
+    let mut exclusive = Exclusive::acquire();
+
+    // Tools: installed when missing, then required; a missing one fails the test.
+    run_ok(&mut Command::new(
+        Path::new(ROOT).join("scripts/install-browser-deps.sh"),
+    ));
+    assert!(
+        Path::new(CHROMIUM).is_file(),
+        "{CHROMIUM} is missing after scripts/install-browser-deps.sh"
+    );
+    let node = require_tool("node");
+    assert!(
+        Path::new(ROOT)
+            .join("tests/e2e/node_modules/playwright-core/package.json")
+            .is_file(),
+        "playwright-core is not installed in tests/e2e after scripts/install-browser-deps.sh"
+    );
+    for tool in ["certutil", "pk12util", "openssl", "python3"] {
+        require_tool(tool);
+    }
+
+    // The daemon, on ports of its choosing.
+    let sandbox = Sandbox::new();
+    let mut cmd = sandbox.siseri(["serve"]);
+    cmd.env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
+        .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0");
+    let mut server = Server::start(cmd, sandbox.data(), sandbox.path("serve.log"));
+    let listening = server.wait_listening(Duration::from_secs(60));
+    let public = format!("https://{}", listening["public"].as_str().unwrap());
+    let registry = format!("https://{}", listening["registry"].as_str().unwrap());
+    exclusive.auto_select_certificate(&registry);
+
+    // The browser's HOME: an NSS database that trusts AC SISERI for TLS servers.
+    let home = sandbox.path("home");
+    fs::create_dir_all(home.join(".pki/nssdb")).unwrap();
+    let shots = sandbox.path("screenshots");
+    fs::create_dir_all(&shots).unwrap();
+    let kbis = sandbox.path("AE_Kbis_306.pdf");
+    let identity = sandbox.path("PFY_Ide_121.png");
+    fs::write(&kbis, PDF).unwrap();
+    fs::write(&identity, png()).unwrap();
+    let b = Browser {
+        base: json!({
+            "chromium": CHROMIUM,
+            "home": home,
+            "screenshots": shots,
+            "public": public,
+            "registry": registry,
+            "data": sandbox.data(),
+            "seed": {
+                "protocol": serde_json::from_str::<Value>(PROTOCOL).unwrap(),
+                "worker": serde_json::from_str::<Value>(WORKER).unwrap(),
+            },
+            "kbis": kbis,
+            "identity": identity,
+            "annexe": sandbox.path("annexe1.pdf"),
+            "deadline_ms": u64::try_from(PHASE_DEADLINE.as_millis()).unwrap(),
+        }),
+        node,
+        home,
+        shots,
+        public,
+        sandbox,
+        server,
+    };
+    let db = b.nssdb();
+    certutil(&["-N", "-d", &db, "--empty-password"]);
+    let ca = b.sandbox.data_file("ca/ac-siseri.pem");
+    certutil(&[
+        "-A",
+        "-d",
+        &db,
+        "-n",
+        "AC SISERI",
+        "-t",
+        "C,,",
+        "-i",
+        ca.to_str().unwrap(),
+    ]);
+
+    // (a) The PASS wizard.
+    let signed = b.phase("wizard", json!({}));
+    let number = signed["number"].as_str().unwrap().to_owned();
+    let key_name = signed["key_name"].as_str().unwrap().to_owned();
+    assert!(key_name.starts_with("CABINETDENTA"), "{signed}");
+    let listed = b.siseri(&["protocol", "list", "--status", "signed"]);
+    assert!(listed.contains(&number), "{listed}");
+
+    // (b) The operator approves; DURAND takes his certificate on the withdrawal page.
+    let approved = b.siseri(&["protocol", "approve", &number]);
+    assert!(approved.contains("3 certificat(s) émis"), "{approved}");
+    let mails = b.mails(6);
+    let theirs: Vec<&Value> = mails.iter().filter(|m| m["to"] == DURAND).collect();
+    let withdrawal = theirs
+        .iter()
+        .find(|m| m["token"].is_string())
+        .unwrap_or_else(|| panic!("no withdrawal e-mail to {DURAND}: {mails:#?}"));
+    let access_code = theirs
+        .iter()
+        .find_map(|m| m["access_code"].as_str())
+        .unwrap_or_else(|| panic!("no access-code e-mail to {DURAND}: {mails:#?}"))
+        .to_owned();
+    let password = withdrawal["p12_password"].as_str().unwrap().to_owned();
+    // The e-mail's link names the configured public URL; the browser goes to the port this
+    // daemon bound, with the same path.
+    let p12 = b.sandbox.path("downloaded.p12");
+    let took = b.phase(
+        "withdrawal",
+        json!({
+            "holder": "Vincent DURAND",
+            "withdrawal": {
+                "url": format!("{}/retrait/{}", b.public, withdrawal["token"].as_str().unwrap()),
+                "code": withdrawal["withdrawal_code"],
+                "download": p12,
+            },
+        }),
+    );
+    assert_eq!(took["suggested_filename"], "42000.p12", "{took}");
+    openssl_ok([
+        os("pkcs12"),
+        os("-in"),
+        p12.clone().into_os_string(),
+        os("-noout"),
+        os("-passin"),
+        os(&format!("pass:{password}")),
+    ]);
+    let leaf = b.sandbox.path("42000.pem");
+    openssl_ok([
+        os("pkcs12"),
+        os("-in"),
+        p12.clone().into_os_string(),
+        os("-passin"),
+        os(&format!("pass:{password}")),
+        os("-clcerts"),
+        os("-nokeys"),
+        os("-out"),
+        leaf.clone().into_os_string(),
+    ]);
+    assert_eq!(subject_cn(&leaf), "Vincent DURAND 42000");
+
+    // (c) The registry: the .p12 in the browser's NSS database, the policy picks it.
+    run_ok(
+        Command::new(require_tool("pk12util"))
+            .arg("-i")
+            .arg(&p12)
+            .args(["-d", &db, "-W", &password]),
+    );
+    let export = b.sandbox.path("export.csv");
+    let visited = b.phase(
+        "registry",
+        json!({
+            "holder": "Vincent DURAND 42000",
+            "access_code": access_code,
+            "number": number,
+            "key_name": key_name,
+            "export": export,
+        }),
+    );
+    let csv = fs::read_to_string(&export)
+        .unwrap_or_else(|e| panic!("no export downloaded ({e}): {visited}"));
+    assert!(
+        csv.lines().any(|l| l.starts_with("DIDIER;")
+            && l.contains(";Valérie;")
+            && l.contains(";2760912346445;12;")),
+        "{csv}"
+    );
+
+    let pictures = visited["screenshots"].as_array().unwrap().len()
+        + took["screenshots"].as_array().unwrap().len()
+        + signed["screenshots"].as_array().unwrap().len();
+    eprintln!(
+        "{pictures} screenshots in {}; the browser test took {:?}",
+        b.shots.display(),
+        started.elapsed()
+    );
+    if std::env::var_os("SISERI_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
+        let docs = Path::new(ROOT).join("docs/screenshots");
+        fs::create_dir_all(&docs).unwrap();
+        for e in fs::read_dir(&docs).unwrap().flatten() {
+            if e.path().extension().is_some_and(|x| x == "png") {
+                fs::remove_file(e.path()).unwrap();
+            }
+        }
+        copy_pngs(&b.shots, &docs);
+    }
+    drop(b);
+    drop(exclusive);
+    assert!(!Path::new(POLICY).exists(), "{POLICY} was not removed");
+}

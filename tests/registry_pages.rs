@@ -1,0 +1,816 @@
+//! The registry's French pages over mutual TLS, driven by curl as a browser would: the
+//! access-code page, the *Cartes-données admin.* screen, the workers form posted with the
+//! CSRF token scraped from the page and the session cookie, what each role is offered, the
+//! import with its report, logout.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ca::Authority;
+use common::{require_tool, Sandbox, Server, PASSPHRASE};
+use siseri::datadir::DataDir;
+use siseri::services::Services;
+
+const SEED: &str = include_str!("../enroll/tests/data/protocol.json");
+const WORKERS_CSV: &str = include_str!("../enroll/tests/data/workers.csv");
+
+#[derive(Debug, Clone)]
+struct Holder {
+    email: String,
+    habilitation: u32,
+    p12: PathBuf,
+    password: String,
+    access_code: String,
+}
+
+fn between<'a>(text: &'a str, before: &str, after: &str) -> &'a str {
+    let start = text
+        .find(before)
+        .unwrap_or_else(|| panic!("{before:?} not in {text}"))
+        + before.len();
+    let rest = &text[start..];
+    &rest[..rest.find(after).unwrap_or(rest.len())]
+}
+
+/// The seed's protocol signed, approved and every certificate withdrawn, in-process.
+fn enrolled(sb: &Sandbox) -> Vec<Holder> {
+    let dir = DataDir::new(sb.data());
+    let config = dir.load_config().unwrap();
+    let s = Services::open(&dir, &config, Arc::new(ca::SystemClock)).unwrap();
+    let authority = Authority::load(
+        &std::fs::read_to_string(dir.ca_cert()).unwrap(),
+        &std::fs::read_to_string(dir.ca_key()).unwrap(),
+        PASSPHRASE,
+        config.policy(),
+    )
+    .unwrap();
+    let db = sb.db();
+    let input: enroll::protocol::ProtocolInput = serde_json::from_str(SEED).unwrap();
+    let draft = s.pass.create(&input).unwrap();
+    s.pass
+        .upload(
+            &draft.id,
+            enroll::pass::DocumentKind::Kbis,
+            b"%PDF-1.4\nK-bis",
+        )
+        .unwrap();
+    s.pass
+        .upload(
+            &draft.id,
+            enroll::pass::DocumentKind::Identity,
+            b"\x89PNG\r\n\x1a\n identity",
+        )
+        .unwrap();
+    s.pass.request_code(&draft.id, true).unwrap();
+    let sms: String = db
+        .query_row(
+            "SELECT body FROM enroll_outbox WHERE channel = 'sms' ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let code = between(&sms, "protocole d'accès est ", ".");
+    let signed = s
+        .pass
+        .sign(&draft.id, code, &enroll::pass::Client::default())
+        .unwrap();
+    s.access
+        .approve(&authority, &signed.number, "test", &mut |_, _, _| {})
+        .unwrap();
+    let mut holders = Vec::new();
+    for a in s.access.accessors().unwrap() {
+        let bodies: Vec<String> = {
+            let mut stmt = db
+                .prepare("SELECT body FROM enroll_outbox WHERE channel = 'mail' AND recipient = ?1 ORDER BY id")
+                .unwrap();
+            stmt.query_map([&a.email], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        let withdrawal = bodies.iter().find(|b| b.contains("/retrait/")).unwrap();
+        let access = bodies
+            .iter()
+            .find(|b| b.contains("Mot de passe SISERI"))
+            .unwrap();
+        let token = between(withdrawal, "/retrait/", " ");
+        let wcode = between(withdrawal, "code de retrait ", " ");
+        let password = between(withdrawal, "mot de passe ", " ").to_owned();
+        let access_code = between(access, "Mot de passe SISERI : ", "\n")
+            .trim()
+            .to_owned();
+        let enroll::access::Withdrawn::P12 {
+            habilitation,
+            bytes,
+        } = s.access.withdraw(&authority, token, wcode, None).unwrap()
+        else {
+            panic!("a .p12 was expected");
+        };
+        let p12 = sb.path(&format!("{habilitation}.p12"));
+        std::fs::write(&p12, bytes.as_slice()).unwrap();
+        holders.push(Holder {
+            email: a.email.clone(),
+            habilitation,
+            p12,
+            password,
+            access_code,
+        });
+    }
+    holders
+}
+
+/// The text between the last `before` preceding `marker` and the next `"`.
+fn value_before(body: &str, marker: &str, before: &str) -> String {
+    let head = &body[..body
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} not in {body}"))];
+    let start = head.rfind(before).unwrap() + before.len();
+    head[start..].split('"').next().unwrap().to_owned()
+}
+
+fn holder<'a>(holders: &'a [Holder], email_start: &str) -> &'a Holder {
+    holders
+        .iter()
+        .find(|h| h.email.starts_with(email_start))
+        .unwrap()
+}
+
+fn serve(sb: &Sandbox) -> (Server, String) {
+    let mut cmd = sb.siseri(["serve"]);
+    cmd.env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
+        .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0");
+    let mut server = Server::start(cmd, sb.data(), sb.path("serve.log"));
+    let listening = server.wait_listening(Duration::from_secs(60));
+    let registry = listening["registry"].as_str().unwrap().to_owned();
+    (server, registry)
+}
+
+/// A browser: one person's certificate and cookie jar.
+struct Browser<'a> {
+    sb: &'a Sandbox,
+    addr: String,
+    holder: Holder,
+    jar: String,
+    n: std::cell::Cell<u32>,
+}
+
+/// A page: status, headers (lower case), body.
+#[derive(Debug)]
+struct Seen {
+    status: u16,
+    headers: String,
+    body: String,
+}
+
+impl Seen {
+    fn location(&self) -> String {
+        self.headers
+            .lines()
+            .find_map(|l| l.strip_prefix("location: "))
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    }
+
+    /// The CSRF token of the page's (first) form.
+    fn csrf(&self) -> String {
+        between(&self.body, "name=\"csrf\" value=\"", "\"").to_owned()
+    }
+}
+
+impl<'a> Browser<'a> {
+    fn new(sb: &'a Sandbox, addr: &str, holder: &Holder) -> Self {
+        Self {
+            sb,
+            addr: addr.to_owned(),
+            holder: holder.clone(),
+            jar: sb
+                .path(&format!("jar-{}", holder.habilitation))
+                .display()
+                .to_string(),
+            n: Default::default(),
+        }
+    }
+
+    fn request(&self, method: &str, path: &str, extra: &[String]) -> Seen {
+        let n = self.n.get() + 1;
+        self.n.set(n);
+        let headers = self.sb.path(&format!("h-{}-{n}", self.holder.habilitation));
+        let out = std::process::Command::new(require_tool("curl"))
+            .args(["-sS", "--max-time", "60", "-w", "\n%{http_code}", "-D"])
+            .arg(&headers)
+            .arg("--cacert")
+            .arg(self.sb.data_file("ca/ac-siseri.pem"))
+            .args([
+                "--cert",
+                &format!("{}:{}", self.holder.p12.display(), self.holder.password),
+                "--cert-type",
+                "P12",
+                "-b",
+                &self.jar,
+                "-c",
+                &self.jar,
+                "-X",
+                method,
+            ])
+            .args(extra)
+            .arg(format!("https://{}{path}", self.addr))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "curl {method} {path}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        let (body, status) = text.rsplit_once('\n').unwrap();
+        Seen {
+            status: status.trim().parse().unwrap(),
+            headers: std::fs::read_to_string(headers).unwrap().to_lowercase(),
+            body: body.to_owned(),
+        }
+    }
+
+    fn get(&self, path: &str) -> Seen {
+        self.request("GET", path, &[])
+    }
+
+    /// A form post, each field `--data-urlencode`d, as a browser sends it.
+    fn post(&self, path: &str, fields: &[(&str, &str)]) -> Seen {
+        let mut extra = Vec::new();
+        for (k, v) in fields {
+            extra.push("--data-urlencode".to_owned());
+            extra.push(format!("{k}={v}"));
+        }
+        if fields.is_empty() {
+            extra.extend([
+                "-H".into(),
+                "Content-Type: application/x-www-form-urlencoded".into(),
+                "--data".into(),
+                String::new(),
+            ]);
+        }
+        self.request("POST", path, &extra)
+    }
+
+    /// Through the access-code page; returns the establishment's workers list path.
+    fn login(&self) -> String {
+        let page = self.get("/");
+        assert_eq!(page.status, 200, "{}", page.body);
+        let done = self.post(
+            "/",
+            &[("csrf", &page.csrf()), ("code", &self.holder.access_code)],
+        );
+        assert_eq!(done.status, 303, "{}", done.body);
+        assert_eq!(done.location(), "/cartes");
+        let cartes = self.get("/cartes");
+        assert_eq!(cartes.status, 200, "{}", cartes.body);
+        let id = between(&cartes.body, "<option value=\"", "\"").to_owned();
+        let chosen = self.get(&format!("/cartes?entreprise={id}&type=travailleurs"));
+        assert_eq!(chosen.status, 303, "{}", chosen.body);
+        chosen.location()
+    }
+}
+
+/// The seed's worker, as typed into the form (`examples/worker.json`).
+const SEED_FORM: [(&str, &str); 13] = [
+    ("operation", "ajout"),
+    ("new_card", "1"),
+    ("last_name", "DIDIER"),
+    ("first_name", "Valérie"),
+    ("nir", "2760912346445"),
+    ("nir_key", "12"),
+    ("job", "Assistant dentaire"),
+    ("radiological_hazard", "1-Exposition externe"),
+    ("contract_type", "CDI"),
+    ("work_fraction", "1.0"),
+    ("activity_character", "1-Civile"),
+    ("domain", "100000-Utilisations medicales et veterinaires"),
+    ("sector", "102000-Soins dentaires"),
+];
+
+#[test]
+fn the_access_code_page_asks_for_the_code_and_a_wrong_one_shows_the_attempts_left() {
+    let sb = Sandbox::initialised();
+    let holders = enrolled(&sb);
+    let (_server, addr) = serve(&sb);
+    let cse = holder(&holders, "v.durand");
+    let b = Browser::new(&sb, &addr, cse);
+    let page = b.get("/");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page
+        .headers
+        .contains("content-type: text/html; charset=utf-8"));
+    for text in [
+        "Authentification SISERI",
+        "Code d&#39;accès",
+        "Entrer",
+        "Vincent DURAND",
+        "/assets/siseri.css",
+    ] {
+        assert!(
+            page.body.contains(text) || page.body.contains(&text.replace("&#39;", "'")),
+            "{text} not in {}",
+            page.body
+        );
+    }
+    let token = page.csrf();
+    let wrong = if cse.access_code == "0000" {
+        "1111"
+    } else {
+        "0000"
+    };
+
+    let first = b.post("/", &[("csrf", &token), ("code", wrong)]);
+    assert_eq!(first.status, 401, "{}", first.body);
+    assert!(
+        first.body.contains("Code d") && first.body.contains("incorrect"),
+        "{}",
+        first.body
+    );
+    assert!(
+        first.body.contains("4 essai(s) restant(s)"),
+        "{}",
+        first.body
+    );
+    // Shown again when the page is reloaded.
+    let again = b.get("/");
+    assert!(
+        again.body.contains("il vous reste 4 essai(s)"),
+        "{}",
+        again.body
+    );
+    // Without the token (another site's form): refused, and no attempt spent.
+    let forged = b.post("/", &[("code", wrong)]);
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    let second = b.post("/", &[("csrf", &token), ("code", wrong)]);
+    assert!(
+        second.body.contains("3 essai(s) restant(s)"),
+        "{}",
+        second.body
+    );
+
+    // The right code: the session cookie, and the cartes-données.
+    let ok = b.post("/", &[("csrf", &token), ("code", &cse.access_code)]);
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    assert_eq!(ok.location(), "/cartes");
+    let cookie = ok
+        .headers
+        .lines()
+        .find(|l| l.starts_with("set-cookie: siseri_session="))
+        .unwrap();
+    for attr in ["httponly", "secure", "samesite=strict"] {
+        assert!(cookie.contains(attr), "{cookie}");
+    }
+    let home = b.get("/");
+    assert_eq!((home.status, home.location().as_str()), (303, "/cartes"));
+
+    // Locked after five failures in a row: the page says so and offers no form.
+    let other = holder(&holders, "c.martin");
+    let m = Browser::new(&sb, &addr, other);
+    let t = m.get("/").csrf();
+    let wrong = if other.access_code == "0000" {
+        "1111"
+    } else {
+        "0000"
+    };
+    for _ in 0..4 {
+        assert_eq!(m.post("/", &[("csrf", &t), ("code", wrong)]).status, 401);
+    }
+    let locked = m.post("/", &[("csrf", &t), ("code", wrong)]);
+    assert_eq!(locked.status, 423, "{}", locked.body);
+    assert!(locked.body.contains("Accès bloqué"), "{}", locked.body);
+    let page = m.get("/");
+    assert_eq!(page.status, 423);
+    assert!(!page.body.contains("name=\"code\""), "{}", page.body);
+}
+
+#[test]
+fn the_workers_form_adds_the_seeds_worker_and_the_list_shows_it() {
+    let sb = Sandbox::initialised();
+    let holders = enrolled(&sb);
+    let (_server, addr) = serve(&sb);
+    let b = Browser::new(&sb, &addr, holder(&holders, "v.durand"));
+    let list = b.login();
+    assert!(
+        list.starts_with("/etablissements/") && list.ends_with("/travailleurs"),
+        "{list}"
+    );
+
+    let cartes = b.get("/cartes");
+    for text in [
+        "Cartes-données admin.",
+        "Cabinet dentaire du Dr DURAND Vincent",
+        "Liste des travailleurs",
+        "Établissement de rattachement",
+        "Rechercher",
+    ] {
+        assert!(cartes.body.contains(text), "{text} not in {}", cartes.body);
+    }
+    // A CSE sees no dose and no card among the data types.
+    assert!(
+        !cartes.body.contains("Carte de suivi médical"),
+        "{}",
+        cartes.body
+    );
+
+    let empty = b.get(&list);
+    assert_eq!(empty.status, 200, "{}", empty.body);
+    assert!(
+        empty.body.contains("Cette liste reste vide"),
+        "{}",
+        empty.body
+    );
+    for text in [
+        "Modifier la liste",
+        "Importer une liste",
+        "Exporter la liste",
+        "Fractionner la liste",
+    ] {
+        assert!(empty.body.contains(text), "{text}");
+    }
+
+    let form = b.get(&format!("{list}/modifier"));
+    assert_eq!(form.status, 200, "{}", form.body);
+    for label in [
+        "Type opération",
+        "Numéro de carte de suivi médical",
+        "Nouvelle carte",
+        "Nom de famille",
+        "Autre nom connu",
+        "Prénom",
+        "Autres prénoms",
+        "Numéro RNIPP",
+        "Clé",
+        "Jour de naissance",
+        "Fraction",
+        "Catégorie",
+        "Métier",
+        "Nuisance radiologique",
+        "Type de contrat",
+        "Quotité de travail",
+        "Caractère de l",
+        "Domaine d",
+        "Secteur d",
+        "Valider les modifications",
+    ] {
+        assert!(form.body.contains(label), "{label} not in the form");
+    }
+    let mut fields: Vec<(&str, &str)> = SEED_FORM.to_vec();
+    let token = form.csrf();
+    fields.push(("csrf", &token));
+    let sent = b.post(&format!("{list}/modifier"), &fields);
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let next = sent.location();
+    assert!(next.contains("fait=ajout"), "{next}");
+    let done = b.get(&next);
+    assert!(
+        done.body.contains("Modification enregistrée"),
+        "{}",
+        done.body
+    );
+    assert!(
+        done.body.contains("En cours") && done.body.contains("DIDIER"),
+        "{}",
+        done.body
+    );
+
+    let shown = b.get(&list);
+    for text in [
+        "DIDIER",
+        "Valérie",
+        "2760912346445",
+        "Assistant dentaire",
+        "CDI",
+    ] {
+        assert!(
+            shown.body.contains(text),
+            "{text} not in the list: {}",
+            shown.body
+        );
+    }
+    let found = b.get(&format!("{list}?q=didier"));
+    assert!(found.body.contains("Valérie"));
+    let none = b.get(&format!("{list}?q=martin"));
+    assert!(!none.body.contains("Valérie") && none.body.contains("Aucun travailleur"));
+
+    // The same worker again: refused beside the NIR, in French, with 409.
+    let dup = b.post(&format!("{list}/modifier"), &fields);
+    assert_eq!(dup.status, 409, "{}", dup.body);
+    assert!(dup.body.contains("Ce NIR figure déjà"), "{}", dup.body);
+    // A bad key: the form comes back with its message, and the summary links to the field.
+    let mut bad = fields.clone();
+    bad.retain(|(k, _)| *k != "nir_key" && *k != "nir");
+    bad.push(("nir", "2951099126111"));
+    bad.push(("nir_key", "99"));
+    let refused = b.post(&format!("{list}/modifier"), &bad);
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains("La clé du NIR ne correspond pas"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("href=\"#f-nir_key\""),
+        "{}",
+        refused.body
+    );
+
+    // The export link downloads the list.
+    let csv = b.get(&format!(
+        "/api/v1/establishments/{}/workers.csv",
+        list.split('/').nth(2).unwrap()
+    ));
+    assert_eq!(csv.status, 200);
+    assert!(csv.headers.contains("content-disposition: attachment"));
+    assert!(
+        csv.body.contains("DIDIER;;Valérie;;2760912346445;12;"),
+        "{}",
+        csv.body
+    );
+    assert_eq!(sb.count("registry_workers"), 1);
+}
+
+#[test]
+fn a_form_posted_without_its_csrf_token_changes_nothing() {
+    let sb = Sandbox::initialised();
+    let holders = enrolled(&sb);
+    let (_server, addr) = serve(&sb);
+    let cse = Browser::new(&sb, &addr, holder(&holders, "v.durand"));
+    let list = cse.login();
+    let est = list.split('/').nth(2).unwrap().to_owned();
+    let fields: Vec<(&str, &str)> = SEED_FORM.to_vec();
+    let forged = cse.post(&format!("{list}/modifier"), &fields);
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    assert!(
+        forged.body.contains("rien n&#39;a été modifié")
+            || forged.body.contains("rien n'a été modifié"),
+        "{}",
+        forged.body
+    );
+    // Another session's token does not pass either.
+    let pcr = Browser::new(&sb, &addr, holder(&holders, "p.dillenseger"));
+    pcr.login();
+    let theirs = pcr
+        .get(&format!("/etablissements/{est}/travailleurs"))
+        .csrf();
+    let mut with_theirs = fields.clone();
+    with_theirs.push(("csrf", &theirs));
+    assert_eq!(
+        cse.post(&format!("{list}/modifier"), &with_theirs).status,
+        403
+    );
+    let created = cse.post(
+        &format!("/etablissements/{est}/fractions"),
+        &[("name", "Bloc")],
+    );
+    assert_eq!(created.status, 403);
+    assert_eq!(sb.count("registry_workers"), 0);
+    assert_eq!(sb.count("registry_fractions"), 0);
+    let shown = cse.get(&list);
+    assert!(!shown.body.contains("DIDIER"));
+    // Logging out needs the token too; with it, the session ends.
+    assert_eq!(cse.post("/deconnexion", &[]).status, 403);
+    assert_eq!(cse.get(&list).status, 200);
+    let token = cse.get(&list).csrf();
+    let out = cse.post("/deconnexion", &[("csrf", &token)]);
+    assert_eq!(out.status, 200, "{}", out.body);
+    assert!(out.body.contains("Vous êtes déconnecté"));
+    let after = cse.get(&list);
+    assert_eq!((after.status, after.location().as_str()), (303, "/"));
+}
+
+#[test]
+fn each_role_is_offered_only_what_the_matrix_gives_it() {
+    let sb = Sandbox::initialised();
+    let holders = enrolled(&sb);
+    let (_server, addr) = serve(&sb);
+    let cse = Browser::new(&sb, &addr, holder(&holders, "v.durand"));
+    let list = cse.login();
+    let est = list.split('/').nth(2).unwrap().to_owned();
+    let token = cse.get(&format!("{list}/modifier")).csrf();
+    let mut fields: Vec<(&str, &str)> = SEED_FORM.to_vec();
+    fields.push(("csrf", &token));
+    let sent = cse.post(&format!("{list}/modifier"), &fields);
+    let w = between(&sent.location(), "dernier=", "&").to_owned();
+
+    // The PCR: the list in the dosimetric view, no terms of employment, no edit; doses.
+    let pcr = Browser::new(&sb, &addr, holder(&holders, "p.dillenseger"));
+    pcr.login();
+    let seen = pcr.get(&list);
+    assert!(
+        seen.body.contains("DIDIER") && seen.body.contains("2760912346445"),
+        "{}",
+        seen.body
+    );
+    for absent in [
+        "Type de contrat",
+        "Modifier la liste",
+        "Importer une liste",
+        "Exporter la liste",
+        ">CDI<",
+    ] {
+        assert!(!seen.body.contains(absent), "{absent} shown to the PCR");
+    }
+    assert!(seen.body.contains("/doses"), "no doses link for the PCR");
+    assert_eq!(pcr.get(&format!("{list}/modifier")).status, 403);
+    assert_eq!(pcr.get(&format!("{list}/importer")).status, 403);
+    assert_eq!(pcr.get(&format!("{list}/{w}/carte")).status, 403);
+    let doses = pcr.get(&format!("{list}/{w}/doses"));
+    assert_eq!(doses.status, 200, "{}", doses.body);
+    assert!(doses.body.contains("12 mois glissants"), "{}", doses.body);
+    assert!(
+        doses.body.contains("Dosimétrie opérationnelle")
+            && !doses.body.contains("value=\"internal\""),
+        "{}",
+        doses.body
+    );
+    let t = doses.csrf();
+    let day = |n: i64| {
+        let d = (time::OffsetDateTime::now_utc() - time::Duration::days(n)).date();
+        format!("{:02}/{:02}/{}", d.day(), u8::from(d.month()), d.year())
+    };
+    let (start, end) = (day(30), day(2));
+    let sent = pcr.post(
+        &format!("{list}/{w}/doses"),
+        &[
+            ("csrf", &t),
+            ("kind", "operational"),
+            ("period_start", &start),
+            ("period_end", &end),
+            ("hp10_msv", "0,25"),
+        ],
+    );
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let doses = pcr.get(&sent.location());
+    assert!(
+        doses.body.contains("Résultat enregistré") && doses.body.contains("0,250"),
+        "{}",
+        doses.body
+    );
+    // The PCR may not send an internal exposure: refused by the service.
+    let refused = pcr.post(
+        &format!("{list}/{w}/doses"),
+        &[
+            ("csrf", &t),
+            ("kind", "internal"),
+            ("period_start", &start),
+            ("period_end", &end),
+            ("e_msv", "1"),
+        ],
+    );
+    assert_eq!(refused.status, 403, "{}", refused.body);
+
+    // The physician: the card, and its form.
+    let mdt = Browser::new(&sb, &addr, holder(&holders, "c.martin"));
+    mdt.login();
+    let cartes = mdt.get("/cartes");
+    assert!(
+        cartes.body.contains("Carte de suivi médical"),
+        "{}",
+        cartes.body
+    );
+    let card = mdt.get(&format!("{list}/{w}/carte"));
+    assert_eq!(card.status, 200, "{}", card.body);
+    assert!(
+        card.body.contains("Enregistrer la carte") && card.body.contains("DIDIER"),
+        "{}",
+        card.body
+    );
+    assert!(!card.body.contains("Type de contrat"));
+    let t = card.csrf();
+    let visit = day(20);
+    let saved = mdt.post(
+        &format!("{list}/{w}/carte"),
+        &[
+            ("csrf", &t),
+            ("last_visit", &visit),
+            ("fitness", "fit"),
+            ("next_visit", ""),
+            ("notes", "Pas de contre-indication."),
+        ],
+    );
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let card = mdt.get(&saved.location());
+    assert!(
+        card.body.contains("Carte enregistrée") && card.body.contains("Pas de contre-indication."),
+        "{}",
+        card.body
+    );
+
+    // The CSE: no doses, no card.
+    assert_eq!(cse.get(&format!("{list}/{w}/doses")).status, 403);
+    assert_eq!(cse.get(&format!("{list}/{w}/carte")).status, 403);
+    let detail = cse.get(&format!("{list}/{w}"));
+    assert!(
+        detail.body.contains("Type de contrat") && detail.body.contains("Supprimer de la liste"),
+        "{}",
+        detail.body
+    );
+    assert!(!detail.body.contains("/doses\""), "{}", detail.body);
+
+    // Everyone: the établissement de rattachement.
+    let r = mdt.get(&format!("/etablissements/{est}/rattachement"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    for text in [
+        "Numéro de protocole",
+        "Nom clé",
+        "8, Avenue de la gloire",
+        "STRASBOURG",
+        "DILLENSEGER",
+        "Médecin du travail",
+    ] {
+        assert!(r.body.contains(text), "{text} not in {}", r.body);
+    }
+    assert_eq!(mdt.get("/etablissements/999/rattachement").status, 404);
+    assert_eq!(mdt.get("/etablissements/999/travailleurs").status, 404);
+}
+
+#[test]
+fn an_import_through_the_page_reports_each_line_and_imports_nothing_on_error() {
+    let sb = Sandbox::initialised();
+    let holders = enrolled(&sb);
+    let (_server, addr) = serve(&sb);
+    let cse = Browser::new(&sb, &addr, holder(&holders, "v.durand"));
+    let list = cse.login();
+    let page = cse.get(&format!("{list}/importer"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("nom;autre_nom;prenom"), "{}", page.body);
+    let token = page.csrf();
+    let upload = |csv: &str, with_token: bool| {
+        let file = sb.path("upload.csv");
+        std::fs::write(&file, csv).unwrap();
+        let mut extra = Vec::new();
+        if with_token {
+            extra.extend(["-F".to_owned(), format!("csrf={token}")]);
+        }
+        extra.extend([
+            "-F".to_owned(),
+            format!("fichier=@{};type=text/csv", file.display()),
+        ]);
+        cse.request("POST", &format!("{list}/importer"), &extra)
+    };
+    let bad = WORKERS_CSV.replacen("1700367482001;86", "1700367482001;87", 1);
+    let refused = upload(&bad, true);
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains("rien n&#39;a été importé")
+            || refused.body.contains("rien n'a été importé"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("<td>3</td>"),
+        "line 3 is not reported: {}",
+        refused.body
+    );
+    assert!(
+        !refused.body.contains("1700367482001"),
+        "the report repeats a NIR"
+    );
+    assert_eq!(sb.count("registry_workers"), 0);
+    let forged = upload(WORKERS_CSV, false);
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    assert_eq!(sb.count("registry_workers"), 0);
+    let ok = upload(WORKERS_CSV, true);
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert!(
+        ok.body.contains("Liste importée") && ok.body.contains("2 travailleur(s) ajouté(s)"),
+        "{}",
+        ok.body
+    );
+    assert_eq!(sb.count("registry_workers"), 2);
+
+    // Fractionner la liste: create one, put DURAND in it, filter by it.
+    let est = list.split('/').nth(2).unwrap().to_owned();
+    let fractions = cse.get(&format!("/etablissements/{est}/fractions"));
+    assert!(fractions.body.contains("Fractionner la liste"));
+    let created = cse.post(
+        &format!("/etablissements/{est}/fractions"),
+        &[("csrf", &fractions.csrf()), ("name", "Cabinet")],
+    );
+    assert_eq!(created.status, 303, "{}", created.body);
+    let page = cse.get(&list);
+    let fid = value_before(&page.body, "\">Cabinet (", "value=\"");
+    let id = value_before(&page.body, "aria-label=\"Sélectionner DURAND", "id=\"t-");
+    let assign_token = page.csrf();
+    let moved = cse.post(
+        &format!("/etablissements/{est}/fractions/affecter"),
+        &[
+            ("csrf", &assign_token),
+            ("fraction_cible", &fid),
+            ("travailleur", &id),
+        ],
+    );
+    assert_eq!(moved.status, 303, "{}", moved.body);
+    let filtered = cse.get(&format!("{list}?fraction={fid}"));
+    assert!(
+        filtered.body.contains("Vincent") && !filtered.body.contains("Valérie"),
+        "{}",
+        filtered.body
+    );
+}

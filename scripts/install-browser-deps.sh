@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # Installs, only when missing, what the browser test (tests/browser.rs) needs on a fresh Debian
 # machine: Debian's Chromium and its translations (never a browser build downloaded by a test
-# tool), the NSS tools
-# (certutil, pk12util: the browser's certificate database), Node.js and npm, and the node
-# modules of tests/e2e (playwright-core, exactly as package-lock.json says, by `npm ci`).
-# Idempotent: a second run changes nothing and takes well under a second.
+# tool), the NSS tools (certutil, pk12util: the browser's certificate database), Node.js and
+# npm, and the node modules of tests/e2e (playwright-core, exactly as package-lock.json says,
+# by `npm ci`). Idempotent: a second run changes nothing and takes well under a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

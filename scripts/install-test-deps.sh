@@ -29,6 +29,9 @@ then
   python3 -m pip install --quiet --disable-pip-version-check \
     'cryptography>=42' 'pkilint>=0.13,<0.14' 'aiosmtpd>=1.4' 2>&1 | grep -v "Running pip as the 'root' user" || true
 fi
+# Chromium, its NSS database tools, Node.js and playwright-core for the browser test.
+"$(dirname "$0")/install-browser-deps.sh"
+
 # pip may install console scripts where the shell has not looked yet.
 hash -r
 command -v lint_pkix_cert >/dev/null || {

@@ -128,6 +128,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
                 },
             ));
         write_listening(&dir, public_addr, registry_addr)?;
+        warn_if_links_elsewhere(&config, public_addr);
         println!("siseri à l'écoute : https://{public_addr}/ (publique, PASS et retraits)");
         println!("                    https://{registry_addr}/ (registre, TLS mutuel)");
         tracing::info!(%public_addr, %registry_addr, "listening");
@@ -166,6 +167,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
 fn public_router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/pki/ac-siseri.pem", get(ca_pem))
         .route("/pki/ac-siseri.cer", get(ca_cer))
         .route("/pki/ac-siseri.crl", get(crl))
@@ -248,7 +250,10 @@ async fn metrics(State(s): State<Arc<AppState>>) -> Response {
         use std::fmt::Write as _;
         let conn = crate::db::open_existing(&path)?;
         let mut out = String::new();
-        let _ = writeln!(out, "# HELP siseri_certificates Certificates recorded by AC SISERI, by status.");
+        let _ = writeln!(
+            out,
+            "# HELP siseri_certificates Certificates recorded by AC SISERI, by status."
+        );
         let _ = writeln!(out, "# TYPE siseri_certificates gauge");
         for (status, n) in ca::counts(&conn)? {
             let _ = writeln!(out, "siseri_certificates{{status=\"{status}\"}} {n}");
@@ -257,24 +262,56 @@ async fn metrics(State(s): State<Arc<AppState>>) -> Response {
             let _ = writeln!(out, "# HELP siseri_crl_number Number of the CRL in force.");
             let _ = writeln!(out, "# TYPE siseri_crl_number gauge");
             let _ = writeln!(out, "siseri_crl_number {}", crl.number);
-            let _ = writeln!(out, "# HELP siseri_crl_entries Entries of the CRL in force.");
+            let _ = writeln!(
+                out,
+                "# HELP siseri_crl_entries Entries of the CRL in force."
+            );
             let _ = writeln!(out, "# TYPE siseri_crl_entries gauge");
             let _ = writeln!(out, "siseri_crl_entries {}", crl.entries);
-            let _ = writeln!(out, "# HELP siseri_crl_next_update_seconds nextUpdate of the CRL in force (Unix time).");
+            let _ = writeln!(
+                out,
+                "# HELP siseri_crl_next_update_seconds nextUpdate of the CRL in force (Unix time)."
+            );
             let _ = writeln!(out, "# TYPE siseri_crl_next_update_seconds gauge");
-            let _ = writeln!(out, "siseri_crl_next_update_seconds {}", crl.next_update.unix_timestamp());
+            let _ = writeln!(
+                out,
+                "siseri_crl_next_update_seconds {}",
+                crl.next_update.unix_timestamp()
+            );
         }
         let o = enroll::outbox::counts(&conn).map_err(|e| AppError::DataDir(e.to_string()))?;
-        let _ = writeln!(out, "# HELP siseri_outbox_messages E-mails and SMS in the durable outbox.");
+        let _ = writeln!(
+            out,
+            "# HELP siseri_outbox_messages E-mails and SMS in the durable outbox."
+        );
         let _ = writeln!(out, "# TYPE siseri_outbox_messages gauge");
-        let _ = writeln!(out, "siseri_outbox_messages{{state=\"pending\"}} {}", o.pending);
-        let _ = writeln!(out, "siseri_outbox_messages{{state=\"retrying\"}} {}", o.retrying);
-        let _ = writeln!(out, "siseri_outbox_messages{{state=\"delivered\"}} {}", o.delivered);
+        let _ = writeln!(
+            out,
+            "siseri_outbox_messages{{state=\"pending\"}} {}",
+            o.pending
+        );
+        let _ = writeln!(
+            out,
+            "siseri_outbox_messages{{state=\"retrying\"}} {}",
+            o.retrying
+        );
+        let _ = writeln!(
+            out,
+            "siseri_outbox_messages{{state=\"delivered\"}} {}",
+            o.delivered
+        );
         Ok(out)
     })
     .await;
     match text {
-        Ok(Ok(t)) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], t).into_response(),
+        Ok(Ok(t)) => (
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            t,
+        )
+            .into_response(),
         Ok(Err(e)) => {
             tracing::error!(error = %e, "métriques");
             (StatusCode::INTERNAL_SERVER_ERROR, "erreur interne\n").into_response()
@@ -433,6 +470,26 @@ fn refresh_revocations(
             }
         }
         std::thread::sleep(REVOCATION_REFRESH);
+    }
+}
+
+/// Withdrawal links and the CRL URL in certificates are built from `[public] base_url`: say so
+/// when the listener is bound to another port (port 0, an override), or those links are dead.
+fn warn_if_links_elsewhere(config: &Config, bound: SocketAddr) {
+    let base = config.public.base_url.trim_end_matches('/');
+    let after_scheme = base.split("://").nth(1).unwrap_or(base);
+    let authority = after_scheme.split('/').next().unwrap_or(after_scheme);
+    let port = match authority.rsplit_once(':') {
+        Some((_, p)) => p.parse().unwrap_or(0),
+        None if base.starts_with("https://") => 443,
+        None => 80,
+    };
+    if port != bound.port() {
+        eprintln!(
+            "attention : les liens des e-mails et des certificats pointent vers {base} (config [public] base_url), \
+             mais l'écoute publique est sur le port {} ; réglez SISERI_PUBLIC_BASE_URL si ces liens doivent mener ici",
+            bound.port()
+        );
     }
 }
 

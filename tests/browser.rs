@@ -311,13 +311,10 @@ fn png() -> Vec<u8> {
         (b << 16) | a
     }
     // Each row: filter byte 0, then 8 pixels of a pale blue.
-    let mut raw = Vec::new();
-    for _ in 0..8 {
-        raw.push(0);
-        for _ in 0..8 {
-            raw.extend_from_slice(&[0xC8, 0xD8, 0xF0]);
-        }
-    }
+    let row: Vec<u8> = std::iter::once(0)
+        .chain([0xC8, 0xD8, 0xF0].repeat(8))
+        .collect();
+    let raw = row.repeat(8);
     // zlib with one stored (uncompressed) block.
     let mut z = vec![0x78, 0x01, 0x01];
     let len = u16::try_from(raw.len()).unwrap();
@@ -430,6 +427,23 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
     assert!(key_name.starts_with("CABINETDENTA"), "{signed}");
     let listed = b.siseri(&["protocol", "list", "--status", "signed"]);
     assert!(listed.contains(&number), "{listed}");
+    // The files the browser sent (multipart/form-data) are the operator's, byte for byte.
+    let documents = b.sandbox.path("documents");
+    b.siseri(&[
+        "protocol",
+        "documents",
+        &number,
+        "--out",
+        documents.to_str().unwrap(),
+    ]);
+    let mut received: Vec<Vec<u8>> = fs::read_dir(&documents)
+        .unwrap()
+        .map(|e| fs::read(e.unwrap().path()).unwrap())
+        .collect();
+    received.sort();
+    let mut sent = vec![PDF.to_vec(), png()];
+    sent.sort();
+    assert!(received == sent, "the documents differ from the uploads");
 
     // (b) The operator approves; DURAND takes his certificate on the withdrawal page.
     let approved = b.siseri(&["protocol", "approve", &number]);

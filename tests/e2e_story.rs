@@ -8,7 +8,8 @@
 //! `.p12` fetched once (the second try is `410`) → curl with `--cert FILE.p12:PASSWORD
 //! --cert-type P12` to the registry: login with the access code of its own e-mail, the seed's
 //! worker added, the list exported → `siseri accessor revoke` → curl's next handshake refused →
-//! a renewal that removes the PCR → the PCR's certificate refused.
+//! a renewal that removes the PCR → the PCR's certificate refused, while the revoked
+//! correspondent, still named by the renewed protocol, withdraws a new certificate that gets in.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -328,16 +329,17 @@ impl Story {
             .collect()
     }
 
-    /// The person of `email` withdraws their `.p12` over HTTPS, once: the second try is `410`.
-    fn withdraw(&self, mails: &[Mail], email: &str) -> Holder {
+    /// The person of `email` withdraws their `.p12` (the latest e-mails' link) over HTTPS,
+    /// once: the second try is `410`. `label` names the files.
+    fn withdraw(&self, mails: &[Mail], email: &str, label: &str) -> Holder {
         let theirs: Vec<&Mail> = mails.iter().filter(|m| m.to == email).collect();
         let withdrawal = theirs
             .iter()
-            .find(|m| m.token.is_some())
+            .rfind(|m| m.token.is_some())
             .unwrap_or_else(|| panic!("no withdrawal e-mail to {email}: {theirs:#?}"));
         let access = theirs
             .iter()
-            .find(|m| m.access_code.is_some())
+            .rfind(|m| m.access_code.is_some())
             .unwrap_or_else(|| panic!("no access-code e-mail to {email}: {theirs:#?}"));
         assert_eq!(
             access.subject, "SISERI : votre mot de passe d'accès",
@@ -370,7 +372,7 @@ impl Story {
             .and_then(|s| s.strip_suffix(".p12\""))
             .unwrap_or_else(|| panic!("Content-Disposition: {disposition}"))
             .to_owned();
-        let p12 = self.sandbox.path(&format!("{habilitation}.p12"));
+        let p12 = self.sandbox.path(&format!("{habilitation}-{label}.p12"));
         fs::write(&p12, &r.body).unwrap();
         let password = withdrawal.password.clone().unwrap();
         openssl_ok([
@@ -384,7 +386,9 @@ impl Story {
         let again = take().ok(410);
         assert_eq!(again.json()["error"], "gone", "{}", again.text());
         Holder {
-            jar: self.sandbox.path(&format!("{habilitation}.cookies")),
+            jar: self
+                .sandbox
+                .path(&format!("{habilitation}-{label}.cookies")),
             habilitation,
             p12,
             password,
@@ -448,9 +452,9 @@ fn the_seeds_story_from_the_pass_api_to_the_registry_and_a_renewal_without_the_p
     // 3. Each person gets two e-mails; the .p12 is fetched once, the second try is 410.
     let mails = story.mails(6);
     assert_eq!(mails.len(), 6, "{mails:#?}");
-    let durand = story.withdraw(&mails, DURAND);
-    let martin = story.withdraw(&mails, MARTIN);
-    let pcr = story.withdraw(&mails, DILLENSEGER);
+    let durand = story.withdraw(&mails, DURAND, "first");
+    let martin = story.withdraw(&mails, MARTIN, "first");
+    let pcr = story.withdraw(&mails, DILLENSEGER, "first");
     assert_eq!(
         [&durand, &martin, &pcr].map(|h| h.habilitation.as_str()),
         ["42000", "42001", "42002"]
@@ -615,6 +619,7 @@ fn the_seeds_story_from_the_pass_api_to_the_registry_and_a_renewal_without_the_p
         (number.as_str(), key_name.as_str())
     );
     let (out, _) = story.siseri(&["protocol", "approve", &number]);
+    eprintln!("renewal: {}", out.trim());
     assert!(
         out.contains("1 rattachement(s) retiré(s)") && out.contains("1 certificat(s) révoqué(s)"),
         "{out}"
@@ -624,6 +629,34 @@ fn the_seeds_story_from_the_pass_api_to_the_registry_and_a_renewal_without_the_p
     story
         .registry(&martin, "GET", "/api/v1/establishments", None)
         .ok(200);
+
+    // DURAND, revoked but still the protocol's correspondent, was given a new certificate by
+    // the renewal: a new withdrawal e-mail (his access code stays); the new file gets in, and
+    // the list still holds the worker he added.
+    let mails = story.mails(7);
+    assert_eq!(mails.len(), 7, "{mails:#?}");
+    assert_eq!(mails[6].to, DURAND, "{mails:#?}");
+    let renewed_durand = story.withdraw(&mails, DURAND, "renewed");
+    assert_eq!(renewed_durand.access_code, durand.access_code);
+    story
+        .registry(
+            &renewed_durand,
+            "POST",
+            "/api/v1/session",
+            Some(&json!({"access_code": renewed_durand.access_code})),
+        )
+        .ok(200);
+    let found = story
+        .registry(&renewed_durand, "GET", &format!("{workers}?q=DIDIER"), None)
+        .ok(200)
+        .text();
+    assert!(found.contains("2760912346445"), "{found}");
+    let r = story.registry(&durand, "GET", "/healthz", None);
+    assert_ne!(
+        r.exit, 0,
+        "the revoked certificate got in again: HTTP {}",
+        r.status
+    );
     let (shown, _) = story.siseri(&["accessor", "show", &pcr.habilitation]);
     assert!(shown.contains("révoqué"), "{shown}");
 

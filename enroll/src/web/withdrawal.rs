@@ -64,7 +64,7 @@ fn form(
         h1 { "Retrait de votre certificat SISERI" }
         @if let Some(i) = info {
             p { "À l'attention de " strong { (i.display_name) } " (N° habilitation SISERI " (i.habilitation) ")." }
-            p.hint { "Ce lien est valable jusqu'au " (i.expires_at.date()) " et pour un seul téléchargement. "
+            p.hint { "Ce lien est valable jusqu'au " (french_date(i.expires_at.date())) " et pour un seul téléchargement. "
                 "Il vous reste " (i.attempts_left) " essai(s) pour saisir le code de retrait." }
         }
         @if let Some(e) = error {
@@ -73,22 +73,22 @@ fn form(
         form method="post" {
             input type="hidden" name="csrf" value=(csrf_token);
             div.field {
-                label for="code" { "Code de retrait " span.required aria-hidden="true" { "*" } }
+                label.label for="code" { "Code de retrait " span.required aria-hidden="true" { "*" } }
                 p.hint id="code-hint" { "Le code de 9 caractères indiqué dans l'e-mail, par exemple Q835FFRY1." }
-                input #code type="text" name="code" required autocomplete="off" autocapitalize="characters"
+                input #code .input type="text" name="code" required autocomplete="off" autocapitalize="characters"
                     spellcheck="false" aria-describedby="code-hint" maxlength="20";
             }
             details {
                 summary { "Utilisateur averti : j'ai créé ma propre clé (demande PKCS#10)" }
                 div.field {
-                    label for="csr" { "Demande de certificat (PEM)" }
+                    label.label for="csr" { "Demande de certificat (PEM)" }
                     p.hint id="csr-hint" { "Collez ici votre demande « -----BEGIN CERTIFICATE REQUEST----- ». "
                         "Vous recevrez le certificat pour votre clé ; aucun fichier .p12 ne sera conservé." }
-                    textarea #csr name="csr" rows="8" aria-describedby="csr-hint" {}
+                    textarea #csr .input name="csr" rows="8" aria-describedby="csr-hint" {}
                 }
             }
             div.actions {
-                button.button.primary type="submit" { "Télécharger le certificat" }
+                button.btn.btn-primary type="submit" { "Télécharger le certificat" }
             }
         }
         h2 { "Ensuite" }
@@ -98,6 +98,11 @@ fn form(
             li { "Connectez-vous au registre SISERI : votre navigateur présentera le certificat, puis saisissez votre code d'accès." }
         }
     }
+}
+
+/// `28/01/2027`, as people here write dates.
+fn french_date(d: time::Date) -> String {
+    format!("{:02}/{:02}/{}", d.day(), u8::from(d.month()), d.year())
 }
 
 async fn page(

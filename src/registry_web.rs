@@ -158,6 +158,7 @@ impl Sessions {
 pub fn router(state: RegistryState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/api/v1/session", get(whoami).post(login).delete(logout))
         .route("/api/v1/establishments", get(establishments))
         .route("/api/v1/establishments/{id}", get(establishment))

@@ -776,6 +776,30 @@ fn the_cse_adds_the_seeds_worker_from_worker_json_and_reads_it_back_whole() {
         Some(("application/json", b"{\"operation\":")),
     );
     assert_eq!(a.status, 400, "{}", a.text);
+    // Too large: refused before it is sent (HTTP/1.1 with `Expect: 100-continue`, as curl does).
+    std::fs::write(sb.path("big.json"), vec![b' '; 3 << 20]).unwrap();
+    let out = std::process::Command::new(require_tool("curl"))
+        .args(["-sS", "--http1.1", "-w", "\n%{http_code}", "--cacert"])
+        .arg(sb.data_file("ca/ac-siseri.pem"))
+        .args(&cse.cert)
+        .args(["-b", cse.jar.as_deref().unwrap()])
+        .args(["-H", "Content-Type: application/json", "--data-binary"])
+        .arg(format!("@{}", sb.path("big.json").display()))
+        .arg(format!("https://{}{base}", reg.addr))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (body, status) = text.rsplit_once('\n').unwrap();
+    let a = Answer {
+        status: status.parse().unwrap(),
+        text: body.to_owned(),
+    };
+    assert_eq!(
+        (a.status, a.json()["error"].as_str()),
+        (413, Some("too_large")),
+        "{}",
+        a.text
+    );
     let a = reg.json(
         &cse,
         "POST",

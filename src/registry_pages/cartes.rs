@@ -193,9 +193,11 @@ async fn select_page(
                                 td { (e.number) }
                                 td { (v.roles_label(e.id)) }
                                 td {
-                                    @for t in DataType::ALL {
-                                        @if t.offered(v, e.id) {
-                                            a href=(t.target(e.id)) { (t.label()) } " "
+                                    ul.links {
+                                        @for t in DataType::ALL {
+                                            @if t.offered(v, e.id) {
+                                                li { a href=(t.target(e.id)) { (t.label()) } }
+                                            }
                                         }
                                     }
                                 }

@@ -77,7 +77,7 @@ impl<'a> Page<'a> {
                 body {
                     a.skip-link href="#contenu" { "Aller au contenu" }
                     header.band {
-                        div.container.band-inner {
+                        div.container.wide.band-inner {
                             a.brand href="/" {
                                 span.brand-name { "SISERI" }
                                 span.visually-hidden { " — " }

@@ -22,7 +22,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -32,7 +32,7 @@ use registry::{
     Principal, RegistryError, WorkerInput, WorkerQuery, WorkerRef, WorkerView,
 };
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::Date;
 
@@ -40,6 +40,9 @@ use super::caller::{api_principal, service, Refusal};
 use super::stream::{self, ChannelReader, Upload};
 use super::{cert_of, error, RegistryState};
 use crate::mtls::ClientCert;
+
+/// Largest JSON body (axum's default limit, which the body extractor applies too).
+const BODY_MAX: u64 = 2 * 1024 * 1024;
 
 /// Page size of a search when none is asked for, and the largest one.
 const PER_PAGE: u32 = 50;
@@ -131,7 +134,6 @@ pub(crate) fn refusal(r: Refusal) -> Response {
                 "lines_in_error": report.lines_in_error(),
                 "errors": report.errors,
                 "more": report.more,
-                "text": report.to_string(),
             });
         }
     }
@@ -139,6 +141,44 @@ pub(crate) fn refusal(r: Refusal) -> Response {
 }
 
 type Answer = Result<Response, Fail>;
+
+/// A request body of at most the default limit (2 MB), refused in the API's own JSON shape.
+#[derive(Debug)]
+pub(crate) struct Raw(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for Raw {
+    type Rejection = Fail;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Fail> {
+        let too_large = || {
+            fail(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "Corps de requête trop volumineux (2 Mo au plus).",
+            )
+        };
+        // Refused before reading: a client that sent `Expect: 100-continue` sends nothing.
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > BODY_MAX) {
+            return Err(too_large());
+        }
+        Bytes::from_request(req, state).await.map(Raw).map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                too_large()
+            } else {
+                fail(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    "Corps de requête illisible.",
+                )
+            }
+        })
+    }
+}
 
 /// The caller of a request on establishment `id`.
 async fn who(
@@ -356,26 +396,51 @@ async fn search(
     };
     if after.is_some() || (page.is_none() && offset.is_none()) {
         let page = service(&state, move |r| r.search_workers(&who, id, &base)).await?;
-        return Ok(
-            Json(json!({"items": page.items, "next": page.next, "limit": size})).into_response(),
-        );
+        return Ok(Json(SearchPage {
+            items: &page.items,
+            next: page.next,
+            limit: size,
+            ..SearchPage::default()
+        })
+        .into_response());
     }
     let offset = offset.unwrap_or_else(|| (page.unwrap_or(1) - 1) * u64::from(size));
     let (items, next) = window(&state, &who, id, &base, offset, size).await?;
     let more = next.is_some();
     let count = items.len() as u64;
     let page_number = offset / u64::from(size) + 1;
-    Ok(Json(json!({
-        "items": items,
-        "next": next,
-        "offset": offset,
-        "limit": size,
-        "next_offset": more.then_some(offset + count),
-        "page": page_number,
-        "per_page": size,
-        "next_page": (more && offset % u64::from(size) == 0).then_some(page_number + 1),
-    }))
+    Ok(Json(SearchPage {
+        items: &items,
+        next,
+        limit: size,
+        offset: Some(offset),
+        next_offset: Some(more.then_some(offset + count)),
+        page: Some(page_number),
+        per_page: Some(size),
+        next_page: Some((more && offset % u64::from(size) == 0).then_some(page_number + 1)),
+    })
     .into_response())
+}
+
+/// A page of a search. Serialized as a struct (not through `json!`) so that each worker's
+/// fields keep the order of `examples/worker.json`. The offset fields appear only when the
+/// page was asked for by `page` or `offset`.
+#[derive(Debug, Default, Serialize)]
+struct SearchPage<'a> {
+    items: &'a [WorkerView],
+    /// The key to pass as `after` for the next page (`null` on the last one).
+    next: Option<i64>,
+    limit: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    offset: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_offset: Option<Option<u64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    per_page: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_page: Option<Option<u64>>,
 }
 
 async fn apply(
@@ -383,7 +448,7 @@ async fn apply(
     Path(est): Path<String>,
     cert: Option<Extension<ClientCert>>,
     headers: HeaderMap,
-    body: Bytes,
+    Raw(body): Raw,
 ) -> Answer {
     let id = id(&est)?;
     let who = who(&state, cert, &headers, id).await?;
@@ -585,7 +650,7 @@ async fn create_fraction(
     Path(est): Path<String>,
     cert: Option<Extension<ClientCert>>,
     headers: HeaderMap,
-    body: Bytes,
+    Raw(body): Raw,
 ) -> Answer {
     let id = id(&est)?;
     let who = who(&state, cert, &headers, id).await?;
@@ -599,7 +664,7 @@ async fn rename_fraction(
     Path((est, fid)): Path<(String, String)>,
     cert: Option<Extension<ClientCert>>,
     headers: HeaderMap,
-    body: Bytes,
+    Raw(body): Raw,
 ) -> Answer {
     let (id, fid) = (id(&est)?, id(&fid)?);
     let who = who(&state, cert, &headers, id).await?;
@@ -633,7 +698,7 @@ async fn assign_fraction(
     Path(est): Path<String>,
     cert: Option<Extension<ClientCert>>,
     headers: HeaderMap,
-    body: Bytes,
+    Raw(body): Raw,
 ) -> Answer {
     let id = id(&est)?;
     let who = who(&state, cert, &headers, id).await?;
@@ -688,7 +753,7 @@ async fn record_dose(
     Path((est, w)): Path<(String, String)>,
     cert: Option<Extension<ClientCert>>,
     headers: HeaderMap,
-    body: Bytes,
+    Raw(body): Raw,
 ) -> Answer {
     let (id, w) = (id(&est)?, id(&w)?);
     let who = who(&state, cert, &headers, id).await?;
@@ -730,7 +795,7 @@ async fn passive(
     Path(est): Path<String>,
     cert: Option<Extension<ClientCert>>,
     headers: HeaderMap,
-    body: Bytes,
+    Raw(body): Raw,
 ) -> Answer {
     let id = id(&est)?;
     let who = who(&state, cert, &headers, id).await?;
@@ -800,7 +865,7 @@ async fn update_card(
     Path((est, w)): Path<(String, String)>,
     cert: Option<Extension<ClientCert>>,
     headers: HeaderMap,
-    body: Bytes,
+    Raw(body): Raw,
 ) -> Answer {
     let (id, w) = (id(&est)?, id(&w)?);
     let who = who(&state, cert, &headers, id).await?;

@@ -15,7 +15,8 @@ const PASSPHRASE: &str = "bench";
 
 fn open(path: &std::path::Path) -> Connection {
     let mut conn = Connection::open(path).unwrap();
-    conn.busy_timeout(std::time::Duration::from_secs(60)).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(60))
+        .unwrap();
     conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
         .unwrap();
     migrate::apply(&mut conn, "ca", migrate::MIGRATIONS).unwrap();
@@ -61,7 +62,9 @@ fn main() {
     .unwrap();
     let db = dir.path().join("bench.db");
     drop(open(&db));
-    let conns: Vec<_> = (0..workers).map(|_| std::sync::Mutex::new(open(&db))).collect();
+    let conns: Vec<_> = (0..workers)
+        .map(|_| std::sync::Mutex::new(open(&db)))
+        .collect();
 
     let person = |w: usize, i: usize| Subject::Person {
         first_name: "Pierre".into(),

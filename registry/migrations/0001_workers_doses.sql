@@ -26,17 +26,19 @@ CREATE TABLE registry_workers (
     id                  INTEGER PRIMARY KEY,
     establishment_id    INTEGER NOT NULL,
     nir                 TEXT NOT NULL CHECK (length(nir) = 13),
-    nir_key             TEXT NOT NULL CHECK (length(nir_key) = 2 AND nir_key GLOB '[0-9][0-9]'),
+    nir_key             TEXT NOT NULL CHECK (nir_key GLOB '[0-9][0-9]'),
     card_number         TEXT CHECK (card_number GLOB 'C[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]'),
-    last_name           TEXT NOT NULL CHECK (length(last_name) BETWEEN 1 AND 100),
-    other_name          TEXT CHECK (length(other_name) BETWEEN 1 AND 100),
-    first_name          TEXT NOT NULL CHECK (length(first_name) BETWEEN 1 AND 100),
-    other_first_names   TEXT CHECK (length(other_first_names) BETWEEN 1 AND 100),
+    -- Names and labels: their lengths and characters are the domain types' (registry::text);
+    -- checks here would cost every line of an import a function call each.
+    last_name           TEXT NOT NULL CHECK (last_name <> ''),
+    other_name          TEXT,
+    first_name          TEXT NOT NULL CHECK (first_name <> ''),
+    other_first_names   TEXT,
     birth_date          TEXT CHECK (birth_date = date(birth_date)),
     fraction_id         INTEGER,
     category            TEXT CHECK (category = 'A' OR category = 'B' OR category = 'NC'),
-    job                 TEXT CHECK (length(job) BETWEEN 1 AND 200),
-    radiological_hazard TEXT CHECK (length(radiological_hazard) BETWEEN 1 AND 200),
+    job                 TEXT,
+    radiological_hazard TEXT,
     contract_type       TEXT CHECK (contract_type = 'CDI' OR contract_type = 'CDD'
                             OR contract_type = 'INTERIM' OR contract_type = 'NON_SALARIE'
                             OR contract_type = 'APPRENTISSAGE' OR contract_type = 'STAGE'
@@ -44,8 +46,8 @@ CREATE TABLE registry_workers (
     -- Quotité in thousandths: 0 < q <= 1.
     work_fraction_pm    INTEGER CHECK (work_fraction_pm BETWEEN 1 AND 1000),
     activity_character  TEXT CHECK (activity_character = 'CIVILE' OR activity_character = 'MILITAIRE'),
-    domain              TEXT CHECK (length(domain) BETWEEN 1 AND 200),
-    sector              TEXT CHECK (length(sector) BETWEEN 1 AND 200),
+    domain              TEXT,
+    sector              TEXT,
     -- Folded "LAST FIRST" and "OTHER FIRST": what name searches range over, and the list's order.
     search_name         TEXT NOT NULL,
     search_other        TEXT,
@@ -60,10 +62,11 @@ CREATE TABLE registry_workers (
 
 CREATE UNIQUE INDEX registry_workers_card
     ON registry_workers (establishment_id, card_number) WHERE card_number IS NOT NULL;
+-- Every index ends with the rowid (the id): these serve `ORDER BY search_name, id` as they are.
 CREATE INDEX registry_workers_name
-    ON registry_workers (establishment_id, search_name, id) WHERE removed_at IS NULL;
+    ON registry_workers (establishment_id, search_name) WHERE removed_at IS NULL;
 CREATE INDEX registry_workers_other
-    ON registry_workers (establishment_id, search_other, id)
+    ON registry_workers (establishment_id, search_other)
     WHERE search_other IS NOT NULL AND removed_at IS NULL;
 -- Narrow on purpose: within a fraction, new rows have ever larger ids and land at the end of
 -- their range, where an index on the name would take a random place at every insert.

@@ -123,11 +123,17 @@ impl CardInput {
             Some(notes) => match notes_text(notes) {
                 Ok(n) => Some(n),
                 Err(TextError::TooLong(max)) => {
-                    fields.insert("notes".into(), format!("Les notes ne peuvent dépasser {max} caractères."));
+                    fields.insert(
+                        "notes".into(),
+                        format!("Les notes ne peuvent dépasser {max} caractères."),
+                    );
                     None
                 }
                 Err(_) => {
-                    fields.insert("notes".into(), "Les notes contiennent des caractères non admis.".into());
+                    fields.insert(
+                        "notes".into(),
+                        "Les notes contiennent des caractères non admis.".into(),
+                    );
                     None
                 }
             },
@@ -149,7 +155,10 @@ impl CardInput {
 /// Notes keep their line breaks; other control characters are refused.
 fn notes_text(input: &str) -> Result<String, TextError> {
     let text = input.trim().replace("\r\n", "\n");
-    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
         return Err(TextError::Characters);
     }
     if text.chars().count() > NOTES_MAX {

@@ -18,7 +18,7 @@ use time::Date;
 
 use crate::date;
 use crate::worker::input::{self, Field, RawFraction, RawWorker};
-use crate::worker::{ActivityCharacter, CardNumber, Category, ContractType, Worker};
+use crate::worker::{ActivityCharacter, CardNumber, Category, Columns, ContractType, Worker};
 
 /// The header line, without BOM or line end.
 pub const CSV_HEADER: &str = "nom;autre_nom;prenom;autres_prenoms;nir;cle;date_naissance;fraction;categorie;metier;nuisance;type_contrat;quotite;caractere;domaine;secteur;numero_carte";
@@ -75,7 +75,10 @@ pub struct ImportReport {
     pub errors: Vec<LineError>,
     /// Errors found beyond those listed.
     pub more: u64,
+    /// Lines with at least one error.
+    #[serde(rename = "lines_in_error")]
     lines: u64,
+    #[serde(skip)]
     last_line: u64,
 }
 
@@ -147,6 +150,8 @@ pub struct ImportSummary {
     pub created: u64,
     /// Workers already known (same NIR) whose line was replaced.
     pub updated: u64,
+    /// Among the `updated`, those whose line was identical to what was stored (nothing written).
+    pub unchanged: u64,
     /// Fractions the file named that did not exist yet.
     pub fractions_created: u64,
     /// SHA-256 of the file as received (hex), as written in the audit log.
@@ -176,8 +181,8 @@ pub(crate) struct Reader<R: Read> {
 
 /// One data line read.
 pub(crate) enum Line {
-    /// A valid worker.
-    Worker(u64, Box<Worker>),
+    /// A valid worker, with what is stored beside.
+    Worker(u64, Box<(Worker, Columns)>),
     /// The line's problems.
     Invalid(u64, Vec<(Option<Field>, String)>),
 }
@@ -241,7 +246,10 @@ impl<R: Read> Reader<R> {
                 let line = e.position().map_or(0, |p| p.line());
                 return Ok(Some(Line::Invalid(
                     line,
-                    vec![(None, "Ligne illisible : un guillemet n'est pas refermé.".into())],
+                    vec![(
+                        None,
+                        "Ligne illisible : un guillemet n'est pas refermé.".into(),
+                    )],
                 )));
             }
         }
@@ -294,7 +302,10 @@ impl<R: Read> Reader<R> {
             card_number: Some(text[16]),
         };
         Ok(Some(match input::validate(&raw, self.today) {
-            Ok(w) => Line::Worker(line, Box::new(w)),
+            Ok(w) => {
+                let columns = Columns::of(&w);
+                Line::Worker(line, Box::new((w, columns)))
+            }
             Err(problems) => Line::Invalid(
                 line,
                 problems.into_iter().map(|(f, m)| (Some(f), m)).collect(),
@@ -361,7 +372,9 @@ impl<W: Write> Writer<W> {
 
     pub(crate) fn finish(mut self) -> io::Result<W> {
         self.csv.flush()?;
-        self.csv.into_inner().map_err(|e| io::Error::other(e.to_string()))
+        self.csv
+            .into_inner()
+            .map_err(|e| io::Error::other(e.to_string()))
     }
 }
 
@@ -381,7 +394,7 @@ mod tests {
         let (mut workers, mut report) = (Vec::new(), ImportReport::default());
         while let Some(line) = reader.next_line().unwrap() {
             match line {
-                Line::Worker(_, w) => workers.push(*w),
+                Line::Worker(_, w) => workers.push(w.0),
                 Line::Invalid(n, problems) => {
                     for (f, m) in problems {
                         report.push(n, f, m);
@@ -406,7 +419,10 @@ mod tests {
     fn a_line_with_the_wrong_number_of_columns_is_reported() {
         let input = format!("{CSV_HEADER}\nDIDIER;;Valérie\n");
         let (_, report) = lines(&input);
-        assert_eq!(report.to_string(), "ligne 2 : La ligne doit compter 17 colonnes séparées par « ; » (3 trouvée(s)).\n");
+        assert_eq!(
+            report.to_string(),
+            "ligne 2 : La ligne doit compter 17 colonnes séparées par « ; » (3 trouvée(s)).\n"
+        );
     }
 
     #[test]

@@ -100,7 +100,10 @@ pub(crate) mod serde_french {
         use serde::Serializer;
         use time::Date;
 
-        pub(crate) fn serialize<S: Serializer>(date: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
+        pub(crate) fn serialize<S: Serializer>(
+            date: &Option<Date>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
             match date {
                 Some(d) => s.serialize_str(&super::super::french(*d)),
                 None => s.serialize_none(),

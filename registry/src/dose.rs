@@ -118,7 +118,10 @@ impl DoseInput {
         let mut fields = FieldErrors::new();
         let mut day = |name: &str, text: &str| match date::parse(text) {
             Ok(d) if d > today => {
-                fields.insert(name.into(), "La période ne peut pas finir ni commencer dans le futur.".into());
+                fields.insert(
+                    name.into(),
+                    "La période ne peut pas finir ni commencer dans le futur.".into(),
+                );
                 None
             }
             Ok(d) => Some(d),
@@ -145,7 +148,10 @@ impl DoseInput {
         let mut value = |name: &str, v: Option<f64>, allowed: bool| -> Option<i64> {
             let v = v?;
             if !allowed {
-                fields.insert(name.into(), "Cette grandeur ne s'applique pas à ce type de dose.".into());
+                fields.insert(
+                    name.into(),
+                    "Cette grandeur ne s'applique pas à ce type de dose.".into(),
+                );
                 return None;
             }
             let usv = (v * 1000.0).round();
@@ -290,7 +296,10 @@ mod tests {
         i.hp10_msv = Some(0.25);
         i.hp007_msv = Some(1.2345);
         let d = i.validate(TODAY).unwrap();
-        assert_eq!((d.hp10_usv, d.hp007_usv, d.e_usv), (Some(250), Some(1235), None));
+        assert_eq!(
+            (d.hp10_usv, d.hp007_usv, d.e_usv),
+            (Some(250), Some(1235), None)
+        );
         assert_eq!(d.period_end, date!(2025 - 05 - 31));
     }
 

@@ -39,6 +39,10 @@ pub enum RegistryError {
     /// The CSV import was refused: nothing was imported; the report gives each line's errors.
     #[error("Import refusé, rien n'a été importé : {} ligne(s) en erreur.", .0.lines_in_error())]
     ImportRejected(ImportReport),
+    /// The file to import could not be read to its end (the client stopped sending): nothing
+    /// was imported.
+    #[error("Lecture du fichier interrompue : rien n'a été importé.")]
+    ImportRead(std::io::Error),
     /// The export could not be written to its destination (the client went away).
     #[error("Écriture de l'export impossible.")]
     Io(#[from] std::io::Error),
@@ -64,6 +68,7 @@ impl RegistryError {
             Self::NotFound => 404,
             Self::Forbidden { .. } => 403,
             Self::Invalid(_) | Self::ImportRejected(_) => 422,
+            Self::ImportRead(_) => 400,
             Self::DuplicateNir | Self::DuplicateCard | Self::DuplicateFraction => 409,
             Self::Io(_) | Self::Database(_) | Self::Ca(_) => 500,
         }
@@ -79,6 +84,7 @@ impl RegistryError {
             Self::DuplicateCard => "duplicate_card",
             Self::DuplicateFraction => "duplicate_fraction",
             Self::ImportRejected(_) => "import_rejected",
+            Self::ImportRead(_) => "import_interrupted",
             Self::Io(_) | Self::Database(_) | Self::Ca(_) => "internal",
         }
     }

@@ -260,7 +260,12 @@ mod tests {
 
     #[test]
     fn cse_never_sees_a_dose() {
-        for kind in [PassiveDose, InternalExposure, EffectiveDose, OperationalDose] {
+        for kind in [
+            PassiveDose,
+            InternalExposure,
+            EffectiveDose,
+            OperationalDose,
+        ] {
             assert!(!allows(Cse, kind, Read));
             assert!(!allows(Cse, kind, Write));
         }

@@ -11,7 +11,13 @@ use crate::storage::optional;
 use crate::Result;
 
 /// Records a result; returns its id.
-pub(crate) fn insert(conn: &Connection, worker: i64, d: &NewDose, source: &str, now: &str) -> Result<i64> {
+pub(crate) fn insert(
+    conn: &Connection,
+    worker: i64,
+    d: &NewDose,
+    source: &str,
+    now: &str,
+) -> Result<i64> {
     Ok(conn.query_row(
         "INSERT INTO registry_doses (worker_id, kind, period_start, period_end, hp10_usv,
                                      hp007_usv, e_usv, source, recorded_at)
@@ -159,7 +165,13 @@ pub(crate) fn card(conn: &Connection, worker: i64) -> Result<CardFollowUp> {
 }
 
 /// Replaces the physician's part of a worker's card.
-pub(crate) fn put_card(conn: &Connection, worker: i64, c: &CardFollowUp, by: &str, now: &str) -> Result<()> {
+pub(crate) fn put_card(
+    conn: &Connection,
+    worker: i64,
+    c: &CardFollowUp,
+    by: &str,
+    now: &str,
+) -> Result<()> {
     conn.execute(
         "INSERT INTO registry_medical_cards
              (worker_id, last_visit, fitness, next_visit, notes, updated_by, updated_at)

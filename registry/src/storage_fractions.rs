@@ -32,7 +32,11 @@ pub(crate) fn get(conn: &Connection, establishment: i64, id: i64) -> Result<Opti
 }
 
 /// The fraction of that name (accents and case ignored): `(id, name as stored)`.
-pub(crate) fn by_name(conn: &Connection, establishment: i64, name: &str) -> Result<Option<(i64, String)>> {
+pub(crate) fn by_name(
+    conn: &Connection,
+    establishment: i64,
+    name: &str,
+) -> Result<Option<(i64, String)>> {
     optional(conn.query_row(
         "SELECT id, name FROM registry_fractions WHERE establishment_id = ?1 AND name_key = ?2",
         params![establishment, fold(name)],
@@ -41,7 +45,12 @@ pub(crate) fn by_name(conn: &Connection, establishment: i64, name: &str) -> Resu
 }
 
 /// Creates a fraction; a name taken (accents and case ignored) fails on the UNIQUE constraint.
-pub(crate) fn create(conn: &Connection, establishment: i64, name: &str, now: &str) -> rusqlite::Result<i64> {
+pub(crate) fn create(
+    conn: &Connection,
+    establishment: i64,
+    name: &str,
+    now: &str,
+) -> rusqlite::Result<i64> {
     conn.query_row(
         "INSERT INTO registry_fractions (establishment_id, name, name_key, created_at)
          VALUES (?1, ?2, ?3, ?4) RETURNING id",
@@ -51,7 +60,12 @@ pub(crate) fn create(conn: &Connection, establishment: i64, name: &str, now: &st
 }
 
 /// Renames a fraction; returns whether it existed.
-pub(crate) fn rename(conn: &Connection, establishment: i64, id: i64, name: &str) -> rusqlite::Result<bool> {
+pub(crate) fn rename(
+    conn: &Connection,
+    establishment: i64,
+    id: i64,
+    name: &str,
+) -> rusqlite::Result<bool> {
     let n = conn.execute(
         "UPDATE registry_fractions SET name = ?3, name_key = ?4 WHERE establishment_id = ?1 AND id = ?2",
         params![establishment, id, name, fold(name)],
@@ -61,7 +75,12 @@ pub(crate) fn rename(conn: &Connection, establishment: i64, id: i64, name: &str)
 
 /// Deletes a fraction, its workers left in none; returns the ids of those workers, or `None`
 /// when there was no such fraction.
-pub(crate) fn delete(conn: &Connection, establishment: i64, id: i64, now: &str) -> Result<Option<Vec<i64>>> {
+pub(crate) fn delete(
+    conn: &Connection,
+    establishment: i64,
+    id: i64,
+    now: &str,
+) -> Result<Option<Vec<i64>>> {
     let exists: Option<i64> = optional(conn.query_row(
         "SELECT id FROM registry_fractions WHERE establishment_id = ?1 AND id = ?2",
         params![establishment, id],

@@ -3,12 +3,11 @@
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, Statement, ToSql};
 
-use crate::date;
 use crate::fraction::FractionFilter;
 use crate::nir::Nir;
 use crate::storage::{optional, worker_from_row, WORKER_COLUMNS, WORKER_FROM};
-use crate::text::{fold, prefix_upper_bound};
-use crate::worker::{CardNumber, Category, ContractType, Worker, WorkerRecord, WorkerRef};
+use crate::text::prefix_upper_bound;
+use crate::worker::{CardNumber, Category, Columns, ContractType, Worker, WorkerRecord, WorkerRef};
 use crate::Result;
 
 /// Adds a worker to the establishment's list. A plain single-row INSERT (no upsert, no
@@ -32,41 +31,16 @@ pub(crate) const UPDATE: &str = "UPDATE registry_workers SET
         sector = ?18, search_name = ?19, search_other = ?20, updated_at = ?21, removed_at = NULL
     WHERE id = ?1";
 
-/// The values of [`INSERT`] and [`UPDATE`] computed from a worker: search keys and the stored
-/// date.
-struct Derived {
-    birth_date: Option<String>,
-    search_name: String,
-    search_other: Option<String>,
-}
-
-impl Derived {
-    fn of(w: &Worker) -> Self {
-        let first = fold(&w.first_name);
-        let key = |last: &str| {
-            let mut k = fold(last);
-            k.push(' ');
-            k.push_str(&first);
-            k
-        };
-        Self {
-            birth_date: w.birth_date.map(date::iso),
-            search_name: key(&w.last_name),
-            search_other: w.other_name.as_deref().map(key),
-        }
-    }
-}
-
 /// Runs a prepared [`INSERT`] (`key` = the establishment) or [`UPDATE`] (`key` = the worker's
 /// id) for `w`.
 pub(crate) fn write(
     stmt: &mut Statement<'_>,
     key: i64,
     w: &Worker,
+    d: &Columns,
     fraction_id: Option<i64>,
     now: &str,
 ) -> rusqlite::Result<()> {
-    let d = Derived::of(w);
     let values: [&dyn ToSql; 21] = [
         &key,
         &w.nir.as_str(),
@@ -102,7 +76,14 @@ pub(crate) fn insert(
     fraction_id: Option<i64>,
     now: &str,
 ) -> rusqlite::Result<i64> {
-    write(&mut *conn.prepare_cached(INSERT)?, establishment, w, fraction_id, now)?;
+    write(
+        &mut *conn.prepare_cached(INSERT)?,
+        establishment,
+        w,
+        &Columns::of(w),
+        fraction_id,
+        now,
+    )?;
     Ok(conn.last_insert_rowid())
 }
 
@@ -114,7 +95,14 @@ pub(crate) fn update(
     fraction_id: Option<i64>,
     now: &str,
 ) -> rusqlite::Result<()> {
-    write(&mut *conn.prepare_cached(UPDATE)?, id, w, fraction_id, now)
+    write(
+        &mut *conn.prepare_cached(UPDATE)?,
+        id,
+        w,
+        &Columns::of(w),
+        fraction_id,
+        now,
+    )
 }
 
 /// *Suppression*: off the list; the row stays for the doses and the card.
@@ -127,7 +115,11 @@ pub(crate) fn mark_removed(conn: &Connection, id: i64, now: &str) -> Result<()> 
 }
 
 /// A worker of the establishment named by `r`: `(id, removed)`.
-pub(crate) fn find(conn: &Connection, establishment: i64, r: &WorkerRef) -> Result<Option<(i64, bool)>> {
+pub(crate) fn find(
+    conn: &Connection,
+    establishment: i64,
+    r: &WorkerRef,
+) -> Result<Option<(i64, bool)>> {
     let sql = |column: &str| {
         format!(
             "SELECT id, removed_at IS NOT NULL FROM registry_workers
@@ -137,10 +129,14 @@ pub(crate) fn find(conn: &Connection, establishment: i64, r: &WorkerRef) -> Resu
     let map = |row: &rusqlite::Row<'_>| Ok((row.get(0)?, row.get(1)?));
     let found = match r {
         WorkerRef::Id(id) => conn.query_row(&sql("id"), params![establishment, id], map),
-        WorkerRef::Nir(nir) => conn.query_row(&sql("nir"), params![establishment, nir.as_str()], map),
-        WorkerRef::Card(card) => {
-            conn.query_row(&sql("card_number"), params![establishment, card.as_str()], map)
+        WorkerRef::Nir(nir) => {
+            conn.query_row(&sql("nir"), params![establishment, nir.as_str()], map)
         }
+        WorkerRef::Card(card) => conn.query_row(
+            &sql("card_number"),
+            params![establishment, card.as_str()],
+            map,
+        ),
     };
     optional(found)
 }
@@ -165,8 +161,45 @@ pub(crate) struct Search<'a> {
 
 /// One page of the establishment's list in name order, with one row more than `limit` when
 /// there is a next page.
-pub(crate) fn search(conn: &Connection, establishment: i64, s: &Search<'_>) -> Result<Vec<WorkerRecord>> {
-    let mut sql = format!("SELECT {WORKER_COLUMNS} FROM {WORKER_FROM} WHERE w.establishment_id = ?1");
+///
+/// A name is looked up as two index ranges, the last name's and the other name's, merged here:
+/// one query with `OR` between them makes SQLite walk the whole list in name order instead.
+pub(crate) fn search(
+    conn: &Connection,
+    establishment: i64,
+    s: &Search<'_>,
+) -> Result<Vec<WorkerRecord>> {
+    let mut rows = match &s.name {
+        None => query(conn, establishment, s, ByName::Any)?,
+        Some(name) => {
+            let mut rows = query(conn, establishment, s, ByName::Last(name))?;
+            rows.extend(query(conn, establishment, s, ByName::Other(name))?);
+            rows.sort_by(|a, b| (&a.0, a.1.id).cmp(&(&b.0, b.1.id)));
+            rows
+        }
+    };
+    rows.truncate(s.limit as usize + 1);
+    Ok(rows.into_iter().map(|(_, record)| record).collect())
+}
+
+enum ByName<'a> {
+    Any,
+    /// The last name starts with this (folded) prefix.
+    Last(&'a str),
+    /// The other name does, and the last name does not (found by the other query).
+    Other(&'a str),
+}
+
+/// `(search_name, worker)` rows of one index range, in name order.
+fn query(
+    conn: &Connection,
+    establishment: i64,
+    s: &Search<'_>,
+    by: ByName<'_>,
+) -> Result<Vec<(String, WorkerRecord)>> {
+    let mut sql = format!(
+        "SELECT {WORKER_COLUMNS}, w.search_name FROM {WORKER_FROM} WHERE w.establishment_id = ?1"
+    );
     let mut values: Vec<Value> = vec![Value::Integer(establishment)];
     fn bind(values: &mut Vec<Value>, v: Value) -> usize {
         values.push(v);
@@ -176,13 +209,23 @@ pub(crate) fn search(conn: &Connection, establishment: i64, s: &Search<'_>) -> R
         // Spelt out so that the partial indexes apply.
         sql.push_str(" AND w.removed_at IS NULL");
     }
-    if let Some(name) = &s.name {
-        let low = bind(&mut values, Value::Text(name.clone()));
-        let high = bind(&mut values, Value::Text(prefix_upper_bound(name)));
-        sql.push_str(&format!(
-            " AND ((w.search_name >= ?{low} AND w.search_name < ?{high})
-                OR (w.search_other >= ?{low} AND w.search_other < ?{high}))"
-        ));
+    match by {
+        ByName::Any => {}
+        ByName::Last(name) => {
+            let low = bind(&mut values, Value::Text(name.to_owned()));
+            let high = bind(&mut values, Value::Text(prefix_upper_bound(name)));
+            sql.push_str(&format!(
+                " AND w.search_name >= ?{low} AND w.search_name < ?{high}"
+            ));
+        }
+        ByName::Other(name) => {
+            let low = bind(&mut values, Value::Text(name.to_owned()));
+            let high = bind(&mut values, Value::Text(prefix_upper_bound(name)));
+            sql.push_str(&format!(
+                " AND w.search_other >= ?{low} AND w.search_other < ?{high}
+                  AND NOT (w.search_name >= ?{low} AND w.search_name < ?{high})"
+            ));
+        }
     }
     if let Some(nir) = s.nir {
         let n = bind(&mut values, Value::Text(nir.to_owned()));
@@ -206,7 +249,9 @@ pub(crate) fn search(conn: &Connection, establishment: i64, s: &Search<'_>) -> R
     let n = bind(&mut values, Value::Integer(i64::from(s.limit) + 1));
     sql.push_str(&format!(" ORDER BY w.search_name, w.id LIMIT ?{n}"));
     let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(params_from_iter(values), worker_from_row)?;
+    let rows = stmt.query_map(params_from_iter(values), |row| {
+        Ok((row.get(20)?, worker_from_row(row)?))
+    })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -232,7 +277,11 @@ pub(crate) fn for_each(
 }
 
 /// The worker holding `card` in the establishment, if any.
-pub(crate) fn card_holder(conn: &Connection, establishment: i64, card: &CardNumber) -> Result<Option<i64>> {
+pub(crate) fn card_holder(
+    conn: &Connection,
+    establishment: i64,
+    card: &CardNumber,
+) -> Result<Option<i64>> {
     optional(conn.query_row(
         "SELECT id FROM registry_workers WHERE establishment_id = ?1 AND card_number = ?2",
         params![establishment, card.as_str()],
@@ -241,6 +290,10 @@ pub(crate) fn card_holder(conn: &Connection, establishment: i64, card: &CardNumb
 }
 
 /// The worker with this NIR in the establishment, if any: `(id, removed)`.
-pub(crate) fn nir_holder(conn: &Connection, establishment: i64, nir: &Nir) -> Result<Option<(i64, bool)>> {
+pub(crate) fn nir_holder(
+    conn: &Connection,
+    establishment: i64,
+    nir: &Nir,
+) -> Result<Option<(i64, bool)>> {
     find(conn, establishment, &WorkerRef::Nir(nir.clone()))
 }

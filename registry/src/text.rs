@@ -77,8 +77,7 @@ pub(crate) fn label(input: &str, max: usize) -> Result<String, TextError> {
             if !out.is_empty() && !out.ends_with(' ') {
                 out.push(' ');
             }
-        } else if c.is_control() || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}')
-        {
+        } else if c.is_control() || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}') {
             return Err(TextError::Characters);
         } else {
             out.push(c);

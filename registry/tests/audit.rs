@@ -5,7 +5,9 @@
 #[path = "support.rs"]
 mod support;
 
-use registry::{CardInput, DoseInput, DoseKind, DoseQuery, Fitness, Operation, WorkerQuery, WorkerRef};
+use registry::{
+    CardInput, DoseInput, DoseKind, DoseQuery, Fitness, Operation, WorkerQuery, WorkerRef,
+};
 use support::*;
 
 const NIRS: [&str; 3] = ["2760912346445", "1700367482001", "2550814168025"];
@@ -13,7 +15,10 @@ const NIRS: [&str; 3] = ["2760912346445", "1700367482001", "2550814168025"];
 /// Everything the four roles do on the surgery's list, then the log.
 fn a_day_at_the_surgery(env: &Env) -> i64 {
     let r = &env.registry;
-    let id = r.apply_worker(&cse(), EST, &seed_worker()).unwrap().worker_id;
+    let id = r
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap()
+        .worker_id;
     r.import_workers(&cse(), EST, SEED_CSV.as_bytes()).unwrap();
     let mut change = seed_worker();
     change.operation = Some(Operation::Modify);
@@ -50,7 +55,8 @@ fn a_day_at_the_surgery(env: &Env) -> i64 {
     r.medical_card(&mdt(), EST, id, None).unwrap();
     // Refusals: a PCR writing the list, a stranger reading.
     r.apply_worker(&pcr(), EST, &seed_worker()).unwrap_err();
-    r.worker(&registry::Principal::accessor("42009", []), EST, id).unwrap_err();
+    r.worker(&registry::Principal::accessor("42009", []), EST, id)
+        .unwrap_err();
     id
 }
 
@@ -77,13 +83,22 @@ fn every_read_and_write_of_a_worker_is_recorded_with_who_and_which_worker() {
     ] {
         let (_, _, t, details) = find(action, actor);
         assert_eq!(t, &target, "{action}");
-        assert!(details.contains(&format!("\"establishment\":\"{EST}\"")), "{details}");
+        assert!(
+            details.contains(&format!("\"establishment\":\"{EST}\"")),
+            "{details}"
+        );
         assert!(details.contains("\"kind\":"), "{details}");
     }
     let (_, _, t, details) = find("registry.workers.search", "accessor:42003");
     assert_eq!(t, &format!("establishment:{EST}"));
-    assert!(details.contains(&format!("\"workers\":\"{id}\"")), "{details}");
-    assert!(details.contains("\"kind\":\"admin_dosimetry\""), "{details}");
+    assert!(
+        details.contains(&format!("\"workers\":\"{id}\"")),
+        "{details}"
+    );
+    assert!(
+        details.contains("\"kind\":\"admin_dosimetry\""),
+        "{details}"
+    );
     let (_, _, _, details) = find("registry.workers.import", "accessor:42001");
     assert!(details.contains("\"lines\":\"2\""), "{details}");
     find("registry.workers.export", "accessor:42001");
@@ -117,7 +132,12 @@ fn a_refused_write_leaves_no_trace_but_its_refusal() {
     let bad = worker("DUPONT", "Marc", "2951099126111", "99");
     env.registry.apply_worker(&cse(), EST, &bad).unwrap_err();
     let rows = audit_rows(&env);
-    assert!(rows.is_empty(), "a validation failure writes nothing: {rows:?}");
-    env.registry.import_workers(&cse(), EST, "nom\n".as_bytes()).unwrap_err();
+    assert!(
+        rows.is_empty(),
+        "a validation failure writes nothing: {rows:?}"
+    );
+    env.registry
+        .import_workers(&cse(), EST, "nom\n".as_bytes())
+        .unwrap_err();
     assert!(audit_rows(&env).is_empty());
 }

@@ -8,9 +8,14 @@ use registry::{RegistryError, WorkerQuery, WorkerView, CSV_HEADER};
 use support::*;
 
 fn export(env: &Env, establishment: i64) -> String {
-    let who = registry::Principal::accessor("42001", [(EST, registry::Role::Cse), (OTHER, registry::Role::Cse)]);
+    let who = registry::Principal::accessor(
+        "42001",
+        [(EST, registry::Role::Cse), (OTHER, registry::Role::Cse)],
+    );
     let mut out = Vec::new();
-    env.registry.export_workers(&who, establishment, &mut out).unwrap();
+    env.registry
+        .export_workers(&who, establishment, &mut out)
+        .unwrap();
     String::from_utf8(out).unwrap()
 }
 
@@ -19,7 +24,11 @@ fn count(env: &Env) -> usize {
         limit: 500,
         ..WorkerQuery::default()
     };
-    env.registry.search_workers(&cse(), EST, &q).unwrap().items.len()
+    env.registry
+        .search_workers(&cse(), EST, &q)
+        .unwrap()
+        .items
+        .len()
 }
 
 fn rejected(error: RegistryError) -> registry::ImportReport {
@@ -31,16 +40,25 @@ fn rejected(error: RegistryError) -> registry::ImportReport {
 fn the_seeds_file_with_its_bom_is_imported() {
     let env = env();
     assert!(SEED_CSV.starts_with('\u{feff}'));
-    let summary = env.registry.import_workers(&cse(), EST, SEED_CSV.as_bytes()).unwrap();
+    let summary = env
+        .registry
+        .import_workers(&cse(), EST, SEED_CSV.as_bytes())
+        .unwrap();
     assert_eq!((summary.lines, summary.created, summary.updated), (2, 2, 0));
     assert_eq!(summary.sha256.len(), 64);
-    let page = env.registry.search_workers(&cse(), EST, &WorkerQuery::default()).unwrap();
+    let page = env
+        .registry
+        .search_workers(&cse(), EST, &WorkerQuery::default())
+        .unwrap();
     let WorkerView::Complete(durand) = &page.items[1] else {
         panic!()
     };
     let w = &durand.worker;
     assert_eq!(w.last_name, "DURAND");
-    assert_eq!(w.birth_date.map(|d| d.to_string()).as_deref(), Some("1970-03-12"));
+    assert_eq!(
+        w.birth_date.map(|d| d.to_string()).as_deref(),
+        Some("1970-03-12")
+    );
     assert_eq!(w.contract_type.map(|c| c.label()), Some("Non salarié"));
     assert_eq!(w.category.map(|c| c.label()), Some("B"));
 }
@@ -49,12 +67,17 @@ fn the_seeds_file_with_its_bom_is_imported() {
 fn a_file_without_bom_is_imported_the_same() {
     let env = env();
     let plain = SEED_CSV.trim_start_matches('\u{feff}');
-    let summary = env.registry.import_workers(&cse(), EST, plain.as_bytes()).unwrap();
+    let summary = env
+        .registry
+        .import_workers(&cse(), EST, plain.as_bytes())
+        .unwrap();
     assert_eq!(summary.created, 2);
     // Windows line ends too.
     let env2 = support::env();
     let crlf = plain.replace('\n', "\r\n");
-    env2.registry.import_workers(&cse(), EST, crlf.as_bytes()).unwrap();
+    env2.registry
+        .import_workers(&cse(), EST, crlf.as_bytes())
+        .unwrap();
     assert_eq!(export(&env, EST), export(&env2, EST));
 }
 
@@ -70,23 +93,43 @@ MARTIN;;Paul;;1700367482001;86;;;;;;;;;;
 DURAND;;Vincent;;2760912346445;12;;;;;;;;;;;
 "
     );
-    let report = rejected(env.registry.import_workers(&cse(), EST, file.as_bytes()).unwrap_err());
+    let report = rejected(
+        env.registry
+            .import_workers(&cse(), EST, file.as_bytes())
+            .unwrap_err(),
+    );
     assert_eq!(count(&env), 0, "nothing imported");
     assert_eq!(report.lines_in_error(), 4);
     let text = report.to_string();
     assert!(text.contains(
         "ligne 3 : cle : La clé du NIR ne correspond pas au numéro : vérifiez le numéro et la clé.\n"
     ), "{text}");
-    assert!(text.contains("ligne 4 : nom : Le nom de famille est obligatoire."), "{text}");
+    assert!(
+        text.contains("ligne 4 : nom : Le nom de famille est obligatoire."),
+        "{text}"
+    );
     assert!(text.contains("ligne 4 : date_naissance :"), "{text}");
     assert!(text.contains("ligne 4 : categorie :"), "{text}");
     assert!(text.contains("ligne 4 : type_contrat :"), "{text}");
     assert!(text.contains("ligne 4 : quotite :"), "{text}");
     assert!(text.contains("ligne 4 : caractere :"), "{text}");
-    assert!(text.contains("ligne 5 : La ligne doit compter 17 colonnes"), "{text}");
-    assert!(text.contains("ligne 6 : nir : Ce NIR figure déjà à la ligne 2."), "{text}");
+    assert!(
+        text.contains("ligne 5 : La ligne doit compter 17 colonnes"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ligne 6 : nir : Ce NIR figure déjà à la ligne 2."),
+        "{text}"
+    );
     // The report never repeats a NIR, nor any value of the file.
-    for value in ["2951099126111", "2550814168025", "1700367482001", "2760912346445", "CDX", "3-Autre"] {
+    for value in [
+        "2951099126111",
+        "2550814168025",
+        "1700367482001",
+        "2760912346445",
+        "CDX",
+        "3-Autre",
+    ] {
         assert!(!text.contains(value), "{value} in {text}");
     }
     let fields = RegistryError::ImportRejected(report).fields().unwrap();
@@ -97,20 +140,33 @@ DURAND;;Vincent;;2760912346445;12;;;;;;;;;;;
 fn a_wrong_header_is_refused_before_any_line() {
     let env = env();
     let file = "nom;prenom;nir\nDIDIER;Valérie;2760912346445\n";
-    let report = rejected(env.registry.import_workers(&cse(), EST, file.as_bytes()).unwrap_err());
+    let report = rejected(
+        env.registry
+            .import_workers(&cse(), EST, file.as_bytes())
+            .unwrap_err(),
+    );
     assert_eq!(report.errors.len(), 1);
-    assert!(report.errors[0].to_string().starts_with("ligne 1 : L'en-tête doit être exactement : nom;autre_nom;"));
+    assert!(report.errors[0]
+        .to_string()
+        .starts_with("ligne 1 : L'en-tête doit être exactement : nom;autre_nom;"));
 }
 
 #[test]
 fn a_card_number_held_by_another_worker_rejects_the_file() {
     let env = env();
-    let applied = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap();
+    let applied = env
+        .registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap();
     let card = applied.card_number.unwrap();
     let file = format!(
         "{CSV_HEADER}\nDURAND;;Vincent;;1700367482001;86;;;;;;;;;;;{card}\nMARTIN;;Paul;;2550814168025;38;;;;;;;;;;;\n"
     );
-    let report = rejected(env.registry.import_workers(&cse(), EST, file.as_bytes()).unwrap_err());
+    let report = rejected(
+        env.registry
+            .import_workers(&cse(), EST, file.as_bytes())
+            .unwrap_err(),
+    );
     assert_eq!(report.errors.len(), 1);
     assert_eq!(report.errors[0].line, 2);
     assert_eq!(report.errors[0].column, Some("numero_carte"));
@@ -120,24 +176,40 @@ fn a_card_number_held_by_another_worker_rejects_the_file() {
 #[test]
 fn an_import_replaces_the_lines_of_known_nirs_and_creates_fractions() {
     let env = env();
-    let applied = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap();
+    let applied = env
+        .registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap();
     let file = format!(
         "{CSV_HEADER}
 didier;;Valérie;;2760912346445;12;14/09/1976;Cabinet;A;Assistante dentaire;1-Exposition externe;CDD;0,5;1-Civile;;;
 DURAND;;Vincent;;1700367482001;86;12/03/1970;cabinet;B;Chirurgien-dentiste;;Non salarié;1;1-Civile;;;C00000050
 "
     );
-    let summary = env.registry.import_workers(&cse(), EST, file.as_bytes()).unwrap();
-    assert_eq!((summary.created, summary.updated, summary.fractions_created), (1, 1, 1));
-    let WorkerView::Complete(didier) = env.registry.worker(&cse(), EST, applied.worker_id).unwrap() else {
+    let summary = env
+        .registry
+        .import_workers(&cse(), EST, file.as_bytes())
+        .unwrap();
+    assert_eq!(
+        (summary.created, summary.updated, summary.fractions_created),
+        (1, 1, 1)
+    );
+    let WorkerView::Complete(didier) = env.registry.worker(&cse(), EST, applied.worker_id).unwrap()
+    else {
         panic!()
     };
     assert_eq!(didier.worker.last_name, "didier");
     assert_eq!(didier.worker.work_fraction.unwrap().to_string(), "0.5");
-    assert_eq!(didier.worker.card_number, applied.card_number, "an empty card number keeps the card");
+    assert_eq!(
+        didier.worker.card_number, applied.card_number,
+        "an empty card number keeps the card"
+    );
     let fractions = env.registry.fractions(&cse(), EST).unwrap();
     assert_eq!(fractions.len(), 1);
-    assert_eq!((fractions[0].name.as_str(), fractions[0].workers), ("Cabinet", 2));
+    assert_eq!(
+        (fractions[0].name.as_str(), fractions[0].workers),
+        ("Cabinet", 2)
+    );
     // The sequence moved past the imported card number.
     let mut next = worker("MARTIN", "Paul", "2550814168025", "38");
     next.new_card = true;
@@ -148,7 +220,9 @@ DURAND;;Vincent;;1700367482001;86;12/03/1970;cabinet;B;Chirurgien-dentiste;;Non 
 #[test]
 fn export_then_import_gives_back_the_same_file() {
     let env = env();
-    env.registry.import_workers(&cse(), EST, SEED_CSV.as_bytes()).unwrap();
+    env.registry
+        .import_workers(&cse(), EST, SEED_CSV.as_bytes())
+        .unwrap();
     let mut input = worker("D'ARC-LÉGER", "Jeanne", "253072A073004", "43");
     input.other_name = Some("Martin".into());
     input.other_first_names = Some("Marie, Louise".into());
@@ -159,30 +233,54 @@ fn export_then_import_gives_back_the_same_file() {
     input.contract_type = Some("intérim".into());
     input.birth_date = Some("01/07/1953".into());
     input.new_card = true;
-    env.registry.create_fraction(&cse(), EST, "Bloc Nord").unwrap();
+    env.registry
+        .create_fraction(&cse(), EST, "Bloc Nord")
+        .unwrap();
     input.fraction = Some("Bloc Nord".into());
     env.registry.apply_worker(&cse(), EST, &input).unwrap();
 
     let first = export(&env, EST);
     assert!(first.starts_with("\u{feff}nom;autre_nom;prenom;"));
-    assert!(first.contains("\"Radiologue; \"\"interventionnel\"\"\""), "{first}");
+    assert!(
+        first.contains("\"Radiologue; \"\"interventionnel\"\"\""),
+        "{first}"
+    );
     assert!(first.contains(";non classé;"), "{first}");
     assert!(first.contains(";0.333;2-Militaire;"), "{first}");
 
     // Into an empty list of another establishment: the same file comes out.
     let other = registry::Principal::accessor("42001", [(OTHER, registry::Role::Cse)]);
-    env.registry.import_workers(&other, OTHER, first.as_bytes()).unwrap();
+    env.registry
+        .import_workers(&other, OTHER, first.as_bytes())
+        .unwrap();
     assert_eq!(export(&env, OTHER), first);
     // Into the same list: nothing changes.
-    let summary = env.registry.import_workers(&cse(), EST, first.as_bytes()).unwrap();
-    assert_eq!((summary.created, summary.updated), (0, 3));
+    let summary = env
+        .registry
+        .import_workers(&cse(), EST, first.as_bytes())
+        .unwrap();
+    assert_eq!(
+        (summary.created, summary.updated, summary.unchanged),
+        (0, 3, 3),
+        "nothing to write"
+    );
     assert_eq!(export(&env, EST), first);
+    // One line changed: only it is written.
+    let changed = first.replacen(";Chirurgien-dentiste;", ";Orthodontiste;", 1);
+    let summary = env
+        .registry
+        .import_workers(&cse(), EST, changed.as_bytes())
+        .unwrap();
+    assert_eq!((summary.updated, summary.unchanged), (3, 2));
+    assert!(export(&env, EST).contains(";Orthodontiste;"));
 }
 
 #[test]
 fn the_seeds_file_exports_back_byte_for_byte() {
     let env = env();
-    env.registry.import_workers(&cse(), EST, SEED_CSV.as_bytes()).unwrap();
+    env.registry
+        .import_workers(&cse(), EST, SEED_CSV.as_bytes())
+        .unwrap();
     assert_eq!(export(&env, EST), SEED_CSV);
 }
 
@@ -190,11 +288,41 @@ fn the_seeds_file_exports_back_byte_for_byte() {
 fn a_pcr_may_neither_import_nor_export() {
     let env = env();
     assert!(matches!(
-        env.registry.import_workers(&pcr(), EST, SEED_CSV.as_bytes()),
+        env.registry
+            .import_workers(&pcr(), EST, SEED_CSV.as_bytes()),
         Err(RegistryError::Forbidden { .. })
     ));
     assert!(matches!(
         env.registry.export_workers(&pcr(), EST, Vec::new()),
         Err(RegistryError::Forbidden { .. })
     ));
+}
+
+/// A reader that gives the header, then fails, as a client that stops sending.
+struct Interrupted(bool);
+
+impl std::io::Read for Interrupted {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "gone",
+            ));
+        }
+        self.0 = true;
+        let head = format!("{CSV_HEADER}\nDIDIER;;Valérie;;2760912346445;12;;;;;;;;;;;\n");
+        buf[..head.len()].copy_from_slice(head.as_bytes());
+        Ok(head.len())
+    }
+}
+
+#[test]
+fn an_upload_cut_short_imports_nothing() {
+    let env = env();
+    let error = env
+        .registry
+        .import_workers(&cse(), EST, Interrupted(false))
+        .unwrap_err();
+    assert_eq!((error.status(), error.code()), (400, "import_interrupted"));
+    assert_eq!(count(&env), 0);
 }

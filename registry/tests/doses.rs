@@ -37,16 +37,62 @@ fn send(who: &Principal, env: &Env, kind: DoseKind, start: &str, end: &str, msv:
 #[test]
 fn the_effective_dose_adds_up_twelve_consecutive_months() {
     let env = env();
-    let id = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap().worker_id;
+    let id = env
+        .registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap()
+        .worker_id;
     // Before the window: 30 June 2024 is 12 months and a day before 30 June 2025.
-    send(&body(), &env, DoseKind::Passive, "01/06/2024", "30/06/2024", 5.0);
+    send(
+        &body(),
+        &env,
+        DoseKind::Passive,
+        "01/06/2024",
+        "30/06/2024",
+        5.0,
+    );
     // In the window.
-    send(&body(), &env, DoseKind::Passive, "01/07/2024", "31/07/2024", 4.0);
-    send(&body(), &env, DoseKind::Passive, "01/05/2025", "31/05/2025", 6.0);
-    send(&mdt(), &env, DoseKind::Internal, "01/01/2025", "31/03/2025", 3.5);
-    send(&mdt(), &env, DoseKind::Effective, "10/02/2025", "10/02/2025", 1.25);
+    send(
+        &body(),
+        &env,
+        DoseKind::Passive,
+        "01/07/2024",
+        "31/07/2024",
+        4.0,
+    );
+    send(
+        &body(),
+        &env,
+        DoseKind::Passive,
+        "01/05/2025",
+        "31/05/2025",
+        6.0,
+    );
+    send(
+        &mdt(),
+        &env,
+        DoseKind::Internal,
+        "01/01/2025",
+        "31/03/2025",
+        3.5,
+    );
+    send(
+        &mdt(),
+        &env,
+        DoseKind::Effective,
+        "10/02/2025",
+        "10/02/2025",
+        1.25,
+    );
     // Operational results measure the same exposure as passive ones: not added.
-    send(&pcr(), &env, DoseKind::Operational, "01/05/2025", "31/05/2025", 7.0);
+    send(
+        &pcr(),
+        &env,
+        DoseKind::Operational,
+        "01/05/2025",
+        "31/05/2025",
+        7.0,
+    );
 
     let rolling = env.registry.effective_dose(&pcr(), EST, id, None).unwrap();
     assert_eq!(rolling.from, date!(2024 - 07 - 01));
@@ -57,20 +103,51 @@ fn the_effective_dose_adds_up_twelve_consecutive_months() {
     assert_eq!(rolling.limit_msv, 20.0);
 
     // A month later the July 2024 result leaves the window.
-    let later = env.registry.effective_dose(&mdt(), EST, id, Some(date!(2025 - 07 - 31))).unwrap();
+    let later = env
+        .registry
+        .effective_dose(&mdt(), EST, id, Some(date!(2025 - 07 - 31)))
+        .unwrap();
     assert_eq!(later.effective_msv, 10.75);
 }
 
 #[test]
 fn above_twenty_millisieverts_the_dose_is_flagged() {
     let env = env();
-    let id = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap().worker_id;
-    send(&body(), &env, DoseKind::Passive, "01/01/2025", "31/01/2025", 12.0);
-    send(&mdt(), &env, DoseKind::Internal, "01/02/2025", "28/02/2025", 8.0);
+    let id = env
+        .registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap()
+        .worker_id;
+    send(
+        &body(),
+        &env,
+        DoseKind::Passive,
+        "01/01/2025",
+        "31/01/2025",
+        12.0,
+    );
+    send(
+        &mdt(),
+        &env,
+        DoseKind::Internal,
+        "01/02/2025",
+        "28/02/2025",
+        8.0,
+    );
     let at_limit = env.registry.effective_dose(&pcr(), EST, id, None).unwrap();
     assert_eq!(at_limit.effective_msv, 20.0);
-    assert!(!at_limit.exceeds_limit, "20 mSv is the limit, not beyond it");
-    send(&body(), &env, DoseKind::Passive, "01/03/2025", "31/03/2025", 0.01);
+    assert!(
+        !at_limit.exceeds_limit,
+        "20 mSv is the limit, not beyond it"
+    );
+    send(
+        &body(),
+        &env,
+        DoseKind::Passive,
+        "01/03/2025",
+        "31/03/2025",
+        0.01,
+    );
     let beyond = env.registry.effective_dose(&pcr(), EST, id, None).unwrap();
     assert_eq!(beyond.effective_msv, 20.01);
     assert!(beyond.exceeds_limit);
@@ -82,7 +159,11 @@ fn above_twenty_millisieverts_the_dose_is_flagged() {
 #[test]
 fn extremity_results_do_not_count_as_effective_dose() {
     let env = env();
-    let id = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap().worker_id;
+    let id = env
+        .registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap()
+        .worker_id;
     let ring = DoseInput {
         kind: DoseKind::Passive,
         period_start: "01/05/2025".into(),
@@ -91,7 +172,9 @@ fn extremity_results_do_not_count_as_effective_dose() {
         hp007_msv: Some(150.0),
         e_msv: None,
     };
-    env.registry.record_dose(&body(), EST, &seed_nir(), &ring).unwrap();
+    env.registry
+        .record_dose(&body(), EST, &seed_nir(), &ring)
+        .unwrap();
     let rolling = env.registry.effective_dose(&mdt(), EST, id, None).unwrap();
     assert_eq!((rolling.effective_msv, rolling.records), (0.0, 0));
 }
@@ -99,7 +182,11 @@ fn extremity_results_do_not_count_as_effective_dose() {
 #[test]
 fn results_keep_coming_for_a_worker_removed_from_the_list() {
     let env = env();
-    let id = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap().worker_id;
+    let id = env
+        .registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap()
+        .worker_id;
     let removal = WorkerInput {
         operation: Some(Operation::Remove),
         nir: Some("2760912346445".into()),
@@ -107,8 +194,18 @@ fn results_keep_coming_for_a_worker_removed_from_the_list() {
         ..WorkerInput::default()
     };
     env.registry.apply_worker(&cse(), EST, &removal).unwrap();
-    send(&body(), &env, DoseKind::Passive, "01/05/2025", "31/05/2025", 0.2);
-    let records = env.registry.doses(&mdt(), EST, id, &DoseQuery::default()).unwrap();
+    send(
+        &body(),
+        &env,
+        DoseKind::Passive,
+        "01/05/2025",
+        "31/05/2025",
+        0.2,
+    );
+    let records = env
+        .registry
+        .doses(&mdt(), EST, id, &DoseQuery::default())
+        .unwrap();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].worker_id, id);
 }
@@ -116,15 +213,26 @@ fn results_keep_coming_for_a_worker_removed_from_the_list() {
 #[test]
 fn a_bad_result_is_refused_with_its_fields_and_nothing_recorded() {
     let env = env();
-    let id = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap().worker_id;
+    let id = env
+        .registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap()
+        .worker_id;
     let mut bad = result(DoseKind::Passive, "31/05/2025", "01/05/2025", -1.0);
     bad.e_msv = Some(1.0);
-    let error = env.registry.record_dose(&body(), EST, &seed_nir(), &bad).unwrap_err();
+    let error = env
+        .registry
+        .record_dose(&body(), EST, &seed_nir(), &bad)
+        .unwrap_err();
     let fields = error.fields().unwrap();
     for key in ["period_end", "hp10_msv", "e_msv"] {
         assert!(fields.contains_key(key), "{key}: {fields:?}");
     }
-    assert!(env.registry.doses(&mdt(), EST, id, &DoseQuery::default()).unwrap().is_empty());
+    assert!(env
+        .registry
+        .doses(&mdt(), EST, id, &DoseQuery::default())
+        .unwrap()
+        .is_empty());
     // An unknown worker.
     let stranger = WorkerRef::Nir(registry::Nir::parse("2550814168025", "38").unwrap());
     let ok = result(DoseKind::Passive, "01/05/2025", "31/05/2025", 0.1);
@@ -137,9 +245,27 @@ fn a_bad_result_is_refused_with_its_fields_and_nothing_recorded() {
 #[test]
 fn the_physician_keeps_the_medical_follow_up_card() {
     let env = env();
-    let id = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap().worker_id;
-    send(&body(), &env, DoseKind::Passive, "01/05/2025", "31/05/2025", 0.4);
-    send(&pcr(), &env, DoseKind::Operational, "01/05/2025", "31/05/2025", 0.35);
+    let id = env
+        .registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap()
+        .worker_id;
+    send(
+        &body(),
+        &env,
+        DoseKind::Passive,
+        "01/05/2025",
+        "31/05/2025",
+        0.4,
+    );
+    send(
+        &pcr(),
+        &env,
+        DoseKind::Operational,
+        "01/05/2025",
+        "31/05/2025",
+        0.35,
+    );
     let follow_up = env
         .registry
         .update_medical_card(
@@ -158,7 +284,10 @@ fn the_physician_keeps_the_medical_follow_up_card() {
 
     let card = env.registry.medical_card(&mdt(), EST, id, None).unwrap();
     assert_eq!(card.worker.last_name, "DIDIER");
-    assert_eq!(card.worker.card_number.as_ref().unwrap().as_str(), "C00000001");
+    assert_eq!(
+        card.worker.card_number.as_ref().unwrap().as_str(),
+        "C00000001"
+    );
     assert_eq!(card.follow_up.fitness, Some(Fitness::Fit));
     assert_eq!(card.follow_up.last_visit, Some(date!(2025 - 06 - 02)));
     assert_eq!(card.follow_up.notes.as_deref(), Some("RAS."));
@@ -178,7 +307,8 @@ fn the_physician_keeps_the_medical_follow_up_card() {
             Err(RegistryError::Forbidden { .. })
         ));
         assert!(matches!(
-            env.registry.update_medical_card(&who, EST, id, &CardInput::default()),
+            env.registry
+                .update_medical_card(&who, EST, id, &CardInput::default()),
             Err(RegistryError::Forbidden { .. })
         ));
     }
@@ -188,7 +318,11 @@ fn the_physician_keeps_the_medical_follow_up_card() {
 fn a_card_of_another_establishments_worker_is_not_found() {
     let env = env();
     let other_cse = Principal::accessor("42009", [(OTHER, registry::Role::Cse)]);
-    let theirs = env.registry.apply_worker(&other_cse, OTHER, &seed_worker()).unwrap().worker_id;
+    let theirs = env
+        .registry
+        .apply_worker(&other_cse, OTHER, &seed_worker())
+        .unwrap()
+        .worker_id;
     assert!(matches!(
         env.registry.medical_card(&mdt(), EST, theirs, None),
         Err(RegistryError::NotFound)
@@ -202,7 +336,12 @@ fn a_card_of_another_establishments_worker_is_not_found() {
         Err(RegistryError::NotFound)
     ));
     assert!(matches!(
-        env.registry.record_dose(&mdt(), EST, &WorkerRef::Id(theirs), &result(DoseKind::Internal, "01/05/2025", "31/05/2025", 1.0)),
+        env.registry.record_dose(
+            &mdt(),
+            EST,
+            &WorkerRef::Id(theirs),
+            &result(DoseKind::Internal, "01/05/2025", "31/05/2025", 1.0)
+        ),
         Err(RegistryError::NotFound)
     ));
 }

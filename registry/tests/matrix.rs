@@ -13,7 +13,12 @@ use support::*;
 
 /// The roles, in the table's column order.
 fn roles() -> [(&'static str, Principal); 4] {
-    [("CSE", cse()), ("PCR", pcr()), ("MDT", mdt()), ("organisme", body())]
+    [
+        ("CSE", cse()),
+        ("PCR", pcr()),
+        ("MDT", mdt()),
+        ("organisme", body()),
+    ]
 }
 
 /// Reading, from the seed's table: [CSE, PCR, MDT, body].
@@ -132,14 +137,19 @@ fn write(env: &Env, who: &Principal, kind: DataKind, id: i64) -> Result<()> {
             let kind = dose_kind(kind).unwrap();
             let nir = registry::Nir::parse("2760912346445", "12").unwrap();
             r.record_dose(who, EST, &WorkerRef::Nir(nir), &dose(kind))?;
-            r.record_dose(who, EST, &WorkerRef::Id(id), &dose(kind)).map(drop)
+            r.record_dose(who, EST, &WorkerRef::Id(id), &dose(kind))
+                .map(drop)
         }
     }
 }
 
 fn check(table: &[(DataKind, [bool; 4]); 7], action: registry::Action) {
     let env = env();
-    let id = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap().worker_id;
+    let id = env
+        .registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap()
+        .worker_id;
     for (kind, row) in table {
         for ((name, who), allowed) in roles().iter().zip(row) {
             let outcome = match action {
@@ -152,7 +162,9 @@ fn check(table: &[(DataKind, [bool; 4]); 7], action: registry::Action) {
                     assert_eq!(e.status(), 403);
                 }
                 (allowed, outcome) => {
-                    panic!("{name} {action:?} {kind:?}: expected allowed={allowed}, got {outcome:?}")
+                    panic!(
+                        "{name} {action:?} {kind:?}: expected allowed={allowed}, got {outcome:?}"
+                    )
                 }
             }
         }
@@ -173,7 +185,11 @@ fn writing_follows_who_sends_what_for_every_role() {
 #[test]
 fn the_physician_sees_identities_only_through_the_card() {
     let env = env();
-    let id = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap().worker_id;
+    let id = env
+        .registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap()
+        .worker_id;
     let view = env.registry.worker(&mdt(), EST, id).unwrap();
     assert!(matches!(view, WorkerView::Dosimetry(_)));
     let (_, action, _, details) = audit_rows(&env).pop().unwrap();
@@ -184,14 +200,24 @@ fn the_physician_sees_identities_only_through_the_card() {
 #[test]
 fn a_dosimetry_body_reads_nothing_not_even_the_list() {
     let env = env();
-    let id = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap().worker_id;
+    let id = env
+        .registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap()
+        .worker_id;
     let b = body();
-    assert!(matches!(env.registry.worker(&b, EST, id), Err(RegistryError::Forbidden { .. })));
+    assert!(matches!(
+        env.registry.worker(&b, EST, id),
+        Err(RegistryError::Forbidden { .. })
+    ));
     assert!(matches!(
         env.registry.search_workers(&b, EST, &Default::default()),
         Err(RegistryError::Forbidden { .. })
     ));
-    assert!(matches!(env.registry.fractions(&b, EST), Err(RegistryError::Forbidden { .. })));
+    assert!(matches!(
+        env.registry.fractions(&b, EST),
+        Err(RegistryError::Forbidden { .. })
+    ));
     assert!(matches!(
         env.registry.doses(&b, EST, id, &DoseQuery::default()),
         Err(RegistryError::Forbidden { .. })
@@ -201,12 +227,24 @@ fn a_dosimetry_body_reads_nothing_not_even_the_list() {
 #[test]
 fn an_unrestricted_dose_query_returns_only_the_kinds_the_role_reads() {
     let env = env();
-    let id = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap().worker_id;
+    let id = env
+        .registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap()
+        .worker_id;
     let nir = WorkerRef::Nir(registry::Nir::parse("2760912346445", "12").unwrap());
-    env.registry.record_dose(&body(), EST, &nir, &dose(DoseKind::Passive)).unwrap();
-    env.registry.record_dose(&pcr(), EST, &nir, &dose(DoseKind::Operational)).unwrap();
-    env.registry.record_dose(&mdt(), EST, &nir, &dose(DoseKind::Internal)).unwrap();
-    env.registry.record_dose(&mdt(), EST, &nir, &dose(DoseKind::Effective)).unwrap();
+    env.registry
+        .record_dose(&body(), EST, &nir, &dose(DoseKind::Passive))
+        .unwrap();
+    env.registry
+        .record_dose(&pcr(), EST, &nir, &dose(DoseKind::Operational))
+        .unwrap();
+    env.registry
+        .record_dose(&mdt(), EST, &nir, &dose(DoseKind::Internal))
+        .unwrap();
+    env.registry
+        .record_dose(&mdt(), EST, &nir, &dose(DoseKind::Effective))
+        .unwrap();
     let kinds = |who: &Principal| -> Vec<DoseKind> {
         env.registry
             .doses(who, EST, id, &DoseQuery::default())
@@ -221,8 +259,14 @@ fn an_unrestricted_dose_query_returns_only_the_kinds_the_role_reads() {
         env.registry.doses(&cse(), EST, id, &DoseQuery::default()),
         Err(RegistryError::Forbidden { .. })
     ));
-    let records = env.registry.doses(&mdt(), EST, id, &DoseQuery::default()).unwrap();
-    let passive = records.iter().find(|d| d.kind == DoseKind::Passive).unwrap();
+    let records = env
+        .registry
+        .doses(&mdt(), EST, id, &DoseQuery::default())
+        .unwrap();
+    let passive = records
+        .iter()
+        .find(|d| d.kind == DoseKind::Passive)
+        .unwrap();
     assert_eq!(passive.source, "organisme:DOSILAB");
     assert_eq!(passive.hp10_msv, Some(0.12));
 }
@@ -230,16 +274,28 @@ fn an_unrestricted_dose_query_returns_only_the_kinds_the_role_reads() {
 #[test]
 fn a_person_acts_with_the_role_held_in_each_establishment() {
     let env = env();
-    let id = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap().worker_id;
+    let id = env
+        .registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap()
+        .worker_id;
     // The external PCR is CSE of establishment 1000: there they keep the list.
-    env.registry.apply_worker(&pcr(), 1000, &seed_worker()).unwrap();
+    env.registry
+        .apply_worker(&pcr(), 1000, &seed_worker())
+        .unwrap();
     // Here they are only PCR.
     assert!(matches!(
         env.registry.apply_worker(&pcr(), EST, &seed_worker()),
         Err(RegistryError::Forbidden { .. })
     ));
     // Someone both CSE and PCR of the surgery gets both rights, and the complete view.
-    let both = Principal::accessor("42100", [(EST, registry::Role::Cse), (EST, registry::Role::Pcr)]);
-    assert!(matches!(env.registry.worker(&both, EST, id).unwrap(), WorkerView::Complete(_)));
+    let both = Principal::accessor(
+        "42100",
+        [(EST, registry::Role::Cse), (EST, registry::Role::Pcr)],
+    );
+    assert!(matches!(
+        env.registry.worker(&both, EST, id).unwrap(),
+        WorkerView::Complete(_)
+    ));
     env.registry.effective_dose(&both, EST, id, None).unwrap();
 }

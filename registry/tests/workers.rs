@@ -20,18 +20,33 @@ fn complete(view: WorkerView) -> registry::WorkerRecord {
 #[test]
 fn the_seeds_worker_is_added_with_a_new_card() {
     let env = env();
-    let applied = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap();
+    let applied = env
+        .registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap();
     assert_eq!(applied.operation, Operation::Add);
-    assert_eq!(applied.card_number.as_ref().map(CardNumber::as_str), Some("C00000001"));
+    assert_eq!(
+        applied.card_number.as_ref().map(CardNumber::as_str),
+        Some("C00000001")
+    );
 
     let record = complete(env.registry.worker(&cse(), EST, applied.worker_id).unwrap());
     let w = record.worker;
-    assert_eq!((w.last_name.as_str(), w.first_name.as_str()), ("DIDIER", "Valérie"));
+    assert_eq!(
+        (w.last_name.as_str(), w.first_name.as_str()),
+        ("DIDIER", "Valérie")
+    );
     assert_eq!((w.nir.as_str(), w.nir.key()), ("2760912346445", "12"));
     assert_eq!(w.job.as_deref(), Some("Assistant dentaire"));
-    assert_eq!(w.radiological_hazard.as_deref(), Some("1-Exposition externe"));
+    assert_eq!(
+        w.radiological_hazard.as_deref(),
+        Some("1-Exposition externe")
+    );
     assert_eq!(w.work_fraction.unwrap().to_string(), "1.0");
-    assert_eq!(w.domain.as_deref(), Some("100000-Utilisations medicales et veterinaires"));
+    assert_eq!(
+        w.domain.as_deref(),
+        Some("100000-Utilisations medicales et veterinaires")
+    );
     assert_eq!(w.sector.as_deref(), Some("102000-Soins dentaires"));
     assert!(!record.removed);
 
@@ -45,7 +60,11 @@ fn the_seeds_worker_is_added_with_a_new_card() {
 #[test]
 fn the_complete_view_serializes_like_the_seeds_form() {
     let env = env();
-    let id = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap().worker_id;
+    let id = env
+        .registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap()
+        .worker_id;
     let view = env.registry.worker(&cse(), EST, id).unwrap();
     let json = serde_json::to_value(&view).unwrap();
     assert_eq!(json["view"], "complete");
@@ -61,15 +80,20 @@ fn the_complete_view_serializes_like_the_seeds_form() {
 #[test]
 fn documented_nirs_are_accepted_and_a_bad_key_refused() {
     let env = env();
-    for (i, (number, key)) in [("2550814168025", "38"), ("253072A073004", "43"), ("2760912346445", "12")]
-        .into_iter()
-        .enumerate()
+    for (i, (number, key)) in [
+        ("2550814168025", "38"),
+        ("253072A073004", "43"),
+        ("2760912346445", "12"),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let input = worker("NOM", &format!("Prénom{}", "e".repeat(i + 1)), number, key);
         env.registry.apply_worker(&cse(), EST, &input).unwrap();
     }
     let input = worker("NOM", "Prénom", "2951099126111", "99");
-    let RegistryError::Invalid(fields) = env.registry.apply_worker(&cse(), EST, &input).unwrap_err()
+    let RegistryError::Invalid(fields) =
+        env.registry.apply_worker(&cse(), EST, &input).unwrap_err()
     else {
         panic!()
     };
@@ -91,7 +115,9 @@ fn documented_nirs_are_accepted_and_a_bad_key_refused() {
 #[test]
 fn a_nir_already_on_the_list_is_refused() {
     let env = env();
-    env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap();
+    env.registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap();
     let again = worker("DIDIER", "Valérie", "2 76 09 12 346 445", "12");
     let error = env.registry.apply_worker(&cse(), EST, &again).unwrap_err();
     assert!(matches!(error, RegistryError::DuplicateNir));
@@ -99,7 +125,9 @@ fn a_nir_already_on_the_list_is_refused() {
     assert!(!error.to_string().contains("2760912346445"));
     // The same NIR in another establishment is another line.
     let cse_other = registry::Principal::accessor("42009", [(OTHER, registry::Role::Cse)]);
-    env.registry.apply_worker(&cse_other, OTHER, &again).unwrap();
+    env.registry
+        .apply_worker(&cse_other, OTHER, &again)
+        .unwrap();
 }
 
 #[test]
@@ -109,21 +137,28 @@ fn missing_required_fields_are_named_in_french() {
         operation: Some(Operation::Add),
         ..WorkerInput::default()
     };
-    let RegistryError::Invalid(fields) = env.registry.apply_worker(&cse(), EST, &input).unwrap_err()
+    let RegistryError::Invalid(fields) =
+        env.registry.apply_worker(&cse(), EST, &input).unwrap_err()
     else {
         panic!()
     };
     assert_eq!(fields["last_name"], "Le nom de famille est obligatoire.");
     assert_eq!(fields["first_name"], "Le prénom est obligatoire.");
     assert_eq!(fields["nir"], "Le numéro RNIPP (NIR) est obligatoire.");
-    let error = env.registry.apply_worker(&cse(), EST, &WorkerInput::default()).unwrap_err();
+    let error = env
+        .registry
+        .apply_worker(&cse(), EST, &WorkerInput::default())
+        .unwrap_err();
     assert!(error.fields().unwrap().contains_key("operation"));
 }
 
 #[test]
 fn modification_by_card_number_can_correct_the_nir() {
     let env = env();
-    let applied = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap();
+    let applied = env
+        .registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap();
     let card = applied.card_number.unwrap();
 
     let mut change = seed_worker();
@@ -145,7 +180,10 @@ fn modification_by_card_number_can_correct_the_nir() {
 #[test]
 fn modification_by_nir_keeps_the_card() {
     let env = env();
-    let applied = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap();
+    let applied = env
+        .registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap();
     let mut change = seed_worker();
     change.operation = Some(Operation::Modify);
     change.new_card = false;
@@ -160,7 +198,9 @@ fn modification_by_nir_keeps_the_card() {
     unknown.nir = Some("2550814168025".into());
     unknown.nir_key = Some("38".into());
     assert!(matches!(
-        env.registry.apply_worker(&cse(), EST, &unknown).unwrap_err(),
+        env.registry
+            .apply_worker(&cse(), EST, &unknown)
+            .unwrap_err(),
         RegistryError::NotFound
     ));
 }
@@ -168,7 +208,10 @@ fn modification_by_nir_keeps_the_card() {
 #[test]
 fn suppression_takes_the_worker_off_the_list_and_an_ajout_puts_them_back() {
     let env = env();
-    let applied = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap();
+    let applied = env
+        .registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap();
     let removal = WorkerInput {
         operation: Some(Operation::Remove),
         nir: Some("2760912346445".into()),
@@ -176,14 +219,19 @@ fn suppression_takes_the_worker_off_the_list_and_an_ajout_puts_them_back() {
         ..WorkerInput::default()
     };
     env.registry.apply_worker(&cse(), EST, &removal).unwrap();
-    let page = env.registry.search_workers(&cse(), EST, &WorkerQuery::default()).unwrap();
+    let page = env
+        .registry
+        .search_workers(&cse(), EST, &WorkerQuery::default())
+        .unwrap();
     assert!(page.items.is_empty());
     // Kept for the doses: still readable by id, marked removed.
     let record = complete(env.registry.worker(&cse(), EST, applied.worker_id).unwrap());
     assert!(record.removed);
     // Removing again finds nobody on the list.
     assert!(matches!(
-        env.registry.apply_worker(&cse(), EST, &removal).unwrap_err(),
+        env.registry
+            .apply_worker(&cse(), EST, &removal)
+            .unwrap_err(),
         RegistryError::NotFound
     ));
 
@@ -192,14 +240,20 @@ fn suppression_takes_the_worker_off_the_list_and_an_ajout_puts_them_back() {
     let again = env.registry.apply_worker(&cse(), EST, &back).unwrap();
     assert_eq!(again.worker_id, applied.worker_id);
     assert_eq!(again.card_number, applied.card_number, "the card is kept");
-    let page = env.registry.search_workers(&cse(), EST, &WorkerQuery::default()).unwrap();
+    let page = env
+        .registry
+        .search_workers(&cse(), EST, &WorkerQuery::default())
+        .unwrap();
     assert_eq!(page.items.len(), 1);
 }
 
 #[test]
 fn suppression_by_card_number() {
     let env = env();
-    let applied = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap();
+    let applied = env
+        .registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap();
     let removal = WorkerInput {
         operation: Some(Operation::Remove),
         card_number: Some(applied.card_number.unwrap().as_str().to_lowercase()),
@@ -217,7 +271,10 @@ fn suppression_by_card_number() {
 #[test]
 fn a_card_number_of_another_worker_is_refused() {
     let env = env();
-    let first = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap();
+    let first = env
+        .registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap();
     let mut second = worker("DURAND", "Vincent", "1700367482001", "86");
     second.card_number = Some(first.card_number.unwrap().as_str().into());
     let error = env.registry.apply_worker(&cse(), EST, &second).unwrap_err();
@@ -234,7 +291,9 @@ fn a_card_number_of_another_worker_is_refused() {
 #[test]
 fn search_by_name_ignores_accents_and_case() {
     let env = env();
-    env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap();
+    env.registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap();
     let mut other = worker("DURAND", "Vincent", "1700367482001", "86");
     other.other_name = Some("Éloïse-Dupré".into());
     env.registry.apply_worker(&cse(), EST, &other).unwrap();
@@ -265,9 +324,17 @@ fn search_by_name_ignores_accents_and_case() {
 #[test]
 fn search_by_nir_is_exact() {
     let env = env();
-    let id = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap().worker_id;
+    let id = env
+        .registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap()
+        .worker_id;
     env.registry
-        .apply_worker(&cse(), EST, &worker("DURAND", "Vincent", "1700367482001", "86"))
+        .apply_worker(
+            &cse(),
+            EST,
+            &worker("DURAND", "Vincent", "1700367482001", "86"),
+        )
         .unwrap();
     for nir in ["2760912346445", "2 76 09 12 346 445 12", "276091234644512"] {
         let q = WorkerQuery {
@@ -275,7 +342,10 @@ fn search_by_nir_is_exact() {
             ..WorkerQuery::default()
         };
         let page = env.registry.search_workers(&cse(), EST, &q).unwrap();
-        assert_eq!(page.items.iter().map(WorkerView::id).collect::<Vec<_>>(), [id]);
+        assert_eq!(
+            page.items.iter().map(WorkerView::id).collect::<Vec<_>>(),
+            [id]
+        );
     }
     let q = WorkerQuery {
         nir: Some("276091234644".into()),
@@ -295,7 +365,12 @@ fn pages_follow_each_other_in_name_order() {
     let env = env();
     for i in 0..25 {
         let number = nir_number(i);
-        let input = worker(&format!("NOM{}", (b'A' + (24 - i) as u8) as char), "Jean", &number, &key_of(&number));
+        let input = worker(
+            &format!("NOM{}", (b'A' + (24 - i) as u8) as char),
+            "Jean",
+            &number,
+            &key_of(&number),
+        );
         env.registry.apply_worker(&cse(), EST, &input).unwrap();
     }
     let mut seen = Vec::new();
@@ -322,7 +397,11 @@ fn pages_follow_each_other_in_name_order() {
 #[test]
 fn another_establishments_worker_is_not_found() {
     let env = env();
-    let id = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap().worker_id;
+    let id = env
+        .registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap()
+        .worker_id;
     let stranger = registry::Principal::accessor("42009", [(OTHER, registry::Role::Cse)]);
     // By the id of a worker of EST, through OTHER (theirs) or EST (not theirs): not found.
     let error = stranger_reads(&env, &stranger, OTHER, id);
@@ -332,7 +411,9 @@ fn another_establishments_worker_is_not_found() {
     assert_eq!((error.status(), error.code()), (404, "not_found"));
     // Nor can they write there.
     assert!(matches!(
-        env.registry.apply_worker(&stranger, EST, &seed_worker()).unwrap_err(),
+        env.registry
+            .apply_worker(&stranger, EST, &seed_worker())
+            .unwrap_err(),
         RegistryError::NotFound
     ));
     // The PCR of forty clients reaches the worker only in the establishment they serve.
@@ -353,19 +434,30 @@ fn another_establishments_worker_is_not_found() {
         e_msv: None,
     };
     assert!(matches!(
-        env.registry.record_dose(&other_body, OTHER, &WorkerRef::Nir(nir), &dose).unwrap_err(),
+        env.registry
+            .record_dose(&other_body, OTHER, &WorkerRef::Nir(nir), &dose)
+            .unwrap_err(),
         RegistryError::NotFound
     ));
 }
 
-fn stranger_reads(env: &Env, who: &registry::Principal, establishment: i64, id: i64) -> RegistryError {
+fn stranger_reads(
+    env: &Env,
+    who: &registry::Principal,
+    establishment: i64,
+    id: i64,
+) -> RegistryError {
     env.registry.worker(who, establishment, id).unwrap_err()
 }
 
 #[test]
 fn the_pcr_sees_the_dosimetric_view_without_contract_or_work_fraction() {
     let env = env();
-    let id = env.registry.apply_worker(&cse(), EST, &seed_worker()).unwrap().worker_id;
+    let id = env
+        .registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap()
+        .worker_id;
     let WorkerView::Dosimetry(summary) = env.registry.worker(&pcr(), EST, id).unwrap() else {
         panic!("the PCR must get the dosimetric view");
     };
@@ -381,12 +473,19 @@ fn the_pcr_sees_the_dosimetric_view_without_contract_or_work_fraction() {
 #[test]
 fn search_filters_by_fraction() {
     let env = env();
-    let bloc = env.registry.create_fraction(&cse(), EST, "Bloc opératoire").unwrap();
+    let bloc = env
+        .registry
+        .create_fraction(&cse(), EST, "Bloc opératoire")
+        .unwrap();
     let mut input = seed_worker();
     input.fraction = Some("bloc OPERATOIRE".into());
     env.registry.apply_worker(&cse(), EST, &input).unwrap();
     env.registry
-        .apply_worker(&cse(), EST, &worker("DURAND", "Vincent", "1700367482001", "86"))
+        .apply_worker(
+            &cse(),
+            EST,
+            &worker("DURAND", "Vincent", "1700367482001", "86"),
+        )
         .unwrap();
     let in_bloc = WorkerQuery {
         fraction: FractionFilter::In(bloc.id),
@@ -408,6 +507,9 @@ fn search_filters_by_fraction() {
 
     let mut unknown = worker("MARTIN", "Paul", "2550814168025", "38");
     unknown.fraction = Some("Radiologie".into());
-    let error = env.registry.apply_worker(&cse(), EST, &unknown).unwrap_err();
+    let error = env
+        .registry
+        .apply_worker(&cse(), EST, &unknown)
+        .unwrap_err();
     assert!(error.fields().unwrap().contains_key("fraction"));
 }

@@ -30,53 +30,87 @@ impl Registry {
     }
 
     /// Creates a fraction (CSE). Names are unique regardless of case and accents.
-    pub fn create_fraction(&self, who: &Principal, establishment: i64, fraction: &str) -> Result<Fraction> {
-        self.run(who, establishment, &[DataKind::AdminComplete], Action::Write, |ctx| {
-            let fraction = name(fraction)?;
-            let id = storage_fractions::create(ctx.tx, ctx.establishment, &fraction, &ctx.stamp())
-                .map_err(taken)?;
-            ctx.audit("registry.fraction.create", &format!("fraction:{id}"), &[])?;
-            Ok(Fraction {
-                id,
-                name: fraction,
-                workers: 0,
-            })
-        })
+    pub fn create_fraction(
+        &self,
+        who: &Principal,
+        establishment: i64,
+        fraction: &str,
+    ) -> Result<Fraction> {
+        self.run(
+            who,
+            establishment,
+            &[DataKind::AdminComplete],
+            Action::Write,
+            |ctx| {
+                let fraction = name(fraction)?;
+                let id =
+                    storage_fractions::create(ctx.tx, ctx.establishment, &fraction, &ctx.stamp())
+                        .map_err(taken)?;
+                ctx.audit("registry.fraction.create", &format!("fraction:{id}"), &[])?;
+                Ok(Fraction {
+                    id,
+                    name: fraction,
+                    workers: 0,
+                })
+            },
+        )
     }
 
     /// Renames a fraction (CSE).
-    pub fn rename_fraction(&self, who: &Principal, establishment: i64, id: i64, fraction: &str) -> Result<Fraction> {
-        self.run(who, establishment, &[DataKind::AdminComplete], Action::Write, |ctx| {
-            let fraction = name(fraction)?;
-            if !storage_fractions::rename(ctx.tx, ctx.establishment, id, &fraction).map_err(taken)? {
-                return Err(RegistryError::NotFound);
-            }
-            ctx.audit("registry.fraction.rename", &format!("fraction:{id}"), &[])?;
-            storage_fractions::get(ctx.tx, ctx.establishment, id)?.ok_or(RegistryError::NotFound)
-        })
+    pub fn rename_fraction(
+        &self,
+        who: &Principal,
+        establishment: i64,
+        id: i64,
+        fraction: &str,
+    ) -> Result<Fraction> {
+        self.run(
+            who,
+            establishment,
+            &[DataKind::AdminComplete],
+            Action::Write,
+            |ctx| {
+                let fraction = name(fraction)?;
+                if !storage_fractions::rename(ctx.tx, ctx.establishment, id, &fraction)
+                    .map_err(taken)?
+                {
+                    return Err(RegistryError::NotFound);
+                }
+                ctx.audit("registry.fraction.rename", &format!("fraction:{id}"), &[])?;
+                storage_fractions::get(ctx.tx, ctx.establishment, id)?
+                    .ok_or(RegistryError::NotFound)
+            },
+        )
     }
 
     /// Deletes a fraction (CSE); its workers stay on the list, in no fraction. Returns how many
     /// workers were in it.
     pub fn delete_fraction(&self, who: &Principal, establishment: i64, id: i64) -> Result<usize> {
-        self.run(who, establishment, &[DataKind::AdminComplete], Action::Write, |ctx| {
-            let workers = storage_fractions::delete(ctx.tx, ctx.establishment, id, &ctx.stamp())?
-                .ok_or(RegistryError::NotFound)?;
-            let fraction = id.to_string();
-            for worker in &workers {
+        self.run(
+            who,
+            establishment,
+            &[DataKind::AdminComplete],
+            Action::Write,
+            |ctx| {
+                let workers =
+                    storage_fractions::delete(ctx.tx, ctx.establishment, id, &ctx.stamp())?
+                        .ok_or(RegistryError::NotFound)?;
+                let fraction = id.to_string();
+                for worker in &workers {
+                    ctx.audit(
+                        "registry.worker.fraction",
+                        &worker_target(*worker),
+                        &[("fraction", ""), ("deleted_fraction", &fraction)],
+                    )?;
+                }
                 ctx.audit(
-                    "registry.worker.fraction",
-                    &worker_target(*worker),
-                    &[("fraction", ""), ("deleted_fraction", &fraction)],
+                    "registry.fraction.delete",
+                    &format!("fraction:{id}"),
+                    &[("workers", &workers.len().to_string())],
                 )?;
-            }
-            ctx.audit(
-                "registry.fraction.delete",
-                &format!("fraction:{id}"),
-                &[("workers", &workers.len().to_string())],
-            )?;
-            Ok(workers.len())
-        })
+                Ok(workers.len())
+            },
+        )
     }
 
     /// Puts workers in a fraction, or in none with `None` (CSE). All or nothing: an unknown
@@ -88,21 +122,33 @@ impl Registry {
         fraction: Option<i64>,
         workers: &[i64],
     ) -> Result<usize> {
-        self.run(who, establishment, &[DataKind::AdminComplete], Action::Write, |ctx| {
-            if let Some(id) = fraction {
-                storage_fractions::get(ctx.tx, ctx.establishment, id)?.ok_or(RegistryError::NotFound)?;
-            }
-            let label = fraction.map(|f| f.to_string()).unwrap_or_default();
-            let stamp = ctx.stamp();
-            for &worker in workers {
-                match storage_workers::find(ctx.tx, ctx.establishment, &WorkerRef::Id(worker))? {
-                    Some((_, false)) => {}
-                    _ => return Err(RegistryError::NotFound),
+        self.run(
+            who,
+            establishment,
+            &[DataKind::AdminComplete],
+            Action::Write,
+            |ctx| {
+                if let Some(id) = fraction {
+                    storage_fractions::get(ctx.tx, ctx.establishment, id)?
+                        .ok_or(RegistryError::NotFound)?;
                 }
-                storage_fractions::assign(ctx.tx, ctx.establishment, fraction, worker, &stamp)?;
-                ctx.audit("registry.worker.fraction", &worker_target(worker), &[("fraction", &label)])?;
-            }
-            Ok(workers.len())
-        })
+                let label = fraction.map(|f| f.to_string()).unwrap_or_default();
+                let stamp = ctx.stamp();
+                for &worker in workers {
+                    match storage_workers::find(ctx.tx, ctx.establishment, &WorkerRef::Id(worker))?
+                    {
+                        Some((_, false)) => {}
+                        _ => return Err(RegistryError::NotFound),
+                    }
+                    storage_fractions::assign(ctx.tx, ctx.establishment, fraction, worker, &stamp)?;
+                    ctx.audit(
+                        "registry.worker.fraction",
+                        &worker_target(worker),
+                        &[("fraction", &label)],
+                    )?;
+                }
+                Ok(workers.len())
+            },
+        )
     }
 }

@@ -5,9 +5,9 @@
 //!
 //! Methods block (SQLite): call them from a blocking pool, not from the async reactor.
 
-mod transfer;
 mod doses;
 mod fractions;
+mod transfer;
 mod workers;
 
 use std::collections::BTreeSet;
@@ -100,7 +100,12 @@ fn worker_target(id: i64) -> String {
 
 /// The matrix applied to the caller in one establishment: the first of `kinds` one of their roles
 /// there allows. Not attached: `NotFound`, so that another establishment's ids reveal nothing.
-fn authorize(who: &Principal, establishment: i64, kinds: &[DataKind], action: Action) -> Result<Grant> {
+fn authorize(
+    who: &Principal,
+    establishment: i64,
+    kinds: &[DataKind],
+    action: Action,
+) -> Result<Grant> {
     let roles: BTreeSet<Role> = who.roles_in(establishment);
     if roles.is_empty() {
         return Err(RegistryError::NotFound);

@@ -36,70 +36,99 @@ impl Registry {
         establishment: i64,
         input: R,
     ) -> Result<ImportSummary> {
-        self.run(who, establishment, &[DataKind::AdminComplete], Action::Write, |ctx| {
-            let reader = match Reader::open(input, ctx.today())? {
-                Ok(reader) => reader,
-                Err(report) => return Err(RegistryError::ImportRejected(report)),
-            };
-            let mut importer = Importer::new(ctx.tx, ctx.establishment, ctx.stamp())?;
-            let mut report = ImportReport::default();
-            let mut lines = 0_u64;
-            let (sender, receiver) = mpsc::sync_channel::<Vec<Line>>(16);
-            let (written, parsed) = std::thread::scope(|scope| {
-                let parser = scope.spawn(move || parse(reader, &sender));
-                let written = (|| -> Result<()> {
-                    for batch in &receiver {
-                        for line in batch {
-                            lines += 1;
-                            write_line(ctx, &mut importer, &mut report, line)?;
+        self.run(
+            who,
+            establishment,
+            &[DataKind::AdminComplete],
+            Action::Write,
+            |ctx| {
+                let reader =
+                    match Reader::open(input, ctx.today()).map_err(RegistryError::ImportRead)? {
+                        Ok(reader) => reader,
+                        Err(report) => return Err(RegistryError::ImportRejected(report)),
+                    };
+                let mut importer = Importer::new(ctx.tx, ctx.establishment, ctx.stamp())?;
+                let mut report = ImportReport::default();
+                let mut lines = 0_u64;
+                let (sender, receiver) = mpsc::sync_channel::<Vec<Line>>(16);
+                // Used batches go back to the reading thread to be freed where they were allocated.
+                let (recycle, used) = mpsc::channel::<Vec<Line>>();
+                let (written, parsed) = std::thread::scope(|scope| {
+                    let parser = scope.spawn(move || parse(reader, &sender, &used));
+                    let written = (|| -> Result<()> {
+                        for batch in &receiver {
+                            for line in &batch {
+                                lines += 1;
+                                write_line(ctx, &mut importer, &mut report, line)?;
+                            }
+                            // The reader may have finished: then this thread frees the batch.
+                            let _ = recycle.send(batch);
                         }
-                    }
-                    Ok(())
-                })();
-                // Unblocks the parser if writing stopped early.
-                drop(receiver);
-                let parsed = parser
-                    .join()
-                    .unwrap_or_else(|_| Err(io::Error::other("lecture du fichier interrompue")));
-                (written, parsed)
-            });
-            written?;
-            let sha256 = parsed?;
-            if !report.is_empty() {
-                return Err(RegistryError::ImportRejected(report));
-            }
-            let fractions_created = importer.fractions_created;
-            let (created, updated) = importer.finish()?;
-            let summary = ImportSummary {
-                lines,
-                created,
-                updated,
-                fractions_created,
-                sha256,
-            };
-            ctx.audit(
-                "registry.workers.import",
-                &format!("establishment:{establishment}"),
-                &[
-                    ("lines", &summary.lines.to_string()),
-                    ("created", &summary.created.to_string()),
-                    ("updated", &summary.updated.to_string()),
-                    ("fractions_created", &summary.fractions_created.to_string()),
-                    ("sha256", &summary.sha256),
-                ],
-            )?;
-            Ok(summary)
-        })
+                        Ok(())
+                    })();
+                    // Unblocks the parser if writing stopped early.
+                    drop(receiver);
+                    let parsed = parser.join().unwrap_or_else(|_| {
+                        Err(io::Error::other("lecture du fichier interrompue"))
+                    });
+                    (written, parsed)
+                });
+                written?;
+                let sha256 = parsed.map_err(RegistryError::ImportRead)?;
+                if !report.is_empty() {
+                    return Err(RegistryError::ImportRejected(report));
+                }
+                let fractions_created = importer.fractions_created;
+                let (created, updated, unchanged) = importer.finish()?;
+                drop(importer);
+                let summary = ImportSummary {
+                    lines,
+                    created,
+                    updated,
+                    unchanged,
+                    fractions_created,
+                    sha256,
+                };
+                ctx.audit(
+                    "registry.workers.import",
+                    &format!("establishment:{establishment}"),
+                    &[
+                        ("lines", &summary.lines.to_string()),
+                        ("created", &summary.created.to_string()),
+                        ("updated", &summary.updated.to_string()),
+                        ("unchanged", &summary.unchanged.to_string()),
+                        ("fractions_created", &summary.fractions_created.to_string()),
+                        ("sha256", &summary.sha256),
+                    ],
+                )?;
+                Ok(summary)
+            },
+        )
     }
 
     /// Writes the establishment's list (workers not removed, in name order) as a CSV file (CSE):
     /// BOM, header, one line per worker. Returns the number of workers written. The export is
     /// recorded in the audit log before the first byte leaves, and read from one consistent
     /// snapshot without holding the write lock.
-    pub fn export_workers<W: Write>(&self, who: &Principal, establishment: i64, out: W) -> Result<u64> {
-        self.run(who, establishment, &[DataKind::AdminComplete], Action::Read, |ctx| {
-            ctx.audit("registry.workers.export", &format!("establishment:{establishment}"), &[])
-        })?;
+    pub fn export_workers<W: Write>(
+        &self,
+        who: &Principal,
+        establishment: i64,
+        out: W,
+    ) -> Result<u64> {
+        self.run(
+            who,
+            establishment,
+            &[DataKind::AdminComplete],
+            Action::Read,
+            |ctx| {
+                ctx.audit(
+                    "registry.workers.export",
+                    &format!("establishment:{establishment}"),
+                    &[],
+                )
+            },
+        )?;
         let mut conn = self.pool.get()?;
         let snapshot = conn.transaction()?;
         let mut writer = Writer::start(out)?;
@@ -117,14 +146,18 @@ const BATCH: usize = 1024;
 
 /// Reads and checks every line, the file's own duplicates included, and hands them over by
 /// batches; returns the file's SHA-256. Stops early when the writer is gone.
-fn parse<R: Read>(mut reader: Reader<R>, out: &mpsc::SyncSender<Vec<Line>>) -> io::Result<String> {
+fn parse<R: Read>(
+    mut reader: Reader<R>,
+    out: &mpsc::SyncSender<Vec<Line>>,
+    used: &mpsc::Receiver<Vec<Line>>,
+) -> io::Result<String> {
     let mut nirs = Seen::default();
     let mut cards = Seen::default();
     let mut batch = Vec::with_capacity(BATCH);
     while let Some(line) = reader.next_line()? {
         let line = match line {
             Line::Worker(n, worker) => {
-                let problems = duplicates(&worker, n, &mut nirs, &mut cards);
+                let problems = duplicates(&worker.0, n, &mut nirs, &mut cards);
                 if problems.is_empty() {
                     Line::Worker(n, worker)
                 } else {
@@ -134,8 +167,16 @@ fn parse<R: Read>(mut reader: Reader<R>, out: &mpsc::SyncSender<Vec<Line>>) -> i
             invalid => invalid,
         };
         batch.push(line);
-        if batch.len() == BATCH && out.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err() {
-            return Ok(String::new());
+        if batch.len() == BATCH {
+            if out
+                .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                .is_err()
+            {
+                return Ok(String::new());
+            }
+            while let Ok(old) = used.try_recv() {
+                drop(old);
+            }
         }
     }
     if !batch.is_empty() && out.send(batch).is_err() {
@@ -146,23 +187,28 @@ fn parse<R: Read>(mut reader: Reader<R>, out: &mpsc::SyncSender<Vec<Line>>) -> i
 
 /// Writes one checked line, or records its problems. After the first problem nothing more is
 /// written (it will all be rolled back), but each line is still checked against the list.
-fn write_line(ctx: &Ctx<'_>, importer: &mut Importer<'_>, report: &mut ImportReport, line: Line) -> Result<()> {
-    let (n, worker) = match line {
+fn write_line(
+    ctx: &Ctx<'_>,
+    importer: &mut Importer<'_>,
+    report: &mut ImportReport,
+    line: &Line,
+) -> Result<()> {
+    let (n, (worker, columns)) = match line {
         Line::Invalid(n, problems) => {
             for (field, message) in problems {
-                report.push(n, field, message);
+                report.push(*n, *field, message.clone());
             }
             return Ok(());
         }
-        Line::Worker(n, worker) => (n, worker),
+        Line::Worker(n, prepared) => (*n, &**prepared),
     };
     if report.is_empty() {
-        match importer.upsert(&worker)? {
+        match importer.upsert(worker, columns)? {
             Ok(()) => {}
             Err(Conflict::Card) => report.push(n, Some(Field::CardNumber), CARD_TAKEN),
             Err(_) => report.push(n, Some(Field::Nir), RegistryError::DuplicateNir.to_string()),
         }
-    } else if card_taken(ctx.tx, ctx.establishment, &worker)? {
+    } else if card_taken(ctx.tx, ctx.establishment, worker)? {
         report.push(n, Some(Field::CardNumber), CARD_TAKEN);
     }
     Ok(())
@@ -206,7 +252,12 @@ fn nir_number(nir: &crate::Nir) -> u64 {
 }
 
 /// The same NIR or card number twice in one file is a mistake in the file.
-fn duplicates(w: &Worker, line: u64, nirs: &mut Seen, cards: &mut Seen) -> Vec<(Option<Field>, String)> {
+fn duplicates(
+    w: &Worker,
+    line: u64,
+    nirs: &mut Seen,
+    cards: &mut Seen,
+) -> Vec<(Option<Field>, String)> {
     let mut problems = Vec::new();
     match nirs.entry(nir_number(&w.nir)) {
         Entry::Occupied(first) => problems.push((

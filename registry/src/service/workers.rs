@@ -66,14 +66,15 @@ fn identify(ctx: &Ctx<'_>, raw: &RawWorker<'_>, operation: Operation) -> Result<
         Ok(None) => match input::nir(raw.nir, raw.nir_key) {
             Ok(nir) => WorkerRef::Nir(nir),
             Err((field, message)) => {
-                let message = if raw.nir.is_none_or(|n| n.trim().is_empty()) {
-                    format!(
+                let message =
+                    if raw.nir.is_none_or(|n| n.trim().is_empty()) {
+                        format!(
                         "Indiquez le numéro de carte de suivi médical ou le NIR du travailleur {}.",
                         if operation == Operation::Remove { "à supprimer" } else { "à modifier" }
                     )
-                } else {
-                    message
-                };
+                    } else {
+                        message
+                    };
                 return Err(RegistryError::field(field.json(), message));
             }
         },
@@ -92,33 +93,44 @@ impl Registry {
     /// - *Modification*: the whole line replaced, the worker found by card number, else by NIR
     ///   (so a NIR typed wrong can be corrected by card number).
     /// - *Suppression*: the worker leaves the list (kept for the doses and the card).
-    pub fn apply_worker(&self, who: &Principal, establishment: i64, input: &WorkerInput) -> Result<Applied> {
-        self.run(who, establishment, &[DataKind::AdminComplete], Action::Write, |ctx| {
-            let Some(operation) = input.operation else {
-                return Err(RegistryError::field(
-                    "operation",
-                    "Choisissez le type d'opération : ajout, modification ou suppression.",
-                ));
-            };
-            let raw = RawWorker::from(input);
-            let (id, card) = match operation {
-                Operation::Add => add(ctx, input, &raw)?,
-                Operation::Modify => modify(ctx, input, &raw)?,
-                Operation::Remove => {
-                    let id = identify(ctx, &raw, operation)?;
-                    storage_workers::mark_removed(ctx.tx, id, &ctx.stamp())?;
-                    ctx.audit("registry.worker.remove", &worker_target(id), &[])?;
-                    let card = storage_workers::get(ctx.tx, ctx.establishment, id)?
-                        .and_then(|r| r.worker.card_number);
-                    (id, card)
-                }
-            };
-            Ok(Applied {
-                operation,
-                worker_id: id,
-                card_number: card,
-            })
-        })
+    pub fn apply_worker(
+        &self,
+        who: &Principal,
+        establishment: i64,
+        input: &WorkerInput,
+    ) -> Result<Applied> {
+        self.run(
+            who,
+            establishment,
+            &[DataKind::AdminComplete],
+            Action::Write,
+            |ctx| {
+                let Some(operation) = input.operation else {
+                    return Err(RegistryError::field(
+                        "operation",
+                        "Choisissez le type d'opération : ajout, modification ou suppression.",
+                    ));
+                };
+                let raw = RawWorker::from(input);
+                let (id, card) = match operation {
+                    Operation::Add => add(ctx, input, &raw)?,
+                    Operation::Modify => modify(ctx, input, &raw)?,
+                    Operation::Remove => {
+                        let id = identify(ctx, &raw, operation)?;
+                        storage_workers::mark_removed(ctx.tx, id, &ctx.stamp())?;
+                        ctx.audit("registry.worker.remove", &worker_target(id), &[])?;
+                        let card = storage_workers::get(ctx.tx, ctx.establishment, id)?
+                            .and_then(|r| r.worker.card_number);
+                        (id, card)
+                    }
+                };
+                Ok(Applied {
+                    operation,
+                    worker_id: id,
+                    card_number: card,
+                })
+            },
+        )
     }
 
     /// One worker, in the view the caller's role gives (complete for a CSE, dosimetric for a PCR
@@ -134,7 +146,12 @@ impl Registry {
 
     /// Searches the list by name prefix and/or NIR, optionally in one fraction, a page at a time.
     /// The audit entry lists the ids of the workers shown.
-    pub fn search_workers(&self, who: &Principal, establishment: i64, query: &WorkerQuery) -> Result<Page<WorkerView>> {
+    pub fn search_workers(
+        &self,
+        who: &Principal,
+        establishment: i64,
+        query: &WorkerQuery,
+    ) -> Result<Page<WorkerView>> {
         self.run(who, establishment, &IDENTITY_KINDS, Action::Read, |ctx| {
             let name = query.name.as_deref().map(fold).filter(|n| !n.is_empty());
             let nir = query.nir.as_deref().map(search_nir).transpose()?;
@@ -153,7 +170,11 @@ impl Registry {
             )?;
             let more = rows.len() > limit as usize;
             rows.truncate(limit as usize);
-            let next = if more { rows.last().map(|r| r.id) } else { None };
+            let next = if more {
+                rows.last().map(|r| r.id)
+            } else {
+                None
+            };
             let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
             let criteria = match (&query.name, &query.nir) {
                 (Some(_), Some(_)) => "nom+nir",
@@ -171,7 +192,10 @@ impl Registry {
                 ],
             )?;
             Ok(Page {
-                items: rows.into_iter().map(|r| view_of(r, ctx.grant.kind)).collect(),
+                items: rows
+                    .into_iter()
+                    .map(|r| view_of(r, ctx.grant.kind))
+                    .collect(),
                 next,
             })
         })
@@ -201,8 +225,13 @@ fn search_nir(text: &str) -> Result<String> {
     }
 }
 
-fn add(ctx: &Ctx<'_>, input: &WorkerInput, raw: &RawWorker<'_>) -> Result<(i64, Option<crate::CardNumber>)> {
-    let mut w = input::validate(raw, ctx.today()).map_err(|p| RegistryError::Invalid(by_json_name(p)))?;
+fn add(
+    ctx: &Ctx<'_>,
+    input: &WorkerInput,
+    raw: &RawWorker<'_>,
+) -> Result<(i64, Option<crate::CardNumber>)> {
+    let mut w =
+        input::validate(raw, ctx.today()).map_err(|p| RegistryError::Invalid(by_json_name(p)))?;
     if input.new_card && w.card_number.is_some() {
         return Err(RegistryError::field(
             "new_card",
@@ -215,7 +244,9 @@ fn add(ctx: &Ctx<'_>, input: &WorkerInput, raw: &RawWorker<'_>) -> Result<(i64, 
         return Err(RegistryError::DuplicateNir);
     }
     let existing_card = match existing {
-        Some((id, _)) => storage_workers::get(ctx.tx, ctx.establishment, id)?.and_then(|r| r.worker.card_number),
+        Some((id, _)) => {
+            storage_workers::get(ctx.tx, ctx.establishment, id)?.and_then(|r| r.worker.card_number)
+        }
         None => None,
     };
     if let Some(card) = &w.card_number {
@@ -229,21 +260,32 @@ fn add(ctx: &Ctx<'_>, input: &WorkerInput, raw: &RawWorker<'_>) -> Result<(i64, 
     }
     let id = match existing {
         Some((id, _)) => {
-            storage_workers::update(ctx.tx, id, &w, fraction, &ctx.stamp()).map_err(map_conflict)?;
+            storage_workers::update(ctx.tx, id, &w, fraction, &ctx.stamp())
+                .map_err(map_conflict)?;
             id
         }
         None => storage_workers::insert(ctx.tx, ctx.establishment, &w, fraction, &ctx.stamp())
             .map_err(map_conflict)?,
     };
     let reactivated = if existing.is_some() { "oui" } else { "non" };
-    ctx.audit("registry.worker.add", &worker_target(id), &[("reactivated", reactivated)])?;
+    ctx.audit(
+        "registry.worker.add",
+        &worker_target(id),
+        &[("reactivated", reactivated)],
+    )?;
     Ok((id, w.card_number.or(existing_card)))
 }
 
-fn modify(ctx: &Ctx<'_>, input: &WorkerInput, raw: &RawWorker<'_>) -> Result<(i64, Option<crate::CardNumber>)> {
+fn modify(
+    ctx: &Ctx<'_>,
+    input: &WorkerInput,
+    raw: &RawWorker<'_>,
+) -> Result<(i64, Option<crate::CardNumber>)> {
     let id = identify(ctx, raw, Operation::Modify)?;
-    let mut w = input::validate(raw, ctx.today()).map_err(|p| RegistryError::Invalid(by_json_name(p)))?;
-    let current = storage_workers::get(ctx.tx, ctx.establishment, id)?.ok_or(RegistryError::NotFound)?;
+    let mut w =
+        input::validate(raw, ctx.today()).map_err(|p| RegistryError::Invalid(by_json_name(p)))?;
+    let current =
+        storage_workers::get(ctx.tx, ctx.establishment, id)?.ok_or(RegistryError::NotFound)?;
     if w.card_number.is_none() {
         w.card_number = current.worker.card_number.clone();
     }
@@ -256,12 +298,22 @@ fn modify(ctx: &Ctx<'_>, input: &WorkerInput, raw: &RawWorker<'_>) -> Result<(i6
         }
         w.card_number = Some(storage::next_card_number(ctx.tx)?);
     }
-    if w.nir != current.worker.nir && storage_workers::nir_holder(ctx.tx, ctx.establishment, &w.nir)?.is_some() {
+    if w.nir != current.worker.nir
+        && storage_workers::nir_holder(ctx.tx, ctx.establishment, &w.nir)?.is_some()
+    {
         return Err(RegistryError::DuplicateNir);
     }
     let fraction = resolve_fraction(ctx, &mut w)?;
     storage_workers::update(ctx.tx, id, &w, fraction, &ctx.stamp()).map_err(map_conflict)?;
-    let nir_changed = if w.nir != current.worker.nir { "oui" } else { "non" };
-    ctx.audit("registry.worker.modify", &worker_target(id), &[("nir_changed", nir_changed)])?;
+    let nir_changed = if w.nir != current.worker.nir {
+        "oui"
+    } else {
+        "non"
+    };
+    ctx.audit(
+        "registry.worker.modify",
+        &worker_target(id),
+        &[("nir_changed", nir_changed)],
+    )?;
     Ok((id, w.card_number))
 }

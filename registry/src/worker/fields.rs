@@ -240,9 +240,7 @@ impl WorkFraction {
     /// Parses `1.0`, `0,5` (French decimal comma), `1`, `.75`; at most 3 decimals.
     pub fn parse(input: &str) -> Option<Self> {
         let text = input.trim();
-        let (int, frac) = text
-            .split_once(['.', ','])
-            .unwrap_or((text, ""));
+        let (int, frac) = text.split_once(['.', ',']).unwrap_or((text, ""));
         if (int.is_empty() && frac.is_empty())
             || int.len() > 4
             || frac.len() > 3
@@ -262,7 +260,9 @@ impl WorkFraction {
     pub fn from_f64(value: f64) -> Option<Self> {
         let scaled = value * 1000.0;
         let rounded = scaled.round();
-        if !value.is_finite() || (scaled - rounded).abs() > 1e-6 || !(1.0..=1000.0).contains(&rounded)
+        if !value.is_finite()
+            || (scaled - rounded).abs() > 1e-6
+            || !(1.0..=1000.0).contains(&rounded)
         {
             return None;
         }
@@ -305,10 +305,20 @@ mod tests {
 
     #[test]
     fn card_numbers_are_c_and_eight_digits() {
-        assert_eq!(CardNumber::parse(" c00000042 ").unwrap().as_str(), "C00000042");
+        assert_eq!(
+            CardNumber::parse(" c00000042 ").unwrap().as_str(),
+            "C00000042"
+        );
         assert_eq!(CardNumber::parse("C00000042").unwrap().sequence(), 42);
         assert_eq!(CardNumber::from_sequence(42).unwrap().as_str(), "C00000042");
-        for bad in ["", "C0000004", "C000000420", "D00000042", "C0000004A", "C-0000042"] {
+        for bad in [
+            "",
+            "C0000004",
+            "C000000420",
+            "D00000042",
+            "C0000004A",
+            "C-0000042",
+        ] {
             assert!(CardNumber::parse(bad).is_none(), "{bad}");
         }
         assert!(CardNumber::from_sequence(100_000_000).is_none());
@@ -319,7 +329,11 @@ mod tests {
         assert_eq!(Category::parse("a"), Some(Category::A));
         assert_eq!(Category::parse("B"), Some(Category::B));
         for text in ["non classé", "Non classe", "NC", "non-classé"] {
-            assert_eq!(Category::parse(text), Some(Category::Unclassified), "{text}");
+            assert_eq!(
+                Category::parse(text),
+                Some(Category::Unclassified),
+                "{text}"
+            );
         }
         assert_eq!(Category::parse("C"), None);
         for c in [Category::A, Category::B, Category::Unclassified] {
@@ -338,7 +352,10 @@ mod tests {
             ContractType::parse("Non salarié"),
             Some(ContractType::SelfEmployed)
         );
-        assert_eq!(ContractType::parse("intérim"), Some(ContractType::Temporary));
+        assert_eq!(
+            ContractType::parse("intérim"),
+            Some(ContractType::Temporary)
+        );
         assert_eq!(ContractType::parse("CDX"), None);
         for c in [
             ContractType::Permanent,
@@ -374,7 +391,9 @@ mod tests {
         assert_eq!(WorkFraction::parse("1").unwrap().per_mille(), 1000);
         assert_eq!(WorkFraction::parse(".75").unwrap().per_mille(), 750);
         assert_eq!(WorkFraction::parse("0.333").unwrap().per_mille(), 333);
-        for bad in ["0", "0.0", "1.001", "1.5", "-0.5", "0.3333", "", ".", "1e0", "abc"] {
+        for bad in [
+            "0", "0.0", "1.001", "1.5", "-0.5", "0.3333", "", ".", "1e0", "abc",
+        ] {
             assert!(WorkFraction::parse(bad).is_none(), "{bad}");
         }
         assert_eq!(WorkFraction::from_f64(1.0).unwrap().per_mille(), 1000);
@@ -386,7 +405,12 @@ mod tests {
 
     #[test]
     fn work_fraction_prints_as_the_form_shows_it() {
-        for (text, shown) in [("1", "1.0"), ("0.5", "0.5"), ("0.75", "0.75"), ("0.05", "0.05")] {
+        for (text, shown) in [
+            ("1", "1.0"),
+            ("0.5", "0.5"),
+            ("0.75", "0.75"),
+            ("0.05", "0.05"),
+        ] {
             let q = WorkFraction::parse(text).unwrap();
             assert_eq!(q.to_string(), shown);
             assert_eq!(WorkFraction::parse(&q.to_string()), Some(q));

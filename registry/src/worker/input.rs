@@ -330,26 +330,62 @@ pub(crate) fn validate(raw: &RawWorker<'_>, today: Date) -> Result<Worker, Vec<P
 
     let card_number = keep(p, card_number(raw.card_number)).flatten();
     let last_name = keep(p, required_name(Field::LastName, raw.last_name));
-    let other_name = keep(p, optional(Field::OtherName, raw.other_name, |t| text::name(t, false), true));
+    let other_name = keep(
+        p,
+        optional(
+            Field::OtherName,
+            raw.other_name,
+            |t| text::name(t, false),
+            true,
+        ),
+    );
     let first_name = keep(p, required_name(Field::FirstName, raw.first_name));
-    let other_first_names = keep(p, optional(
-        Field::OtherFirstNames,
-        raw.other_first_names,
-        |t| text::name(t, true),
-        true,
-    ));
+    let other_first_names = keep(
+        p,
+        optional(
+            Field::OtherFirstNames,
+            raw.other_first_names,
+            |t| text::name(t, true),
+            true,
+        ),
+    );
     let nir = keep(p, nir(raw.nir, raw.nir_key));
     let birth_date = keep(p, birth_date(raw.birth_date, nir.as_ref(), today));
-    let fraction = keep(p, optional(Field::Fraction, raw.fraction, |t| text::label(t, NAME_MAX), false));
-    let category = keep(p, coded(raw.category, Category::parse, Field::Category,
-        "La catégorie doit être A, B ou non classé."));
+    let fraction = keep(
+        p,
+        optional(
+            Field::Fraction,
+            raw.fraction,
+            |t| text::label(t, NAME_MAX),
+            false,
+        ),
+    );
+    let category = keep(
+        p,
+        coded(
+            raw.category,
+            Category::parse,
+            Field::Category,
+            "La catégorie doit être A, B ou non classé.",
+        ),
+    );
     let job = keep(p, optional_label(Field::Job, raw.job));
-    let radiological_hazard = keep(p, optional_label(Field::RadiologicalHazard, raw.radiological_hazard));
+    let radiological_hazard = keep(
+        p,
+        optional_label(Field::RadiologicalHazard, raw.radiological_hazard),
+    );
     let contract_type = keep(p, coded(raw.contract_type, ContractType::parse, Field::ContractType,
         "Le type de contrat doit être CDI, CDD, intérim, non salarié, apprentissage, stage ou autre."));
     let work_fraction = keep(p, work_fraction(raw.work_fraction));
-    let activity_character = keep(p, coded(raw.activity_character, ActivityCharacter::parse,
-        Field::ActivityCharacter, "Le caractère de l'activité doit être 1-Civile ou 2-Militaire."));
+    let activity_character = keep(
+        p,
+        coded(
+            raw.activity_character,
+            ActivityCharacter::parse,
+            Field::ActivityCharacter,
+            "Le caractère de l'activité doit être 1-Civile ou 2-Militaire.",
+        ),
+    );
     let domain = keep(p, optional_label(Field::Domain, raw.domain));
     let sector = keep(p, optional_label(Field::Sector, raw.sector));
 
@@ -441,7 +477,11 @@ fn work_fraction(input: RawFraction<'_>) -> Result<Option<WorkFraction>, Problem
     })
 }
 
-fn birth_date(input: Option<&str>, nir: Option<&Nir>, today: Date) -> Result<Option<Date>, Problem> {
+fn birth_date(
+    input: Option<&str>,
+    nir: Option<&Nir>,
+    today: Date,
+) -> Result<Option<Date>, Problem> {
     let Some(text) = present(input) else {
         return Ok(None);
     };
@@ -451,7 +491,9 @@ fn birth_date(input: Option<&str>, nir: Option<&Nir>, today: Date) -> Result<Opt
         DateError::Invalid => problem("La date de naissance n'est pas une date qui existe."),
     })?;
     if date > today {
-        return Err(problem("La date de naissance ne peut pas être dans le futur."));
+        return Err(problem(
+            "La date de naissance ne peut pas être dans le futur.",
+        ));
     }
     if let Some(nir) = nir {
         if !matches_nir(date, nir) {
@@ -540,7 +582,14 @@ mod tests {
         let keys: Vec<&str> = fields.keys().map(String::as_str).collect();
         assert_eq!(
             keys,
-            ["birth_date", "category", "first_name", "last_name", "nir_key", "work_fraction"]
+            [
+                "birth_date",
+                "category",
+                "first_name",
+                "last_name",
+                "nir_key",
+                "work_fraction"
+            ]
         );
         assert_eq!(fields["last_name"], "Le nom de famille est obligatoire.");
         for message in fields.values() {

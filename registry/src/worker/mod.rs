@@ -13,6 +13,7 @@ pub use input::{Operation, WorkerInput};
 use crate::date;
 use crate::fraction::FractionFilter;
 use crate::nir::Nir;
+use crate::text::fold;
 
 /// A validated line of the workers list. `Debug` shows the NIR as `Nir(***)`; `Serialize` writes
 /// the fields of `examples/worker.json` (without `operation` and `new_card`), NIR in clear.
@@ -61,6 +62,33 @@ impl Serialize for Worker {
             work_fraction: self.work_fraction,
         }
         .serialize(s)
+    }
+}
+
+/// What is stored beside a worker's fields: the keys names are searched and sorted by, and the
+/// birth date in its stored form. Computed apart so that an import computes it on its reading
+/// thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Columns {
+    pub birth_date: Option<String>,
+    pub search_name: String,
+    pub search_other: Option<String>,
+}
+
+impl Columns {
+    pub(crate) fn of(w: &Worker) -> Self {
+        let first = fold(&w.first_name);
+        let key = |last: &str| {
+            let mut k = fold(last);
+            k.push(' ');
+            k.push_str(&first);
+            k
+        };
+        Self {
+            birth_date: w.birth_date.map(date::iso),
+            search_name: key(&w.last_name),
+            search_other: w.other_name.as_deref().map(key),
+        }
     }
 }
 

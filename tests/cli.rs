@@ -704,7 +704,10 @@ fn serve_publishes_the_ca_and_the_latest_crl_and_writes_listening_json() {
         "siseri_crl_number ",
         "siseri_outbox_messages{state=\"pending\"} 0",
     ] {
-        assert!(metrics.contains(needle), "{needle} missing from /metrics:\n{metrics}");
+        assert!(
+            metrics.contains(needle),
+            "{needle} missing from /metrics:\n{metrics}"
+        );
     }
     assert_eq!(String::from_utf8_lossy(&health).trim(), "ok");
     assert_eq!(

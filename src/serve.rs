@@ -23,8 +23,9 @@ use crate::config::Config;
 use crate::datadir::{self, DataDir};
 use crate::error::AppError;
 
-/// How often the refresher looks at the CRL; it re-signs once a day.
-const CRL_CHECK_EVERY: Duration = Duration::from_secs(3600);
+/// How often the refresher looks at the CRL: it re-signs once a day, and at once when a
+/// revocation was committed after the CRL in force (a process that died between the two).
+const CRL_CHECK_EVERY: Duration = Duration::from_secs(60);
 const CRL_MAX_AGE: time::Duration = time::Duration::days(1);
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const MAINTENANCE_EVERY: Duration = Duration::from_secs(600);
@@ -45,7 +46,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
     let authority = Arc::new(dir.load_authority(&config)?);
     {
         let mut conn = dir.open_db()?;
-        if Authority::latest_crl(&conn)?.is_none() {
+        if Authority::crl_is_stale(&conn)? {
             let crl = authority.publish_crl(&mut conn, "daemon", OffsetDateTime::now_utc())?;
             dir.write_crl(&crl.der)?;
         }
@@ -386,10 +387,11 @@ async fn refresh_crl(dir: DataDir, authority: Arc<Authority>) {
         let done = tokio::task::spawn_blocking(move || -> Result<Option<i64>, AppError> {
             let now = OffsetDateTime::now_utc();
             let mut conn = crate::db::open_existing(&dir.database())?;
-            let due = match Authority::latest_crl(&conn)? {
-                Some(crl) => now - crl.this_update >= CRL_MAX_AGE,
-                None => true,
-            };
+            let due = Authority::crl_is_stale(&conn)?
+                || match Authority::latest_crl(&conn)? {
+                    Some(crl) => now - crl.this_update >= CRL_MAX_AGE,
+                    None => true,
+                };
             if !due {
                 return Ok(None);
             }

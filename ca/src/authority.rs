@@ -352,7 +352,8 @@ impl Authority {
         })
     }
 
-    /// Revokes a certificate and, in the same transaction, publishes a new CRL.
+    /// Revokes a certificate (committed at once: the registry refuses it within a second),
+    /// then signs and publishes a new CRL.
     pub fn revoke(
         &self,
         conn: &mut Connection,
@@ -362,12 +363,14 @@ impl Authority {
         now: OffsetDateTime,
     ) -> Result<PublishedCrl> {
         let tx = immediate(conn)?;
-        let crl = self.revoke_in(&tx, serial, reason, actor, now)?;
+        self.revoke_in(&tx, serial, reason, actor, now)?;
         tx.commit()?;
-        Ok(crl)
+        self.publish_crl(conn, actor, now)
     }
 
-    /// [`revoke`](Self::revoke) inside the caller's transaction.
+    /// Records a revocation inside the caller's transaction. The caller publishes a CRL once
+    /// it has committed ([`publish_crl`](Self::publish_crl)); until then the CRL in force is
+    /// stale ([`crl_is_stale`](Self::crl_is_stale)) and the daemon publishes one itself.
     pub fn revoke_in(
         &self,
         tx: &Transaction<'_>,
@@ -375,7 +378,7 @@ impl Authority {
         reason: RevocationReason,
         actor: &str,
         now: OffsetDateTime,
-    ) -> Result<PublishedCrl> {
+    ) -> Result<()> {
         let now = whole_seconds(now);
         let record = storage::find(tx, serial)?.ok_or_else(|| Error::UnknownSerial {
             serial: serial.to_hex(),
@@ -410,7 +413,7 @@ impl Authority {
                 details: &[("reason", reason.as_str())],
             },
         )?;
-        self.publish_crl_in(tx, actor, now)
+        Ok(())
     }
 
     /// Signs and records a fresh CRL (revoked certificates not yet expired).
@@ -433,6 +436,7 @@ impl Authority {
         now: OffsetDateTime,
     ) -> Result<PublishedCrl> {
         let number = storage::next_crl_number(tx)?;
+        let covers = storage::max_revocation_seq(tx)?;
         let revoked = storage::revoked_unexpired(tx, now)?;
         let next_update = now + Duration::days(i64::from(self.policy.crl_validity_days.max(1)));
         let params = CertificateRevocationListParams {
@@ -455,7 +459,7 @@ impl Authority {
         let crl = params.signed_by(&issuer)?;
         let der = crl.der().to_vec();
         self.lint_crl(&der, revoked.len())?;
-        storage::insert_crl(tx, number, now, next_update, revoked.len(), &der)?;
+        storage::insert_crl(tx, number, now, next_update, revoked.len(), covers, &der)?;
         audit::append(
             tx,
             now,
@@ -478,6 +482,14 @@ impl Authority {
     /// The CRL in force, if any.
     pub fn latest_crl(conn: &Connection) -> Result<Option<PublishedCrl>> {
         storage::latest_crl(conn)
+    }
+
+    /// True when no CRL was published yet, or a revocation was committed after the last one.
+    pub fn crl_is_stale(conn: &Connection) -> Result<bool> {
+        Ok(match storage::latest_crl_covers(conn)? {
+            None => true,
+            Some(covers) => storage::max_revocation_seq(conn)? > covers,
+        })
     }
 
     /// One certificate's record.

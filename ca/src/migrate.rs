@@ -33,6 +33,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0003_revoked_at.sql",
         sql: include_str!("../migrations/0003_revoked_at.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_revocation_seq.sql",
+        sql: include_str!("../migrations/0004_revocation_seq.sql"),
+    },
 ];
 
 /// Applies, in order and each in its own immediate transaction, the migrations of `component`

@@ -21,7 +21,7 @@ struct Inner {
     // Our serials are 16 octets: a u128 each keeps a million of them in ~20 MB.
     short: HashSet<u128>,
     other: HashSet<Vec<u8>>,
-    /// Revocation time (seconds) up to which the set is complete.
+    /// Revocation sequence number up to which the set is complete.
     seen_until: i64,
     /// SQLite's `data_version` at the last refresh: unchanged means nothing was committed.
     data_version: Option<i64>,
@@ -77,17 +77,12 @@ impl RevocationSet {
             if inner.loaded && inner.data_version == Some(version) {
                 return Ok(0);
             }
-            if inner.loaded {
-                inner.seen_until
-            } else {
-                i64::MIN
-            }
+            inner.seen_until
         };
-        // Revocation times have a one-second grain: re-read the last second (inserting twice
-        // is harmless) so that a revocation committed within it is never missed.
+        // Exactly the revocations not seen yet, by their sequence number (set by triggers).
         let mut stmt = conn.prepare_cached(
-            "SELECT serial, revoked_at FROM ca_certificates
-             WHERE status = 'revoked' AND revoked_at >= ?1",
+            "SELECT serial, revocation_seq FROM ca_certificates
+             WHERE revocation_seq > ?1 ORDER BY revocation_seq",
         )?;
         let mut rows = stmt.query(params![since])?;
         let mut fresh: Vec<(Vec<u8>, i64)> = Vec::new();
@@ -95,12 +90,10 @@ impl RevocationSet {
             fresh.push((row.get(0)?, row.get(1)?));
         }
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        let mut max = inner
-            .seen_until
-            .max(if since == i64::MIN { 0 } else { since });
-        for (serial, at) in &fresh {
+        let mut max = inner.seen_until;
+        for (serial, seq) in &fresh {
             inner.insert(serial);
-            max = max.max(*at);
+            max = max.max(*seq);
         }
         inner.seen_until = max;
         inner.data_version = Some(version);
@@ -147,9 +140,9 @@ mod tests {
         set.refresh(&reader).unwrap();
         assert!(set.is_revoked(&[1; 16]) && set.is_revoked(&[2; 9]));
         assert!(!set.is_revoked(&[3; 16]));
-        // Same second as the last seen revocation: still picked up.
+        // Same second as the last seen revocation: still picked up, and only it is read.
         revoke(&conn, &[3; 16], 100);
-        set.refresh(&reader).unwrap();
+        assert_eq!(set.refresh(&reader).unwrap(), 1);
         assert!(set.is_revoked(&[3; 16]));
         // Nothing committed since: the refresh costs one pragma and reads nothing.
         assert_eq!(set.refresh(&reader).unwrap(), 0);

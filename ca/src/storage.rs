@@ -244,20 +244,42 @@ pub(crate) fn insert_crl(
     this_update: OffsetDateTime,
     next_update: OffsetDateTime,
     entries: usize,
+    covers_seq: i64,
     der: &[u8],
 ) -> Result<()> {
     tx.execute(
-        "INSERT INTO ca_crls (number, this_update, next_update, entries, der)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO ca_crls (number, this_update, next_update, entries, covers_seq, der)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             number,
             this_update.unix_timestamp(),
             next_update.unix_timestamp(),
             entries as i64,
+            covers_seq,
             der
         ],
     )?;
     Ok(())
+}
+
+/// The highest revocation sequence number (0 when nothing was ever revoked).
+pub(crate) fn max_revocation_seq(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT COALESCE(MAX(revocation_seq), 0) FROM ca_certificates",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// What the CRL in force covers, if there is one.
+pub(crate) fn latest_crl_covers(conn: &Connection) -> Result<Option<i64>> {
+    Ok(conn
+        .query_row(
+            "SELECT covers_seq FROM ca_crls ORDER BY number DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?)
 }
 
 /// The CRL in force, as published.

@@ -608,6 +608,7 @@ impl Access {
         let now = self.now();
         let mut conn = self.pool.get()?;
         let tx = immediate(&mut conn)?;
+        let mut revoked_any = false;
         for att in storage::attachments_of_protocol(&tx, row.protocol_id)? {
             if named.contains(&(att.habilitation, att.role)) {
                 continue;
@@ -623,16 +624,14 @@ impl Access {
                 &[("protocol", number), ("role", att.role.as_str())],
             )?;
             if storage::attachments_of_person(&tx, att.habilitation, true)?.is_empty() {
-                if let Some(crl) = self.revoke_all_in(
+                revoked_any |= self.revoke_all_in(
                     &tx,
                     authority,
                     att.habilitation,
                     RevocationReason::AffiliationChanged,
                     operator,
                     now,
-                )? {
-                    report.crl = Some(crl);
-                }
+                )?;
                 report.revoked.push(att.habilitation);
             }
         }
@@ -649,6 +648,10 @@ impl Access {
             &[("version", &row.version.to_string())],
         )?;
         tx.commit()?;
+        drop(conn);
+        if revoked_any {
+            report.crl = Some(self.publish_crl(authority, operator)?);
+        }
         Ok(report)
     }
 
@@ -910,6 +913,14 @@ impl Access {
         Ok(true)
     }
 
+    /// Signs and publishes a CRL after a committed revocation.
+    fn publish_crl(&self, authority: &Authority, actor: &str) -> Result<PublishedCrl, AccessError> {
+        let mut conn = self.pool.get()?;
+        Ok(authority.publish_crl(&mut conn, actor, self.now())?)
+    }
+
+    /// Revokes every certificate in the person's hands or awaiting withdrawal; true when one
+    /// was. The caller publishes the CRL after committing.
     fn revoke_all_in(
         &self,
         tx: &rusqlite::Transaction<'_>,
@@ -918,24 +929,25 @@ impl Access {
         reason: RevocationReason,
         operator: &str,
         now: OffsetDateTime,
-    ) -> Result<Option<PublishedCrl>, AccessError> {
-        let mut crl = None;
+    ) -> Result<bool, AccessError> {
+        let mut revoked = false;
         for w in storage::withdrawals_of(tx, hab)? {
             storage::close_withdrawal(tx, w.id, "superseded", now)?;
         }
         for c in storage::certificates_of(tx, hab)? {
             if c.state == "issued" || c.state == "delivered" {
-                crl = Some(authority.revoke_in(
+                authority.revoke_in(
                     tx,
                     &Serial::from_der_bytes(&c.serial),
                     reason,
                     operator,
                     now,
-                )?);
+                )?;
+                revoked = true;
                 storage::set_certificate_state(tx, &c.serial, "revoked", None)?;
             }
         }
-        Ok(crl)
+        Ok(revoked)
     }
 
     // ---- operator actions on a person --------------------------------------------------------
@@ -980,11 +992,12 @@ impl Access {
         let mut conn = self.pool.get()?;
         let tx = immediate(&mut conn)?;
         storage::accessor(&tx, hab)?.ok_or(AccessError::UnknownHabilitation(hab))?;
-        let crl = self
-            .revoke_all_in(&tx, authority, hab, reason, operator, now)?
-            .ok_or(AccessError::NoCertificate(hab))?;
+        if !self.revoke_all_in(&tx, authority, hab, reason, operator, now)? {
+            return Err(AccessError::NoCertificate(hab));
+        }
         tx.commit()?;
-        Ok(crl)
+        drop(conn);
+        self.publish_crl(authority, operator)
     }
 
     /// A new certificate and withdrawal for a person (renewal, or a re-send with another
@@ -1002,18 +1015,19 @@ impl Access {
         let mut conn = self.pool.get()?;
         let tx = immediate(&mut conn)?;
         let person = storage::accessor(&tx, hab)?.ok_or(AccessError::UnknownHabilitation(hab))?;
-        let mut crl = None;
+        let mut revoked = false;
         for w in storage::withdrawals_of(&tx, hab)? {
             if storage::close_withdrawal(&tx, w.id, "superseded", now)? {
                 if let Some(c) = storage::certificate(&tx, &w.serial)? {
                     if c.state == "issued" {
-                        crl = Some(authority.revoke_in(
+                        authority.revoke_in(
                             &tx,
                             &Serial::from_der_bytes(&c.serial),
                             RevocationReason::Superseded,
                             operator,
                             now,
-                        )?);
+                        )?;
+                        revoked = true;
                         storage::set_certificate_state(&tx, &c.serial, "revoked", None)?;
                     }
                 }
@@ -1026,6 +1040,11 @@ impl Access {
             .map(|c| c.serial);
         tx.commit()?;
         drop(conn);
+        let crl = if revoked {
+            Some(self.publish_crl(authority, operator)?)
+        } else {
+            None
+        };
         self.issue_for(
             authority,
             &person,
@@ -1231,6 +1250,10 @@ impl Access {
             &[("mode", if csr_pem.is_some() { "csr" } else { "p12" })],
         )?;
         tx.commit()?;
+        drop(conn);
+        if csr_pem.is_some() || prepared_cert.replaces.is_some() {
+            self.publish_crl(authority, "public")?;
+        }
         Ok(outcome)
     }
 
@@ -1243,6 +1266,7 @@ impl Access {
         let mut conn = self.pool.get()?;
         let tx = immediate(&mut conn)?;
         let mut n = 0;
+        let mut revoked = false;
         for w in storage::withdrawals_due(&tx, now.unix_timestamp())? {
             if !storage::close_withdrawal(&tx, w.id, "expired", now)? {
                 continue;
@@ -1257,6 +1281,7 @@ impl Access {
                         "daemon",
                         now,
                     )?;
+                    revoked = true;
                     storage::set_certificate_state(&tx, &c.serial, "revoked", None)?;
                 }
             }
@@ -1270,6 +1295,10 @@ impl Access {
             )?;
         }
         tx.commit()?;
+        drop(conn);
+        if revoked {
+            self.publish_crl(authority, "daemon")?;
+        }
         Ok(n)
     }
 

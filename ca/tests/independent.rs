@@ -746,3 +746,29 @@ fn the_ca_key_at_rest_is_encrypted_and_only_the_right_passphrase_opens_it() {
         assert_eq!(run(cmd).status.success(), ok);
     }
 }
+
+#[test]
+fn a_revocation_committed_without_its_crl_leaves_the_crl_stale_until_one_is_published() {
+    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256);
+    let now = f.clock.now();
+    f.authority.publish_crl(&mut f.conn, "test", now).unwrap();
+    assert!(!Authority::crl_is_stale(&f.conn).unwrap());
+    let key = generated(SubscriberKeyAlgorithm::EcdsaP256);
+    let issued = f.issue(pierre(), key.public());
+    // The process "dies" after committing the revocation, before signing the CRL.
+    let tx = ca::immediate(&mut f.conn).unwrap();
+    f.authority
+        .revoke_in(
+            &tx,
+            &issued.serial,
+            RevocationReason::KeyCompromise,
+            "test",
+            now,
+        )
+        .unwrap();
+    tx.commit().unwrap();
+    assert!(Authority::crl_is_stale(&f.conn).unwrap());
+    let crl = f.authority.publish_crl(&mut f.conn, "test", now).unwrap();
+    assert_eq!(crl.entries, 1);
+    assert!(!Authority::crl_is_stale(&f.conn).unwrap());
+}

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Benchmarks, each beside a named baseline in the same run, ratios first; writes BENCHMARKS.md.
-#   scripts/bench.sh           full sizes (about 10 minutes), writes BENCHMARKS.md
+#   scripts/bench.sh           full sizes (about 8 minutes), writes BENCHMARKS.md
 #   scripts/bench.sh --quick   small sizes, under 2 minutes once built (CI keeps the harness
 #                              working; figures not judged, printed only)
 # Sections: issuance (ca/benches/issuance.rs vs scripts/bench_baseline.py), mTLS handshakes as
-# revocations grow (scripts/bench_mtls.sh: the registry vs nginx), then import/export and requests
-# (TODO below). Every process a section starts is stopped when it ends or fails.
+# revocations grow (scripts/bench_mtls.sh: the registry vs nginx), the workers list: import vs
+# sqlite3, export, pages, memory (scripts/bench_import.sh). Shared helpers: scripts/bench_lib.sh;
+# the report: scripts/bench_report.py. Every process a section starts is stopped when it ends or
+# fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/siseri-target}"
@@ -29,21 +31,12 @@ section=$!
 wait "$section"
 section=""
 
-# TODO(import/export, issue 7 §3): needs POST /api/v1/establishments/{id}/workers/import and the
-# export route (not in src/registry_web.rs yet). Write scripts/bench_import.sh: a
-# 1,000,000-worker CSV with valid NIRs imported through the API over mTLS (rows/s), against the
-# sqlite3 CLI's `.import` of the same rows into a table of the same columns (goal ≥ 0.5×), and
-# export rows/s; one JSON line each, e.g.
-#   {"bench": "import", "impl": "siseri"|"sqlite3", "rows": N, "per_second": R}
-#   {"bench": "export", "impl": "siseri", "rows": N, "per_second": R}
-# plus the daemon's VmHWM (goal: under 100 MB at 1,000,000 workers), and a table in
-# scripts/bench_report.py. Until then the report says it is not measured:
-echo '{"bench": "pending", "what": "Import and export (issue 7 §3)", "why": "waits for the registry workers API (POST /api/v1/establishments/{id}/workers/import, export)"}' >>"$out"
-# TODO(requests, issue 7 §4): GET of a workers page over kept-alive mTLS connections at
-# 1,000,000 workers: requests/s, p50, p99 (a keep-alive mode for bench/src/bin/siseri-loadgen:
-# an access-code session cookie, N requests per connection), and the daemon's VmHWM:
-#   {"bench": "requests", "impl": "siseri", "workers": N, "per_second": R, "p50_ms": A, "p99_ms": B}
-echo '{"bench": "pending", "what": "Requests on a workers page at 1,000,000 workers (issue 7 §4)", "why": "waits for the registry workers API"}' >>"$out"
+# Import, export, pages and memory (issue 7 §3 to §5) through the registry's workers API; says
+# "not measured" by itself when the build has no such route.
+scripts/bench_import.sh $quick "$out" &
+section=$!
+wait "$section"
+section=""
 
 report="$(python3 scripts/bench_report.py "$out" "${quick:-full}")"
 printf '%s\n' "$report"

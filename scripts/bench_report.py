@@ -7,6 +7,7 @@ import datetime
 import json
 import os
 import platform
+import subprocess
 import sys
 
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
@@ -16,6 +17,8 @@ ISSUANCE_GOAL = 1.0
 HANDSHAKE_GOAL = 5.0  # registry vs nginx handshakes/s at 100,000 revoked
 FLAT_GOAL = 1.10  # CPU per handshake at the largest size vs at 0
 REFUSED_GOAL = 1.0  # seconds from `siseri cert revoke` to a refused request (issue 5 §2)
+IMPORT_GOAL = 0.5  # API import vs sqlite3 .import, rows/s
+MEMORY_GOAL_MB = 100  # daemon peak RSS at 1,000,000 workers
 
 
 def issuance(impl, measure, workers):
@@ -24,15 +27,51 @@ def issuance(impl, measure, workers):
             return r["per_second"]
 
 
+def median(values):
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
 def handshake(impl, revoked):
-    for r in rows:
-        if r.get("bench") == "mtls_handshake" and r["impl"] == impl and r["revoked"] == revoked:
-            return r
+    """The rounds of one server at one size, pooled: total CPU ÷ total handshakes."""
+    runs = [r for r in rows
+            if r.get("bench") == "mtls_handshake" and r["impl"] == impl and r["revoked"] == revoked]
+    done = sum(r["handshakes"] for r in runs)
+    if not done:
+        return None
+    seconds = sum(r["seconds"] for r in runs)
+
+    def pooled(key):
+        return sum(r[key] * r["handshakes"] for r in runs if r[key] is not None) / done
+
+    cpu = [r["server_cpu_ms_per_handshake"] for r in runs if r["server_cpu_ms_per_handshake"] is not None]
+    return {
+        "rounds": len(runs), "seconds": seconds, "handshakes": done, "per_second": done / seconds,
+        "server_cpu_ms_per_handshake": pooled("server_cpu_ms_per_handshake"),
+        "client_cpu_ms_per_handshake": pooled("client_cpu_ms_per_handshake"),
+        "server_cpu_cores": sum(r["server_cpu_cores"] * r["seconds"] for r in runs) / seconds,
+        "cpu_min": min(cpu), "cpu_max": max(cpu),
+        "connection_ms_p50": median(r["connection_ms_p50"] for r in runs),
+        "connection_ms_p99": median(r["connection_ms_p99"] for r in runs),
+        "server_peak_rss_kb": max(r["server_peak_rss_kb"] for r in runs),
+        "server_rss_kb": runs[-1]["server_rss_kb"],
+        "errors": sum(r["errors"] for r in runs),
+        "concurrency": runs[0]["concurrency"], "tls": runs[0]["tls"],
+    }
 
 
 def setup(revoked):
     for r in rows:
         if r.get("bench") == "mtls_setup" and r["revoked"] == revoked:
+            return r
+
+
+def first(bench, **match):
+    for r in rows:
+        if r.get("bench") == bench and all(r.get(k) == v for k, v in match.items()):
             return r
 
 
@@ -55,6 +94,15 @@ try:
     mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
 except (OSError, StopIteration):
     pass
+tree = "unknown tree"
+try:
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    tree = f"commit `{head}`" + (" with uncommitted changes" if dirty else "")
+except (OSError, subprocess.CalledProcessError):
+    pass
 sizes = sorted({r["revoked"] for r in rows if r.get("bench") == "mtls_handshake"})
 largest = sizes[-1] if sizes else None
 versions = next((r for r in rows if r.get("bench") == "mtls_setup"), {})
@@ -62,7 +110,7 @@ versions = next((r for r in rows if r.get("bench") == "mtls_setup"), {})
 out = []
 out.append("# Benchmarks\n")
 out.append(f"Run: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}, mode `{mode}`, "
-           f"{cores} cores ({cpu}){mem}, {platform.platform()}. Produced by `scripts/bench.sh`; "
+           f"{cores} cores ({cpu}){mem}, {platform.platform()}, {tree}. Produced by `scripts/bench.sh`; "
            "the load generator and every server share the same cores.\n")
 
 # Ratios first.
@@ -82,6 +130,19 @@ for size in sizes:
         met = verdict(ratio >= HANDSHAKE_GOAL) if size == 100_000 else "—"
         out.append(f"| mTLS handshakes/s at {n(size)} revoked (registry vs nginx) | {s['per_second']:.0f} "
                    f"| {g['per_second']:.0f} | **{ratio:.2f}×** | {goal} | {met} |")
+def paired(impl, size):
+    """Per round, CPU per handshake at `size` ÷ at 0: windows close in time, so the machine's
+    drift cancels; their median and range."""
+    cpu = {}
+    for r in rows:
+        if r.get("bench") == "mtls_handshake" and r["impl"] == impl and r["server_cpu_ms_per_handshake"]:
+            cpu[(r["revoked"], r.get("round"))] = r["server_cpu_ms_per_handshake"]
+    ratios = sorted(cpu[(size, k)] / cpu[(0, k)] for (s_, k) in cpu if s_ == size and (0, k) in cpu)
+    if not ratios:
+        return ""
+    return f" (per round: median {median(ratios):.2f}×, {ratios[0]:.2f}–{ratios[-1]:.2f}×)"
+
+
 if largest:
     for impl, label in (("siseri", "registry"), ("nginx", "nginx")):
         lo, hi = handshake(impl, 0), handshake(impl, largest)
@@ -91,13 +152,32 @@ if largest:
             met = verdict(r <= FLAT_GOAL) if impl == "siseri" and largest == 1_000_000 else "—"
             out.append(f"| {label}: server CPU per handshake, {n(largest)} vs 0 revoked (ms) "
                        f"| {hi['server_cpu_ms_per_handshake']:.3f} | {lo['server_cpu_ms_per_handshake']:.3f} "
-                       f"| **{r:.2f}×** | {goal} | {met} |")
+                       f"| **{r:.2f}×**{paired(impl, largest)} | {goal} | {met} |")
+            if impl == "siseri":
+                c = hi["client_cpu_ms_per_handshake"] / lo["client_cpu_ms_per_handshake"]
+                out.append(f"| control: the load generator's CPU per handshake against the registry, "
+                           f"{n(largest)} vs 0 revoked (ms; its work does not depend on revocations) "
+                           f"| {hi['client_cpu_ms_per_handshake']:.3f} | {lo['client_cpu_ms_per_handshake']:.3f} "
+                           f"| {c:.2f}× | — | — |")
     for size in sizes:
         s = setup(size) or {}
         if s.get("revoked_refused_seconds") is not None:
             secs = s["revoked_refused_seconds"]
             out.append(f"| registry: `siseri cert revoke` → request refused, at {n(size)} revoked (s) "
                        f"| {secs:.2f} | — | — | ≤ {REFUSED_GOAL:.0f} s | {verdict(secs <= REFUSED_GOAL)} |")
+imp, base = first("import", impl="siseri"), first("import", impl="sqlite3")
+if imp and base:
+    r = imp["per_second"] / base["per_second"]
+    out.append(f"| workers imported/s through the API, {n(imp['rows'])} rows (vs `sqlite3` `.import`) "
+               f"| {imp['per_second']:,.0f} | {base['per_second']:,.0f} | **{r:.2f}×** "
+               f"| ≥ {IMPORT_GOAL:.1f}× at 1,000,000 "
+               f"| {verdict(r >= IMPORT_GOAL) if imp['rows'] >= 1_000_000 else '—'} |")
+mem = first("workers_memory")
+if mem:
+    mb = mem["peak_rss_kb"] / 1024
+    judged = mem["workers"] >= 1_000_000
+    out.append(f"| daemon peak RSS at {n(mem['workers'])} workers (import, export, pages) (MB) | {mb:.0f} | — | — "
+               f"| < {MEMORY_GOAL_MB} MB at 1,000,000 | {verdict(mb < MEMORY_GOAL_MB) if judged else '—'} |")
 out.append("")
 
 # Issuance (section 1 of the benchmark issue).
@@ -129,28 +209,36 @@ if sizes:
         f"certificate and CRL from `siseri ca crl`, a static page, {cores} worker processes). Load: "
         f"`siseri-loadgen` (bench/), {any_run.get('concurrency', '?')} connections at a time, each a new "
         f"TCP connection, a full TLS {any_run.get('tls', '?')} handshake with a P-256 client certificate "
-        f"(no resumption) and one `GET /healthz`, {any_run.get('seconds', 0):.0f} s measured per run after "
-        f"a warm-up. Server CPU = utime + stime of the server's processes (`/proc/PID/stat`) over the "
-        f"measured window ÷ handshakes; peak RSS = `VmHWM` (nginx: its largest process; its workers share "
-        f"the master's copy of the CRL).\n")
-    out.append("| revoked | server | handshakes/s | server CPU ms/handshake | server cores busy "
-               "| client CPU ms/handshake | p50 ms | p99 ms | peak RSS MB | RSS after MB | errors |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|---|")
+        f"(no resumption) and one `GET /healthz`, {any_run.get('seconds', 0):.0f} s measured per server "
+        f"and size, in {any_run.get('rounds', '?')} windows taken in turn across every size and server "
+        f"(all set up and running beforehand; order reversed every other round), so that the drift of "
+        f"this shared machine's speed falls on every size alike. Server CPU = utime + stime of the "
+        f"server's processes (`/proc/PID/stat`) over the windows ÷ handshakes (range: the windows' "
+        f"own values); client CPU, the load generator's own, is the control; p50 and p99 of the "
+        f"connection time (connect → response), median of the windows; peak RSS = `VmHWM` (nginx: its "
+        f"largest process; its workers share the master's copy of the CRL).\n")
+    out.append("| revoked | server | handshakes/s | server CPU ms/handshake (range) | server cores busy "
+               "| client CPU ms/handshake | server ÷ client CPU | p50 ms | p99 ms | peak RSS MB "
+               "| RSS after MB | errors |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for size in sizes:
         for impl, label in (("siseri", "registry"), ("nginx", "nginx")):
             r = handshake(impl, size)
             if not r:
                 continue
             out.append(f"| {n(size)} | {label} | {r['per_second']:.0f} | {r['server_cpu_ms_per_handshake']:.3f} "
+                       f"({r['cpu_min']:.3f}–{r['cpu_max']:.3f}) "
                        f"| {r['server_cpu_cores']:.2f} | {r['client_cpu_ms_per_handshake']:.3f} "
+                       f"| {r['server_cpu_ms_per_handshake'] / r['client_cpu_ms_per_handshake']:.2f} "
                        f"| {r['connection_ms_p50']:.1f} | {r['connection_ms_p99']:.1f} "
                        f"| {r['server_peak_rss_kb'] / 1024:.0f} | {r['server_rss_kb'] / 1024:.0f} "
                        f"| {r['errors']} |")
     out.append("")
     out.append("Setup per size (fresh `siseri init`, revoked rows inserted in one transaction, CRL signed "
                "by `siseri ca crl`), and one revocation while the registry runs: `siseri cert revoke` of "
-               "another client certificate (a separate process, which signs and publishes a new CRL in "
-               "its transaction), then curl over mTLS every 20 ms until the registry refuses it:\n")
+               "another client certificate (a separate process, which also signs and publishes a new "
+               "CRL), while curl asks the registry over mTLS every 20 ms until it refuses that "
+               "certificate:\n")
     out.append("| revoked | insert s | `ca crl` s | CRL (PEM) MB | registry ready s | nginx ready s "
                "| `cert revoke` s | revoke → refused s |")
     out.append("|---|---|---|---|---|---|---|---|")
@@ -164,7 +252,40 @@ if sizes:
                        f"| {opt(s.get('revoked_refused_seconds'))} |")
     out.append("")
 
-# Sections 3 and 4 wait for the registry's workers API (see the TODO hooks in scripts/bench.sh).
+# Sections 3 to 5: the workers list through the API.
+imp, base, exp = first("import", impl="siseri"), first("import", impl="sqlite3"), first("export", impl="siseri")
+if imp and base:
+    out.append("## Workers list: import, export, pages\n")
+    out.append(f"A CSV of {n(imp['rows'])} workers ({imp['bytes'] / 1e6:.0f} MB, valid NIRs, the lines of "
+               "`registry/tests/import_speed.rs`) posted to `POST /api/v1/establishments/{id}/workers/import` "
+               "by the correspondent of `siseri demo` (certificate + access code session), with curl over "
+               "mTLS, timed from the request to the answer (validation of every line, then one transaction). "
+               f"Baseline: the `sqlite3` {base.get('version', '')} CLI's `.import` of the same file into a "
+               "table of the same 17 TEXT columns (no validation, no index). Export: `GET .../workers.csv`.\n")
+    out.append("| measure | rows | seconds | rows/s |")
+    out.append("|---|---|---|---|")
+    out.append(f"| import, registry API | {n(imp['rows'])} | {imp['seconds']:.2f} | {imp['per_second']:,.0f} |")
+    out.append(f"| import, `sqlite3` `.import` | {n(base['rows'])} | {base['seconds']:.2f} | {base['per_second']:,.0f} |")
+    if exp:
+        out.append(f"| export, registry API | {n(exp['rows'])} | {exp['seconds']:.2f} | {exp['per_second']:,.0f} |")
+    out.append("")
+reqs = [r for r in rows if r.get("bench") == "requests"]
+if reqs:
+    out.append(f"Pages of 50 workers at {n(reqs[0]['workers'])} workers, over kept-alive mTLS connections "
+               f"({reqs[0]['requests_per_connection']} requests each, {reqs[0]['seconds']:.0f} s): `first` = "
+               "`?page=1`, `random` = `?page=N` drawn among all pages, `after` = `?after=ID` drawn among all "
+               "workers.\n")
+    out.append("| page | connections | requests/s | p50 ms | p99 ms | server CPU ms/request | errors |")
+    out.append("|---|---|---|---|---|---|---|")
+    fmt = lambda v, spec: "—" if v is None else format(v, spec)
+    for r in reqs:
+        out.append(f"| {r['page']} | {r['concurrency']} | {r['requests_per_second']:.1f} | {fmt(r['request_ms_p50'], '.1f')} "
+                   f"| {fmt(r['request_ms_p99'], '.1f')} | {fmt(r['server_cpu_ms_per_request'], '.2f')} "
+                   f"| {r['errors']} |")
+    out.append("")
+if mem:
+    out.append(f"Daemon peak RSS (`VmHWM`): {mem['peak_rss_kb_after_import'] / 1024:.0f} MB after the import, "
+               f"{mem['peak_rss_kb'] / 1024:.0f} MB after the export and the pages.\n")
 pending = [r for r in rows if r.get("bench") == "pending"]
 if pending:
     out.append("## Not measured yet\n")

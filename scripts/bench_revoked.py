@@ -28,13 +28,13 @@ WITH RECURSIVE
     FROM n)
 INSERT INTO ca_certificates (serial, serial_hex, profile, subject, requester, key_description,
     tbs, der, status, not_before, not_after, created_at, signed_at, revoked_at,
-    revocation_reason)
+    revocation_reason{seq_column})
 SELECT serial, hex(serial), 'person', 'CN=Revoked ' || i || ',O=SISERI bench', 'bench',
        'ECDSA P-256', x'30', x'30', 'revoked', issued, issued + 3 * 365 * :day, issued, issued,
        issued + :day + abs(random() % (100 * :day)),
        CASE reason WHEN 0 THEN 'unspecified' WHEN 1 THEN 'keyCompromise'
                    WHEN 2 THEN 'affiliationChanged' WHEN 3 THEN 'superseded'
-                   WHEN 4 THEN 'cessationOfOperation' ELSE 'privilegeWithdrawn' END
+                   WHEN 4 THEN 'cessationOfOperation' ELSE 'privilegeWithdrawn' END{seq_value}
 FROM drawn ORDER BY serial
 """
 
@@ -45,7 +45,16 @@ def main() -> None:
     conn = sqlite3.connect(path, isolation_level=None, timeout=60)
     conn.execute("PRAGMA cache_size = -262144")  # 256 MiB
     conn.execute("BEGIN IMMEDIATE")
-    conn.execute(INSERT, {"count": count, "first": FIRST_OCTETS, "now": int(time.time()), "day": DAY})
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(ca_certificates)")}
+    sql = INSERT.format(seq_column="", seq_value="")
+    if "revocation_seq" in columns:
+        # Where revocations carry a sequence number (set by a trigger, one UPDATE per row
+        # otherwise), number them here, after those already there.
+        sql = INSERT.format(
+            seq_column=", revocation_seq",
+            seq_value=", (SELECT COALESCE(MAX(revocation_seq), 0) FROM ca_certificates "
+                      "WHERE revocation_seq IS NOT NULL) + i")
+    conn.execute(sql, {"count": count, "first": FIRST_OCTETS, "now": int(time.time()), "day": DAY})
     conn.execute("COMMIT")
     total = conn.execute("SELECT count(*) FROM ca_certificates WHERE status = 'revoked'").fetchone()[0]
     conn.close()

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# The workers list through the registry's API (issue 7 §3 to §5): a CSV import of ROWS workers
+# with valid NIRs (rows/s) against the sqlite3 CLI's `.import` of the same file into a table of
+# the same columns; the export (rows/s); GET of a workers page over kept-alive mTLS connections
+# (requests/s, p50, p99: the first page, and pages drawn across the list); the daemon's peak RSS.
+# The caller is the correspondent of `siseri demo` (certificate + access code). Appends JSON
+# lines to OUT; called by scripts/bench.sh after the release build.
+#   scripts/bench_import.sh [--quick] OUT      (1,000,000 rows; --quick: 10,000)
+# When the API answers 404 (a build without the workers routes) it says so and measures nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=""
+if [ "${1:-}" = "--quick" ]; then quick=1; shift; fi
+out="${1:?usage: scripts/bench_import.sh [--quick] OUT}"
+if [ -n "$quick" ]; then rows=10000 seconds=3 warmup=1; else rows=1000000 seconds=15 warmup=2; fi
+rows="${BENCH_IMPORT_ROWS:-$rows}"
+seconds="${BENCH_IMPORT_SECONDS:-$seconds}"
+bench_name=import
+. scripts/bench_lib.sh
+ensure_tool sqlite3 sqlite3
+ensure_tool curl curl
+
+record() { # JSON
+    printf '%s\n' "$1" >>"$out"
+}
+
+pending() { # WHY
+    record "$(python3 -c 'import json, sys; print(json.dumps({"bench": "pending", "what": "Import, export and requests (issue 7 §3, §4)", "why": sys.argv[1]}))' "$1")"
+    echo "   non mesuré : $1" >&2
+    exit 0
+}
+
+echo "== liste des travailleurs : import, export, pages ($rows lignes)" >&2
+"$siseri" demo --in "$work" >"$work/demo.txt"
+read -r data p12 password code < <(python3 - "$work/demo.txt" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+data = re.search(r"siseri --data (\S+) serve", text)
+p12 = re.search(r"--cert (\S+\.p12):(\S+) --cert-type P12", text)
+code = re.search(r'"access_code":"([^"]+)"', text)
+if not (data and p12 and code):
+    sys.exit("la sortie de « siseri demo » n'a pas la forme attendue")
+print(data[1], p12[1], p12[2], code[1])
+PY
+)
+[ -n "${code:-}" ] || { echo "siseri demo : sortie inattendue" >&2; cat "$work/demo.txt" >&2; exit 1; }
+openssl pkcs12 -in "$p12" -passin "pass:$password" -clcerts -nokeys -out "$work/cert.pem" 2>/dev/null
+openssl pkcs12 -in "$p12" -passin "pass:$password" -nocerts -nodes -out "$work/key.pem" 2>/dev/null
+
+start_siseri "$data" "$work/serve.log"
+port="${registry_addr##*:}"
+base="https://localhost:$port/api/v1"
+reg() {
+    curl -sS --max-time 900 --cacert "$data/ca/ac-siseri.pem" --cert "$work/cert.pem" \
+        --key "$work/key.pem" --resolve "localhost:$port:127.0.0.1" \
+        -b "$work/cookies" -c "$work/cookies" "$@"
+}
+reg -f -o /dev/null -H 'Content-Type: application/json' -d "{\"access_code\":\"$code\"}" "$base/session"
+est="$(reg -f "$base/establishments" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])')"
+session="$(python3 - "$work/cookies" <<'PY'
+import sys
+for line in open(sys.argv[1]):
+    fields = line.rstrip("\n").split("\t")
+    if len(fields) == 7 and fields[5] == "siseri_session":
+        print(fields[6])
+PY
+)"
+
+python3 scripts/bench_workers_csv.py "$rows" "$work/workers.csv"
+bytes="$(stat -c %s "$work/workers.csv")"
+
+t="$(now)"
+status="$(reg -o "$work/import.json" -w '%{http_code}' -H 'Content-Type: text/csv' \
+    --data-binary @"$work/workers.csv" "$base/establishments/$est/workers/import")"
+import_s="$(since "$t")"
+case "$status" in
+    200 | 201) ;;
+    404) [ -s "$work/import.json" ] || pending "no route POST /api/v1/establishments/{id}/workers/import in this build" ;&
+    *)
+        echo "import refusé (HTTP $status) :" >&2
+        head -c 2000 "$work/import.json" >&2
+        exit 1
+        ;;
+esac
+created="$(python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(r.get("created", -1))' "$work/import.json")"
+[ "$created" = "$rows" ] || { echo "import : $created créés sur $rows" >&2; exit 1; }
+peak_import="$(awk '/^VmHWM/ {print $2}' "/proc/$spid/status")"
+echo "   import API : $rows lignes en $import_s s" >&2
+
+t="$(now)"
+reg -f -o "$work/export.csv" "$base/establishments/$est/workers.csv"
+export_s="$(since "$t")"
+exported=$(($(wc -l <"$work/export.csv") - 1))
+echo "   export API : $exported lignes en $export_s s" >&2
+
+# Pages of 50 over kept-alive connections (100 requests each), the session cookie of the login:
+# the first page (the list as it opens), a page drawn among all (`page=N`, as the pages' links
+# go), and the 50 workers following one drawn among all (`after=ID`: ids 1..ROWS, a fresh list).
+# Deep `page=N` requests take seconds at 1,000,000 workers: 2 connections (one per core) there,
+# so that the window sees some finish and their latency is not mostly queueing.
+for which in first random after; do
+    case "$which" in
+        first) query="page={page}" n=1 c=8 ;;
+        random) query="page={page}" n=$(((rows + 49) / 50)) c=2 ;;
+        after) query="after={page}" n="$rows" c=8 ;;
+    esac
+    run_loadgen "$out" --addr "$registry_addr" --pid "$spid" --server-name localhost \
+        --ca "$data/ca/ac-siseri.pem" --cert "$work/cert.pem" --key "$work/key.pem" \
+        --header "Cookie: siseri_session=$session" \
+        --path "/api/v1/establishments/$est/workers?$query&per_page=50" --pages "$n" \
+        --requests 100 --concurrency "$c" --seconds "$seconds" --warmup "$warmup" \
+        --label bench=requests --label impl=siseri --label workers="$rows" --label page="$which"
+    tail -n 1 "$out" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+print("   pages (%s) : %.1f requêtes/s, p50 %s ms, p99 %s ms, %d erreurs"
+      % (r["page"], r["requests_per_second"], r["request_ms_p50"], r["request_ms_p99"], r["errors"]),
+      file=sys.stderr)'
+done
+peak="$(awk '/^VmHWM/ {print $2}' "/proc/$spid/status")"
+stop "$spid"
+forget "$spid"
+
+# Baseline: the sqlite3 CLI's .import of the same file (header skipped) in one transaction.
+columns="$(head -n 1 "$work/workers.csv" | sed 's/^\xEF\xBB\xBF//; s/;/ TEXT, /g; s/$/ TEXT/')"
+t="$(now)"
+sqlite3 "$work/baseline.db" <<SQL
+CREATE TABLE workers ($columns);
+.mode csv
+.separator ";" "\n"
+.import --skip 1 $work/workers.csv workers
+SQL
+sqlite_s="$(since "$t")"
+sqlite_rows="$(sqlite3 "$work/baseline.db" 'SELECT count(*) FROM workers')"
+[ "$sqlite_rows" = "$rows" ] || { echo "sqlite3 .import : $sqlite_rows lignes sur $rows" >&2; exit 1; }
+echo "   sqlite3 .import : $rows lignes en $sqlite_s s" >&2
+
+python3 - "$rows" "$bytes" "$import_s" "$export_s" "$exported" "$sqlite_s" "$peak_import" "$peak" \
+    "$(sqlite3 --version | awk '{print $1}')" >>"$out" <<'PY'
+import json, sys
+rows, size, import_s, export_s, exported, sqlite_s, peak_import, peak, sqlite_v = sys.argv[1:]
+rows, import_s, export_s, sqlite_s = int(rows), float(import_s), float(export_s), float(sqlite_s)
+print(json.dumps({"bench": "import", "impl": "siseri", "rows": rows, "bytes": int(size),
+                  "seconds": import_s, "per_second": round(rows / import_s, 1)}))
+print(json.dumps({"bench": "import", "impl": "sqlite3", "rows": rows, "bytes": int(size),
+                  "seconds": sqlite_s, "per_second": round(rows / sqlite_s, 1), "version": sqlite_v}))
+print(json.dumps({"bench": "export", "impl": "siseri", "rows": int(exported), "seconds": export_s,
+                  "per_second": round(int(exported) / export_s, 1)}))
+print(json.dumps({"bench": "workers_memory", "impl": "siseri", "workers": rows,
+                  "peak_rss_kb_after_import": int(peak_import), "peak_rss_kb": int(peak)}))
+PY

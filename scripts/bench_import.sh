@@ -31,6 +31,7 @@ pending() { # WHY
 }
 
 echo "== liste des travailleurs : import, export, pages ($rows lignes)" >&2
+sync # the previous section's gigabyte of files must not be written back during the import
 "$siseri" demo --in "$work" >"$work/demo.txt"
 read -r data p12 password code < <(python3 - "$work/demo.txt" <<'PY'
 import re, sys

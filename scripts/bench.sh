@@ -38,6 +38,8 @@ section=$!
 wait "$section"
 section=""
 
+# The raw figures stay beside the build, to re-render the report without re-running.
+cp "$out" "$CARGO_TARGET_DIR/bench-results${quick:+-quick}.jsonl"
 report="$(python3 scripts/bench_report.py "$out" "${quick:-full}")"
 printf '%s\n' "$report"
 if [ -z "$quick" ]; then

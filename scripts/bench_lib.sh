@@ -48,6 +48,9 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+# A failing command says which, before the cleanup (set -e alone stops in silence).
+set -E
+trap 'echo "$(basename "$0") : échec (code $?) ligne $LINENO : $BASH_COMMAND" >&2' ERR
 
 # Installs Debian packages unless COMMAND is already there; the packages must not start
 # system-wide services (policy-rc.d says so while apt runs).

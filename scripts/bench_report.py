@@ -282,7 +282,10 @@ if reqs:
         out.append(f"| {r['page']} | {r['concurrency']} | {r['requests_per_second']:.1f} | {fmt(r['request_ms_p50'], '.1f')} "
                    f"| {fmt(r['request_ms_p99'], '.1f')} | {fmt(r['server_cpu_ms_per_request'], '.2f')} "
                    f"| {r['errors']} |")
-    out.append("")
+    out.append("\nA deep `?page=N` takes seconds at this size (`window` in src/registry_web/api.rs walks "
+               "every page before it through the service, 500 rows a call, each call auditing the ids it "
+               "read): few requests finish inside the window, and its CPU per request is the window's "
+               "CPU ÷ those few.\n")
 if mem:
     out.append(f"Daemon peak RSS (`VmHWM`): {mem['peak_rss_kb_after_import'] / 1024:.0f} MB after the import, "
                f"{mem['peak_rss_kb'] / 1024:.0f} MB after the export and the pages.\n")

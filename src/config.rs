@@ -296,6 +296,7 @@ impl Config {
             crl_validity_days: self.ca.crl_validity_days,
             crl_url: Some(format!("{base}/pki/ac-siseri.crl")),
             ca_issuers_url: Some(format!("{base}/pki/ac-siseri.cer")),
+            ocsp_url: Some(format!("{base}/ocsp")),
         }
     }
 }

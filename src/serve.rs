@@ -4,12 +4,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
-use ca::Authority;
+use ca::{Authority, OcspOutcome, OcspReply};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
@@ -30,12 +31,20 @@ const CRL_MAX_AGE: time::Duration = time::Duration::days(1);
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const MAINTENANCE_EVERY: Duration = Duration::from_secs(600);
 const REVOCATION_REFRESH: Duration = Duration::from_millis(200);
+/// An OCSPRequest for a few certificates is a few hundred octets; this is generous.
+const OCSP_MAX_BODY: usize = 64 * 1024;
 
 /// Everything the daemon runs, started by [`run`].
 struct AppState {
     dir: DataDir,
     ca_pem: String,
     ca_der: Vec<u8>,
+    /// Signs the OCSP responses (`ca` answers them; only the transport is here).
+    authority: Arc<Authority>,
+    pool: Arc<ca::pool::Pool>,
+    /// OCSP responses sent since start, by responseStatus: not audited (public, high volume),
+    /// counted for `/metrics`.
+    ocsp_sent: [std::sync::atomic::AtomicU64; 3],
 }
 
 /// Runs until SIGINT or SIGTERM.
@@ -62,7 +71,8 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         revoked.clone(),
     )?);
     let clock: Arc<dyn ca::Clock> = Arc::new(ca::SystemClock);
-    let services = crate::services::Services::open(&dir, &config, clock.clone())?;
+    let services = crate::services::Services::open_for_daemon(&dir, &config, clock.clone())?;
+    spawn_checkpointer(services.pool.clone())?;
     let pass = services.pass.clone();
     let access = services.access.clone();
     let key = services.key.clone();
@@ -114,6 +124,9 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             dir: dir.clone(),
             ca_pem: authority.certificate_pem(),
             ca_der: authority.certificate_der().to_vec(),
+            authority: authority.clone(),
+            pool: services.pool.clone(),
+            ocsp_sent: Default::default(),
         });
         let router = public_router(state)
             .merge(enroll::web::router(enroll::web::PublicState {
@@ -172,6 +185,11 @@ fn public_router(state: Arc<AppState>) -> Router {
         .route("/pki/ac-siseri.pem", get(ca_pem))
         .route("/pki/ac-siseri.cer", get(ca_cer))
         .route("/pki/ac-siseri.crl", get(crl))
+        .route(
+            "/ocsp",
+            post(ocsp_post).layer(DefaultBodyLimit::max(OCSP_MAX_BODY)),
+        )
+        .route("/ocsp/{*request}", get(ocsp_get))
         .route("/metrics", get(metrics))
         .with_state(state)
 }
@@ -243,14 +261,133 @@ async fn crl(State(s): State<Arc<AppState>>) -> Response {
     }
 }
 
+/// OCSP over HTTP (RFC 6960 appendix A): the DER request as the body.
+async fn ocsp_post(State(s): State<Arc<AppState>>, body: Bytes) -> Response {
+    let reply = ocsp_answer(&s, body.to_vec()).await;
+    ocsp_response(&s, reply, false)
+}
+
+/// OCSP over HTTP, GET form: the base64 of the DER request, URL-encoded, as the last path
+/// segments. A path that does not decode gets `malformedRequest` (status 200, as for a POST).
+async fn ocsp_get(State(s): State<Arc<AppState>>, uri: Uri) -> Response {
+    let reply = match ocsp_get_request(uri.path()) {
+        Some(der) => ocsp_answer(&s, der).await,
+        None => OcspReply::malformed(),
+    };
+    ocsp_response(&s, reply, true)
+}
+
+/// `/ocsp/{base64}` → the DER request. Accepts the standard and URL-safe alphabets, with or
+/// without padding, percent-encoded or not (a raw `/` of the standard alphabet included).
+fn ocsp_get_request(path: &str) -> Option<Vec<u8>> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    use base64::Engine;
+    let encoded = path.strip_prefix("/ocsp/")?.as_bytes();
+    let mut decoded = Vec::with_capacity(encoded.len());
+    let mut i = 0;
+    while i < encoded.len() {
+        if encoded[i] == b'%' {
+            let hex = std::str::from_utf8(encoded.get(i + 1..i + 3)?).ok()?;
+            decoded.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            decoded.push(encoded[i]);
+            i += 1;
+        }
+    }
+    decoded.retain(|b| !b.is_ascii_whitespace());
+    [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+        .iter()
+        .find_map(|engine| engine.decode(&decoded).ok())
+}
+
+async fn ocsp_answer(s: &Arc<AppState>, der: Vec<u8>) -> OcspReply {
+    let state = s.clone();
+    let reply = tokio::task::spawn_blocking(move || match state.pool.get() {
+        Ok(conn) => state
+            .authority
+            .answer_ocsp(&conn, &der, OffsetDateTime::now_utc()),
+        Err(e) => {
+            tracing::error!(error = %e, "base de données pour OCSP");
+            OcspReply::internal_error()
+        }
+    })
+    .await;
+    reply.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "tâche de réponse OCSP");
+        OcspReply::internal_error()
+    })
+}
+
+/// `application/ocsp-response`; a GET answer without a nonce may be cached until nextUpdate
+/// (RFC 5019 §6), anything else is for one client only.
+fn ocsp_response(s: &AppState, reply: OcspReply, get: bool) -> Response {
+    let slot = match reply.outcome {
+        OcspOutcome::Successful => 0,
+        OcspOutcome::MalformedRequest => 1,
+        _ => 2,
+    };
+    s.ocsp_sent[slot].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/ocsp-response"),
+    );
+    if get {
+        match (reply.this_update, reply.next_update) {
+            (Some(this_update), Some(next_update)) if !reply.has_nonce => {
+                let max_age = (next_update - OffsetDateTime::now_utc())
+                    .whole_seconds()
+                    .max(0);
+                if let Ok(v) = HeaderValue::from_str(&format!(
+                    "public, max-age={max_age}, no-transform, must-revalidate"
+                )) {
+                    headers.insert(header::CACHE_CONTROL, v);
+                }
+                for (name, t) in [
+                    (header::EXPIRES, next_update),
+                    (header::LAST_MODIFIED, this_update),
+                ] {
+                    if let Some(v) = http_date(t) {
+                        headers.insert(name, v);
+                    }
+                }
+            }
+            _ => {
+                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            }
+        }
+    }
+    (headers, reply.der).into_response()
+}
+
 /// Prometheus text format: what an operator watches (certificates by status, the CRL in force,
 /// the outbox backlog). Counts only, never a name.
 async fn metrics(State(s): State<Arc<AppState>>) -> Response {
     let path = s.dir.database();
+    let ocsp_sent: Vec<u64> = s
+        .ocsp_sent
+        .iter()
+        .map(|n| n.load(std::sync::atomic::Ordering::Relaxed))
+        .collect();
     let text = tokio::task::spawn_blocking(move || -> Result<String, AppError> {
         use std::fmt::Write as _;
         let conn = crate::db::open_existing(&path)?;
         let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP siseri_ocsp_responses_total OCSP responses sent since start, by responseStatus."
+        );
+        let _ = writeln!(out, "# TYPE siseri_ocsp_responses_total counter");
+        for (status, n) in ["successful", "malformedRequest", "internalError"]
+            .iter()
+            .zip(&ocsp_sent)
+        {
+            let _ = writeln!(
+                out,
+                "siseri_ocsp_responses_total{{status=\"{status}\"}} {n}"
+            );
+        }
         let _ = writeln!(
             out,
             "# HELP siseri_certificates Certificates recorded by AC SISERI, by status."
@@ -259,7 +396,7 @@ async fn metrics(State(s): State<Arc<AppState>>) -> Response {
         for (status, n) in ca::counts(&conn)? {
             let _ = writeln!(out, "siseri_certificates{{status=\"{status}\"}} {n}");
         }
-        if let Some(crl) = Authority::latest_crl(&conn)? {
+        if let Some(crl) = Authority::latest_crl_info(&conn)? {
             let _ = writeln!(out, "# HELP siseri_crl_number Number of the CRL in force.");
             let _ = writeln!(out, "# TYPE siseri_crl_number gauge");
             let _ = writeln!(out, "siseri_crl_number {}", crl.number);
@@ -377,32 +514,69 @@ async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, router: Route
     }
 }
 
-/// Re-signs the CRL once a day, so that relying parties never hold one past its nextUpdate.
+/// Re-signs the CRL once a day, so that relying parties never hold one past its nextUpdate,
+/// and after a revocation the CRL in force does not cover. Reads only the CRL's metadata; what
+/// a CRL covers is stored after its bytes, so it is read once per CRL and remembered.
+/// How often the daemon copies the WAL back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// Checkpoints the database every [`CHECKPOINT_EVERY`], on a thread of its own, so that no
+/// request's commit pays for it (the daemon's connections do not checkpoint themselves). A
+/// passive checkpoint waits for no one; an idle WAL costs it a look at the WAL index.
+fn spawn_checkpointer(pool: Arc<ca::pool::Pool>) -> Result<(), AppError> {
+    std::thread::Builder::new()
+        .name("siseri-checkpoint".into())
+        .spawn(move || loop {
+            std::thread::sleep(CHECKPOINT_EVERY);
+            if let Err(e) = pool.checkpoint() {
+                tracing::warn!(error = %e, "point de contrôle de la base (WAL) en échec");
+            }
+        })
+        .map(drop)
+        .map_err(|e| AppError::DataDir(format!("fil de point de contrôle : {e}")))
+}
+
 async fn refresh_crl(dir: DataDir, authority: Arc<Authority>) {
     let mut every = tokio::time::interval(CRL_CHECK_EVERY);
+    // (number, covers_seq) of the last CRL seen.
+    let mut known: Option<(i64, i64)> = None;
     loop {
         every.tick().await;
         let dir = dir.clone();
         let authority = authority.clone();
-        let done = tokio::task::spawn_blocking(move || -> Result<Option<i64>, AppError> {
+        let done = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
             let now = OffsetDateTime::now_utc();
             let mut conn = crate::db::open_existing(&dir.database())?;
-            let due = Authority::crl_is_stale(&conn)?
-                || match Authority::latest_crl(&conn)? {
-                    Some(crl) => now - crl.this_update >= CRL_MAX_AGE,
-                    None => true,
-                };
+            let (due, seen) = match Authority::latest_crl_info(&conn)? {
+                None => (true, None),
+                Some(crl) => {
+                    let covers = match known {
+                        Some((number, covers)) if number == crl.number => Some(covers),
+                        _ => Authority::crl_covers(&conn, crl.number)?,
+                    };
+                    let stale = match covers {
+                        Some(covers) => Authority::revoked_after(&conn, covers)?,
+                        None => true,
+                    };
+                    let seen = covers.map(|covers| (crl.number, covers));
+                    (stale || now - crl.this_update >= CRL_MAX_AGE, seen)
+                }
+            };
             if !due {
-                return Ok(None);
+                return Ok((None, seen));
             }
             let crl = authority.publish_crl(&mut conn, "daemon", now)?;
             dir.write_crl(&crl.der)?;
-            Ok(Some(crl.number))
+            Ok((Some(crl.number), None))
         })
         .await;
         match done {
-            Ok(Ok(Some(n))) => tracing::info!(number = n, "LCR re-signée"),
-            Ok(Ok(None)) => {}
+            Ok(Ok((published, seen))) => {
+                known = seen;
+                if let Some(n) = published {
+                    tracing::info!(number = n, "LCR re-signée");
+                }
+            }
             Ok(Err(e)) => tracing::error!(error = %e, "re-signature de la LCR"),
             Err(e) => tracing::error!(error = %e, "tâche de re-signature de la LCR"),
         }

@@ -25,8 +25,28 @@ pub struct Services {
 impl Services {
     /// Opens the database (applying migrations) and builds the services.
     pub fn open(dir: &DataDir, config: &Config, clock: Arc<dyn Clock>) -> Result<Self, AppError> {
+        Self::open_with(dir, config, clock, Pool::new(dir.database(), 8))
+    }
+
+    /// The same for the daemon: its connections leave checkpoints to its own thread (see
+    /// [`Pool::with_background_checkpoints`]), which calls [`Pool::checkpoint`].
+    pub fn open_for_daemon(
+        dir: &DataDir,
+        config: &Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, AppError> {
+        let pool = Pool::new(dir.database(), 8).with_background_checkpoints();
+        Self::open_with(dir, config, clock, pool)
+    }
+
+    fn open_with(
+        dir: &DataDir,
+        config: &Config,
+        clock: Arc<dyn Clock>,
+        pool: Pool,
+    ) -> Result<Self, AppError> {
         drop(dir.open_db()?);
-        let pool = Arc::new(Pool::new(dir.database(), 8));
+        let pool = Arc::new(pool);
         let key = dir.server_key()?;
         let pass = Arc::new(enroll::pass::Pass::new(
             pool.clone(),

@@ -1030,6 +1030,15 @@ fn a_csv_import_is_all_or_nothing_with_a_per_line_report_and_the_export_imports_
     assert_eq!(p1["next_page"], 2);
     assert_eq!(p2["items"][0]["last_name"], "DURAND");
     assert!(p2["next_page"].is_null());
+    // A page found by position still gives its key, to go on with `after`; not both at once.
+    let key = p1["next"].as_i64().unwrap();
+    assert_eq!(p1["items"][0]["id"], key);
+    assert!(p2["next"].is_null());
+    let both = reg.get(
+        &cse,
+        &format!("{base}/workers?page=2&per_page=1&after={key}"),
+    );
+    assert_eq!(both.status, 400, "{}", both.text);
     let o = reg
         .get(&cse, &format!("{base}/workers?limit=1&offset=1"))
         .json();

@@ -479,9 +479,27 @@ impl Authority {
         })
     }
 
-    /// The CRL in force, if any.
+    /// The CRL in force, if any, with its bytes: for those who serve or write them.
     pub fn latest_crl(conn: &Connection) -> Result<Option<PublishedCrl>> {
         storage::latest_crl(conn)
+    }
+
+    /// The number, dates and entry count of the CRL in force, without reading its bytes: for
+    /// periodic checks and metrics.
+    pub fn latest_crl_info(conn: &Connection) -> Result<Option<storage::CrlInfo>> {
+        storage::latest_crl_info(conn)
+    }
+
+    /// The revocation sequence number CRL `number` covers (`None`: no such CRL). Stored after
+    /// the CRL's bytes, it costs a read of them from disk: a periodic check remembers it per
+    /// CRL number and compares with [`revoked_after`](Self::revoked_after).
+    pub fn crl_covers(conn: &Connection, number: i64) -> Result<Option<i64>> {
+        storage::crl_covers(conn, number)
+    }
+
+    /// True when a revocation was committed after those a CRL covering `covers` includes.
+    pub fn revoked_after(conn: &Connection, covers: i64) -> Result<bool> {
+        Ok(storage::max_revocation_seq(conn)? > covers)
     }
 
     /// True when no CRL was published yet, or a revocation was committed after the last one.
@@ -572,6 +590,17 @@ impl Authority {
             return Err(lint("LCR sans numéro ou sans nextUpdate"));
         }
         Ok(())
+    }
+}
+
+impl Authority {
+    /// Signs `message` with the CA key and checks the signature before it leaves the CA: the
+    /// OCSP responder (see `ocsp.rs`) signs its responses directly. Returns the DER
+    /// AlgorithmIdentifier of the signature and the signature (ECDSA, DER).
+    pub(crate) fn sign_detached(&self, message: &[u8]) -> Result<(&'static [u8], Vec<u8>)> {
+        let signature = SigningKey::sign(&self.key, message)?;
+        self.verify(message, &signature)?;
+        Ok((self.algorithm.signature_algorithm_der(), signature))
     }
 }
 

@@ -75,6 +75,9 @@ pub enum Error {
     /// The underlying X.509 library refused something.
     #[error("erreur X.509 : {0}")]
     X509(#[from] rcgen::Error),
+    /// A schema migration left rows whose foreign key points nowhere.
+    #[error("migration {0} : clés étrangères rompues dans la table {1}")]
+    MigrationForeignKeys(String, String),
     /// The database failed.
     #[error("base de données : {0}")]
     Database(#[from] rusqlite::Error),

@@ -11,6 +11,7 @@ mod error;
 mod keys;
 pub mod migrate;
 mod model;
+mod ocsp;
 mod pkcs12;
 pub mod pool;
 mod profile;
@@ -23,8 +24,10 @@ pub use clock::{Clock, FakeClock, SystemClock};
 pub use error::{Error, Result};
 pub use keys::{CaKeyAlgorithm, GeneratedKey, SubjectKey, SubscriberKeyAlgorithm};
 pub use model::{ProfileKind, RevocationReason, Serial};
+pub use ocsp::{OcspOutcome, OcspReply, OCSP_MAX_CERTIFICATES, OCSP_VALIDITY};
 pub use pkcs12::{build_p12, P12Options, P12Profile};
 pub use profile::{Policy, Subject};
 pub use storage::{
-    counts, revoked_serials, unsigned_serials, CertificateRecord, CertificateStatus, PublishedCrl,
+    counts, revoked_serials, unsigned_serials, CertificateRecord, CertificateStatus, CrlInfo,
+    PublishedCrl,
 };

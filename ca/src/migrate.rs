@@ -3,7 +3,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use crate::Result;
+use crate::{Error, Result};
 
 /// One schema step of one component.
 #[derive(Debug, Clone, Copy)]
@@ -38,10 +38,21 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0004_revocation_seq.sql",
         sql: include_str!("../migrations/0004_revocation_seq.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_revocation_seq_lookup.sql",
+        sql: include_str!("../migrations/0005_revocation_seq_lookup.sql"),
+    },
 ];
 
 /// Applies, in order and each in its own immediate transaction, the migrations of `component`
 /// not yet recorded. Safe to run from several processes at once.
+///
+/// Foreign keys are off while the steps run: a step may rebuild a table (SQLite's documented
+/// procedure for the changes `ALTER TABLE` cannot make: create the new table, copy, drop the old
+/// one, rename), and dropping a parent table with foreign keys on would delete or refuse its
+/// children. The pragma is a no-op inside a transaction, hence around them; each step is then
+/// checked with `PRAGMA foreign_key_check` before it commits.
 pub fn apply(conn: &mut Connection, component: &str, migrations: &[Migration]) -> Result<usize> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -52,6 +63,18 @@ pub fn apply(conn: &mut Connection, component: &str, migrations: &[Migration]) -
              PRIMARY KEY (component, version)
          ) STRICT;",
     )?;
+    let foreign_keys: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+    conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+    let applied = apply_steps(conn, component, migrations);
+    conn.execute_batch(if foreign_keys {
+        "PRAGMA foreign_keys = ON"
+    } else {
+        "PRAGMA foreign_keys = OFF"
+    })?;
+    applied
+}
+
+fn apply_steps(conn: &mut Connection, component: &str, migrations: &[Migration]) -> Result<usize> {
     let mut applied = 0;
     for m in migrations {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -64,6 +87,12 @@ pub fn apply(conn: &mut Connection, component: &str, migrations: &[Migration]) -
             .optional()?;
         if done.is_none() {
             tx.execute_batch(m.sql)?;
+            let broken: Option<String> = tx
+                .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+                .optional()?;
+            if let Some(table) = broken {
+                return Err(Error::MigrationForeignKeys(m.name.to_owned(), table));
+            }
             tx.execute(
                 "INSERT INTO schema_migrations (component, version, name) VALUES (?1, ?2, ?3)",
                 params![component, m.version, m.name],

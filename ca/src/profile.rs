@@ -33,6 +33,8 @@ pub struct Policy {
     pub crl_url: Option<String>,
     /// Where relying parties fetch AC SISERI's certificate (AIA caIssuers), if published.
     pub ca_issuers_url: Option<String>,
+    /// Where relying parties ask a certificate's status (AIA OCSP, RFC 6960), if answered.
+    pub ocsp_url: Option<String>,
 }
 
 impl Default for Policy {
@@ -46,6 +48,7 @@ impl Default for Policy {
             crl_validity_days: 7,
             crl_url: None,
             ca_issuers_url: None,
+            ocsp_url: None,
         }
     }
 }
@@ -191,8 +194,11 @@ pub(crate) fn leaf_params(
             uris: vec![url.clone()],
         }];
     }
-    if let Some(url) = &policy.ca_issuers_url {
-        params.custom_extensions.push(authority_info_access(url));
+    if policy.ocsp_url.is_some() || policy.ca_issuers_url.is_some() {
+        params.custom_extensions.push(authority_info_access(
+            policy.ocsp_url.as_deref(),
+            policy.ca_issuers_url.as_deref(),
+        ));
     }
     params.not_before = now - BACKDATE;
     // A certificate never outlives its issuer.
@@ -218,19 +224,25 @@ fn dn(policy: &Policy, cn: &str) -> DistinguishedName {
     dn
 }
 
-/// rcgen has no Authority Information Access support: this writes RFC 5280 §4.2.2.1 with one
-/// caIssuers access description.
-fn authority_info_access(url: &str) -> CustomExtension {
+/// rcgen has no Authority Information Access support: this writes RFC 5280 §4.2.2.1 with an
+/// OCSP access description, then a caIssuers one (the order OpenSSL and the CA/B Forum's
+/// profiles use), for those given.
+fn authority_info_access(ocsp: Option<&str>, ca_issuers: Option<&str>) -> CustomExtension {
     const AIA: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 1, 1];
+    const OCSP: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 48, 1];
     const CA_ISSUERS: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 48, 2];
+    let descriptions = [(OCSP, ocsp), (CA_ISSUERS, ca_issuers)];
     let der = yasna::construct_der(|w| {
         w.write_sequence_of(|w| {
-            w.next().write_sequence(|w| {
-                w.next()
-                    .write_oid(&yasna::models::ObjectIdentifier::from_slice(CA_ISSUERS));
-                w.next()
-                    .write_tagged_implicit(yasna::Tag::context(6), |w| w.write_ia5_string(url));
-            });
+            for (method, url) in descriptions {
+                let Some(url) = url else { continue };
+                w.next().write_sequence(|w| {
+                    w.next()
+                        .write_oid(&yasna::models::ObjectIdentifier::from_slice(method));
+                    w.next()
+                        .write_tagged_implicit(yasna::Tag::context(6), |w| w.write_ia5_string(url));
+                });
+            }
         });
     });
     CustomExtension::from_oid_content(AIA, der)

@@ -297,30 +297,75 @@ pub struct PublishedCrl {
     pub der: Vec<u8>,
 }
 
+/// The CRL in force without its bytes: what the daemon's checks and `/metrics` read, every
+/// minute or every scrape, of a CRL that weighs 45 MB at a million entries.
+///
+/// Only the columns stored *before* `der` are read: SQLite then stops at the row's first page.
+/// `covers_seq` is not here on purpose: added by a later migration, it is stored after `der`,
+/// and reading it follows the blob's whole overflow chain (see [`crl_covers`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CrlInfo {
+    /// CRL number.
+    pub number: i64,
+    /// thisUpdate.
+    pub this_update: OffsetDateTime,
+    /// nextUpdate.
+    pub next_update: OffsetDateTime,
+    /// Number of entries.
+    pub entries: i64,
+}
+
+/// The CRL in force: its metadata and, when `with_der`, its bytes.
+const LATEST_CRL: &str = "SELECT number, this_update, next_update, entries FROM ca_crls
+     ORDER BY number DESC LIMIT 1";
+const LATEST_CRL_DER: &str = "SELECT number, this_update, next_update, entries, der FROM ca_crls
+     ORDER BY number DESC LIMIT 1";
+
+fn crl_info(r: &rusqlite::Row<'_>) -> rusqlite::Result<CrlInfo> {
+    let ts = |i: usize| -> rusqlite::Result<OffsetDateTime> {
+        OffsetDateTime::from_unix_timestamp(r.get(i)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(
+                i,
+                rusqlite::types::Type::Integer,
+                Box::new(e),
+            )
+        })
+    };
+    Ok(CrlInfo {
+        number: r.get(0)?,
+        this_update: ts(1)?,
+        next_update: ts(2)?,
+        entries: r.get(3)?,
+    })
+}
+
 pub(crate) fn latest_crl(conn: &Connection) -> Result<Option<PublishedCrl>> {
     Ok(conn
+        .query_row(LATEST_CRL_DER, [], |r| {
+            let info = crl_info(r)?;
+            Ok(PublishedCrl {
+                number: info.number,
+                this_update: info.this_update,
+                next_update: info.next_update,
+                entries: info.entries,
+                der: r.get(4)?,
+            })
+        })
+        .optional()?)
+}
+
+pub(crate) fn latest_crl_info(conn: &Connection) -> Result<Option<CrlInfo>> {
+    Ok(conn.query_row(LATEST_CRL, [], crl_info).optional()?)
+}
+
+/// The revocation sequence number CRL `number` covers. Costly on a large CRL (the column
+/// follows `der`): once per CRL, not once per check.
+pub(crate) fn crl_covers(conn: &Connection, number: i64) -> Result<Option<i64>> {
+    Ok(conn
         .query_row(
-            "SELECT number, this_update, next_update, entries, der FROM ca_crls
-             ORDER BY number DESC LIMIT 1",
-            [],
-            |r| {
-                let ts = |i: usize| -> rusqlite::Result<OffsetDateTime> {
-                    OffsetDateTime::from_unix_timestamp(r.get(i)?).map_err(|e| {
-                        rusqlite::Error::FromSqlConversionFailure(
-                            i,
-                            rusqlite::types::Type::Integer,
-                            Box::new(e),
-                        )
-                    })
-                };
-                Ok(PublishedCrl {
-                    number: r.get(0)?,
-                    this_update: ts(1)?,
-                    next_update: ts(2)?,
-                    entries: r.get(3)?,
-                    der: r.get(4)?,
-                })
-            },
+            "SELECT covers_seq FROM ca_crls WHERE number = ?1",
+            [number],
+            |r| r.get(0),
         )
         .optional()?)
 }
@@ -331,4 +376,101 @@ pub fn counts(conn: &Connection) -> Result<Vec<(String, i64)>> {
         .prepare("SELECT status, COUNT(*) FROM ca_certificates GROUP BY status ORDER BY status")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn migrated() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::migrate::apply(&mut conn, "ca", crate::migrate::MIGRATIONS).unwrap();
+        conn
+    }
+
+    fn publish(conn: &mut Connection, number: i64, this_update: OffsetDateTime, der: &[u8]) {
+        let tx = conn.transaction().unwrap();
+        let next = this_update + time::Duration::days(7);
+        insert_crl(&tx, number, this_update, next, 3, number * 10, der).unwrap();
+        tx.commit().unwrap();
+    }
+
+    #[test]
+    fn the_crl_metadata_is_the_latest_crls_without_its_bytes() {
+        let mut conn = migrated();
+        assert_eq!(latest_crl_info(&conn).unwrap(), None);
+        publish(&mut conn, 1, datetime!(2025-06-01 00:00 UTC), b"first");
+        publish(&mut conn, 2, datetime!(2025-06-02 00:00 UTC), &[7; 300_000]);
+
+        let info = latest_crl_info(&conn).unwrap().unwrap();
+        let full = latest_crl(&conn).unwrap().unwrap();
+        assert_eq!(
+            info,
+            CrlInfo {
+                number: 2,
+                this_update: datetime!(2025-06-02 00:00 UTC),
+                next_update: datetime!(2025-06-09 00:00 UTC),
+                entries: 3,
+            }
+        );
+        assert_eq!(
+            (
+                full.number,
+                full.this_update,
+                full.next_update,
+                full.entries
+            ),
+            (
+                info.number,
+                info.this_update,
+                info.next_update,
+                info.entries
+            )
+        );
+        assert_eq!(full.der.len(), 300_000);
+        assert_eq!(crl_covers(&conn, 2).unwrap(), Some(20));
+        assert_eq!(crl_covers(&conn, 3).unwrap(), None);
+    }
+
+    /// The columns `ca_crls` stores before `der`: reading any of them stops at the row's first
+    /// page, reading `der` or a later one (`covers_seq`) walks the whole blob.
+    #[test]
+    fn the_metadata_query_reads_no_column_from_der_on() {
+        let conn = migrated();
+        let columns: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_table_info('ca_crls') ORDER BY cid")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let der = columns.iter().position(|c| c == "der").unwrap();
+        let program = |sql: &str| -> Vec<(String, i64)> {
+            conn.prepare(&format!("EXPLAIN {sql}"))
+                .unwrap()
+                .query_map([], |r| Ok((r.get(1)?, r.get(3)?)))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+        };
+        let reads = |sql: &str| -> Vec<i64> {
+            program(sql)
+                .into_iter()
+                .filter(|(op, _)| op == "Column")
+                .map(|(_, column)| column)
+                .collect()
+        };
+        let metadata = reads(LATEST_CRL);
+        assert!(!metadata.is_empty(), "{:?}", program(LATEST_CRL));
+        assert!(
+            metadata.iter().all(|c| *c < der as i64),
+            "{metadata:?} (der is column {der})"
+        );
+        // The check has teeth: the query that serves the bytes does read `der`.
+        assert!(reads(LATEST_CRL_DER).contains(&(der as i64)));
+    }
 }

@@ -31,6 +31,7 @@ impl Fixture {
         let policy = Policy {
             crl_url: Some("http://pki.siseri.example.fr/pki/ac-siseri.crl".into()),
             ca_issuers_url: Some("http://pki.siseri.example.fr/pki/ac-siseri.cer".into()),
+            ocsp_url: Some("http://pki.siseri.example.fr/ocsp".into()),
             ..Policy::default()
         };
         let ceremony = Authority::create_root(algorithm, &policy, PASSPHRASE, clock.now()).unwrap();
@@ -289,6 +290,7 @@ fn the_person_profile_says_what_the_seed_and_the_issue_ask() {
         urls,
         [
             "http://pki.siseri.example.fr/pki/ac-siseri.crl",
+            "1.3.6.1.5.5.7.48.1=http://pki.siseri.example.fr/ocsp",
             "1.3.6.1.5.5.7.48.2=http://pki.siseri.example.fr/pki/ac-siseri.cer"
         ]
     );

@@ -99,6 +99,40 @@ impl ImportReport {
         }
     }
 
+    /// Adds problems found after the lines were read (a NIR seen twice is only known once the
+    /// whole file is), sorted by line, on lines that had no problem yet. The list stays in line
+    /// order and keeps the first [`REPORT_MAX`] errors of all.
+    pub(crate) fn merge(&mut self, late: Vec<(u64, Option<Field>, String)>) {
+        if late.is_empty() {
+            return;
+        }
+        let mut lines = late.iter().map(|(line, _, _)| *line).collect::<Vec<_>>();
+        lines.dedup();
+        self.lines += lines.len() as u64;
+        let total = self.errors.len() as u64 + self.more + late.len() as u64;
+        let early = std::mem::take(&mut self.errors);
+        let mut early = early.into_iter().peekable();
+        let mut late = late
+            .into_iter()
+            .map(|(line, column, message)| LineError {
+                line,
+                column: column.map(Field::csv),
+                message,
+            })
+            .peekable();
+        while self.errors.len() < REPORT_MAX {
+            let next = match (early.peek(), late.peek()) {
+                (Some(e), Some(l)) if l.line < e.line => late.next(),
+                (Some(_), _) => early.next(),
+                (None, _) => late.next(),
+            };
+            let Some(next) = next else { break };
+            self.errors.push(next);
+        }
+        self.more = total - self.errors.len() as u64;
+        self.last_line = self.last_line.max(lines.last().copied().unwrap_or(0));
+    }
+
     /// True when no line is in error.
     pub fn is_empty(&self) -> bool {
         self.lines == 0

@@ -4,8 +4,15 @@
 use ca::migrate::Migration;
 
 /// `registry`'s migrations, in order.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_workers_doses.sql",
-    sql: include_str!("../migrations/0001_workers_doses.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_workers_doses.sql",
+        sql: include_str!("../migrations/0001_workers_doses.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_nir_index.sql",
+        sql: include_str!("../migrations/0002_nir_index.sql"),
+    },
+];

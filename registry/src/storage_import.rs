@@ -1,5 +1,13 @@
 //! SQL of a CSV import: prepared statements run for every line (find the NIR, then update or
 //! insert), inside the caller's single transaction.
+//!
+//! A large list imported into an empty one is loaded the way bulk loaders do it: once the import
+//! has written more rows than the whole table held, the list's indexes are dropped (inside the
+//! transaction: a failure or a crash puts them back) and built again at the end, each from its
+//! sorted keys. Kept up to date row by row, the index on the NIR alone would cost such an import
+//! more than its rows, and a cache holding the whole index would cost hundreds of megabytes.
+//! Uniqueness is not lost meanwhile: the file's own duplicates are found by the caller, the list
+//! was empty, and the unique indexes are built back (and checked) before the commit.
 
 use std::collections::HashMap;
 
@@ -10,6 +18,15 @@ use crate::storage_workers::{self, INSERT, UPDATE};
 use crate::text::fold;
 use crate::worker::{Columns, Worker};
 use crate::Result;
+
+/// The import connection's page cache, in KiB.
+const IMPORT_CACHE_KIB: u32 = 16 * 1024;
+
+/// The page cache while rows are appended with the indexes dropped, in KiB.
+const BULK_CACHE_KIB: u32 = 2 * 1024;
+
+/// Below this many rows, an import into an empty list keeps the indexes up to date as it goes.
+const BULK_MIN: u64 = 10_000;
 
 /// Writes the lines of one import.
 pub(crate) struct Importer<'c> {
@@ -28,10 +45,16 @@ pub(crate) struct Importer<'c> {
     /// True when the establishment had no worker before the import: every line is then an
     /// insert (the file's own duplicates are caught before), and the lookup by NIR is skipped.
     empty: bool,
+    /// Rows written with the indexes kept up to date; past them they are dropped (see the
+    /// module's comment).
+    bulk_after: u64,
+    /// Once the indexes are dropped, the SQL that builds each back.
+    dropped: Option<Vec<String>>,
     /// Highest card number the file gave, to move the sequence past it.
     max_card: i64,
-    /// The connection's page cache size before the import, put back on drop.
+    /// The connection's page cache size and sorting threads before the import, put back on drop.
     cache_size: i64,
+    threads: i64,
     created: u64,
     updated: u64,
     unchanged: u64,
@@ -41,18 +64,27 @@ pub(crate) struct Importer<'c> {
 impl Drop for Importer<'_> {
     fn drop(&mut self) {
         // Best effort: a connection whose cache stays large only costs memory.
-        let _ = self
-            .conn
-            .execute_batch(&format!("PRAGMA cache_size = {}", self.cache_size));
+        let _ = self.conn.execute_batch(&format!(
+            "PRAGMA cache_size = {}; PRAGMA threads = {}",
+            self.cache_size, self.threads
+        ));
     }
 }
 
 impl<'c> Importer<'c> {
     pub(crate) fn new(conn: &'c Connection, establishment: i64, now: String) -> Result<Self> {
-        // A large list does not fit SQLite's default 2 MB page cache: without room, dirty pages
-        // are spilled to the WAL and read back at every other line. Put back on drop.
+        // SQLite's default 2 MB page cache makes an import spill dirty pages to the WAL and read
+        // them back; 16 MB is enough while the indexes are dropped, and bounds the memory the
+        // index builds' sorter takes before it spills to temporary files. Put back on drop.
         let cache_size: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
-        conn.execute_batch("PRAGMA cache_size = -262144")?;
+        let threads: i64 = conn.query_row("PRAGMA threads", [], |r| r.get(0))?;
+        conn.execute_batch(&format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}"))?;
+        // An upper bound of the table's rows, without counting them.
+        let table_rows: i64 = conn.query_row(
+            "SELECT coalesce(max(id), 0) FROM registry_workers",
+            [],
+            |r| r.get(0),
+        )?;
         let mut fractions = HashMap::new();
         {
             let mut stmt = conn.prepare(
@@ -91,13 +123,21 @@ impl<'c> Importer<'c> {
                 )
                 .optional()?
                 .is_none(),
+            bulk_after: BULK_MIN.max(u64::try_from(table_rows).unwrap_or(u64::MAX)),
+            dropped: None,
             max_card: 0,
             cache_size,
+            threads,
             created: 0,
             updated: 0,
             unchanged: 0,
             fractions_created: 0,
         })
+    }
+
+    /// Whether the establishment had no worker before the import.
+    pub(crate) fn was_empty(&self) -> bool {
+        self.empty
     }
 
     fn fraction_id(&mut self, name: &str) -> Result<i64> {
@@ -160,7 +200,12 @@ impl<'c> Importer<'c> {
         };
         match written {
             Ok(()) if existing.is_some() => self.updated += 1,
-            Ok(()) => self.created += 1,
+            Ok(()) => {
+                self.created += 1;
+                if self.empty && self.dropped.is_none() && self.created > self.bulk_after {
+                    self.drop_indexes()?;
+                }
+            }
             Err(e) => {
                 return match conflict(&e) {
                     Some(c) => Ok(Err(c)),
@@ -171,9 +216,57 @@ impl<'c> Importer<'c> {
         Ok(Ok(()))
     }
 
-    /// Moves the card sequence past the numbers the file gave; returns how many workers were
-    /// created, updated, and (among the updated) left as they were.
-    pub(crate) fn finish(&self) -> Result<(u64, u64, u64)> {
+    /// Drops the list's indexes (all but the table's own rowid), keeping the SQL that makes
+    /// each: the schema is the one reference of what to build back. Kept up to date as rows
+    /// come, even the index of fractions (where each row lands at the end of its fraction's
+    /// range) cost the import more than building it at the end.
+    fn drop_indexes(&mut self) -> Result<()> {
+        let mut dropped = Vec::new();
+        {
+            let mut stmt = self.conn.prepare(
+                "SELECT name, sql FROM sqlite_schema
+                 WHERE type = 'index' AND tbl_name = 'registry_workers' AND sql IS NOT NULL
+                 ORDER BY name",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?;
+            for row in rows {
+                dropped.push(row?);
+            }
+        }
+        for (name, _) in &dropped {
+            self.conn
+                .execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
+        }
+        self.dropped = Some(dropped.into_iter().map(|(_, sql)| sql).collect());
+        // Rows now only go to the end of the table: a few pages suffice to fill them.
+        self.conn
+            .execute_batch(&format!("PRAGMA cache_size = -{BULK_CACHE_KIB}"))?;
+        Ok(())
+    }
+
+    /// Builds back the indexes [`Self::drop_indexes`] dropped, sorting with the spare cores.
+    /// A unique index that finds two equal keys fails, and the import with it.
+    fn build_indexes(&mut self) -> Result<()> {
+        let Some(dropped) = self.dropped.take() else {
+            return Ok(());
+        };
+        let spare = std::thread::available_parallelism().map_or(0, |n| n.get() - 1);
+        // The sorter of each index build takes as much memory as the page cache may.
+        self.conn.execute_batch(&format!(
+            "PRAGMA threads = {}; PRAGMA cache_size = -{IMPORT_CACHE_KIB}",
+            spare.min(4)
+        ))?;
+        for sql in &dropped {
+            self.conn.execute_batch(sql)?;
+        }
+        Ok(())
+    }
+
+    /// Builds back dropped indexes, moves the card sequence past the numbers the file gave;
+    /// returns how many workers were created, updated, and (among the updated) left as they
+    /// were.
+    pub(crate) fn finish(&mut self) -> Result<(u64, u64, u64)> {
+        self.build_indexes()?;
         if self.max_card > 0 {
             reserve_card_numbers(self.conn, self.max_card)?;
         }

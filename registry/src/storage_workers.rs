@@ -41,8 +41,23 @@ pub(crate) fn write(
     fraction_id: Option<i64>,
     now: &str,
 ) -> rusqlite::Result<()> {
-    let values: [&dyn ToSql; 21] = [
-        &key,
+    stmt.raw_bind_parameter(1, key)?;
+    bind_worker(stmt, 2, w, d, fraction_id)?;
+    stmt.raw_bind_parameter(21, now)?;
+    stmt.raw_execute()?;
+    Ok(())
+}
+
+/// Binds the values of `w` from parameter `first` on (`?2` to `?20` in [`INSERT`] and
+/// [`UPDATE`]).
+pub(crate) fn bind_worker(
+    stmt: &mut Statement<'_>,
+    first: usize,
+    w: &Worker,
+    d: &Columns,
+    fraction_id: Option<i64>,
+) -> rusqlite::Result<()> {
+    let values: [&dyn ToSql; 19] = [
         &w.nir.as_str(),
         &w.nir.key(),
         &w.card_number.as_ref().map(CardNumber::as_str),
@@ -62,9 +77,10 @@ pub(crate) fn write(
         &w.sector,
         &d.search_name,
         &d.search_other,
-        &now,
     ];
-    stmt.execute(&values[..])?;
+    for (i, value) in values.into_iter().enumerate() {
+        stmt.raw_bind_parameter(first + i, value)?;
+    }
     Ok(())
 }
 
@@ -156,55 +172,78 @@ pub(crate) struct Search<'a> {
     pub fraction: FractionFilter,
     pub include_removed: bool,
     pub after: Option<i64>,
+    /// Results skipped in name order; not combined with `after` (the service refuses both).
+    pub offset: u64,
     pub limit: u32,
 }
 
 /// One page of the establishment's list in name order, with one row more than `limit` when
 /// there is a next page.
 ///
-/// A name is looked up as two index ranges, the last name's and the other name's, merged here:
-/// one query with `OR` between them makes SQLite walk the whole list in name order instead.
+/// The page's ids are chosen first, over the name index alone (`registry_workers_name` ends
+/// with the id, so it covers `ORDER BY search_name, id`), and only their rows are read: an
+/// `OFFSET` of a million then walks index entries, never rows. (A fraction filter or the
+/// removed workers still need the rows they test.)
+///
+/// A name is looked up as two index ranges, the last name's and the other name's, merged by a
+/// compound `SELECT` (`MERGE (UNION ALL)` in the plan): one query with `OR` between them makes
+/// SQLite walk the whole list in name order instead.
 pub(crate) fn search(
     conn: &Connection,
     establishment: i64,
     s: &Search<'_>,
 ) -> Result<Vec<WorkerRecord>> {
-    let mut rows = match &s.name {
-        None => query(conn, establishment, s, ByName::Any)?,
-        Some(name) => {
-            let mut rows = query(conn, establishment, s, ByName::Last(name))?;
-            rows.extend(query(conn, establishment, s, ByName::Other(name))?);
-            rows.sort_by(|a, b| (&a.0, a.1.id).cmp(&(&b.0, b.1.id)));
-            rows
-        }
-    };
-    rows.truncate(s.limit as usize + 1);
-    Ok(rows.into_iter().map(|(_, record)| record).collect())
+    let mut values: Vec<Value> = vec![Value::Integer(establishment)];
+    let page = page_ids(s, &mut values);
+    // CROSS JOIN: SQLite keeps that order of the loops, so the page's ids lead.
+    let sql = format!(
+        "SELECT {WORKER_COLUMNS} FROM ({page}) p CROSS JOIN {WORKER_FROM} WHERE w.id = p.id
+         ORDER BY w.search_name, w.id"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params_from_iter(values), worker_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 enum ByName<'a> {
     Any,
     /// The last name starts with this (folded) prefix.
     Last(&'a str),
-    /// The other name does, and the last name does not (found by the other query).
+    /// The other name does, and the last name does not (found by the other range).
     Other(&'a str),
 }
 
-/// `(search_name, worker)` rows of one index range, in name order.
-fn query(
-    conn: &Connection,
-    establishment: i64,
-    s: &Search<'_>,
-    by: ByName<'_>,
-) -> Result<Vec<(String, WorkerRecord)>> {
-    let mut sql = format!(
-        "SELECT {WORKER_COLUMNS}, w.search_name FROM {WORKER_FROM} WHERE w.establishment_id = ?1"
+fn bind(values: &mut Vec<Value>, v: Value) -> usize {
+    values.push(v);
+    values.len()
+}
+
+/// The `SELECT` of the page's ids (and names) in name order, `?1` being the establishment;
+/// pushes its parameters onto `values`.
+pub(crate) fn page_ids(s: &Search<'_>, values: &mut Vec<Value>) -> String {
+    let mut sql = match &s.name {
+        None => range(s, ByName::Any, values),
+        Some(name) => {
+            let last = range(s, ByName::Last(name), values);
+            let other = range(s, ByName::Other(name), values);
+            format!("{last} UNION ALL {other}")
+        }
+    };
+    let limit = bind(values, Value::Integer(i64::from(s.limit) + 1));
+    let offset = bind(
+        values,
+        Value::Integer(i64::try_from(s.offset).unwrap_or(i64::MAX)),
     );
-    let mut values: Vec<Value> = vec![Value::Integer(establishment)];
-    fn bind(values: &mut Vec<Value>, v: Value) -> usize {
-        values.push(v);
-        values.len()
-    }
+    // A compound's ORDER BY names its result columns: 2 is search_name, 1 the id.
+    sql.push_str(&format!(" ORDER BY 2, 1 LIMIT ?{limit} OFFSET ?{offset}"));
+    sql
+}
+
+/// The `(id, search_name)` of one index range, filtered, without its order.
+fn range(s: &Search<'_>, by: ByName<'_>, values: &mut Vec<Value>) -> String {
+    let mut sql =
+        "SELECT w.id, w.search_name FROM registry_workers w WHERE w.establishment_id = ?1"
+            .to_owned();
     if !s.include_removed {
         // Spelt out so that the partial indexes apply.
         sql.push_str(" AND w.removed_at IS NULL");
@@ -212,15 +251,15 @@ fn query(
     match by {
         ByName::Any => {}
         ByName::Last(name) => {
-            let low = bind(&mut values, Value::Text(name.to_owned()));
-            let high = bind(&mut values, Value::Text(prefix_upper_bound(name)));
+            let low = bind(values, Value::Text(name.to_owned()));
+            let high = bind(values, Value::Text(prefix_upper_bound(name)));
             sql.push_str(&format!(
                 " AND w.search_name >= ?{low} AND w.search_name < ?{high}"
             ));
         }
         ByName::Other(name) => {
-            let low = bind(&mut values, Value::Text(name.to_owned()));
-            let high = bind(&mut values, Value::Text(prefix_upper_bound(name)));
+            let low = bind(values, Value::Text(name.to_owned()));
+            let high = bind(values, Value::Text(prefix_upper_bound(name)));
             sql.push_str(&format!(
                 " AND w.search_other >= ?{low} AND w.search_other < ?{high}
                   AND NOT (w.search_name >= ?{low} AND w.search_name < ?{high})"
@@ -228,31 +267,25 @@ fn query(
         }
     }
     if let Some(nir) = s.nir {
-        let n = bind(&mut values, Value::Text(nir.to_owned()));
+        let n = bind(values, Value::Text(nir.to_owned()));
         sql.push_str(&format!(" AND w.nir = ?{n}"));
     }
     match s.fraction {
         FractionFilter::Any => {}
         FractionFilter::In(id) => {
-            let n = bind(&mut values, Value::Integer(id));
+            let n = bind(values, Value::Integer(id));
             sql.push_str(&format!(" AND w.fraction_id = ?{n}"));
         }
         FractionFilter::None => sql.push_str(" AND w.fraction_id IS NULL"),
     }
     if let Some(after) = s.after {
-        let n = bind(&mut values, Value::Integer(after));
+        let n = bind(values, Value::Integer(after));
         sql.push_str(&format!(
             " AND (w.search_name, w.id) > (SELECT search_name, id FROM registry_workers
                                            WHERE id = ?{n} AND establishment_id = ?1)"
         ));
     }
-    let n = bind(&mut values, Value::Integer(i64::from(s.limit) + 1));
-    sql.push_str(&format!(" ORDER BY w.search_name, w.id LIMIT ?{n}"));
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(params_from_iter(values), |row| {
-        Ok((row.get(20)?, worker_from_row(row)?))
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    sql
 }
 
 /// Calls `each` on every worker on the list (not removed), in name order.
@@ -296,4 +329,113 @@ pub(crate) fn nir_holder(
     nir: &Nir,
 ) -> Result<Option<(i64, bool)>> {
     find(conn, establishment, &WorkerRef::Nir(nir.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn migrated() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        ca::migrate::apply(&mut conn, "ca", ca::migrate::MIGRATIONS).unwrap();
+        ca::migrate::apply(&mut conn, "registry", crate::migrations::MIGRATIONS).unwrap();
+        conn
+    }
+
+    /// `EXPLAIN QUERY PLAN` of the page's ids, one line a step.
+    fn plan(conn: &Connection, s: &Search<'_>) -> String {
+        let mut values = vec![Value::Integer(1)];
+        let sql = format!("EXPLAIN QUERY PLAN {}", page_ids(s, &mut values));
+        let mut stmt = conn.prepare(&sql).unwrap();
+        let rows = stmt
+            .query_map(params_from_iter(values), |r| r.get::<_, String>(3))
+            .unwrap();
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .unwrap()
+            .join("\n")
+    }
+
+    /// The bytecode of the page's ids: `(opcode, p1, p4)`.
+    fn program(conn: &Connection, s: &Search<'_>) -> Vec<(String, i64, Option<String>)> {
+        let mut values = vec![Value::Integer(1)];
+        let sql = format!("EXPLAIN {}", page_ids(s, &mut values));
+        let mut stmt = conn.prepare(&sql).unwrap();
+        let rows = stmt
+            .query_map(params_from_iter(values), |r| {
+                let p4 = match r.get_ref(5)? {
+                    rusqlite::types::ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into()),
+                    _ => None,
+                };
+                Ok((r.get(1)?, r.get(2)?, p4))
+            })
+            .unwrap();
+        rows.collect::<rusqlite::Result<_>>().unwrap()
+    }
+
+    fn whole_list(offset: u64) -> Search<'static> {
+        Search {
+            name: None,
+            nir: None,
+            fraction: FractionFilter::Any,
+            include_removed: false,
+            after: None,
+            offset,
+            limit: 50,
+        }
+    }
+
+    #[test]
+    fn a_page_by_offset_walks_the_name_index_alone_in_its_order() {
+        let conn = migrated();
+        let s = whole_list(800_000);
+        let plan = plan(&conn, &s);
+        assert!(
+            plan.contains("USING INDEX registry_workers_name (establishment_id=?)"),
+            "{plan}"
+        );
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        // The planner does not call the partial index covering (its WHERE names `removed_at`),
+        // but the table is only ever seeked lazily (`DeferredSeek`): every column read, hence
+        // every seek, is of the index. The entries an offset skips cost no row.
+        let program = program(&conn, &s);
+        let index_cursors: Vec<i64> = program
+            .iter()
+            .filter(|(op, _, p4)| {
+                op == "OpenRead" && p4.as_deref().is_some_and(|k| k.starts_with("k("))
+            })
+            .map(|(_, cursor, _)| *cursor)
+            .collect();
+        assert_eq!(index_cursors.len(), 1, "{program:?}");
+        for (op, cursor, _) in &program {
+            if matches!(op.as_str(), "Column" | "Rowid" | "SeekRowid" | "NotExists") {
+                assert!(
+                    index_cursors.contains(cursor),
+                    "{op} on {cursor}: {program:?}"
+                );
+            }
+            assert!(
+                !matches!(op.as_str(), "SorterOpen" | "OpenEphemeral"),
+                "{program:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_name_search_by_offset_merges_the_two_name_ranges() {
+        let conn = migrated();
+        let mut s = whole_list(1_000);
+        s.name = Some("DUR".into());
+        let plan = plan(&conn, &s);
+        assert!(plan.contains("MERGE (UNION ALL)"), "{plan}");
+        assert!(
+            plan.contains(
+                "USING INDEX registry_workers_name \
+                 (establishment_id=? AND search_name>? AND search_name<?)"
+            ),
+            "{plan}"
+        );
+        assert!(plan.contains("registry_workers_other"), "{plan}");
+    }
 }

@@ -326,3 +326,136 @@ fn an_upload_cut_short_imports_nothing() {
     assert_eq!((error.status(), error.code()), (400, "import_interrupted"));
     assert_eq!(count(&env), 0);
 }
+
+/// Lines of the large imports below: past the 10,000 rows after which an import into an empty
+/// list drops the indexes and builds them at the end.
+const LARGE: u32 = 20_000;
+
+/// The SQL of the workers table's indexes, as the schema holds it.
+fn worker_indexes(env: &Env) -> Vec<String> {
+    let conn = env.pool.get().unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT sql FROM sqlite_schema
+             WHERE type = 'index' AND tbl_name = 'registry_workers' AND sql IS NOT NULL
+             ORDER BY name",
+        )
+        .unwrap();
+    let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+    rows.collect::<rusqlite::Result<_>>().unwrap()
+}
+
+fn rows_of(env: &Env, establishment: i64) -> i64 {
+    let conn = env.pool.get().unwrap();
+    conn.query_row(
+        "SELECT count(*) FROM registry_workers WHERE establishment_id = ?1",
+        [establishment],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+/// How full the leaf pages of an index are: near 1 when it was built from sorted keys, less
+/// when its keys came in the file's order, page splits leaving pages part empty.
+fn leaf_fill(env: &Env, index: &str) -> f64 {
+    let conn = env.pool.get().unwrap();
+    conn.query_row(
+        "SELECT sum(pgsize - unused) * 1.0 / sum(pgsize) FROM dbstat
+         WHERE name = ?1 AND pagetype = 'leaf'",
+        [index],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_large_list_into_an_empty_one_gets_its_indexes_built_after_the_rows() {
+    let env = env();
+    let indexes = worker_indexes(&env);
+    assert_eq!(indexes.len(), 5, "{indexes:?}");
+    let summary = env
+        .registry
+        .import_workers(&cse(), EST, large_file(LARGE).as_bytes())
+        .unwrap();
+    assert_eq!(summary.created, u64::from(LARGE));
+    assert_eq!(rows_of(&env, EST), i64::from(LARGE));
+    assert_eq!(
+        worker_indexes(&env),
+        indexes,
+        "the same indexes, built back"
+    );
+    let built = leaf_fill(&env, "registry_workers_nir");
+    assert!(built > 0.99, "NIR index built from sorted keys: {built}");
+
+    // The same list into another establishment: the table now holds more rows than the file,
+    // so the indexes are kept up to date line by line.
+    env.registry
+        .import_workers(&cse_of_both(), OTHER, large_file(LARGE).as_bytes())
+        .unwrap();
+    assert_eq!(rows_of(&env, OTHER), i64::from(LARGE));
+    let fill = leaf_fill(&env, "registry_workers_nir");
+    assert!(fill < built - 0.02, "NIR index split as rows came: {fill}");
+
+    // The unique indexes hold: a NIR of the list cannot be written again, be it by SQL.
+    let number = nir_number(LARGE - 1);
+    let conn = env.pool.get().unwrap();
+    let error = conn
+        .execute(
+            "INSERT INTO registry_workers (establishment_id, nir, nir_key, last_name, first_name,
+                 search_name, created_at, updated_at)
+             VALUES (?1, ?2, ?3, 'NOUVEAU', 'Paul', 'NOUVEAU PAUL', 'x', 'x')",
+            rusqlite::params![EST, number, key_of(&number)],
+        )
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("registry_workers.nir"),
+        "{error}"
+    );
+}
+
+fn cse_of_both() -> registry::Principal {
+    registry::Principal::accessor(
+        "42001",
+        [(EST, registry::Role::Cse), (OTHER, registry::Role::Cse)],
+    )
+}
+
+#[test]
+fn repeats_after_the_indexes_are_dropped_reject_the_file_and_keep_the_indexes() {
+    let env = env();
+    let indexes = worker_indexes(&env);
+    let mut file = large_file(LARGE);
+    // Line 2 (the first worker) has C00000001; line 16,002 repeats its NIR, line 16,003 its card.
+    let first = nir_number(0);
+    let tail = |last: &str, number: &str, card: &str| {
+        format!(
+            "{last};;Paul;;{number};{};;;;;;;;;;;{card}\n",
+            key_of(number)
+        )
+    };
+    let lines: Vec<&str> = file.lines().collect();
+    let (head, rest) = lines.split_at(16_001);
+    let other = nir_number(LARGE + 10);
+    let mut edited = head.join("\n");
+    edited.push('\n');
+    edited.push_str(&tail("REPETE", &first, ""));
+    edited.push_str(&tail("CARTE", &other, "C00000001"));
+    edited.push_str(&rest.join("\n"));
+    edited.push('\n');
+    file = edited;
+
+    let report = rejected(
+        env.registry
+            .import_workers(&cse(), EST, file.as_bytes())
+            .unwrap_err(),
+    );
+    let text = report.to_string();
+    assert_eq!(report.lines_in_error(), 2, "{text}");
+    assert_eq!(
+        text,
+        "ligne 16002 : nir : Ce NIR figure déjà à la ligne 2.\n\
+         ligne 16003 : numero_carte : Ce numéro de carte figure déjà à la ligne 2.\n"
+    );
+    assert_eq!(rows_of(&env, EST), 0, "nothing imported");
+    assert_eq!(worker_indexes(&env), indexes, "the indexes are back");
+}

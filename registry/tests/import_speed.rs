@@ -9,50 +9,9 @@
 #[path = "support.rs"]
 mod support;
 
-use std::fmt::Write;
 use std::time::Instant;
 
-use registry::CSV_HEADER;
 use support::*;
-
-/// `i` written in letters, `A`…`Z`, `BA`…: names hold no digits.
-fn letters(mut i: u32) -> String {
-    let mut out = Vec::new();
-    loop {
-        out.push(b'A' + (i % 26) as u8);
-        i /= 26;
-        if i == 0 {
-            break;
-        }
-    }
-    out.reverse();
-    String::from_utf8(out).unwrap_or_default()
-}
-
-fn file(rows: u32) -> String {
-    let mut out = String::with_capacity(rows as usize * 160);
-    out.push('\u{feff}');
-    out.push_str(CSV_HEADER);
-    out.push('\n');
-    for i in 0..rows {
-        let number = nir_number(i);
-        let key = key_of(&number);
-        let card = if i % 2 == 0 {
-            format!("C{:08}", i + 1)
-        } else {
-            String::new()
-        };
-        writeln!(
-            out,
-            "NOM{};;Prénom{};;{number};{key};;Fraction {};B;Manipulateur radio;1-Exposition externe;CDI;1.0;1-Civile;100000-Utilisations medicales et veterinaires;101000-Radiologie;{card}",
-            letters(i),
-            letters(i % 97),
-            letters(i % 20)
-        )
-        .unwrap();
-    }
-    out
-}
 
 /// CPU seconds this process used so far (user + system), on Linux; 0 elsewhere. The machine
 /// may be shared: CPU time says more than the wall clock there.
@@ -90,7 +49,7 @@ fn a_million_line_import_is_timed_and_counted() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
     let env = env();
-    let csv = file(rows);
+    let csv = large_file(rows);
     let (start, cpu, writer) = (Instant::now(), cpu_seconds(), thread_cpu_seconds());
     let summary = env
         .registry

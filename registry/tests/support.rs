@@ -3,6 +3,7 @@
 //! seed's people.
 #![allow(dead_code, clippy::unwrap_used)]
 
+use std::fmt::Write;
 use std::sync::Arc;
 
 use ca::pool::Pool;
@@ -143,4 +144,45 @@ pub fn audit_rows(env: &Env) -> Vec<(String, String, String, String)> {
 pub fn verify_audit(env: &Env) -> u64 {
     let conn = env.pool.get().unwrap();
     ca::audit::verify(&conn).unwrap().entries
+}
+
+/// `i` written in letters, `A`…`Z`, `BA`…: names hold no digits.
+pub fn letters(mut i: u32) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'A' + (i % 26) as u8);
+        i /= 26;
+        if i == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// A list of `rows` distinct workers, one card number every other line, twenty fractions:
+/// the lines of `scripts/bench_workers_csv.py`.
+pub fn large_file(rows: u32) -> String {
+    let mut out = String::with_capacity(rows as usize * 160);
+    out.push('\u{feff}');
+    out.push_str(registry::CSV_HEADER);
+    out.push('\n');
+    for i in 0..rows {
+        let number = nir_number(i);
+        let key = key_of(&number);
+        let card = if i % 2 == 0 {
+            format!("C{:08}", i + 1)
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "NOM{};;Prénom{};;{number};{key};;Fraction {};B;Manipulateur radio;1-Exposition externe;CDI;1.0;1-Civile;100000-Utilisations medicales et veterinaires;101000-Radiologie;{card}",
+            letters(i),
+            letters(i % 97),
+            letters(i % 20)
+        )
+        .unwrap();
+    }
+    out
 }

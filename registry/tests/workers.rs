@@ -513,3 +513,220 @@ fn search_filters_by_fraction() {
         .unwrap_err();
     assert!(error.fields().unwrap().contains_key("fraction"));
 }
+
+/// 1,200 workers whose name order is not their id order: three share each name (ties are
+/// broken by id), one in five has another name, a third are in each fraction or in none, and
+/// one in thirteen is removed. Returns the two fractions' ids.
+fn a_long_list(env: &Env) -> (i64, i64) {
+    let bloc = env.registry.create_fraction(&cse(), EST, "Bloc").unwrap();
+    let radio = env
+        .registry
+        .create_fraction(&cse(), EST, "Radiologie")
+        .unwrap();
+    let mut removed = Vec::new();
+    for i in 0..1200_u32 {
+        let number = nir_number(i);
+        let family = if i % 2 == 0 { "DUPONT" } else { "MARTIN" };
+        let mut input = worker(
+            &format!("{family}{}", letters((i * 7919) % 400)),
+            "Jean",
+            &number,
+            &key_of(&number),
+        );
+        if i % 5 == 0 {
+            input.other_name = Some(format!("Durand{}", letters(i % 97)));
+        }
+        input.fraction = match i % 3 {
+            1 => Some("Bloc".into()),
+            2 => Some("Radiologie".into()),
+            _ => None,
+        };
+        env.registry.apply_worker(&cse(), EST, &input).unwrap();
+        if i % 13 == 0 {
+            removed.push(input);
+        }
+    }
+    for mut input in removed {
+        input.operation = Some(Operation::Remove);
+        env.registry.apply_worker(&cse(), EST, &input).unwrap();
+    }
+    (bloc.id, radio.id)
+}
+
+/// `n` (below 26³) in three letters, in the order of the numbers.
+fn letters(n: u32) -> String {
+    [n / 676, n / 26 % 26, n % 26]
+        .iter()
+        .map(|d| char::from(b'A' + u8::try_from(*d).unwrap()))
+        .collect()
+}
+
+fn ids(page: &registry::Page<WorkerView>) -> Vec<i64> {
+    page.items.iter().map(WorkerView::id).collect()
+}
+
+/// Every id of `base`'s results, page after page by key.
+fn by_key(env: &Env, base: &WorkerQuery) -> Vec<i64> {
+    let mut query = base.clone();
+    let mut seen = Vec::new();
+    loop {
+        let page = env.registry.search_workers(&cse(), EST, &query).unwrap();
+        seen.extend(ids(&page));
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return seen,
+        }
+    }
+}
+
+#[test]
+fn pages_by_offset_give_the_same_sequence_as_pages_by_key() {
+    let env = env();
+    let (bloc, _) = a_long_list(&env);
+    let whole = WorkerQuery {
+        limit: 50,
+        ..WorkerQuery::default()
+    };
+    let queries = [
+        whole.clone(),
+        WorkerQuery {
+            name: Some("du".into()),
+            ..whole.clone()
+        },
+        WorkerQuery {
+            fraction: FractionFilter::In(bloc),
+            ..whole.clone()
+        },
+        WorkerQuery {
+            fraction: FractionFilter::None,
+            include_removed: true,
+            ..whole.clone()
+        },
+        WorkerQuery {
+            name: Some("dupontaa".into()),
+            fraction: FractionFilter::In(bloc),
+            include_removed: true,
+            ..whole.clone()
+        },
+        WorkerQuery {
+            nir: Some(nir_number(601)),
+            ..whole.clone()
+        },
+    ];
+    let mut lengths = Vec::new();
+    for base in &queries {
+        let expected = by_key(&env, base);
+        lengths.push(expected.len());
+        let mut seen = Vec::new();
+        for offset in (0..).step_by(50) {
+            let query = WorkerQuery {
+                offset,
+                ..base.clone()
+            };
+            let page = env.registry.search_workers(&cse(), EST, &query).unwrap();
+            let at = usize::try_from(offset).unwrap();
+            let end = (at + 50).min(expected.len());
+            assert_eq!(
+                ids(&page),
+                expected[at.min(end)..end],
+                "{base:?} at {offset}"
+            );
+            seen.extend(ids(&page));
+            // `next` goes on by key from where the offset led.
+            let Some(next) = page.next else { break };
+            assert_eq!(Some(next), page.items.last().map(WorkerView::id));
+            let following = WorkerQuery {
+                after: Some(next),
+                ..base.clone()
+            };
+            let following = env
+                .registry
+                .search_workers(&cse(), EST, &following)
+                .unwrap();
+            assert_eq!(
+                ids(&following),
+                expected[end..(end + 50).min(expected.len())]
+            );
+        }
+        assert_eq!(seen, expected, "{base:?}");
+    }
+    // Every query meant something: the list less the removed, the two name ranges merged, a
+    // fraction, the removed counted in, a name in a fraction, one NIR.
+    let removed = (0..1200).filter(|i| i % 13 == 0).count();
+    assert_eq!(lengths[0], 1200 - removed);
+    let dupont = (0..1200).filter(|i| i % 2 == 0 && i % 13 != 0).count();
+    assert!(lengths[1] > dupont, "{lengths:?}");
+    assert_eq!(
+        lengths[2],
+        (0..1200).filter(|i| i % 3 == 1 && i % 13 != 0).count()
+    );
+    assert_eq!(lengths[3], 400);
+    assert!((1..50).contains(&lengths[4]), "{lengths:?}");
+    assert_eq!(lengths[5], 1);
+
+    // Random access: a window anywhere, of any size, beyond the end empty.
+    let expected = by_key(&env, &whole);
+    let window = WorkerQuery {
+        offset: 777,
+        limit: 7,
+        ..whole.clone()
+    };
+    let page = env.registry.search_workers(&cse(), EST, &window).unwrap();
+    assert_eq!(ids(&page), expected[777..784]);
+    assert_eq!(page.next, Some(expected[783]));
+    let beyond = WorkerQuery {
+        offset: 5_000,
+        ..whole.clone()
+    };
+    let page = env.registry.search_workers(&cse(), EST, &beyond).unwrap();
+    assert!(page.items.is_empty() && page.next.is_none());
+}
+
+#[test]
+fn a_page_by_offset_audits_only_the_workers_it_shows() {
+    let env = env();
+    a_long_list(&env);
+    let query = WorkerQuery {
+        offset: 600,
+        limit: 5,
+        ..WorkerQuery::default()
+    };
+    let page = env.registry.search_workers(&pcr(), EST, &query).unwrap();
+    assert_eq!(page.items.len(), 5);
+    let rows = audit_rows(&env);
+    let (_, _, _, details) = rows
+        .iter()
+        .rev()
+        .find(|(_, action, _, _)| action == "registry.workers.search")
+        .unwrap();
+    let shown: Vec<String> = ids(&page).iter().map(i64::to_string).collect();
+    let details: serde_json::Value = serde_json::from_str(details).unwrap();
+    assert_eq!(details["workers"], shown.join(","), "{details}");
+    assert_eq!(details["count"], "5", "{details}");
+}
+
+#[test]
+fn a_page_is_asked_by_offset_or_after_not_both() {
+    let env = env();
+    let id = env
+        .registry
+        .apply_worker(&cse(), EST, &seed_worker())
+        .unwrap()
+        .worker_id;
+    let query = WorkerQuery {
+        after: Some(id),
+        offset: 1,
+        ..WorkerQuery::default()
+    };
+    let error = env
+        .registry
+        .search_workers(&cse(), EST, &query)
+        .unwrap_err();
+    assert!(error.fields().unwrap().contains_key("offset"), "{error:?}");
+    // An offset of 0 is the start, which `after` may follow.
+    let query = WorkerQuery {
+        after: Some(id),
+        ..WorkerQuery::default()
+    };
+    assert!(env.registry.search_workers(&cse(), EST, &query).is_ok());
+}

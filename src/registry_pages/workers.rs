@@ -161,6 +161,7 @@ pub(crate) async fn list(
         fraction,
         include_removed: false,
         after,
+        offset: 0,
         limit: PAGE_SIZE,
     };
     let who = v.principal.clone();

@@ -318,40 +318,6 @@ pub(crate) fn fraction_filter(text: Option<&str>) -> Option<FractionFilter> {
     }
 }
 
-/// A window of a search by offset: the service pages by key (`after`), so the pages before
-/// the window are walked, at most [`PER_PAGE_MAX`] rows a call.
-pub(crate) async fn window(
-    state: &RegistryState,
-    who: &Principal,
-    id: i64,
-    base: &WorkerQuery,
-    offset: u64,
-    size: u32,
-) -> Result<(Vec<WorkerView>, Option<i64>), Refusal> {
-    let mut skipped = 0_u64;
-    let mut items = Vec::new();
-    let mut after = base.after;
-    loop {
-        let wanted = (offset - skipped) + u64::from(size) - items.len() as u64;
-        let mut query = base.clone();
-        query.after = after;
-        query.limit = u32::try_from(wanted.min(u64::from(PER_PAGE_MAX))).unwrap_or(PER_PAGE_MAX);
-        let who = who.clone();
-        let page = service(state, move |r| r.search_workers(&who, id, &query)).await?;
-        for item in page.items {
-            if skipped < offset {
-                skipped += 1;
-            } else {
-                items.push(item);
-            }
-        }
-        after = page.next;
-        if items.len() >= size as usize || after.is_none() {
-            return Ok((items, after));
-        }
-    }
-}
-
 async fn search(
     State(state): State<RegistryState>,
     Path(est): Path<String>,
@@ -386,38 +352,56 @@ async fn search(
             "Pages de 1 à {PER_PAGE_MAX} travailleurs, numérotées à partir de 1."
         )));
     }
-    let base = WorkerQuery {
+    if after.is_some() && (page.is_some() || offset.is_some()) {
+        return Err(bad_query(
+            "Une page se demande soit par sa position (« page » ou « offset »), soit à la suite \
+             de la précédente (« after »), pas les deux.",
+        ));
+    }
+    if page.is_some() && offset.is_some() {
+        return Err(bad_query("Indiquez « page » ou « offset », pas les deux."));
+    }
+    let positioned = page.is_some() || offset.is_some();
+    let offset = match (offset, page) {
+        (Some(offset), _) => offset,
+        (None, Some(page)) => (page - 1)
+            .checked_mul(u64::from(size))
+            .ok_or_else(|| bad_query("Ce numéro de page est trop grand."))?,
+        (None, None) => 0,
+    };
+    let query = WorkerQuery {
         name,
         nir,
         fraction,
         include_removed,
         after,
+        offset,
         limit: size,
     };
-    if after.is_some() || (page.is_none() && offset.is_none()) {
-        let page = service(&state, move |r| r.search_workers(&who, id, &base)).await?;
+    let found = service(&state, move |r| r.search_workers(&who, id, &query)).await?;
+    if !positioned {
         return Ok(Json(SearchPage {
-            items: &page.items,
-            next: page.next,
+            items: &found.items,
+            next: found.next,
             limit: size,
             ..SearchPage::default()
         })
         .into_response());
     }
-    let offset = offset.unwrap_or_else(|| (page.unwrap_or(1) - 1) * u64::from(size));
-    let (items, next) = window(&state, &who, id, &base, offset, size).await?;
-    let more = next.is_some();
-    let count = items.len() as u64;
-    let page_number = offset / u64::from(size) + 1;
+    let more = found.next.is_some();
+    let count = found.items.len() as u64;
+    let page_number = (offset / u64::from(size)).saturating_add(1);
     Ok(Json(SearchPage {
-        items: &items,
-        next,
+        items: &found.items,
+        next: found.next,
         limit: size,
         offset: Some(offset),
-        next_offset: Some(more.then_some(offset + count)),
+        next_offset: Some(more.then_some(offset.saturating_add(count))),
         page: Some(page_number),
         per_page: Some(size),
-        next_page: Some((more && offset % u64::from(size) == 0).then_some(page_number + 1)),
+        next_page: Some(
+            (more && offset % u64::from(size) == 0).then_some(page_number.saturating_add(1)),
+        ),
     })
     .into_response())
 }

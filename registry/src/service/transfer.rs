@@ -1,8 +1,5 @@
 //! *Importer une liste*, *Exporter la liste*: the workers list as a CSV file.
 
-use std::collections::hash_map::Entry;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{self, Read, Write};
 use std::sync::mpsc;
 
@@ -29,7 +26,10 @@ impl Registry {
     /// left as they are.
     ///
     /// Reading and checking the file runs on a second thread while this one writes, so that a
-    /// million lines take seconds.
+    /// million lines take seconds; a NIR or card number met twice in the file is only known
+    /// once all of it is read, so those lines are reported then. A large list into an empty
+    /// one has its indexes built after the rows (see `storage_import`). Memory stays bounded
+    /// whatever the file's size, but for 12 bytes a line kept to find repeats.
     pub fn import_workers<R: Read + Send>(
         &self,
         who: &Principal,
@@ -48,7 +48,7 @@ impl Registry {
                         Err(report) => return Err(RegistryError::ImportRejected(report)),
                     };
                 let mut importer = Importer::new(ctx.tx, ctx.establishment, ctx.stamp())?;
-                let mut report = ImportReport::default();
+                let mut writing = Writing::default();
                 let mut lines = 0_u64;
                 let (sender, receiver) = mpsc::sync_channel::<Vec<Line>>(16);
                 // Used batches go back to the reading thread to be freed where they were allocated.
@@ -59,7 +59,7 @@ impl Registry {
                         for batch in &receiver {
                             for line in &batch {
                                 lines += 1;
-                                write_line(ctx, &mut importer, &mut report, line)?;
+                                write_line(ctx, &mut importer, &mut writing, line)?;
                             }
                             // The reader may have finished: then this thread frees the batch.
                             let _ = recycle.send(batch);
@@ -74,10 +74,13 @@ impl Registry {
                     (written, parsed)
                 });
                 written?;
-                let sha256 = parsed.map_err(RegistryError::ImportRead)?;
+                let parsed = parsed.map_err(RegistryError::ImportRead)?;
+                let mut report = writing.report;
+                report.merge(late_problems(parsed.nirs, parsed.cards, writing.conflicts));
                 if !report.is_empty() {
                     return Err(RegistryError::ImportRejected(report));
                 }
+                let sha256 = parsed.sha256;
                 let fractions_created = importer.fractions_created;
                 let (created, updated, unchanged) = importer.finish()?;
                 drop(importer);
@@ -144,45 +147,86 @@ impl Registry {
 /// Lines go from the parser to the writer by batches of this many.
 const BATCH: usize = 1024;
 
-/// Reads and checks every line, the file's own duplicates included, and hands them over by
-/// batches; returns the file's SHA-256. Stops early when the writer is gone.
+/// What the writing thread learnt: the lines' own problems, in line order, and the lines the
+/// list refused (a card number another worker holds; a NIR written twice).
+#[derive(Default)]
+struct Writing {
+    report: ImportReport,
+    conflicts: Vec<(u64, Conflict)>,
+}
+
+/// A NIR or card number (as a number) and the line it is on. Packed: a million-line file keeps
+/// one per line until its end, 12 bytes each, where a hash map would take 32 or more.
+#[derive(Clone, Copy)]
+#[repr(C, packed(4))]
+struct Seen {
+    key: u64,
+    line: u32,
+}
+
+/// What the reading thread hands back once the file is read.
+#[derive(Default)]
+struct Parsed {
+    /// SHA-256 of the file (hex).
+    sha256: String,
+    /// Every valid line's NIR, and card number when it has one.
+    nirs: Vec<Seen>,
+    cards: Vec<Seen>,
+}
+
+/// Reads and checks every line and hands them over by batches; keeps each valid line's NIR and
+/// card number for [`late_problems`]. Stops early when the writer is gone.
 fn parse<R: Read>(
     mut reader: Reader<R>,
     out: &mpsc::SyncSender<Vec<Line>>,
     used: &mpsc::Receiver<Vec<Line>>,
-) -> io::Result<String> {
-    let mut nirs = Seen::default();
-    let mut cards = Seen::default();
+) -> io::Result<Parsed> {
+    let mut parsed = Parsed::default();
     let mut batch = Vec::with_capacity(BATCH);
-    while let Some(line) = reader.next_line()? {
-        let line = match line {
-            Line::Worker(n, worker) => {
-                let problems = duplicates(&worker.0, n, &mut nirs, &mut cards);
-                if problems.is_empty() {
-                    Line::Worker(n, worker)
-                } else {
-                    Line::Invalid(n, problems)
-                }
+    // Lines the writer is done with, freed one before each line read: the blocks they free are
+    // those the next line allocates, of the same sizes, and glibc's per-thread cache hands them
+    // back at once. Freed a batch at a time, they would overflow that cache and cost a third of
+    // this thread's time in malloc and free.
+    let mut spent: Vec<Line> = Vec::new();
+    loop {
+        if spent.is_empty() {
+            if let Ok(old) = used.try_recv() {
+                spent = old;
             }
-            invalid => invalid,
+        }
+        drop(spent.pop());
+        let Some(line) = reader.next_line()? else {
+            break;
         };
+        if let Line::Worker(n, worker) = &line {
+            // A file is at most 1 GB: fewer lines than a u32 counts.
+            let line = u32::try_from(*n).unwrap_or(u32::MAX);
+            let w = &worker.0;
+            parsed.nirs.push(Seen {
+                key: nir_number(&w.nir),
+                line,
+            });
+            if let Some(card) = &w.card_number {
+                parsed.cards.push(Seen {
+                    key: card.sequence().unsigned_abs(),
+                    line,
+                });
+            }
+        }
         batch.push(line);
-        if batch.len() == BATCH {
-            if out
+        if batch.len() == BATCH
+            && out
                 .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
                 .is_err()
-            {
-                return Ok(String::new());
-            }
-            while let Ok(old) = used.try_recv() {
-                drop(old);
-            }
+        {
+            return Ok(Parsed::default());
         }
     }
     if !batch.is_empty() && out.send(batch).is_err() {
-        return Ok(String::new());
+        return Ok(Parsed::default());
     }
-    reader.finish()
+    parsed.sha256 = reader.finish()?;
+    Ok(parsed)
 }
 
 /// Writes one checked line, or records its problems. After the first problem nothing more is
@@ -190,52 +234,91 @@ fn parse<R: Read>(
 fn write_line(
     ctx: &Ctx<'_>,
     importer: &mut Importer<'_>,
-    report: &mut ImportReport,
+    writing: &mut Writing,
     line: &Line,
 ) -> Result<()> {
     let (n, (worker, columns)) = match line {
         Line::Invalid(n, problems) => {
             for (field, message) in problems {
-                report.push(*n, *field, message.clone());
+                writing.report.push(*n, *field, message.clone());
             }
             return Ok(());
         }
         Line::Worker(n, prepared) => (*n, &**prepared),
     };
-    if report.is_empty() {
-        match importer.upsert(worker, columns)? {
-            Ok(()) => {}
-            Err(Conflict::Card) => report.push(n, Some(Field::CardNumber), CARD_TAKEN),
-            Err(_) => report.push(n, Some(Field::Nir), RegistryError::DuplicateNir.to_string()),
+    if writing.report.is_empty() && writing.conflicts.is_empty() {
+        if let Err(conflict) = importer.upsert(worker, columns)? {
+            writing.conflicts.push((n, conflict));
         }
-    } else if card_taken(ctx.tx, ctx.establishment, worker)? {
-        report.push(n, Some(Field::CardNumber), CARD_TAKEN);
+    } else if !importer.was_empty() && card_taken(ctx.tx, ctx.establishment, worker)? {
+        // An empty list holds no card but those of this file, whose repeats are found apart.
+        writing.conflicts.push((n, Conflict::Card));
     }
     Ok(())
 }
 
-/// The first line of each NIR (or card number) read, by a number that identifies it.
-type Seen = HashMap<u64, u64, BuildHasherDefault<Multiply>>;
-
-/// A multiplicative hash for keys that are already well spread numbers: a million lines are
-/// checked, SipHash's resistance to chosen keys buys nothing against a file of one's own.
-#[derive(Default)]
-struct Multiply(u64);
-
-impl Hasher for Multiply {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.write_u64(u64::from(*b));
+/// The problems known once the whole file is read: each NIR and card number met again (the
+/// line pointing to the first), then the lines the list refused that are not such repeats.
+/// Sorted by line, the NIR's before the card's.
+fn late_problems(
+    mut nirs: Vec<Seen>,
+    mut cards: Vec<Seen>,
+    conflicts: Vec<(u64, Conflict)>,
+) -> Vec<(u64, Option<Field>, String)> {
+    let mut out = Vec::new();
+    let nir_repeats = repeats(&mut nirs, &mut out, Field::Nir, |first| {
+        format!("Ce NIR figure déjà à la ligne {first}.")
+    });
+    drop(nirs);
+    let card_repeats = repeats(&mut cards, &mut out, Field::CardNumber, |first| {
+        format!("Ce numéro de carte figure déjà à la ligne {first}.")
+    });
+    drop(cards);
+    for (line, conflict) in conflicts {
+        match conflict {
+            Conflict::Card if card_repeats.binary_search(&line).is_err() => {
+                out.push((line, Some(Field::CardNumber), CARD_TAKEN.to_owned()));
+            }
+            Conflict::Card => {}
+            _ if nir_repeats.binary_search(&line).is_err() => {
+                out.push((
+                    line,
+                    Some(Field::Nir),
+                    RegistryError::DuplicateNir.to_string(),
+                ));
+            }
+            _ => {}
         }
     }
+    out.sort_by_key(|(line, field, _)| (*line, *field == Some(Field::CardNumber)));
+    out
+}
 
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+/// Finds the keys met more than once: each later line gets `message(first line)` in `out`.
+/// Returns those later lines, sorted.
+fn repeats(
+    seen: &mut [Seen],
+    out: &mut Vec<(u64, Option<Field>, String)>,
+    field: Field,
+    message: impl Fn(u32) -> String,
+) -> Vec<u64> {
+    seen.sort_unstable_by_key(|s| (s.key, s.line));
+    let mut lines = Vec::new();
+    // Each repeat points to the key's first line, not to the previous repeat.
+    let mut first_line = 0_u32;
+    let mut previous: Option<u64> = None;
+    for s in seen.iter() {
+        let (key, line) = (s.key, s.line);
+        if previous == Some(key) {
+            lines.push(u64::from(line));
+            out.push((u64::from(line), Some(field), message(first_line)));
+        } else {
+            first_line = line;
+            previous = Some(key);
+        }
     }
+    lines.sort_unstable();
+    lines
 }
 
 /// The 13 characters of a NIR as one number: digits, and `A`/`B` of Corsica as 10 and 11, in
@@ -249,37 +332,6 @@ fn nir_number(nir: &crate::Nir) -> u64 {
         };
         n * 12 + digit
     })
-}
-
-/// The same NIR or card number twice in one file is a mistake in the file.
-fn duplicates(
-    w: &Worker,
-    line: u64,
-    nirs: &mut Seen,
-    cards: &mut Seen,
-) -> Vec<(Option<Field>, String)> {
-    let mut problems = Vec::new();
-    match nirs.entry(nir_number(&w.nir)) {
-        Entry::Occupied(first) => problems.push((
-            Some(Field::Nir),
-            format!("Ce NIR figure déjà à la ligne {}.", first.get()),
-        )),
-        Entry::Vacant(slot) => {
-            slot.insert(line);
-        }
-    }
-    if let Some(card) = &w.card_number {
-        match cards.entry(card.sequence().unsigned_abs()) {
-            Entry::Occupied(first) => problems.push((
-                Some(Field::CardNumber),
-                format!("Ce numéro de carte figure déjà à la ligne {}.", first.get()),
-            )),
-            Entry::Vacant(slot) => {
-                slot.insert(line);
-            }
-        }
-    }
-    problems
 }
 
 /// Whether the line's card number belongs to another worker (another NIR) of the establishment.

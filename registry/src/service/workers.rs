@@ -144,8 +144,9 @@ impl Registry {
         })
     }
 
-    /// Searches the list by name prefix and/or NIR, optionally in one fraction, a page at a time.
-    /// The audit entry lists the ids of the workers shown.
+    /// Searches the list by name prefix and/or NIR, optionally in one fraction, a page at a time:
+    /// by key (`after`) or by position (`offset`), not both. The audit entry lists the ids of
+    /// the workers shown, and only those (the entries an offset skips are not shown).
     pub fn search_workers(
         &self,
         who: &Principal,
@@ -153,6 +154,13 @@ impl Registry {
         query: &WorkerQuery,
     ) -> Result<Page<WorkerView>> {
         self.run(who, establishment, &IDENTITY_KINDS, Action::Read, |ctx| {
+            if query.after.is_some() && query.offset > 0 {
+                return Err(RegistryError::field(
+                    "offset",
+                    "Une page se demande soit par sa position (offset, page), soit à la suite \
+                     de la précédente (after), pas les deux.",
+                ));
+            }
             let name = query.name.as_deref().map(fold).filter(|n| !n.is_empty());
             let nir = query.nir.as_deref().map(search_nir).transpose()?;
             let limit = query.page_size();
@@ -165,6 +173,7 @@ impl Registry {
                     fraction: query.fraction,
                     include_removed: query.include_removed,
                     after: query.after,
+                    offset: query.offset,
                     limit,
                 },
             )?;

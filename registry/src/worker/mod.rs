@@ -312,6 +312,10 @@ pub struct WorkerQuery {
     pub include_removed: bool,
     /// Keyset pagination: the `next` of the previous page.
     pub after: Option<i64>,
+    /// Random access: how many results to skip, in name order (0: from the start). Cannot be
+    /// combined with [`after`](Self::after): such a query is refused (`Invalid`, field
+    /// `offset`). A page found this way still has its [`Page::next`], to go on by key.
+    pub offset: u64,
     /// Page size; 50 when 0, at most 500.
     pub limit: u32,
 }

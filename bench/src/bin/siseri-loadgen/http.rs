@@ -14,10 +14,32 @@ pub async fn read_response<S: AsyncRead + Unpin>(
     stream: &mut S,
     buf: &mut Vec<u8>,
 ) -> io::Result<u16> {
+    let (status, end) = read_whole(stream, buf).await?;
+    buf.drain(..end);
+    Ok(status)
+}
+
+/// Reads one response; returns its status and its body (as sent: a chunked body keeps its
+/// framing).
+pub async fn read_response_body<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buf: &mut Vec<u8>,
+) -> io::Result<(u16, Vec<u8>)> {
+    let (status, end) = read_whole(stream, buf).await?;
+    let head = find(buf, b"\r\n\r\n").map_or(end, |i| i + 4);
+    let body = buf[head..end].to_vec();
+    buf.drain(..end);
+    Ok((status, body))
+}
+
+/// Reads until `buf` holds a whole response; returns its status and length.
+async fn read_whole<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buf: &mut Vec<u8>,
+) -> io::Result<(u16, usize)> {
     loop {
-        if let Some((status, end)) = complete(buf, false)? {
-            buf.drain(..end);
-            return Ok(status);
+        if let Some(done) = complete(buf, false)? {
+            return Ok(done);
         }
         if buf.len() > MAX_RESPONSE {
             return Err(io::Error::other("response too long"));
@@ -31,10 +53,7 @@ pub async fn read_response<S: AsyncRead + Unpin>(
         };
         if eof {
             return match complete(buf, true)? {
-                Some((status, end)) => {
-                    buf.drain(..end);
-                    Ok(status)
-                }
+                Some(done) => Ok(done),
                 None if buf.is_empty() => Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "connection closed before a response",

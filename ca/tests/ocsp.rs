@@ -1,0 +1,357 @@
+//! The OCSP responder judged by other implementations: OpenSSL 3 builds the requests
+//! (`openssl ocsp -reqout`) and checks the responses (signature, statuses, nonce), and Python
+//! `cryptography` reads them. Installed by `scripts/test.sh`; a missing tool fails loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use ::time::OffsetDateTime;
+use ca::{
+    migrate, Authority, CaKeyAlgorithm, GeneratedKey, IssueRequest, Issued, OcspOutcome, Policy,
+    RevocationReason, Subject, SubscriberKeyAlgorithm, OCSP_VALIDITY,
+};
+use rusqlite::Connection;
+use tempfile::TempDir;
+
+const PASSPHRASE: &str = "phrase secrète de test";
+
+struct Fixture {
+    dir: TempDir,
+    authority: Authority,
+    conn: Connection,
+    now: OffsetDateTime,
+}
+
+impl Fixture {
+    fn new(algorithm: CaKeyAlgorithm) -> Self {
+        let dir = TempDir::new().unwrap();
+        let now = OffsetDateTime::now_utc();
+        let policy = Policy::default();
+        let ceremony = Authority::create_root(algorithm, &policy, PASSPHRASE, now).unwrap();
+        let cert_pem = ceremony.certificate_pem.unwrap();
+        std::fs::write(dir.path().join("ca.pem"), &cert_pem).unwrap();
+        let authority =
+            Authority::load(&cert_pem, &ceremony.encrypted_key_pem, PASSPHRASE, policy).unwrap();
+        let mut conn = Connection::open(dir.path().join("siseri.db")).unwrap();
+        migrate::apply(&mut conn, "ca", migrate::MIGRATIONS).unwrap();
+        authority.record_self(&mut conn, now).unwrap();
+        Self {
+            dir,
+            authority,
+            conn,
+            now,
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Issues an organisme certificate and writes it to `name`.
+    fn issue(&mut self, name: &str) -> (Issued, PathBuf) {
+        let key = GeneratedKey::generate(SubscriberKeyAlgorithm::EcdsaP256).unwrap();
+        let issued = self
+            .authority
+            .issue(
+                &mut self.conn,
+                &IssueRequest {
+                    subject: Subject::Organisme {
+                        name: "Dosimétrie Exemple".into(),
+                    },
+                    key: key.public(),
+                    requester: "test",
+                },
+                self.now,
+            )
+            .unwrap();
+        let path = self.path(name);
+        std::fs::write(&path, issued.pem()).unwrap();
+        (issued, path)
+    }
+
+    /// `openssl ocsp -reqout`: the request OpenSSL makes for `target` (`-cert FILE` or
+    /// `-serial 0x…`, with any extra options such as `-sha256` or `-no_nonce`).
+    fn request(&self, name: &str, target: &[&str]) -> PathBuf {
+        let req = self.path(&format!("{name}.req.der"));
+        let mut cmd = openssl();
+        cmd.args(["ocsp", "-issuer"])
+            .arg(self.path("ca.pem"))
+            .args(target)
+            .arg("-reqout")
+            .arg(&req);
+        ok(cmd);
+        req
+    }
+
+    /// Our answer to the request file, written next to it.
+    fn answer(&self, req: &Path) -> PathBuf {
+        let reply = self.authority.answer_ocsp(
+            &self.conn,
+            &std::fs::read(req).unwrap(),
+            OffsetDateTime::now_utc(),
+        );
+        assert_eq!(reply.outcome, OcspOutcome::Successful);
+        let resp = req.with_extension("resp");
+        std::fs::write(&resp, &reply.der).unwrap();
+        resp
+    }
+
+    /// `openssl ocsp -reqin -respin`: checks the signature against `trust` (with `how`:
+    /// `-CAfile` or `-VAfile`) and the nonce against the request, and prints the response.
+    /// (Giving `-cert` here would make OpenSSL build a new request and ignore `-reqin`.)
+    fn check(&self, req: &Path, resp: &Path, how: &str, trust: &Path) -> Output {
+        let mut cmd = openssl();
+        cmd.args(["ocsp", "-reqin"])
+            .arg(req)
+            .arg("-respin")
+            .arg(resp)
+            .arg("-resp_text")
+            .arg(how)
+            .arg(trust);
+        cmd.output().unwrap()
+    }
+}
+
+fn openssl() -> Command {
+    let found = Command::new("sh")
+        .args(["-c", "command -v openssl"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        found,
+        "openssl is missing: run scripts/test.sh, which installs the test tools"
+    );
+    Command::new("openssl")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn ok(mut cmd: Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{:?}: {}", cmd, text(&out));
+    text(&out)
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn openssl_verifies_a_good_answer_signed_by_the_ca_with_the_nonce_echoed() {
+    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256);
+    let (issued, good) = f.issue("good.pem");
+    let target = ["-cert", path_str(&good)];
+    let req = f.request("good", &target);
+    let resp = f.answer(&req);
+    for how in ["-CAfile", "-VAfile"] {
+        let out = f.check(&req, &resp, how, &f.path("ca.pem"));
+        let t = text(&out);
+        assert!(out.status.success(), "{t}");
+        assert!(t.contains("Response verify OK"), "{how}: {t}");
+        assert!(t.contains("Cert Status: good"), "{t}");
+        assert!(
+            t.contains(&format!("Serial Number: {}", issued.serial)),
+            "{t}"
+        );
+        // OpenSSL compares the nonce with the request's and only warns when it is missing.
+        assert!(t.contains("OCSP Nonce"), "{t}");
+        assert!(!t.contains("WARNING"), "{t}");
+        assert!(!t.contains("Nonce Verify Error"), "{t}");
+        assert!(t.contains("Responder Id: "), "{t}");
+        assert!(t.contains("Next Update: "), "{t}");
+    }
+}
+
+#[test]
+fn openssl_refuses_the_answer_against_another_ca() {
+    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256);
+    let other = Fixture::new(CaKeyAlgorithm::EcdsaP256);
+    let (_, good) = f.issue("good.pem");
+    let target = ["-cert", path_str(&good)];
+    let req = f.request("good", &target);
+    let resp = f.answer(&req);
+    let out = f.check(&req, &resp, "-VAfile", &other.path("ca.pem"));
+    let t = text(&out);
+    assert!(!t.contains("Response verify OK"), "{t}");
+    assert!(t.contains("Response Verify Failure"), "{t}");
+}
+
+#[test]
+fn a_revoked_certificate_is_answered_with_its_time_and_reason_with_p384_and_sha256() {
+    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP384);
+    let (revoked, path) = f.issue("revoked.pem");
+    let revoked_at = f.now;
+    f.authority
+        .revoke(
+            &mut f.conn,
+            &revoked.serial,
+            RevocationReason::AffiliationChanged,
+            "test",
+            revoked_at,
+        )
+        .unwrap();
+    for digest in ["-sha1", "-sha256"] {
+        let target = [digest, "-cert", path_str(&path)];
+        let req = f.request(&format!("revoked{digest}"), &target);
+        let resp = f.answer(&req);
+        let out = f.check(&req, &resp, "-CAfile", &f.path("ca.pem"));
+        let t = text(&out);
+        assert!(out.status.success(), "{t}");
+        assert!(t.contains("Response verify OK"), "{t}");
+        assert!(t.contains("Cert Status: revoked"), "{t}");
+        assert!(
+            t.contains(&format!("Serial Number: {}", revoked.serial)),
+            "{t}"
+        );
+        assert!(
+            t.contains("Revocation Reason: affiliationChanged (0x3)"),
+            "{t}"
+        );
+        let when = format!(
+            "Revocation Time: {}",
+            revoked_at
+                .format(::time::macros::format_description!(
+                    "[month repr:short] [day padding:space] [hour]:[minute]:[second] [year] GMT"
+                ))
+                .unwrap()
+        );
+        assert!(t.contains(&when), "{when} missing from {t}");
+        let hash = if digest == "-sha1" { "sha1" } else { "sha256" };
+        assert!(t.contains(&format!("Hash Algorithm: {hash}")), "{t}");
+        assert!(t.contains("ecdsa-with-SHA384"), "{t}");
+    }
+}
+
+#[test]
+fn a_serial_never_issued_or_never_signed_is_unknown() {
+    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256);
+    let never = "0x0123456789ABCDEF0123456789ABCDEF";
+    let key = GeneratedKey::generate(SubscriberKeyAlgorithm::EcdsaP256).unwrap();
+    let tx = ca::immediate(&mut f.conn).unwrap();
+    let unsigned = f
+        .authority
+        .prepare(
+            &tx,
+            &IssueRequest {
+                subject: Subject::Organisme {
+                    name: "Interrompu".into(),
+                },
+                key: key.public(),
+                requester: "test",
+            },
+            f.now,
+        )
+        .unwrap();
+    tx.commit().unwrap();
+    let unsigned = format!("0x{}", unsigned.serial().to_hex());
+    for serial in [never, unsigned.as_str()] {
+        let target = ["-serial", serial];
+        let req = f.request("unknown", &target);
+        let resp = f.answer(&req);
+        let out = f.check(&req, &resp, "-CAfile", &f.path("ca.pem"));
+        let t = text(&out);
+        assert!(t.contains("Response verify OK"), "{t}");
+        assert!(t.contains("Cert Status: unknown"), "{t}");
+        assert!(
+            t.contains(&format!("Serial Number: {}", &serial[2..])),
+            "{t}"
+        );
+    }
+}
+
+#[test]
+fn without_a_nonce_in_the_request_none_comes_back() {
+    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256);
+    let (_, good) = f.issue("good.pem");
+    let target = ["-no_nonce", "-cert", path_str(&good)];
+    let req = f.request("good", &target);
+    let resp = f.answer(&req);
+    let out = f.check(&req, &resp, "-CAfile", &f.path("ca.pem"));
+    let t = text(&out);
+    assert!(t.contains("Response verify OK"), "{t}");
+    assert!(!t.contains("OCSP Nonce"), "{t}");
+}
+
+#[test]
+fn a_malformed_request_gets_a_malformed_request_status_openssl_reads() {
+    let f = Fixture::new(CaKeyAlgorithm::EcdsaP256);
+    let reply = f
+        .authority
+        .answer_ocsp(&f.conn, b"\x30\x03\x02\x01\x00", f.now);
+    assert_eq!(reply.outcome, OcspOutcome::MalformedRequest);
+    let resp = f.path("malformed.resp");
+    std::fs::write(&resp, &reply.der).unwrap();
+    let mut cmd = openssl();
+    cmd.args(["ocsp", "-respin"]).arg(&resp).arg("-resp_text");
+    let t = text(&cmd.output().unwrap());
+    assert!(t.contains("Responder Error: malformedrequest"), "{t}");
+}
+
+#[test]
+fn python_cryptography_reads_the_statuses_the_times_and_the_signature() {
+    let found = Command::new("python3")
+        .args(["-c", "import cryptography"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        found,
+        "python3 with cryptography is missing: run scripts/test.sh"
+    );
+    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256);
+    let (_, good) = f.issue("good.pem");
+    let (revoked, revoked_path) = f.issue("revoked.pem");
+    f.authority
+        .revoke(
+            &mut f.conn,
+            &revoked.serial,
+            RevocationReason::KeyCompromise,
+            "test",
+            f.now,
+        )
+        .unwrap();
+    let script = r#"
+import sys
+from cryptography import x509
+from cryptography.x509 import ocsp
+from cryptography.hazmat.primitives.asymmetric import ec
+ca = x509.load_pem_x509_certificate(open(sys.argv[1], "rb").read())
+for path, want in ((sys.argv[2], ocsp.OCSPCertStatus.GOOD), (sys.argv[4], ocsp.OCSPCertStatus.REVOKED)):
+    resp = ocsp.load_der_ocsp_response(open(path, "rb").read())
+    assert resp.response_status == ocsp.OCSPResponseStatus.SUCCESSFUL
+    assert resp.certificate_status == want, resp.certificate_status
+    assert resp.responder_key_hash is not None and resp.responder_name is None
+    ca.public_key().verify(resp.signature, resp.tbs_response_bytes, ec.ECDSA(resp.signature_hash_algorithm))
+    delta = (resp.next_update_utc - resp.this_update_utc).total_seconds()
+    serial = x509.load_pem_x509_certificate(open(sys.argv[3 if want == ocsp.OCSPCertStatus.GOOD else 5], "rb").read()).serial_number
+    assert resp.serial_number == serial
+    if want == ocsp.OCSPCertStatus.REVOKED:
+        assert resp.revocation_reason == x509.ReasonFlags.key_compromise, resp.revocation_reason
+        assert resp.revocation_time_utc is not None
+    print(int(delta))
+"#;
+    let mut args = vec![f.path("ca.pem")];
+    for (name, cert) in [("good", &good), ("revoked", &revoked_path)] {
+        let target = ["-cert", path_str(cert)];
+        let req = f.request(name, &target);
+        args.push(f.answer(&req));
+        args.push(cert.clone());
+    }
+    let mut cmd = Command::new("python3");
+    cmd.arg("-c").arg(script).args(&args);
+    let out = ok(cmd);
+    let validity = OCSP_VALIDITY.whole_seconds().to_string();
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [&validity, &validity],
+        "{out}"
+    );
+}

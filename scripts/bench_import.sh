@@ -12,8 +12,9 @@ cd "$(dirname "$0")/.."
 quick=""
 if [ "${1:-}" = "--quick" ]; then quick=1; shift; fi
 out="${1:?usage: scripts/bench_import.sh [--quick] OUT}"
-if [ -n "$quick" ]; then rows=10000 seconds=3 warmup=1; else rows=1000000 seconds=15 warmup=2; fi
+if [ -n "$quick" ]; then rows=10000 seconds=3 warmup=1 rounds=1; else rows=1000000 seconds=15 warmup=2 rounds=3; fi
 rows="${BENCH_IMPORT_ROWS:-$rows}"
+rounds="${BENCH_IMPORT_ROUNDS:-$rounds}"
 seconds="${BENCH_IMPORT_SECONDS:-$seconds}"
 bench_name=import
 . scripts/bench_lib.sh
@@ -32,8 +33,15 @@ pending() { # WHY
 
 echo "== liste des travailleurs : import, export, pages ($rows lignes)" >&2
 sync # the previous section's gigabyte of files must not be written back during the import
-"$siseri" demo --in "$work" >"$work/demo.txt"
-read -r data p12 password code < <(python3 - "$work/demo.txt" <<'PY'
+python3 scripts/bench_workers_csv.py "$rows" "$work/workers.csv"
+bytes="$(stat -c %s "$work/workers.csv")"
+
+# A daemon of its own for each import (`siseri demo` in a new directory: an empty list), the
+# correspondent's session open. Sets data, spid, registry_addr, port, base, est, session.
+fresh_siseri() { # DIR
+    mkdir -p "$1"
+    "$siseri" demo --in "$1" >"$1/demo.txt"
+    read -r data p12 password code < <(python3 - "$1/demo.txt" <<'PY2'
 import re, sys
 text = open(sys.argv[1], encoding="utf-8").read()
 data = re.search(r"siseri --data (\S+) serve", text)
@@ -42,58 +50,100 @@ code = re.search(r'"access_code":"([^"]+)"', text)
 if not (data and p12 and code):
     sys.exit("la sortie de « siseri demo » n'a pas la forme attendue")
 print(data[1], p12[1], p12[2], code[1])
-PY
-)
-[ -n "${code:-}" ] || { echo "siseri demo : sortie inattendue" >&2; cat "$work/demo.txt" >&2; exit 1; }
-openssl pkcs12 -in "$p12" -passin "pass:$password" -clcerts -nokeys -out "$work/cert.pem" 2>/dev/null
-openssl pkcs12 -in "$p12" -passin "pass:$password" -nocerts -nodes -out "$work/key.pem" 2>/dev/null
-
-start_siseri "$data" "$work/serve.log"
-port="${registry_addr##*:}"
-base="https://localhost:$port/api/v1"
-reg() {
-    curl -sS --max-time 900 --cacert "$data/ca/ac-siseri.pem" --cert "$work/cert.pem" \
-        --key "$work/key.pem" --resolve "localhost:$port:127.0.0.1" \
-        -b "$work/cookies" -c "$work/cookies" "$@"
-}
-reg -f -o /dev/null -H 'Content-Type: application/json' -d "{\"access_code\":\"$code\"}" "$base/session"
-est="$(reg -f "$base/establishments" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])')"
-session="$(python3 - "$work/cookies" <<'PY'
+PY2
+    )
+    [ -n "${code:-}" ] || { echo "siseri demo : sortie inattendue" >&2; cat "$1/demo.txt" >&2; exit 1; }
+    openssl pkcs12 -in "$p12" -passin "pass:$password" -clcerts -nokeys -out "$work/cert.pem" 2>/dev/null
+    openssl pkcs12 -in "$p12" -passin "pass:$password" -nocerts -nodes -out "$work/key.pem" 2>/dev/null
+    start_siseri "$data" "$1/serve.log"
+    port="${registry_addr##*:}"
+    base="https://localhost:$port/api/v1"
+    rm -f "$work/cookies"
+    reg -f -o /dev/null -H 'Content-Type: application/json' -d "{\"access_code\":\"$code\"}" "$base/session"
+    est="$(reg -f "$base/establishments" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])')"
+    session="$(python3 - "$work/cookies" <<'PY2'
 import sys
 for line in open(sys.argv[1]):
     fields = line.rstrip("\n").split("\t")
     if len(fields) == 7 and fields[5] == "siseri_session":
         print(fields[6])
-PY
-)"
+PY2
+    )"
+}
 
-python3 scripts/bench_workers_csv.py "$rows" "$work/workers.csv"
-bytes="$(stat -c %s "$work/workers.csv")"
+reg() {
+    curl -sS --max-time 900 --cacert "$data/ca/ac-siseri.pem" --cert "$work/cert.pem" \
+        --key "$work/key.pem" --resolve "localhost:$port:127.0.0.1" \
+        -b "$work/cookies" -c "$work/cookies" "$@"
+}
 
 # The upload by siseri-loadgen (Rust, tokio-rustls) rather than curl: on this two-core machine
 # curl spends about 7 s of CPU polling its socket while the server takes the file, CPU the
 # server then lacks. The time runs from the request's first byte to the response read.
-run_loadgen "$work/upload.jsonl" --addr "$registry_addr" --pid "$spid" --server-name localhost \
-    --ca "$data/ca/ac-siseri.pem" --cert "$work/cert.pem" --key "$work/key.pem" \
-    --header "Cookie: siseri_session=$session" \
-    --path "/api/v1/establishments/$est/workers/import" --upload "$work/workers.csv"
-read -r status import_s created < <(python3 -c '
+siseri_import() { # ROUND → seconds
+    fresh_siseri "$work/round$1"
+    rm -f "$work/upload.jsonl"
+    run_loadgen "$work/upload.jsonl" --addr "$registry_addr" --pid "$spid" --server-name localhost \
+        --ca "$data/ca/ac-siseri.pem" --cert "$work/cert.pem" --key "$work/key.pem" \
+        --header "Cookie: siseri_session=$session" \
+        --path "/api/v1/establishments/$est/workers/import" --upload "$work/workers.csv"
+    read -r status import_s created < <(python3 -c '
 import json, sys
 r = json.loads(open(sys.argv[1]).readline())
 body = r["response"] if isinstance(r["response"], dict) else {}
 print(r["status"], r["seconds"], body.get("created", -1))' "$work/upload.jsonl")
-case "$status" in
-    200 | 201) ;;
-    404) pending "no route POST /api/v1/establishments/{id}/workers/import in this build" ;;
-    *)
-        echo "import refusé (HTTP $status) :" >&2
-        head -c 2000 "$work/upload.jsonl" >&2
-        exit 1
-        ;;
-esac
-[ "$created" = "$rows" ] || { echo "import : $created créés sur $rows" >&2; exit 1; }
-peak_import="$(awk '/^VmHWM/ {print $2}' "/proc/$spid/status")"
-echo "   import API : $rows lignes en $import_s s" >&2
+    case "$status" in
+        200 | 201) ;;
+        404) pending "no route POST /api/v1/establishments/{id}/workers/import in this build" ;;
+        *)
+            echo "import refusé (HTTP $status) :" >&2
+            head -c 2000 "$work/upload.jsonl" >&2
+            exit 1
+            ;;
+    esac
+    [ "$created" = "$rows" ] || { echo "import : $created créés sur $rows" >&2; exit 1; }
+    peak_import="$(awk '/^VmHWM/ {print $2}' "/proc/$spid/status")"
+    echo "   tour $1, import API : $rows lignes en $import_s s ($((peak_import / 1024)) Mo au plus)" >&2
+}
+
+# Baseline: the sqlite3 CLI's .import of the same file (header skipped) in one transaction,
+# into a new table of the same 17 columns.
+columns="$(head -n 1 "$work/workers.csv" | sed 's/^\xEF\xBB\xBF//; s/;/ TEXT, /g; s/$/ TEXT/')"
+sqlite_import() { # ROUND → sqlite_s
+    rm -f "$work/baseline.db"
+    local t
+    t="$(now)"
+    sqlite3 "$work/baseline.db" <<SQL
+CREATE TABLE workers ($columns);
+.mode csv
+.separator ";" "\n"
+.import --skip 1 $work/workers.csv workers
+SQL
+    sqlite_s="$(since "$t")"
+    local got
+    got="$(sqlite3 "$work/baseline.db" 'SELECT count(*) FROM workers')"
+    [ "$got" = "$rows" ] || { echo "sqlite3 .import : $got lignes sur $rows" >&2; exit 1; }
+    echo "   tour $1, sqlite3 .import : $rows lignes en $sqlite_s s" >&2
+}
+
+# Rounds taking turns (order reversed every other round), so that the drift of this shared
+# machine's speed falls on both alike; the daemon of the last round stays for the rest.
+imports=() baselines=() peaks=()
+for round in $(seq 1 "$rounds"); do
+    if [ $((round % 2)) = 1 ]; then
+        sqlite_import "$round"
+        siseri_import "$round"
+    else
+        siseri_import "$round"
+        sqlite_import "$round"
+    fi
+    imports+=("$import_s") baselines+=("$sqlite_s") peaks+=("$peak_import")
+    if [ "$round" != "$rounds" ]; then
+        stop "$spid"
+        forget "$spid"
+        rm -rf "$work/round$round"
+    fi
+done
 
 t="$(now)"
 reg -f -o "$work/export.csv" "$base/establishments/$est/workers.csv"
@@ -129,29 +179,23 @@ peak="$(awk '/^VmHWM/ {print $2}' "/proc/$spid/status")"
 stop "$spid"
 forget "$spid"
 
-# Baseline: the sqlite3 CLI's .import of the same file (header skipped) in one transaction.
-columns="$(head -n 1 "$work/workers.csv" | sed 's/^\xEF\xBB\xBF//; s/;/ TEXT, /g; s/$/ TEXT/')"
-t="$(now)"
-sqlite3 "$work/baseline.db" <<SQL
-CREATE TABLE workers ($columns);
-.mode csv
-.separator ";" "\n"
-.import --skip 1 $work/workers.csv workers
-SQL
-sqlite_s="$(since "$t")"
-sqlite_rows="$(sqlite3 "$work/baseline.db" 'SELECT count(*) FROM workers')"
-[ "$sqlite_rows" = "$rows" ] || { echo "sqlite3 .import : $sqlite_rows lignes sur $rows" >&2; exit 1; }
-echo "   sqlite3 .import : $rows lignes en $sqlite_s s" >&2
-
-python3 - "$rows" "$bytes" "$import_s" "$export_s" "$exported" "$sqlite_s" "$peak_import" "$peak" \
-    "$(sqlite3 --version | awk '{print $1}')" >>"$out" <<'PY'
-import json, sys
-rows, size, import_s, export_s, exported, sqlite_s, peak_import, peak, sqlite_v = sys.argv[1:]
-rows, import_s, export_s, sqlite_s = int(rows), float(import_s), float(export_s), float(sqlite_s)
+peak_import="$(printf '%s\n' "${peaks[@]}" | sort -n | tail -n 1)"
+python3 - "$rows" "$bytes" "${imports[*]}" "$export_s" "$exported" "${baselines[*]}" "$peak_import" \
+    "$peak" "$(sqlite3 --version | awk '{print $1}')" >>"$out" <<'PY'
+import json, statistics, sys
+rows, size, imports, export_s, exported, baselines, peak_import, peak, sqlite_v = sys.argv[1:]
+rows, export_s = int(rows), float(export_s)
+imports = [float(v) for v in imports.split()]
+baselines = [float(v) for v in baselines.split()]
+# The median round of each, and each round's own ratio (the baseline's time over ours).
+ratios = [round(b / i, 3) for i, b in zip(imports, baselines)]
+import_s, sqlite_s = statistics.median(imports), statistics.median(baselines)
 print(json.dumps({"bench": "import", "impl": "siseri", "rows": rows, "bytes": int(size),
-                  "seconds": import_s, "per_second": round(rows / import_s, 1)}))
+                  "seconds": import_s, "per_second": round(rows / import_s, 1),
+                  "rounds": imports, "round_ratios": ratios}))
 print(json.dumps({"bench": "import", "impl": "sqlite3", "rows": rows, "bytes": int(size),
-                  "seconds": sqlite_s, "per_second": round(rows / sqlite_s, 1), "version": sqlite_v}))
+                  "seconds": sqlite_s, "per_second": round(rows / sqlite_s, 1), "version": sqlite_v,
+                  "rounds": baselines}))
 print(json.dumps({"bench": "export", "impl": "siseri", "rows": int(exported), "seconds": export_s,
                   "per_second": round(int(exported) / export_s, 1)}))
 print(json.dumps({"bench": "workers_memory", "impl": "siseri", "workers": rows,

@@ -43,6 +43,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0005_revocation_seq_lookup.sql",
         sql: include_str!("../migrations/0005_revocation_seq_lookup.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_crl_covers_index.sql",
+        sql: include_str!("../migrations/0006_crl_covers_index.sql"),
+    },
 ];
 
 /// Applies, in order and each in its own immediate transaction, the migrations of `component`

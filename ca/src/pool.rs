@@ -84,13 +84,14 @@ impl Pool {
 
 /// Opens a connection with the pragmas every component relies on. `secure_delete` overwrites
 /// erased content (a withdrawn `.p12`, a delivered e-mail's codes) instead of leaving it in free
-/// pages of the file.
+/// pages of the file. `journal_size_limit`: once checkpointed, a WAL that a large import grew to
+/// hundreds of megabytes is cut back to 64 MiB when writing starts over at its beginning.
 pub fn open(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(30))?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
-         PRAGMA secure_delete = ON;",
+         PRAGMA secure_delete = ON; PRAGMA journal_size_limit = 67108864;",
     )?;
     Ok(conn)
 }

@@ -271,15 +271,18 @@ pub(crate) fn max_revocation_seq(conn: &Connection) -> Result<i64> {
     )?)
 }
 
+/// What the latest CRL covers, from the index that holds it beside the number (`covers_seq`
+/// follows `der` in the row: reading it there walks the whole blob).
+const LATEST_COVERS: &str =
+    "SELECT covers_seq FROM ca_crls INDEXED BY ca_crls_covers ORDER BY number DESC LIMIT 1";
+
+/// What CRL `?1` covers, the same way.
+const CRL_COVERS: &str =
+    "SELECT covers_seq FROM ca_crls INDEXED BY ca_crls_covers WHERE number = ?1";
+
 /// What the CRL in force covers, if there is one.
 pub(crate) fn latest_crl_covers(conn: &Connection) -> Result<Option<i64>> {
-    Ok(conn
-        .query_row(
-            "SELECT covers_seq FROM ca_crls ORDER BY number DESC LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?)
+    Ok(conn.query_row(LATEST_COVERS, [], |r| r.get(0)).optional()?)
 }
 
 /// The CRL in force, as published.
@@ -358,15 +361,11 @@ pub(crate) fn latest_crl_info(conn: &Connection) -> Result<Option<CrlInfo>> {
     Ok(conn.query_row(LATEST_CRL, [], crl_info).optional()?)
 }
 
-/// The revocation sequence number CRL `number` covers. Costly on a large CRL (the column
-/// follows `der`): once per CRL, not once per check.
+/// The revocation sequence number CRL `number` covers, read from the index that holds it (the
+/// column follows `der` in the row).
 pub(crate) fn crl_covers(conn: &Connection, number: i64) -> Result<Option<i64>> {
     Ok(conn
-        .query_row(
-            "SELECT covers_seq FROM ca_crls WHERE number = ?1",
-            [number],
-            |r| r.get(0),
-        )
+        .query_row(CRL_COVERS, [number], |r| r.get(0))
         .optional()?)
 }
 
@@ -472,5 +471,31 @@ mod tests {
         );
         // The check has teeth: the query that serves the bytes does read `der`.
         assert!(reads(LATEST_CRL_DER).contains(&(der as i64)));
+    }
+
+    /// What a CRL covers is read from the index alone, never from the row and its blob.
+    #[test]
+    fn what_a_crl_covers_is_read_from_its_index() {
+        let conn = migrated();
+        for sql in [LATEST_COVERS, CRL_COVERS] {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let params = vec![1_i64; stmt.parameter_count()];
+            let plan: String = stmt
+                .query_row(rusqlite::params_from_iter(params), |r| r.get(3))
+                .unwrap();
+            assert!(
+                plan.contains("COVERING INDEX ca_crls_covers"),
+                "{sql}: {plan}"
+            );
+        }
+        // Without the index, the same read goes through the table's rows.
+        let plan: String = conn
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT covers_seq, der FROM ca_crls WHERE number = 1",
+                [],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(!plan.contains("COVERING"), "{plan}");
     }
 }

@@ -7,50 +7,15 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use ca::Authority;
-use common::{require_tool, run_ok, Sandbox, Server, PASSPHRASE};
+use common::enrolment::{enrolled, Holder};
+use common::{require_tool, run_ok, Sandbox, Server};
 use serde_json::{json, Value};
-use siseri::datadir::DataDir;
-use siseri::services::Services;
 
 const SEED: &str = include_str!("../enroll/tests/data/protocol.json");
 const WORKER: &str = include_str!("../enroll/tests/data/worker.json");
 const WORKERS_CSV: &str = include_str!("../enroll/tests/data/workers.csv");
-
-/// A person holding a withdrawn certificate.
-#[derive(Debug, Clone)]
-struct Holder {
-    habilitation: u32,
-    email: String,
-    p12: PathBuf,
-    password: String,
-    access_code: String,
-}
-
-fn between<'a>(text: &'a str, before: &str, after: &str) -> &'a str {
-    let start = text
-        .find(before)
-        .unwrap_or_else(|| panic!("{before:?} not in {text}"))
-        + before.len();
-    let rest = &text[start..];
-    &rest[..rest.find(after).unwrap_or(rest.len())]
-}
-
-fn authority(sb: &Sandbox) -> Authority {
-    let dir = DataDir::new(sb.data());
-    let config = dir.load_config().unwrap();
-    Authority::load(
-        &std::fs::read_to_string(dir.ca_cert()).unwrap(),
-        &std::fs::read_to_string(dir.ca_key()).unwrap(),
-        PASSPHRASE,
-        config.policy(),
-    )
-    .unwrap()
-}
 
 /// A second employer with other people: a veterinary clinic in Épinal.
 fn other_protocol() -> String {
@@ -77,90 +42,6 @@ fn other_protocol() -> String {
         person["birth_departement"] = json!("88");
     }
     p.to_string()
-}
-
-/// The protocols signed, approved and every certificate withdrawn, in-process on the data
-/// directory before the daemon starts (so that the e-mails are still in the outbox).
-fn enrolled(sb: &Sandbox, protocols: &[&str]) -> Vec<Holder> {
-    let dir = DataDir::new(sb.data());
-    let config = dir.load_config().unwrap();
-    let s = Services::open(&dir, &config, Arc::new(ca::SystemClock)).unwrap();
-    let authority = authority(sb);
-    let db = sb.db();
-    for text in protocols {
-        let input: enroll::protocol::ProtocolInput = serde_json::from_str(text).unwrap();
-        let draft = s.pass.create(&input).unwrap();
-        s.pass
-            .upload(
-                &draft.id,
-                enroll::pass::DocumentKind::Kbis,
-                b"%PDF-1.4\nK-bis",
-            )
-            .unwrap();
-        s.pass
-            .upload(
-                &draft.id,
-                enroll::pass::DocumentKind::Identity,
-                b"\x89PNG\r\n\x1a\n identity",
-            )
-            .unwrap();
-        s.pass.request_code(&draft.id, true).unwrap();
-        let sms: String = db
-            .query_row(
-                "SELECT body FROM enroll_outbox WHERE channel = 'sms' ORDER BY id DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        let code = between(&sms, "protocole d'accès est ", ".");
-        let signed = s
-            .pass
-            .sign(&draft.id, code, &enroll::pass::Client::default())
-            .unwrap();
-        s.access
-            .approve(&authority, &signed.number, "test", &mut |_, _, _| {})
-            .unwrap();
-    }
-    let mut holders = Vec::new();
-    for a in s.access.accessors().unwrap() {
-        let bodies: Vec<String> = {
-            let mut stmt = db
-                .prepare("SELECT body FROM enroll_outbox WHERE channel = 'mail' AND recipient = ?1 ORDER BY id")
-                .unwrap();
-            stmt.query_map([&a.email], |r| r.get(0))
-                .unwrap()
-                .map(Result::unwrap)
-                .collect()
-        };
-        let withdrawal = bodies.iter().find(|b| b.contains("/retrait/")).unwrap();
-        let access = bodies
-            .iter()
-            .find(|b| b.contains("Mot de passe SISERI"))
-            .unwrap();
-        let token = between(withdrawal, "/retrait/", " ");
-        let wcode = between(withdrawal, "code de retrait ", " ");
-        let password = between(withdrawal, "mot de passe ", " ").to_owned();
-        let access_code = between(access, "Mot de passe SISERI : ", "\n")
-            .trim()
-            .to_owned();
-        let enroll::access::Withdrawn::P12 {
-            habilitation,
-            bytes,
-        } = s.access.withdraw(&authority, token, wcode, None).unwrap()
-        else {
-            panic!("a .p12 was expected");
-        };
-        let p12 = sb.path(&format!("{habilitation}.p12"));
-        std::fs::write(&p12, bytes.as_slice()).unwrap();
-        holders.push(Holder {
-            habilitation,
-            email: a.email.clone(),
-            p12,
-            password,
-            access_code,
-        });
-    }
-    holders
 }
 
 fn holder<'a>(holders: &'a [Holder], email_start: &str) -> &'a Holder {

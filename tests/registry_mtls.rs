@@ -7,148 +7,14 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ca::{Authority, Clock, GeneratedKey, IssueRequest, SubscriberKeyAlgorithm};
-use common::{os, require_tool, run_ok, Sandbox, Server, PASSPHRASE};
-use siseri::datadir::DataDir;
-use siseri::services::Services;
+use ca::{Clock, GeneratedKey, IssueRequest, SubscriberKeyAlgorithm};
+use common::enrolment::{authority, between, enrolled, Holder};
+use common::{os, require_tool, run_ok, Sandbox, Server};
 
 const SEED: &str = include_str!("../enroll/tests/data/protocol.json");
-
-/// A person holding a withdrawn certificate: the `.p12`, and the PEM files made from it.
-#[derive(Debug)]
-struct Holder {
-    habilitation: u32,
-    p12: PathBuf,
-    password: String,
-    access_code: String,
-    cert_pem: PathBuf,
-    key_pem: PathBuf,
-}
-
-fn between<'a>(text: &'a str, before: &str, after: &str) -> &'a str {
-    let start = text
-        .find(before)
-        .unwrap_or_else(|| panic!("{before:?} not in {text}"))
-        + before.len();
-    let rest = &text[start..];
-    &rest[..rest.find(after).unwrap_or(rest.len())]
-}
-
-/// The seed's protocol signed, approved and every certificate withdrawn, in-process on the
-/// data directory (before the daemon starts, so that the e-mails are still in the outbox).
-fn enrolled(sb: &Sandbox) -> Vec<Holder> {
-    let dir = DataDir::new(sb.data());
-    let config = dir.load_config().unwrap();
-    let s = Services::open(&dir, &config, Arc::new(ca::SystemClock)).unwrap();
-    let input: enroll::protocol::ProtocolInput = serde_json::from_str(SEED).unwrap();
-    let draft = s.pass.create(&input).unwrap();
-    s.pass
-        .upload(
-            &draft.id,
-            enroll::pass::DocumentKind::Kbis,
-            b"%PDF-1.4\nK-bis",
-        )
-        .unwrap();
-    s.pass
-        .upload(
-            &draft.id,
-            enroll::pass::DocumentKind::Identity,
-            b"\x89PNG\r\n\x1a\n identity",
-        )
-        .unwrap();
-    s.pass.request_code(&draft.id, true).unwrap();
-    let db = sb.db();
-    let sms: String = db
-        .query_row(
-            "SELECT body FROM enroll_outbox WHERE channel = 'sms' ORDER BY id DESC LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    let code = between(&sms, "protocole d'accès est ", ".");
-    let signed = s
-        .pass
-        .sign(&draft.id, code, &enroll::pass::Client::default())
-        .unwrap();
-    let authority = authority(sb);
-    s.access
-        .approve(&authority, &signed.number, "test", &mut |_, _, _| {})
-        .unwrap();
-    let mut holders = Vec::new();
-    for a in s.access.accessors().unwrap() {
-        let bodies: Vec<String> = {
-            let mut stmt = db
-                .prepare("SELECT body FROM enroll_outbox WHERE channel = 'mail' AND recipient = ?1 ORDER BY id")
-                .unwrap();
-            stmt.query_map([&a.email], |r| r.get(0))
-                .unwrap()
-                .map(Result::unwrap)
-                .collect()
-        };
-        let withdrawal = bodies.iter().find(|b| b.contains("/retrait/")).unwrap();
-        let access = bodies
-            .iter()
-            .find(|b| b.contains("Mot de passe SISERI"))
-            .unwrap();
-        let token = between(withdrawal, "/retrait/", " ");
-        let wcode = between(withdrawal, "code de retrait ", " ");
-        let password = between(withdrawal, "mot de passe ", " ").to_owned();
-        let access_code = between(access, "Mot de passe SISERI : ", "\n")
-            .trim()
-            .to_owned();
-        let enroll::access::Withdrawn::P12 {
-            habilitation,
-            bytes,
-        } = s.access.withdraw(&authority, token, wcode, None).unwrap()
-        else {
-            panic!("a .p12 was expected");
-        };
-        let p12 = sb.path(&format!("{habilitation}.p12"));
-        std::fs::write(&p12, bytes.as_slice()).unwrap();
-        let cert_pem = sb.path(&format!("{habilitation}.pem"));
-        let key_pem = sb.path(&format!("{habilitation}.key.pem"));
-        let pass = format!("pass:{password}");
-        run_ok(
-            std::process::Command::new(require_tool("openssl"))
-                .args(["pkcs12", "-in"])
-                .arg(&p12)
-                .args(["-passin", &pass, "-clcerts", "-nokeys", "-out"])
-                .arg(&cert_pem),
-        );
-        run_ok(
-            std::process::Command::new(require_tool("openssl"))
-                .args(["pkcs12", "-in"])
-                .arg(&p12)
-                .args(["-passin", &pass, "-nocerts", "-nodes", "-out"])
-                .arg(&key_pem),
-        );
-        holders.push(Holder {
-            habilitation,
-            p12,
-            password,
-            access_code,
-            cert_pem,
-            key_pem,
-        });
-    }
-    holders
-}
-
-fn authority(sb: &Sandbox) -> Authority {
-    let dir = DataDir::new(sb.data());
-    let config = dir.load_config().unwrap();
-    Authority::load(
-        &std::fs::read_to_string(dir.ca_cert()).unwrap(),
-        &std::fs::read_to_string(dir.ca_key()).unwrap(),
-        PASSPHRASE,
-        config.policy(),
-    )
-    .unwrap()
-}
 
 fn serve(sb: &Sandbox, name: &str) -> (Server, String) {
     let _ = std::fs::remove_file(sb.data_file("listening.json"));
@@ -202,7 +68,7 @@ fn args(v: &[String]) -> Vec<&str> {
 #[test]
 fn the_handshake_is_refused_without_a_certificate_with_another_cas_and_with_an_expired_one() {
     let sb = Sandbox::initialised();
-    let holders = enrolled(&sb);
+    let holders = enrolled(&sb, &[SEED]);
 
     // A certificate of AC SISERI, but expired: issued four years ago for three years.
     let authority = authority(&sb);
@@ -335,7 +201,7 @@ fn the_handshake_is_refused_without_a_certificate_with_another_cas_and_with_an_e
 #[test]
 fn a_certificate_revoked_by_the_cli_is_refused_at_the_next_handshakes() {
     let sb = Sandbox::initialised();
-    let holders = enrolled(&sb);
+    let holders = enrolled(&sb, &[SEED]);
     let (_server, registry) = serve(&sb, "serve.log");
     let pcr = &holders[2];
     let (code, status, _) = curl(&sb, &registry, "/healthz", &args(&with_p12(pcr)));
@@ -372,10 +238,11 @@ fn tls13_client(sb: &Sandbox, h: &Holder) -> Arc<rustls::ClientConfig> {
     for c in rustls_pemfile::certs(&mut ca.as_slice()) {
         roots.add(c.unwrap()).unwrap();
     }
-    let chain: Vec<_> = rustls_pemfile::certs(&mut std::fs::read(&h.cert_pem).unwrap().as_slice())
+    let (cert_pem, key_pem) = h.pem_files(sb);
+    let chain: Vec<_> = rustls_pemfile::certs(&mut std::fs::read(&cert_pem).unwrap().as_slice())
         .map(Result::unwrap)
         .collect();
-    let key = rustls_pemfile::private_key(&mut std::fs::read(&h.key_pem).unwrap().as_slice())
+    let key = rustls_pemfile::private_key(&mut std::fs::read(&key_pem).unwrap().as_slice())
         .unwrap()
         .unwrap();
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(
@@ -420,7 +287,7 @@ fn get(config: &Arc<rustls::ClientConfig>, addr: &str, path: &str) -> std::io::R
 #[test]
 fn a_tls13_session_resumed_after_a_revocation_gets_nothing() {
     let sb = Sandbox::initialised();
-    let holders = enrolled(&sb);
+    let holders = enrolled(&sb, &[SEED]);
     let (_server, registry) = serve(&sb, "serve.log");
     let mdt = &holders[1];
     let client = tls13_client(&sb, mdt);
@@ -477,7 +344,7 @@ fn login(sb: &Sandbox, registry: &str, h: &Holder, code: &str, jar: &str) -> (u1
 #[test]
 fn five_wrong_access_codes_lock_the_access_across_a_restart_until_an_operator_resets_it() {
     let sb = Sandbox::initialised();
-    let holders = enrolled(&sb);
+    let holders = enrolled(&sb, &[SEED]);
     let cse = &holders[0];
     let jar = sb.path("jar").display().to_string();
     let wrong = if cse.access_code == "0000" {
@@ -552,7 +419,7 @@ fn decode_quoted_printable(text: &str) -> String {
 #[test]
 fn a_session_is_refused_over_another_certificate_and_ends_at_logout() {
     let sb = Sandbox::initialised();
-    let holders = enrolled(&sb);
+    let holders = enrolled(&sb, &[SEED]);
     let (_server, registry) = serve(&sb, "serve.log");
     let jar = sb.path("jar").display().to_string();
     let (status, body) = login(&sb, &registry, &holders[0], &holders[0].access_code, &jar);

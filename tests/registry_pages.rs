@@ -6,122 +6,13 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use ca::Authority;
-use common::{require_tool, Sandbox, Server, PASSPHRASE};
-use siseri::datadir::DataDir;
-use siseri::services::Services;
+use common::enrolment::{between, enrolled, Holder};
+use common::{require_tool, Sandbox, Server};
 
 const SEED: &str = include_str!("../enroll/tests/data/protocol.json");
 const WORKERS_CSV: &str = include_str!("../enroll/tests/data/workers.csv");
-
-#[derive(Debug, Clone)]
-struct Holder {
-    email: String,
-    habilitation: u32,
-    p12: PathBuf,
-    password: String,
-    access_code: String,
-}
-
-fn between<'a>(text: &'a str, before: &str, after: &str) -> &'a str {
-    let start = text
-        .find(before)
-        .unwrap_or_else(|| panic!("{before:?} not in {text}"))
-        + before.len();
-    let rest = &text[start..];
-    &rest[..rest.find(after).unwrap_or(rest.len())]
-}
-
-/// The seed's protocol signed, approved and every certificate withdrawn, in-process.
-fn enrolled(sb: &Sandbox) -> Vec<Holder> {
-    let dir = DataDir::new(sb.data());
-    let config = dir.load_config().unwrap();
-    let s = Services::open(&dir, &config, Arc::new(ca::SystemClock)).unwrap();
-    let authority = Authority::load(
-        &std::fs::read_to_string(dir.ca_cert()).unwrap(),
-        &std::fs::read_to_string(dir.ca_key()).unwrap(),
-        PASSPHRASE,
-        config.policy(),
-    )
-    .unwrap();
-    let db = sb.db();
-    let input: enroll::protocol::ProtocolInput = serde_json::from_str(SEED).unwrap();
-    let draft = s.pass.create(&input).unwrap();
-    s.pass
-        .upload(
-            &draft.id,
-            enroll::pass::DocumentKind::Kbis,
-            b"%PDF-1.4\nK-bis",
-        )
-        .unwrap();
-    s.pass
-        .upload(
-            &draft.id,
-            enroll::pass::DocumentKind::Identity,
-            b"\x89PNG\r\n\x1a\n identity",
-        )
-        .unwrap();
-    s.pass.request_code(&draft.id, true).unwrap();
-    let sms: String = db
-        .query_row(
-            "SELECT body FROM enroll_outbox WHERE channel = 'sms' ORDER BY id DESC LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    let code = between(&sms, "protocole d'accès est ", ".");
-    let signed = s
-        .pass
-        .sign(&draft.id, code, &enroll::pass::Client::default())
-        .unwrap();
-    s.access
-        .approve(&authority, &signed.number, "test", &mut |_, _, _| {})
-        .unwrap();
-    let mut holders = Vec::new();
-    for a in s.access.accessors().unwrap() {
-        let bodies: Vec<String> = {
-            let mut stmt = db
-                .prepare("SELECT body FROM enroll_outbox WHERE channel = 'mail' AND recipient = ?1 ORDER BY id")
-                .unwrap();
-            stmt.query_map([&a.email], |r| r.get(0))
-                .unwrap()
-                .map(Result::unwrap)
-                .collect()
-        };
-        let withdrawal = bodies.iter().find(|b| b.contains("/retrait/")).unwrap();
-        let access = bodies
-            .iter()
-            .find(|b| b.contains("Mot de passe SISERI"))
-            .unwrap();
-        let token = between(withdrawal, "/retrait/", " ");
-        let wcode = between(withdrawal, "code de retrait ", " ");
-        let password = between(withdrawal, "mot de passe ", " ").to_owned();
-        let access_code = between(access, "Mot de passe SISERI : ", "\n")
-            .trim()
-            .to_owned();
-        let enroll::access::Withdrawn::P12 {
-            habilitation,
-            bytes,
-        } = s.access.withdraw(&authority, token, wcode, None).unwrap()
-        else {
-            panic!("a .p12 was expected");
-        };
-        let p12 = sb.path(&format!("{habilitation}.p12"));
-        std::fs::write(&p12, bytes.as_slice()).unwrap();
-        holders.push(Holder {
-            email: a.email.clone(),
-            habilitation,
-            p12,
-            password,
-            access_code,
-        });
-    }
-    holders
-}
 
 /// The text between the last `before` preceding `marker` and the next `"`.
 fn value_before(body: &str, marker: &str, before: &str) -> String {
@@ -296,7 +187,7 @@ const SEED_FORM: [(&str, &str); 13] = [
 #[test]
 fn the_access_code_page_asks_for_the_code_and_a_wrong_one_shows_the_attempts_left() {
     let sb = Sandbox::initialised();
-    let holders = enrolled(&sb);
+    let holders = enrolled(&sb, &[SEED]);
     let (_server, addr) = serve(&sb);
     let cse = holder(&holders, "v.durand");
     let b = Browser::new(&sb, &addr, cse);
@@ -392,7 +283,7 @@ fn the_access_code_page_asks_for_the_code_and_a_wrong_one_shows_the_attempts_lef
 #[test]
 fn the_workers_form_adds_the_seeds_worker_and_the_list_shows_it() {
     let sb = Sandbox::initialised();
-    let holders = enrolled(&sb);
+    let holders = enrolled(&sb, &[SEED]);
     let (_server, addr) = serve(&sb);
     let b = Browser::new(&sb, &addr, holder(&holders, "v.durand"));
     let list = b.login();
@@ -538,7 +429,7 @@ fn the_workers_form_adds_the_seeds_worker_and_the_list_shows_it() {
 #[test]
 fn a_form_posted_without_its_csrf_token_changes_nothing() {
     let sb = Sandbox::initialised();
-    let holders = enrolled(&sb);
+    let holders = enrolled(&sb, &[SEED]);
     let (_server, addr) = serve(&sb);
     let cse = Browser::new(&sb, &addr, holder(&holders, "v.durand"));
     let list = cse.login();
@@ -587,7 +478,7 @@ fn a_form_posted_without_its_csrf_token_changes_nothing() {
 #[test]
 fn each_role_is_offered_only_what_the_matrix_gives_it() {
     let sb = Sandbox::initialised();
-    let holders = enrolled(&sb);
+    let holders = enrolled(&sb, &[SEED]);
     let (_server, addr) = serve(&sb);
     let cse = Browser::new(&sb, &addr, holder(&holders, "v.durand"));
     let list = cse.login();
@@ -733,7 +624,7 @@ fn each_role_is_offered_only_what_the_matrix_gives_it() {
 #[test]
 fn an_import_through_the_page_reports_each_line_and_imports_nothing_on_error() {
     let sb = Sandbox::initialised();
-    let holders = enrolled(&sb);
+    let holders = enrolled(&sb, &[SEED]);
     let (_server, addr) = serve(&sb);
     let cse = Browser::new(&sb, &addr, holder(&holders, "v.durand"));
     let list = cse.login();

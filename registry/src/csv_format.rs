@@ -440,6 +440,61 @@ mod tests {
     }
 
     #[test]
+    fn late_problems_merge_in_line_order_and_count_their_lines() {
+        let mut report = ImportReport::default();
+        report.push(3, Some(Field::LastName), "a");
+        report.push(3, Some(Field::Category), "b");
+        report.push(5, None, "c");
+        report.merge(vec![
+            (2, Some(Field::Nir), "d".into()),
+            (4, Some(Field::CardNumber), "e".into()),
+            (6, Some(Field::Nir), "f".into()),
+            (6, Some(Field::CardNumber), "g".into()),
+        ]);
+        let order: Vec<(u64, &str)> = report
+            .errors
+            .iter()
+            .map(|e| (e.line, e.message.as_str()))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                (2, "d"),
+                (3, "a"),
+                (3, "b"),
+                (4, "e"),
+                (5, "c"),
+                (6, "f"),
+                (6, "g")
+            ]
+        );
+        assert_eq!(report.lines_in_error(), 5);
+        assert_eq!(report.more, 0);
+    }
+
+    #[test]
+    fn a_merge_keeps_the_first_errors_by_line_and_counts_the_rest() {
+        let mut report = ImportReport::default();
+        for line in 10..(10 + REPORT_MAX as u64 + 3) {
+            report.push(line, None, "early");
+        }
+        assert_eq!((report.errors.len(), report.more), (REPORT_MAX, 3));
+        report.merge(vec![
+            (1, None, "late".into()),
+            (100_000, None, "late".into()),
+        ]);
+        assert_eq!(report.errors.len(), REPORT_MAX);
+        assert_eq!(
+            (report.errors[0].line, report.errors[0].message.as_str()),
+            (1, "late")
+        );
+        assert_eq!(report.errors[1].line, 10);
+        // 1,003 early and 2 late errors, 1,000 listed.
+        assert_eq!(report.more, 5);
+        assert_eq!(report.lines_in_error(), REPORT_MAX as u64 + 5);
+    }
+
+    #[test]
     fn the_header_must_be_exactly_the_documented_one() {
         let (_, report) = lines("nom;prenom\n");
         assert_eq!(report.errors.len(), 1);

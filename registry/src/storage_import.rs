@@ -73,9 +73,10 @@ impl Drop for Importer<'_> {
 
 impl<'c> Importer<'c> {
     pub(crate) fn new(conn: &'c Connection, establishment: i64, now: String) -> Result<Self> {
-        // SQLite's default 2 MB page cache makes an import spill dirty pages to the WAL and read
-        // them back; 16 MB is enough while the indexes are dropped, and bounds the memory the
-        // index builds' sorter takes before it spills to temporary files. Put back on drop.
+        // While the indexes are kept up to date, SQLite's default 2 MB page cache would spill
+        // their dirty pages to the WAL and read them back at every other line; 16 MB also bounds
+        // the memory the index builds' sorter takes before it spills to temporary files (see
+        // `drop_indexes` for the cache while rows are only appended). Put back on drop.
         let cache_size: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
         let threads: i64 = conn.query_row("PRAGMA threads", [], |r| r.get(0))?;
         conn.execute_batch(&format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}"))?;

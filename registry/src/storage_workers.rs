@@ -41,23 +41,8 @@ pub(crate) fn write(
     fraction_id: Option<i64>,
     now: &str,
 ) -> rusqlite::Result<()> {
-    stmt.raw_bind_parameter(1, key)?;
-    bind_worker(stmt, 2, w, d, fraction_id)?;
-    stmt.raw_bind_parameter(21, now)?;
-    stmt.raw_execute()?;
-    Ok(())
-}
-
-/// Binds the values of `w` from parameter `first` on (`?2` to `?20` in [`INSERT`] and
-/// [`UPDATE`]).
-pub(crate) fn bind_worker(
-    stmt: &mut Statement<'_>,
-    first: usize,
-    w: &Worker,
-    d: &Columns,
-    fraction_id: Option<i64>,
-) -> rusqlite::Result<()> {
-    let values: [&dyn ToSql; 19] = [
+    let values: [&dyn ToSql; 21] = [
+        &key,
         &w.nir.as_str(),
         &w.nir.key(),
         &w.card_number.as_ref().map(CardNumber::as_str),
@@ -77,10 +62,9 @@ pub(crate) fn bind_worker(
         &w.sector,
         &d.search_name,
         &d.search_other,
+        &now,
     ];
-    for (i, value) in values.into_iter().enumerate() {
-        stmt.raw_bind_parameter(first + i, value)?;
-    }
+    stmt.execute(&values[..])?;
     Ok(())
 }
 

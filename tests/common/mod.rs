@@ -12,6 +12,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tempfile::TempDir;
 
+pub mod enrolment;
+
 /// The CA passphrase every test uses unless it is about the passphrase.
 pub const PASSPHRASE: &str = "phrase secrète des tests d'intégration";
 

@@ -175,14 +175,7 @@ fn run(args: &Args) -> Result<Value, String> {
     let connector = TlsConnector::from(Arc::new(client_config(args)?));
     let name = ServerName::try_from(args.server_name.clone())
         .map_err(|e| format!("--server-name: {e}"))?;
-    let mut headers = String::new();
-    for h in &args.headers {
-        if !h.contains(':') || h.contains(['\r', '\n']) {
-            return Err(format!("--header {h:?}: expected `Name: value`"));
-        }
-        headers.push_str(h);
-        headers.push_str("\r\n");
-    }
+    let headers = header_lines(args)?;
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
@@ -364,14 +357,8 @@ async fn connection(plan: &Plan, rng: &mut u64, tally: &mut Tally) -> io::Result
     Ok(())
 }
 
-/// Bytes read from the file and written at a time by `--upload`.
-const UPLOAD_CHUNK: usize = 256 * 1024;
-
-/// `--upload`: one connection, one POST of the file (with `Content-Length`), its response.
-fn upload(args: &Args, file: &Path) -> Result<Value, String> {
-    let connector = TlsConnector::from(Arc::new(client_config(args)?));
-    let name = ServerName::try_from(args.server_name.clone())
-        .map_err(|e| format!("--server-name: {e}"))?;
+/// The `--header` options as request header lines, each ended by CRLF.
+fn header_lines(args: &Args) -> Result<String, String> {
     let mut headers = String::new();
     for h in &args.headers {
         if !h.contains(':') || h.contains(['\r', '\n']) {
@@ -380,6 +367,18 @@ fn upload(args: &Args, file: &Path) -> Result<Value, String> {
         headers.push_str(h);
         headers.push_str("\r\n");
     }
+    Ok(headers)
+}
+
+/// Bytes read from the file and written at a time by `--upload`.
+const UPLOAD_CHUNK: usize = 256 * 1024;
+
+/// `--upload`: one connection, one POST of the file (with `Content-Length`), its response.
+fn upload(args: &Args, file: &Path) -> Result<Value, String> {
+    let connector = TlsConnector::from(Arc::new(client_config(args)?));
+    let name = ServerName::try_from(args.server_name.clone())
+        .map_err(|e| format!("--server-name: {e}"))?;
+    let headers = header_lines(args)?;
     let size = std::fs::metadata(file)
         .map_err(|e| format!("{}: {e}", file.display()))?
         .len();

@@ -1,0 +1,155 @@
+//! The set-up of the registry's tests: protocols signed, approved and every certificate
+//! withdrawn, in-process on the data directory before the daemon starts (so that the e-mails
+//! are still in the outbox), each person left with their `.p12`, its password and their access
+//! code.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ca::Authority;
+use siseri::datadir::DataDir;
+use siseri::services::Services;
+
+use super::{require_tool, run_ok, Sandbox, PASSPHRASE};
+
+/// A person holding a withdrawn certificate.
+#[derive(Debug, Clone)]
+pub struct Holder {
+    pub habilitation: u32,
+    pub email: String,
+    pub p12: PathBuf,
+    pub password: String,
+    pub access_code: String,
+}
+
+impl Holder {
+    /// The certificate and the private key of the `.p12` as PEM files (by OpenSSL), for
+    /// clients that take no PKCS#12.
+    pub fn pem_files(&self, sb: &Sandbox) -> (PathBuf, PathBuf) {
+        let cert = sb.path(&format!("{}.pem", self.habilitation));
+        let key = sb.path(&format!("{}.key.pem", self.habilitation));
+        let pass = format!("pass:{}", self.password);
+        for (what, out) in [
+            (["-clcerts", "-nokeys"], &cert),
+            (["-nocerts", "-nodes"], &key),
+        ] {
+            run_ok(
+                std::process::Command::new(require_tool("openssl"))
+                    .args(["pkcs12", "-in"])
+                    .arg(&self.p12)
+                    .args(["-passin", &pass])
+                    .args(what)
+                    .arg("-out")
+                    .arg(out),
+            );
+        }
+        (cert, key)
+    }
+}
+
+/// The text between `before` and the next `after` (or the end).
+pub fn between<'a>(text: &'a str, before: &str, after: &str) -> &'a str {
+    let start = text
+        .find(before)
+        .unwrap_or_else(|| panic!("{before:?} not in {text}"))
+        + before.len();
+    let rest = &text[start..];
+    &rest[..rest.find(after).unwrap_or(rest.len())]
+}
+
+/// AC SISERI of the sandbox's data directory.
+pub fn authority(sb: &Sandbox) -> Authority {
+    let dir = DataDir::new(sb.data());
+    let config = dir.load_config().unwrap();
+    Authority::load(
+        &std::fs::read_to_string(dir.ca_cert()).unwrap(),
+        &std::fs::read_to_string(dir.ca_key()).unwrap(),
+        PASSPHRASE,
+        config.policy(),
+    )
+    .unwrap()
+}
+
+/// The protocols (JSON, as `POST /api/v1/protocols` takes them) signed, approved and every
+/// certificate withdrawn; the people in the order of `Access::accessors`.
+pub fn enrolled(sb: &Sandbox, protocols: &[&str]) -> Vec<Holder> {
+    let dir = DataDir::new(sb.data());
+    let config = dir.load_config().unwrap();
+    let s = Services::open(&dir, &config, Arc::new(ca::SystemClock)).unwrap();
+    let authority = authority(sb);
+    let db = sb.db();
+    for text in protocols {
+        let input: enroll::protocol::ProtocolInput = serde_json::from_str(text).unwrap();
+        let draft = s.pass.create(&input).unwrap();
+        s.pass
+            .upload(
+                &draft.id,
+                enroll::pass::DocumentKind::Kbis,
+                b"%PDF-1.4\nK-bis",
+            )
+            .unwrap();
+        s.pass
+            .upload(
+                &draft.id,
+                enroll::pass::DocumentKind::Identity,
+                b"\x89PNG\r\n\x1a\n identity",
+            )
+            .unwrap();
+        s.pass.request_code(&draft.id, true).unwrap();
+        let sms: String = db
+            .query_row(
+                "SELECT body FROM enroll_outbox WHERE channel = 'sms' ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let code = between(&sms, "protocole d'accès est ", ".");
+        let signed = s
+            .pass
+            .sign(&draft.id, code, &enroll::pass::Client::default())
+            .unwrap();
+        s.access
+            .approve(&authority, &signed.number, "test", &mut |_, _, _| {})
+            .unwrap();
+    }
+    let mut holders = Vec::new();
+    for a in s.access.accessors().unwrap() {
+        let bodies: Vec<String> = {
+            let mut stmt = db
+                .prepare("SELECT body FROM enroll_outbox WHERE channel = 'mail' AND recipient = ?1 ORDER BY id")
+                .unwrap();
+            stmt.query_map([&a.email], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        let withdrawal = bodies.iter().find(|b| b.contains("/retrait/")).unwrap();
+        let access = bodies
+            .iter()
+            .find(|b| b.contains("Mot de passe SISERI"))
+            .unwrap();
+        let token = between(withdrawal, "/retrait/", " ");
+        let wcode = between(withdrawal, "code de retrait ", " ");
+        let password = between(withdrawal, "mot de passe ", " ").to_owned();
+        let access_code = between(access, "Mot de passe SISERI : ", "\n")
+            .trim()
+            .to_owned();
+        let enroll::access::Withdrawn::P12 {
+            habilitation,
+            bytes,
+        } = s.access.withdraw(&authority, token, wcode, None).unwrap()
+        else {
+            panic!("a .p12 was expected");
+        };
+        let p12 = sb.path(&format!("{habilitation}.p12"));
+        std::fs::write(&p12, bytes.as_slice()).unwrap();
+        holders.push(Holder {
+            habilitation,
+            email: a.email.clone(),
+            p12,
+            password,
+            access_code,
+        });
+    }
+    holders
+}

@@ -19,9 +19,9 @@ pub fn open(path: &Path) -> Result<Connection, AppError> {
          PRAGMA foreign_keys = ON;
          PRAGMA secure_delete = ON;",
     )?;
-    ca::migrate::apply(&mut conn, "ca", ca::migrate::MIGRATIONS)?;
-    ca::migrate::apply(&mut conn, "enroll", enroll::migrations::MIGRATIONS)?;
-    ca::migrate::apply(&mut conn, "registry", registry::migrations::MIGRATIONS)?;
+    ca::migrations::apply(&mut conn)?;
+    store::migrate::apply(&mut conn, "enroll", enroll::migrations::MIGRATIONS)?;
+    store::migrate::apply(&mut conn, "registry", registry::migrations::MIGRATIONS)?;
     Ok(conn)
 }
 

@@ -7,6 +7,9 @@ pub enum AppError {
     /// The CA refused or failed.
     #[error("{0}")]
     Ca(#[from] ca::Error),
+    /// The shared plumbing failed (pool, migrations, audit log, random generator).
+    #[error("{0}")]
+    Store(#[from] store::Error),
     /// A file could not be read or written.
     #[error("{} : {}", path.display(), french_io(source))]
     Io {

@@ -9,7 +9,5 @@ pub mod demo;
 pub mod error;
 pub mod logging;
 pub mod mtls;
-pub mod registry_pages;
-pub mod registry_web;
 pub mod serve;
 pub mod services;

@@ -64,7 +64,7 @@ impl ClientCertVerifier for SiseriClientVerifier {
         let verified = self
             .inner
             .verify_client_cert(end_entity, intermediates, now)?;
-        let identity = ClientCert::parse(end_entity).ok_or(rustls::Error::InvalidCertificate(
+        let identity = client_cert(end_entity).ok_or(rustls::Error::InvalidCertificate(
             CertificateError::BadEncoding,
         ))?;
         if self.revoked.is_revoked(&identity.serial) {
@@ -96,34 +96,23 @@ impl ClientCertVerifier for SiseriClientVerifier {
     }
 }
 
-/// The client certificate of a connection, as every request of it carries.
-#[derive(Debug, Clone)]
-pub struct ClientCert {
-    /// Serial (DER INTEGER content octets).
-    pub serial: Vec<u8>,
-    /// End of validity (Unix seconds).
-    pub not_after: i64,
-    /// Subject common name.
-    pub common_name: String,
-}
+pub use registry::web::ClientCert;
 
-impl ClientCert {
-    /// Reads what we need from the DER certificate.
-    pub fn parse(der: &[u8]) -> Option<Self> {
-        let (_, cert) = X509Certificate::from_der(der).ok()?;
-        let common_name = cert
-            .subject()
-            .iter_common_name()
-            .next()
-            .and_then(|cn| cn.as_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        Some(Self {
-            serial: cert.raw_serial().to_vec(),
-            not_after: cert.validity().not_after.timestamp(),
-            common_name,
-        })
-    }
+/// Reads what the registry needs of a DER client certificate.
+pub fn client_cert(der: &[u8]) -> Option<ClientCert> {
+    let (_, cert) = X509Certificate::from_der(der).ok()?;
+    let common_name = cert
+        .subject()
+        .iter_common_name()
+        .next()
+        .and_then(|cn| cn.as_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    Some(ClientCert {
+        serial: cert.raw_serial().to_vec(),
+        not_after: cert.validity().not_after.timestamp(),
+        common_name,
+    })
 }
 
 /// The registry listener's TLS configuration: client certificate required, TLS 1.2 and 1.3,

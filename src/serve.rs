@@ -110,15 +110,17 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         let registry_addr = registry
             .local_addr()
             .map_err(|e| AppError::io(dir.root(), e))?;
-        let registry_router = crate::registry_web::router(crate::registry_web::RegistryState {
-            access: access.clone(),
-            pool: services.pool.clone(),
-            revoked: revoked.clone(),
-            sessions: Arc::new(crate::registry_web::Sessions::default()),
+        let registry_router = registry::web::router(registry::web::RegistryState {
+            directory: Arc::new(enroll::access::RegistryDirectory::new(
+                access.clone(),
+                services.pool.clone(),
+                revoked.clone(),
+                config.access.access_code_max_attempts,
+            )),
+            sessions: Arc::new(registry::web::Sessions::default()),
             clock: clock.clone(),
             registry: registry::Registry::new(services.pool.clone(), clock.clone()),
             key: services.key.clone(),
-            access_code_attempts: config.access.access_code_max_attempts,
         });
         let state = Arc::new(AppState {
             dir: dir.clone(),
@@ -497,7 +499,7 @@ async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, router: Route
                     .1
                     .peer_certificates()
                     .and_then(|c| c.first())
-                    .and_then(|c| crate::mtls::ClientCert::parse(c));
+                    .and_then(|c| crate::mtls::client_cert(c));
                 match cert {
                     Some(cert) => router = router.layer(axum::Extension(cert)),
                     None => return,

@@ -6,8 +6,8 @@
 use std::time::Instant;
 
 use ca::{
-    build_p12, migrate, Authority, CaKeyAlgorithm, GeneratedKey, IssueRequest, P12Options,
-    P12Profile, Policy, Subject, SubscriberKeyAlgorithm,
+    build_p12, Authority, CaKeyAlgorithm, GeneratedKey, IssueRequest, P12Options, P12Profile,
+    Policy, Subject, SubscriberKeyAlgorithm,
 };
 use rusqlite::Connection;
 
@@ -19,7 +19,7 @@ fn open(path: &std::path::Path) -> Connection {
         .unwrap();
     conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
         .unwrap();
-    migrate::apply(&mut conn, "ca", migrate::MIGRATIONS).unwrap();
+    ca::migrations::apply(&mut conn).unwrap();
     conn
 }
 

@@ -12,12 +12,12 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use time::{Duration, OffsetDateTime};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use crate::audit::{self, Event};
-use crate::clock::whole_seconds;
 use crate::keys::{decrypt_ca_key, encrypt_ca_key, pem_body, CaKeyAlgorithm, SubjectKey};
 use crate::profile::{ca_params, leaf_params, Policy, Subject};
 use crate::storage::{self, CertificateRecord, NewRecord, PublishedCrl};
 use crate::{error::lint, Error, ProfileKind, Result, RevocationReason, Serial};
+use store::audit::{self, Event};
+use store::whole_seconds;
 
 /// A request to certify `key` for `subject`, made on behalf of `requester`.
 #[derive(Debug, Clone)]

@@ -61,29 +61,18 @@ pub enum Error {
     /// The certificate we just made failed our own checks; it was not released.
     #[error("contrôle du certificat produit en échec : {0}")]
     Lint(String),
-    /// The audit log chain is broken at this entry.
-    #[error("journal d'audit altéré à l'entrée n° {seq} : {why}")]
-    AuditBroken {
-        /// Sequence number of the first bad entry.
-        seq: i64,
-        /// What does not match.
-        why: String,
-    },
     /// Building the PKCS#12 file failed.
     #[error("fabrication du fichier PKCS#12 impossible : {0}")]
     Pkcs12(String),
     /// The underlying X.509 library refused something.
     #[error("erreur X.509 : {0}")]
     X509(#[from] rcgen::Error),
-    /// A schema migration left rows whose foreign key points nowhere.
-    #[error("migration {0} : clés étrangères rompues dans la table {1}")]
-    MigrationForeignKeys(String, String),
     /// The database failed.
     #[error("base de données : {0}")]
     Database(#[from] rusqlite::Error),
-    /// The operating system's random generator failed.
-    #[error("générateur aléatoire indisponible")]
-    Random,
+    /// The shared plumbing failed (pool, migrations, audit log, random generator).
+    #[error(transparent)]
+    Store(#[from] store::Error),
 }
 
 /// Shorthand used across the crate.

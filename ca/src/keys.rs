@@ -112,7 +112,7 @@ impl GeneratedKey {
                     3072
                 };
                 let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, bits)
-                    .map_err(|_| Error::Random)?;
+                    .map_err(|_| Error::Store(store::Error::Random))?;
                 let pkcs8 = key
                     .to_pkcs8_der()
                     .map_err(|e| Error::KeyFile(e.to_string()))?;
@@ -293,8 +293,8 @@ pub(crate) fn pem_body(text: &str, labels: &[&str]) -> Option<Vec<u8>> {
 /// Encrypts the CA key (PKCS#8 DER) into an encrypted PKCS#8 PEM: PBES2, PBKDF2-HMAC-SHA256,
 /// AES-256-CBC. What is written to disk never holds the key in clear.
 pub fn encrypt_ca_key(pkcs8_der: &[u8], passphrase: &str) -> Result<String> {
-    let salt = crate::secret::random_bytes::<16>()?;
-    let iv = crate::secret::random_bytes::<16>()?;
+    let salt = store::random::random_bytes::<16>()?;
+    let iv = store::random::random_bytes::<16>()?;
     let params = pbes2::Parameters::pbkdf2_sha256_aes256cbc(CA_KEY_PBKDF2_ITERATIONS, &salt, &iv)
         .map_err(|e| Error::KeyFile(e.to_string()))?;
     let info =

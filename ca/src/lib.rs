@@ -4,23 +4,18 @@
 //! (`enroll`) decides who gets what and asks here, under a named profile.
 #![forbid(unsafe_code)]
 
-pub mod audit;
 mod authority;
-mod clock;
 mod error;
 mod keys;
-pub mod migrate;
+pub mod migrations;
 mod model;
 mod ocsp;
 mod pkcs12;
-pub mod pool;
 mod profile;
 pub mod revocation;
-pub mod secret;
 mod storage;
 
 pub use authority::{immediate, to_pem, Authority, Ceremony, IssueRequest, Issued, Prepared};
-pub use clock::{Clock, FakeClock, SystemClock};
 pub use error::{Error, Result};
 pub use keys::{CaKeyAlgorithm, GeneratedKey, SubjectKey, SubscriberKeyAlgorithm};
 pub use model::{ProfileKind, RevocationReason, Serial};
@@ -31,3 +26,7 @@ pub use storage::{
     counts, revoked_serials, unsigned_serials, CertificateRecord, CertificateStatus, CrlInfo,
     PublishedCrl,
 };
+
+// Transitional re-exports while the other crates move their imports to `store`.
+pub use store::{audit, pool, random as secret};
+pub use store::{Clock, FakeClock, SystemClock};

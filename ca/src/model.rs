@@ -13,7 +13,7 @@ impl Serial {
     /// 128 random bits, positive and with a non-zero first octet, so that DER needs neither a
     /// leading 0x00 (sign) nor strips one: the bytes we store are the bytes in the certificate.
     pub fn random() -> Result<Self> {
-        let mut bytes = crate::secret::random_bytes::<16>()?;
+        let mut bytes = store::random::random_bytes::<16>()?;
         bytes[0] &= 0x7f;
         if bytes[0] == 0 {
             bytes[0] = 0x01;

@@ -19,9 +19,9 @@ use x509_ocsp::{
     ResponderId, ResponseData, RevokedInfo, SingleResponse, Version,
 };
 
-use crate::clock::whole_seconds;
 use crate::storage::{self, CertificateStatus};
 use crate::{Authority, Error, Result, RevocationReason, Serial};
+use store::whole_seconds;
 
 /// nextUpdate − thisUpdate of every response. Responses are computed at each request from the
 /// database (a revocation shows at once), so the only staleness is what relying parties and
@@ -313,8 +313,7 @@ mod tests {
 
     use super::*;
     use crate::{
-        migrate, CaKeyAlgorithm, GeneratedKey, IssueRequest, Policy, Subject,
-        SubscriberKeyAlgorithm,
+        CaKeyAlgorithm, GeneratedKey, IssueRequest, Policy, Subject, SubscriberKeyAlgorithm,
     };
 
     struct Ca {
@@ -336,7 +335,7 @@ mod tests {
         )
         .unwrap();
         let mut conn = Connection::open_in_memory().unwrap();
-        migrate::apply(&mut conn, "ca", migrate::MIGRATIONS).unwrap();
+        crate::migrations::apply(&mut conn).unwrap();
         Ca {
             authority,
             conn,

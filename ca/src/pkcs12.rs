@@ -271,7 +271,9 @@ impl<'a> Protection<'a> {
 
     fn random<const N: usize>(&self) -> Result<[u8; N]> {
         let mut bytes = [0u8; N];
-        self.rng.fill(&mut bytes).map_err(|_| Error::Random)?;
+        self.rng
+            .fill(&mut bytes)
+            .map_err(|_| Error::Store(store::Error::Random))?;
         Ok(bytes)
     }
 

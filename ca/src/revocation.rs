@@ -147,7 +147,7 @@ mod tests {
         let dir = tempfile::TempDir::new().unwrap();
         let path = dir.path().join("t.db");
         let mut writer = Connection::open(&path).unwrap();
-        crate::migrate::apply(&mut writer, "ca", crate::migrate::MIGRATIONS).unwrap();
+        crate::migrations::apply(&mut writer).unwrap();
         let reader = Connection::open(&path).unwrap();
         (dir, writer, reader)
     }
@@ -185,7 +185,8 @@ mod tests {
     fn a_revocation_is_numbered_without_scanning_the_certificates() {
         let dir = tempfile::TempDir::new().unwrap();
         let mut before = Connection::open(dir.path().join("0004.db")).unwrap();
-        crate::migrate::apply(&mut before, "ca", &crate::migrate::MIGRATIONS[..4]).unwrap();
+        store::migrate::apply(&mut before, "store", store::migrate::MIGRATIONS).unwrap();
+        store::migrate::apply(&mut before, "ca", &crate::migrations::MIGRATIONS[..3]).unwrap();
         assert!(
             revoke_counting_scans(&before, 200) > 0,
             "the triggers of 0004 scan the table"

@@ -387,7 +387,7 @@ mod tests {
 
     fn migrated() -> Connection {
         let mut conn = Connection::open_in_memory().unwrap();
-        crate::migrate::apply(&mut conn, "ca", crate::migrate::MIGRATIONS).unwrap();
+        crate::migrations::apply(&mut conn).unwrap();
         conn
     }
 

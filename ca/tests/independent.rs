@@ -7,9 +7,9 @@ use std::process::{Command, Output};
 
 use ::time::{Duration, OffsetDateTime};
 use ca::{
-    audit, build_p12, migrate, Authority, CaKeyAlgorithm, CertificateStatus, Clock, FakeClock,
-    GeneratedKey, IssueRequest, Issued, P12Options, P12Profile, Policy, RevocationReason, Subject,
-    SubjectKey, SubscriberKeyAlgorithm,
+    audit, build_p12, Authority, CaKeyAlgorithm, CertificateStatus, Clock, FakeClock, GeneratedKey,
+    IssueRequest, Issued, P12Options, P12Profile, Policy, RevocationReason, Subject, SubjectKey,
+    SubscriberKeyAlgorithm,
 };
 use rusqlite::Connection;
 use tempfile::TempDir;
@@ -86,7 +86,7 @@ fn open(path: &Path) -> Connection {
     conn.busy_timeout(std::time::Duration::from_secs(30))
         .unwrap();
     conn.execute_batch("PRAGMA journal_mode = WAL;").unwrap();
-    migrate::apply(&mut conn, "ca", migrate::MIGRATIONS).unwrap();
+    ca::migrations::apply(&mut conn).unwrap();
     conn
 }
 

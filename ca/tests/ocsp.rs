@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use ::time::OffsetDateTime;
 use ca::{
-    migrate, Authority, CaKeyAlgorithm, GeneratedKey, IssueRequest, Issued, OcspOutcome, Policy,
+    Authority, CaKeyAlgorithm, GeneratedKey, IssueRequest, Issued, OcspOutcome, Policy,
     RevocationReason, Subject, SubscriberKeyAlgorithm, OCSP_VALIDITY,
 };
 use rusqlite::Connection;
@@ -34,7 +34,7 @@ impl Fixture {
         let authority =
             Authority::load(&cert_pem, &ceremony.encrypted_key_pem, PASSPHRASE, policy).unwrap();
         let mut conn = Connection::open(dir.path().join("siseri.db")).unwrap();
-        migrate::apply(&mut conn, "ca", migrate::MIGRATIONS).unwrap();
+        ca::migrations::apply(&mut conn).unwrap();
         authority.record_self(&mut conn, now).unwrap();
         Self {
             dir,

@@ -1,6 +1,6 @@
 //! The enrollment component's schema, applied by the binary at start-up.
 
-use ca::migrate::Migration;
+use store::migrate::Migration;
 
 /// `enroll`'s migrations, in order.
 pub const MIGRATIONS: &[Migration] = &[

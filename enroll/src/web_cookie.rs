@@ -1,20 +1,13 @@
-//! The wizard's cookies, read by hand: one header to split, no crate needed.
+//! The wizard's cookies (the `cookie` crate, through [`web::cookies`]).
 
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 
 /// Name of the draft cookie: `<id>.<token>`.
 pub const DRAFT_COOKIE: &str = "siseri_pass";
 
 /// The value of cookie `name`.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+    web::cookies::get(headers, name)
 }
 
 /// The draft cookie, split into (id, token).
@@ -26,12 +19,14 @@ pub fn draft_cookie(headers: &HeaderMap) -> Option<(String, String)> {
 
 /// `Set-Cookie` for the draft: HttpOnly, Secure, SameSite=Strict, a week.
 pub fn set_draft_cookie(id: &str, token: &str) -> String {
-    format!(
-        "{DRAFT_COOKIE}={id}.{token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=604800"
+    web::cookies::set_string(
+        DRAFT_COOKIE,
+        &format!("{id}.{token}"),
+        Some(time::Duration::weeks(1)),
     )
 }
 
 /// `Set-Cookie` that removes the draft cookie.
 pub fn clear_draft_cookie() -> String {
-    format!("{DRAFT_COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0")
+    web::cookies::clear_string(DRAFT_COOKIE)
 }

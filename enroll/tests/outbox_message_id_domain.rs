@@ -10,10 +10,10 @@ use time::macros::datetime;
 fn message_ids_take_the_domain_of_the_configured_sender() {
     let dir = tempfile::tempdir().unwrap();
     let mut conn = Connection::open(dir.path().join("siseri.db")).unwrap();
-    ca::migrate::apply(
+    store::migrate::apply(
         &mut conn,
         "enroll-outbox-test",
-        &[ca::migrate::Migration {
+        &[store::migrate::Migration {
             version: 2,
             name: "0002_outbox.sql",
             sql: include_str!("../migrations/0002_outbox.sql"),

@@ -22,10 +22,10 @@ const SUBJECT: &str = "SISERI : retrait de votre certificat numérique personnel
 
 fn database(dir: &Path) -> Connection {
     let mut conn = Connection::open(dir.join("siseri.db")).unwrap();
-    ca::migrate::apply(
+    store::migrate::apply(
         &mut conn,
         "enroll-outbox-test",
-        &[ca::migrate::Migration {
+        &[store::migrate::Migration {
             version: 2,
             name: "0002_outbox.sql",
             sql: include_str!("../migrations/0002_outbox.sql"),

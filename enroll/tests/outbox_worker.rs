@@ -21,10 +21,10 @@ fn database(path: &Path) -> Connection {
     let mut conn = Connection::open(path).unwrap();
     conn.busy_timeout(Duration::from_secs(30)).unwrap();
     conn.pragma_update(None, "journal_mode", "WAL").unwrap();
-    ca::migrate::apply(
+    store::migrate::apply(
         &mut conn,
         "enroll-outbox-test",
-        &[ca::migrate::Migration {
+        &[store::migrate::Migration {
             version: 2,
             name: "0002_outbox.sql",
             sql: include_str!("../migrations/0002_outbox.sql"),

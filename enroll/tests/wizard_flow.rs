@@ -34,8 +34,8 @@ fn site() -> Site {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("siseri.db");
     let mut conn = ca::pool::open(&db).unwrap();
-    ca::migrate::apply(&mut conn, "ca", ca::migrate::MIGRATIONS).unwrap();
-    ca::migrate::apply(&mut conn, "enroll", enroll::migrations::MIGRATIONS).unwrap();
+    ca::migrations::apply(&mut conn).unwrap();
+    store::migrate::apply(&mut conn, "enroll", enroll::migrations::MIGRATIONS).unwrap();
     let key = ServerKey::new(&[0u8; 32]);
     let pass = Pass::new(
         Arc::new(Pool::new(&db, 4)),

@@ -51,7 +51,7 @@ pub enum RegistryError {
     Database(#[from] rusqlite::Error),
     /// The connection pool or the audit log failed (details in the log only).
     #[error("Erreur interne : réessayez plus tard.")]
-    Ca(#[from] ca::Error),
+    Store(#[from] store::Error),
 }
 
 fn verb(action: Action) -> &'static str {
@@ -70,7 +70,7 @@ impl RegistryError {
             Self::Invalid(_) | Self::ImportRejected(_) => 422,
             Self::ImportRead(_) => 400,
             Self::DuplicateNir | Self::DuplicateCard | Self::DuplicateFraction => 409,
-            Self::Io(_) | Self::Database(_) | Self::Ca(_) => 500,
+            Self::Io(_) | Self::Database(_) | Self::Store(_) => 500,
         }
     }
 
@@ -85,7 +85,7 @@ impl RegistryError {
             Self::DuplicateFraction => "duplicate_fraction",
             Self::ImportRejected(_) => "import_rejected",
             Self::ImportRead(_) => "import_interrupted",
-            Self::Io(_) | Self::Database(_) | Self::Ca(_) => "internal",
+            Self::Io(_) | Self::Database(_) | Self::Store(_) => "internal",
         }
     }
 

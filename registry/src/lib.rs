@@ -10,6 +10,7 @@
 mod card;
 mod csv_format;
 mod date;
+pub mod directory;
 mod dose;
 mod error;
 mod fraction;
@@ -24,10 +25,14 @@ mod storage_fractions;
 mod storage_import;
 mod storage_workers;
 mod text;
+pub mod web;
 mod worker;
 
 pub use card::{CardFollowUp, CardInput, DoseSummary, Fitness, MedicalCard};
 pub use csv_format::{ImportReport, ImportSummary, LineError, CSV_HEADER};
+pub use directory::{
+    AccessCodeState, Attachment, Directory, DirectoryError, Employer, Establishment, Holder, Person,
+};
 pub use dose::{DoseInput, DoseKind, DoseQuery, DoseRecord, RollingDose, EFFECTIVE_LIMIT_MSV};
 pub use error::{FieldErrors, RegistryError, Result};
 pub use fraction::{Fraction, FractionFilter};

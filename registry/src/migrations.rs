@@ -1,7 +1,7 @@
 //! The registry's schema, applied by the binary at start-up (after the CA's, whose audit log the
 //! registry writes to).
 
-use ca::migrate::Migration;
+use store::migrate::Migration;
 
 /// `registry`'s migrations, in order.
 pub const MIGRATIONS: &[Migration] = &[

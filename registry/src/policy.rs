@@ -63,6 +63,17 @@ impl Role {
         }
     }
 
+    /// The seed's abbreviation, as protocols and the establishments' API write it: `CSE`,
+    /// `PCR`, `MDT` (`organisme` for a body, which no protocol names).
+    pub fn abbreviation(self) -> &'static str {
+        match self {
+            Self::Cse => "CSE",
+            Self::Pcr => "PCR",
+            Self::Mdt => "MDT",
+            Self::DosimetryBody => "organisme",
+        }
+    }
+
     /// French label.
     pub fn label(self) -> &'static str {
         match self {

@@ -323,8 +323,8 @@ mod tests {
 
     fn migrated() -> Connection {
         let mut conn = Connection::open_in_memory().unwrap();
-        ca::migrate::apply(&mut conn, "ca", ca::migrate::MIGRATIONS).unwrap();
-        ca::migrate::apply(&mut conn, "registry", crate::migrations::MIGRATIONS).unwrap();
+        store::migrate::apply(&mut conn, "store", store::migrate::MIGRATIONS).unwrap();
+        store::migrate::apply(&mut conn, "registry", crate::migrations::MIGRATIONS).unwrap();
         conn
     }
 

@@ -6,9 +6,9 @@
 use std::fmt::Write;
 use std::sync::Arc;
 
-use ca::pool::Pool;
-use ca::FakeClock;
 use registry::{Principal, Registry, Role, WorkerInput};
+use store::pool::Pool;
+use store::FakeClock;
 use tempfile::TempDir;
 use time::macros::datetime;
 
@@ -59,9 +59,9 @@ pub struct Env {
 pub fn env() -> Env {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("siseri.db");
-    let mut conn = ca::pool::open(&path).unwrap();
-    ca::migrate::apply(&mut conn, "ca", ca::migrate::MIGRATIONS).unwrap();
-    ca::migrate::apply(&mut conn, "registry", registry::migrations::MIGRATIONS).unwrap();
+    let mut conn = store::pool::open(&path).unwrap();
+    store::migrate::apply(&mut conn, "store", store::migrate::MIGRATIONS).unwrap();
+    store::migrate::apply(&mut conn, "registry", registry::migrations::MIGRATIONS).unwrap();
     drop(conn);
     let pool = Arc::new(Pool::new(&path, 4));
     let clock = Arc::new(FakeClock::at(datetime!(2025-06-30 10:00 UTC)));
@@ -143,7 +143,7 @@ pub fn audit_rows(env: &Env) -> Vec<(String, String, String, String)> {
 /// Checks the audit chain.
 pub fn verify_audit(env: &Env) -> u64 {
     let conn = env.pool.get().unwrap();
-    ca::audit::verify(&conn).unwrap().entries
+    store::audit::verify(&conn).unwrap().entries
 }
 
 /// `i` written in letters, `A`…`Z`, `BA`…: names hold no digits.

@@ -3,6 +3,7 @@
 //! withdrawals, access codes, revocation, renewal, re-sending, expiry notices. And the narrow
 //! interface the registry asks (who holds this serial; is this access code right).
 
+mod registry_directory;
 mod storage;
 
 use std::collections::{BTreeSet, HashSet};
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
+pub use registry_directory::RegistryDirectory;
 pub use storage::{AccessCodeRow, AccessorRow, AttachmentRow, CertificateRow, WithdrawalRow};
 
 use crate::outbox::{self, templates};
@@ -178,6 +180,12 @@ impl From<rusqlite::Error> for AccessError {
         Self::Internal(e.to_string())
     }
 }
+impl From<store::Error> for AccessError {
+    fn from(e: store::Error) -> Self {
+        ca::Error::from(e).into()
+    }
+}
+
 impl From<ca::Error> for AccessError {
     fn from(e: ca::Error) -> Self {
         Self::Internal(e.to_string())

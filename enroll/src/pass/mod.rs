@@ -234,6 +234,12 @@ impl From<rusqlite::Error> for PassError {
     }
 }
 
+impl From<store::Error> for PassError {
+    fn from(e: store::Error) -> Self {
+        ca::Error::from(e).into()
+    }
+}
+
 impl From<ca::Error> for PassError {
     fn from(e: ca::Error) -> Self {
         Self::Internal(e.to_string())

@@ -116,8 +116,8 @@ impl World {
         ));
         let db = dir.path().join("siseri.db");
         let mut conn = ca::pool::open(&db).unwrap();
-        ca::migrate::apply(&mut conn, "ca", ca::migrate::MIGRATIONS).unwrap();
-        ca::migrate::apply(&mut conn, "enroll", enroll::migrations::MIGRATIONS).unwrap();
+        ca::migrations::apply(&mut conn).unwrap();
+        store::migrate::apply(&mut conn, "enroll", enroll::migrations::MIGRATIONS).unwrap();
         let policy = Policy::default();
         let now = ca::Clock::now(clock.as_ref());
         let ceremony =

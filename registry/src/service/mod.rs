@@ -13,10 +13,10 @@ mod workers;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use ca::audit::{self, Event};
-use ca::pool::Pool;
-use ca::Clock;
 use rusqlite::{Transaction, TransactionBehavior};
+use store::audit::{self, Event};
+use store::pool::Pool;
+use store::Clock;
 use time::{Date, OffsetDateTime, UtcOffset};
 
 use crate::policy::{allows, Action, DataKind, Role};

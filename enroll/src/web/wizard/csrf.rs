@@ -1,6 +1,6 @@
-//! CSRF tokens of the wizard's forms. Once a draft exists the token is bound to it (the HMAC of
-//! its id, which only its cookie holder knows); before, to a random pre-session cookie. Either
-//! way the server stores nothing and compares in constant time.
+//! CSRF tokens of the wizard's forms ([`web::csrf`]). Once a draft exists the token is bound to
+//! it (the HMAC of its id, which only its cookie holder knows); before, to a random pre-session
+//! cookie. Either way the server stores nothing and compares in constant time.
 
 use axum::http::HeaderMap;
 
@@ -10,14 +10,14 @@ use crate::web_cookie;
 /// Name of the pre-session cookie.
 pub(crate) const PRE_COOKIE: &str = "siseri_csrf";
 /// Name of the hidden field.
-pub(crate) const FIELD: &str = "csrf";
+pub(crate) const FIELD: &str = web::csrf::FIELD;
 
 const DRAFT_PURPOSE: &str = "csrf";
 const PRE_PURPOSE: &str = "csrf-pre";
 
 /// The token of a draft's forms.
 pub(crate) fn draft_token(key: &ServerKey, draft_id: &str) -> String {
-    hex::encode(key.hash(DRAFT_PURPOSE, draft_id))
+    web::csrf::token(key, DRAFT_PURPOSE, draft_id)
 }
 
 /// The token of a page shown before a draft exists, and the `Set-Cookie` to send when the
@@ -25,17 +25,15 @@ pub(crate) fn draft_token(key: &ServerKey, draft_id: &str) -> String {
 pub(crate) fn pre_token(
     key: &ServerKey,
     headers: &HeaderMap,
-) -> Result<(String, Option<String>), ca::Error> {
+) -> Result<(String, Option<String>), store::Error> {
     if let Some(value) = pre_cookie(headers) {
-        return Ok((hex::encode(key.hash(PRE_PURPOSE, &value)), None));
+        return Ok((web::csrf::token(key, PRE_PURPOSE, &value), None));
     }
-    let value = hex::encode(ca::secret::random_bytes::<32>()?);
-    let token = hex::encode(key.hash(PRE_PURPOSE, &value));
+    let value = hex::encode(store::random::random_bytes::<32>()?);
+    let token = web::csrf::token(key, PRE_PURPOSE, &value);
     Ok((
         token,
-        Some(format!(
-            "{PRE_COOKIE}={value}; Path=/; HttpOnly; Secure; SameSite=Strict"
-        )),
+        Some(web::cookies::set_string(PRE_COOKIE, &value, None)),
     ))
 }
 
@@ -48,12 +46,10 @@ fn pre_cookie(headers: &HeaderMap) -> Option<String> {
 /// Whether `token` was issued to this browser: for the draft of its cookie, or for its
 /// pre-session cookie.
 pub(crate) fn check(key: &ServerKey, headers: &HeaderMap, token: Option<&str>) -> bool {
-    let Some(raw) = token.and_then(|t| hex::decode(t.trim()).ok()) else {
-        return false;
-    };
     let for_draft = web_cookie::draft_cookie(headers)
-        .is_some_and(|(id, _)| key.verify(DRAFT_PURPOSE, &id, &raw));
-    let for_pre = pre_cookie(headers).is_some_and(|c| key.verify(PRE_PURPOSE, &c, &raw));
+        .is_some_and(|(id, _)| web::csrf::check(key, DRAFT_PURPOSE, &id, token));
+    let for_pre =
+        pre_cookie(headers).is_some_and(|c| web::csrf::check(key, PRE_PURPOSE, &c, token));
     for_draft || for_pre
 }
 

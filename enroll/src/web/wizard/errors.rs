@@ -31,6 +31,12 @@ impl From<PassError> for WizardError {
     }
 }
 
+impl From<store::Error> for WizardError {
+    fn from(e: store::Error) -> Self {
+        ca::Error::from(e).into()
+    }
+}
+
 impl From<ca::Error> for WizardError {
     fn from(e: ca::Error) -> Self {
         Self::Pass(PassError::Internal(e.to_string()))

@@ -4,9 +4,10 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use maud::{html, Markup, DOCTYPE};
+use maud::{html, Markup};
+use web::layout::{html_response, Front, Shell};
 
 use super::{add_cookies, Step};
 use crate::protocol::FieldErrors;
@@ -60,69 +61,40 @@ impl Page {
         self
     }
 
-    fn markup(&self) -> Markup {
-        let failed = !self.summary.is_empty();
-        html! {
-            (DOCTYPE)
-            html lang="fr" {
-                head {
-                    meta charset="utf-8";
-                    meta name="viewport" content="width=device-width, initial-scale=1";
-                    title {
-                        @if failed { "Erreur : " }
-                        (self.title) " — PASS — SISERI"
-                    }
-                    link rel="stylesheet" href="/assets/siseri.css";
-                }
-                body {
-                    a.skip-link href="#contenu" { "Aller au contenu" }
-                    header.band {
-                        div.container.band-inner {
-                            a.brand href="/" {
-                                span.brand-name { "SISERI" }
-                                span.visually-hidden { " — " }
-                                span.brand-long {
-                                    "Système d'Information de la Surveillance de l'Exposition aux Rayonnements Ionisants"
-                                }
-                            }
-                            nav.top-nav aria-label="Navigation principale" {
-                                ul {
-                                    li { a href="/" { "Accueil" } }
-                                    li { a href="/pass/" { "Accès PASS" } }
-                                }
-                            }
-                        }
-                    }
-                    main #contenu .container tabindex="-1" {
-                        @if let Some((current, reached)) = self.steps {
-                            (step_indicator(current, reached))
-                        }
-                        @if failed {
-                            (error_summary(&self.summary))
-                        }
-                        (self.body)
-                    }
-                    footer.footer {
-                        div.container {
-                            p { "Les informations contenues sur ce site sont confidentielles." }
-                            p { "PASS — protocole d'accès sécurisé à SISERI." }
-                        }
-                    }
-                }
+    fn markup(self) -> (StatusCode, Markup, Vec<String>) {
+        let nav = html! {
+            ul {
+                li { a href="/" { "Accueil" } }
+                li { a href="/pass/" { "Accès PASS" } }
             }
+        };
+        let document = Shell {
+            front: &PASS,
+            title: &self.title,
+            nav: Some(nav),
+            before: self
+                .steps
+                .map(|(current, reached)| step_indicator(current, reached)),
+            summary: &self.summary,
+            body: self.body,
         }
+        .render();
+        (self.status, document, self.cookies)
     }
 }
 
+/// The PASS pages: the wizard's reading column.
+const PASS: Front = Front {
+    title_suffix: " — PASS — SISERI",
+    wide: false,
+    footer: "PASS — protocole d'accès sécurisé à SISERI.",
+};
+
 impl IntoResponse for Page {
     fn into_response(self) -> Response {
-        let mut response = (
-            self.status,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            self.markup().into_string(),
-        )
-            .into_response();
-        add_cookies(&mut response, &self.cookies);
+        let (status, document, cookies) = self.markup();
+        let mut response = html_response(status, document, []);
+        add_cookies(&mut response, &cookies);
         response
     }
 }
@@ -151,19 +123,6 @@ fn step_indicator(current: Step, reached: Step) -> Markup {
                             span.step-label { (s.label()) }
                         }
                     }
-                }
-            }
-        }
-    }
-}
-
-fn error_summary(entries: &[(String, String)]) -> Markup {
-    html! {
-        div.error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus {
-            h2 #error-summary-title { "Le formulaire contient des erreurs" }
-            ul {
-                @for (id, message) in entries {
-                    li { a href={ "#" (id) } { (message) } }
                 }
             }
         }

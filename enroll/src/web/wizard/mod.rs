@@ -31,9 +31,6 @@ use crate::protocol::{FieldErrors, Protocol, ProtocolInput};
 use crate::web_cookie;
 pub(crate) use errors::WizardError;
 
-/// The stylesheet, embedded: no external fonts nor CDN.
-const CSS: &str = include_str!("../assets/siseri.css");
-
 /// `/`, `/pass/…` and `/assets/siseri.css`.
 pub fn router(state: PublicState) -> Router {
     // Room for both documents and the form's other fields; each file is then checked by Pass.
@@ -90,19 +87,10 @@ pub fn router(state: PublicState) -> Router {
         .route("/pass/signe", get(signature::signed))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state);
-    pages.route("/assets/siseri.css", get(stylesheet))
-}
-
-async fn stylesheet() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        ],
-        CSS,
+    pages.route(
+        web::layout::STYLESHEET_PATH,
+        get(|| async { web::layout::stylesheet_response() }),
     )
-        .into_response()
 }
 
 /// The headers of every page: our own resources only, no framing, nothing cached.

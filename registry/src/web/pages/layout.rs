@@ -1,19 +1,21 @@
-//! The page shell of the registry, in the family of the PASS wizard's: the same stylesheet
-//! (enroll's, served as is), the blue band, the footer, plus the few rules of the registry's
-//! own screens (`registre.css`).
+//! The registry's pages in the shell both fronts share ([`web::layout`]): the registry's menu
+//! and width, its controls and the collector of a form's errors.
 
 use std::collections::BTreeMap;
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use maud::{html, Markup, DOCTYPE};
+use maud::{html, Markup};
+use web::layout::{html_response, Front, Shell};
 
 use super::Visitor;
 
-/// The PASS wizard's stylesheet, so that both fronts look like one product.
-pub(crate) const SISERI_CSS: &str = include_str!("../../enroll/src/web/assets/siseri.css");
-/// What the registry's screens add to it.
-pub(crate) const REGISTRE_CSS: &str = include_str!("registre.css");
+/// The registry's pages: wide, for tables.
+const REGISTRY: Front = Front {
+    title_suffix: " — Registre SISERI",
+    wide: true,
+    footer: "Registre SISERI — accès par certificat AC SISERI et code d'accès.",
+};
 
 /// A whole page: its status, title, the person (for the band's menu), and cookies to set.
 #[derive(Debug)]
@@ -53,96 +55,41 @@ impl<'a> Page<'a> {
         self
     }
 
-    pub(crate) fn cookie(mut self, cookie: HeaderValue) -> Self {
-        self.cookies.push(cookie);
+    pub(crate) fn cookies(mut self, cookies: impl IntoIterator<Item = HeaderValue>) -> Self {
+        self.cookies.extend(cookies);
         self
     }
 
     fn markup(&self) -> Markup {
-        let failed = !self.summary.is_empty();
-        html! {
-            (DOCTYPE)
-            html lang="fr" {
-                head {
-                    meta charset="utf-8";
-                    meta name="viewport" content="width=device-width, initial-scale=1";
-                    meta name="robots" content="noindex";
-                    title {
-                        @if failed { "Erreur : " }
-                        (self.title) " — Registre SISERI"
-                    }
-                    link rel="stylesheet" href="/assets/siseri.css";
-                    link rel="stylesheet" href="/assets/registre.css";
-                }
-                body {
-                    a.skip-link href="#contenu" { "Aller au contenu" }
-                    header.band {
-                        div.container.wide.band-inner {
-                            a.brand href="/" {
-                                span.brand-name { "SISERI" }
-                                span.visually-hidden { " — " }
-                                span.brand-long {
-                                    "Système d'Information de la Surveillance de l'Exposition aux Rayonnements Ionisants"
-                                }
-                            }
-                            @if let Some(v) = self.visitor {
-                                nav.top-nav aria-label="Navigation principale" {
-                                    ul {
-                                        li { a href="/cartes" { "Cartes-données admin." } }
-                                        li.who { (v.caller.display_name) }
-                                        li {
-                                            form.inline method="post" action="/deconnexion" {
-                                                input type="hidden" name="csrf" value=(v.csrf());
-                                                button.btn.btn-small.btn-logout type="submit" { "Se déconnecter" }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    main #contenu .container.wide tabindex="-1" {
-                        @if failed {
-                            div.error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
-                                h2 #error-summary-title { "Le formulaire contient des erreurs" }
-                                ul {
-                                    @for (id, message) in &self.summary {
-                                        li { a href={ "#" (id) } { (message) } }
-                                    }
-                                }
-                            }
-                        }
-                        (self.body)
-                    }
-                    footer.footer {
-                        div.container.wide {
-                            p { "Les informations contenues sur ce site sont confidentielles." }
-                            p { "Registre SISERI — accès par certificat AC SISERI et code d'accès." }
+        let nav = self.visitor.map(|v| {
+            html! {
+                ul {
+                    li { a href="/cartes" { "Cartes-données admin." } }
+                    li.who { (v.person.display_name) }
+                    li {
+                        form.inline method="post" action="/deconnexion" {
+                            input type="hidden" name=(web::csrf::FIELD) value=(v.csrf());
+                            button.btn.btn-small.btn-logout type="submit" { "Se déconnecter" }
                         }
                     }
                 }
             }
+        });
+        Shell {
+            front: &REGISTRY,
+            title: &self.title,
+            nav,
+            before: None,
+            summary: &self.summary,
+            body: self.body.clone(),
         }
+        .render()
     }
 }
 
 impl IntoResponse for Page<'_> {
     fn into_response(self) -> Response {
-        let mut response = (
-            self.status,
-            [
-                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                (header::CACHE_CONTROL, "no-store"),
-            ],
-            self.markup().into_string(),
-        )
-            .into_response();
-        for cookie in &self.cookies {
-            response
-                .headers_mut()
-                .append(header::SET_COOKIE, cookie.clone());
-        }
-        response
+        html_response(self.status, self.markup(), self.cookies)
     }
 }
 

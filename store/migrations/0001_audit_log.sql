@@ -1,5 +1,5 @@
--- Append-only, hash-chained audit log shared by every component (see ca::audit).
-CREATE TABLE audit_log (
+-- Append-only, hash-chained audit log shared by every component (see store::audit).
+CREATE TABLE IF NOT EXISTS audit_log (
     seq       INTEGER PRIMARY KEY CHECK (seq > 0),
     at        TEXT NOT NULL,
     actor     TEXT NOT NULL,
@@ -10,12 +10,12 @@ CREATE TABLE audit_log (
     hash      BLOB NOT NULL CHECK (length(hash) = 32)
 ) STRICT;
 
-CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN
     SELECT RAISE(ABORT, 'audit_log is append-only');
 END;
 
-CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN
     SELECT RAISE(ABORT, 'audit_log is append-only');
 END;

@@ -1,15 +1,14 @@
 //! Who the registry's service sees: the holder of the connection's certificate as a
-//! [`registry::Principal`], and the calls to the service, off the reactor.
+//! [`crate::Principal`], and the calls to the service, off the reactor.
 
+use crate::directory::Person;
+use crate::{Principal, Registry, RegistryError};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use enroll::access::Caller;
-use registry::{Principal, Registry, RegistryError, Role};
 
-use super::{
-    access_error, blocking, identify, logged_in, unknown_certificate, Identity, RegistryState,
-};
-use crate::mtls::ClientCert;
+use super::{access_error, ask, identify, logged_in, unknown_certificate, RegistryState};
+use crate::directory::Holder;
+use crate::web::ClientCert;
 
 /// The one mapping from a certificate's holder to the principal the service checks.
 ///
@@ -26,26 +25,15 @@ use crate::mtls::ClientCert;
 /// registry holds no contract between them to consult. What keeps this safe is the matrix: a
 /// body may send passive dosimetry results and nothing else — it reads nothing, not even what
 /// it sent, and it never has an access code or a session: its certificate alone identifies it.
-pub fn principal(identity: &Identity, existing_establishment: Option<i64>) -> Principal {
+pub fn principal(identity: &Holder, existing_establishment: Option<i64>) -> Principal {
     match identity {
-        Identity::Person(caller) => Principal::accessor(
+        Holder::Person(caller) => Principal::accessor(
             caller.habilitation.to_string(),
-            caller
-                .attachments
-                .iter()
-                .map(|a| (a.establishment, role(a.role))),
+            caller.attachments.iter().map(|a| (a.establishment, a.role)),
         ),
-        Identity::Organisme { name } => {
+        Holder::DosimetryBody { name } => {
             Principal::dosimetry_body(name.clone(), existing_establishment)
         }
-    }
-}
-
-fn role(role: enroll::protocol::Role) -> Role {
-    match role {
-        enroll::protocol::Role::Cse => Role::Cse,
-        enroll::protocol::Role::Pcr => Role::Pcr,
-        enroll::protocol::Role::Mdt => Role::Mdt,
     }
 }
 
@@ -56,19 +44,18 @@ pub(crate) async fn api_principal(
     cert: &ClientCert,
     headers: &HeaderMap,
     establishment: i64,
-) -> Result<(Principal, Option<Caller>), Box<Response>> {
+) -> Result<(Principal, Option<Person>), Box<Response>> {
     let identity = identify(state, cert)
         .await
         .map_err(|e| Box::new(access_error(e)))?;
     match identity {
-        Some(Identity::Person(caller)) => {
+        Some(Holder::Person(caller)) => {
             let caller = logged_in(state, cert, headers, caller)?;
-            let who = principal(&Identity::Person(caller.clone()), None);
+            let who = principal(&Holder::Person(caller.clone()), None);
             Ok((who, Some(caller)))
         }
-        Some(body @ Identity::Organisme { .. }) => {
-            let access = state.access.clone();
-            let exists = blocking(move || access.establishment(establishment))
+        Some(body @ Holder::DosimetryBody { .. }) => {
+            let exists = ask(state, move |d| d.establishment(establishment))
                 .await
                 .map_err(|e| Box::new(access_error(e)))?
                 .is_some();
@@ -84,7 +71,7 @@ pub(crate) enum Refusal {
     /// The service's own refusal or failure.
     Registry(RegistryError),
     /// The blocking task died (details in the log only).
-    Internal(String),
+    Internal(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl From<RegistryError> for Refusal {
@@ -108,18 +95,11 @@ impl Refusal {
         match self {
             Self::Registry(e) if e.status() < 500 => e.to_string(),
             Self::Registry(e) => {
-                let mut chain = e.to_string();
-                let mut source = std::error::Error::source(e);
-                while let Some(cause) = source {
-                    chain.push_str(" : ");
-                    chain.push_str(&cause.to_string());
-                    source = cause.source();
-                }
-                tracing::error!(cause = %chain, "registre : erreur interne");
+                tracing::error!(cause = %web::error_chain(e), "registre : erreur interne");
                 e.to_string()
             }
             Self::Internal(cause) => {
-                tracing::error!(%cause, "registre : tâche interrompue");
+                tracing::error!(cause = %web::error_chain(cause.as_ref()), "registre : tâche interrompue");
                 "Erreur interne : réessayez plus tard.".to_owned()
             }
         }
@@ -130,40 +110,41 @@ impl Refusal {
 pub(crate) async fn service<T, F>(state: &RegistryState, f: F) -> Result<T, Refusal>
 where
     T: Send + 'static,
-    F: FnOnce(&Registry) -> registry::Result<T> + Send + 'static,
+    F: FnOnce(&Registry) -> crate::Result<T> + Send + 'static,
 {
     let registry = state.registry.clone();
-    match tokio::task::spawn_blocking(move || f(&registry)).await {
+    match web::blocking(move || f(&registry)).await {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(Refusal::Registry(e)),
-        Err(e) => Err(Refusal::Internal(e.to_string())),
+        Err(e) => Err(Refusal::Internal(Box::new(e))),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use enroll::access::CallerAttachment;
+    use crate::directory::{Attachment, Person};
+    use crate::Role;
 
     #[test]
     fn a_persons_roles_come_from_their_attachments() {
-        let caller = Caller {
+        let caller = Person {
             habilitation: 42003,
             display_name: "Pierre DILLENSEGER".into(),
             attachments: vec![
-                CallerAttachment {
+                Attachment {
                     establishment: 1,
-                    role: enroll::protocol::Role::Pcr,
+                    role: Role::Pcr,
                     sends_dosimetry: true,
                 },
-                CallerAttachment {
+                Attachment {
                     establishment: 2,
-                    role: enroll::protocol::Role::Cse,
+                    role: Role::Cse,
                     sends_dosimetry: false,
                 },
             ],
         };
-        let p = principal(&Identity::Person(caller), Some(3));
+        let p = principal(&Holder::Person(caller), Some(3));
         assert_eq!(
             p,
             Principal::accessor("42003", [(1, Role::Pcr), (2, Role::Cse)])
@@ -173,7 +154,7 @@ mod tests {
 
     #[test]
     fn a_dosimetry_body_is_attached_to_the_existing_establishment_it_names_only() {
-        let body = Identity::Organisme {
+        let body = Holder::DosimetryBody {
             name: "LANDAUER".into(),
         };
         let p = principal(&body, Some(7));

@@ -1,31 +1,23 @@
 //! *Authentification SISERI*: the access-code page (seed section 2 d), and logout.
 
+use crate::directory::{AccessCodeState, DirectoryError, Holder};
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use enroll::access::AccessError;
 use maud::{html, Markup};
 
 use super::layout::{message_page, Page};
 use super::{csrf, organisme_page, page_fail, redirect, unknown_certificate_page, Form};
-use crate::mtls::ClientCert;
-use crate::registry_web::api::Fail;
-use crate::registry_web::{
-    blocking, check_code, identify, session_cookie, session_of, session_set_cookie, Identity,
-    LoginRefusal, RegistryState, SESSION_CLEAR_COOKIE,
+use crate::web::api::Fail;
+use crate::web::ClientCert;
+use crate::web::{
+    ask, check_code, identify, session_clear_cookie, session_cookie, session_of,
+    session_set_cookie, LoginRefusal, RegistryState,
 };
 
 type Answer = Result<Response, Fail>;
-
-/// Where the access code stands for the holder: tries left, or locked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CodeState {
-    Fresh,
-    AttemptsLeft(u32),
-    Locked,
-}
 
 fn certificate(cert: Option<Extension<ClientCert>>) -> Result<ClientCert, Fail> {
     cert.map(|c| c.0).ok_or_else(|| {
@@ -38,27 +30,27 @@ fn certificate(cert: Option<Extension<ClientCert>>) -> Result<ClientCert, Fail> 
     })
 }
 
-fn form(csrf: &str, cert_name: &str, state: CodeState, error: Option<&str>) -> Markup {
+fn form(csrf: &str, cert_name: &str, state: AccessCodeState, error: Option<&str>) -> Markup {
     html! {
         section.login aria-labelledby="titre" {
             h1 #titre { "Authentification SISERI" }
             p { "Certificat présenté : " span.cert-name { (cert_name) } }
             @match state {
-                CodeState::Locked => {
+                AccessCodeState::Locked => {
                     div.notice.notice-error role="alert" {
                         p { "Accès bloqué après trop de codes erronés : contactez SISERI pour obtenir un nouveau code." }
                     }
                 }
-                CodeState::AttemptsLeft(n) => {
+                AccessCodeState::AttemptsLeft(n) => {
                     @if let Some(e) = error {
                         div.notice.notice-error role="alert" { p { (e) } }
                     } @else {
                         div.notice.notice-warning { p { "Un code erroné a déjà été saisi : il vous reste " (n) " essai(s)." } }
                     }
                 }
-                CodeState::Fresh => {}
+                AccessCodeState::Fresh => {}
             }
-            @if state != CodeState::Locked {
+            @if state != AccessCodeState::Locked {
                 form.form method="post" action="/" {
                     input type="hidden" name="csrf" value=(csrf);
                     div.field {
@@ -84,29 +76,20 @@ pub(crate) async fn page(
 ) -> Answer {
     let cert = certificate(cert)?;
     let caller = match identify(&state, &cert).await {
-        Ok(Some(Identity::Person(c))) => c,
-        Ok(Some(Identity::Organisme { .. })) => return Err(page_fail(organisme_page())),
+        Ok(Some(Holder::Person(c))) => c,
+        Ok(Some(Holder::DosimetryBody { .. })) => return Err(page_fail(organisme_page())),
         Ok(None) => return Err(page_fail(unknown_certificate_page())),
         Err(e) => return Err(page_fail(internal(e))),
     };
     if session_of(&state, &cert, &headers, &caller).is_ok() {
         return Ok(redirect("/cartes"));
     }
-    let access = state.access.clone();
     let hab = caller.habilitation;
-    let code = blocking(move || access.accessor(hab).map(|d| d.access_code))
+    let code_state = ask(&state, move |d| d.access_code_state(hab))
         .await
         .map_err(|e| page_fail(internal(e)))?;
-    let code_state = match code {
-        None => CodeState::Locked,
-        Some(c) if c.status == "locked" => CodeState::Locked,
-        Some(c) if c.failed_attempts > 0 => CodeState::AttemptsLeft(
-            u32::try_from(i64::from(state.access_code_attempts) - c.failed_attempts).unwrap_or(0),
-        ),
-        Some(_) => CodeState::Fresh,
-    };
     let token = csrf::login_token(&state.key, &cert.serial);
-    let status = if code_state == CodeState::Locked {
+    let status = if code_state == AccessCodeState::Locked {
         StatusCode::LOCKED
     } else {
         StatusCode::OK
@@ -120,8 +103,8 @@ pub(crate) async fn page(
     .into_response())
 }
 
-fn internal(e: AccessError) -> Response {
-    let status = crate::registry_web::access_error(e).status();
+fn internal(e: DirectoryError) -> Response {
+    let status = crate::web::access_error(e).status();
     message_page(
         status,
         "Erreur",
@@ -154,24 +137,24 @@ pub(crate) async fn submit(
         }
         Err(LoginRefusal::Organisme) => Err(page_fail(organisme_page())),
         Err(LoginRefusal::UnknownCertificate) => Err(page_fail(unknown_certificate_page())),
-        Err(LoginRefusal::Access(e @ AccessError::WrongAccessCode { attempts_left })) => {
+        Err(LoginRefusal::Access(e @ DirectoryError::WrongAccessCode { attempts_left })) => {
             Ok(Page::new(
                 "Authentification SISERI",
                 None,
                 form(
                     &token,
                     &cert.common_name,
-                    CodeState::AttemptsLeft(attempts_left),
+                    AccessCodeState::AttemptsLeft(attempts_left),
                     Some(&e.to_string()),
                 ),
             )
             .status(StatusCode::UNAUTHORIZED)
             .into_response())
         }
-        Err(LoginRefusal::Access(AccessError::AccessLocked)) => Ok(Page::new(
+        Err(LoginRefusal::Access(DirectoryError::AccessLocked)) => Ok(Page::new(
             "Authentification SISERI",
             None,
-            form(&token, &cert.common_name, CodeState::Locked, None),
+            form(&token, &cert.common_name, AccessCodeState::Locked, None),
         )
         .status(StatusCode::LOCKED)
         .into_response()),
@@ -204,6 +187,6 @@ pub(crate) async fn logout(
             p { a.btn.btn-primary href="/" { "S'authentifier à nouveau" } }
         },
     )
-    .cookie(HeaderValue::from_static(SESSION_CLEAR_COOKIE))
+    .cookies(session_clear_cookie())
     .into_response())
 }

@@ -3,23 +3,23 @@
 
 use std::sync::Arc;
 
+use crate::{Action, DataKind, ImportReport, ImportSummary, RegistryError, CSV_HEADER};
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use maud::{html, Markup};
-use registry::{Action, DataKind, ImportReport, ImportSummary, RegistryError, CSV_HEADER};
 
 use super::layout::{message_page, Page};
 use super::{
     csrf_refused, establishment_of, name_of, page_fail, path_id, refused, visitor, Visitor,
 };
-use crate::mtls::ClientCert;
-use crate::registry_web::api::{import_answer, Fail, ImportFailure};
-use crate::registry_web::caller::Refusal;
-use crate::registry_web::stream::{self, ChannelReader, Upload};
-use crate::registry_web::RegistryState;
+use crate::web::api::{import_answer, Fail, ImportFailure};
+use crate::web::caller::Refusal;
+use crate::web::stream::{self, ChannelReader, Upload};
+use crate::web::ClientCert;
+use crate::web::RegistryState;
 
 type Answer = Result<Response, Fail>;
 
@@ -165,7 +165,7 @@ pub(crate) async fn submit(
                 stream::pump(Box::pin(field), tx, &upload, 0).await;
                 let result = task
                     .await
-                    .map_err(|e| refused(&v, Refusal::Internal(e.to_string())))?;
+                    .map_err(|e| refused(&v, Refusal::Internal(Box::new(e))))?;
                 outcome = Some(import_answer(result, &upload));
                 break;
             }

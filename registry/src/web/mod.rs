@@ -3,11 +3,15 @@
 //! connection's certificate against the revocation set and its expiry.
 //!
 //! The workers lists, fractions, doses and medical cards are in [`api`] (JSON) and in
-//! [`crate::registry_pages`] (HTML); both ask the same [`registry::Registry`] service with the
-//! [`registry::Principal`] of [`caller::principal`], and the service asks the role matrix.
+//! [`pages`] (HTML); both ask the same [`crate::Registry`] service with the
+//! [`crate::Principal`] of [`caller::principal`], and the service asks the role matrix.
+//!
+//! The listener (the binary) terminates mutual TLS and hands each request the connection's
+//! [`ClientCert`]; who holds it is asked of the [`Directory`].
 
 pub mod api;
 pub mod caller;
+pub mod pages;
 pub(crate) mod stream;
 
 use std::collections::HashMap;
@@ -20,16 +24,14 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use ca::pool::Pool;
-use ca::revocation::RevocationSet;
-use ca::{Authority, Clock, ProfileKind, Serial};
-use enroll::access::{Access, AccessError, Caller};
 use ring::digest::{digest, SHA256};
 use serde::Deserialize;
 use serde_json::json;
+use store::secrets::ServerKey;
+use store::Clock;
 use time::{Duration, OffsetDateTime};
 
-use crate::mtls::ClientCert;
+use crate::directory::{Directory, DirectoryError, Holder, Person};
 
 /// A session ends after this long without a request.
 pub const SESSION_IDLE: Duration = Duration::minutes(30);
@@ -38,34 +40,28 @@ const SESSION_COOKIE: &str = "siseri_session";
 /// Shared state of the registry handlers.
 #[derive(Debug, Clone)]
 pub struct RegistryState {
-    /// Persons, attachments, access codes (through enroll's narrow interface).
-    pub access: Arc<Access>,
-    /// The database (for the CA's record of a serial).
-    pub pool: Arc<Pool>,
-    /// Revoked serials.
-    pub revoked: Arc<RevocationSet>,
+    /// Persons, attachments, access codes, revocation: the enrollment side's answers.
+    pub directory: Arc<dyn Directory>,
     /// Open sessions.
     pub sessions: Arc<Sessions>,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// The workers lists, doses and cards (asks the role matrix at every call).
-    pub registry: registry::Registry,
+    pub registry: crate::Registry,
     /// Server key: CSRF tokens of the pages.
-    pub key: enroll::secrets::ServerKey,
-    /// Wrong access codes allowed before the lock (shown on the login page).
-    pub access_code_attempts: u32,
+    pub key: ServerKey,
 }
 
-/// Who holds the connection's certificate.
-#[derive(Debug, Clone)]
-pub enum Identity {
-    /// A designated person.
-    Person(Caller),
-    /// A dosimetry body's machine client: no access code; passive dosimetry only.
-    Organisme {
-        /// The organisation (certificate CN).
-        name: String,
-    },
+/// What the registry needs of the connection's client certificate, which the listener has
+/// verified against AC SISERI and inserts into each request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCert {
+    /// Serial (DER INTEGER content octets).
+    pub serial: Vec<u8>,
+    /// End of validity (Unix seconds).
+    pub not_after: i64,
+    /// Subject common name.
+    pub common_name: String,
 }
 
 /// Sessions, in memory: a restart asks people for their access code again (the attempt
@@ -106,8 +102,8 @@ impl Sessions {
         habilitation: u32,
         serial: &[u8],
         now: OffsetDateTime,
-    ) -> Result<String, ca::Error> {
-        let token = enroll::secrets::new_token()?;
+    ) -> Result<String, store::Error> {
+        let token = store::secrets::new_token()?;
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         map.retain(|_, s| now - s.last_seen < SESSION_IDLE);
         map.insert(
@@ -163,7 +159,7 @@ pub fn router(state: RegistryState) -> Router {
         .route("/api/v1/establishments", get(establishments))
         .route("/api/v1/establishments/{id}", get(establishment))
         .merge(api::routes())
-        .merge(crate::registry_pages::routes())
+        .merge(pages::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             certificate_guard,
@@ -194,7 +190,7 @@ async fn certificate_guard(
         );
     };
     let now = state.clock.now().unix_timestamp();
-    if state.revoked.is_revoked(&cert.serial) || now > cert.not_after {
+    if state.directory.is_revoked(&cert.serial) || now > cert.not_after {
         let mut r = error(
             StatusCode::FORBIDDEN,
             "certificate_refused",
@@ -207,54 +203,41 @@ async fn certificate_guard(
     next.run(request).await
 }
 
-pub(crate) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, AccessError> + Send + 'static,
-) -> Result<T, AccessError> {
-    tokio::task::spawn_blocking(f)
+/// Asks the directory off the reactor (its answers read SQLite).
+pub(crate) async fn ask<T: Send + 'static>(
+    state: &RegistryState,
+    f: impl FnOnce(&dyn Directory) -> Result<T, DirectoryError> + Send + 'static,
+) -> Result<T, DirectoryError> {
+    let directory = state.directory.clone();
+    web::blocking(move || f(directory.as_ref()))
         .await
-        .map_err(|e| AccessError::Internal(e.to_string()))?
+        .unwrap_or_else(|e| Err(DirectoryError::Internal(Box::new(e))))
 }
 
-pub(crate) fn access_error(e: AccessError) -> Response {
-    if let AccessError::Internal(cause) = &e {
-        tracing::error!(%cause, "registre");
+pub(crate) fn access_error(e: DirectoryError) -> Response {
+    if let DirectoryError::Internal(cause) = &e {
+        tracing::error!(cause = %web::error_chain(cause.as_ref()), "registre");
     }
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let message = match &e {
-        AccessError::Internal(_) => "Erreur interne : réessayez plus tard.".to_owned(),
-        other => other.to_string(),
-    };
-    let mut body = json!({"error": e.code(), "message": message, "fields": {}});
-    if let AccessError::WrongAccessCode { attempts_left } = e {
+    let mut body = json!({"error": e.code(), "message": e.to_string(), "fields": {}});
+    if let DirectoryError::WrongAccessCode { attempts_left } = e {
         body["attempts_left"] = json!(attempts_left);
     }
     (status, Json(body)).into_response()
 }
 
-/// Who holds `cert`: the CA's record says which profile; enroll says which person.
+/// Who holds `cert`, asked of the directory.
 pub async fn identify(
     state: &RegistryState,
     cert: &ClientCert,
-) -> Result<Option<Identity>, AccessError> {
-    let pool = state.pool.clone();
-    let access = state.access.clone();
+) -> Result<Option<Holder>, DirectoryError> {
     let serial = cert.serial.clone();
     let cn = cert.common_name.clone();
-    blocking(move || {
-        let conn = pool.get()?;
-        let record = Authority::find(&conn, &Serial::from_der_bytes(&serial))?;
-        drop(conn);
-        match record.map(|r| r.profile) {
-            Some(ProfileKind::Organisme) => Ok(Some(Identity::Organisme { name: cn })),
-            Some(ProfileKind::Person) => Ok(access.caller(&serial)?.map(Identity::Person)),
-            _ => Ok(None),
-        }
-    })
-    .await
+    ask(state, move |d| d.holder(&serial, &cn)).await
 }
 
 pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    enroll::web_cookie::cookie(headers, SESSION_COOKIE)
+    web::cookies::get(headers, SESSION_COOKIE)
 }
 
 /// The logged-in person of a request, or the response refusing it.
@@ -262,13 +245,13 @@ pub async fn person(
     state: &RegistryState,
     cert: &ClientCert,
     headers: &HeaderMap,
-) -> Result<Caller, Box<Response>> {
+) -> Result<Person, Box<Response>> {
     let identity = identify(state, cert)
         .await
         .map_err(|e| Box::new(access_error(e)))?;
     match identity {
-        Some(Identity::Person(c)) => logged_in(state, cert, headers, c),
-        Some(Identity::Organisme { .. }) => Err(Box::new(error(
+        Some(Holder::Person(c)) => logged_in(state, cert, headers, c),
+        Some(Holder::DosimetryBody { .. }) => Err(Box::new(error(
             StatusCode::FORBIDDEN,
             "forbidden",
             "Un organisme de dosimétrie ne peut que transmettre des résultats de dosimétrie passive.",
@@ -305,7 +288,7 @@ pub(crate) fn session_of(
     state: &RegistryState,
     cert: &ClientCert,
     headers: &HeaderMap,
-    caller: &Caller,
+    caller: &Person,
 ) -> Result<String, SessionRefusal> {
     let token = session_cookie(headers).ok_or(SessionRefusal::Missing)?;
     match state
@@ -323,8 +306,8 @@ pub(crate) fn logged_in(
     state: &RegistryState,
     cert: &ClientCert,
     headers: &HeaderMap,
-    caller: Caller,
-) -> Result<Caller, Box<Response>> {
+    caller: Person,
+) -> Result<Person, Box<Response>> {
     match session_of(state, cert, headers, &caller) {
         Ok(_) => Ok(caller),
         Err(refusal) => {
@@ -399,7 +382,7 @@ pub(crate) enum LoginRefusal {
     /// A certificate that opens nothing.
     UnknownCertificate,
     /// Wrong code, locked access, or an internal failure.
-    Access(AccessError),
+    Access(DirectoryError),
 }
 
 /// Checks the access code of the certificate's holder and opens a session:
@@ -410,34 +393,31 @@ pub(crate) async fn check_code(
     code: String,
 ) -> Result<(u32, String, OffsetDateTime), LoginRefusal> {
     let caller = match identify(state, cert).await.map_err(LoginRefusal::Access)? {
-        Some(Identity::Person(c)) => c,
-        Some(Identity::Organisme { .. }) => return Err(LoginRefusal::Organisme),
+        Some(Holder::Person(c)) => c,
+        Some(Holder::DosimetryBody { .. }) => return Err(LoginRefusal::Organisme),
         None => return Err(LoginRefusal::UnknownCertificate),
     };
-    let access = state.access.clone();
     let hab = caller.habilitation;
-    blocking(move || access.check_access_code(hab, &code))
+    ask(state, move |d| d.check_access_code(hab, &code))
         .await
         .map_err(LoginRefusal::Access)?;
     let now = state.clock.now();
     let token = state
         .sessions
         .open(hab, &cert.serial, now)
-        .map_err(|e| LoginRefusal::Access(AccessError::Internal(e.to_string())))?;
+        .map_err(|e| LoginRefusal::Access(DirectoryError::Internal(Box::new(e))))?;
     Ok((hab, token, now + SESSION_IDLE))
 }
 
-/// `Set-Cookie` of a session.
+/// `Set-Cookie` of a session (HttpOnly, Secure, SameSite=Strict, whole site).
 pub(crate) fn session_set_cookie(token: &str) -> Option<HeaderValue> {
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Strict"
-    ))
-    .ok()
+    web::cookies::set(SESSION_COOKIE, token, None)
 }
 
 /// `Set-Cookie` that ends the session cookie.
-pub(crate) const SESSION_CLEAR_COOKIE: &str =
-    "siseri_session=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0";
+pub(crate) fn session_clear_cookie() -> Option<HeaderValue> {
+    web::cookies::clear(SESSION_COOKIE)
+}
 
 /// Checks the access code of the certificate's holder and opens a session.
 pub async fn open_session(
@@ -463,10 +443,9 @@ async fn logout(State(state): State<RegistryState>, headers: HeaderMap) -> Respo
         state.sessions.close(&token);
     }
     let mut r = StatusCode::NO_CONTENT.into_response();
-    r.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static(SESSION_CLEAR_COOKIE),
-    );
+    if let Some(v) = session_clear_cookie() {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
     r
 }
 
@@ -499,17 +478,16 @@ async fn establishments(
         Ok(c) => c,
         Err(r) => return *r,
     };
-    let access = state.access.clone();
-    let list = blocking(move || {
+    let list = ask(&state, move |d| {
         let mut out = Vec::new();
         for a in &caller.attachments {
-            if let Some(e) = access.establishment(a.establishment)? {
+            if let Some(e) = d.establishment(a.establishment)? {
                 out.push(json!({
                     "id": e.id,
                     "number": e.number,
                     "key_name": e.key_name,
                     "name": e.employer.name,
-                    "role": a.role.as_str(),
+                    "role": a.role.abbreviation(),
                 }));
             }
         }
@@ -544,14 +522,13 @@ async fn establishment(
             "Établissement introuvable.",
         );
     }
-    let access = state.access.clone();
-    match blocking(move || access.establishment(id)).await {
+    match ask(&state, move |d| d.establishment(id)).await {
         Ok(Some(e)) => Json(json!({
             "id": e.id,
             "number": e.number,
             "key_name": e.key_name,
             "employer": e.employer,
-            "accessors": e.accessors.iter().map(|(n, r)| json!({"name": n, "role": r.as_str()})).collect::<Vec<_>>(),
+            "accessors": e.accessors.iter().map(|(n, r)| json!({"name": n, "role": r.abbreviation()})).collect::<Vec<_>>(),
         }))
         .into_response(),
         Ok(None) => error(StatusCode::NOT_FOUND, "not_found", "Établissement introuvable."),

@@ -22,20 +22,21 @@ mod workers_form;
 
 use std::fmt;
 
+use crate::directory::{Establishment, Person};
+use crate::policy::allows;
+use crate::{Action, DataKind, Principal};
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
-use enroll::access::{Caller, EstablishmentView};
-use registry::policy::allows;
-use registry::{Action, DataKind, Principal};
 
-use crate::mtls::ClientCert;
-use crate::registry_web::api::Fail;
-use crate::registry_web::caller::{principal, Refusal};
-use crate::registry_web::{access_error, blocking, identify, session_of, Identity, RegistryState};
+use crate::directory::{DirectoryError, Holder};
+use crate::web::api::Fail;
+use crate::web::caller::{principal, Refusal};
+use crate::web::ClientCert;
+use crate::web::{access_error, ask, identify, session_of, RegistryState};
 use layout::message_page;
 
 /// The pages' routes.
@@ -45,12 +46,8 @@ pub fn routes() -> Router<RegistryState> {
         .route("/", get(login::page).post(login::submit))
         .route("/deconnexion", post(login::logout))
         .route(
-            "/assets/siseri.css",
-            get(|| async { css(layout::SISERI_CSS) }),
-        )
-        .route(
-            "/assets/registre.css",
-            get(|| async { css(layout::REGISTRE_CSS) }),
+            web::layout::STYLESHEET_PATH,
+            get(|| async { web::layout::stylesheet_response() }),
         )
         .route("/cartes", get(cartes::selector))
         .route(&format!("{e}/rattachement"), get(cartes::establishment))
@@ -64,8 +61,7 @@ pub fn routes() -> Router<RegistryState> {
             get(import::page)
                 .post(import::submit)
                 .layer(DefaultBodyLimit::max(
-                    usize::try_from(crate::registry_web::stream::IMPORT_MAX_BYTES)
-                        .unwrap_or(usize::MAX),
+                    usize::try_from(crate::web::stream::IMPORT_MAX_BYTES).unwrap_or(usize::MAX),
                 )),
         )
         .route(&format!("{e}/travailleurs/{{w}}"), get(workers::detail))
@@ -92,29 +88,18 @@ pub fn routes() -> Router<RegistryState> {
         )
 }
 
-fn css(text: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "max-age=3600"),
-        ],
-        text,
-    )
-        .into_response()
-}
-
 /// A logged-in person on a page: who, their principal, and their session (for CSRF tokens).
 pub(crate) struct Visitor {
-    pub caller: Caller,
+    pub person: Person,
     pub principal: Principal,
     session: String,
-    key: enroll::secrets::ServerKey,
+    key: store::secrets::ServerKey,
 }
 
 impl fmt::Debug for Visitor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Visitor")
-            .field("habilitation", &self.caller.habilitation)
+            .field("habilitation", &self.person.habilitation)
             .field("session", &"[elided]")
             .finish_non_exhaustive()
     }
@@ -148,7 +133,7 @@ impl Visitor {
     /// Their roles in `id`, as French labels.
     pub(crate) fn roles_label(&self, id: i64) -> String {
         let mut labels: Vec<&str> = self
-            .caller
+            .person
             .attachments
             .iter()
             .filter(|a| a.establishment == id)
@@ -177,14 +162,14 @@ pub(crate) async fn visitor(
         .await
         .map_err(|e| page_fail(access_error_page(e)))?;
     let caller = match identity {
-        Some(Identity::Person(c)) => c,
-        Some(Identity::Organisme { .. }) => return Err(page_fail(organisme_page())),
+        Some(Holder::Person(c)) => c,
+        Some(Holder::DosimetryBody { .. }) => return Err(page_fail(organisme_page())),
         None => return Err(page_fail(unknown_certificate_page())),
     };
     match session_of(state, &cert, headers, &caller) {
         Ok(session) => Ok(Visitor {
-            principal: principal(&Identity::Person(caller.clone()), None),
-            caller,
+            principal: principal(&Holder::Person(caller.clone()), None),
+            person: caller,
             session,
             key: state.key.clone(),
         }),
@@ -223,7 +208,7 @@ pub(crate) fn unknown_certificate_page() -> Response {
     )
 }
 
-fn access_error_page(e: enroll::access::AccessError) -> Response {
+fn access_error_page(e: DirectoryError) -> Response {
     // The JSON refusal logs internal causes; the page says the same thing in HTML.
     let status = access_error(e).status();
     message_page(
@@ -262,7 +247,7 @@ pub(crate) async fn establishment_of(
     state: &RegistryState,
     visitor: &Visitor,
     id: i64,
-) -> Result<EstablishmentView, Fail> {
+) -> Result<Establishment, Fail> {
     let not_found = || {
         page_fail(message_page(
             StatusCode::NOT_FOUND,
@@ -274,8 +259,7 @@ pub(crate) async fn establishment_of(
     if !visitor.attached(id) {
         return Err(not_found());
     }
-    let access = state.access.clone();
-    match blocking(move || access.establishment(id)).await {
+    match ask(state, move |d| d.establishment(id)).await {
         Ok(Some(e)) => Ok(e),
         Ok(None) => Err(not_found()),
         Err(e) => Err(page_fail(access_error_page(e))),
@@ -283,11 +267,8 @@ pub(crate) async fn establishment_of(
 }
 
 /// The establishment's name, or its protocol number when it has none.
-pub(crate) fn name_of(e: &EstablishmentView) -> String {
-    e.employer
-        .name
-        .clone()
-        .unwrap_or_else(|| format!("Protocole n° {}", e.number))
+pub(crate) fn name_of(e: &Establishment) -> String {
+    e.name()
 }
 
 /// An id of the path; anything else is a page that does not exist.

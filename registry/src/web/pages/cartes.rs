@@ -3,20 +3,20 @@
 
 use std::collections::HashMap;
 
+use crate::directory::Establishment;
+use crate::policy::identity_views;
+use crate::{Action, DataKind, DoseKind};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use enroll::access::EstablishmentView;
 use maud::html;
-use registry::policy::identity_views;
-use registry::{Action, DataKind, DoseKind};
 
 use super::layout::{message_page, select, Errors, Label, Page};
 use super::{establishment_of, name_of, page_fail, path_id, redirect, visitor, Visitor};
-use crate::mtls::ClientCert;
-use crate::registry_web::api::Fail;
-use crate::registry_web::{blocking, RegistryState};
+use crate::web::api::Fail;
+use crate::web::ClientCert;
+use crate::web::{ask, RegistryState};
 
 type Answer = Result<Response, Fail>;
 
@@ -75,30 +75,26 @@ impl DataType {
 }
 
 /// The establishments of the person, in the order of their attachments.
-async fn establishments(
-    state: &RegistryState,
-    v: &Visitor,
-) -> Result<Vec<EstablishmentView>, Fail> {
+async fn establishments(state: &RegistryState, v: &Visitor) -> Result<Vec<Establishment>, Fail> {
     let mut ids: Vec<i64> = v
-        .caller
+        .person
         .attachments
         .iter()
         .map(|a| a.establishment)
         .collect();
     ids.dedup();
-    let access = state.access.clone();
-    blocking(move || {
+    ask(state, move |d| {
         let mut out = Vec::new();
         for id in ids {
-            if !out.iter().any(|e: &EstablishmentView| e.id == id) {
-                out.extend(access.establishment(id)?);
+            if !out.iter().any(|e: &Establishment| e.id == id) {
+                out.extend(d.establishment(id)?);
             }
         }
         Ok(out)
     })
     .await
     .map_err(|e| {
-        let status = crate::registry_web::access_error(e).status();
+        let status = crate::web::access_error(e).status();
         page_fail(message_page(
             status,
             "Erreur",
@@ -168,7 +164,7 @@ async fn select_page(
     let failed = !summary.is_empty();
     let body = html! {
         h1 { "Cartes-données admin." }
-        p.lead { "Bonjour " (v.caller.display_name) " (N° habilitation SISERI " (v.caller.habilitation) ")." }
+        p.lead { "Bonjour " (v.person.display_name) " (N° habilitation SISERI " (v.person.habilitation) ")." }
         @if list.is_empty() {
             div.notice.notice-warning { p { "Vous n'êtes rattaché à aucun établissement." } }
         } @else {

@@ -4,24 +4,24 @@
 
 use std::collections::HashMap;
 
+use crate::policy::identity_views;
+use crate::{
+    Action, CardNumber, DataKind, DoseKind, Fraction, FractionFilter, RegistryError, WorkerQuery,
+    WorkerView,
+};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use maud::{html, Markup};
-use registry::policy::identity_views;
-use registry::{
-    Action, CardNumber, DataKind, DoseKind, Fraction, FractionFilter, RegistryError, WorkerQuery,
-    WorkerView,
-};
 use time::Date;
 
 use super::layout::{select, text_input, Errors, Label, Page};
 use super::{establishment_of, name_of, path_id, q, refused, visitor, Visitor};
-use crate::mtls::ClientCert;
-use crate::registry_web::api::{fraction_filter, search_terms, Fail};
-use crate::registry_web::caller::{service, Refusal};
-use crate::registry_web::RegistryState;
+use crate::web::api::{fraction_filter, search_terms, Fail};
+use crate::web::caller::{service, Refusal};
+use crate::web::ClientCert;
+use crate::web::RegistryState;
 
 type Answer = Result<Response, Fail>;
 

@@ -4,13 +4,13 @@
 
 use std::collections::HashMap;
 
+use crate::{Action, DataKind, Operation, RegistryError, WorkerInput, WorkerView};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use maud::{html, Markup};
-use registry::{Action, DataKind, Operation, RegistryError, WorkerInput, WorkerView};
 
 use super::layout::{labelled, message_page, select, text_input, Errors, Label, Page};
 use super::workers::{french_date, line};
@@ -18,10 +18,10 @@ use super::{
     csrf_refused, decimal, establishment_of, name_of, page_fail, path_id, redirect, refused,
     visitor, Form, Visitor,
 };
-use crate::mtls::ClientCert;
-use crate::registry_web::api::Fail;
-use crate::registry_web::caller::{service, Refusal};
-use crate::registry_web::RegistryState;
+use crate::web::api::Fail;
+use crate::web::caller::{service, Refusal};
+use crate::web::ClientCert;
+use crate::web::RegistryState;
 
 type Answer = Result<Response, Fail>;
 

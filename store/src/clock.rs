@@ -50,6 +50,6 @@ impl Clock for FakeClock {
 
 /// Truncates to whole seconds: X.509 times carry no fraction, and what we store must equal
 /// what we sign.
-pub(crate) fn whole_seconds(t: OffsetDateTime) -> OffsetDateTime {
+pub fn whole_seconds(t: OffsetDateTime) -> OffsetDateTime {
     t.replace_nanosecond(0).unwrap_or(t)
 }

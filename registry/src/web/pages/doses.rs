@@ -3,24 +3,24 @@
 
 use std::collections::HashMap;
 
+use crate::{
+    Action, CardInput, DataKind, DoseInput, DoseKind, DoseQuery, DoseRecord, Fitness, MedicalCard,
+    RegistryError, RollingDose, WorkerRef, WorkerView,
+};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use maud::{html, Markup};
-use registry::{
-    Action, CardInput, DataKind, DoseInput, DoseKind, DoseQuery, DoseRecord, Fitness, MedicalCard,
-    RegistryError, RollingDose, WorkerRef, WorkerView,
-};
 
 use super::layout::{labelled, select, text_input, Errors, Label, Page};
 use super::workers::{facts, french_date, line};
 use super::{csrf_refused, decimal, path_id, redirect, refused, visitor, Form, Visitor};
-use crate::mtls::ClientCert;
-use crate::registry_web::api::{dose_kind, Fail};
-use crate::registry_web::caller::{service, Refusal};
-use crate::registry_web::RegistryState;
+use crate::web::api::{dose_kind, Fail};
+use crate::web::caller::{service, Refusal};
+use crate::web::ClientCert;
+use crate::web::RegistryState;
 
 type Answer = Result<Response, Fail>;
 

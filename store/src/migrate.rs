@@ -1,5 +1,5 @@
-//! Schema migrations: each crate ships its own `.sql` files and the binary applies them all
-//! to the one SQLite database at start-up.
+//! Schema migrations: each crate ships its own `.sql` files (its component) and the binary
+//! applies them all to the one SQLite database at start-up, `store`'s first.
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
@@ -16,39 +16,14 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-/// The CA's own migrations (certificates, CRLs, and the shared audit log).
-pub const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "0001_certificates.sql",
-        sql: include_str!("../migrations/0001_certificates.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "0002_audit_log.sql",
-        sql: include_str!("../migrations/0002_audit_log.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "0003_revoked_at.sql",
-        sql: include_str!("../migrations/0003_revoked_at.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "0004_revocation_seq.sql",
-        sql: include_str!("../migrations/0004_revocation_seq.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "0005_revocation_seq_lookup.sql",
-        sql: include_str!("../migrations/0005_revocation_seq_lookup.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "0006_crl_covers_index.sql",
-        sql: include_str!("../migrations/0006_crl_covers_index.sql"),
-    },
-];
+/// The migrations of this crate's own component, `store`: the audit log shared by every
+/// component. Data directories created before this crate existed got the same table from the
+/// CA's step 2; the step is written to be a no-op there (`IF NOT EXISTS`).
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_audit_log.sql",
+    sql: include_str!("../migrations/0001_audit_log.sql"),
+}];
 
 /// Applies, in order and each in its own immediate transaction, the migrations of `component`
 /// not yet recorded. Safe to run from several processes at once.

@@ -21,16 +21,16 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use crate::{
+    CardInput, CardNumber, DoseInput, DoseKind, DoseQuery, FractionFilter, Nir, Operation,
+    Principal, RegistryError, WorkerInput, WorkerQuery, WorkerRef, WorkerView,
+};
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
-use registry::{
-    CardInput, CardNumber, DoseInput, DoseKind, DoseQuery, FractionFilter, Nir, Operation,
-    Principal, RegistryError, WorkerInput, WorkerQuery, WorkerRef, WorkerView,
-};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -39,7 +39,7 @@ use time::Date;
 use super::caller::{api_principal, service, Refusal};
 use super::stream::{self, ChannelReader, Upload};
 use super::{cert_of, error, RegistryState};
-use crate::mtls::ClientCert;
+use crate::web::ClientCert;
 
 /// Largest JSON body (axum's default limit, which the body extractor applies too).
 const BODY_MAX: u64 = 2 * 1024 * 1024;
@@ -496,7 +496,7 @@ async fn import(
     });
     let upload = Arc::new(Upload::default());
     stream::pump(body.into_data_stream(), tx, &upload, 0).await;
-    let result = task.await.map_err(|e| Refusal::Internal(e.to_string()))?;
+    let result = task.await.map_err(|e| Refusal::Internal(Box::new(e)))?;
     import_answer(result, &upload)
         .map(|summary| Json(summary).into_response())
         .map_err(Fail::from)
@@ -562,7 +562,7 @@ impl From<ImportFailure> for Fail {
 /// The import's outcome, the upload's own failures first (they explain the read error the
 /// service saw).
 pub(crate) fn import_answer<T>(
-    result: registry::Result<T>,
+    result: crate::Result<T>,
     upload: &Upload,
 ) -> Result<T, ImportFailure> {
     if upload.too_large.load(Ordering::Relaxed) {
@@ -589,7 +589,9 @@ async fn export(
         .await
         .map_err(|e| match e {
             Some(e) => Fail::from(Refusal::Registry(e)),
-            None => Fail::from(Refusal::Internal("export".into())),
+            None => Fail::from(Refusal::Internal(Box::new(std::io::Error::other(
+                "la tâche d'export s'est arrêtée",
+            )))),
         })?;
     Ok(csv_response(id, body))
 }

@@ -1,22 +1,22 @@
 //! *Fractionner la liste*: create, rename and delete the fractions of the list, and put the
 //! workers ticked on the list in one of them.
 
+use crate::{Action, DataKind, RegistryError};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use maud::html;
-use registry::{Action, DataKind, RegistryError};
 
 use super::layout::{text_input, Errors, Label, Page};
 use super::{
     csrf_refused, establishment_of, name_of, path_id, redirect, refused, visitor, Form, Visitor,
 };
-use crate::mtls::ClientCert;
-use crate::registry_web::api::Fail;
-use crate::registry_web::caller::{service, Refusal};
-use crate::registry_web::RegistryState;
+use crate::web::api::Fail;
+use crate::web::caller::{service, Refusal};
+use crate::web::ClientCert;
+use crate::web::RegistryState;
 
 type Answer = Result<Response, Fail>;
 

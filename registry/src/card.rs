@@ -7,8 +7,8 @@ use time::Date;
 use crate::date::{self, DateError};
 use crate::dose::RollingDose;
 use crate::error::{FieldErrors, RegistryError};
-use crate::text::{self, TextError};
 use crate::worker::WorkerSummary;
+use store::text::{self, TextError};
 
 /// Longest note kept on a card.
 const NOTES_MAX: usize = 4000;

@@ -3,67 +3,25 @@
 
 use std::ops::RangeInclusive;
 
-use time::{Date, Duration, Month};
+use time::{Date, Duration};
 
 /// Years outside this range are typing mistakes in this registry.
 const YEARS: RangeInclusive<i32> = 1900..=2200;
 
-/// Why a date was refused; the caller words it with the field's name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum DateError {
-    /// Neither `jj/mm/aaaa` nor `aaaa-mm-jj`.
-    Format,
-    /// A day that does not exist (`31/02/2020`), or a year out of range.
-    Invalid,
-}
+pub(crate) use store::date::{french, iso, DateError};
 
-/// Parses `jj/mm/aaaa` (as in the seed's forms) or `aaaa-mm-jj` (ISO 8601, for machine clients).
+/// Parses `jj/mm/aaaa` (as in the seed's forms) or `aaaa-mm-jj` (ISO 8601, for machine clients);
+/// a year out of range is [`DateError::Invalid`].
 pub(crate) fn parse(input: &str) -> Result<Date, DateError> {
-    let text = input.trim().as_bytes();
-    let (day, month, year) = match *text {
-        [d1, d2, b'/', m1, m2, b'/', y1, y2, y3, y4] => ([d1, d2], [m1, m2], [y1, y2, y3, y4]),
-        [y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] => ([d1, d2], [m1, m2], [y1, y2, y3, y4]),
-        _ => return Err(DateError::Format),
+    let date = match input.trim().as_bytes().get(2) {
+        Some(b'/') => store::date::parse_french(input)?,
+        _ => store::date::parse_iso(input)?,
     };
-    let number = |digits: &[u8]| -> Result<i32, DateError> {
-        digits.iter().try_fold(0_i32, |n, b| {
-            if b.is_ascii_digit() {
-                Ok(n * 10 + i32::from(b - b'0'))
-            } else {
-                Err(DateError::Format)
-            }
-        })
-    };
-    let (day, month, year) = (number(&day)?, number(&month)?, number(&year)?);
-    if !YEARS.contains(&year) {
-        return Err(DateError::Invalid);
+    if YEARS.contains(&date.year()) {
+        Ok(date)
+    } else {
+        Err(DateError::Invalid)
     }
-    let month = u8::try_from(month)
-        .ok()
-        .and_then(|m| Month::try_from(m).ok())
-        .ok_or(DateError::Invalid)?;
-    let day = u8::try_from(day).map_err(|_| DateError::Invalid)?;
-    Date::from_calendar_date(year, month, day).map_err(|_| DateError::Invalid)
-}
-
-/// `jj/mm/aaaa`.
-pub(crate) fn french(date: Date) -> String {
-    format!(
-        "{:02}/{:02}/{:04}",
-        date.day(),
-        u8::from(date.month()),
-        date.year()
-    )
-}
-
-/// `aaaa-mm-jj`, the stored form.
-pub(crate) fn iso(date: Date) -> String {
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
 }
 
 /// Reads the stored form back.

@@ -24,7 +24,7 @@ mod storage_doses;
 mod storage_fractions;
 mod storage_import;
 mod storage_workers;
-mod text;
+
 pub mod web;
 mod worker;
 

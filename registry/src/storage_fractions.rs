@@ -4,8 +4,8 @@ use rusqlite::{params, Connection};
 
 use crate::fraction::Fraction;
 use crate::storage::optional;
-use crate::text::fold;
 use crate::Result;
+use store::text::fold;
 
 /// The establishment's fractions in name order, with the number of workers on the list in each.
 pub(crate) fn list(conn: &Connection, establishment: i64) -> Result<Vec<Fraction>> {

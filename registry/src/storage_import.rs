@@ -15,9 +15,9 @@ use rusqlite::{Connection, OptionalExtension, Statement};
 
 use crate::storage::{conflict, reserve_card_numbers, Conflict};
 use crate::storage_workers::{self, INSERT, UPDATE};
-use crate::text::fold;
 use crate::worker::{Columns, Worker};
 use crate::Result;
+use store::text::fold;
 
 /// The import connection's page cache, in KiB.
 const IMPORT_CACHE_KIB: u32 = 16 * 1024;

@@ -6,9 +6,9 @@ use rusqlite::{params, params_from_iter, Connection, Statement, ToSql};
 use crate::fraction::FractionFilter;
 use crate::nir::Nir;
 use crate::storage::{optional, worker_from_row, WORKER_COLUMNS, WORKER_FROM};
-use crate::text::prefix_upper_bound;
 use crate::worker::{CardNumber, Category, Columns, ContractType, Worker, WorkerRecord, WorkerRef};
 use crate::Result;
+use store::text::prefix_upper_bound;
 
 /// Adds a worker to the establishment's list. A plain single-row INSERT (no upsert, no
 /// `RETURNING`): SQLite then needs no statement journal, which an import would pay a million

@@ -8,11 +8,13 @@
 
 pub mod audit;
 pub mod clock;
+pub mod date;
 mod error;
 pub mod migrate;
 pub mod pool;
 pub mod random;
 pub mod secrets;
+pub mod text;
 
 pub use clock::{whole_seconds, Clock, FakeClock, SystemClock};
 pub use error::{Error, Result};

@@ -5,13 +5,13 @@ use crate::nir::{Nir, NirError};
 use crate::policy::{identity_views, Action, DataKind, View};
 use crate::principal::Principal;
 use crate::storage::{self, conflict, Conflict};
-use crate::text::fold;
 use crate::worker::input::{self, by_json_name, RawWorker};
 use crate::worker::{
     Applied, Operation, Page, Worker, WorkerInput, WorkerQuery, WorkerRecord, WorkerRef,
     WorkerSummary, WorkerView,
 };
 use crate::{storage_fractions, storage_workers, RegistryError, Result};
+use store::text::fold;
 
 /// The kinds of data that show a worker, best first (see [`identity_views`]).
 pub(super) const IDENTITY_KINDS: [DataKind; 3] = [

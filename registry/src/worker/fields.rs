@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
-use crate::text::fold;
+use store::text::fold;
 
 /// A medical follow-up card number (*numéro de carte de suivi médical*): the letter `C` then
 /// 8 digits, `C00000042`. The registry issues them from one sequence ("new card"); a number

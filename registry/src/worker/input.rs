@@ -11,7 +11,7 @@ use super::Worker;
 use crate::date::{self, DateError};
 use crate::error::FieldErrors;
 use crate::nir::{Nir, NirError};
-use crate::text::{self, present, TextError, LABEL_MAX, NAME_MAX};
+use store::text::{self, present, TextError, LABEL_MAX, NAME_MAX};
 
 /// *Type opération* of the form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -13,7 +13,7 @@ pub use input::{Operation, WorkerInput};
 use crate::date;
 use crate::fraction::FractionFilter;
 use crate::nir::Nir;
-use crate::text::fold;
+use store::text::fold;
 
 /// A validated line of the workers list. `Debug` shows the NIR as `Nir(***)`; `Serialize` writes
 /// the fields of `examples/worker.json` (without `operation` and `new_card`), NIR in clear.

@@ -1,16 +1,17 @@
-//! Text as people type it: names, free labels, and the keys names are searched by.
+//! Text as people type it: names, free labels, and the one folding by which names are compared,
+//! searched and turned into keys, for every component.
 
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
 /// Longest name kept (last name, first name…).
-pub(crate) const NAME_MAX: usize = 100;
+pub const NAME_MAX: usize = 100;
 /// Longest free label kept (job, hazard, domain, sector…).
-pub(crate) const LABEL_MAX: usize = 200;
+pub const LABEL_MAX: usize = 200;
 
 /// Why a piece of text was refused; the caller words it with the field's name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TextError {
+pub enum TextError {
     /// Nothing but spaces.
     Empty,
     /// Longer than allowed.
@@ -21,7 +22,7 @@ pub(crate) enum TextError {
 
 /// A personal name: letters (accented or not, composed or decomposed), single spaces, hyphens,
 /// apostrophes (`’` stored as `'`), and commas when `list` (several other first names).
-pub(crate) fn name(input: &str, list: bool) -> Result<String, TextError> {
+pub fn name(input: &str, list: bool) -> Result<String, TextError> {
     let mut out = String::with_capacity(input.len());
     let mut letters = false;
     for c in input.chars() {
@@ -64,7 +65,7 @@ pub(crate) fn name(input: &str, list: bool) -> Result<String, TextError> {
 
 /// A free label (`1-Exposition externe`, `Assistant dentaire`): trimmed, runs of spaces made one,
 /// no control character, at most `max` characters.
-pub(crate) fn label(input: &str, max: usize) -> Result<String, TextError> {
+pub fn label(input: &str, max: usize) -> Result<String, TextError> {
     if is_clean_ascii(input) {
         if input.len() > max {
             return Err(TextError::TooLong(max));
@@ -107,14 +108,14 @@ fn is_clean_ascii(input: &str) -> bool {
 }
 
 /// `None` for an absent or blank value, else the value itself.
-pub(crate) fn present(input: Option<&str>) -> Option<&str> {
+pub fn present(input: Option<&str>) -> Option<&str> {
     input.filter(|s| !s.trim().is_empty())
 }
 
 /// The key a name is searched and sorted by: accents dropped, upper case, ligatures spelt out,
 /// hyphens and apostrophes read as spaces, runs of spaces made one. `Éloïse D'Œuf-Lê` →
 /// `ELOISE D OEUF LE`.
-pub(crate) fn fold(input: &str) -> String {
+pub fn fold(input: &str) -> String {
     let mut out = String::with_capacity(input.len());
     let mut space = false;
     let mut push = |out: &mut String, c: char| {
@@ -159,7 +160,7 @@ pub(crate) fn fold(input: &str) -> String {
 
 /// The smallest string greater than every string that starts with `prefix`, for a prefix search
 /// by range on an index (`key >= prefix AND key < upper`).
-pub(crate) fn prefix_upper_bound(prefix: &str) -> String {
+pub fn prefix_upper_bound(prefix: &str) -> String {
     let mut upper = String::with_capacity(prefix.len() + 4);
     upper.push_str(prefix);
     upper.push(char::MAX);

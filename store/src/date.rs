@@ -1,0 +1,86 @@
+//! Dates as people read and type them in France (`jj/mm/aaaa`) and as machines and SQLite keep
+//! them (`aaaa-mm-jj`, which compares as text in calendar order): one `time` format description
+//! each, for every component.
+
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+use time::Date;
+
+/// `jj/mm/aaaa`, as in the seed's forms: two-digit day and month, four-digit year.
+pub const FRENCH: &[BorrowedFormatItem<'static>] = format_description!("[day]/[month]/[year]");
+/// `aaaa-mm-jj` (ISO 8601), the stored form and the machine clients'.
+pub const ISO: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day]");
+
+/// Why a date was refused; the caller words it with the field's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateError {
+    /// Not written in the expected form.
+    Format,
+    /// A day that does not exist (`31/02/2020`).
+    Invalid,
+}
+
+fn parse(input: &str, format: &[BorrowedFormatItem<'_>]) -> Result<Date, DateError> {
+    let text = input.trim();
+    // Both forms are ten characters; the length check keeps out signs and longer years.
+    if text.len() != 10 {
+        return Err(DateError::Format);
+    }
+    Date::parse(text, format).map_err(|e| match e {
+        time::error::Parse::TryFromParsed(_) => DateError::Invalid,
+        _ => DateError::Format,
+    })
+}
+
+/// Reads `jj/mm/aaaa` (surrounding spaces ignored).
+pub fn parse_french(input: &str) -> Result<Date, DateError> {
+    parse(input, FRENCH)
+}
+
+/// Reads `aaaa-mm-jj` (surrounding spaces ignored).
+pub fn parse_iso(input: &str) -> Result<Date, DateError> {
+    parse(input, ISO)
+}
+
+/// `jj/mm/aaaa`.
+pub fn french(date: Date) -> String {
+    // Formatting a calendar date into a description of day, month and year cannot fail.
+    date.format(FRENCH).unwrap_or_default()
+}
+
+/// `aaaa-mm-jj`.
+pub fn iso(date: Date) -> String {
+    date.format(ISO).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn both_forms_are_read_and_printed_back() {
+        assert_eq!(parse_french(" 05/08/1976 "), Ok(date!(1976 - 08 - 05)));
+        assert_eq!(parse_iso("1976-08-05"), Ok(date!(1976 - 08 - 05)));
+        assert_eq!(french(date!(1976 - 08 - 05)), "05/08/1976");
+        assert_eq!(iso(date!(0900 - 01 - 02)), "0900-01-02");
+    }
+
+    #[test]
+    fn malformed_and_impossible_dates_are_told_apart() {
+        assert_eq!(parse_french("31/02/2020"), Err(DateError::Invalid));
+        assert_eq!(parse_french("29/02/2023"), Err(DateError::Invalid));
+        assert_eq!(parse_french("32/01/2020"), Err(DateError::Format));
+        for bad in [
+            "1/3/1970",
+            "12.03.1970",
+            "1a/03/1970",
+            "+1/03/1970",
+            "12/03/+970",
+            "",
+        ] {
+            assert_eq!(parse_french(bad), Err(DateError::Format), "{bad}");
+        }
+        assert_eq!(parse_iso("05/08/1976"), Err(DateError::Format));
+    }
+}

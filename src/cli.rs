@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use ca::{Authority, GeneratedKey, IssueRequest, P12Options, RevocationReason, Serial, SubjectKey};
 use clap::{Args, Parser, Subcommand};
+use secrecy::ExposeSecret;
 use time::OffsetDateTime;
 
 use crate::datadir::{self, DataDir};
@@ -369,7 +370,12 @@ fn ca_command(dir: &DataDir, command: CaCommand) -> Result<(), AppError> {
         }
         CaCommand::Csr { out } => {
             let key = datadir::read(&dir.ca_key())?;
-            let csr = Authority::csr_for_key(&key, &dir.passphrase()?, &config.policy(), now())?;
+            let csr = Authority::csr_for_key(
+                &key,
+                dir.passphrase()?.expose_secret(),
+                &config.policy(),
+                now(),
+            )?;
             datadir::write_atomic(&out, csr.as_bytes(), 0o644)?;
             println!(
                 "demande de certificat de l'AC écrite dans {}",
@@ -380,7 +386,7 @@ fn ca_command(dir: &DataDir, command: CaCommand) -> Result<(), AppError> {
         CaCommand::Import { cert } => {
             let pem = datadir::read(&cert)?;
             let key = datadir::read(&dir.ca_key())?;
-            let der = Authority::check_import(&pem, &key, &dir.passphrase()?)?;
+            let der = Authority::check_import(&pem, &key, dir.passphrase()?.expose_secret())?;
             // Keep the whole file: AC SISERI first, then its issuers for the chain.
             datadir::write_atomic(&dir.ca_cert(), pem.as_bytes(), 0o644)?;
             let authority = dir.load_authority(&config)?;
@@ -395,17 +401,13 @@ fn ca_command(dir: &DataDir, command: CaCommand) -> Result<(), AppError> {
     }
 }
 
-fn ca_der(pem: &str) -> Result<Vec<u8>, AppError> {
-    use base64::Engine as _;
-    let body: String = pem
-        .lines()
-        .skip_while(|l| !l.starts_with("-----BEGIN CERTIFICATE"))
-        .skip(1)
-        .take_while(|l| !l.starts_with("-----END"))
-        .collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(body)
-        .map_err(|_| AppError::DataDir("certificat de l'AC illisible".into()))
+/// The first certificate of the CA's file: AC SISERI itself (its issuers may follow).
+fn ca_der(text: &str) -> Result<Vec<u8>, AppError> {
+    pem::parse_many(text)
+        .ok()
+        .and_then(|blocks| blocks.into_iter().find(|b| b.tag() == "CERTIFICATE"))
+        .map(pem::Pem::into_contents)
+        .ok_or_else(|| AppError::DataDir("certificat de l'AC illisible".into()))
 }
 
 /// A certificate whose file could not be written is revoked at once: its key is lost (or

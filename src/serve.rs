@@ -14,8 +14,8 @@ use ca::{Authority, OcspOutcome, OcspReply};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
+use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use time::format_description::well_known::Rfc2822;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
@@ -461,9 +461,13 @@ async fn metrics(State(s): State<Arc<AppState>>) -> Response {
     }
 }
 
+/// An HTTP-date (RFC 9110 §5.6.7); none for a time before 1970, which `httpdate` cannot write
+/// (it panics).
 fn http_date(t: OffsetDateTime) -> Option<HeaderValue> {
-    let s = t.format(&Rfc2822).ok()?.replace("+0000", "GMT");
-    HeaderValue::from_str(&s).ok()
+    if !(1970..=9999).contains(&t.year()) {
+        return None;
+    }
+    HeaderValue::from_str(&httpdate::fmt_http_date(std::time::SystemTime::from(t))).ok()
 }
 
 async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, router: Router, mtls: bool) {
@@ -514,9 +518,6 @@ async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, router: Route
     }
 }
 
-/// Re-signs the CRL once a day, so that relying parties never hold one past its nextUpdate,
-/// and after a revocation the CRL in force does not cover. Reads only the CRL's metadata; what
-/// a CRL covers is stored after its bytes, so it is read once per CRL and remembered.
 /// How often the daemon copies the WAL back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
@@ -536,6 +537,9 @@ fn spawn_checkpointer(pool: Arc<ca::pool::Pool>) -> Result<(), AppError> {
         .map_err(|e| AppError::DataDir(format!("fil de point de contrôle : {e}")))
 }
 
+/// Re-signs the CRL once a day, so that relying parties never hold one past its nextUpdate,
+/// and after a revocation the CRL in force does not cover. Reads only the CRL's metadata and
+/// what it covers (an index lookup, remembered per CRL number), never the CRL's bytes.
 async fn refresh_crl(dir: DataDir, authority: Arc<Authority>) {
     let mut every = tokio::time::interval(CRL_CHECK_EVERY);
     // (number, covers_seq) of the last CRL seen.
@@ -727,15 +731,25 @@ fn server_tls(dir: &DataDir, config: &Config) -> Result<rustls::ServerConfig, Ap
 }
 
 fn load_certs(path: &std::path::Path) -> Result<Vec<CertificateDer<'static>>, AppError> {
-    let pem = std::fs::read(path).map_err(|e| AppError::io(path, e))?;
-    rustls_pemfile::certs(&mut pem.as_slice())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| AppError::io(path, e))
+    CertificateDer::pem_file_iter(path)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| match e {
+            pem::Error::Io(e) => AppError::io(path, e),
+            e => AppError::Tls(format!(
+                "{} : certificats PEM illisibles ({e})",
+                path.display()
+            )),
+        })
 }
 
+/// Read into a buffer wiped on drop; the parser's messages are not passed on, as they may quote
+/// the file.
 fn load_key(path: &std::path::Path) -> Result<PrivateKeyDer<'static>, AppError> {
     let pem = zeroize::Zeroizing::new(std::fs::read(path).map_err(|e| AppError::io(path, e))?);
-    rustls_pemfile::private_key(&mut pem.as_slice())
-        .map_err(|e| AppError::io(path, e))?
-        .ok_or_else(|| AppError::Tls(format!("aucune clé privée dans {}", path.display())))
+    PrivateKeyDer::from_pem_slice(&pem).map_err(|e| match e {
+        pem::Error::NoItemsFound => {
+            AppError::Tls(format!("aucune clé privée dans {}", path.display()))
+        }
+        _ => AppError::Tls(format!("clé privée illisible dans {}", path.display())),
+    })
 }

@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
-/// The whole configuration.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// The whole configuration. Its secrets (`[mail] smtp_password`, `[sms] http_token`) are
+/// `secrecy::SecretString`s: never in `Debug`, never serialised.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Listening addresses.
@@ -393,21 +394,60 @@ expiry_notice_days = 40
 mod tests {
     use super::*;
 
+    use secrecy::ExposeSecret;
+
     fn no_env() -> Vec<(String, String)> {
         Vec::new()
     }
 
+    /// Equal field by field: `Debug` shows every field but the secrets, compared apart.
+    fn assert_same(a: &Config, b: &Config) {
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        let secrets = |c: &Config| {
+            [&c.mail.smtp_password, &c.sms.http_token]
+                .map(|s| s.as_ref().map(|s| s.expose_secret().to_owned()))
+        };
+        assert_eq!(secrets(a), secrets(b));
+    }
+
     #[test]
     fn the_template_reads_as_the_defaults() {
-        assert_eq!(
-            Config::parse(&template(), no_env()).unwrap(),
-            Config::default()
+        assert_same(
+            &Config::parse(&template(), no_env()).unwrap(),
+            &Config::default(),
         );
     }
 
     #[test]
     fn an_empty_file_gives_the_defaults() {
-        assert_eq!(Config::parse("", no_env()).unwrap(), Config::default());
+        assert_same(&Config::parse("", no_env()).unwrap(), &Config::default());
+    }
+
+    #[test]
+    fn secrets_from_the_environment_are_kept_but_never_shown() {
+        let env = vec![
+            ("SISERI_MAIL_TRANSPORT".to_owned(), "smtp".to_owned()),
+            ("SISERI_MAIL_SMTP_USERNAME".to_owned(), "siseri".to_owned()),
+            ("SISERI_MAIL_SMTP_PASSWORD".to_owned(), "1234567".to_owned()),
+            ("SISERI_SMS_TRANSPORT".to_owned(), "http".to_owned()),
+            (
+                "SISERI_SMS_HTTP_URL".to_owned(),
+                "https://sms.example.fr".to_owned(),
+            ),
+            (
+                "SISERI_SMS_HTTP_TOKEN".to_owned(),
+                "t0k3n-s3cr3t".to_owned(),
+            ),
+        ];
+        let c = Config::parse("", env).unwrap();
+        let password = c.mail.smtp_password.as_ref().unwrap();
+        assert_eq!(password.expose_secret(), "1234567");
+        let token = c.sms.http_token.as_ref().unwrap();
+        assert_eq!(token.expose_secret(), "t0k3n-s3cr3t");
+        for shown in [format!("{c:?}"), serde_json::to_string(&c).unwrap()] {
+            assert!(!shown.contains("1234567"), "{shown}");
+            assert!(!shown.contains("t0k3n"), "{shown}");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ca::{Authority, GeneratedKey, IssueRequest, SubjectKey, SubscriberKeyAlgorithm};
+use secrecy::{ExposeSecret, SecretString};
 use time::OffsetDateTime;
 
 use crate::config::{template, CaMode, Config};
@@ -113,15 +114,15 @@ impl DataDir {
     }
 
     /// The CA passphrase: `SISERI_CA_PASSPHRASE`, else the generated file.
-    pub fn passphrase(&self) -> Result<String, AppError> {
+    pub fn passphrase(&self) -> Result<SecretString, AppError> {
         if let Ok(p) = std::env::var("SISERI_CA_PASSPHRASE") {
             if !p.is_empty() {
-                return Ok(p);
+                return Ok(p.into());
             }
         }
         let path = self.ca_passphrase();
         fs::read_to_string(&path)
-            .map(|s| s.trim_end().to_owned())
+            .map(|s| SecretString::from(s.trim_end()))
             .map_err(|_| {
                 AppError::DataDir(
                     "phrase secrète de l'AC introuvable : définissez SISERI_CA_PASSPHRASE".into(),
@@ -145,7 +146,7 @@ impl DataDir {
         Ok(Authority::load(
             &cert,
             &key,
-            &self.passphrase()?,
+            self.passphrase()?.expose_secret(),
             config.policy(),
         )?)
     }
@@ -224,23 +225,24 @@ fn populate(stage: &DataDir, now: OffsetDateTime) -> Result<InitReport, AppError
     let config = Config::load(&stage.config())?;
 
     let mut generated_passphrase = None;
-    let passphrase = match std::env::var("SISERI_CA_PASSPHRASE") {
-        Ok(p) if !p.is_empty() => p,
+    let passphrase: SecretString = match std::env::var("SISERI_CA_PASSPHRASE") {
+        Ok(p) if !p.is_empty() => p.into(),
         _ => {
             let p = ca::secret::unambiguous_string(32)?.to_string();
             write_atomic(&stage.ca_passphrase(), format!("{p}\n").as_bytes(), 0o600)?;
             generated_passphrase = Some(stage.ca_passphrase());
-            p
+            p.into()
         }
     };
+    let passphrase = passphrase.expose_secret();
     let hmac_key = ca::secret::random_bytes::<32>()?;
     write_atomic(&stage.hmac_key(), hex::encode(hmac_key).as_bytes(), 0o600)?;
 
     let policy = config.policy();
     let ceremony = match config.ca.mode {
-        CaMode::Root => Authority::create_root(config.ca.key_algorithm, &policy, &passphrase, now)?,
+        CaMode::Root => Authority::create_root(config.ca.key_algorithm, &policy, passphrase, now)?,
         CaMode::Subordinate => {
-            Authority::create_subordinate(config.ca.key_algorithm, &policy, &passphrase, now)?
+            Authority::create_subordinate(config.ca.key_algorithm, &policy, passphrase, now)?
         }
     };
     write_atomic(

@@ -159,6 +159,49 @@ fn usage_errors_exit_2() {
         assert_eq!(code, 2, "siseri {args:?}: {stderr}");
         assert!(!stderr.trim().is_empty(), "siseri {args:?}: silent");
     }
+    // Values outside a closed set are refused while parsing, the possible ones listed.
+    for (args, possible) in [
+        (
+            &["cert", "revoke", "01", "--reason", "parceQueJeLeVeux"][..],
+            "keyCompromise",
+        ),
+        (
+            &[
+                "accessor",
+                "revoke",
+                "42000",
+                "--reason",
+                "parceQueJeLeVeux",
+            ],
+            "keyCompromise",
+        ),
+        (
+            &[
+                "cert",
+                "issue",
+                "--profile",
+                "person",
+                "--cn",
+                "X",
+                "--out",
+                "x.p12",
+            ],
+            "organisme",
+        ),
+        (&["protocol", "list", "--status", "pending"], "signed"),
+        (
+            &["accessor", "resend", "42000", "--p12-profile", "legacy"],
+            "modern, compat",
+        ),
+    ] {
+        let (code, stderr) = run_fail(&mut s.siseri(args));
+        assert_eq!(code, 2, "siseri {args:?}: {stderr}");
+        let listed = stderr
+            .lines()
+            .find(|l| l.trim_start().starts_with("[possible values:"))
+            .unwrap_or_else(|| panic!("siseri {args:?}: no possible values in {stderr}"));
+        assert!(listed.contains(possible), "siseri {args:?}: {stderr}");
+    }
     assert!(!s.data().exists(), "a usage error must not create anything");
 }
 
@@ -260,8 +303,12 @@ fn organisme_issuance_prints_the_password_once_and_openssl_reads_the_p12() {
     ]);
     refused.arg(&person);
     let (code, stderr) = run_fail(&mut refused);
-    assert_eq!(code, 1, "{stderr}");
-    one_line(&stderr);
+    assert_eq!(code, 2, "a profile clap refuses is a usage error: {stderr}");
+    assert!(
+        stderr.contains("'person' for '--profile <PROFILE>'")
+            && stderr.contains("[possible values: organisme]"),
+        "{stderr}"
+    );
     assert!(!person.exists());
 }
 
@@ -461,8 +508,15 @@ fn revocation_publishes_a_crl_that_openssl_honours() {
         "--reason",
         "parceQueJeLeVeux",
     ]));
-    assert_eq!(code, 1);
-    assert!(one_line(&stderr).contains("motif"), "{stderr}");
+    assert_eq!(code, 2, "a reason clap refuses is a usage error: {stderr}");
+    assert!(
+        stderr.contains("'parceQueJeLeVeux' for '--reason <REASON>'")
+            && stderr.contains(
+                "[possible values: unspecified, keyCompromise, cACompromise, affiliationChanged, \
+                 superseded, cessationOfOperation, privilegeWithdrawn]"
+            ),
+        "{stderr}"
+    );
     assert!(
         verify(&other).status.success(),
         "refused reason, yet revoked"

@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 use ca::{Clock, GeneratedKey, IssueRequest, SubscriberKeyAlgorithm};
 use common::enrolment::{authority, between, enrolled, Holder};
 use common::{os, require_tool, run_ok, Sandbox, Server};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 const SEED: &str = include_str!("../enroll/tests/data/protocol.json");
 
@@ -233,18 +235,16 @@ fn a_certificate_revoked_by_the_cli_is_refused_at_the_next_handshakes() {
 
 /// A rustls client that keeps its TLS 1.3 session tickets, to resume.
 fn tls13_client(sb: &Sandbox, h: &Holder) -> Arc<rustls::ClientConfig> {
-    let ca = std::fs::read(sb.data_file("ca/ac-siseri.pem")).unwrap();
     let mut roots = rustls::RootCertStore::empty();
-    for c in rustls_pemfile::certs(&mut ca.as_slice()) {
+    for c in CertificateDer::pem_file_iter(sb.data_file("ca/ac-siseri.pem")).unwrap() {
         roots.add(c.unwrap()).unwrap();
     }
     let (cert_pem, key_pem) = h.pem_files(sb);
-    let chain: Vec<_> = rustls_pemfile::certs(&mut std::fs::read(&cert_pem).unwrap().as_slice())
+    let chain: Vec<_> = CertificateDer::pem_file_iter(&cert_pem)
+        .unwrap()
         .map(Result::unwrap)
         .collect();
-    let key = rustls_pemfile::private_key(&mut std::fs::read(&key_pem).unwrap().as_slice())
-        .unwrap()
-        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(&key_pem).unwrap();
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))

@@ -490,9 +490,10 @@ impl Authority {
         storage::latest_crl_info(conn)
     }
 
-    /// The revocation sequence number CRL `number` covers (`None`: no such CRL). Stored after
-    /// the CRL's bytes, it costs a read of them from disk: a periodic check remembers it per
-    /// CRL number and compares with [`revoked_after`](Self::revoked_after).
+    /// The revocation sequence number CRL `number` covers (`None`: no such CRL), read from the
+    /// index that holds it beside the number (migration 0006), never through the CRL's bytes:
+    /// cheap enough for a periodic check, which compares it with
+    /// [`revoked_after`](Self::revoked_after).
     pub fn crl_covers(conn: &Connection, number: i64) -> Result<Option<i64>> {
         storage::crl_covers(conn, number)
     }
@@ -669,15 +670,10 @@ fn check_ca_certificate(der: &[u8], key: &KeyPair) -> Result<(Vec<u8>, OffsetDat
     Ok((ski, not_after))
 }
 
-/// PEM with 64-column lines.
+/// PEM with 64-column lines and LF line endings.
 pub fn to_pem(label: &str, der: &[u8]) -> String {
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(chunk));
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
+    pem::encode_config(
+        &pem::Pem::new(label, der),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    )
 }

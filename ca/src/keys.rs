@@ -271,23 +271,15 @@ fn classify(spki: &SubjectPublicKeyInfo<'_>) -> Result<String> {
     }
 }
 
-/// The body of the first PEM block with one of `labels`.
+/// The body of the first PEM block with one of `labels`, tried in that order.
 pub(crate) fn pem_body(text: &str, labels: &[&str]) -> Option<Vec<u8>> {
-    use base64::Engine;
-    for label in labels {
-        let begin = format!("-----BEGIN {label}-----");
-        let end = format!("-----END {label}-----");
-        if let Some(start) = text.find(&begin) {
-            let after = &text[start + begin.len()..];
-            let stop = after.find(&end)?;
-            let b64: String = after[..stop]
-                .chars()
-                .filter(|c| !c.is_whitespace())
-                .collect();
-            return base64::engine::general_purpose::STANDARD.decode(b64).ok();
-        }
-    }
-    None
+    let blocks = pem::parse_many(text).ok()?;
+    labels.iter().find_map(|label| {
+        blocks
+            .iter()
+            .find(|b| b.tag() == *label)
+            .map(|b| b.contents().to_vec())
+    })
 }
 
 /// Encrypts the CA key (PKCS#8 DER) into an encrypted PKCS#8 PEM: PBES2, PBKDF2-HMAC-SHA256,

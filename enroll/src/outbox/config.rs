@@ -1,15 +1,16 @@
 //! The `[mail]` and `[sms]` sections of `config.toml`. Every field has a default that works on a
 //! fresh checkout: both channels write to the file outbox.
 
-use std::fmt;
 use std::path::PathBuf;
 
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::OutboxError;
 
-/// Both sections; the binary embeds them as `[mail]` and `[sms]`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Both sections; the binary embeds them as `[mail]` and `[sms]`. Secrets are
+/// [`SecretString`]s: `Debug` shows `[REDACTED]` and serialising leaves them out.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OutboxConfig {
     /// `[mail]`
@@ -54,7 +55,7 @@ pub enum SmsTransportKind {
 }
 
 /// `[mail]`
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MailConfig {
     /// `file` or `smtp`.
@@ -73,8 +74,8 @@ pub struct MailConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub smtp_username: Option<String>,
     /// Password (better from `SISERI_MAIL_SMTP_PASSWORD` than written in the file).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub smtp_password: Option<String>,
+    #[serde(skip_serializing)]
+    pub smtp_password: Option<SecretString>,
     /// Extra CA certificates (PEM) to trust for the server, besides Mozilla's roots.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub smtp_ca_file: Option<PathBuf>,
@@ -96,26 +97,6 @@ impl Default for MailConfig {
             smtp_ca_file: None,
             smtp_timeout_secs: 30,
         }
-    }
-}
-
-impl fmt::Debug for MailConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MailConfig")
-            .field("transport", &self.transport)
-            .field("from_name", &self.from_name)
-            .field("from_address", &self.from_address)
-            .field("smtp_host", &self.smtp_host)
-            .field("smtp_port", &self.smtp_port)
-            .field("smtp_tls", &self.smtp_tls)
-            .field("smtp_username", &self.smtp_username)
-            .field(
-                "smtp_password",
-                &self.smtp_password.as_ref().map(|_| "[elided]"),
-            )
-            .field("smtp_ca_file", &self.smtp_ca_file)
-            .field("smtp_timeout_secs", &self.smtp_timeout_secs)
-            .finish()
     }
 }
 
@@ -158,7 +139,7 @@ impl MailConfig {
 }
 
 /// `[sms]`
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SmsConfig {
     /// `file` or `http`.
@@ -169,8 +150,8 @@ pub struct SmsConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_url: Option<String>,
     /// The gateway's bearer token (better from `SISERI_SMS_HTTP_TOKEN`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub http_token: Option<String>,
+    #[serde(skip_serializing)]
+    pub http_token: Option<SecretString>,
     /// Limit of one request, in seconds.
     pub http_timeout_secs: u64,
 }
@@ -184,18 +165,6 @@ impl Default for SmsConfig {
             http_token: None,
             http_timeout_secs: 10,
         }
-    }
-}
-
-impl fmt::Debug for SmsConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SmsConfig")
-            .field("transport", &self.transport)
-            .field("sender", &self.sender)
-            .field("http_url", &self.http_url)
-            .field("http_token", &self.http_token.as_ref().map(|_| "[elided]"))
-            .field("http_timeout_secs", &self.http_timeout_secs)
-            .finish()
     }
 }
 
@@ -215,7 +184,7 @@ impl SmsConfig {
                 Some(_) => return Err(problem("http_url doit commencer par https:// ou http://")),
                 None => return Err(problem("transport = \"http\" demande http_url")),
             }
-            match self.http_token.as_deref() {
+            match self.http_token.as_ref().map(ExposeSecret::expose_secret) {
                 Some(token) if !token.is_empty() && !token.chars().any(char::is_control) => {}
                 _ => return Err(problem("transport = \"http\" demande http_token")),
             }
@@ -278,17 +247,27 @@ http_timeout_secs = 10
 mod tests {
     use super::*;
 
+    /// Equal field by field: `Debug` shows every field but the secrets, compared apart.
+    fn assert_same(a: &OutboxConfig, b: &OutboxConfig) {
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        let secrets = |c: &OutboxConfig| {
+            [&c.mail.smtp_password, &c.sms.http_token]
+                .map(|s| s.as_ref().map(|s| s.expose_secret().to_owned()))
+        };
+        assert_eq!(secrets(a), secrets(b));
+    }
+
     #[test]
     fn the_template_reads_as_the_defaults() {
         let parsed: OutboxConfig = toml::from_str(CONFIG_TEMPLATE).unwrap();
-        assert_eq!(parsed, OutboxConfig::default());
+        assert_same(&parsed, &OutboxConfig::default());
         parsed.check().unwrap();
     }
 
     #[test]
     fn an_empty_text_gives_the_defaults() {
         let parsed: OutboxConfig = toml::from_str("").unwrap();
-        assert_eq!(parsed, OutboxConfig::default());
+        assert_same(&parsed, &OutboxConfig::default());
     }
 
     #[test]
@@ -309,9 +288,18 @@ mod tests {
         .unwrap();
         parsed.check().unwrap();
         assert_eq!(parsed.mail.smtp_tls, SmtpTls::Implicit);
+        assert_eq!(
+            parsed
+                .mail
+                .smtp_password
+                .as_ref()
+                .map(ExposeSecret::expose_secret),
+            Some("s3cret!")
+        );
         let shown = format!("{parsed:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(!shown.contains("t0ken"), "{shown}");
+        assert!(!serde_json::to_string(&parsed).unwrap().contains("s3cret"));
     }
 
     #[test]

@@ -28,7 +28,8 @@ impl SmsGateway {
             .ok_or_else(|| missing("http_url manquant"))?;
         let token = config
             .http_token
-            .as_deref()
+            .as_ref()
+            .map(secrecy::ExposeSecret::expose_secret)
             .ok_or_else(|| missing("http_token manquant"))?;
         // No redirect: the bearer token goes to the configured address and nowhere else.
         let agent = ureq::Agent::config_builder()

@@ -58,7 +58,11 @@ impl SmtpTransport {
         if let Some(username) = &config.smtp_username {
             builder = builder.credentials(Credentials::new(
                 username.clone(),
-                config.smtp_password.clone().unwrap_or_default(),
+                config
+                    .smtp_password
+                    .as_ref()
+                    .map(|p| secrecy::ExposeSecret::expose_secret(p).to_owned())
+                    .unwrap_or_default(),
             ));
         }
         Ok(Self {

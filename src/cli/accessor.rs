@@ -1,0 +1,207 @@
+//! `siseri accessor`: the operator's actions on one person's access (N° habilitation SISERI).
+
+use ca::{Authority, RevocationReason, Serial};
+use clap::Subcommand;
+
+use super::cert::not_valid;
+use super::values::{P12Profile, Reason};
+use super::{access_err, now, services};
+use crate::datadir::DataDir;
+use crate::error::AppError;
+use crate::services::Services;
+
+#[derive(Debug, Subcommand)]
+pub(super) enum AccessorCommand {
+    /// Liste les accédants.
+    List,
+    /// Rattachements, certificats, retraits et code d'accès d'un accédant.
+    Show {
+        /// N° habilitation SISERI.
+        hab: u32,
+    },
+    /// Révoque le(s) certificat(s) de l'accédant ; LCR republiée aussitôt.
+    Revoke {
+        /// N° habilitation SISERI.
+        hab: u32,
+        /// Motif RFC 5280 (majuscules indifférentes).
+        #[arg(long, value_enum, ignore_case = true)]
+        reason: Reason,
+    },
+    /// Nouveau certificat et nouveau retrait ; l'ancien certificat est révoqué dès que le
+    /// nouveau est retiré (ou expire).
+    Renew {
+        /// N° habilitation SISERI.
+        hab: u32,
+    },
+    /// Nouveau retrait et nouveau mot de passe (l'ancien retrait est remplacé) ; avec
+    /// --p12-profile compat, un fichier lisible par les systèmes anciens.
+    Resend {
+        /// N° habilitation SISERI.
+        hab: u32,
+        /// Protection du fichier .p12 (par défaut, celle de la configuration).
+        #[arg(long, value_enum)]
+        p12_profile: Option<P12Profile>,
+    },
+    /// Envoie un nouveau code d'accès et débloque l'accès.
+    ResetCode {
+        /// N° habilitation SISERI.
+        hab: u32,
+    },
+}
+
+pub(super) fn run(dir: &DataDir, command: AccessorCommand) -> Result<(), AppError> {
+    let config = dir.load_config()?;
+    let s = services(dir, &config)?;
+    match command {
+        AccessorCommand::List => {
+            for a in s.access.accessors().map_err(access_err)? {
+                println!(
+                    "{}  {} {}  {}",
+                    a.habilitation,
+                    a.last_name.to_uppercase(),
+                    a.first_name,
+                    a.email
+                );
+            }
+            Ok(())
+        }
+        AccessorCommand::Show { hab } => {
+            let d = s.access.accessor(hab).map_err(access_err)?;
+            let conn = dir.open_db()?;
+            let a = &d.accessor;
+            println!(
+                "N° habilitation SISERI {} — {} {} — {}",
+                a.habilitation,
+                a.first_name,
+                a.last_name.to_uppercase(),
+                a.email
+            );
+            println!("RATTACHEMENTS");
+            for (att, number) in &d.attachments {
+                println!(
+                    "- protocole {number} : {}{}{}",
+                    att.role.as_str(),
+                    if att.sends_dosimetry {
+                        " (envoi des données dosimétriques)"
+                    } else {
+                        ""
+                    },
+                    if att.ended_at.is_some() {
+                        " — terminé"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            println!("CERTIFICATS");
+            for c in &d.certificates {
+                let serial = Serial::from_der_bytes(&c.serial);
+                let ca_status = match Authority::find(&conn, &serial)? {
+                    Some(r) => not_valid(&r, now())
+                        .unwrap_or_else(|| format!("valide jusqu'au {}", r.not_after.date())),
+                    None => "inconnu de l'AC".to_owned(),
+                };
+                println!("- {serial} : {} — {ca_status}", french_cert_state(&c.state));
+            }
+            println!("RETRAITS");
+            for w in &d.withdrawals {
+                println!(
+                    "- n° {} ({}) : {} — {} code(s) erroné(s) — expire le {}{}",
+                    w.id,
+                    w.p12_profile,
+                    french_withdrawal(&w.status),
+                    w.failed_attempts,
+                    time::OffsetDateTime::from_unix_timestamp(w.expires_at)
+                        .map(|t| t.date().to_string())
+                        .unwrap_or_default(),
+                    if w.has_p12 {
+                        " — fichier .p12 conservé"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            match &d.access_code {
+                Some(c) => println!(
+                    "CODE D'ACCÈS : {} ({} échec(s) consécutif(s))",
+                    if c.status == "locked" {
+                        "bloqué"
+                    } else {
+                        "actif"
+                    },
+                    c.failed_attempts
+                ),
+                None => println!("CODE D'ACCÈS : aucun"),
+            }
+            Ok(())
+        }
+        AccessorCommand::Revoke { hab, reason } => {
+            let reason = RevocationReason::from(reason);
+            let authority = dir.load_authority(&config)?;
+            let crl = s
+                .access
+                .revoke(&authority, hab, reason, "operator:cli")
+                .map_err(access_err)?;
+            dir.write_crl(&crl.der)?;
+            println!(
+                "accédant {hab} : certificat(s) révoqué(s) ({reason}) ; LCR n° {} publiée",
+                crl.number
+            );
+            Ok(())
+        }
+        AccessorCommand::Renew { hab } => reissue(dir, &config, &s, hab, None, "renouvellement"),
+        AccessorCommand::Resend { hab, p12_profile } => {
+            let profile = p12_profile.map(ca::P12Profile::from);
+            reissue(dir, &config, &s, hab, profile, "nouvel envoi")
+        }
+        AccessorCommand::ResetCode { hab } => {
+            s.access
+                .reset_code(hab, "operator:cli")
+                .map_err(access_err)?;
+            crate::services::flush_outbox(dir, &config);
+            println!("accédant {hab} : nouveau code d'accès envoyé, accès débloqué");
+            Ok(())
+        }
+    }
+}
+
+fn reissue(
+    dir: &DataDir,
+    config: &crate::config::Config,
+    s: &Services,
+    hab: u32,
+    profile: Option<ca::P12Profile>,
+    what: &str,
+) -> Result<(), AppError> {
+    let authority = dir.load_authority(config)?;
+    let crl = s
+        .access
+        .reissue(&authority, hab, profile, "operator:cli")
+        .map_err(access_err)?;
+    if let Some(crl) = crl {
+        dir.write_crl(&crl.der)?;
+    }
+    crate::services::flush_outbox(dir, config);
+    println!("accédant {hab} : {what} — nouveau certificat et nouveau lien de retrait envoyés");
+    Ok(())
+}
+
+fn french_cert_state(s: &str) -> &'static str {
+    match s {
+        "preparing" => "en préparation",
+        "issued" => "émis, en attente de retrait",
+        "delivered" => "retiré par son titulaire",
+        _ => "révoqué",
+    }
+}
+
+fn french_withdrawal(s: &str) -> &'static str {
+    match s {
+        "preparing" => "en préparation",
+        "pending" => "en attente",
+        "used" => "utilisé",
+        "expired" => "expiré",
+        "locked" => "bloqué",
+        _ => "remplacé",
+    }
+}

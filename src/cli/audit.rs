@@ -1,0 +1,27 @@
+//! `siseri audit`: the tamper-evident audit log.
+
+use clap::Subcommand;
+
+use crate::datadir::DataDir;
+use crate::error::AppError;
+
+#[derive(Debug, Subcommand)]
+pub(super) enum AuditCommand {
+    /// Vérifie toute la chaîne du journal ; code de sortie non nul à la première rupture.
+    Verify,
+}
+
+pub(super) fn run(dir: &DataDir, command: AuditCommand) -> Result<(), AppError> {
+    match command {
+        AuditCommand::Verify => {
+            dir.load_config()?;
+            let conn = dir.open_db()?;
+            let v = ca::audit::verify(&conn)?;
+            println!(
+                "journal d'audit intègre : {} entrées, empreinte de tête {}",
+                v.entries, v.head
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! `siseri ca`: AC SISERI itself (its certificate, a fresh CRL, the subordinate ceremony).
+
+use std::path::PathBuf;
+
+use ca::Authority;
+use clap::Subcommand;
+use secrecy::ExposeSecret;
+
+use super::now;
+use crate::datadir::{self, DataDir};
+use crate::error::AppError;
+
+#[derive(Debug, Subcommand)]
+pub(super) enum CaCommand {
+    /// Affiche le certificat de l'AC, son empreinte et l'état des certificats émis.
+    Show,
+    /// Signe une nouvelle LCR et l'écrit dans FILE (DER ; PEM si FILE finit par .pem).
+    Crl {
+        /// Fichier de sortie.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Écrit une demande de certificat (CSR) pour la clé de l'AC, à faire signer par une
+    /// racine externe (AC subordonnée).
+    Csr {
+        /// Fichier de sortie (PEM).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Installe le certificat de l'AC signé par la racine externe, après avoir vérifié qu'il
+    /// correspond à la clé et que c'est un certificat d'AC.
+    Import {
+        /// Certificat PEM (le premier du fichier est celui de l'AC SISERI).
+        cert: PathBuf,
+    },
+}
+
+pub(super) fn run(dir: &DataDir, command: CaCommand) -> Result<(), AppError> {
+    let config = dir.load_config()?;
+    match command {
+        CaCommand::Show => {
+            let cert = datadir::read(&dir.ca_cert())?;
+            let conn = dir.open_db()?;
+            let der = ca_der(&cert)?;
+            let fingerprint = ring::digest::digest(&ring::digest::SHA256, &der);
+            println!("AC SISERI — {}", dir.ca_cert().display());
+            println!(
+                "empreinte SHA-256 : {}",
+                hex::encode_upper(fingerprint.as_ref())
+            );
+            for (status, n) in ca::counts(&conn)? {
+                println!("certificats {status} : {n}");
+            }
+            let unsigned = ca::unsigned_serials(&conn)?;
+            if !unsigned.is_empty() {
+                println!(
+                    "émissions interrompues avant signature (aucun certificat publié) : {}",
+                    unsigned.len()
+                );
+            }
+            if let Some(crl) = Authority::latest_crl(&conn)? {
+                println!(
+                    "LCR n° {} : {} entrée(s), prochaine mise à jour {}",
+                    crl.number, crl.entries, crl.next_update
+                );
+            }
+            print!("{cert}");
+            Ok(())
+        }
+        CaCommand::Crl { out } => {
+            datadir::check_writable(&out, true)?;
+            let authority = dir.load_authority(&config)?;
+            let mut conn = dir.open_db()?;
+            let crl = authority.publish_crl(&mut conn, "operator:cli", now())?;
+            dir.write_crl(&crl.der)?;
+            let bytes = if out.extension().is_some_and(|e| e == "pem") {
+                ca::to_pem("X509 CRL", &crl.der).into_bytes()
+            } else {
+                crl.der.clone()
+            };
+            datadir::write_atomic(&out, &bytes, 0o644)?;
+            println!(
+                "LCR n° {} ({} entrée(s)) écrite dans {}",
+                crl.number,
+                crl.entries,
+                out.display()
+            );
+            Ok(())
+        }
+        CaCommand::Csr { out } => {
+            let key = datadir::read(&dir.ca_key())?;
+            let csr = Authority::csr_for_key(
+                &key,
+                dir.passphrase()?.expose_secret(),
+                &config.policy(),
+                now(),
+            )?;
+            datadir::write_atomic(&out, csr.as_bytes(), 0o644)?;
+            println!(
+                "demande de certificat de l'AC écrite dans {}",
+                out.display()
+            );
+            Ok(())
+        }
+        CaCommand::Import { cert } => {
+            let pem = datadir::read(&cert)?;
+            let key = datadir::read(&dir.ca_key())?;
+            let der = Authority::check_import(&pem, &key, dir.passphrase()?.expose_secret())?;
+            // Keep the whole file: AC SISERI first, then its issuers for the chain.
+            datadir::write_atomic(&dir.ca_cert(), pem.as_bytes(), 0o644)?;
+            let authority = dir.load_authority(&config)?;
+            let mut conn = dir.open_db()?;
+            datadir::install(dir, &config, &authority, &mut conn, now())?;
+            println!(
+                "certificat de l'AC installé ({} octets) ; certificat TLS et LCR émis",
+                der.len()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// The first certificate of the CA's file: AC SISERI itself (its issuers may follow).
+fn ca_der(text: &str) -> Result<Vec<u8>, AppError> {
+    pem::parse_many(text)
+        .ok()
+        .and_then(|blocks| blocks.into_iter().find(|b| b.tag() == "CERTIFICATE"))
+        .map(pem::Pem::into_contents)
+        .ok_or_else(|| AppError::DataDir("certificat de l'AC illisible".into()))
+}

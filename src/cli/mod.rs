@@ -1,0 +1,158 @@
+//! The command line: `siseri <command>`. Errors are one French line on stderr; exit 1 at run
+//! time, 2 for a usage error (clap's own, a value outside a closed set included: see
+//! [`values`]). The clap tree and the dispatch are here, each command group in its own file.
+
+mod accessor;
+mod audit;
+mod backup;
+mod ca;
+mod cert;
+mod outbox;
+mod protocol;
+mod values;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use time::OffsetDateTime;
+
+use crate::datadir::{self, DataDir};
+use crate::error::AppError;
+use crate::services::Services;
+
+use self::accessor::AccessorCommand;
+use self::audit::AuditCommand;
+use self::ca::CaCommand;
+use self::cert::CertCommand;
+use self::outbox::OutboxCommand;
+use self::protocol::ProtocolCommand;
+
+/// AC SISERI : autorité de certification, inscription PASS et frontal du registre SISERI.
+///
+/// Toutes les commandes travaillent sur un répertoire de données (--data, ou $SISERI_DATA,
+/// sinon ./siseri-data) qui contient la configuration, la base SQLite, l'AC et ses clés.
+#[derive(Debug, Parser)]
+#[command(name = "siseri", version, propagate_version = true)]
+pub struct Cli {
+    /// Répertoire de données.
+    #[arg(
+        long,
+        global = true,
+        env = "SISERI_DATA",
+        default_value = "siseri-data"
+    )]
+    data: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Crée le répertoire de données : base, AC SISERI (clé chiffrée), certificat TLS, secrets,
+    /// config.toml. Refuse un répertoire existant non vide.
+    ///
+    /// La phrase secrète de la clé de l'AC vient de SISERI_CA_PASSPHRASE ; sans elle, une
+    /// phrase est générée dans ca/passphrase (droits 0600) et un avertissement l'indique.
+    Init,
+    /// Lance le service (initialise d'abord un répertoire vide) : écoute publique TLS
+    /// (publication de l'AC et de la LCR, /healthz). Les adresses réellement ouvertes sont
+    /// écrites dans listening.json.
+    Serve,
+    /// L'autorité de certification elle-même.
+    #[command(subcommand)]
+    Ca(CaCommand),
+    /// Certificats émis par l'AC.
+    #[command(subcommand)]
+    Cert(CertCommand),
+    /// Journal d'audit infalsifiable.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Revue des protocoles d'accès signés : liste, détail, validation, refus.
+    #[command(subcommand)]
+    Protocol(ProtocolCommand),
+    /// Accédants (N° habilitation SISERI) : détail, révocation, renouvellement, renvoi, code.
+    #[command(subcommand)]
+    Accessor(AccessorCommand),
+    /// File d'envoi des e-mails et SMS (transport fichier par défaut : DATA/outbox/).
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+    /// Démonstration commentée : un protocole signé, validé, un certificat retiré, sur un
+    /// répertoire temporaire conservé ; se termine par les commandes pour essayer le registre.
+    Demo {
+        /// Répertoire parent du répertoire de démonstration (par défaut, le répertoire temporaire).
+        #[arg(long)]
+        r#in: Option<PathBuf>,
+    },
+    /// Copie cohérente de la base, service en marche.
+    Backup {
+        /// Fichier de destination (ne doit pas exister).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Parses the command line and runs it.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("erreur : {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+fn execute(cli: Cli) -> Result<(), AppError> {
+    let dir = DataDir::new(cli.data);
+    match cli.command {
+        Command::Init => init(&dir),
+        Command::Serve => {
+            crate::logging::init(&dir);
+            if dir.is_empty() {
+                init(&dir)?;
+            }
+            crate::serve::run(dir)
+        }
+        Command::Ca(c) => ca::run(&dir, c),
+        Command::Cert(c) => cert::run(&dir, c),
+        Command::Audit(c) => audit::run(&dir, c),
+        Command::Demo { r#in } => crate::demo::run(r#in.as_deref()),
+        Command::Protocol(c) => protocol::run(&dir, c),
+        Command::Accessor(c) => accessor::run(&dir, c),
+        Command::Outbox(c) => outbox::run(&dir, c),
+        Command::Backup { out } => backup::run(&dir, &out),
+    }
+}
+
+fn init(dir: &DataDir) -> Result<(), AppError> {
+    let report = datadir::init(dir, now())?;
+    println!("répertoire de données créé : {}", dir.root().display());
+    if let Some(p) = report.generated_passphrase {
+        eprintln!(
+            "attention : SISERI_CA_PASSPHRASE n'est pas définie ; une phrase secrète a été générée dans {} (0600). \
+             Conservez-la hors de cette machine et définissez SISERI_CA_PASSPHRASE en production.",
+            p.display()
+        );
+    }
+    if let Some(csr) = report.csr {
+        println!(
+            "AC subordonnée : faites signer {} par la racine, puis « siseri ca import CERT ».",
+            csr.display()
+        );
+    }
+    Ok(())
+}
+
+fn services(dir: &DataDir, config: &crate::config::Config) -> Result<Services, AppError> {
+    Services::open(dir, config, std::sync::Arc::new(::ca::SystemClock))
+}
+
+fn access_err(e: enroll::access::AccessError) -> AppError {
+    AppError::DataDir(e.to_string())
+}

@@ -1,0 +1,181 @@
+//! What the daemon does besides answering: keep the CRL current, close expired withdrawals and
+//! send expiry notices, follow revocations for the registry's handshakes, checkpoint the WAL,
+//! and deliver the outbox.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use ca::Authority;
+use time::OffsetDateTime;
+
+use crate::config::Config;
+use crate::datadir::DataDir;
+use crate::error::AppError;
+
+/// How often the refresher looks at the CRL: it re-signs once a day, and at once when a
+/// revocation was committed after the CRL in force (a process that died between the two).
+const CRL_CHECK_EVERY: Duration = Duration::from_secs(60);
+const CRL_MAX_AGE: time::Duration = time::Duration::days(1);
+const MAINTENANCE_EVERY: Duration = Duration::from_secs(600);
+const REVOCATION_REFRESH: Duration = Duration::from_millis(200);
+/// How often the daemon copies the WAL back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// At start: a CRL that misses a committed revocation (or no CRL at all) is replaced before
+/// anything is served.
+pub(super) fn publish_crl_if_stale(dir: &DataDir, authority: &Authority) -> Result<(), AppError> {
+    let mut conn = dir.open_db()?;
+    if Authority::crl_is_stale(&conn)? {
+        let crl = authority.publish_crl(&mut conn, "daemon", OffsetDateTime::now_utc())?;
+        dir.write_crl(&crl.der)?;
+    }
+    Ok(())
+}
+
+/// Checkpoints the database every [`CHECKPOINT_EVERY`], on a thread of its own, so that no
+/// request's commit pays for it (the daemon's connections do not checkpoint themselves). A
+/// passive checkpoint waits for no one; an idle WAL costs it a look at the WAL index.
+pub(super) fn spawn_checkpointer(pool: Arc<ca::pool::Pool>) -> Result<(), AppError> {
+    std::thread::Builder::new()
+        .name("siseri-checkpoint".into())
+        .spawn(move || loop {
+            std::thread::sleep(CHECKPOINT_EVERY);
+            if let Err(e) = pool.checkpoint() {
+                tracing::warn!(error = %e, "point de contrôle de la base (WAL) en échec");
+            }
+        })
+        .map(drop)
+        .map_err(|e| AppError::DataDir(format!("fil de point de contrôle : {e}")))
+}
+
+/// The outbox's delivery thread, over the configured transports; stopped through the signal.
+pub(super) fn spawn_outbox_worker(
+    dir: &DataDir,
+    config: &Config,
+    clock: Arc<dyn ca::Clock>,
+) -> Result<(enroll::outbox::WorkerSignal, JoinHandle<()>), AppError> {
+    let transports = enroll::outbox::Transports::from_config(&config.outbox(), &dir.outbox())
+        .map_err(|e| AppError::Config(e.to_string()))?;
+    let signal = enroll::outbox::WorkerSignal::new();
+    let worker = enroll::outbox::spawn_worker(dir.database(), transports, clock, signal.clone())
+        .map_err(|e| AppError::DataDir(e.to_string()))?;
+    Ok((signal, worker))
+}
+
+/// Re-signs the CRL once a day, so that relying parties never hold one past its nextUpdate,
+/// and after a revocation the CRL in force does not cover. Reads only the CRL's metadata and
+/// what it covers (an index lookup, remembered per CRL number), never the CRL's bytes.
+pub(super) async fn refresh_crl(dir: DataDir, authority: Arc<Authority>) {
+    let mut every = tokio::time::interval(CRL_CHECK_EVERY);
+    // (number, covers_seq) of the last CRL seen.
+    let mut known: Option<(i64, i64)> = None;
+    loop {
+        every.tick().await;
+        let dir = dir.clone();
+        let authority = authority.clone();
+        let done = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
+            let now = OffsetDateTime::now_utc();
+            let mut conn = crate::db::open_existing(&dir.database())?;
+            let (due, seen) = match Authority::latest_crl_info(&conn)? {
+                None => (true, None),
+                Some(crl) => {
+                    let covers = match known {
+                        Some((number, covers)) if number == crl.number => Some(covers),
+                        _ => Authority::crl_covers(&conn, crl.number)?,
+                    };
+                    let stale = match covers {
+                        Some(covers) => Authority::revoked_after(&conn, covers)?,
+                        None => true,
+                    };
+                    let seen = covers.map(|covers| (crl.number, covers));
+                    (stale || now - crl.this_update >= CRL_MAX_AGE, seen)
+                }
+            };
+            if !due {
+                return Ok((None, seen));
+            }
+            let crl = authority.publish_crl(&mut conn, "daemon", now)?;
+            dir.write_crl(&crl.der)?;
+            Ok((Some(crl.number), None))
+        })
+        .await;
+        match done {
+            Ok(Ok((published, seen))) => {
+                known = seen;
+                if let Some(n) = published {
+                    tracing::info!(number = n, "LCR re-signée");
+                }
+            }
+            Ok(Err(e)) => tracing::error!(error = %e, "re-signature de la LCR"),
+            Err(e) => tracing::error!(error = %e, "tâche de re-signature de la LCR"),
+        }
+    }
+}
+
+/// Every few minutes: expired withdrawals are closed and their files erased, and expiry
+/// notices go out (both idempotent).
+pub(super) async fn maintenance(
+    dir: DataDir,
+    access: Arc<enroll::access::Access>,
+    authority: Arc<Authority>,
+    outbox: enroll::outbox::WorkerSignal,
+) {
+    let mut every = tokio::time::interval(MAINTENANCE_EVERY);
+    loop {
+        every.tick().await;
+        let (access, authority, dir) = (access.clone(), authority.clone(), dir.clone());
+        let done = tokio::task::spawn_blocking(move || {
+            let swept = access.sweep_withdrawals(&authority)?;
+            let notices = access.expiry_notices()?;
+            if swept > 0 {
+                let conn = crate::db::open_existing(&dir.database())
+                    .map_err(|e| enroll::access::AccessError::Internal(e.to_string()))?;
+                if let Ok(Some(crl)) = Authority::latest_crl(&conn) {
+                    let _ = dir.write_crl(&crl.der);
+                }
+            }
+            Ok::<_, enroll::access::AccessError>((swept, notices))
+        })
+        .await;
+        match done {
+            Ok(Ok((swept, notices))) => {
+                if swept > 0 || notices > 0 {
+                    tracing::info!(swept, notices, "maintenance des retraits et préavis");
+                    outbox.wake();
+                }
+            }
+            Ok(Err(e)) => tracing::error!(error = %e, "maintenance"),
+            Err(e) => tracing::error!(error = %e, "tâche de maintenance"),
+        }
+    }
+}
+
+/// Follows the database's revocations (the CLI's included) every 200 ms, so that a revoked
+/// certificate is refused at the handshake within a second. Returns once `stop` is set.
+pub(super) fn refresh_revocations(
+    dir: &DataDir,
+    revoked: &ca::revocation::RevocationSet,
+    stop: &AtomicBool,
+) {
+    let mut conn = None;
+    while !stop.load(Ordering::SeqCst) {
+        if conn.is_none() {
+            conn = crate::db::open_existing(&dir.database()).ok();
+        }
+        if let Some(c) = &conn {
+            match revoked.refresh(c) {
+                Ok(n) if n > 0 => {
+                    tracing::info!(nouvelles = n, total = revoked.len(), "révocations")
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "lecture des révocations");
+                    conn = None;
+                }
+            }
+        }
+        std::thread::sleep(REVOCATION_REFRESH);
+    }
+}

@@ -20,26 +20,41 @@ pub enum DateError {
     Invalid,
 }
 
-fn parse(input: &str, format: &[BorrowedFormatItem<'_>]) -> Result<Date, DateError> {
+/// Reads `input` in `format`, whose digits and separator stand at `separators`' places.
+///
+/// The shape is checked first (ten ASCII characters, digits but for the two separators), so
+/// that a typing mistake (`0a/08/1976`, `+5/08/1976`) is a [`DateError::Format`] and a day or
+/// month that does not exist (`32/01/2020`, `01/13/2020`, `31/02/2020`) a
+/// [`DateError::Invalid`]: `time` reports both as an invalid component.
+fn parse(
+    input: &str,
+    format: &[BorrowedFormatItem<'_>],
+    separator: u8,
+    at: [usize; 2],
+) -> Result<Date, DateError> {
     let text = input.trim();
-    // Both forms are ten characters; the length check keeps out signs and longer years.
-    if text.len() != 10 {
+    let shaped = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| {
+            if at.contains(&i) {
+                b == separator
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    if !shaped {
         return Err(DateError::Format);
     }
-    Date::parse(text, format).map_err(|e| match e {
-        time::error::Parse::TryFromParsed(_) => DateError::Invalid,
-        _ => DateError::Format,
-    })
+    Date::parse(text, format).map_err(|_| DateError::Invalid)
 }
 
 /// Reads `jj/mm/aaaa` (surrounding spaces ignored).
 pub fn parse_french(input: &str) -> Result<Date, DateError> {
-    parse(input, FRENCH)
+    parse(input, FRENCH, b'/', [2, 5])
 }
 
 /// Reads `aaaa-mm-jj` (surrounding spaces ignored).
 pub fn parse_iso(input: &str) -> Result<Date, DateError> {
-    parse(input, ISO)
+    parse(input, ISO, b'-', [4, 7])
 }
 
 /// `jj/mm/aaaa`.
@@ -70,7 +85,8 @@ mod tests {
     fn malformed_and_impossible_dates_are_told_apart() {
         assert_eq!(parse_french("31/02/2020"), Err(DateError::Invalid));
         assert_eq!(parse_french("29/02/2023"), Err(DateError::Invalid));
-        assert_eq!(parse_french("32/01/2020"), Err(DateError::Format));
+        assert_eq!(parse_french("32/01/2020"), Err(DateError::Invalid));
+        assert_eq!(parse_french("01/13/2020"), Err(DateError::Invalid));
         for bad in [
             "1/3/1970",
             "12.03.1970",

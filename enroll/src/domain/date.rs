@@ -3,7 +3,7 @@
 use super::{serde_as_string, DomainError};
 use std::fmt;
 use std::ops::RangeInclusive;
-use time::{Date, Month};
+use time::Date;
 
 /// Dates outside this range are typing mistakes, not birth dates of people at work.
 const YEARS: RangeInclusive<i32> = 1900..=2100;
@@ -16,36 +16,14 @@ impl FrenchDate {
     /// Parses exactly `jj/mm/aaaa` (two-digit day and month, four-digit year); surrounding spaces
     /// are ignored. Days that do not exist (`31/02/2020`, `29/02/2023`) are refused.
     pub fn parse(input: &str) -> Result<Self, DomainError> {
-        let text = input.trim().as_bytes();
-        let [d1, d2, b'/', m1, m2, b'/', y1, y2, y3, y4] = *text else {
-            return Err(DomainError::DateFormat);
-        };
-        let digits = [d1, d2, m1, m2, y1, y2, y3, y4];
-        if !digits.iter().all(u8::is_ascii_digit) {
-            return Err(DomainError::DateFormat);
-        }
-        let number = |bytes: &[u8]| {
-            bytes
-                .iter()
-                .fold(0_u16, |n, b| n * 10 + u16::from(b - b'0'))
-        };
-        let (day, month, year) = (
-            number(&digits[..2]),
-            number(&digits[2..4]),
-            number(&digits[4..]),
-        );
-        let year = i32::from(year);
-        if !YEARS.contains(&year) {
+        let date = store::date::parse_french(input).map_err(|e| match e {
+            store::date::DateError::Format => DomainError::DateFormat,
+            store::date::DateError::Invalid => DomainError::DateInvalid,
+        })?;
+        if !YEARS.contains(&date.year()) {
             return Err(DomainError::DateOutOfRange);
         }
-        let month = u8::try_from(month)
-            .ok()
-            .and_then(|m| Month::try_from(m).ok())
-            .ok_or(DomainError::DateInvalid)?;
-        let day = u8::try_from(day).map_err(|_| DomainError::DateInvalid)?;
-        Date::from_calendar_date(year, month, day)
-            .map(Self)
-            .map_err(|_| DomainError::DateInvalid)
+        Ok(Self(date))
     }
 
     /// The date, for arithmetic and storage.
@@ -62,14 +40,7 @@ impl From<FrenchDate> for Date {
 
 impl fmt::Display for FrenchDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let date = self.0;
-        write!(
-            f,
-            "{:02}/{:02}/{:04}",
-            date.day(),
-            u8::from(date.month()),
-            date.year()
-        )
+        f.write_str(&store::date::french(self.0))
     }
 }
 

@@ -249,14 +249,13 @@ pub(crate) async fn submit(
                 r.record_dose(who, id, &WorkerRef::Id(w), &input)
             })
             .await;
-        match recorded {
-            Ok(_) => {
+        match invalid_fields(&v, recorded)? {
+            None => {
                 return Ok(redirect(&format!(
                     "/etablissements/{id}/travailleurs/{w}/doses?fait=1"
                 )))
             }
-            Err(Refusal::Registry(RegistryError::Invalid(fields))) => errors = Errors::new(fields),
-            Err(r) => return Err(refused(&v, r)),
+            Some(fields) => errors = fields,
         }
     } else {
         errors.add("kind", "Choisissez le type de résultat.");
@@ -278,6 +277,16 @@ pub(crate) async fn submit(
         },
     )
     .await
+}
+
+/// What a form's save gave: `None` when saved, the service's field errors to show on the form
+/// again, or its refusal as a page.
+fn invalid_fields<T>(v: &Visitor, outcome: Result<T, Refusal>) -> Result<Option<Errors>, Fail> {
+    match outcome {
+        Ok(_) => Ok(None),
+        Err(Refusal::Registry(RegistryError::Invalid(fields))) => Ok(Some(Errors::new(fields))),
+        Err(r) => Err(refused(v, r)),
+    }
 }
 
 fn fitness_value(f: Option<Fitness>) -> &'static str {
@@ -459,14 +468,13 @@ pub(crate) async fn card_submit(
                 r.update_medical_card(who, id, w, &input)
             })
             .await;
-        match updated {
-            Ok(_) => {
+        match invalid_fields(&v, updated)? {
+            None => {
                 return Ok(redirect(&format!(
                     "/etablissements/{id}/travailleurs/{w}/carte?fait=1"
                 )))
             }
-            Err(Refusal::Registry(RegistryError::Invalid(fields))) => errors = Errors::new(fields),
-            Err(r) => return Err(refused(&v, r)),
+            Some(fields) => errors = fields,
         }
     }
     let card = read_card(&state, &v, id, w).await?;

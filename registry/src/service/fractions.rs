@@ -3,7 +3,7 @@
 use super::workers::IDENTITY_KINDS;
 use super::{worker_target, Registry};
 use crate::fraction::Fraction;
-use crate::policy::{Action, DataKind};
+use crate::policy::Action;
 use crate::principal::Principal;
 use crate::storage::{conflict, Conflict};
 use crate::worker::input::fraction_name;
@@ -36,24 +36,17 @@ impl Registry {
         establishment: i64,
         fraction: &str,
     ) -> Result<Fraction> {
-        self.run(
-            who,
-            establishment,
-            &[DataKind::AdminComplete],
-            Action::Write,
-            |ctx| {
-                let fraction = name(fraction)?;
-                let id =
-                    storage_fractions::create(ctx.tx, ctx.establishment, &fraction, &ctx.stamp())
-                        .map_err(taken)?;
-                ctx.audit("registry.fraction.create", &format!("fraction:{id}"), &[])?;
-                Ok(Fraction {
-                    id,
-                    name: fraction,
-                    workers: 0,
-                })
-            },
-        )
+        self.edit_list(who, establishment, |ctx| {
+            let fraction = name(fraction)?;
+            let id = storage_fractions::create(ctx.tx, ctx.establishment, &fraction, &ctx.stamp())
+                .map_err(taken)?;
+            ctx.audit("registry.fraction.create", &format!("fraction:{id}"), &[])?;
+            Ok(Fraction {
+                id,
+                name: fraction,
+                workers: 0,
+            })
+        })
     }
 
     /// Renames a fraction (CSE).
@@ -64,53 +57,39 @@ impl Registry {
         id: i64,
         fraction: &str,
     ) -> Result<Fraction> {
-        self.run(
-            who,
-            establishment,
-            &[DataKind::AdminComplete],
-            Action::Write,
-            |ctx| {
-                let fraction = name(fraction)?;
-                if !storage_fractions::rename(ctx.tx, ctx.establishment, id, &fraction)
-                    .map_err(taken)?
-                {
-                    return Err(RegistryError::NotFound);
-                }
-                ctx.audit("registry.fraction.rename", &format!("fraction:{id}"), &[])?;
-                storage_fractions::get(ctx.tx, ctx.establishment, id)?
-                    .ok_or(RegistryError::NotFound)
-            },
-        )
+        self.edit_list(who, establishment, |ctx| {
+            let fraction = name(fraction)?;
+            if !storage_fractions::rename(ctx.tx, ctx.establishment, id, &fraction)
+                .map_err(taken)?
+            {
+                return Err(RegistryError::NotFound);
+            }
+            ctx.audit("registry.fraction.rename", &format!("fraction:{id}"), &[])?;
+            storage_fractions::get(ctx.tx, ctx.establishment, id)?.ok_or(RegistryError::NotFound)
+        })
     }
 
     /// Deletes a fraction (CSE); its workers stay on the list, in no fraction. Returns how many
     /// workers were in it.
     pub fn delete_fraction(&self, who: &Principal, establishment: i64, id: i64) -> Result<usize> {
-        self.run(
-            who,
-            establishment,
-            &[DataKind::AdminComplete],
-            Action::Write,
-            |ctx| {
-                let workers =
-                    storage_fractions::delete(ctx.tx, ctx.establishment, id, &ctx.stamp())?
-                        .ok_or(RegistryError::NotFound)?;
-                let fraction = id.to_string();
-                for worker in &workers {
-                    ctx.audit(
-                        "registry.worker.fraction",
-                        &worker_target(*worker),
-                        &[("fraction", ""), ("deleted_fraction", &fraction)],
-                    )?;
-                }
+        self.edit_list(who, establishment, |ctx| {
+            let workers = storage_fractions::delete(ctx.tx, ctx.establishment, id, &ctx.stamp())?
+                .ok_or(RegistryError::NotFound)?;
+            let fraction = id.to_string();
+            for worker in &workers {
                 ctx.audit(
-                    "registry.fraction.delete",
-                    &format!("fraction:{id}"),
-                    &[("workers", &workers.len().to_string())],
+                    "registry.worker.fraction",
+                    &worker_target(*worker),
+                    &[("fraction", ""), ("deleted_fraction", &fraction)],
                 )?;
-                Ok(workers.len())
-            },
-        )
+            }
+            ctx.audit(
+                "registry.fraction.delete",
+                &format!("fraction:{id}"),
+                &[("workers", &workers.len().to_string())],
+            )?;
+            Ok(workers.len())
+        })
     }
 
     /// Puts workers in a fraction, or in none with `None` (CSE). All or nothing: an unknown
@@ -122,33 +101,26 @@ impl Registry {
         fraction: Option<i64>,
         workers: &[i64],
     ) -> Result<usize> {
-        self.run(
-            who,
-            establishment,
-            &[DataKind::AdminComplete],
-            Action::Write,
-            |ctx| {
-                if let Some(id) = fraction {
-                    storage_fractions::get(ctx.tx, ctx.establishment, id)?
-                        .ok_or(RegistryError::NotFound)?;
+        self.edit_list(who, establishment, |ctx| {
+            if let Some(id) = fraction {
+                storage_fractions::get(ctx.tx, ctx.establishment, id)?
+                    .ok_or(RegistryError::NotFound)?;
+            }
+            let label = fraction.map(|f| f.to_string()).unwrap_or_default();
+            let stamp = ctx.stamp();
+            for &worker in workers {
+                match storage_workers::find(ctx.tx, ctx.establishment, &WorkerRef::Id(worker))? {
+                    Some((_, false)) => {}
+                    _ => return Err(RegistryError::NotFound),
                 }
-                let label = fraction.map(|f| f.to_string()).unwrap_or_default();
-                let stamp = ctx.stamp();
-                for &worker in workers {
-                    match storage_workers::find(ctx.tx, ctx.establishment, &WorkerRef::Id(worker))?
-                    {
-                        Some((_, false)) => {}
-                        _ => return Err(RegistryError::NotFound),
-                    }
-                    storage_fractions::assign(ctx.tx, ctx.establishment, fraction, worker, &stamp)?;
-                    ctx.audit(
-                        "registry.worker.fraction",
-                        &worker_target(worker),
-                        &[("fraction", &label)],
-                    )?;
-                }
-                Ok(workers.len())
-            },
-        )
+                storage_fractions::assign(ctx.tx, ctx.establishment, fraction, worker, &stamp)?;
+                ctx.audit(
+                    "registry.worker.fraction",
+                    &worker_target(worker),
+                    &[("fraction", &label)],
+                )?;
+            }
+            Ok(workers.len())
+        })
     }
 }

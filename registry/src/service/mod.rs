@@ -127,6 +127,23 @@ impl Registry {
         Self { pool, clock }
     }
 
+    /// [`Self::run`] for a change of the list itself (the complete administrative data: the
+    /// CSE's workers form, import, fractions).
+    fn edit_list<T>(
+        &self,
+        who: &Principal,
+        establishment: i64,
+        work: impl FnOnce(&Ctx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.run(
+            who,
+            establishment,
+            &[DataKind::AdminComplete],
+            Action::Write,
+            work,
+        )
+    }
+
     /// Runs `work` in an immediate transaction once the caller is authorized for one of `kinds`;
     /// commits only when it succeeds. A refusal is recorded and committed on its own.
     fn run<T>(

@@ -36,77 +36,71 @@ impl Registry {
         establishment: i64,
         input: R,
     ) -> Result<ImportSummary> {
-        self.run(
-            who,
-            establishment,
-            &[DataKind::AdminComplete],
-            Action::Write,
-            |ctx| {
-                let reader =
-                    match Reader::open(input, ctx.today()).map_err(RegistryError::ImportRead)? {
-                        Ok(reader) => reader,
-                        Err(report) => return Err(RegistryError::ImportRejected(report)),
-                    };
-                let mut importer = Importer::new(ctx.tx, ctx.establishment, ctx.stamp())?;
-                let mut writing = Writing::default();
-                let mut lines = 0_u64;
-                let (sender, receiver) = mpsc::sync_channel::<Vec<Line>>(16);
-                // Used batches go back to the reading thread to be freed where they were allocated.
-                let (recycle, used) = mpsc::channel::<Vec<Line>>();
-                let (written, parsed) = std::thread::scope(|scope| {
-                    let parser = scope.spawn(move || parse(reader, &sender, &used));
-                    let written = (|| -> Result<()> {
-                        for batch in &receiver {
-                            for line in &batch {
-                                lines += 1;
-                                write_line(ctx, &mut importer, &mut writing, line)?;
-                            }
-                            // The reader may have finished: then this thread frees the batch.
-                            let _ = recycle.send(batch);
-                        }
-                        Ok(())
-                    })();
-                    // Unblocks the parser if writing stopped early.
-                    drop(receiver);
-                    let parsed = parser.join().unwrap_or_else(|_| {
-                        Err(io::Error::other("lecture du fichier interrompue"))
-                    });
-                    (written, parsed)
-                });
-                written?;
-                let parsed = parsed.map_err(RegistryError::ImportRead)?;
-                let mut report = writing.report;
-                report.merge(late_problems(parsed.nirs, parsed.cards, writing.conflicts));
-                if !report.is_empty() {
-                    return Err(RegistryError::ImportRejected(report));
-                }
-                let sha256 = parsed.sha256;
-                let fractions_created = importer.fractions_created;
-                let (created, updated, unchanged) = importer.finish()?;
-                drop(importer);
-                let summary = ImportSummary {
-                    lines,
-                    created,
-                    updated,
-                    unchanged,
-                    fractions_created,
-                    sha256,
+        self.edit_list(who, establishment, |ctx| {
+            let reader =
+                match Reader::open(input, ctx.today()).map_err(RegistryError::ImportRead)? {
+                    Ok(reader) => reader,
+                    Err(report) => return Err(RegistryError::ImportRejected(report)),
                 };
-                ctx.audit(
-                    "registry.workers.import",
-                    &format!("establishment:{establishment}"),
-                    &[
-                        ("lines", &summary.lines.to_string()),
-                        ("created", &summary.created.to_string()),
-                        ("updated", &summary.updated.to_string()),
-                        ("unchanged", &summary.unchanged.to_string()),
-                        ("fractions_created", &summary.fractions_created.to_string()),
-                        ("sha256", &summary.sha256),
-                    ],
-                )?;
-                Ok(summary)
-            },
-        )
+            let mut importer = Importer::new(ctx.tx, ctx.establishment, ctx.stamp())?;
+            let mut writing = Writing::default();
+            let mut lines = 0_u64;
+            let (sender, receiver) = mpsc::sync_channel::<Vec<Line>>(16);
+            // Used batches go back to the reading thread to be freed where they were allocated.
+            let (recycle, used) = mpsc::channel::<Vec<Line>>();
+            let (written, parsed) = std::thread::scope(|scope| {
+                let parser = scope.spawn(move || parse(reader, &sender, &used));
+                let written = (|| -> Result<()> {
+                    for batch in &receiver {
+                        for line in &batch {
+                            lines += 1;
+                            write_line(ctx, &mut importer, &mut writing, line)?;
+                        }
+                        // The reader may have finished: then this thread frees the batch.
+                        let _ = recycle.send(batch);
+                    }
+                    Ok(())
+                })();
+                // Unblocks the parser if writing stopped early.
+                drop(receiver);
+                let parsed = parser
+                    .join()
+                    .unwrap_or_else(|_| Err(io::Error::other("lecture du fichier interrompue")));
+                (written, parsed)
+            });
+            written?;
+            let parsed = parsed.map_err(RegistryError::ImportRead)?;
+            let mut report = writing.report;
+            report.merge(late_problems(parsed.nirs, parsed.cards, writing.conflicts));
+            if !report.is_empty() {
+                return Err(RegistryError::ImportRejected(report));
+            }
+            let sha256 = parsed.sha256;
+            let fractions_created = importer.fractions_created;
+            let (created, updated, unchanged) = importer.finish()?;
+            drop(importer);
+            let summary = ImportSummary {
+                lines,
+                created,
+                updated,
+                unchanged,
+                fractions_created,
+                sha256,
+            };
+            ctx.audit(
+                "registry.workers.import",
+                &format!("establishment:{establishment}"),
+                &[
+                    ("lines", &summary.lines.to_string()),
+                    ("created", &summary.created.to_string()),
+                    ("updated", &summary.updated.to_string()),
+                    ("unchanged", &summary.unchanged.to_string()),
+                    ("fractions_created", &summary.fractions_created.to_string()),
+                    ("sha256", &summary.sha256),
+                ],
+            )?;
+            Ok(summary)
+        })
     }
 
     /// Writes the establishment's list (workers not removed, in name order) as a CSV file (CSE):

@@ -99,38 +99,32 @@ impl Registry {
         establishment: i64,
         input: &WorkerInput,
     ) -> Result<Applied> {
-        self.run(
-            who,
-            establishment,
-            &[DataKind::AdminComplete],
-            Action::Write,
-            |ctx| {
-                let Some(operation) = input.operation else {
-                    return Err(RegistryError::field(
-                        "operation",
-                        "Choisissez le type d'opération : ajout, modification ou suppression.",
-                    ));
-                };
-                let raw = RawWorker::from(input);
-                let (id, card) = match operation {
-                    Operation::Add => add(ctx, input, &raw)?,
-                    Operation::Modify => modify(ctx, input, &raw)?,
-                    Operation::Remove => {
-                        let id = identify(ctx, &raw, operation)?;
-                        storage_workers::mark_removed(ctx.tx, id, &ctx.stamp())?;
-                        ctx.audit("registry.worker.remove", &worker_target(id), &[])?;
-                        let card = storage_workers::get(ctx.tx, ctx.establishment, id)?
-                            .and_then(|r| r.worker.card_number);
-                        (id, card)
-                    }
-                };
-                Ok(Applied {
-                    operation,
-                    worker_id: id,
-                    card_number: card,
-                })
-            },
-        )
+        self.edit_list(who, establishment, |ctx| {
+            let Some(operation) = input.operation else {
+                return Err(RegistryError::field(
+                    "operation",
+                    "Choisissez le type d'opération : ajout, modification ou suppression.",
+                ));
+            };
+            let raw = RawWorker::from(input);
+            let (id, card) = match operation {
+                Operation::Add => add(ctx, input, &raw)?,
+                Operation::Modify => modify(ctx, input, &raw)?,
+                Operation::Remove => {
+                    let id = identify(ctx, &raw, operation)?;
+                    storage_workers::mark_removed(ctx.tx, id, &ctx.stamp())?;
+                    ctx.audit("registry.worker.remove", &worker_target(id), &[])?;
+                    let card = storage_workers::get(ctx.tx, ctx.establishment, id)?
+                        .and_then(|r| r.worker.card_number);
+                    (id, card)
+                }
+            };
+            Ok(Applied {
+                operation,
+                worker_id: id,
+                card_number: card,
+            })
+        })
     }
 
     /// One worker, in the view the caller's role gives (complete for a CSE, dosimetric for a PCR

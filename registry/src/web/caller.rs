@@ -1,12 +1,15 @@
 //! Who the registry's service sees: the holder of the connection's certificate as a
-//! [`crate::Principal`], and the calls to the service, off the reactor.
+//! [`crate::Principal`], the API's [`Caller`] on the establishment of its path, and the calls
+//! to the service, off the reactor.
 
-use crate::directory::Person;
 use crate::{Principal, Registry, RegistryError};
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::request::Parts;
 use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
-use super::{access_error, ask, identify, logged_in, unknown_certificate, RegistryState};
+use super::api::{not_found, Fail};
+use super::{access_error, ask, cert_of, identify, logged_in, unknown_certificate, RegistryState};
 use crate::directory::Holder;
 use crate::web::ClientCert;
 
@@ -39,29 +42,112 @@ pub fn principal(identity: &Holder, existing_establishment: Option<i64>) -> Prin
 
 /// The caller of an API request on `establishment`: a logged-in person (certificate and
 /// session), or a dosimetry body (certificate alone).
-pub(crate) async fn api_principal(
+async fn api_principal(
     state: &RegistryState,
     cert: &ClientCert,
     headers: &HeaderMap,
     establishment: i64,
-) -> Result<(Principal, Option<Person>), Box<Response>> {
+) -> Result<Principal, Box<Response>> {
     let identity = identify(state, cert)
         .await
         .map_err(|e| Box::new(access_error(e)))?;
     match identity {
         Some(Holder::Person(caller)) => {
             let caller = logged_in(state, cert, headers, caller)?;
-            let who = principal(&Holder::Person(caller.clone()), None);
-            Ok((who, Some(caller)))
+            Ok(principal(&Holder::Person(caller), None))
         }
         Some(body @ Holder::DosimetryBody { .. }) => {
             let exists = ask(state, move |d| d.establishment(establishment))
                 .await
                 .map_err(|e| Box::new(access_error(e)))?
                 .is_some();
-            Ok((principal(&body, exists.then_some(establishment)), None))
+            Ok(principal(&body, exists.then_some(establishment)))
         }
         None => Err(Box::new(unknown_certificate())),
+    }
+}
+
+/// What a path names after its establishment `{id}`: nothing (`()`), or the id of a worker or
+/// a fraction (`i64`).
+pub(crate) trait PathTarget: Sized {
+    /// The target, from the path's other id; `None` when the path has no such id.
+    fn from_id(id: Option<i64>) -> Option<Self>;
+}
+
+impl PathTarget for () {
+    fn from_id(_: Option<i64>) -> Option<Self> {
+        Some(())
+    }
+}
+
+impl PathTarget for i64 {
+    fn from_id(id: Option<i64>) -> Option<Self> {
+        id
+    }
+}
+
+/// The establishment `{id}` of the path and the target after it, or `Ok(None)` when either is
+/// not an id (then the path names nothing); `Err` when the path itself is unreadable.
+pub(crate) async fn path_ids<T: PathTarget>(
+    parts: &mut Parts,
+) -> Result<Option<(i64, T)>, Box<Response>> {
+    let params = RawPathParams::from_request_parts(parts, &())
+        .await
+        .map_err(|e| Box::new(e.into_response()))?;
+    let id = |value: &str| value.parse::<i64>().ok().filter(|n| *n > 0);
+    let (mut establishment, mut other) = (None, None);
+    for (name, value) in &params {
+        let Some(value) = id(value) else {
+            return Ok(None);
+        };
+        if name == "id" {
+            establishment = Some(value);
+        } else {
+            other = Some(value);
+        }
+    }
+    Ok(establishment.zip(T::from_id(other)))
+}
+
+/// The caller of an API request on the establishment of its path, and the worker or fraction
+/// the path names after it (`Caller<i64>`).
+///
+/// The path is read first, so that a path naming nothing is "not found" whoever asks; then the
+/// certificate and, for a person, the session. Refusals are the API's JSON errors.
+#[derive(Debug)]
+pub(crate) struct Caller<T = ()> {
+    /// Who the service checks.
+    pub principal: Principal,
+    /// The establishment `{id}` of the path.
+    pub establishment: i64,
+    /// What the path names after it.
+    pub target: T,
+}
+
+impl<T: PathTarget + Send> FromRequestParts<RegistryState> for Caller<T> {
+    type Rejection = Fail;
+
+    async fn from_request_parts(parts: &mut Parts, state: &RegistryState) -> Result<Self, Fail> {
+        let (establishment, target) = path_ids(parts).await?.ok_or_else(not_found)?;
+        let cert = cert_of(parts.extensions.get::<ClientCert>())?;
+        let principal = api_principal(state, &cert, &parts.headers, establishment).await?;
+        Ok(Self {
+            principal,
+            establishment,
+            target,
+        })
+    }
+}
+
+impl<T> Caller<T> {
+    /// Asks the service, as this caller, off the reactor.
+    pub(crate) async fn ask<R, F>(self, state: &RegistryState, f: F) -> Result<R, Refusal>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Registry, &Principal) -> crate::Result<R> + Send + 'static,
+    {
+        let who = self.principal;
+        service(state, move |r| f(r, &who)).await
     }
 }
 

@@ -18,7 +18,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
-use axum::extract::{Path, Request, State};
+use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -317,16 +318,32 @@ pub(crate) fn logged_in(
     }
 }
 
-pub(crate) fn cert_of(
-    request_cert: Option<axum::Extension<ClientCert>>,
-) -> Result<ClientCert, Box<Response>> {
-    request_cert.map(|c| c.0).ok_or_else(|| {
+pub(crate) fn cert_of(request_cert: Option<&ClientCert>) -> Result<ClientCert, Box<Response>> {
+    request_cert.cloned().ok_or_else(|| {
         Box::new(error(
             StatusCode::UNAUTHORIZED,
             "no_certificate",
             "Certificat client AC SISERI requis.",
         ))
     })
+}
+
+/// The logged-in person of a request to the session and establishment routes.
+struct LoggedIn(Person);
+
+impl FromRequestParts<RegistryState> for LoggedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &RegistryState,
+    ) -> Result<Self, Response> {
+        let cert = cert_of(parts.extensions.get::<ClientCert>()).map_err(|r| *r)?;
+        person(state, &cert, &parts.headers)
+            .await
+            .map(LoggedIn)
+            .map_err(|r| *r)
+    }
 }
 
 #[derive(Deserialize)]
@@ -340,7 +357,7 @@ async fn login(
     cert: Option<axum::Extension<ClientCert>>,
     body: Bytes,
 ) -> Response {
-    let cert = match cert_of(cert) {
+    let cert = match cert_of(cert.as_ref().map(|c| &c.0)) {
         Ok(c) => c,
         Err(r) => return *r,
     };
@@ -449,35 +466,15 @@ async fn logout(State(state): State<RegistryState>, headers: HeaderMap) -> Respo
     r
 }
 
-async fn whoami(
-    State(state): State<RegistryState>,
-    cert: Option<axum::Extension<ClientCert>>,
-    headers: HeaderMap,
-) -> Response {
-    let cert = match cert_of(cert) {
-        Ok(c) => c,
-        Err(r) => return *r,
-    };
-    match person(&state, &cert, &headers).await {
-        Ok(c) => Json(json!({"habilitation": c.habilitation.to_string(), "name": c.display_name}))
-            .into_response(),
-        Err(r) => *r,
-    }
+async fn whoami(LoggedIn(c): LoggedIn) -> Response {
+    Json(json!({"habilitation": c.habilitation.to_string(), "name": c.display_name}))
+        .into_response()
 }
 
 async fn establishments(
     State(state): State<RegistryState>,
-    cert: Option<axum::Extension<ClientCert>>,
-    headers: HeaderMap,
+    LoggedIn(caller): LoggedIn,
 ) -> Response {
-    let cert = match cert_of(cert) {
-        Ok(c) => c,
-        Err(r) => return *r,
-    };
-    let caller = match person(&state, &cert, &headers).await {
-        Ok(c) => c,
-        Err(r) => return *r,
-    };
     let list = ask(&state, move |d| {
         let mut out = Vec::new();
         for a in &caller.attachments {
@@ -503,17 +500,8 @@ async fn establishments(
 async fn establishment(
     State(state): State<RegistryState>,
     Path(id): Path<i64>,
-    cert: Option<axum::Extension<ClientCert>>,
-    headers: HeaderMap,
+    LoggedIn(caller): LoggedIn,
 ) -> Response {
-    let cert = match cert_of(cert) {
-        Ok(c) => c,
-        Err(r) => return *r,
-    };
-    let caller = match person(&state, &cert, &headers).await {
-        Ok(c) => c,
-        Err(r) => return *r,
-    };
     // Another establishment's id answers like a missing one.
     if !caller.attachments.iter().any(|a| a.establishment == id) {
         return error(

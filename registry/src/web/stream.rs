@@ -1,194 +1,139 @@
-//! Bridges between the async bodies of requests and responses and the service's blocking
-//! readers and writers, so that a 150 MB import or export never sits in memory whole.
+//! The CSV import and export stream between HTTP bodies and the service's blocking
+//! [`Read`]/[`Write`], so that a 150 MB file never sits in memory whole.
+//!
+//! tokio-util does the bridging: the service reads a [`SyncIoBridge`] over a [`StreamReader`]
+//! of the request body, and writes to a [`SyncIoBridge`] over one end of a
+//! [`tokio::io::duplex`] whose other end a [`ReaderStream`] turns into the response body. What
+//! stays here is what those types do not do:
+//!
+//! - the import's size limit, as an error of the stream ([`io::ErrorKind::FileTooLarge`]) that
+//!   the service reports as a read error and the handler recognises;
+//! - a channel for a multipart field, which borrows its form and so cannot move to the
+//!   blocking thread the way a whole body does;
+//! - the export's outcome: a refusal before the first byte is answered with its own status,
+//!   and a failure after it cuts the body short instead of ending it cleanly (an EOF would
+//!   pass a truncated list off as whole).
 
-use std::io::{self, Read, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::io::{self, BufWriter, Read, Write};
 
 use axum::body::{Body, Bytes};
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
+use tokio::io::AsyncBufReadExt;
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::io::{ReaderStream, StreamReader, SyncIoBridge};
 
 /// Largest import accepted: a million workers is about 150 MB.
 pub const IMPORT_MAX_BYTES: u64 = 1 << 30;
 
-/// Chunks handed to the blocking side at once.
+/// Bytes held between the two sides at once.
 const CHUNK: usize = 64 * 1024;
 
-type Chunk = Result<Bytes, io::Error>;
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// A blocking [`Read`] over chunks sent from the async side.
-#[derive(Debug)]
-pub(crate) struct ChannelReader {
-    rx: mpsc::Receiver<Chunk>,
-    current: Bytes,
-}
-
-impl ChannelReader {
-    /// A reader and the sender that feeds it.
-    pub(crate) fn new() -> (mpsc::Sender<Chunk>, Self) {
-        let (tx, rx) = mpsc::channel(8);
-        (
-            tx,
-            Self {
-                rx,
-                current: Bytes::new(),
-            },
-        )
-    }
-}
-
-impl Read for ChannelReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.current.is_empty() {
-            match self.rx.blocking_recv() {
-                Some(Ok(chunk)) => self.current = chunk,
-                Some(Err(e)) => return Err(e),
-                None => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.current.len());
-        buf[..n].copy_from_slice(&self.current.split_to(n));
-        Ok(n)
-    }
-}
-
-/// What went wrong with an uploaded body, beside what the service says of its content.
-#[derive(Debug, Default)]
-pub(crate) struct Upload {
-    /// Larger than [`IMPORT_MAX_BYTES`].
-    pub too_large: AtomicBool,
-    /// The client stopped sending.
-    pub broken: AtomicBool,
-}
-
-/// Feeds `tx` with the chunks of `stream` until it ends, the reader goes away, or the limit is
-/// passed; records why it stopped in `upload`.
-pub(crate) async fn pump<S, E>(
-    mut stream: S,
-    tx: mpsc::Sender<Chunk>,
-    upload: &Arc<Upload>,
-    sent: u64,
-) -> u64
+/// A blocking reader of `upload`, to be moved to the blocking pool; past [`IMPORT_MAX_BYTES`]
+/// it fails with [`io::ErrorKind::FileTooLarge`] (see [`too_large`]).
+pub(crate) fn reader<S, E>(upload: S) -> impl Read + Send + 'static
 where
-    S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
-    E: std::fmt::Display,
+    S: Stream<Item = Result<Bytes, E>> + Send + 'static,
+    E: Into<BoxError>,
 {
-    let mut total = sent;
-    while let Some(chunk) = stream.next().await {
-        match chunk {
-            Ok(bytes) => {
-                total += bytes.len() as u64;
-                if total > IMPORT_MAX_BYTES {
-                    upload.too_large.store(true, Ordering::Relaxed);
-                    let _ = tx
-                        .send(Err(io::Error::other("fichier trop volumineux")))
-                        .await;
-                    break;
-                }
-                if tx.send(Ok(bytes)).await.is_err() {
-                    // The service stopped reading (a refusal, or a bad header).
-                    break;
-                }
-            }
-            Err(e) => {
-                upload.broken.store(true, Ordering::Relaxed);
-                let _ = tx.send(Err(io::Error::other(e.to_string()))).await;
-                break;
-            }
+    let mut total = 0_u64;
+    let limited = upload.map(move |chunk| {
+        let bytes = chunk.map_err(io::Error::other)?;
+        total += bytes.len() as u64;
+        if total > IMPORT_MAX_BYTES {
+            return Err(io::Error::from(io::ErrorKind::FileTooLarge));
         }
-    }
-    total
+        Ok(bytes)
+    });
+    SyncIoBridge::new(StreamReader::new(Box::pin(limited)))
 }
 
-/// A blocking [`Write`] whose bytes go, in chunks, to the async side.
-#[derive(Debug)]
-pub(crate) struct ChannelWriter {
-    tx: mpsc::Sender<Chunk>,
-    buf: Vec<u8>,
+/// Whether a read error is the limit of [`reader`].
+pub(crate) fn too_large(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::FileTooLarge
 }
 
-impl ChannelWriter {
-    fn send(&mut self) -> io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
-        self.tx
-            .blocking_send(Ok(chunk))
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "client parti"))
-    }
+type Chunk = io::Result<Bytes>;
+
+/// A stream for [`reader`] and the sender that feeds it, for an upload that cannot be handed
+/// over whole (a multipart field).
+pub(crate) fn channel() -> (
+    mpsc::Sender<Chunk>,
+    impl Stream<Item = Chunk> + Send + 'static,
+) {
+    let (tx, rx) = mpsc::channel(8);
+    let upload = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
+    (tx, upload)
 }
 
-impl Write for ChannelWriter {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= CHUNK {
-            self.send()?;
+/// Sends the chunks of `field` to `tx` until it ends, fails (the failure is sent: the reader
+/// must not take a cut file for a whole one), or the reader goes away.
+pub(crate) async fn forward<S, E>(mut field: S, tx: mpsc::Sender<Chunk>)
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: Into<BoxError>,
+{
+    while let Some(chunk) = field.next().await {
+        let failed = chunk.is_err();
+        if tx.send(chunk.map_err(io::Error::other)).await.is_err() || failed {
+            break;
         }
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.send()
     }
 }
 
 /// Runs `produce` on the blocking pool with a writer whose bytes become a response body.
 ///
-/// Returns `Err` with the producer's error when it fails before writing anything (a refusal:
-/// the caller answers it with its status); otherwise the body, which is cut short if the
-/// producer fails later.
+/// Returns `Err` with the producer's error when it fails before its first chunk leaves (a
+/// refusal: the caller answers it with its status; `None` when the task died); otherwise the
+/// body, which is cut short if the producer fails later.
 pub(crate) async fn streamed<E, F>(produce: F) -> Result<Body, Option<E>>
 where
     E: Send + std::fmt::Display + 'static,
-    F: FnOnce(&mut ChannelWriter) -> Result<(), E> + Send + 'static,
+    F: FnOnce(&mut dyn Write) -> Result<(), E> + Send + 'static,
 {
-    let (tx, mut rx) = mpsc::channel::<Chunk>(8);
+    let (writing, reading) = tokio::io::duplex(CHUNK);
+    let bridge = SyncIoBridge::new(writing);
     let (done_tx, done_rx) = oneshot::channel::<Result<(), E>>();
-    let task = tokio::task::spawn_blocking(move || {
-        let mut writer = ChannelWriter {
-            tx,
-            buf: Vec::with_capacity(CHUNK),
-        };
-        let result = produce(&mut writer).map(|()| {
+    tokio::task::spawn_blocking(move || {
+        let mut writer = BufWriter::with_capacity(CHUNK, bridge);
+        let result = produce(&mut writer);
+        if result.is_ok() {
             // A flush failure means the client left: nothing to tell anyone.
             let _ = writer.flush();
-        });
-        drop(writer);
+        } else {
+            // What is still buffered is not sent: a failure within the first chunk is then a
+            // refusal with its own status, not a body cut short.
+            drop(writer.into_parts());
+        }
+        // The end of the body, before its outcome is told.
         let _ = done_tx.send(result);
     });
-    let first = rx.recv().await;
-    let Some(first) = first else {
+    let mut reading = tokio::io::BufReader::with_capacity(CHUNK, reading);
+    if reading.fill_buf().await.map_or(true, |b| b.is_empty()) {
         // Nothing written: the outcome says why.
-        let _ = task.await;
         return match done_rx.await {
             Ok(Err(e)) => Err(Some(e)),
             Ok(Ok(())) => Ok(Body::empty()),
             Err(_) => Err(None),
         };
-    };
-    let state = (Some(first), rx, Some(done_rx));
-    let stream = futures_util::stream::unfold(state, |(first, mut rx, done)| async move {
-        if let Some(chunk) = first {
-            return Some((chunk, (None, rx, done)));
-        }
-        match rx.recv().await {
-            Some(chunk) => Some((chunk, (None, rx, done))),
-            None => {
-                let done = done?;
-                match done.await {
-                    Ok(Ok(())) => None,
-                    Ok(Err(e)) => {
-                        tracing::warn!(error = %e, "export interrompu");
-                        Some((Err(io::Error::other("export interrompu")), (None, rx, None)))
-                    }
-                    Err(_) => Some((Err(io::Error::other("export interrompu")), (None, rx, None))),
-                }
+    }
+    let outcome = futures_util::stream::once(async move {
+        match done_rx.await {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "export interrompu");
+                Some(Err(io::Error::other("export interrompu")))
             }
+            Err(_) => Some(Err(io::Error::other("export interrompu"))),
         }
-    });
-    Ok(Body::from_stream(stream))
+    })
+    .filter_map(std::future::ready);
+    Ok(Body::from_stream(
+        ReaderStream::with_capacity(reading, CHUNK).chain(outcome),
+    ))
 }
 
 #[cfg(test)]
@@ -197,23 +142,32 @@ mod tests {
     use super::*;
 
     #[tokio::test(flavor = "multi_thread")]
-    async fn a_reader_gets_every_byte_the_pump_sends_in_order() {
-        let (tx, mut reader) = ChannelReader::new();
+    async fn a_reader_gets_every_byte_of_the_upload_in_order() {
         let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
         let chunks: Vec<Result<Bytes, std::convert::Infallible>> = data
             .chunks(7_000)
             .map(|c| Ok(Bytes::copy_from_slice(c)))
             .collect();
-        let reading = tokio::task::spawn_blocking(move || {
+        let mut reader = reader(futures_util::stream::iter(chunks));
+        let read = tokio::task::spawn_blocking(move || {
             let mut out = Vec::new();
             reader.read_to_end(&mut out).unwrap();
             out
         });
-        let upload = Arc::new(Upload::default());
-        let sent = pump(futures_util::stream::iter(chunks), tx, &upload, 0).await;
-        assert_eq!(sent, data.len() as u64);
-        assert_eq!(reading.await.unwrap(), data);
-        assert!(!upload.too_large.load(Ordering::Relaxed));
+        assert_eq!(read.await.unwrap(), data);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_field_cut_short_is_a_read_error_not_an_end() {
+        let (tx, upload) = channel();
+        let mut reader = reader(upload);
+        let read = tokio::task::spawn_blocking(move || {
+            let mut out = Vec::new();
+            reader.read_to_end(&mut out).map(|_| out)
+        });
+        let field = futures_util::stream::iter([Ok(Bytes::from_static(b"NOM;")), Err("coupé")]);
+        forward(field, tx).await;
+        assert!(read.await.unwrap().is_err());
     }
 
     #[tokio::test(flavor = "multi_thread")]
@@ -225,5 +179,17 @@ mod tests {
             .unwrap();
         let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
         assert_eq!(bytes.len(), 200_000);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_failure_after_the_first_byte_cuts_the_body_short() {
+        let body = streamed(|w| {
+            w.write_all(&vec![b'x'; 200_000])
+                .map_err(|e| e.to_string())?;
+            Err("panne".to_owned())
+        })
+        .await
+        .unwrap();
+        assert!(axum::body::to_bytes(body, usize::MAX).await.is_err());
     }
 }

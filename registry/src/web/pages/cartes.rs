@@ -6,16 +6,14 @@ use std::collections::HashMap;
 use crate::directory::Establishment;
 use crate::policy::identity_views;
 use crate::{Action, DataKind, DoseKind};
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 use maud::html;
 
 use super::layout::{message_page, select, Errors, Label, Page};
-use super::{establishment_of, name_of, page_fail, path_id, redirect, visitor, Visitor};
+use super::{establishment_of, name_of, page_fail, redirect, Visit, Visitor};
 use crate::web::api::Fail;
-use crate::web::ClientCert;
 use crate::web::{ask, RegistryState};
 
 type Answer = Result<Response, Fail>;
@@ -217,23 +215,17 @@ async fn select_page(
 
 pub(crate) async fn selector(
     State(state): State<RegistryState>,
+    v: Visitor,
     Query(query): Query<HashMap<String, String>>,
-    cert: Option<Extension<ClientCert>>,
-    headers: HeaderMap,
 ) -> Answer {
-    let v = visitor(&state, cert, &headers).await?;
     select_page(&state, &v, &query).await
 }
 
 /// `GET /etablissements/{id}/rattachement`: protocol number, key name, address, accessors.
 pub(crate) async fn establishment(
     State(state): State<RegistryState>,
-    Path(est): Path<String>,
-    cert: Option<Extension<ClientCert>>,
-    headers: HeaderMap,
+    Visit { v, id, .. }: Visit,
 ) -> Answer {
-    let v = visitor(&state, cert, &headers).await?;
-    let id = path_id(&est, Some(&v))?;
     let e = establishment_of(&state, &v, id).await?;
     let emp = &e.employer;
     let opt = |s: &Option<String>| s.clone().unwrap_or_default();

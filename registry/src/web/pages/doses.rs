@@ -8,18 +8,16 @@ use crate::{
     RegistryError, RollingDose, WorkerRef, WorkerView,
 };
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 use maud::{html, Markup};
 
 use super::layout::{labelled, select, text_input, Errors, Label, Page};
 use super::workers::{facts, french_date, line};
-use super::{csrf_refused, decimal, path_id, redirect, refused, visitor, Form, Visitor};
+use super::{decimal, redirect, refused, Form, Visit, Visitor};
 use crate::web::api::{dose_kind, Fail};
-use crate::web::caller::{service, Refusal};
-use crate::web::ClientCert;
+use crate::web::caller::Refusal;
 use crate::web::RegistryState;
 
 type Answer = Result<Response, Fail>;
@@ -65,8 +63,10 @@ fn rolling_box(r: &RollingDose) -> Markup {
 
 /// The worker's name, when the role may see the worker (for the heading).
 async fn name(state: &RegistryState, v: &Visitor, id: i64, w: i64) -> Option<String> {
-    let who = v.principal.clone();
-    let view: WorkerView = service(state, move |r| r.worker(&who, id, w)).await.ok()?;
+    let view: WorkerView = v
+        .try_ask(state, move |r, who| r.worker(who, id, w))
+        .await
+        .ok()?;
     let l = line(&view);
     Some(format!("{} {}", l.last_name, l.first_name))
 }
@@ -99,11 +99,9 @@ async fn render_doses(state: &RegistryState, p: DosesPage<'_>) -> Answer {
         .await
         .unwrap_or_else(|| format!("Travailleur n° {w}"));
     let rolling = if v.may(id, DataKind::EffectiveDose, Action::Read) {
-        let who = v.principal.clone();
         Some(
-            service(state, move |r| r.effective_dose(&who, id, w, None))
-                .await
-                .map_err(|r| refused(v, r))?,
+            v.ask(state, move |r, who| r.effective_dose(who, id, w, None))
+                .await?,
         )
     } else {
         None
@@ -200,24 +198,16 @@ async fn render_doses(state: &RegistryState, p: DosesPage<'_>) -> Answer {
 /// `GET /etablissements/{id}/travailleurs/{w}/doses?kind=`.
 pub(crate) async fn page(
     State(state): State<RegistryState>,
-    Path((est, w)): Path<(String, String)>,
+    Visit { v, id, target: w }: Visit<i64>,
     Query(query): Query<HashMap<String, String>>,
-    cert: Option<Extension<ClientCert>>,
-    headers: HeaderMap,
 ) -> Answer {
-    let v = visitor(&state, cert, &headers).await?;
-    let id = path_id(&est, Some(&v))?;
-    let w = path_id(&w, Some(&v))?;
     let kind = query.get("kind").and_then(|k| dose_kind(k));
-    let who = v.principal.clone();
     let q = DoseQuery {
         kind,
         from: None,
         to: None,
     };
-    let records = service(&state, move |r| r.doses(&who, id, w, &q))
-        .await
-        .map_err(|r| refused(&v, r))?;
+    let records = v.ask(&state, move |r, who| r.doses(who, id, w, &q)).await?;
     render_doses(
         &state,
         DosesPage {
@@ -238,18 +228,11 @@ pub(crate) async fn page(
 /// `POST /etablissements/{id}/travailleurs/{w}/doses`: records a result.
 pub(crate) async fn submit(
     State(state): State<RegistryState>,
-    Path((est, w)): Path<(String, String)>,
-    cert: Option<Extension<ClientCert>>,
+    Visit { v, id, target: w }: Visit<i64>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
-    let v = visitor(&state, cert, &headers).await?;
-    let id = path_id(&est, Some(&v))?;
-    let w = path_id(&w, Some(&v))?;
-    let form = Form::parse(&headers, &body)?;
-    if !v.csrf_ok(&form) {
-        return Err(csrf_refused(Some(&v)));
-    }
+    let form = v.form(&headers, &body)?;
     let mut errors = Errors::default();
     let kind = form.get("kind").and_then(dose_kind);
     if let Some(kind) = kind {
@@ -261,28 +244,24 @@ pub(crate) async fn submit(
             hp007_msv: decimal(form.text("hp007_msv")),
             e_msv: decimal(form.text("e_msv")),
         };
-        let who = v.principal.clone();
-        match service(&state, move |r| {
-            r.record_dose(&who, id, &WorkerRef::Id(w), &input)
-        })
-        .await
-        {
-            Ok(_) => {
+        let recorded = v
+            .try_ask(&state, move |r, who| {
+                r.record_dose(who, id, &WorkerRef::Id(w), &input)
+            })
+            .await;
+        match invalid_fields(&v, recorded)? {
+            None => {
                 return Ok(redirect(&format!(
                     "/etablissements/{id}/travailleurs/{w}/doses?fait=1"
                 )))
             }
-            Err(Refusal::Registry(RegistryError::Invalid(fields))) => errors = Errors::new(fields),
-            Err(r) => return Err(refused(&v, r)),
+            Some(fields) => errors = fields,
         }
     } else {
         errors.add("kind", "Choisissez le type de résultat.");
     }
-    let who = v.principal.clone();
     let q = DoseQuery::default();
-    let records = service(&state, move |r| r.doses(&who, id, w, &q))
-        .await
-        .map_err(|r| refused(&v, r))?;
+    let records = v.ask(&state, move |r, who| r.doses(who, id, w, &q)).await?;
     render_doses(
         &state,
         DosesPage {
@@ -298,6 +277,16 @@ pub(crate) async fn submit(
         },
     )
     .await
+}
+
+/// What a form's save gave: `None` when saved, the service's field errors to show on the form
+/// again, or its refusal as a page.
+fn invalid_fields<T>(v: &Visitor, outcome: Result<T, Refusal>) -> Result<Option<Errors>, Fail> {
+    match outcome {
+        Ok(_) => Ok(None),
+        Err(Refusal::Registry(RegistryError::Invalid(fields))) => Ok(Some(Errors::new(fields))),
+        Err(r) => Err(refused(v, r)),
+    }
 }
 
 fn fitness_value(f: Option<Fitness>) -> &'static str {
@@ -425,23 +414,16 @@ async fn read_card(
     id: i64,
     w: i64,
 ) -> Result<MedicalCard, Fail> {
-    let who = v.principal.clone();
-    service(state, move |r| r.medical_card(&who, id, w, None))
+    v.ask(state, move |r, who| r.medical_card(who, id, w, None))
         .await
-        .map_err(|r| refused(v, r))
 }
 
 /// `GET /etablissements/{id}/travailleurs/{w}/carte`.
 pub(crate) async fn card(
     State(state): State<RegistryState>,
-    Path((est, w)): Path<(String, String)>,
+    Visit { v, id, target: w }: Visit<i64>,
     Query(query): Query<HashMap<String, String>>,
-    cert: Option<Extension<ClientCert>>,
-    headers: HeaderMap,
 ) -> Answer {
-    let v = visitor(&state, cert, &headers).await?;
-    let id = path_id(&est, Some(&v))?;
-    let w = path_id(&w, Some(&v))?;
     let card = read_card(&state, &v, id, w).await?;
     Ok(render_card(CardPage {
         v: &v,
@@ -458,18 +440,11 @@ pub(crate) async fn card(
 /// `POST /etablissements/{id}/travailleurs/{w}/carte`: the physician's part of the card.
 pub(crate) async fn card_submit(
     State(state): State<RegistryState>,
-    Path((est, w)): Path<(String, String)>,
-    cert: Option<Extension<ClientCert>>,
+    Visit { v, id, target: w }: Visit<i64>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
-    let v = visitor(&state, cert, &headers).await?;
-    let id = path_id(&est, Some(&v))?;
-    let w = path_id(&w, Some(&v))?;
-    let form = Form::parse(&headers, &body)?;
-    if !v.csrf_ok(&form) {
-        return Err(csrf_refused(Some(&v)));
-    }
+    let form = v.form(&headers, &body)?;
     let mut errors = Errors::default();
     let fitness = match form.get("fitness").unwrap_or_default() {
         "" => None,
@@ -488,15 +463,18 @@ pub(crate) async fn card_submit(
             next_visit: form.text("next_visit"),
             notes: form.get("notes").map(str::to_owned),
         };
-        let who = v.principal.clone();
-        match service(&state, move |r| r.update_medical_card(&who, id, w, &input)).await {
-            Ok(_) => {
+        let updated = v
+            .try_ask(&state, move |r, who| {
+                r.update_medical_card(who, id, w, &input)
+            })
+            .await;
+        match invalid_fields(&v, updated)? {
+            None => {
                 return Ok(redirect(&format!(
                     "/etablissements/{id}/travailleurs/{w}/carte?fait=1"
                 )))
             }
-            Err(Refusal::Registry(RegistryError::Invalid(fields))) => errors = Errors::new(fields),
-            Err(r) => return Err(refused(&v, r)),
+            Some(fields) => errors = fields,
         }
     }
     let card = read_card(&state, &v, id, w).await?;

@@ -1,21 +1,19 @@
 //! *Fractionner la liste*: create, rename and delete the fractions of the list, and put the
 //! workers ticked on the list in one of them.
 
-use crate::{Action, DataKind, RegistryError};
+use std::collections::HashMap;
+
+use crate::{Action, DataKind, Fraction, RegistryError};
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 use maud::html;
 
 use super::layout::{text_input, Errors, Label, Page};
-use super::{
-    csrf_refused, establishment_of, name_of, path_id, redirect, refused, visitor, Form, Visitor,
-};
+use super::{establishment_of, name_of, path_id, redirect, refused, Visit, Visitor};
 use crate::web::api::Fail;
-use crate::web::caller::{service, Refusal};
-use crate::web::ClientCert;
+use crate::web::caller::Refusal;
 use crate::web::RegistryState;
 
 type Answer = Result<Response, Fail>;
@@ -30,10 +28,7 @@ async fn render(
     done: Option<&str>,
 ) -> Answer {
     let e = establishment_of(state, v, id).await?;
-    let who = v.principal.clone();
-    let list = service(state, move |r| r.fractions(&who, id))
-        .await
-        .map_err(|r| refused(v, r))?;
+    let list = v.ask(state, move |r, who| r.fractions(who, id)).await?;
     let edit = v.may(id, DataKind::AdminComplete, Action::Write);
     let base = format!("/etablissements/{id}/fractions");
     let summary = errors.summary(&["name"]);
@@ -100,13 +95,9 @@ async fn render(
 /// `GET /etablissements/{id}/fractions`.
 pub(crate) async fn page(
     State(state): State<RegistryState>,
-    Path(est): Path<String>,
-    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
-    cert: Option<Extension<ClientCert>>,
-    headers: HeaderMap,
+    Visit { v, id, .. }: Visit,
+    Query(query): Query<HashMap<String, String>>,
 ) -> Answer {
-    let v = visitor(&state, cert, &headers).await?;
-    let id = path_id(&est, Some(&v))?;
     let done = match query.get("fait").map(String::as_str) {
         Some("creation") => Some("Fraction créée."),
         Some("renommage") => Some("Fraction renommée."),
@@ -116,34 +107,29 @@ pub(crate) async fn page(
     render(&state, &v, id, Errors::default(), StatusCode::OK, done).await
 }
 
-/// A posted form of this page, its CSRF token checked.
-async fn posted(
+/// After a name was given (`fait` says which way): back to the page, or the service's refusal
+/// of the name shown on the page's form.
+async fn named(
     state: &RegistryState,
-    cert: Option<Extension<ClientCert>>,
-    headers: &HeaderMap,
-    body: &Bytes,
-    est: &str,
-) -> Result<(Visitor, i64, Form), Fail> {
-    let v = visitor(state, cert, headers).await?;
-    let id = path_id(est, Some(&v))?;
-    let form = Form::parse(headers, body)?;
-    if !v.csrf_ok(&form) {
-        return Err(csrf_refused(Some(&v)));
-    }
-    Ok((v, id, form))
-}
-
-/// The service's refusal of a name: shown on the page's form.
-async fn name_refused(state: &RegistryState, v: &Visitor, id: i64, r: Refusal) -> Answer {
-    let (status, message) = match &r {
-        Refusal::Registry(RegistryError::Invalid(fields)) => (
+    v: &Visitor,
+    id: i64,
+    outcome: Result<Fraction, Refusal>,
+    fait: &str,
+) -> Answer {
+    let (status, message) = match outcome {
+        Ok(_) => {
+            return Ok(redirect(&format!(
+                "/etablissements/{id}/fractions?fait={fait}"
+            )))
+        }
+        Err(Refusal::Registry(RegistryError::Invalid(fields))) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             fields.values().next().cloned().unwrap_or_default(),
         ),
-        Refusal::Registry(e @ RegistryError::DuplicateFraction) => {
+        Err(Refusal::Registry(e @ RegistryError::DuplicateFraction)) => {
             (StatusCode::CONFLICT, e.to_string())
         }
-        _ => return Err(refused(v, r)),
+        Err(r) => return Err(refused(v, r)),
     };
     let mut errors = Errors::default();
     errors.add("name", message);
@@ -153,56 +139,47 @@ async fn name_refused(state: &RegistryState, v: &Visitor, id: i64, r: Refusal) -
 /// `POST /etablissements/{id}/fractions`: creates one.
 pub(crate) async fn create(
     State(state): State<RegistryState>,
-    Path(est): Path<String>,
-    cert: Option<Extension<ClientCert>>,
+    Visit { v, id, .. }: Visit,
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
-    let (v, id, form) = posted(&state, cert, &headers, &body, &est).await?;
+    let form = v.form(&headers, &body)?;
     let name = form.get("name").unwrap_or_default().to_owned();
-    let who = v.principal.clone();
-    match service(&state, move |r| r.create_fraction(&who, id, &name)).await {
-        Ok(_) => Ok(redirect(&format!(
-            "/etablissements/{id}/fractions?fait=creation"
-        ))),
-        Err(r) => name_refused(&state, &v, id, r).await,
-    }
+    let outcome = v
+        .try_ask(&state, move |r, who| r.create_fraction(who, id, &name))
+        .await;
+    named(&state, &v, id, outcome, "creation").await
 }
 
 /// `POST /etablissements/{id}/fractions/{fid}/renommer`.
 pub(crate) async fn rename(
     State(state): State<RegistryState>,
-    Path((est, fid)): Path<(String, String)>,
-    cert: Option<Extension<ClientCert>>,
+    Visit { v, id, .. }: Visit,
+    Path((_, fid)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
-    let (v, id, form) = posted(&state, cert, &headers, &body, &est).await?;
+    let form = v.form(&headers, &body)?;
     let fid = path_id(&fid, Some(&v))?;
     let name = form.get("name").unwrap_or_default().to_owned();
-    let who = v.principal.clone();
-    match service(&state, move |r| r.rename_fraction(&who, id, fid, &name)).await {
-        Ok(_) => Ok(redirect(&format!(
-            "/etablissements/{id}/fractions?fait=renommage"
-        ))),
-        Err(r) => name_refused(&state, &v, id, r).await,
-    }
+    let outcome = v
+        .try_ask(&state, move |r, who| r.rename_fraction(who, id, fid, &name))
+        .await;
+    named(&state, &v, id, outcome, "renommage").await
 }
 
 /// `POST /etablissements/{id}/fractions/{fid}/supprimer`.
 pub(crate) async fn delete(
     State(state): State<RegistryState>,
-    Path((est, fid)): Path<(String, String)>,
-    cert: Option<Extension<ClientCert>>,
+    Visit { v, id, .. }: Visit,
+    Path((_, fid)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
-    let (v, id, _) = posted(&state, cert, &headers, &body, &est).await?;
+    v.form(&headers, &body)?;
     let fid = path_id(&fid, Some(&v))?;
-    let who = v.principal.clone();
-    service(&state, move |r| r.delete_fraction(&who, id, fid))
-        .await
-        .map_err(|r| refused(&v, r))?;
+    v.ask(&state, move |r, who| r.delete_fraction(who, id, fid))
+        .await?;
     Ok(redirect(&format!(
         "/etablissements/{id}/fractions?fait=suppression"
     )))
@@ -212,12 +189,11 @@ pub(crate) async fn delete(
 /// (`aucune` for none).
 pub(crate) async fn assign(
     State(state): State<RegistryState>,
-    Path(est): Path<String>,
-    cert: Option<Extension<ClientCert>>,
+    Visit { v, id, .. }: Visit,
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
-    let (v, id, form) = posted(&state, cert, &headers, &body, &est).await?;
+    let form = v.form(&headers, &body)?;
     let fraction = match form.get("fraction_cible").unwrap_or("aucune") {
         "aucune" | "" => None,
         other => Some(path_id(other, Some(&v))?),
@@ -226,12 +202,10 @@ pub(crate) async fn assign(
     for w in form.all("travailleur") {
         workers.push(path_id(w, Some(&v))?);
     }
-    let who = v.principal.clone();
-    service(&state, move |r| {
-        r.assign_fraction(&who, id, fraction, &workers)
+    v.ask(&state, move |r, who| {
+        r.assign_fraction(who, id, fraction, &workers)
     })
-    .await
-    .map_err(|r| refused(&v, r))?;
+    .await?;
     Ok(redirect(&format!(
         "/etablissements/{id}/travailleurs?fait=affectation"
     )))

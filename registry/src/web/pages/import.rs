@@ -1,24 +1,21 @@
 //! *Importer une liste*: a CSV file sent from the browser, streamed to the service; all or
 //! nothing, with the per-line report in French when refused.
 
-use std::sync::Arc;
-
-use crate::{Action, DataKind, ImportReport, ImportSummary, RegistryError, CSV_HEADER};
+use crate::directory::Establishment;
+use crate::{ImportReport, ImportSummary, CSV_HEADER};
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 use maud::{html, Markup};
 
 use super::layout::{message_page, Page};
 use super::{
-    csrf_refused, establishment_of, name_of, page_fail, path_id, refused, visitor, Visitor,
+    csrf_refused, establishment_of, list_editor, name_of, page_fail, refused, Visit, Visitor,
 };
-use crate::web::api::{import_answer, Fail, ImportFailure};
+use crate::web::api::{import, Fail, ImportFailure};
 use crate::web::caller::Refusal;
-use crate::web::stream::{self, ChannelReader, Upload};
-use crate::web::ClientCert;
+use crate::web::stream;
 use crate::web::RegistryState;
 
 type Answer = Result<Response, Fail>;
@@ -88,52 +85,31 @@ fn summary_notice(s: &ImportSummary) -> Markup {
     }
 }
 
-fn forbidden(v: &Visitor) -> Fail {
-    page_fail(message_page(
-        StatusCode::FORBIDDEN,
-        "Accès refusé",
-        &RegistryError::Forbidden {
-            kind: DataKind::AdminComplete,
-            action: Action::Write,
-        }
-        .to_string(),
-        Some(v),
-    ))
-}
-
 /// `GET /etablissements/{id}/travailleurs/importer`.
-pub(crate) async fn page(
-    State(state): State<RegistryState>,
-    Path(est): Path<String>,
-    cert: Option<Extension<ClientCert>>,
-    headers: HeaderMap,
-) -> Answer {
-    let v = visitor(&state, cert, &headers).await?;
-    let id = path_id(&est, Some(&v))?;
-    let e = establishment_of(&state, &v, id).await?;
-    if !v.may(id, DataKind::AdminComplete, Action::Write) {
-        return Err(forbidden(&v));
-    }
+pub(crate) async fn page(State(state): State<RegistryState>, Visit { v, id, .. }: Visit) -> Answer {
+    let e = list_editor(&state, &v, id).await?;
     let body = html! {
-        p { a href={ "/etablissements/" (id) "/travailleurs" } { "← Liste des travailleurs" } }
-        h1 { "Importer une liste" }
-        p.lead { (name_of(&e)) }
+        (head(id, &e))
         (explanation())
         (form(&v, id))
     };
     Ok(Page::new("Importer une liste", Some(&v), body).into_response())
 }
 
+fn head(id: i64, e: &Establishment) -> Markup {
+    html! {
+        p { a href={ "/etablissements/" (id) "/travailleurs" } { "← Liste des travailleurs" } }
+        h1 { "Importer une liste" }
+        p.lead { (name_of(e)) }
+    }
+}
+
 /// `POST /etablissements/{id}/travailleurs/importer` (multipart: `csrf`, then `fichier`).
 pub(crate) async fn submit(
     State(state): State<RegistryState>,
-    Path(est): Path<String>,
-    cert: Option<Extension<ClientCert>>,
-    headers: HeaderMap,
+    Visit { v, id, .. }: Visit,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Answer {
-    let v = visitor(&state, cert, &headers).await?;
-    let id = path_id(&est, Some(&v))?;
     let unreadable = || {
         page_fail(message_page(
             StatusCode::BAD_REQUEST,
@@ -156,17 +132,17 @@ pub(crate) async fn submit(
                 if !csrf_ok {
                     return Err(csrf_refused(Some(&v)));
                 }
-                let (tx, reader) = ChannelReader::new();
-                let who = v.principal.clone();
-                let registry = state.registry.clone();
-                let task =
-                    tokio::task::spawn_blocking(move || registry.import_workers(&who, id, reader));
-                let upload = Arc::new(Upload::default());
-                stream::pump(Box::pin(field), tx, &upload, 0).await;
-                let result = task
-                    .await
-                    .map_err(|e| refused(&v, Refusal::Internal(Box::new(e))))?;
-                outcome = Some(import_answer(result, &upload));
+                let (tx, upload) = stream::channel();
+                let (imported, ()) = tokio::join!(
+                    import(&state, v.principal.clone(), id, upload),
+                    stream::forward(Box::pin(field), tx),
+                );
+                outcome = Some(match imported {
+                    Err(ImportFailure::Refused(r @ Refusal::Internal(_))) => {
+                        return Err(refused(&v, r))
+                    }
+                    other => other,
+                });
                 break;
             }
             _ => {}
@@ -176,18 +152,13 @@ pub(crate) async fn submit(
         return Err(csrf_refused(Some(&v)));
     }
     let e = establishment_of(&state, &v, id).await?;
-    let head = html! {
-        p { a href={ "/etablissements/" (id) "/travailleurs" } { "← Liste des travailleurs" } }
-        h1 { "Importer une liste" }
-        p.lead { (name_of(&e)) }
-    };
     match outcome {
         None => Err(unreadable()),
         Some(Ok(summary)) => Ok(Page::new(
             "Liste importée",
             Some(&v),
             html! {
-                (head)
+                (head(id, &e))
                 (summary_notice(&summary))
                 p { a.btn.btn-primary href={ "/etablissements/" (id) "/travailleurs" } { "Voir la liste" } }
             },
@@ -202,7 +173,7 @@ pub(crate) async fn submit(
                 "Import refusé",
                 Some(&v),
                 html! {
-                    (head)
+                    (head(id, &e))
                     div.notice.notice-error role="alert" {
                         h2 { "Import refusé : rien n'a été importé" }
                         p { (failure.message()) }

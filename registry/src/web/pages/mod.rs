@@ -24,17 +24,18 @@ use std::fmt;
 
 use crate::directory::{Establishment, Person};
 use crate::policy::allows;
-use crate::{Action, DataKind, Principal};
+use crate::{Action, DataKind, Principal, Registry, RegistryError};
 use axum::body::Bytes;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Router};
+use axum::Router;
 
 use crate::directory::{DirectoryError, Holder};
 use crate::web::api::Fail;
-use crate::web::caller::{principal, Refusal};
+use crate::web::caller::{path_ids, principal, service, PathTarget, Refusal};
 use crate::web::ClientCert;
 use crate::web::{access_error, ask, identify, session_of, RegistryState};
 use layout::message_page;
@@ -116,6 +117,15 @@ impl Visitor {
         csrf::check_session(&self.key, &self.session, form.get("csrf"))
     }
 
+    /// The form posted by this person: read, and its CSRF token checked.
+    pub(crate) fn form(&self, headers: &HeaderMap, body: &Bytes) -> Result<Form, Fail> {
+        let form = Form::parse(headers, body)?;
+        if !self.csrf_ok(&form) {
+            return Err(csrf_refused(Some(self)));
+        }
+        Ok(form)
+    }
+
     /// What the matrix lets the person do on `kind` in establishment `id`: for what to offer
     /// on a page (the service checks again whatever is done).
     pub(crate) fn may(&self, id: i64, kind: DataKind, action: Action) -> bool {
@@ -128,6 +138,25 @@ impl Visitor {
     /// Whether they are attached to establishment `id` at all.
     pub(crate) fn attached(&self, id: i64) -> bool {
         !self.principal.roles_in(id).is_empty()
+    }
+
+    /// Asks the service, as this person, off the reactor; a refusal is its page.
+    pub(crate) async fn ask<R, F>(&self, state: &RegistryState, f: F) -> Result<R, Fail>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Registry, &Principal) -> crate::Result<R> + Send + 'static,
+    {
+        self.try_ask(state, f).await.map_err(|r| refused(self, r))
+    }
+
+    /// Asks the service, as this person, off the reactor; the refusal is the caller's to show.
+    pub(crate) async fn try_ask<R, F>(&self, state: &RegistryState, f: F) -> Result<R, Refusal>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Registry, &Principal) -> crate::Result<R> + Send + 'static,
+    {
+        let who = self.principal.clone();
+        service(state, move |r| f(r, &who)).await
     }
 
     /// Their roles in `id`, as French labels.
@@ -145,35 +174,59 @@ impl Visitor {
 }
 
 /// The logged-in person of a page request; without a session, the way to the access-code page.
-pub(crate) async fn visitor(
-    state: &RegistryState,
-    cert: Option<Extension<ClientCert>>,
-    headers: &HeaderMap,
-) -> Result<Visitor, Fail> {
-    let Some(Extension(cert)) = cert else {
-        return Err(page_fail(message_page(
-            StatusCode::UNAUTHORIZED,
-            "Certificat requis",
-            "Présentez votre certificat AC SISERI pour accéder au registre.",
-            None,
-        )));
-    };
-    let identity = identify(state, &cert)
-        .await
-        .map_err(|e| page_fail(access_error_page(e)))?;
-    let caller = match identity {
-        Some(Holder::Person(c)) => c,
-        Some(Holder::DosimetryBody { .. }) => return Err(page_fail(organisme_page())),
-        None => return Err(page_fail(unknown_certificate_page())),
-    };
-    match session_of(state, &cert, headers, &caller) {
-        Ok(session) => Ok(Visitor {
-            principal: principal(&Holder::Person(caller.clone()), None),
-            person: caller,
-            session,
-            key: state.key.clone(),
-        }),
-        Err(_) => Err(page_fail(redirect("/"))),
+impl FromRequestParts<RegistryState> for Visitor {
+    type Rejection = Fail;
+
+    async fn from_request_parts(parts: &mut Parts, state: &RegistryState) -> Result<Self, Fail> {
+        let Some(cert) = parts.extensions.get::<ClientCert>().cloned() else {
+            return Err(page_fail(message_page(
+                StatusCode::UNAUTHORIZED,
+                "Certificat requis",
+                "Présentez votre certificat AC SISERI pour accéder au registre.",
+                None,
+            )));
+        };
+        let identity = identify(state, &cert)
+            .await
+            .map_err(|e| page_fail(access_error_page(e)))?;
+        let caller = match identity {
+            Some(Holder::Person(c)) => c,
+            Some(Holder::DosimetryBody { .. }) => return Err(page_fail(organisme_page())),
+            None => return Err(page_fail(unknown_certificate_page())),
+        };
+        match session_of(state, &cert, &parts.headers, &caller) {
+            Ok(session) => Ok(Visitor {
+                principal: principal(&Holder::Person(caller.clone()), None),
+                person: caller,
+                session,
+                key: state.key.clone(),
+            }),
+            Err(_) => Err(page_fail(redirect("/"))),
+        }
+    }
+}
+
+/// A visitor on the establishment of the path, and the worker or fraction the path names after
+/// it (`Visit<i64>`). The visitor is checked first (without a session, the access-code page);
+/// then the path, a page that does not exist when it names nothing.
+#[derive(Debug)]
+pub(crate) struct Visit<T = ()> {
+    pub v: Visitor,
+    /// The establishment `{id}` of the path.
+    pub id: i64,
+    /// What the path names after it.
+    pub target: T,
+}
+
+impl<T: PathTarget + Send> FromRequestParts<RegistryState> for Visit<T> {
+    type Rejection = Fail;
+
+    async fn from_request_parts(parts: &mut Parts, state: &RegistryState) -> Result<Self, Fail> {
+        let v = Visitor::from_request_parts(parts, state).await?;
+        match path_ids(parts).await? {
+            Some((id, target)) => Ok(Self { v, id, target }),
+            None => Err(no_such_page(Some(&v))),
+        }
     }
 }
 
@@ -266,21 +319,49 @@ pub(crate) async fn establishment_of(
     }
 }
 
+/// The establishment `id` for a person who may change its list (else "not found", or "access
+/// refused" for one attached to it in another role).
+pub(crate) async fn list_editor(
+    state: &RegistryState,
+    visitor: &Visitor,
+    id: i64,
+) -> Result<Establishment, Fail> {
+    let e = establishment_of(state, visitor, id).await?;
+    if !visitor.may(id, DataKind::AdminComplete, Action::Write) {
+        return Err(page_fail(message_page(
+            StatusCode::FORBIDDEN,
+            "Accès refusé",
+            &RegistryError::Forbidden {
+                kind: DataKind::AdminComplete,
+                action: Action::Write,
+            }
+            .to_string(),
+            Some(visitor),
+        )));
+    }
+    Ok(e)
+}
+
 /// The establishment's name, or its protocol number when it has none.
 pub(crate) fn name_of(e: &Establishment) -> String {
     e.name()
 }
 
-/// An id of the path; anything else is a page that does not exist.
+/// An id of the path or of a form; anything else is a page that does not exist.
 pub(crate) fn path_id(text: &str, visitor: Option<&Visitor>) -> Result<i64, Fail> {
-    text.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-        page_fail(message_page(
-            StatusCode::NOT_FOUND,
-            "Introuvable",
-            "Cette page n'existe pas.",
-            visitor,
-        ))
-    })
+    text.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| no_such_page(visitor))
+}
+
+fn no_such_page(visitor: Option<&Visitor>) -> Fail {
+    page_fail(message_page(
+        StatusCode::NOT_FOUND,
+        "Introuvable",
+        "Cette page n'existe pas.",
+        visitor,
+    ))
 }
 
 /// A posted form (`application/x-www-form-urlencoded`), every pair in order.

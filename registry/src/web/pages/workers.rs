@@ -9,18 +9,16 @@ use crate::{
     Action, CardNumber, DataKind, DoseKind, Fraction, FractionFilter, RegistryError, WorkerQuery,
     WorkerView,
 };
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 use maud::{html, Markup};
 use time::Date;
 
 use super::layout::{select, text_input, Errors, Label, Page};
-use super::{establishment_of, name_of, path_id, q, refused, visitor, Visitor};
+use super::{establishment_of, name_of, q, refused, Visit, Visitor};
 use crate::web::api::{fraction_filter, search_terms, Fail};
-use crate::web::caller::{service, Refusal};
-use crate::web::ClientCert;
+use crate::web::caller::Refusal;
 use crate::web::RegistryState;
 
 type Answer = Result<Response, Fail>;
@@ -138,13 +136,9 @@ fn notice(done: Option<&str>) -> Option<&'static str> {
 /// `GET /etablissements/{id}/travailleurs?q=&fraction=&apres=&vue=`.
 pub(crate) async fn list(
     State(state): State<RegistryState>,
-    Path(est): Path<String>,
+    Visit { v, id, .. }: Visit,
     Query(query): Query<HashMap<String, String>>,
-    cert: Option<Extension<ClientCert>>,
-    headers: HeaderMap,
 ) -> Answer {
-    let v = visitor(&state, cert, &headers).await?;
-    let id = path_id(&est, Some(&v))?;
     let e = establishment_of(&state, &v, id).await?;
     let text = query
         .get("q")
@@ -164,9 +158,11 @@ pub(crate) async fn list(
         offset: 0,
         limit: PAGE_SIZE,
     };
-    let who = v.principal.clone();
     let mut errors = Errors::default();
-    let (items, next) = match service(&state, move |r| r.search_workers(&who, id, &search)).await {
+    let found = v
+        .try_ask(&state, move |r, who| r.search_workers(who, id, &search))
+        .await;
+    let (items, next) = match found {
         Ok(page) => (page.items, page.next),
         Err(Refusal::Registry(RegistryError::Invalid(fields))) => {
             for message in fields.into_values() {
@@ -176,10 +172,7 @@ pub(crate) async fn list(
         }
         Err(r) => return Err(refused(&v, r)),
     };
-    let who = v.principal.clone();
-    let fractions: Vec<Fraction> = service(&state, move |r| r.fractions(&who, id))
-        .await
-        .map_err(|r| refused(&v, r))?;
+    let fractions: Vec<Fraction> = v.ask(&state, move |r, who| r.fractions(who, id)).await?;
 
     let edit = v.may(id, DataKind::AdminComplete, Action::Write);
     let export = v.may(id, DataKind::AdminComplete, Action::Read);
@@ -342,17 +335,9 @@ pub(crate) fn facts(l: &Line<'_>) -> Markup {
 /// `GET /etablissements/{id}/travailleurs/{w}`.
 pub(crate) async fn detail(
     State(state): State<RegistryState>,
-    Path((est, w)): Path<(String, String)>,
-    cert: Option<Extension<ClientCert>>,
-    headers: HeaderMap,
+    Visit { v, id, target: w }: Visit<i64>,
 ) -> Answer {
-    let v = visitor(&state, cert, &headers).await?;
-    let id = path_id(&est, Some(&v))?;
-    let w = path_id(&w, Some(&v))?;
-    let who = v.principal.clone();
-    let view = service(&state, move |r| r.worker(&who, id, w))
-        .await
-        .map_err(|r| refused(&v, r))?;
+    let view = v.ask(&state, move |r, who| r.worker(who, id, w)).await?;
     let l = line(&view);
     let edit = v.may(id, DataKind::AdminComplete, Action::Write) && !l.removed;
     let identity_kind = identity_views()

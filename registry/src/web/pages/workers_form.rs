@@ -4,23 +4,20 @@
 
 use std::collections::HashMap;
 
-use crate::{Action, DataKind, Operation, RegistryError, WorkerInput, WorkerView};
+use crate::{Operation, RegistryError, WorkerInput, WorkerView};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 use maud::{html, Markup};
 
-use super::layout::{labelled, message_page, select, text_input, Errors, Label, Page};
+use super::layout::{labelled, select, text_input, Errors, Label, Page};
 use super::workers::{french_date, line};
 use super::{
-    csrf_refused, decimal, establishment_of, name_of, page_fail, path_id, redirect, refused,
-    visitor, Form, Visitor,
+    decimal, establishment_of, list_editor, name_of, redirect, refused, Form, Visit, Visitor,
 };
 use crate::web::api::Fail;
-use crate::web::caller::{service, Refusal};
-use crate::web::ClientCert;
+use crate::web::caller::Refusal;
 use crate::web::RegistryState;
 
 type Answer = Result<Response, Fail>;
@@ -316,24 +313,9 @@ fn render(p: FormPage<'_>) -> Markup {
     }
 }
 
-fn forbidden(v: &Visitor) -> Fail {
-    page_fail(message_page(
-        StatusCode::FORBIDDEN,
-        "Accès refusé",
-        &RegistryError::Forbidden {
-            kind: DataKind::AdminComplete,
-            action: Action::Write,
-        }
-        .to_string(),
-        Some(v),
-    ))
-}
-
 async fn fraction_names(state: &RegistryState, v: &Visitor, id: i64) -> Result<Vec<String>, Fail> {
-    let who = v.principal.clone();
-    Ok(service(state, move |r| r.fractions(&who, id))
-        .await
-        .map_err(|r| refused(v, r))?
+    Ok(v.ask(state, move |r, who| r.fractions(who, id))
+        .await?
         .into_iter()
         .map(|f| f.name)
         .collect())
@@ -343,22 +325,12 @@ async fn fraction_names(state: &RegistryState, v: &Visitor, id: i64) -> Result<V
 /// operation, `?fait=OPERATION&dernier=ID`).
 pub(crate) async fn page(
     State(state): State<RegistryState>,
-    Path(est): Path<String>,
+    Visit { v, id, .. }: Visit,
     Query(query): Query<HashMap<String, String>>,
-    cert: Option<Extension<ClientCert>>,
-    headers: HeaderMap,
 ) -> Answer {
-    let v = visitor(&state, cert, &headers).await?;
-    let id = path_id(&est, Some(&v))?;
-    let e = establishment_of(&state, &v, id).await?;
-    if !v.may(id, DataKind::AdminComplete, Action::Write) {
-        return Err(forbidden(&v));
-    }
+    let e = list_editor(&state, &v, id).await?;
     let fractions = fraction_names(&state, &v, id).await?;
-    let read = |w: i64| {
-        let who = v.principal.clone();
-        service(&state, move |r| r.worker(&who, id, w))
-    };
+    let read = |w: i64| v.try_ask(&state, move |r, who| r.worker(who, id, w));
     let values = match query.get("travailleur").and_then(|w| w.parse::<i64>().ok()) {
         Some(w) => Values::from_worker(&read(w).await.map_err(|r| refused(&v, r))?),
         None => Values::default(),
@@ -390,20 +362,15 @@ pub(crate) async fn page(
 /// `POST /etablissements/{id}/travailleurs/modifier`: "Valider les modifications".
 pub(crate) async fn submit(
     State(state): State<RegistryState>,
-    Path(est): Path<String>,
-    cert: Option<Extension<ClientCert>>,
+    Visit { v, id, .. }: Visit,
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
-    let v = visitor(&state, cert, &headers).await?;
-    let id = path_id(&est, Some(&v))?;
-    let form = Form::parse(&headers, &body)?;
-    if !v.csrf_ok(&form) {
-        return Err(csrf_refused(Some(&v)));
-    }
+    let form = v.form(&headers, &body)?;
     let input = Values::input(&form);
-    let who = v.principal.clone();
-    let outcome = service(&state, move |r| r.apply_worker(&who, id, &input)).await;
+    let outcome = v
+        .try_ask(&state, move |r, who| r.apply_worker(who, id, &input))
+        .await;
     let (status, errors) = match outcome {
         Ok(applied) => {
             return Ok(redirect(&format!(

@@ -1,0 +1,163 @@
+//! A worker's dose records and rolling 12-month effective dose, and the passive results the
+//! dosimetry bodies send, the worker named by NIR or card number.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::request::{bad_query, json_body, query_day, Raw};
+use super::{field_fail, Answer, Caller, Fail};
+use crate::web::RegistryState;
+use crate::{CardNumber, DoseInput, DoseKind, DoseQuery, Nir, WorkerRef};
+
+/// The kind of dose named in a query or a form.
+pub(crate) fn dose_kind(text: &str) -> Option<DoseKind> {
+    DoseKind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == text.trim())
+}
+
+/// `GET /workers/{worker}/doses?kind=&from=&to=`.
+pub(super) async fn list(
+    State(state): State<RegistryState>,
+    caller: Caller<i64>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Answer {
+    let kind = match q.get("kind").map(|k| k.trim()).filter(|k| !k.is_empty()) {
+        None => None,
+        Some(k) => Some(dose_kind(k).ok_or_else(|| {
+            bad_query("Le paramètre « kind » vaut passive, operational, internal ou effective.")
+        })?),
+    };
+    let query = DoseQuery {
+        kind,
+        from: query_day(&q, "from")?,
+        to: query_day(&q, "to")?,
+    };
+    let (id, w) = (caller.establishment, caller.target);
+    let records = caller
+        .ask(&state, move |r, who| r.doses(who, id, w, &query))
+        .await?;
+    Ok(Json(json!({"worker_id": w, "records": records})).into_response())
+}
+
+/// `GET /workers/{worker}/doses/effective?on=`.
+pub(super) async fn effective(
+    State(state): State<RegistryState>,
+    caller: Caller<i64>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Answer {
+    let on = query_day(&q, "on")?;
+    let (id, w) = (caller.establishment, caller.target);
+    let rolling = caller
+        .ask(&state, move |r, who| r.effective_dose(who, id, w, on))
+        .await?;
+    Ok(Json(rolling).into_response())
+}
+
+/// `POST /workers/{worker}/doses`.
+pub(super) async fn record(
+    State(state): State<RegistryState>,
+    caller: Caller<i64>,
+    headers: HeaderMap,
+    Raw(body): Raw,
+) -> Answer {
+    let input: DoseInput = json_body(&headers, &body)?;
+    let worker = WorkerRef::Id(caller.target);
+    recorded(&state, caller, worker, input).await
+}
+
+/// Records `input` for `worker`: `201 {"id"}`.
+async fn recorded<T>(
+    state: &RegistryState,
+    caller: Caller<T>,
+    worker: WorkerRef,
+    input: DoseInput,
+) -> Answer {
+    let id = caller.establishment;
+    let record = caller
+        .ask(state, move |r, who| r.record_dose(who, id, &worker, &input))
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": record}))).into_response())
+}
+
+/// A passive result as a dosimetry body sends it: the worker by NIR (13 characters and the
+/// key, or the 15 together) or by medical follow-up card number.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PassiveResult {
+    #[serde(default)]
+    nir: Option<String>,
+    #[serde(default)]
+    nir_key: Option<String>,
+    #[serde(default)]
+    card_number: Option<String>,
+    #[serde(default)]
+    period_start: Option<String>,
+    #[serde(default)]
+    period_end: Option<String>,
+    #[serde(default)]
+    hp10_msv: Option<f64>,
+    #[serde(default)]
+    hp007_msv: Option<f64>,
+}
+
+fn present(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// The worker a passive result names; the refusal says which field is wrong, never its value.
+fn named_worker(p: &PassiveResult) -> Result<WorkerRef, Fail> {
+    let invalid = |field: &str, why: &str| {
+        field_fail(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "Certaines informations sont à corriger.",
+            field,
+            why,
+        )
+    };
+    match (present(&p.card_number), present(&p.nir)) {
+        (Some(card), _) => CardNumber::parse(card).map(WorkerRef::Card).ok_or_else(|| {
+            invalid(
+                "card_number",
+                "Ce numéro de carte de suivi médical n'a pas la forme attendue.",
+            )
+        }),
+        (None, Some(nir)) => match present(&p.nir_key) {
+            Some(key) => Nir::parse(nir, key),
+            None => Nir::parse_full(nir),
+        }
+        .map(WorkerRef::Nir)
+        .map_err(|e| invalid("nir", &e.to_string())),
+        (None, None) => Err(invalid(
+            "nir",
+            "Indiquez le NIR du travailleur et sa clé, ou son numéro de carte de suivi médical.",
+        )),
+    }
+}
+
+/// `POST /doses/passive`.
+pub(super) async fn passive(
+    State(state): State<RegistryState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Raw(body): Raw,
+) -> Answer {
+    let p: PassiveResult = json_body(&headers, &body)?;
+    let worker = named_worker(&p)?;
+    let input = DoseInput {
+        kind: DoseKind::Passive,
+        period_start: p.period_start.unwrap_or_default(),
+        period_end: p.period_end.unwrap_or_default(),
+        hp10_msv: p.hp10_msv,
+        hp007_msv: p.hp007_msv,
+        e_msv: None,
+    };
+    recorded(&state, caller, worker, input).await
+}

@@ -129,11 +129,8 @@ pub(super) fn number<T: std::str::FromStr>(
 
 /// A day of the query string: `jj/mm/aaaa` or `aaaa-mm-jj`.
 pub(crate) fn day(text: &str) -> Option<Date> {
-    let text = text.trim();
-    let french = time::macros::format_description!("[day]/[month]/[year]");
-    let iso = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(text, french)
-        .or_else(|_| Date::parse(text, iso))
+    store::date::parse_french(text)
+        .or_else(|_| store::date::parse_iso(text))
         .ok()
 }
 

@@ -5,8 +5,12 @@ use std::collections::HashSet;
 
 use ca::{Authority, PublishedCrl, RevocationReason};
 
-use super::{audit, fold, immediate, mail_name, storage, Access, AccessError};
+use super::{
+    audit, fold, immediate, mail_name, storage, Access, AccessError, CertificateState,
+    WithdrawalState,
+};
 use crate::outbox::{self, templates};
+use crate::pass::Status;
 use crate::protocol::{Designee, Protocol, ProtocolInput, Role};
 
 /// What an approval did.
@@ -48,7 +52,7 @@ impl Access {
             storage::versions_of(&conn, number)?
                 .into_iter()
                 .rev()
-                .find(|v| v.status == "signed")
+                .find(|v| v.status == Status::Signed)
                 .ok_or_else(|| AccessError::NothingToDecide(number.to_owned()))?
         };
         let input: ProtocolInput =
@@ -131,7 +135,7 @@ impl Access {
                 report.revoked.push(att.habilitation);
             }
         }
-        if !storage::decide(&tx, &row.version_id, "approved", operator, None, now)? {
+        if !storage::decide(&tx, &row.version_id, Status::Approved, operator, None, now)? {
             return Err(AccessError::NothingToDecide(number.to_owned()));
         }
         storage::supersede_older(&tx, row.protocol_id, row.version)?;
@@ -232,18 +236,19 @@ impl Access {
         let certificates = storage::certificates_of(&tx, hab)?;
         // An approval interrupted between record and signature left a preparing certificate:
         // its key is gone; it is abandoned and redone.
-        for c in certificates.iter().filter(|c| c.state == "preparing") {
-            storage::set_certificate_state(&tx, &c.serial, "revoked", None)?;
+        for c in certificates
+            .iter()
+            .filter(|c| c.state == CertificateState::Preparing)
+        {
+            storage::set_certificate_state(&tx, &c.serial, CertificateState::Revoked, None)?;
             for w in storage::withdrawals_of(&tx, hab)?
                 .iter()
                 .filter(|w| w.serial == c.serial)
             {
-                storage::close_withdrawal(&tx, w.id, "superseded", now)?;
+                storage::close_withdrawal(&tx, w.id, WithdrawalState::Superseded, now)?;
             }
         }
-        let holds = certificates
-            .iter()
-            .any(|c| c.state == "issued" || c.state == "delivered");
+        let holds = certificates.iter().any(|c| c.state.is_valid());
         if holds {
             if newly_attached && !issued_now.contains(&hab) {
                 outbox::enqueue(

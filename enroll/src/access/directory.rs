@@ -3,7 +3,11 @@
 
 use serde::Serialize;
 
-use super::{audit, display_name, immediate, storage, Access, AccessError, ACCESS_CODE};
+use super::{
+    audit, display_name, immediate, storage, Access, AccessCodeState, AccessError,
+    CertificateState, ACCESS_CODE,
+};
+use crate::pass::Status;
 use crate::protocol::{ProtocolInput, Role};
 
 /// The registry's view of a certificate holder.
@@ -50,7 +54,7 @@ impl Access {
         let Some(c) = storage::certificate(&conn, serial)? else {
             return Ok(None);
         };
-        if c.state != "delivered" {
+        if c.state != CertificateState::Delivered {
             return Ok(None);
         }
         let Some(person) = storage::accessor(&conn, c.habilitation)? else {
@@ -77,7 +81,7 @@ impl Access {
         let mut conn = self.pool.get()?;
         let tx = immediate(&mut conn)?;
         let row = storage::access_code(&tx, hab)?.ok_or(AccessError::AccessLocked)?;
-        if row.status == "locked" {
+        if row.status == AccessCodeState::Locked {
             return Err(AccessError::AccessLocked);
         }
         if self.key.verify(ACCESS_CODE, code.trim(), &row.code_hmac) {
@@ -125,7 +129,7 @@ impl Access {
     pub fn establishment(&self, id: i64) -> Result<Option<EstablishmentView>, AccessError> {
         let conn = self.pool.get()?;
         let versions = storage::versions_of_id(&conn, id)?;
-        let Some(v) = versions.iter().rev().find(|v| v.status == "approved") else {
+        let Some(v) = versions.iter().rev().find(|v| v.status == Status::Approved) else {
             return Ok(None);
         };
         let input: ProtocolInput =

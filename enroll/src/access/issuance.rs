@@ -9,7 +9,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::{
     audit, display_name, immediate, mail_name, storage, Access, AccessError, AccessorRow,
-    ACCESS_CODE, WITHDRAWAL_CODE, WITHDRAWAL_TOKEN,
+    CertificateState, WithdrawalState, ACCESS_CODE, WITHDRAWAL_CODE, WITHDRAWAL_TOKEN,
 };
 use crate::outbox::{self, templates};
 use crate::secrets::new_token;
@@ -47,8 +47,16 @@ impl Access {
         let live = storage::certificates_of(&tx, person.habilitation)?
             .iter()
             .any(|c| match replaces {
-                None => matches!(c.state.as_str(), "preparing" | "issued" | "delivered"),
-                Some(_) => matches!(c.state.as_str(), "preparing" | "issued"),
+                None => matches!(
+                    c.state,
+                    CertificateState::Preparing
+                        | CertificateState::Issued
+                        | CertificateState::Delivered
+                ),
+                Some(_) => matches!(
+                    c.state,
+                    CertificateState::Preparing | CertificateState::Issued
+                ),
             });
         if live {
             return Ok(false);
@@ -99,7 +107,7 @@ impl Access {
         storage::set_certificate_state(
             &tx,
             &serial,
-            "issued",
+            CertificateState::Issued,
             Some(issued.not_after.unix_timestamp()),
         )?;
         let url = format!(
@@ -171,10 +179,10 @@ impl Access {
     ) -> Result<bool, AccessError> {
         let mut revoked = false;
         for w in storage::withdrawals_of(tx, hab)? {
-            storage::close_withdrawal(tx, w.id, "superseded", now)?;
+            storage::close_withdrawal(tx, w.id, WithdrawalState::Superseded, now)?;
         }
         for c in storage::certificates_of(tx, hab)? {
-            if c.state == "issued" || c.state == "delivered" {
+            if c.state.is_valid() {
                 authority.revoke_in(
                     tx,
                     &Serial::from_der_bytes(&c.serial),
@@ -183,7 +191,7 @@ impl Access {
                     now,
                 )?;
                 revoked = true;
-                storage::set_certificate_state(tx, &c.serial, "revoked", None)?;
+                storage::set_certificate_state(tx, &c.serial, CertificateState::Revoked, None)?;
             }
         }
         Ok(revoked)

@@ -4,7 +4,10 @@
 use ca::{Authority, RevocationReason, Serial};
 use time::Duration;
 
-use super::{audit, from_unix, immediate, mail_name, storage, Access, AccessError};
+use super::{
+    audit, from_unix, immediate, mail_name, storage, Access, AccessError, CertificateState,
+    WithdrawalState,
+};
 use crate::outbox::{self, templates};
 use crate::Email;
 
@@ -18,12 +21,12 @@ impl Access {
         let mut n = 0;
         let mut revoked = false;
         for w in storage::withdrawals_due(&tx, now.unix_timestamp())? {
-            if !storage::close_withdrawal(&tx, w.id, "expired", now)? {
+            if !storage::close_withdrawal(&tx, w.id, WithdrawalState::Expired, now)? {
                 continue;
             }
             n += 1;
             if let Some(c) = storage::certificate(&tx, &w.serial)? {
-                if c.state == "issued" {
+                if c.state == CertificateState::Issued {
                     authority.revoke_in(
                         &tx,
                         &Serial::from_der_bytes(&c.serial),
@@ -32,7 +35,12 @@ impl Access {
                         now,
                     )?;
                     revoked = true;
-                    storage::set_certificate_state(&tx, &c.serial, "revoked", None)?;
+                    storage::set_certificate_state(
+                        &tx,
+                        &c.serial,
+                        CertificateState::Revoked,
+                        None,
+                    )?;
                 }
             }
             audit(

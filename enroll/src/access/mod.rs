@@ -6,7 +6,7 @@
 //! One file per responsibility, each adding its methods to [`Access`]: `review` (versions under
 //! review, rejection), `approval`, `issuance` (issue and revoke, shared by the others),
 //! `operator` (revoke, renew, re-send, reset the access code), `withdrawal` (public),
-//! `jobs` (the daemon's sweeps), `directory` (the registry's questions); `storage` holds the SQL.
+//! `jobs` (the daemon's sweeps), `directory` (the registry's questions); `state` has the life cycles, `storage` the SQL.
 
 mod approval;
 mod directory;
@@ -15,6 +15,7 @@ mod issuance;
 mod jobs;
 mod operator;
 mod review;
+mod state;
 mod storage;
 mod withdrawal;
 
@@ -30,6 +31,7 @@ pub use directory::{Caller, CallerAttachment, EstablishmentView};
 pub use error::AccessError;
 pub use operator::AccessorDetail;
 pub use review::{VersionDetail, VersionSummary};
+pub use state::{AccessCodeState, CertificateState, WithdrawalState};
 pub use storage::{AccessCodeRow, AccessorRow, AttachmentRow, CertificateRow, WithdrawalRow};
 pub use withdrawal::{WithdrawalInfo, Withdrawn};
 

@@ -5,7 +5,7 @@ use ca::{Authority, P12Profile, PublishedCrl, RevocationReason, Serial};
 
 use super::{
     audit, immediate, mail_name, storage, Access, AccessCodeRow, AccessError, AccessorRow,
-    AttachmentRow, CertificateRow, WithdrawalRow, ACCESS_CODE,
+    AttachmentRow, CertificateRow, CertificateState, WithdrawalRow, WithdrawalState, ACCESS_CODE,
 };
 use crate::outbox::{self, templates};
 use crate::Email;
@@ -91,9 +91,9 @@ impl Access {
         let person = storage::accessor(&tx, hab)?.ok_or(AccessError::UnknownHabilitation(hab))?;
         let mut revoked = false;
         for w in storage::withdrawals_of(&tx, hab)? {
-            if storage::close_withdrawal(&tx, w.id, "superseded", now)? {
+            if storage::close_withdrawal(&tx, w.id, WithdrawalState::Superseded, now)? {
                 if let Some(c) = storage::certificate(&tx, &w.serial)? {
-                    if c.state == "issued" {
+                    if c.state == CertificateState::Issued {
                         authority.revoke_in(
                             &tx,
                             &Serial::from_der_bytes(&c.serial),
@@ -102,7 +102,12 @@ impl Access {
                             now,
                         )?;
                         revoked = true;
-                        storage::set_certificate_state(&tx, &c.serial, "revoked", None)?;
+                        storage::set_certificate_state(
+                            &tx,
+                            &c.serial,
+                            CertificateState::Revoked,
+                            None,
+                        )?;
                     }
                 }
             }
@@ -110,7 +115,7 @@ impl Access {
         let in_hands = storage::certificates_of(&tx, hab)?
             .into_iter()
             .rev()
-            .find(|c| c.state == "delivered")
+            .find(|c| c.state == CertificateState::Delivered)
             .map(|c| c.serial);
         tx.commit()?;
         drop(conn);

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use super::{audit, from_unix, immediate, storage, Access, AccessError};
 use crate::outbox::{self, templates};
+use crate::pass::Status;
 use crate::protocol::{Protocol, ProtocolInput};
 
 /// A protocol version under review.
@@ -18,7 +19,7 @@ pub struct VersionSummary {
     /// Version number.
     pub version: i64,
     /// Status.
-    pub status: String,
+    pub status: Status,
     /// Employer's name.
     pub employer: String,
     /// Signature time.
@@ -71,7 +72,7 @@ impl Access {
         let in_force = versions
             .iter()
             .rev()
-            .find(|v| v.status == "approved" && v.version < latest.version);
+            .find(|v| v.status == Status::Approved && v.version < latest.version);
         let diff = match in_force {
             Some(old) => {
                 let before: BTreeSet<&str> = old.annexe_text.lines().collect();
@@ -109,12 +110,12 @@ impl Access {
         let row = storage::versions_of(&tx, number)?
             .into_iter()
             .rev()
-            .find(|v| v.status == "signed")
+            .find(|v| v.status == Status::Signed)
             .ok_or_else(|| AccessError::NothingToDecide(number.to_owned()))?;
         storage::decide(
             &tx,
             &row.version_id,
-            "rejected",
+            Status::Rejected,
             operator,
             Some(reason),
             now,
@@ -170,7 +171,7 @@ fn summary(v: &storage::ReviewRow) -> VersionSummary {
     VersionSummary {
         number: v.number.clone(),
         version: v.version,
-        status: v.status.clone(),
+        status: v.status,
         employer,
         signed_at: from_unix(v.signed_at),
     }

@@ -8,8 +8,8 @@ use zeroize::Zeroizing;
 
 use super::issuance::person_subject;
 use super::{
-    audit, display_name, from_unix, immediate, storage, Access, AccessError, WithdrawalRow,
-    WITHDRAWAL_CODE, WITHDRAWAL_TOKEN,
+    audit, display_name, from_unix, immediate, storage, Access, AccessError, CertificateState,
+    WithdrawalRow, WithdrawalState, WITHDRAWAL_CODE, WITHDRAWAL_TOKEN,
 };
 
 /// A withdrawal's public state, for its page.
@@ -72,11 +72,13 @@ impl Access {
         if self.now().unix_timestamp() > w.expires_at {
             return Err(AccessError::WithdrawalGone);
         }
-        match w.status.as_str() {
-            "pending" => Ok(()),
-            "preparing" => Err(AccessError::WithdrawalNotReady),
-            "locked" => Err(AccessError::WithdrawalLocked),
-            _ => Err(AccessError::WithdrawalGone),
+        match w.status {
+            WithdrawalState::Pending => Ok(()),
+            WithdrawalState::Preparing => Err(AccessError::WithdrawalNotReady),
+            WithdrawalState::Locked => Err(AccessError::WithdrawalLocked),
+            WithdrawalState::Used | WithdrawalState::Expired | WithdrawalState::Superseded => {
+                Err(AccessError::WithdrawalGone)
+            }
         }
     }
 
@@ -102,9 +104,10 @@ impl Access {
         let tx = immediate(&mut conn)?;
         let w = storage::withdrawal_by_token(&tx, &self.key.hash(WITHDRAWAL_TOKEN, token))?
             .ok_or(AccessError::WithdrawalNotFound)?;
-        if matches!(w.status.as_str(), "pending" | "locked") && now.unix_timestamp() > w.expires_at
+        if matches!(w.status, WithdrawalState::Pending | WithdrawalState::Locked)
+            && now.unix_timestamp() > w.expires_at
         {
-            storage::close_withdrawal(&tx, w.id, "expired", now)?;
+            storage::close_withdrawal(&tx, w.id, WithdrawalState::Expired, now)?;
             tx.commit()?;
             return Err(AccessError::WithdrawalGone);
         }
@@ -141,7 +144,7 @@ impl Access {
             .ok_or(AccessError::UnknownHabilitation(w.habilitation))?;
         let outcome = match csr_key {
             None => {
-                storage::set_certificate_state(&tx, &w.serial, "delivered", None)?;
+                storage::set_certificate_state(&tx, &w.serial, CertificateState::Delivered, None)?;
                 Withdrawn::P12 {
                     habilitation: w.habilitation,
                     bytes: p12,
@@ -156,7 +159,7 @@ impl Access {
                     "public",
                     now,
                 )?;
-                storage::set_certificate_state(&tx, &w.serial, "revoked", None)?;
+                storage::set_certificate_state(&tx, &w.serial, CertificateState::Revoked, None)?;
                 let prepared = authority.prepare(
                     &tx,
                     &IssueRequest {
@@ -177,7 +180,7 @@ impl Access {
                 storage::set_certificate_state(
                     &tx,
                     issued.serial.as_bytes(),
-                    "delivered",
+                    CertificateState::Delivered,
                     Some(issued.not_after.unix_timestamp()),
                 )?;
                 Withdrawn::Chain {
@@ -189,7 +192,7 @@ impl Access {
         // A renewal: the certificate it replaces goes once the new one is in hand.
         if let Some(old) = prepared_cert.replaces.as_deref() {
             if let Some(c) = storage::certificate(&tx, old)? {
-                if c.state == "delivered" || c.state == "issued" {
+                if c.state.is_valid() {
                     authority.revoke_in(
                         &tx,
                         &Serial::from_der_bytes(old),
@@ -197,7 +200,7 @@ impl Access {
                         "public",
                         now,
                     )?;
-                    storage::set_certificate_state(&tx, old, "revoked", None)?;
+                    storage::set_certificate_state(&tx, old, CertificateState::Revoked, None)?;
                 }
             }
         }

@@ -74,6 +74,8 @@ pub enum Status {
     Cancelled,
 }
 
+crate::text_column::text_column!(Status, "statut de protocole");
+
 impl Status {
     /// Stored form.
     pub fn as_str(self) -> &'static str {

@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use ca::{Authority, PublishedCrl, RevocationReason};
 
 use super::{
-    audit, fold, immediate, mail_name, storage, Access, AccessError, CertificateState,
-    WithdrawalState,
+    audit, fold, immediate, mail_name, storage, stored_input, Access, AccessError,
+    CertificateState, WithdrawalState,
 };
 use crate::outbox::{self, templates};
 use crate::pass::Status;
@@ -55,8 +55,7 @@ impl Access {
                 .find(|v| v.status == Status::Signed)
                 .ok_or_else(|| AccessError::NothingToDecide(number.to_owned()))?
         };
-        let input: ProtocolInput =
-            serde_json::from_str(&row.input).map_err(|e| AccessError::Internal(e.to_string()))?;
+        let input: ProtocolInput = stored_input(&row.input)?;
         let protocol =
             Protocol::parse(&input).map_err(|e| AccessError::InvalidProtocol(e.to_string()))?;
         let designees: Vec<&Designee> = protocol.designees().collect();

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::{
-    audit, display_name, immediate, storage, Access, AccessCodeState, AccessError,
+    audit, display_name, immediate, storage, stored_input, Access, AccessCodeState, AccessError,
     CertificateState, ACCESS_CODE,
 };
 use crate::pass::Status;
@@ -132,8 +132,7 @@ impl Access {
         let Some(v) = versions.iter().rev().find(|v| v.status == Status::Approved) else {
             return Ok(None);
         };
-        let input: ProtocolInput =
-            serde_json::from_str(&v.input).map_err(|e| AccessError::Internal(e.to_string()))?;
+        let input: ProtocolInput = stored_input(&v.input)?;
         let mut accessors = Vec::new();
         for a in storage::attachments_of_protocol(&conn, id)? {
             if let Some(p) = storage::accessor(&conn, a.habilitation)? {

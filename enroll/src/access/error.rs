@@ -1,7 +1,8 @@
 //! What can go wrong in the access life cycle, with the HTTP status and stable code the
 //! public routes answer.
 
-use crate::outbox;
+use crate::outbox::OutboxError;
+use crate::DomainError;
 
 /// What can go wrong.
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +63,31 @@ pub enum AccessError {
     /// The person holds no certificate to act on.
     #[error("La personne {0} n'a pas de certificat en cours.")]
     NoCertificate(u32),
-    /// Storage or CA failure.
+    /// The database failed.
+    #[error("Erreur interne : réessayez plus tard.")]
+    Storage(#[from] rusqlite::Error),
+    /// The certificate authority failed (signing, revocation, CRL, key or `.p12` making).
+    #[error("Erreur interne : réessayez plus tard.")]
+    Ca(#[from] ca::Error),
+    /// The notification could not be queued.
+    #[error("Erreur interne : réessayez plus tard.")]
+    Outbox(#[from] OutboxError),
+    /// A stored protocol version cannot be read back.
+    #[error("Erreur interne : réessayez plus tard.")]
+    StoredProtocol(#[source] serde_json::Error),
+    /// A stored e-mail address is no longer one.
+    #[error("Erreur interne : réessayez plus tard.")]
+    StoredEmail(#[source] DomainError),
+    /// Every N° habilitation has been allocated.
+    #[error("Erreur interne : réessayez plus tard.")]
+    HabilitationsExhausted,
+    /// The blocking task running the work panicked or was cancelled.
+    #[error("Erreur interne : réessayez plus tard.")]
+    Task(#[from] tokio::task::JoinError),
+    /// A failure described in words by a caller outside this crate.
+    ///
+    /// Transitional: enroll never builds it; the binary still does (its `spawn_blocking`
+    /// wrappers). Prefer [`AccessError::Task`], then remove this variant.
     #[error("Erreur interne : {0}")]
     Internal(String),
 }
@@ -80,8 +105,21 @@ impl AccessError {
             Self::WrongWithdrawalCode { .. } => 403,
             Self::WrongAccessCode { .. } => 401,
             Self::BadCsr(_) | Self::NameMismatch { .. } | Self::InvalidProtocol(_) => 422,
-            Self::Internal(_) => 500,
+            Self::Storage(_)
+            | Self::Ca(_)
+            | Self::Outbox(_)
+            | Self::StoredProtocol(_)
+            | Self::StoredEmail(_)
+            | Self::HabilitationsExhausted
+            | Self::Task(_)
+            | Self::Internal(_) => 500,
         }
+    }
+
+    /// A failure of ours, not of the request: the client gets a generic 500 and the cause
+    /// chain ([`std::error::Error::source`]) goes to the log.
+    pub fn is_internal(&self) -> bool {
+        self.status() == 500
     }
 
     /// Stable machine code.
@@ -101,23 +139,29 @@ impl AccessError {
             Self::WrongAccessCode { .. } => "wrong_access_code",
             Self::AccessLocked => "access_locked",
             Self::NoCertificate(_) => "no_certificate",
-            Self::Internal(_) => "internal",
+            Self::Storage(_)
+            | Self::Ca(_)
+            | Self::Outbox(_)
+            | Self::StoredProtocol(_)
+            | Self::StoredEmail(_)
+            | Self::HabilitationsExhausted
+            | Self::Task(_)
+            | Self::Internal(_) => "internal",
         }
     }
 }
 
-impl From<rusqlite::Error> for AccessError {
-    fn from(e: rusqlite::Error) -> Self {
-        Self::Internal(e.to_string())
-    }
-}
-impl From<ca::Error> for AccessError {
-    fn from(e: ca::Error) -> Self {
-        Self::Internal(e.to_string())
-    }
-}
-impl From<outbox::OutboxError> for AccessError {
-    fn from(e: outbox::OutboxError) -> Self {
-        Self::Internal(e.to_string())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_storage_failure_keeps_its_cause_out_of_the_message() {
+        let e = AccessError::from(rusqlite::Error::QueryReturnedNoRows);
+        assert!(e.is_internal());
+        assert_eq!((e.status(), e.code()), (500, "internal"));
+        assert_eq!(e.to_string(), "Erreur interne : réessayez plus tard.");
+        assert!(std::error::Error::source(&e).is_some());
+        assert!(!AccessError::AccessLocked.is_internal());
     }
 }

@@ -8,12 +8,11 @@ use ca::{
 use time::{Duration, OffsetDateTime};
 
 use super::{
-    audit, display_name, immediate, mail_name, storage, Access, AccessError, AccessorRow,
-    CertificateState, WithdrawalState, ACCESS_CODE, WITHDRAWAL_CODE, WITHDRAWAL_TOKEN,
+    audit, display_name, immediate, mail_name, storage, stored_email, Access, AccessError,
+    AccessorRow, CertificateState, WithdrawalState, ACCESS_CODE, WITHDRAWAL_CODE, WITHDRAWAL_TOKEN,
 };
 use crate::outbox::{self, templates};
 use crate::secrets::new_token;
-use crate::Email;
 
 impl Access {
     /// Issues a certificate with a server-made key: the record, the certificate row and the
@@ -32,8 +31,7 @@ impl Access {
     ) -> Result<bool, AccessError> {
         let now = self.now();
         let key = GeneratedKey::generate(self.issue.key_algorithm)?;
-        let email =
-            Email::parse(&person.email).map_err(|e| AccessError::Internal(e.to_string()))?;
+        let email = stored_email(person)?;
         let token = new_token()?;
         let profile = profile.unwrap_or(self.issue.p12.profile);
         let profile_name = match profile {

@@ -35,7 +35,9 @@ pub use state::{AccessCodeState, CertificateState, WithdrawalState};
 pub use storage::{AccessCodeRow, AccessorRow, AttachmentRow, CertificateRow, WithdrawalRow};
 pub use withdrawal::{WithdrawalInfo, Withdrawn};
 
+use crate::protocol::ProtocolInput;
 use crate::secrets::ServerKey;
+use crate::Email;
 
 const WITHDRAWAL_TOKEN: &str = "withdrawal-token";
 const WITHDRAWAL_CODE: &str = "withdrawal-code";
@@ -141,6 +143,16 @@ fn display_name(a: &AccessorRow) -> String {
 
 fn mail_name(a: &AccessorRow) -> String {
     format!("{} {}", a.last_name.to_uppercase(), a.first_name)
+}
+
+/// The protocol a stored version holds.
+fn stored_input(json: &str) -> Result<ProtocolInput, AccessError> {
+    serde_json::from_str(json).map_err(AccessError::StoredProtocol)
+}
+
+/// A person's stored address, parsed again for sending.
+fn stored_email(a: &AccessorRow) -> Result<Email, AccessError> {
+    Email::parse(&a.email).map_err(AccessError::StoredEmail)
 }
 
 fn from_unix(t: i64) -> OffsetDateTime {

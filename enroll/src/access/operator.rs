@@ -4,11 +4,11 @@
 use ca::{Authority, P12Profile, PublishedCrl, RevocationReason, Serial};
 
 use super::{
-    audit, immediate, mail_name, storage, Access, AccessCodeRow, AccessError, AccessorRow,
-    AttachmentRow, CertificateRow, CertificateState, WithdrawalRow, WithdrawalState, ACCESS_CODE,
+    audit, immediate, mail_name, storage, stored_email, Access, AccessCodeRow, AccessError,
+    AccessorRow, AttachmentRow, CertificateRow, CertificateState, WithdrawalRow, WithdrawalState,
+    ACCESS_CODE,
 };
 use crate::outbox::{self, templates};
-use crate::Email;
 
 /// Everything about one person, for `accessor show`.
 #[derive(Debug, Clone)]
@@ -142,8 +142,7 @@ impl Access {
         let mut conn = self.pool.get()?;
         let tx = immediate(&mut conn)?;
         let person = storage::accessor(&tx, hab)?.ok_or(AccessError::UnknownHabilitation(hab))?;
-        let email =
-            Email::parse(&person.email).map_err(|e| AccessError::Internal(e.to_string()))?;
+        let email = stored_email(&person)?;
         let code = ca::secret::digits(self.config.access_code_length as usize)?;
         storage::put_access_code(&tx, hab, &self.key.hash(ACCESS_CODE, &code), now)?;
         outbox::enqueue(

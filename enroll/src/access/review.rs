@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{audit, from_unix, immediate, storage, Access, AccessError};
+use super::{audit, from_unix, immediate, storage, stored_input, Access, AccessError};
 use crate::outbox::{self, templates};
 use crate::pass::Status;
 use crate::protocol::{Protocol, ProtocolInput};
@@ -90,8 +90,7 @@ impl Access {
             summary: summary(latest),
             key_name: latest.key_name.clone(),
             version_id: latest.version_id.clone(),
-            protocol: serde_json::from_str(&latest.input)
-                .map_err(|e| AccessError::Internal(e.to_string()))?,
+            protocol: stored_input(&latest.input)?,
             annexe_text: latest.annexe_text.clone(),
             document_sha256: latest.document_sha256.clone(),
             evidence: serde_json::from_str(&latest.evidence).unwrap_or_default(),
@@ -120,8 +119,7 @@ impl Access {
             Some(reason),
             now,
         )?;
-        let input: ProtocolInput =
-            serde_json::from_str(&row.input).map_err(|e| AccessError::Internal(e.to_string()))?;
+        let input: ProtocolInput = stored_input(&row.input)?;
         if let Ok(p) = Protocol::parse(&input) {
             outbox::enqueue(
                 &tx,

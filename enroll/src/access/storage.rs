@@ -20,7 +20,7 @@ pub(crate) fn next_habilitation(tx: &Transaction<'_>, start: u32) -> R<u32> {
         [],
         |r| r.get(0),
     )?;
-    u32::try_from(n).map_err(|_| AccessError::Internal("séquence épuisée".into()))
+    u32::try_from(n).map_err(|_| AccessError::HabilitationsExhausted)
 }
 
 /// A person as stored.

@@ -1,6 +1,6 @@
 //! What can go wrong in PASS, with the HTTP status and stable code the API answers.
 
-use crate::outbox;
+use crate::outbox::OutboxError;
 use crate::protocol::FieldErrors;
 
 /// What can go wrong, with the HTTP status and stable code the API answers.
@@ -65,9 +65,30 @@ pub enum PassError {
     #[error("Ce protocole n'a pas de version en vigueur à renouveler.")]
     NothingInForce,
 
-    /// Storage failure (details in the log only).
+    /// The database failed.
     #[error("Erreur interne : réessayez plus tard.")]
-    Internal(String),
+    Storage(#[from] rusqlite::Error),
+    /// The certificate authority's helpers failed (random generator, audit log).
+    #[error("Erreur interne : réessayez plus tard.")]
+    Ca(#[from] ca::Error),
+    /// The signature code could not be queued.
+    #[error("Erreur interne : réessayez plus tard.")]
+    Outbox(#[from] OutboxError),
+    /// A stored protocol or its evidence cannot be written or read back as JSON.
+    #[error("Erreur interne : réessayez plus tard.")]
+    Json(#[source] serde_json::Error),
+    /// A supporting document could not be stored.
+    #[error("Erreur interne : réessayez plus tard.")]
+    Document(#[source] std::io::Error),
+    /// The signed text of a version no longer matches its fingerprint.
+    #[error("Erreur interne : réessayez plus tard.")]
+    SignedTextAltered {
+        /// The version's public id.
+        id: String,
+    },
+    /// The blocking task running the work panicked or was cancelled.
+    #[error("Erreur interne : réessayez plus tard.")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 impl PassError {
@@ -84,7 +105,13 @@ impl PassError {
             Self::CodeExpired => 410,
             Self::WrongCode { .. } => 403,
             Self::CodeLocked => 423,
-            Self::Internal(_) => 500,
+            Self::Storage(_)
+            | Self::Ca(_)
+            | Self::Outbox(_)
+            | Self::Json(_)
+            | Self::Document(_)
+            | Self::SignedTextAltered { .. }
+            | Self::Task(_) => 500,
         }
     }
 
@@ -107,8 +134,20 @@ impl PassError {
             Self::CodeLocked => "code_locked",
             Self::RenewalRefused => "renewal_refused",
             Self::NothingInForce => "nothing_in_force",
-            Self::Internal(_) => "internal",
+            Self::Storage(_)
+            | Self::Ca(_)
+            | Self::Outbox(_)
+            | Self::Json(_)
+            | Self::Document(_)
+            | Self::SignedTextAltered { .. }
+            | Self::Task(_) => "internal",
         }
+    }
+
+    /// A failure of ours, not of the request: the client gets a generic 500 and the cause
+    /// chain ([`std::error::Error::source`]) goes to the log.
+    pub fn is_internal(&self) -> bool {
+        self.status() == 500
     }
 
     /// Field errors, when there are.
@@ -117,23 +156,5 @@ impl PassError {
             Self::Invalid(f) => Some(f),
             _ => None,
         }
-    }
-}
-
-impl From<rusqlite::Error> for PassError {
-    fn from(e: rusqlite::Error) -> Self {
-        Self::Internal(e.to_string())
-    }
-}
-
-impl From<ca::Error> for PassError {
-    fn from(e: ca::Error) -> Self {
-        Self::Internal(e.to_string())
-    }
-}
-
-impl From<outbox::OutboxError> for PassError {
-    fn from(e: outbox::OutboxError) -> Self {
-        Self::Internal(e.to_string())
     }
 }

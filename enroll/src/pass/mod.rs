@@ -314,8 +314,7 @@ impl Pass {
         }
         let sha256 = documents::sha256_hex(bytes);
         // The file first: a record never points at a file that is not there.
-        documents::store(&self.documents_dir, &sha256, bytes)
-            .map_err(|e| PassError::Internal(format!("document : {e}")))?;
+        documents::store(&self.documents_dir, &sha256, bytes).map_err(PassError::Document)?;
         let record = DocumentRecord {
             kind,
             sha256,
@@ -457,11 +456,11 @@ fn audit(
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<String, PassError> {
-    serde_json::to_string(v).map_err(|e| PassError::Internal(e.to_string()))
+    serde_json::to_string(v).map_err(PassError::Json)
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, PassError> {
-    serde_json::from_str(s).map_err(|e| PassError::Internal(e.to_string()))
+    serde_json::from_str(s).map_err(PassError::Json)
 }
 
 /// *Nom clé*: the company's name in capitals, without accents nor spaces, cut to 12

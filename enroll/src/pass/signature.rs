@@ -201,9 +201,7 @@ impl Pass {
         // Exactly the signed text, not a new rendering of the input.
         let annexe = crate::protocol::Annexe::from_text(row.annexe_text.as_deref().unwrap_or(""));
         if row.document_sha256.as_deref() != Some(annexe.sha256().as_str()) {
-            return Err(PassError::Internal(format!(
-                "le texte signé de {id} ne correspond plus à son empreinte"
-            )));
+            return Err(PassError::SignedTextAltered { id: id.to_owned() });
         }
         let evidence: serde_json::Value = from_json(row.evidence.as_deref().unwrap_or("{}"))?;
         let (number, key_name) = row

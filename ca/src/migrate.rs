@@ -16,38 +16,28 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
+/// A component's migrations from its `migrations/` folder (beside `src/`), in order:
+/// `migrations![1 => "0001_first.sql", 2 => "0002_second.sql"]`. The file is read at compile
+/// time, relative to the file that invokes the macro.
+#[macro_export]
+macro_rules! migrations {
+    ($($version:literal => $file:literal),* $(,)?) => {
+        &[$($crate::migrate::Migration {
+            version: $version,
+            name: $file,
+            sql: include_str!(concat!("../migrations/", $file)),
+        }),*]
+    };
+}
+
 /// The CA's own migrations (certificates, CRLs, and the shared audit log).
-pub const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "0001_certificates.sql",
-        sql: include_str!("../migrations/0001_certificates.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "0002_audit_log.sql",
-        sql: include_str!("../migrations/0002_audit_log.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "0003_revoked_at.sql",
-        sql: include_str!("../migrations/0003_revoked_at.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "0004_revocation_seq.sql",
-        sql: include_str!("../migrations/0004_revocation_seq.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "0005_revocation_seq_lookup.sql",
-        sql: include_str!("../migrations/0005_revocation_seq_lookup.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "0006_crl_covers_index.sql",
-        sql: include_str!("../migrations/0006_crl_covers_index.sql"),
-    },
+pub const MIGRATIONS: &[Migration] = crate::migrations![
+    1 => "0001_certificates.sql",
+    2 => "0002_audit_log.sql",
+    3 => "0003_revoked_at.sql",
+    4 => "0004_revocation_seq.sql",
+    5 => "0005_revocation_seq_lookup.sql",
+    6 => "0006_crl_covers_index.sql",
 ];
 
 /// Applies, in order and each in its own immediate transaction, the migrations of `component`

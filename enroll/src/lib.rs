@@ -1,6 +1,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+mod db;
 mod domain;
 pub mod migrations;
 pub mod outbox;

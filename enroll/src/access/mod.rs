@@ -35,6 +35,7 @@ pub use state::{AccessCodeState, CertificateState, WithdrawalState};
 pub use storage::{AccessCodeRow, AccessorRow, AttachmentRow, CertificateRow, WithdrawalRow};
 pub use withdrawal::{WithdrawalInfo, Withdrawn};
 
+use crate::db::{audit, immediate};
 use crate::protocol::ProtocolInput;
 use crate::secrets::ServerKey;
 use crate::Email;
@@ -93,31 +94,6 @@ pub struct Access {
     clock: Arc<dyn Clock>,
     config: AccessConfig,
     issue: IssueSettings,
-}
-
-fn immediate(conn: &mut rusqlite::Connection) -> Result<rusqlite::Transaction<'_>, AccessError> {
-    Ok(conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
-}
-
-fn audit(
-    tx: &rusqlite::Transaction<'_>,
-    now: OffsetDateTime,
-    actor: &str,
-    action: &str,
-    target: &str,
-    details: &[(&str, &str)],
-) -> Result<(), AccessError> {
-    ca::audit::append(
-        tx,
-        now,
-        &ca::audit::Event {
-            actor,
-            action,
-            target,
-            details,
-        },
-    )?;
-    Ok(())
 }
 
 /// Upper-case without accents, to compare names as people type them.

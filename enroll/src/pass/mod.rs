@@ -21,6 +21,7 @@ pub use error::PassError;
 pub use signature::{CodeSent, Signed};
 pub use storage::DocumentRecord;
 
+use crate::db::{audit, immediate};
 use crate::protocol::{Annexe, FieldErrors, Protocol, ProtocolInput};
 use crate::secrets::{new_id, new_token, ServerKey};
 
@@ -428,31 +429,6 @@ impl Pass {
         tx.commit()?;
         Ok(NewDraft { id, token })
     }
-}
-
-fn immediate(conn: &mut rusqlite::Connection) -> Result<rusqlite::Transaction<'_>, PassError> {
-    Ok(conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
-}
-
-fn audit(
-    tx: &rusqlite::Transaction<'_>,
-    now: OffsetDateTime,
-    actor: &str,
-    action: &str,
-    target: &str,
-    details: &[(&str, &str)],
-) -> Result<(), PassError> {
-    ca::audit::append(
-        tx,
-        now,
-        &ca::audit::Event {
-            actor,
-            action,
-            target,
-            details,
-        },
-    )?;
-    Ok(())
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<String, PassError> {

@@ -181,15 +181,8 @@ impl Access {
         }
         for c in storage::certificates_of(tx, hab)? {
             if c.state.is_valid() {
-                authority.revoke_in(
-                    tx,
-                    &Serial::from_der_bytes(&c.serial),
-                    reason,
-                    operator,
-                    now,
-                )?;
+                revoke(authority, tx, &c.serial, reason, operator, now)?;
                 revoked = true;
-                storage::set_certificate_state(tx, &c.serial, CertificateState::Revoked, None)?;
             }
         }
         Ok(revoked)
@@ -203,4 +196,18 @@ pub(super) fn person_subject(person: &AccessorRow) -> ca::Subject {
         habilitation: u64::from(person.habilitation),
         email: person.email.clone(),
     }
+}
+
+/// Revokes one certificate at the CA and in enrollment's view, in the caller's transaction;
+/// the caller publishes the CRL after committing.
+pub(super) fn revoke(
+    authority: &Authority,
+    tx: &rusqlite::Transaction<'_>,
+    serial: &[u8],
+    reason: RevocationReason,
+    actor: &str,
+    now: OffsetDateTime,
+) -> Result<(), AccessError> {
+    authority.revoke_in(tx, &Serial::from_der_bytes(serial), reason, actor, now)?;
+    storage::set_certificate_state(tx, serial, CertificateState::Revoked, None)
 }

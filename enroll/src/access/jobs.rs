@@ -1,9 +1,10 @@
 //! The daemon's scheduled maintenance: expiring withdrawals and telling holders their
 //! certificate ends soon.
 
-use ca::{Authority, RevocationReason, Serial};
+use ca::{Authority, RevocationReason};
 use time::Duration;
 
+use super::issuance::revoke;
 use super::{
     audit, from_unix, immediate, mail_name, storage, Access, AccessError, CertificateState,
     WithdrawalState,
@@ -27,20 +28,15 @@ impl Access {
             n += 1;
             if let Some(c) = storage::certificate(&tx, &w.serial)? {
                 if c.state == CertificateState::Issued {
-                    authority.revoke_in(
+                    revoke(
+                        authority,
                         &tx,
-                        &Serial::from_der_bytes(&c.serial),
+                        &c.serial,
                         RevocationReason::CessationOfOperation,
                         "daemon",
                         now,
                     )?;
                     revoked = true;
-                    storage::set_certificate_state(
-                        &tx,
-                        &c.serial,
-                        CertificateState::Revoked,
-                        None,
-                    )?;
                 }
             }
             audit(

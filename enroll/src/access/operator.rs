@@ -1,8 +1,9 @@
 //! What operators do to one person: look them up, revoke, renew or re-send, reset the access
 //! code.
 
-use ca::{Authority, P12Profile, PublishedCrl, RevocationReason, Serial};
+use ca::{Authority, P12Profile, PublishedCrl, RevocationReason};
 
+use super::issuance::revoke;
 use super::{
     audit, immediate, mail_name, storage, stored_email, Access, AccessCodeRow, AccessError,
     AccessorRow, AttachmentRow, CertificateRow, CertificateState, WithdrawalRow, WithdrawalState,
@@ -94,20 +95,15 @@ impl Access {
             if storage::close_withdrawal(&tx, w.id, WithdrawalState::Superseded, now)? {
                 if let Some(c) = storage::certificate(&tx, &w.serial)? {
                     if c.state == CertificateState::Issued {
-                        authority.revoke_in(
+                        revoke(
+                            authority,
                             &tx,
-                            &Serial::from_der_bytes(&c.serial),
+                            &c.serial,
                             RevocationReason::Superseded,
                             operator,
                             now,
                         )?;
                         revoked = true;
-                        storage::set_certificate_state(
-                            &tx,
-                            &c.serial,
-                            CertificateState::Revoked,
-                            None,
-                        )?;
                     }
                 }
             }

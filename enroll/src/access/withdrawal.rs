@@ -1,12 +1,12 @@
 //! The public one-shot withdrawal: the link's page, then the `.p12` (or the chain for the
 //! person's own key) given once for the right code.
 
-use ca::{Authority, IssueRequest, RevocationReason, Serial, SubjectKey};
+use ca::{Authority, IssueRequest, RevocationReason, SubjectKey};
 use serde::Serialize;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use super::issuance::person_subject;
+use super::issuance::{person_subject, revoke};
 use super::{
     audit, display_name, from_unix, immediate, storage, Access, AccessError, CertificateState,
     WithdrawalRow, WithdrawalState, WITHDRAWAL_CODE, WITHDRAWAL_TOKEN,
@@ -152,14 +152,14 @@ impl Access {
             }
             Some(key) => {
                 // The prepared key never leaves: its certificate is revoked at once.
-                authority.revoke_in(
+                revoke(
+                    authority,
                     &tx,
-                    &Serial::from_der_bytes(&w.serial),
+                    &w.serial,
                     RevocationReason::Superseded,
                     "public",
                     now,
                 )?;
-                storage::set_certificate_state(&tx, &w.serial, CertificateState::Revoked, None)?;
                 let prepared = authority.prepare(
                     &tx,
                     &IssueRequest {
@@ -193,14 +193,14 @@ impl Access {
         if let Some(old) = prepared_cert.replaces.as_deref() {
             if let Some(c) = storage::certificate(&tx, old)? {
                 if c.state.is_valid() {
-                    authority.revoke_in(
+                    revoke(
+                        authority,
                         &tx,
-                        &Serial::from_der_bytes(old),
+                        old,
                         RevocationReason::Superseded,
                         "public",
                         now,
                     )?;
-                    storage::set_certificate_state(&tx, old, CertificateState::Revoked, None)?;
                 }
             }
         }

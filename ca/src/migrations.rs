@@ -5,32 +5,12 @@ use store::migrate::Migration;
 /// The CA's own migrations (certificates, CRLs). Step 2 created the audit log, which now
 /// belongs to `store` (its component's step 1); it is kept out of this list so that a new
 /// database gets the table once, from `store`.
-pub const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "0001_certificates.sql",
-        sql: include_str!("../migrations/0001_certificates.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "0003_revoked_at.sql",
-        sql: include_str!("../migrations/0003_revoked_at.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "0004_revocation_seq.sql",
-        sql: include_str!("../migrations/0004_revocation_seq.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "0005_revocation_seq_lookup.sql",
-        sql: include_str!("../migrations/0005_revocation_seq_lookup.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "0006_crl_covers_index.sql",
-        sql: include_str!("../migrations/0006_crl_covers_index.sql"),
-    },
+pub const MIGRATIONS: &[Migration] = store::migrations![
+    1 => "0001_certificates.sql",
+    3 => "0003_revoked_at.sql",
+    4 => "0004_revocation_seq.sql",
+    5 => "0005_revocation_seq_lookup.sql",
+    6 => "0006_crl_covers_index.sql",
 ];
 
 /// Brings `conn` to the CA's schema: `store`'s steps (the audit log), then the CA's own.

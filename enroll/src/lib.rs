@@ -1,12 +1,14 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+mod db;
 mod domain;
 pub mod migrations;
 pub mod outbox;
 pub mod pass;
 pub mod protocol;
 pub mod secrets;
+mod text_column;
 pub mod web;
 pub mod web_cookie;
 pub use domain::{

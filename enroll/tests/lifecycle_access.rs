@@ -5,7 +5,7 @@
 mod lifecycle_common;
 
 use ca::{CertificateStatus, RevocationReason};
-use enroll::access::{AccessError, Withdrawn};
+use enroll::access::{AccessCodeState, AccessError, CertificateState, WithdrawalState, Withdrawn};
 use lifecycle_common::*;
 use time::Duration;
 
@@ -49,7 +49,7 @@ fn five_wrong_access_codes_lock_the_access_across_a_restart_until_an_operator_re
             .access_code
             .unwrap()
             .status,
-        "locked"
+        AccessCodeState::Locked
     );
     // Someone else's code is unaffected.
     w.access
@@ -222,10 +222,10 @@ fn sweeping_an_expired_unused_withdrawal_revokes_its_never_delivered_certificate
     let crl = w.latest_crl_text();
     for hab in [42001, 42002] {
         let d = w.access.accessor(hab).unwrap();
-        assert_eq!(d.withdrawals[0].status, "expired");
+        assert_eq!(d.withdrawals[0].status, WithdrawalState::Expired);
         assert!(!d.withdrawals[0].has_p12);
         let serial = &d.certificates[0].serial;
-        assert_eq!(d.certificates[0].state, "revoked");
+        assert_eq!(d.certificates[0].state, CertificateState::Revoked);
         assert!(
             w.revocation_reason(serial).is_some(),
             "{hab}'s never-delivered certificate must be revoked"

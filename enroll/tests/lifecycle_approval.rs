@@ -6,7 +6,7 @@
 mod lifecycle_common;
 
 use ca::{CertificateStatus, RevocationReason, Serial};
-use enroll::access::AccessError;
+use enroll::access::{AccessError, CertificateState, WithdrawalState};
 use enroll::protocol::{ProtocolInput, Role};
 use lifecycle_common::*;
 
@@ -57,7 +57,7 @@ fn approval_creates_exactly_the_expected_persons_certificates_withdrawals_and_em
 
         assert_eq!(d.certificates.len(), 1, "{hab}");
         let cert = &d.certificates[0];
-        assert_eq!(cert.state, "issued");
+        assert_eq!(cert.state, CertificateState::Issued);
         let record = ca::Authority::find(&w.db(), &Serial::from_der_bytes(&cert.serial))
             .unwrap()
             .unwrap();
@@ -254,7 +254,7 @@ fn a_renewal_that_adds_one_person_removes_another_and_keeps_a_third_does_exactly
         w.revocation_reason(&martin_serial),
         Some(RevocationReason::AffiliationChanged)
     );
-    assert_eq!(martin.withdrawals[0].status, "superseded");
+    assert_eq!(martin.withdrawals[0].status, WithdrawalState::Superseded);
     assert!(!martin.withdrawals[0].has_p12, "the unused .p12 is erased");
     let crl = w.latest_crl_text();
     let hex = Serial::from_der_bytes(&martin_serial).to_hex();

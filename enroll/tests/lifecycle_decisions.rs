@@ -8,7 +8,7 @@ mod lifecycle_common;
 use std::sync::Barrier;
 
 use ca::SubscriberKeyAlgorithm;
-use enroll::access::AccessError;
+use enroll::access::{AccessError, CertificateState, WithdrawalState};
 use enroll::pass::Client;
 use lifecycle_common::*;
 
@@ -51,13 +51,18 @@ fn two_approvals_of_one_protocol_running_at_once_give_each_person_one_certificat
         let live: Vec<_> = d
             .certificates
             .iter()
-            .filter(|c| c.state == "issued" || c.state == "delivered")
+            .filter(|c| {
+                matches!(
+                    c.state,
+                    CertificateState::Issued | CertificateState::Delivered
+                )
+            })
             .collect();
         assert_eq!(live.len(), 1, "{hab}: one person, one certificate");
         let pending = d
             .withdrawals
             .iter()
-            .filter(|wd| wd.status == "pending")
+            .filter(|wd| wd.status == WithdrawalState::Pending)
             .count();
         assert_eq!(pending, 1, "{hab}: one withdrawal");
         let withdrawal_mails = w

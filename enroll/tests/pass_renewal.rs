@@ -5,6 +5,7 @@
 mod lifecycle_common;
 
 use ca::{CertificateStatus, RevocationReason, Serial};
+use enroll::access::{CertificateState, WithdrawalState};
 use enroll::pass::{Client, PassError, Status};
 use lifecycle_common::*;
 use time::Duration;
@@ -134,7 +135,7 @@ fn a_renewal_that_changes_the_physician_detaches_and_revokes_the_old_one_and_iss
     let martin = w.access.accessor(42001).unwrap();
     assert!(martin.attachments.iter().all(|(a, _)| a.ended_at.is_some()));
     assert_eq!(martin.certificates.len(), 1);
-    assert_eq!(martin.certificates[0].state, "revoked");
+    assert_eq!(martin.certificates[0].state, CertificateState::Revoked);
     assert_eq!(
         w.revocation_reason(&martin_serial),
         Some(RevocationReason::AffiliationChanged)
@@ -142,7 +143,7 @@ fn a_renewal_that_changes_the_physician_detaches_and_revokes_the_old_one_and_iss
     assert!(martin
         .withdrawals
         .iter()
-        .all(|wd| wd.status != "pending" && !wd.has_p12));
+        .all(|wd| wd.status != WithdrawalState::Pending && !wd.has_p12));
     let crl = w.latest_crl_text();
     let hex = Serial::from_der_bytes(&martin_serial).to_hex();
     let at = crl
@@ -165,7 +166,7 @@ fn a_renewal_that_changes_the_physician_detaches_and_revokes_the_old_one_and_iss
         ("LEFEBVRE", "Anne")
     );
     assert_eq!(anne.certificates.len(), 1);
-    assert_eq!(anne.certificates[0].state, "issued");
+    assert_eq!(anne.certificates[0].state, CertificateState::Issued);
     assert_eq!(
         w.ca_status(&anne.certificates[0].serial),
         CertificateStatus::Issued

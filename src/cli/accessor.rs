@@ -2,6 +2,7 @@
 
 use ca::{Authority, RevocationReason, Serial};
 use clap::Subcommand;
+use enroll::access::{AccessCodeState, CertificateState, WithdrawalState};
 
 use super::cert::not_valid;
 use super::values::{P12Profile, Reason};
@@ -101,7 +102,7 @@ pub(super) fn run(dir: &DataDir, command: AccessorCommand) -> Result<(), AppErro
                         .unwrap_or_else(|| format!("valide jusqu'au {}", r.not_after.date())),
                     None => "inconnu de l'AC".to_owned(),
                 };
-                println!("- {serial} : {} — {ca_status}", french_cert_state(&c.state));
+                println!("- {serial} : {} — {ca_status}", french_cert_state(c.state));
             }
             println!("RETRAITS");
             for w in &d.withdrawals {
@@ -109,7 +110,7 @@ pub(super) fn run(dir: &DataDir, command: AccessorCommand) -> Result<(), AppErro
                     "- n° {} ({}) : {} — {} code(s) erroné(s) — expire le {}{}",
                     w.id,
                     w.p12_profile,
-                    french_withdrawal(&w.status),
+                    french_withdrawal(w.status),
                     w.failed_attempts,
                     time::OffsetDateTime::from_unix_timestamp(w.expires_at)
                         .map(|t| t.date().to_string())
@@ -124,7 +125,7 @@ pub(super) fn run(dir: &DataDir, command: AccessorCommand) -> Result<(), AppErro
             match &d.access_code {
                 Some(c) => println!(
                     "CODE D'ACCÈS : {} ({} échec(s) consécutif(s))",
-                    if c.status == "locked" {
+                    if c.status == AccessCodeState::Locked {
                         "bloqué"
                     } else {
                         "actif"
@@ -186,22 +187,22 @@ fn reissue(
     Ok(())
 }
 
-fn french_cert_state(s: &str) -> &'static str {
+fn french_cert_state(s: CertificateState) -> &'static str {
     match s {
-        "preparing" => "en préparation",
-        "issued" => "émis, en attente de retrait",
-        "delivered" => "retiré par son titulaire",
-        _ => "révoqué",
+        CertificateState::Preparing => "en préparation",
+        CertificateState::Issued => "émis, en attente de retrait",
+        CertificateState::Delivered => "retiré par son titulaire",
+        CertificateState::Revoked => "révoqué",
     }
 }
 
-fn french_withdrawal(s: &str) -> &'static str {
+fn french_withdrawal(s: WithdrawalState) -> &'static str {
     match s {
-        "preparing" => "en préparation",
-        "pending" => "en attente",
-        "used" => "utilisé",
-        "expired" => "expiré",
-        "locked" => "bloqué",
-        _ => "remplacé",
+        WithdrawalState::Preparing => "en préparation",
+        WithdrawalState::Pending => "en attente",
+        WithdrawalState::Used => "utilisé",
+        WithdrawalState::Expired => "expiré",
+        WithdrawalState::Locked => "bloqué",
+        WithdrawalState::Superseded => "remplacé",
     }
 }

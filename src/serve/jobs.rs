@@ -130,13 +130,12 @@ pub(super) async fn maintenance(
             let swept = access.sweep_withdrawals(&authority)?;
             let notices = access.expiry_notices()?;
             if swept > 0 {
-                let conn = crate::db::open_existing(&dir.database())
-                    .map_err(|e| enroll::access::AccessError::Internal(e.to_string()))?;
+                let conn = crate::db::open_existing(&dir.database())?;
                 if let Ok(Some(crl)) = Authority::latest_crl(&conn) {
                     let _ = dir.write_crl(&crl.der);
                 }
             }
-            Ok::<_, enroll::access::AccessError>((swept, notices))
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>((swept, notices))
         })
         .await;
         match done {
@@ -146,7 +145,7 @@ pub(super) async fn maintenance(
                     outbox.wake();
                 }
             }
-            Ok(Err(e)) => tracing::error!(error = %e, "maintenance"),
+            Ok(Err(e)) => tracing::error!(error = %web::error_chain(e.as_ref()), "maintenance"),
             Err(e) => tracing::error!(error = %e, "tâche de maintenance"),
         }
     }

@@ -16,14 +16,24 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
+/// A component's migrations from its `migrations/` folder (beside `src/`), in order:
+/// `migrations![1 => "0001_first.sql", 2 => "0002_second.sql"]`. The file is read at compile
+/// time, relative to the file that invokes the macro.
+#[macro_export]
+macro_rules! migrations {
+    ($($version:literal => $file:literal),* $(,)?) => {
+        &[$($crate::migrate::Migration {
+            version: $version,
+            name: $file,
+            sql: include_str!(concat!("../migrations/", $file)),
+        }),*]
+    };
+}
+
 /// The migrations of this crate's own component, `store`: the audit log shared by every
 /// component. Data directories created before this crate existed got the same table from the
 /// CA's step 2; the step is written to be a no-op there (`IF NOT EXISTS`).
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_audit_log.sql",
-    sql: include_str!("../migrations/0001_audit_log.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = crate::migrations![1 => "0001_audit_log.sql"];
 
 /// Applies, in order and each in its own immediate transaction, the migrations of `component`
 /// not yet recorded. Safe to run from several processes at once.

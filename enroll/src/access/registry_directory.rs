@@ -78,7 +78,7 @@ impl Directory for RegistryDirectory {
             .access_code;
         Ok(match code {
             None => AccessCodeState::Locked,
-            Some(c) if c.status == "locked" => AccessCodeState::Locked,
+            Some(c) if c.status == super::AccessCodeState::Locked => AccessCodeState::Locked,
             Some(c) if c.failed_attempts > 0 => AccessCodeState::AttemptsLeft(
                 u32::try_from(i64::from(self.max_attempts) - c.failed_attempts).unwrap_or(0),
             ),

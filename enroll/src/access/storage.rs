@@ -3,7 +3,8 @@
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use time::OffsetDateTime;
 
-use super::AccessError;
+use super::{AccessCodeState, AccessError, CertificateState, WithdrawalState};
+use crate::pass::Status;
 use crate::protocol::Role;
 
 type R<T> = Result<T, AccessError>;
@@ -19,7 +20,7 @@ pub(crate) fn next_habilitation(tx: &Transaction<'_>, start: u32) -> R<u32> {
         [],
         |r| r.get(0),
     )?;
-    u32::try_from(n).map_err(|_| AccessError::Internal("séquence épuisée".into()))
+    u32::try_from(n).map_err(|_| AccessError::HabilitationsExhausted)
 }
 
 /// A person as stored.
@@ -235,8 +236,8 @@ pub struct CertificateRow {
     pub serial: Vec<u8>,
     /// The person.
     pub habilitation: u32,
-    /// preparing / issued / delivered / revoked.
-    pub state: String,
+    /// Where it stands.
+    pub state: CertificateState,
     /// The certificate it replaces (renewal).
     pub replaces: Option<Vec<u8>>,
     /// End of validity.
@@ -271,7 +272,7 @@ pub(crate) fn insert_certificate(
 pub(crate) fn set_certificate_state(
     tx: &Transaction<'_>,
     serial: &[u8],
-    state: &str,
+    state: CertificateState,
     not_after: Option<i64>,
 ) -> R<()> {
     tx.execute(
@@ -335,8 +336,8 @@ pub struct WithdrawalRow {
     pub serial: Vec<u8>,
     /// Keyed hash of the withdrawal code.
     pub code_hmac: Option<Vec<u8>>,
-    /// preparing / pending / used / expired / locked / superseded.
-    pub status: String,
+    /// Where it stands.
+    pub status: WithdrawalState,
     /// Wrong codes so far.
     pub failed_attempts: i64,
     /// Creation time.
@@ -461,7 +462,7 @@ pub(crate) fn take_p12(tx: &Transaction<'_>, id: i64, now: OffsetDateTime) -> R<
 pub(crate) fn close_withdrawal(
     tx: &Transaction<'_>,
     id: i64,
-    status: &str,
+    status: WithdrawalState,
     now: OffsetDateTime,
 ) -> R<bool> {
     Ok(tx.execute(
@@ -476,8 +477,8 @@ pub(crate) fn close_withdrawal(
 pub struct AccessCodeRow {
     /// Keyed hash.
     pub code_hmac: Vec<u8>,
-    /// active / locked.
-    pub status: String,
+    /// Usable or locked.
+    pub status: AccessCodeState,
     /// Wrong codes since the last success or reset.
     pub failed_attempts: i64,
 }
@@ -545,7 +546,7 @@ pub(crate) struct ReviewRow {
     pub number: String,
     pub key_name: String,
     pub version: i64,
-    pub status: String,
+    pub status: Status,
     pub input: String,
     pub signed_at: i64,
     pub document_sha256: String,
@@ -607,7 +608,7 @@ pub(crate) fn versions_of_id(conn: &Connection, protocol_id: i64) -> R<Vec<Revie
 pub(crate) fn decide(
     tx: &Transaction<'_>,
     version_id: &str,
-    status: &str,
+    status: Status,
     by: &str,
     reason: Option<&str>,
     now: OffsetDateTime,

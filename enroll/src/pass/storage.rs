@@ -26,19 +26,12 @@ const VERSION_COLUMNS: &str = "id, protocol_id, renewal_of, version, status, inp
     token_hash, signed_at, document_sha256, annexe_text, evidence, reject_reason";
 
 fn version_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VersionRow> {
-    let status: String = r.get(4)?;
     Ok(VersionRow {
         id: r.get(0)?,
         protocol_id: r.get(1)?,
         renewal_of: r.get(2)?,
         version: r.get(3)?,
-        status: Status::parse(&status).ok_or_else(|| {
-            rusqlite::Error::FromSqlConversionFailure(
-                4,
-                rusqlite::types::Type::Text,
-                format!("unknown status {status}").into(),
-            )
-        })?,
+        status: r.get(4)?,
         input: r.get(5)?,
         wizard_step: r.get(6)?,
         token_hash: r.get(7)?,

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::error::{bad_json, ApiError};
 use super::{blocking, client, Peer, PublicState};
-use crate::pass::{DocumentKind, PassError};
+use crate::pass::{DocumentKind, NewDraft, PassError};
 use crate::protocol::{Protocol, ProtocolInput};
 
 pub(super) fn router(state: PublicState) -> Router {
@@ -34,17 +34,46 @@ pub(super) fn router(state: PublicState) -> Router {
         .with_state(state)
 }
 
-/// A body that is not the expected JSON.
-struct BadJson(serde_json::Error);
+/// Why a request is refused: PASS's rules, or a body that is not the expected JSON.
+enum Refusal {
+    Pass(ApiError),
+    BadJson(serde_json::Error),
+}
 
-impl IntoResponse for BadJson {
-    fn into_response(self) -> Response {
-        bad_json(&self.0)
+impl From<ApiError> for Refusal {
+    fn from(e: ApiError) -> Self {
+        Self::Pass(e)
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, BadJson> {
-    serde_json::from_slice(body).map_err(BadJson)
+impl From<PassError> for Refusal {
+    fn from(e: PassError) -> Self {
+        Self::Pass(ApiError(e))
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Pass(e) => e.into_response(),
+            Self::BadJson(e) => bad_json(&e),
+        }
+    }
+}
+
+type Answer = Result<Response, Refusal>;
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Refusal> {
+    serde_json::from_slice(body).map_err(Refusal::BadJson)
+}
+
+/// `201 Created` with a new draft's id and its bearer token (shown this once).
+fn draft_created(draft: NewDraft) -> Response {
+    (
+        StatusCode::CREATED,
+        Json(json!({"id": draft.id, "draft_token": draft.token.as_str()})),
+    )
+        .into_response()
 }
 
 fn bearer(headers: &HeaderMap) -> Option<String> {
@@ -78,23 +107,11 @@ fn validate(input: &ProtocolInput) -> Result<(), ApiError> {
         .map_err(|f| ApiError(PassError::Invalid(f)))
 }
 
-async fn create(State(state): State<PublicState>, body: Bytes) -> Response {
-    let input: ProtocolInput = match parse(&body) {
-        Ok(i) => i,
-        Err(r) => return r.into_response(),
-    };
-    if let Err(e) = validate(&input) {
-        return e.into_response();
-    }
+async fn create(State(state): State<PublicState>, body: Bytes) -> Answer {
+    let input: ProtocolInput = parse(&body)?;
+    validate(&input)?;
     let pass = state.pass.clone();
-    match blocking(move || pass.create(&input)).await {
-        Ok(draft) => (
-            StatusCode::CREATED,
-            Json(json!({"id": draft.id, "draft_token": draft.token.as_str()})),
-        )
-            .into_response(),
-        Err(e) => ApiError(e).into_response(),
-    }
+    Ok(draft_created(blocking(move || pass.create(&input)).await?))
 }
 
 #[derive(Deserialize)]
@@ -109,28 +126,19 @@ async fn renewal(
     Peer(peer): Peer,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let req: RenewalBody = match parse(&body) {
-        Ok(r) => r,
-        Err(r) => return r.into_response(),
-    };
+) -> Answer {
+    let req: RenewalBody = parse(&body)?;
     let who = client(&headers, peer);
     let pass = state.pass.clone();
-    match blocking(move || pass.start_renewal(&req.number, &req.key_name, &who)).await {
-        Ok(draft) => (
-            StatusCode::CREATED,
-            Json(json!({"id": draft.id, "draft_token": draft.token.as_str()})),
-        )
-            .into_response(),
-        Err(e) => ApiError(e).into_response(),
-    }
+    let draft = blocking(move || pass.start_renewal(&req.number, &req.key_name, &who)).await?;
+    Ok(draft_created(draft))
 }
 
 async fn show(
     State(state): State<PublicState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Result<Response, ApiError> {
+) -> Answer {
     authorize(&state, &headers, &id).await?;
     let pass = state.pass.clone();
     let view = blocking(move || pass.view(&id)).await?;
@@ -142,12 +150,9 @@ async fn replace(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, ApiError> {
+) -> Answer {
     authorize(&state, &headers, &id).await?;
-    let input: ProtocolInput = match parse(&body) {
-        Ok(i) => i,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let input: ProtocolInput = parse(&body)?;
     validate(&input)?;
     let pass = state.pass.clone();
     let view = blocking(move || {
@@ -162,7 +167,7 @@ async fn cancel(
     State(state): State<PublicState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Result<Response, ApiError> {
+) -> Answer {
     authorize(&state, &headers, &id).await?;
     let pass = state.pass.clone();
     blocking(move || pass.cancel(&id)).await?;
@@ -174,7 +179,7 @@ async fn upload(
     Path((id, kind)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, ApiError> {
+) -> Answer {
     let kind = DocumentKind::parse(&kind).ok_or(PassError::NotFound)?;
     authorize(&state, &headers, &id).await?;
     let pass = state.pass.clone();
@@ -194,12 +199,9 @@ async fn request_code(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, ApiError> {
+) -> Answer {
     authorize(&state, &headers, &id).await?;
-    let req: CodeBody = match parse(&body) {
-        Ok(r) => r,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let req: CodeBody = parse(&body)?;
     let pass = state.pass.clone();
     let sent = blocking(move || pass.request_code(&id, req.consent)).await?;
     state.outbox.wake();
@@ -218,12 +220,9 @@ async fn sign(
     Peer(peer): Peer,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, ApiError> {
+) -> Answer {
     authorize(&state, &headers, &id).await?;
-    let req: SignBody = match parse(&body) {
-        Ok(r) => r,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let req: SignBody = parse(&body)?;
     let who = client(&headers, peer);
     let pass = state.pass.clone();
     let signed = blocking(move || pass.sign(&id, &req.code, &who)).await?;
@@ -234,7 +233,7 @@ async fn annexe_pdf(
     State(state): State<PublicState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Result<Response, ApiError> {
+) -> Answer {
     authorize(&state, &headers, &id).await?;
     let pass = state.pass.clone();
     let pdf = blocking(move || pass.annexe_pdf(&id)).await?;

@@ -1,4 +1,8 @@
-//! The API's error body: `{"error": code, "message": French text, "fields": {...}}`.
+//! The API's error body: `{"error": code, "message": French text, "fields": {...}}`, and the
+//! one place an internal error's cause is written: the log, never the answer.
+
+use std::error::Error;
+use std::fmt;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -6,6 +10,31 @@ use axum::Json;
 use serde_json::json;
 
 use crate::pass::PassError;
+
+/// Logs an internal error's whole cause chain, once, where it is masked for the client (whose
+/// answer is only the generic message of the error's `Display`).
+pub(crate) fn log_internal(context: &'static str, error: &(dyn Error + 'static)) {
+    tracing::error!(cause = %CauseChain(error), "{context}");
+}
+
+/// `cause: its cause: …`, from the first source (the error itself says only « Erreur interne »).
+struct CauseChain<'a>(&'a (dyn Error + 'static));
+
+impl fmt::Display for CauseChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut next = Some(self.0.source().unwrap_or(self.0));
+        let mut first = true;
+        while let Some(e) = next {
+            if !first {
+                f.write_str(": ")?;
+            }
+            write!(f, "{e}")?;
+            first = false;
+            next = e.source();
+        }
+        Ok(())
+    }
+}
 
 /// An error as the API answers it.
 #[derive(Debug)]
@@ -34,8 +63,8 @@ pub fn bad_json(e: &serde_json::Error) -> Response {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let e = self.0;
-        if let PassError::Internal(cause) = &e {
-            tracing::error!(%cause, "erreur interne PASS");
+        if e.is_internal() {
+            log_internal("erreur interne PASS", &e);
         }
         let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut body = json!({
@@ -56,5 +85,22 @@ impl IntoResponse for ApiError {
             }
         }
         response
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_shows_a_generic_message_and_logs_its_cause() {
+        let cause = serde_json::from_str::<u8>("{").unwrap_err();
+        let said = cause.to_string();
+        let e = PassError::Json(cause);
+        assert!(e.is_internal());
+        assert_eq!((e.status(), e.code()), (500, "internal"));
+        assert_eq!(e.to_string(), "Erreur interne : réessayez plus tard.");
+        assert_eq!(CauseChain(&e).to_string(), said);
     }
 }

@@ -36,9 +36,7 @@ pub fn router(state: PublicState) -> Router {
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, crate::pass::PassError> + Send + 'static,
 ) -> Result<T, crate::pass::PassError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| crate::pass::PassError::Internal(e.to_string()))?
+    tokio::task::spawn_blocking(f).await?
 }
 
 /// The peer address, which the daemon inserts per connection as `ConnectInfo`.

@@ -13,6 +13,7 @@ use maud::html;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::error::log_internal;
 use super::wizard::csrf;
 use super::wizard::layout::Page;
 use crate::access::{Access, AccessError, Withdrawn};
@@ -49,9 +50,7 @@ struct TakeBody {
 async fn run<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, AccessError> + Send + 'static,
 ) -> Result<T, AccessError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| AccessError::Internal(e.to_string()))?
+    tokio::task::spawn_blocking(f).await?
 }
 
 /// The form posts back to the page's own URL, so the token is never written into the page.
@@ -115,7 +114,7 @@ async fn page(
     let info = run(move || access.withdrawal_info(&t)).await;
     let (csrf_token, cookie) = match csrf::pre_token(&state.key, &headers) {
         Ok(v) => v,
-        Err(_) => return error_page(&AccessError::Internal("aléa".into())),
+        Err(e) => return error_page(&AccessError::Store(e)),
     };
     match info {
         Ok(info) => Page::new(
@@ -128,15 +127,21 @@ async fn page(
     }
 }
 
-fn error_page(e: &AccessError) -> Response {
-    if let AccessError::Internal(cause) = e {
-        tracing::error!(%cause, "retrait");
-    }
+const INTERNAL_MESSAGE: &str = "Erreur interne : réessayez plus tard.";
+
+/// The status and the French message of a failed withdrawal; an internal cause is logged here
+/// and never shown.
+fn answer(e: &AccessError) -> (StatusCode, String) {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let message = match e {
-        AccessError::Internal(_) => "Erreur interne : réessayez plus tard.".to_owned(),
-        other => other.to_string(),
-    };
+    if e.is_internal() {
+        log_internal("retrait", e);
+        return (status, INTERNAL_MESSAGE.to_owned());
+    }
+    (status, e.to_string())
+}
+
+fn error_page(e: &AccessError) -> Response {
+    let (status, message) = answer(e);
     Page::new(
         "Retrait du certificat",
         html! {
@@ -150,14 +155,7 @@ fn error_page(e: &AccessError) -> Response {
 }
 
 fn json_error(e: &AccessError) -> Response {
-    if let AccessError::Internal(cause) = e {
-        tracing::error!(%cause, "retrait");
-    }
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let message = match e {
-        AccessError::Internal(_) => "Erreur interne : réessayez plus tard.".to_owned(),
-        other => other.to_string(),
-    };
+    let (status, message) = answer(e);
     let mut body = json!({"error": e.code(), "message": message, "fields": {}});
     if let AccessError::WrongWithdrawalCode { attempts_left } = e {
         body["attempts_left"] = json!(attempts_left);

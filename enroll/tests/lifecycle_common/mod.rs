@@ -337,7 +337,7 @@ impl World {
             .unwrap()
             .certificates
             .into_iter()
-            .map(|c| (c.serial, c.state))
+            .map(|c| (c.serial, c.state.as_str().to_owned()))
             .collect()
     }
 

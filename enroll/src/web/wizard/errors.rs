@@ -8,6 +8,7 @@ use maud::html;
 use super::layout::Page;
 use super::redirect;
 use crate::pass::PassError;
+use crate::web::error::log_internal;
 use crate::web_cookie;
 
 /// A failure of a wizard handler.
@@ -33,13 +34,13 @@ impl From<PassError> for WizardError {
 
 impl From<store::Error> for WizardError {
     fn from(e: store::Error) -> Self {
-        ca::Error::from(e).into()
+        Self::Pass(PassError::Store(e))
     }
 }
 
 impl From<ca::Error> for WizardError {
     fn from(e: ca::Error) -> Self {
-        Self::Pass(PassError::Internal(e.to_string()))
+        Self::Pass(PassError::Ca(e))
     }
 }
 
@@ -92,8 +93,8 @@ fn pass_error_page(e: PassError) -> Response {
         .status(StatusCode::NOT_FOUND)
         .cookie(Some(web_cookie::clear_draft_cookie()))
         .into_response(),
-        PassError::Internal(cause) => {
-            tracing::error!(%cause, "erreur interne de l'assistant PASS");
+        e if e.is_internal() => {
+            log_internal("erreur interne de l'assistant PASS", &e);
             Page::new(
                 "Erreur interne",
                 html! {

@@ -1,16 +1,15 @@
 //! Seed step l: exposure of the workers and the main activity.
 
-use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use maud::{html, Markup};
 
 use super::controls::{csrf_field, html_id, radios, required_mark, required_note, step_buttons};
-use super::forms::{self, FormData};
+use super::forms::{self};
 use super::layout::{Errs, Page};
-use super::{check_csrf, open_draft, save_step, Draft, Step, WizardError};
+use super::CheckedForm;
+use super::{open_draft, save_step, Draft, Step, WizardError};
 use crate::protocol::{Activity, ExposureInput};
 use crate::web::PublicState;
 
@@ -107,10 +106,8 @@ pub(super) async fn show(
 pub(super) async fn submit(
     State(state): State<PublicState>,
     headers: HeaderMap,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    CheckedForm(form): CheckedForm,
 ) -> Result<Response, WizardError> {
-    let form = FormData::extract(form)?;
-    check_csrf(&state, &headers, &form)?;
     let draft = open_draft(&state, &headers).await?;
     let mut input = draft.view.protocol.clone();
     input.exposure = forms::exposure(&form);

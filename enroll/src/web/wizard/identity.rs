@@ -1,16 +1,15 @@
 //! Seed steps e (*Employeur*), e' (*Représentant légal*) and f (*Vérification*).
 
-use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use maud::{html, Markup};
 
 use super::controls::{checkbox, csrf_field, notice, required_note, step_buttons, Input};
 use super::forms::{self, FormData};
 use super::layout::{Errs, Page};
-use super::{check_csrf, open_draft, save_step, Draft, Step, WizardError};
+use super::CheckedForm;
+use super::{open_draft, save_step, Draft, Step, WizardError};
 use crate::protocol::{EmployerInput, LegalRepresentativeInput, ProtocolInput};
 use crate::web::PublicState;
 
@@ -105,11 +104,9 @@ async fn show(state: PublicState, headers: HeaderMap, step: Step) -> Result<Resp
 async fn save(
     state: PublicState,
     headers: HeaderMap,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    form: FormData,
     step: Step,
 ) -> Result<Response, WizardError> {
-    let form = FormData::extract(form)?;
-    check_csrf(&state, &headers, &form)?;
     let draft = open_draft(&state, &headers).await?;
     let mut input = draft.view.protocol.clone();
     let prefixes = match step {
@@ -157,7 +154,7 @@ pub(super) async fn verification(
 pub(super) async fn save_employer(
     State(s): State<PublicState>,
     h: HeaderMap,
-    f: Result<Form<Vec<(String, String)>>, FormRejection>,
+    CheckedForm(f): CheckedForm,
 ) -> Result<Response, WizardError> {
     save(s, h, f, Step::Employer).await
 }
@@ -165,7 +162,7 @@ pub(super) async fn save_employer(
 pub(super) async fn save_representative(
     State(s): State<PublicState>,
     h: HeaderMap,
-    f: Result<Form<Vec<(String, String)>>, FormRejection>,
+    CheckedForm(f): CheckedForm,
 ) -> Result<Response, WizardError> {
     save(s, h, f, Step::Representative).await
 }
@@ -173,7 +170,7 @@ pub(super) async fn save_representative(
 pub(super) async fn save_verification(
     State(s): State<PublicState>,
     h: HeaderMap,
-    f: Result<Form<Vec<(String, String)>>, FormRejection>,
+    CheckedForm(f): CheckedForm,
 ) -> Result<Response, WizardError> {
     save(s, h, f, Step::Verification).await
 }

@@ -326,6 +326,26 @@ pub(crate) async fn save_step(
 }
 
 /// Checks the CSRF token of a form, before anything else is done with it.
+/// A posted wizard form whose CSRF token is this browser's: read as the handler's last argument,
+/// before anything else is done (an unreadable form, then a foreign one, changes nothing).
+pub(crate) struct CheckedForm(pub(crate) forms::FormData);
+
+impl axum::extract::FromRequest<PublicState> for CheckedForm {
+    type Rejection = WizardError;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &PublicState,
+    ) -> Result<Self, WizardError> {
+        let headers = request.headers().clone();
+        let form = forms::FormData::extract(
+            axum::Form::<Vec<(String, String)>>::from_request(request, state).await,
+        )?;
+        check_csrf(state, &headers, &form)?;
+        Ok(Self(form))
+    }
+}
+
 pub(crate) fn check_csrf(
     state: &PublicState,
     headers: &HeaderMap,

@@ -3,17 +3,16 @@
 //! Whatever is typed is kept (an incomplete person is listed and flagged), and *Suivant*
 //! checks the step's list rules.
 
-use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use maud::{html, Markup};
 
 use super::controls::{checkbox, csrf_field, notice, radios, required_note, step_buttons, Input};
-use super::forms::{self, list, list_key, list_mut, Action, FormData};
+use super::forms::{self, list, list_key, list_mut, Action};
 use super::layout::{Errs, Page};
-use super::{blocking, check_csrf, open_draft, redirect, save_step, Draft, Step, WizardError};
+use super::CheckedForm;
+use super::{blocking, open_draft, redirect, save_step, Draft, Step, WizardError};
 use crate::protocol::{PersonInput, Protocol, ProtocolInput, Role};
 use crate::web::PublicState;
 
@@ -380,10 +379,8 @@ pub(super) async fn submit(
     State(state): State<PublicState>,
     headers: HeaderMap,
     uri: Uri,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    CheckedForm(form): CheckedForm,
 ) -> Result<Response, WizardError> {
-    let form = FormData::extract(form)?;
-    check_csrf(&state, &headers, &form)?;
     let role = role_of(&uri);
     let step = step_of(role);
     let draft = open_draft(&state, &headers).await?;

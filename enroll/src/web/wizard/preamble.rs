@@ -1,17 +1,15 @@
 //! Seed step d: the preamble, whose acceptance creates the draft (a renewal's exists already).
 
-use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use maud::html;
 
 use super::controls::{checkbox, csrf_field, notice};
-use super::forms::FormData;
 use super::layout::{Errs, Page};
 use super::start::{current, token_for};
-use super::{blocking, check_csrf, redirect, redirect_with_cookies, Draft, Step, WizardError};
+use super::CheckedForm;
+use super::{blocking, redirect, redirect_with_cookies, Draft, Step, WizardError};
 use crate::pass::Status;
 use crate::web::PublicState;
 use crate::web_cookie;
@@ -151,10 +149,8 @@ pub(super) async fn show(
 pub(super) async fn accept(
     State(state): State<PublicState>,
     headers: HeaderMap,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    CheckedForm(form): CheckedForm,
 ) -> Result<Response, WizardError> {
-    let form = FormData::extract(form)?;
-    check_csrf(&state, &headers, &form)?;
     let (draft, _) = current(&state, &headers).await?;
     let draft = draft.filter(|d| d.view.status == Status::Draft);
     if !form.checked("accept") {

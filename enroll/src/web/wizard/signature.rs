@@ -1,17 +1,16 @@
 //! Seed steps k and m: the summary (*Annexe 1* exactly as it will be signed), the SMS code, the
 //! signature, and the signed protocol's number and key name.
 
-use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use maud::{html, Markup};
 
 use super::controls::{checkbox, csrf_field, html_id, notice, Input};
-use super::forms::{Action, FormData};
+use super::forms::Action;
 use super::layout::{Errs, Page};
-use super::{any_draft, blocking, check_csrf, open_draft, redirect, Draft, Step, WizardError};
+use super::CheckedForm;
+use super::{any_draft, blocking, open_draft, redirect, Draft, Step, WizardError};
 use crate::pass::{PassError, Status};
 use crate::protocol::{Annexe, FieldErrors, ACCEPTANCE};
 use crate::web::{client, Peer, PublicState};
@@ -176,10 +175,8 @@ pub(super) async fn summary(
 pub(super) async fn request_code(
     State(state): State<PublicState>,
     headers: HeaderMap,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    CheckedForm(form): CheckedForm,
 ) -> Result<Response, WizardError> {
-    let form = FormData::extract(form)?;
-    check_csrf(&state, &headers, &form)?;
     let draft = open_draft(&state, &headers).await?;
     if form.action() == Action::Prev {
         return Ok(redirect(Step::Summary.prev().path()));
@@ -280,10 +277,8 @@ pub(super) async fn sign(
     State(state): State<PublicState>,
     Peer(peer): Peer,
     headers: HeaderMap,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    CheckedForm(form): CheckedForm,
 ) -> Result<Response, WizardError> {
-    let form = FormData::extract(form)?;
-    check_csrf(&state, &headers, &form)?;
     let draft = open_draft(&state, &headers).await?;
     let mut errs = Errs::none();
     let status = match form.get("code") {

@@ -1,19 +1,16 @@
 //! Seed section 1 b–c and section 3 g: *Accès PASS* (create a protocol or renew one), and
 //! leaving (cancel, finish).
 
-use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use maud::{html, Markup};
 
 use super::controls::{csrf_field, notice, Input};
-use super::forms::FormData;
 use super::layout::{Errs, Page};
+use super::CheckedForm;
 use super::{
-    any_draft, check_csrf, csrf, open_draft, redirect, redirect_with_cookies, Draft, Step,
-    WizardError,
+    any_draft, csrf, open_draft, redirect, redirect_with_cookies, Draft, Step, WizardError,
 };
 use crate::pass::{PassError, Status};
 use crate::web::{blocking, client, Peer, PublicState};
@@ -165,10 +162,8 @@ pub(super) async fn submit(
     State(state): State<PublicState>,
     Peer(peer): Peer,
     headers: HeaderMap,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    CheckedForm(form): CheckedForm,
 ) -> Result<Response, WizardError> {
-    let form = FormData::extract(form)?;
-    check_csrf(&state, &headers, &form)?;
     let (draft, _) = current(&state, &headers).await?;
     let typed = StartForm {
         choice: form.get("choice"),
@@ -289,10 +284,8 @@ pub(super) async fn cancel_page(
 pub(super) async fn cancel(
     State(state): State<PublicState>,
     headers: HeaderMap,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    CheckedForm(_form): CheckedForm,
 ) -> Result<Response, WizardError> {
-    let form = FormData::extract(form)?;
-    check_csrf(&state, &headers, &form)?;
     let draft = open_draft(&state, &headers).await?;
     let pass = state.pass.clone();
     blocking(move || pass.cancel(&draft.id)).await?;
@@ -304,12 +297,10 @@ pub(super) async fn cancel(
 
 /// `POST /pass/terminer`: forgets the draft cookie on this browser (after signing).
 pub(super) async fn finish(
-    State(state): State<PublicState>,
-    headers: HeaderMap,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    State(_state): State<PublicState>,
+    _headers: HeaderMap,
+    CheckedForm(_form): CheckedForm,
 ) -> Result<Response, WizardError> {
-    let form = FormData::extract(form)?;
-    check_csrf(&state, &headers, &form)?;
     Ok(redirect_with_cookies(
         "/",
         &[web_cookie::clear_draft_cookie()],

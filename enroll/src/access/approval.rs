@@ -1,0 +1,283 @@
+//! Approval of a signed protocol version: every person named gets what they need, people no
+//! longer named lose their attachment.
+
+use std::collections::HashSet;
+
+use ca::{Authority, PublishedCrl, RevocationReason};
+
+use super::{
+    audit, fold, immediate, mail_name, storage, stored_input, Access, AccessError,
+    CertificateState, WithdrawalState,
+};
+use crate::outbox::{self, templates};
+use crate::pass::Status;
+use crate::protocol::{Designee, Protocol, ProtocolInput, Role};
+
+/// What an approval did.
+#[derive(Debug, Default)]
+pub struct ApprovalReport {
+    /// Protocol number.
+    pub number: String,
+    /// Version approved.
+    pub version: i64,
+    /// People who got a new certificate.
+    pub issued: Vec<u32>,
+    /// People who already held one and only gained an attachment.
+    pub attached: Vec<u32>,
+    /// People no longer named, who lost their attachment.
+    pub detached: Vec<u32>,
+    /// People whose certificate was revoked (their last attachment ended).
+    pub revoked: Vec<u32>,
+    /// The CRL published, if any revocation happened.
+    pub crl: Option<PublishedCrl>,
+}
+
+/// Progress of a long operation, for the CLI's display.
+pub type Progress<'a> = &'a mut dyn FnMut(usize, usize, &str);
+
+impl Access {
+    /// Approves the signed version of `number`: each person named gets what they need, in a
+    /// transaction of their own (an interrupted approval is resumed by approving again, without
+    /// duplicates); people no longer named lose that attachment, and their certificate when it
+    /// was their last.
+    pub fn approve(
+        &self,
+        authority: &Authority,
+        number: &str,
+        operator: &str,
+        progress: Progress<'_>,
+    ) -> Result<ApprovalReport, AccessError> {
+        let row = {
+            let conn = self.pool.get()?;
+            storage::versions_of(&conn, number)?
+                .into_iter()
+                .rev()
+                .find(|v| v.status == Status::Signed)
+                .ok_or_else(|| AccessError::NothingToDecide(number.to_owned()))?
+        };
+        let input: ProtocolInput = stored_input(&row.input)?;
+        let protocol =
+            Protocol::parse(&input).map_err(|e| AccessError::InvalidProtocol(e.to_string()))?;
+        let designees: Vec<&Designee> = protocol.designees().collect();
+        // Check every number first: a mismatch stops the approval before anything changes.
+        {
+            let conn = self.pool.get()?;
+            for d in &designees {
+                if let Some(h) = d.habilitation {
+                    let a = storage::accessor(&conn, h.get())?
+                        .ok_or(AccessError::UnknownHabilitation(h.get()))?;
+                    if fold(&a.last_name) != fold(d.last_name.as_str())
+                        || fold(&a.first_name) != fold(d.first_name.as_str())
+                    {
+                        return Err(AccessError::NameMismatch {
+                            habilitation: h.get(),
+                            given: format!("{} {}", d.first_name.as_str(), d.last_name.as_str()),
+                        });
+                    }
+                }
+            }
+        }
+        let mut report = ApprovalReport {
+            number: number.to_owned(),
+            version: row.version,
+            ..ApprovalReport::default()
+        };
+        let mut issued_now: HashSet<u32> = HashSet::new();
+        let mut named: HashSet<(u32, Role)> = HashSet::new();
+        let total = designees.len();
+        for (i, d) in designees.iter().enumerate() {
+            progress(
+                i,
+                total,
+                &format!("{} {}", d.first_name.as_str(), d.last_name.as_str()),
+            );
+            let hab = self.approve_designee(
+                authority,
+                &row,
+                &protocol,
+                d,
+                operator,
+                &mut issued_now,
+                &mut report,
+            )?;
+            named.insert((hab, d.role));
+        }
+        progress(total, total, "fin");
+
+        let now = self.now();
+        let mut conn = self.pool.get()?;
+        let tx = immediate(&mut conn)?;
+        let mut revoked_any = false;
+        for att in storage::attachments_of_protocol(&tx, row.protocol_id)? {
+            if named.contains(&(att.habilitation, att.role)) {
+                continue;
+            }
+            storage::end_attachment(&tx, att.id, now)?;
+            report.detached.push(att.habilitation);
+            audit(
+                &tx,
+                now,
+                operator,
+                "accessor.detach",
+                &att.habilitation.to_string(),
+                &[("protocol", number), ("role", att.role.as_str())],
+            )?;
+            if storage::attachments_of_person(&tx, att.habilitation, true)?.is_empty() {
+                revoked_any |= self.revoke_all_in(
+                    &tx,
+                    authority,
+                    att.habilitation,
+                    RevocationReason::AffiliationChanged,
+                    operator,
+                    now,
+                )?;
+                report.revoked.push(att.habilitation);
+            }
+        }
+        if !storage::decide(&tx, &row.version_id, Status::Approved, operator, None, now)? {
+            return Err(AccessError::NothingToDecide(number.to_owned()));
+        }
+        storage::supersede_older(&tx, row.protocol_id, row.version)?;
+        audit(
+            &tx,
+            now,
+            operator,
+            "protocol.approve",
+            number,
+            &[("version", &row.version.to_string())],
+        )?;
+        tx.commit()?;
+        drop(conn);
+        if revoked_any {
+            report.crl = Some(self.publish_crl(authority, operator)?);
+        }
+        Ok(report)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn approve_designee(
+        &self,
+        authority: &Authority,
+        row: &storage::ReviewRow,
+        protocol: &Protocol,
+        d: &Designee,
+        operator: &str,
+        issued_now: &mut HashSet<u32>,
+        report: &mut ApprovalReport,
+    ) -> Result<u32, AccessError> {
+        let now = self.now();
+        let mut conn = self.pool.get()?;
+        let tx = immediate(&mut conn)?;
+        let hab = match d.habilitation {
+            Some(h) => h.get(),
+            None => {
+                let identity = d.identity.as_ref().ok_or_else(|| {
+                    AccessError::InvalidProtocol("identité manquante sans N° habilitation".into())
+                })?;
+                let match_key = format!(
+                    "{}|{}|{}|{}",
+                    fold(d.last_name.as_str()),
+                    fold(d.first_name.as_str()),
+                    identity.birth_date,
+                    identity.birth_departement.as_str()
+                );
+                match storage::accessor_by_match(&tx, &match_key)? {
+                    Some(h) => h,
+                    None => {
+                        let h = storage::next_habilitation(&tx, self.config.habilitation_start)?;
+                        let birth = identity.birth_date.to_string();
+                        storage::insert_accessor(
+                            &tx,
+                            &storage::NewAccessor {
+                                habilitation: h,
+                                last_name: d.last_name.as_str(),
+                                first_name: d.first_name.as_str(),
+                                match_key: Some(&match_key),
+                                email: d.email.as_str(),
+                                civility: Some(identity.civility.as_str()),
+                                birth_date: Some(&birth),
+                                birth_departement: Some(identity.birth_departement.as_str()),
+                            },
+                            now,
+                        )?;
+                        audit(&tx, now, operator, "accessor.create", &h.to_string(), &[])?;
+                        h
+                    }
+                }
+            }
+        };
+        storage::set_email(&tx, hab, d.email.as_str())?;
+        let person = storage::accessor(&tx, hab)?.ok_or(AccessError::UnknownHabilitation(hab))?;
+        let attachment = storage::active_attachment(&tx, hab, row.protocol_id, d.role)?;
+        let newly_attached = attachment.is_none();
+        match attachment {
+            Some(a) => storage::set_sends_dosimetry(&tx, a.id, d.sends_dosimetry)?,
+            None => {
+                storage::attach(
+                    &tx,
+                    hab,
+                    row.protocol_id,
+                    d.role,
+                    d.sends_dosimetry,
+                    row.version,
+                    now,
+                )?;
+                audit(
+                    &tx,
+                    now,
+                    operator,
+                    "accessor.attach",
+                    &hab.to_string(),
+                    &[("protocol", &row.number), ("role", d.role.as_str())],
+                )?;
+            }
+        }
+        let certificates = storage::certificates_of(&tx, hab)?;
+        // An approval interrupted between record and signature left a preparing certificate:
+        // its key is gone; it is abandoned and redone.
+        for c in certificates
+            .iter()
+            .filter(|c| c.state == CertificateState::Preparing)
+        {
+            storage::set_certificate_state(&tx, &c.serial, CertificateState::Revoked, None)?;
+            for w in storage::withdrawals_of(&tx, hab)?
+                .iter()
+                .filter(|w| w.serial == c.serial)
+            {
+                storage::close_withdrawal(&tx, w.id, WithdrawalState::Superseded, now)?;
+            }
+        }
+        let holds = certificates.iter().any(|c| c.state.is_valid());
+        if holds {
+            if newly_attached && !issued_now.contains(&hab) {
+                outbox::enqueue(
+                    &tx,
+                    &templates::attachment_notice_mail(
+                        &d.email,
+                        &mail_name(&person),
+                        &protocol.employer.address.name,
+                        d.role.label(),
+                    ),
+                    now,
+                )?;
+                report.attached.push(hab);
+            }
+            tx.commit()?;
+            return Ok(hab);
+        }
+        tx.commit()?;
+        drop(conn);
+        self.issue_for(
+            authority,
+            &person,
+            None,
+            None,
+            operator,
+            &format!("enroll:protocol {}", row.number),
+            true,
+        )?;
+        issued_now.insert(hab);
+        report.issued.push(hab);
+        Ok(hab)
+    }
+}

@@ -1,0 +1,164 @@
+//! What can go wrong in the access life cycle, with the HTTP status and stable code the
+//! public routes answer.
+
+use crate::outbox::OutboxError;
+use crate::DomainError;
+
+/// What can go wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AccessError {
+    /// No such protocol (number).
+    #[error("Aucun protocole n° {0}.")]
+    UnknownProtocol(String),
+    /// Nothing signed awaits a decision.
+    #[error("Le protocole n° {0} n'a aucune version signée en attente de décision.")]
+    NothingToDecide(String),
+    /// A habilitation number that does not exist.
+    #[error("N° habilitation SISERI {0} inconnu.")]
+    UnknownHabilitation(u32),
+    /// A protocol names a person by number with another name.
+    #[error("N° habilitation SISERI {habilitation} : le nom indiqué ({given}) ne correspond pas à la personne enregistrée ; validation arrêtée, rien n'a été modifié pour cette personne.")]
+    NameMismatch {
+        /// The number.
+        habilitation: u32,
+        /// The name the protocol gives.
+        given: String,
+    },
+    /// The signed content cannot be read back as a valid protocol.
+    #[error("Le contenu signé du protocole est invalide : {0}")]
+    InvalidProtocol(String),
+    /// Withdrawal link unknown.
+    #[error("Lien de retrait inconnu.")]
+    WithdrawalNotFound,
+    /// Withdrawal used, expired or superseded.
+    #[error("Ce lien de retrait n'est plus valide (déjà utilisé, expiré ou remplacé).")]
+    WithdrawalGone,
+    /// Withdrawal being prepared.
+    #[error("Votre certificat est en cours de préparation : réessayez dans quelques minutes.")]
+    WithdrawalNotReady,
+    /// Too many wrong withdrawal codes.
+    #[error("Trop de codes de retrait erronés : ce retrait est bloqué. Contactez SISERI pour un nouvel envoi.")]
+    WithdrawalLocked,
+    /// Wrong withdrawal code.
+    #[error("Code de retrait incorrect ({attempts_left} essai(s) restant(s)).")]
+    WrongWithdrawalCode {
+        /// Tries left.
+        attempts_left: u32,
+    },
+    /// The CSR given at withdrawal is refused.
+    #[error("Demande de certificat refusée : {0}")]
+    BadCsr(String),
+    /// Access code wrong.
+    #[error("Code d'accès incorrect ({attempts_left} essai(s) restant(s)).")]
+    WrongAccessCode {
+        /// Tries left.
+        attempts_left: u32,
+    },
+    /// Access locked.
+    #[error(
+        "Accès bloqué après trop de codes erronés : contactez SISERI pour obtenir un nouveau code."
+    )]
+    AccessLocked,
+    /// The person holds no certificate to act on.
+    #[error("La personne {0} n'a pas de certificat en cours.")]
+    NoCertificate(u32),
+    /// The database failed.
+    #[error("Erreur interne : réessayez plus tard.")]
+    Storage(#[from] rusqlite::Error),
+    /// The shared plumbing failed (pool, audit log, random generator).
+    #[error("Erreur interne : réessayez plus tard.")]
+    Store(#[from] store::Error),
+    /// The certificate authority failed (signing, revocation, CRL, key or `.p12` making).
+    #[error("Erreur interne : réessayez plus tard.")]
+    Ca(#[from] ca::Error),
+    /// The notification could not be queued.
+    #[error("Erreur interne : réessayez plus tard.")]
+    Outbox(#[from] OutboxError),
+    /// A stored protocol version cannot be read back.
+    #[error("Erreur interne : réessayez plus tard.")]
+    StoredProtocol(#[source] serde_json::Error),
+    /// A stored e-mail address is no longer one.
+    #[error("Erreur interne : réessayez plus tard.")]
+    StoredEmail(#[source] DomainError),
+    /// Every N° habilitation has been allocated.
+    #[error("Erreur interne : réessayez plus tard.")]
+    HabilitationsExhausted,
+    /// The blocking task running the work panicked or was cancelled.
+    #[error("Erreur interne : réessayez plus tard.")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+impl AccessError {
+    /// HTTP status for the public routes.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::WithdrawalNotFound | Self::UnknownProtocol(_) | Self::UnknownHabilitation(_) => {
+                404
+            }
+            Self::WithdrawalGone => 410,
+            Self::WithdrawalNotReady | Self::NothingToDecide(_) | Self::NoCertificate(_) => 409,
+            Self::WithdrawalLocked | Self::AccessLocked => 423,
+            Self::WrongWithdrawalCode { .. } => 403,
+            Self::WrongAccessCode { .. } => 401,
+            Self::BadCsr(_) | Self::NameMismatch { .. } | Self::InvalidProtocol(_) => 422,
+            Self::Storage(_)
+            | Self::Store(_)
+            | Self::Ca(_)
+            | Self::Outbox(_)
+            | Self::StoredProtocol(_)
+            | Self::StoredEmail(_)
+            | Self::HabilitationsExhausted
+            | Self::Task(_) => 500,
+        }
+    }
+
+    /// A failure of ours, not of the request: the client gets a generic 500 and the cause
+    /// chain ([`std::error::Error::source`]) goes to the log.
+    pub fn is_internal(&self) -> bool {
+        self.status() == 500
+    }
+
+    /// Stable machine code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownProtocol(_) => "unknown_protocol",
+            Self::NothingToDecide(_) => "nothing_to_decide",
+            Self::UnknownHabilitation(_) => "unknown_habilitation",
+            Self::NameMismatch { .. } => "name_mismatch",
+            Self::InvalidProtocol(_) => "invalid_protocol",
+            Self::WithdrawalNotFound => "not_found",
+            Self::WithdrawalGone => "gone",
+            Self::WithdrawalNotReady => "not_ready",
+            Self::WithdrawalLocked => "locked",
+            Self::WrongWithdrawalCode { .. } => "wrong_code",
+            Self::BadCsr(_) => "bad_csr",
+            Self::WrongAccessCode { .. } => "wrong_access_code",
+            Self::AccessLocked => "access_locked",
+            Self::NoCertificate(_) => "no_certificate",
+            Self::Storage(_)
+            | Self::Store(_)
+            | Self::Ca(_)
+            | Self::Outbox(_)
+            | Self::StoredProtocol(_)
+            | Self::StoredEmail(_)
+            | Self::HabilitationsExhausted
+            | Self::Task(_) => "internal",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_storage_failure_keeps_its_cause_out_of_the_message() {
+        let e = AccessError::from(rusqlite::Error::QueryReturnedNoRows);
+        assert!(e.is_internal());
+        assert_eq!((e.status(), e.code()), (500, "internal"));
+        assert_eq!(e.to_string(), "Erreur interne : réessayez plus tard.");
+        assert!(std::error::Error::source(&e).is_some());
+        assert!(!AccessError::AccessLocked.is_internal());
+    }
+}

@@ -1,0 +1,160 @@
+//! What operators do to one person: look them up, revoke, renew or re-send, reset the access
+//! code.
+
+use ca::{Authority, P12Profile, PublishedCrl, RevocationReason};
+
+use super::issuance::revoke;
+use super::{
+    audit, immediate, mail_name, storage, stored_email, Access, AccessCodeRow, AccessError,
+    AccessorRow, AttachmentRow, CertificateRow, CertificateState, WithdrawalRow, WithdrawalState,
+    ACCESS_CODE,
+};
+use crate::outbox::{self, templates};
+
+/// Everything about one person, for `accessor show`.
+#[derive(Debug, Clone)]
+pub struct AccessorDetail {
+    /// The person.
+    pub accessor: AccessorRow,
+    /// Attachments, with protocol numbers.
+    pub attachments: Vec<(AttachmentRow, String)>,
+    /// Certificates.
+    pub certificates: Vec<CertificateRow>,
+    /// Withdrawals.
+    pub withdrawals: Vec<WithdrawalRow>,
+    /// Access code state.
+    pub access_code: Option<AccessCodeRow>,
+}
+
+impl Access {
+    /// Every person.
+    pub fn accessors(&self) -> Result<Vec<AccessorRow>, AccessError> {
+        let conn = self.pool.get()?;
+        storage::accessors(&conn)
+    }
+
+    /// One person, with everything attached to them.
+    pub fn accessor(&self, hab: u32) -> Result<AccessorDetail, AccessError> {
+        let conn = self.pool.get()?;
+        let accessor =
+            storage::accessor(&conn, hab)?.ok_or(AccessError::UnknownHabilitation(hab))?;
+        let mut attachments = Vec::new();
+        for a in storage::attachments_of_person(&conn, hab, false)? {
+            let number = storage::versions_of_id(&conn, a.protocol_id)?
+                .first()
+                .map(|v| v.number.clone())
+                .unwrap_or_default();
+            attachments.push((a, number));
+        }
+        Ok(AccessorDetail {
+            certificates: storage::certificates_of(&conn, hab)?,
+            withdrawals: storage::withdrawals_of(&conn, hab)?,
+            access_code: storage::access_code(&conn, hab)?,
+            attachments,
+            accessor,
+        })
+    }
+
+    /// Revokes every certificate of a person (and closes their pending withdrawals).
+    pub fn revoke(
+        &self,
+        authority: &Authority,
+        hab: u32,
+        reason: RevocationReason,
+        operator: &str,
+    ) -> Result<PublishedCrl, AccessError> {
+        let now = self.now();
+        let mut conn = self.pool.get()?;
+        let tx = immediate(&mut conn)?;
+        storage::accessor(&tx, hab)?.ok_or(AccessError::UnknownHabilitation(hab))?;
+        if !self.revoke_all_in(&tx, authority, hab, reason, operator, now)? {
+            return Err(AccessError::NoCertificate(hab));
+        }
+        tx.commit()?;
+        drop(conn);
+        self.publish_crl(authority, operator)
+    }
+
+    /// A new certificate and withdrawal for a person (renewal, or a re-send with another
+    /// `.p12` profile). Pending withdrawals are superseded and their never-delivered
+    /// certificates revoked; the certificate in the person's hands stays valid until the new
+    /// one is withdrawn (then it is revoked as superseded) or until it expires.
+    pub fn reissue(
+        &self,
+        authority: &Authority,
+        hab: u32,
+        profile: Option<P12Profile>,
+        operator: &str,
+    ) -> Result<Option<PublishedCrl>, AccessError> {
+        let now = self.now();
+        let mut conn = self.pool.get()?;
+        let tx = immediate(&mut conn)?;
+        let person = storage::accessor(&tx, hab)?.ok_or(AccessError::UnknownHabilitation(hab))?;
+        let mut revoked = false;
+        for w in storage::withdrawals_of(&tx, hab)? {
+            if storage::close_withdrawal(&tx, w.id, WithdrawalState::Superseded, now)? {
+                if let Some(c) = storage::certificate(&tx, &w.serial)? {
+                    if c.state == CertificateState::Issued {
+                        revoke(
+                            authority,
+                            &tx,
+                            &c.serial,
+                            RevocationReason::Superseded,
+                            operator,
+                            now,
+                        )?;
+                        revoked = true;
+                    }
+                }
+            }
+        }
+        let in_hands = storage::certificates_of(&tx, hab)?
+            .into_iter()
+            .rev()
+            .find(|c| c.state == CertificateState::Delivered)
+            .map(|c| c.serial);
+        tx.commit()?;
+        drop(conn);
+        let crl = if revoked {
+            Some(self.publish_crl(authority, operator)?)
+        } else {
+            None
+        };
+        self.issue_for(
+            authority,
+            &person,
+            in_hands.as_deref(),
+            profile,
+            operator,
+            "operator:cli",
+            false,
+        )?;
+        Ok(crl)
+    }
+
+    /// Sends a new access code and unlocks the access.
+    pub fn reset_code(&self, hab: u32, operator: &str) -> Result<(), AccessError> {
+        let now = self.now();
+        let mut conn = self.pool.get()?;
+        let tx = immediate(&mut conn)?;
+        let person = storage::accessor(&tx, hab)?.ok_or(AccessError::UnknownHabilitation(hab))?;
+        let email = stored_email(&person)?;
+        let code = ca::secret::digits(self.config.access_code_length as usize)?;
+        storage::put_access_code(&tx, hab, &self.key.hash(ACCESS_CODE, &code), now)?;
+        outbox::enqueue(
+            &tx,
+            &templates::access_code_mail(&email, &mail_name(&person), &code),
+            now,
+        )?;
+        audit(
+            &tx,
+            now,
+            operator,
+            "accessor.reset_code",
+            &hab.to_string(),
+            &[],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+}

@@ -32,12 +32,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::fixtures::{PROTOCOL, WORKER};
+use common::mail::{mails_to, outbox_files_when, read_mails, Mail};
 use common::{openssl_ok, os, require_tool, run_ok, subject_cn, Sandbox, Server};
 use serde_json::{json, Value};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const PROTOCOL: &str = include_str!("../enroll/tests/data/protocol.json");
-const WORKER: &str = include_str!("../enroll/tests/data/worker.json");
 const CHROMIUM: &str = "/usr/bin/chromium";
 const POLICY_DIR: &str = "/etc/chromium/policies/managed";
 const POLICY: &str = "/etc/chromium/policies/managed/siseri-test.json";
@@ -229,36 +229,15 @@ impl Browser {
     }
 
     /// The e-mails of the file outbox as their readers see them, once there are `count`.
-    fn mails(&self, count: usize) -> Vec<Value> {
+    fn mails(&self, count: usize) -> Vec<Mail> {
         let dir = self.sandbox.data_file("outbox/mail");
-        let start = Instant::now();
-        let files = loop {
-            let mut files: Vec<(u64, PathBuf)> = fs::read_dir(&dir)
-                .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-                .unwrap_or_else(|_| Vec::new())
-                .into_iter()
-                .filter(|p: &PathBuf| p.extension().is_some_and(|e| e == "eml"))
-                .filter_map(|p| Some((p.file_stem()?.to_str()?.parse().ok()?, p)))
-                .collect();
-            if files.len() >= count {
-                files.sort();
-                break files.into_iter().map(|(_, p)| p).collect::<Vec<_>>();
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "{} e-mails in {}, {count} expected",
-                files.len(),
-                dir.display()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        let out = run_ok(
-            Command::new(require_tool("python3"))
-                .arg(Path::new(ROOT).join("tests/tools/eml_secrets.py"))
-                .args(&files)
-                .stdin(Stdio::null()),
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        read_mails(&outbox_files_when(
+            &dir,
+            "eml",
+            count,
+            Duration::from_secs(30),
+            String::new,
+        ))
     }
 }
 
@@ -449,17 +428,17 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
     let approved = b.siseri(&["protocol", "approve", &number]);
     assert!(approved.contains("3 certificat(s) émis"), "{approved}");
     let mails = b.mails(6);
-    let theirs: Vec<&Value> = mails.iter().filter(|m| m["to"] == DURAND).collect();
+    let theirs = mails_to(&mails, DURAND);
     let withdrawal = theirs
         .iter()
-        .find(|m| m["token"].is_string())
+        .find(|m| m.token.is_some())
         .unwrap_or_else(|| panic!("no withdrawal e-mail to {DURAND}: {mails:#?}"));
     let access_code = theirs
         .iter()
-        .find_map(|m| m["access_code"].as_str())
+        .find_map(|m| m.access_code.as_deref())
         .unwrap_or_else(|| panic!("no access-code e-mail to {DURAND}: {mails:#?}"))
         .to_owned();
-    let password = withdrawal["p12_password"].as_str().unwrap().to_owned();
+    let password = withdrawal.password.clone().unwrap();
     // The e-mail's link names the configured public URL; the browser goes to the port this
     // daemon bound, with the same path.
     let p12 = b.sandbox.path("downloaded.p12");
@@ -468,8 +447,8 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
         json!({
             "holder": "Vincent DURAND",
             "withdrawal": {
-                "url": format!("{}/retrait/{}", b.public, withdrawal["token"].as_str().unwrap()),
-                "code": withdrawal["withdrawal_code"],
+                "url": format!("{}/retrait/{}", b.public, withdrawal.token.as_deref().unwrap()),
+                "code": withdrawal.code,
                 "download": p12,
             },
         }),

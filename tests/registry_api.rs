@@ -10,12 +10,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::enrolment::{enrolled, Holder};
+use common::fixtures::{PROTOCOL as SEED, WORKER, WORKERS_CSV};
 use common::{require_tool, run_ok, Sandbox, Server};
 use serde_json::{json, Value};
-
-const SEED: &str = include_str!("../enroll/tests/data/protocol.json");
-const WORKER: &str = include_str!("../enroll/tests/data/worker.json");
-const WORKERS_CSV: &str = include_str!("../enroll/tests/data/workers.csv");
 
 /// A second employer with other people: a veterinary clinic in Épinal.
 fn other_protocol() -> String {

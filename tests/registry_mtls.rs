@@ -11,10 +11,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ca::{Clock, GeneratedKey, IssueRequest, SubscriberKeyAlgorithm};
-use common::enrolment::{authority, between, enrolled, Holder};
+use common::enrolment::{authority, enrolled, Holder};
+use common::fixtures::PROTOCOL as SEED;
+use common::mail::{outbox_files, read_mails};
 use common::{os, require_tool, run_ok, Sandbox, Server};
-
-const SEED: &str = include_str!("../enroll/tests/data/protocol.json");
 
 fn serve(sb: &Sandbox, name: &str) -> (Server, String) {
     let _ = std::fs::remove_file(sb.data_file("listening.json"));
@@ -377,43 +377,16 @@ fn five_wrong_access_codes_lock_the_access_across_a_restart_until_an_operator_re
         os(&cse.habilitation.to_string()),
     ]));
     // The CLI delivered the new code to the file outbox: the latest e-mail to this person.
-    let newest = std::fs::read_dir(sb.data_file("outbox/mail"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .max_by_key(|p| {
-            p.file_stem()
-                .and_then(|s| s.to_str())
-                .and_then(|s| s.parse::<u64>().ok())
-                .unwrap_or(0)
-        })
-        .unwrap();
-    let eml = decode_quoted_printable(&std::fs::read_to_string(newest).unwrap());
-    let code = between(&eml, "Mot de passe SISERI : ", "\n")
-        .trim()
-        .to_owned();
+    let mails = outbox_files(&sb.data_file("outbox/mail"), "eml");
+    let newest = mails.last().expect("no e-mail in the outbox");
+    let mail = read_mails(std::slice::from_ref(newest)).remove(0);
+    let code = mail
+        .access_code
+        .clone()
+        .unwrap_or_else(|| panic!("{mail:#?}"));
     let (status, body) = login(&sb, &registry, cse, &code, &jar);
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(&cse.habilitation.to_string()));
-}
-
-/// Enough of RFC 2045 quoted-printable to read our own e-mails.
-fn decode_quoted_printable(text: &str) -> String {
-    let joined = text.replace("=\r\n", "").replace("=\n", "");
-    let bytes = joined.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'=' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[test]

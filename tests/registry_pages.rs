@@ -9,10 +9,8 @@ mod common;
 use std::time::Duration;
 
 use common::enrolment::{between, enrolled, Holder};
+use common::fixtures::{PROTOCOL as SEED, WORKERS_CSV};
 use common::{require_tool, Sandbox, Server};
-
-const SEED: &str = include_str!("../enroll/tests/data/protocol.json");
-const WORKERS_CSV: &str = include_str!("../enroll/tests/data/workers.csv");
 
 /// The text between the last `before` preceding `marker` and the next `"`.
 fn value_before(body: &str, marker: &str, before: &str) -> String {

@@ -7,8 +7,11 @@ use std::process::Command;
 use enroll::protocol::{annexe_pdf, Annexe, Protocol, ProtocolInput, SignatureEvidence};
 use time::macros::datetime;
 
+#[path = "data/fixtures.rs"]
+mod fixtures;
+
 fn seed() -> ProtocolInput {
-    serde_json::from_str(include_str!("data/protocol.json")).unwrap()
+    serde_json::from_str(fixtures::PROTOCOL).unwrap()
 }
 
 fn evidence(annexe: &Annexe) -> SignatureEvidence {

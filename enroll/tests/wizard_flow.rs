@@ -18,12 +18,9 @@ use tempfile::TempDir;
 use time::macros::datetime;
 use tower::ServiceExt;
 
-const PDF: &[u8] =
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
-const PNG: &[u8] = &[
-    0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, b'I', b'H', b'D', b'R', 0, 0, 0,
-    1, 0, 0, 0, 1, 8, 6, 0, 0, 0,
-];
+#[path = "data/fixtures.rs"]
+mod fixtures;
+use fixtures::{PDF, PNG};
 
 struct Site {
     dir: TempDir,

@@ -12,7 +12,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tempfile::TempDir;
 
+pub mod daemon;
 pub mod enrolment;
+#[path = "../../enroll/tests/data/fixtures.rs"]
+pub mod fixtures;
+pub mod mail;
 
 /// The CA passphrase every test uses unless it is about the passphrase.
 pub const PASSPHRASE: &str = "phrase secrète des tests d'intégration";

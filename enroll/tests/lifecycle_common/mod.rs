@@ -22,20 +22,17 @@ use enroll::secrets::ServerKey;
 use tempfile::TempDir;
 use time::OffsetDateTime;
 
+#[path = "../data/fixtures.rs"]
+mod fixtures;
+pub use fixtures::{PDF, PNG, PROTOCOL};
+
 pub const PASSPHRASE: &str = "phrase secrète des tests du cycle de vie";
 pub const BASE_URL: &str = "https://siseri.test";
-
-pub const PDF: &[u8] =
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
-pub const PNG: &[u8] = &[
-    0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, b'I', b'H', b'D', b'R', 0, 0, 0,
-    1, 0, 0, 0, 1, 8, 6, 0, 0, 0,
-];
 
 /// The seed's protocol: DURAND (CSE), MARTIN (MDT), DILLENSEGER (PCR), in that order of
 /// approval, so 42000, 42001, 42002.
 pub fn seed() -> ProtocolInput {
-    serde_json::from_str(include_str!("../data/protocol.json")).unwrap()
+    serde_json::from_str(PROTOCOL).unwrap()
 }
 
 pub const DURAND: &str = "v.durand@cabinet-durand.example";

@@ -560,7 +560,6 @@ async fn establishment(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

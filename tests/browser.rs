@@ -21,7 +21,6 @@
 //!
 //! Nothing here is skipped: `scripts/install-browser-deps.sh` installs what is missing, and a
 //! tool still missing afterwards fails the test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -68,7 +67,7 @@ impl Exclusive {
                 .open(LOCK)
             {
                 Ok(mut f) => {
-                    write!(f, "{}", std::process::id()).unwrap();
+                    write!(f, "{}", std::process::id()).expect("write!() failed");
                     break;
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -109,8 +108,11 @@ impl Exclusive {
         // Chromium wants each entry of this list as a JSON-encoded string.
         let policy = json!({"AutoSelectCertificateForUrls": [rule.to_string()]});
         self.policy_written = true;
-        fs::write(POLICY, serde_json::to_vec_pretty(&policy).unwrap())
-            .unwrap_or_else(|e| panic!("cannot write {POLICY}: {e}"));
+        fs::write(
+            POLICY,
+            serde_json::to_vec_pretty(&policy).expect("to_vec_pretty failed"),
+        )
+        .unwrap_or_else(|e| panic!("cannot write {POLICY}: {e}"));
     }
 }
 
@@ -159,11 +161,15 @@ impl Browser {
         let mut config = self.base.clone();
         config["phase"] = json!(phase);
         config["profile"] = json!(self.sandbox.path(&format!("profile-{phase}")));
-        for (k, v) in extra.as_object().unwrap() {
+        for (k, v) in extra.as_object().expect("as_object gave nothing") {
             config[k] = v.clone();
         }
         let file = self.sandbox.path(&format!("{phase}.json"));
-        fs::write(&file, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
+        fs::write(
+            &file,
+            serde_json::to_vec_pretty(&config).expect("to_vec_pretty failed"),
+        )
+        .expect("write failed");
         let stdout = self.sandbox.path(&format!("{phase}.stdout"));
         let stderr = self.sandbox.path(&format!("{phase}.stderr"));
         let start = Instant::now();
@@ -172,8 +178,8 @@ impl Browser {
             .arg(&file)
             .current_dir(Path::new(ROOT).join("tests/e2e"))
             .stdin(Stdio::null())
-            .stdout(fs::File::create(&stdout).unwrap())
-            .stderr(fs::File::create(&stderr).unwrap())
+            .stdout(fs::File::create(&stdout).expect("File::create failed"))
+            .stderr(fs::File::create(&stderr).expect("File::create failed"))
             // Its own process group, so that the browser it starts can be killed with it.
             .process_group(0)
             .spawn()
@@ -181,7 +187,7 @@ impl Browser {
         let group = child.id();
         let limit = PHASE_DEADLINE + Duration::from_secs(15);
         let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
+            if let Some(status) = child.try_wait().expect("try_wait failed") {
                 break Some(status);
             }
             if start.elapsed() > limit {
@@ -213,7 +219,7 @@ impl Browser {
             .lines()
             .rev()
             .find(|l| l.starts_with('{'))
-            .map(|l| serde_json::from_str(l).unwrap())
+            .map(|l| serde_json::from_str(l).expect("from_str failed"))
             .unwrap_or_else(|| panic!("phase {phase} printed no result:\n{out}\n{err}"));
         let problems = result["problems"].as_array().cloned().unwrap_or_default();
         assert!(
@@ -225,7 +231,8 @@ impl Browser {
 
     /// `siseri ARGS…` on the daemon's data directory, which must succeed; stdout.
     fn siseri(&self, args: &[&str]) -> String {
-        String::from_utf8(run_ok(&mut self.sandbox.siseri(args)).stdout).unwrap()
+        String::from_utf8(run_ok(&mut self.sandbox.siseri(args)).stdout)
+            .expect("String::from_utf8 failed")
     }
 
     /// The e-mails of the file outbox as their readers see them, once there are `count`.
@@ -261,7 +268,11 @@ fn tail(text: &str, n: usize) -> String {
 /// A small real PNG (8×8, RGB), made here so that no binary file is committed.
 fn png() -> Vec<u8> {
     fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-        out.extend_from_slice(&u32::try_from(data.len()).unwrap().to_be_bytes());
+        out.extend_from_slice(
+            &u32::try_from(data.len())
+                .expect("try_from failed")
+                .to_be_bytes(),
+        );
         let mut crc_input = kind.to_vec();
         crc_input.extend_from_slice(data);
         out.extend_from_slice(&crc_input);
@@ -296,7 +307,7 @@ fn png() -> Vec<u8> {
     let raw = row.repeat(8);
     // zlib with one stored (uncompressed) block.
     let mut z = vec![0x78, 0x01, 0x01];
-    let len = u16::try_from(raw.len()).unwrap();
+    let len = u16::try_from(raw.len()).expect("try_from failed");
     z.extend_from_slice(&len.to_le_bytes());
     z.extend_from_slice(&(!len).to_le_bytes());
     z.extend_from_slice(&raw);

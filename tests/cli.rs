@@ -1,6 +1,5 @@
 //! Integration tests of the real `siseri` binary, each on its own data directory, judged by
 //! independent implementations (OpenSSL, curl, SQLite through rusqlite, x509-parser).
-#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -117,9 +117,9 @@ impl Story {
         let url = format!(
             "{}/retrait/{}",
             self.public,
-            withdrawal.token.as_deref().unwrap()
+            withdrawal.token.as_deref().expect("as_deref gave nothing")
         );
-        let code = json!({ "code": withdrawal.code.as_deref().unwrap() });
+        let code = json!({ "code": withdrawal.code.as_deref().expect("as_deref gave nothing") });
         let bytes = code.to_string();
         let take = || {
             self.curl(
@@ -142,8 +142,8 @@ impl Story {
             .unwrap_or_else(|| panic!("Content-Disposition: {disposition}"))
             .to_owned();
         let p12 = self.sandbox.path(&format!("{habilitation}-{label}.p12"));
-        fs::write(&p12, &r.body).unwrap();
-        let password = withdrawal.password.clone().unwrap();
+        fs::write(&p12, &r.body).expect("write failed");
+        let password = withdrawal.password.clone().expect("clone gave nothing");
         openssl_ok([
             os("pkcs12"),
             os("-in"),
@@ -161,7 +161,7 @@ impl Story {
             habilitation,
             p12,
             password,
-            access_code: access.access_code.clone().unwrap(),
+            access_code: access.access_code.clone().expect("clone gave nothing"),
         }
     }
 

@@ -2,7 +2,6 @@
 //! running daemon, decided with `siseri protocol …`, the e-mails of the file outbox read back
 //! with Python's MIME parser, withdrawals over HTTPS with curl, judged by OpenSSL; and a bulk
 //! approval killed with SIGKILL half-way, then resumed.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -26,12 +25,12 @@ const WITHDRAWAL_SUBJECT: &str = "SISERI : retrait de votre certificat numériqu
 const ACCESS_CODE_SUBJECT: &str = "SISERI : votre mot de passe d'accès";
 
 fn seed() -> Value {
-    serde_json::from_str(PROTOCOL).unwrap()
+    serde_json::from_str(PROTOCOL).expect("from_str failed")
 }
 
 fn write(dir: &Sandbox, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.path(name);
-    fs::write(&path, bytes).unwrap();
+    fs::write(&path, bytes).expect("write failed");
     path
 }
 
@@ -494,10 +493,10 @@ fn assert_nothing_is_half_done(db: &rusqlite::Connection) {
             "SELECT c.serial, a.habilitation, a.email FROM enroll_certificates c
              JOIN enroll_accessors a ON a.habilitation = c.habilitation WHERE c.state = 'issued'",
         )
-        .unwrap();
+        .expect("prepare failed");
     let issued: Vec<(Vec<u8>, u32, String)> = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
+        .expect("query_map failed")
         .map(Result::unwrap)
         .collect();
     for (serial, hab, email) in &issued {
@@ -508,7 +507,7 @@ fn assert_nothing_is_half_done(db: &rusqlite::Connection) {
                 [serial],
                 |r| r.get(0),
             )
-            .unwrap();
+            .expect("query_row failed");
         assert_eq!(
             withdrawals, 1,
             "{hab}: issued without its pending withdrawal"
@@ -518,10 +517,10 @@ fn assert_nothing_is_half_done(db: &rusqlite::Connection) {
                 "SELECT subject FROM enroll_outbox WHERE channel = 'mail' AND recipient = ?1
                  AND status IN ('pending', 'delivered') ORDER BY id",
             )
-            .unwrap();
+            .expect("prepare failed");
         let subjects: Vec<String> = stmt
             .query_map([email], |r| r.get(0))
-            .unwrap()
+            .expect("query_map failed")
             .map(Result::unwrap)
             .collect();
         assert_eq!(

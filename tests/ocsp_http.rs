@@ -1,6 +1,5 @@
 //! OCSP through the daemon's public listener: `openssl ocsp -url` (POST) and curl (GET), on
 //! certificates issued and revoked with the CLI while `siseri serve` runs.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -27,7 +26,10 @@ fn daemon() -> Daemon {
         .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0");
     let mut server = Server::start(cmd, s.data(), s.path("serve.log"));
     let listening = server.wait_listening(Duration::from_secs(30));
-    let public = listening["public"].as_str().unwrap().to_owned();
+    let public = listening["public"]
+        .as_str()
+        .expect("as_str gave nothing")
+        .to_owned();
     let ca = s.data_file("ca/ac-siseri.pem");
     Daemon {
         s,
@@ -66,7 +68,7 @@ impl Daemon {
             os("-reqout"),
             req.clone().into(),
         ]);
-        fs::read(req).unwrap()
+        fs::read(req).expect("read failed")
     }
 
     /// `curl GET …/ocsp/{path}`: (headers in lower case, body).
@@ -75,15 +77,20 @@ impl Daemon {
         let body = curl(
             &self.ca,
             &format!("{}/ocsp/{path}", self.base),
-            &["-D", headers.to_str().unwrap()],
+            &["-D", headers.to_str().expect("to_str gave nothing")],
         );
-        (fs::read_to_string(headers).unwrap().to_lowercase(), body)
+        (
+            fs::read_to_string(headers)
+                .expect("read_to_string failed")
+                .to_lowercase(),
+            body,
+        )
     }
 
     /// `openssl ocsp -respin -resp_text -CAfile`, its output.
     fn read_response(&self, der: &[u8], name: &str) -> String {
         let resp = self.s.path(&format!("{name}.resp.der"));
-        fs::write(&resp, der).unwrap();
+        fs::write(&resp, der).expect("write failed");
         openssl_all(vec![
             os("ocsp"),
             os("-respin"),
@@ -95,7 +102,8 @@ impl Daemon {
     }
 
     fn metrics(&self) -> String {
-        String::from_utf8(curl(&self.ca, &format!("{}/metrics", self.base), &[])).unwrap()
+        String::from_utf8(curl(&self.ca, &format!("{}/metrics", self.base), &[]))
+            .expect("String::from_utf8 failed")
     }
 }
 

@@ -2,7 +2,6 @@
 //! and a dosimetry body's certificate: the seed's role matrix cell by cell, establishments
 //! sealed from each other, the workers form, NIR checks, CSV import and export, fractions,
 //! doses and the rolling effective dose.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -16,7 +15,7 @@ use serde_json::{json, Value};
 
 /// A second employer with other people: a veterinary clinic in Épinal.
 fn other_protocol() -> String {
-    let mut p: Value = serde_json::from_str(SEED).unwrap();
+    let mut p: Value = serde_json::from_str(SEED).expect("from_str failed");
     p["employer"]["name"] = json!("Clinique vétérinaire des Vosges");
     p["employer"]["siret"] = Value::Null;
     p["employer"]["town"] = json!("ÉPINAL");
@@ -54,7 +53,10 @@ fn serve(sb: &Sandbox) -> (Server, String) {
         .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0");
     let mut server = Server::start(cmd, sb.data(), sb.path("serve.log"));
     let listening = server.wait_listening(Duration::from_secs(60));
-    let registry = listening["registry"].as_str().unwrap().to_owned();
+    let registry = listening["registry"]
+        .as_str()
+        .expect("as_str gave nothing")
+        .to_owned();
     (server, registry)
 }
 
@@ -107,23 +109,23 @@ impl Registry<'_> {
         }
         if let Some((ctype, bytes)) = body {
             let file = self.sb.path(&format!("body-{n}"));
-            std::fs::write(&file, bytes).unwrap();
+            std::fs::write(&file, bytes).expect("write failed");
             cmd.args(["-H", &format!("Content-Type: {ctype}"), "--data-binary"])
                 .arg(format!("@{}", file.display()));
         }
         let out = cmd
             .arg(format!("https://{}{path}", self.addr))
             .output()
-            .unwrap();
+            .expect("output failed");
         assert!(
             out.status.success(),
             "curl failed for {method} {path}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
         let text = String::from_utf8_lossy(&out.stdout).to_string();
-        let (body, status) = text.rsplit_once('\n').unwrap();
+        let (body, status) = text.rsplit_once('\n').expect("rsplit_once gave nothing");
         Answer {
-            status: status.trim().parse().unwrap(),
+            status: status.trim().parse().expect("parse failed"),
             text: body.to_owned(),
         }
     }
@@ -172,7 +174,7 @@ impl Registry<'_> {
     fn establishment(&self, who: &Client) -> i64 {
         let a = self.get(who, "/api/v1/establishments");
         assert_eq!(a.status, 200, "{}", a.text);
-        a.json()[0]["id"].as_i64().unwrap()
+        a.json()[0]["id"].as_i64().expect("as_i64 gave nothing")
     }
 }
 
@@ -198,7 +200,7 @@ fn days_ago(days: i64) -> String {
 }
 
 fn seed_worker() -> Value {
-    serde_json::from_str(WORKER).unwrap()
+    serde_json::from_str(WORKER).expect("from_str failed")
 }
 
 /// The data kinds of the seed's table, rows in order.
@@ -254,7 +256,7 @@ fn last_audit(sb: &Sandbox, actor: &str, action: &str) -> String {
             [actor, action],
             |r| r.get(0),
         )
-        .unwrap()
+        .expect("query_row failed")
 }
 
 /// Reads `kind` (a row of the table) of worker `w` as `who`: allowed or refused (403).
@@ -313,7 +315,7 @@ fn write(reg: &Registry<'_>, who: &Client, e: i64, w: i64, row: usize) -> bool {
             let name = format!("Fraction de {}", who.name);
             let a = reg.json(who, "POST", &format!("{base}/fractions"), &json!({"name": name}));
             if a.status == 201 {
-                let id = a.json()["id"].as_i64().unwrap();
+                let id = a.json()["id"].as_i64().expect("as_i64 gave nothing");
                 let d = reg.call(who, "DELETE", &format!("{base}/fractions/{id}"), None);
                 assert_eq!(d.status, 200, "{}", d.text);
             }
@@ -333,7 +335,7 @@ fn write(reg: &Registry<'_>, who: &Client, e: i64, w: i64, row: usize) -> bool {
         )],
         3 => {
             let mut by_nir = dose("passive");
-            by_nir.as_object_mut().unwrap().remove("kind");
+            by_nir.as_object_mut().expect("as_object_mut gave nothing").remove("kind");
             by_nir["nir"] = json!("2760912346445");
             by_nir["nir_key"] = json!("12");
             vec![
@@ -363,7 +365,10 @@ fn verdict(name: &str, action: &str, row: usize, answers: &[Answer]) -> bool {
         let body = answers[0].json();
         assert_eq!(body["error"], "forbidden", "{body}");
         assert!(
-            body["message"].as_str().unwrap().contains("ne permet pas"),
+            body["message"]
+                .as_str()
+                .expect("as_str gave nothing")
+                .contains("ne permet pas"),
             "{body}"
         );
     }

@@ -2,7 +2,6 @@
 //! access-code page, the *Cartes-données admin.* screen, the workers form posted with the
 //! CSRF token scraped from the page and the session cookie, what each role is offered, the
 //! import with its report, logout.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -17,15 +16,19 @@ fn value_before(body: &str, marker: &str, before: &str) -> String {
     let head = &body[..body
         .find(marker)
         .unwrap_or_else(|| panic!("{marker} not in {body}"))];
-    let start = head.rfind(before).unwrap() + before.len();
-    head[start..].split('"').next().unwrap().to_owned()
+    let start = head.rfind(before).expect("rfind gave nothing") + before.len();
+    head[start..]
+        .split('"')
+        .next()
+        .expect("next gave nothing")
+        .to_owned()
 }
 
 fn holder<'a>(holders: &'a [Holder], email_start: &str) -> &'a Holder {
     holders
         .iter()
         .find(|h| h.email.starts_with(email_start))
-        .unwrap()
+        .expect("find gave nothing")
 }
 
 fn serve(sb: &Sandbox) -> (Server, String) {
@@ -34,7 +37,10 @@ fn serve(sb: &Sandbox) -> (Server, String) {
         .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0");
     let mut server = Server::start(cmd, sb.data(), sb.path("serve.log"));
     let listening = server.wait_listening(Duration::from_secs(60));
-    let registry = listening["registry"].as_str().unwrap().to_owned();
+    let registry = listening["registry"]
+        .as_str()
+        .expect("as_str gave nothing")
+        .to_owned();
     (server, registry)
 }
 
@@ -109,17 +115,19 @@ impl<'a> Browser<'a> {
             .args(extra)
             .arg(format!("https://{}{path}", self.addr))
             .output()
-            .unwrap();
+            .expect("output failed");
         assert!(
             out.status.success(),
             "curl {method} {path}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let text = String::from_utf8(out.stdout).unwrap();
-        let (body, status) = text.rsplit_once('\n').unwrap();
+        let text = String::from_utf8(out.stdout).expect("String::from_utf8 failed");
+        let (body, status) = text.rsplit_once('\n').expect("rsplit_once gave nothing");
         Seen {
-            status: status.trim().parse().unwrap(),
-            headers: std::fs::read_to_string(headers).unwrap().to_lowercase(),
+            status: status.trim().parse().expect("parse failed"),
+            headers: std::fs::read_to_string(headers)
+                .expect("read_to_string failed")
+                .to_lowercase(),
             body: body.to_owned(),
         }
     }

@@ -64,7 +64,6 @@ pub fn new_id() -> Result<String, ca::Error> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -1,6 +1,5 @@
 //! The default transport: `.eml` and `.json` files in the data directory's outbox, read back
 //! with parsers other than the writer's.
-#![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 
@@ -16,7 +15,7 @@ const SECRET_PASSWORD: &str = "30Z4-A64J";
 const SECRET_CODE: &str = "481516";
 
 fn database(dir: &Path) -> Connection {
-    let mut conn = Connection::open(dir.join("siseri.db")).unwrap();
+    let mut conn = Connection::open(dir.join("siseri.db")).expect("Connection::open failed");
     ca::migrate::apply(
         &mut conn,
         "enroll-outbox-test",
@@ -26,14 +25,14 @@ fn database(dir: &Path) -> Connection {
             sql: include_str!("../migrations/0002_outbox.sql"),
         }],
     )
-    .unwrap();
+    .expect("apply failed");
     conn
 }
 
 fn queue(conn: &mut Connection, message: &Message, at: OffsetDateTime) -> OutboxId {
-    let tx = conn.transaction().unwrap();
-    let id = outbox::enqueue(&tx, message, at).unwrap();
-    tx.commit().unwrap();
+    let tx = conn.transaction().expect("transaction failed");
+    let id = outbox::enqueue(&tx, message, at).expect("enqueue failed");
+    tx.commit().expect("commit failed");
     id
 }
 

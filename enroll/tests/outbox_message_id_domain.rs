@@ -1,6 +1,5 @@
 //! The `Message-ID` domain comes from the configuration. In a test binary of its own: the
 //! setting is process-wide.
-#![allow(clippy::unwrap_used)]
 
 use enroll::outbox::{self, MailConfig, Message, OutboxConfig, Transports};
 use rusqlite::Connection;

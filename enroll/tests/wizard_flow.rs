@@ -1,7 +1,6 @@
 //! The PASS wizard driven in-process like a browser without JavaScript: real form posts with the
 //! CSRF tokens scraped from the pages, cookies carried from one response to the next, over a
 //! `Pass` on a temporary SQLite database with a fake clock.
-#![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -28,11 +27,11 @@ struct Site {
 }
 
 fn site() -> Site {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("tempdir failed");
     let db = dir.path().join("siseri.db");
-    let mut conn = ca::pool::open(&db).unwrap();
-    ca::migrate::apply(&mut conn, "ca", ca::migrate::MIGRATIONS).unwrap();
-    ca::migrate::apply(&mut conn, "enroll", enroll::migrations::MIGRATIONS).unwrap();
+    let mut conn = ca::pool::open(&db).expect("open failed");
+    ca::migrate::apply(&mut conn, "ca", ca::migrate::MIGRATIONS).expect("apply failed");
+    ca::migrate::apply(&mut conn, "enroll", enroll::migrations::MIGRATIONS).expect("apply failed");
     let key = ServerKey::new(&[0u8; 32]);
     let pass = Pass::new(
         Arc::new(Pool::new(&db, 4)),
@@ -51,7 +50,8 @@ fn site() -> Site {
 
 impl Site {
     fn db(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(self.dir.path().join("siseri.db")).unwrap()
+        rusqlite::Connection::open(self.dir.path().join("siseri.db"))
+            .expect("Connection::open failed")
     }
 
     /// The code of the last SMS queued in the outbox.
@@ -63,7 +63,7 @@ impl Site {
                 [],
                 |r| r.get(0),
             )
-            .unwrap();
+            .expect("query_row failed");
         six_digits(&text).unwrap_or_else(|| panic!("no code in the SMS: {text}"))
     }
 
@@ -126,16 +126,16 @@ impl Page {
         let at = b
             .find(&format!(r#"id="{id}""#))
             .unwrap_or_else(|| panic!("no #{id} in:\n{b}"));
-        let start = b[..at].rfind('<').unwrap();
+        let start = b[..at].rfind('<').expect("rfind gave nothing");
         let tag: String = b[start + 1..]
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric())
             .collect();
-        let content = start + b[start..].find('>').unwrap() + 1;
+        let content = start + b[start..].find('>').expect("find gave nothing") + 1;
         let (open, close) = (format!("<{tag}"), format!("</{tag}>"));
         let (mut depth, mut i) = (1, content);
         while depth > 0 {
-            let next_close = i + b[i..].find(&close).unwrap();
+            let next_close = i + b[i..].find(&close).expect("find gave nothing");
             match b[i..next_close].find(&open) {
                 Some(o) => {
                     depth += 1;
@@ -205,10 +205,10 @@ impl Browser {
             .header(header::COOKIE, cookie)
             .header(header::USER_AGENT, "wizard-test")
             .body(body)
-            .unwrap();
+            .expect("body failed");
         let resp = self.app.clone().oneshot(req).await.unwrap();
         for set in resp.headers().get_all(header::SET_COOKIE) {
-            let set = set.to_str().unwrap();
+            let set = set.to_str().expect("to_str failed");
             assert!(
                 set.contains("HttpOnly")
                     && set.contains("Secure")
@@ -216,7 +216,7 @@ impl Browser {
                 "{set}"
             );
             let (pair, attrs) = set.split_once(';').unwrap_or((set, ""));
-            let (k, v) = pair.split_once('=').unwrap();
+            let (k, v) = pair.split_once('=').expect("split_once gave nothing");
             if attrs.contains("Max-Age=0") {
                 self.cookies.remove(k);
             } else {
@@ -227,7 +227,7 @@ impl Browser {
         let headers = resp.headers().clone();
         let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
             .await
-            .unwrap();
+            .expect("await failed");
         Page {
             status,
             headers,

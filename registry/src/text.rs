@@ -167,7 +167,6 @@ pub(crate) fn prefix_upper_bound(prefix: &str) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use common::fixtures::{PROTOCOL, WORKER};
 use common::mail::{mails_to, outbox_files_when, read_mails, Mail};
-use common::{openssl_ok, os, require_tool, run_ok, subject_cn, Sandbox, Server};
+use common::{listening_addr, openssl_ok, os, require_tool, run_ok, subject_cn, Sandbox, Server};
 use serde_json::{json, Value};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -353,13 +353,9 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
 
     // The daemon, on ports of its choosing.
     let sandbox = Sandbox::new();
-    let mut cmd = sandbox.siseri(["serve"]);
-    cmd.env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
-        .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0");
-    let mut server = Server::start(cmd, sandbox.data(), sandbox.path("serve.log"));
-    let listening = server.wait_listening(Duration::from_secs(60));
-    let public = format!("https://{}", listening["public"].as_str().unwrap());
-    let registry = format!("https://{}", listening["registry"].as_str().unwrap());
+    let (server, listening) = sandbox.serve("serve.log", &[]);
+    let public = format!("https://{}", listening_addr(&listening, "public"));
+    let registry = format!("https://{}", listening_addr(&listening, "registry"));
     exclusive.auto_select_certificate(&registry);
 
     // The browser's HOME: an NSS database that trusts AC SISERI for TLS servers.

@@ -6,7 +6,6 @@ mod common;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 use common::*;
 
@@ -21,15 +20,8 @@ fn daemon() -> Daemon {
     require_tool("curl");
     require_tool("openssl");
     let s = Sandbox::new();
-    let mut cmd = s.siseri(["serve"]);
-    cmd.env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
-        .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0");
-    let mut server = Server::start(cmd, s.data(), s.path("serve.log"));
-    let listening = server.wait_listening(Duration::from_secs(30));
-    let public = listening["public"]
-        .as_str()
-        .expect("as_str gave nothing")
-        .to_owned();
+    let (server, listening) = s.serve("serve.log", &[]);
+    let public = listening_addr(&listening, "public");
     let ca = s.data_file("ca/ac-siseri.pem");
     Daemon {
         s,

@@ -86,15 +86,8 @@ impl Reply {
 fn site() -> Site {
     require_tool("curl");
     let sandbox = Sandbox::new();
-    let mut cmd = sandbox.siseri(["serve"]);
-    cmd.env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
-        .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0");
-    let mut server = Server::start(cmd, sandbox.data(), sandbox.path("serve.log"));
-    let listening = server.wait_listening(Duration::from_secs(60));
-    let base = format!(
-        "https://{}",
-        listening["public"].as_str().expect("as_str gave nothing")
-    );
+    let (server, listening) = sandbox.serve("serve.log", &[]);
+    let base = format!("https://{}", listening_addr(&listening, "public"));
     Site {
         ca: sandbox.data_file("ca/ac-siseri.pem"),
         jar: sandbox.path("cookies.txt"),

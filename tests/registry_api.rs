@@ -6,11 +6,10 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use common::enrolment::{enrolled, Holder};
 use common::fixtures::{PROTOCOL as SEED, WORKER, WORKERS_CSV};
-use common::{require_tool, run_ok, Sandbox, Server};
+use common::{require_tool, run_ok, Sandbox};
 use serde_json::{json, Value};
 
 /// A second employer with other people: a veterinary clinic in Épinal.
@@ -45,19 +44,6 @@ fn holder<'a>(holders: &'a [Holder], email_start: &str) -> &'a Holder {
         .iter()
         .find(|h| h.email.starts_with(email_start))
         .unwrap_or_else(|| panic!("nobody with {email_start}"))
-}
-
-fn serve(sb: &Sandbox) -> (Server, String) {
-    let mut cmd = sb.siseri(["serve"]);
-    cmd.env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
-        .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0");
-    let mut server = Server::start(cmd, sb.data(), sb.path("serve.log"));
-    let listening = server.wait_listening(Duration::from_secs(60));
-    let registry = listening["registry"]
-        .as_str()
-        .expect("as_str gave nothing")
-        .to_owned();
-    (server, registry)
 }
 
 /// Someone calling the registry: curl's certificate arguments and, for a person, a cookie jar.
@@ -380,7 +366,7 @@ fn the_seeds_role_matrix_holds_cell_by_cell_over_http_for_cse_pcr_mdt_and_a_dosi
     let sb = Sandbox::initialised();
     let holders = enrolled(&sb, &[SEED]);
     let body = dosimetry_body(&sb);
-    let (_server, addr) = serve(&sb);
+    let (_server, addr) = sb.serve_registry("serve.log");
     let reg = Registry {
         sb: &sb,
         addr,
@@ -460,7 +446,7 @@ fn another_establishments_worker_is_unreachable_by_id() {
     let sb = Sandbox::initialised();
     let other = other_protocol();
     let holders = enrolled(&sb, &[SEED, &other]);
-    let (_server, addr) = serve(&sb);
+    let (_server, addr) = sb.serve_registry("serve.log");
     let reg = Registry {
         sb: &sb,
         addr,
@@ -552,7 +538,7 @@ fn another_establishments_worker_is_unreachable_by_id() {
 fn the_cse_adds_the_seeds_worker_from_worker_json_and_reads_it_back_whole() {
     let sb = Sandbox::initialised();
     let holders = enrolled(&sb, &[SEED]);
-    let (_server, addr) = serve(&sb);
+    let (_server, addr) = sb.serve_registry("serve.log");
     let reg = Registry {
         sb: &sb,
         addr,
@@ -702,7 +688,7 @@ fn the_cse_adds_the_seeds_worker_from_worker_json_and_reads_it_back_whole() {
 fn nirs_are_checked_with_their_key_and_a_refused_one_is_never_echoed() {
     let sb = Sandbox::initialised();
     let holders = enrolled(&sb, &[SEED]);
-    let (server, addr) = serve(&sb);
+    let (server, addr) = sb.serve_registry("serve.log");
     let reg = Registry {
         sb: &sb,
         addr,
@@ -766,7 +752,7 @@ fn nirs_are_checked_with_their_key_and_a_refused_one_is_never_echoed() {
 fn a_csv_import_is_all_or_nothing_with_a_per_line_report_and_the_export_imports_back() {
     let sb = Sandbox::initialised();
     let holders = enrolled(&sb, &[SEED]);
-    let (_server, addr) = serve(&sb);
+    let (_server, addr) = sb.serve_registry("serve.log");
     let reg = Registry {
         sb: &sb,
         addr,
@@ -970,7 +956,7 @@ fn the_rolling_effective_dose_adds_up_twelve_months_and_is_flagged_above_20_msv(
     let sb = Sandbox::initialised();
     let holders = enrolled(&sb, &[SEED]);
     let body = dosimetry_body(&sb);
-    let (_server, addr) = serve(&sb);
+    let (_server, addr) = sb.serve_registry("serve.log");
     let reg = Registry {
         sb: &sb,
         addr,

@@ -13,21 +13,7 @@ use ca::{Clock, GeneratedKey, IssueRequest, SubscriberKeyAlgorithm};
 use common::enrolment::{authority, enrolled, Holder};
 use common::fixtures::PROTOCOL as SEED;
 use common::mail::{outbox_files, read_mails};
-use common::{os, require_tool, run_ok, Sandbox, Server};
-
-fn serve(sb: &Sandbox, name: &str) -> (Server, String) {
-    let _ = std::fs::remove_file(sb.data_file("listening.json"));
-    let mut cmd = sb.siseri(["serve"]);
-    cmd.env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
-        .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0");
-    let mut server = Server::start(cmd, sb.data(), sb.path(name));
-    let listening = server.wait_listening(Duration::from_secs(60));
-    let registry = listening["registry"]
-        .as_str()
-        .expect("as_str gave nothing")
-        .to_owned();
-    (server, registry)
-}
+use common::{os, require_tool, run_ok, Sandbox};
 
 /// curl to the registry; returns (exit code, HTTP status or 0, body).
 fn curl(sb: &Sandbox, registry: &str, path: &str, extra: &[&str]) -> (i32, u16, String) {
@@ -169,7 +155,7 @@ fn the_handshake_is_refused_without_a_certificate_with_another_cas_and_with_an_e
             .arg(&leaf),
     );
 
-    let (_server, registry) = serve(&sb, "serve.log");
+    let (_server, registry) = sb.serve_registry("serve.log");
     let (code, _, _) = curl(&sb, &registry, "/healthz", &[]);
     assert_ne!(code, 0, "no certificate must be refused at the handshake");
     let (code, _, _) = curl(
@@ -204,7 +190,7 @@ fn the_handshake_is_refused_without_a_certificate_with_another_cas_and_with_an_e
 fn a_certificate_revoked_by_the_cli_is_refused_at_the_next_handshakes() {
     let sb = Sandbox::initialised();
     let holders = enrolled(&sb, &[SEED]);
-    let (_server, registry) = serve(&sb, "serve.log");
+    let (_server, registry) = sb.serve_registry("serve.log");
     let pcr = &holders[2];
     let (code, status, _) = curl(&sb, &registry, "/healthz", &args(&with_p12(pcr)));
     assert_eq!((code, status), (0, 200));
@@ -294,7 +280,7 @@ fn get(config: &Arc<rustls::ClientConfig>, addr: &str, path: &str) -> std::io::R
 fn a_tls13_session_resumed_after_a_revocation_gets_nothing() {
     let sb = Sandbox::initialised();
     let holders = enrolled(&sb, &[SEED]);
-    let (_server, registry) = serve(&sb, "serve.log");
+    let (_server, registry) = sb.serve_registry("serve.log");
     let mdt = &holders[1];
     let client = tls13_client(&sb, mdt);
     let (resumed, status) = get(&client, &registry, "/healthz").unwrap();
@@ -359,7 +345,7 @@ fn five_wrong_access_codes_lock_the_access_across_a_restart_until_an_operator_re
         "0000"
     };
     {
-        let (_server, registry) = serve(&sb, "serve1.log");
+        let (_server, registry) = sb.serve_registry("serve1.log");
         for left in (1..=4).rev() {
             let (status, body) = login(&sb, &registry, cse, wrong, &jar);
             assert_eq!(status, 401, "{body}");
@@ -371,7 +357,7 @@ fn five_wrong_access_codes_lock_the_access_across_a_restart_until_an_operator_re
         let (status, body) = login(&sb, &registry, cse, wrong, &jar);
         assert_eq!(status, 423, "{body}");
     }
-    let (_server, registry) = serve(&sb, "serve2.log");
+    let (_server, registry) = sb.serve_registry("serve2.log");
     let (status, body) = login(&sb, &registry, cse, &cse.access_code, &jar);
     assert_eq!(
         status, 423,
@@ -399,7 +385,7 @@ fn five_wrong_access_codes_lock_the_access_across_a_restart_until_an_operator_re
 fn a_session_is_refused_over_another_certificate_and_ends_at_logout() {
     let sb = Sandbox::initialised();
     let holders = enrolled(&sb, &[SEED]);
-    let (_server, registry) = serve(&sb, "serve.log");
+    let (_server, registry) = sb.serve_registry("serve.log");
     let jar = sb.path("jar").display().to_string();
     let (status, body) = login(&sb, &registry, &holders[0], &holders[0].access_code, &jar);
     assert_eq!(status, 200, "{body}");

@@ -14,38 +14,21 @@ use enroll::outbox::{
     self, DeliveryStatus, Message, OutboxConfig, OutboxId, SmsConfig, SmsTransportKind, Transports,
 };
 use rusqlite::Connection;
-use time::macros::datetime;
-use time::OffsetDateTime;
+#[path = "outbox_common/mod.rs"]
+mod outbox_common;
 
-const T0: OffsetDateTime = datetime!(2025-03-14 09:30:00 UTC);
+use outbox_common::{database, queue, T0};
+
 const TOKEN: &str = "jeton-de-test-0123456789";
 const TEXT: &str = "SISERI : votre code de signature du protocole d'accès est 271828. \
                     Il est valable 10 minutes. Ne le communiquez à personne.";
-
-fn database(dir: &Path) -> Connection {
-    let mut conn = Connection::open(dir.join("siseri.db")).expect("Connection::open failed");
-    ca::migrate::apply(
-        &mut conn,
-        "enroll-outbox-test",
-        &[ca::migrate::Migration {
-            version: 2,
-            name: "0002_outbox.sql",
-            sql: include_str!("../migrations/0002_outbox.sql"),
-        }],
-    )
-    .expect("apply failed");
-    conn
-}
 
 fn queue_sms(conn: &mut Connection) -> OutboxId {
     let message = Message::Sms {
         to: "+33712123241".into(),
         text: TEXT.into(),
     };
-    let tx = conn.transaction().expect("transaction failed");
-    let id = outbox::enqueue(&tx, &message, T0).expect("enqueue failed");
-    tx.commit().expect("commit failed");
-    id
+    queue(conn, &message, T0)
 }
 
 fn gateway(url: String, token: &str, dir: &Path) -> Transports {

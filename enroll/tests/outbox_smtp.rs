@@ -13,26 +13,12 @@ use enroll::outbox::{
     Transports,
 };
 use rusqlite::Connection;
-use time::macros::datetime;
-use time::OffsetDateTime;
+#[path = "outbox_common/mod.rs"]
+mod outbox_common;
 
-const T0: OffsetDateTime = datetime!(2025-03-14 09:30:00 UTC);
+use outbox_common::{database, queue, T0};
+
 const SUBJECT: &str = "SISERI : retrait de votre certificat numérique personnel";
-
-fn database(dir: &Path) -> Connection {
-    let mut conn = Connection::open(dir.join("siseri.db")).expect("Connection::open failed");
-    ca::migrate::apply(
-        &mut conn,
-        "enroll-outbox-test",
-        &[ca::migrate::Migration {
-            version: 2,
-            name: "0002_outbox.sql",
-            sql: include_str!("../migrations/0002_outbox.sql"),
-        }],
-    )
-    .expect("apply failed");
-    conn
-}
 
 fn queue_withdrawal_mail(conn: &mut Connection) -> OutboxId {
     let message = Message::Mail {
@@ -41,10 +27,7 @@ fn queue_withdrawal_mail(conn: &mut Connection) -> OutboxId {
         subject: SUBJECT.into(),
         body: "À l'attention de DURAND Vincent.\n\nmot de passe 30Z4-A64J\n".into(),
     };
-    let tx = conn.transaction().expect("transaction failed");
-    let id = outbox::enqueue(&tx, &message, T0).expect("enqueue failed");
-    tx.commit().expect("commit failed");
-    id
+    queue(conn, &message, T0)
 }
 
 fn smtp_config(port: u16, tls: SmtpTls, ca_file: Option<PathBuf>) -> OutboxConfig {

@@ -11,10 +11,11 @@ use enroll::outbox::{
     TransportError, TransportKind, Transports, WorkerSignal,
 };
 use rusqlite::Connection;
-use time::macros::datetime;
 use time::OffsetDateTime;
+#[path = "outbox_common/mod.rs"]
+mod outbox_common;
 
-const T0: OffsetDateTime = datetime!(2025-03-14 09:30:00 UTC);
+use outbox_common::{migrate, T0};
 
 fn database(path: &Path) -> Connection {
     let mut conn = Connection::open(path).expect("Connection::open failed");
@@ -22,16 +23,7 @@ fn database(path: &Path) -> Connection {
         .expect("busy_timeout failed");
     conn.pragma_update(None, "journal_mode", "WAL")
         .expect("pragma_update failed");
-    ca::migrate::apply(
-        &mut conn,
-        "enroll-outbox-test",
-        &[ca::migrate::Migration {
-            version: 2,
-            name: "0002_outbox.sql",
-            sql: include_str!("../migrations/0002_outbox.sql"),
-        }],
-    )
-    .expect("apply failed");
+    migrate(&mut conn);
     conn
 }
 

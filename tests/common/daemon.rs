@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::fixtures::{PDF, PNG};
 use super::mail::{outbox_files, outbox_files_when, read_mails, Mail};
-use super::{require_tool, run_ok, Sandbox, Server};
+use super::{listening_addr, require_tool, run_ok, Sandbox, Server};
 
 /// How long a wait on the daemon (its start, an outbox file) may take: a liveness bound on a
 /// loaded machine, not a performance check.
@@ -133,29 +133,14 @@ impl Daemon {
     /// Starts the daemon again on the same data directory, after [`Daemon::stop`].
     pub fn restart(&mut self) {
         assert!(self.server.is_none());
-        // A stale listening.json of a previous run would give the old port.
-        let _ = fs::remove_file(self.sandbox.data_file("listening.json"));
-        let mut cmd = self.sandbox.siseri(["serve"]);
-        cmd.env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
-            .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0");
-        for (k, v) in &self.env {
-            cmd.env(k, v);
-        }
         let n = self.next();
-        let mut server = Server::start(
-            cmd,
-            self.sandbox.data(),
-            self.sandbox.path(&format!("serve-{n}.log")),
-        );
-        let listening = server.wait_listening(Duration::from_secs(60));
-        let addr = |k: &str| {
-            format!(
-                "https://{}",
-                listening[k]
-                    .as_str()
-                    .unwrap_or_else(|| panic!("no {k} in {listening}"))
-            )
-        };
+        let env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let (server, listening) = self.sandbox.serve(&format!("serve-{n}.log"), &env);
+        let addr = |k: &str| format!("https://{}", listening_addr(&listening, k));
         self.public = addr("public");
         self.registry = addr("registry");
         self.server = Some(server);

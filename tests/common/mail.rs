@@ -14,11 +14,8 @@ use super::{require_tool, run_ok};
 /// What the reader of an e-mail of the file outbox gets from it.
 #[derive(Debug, Clone)]
 pub struct Mail {
-    pub file: PathBuf,
     pub to: String,
-    pub to_name: String,
     pub subject: String,
-    pub message_id: String,
     pub body: String,
     /// The withdrawal link's token (`/retrait/TOKEN`).
     pub token: Option<String>,
@@ -49,11 +46,8 @@ pub fn read_mails(files: &[PathBuf]) -> Vec<Mail> {
     parsed
         .iter()
         .map(|v| Mail {
-            file: PathBuf::from(must(v, "file")),
             to: must(v, "to"),
-            to_name: must(v, "to_name"),
             subject: must(v, "subject"),
-            message_id: must(v, "message_id"),
             body: must(v, "body"),
             token: field(v, "token"),
             code: field(v, "withdrawal_code"),

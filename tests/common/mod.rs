@@ -78,6 +78,27 @@ impl Sandbox {
         cmd
     }
 
+    /// `siseri serve` on this data directory with `env` added, both listeners on port 0, its
+    /// output to the scratch file `log`; once it listens: the server and `listening.json`.
+    pub fn serve(&self, log: &str, env: &[(&str, &str)]) -> (Server, serde_json::Value) {
+        // A stale listening.json of a previous run would give the old ports.
+        let _ = fs::remove_file(self.data_file("listening.json"));
+        let mut cmd = self.siseri(["serve"]);
+        cmd.env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
+            .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0")
+            .envs(env.iter().copied());
+        let mut server = Server::start(cmd, self.data(), self.path(log));
+        // A liveness bound on a loaded machine, not a performance check.
+        let listening = server.wait_listening(Duration::from_secs(60));
+        (server, listening)
+    }
+
+    /// [`Sandbox::serve`], and the registry's address (`HOST:PORT`).
+    pub fn serve_registry(&self, log: &str) -> (Server, String) {
+        let (server, listening) = self.serve(log, &[]);
+        (server, listening_addr(&listening, "registry"))
+    }
+
     /// The database, opened with rusqlite (never the `sqlite3` tool, which may be missing).
     pub fn db(&self) -> rusqlite::Connection {
         let conn = rusqlite::Connection::open(self.data_file("siseri.db"))
@@ -128,6 +149,14 @@ impl Sandbox {
         let serial = serial_of(&leaf);
         (leaf, serial)
     }
+}
+
+/// The address (`HOST:PORT`) of listener `name` in `listening.json`.
+pub fn listening_addr(listening: &serde_json::Value, name: &str) -> String {
+    listening[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {name:?} in listening.json: {listening}"))
+        .to_owned()
 }
 
 /// Shorthand for building argument lists that mix strings and paths.

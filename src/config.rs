@@ -390,7 +390,6 @@ expiry_notice_days = 40
 "#;
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -21,7 +21,6 @@
 //!
 //! Nothing here is skipped: `scripts/install-browser-deps.sh` installs what is missing, and a
 //! tool still missing afterwards fails the test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -32,12 +31,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{openssl_ok, os, require_tool, run_ok, subject_cn, Sandbox, Server};
+use common::fixtures::{PROTOCOL, WORKER};
+use common::mail::{mails_to, outbox_files_when, read_mails, Mail};
+use common::{listening_addr, openssl_ok, os, require_tool, run_ok, subject_cn, Sandbox, Server};
 use serde_json::{json, Value};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const PROTOCOL: &str = include_str!("../enroll/tests/data/protocol.json");
-const WORKER: &str = include_str!("../enroll/tests/data/worker.json");
 const CHROMIUM: &str = "/usr/bin/chromium";
 const POLICY_DIR: &str = "/etc/chromium/policies/managed";
 const POLICY: &str = "/etc/chromium/policies/managed/siseri-test.json";
@@ -68,7 +67,7 @@ impl Exclusive {
                 .open(LOCK)
             {
                 Ok(mut f) => {
-                    write!(f, "{}", std::process::id()).unwrap();
+                    write!(f, "{}", std::process::id()).expect("write!() failed");
                     break;
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -109,8 +108,11 @@ impl Exclusive {
         // Chromium wants each entry of this list as a JSON-encoded string.
         let policy = json!({"AutoSelectCertificateForUrls": [rule.to_string()]});
         self.policy_written = true;
-        fs::write(POLICY, serde_json::to_vec_pretty(&policy).unwrap())
-            .unwrap_or_else(|e| panic!("cannot write {POLICY}: {e}"));
+        fs::write(
+            POLICY,
+            serde_json::to_vec_pretty(&policy).expect("to_vec_pretty failed"),
+        )
+        .unwrap_or_else(|e| panic!("cannot write {POLICY}: {e}"));
     }
 }
 
@@ -159,11 +161,15 @@ impl Browser {
         let mut config = self.base.clone();
         config["phase"] = json!(phase);
         config["profile"] = json!(self.sandbox.path(&format!("profile-{phase}")));
-        for (k, v) in extra.as_object().unwrap() {
+        for (k, v) in extra.as_object().expect("as_object gave nothing") {
             config[k] = v.clone();
         }
         let file = self.sandbox.path(&format!("{phase}.json"));
-        fs::write(&file, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
+        fs::write(
+            &file,
+            serde_json::to_vec_pretty(&config).expect("to_vec_pretty failed"),
+        )
+        .expect("write failed");
         let stdout = self.sandbox.path(&format!("{phase}.stdout"));
         let stderr = self.sandbox.path(&format!("{phase}.stderr"));
         let start = Instant::now();
@@ -172,8 +178,8 @@ impl Browser {
             .arg(&file)
             .current_dir(Path::new(ROOT).join("tests/e2e"))
             .stdin(Stdio::null())
-            .stdout(fs::File::create(&stdout).unwrap())
-            .stderr(fs::File::create(&stderr).unwrap())
+            .stdout(fs::File::create(&stdout).expect("File::create failed"))
+            .stderr(fs::File::create(&stderr).expect("File::create failed"))
             // Its own process group, so that the browser it starts can be killed with it.
             .process_group(0)
             .spawn()
@@ -181,7 +187,7 @@ impl Browser {
         let group = child.id();
         let limit = PHASE_DEADLINE + Duration::from_secs(15);
         let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
+            if let Some(status) = child.try_wait().expect("try_wait failed") {
                 break Some(status);
             }
             if start.elapsed() > limit {
@@ -213,7 +219,7 @@ impl Browser {
             .lines()
             .rev()
             .find(|l| l.starts_with('{'))
-            .map(|l| serde_json::from_str(l).unwrap())
+            .map(|l| serde_json::from_str(l).expect("from_str failed"))
             .unwrap_or_else(|| panic!("phase {phase} printed no result:\n{out}\n{err}"));
         let problems = result["problems"].as_array().cloned().unwrap_or_default();
         assert!(
@@ -225,40 +231,20 @@ impl Browser {
 
     /// `siseri ARGS…` on the daemon's data directory, which must succeed; stdout.
     fn siseri(&self, args: &[&str]) -> String {
-        String::from_utf8(run_ok(&mut self.sandbox.siseri(args)).stdout).unwrap()
+        String::from_utf8(run_ok(&mut self.sandbox.siseri(args)).stdout)
+            .expect("String::from_utf8 failed")
     }
 
     /// The e-mails of the file outbox as their readers see them, once there are `count`.
-    fn mails(&self, count: usize) -> Vec<Value> {
+    fn mails(&self, count: usize) -> Vec<Mail> {
         let dir = self.sandbox.data_file("outbox/mail");
-        let start = Instant::now();
-        let files = loop {
-            let mut files: Vec<(u64, PathBuf)> = fs::read_dir(&dir)
-                .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-                .unwrap_or_else(|_| Vec::new())
-                .into_iter()
-                .filter(|p: &PathBuf| p.extension().is_some_and(|e| e == "eml"))
-                .filter_map(|p| Some((p.file_stem()?.to_str()?.parse().ok()?, p)))
-                .collect();
-            if files.len() >= count {
-                files.sort();
-                break files.into_iter().map(|(_, p)| p).collect::<Vec<_>>();
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "{} e-mails in {}, {count} expected",
-                files.len(),
-                dir.display()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        let out = run_ok(
-            Command::new(require_tool("python3"))
-                .arg(Path::new(ROOT).join("tests/tools/eml_secrets.py"))
-                .args(&files)
-                .stdin(Stdio::null()),
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        read_mails(&outbox_files_when(
+            &dir,
+            "eml",
+            count,
+            Duration::from_secs(30),
+            String::new,
+        ))
     }
 }
 
@@ -282,7 +268,11 @@ fn tail(text: &str, n: usize) -> String {
 /// A small real PNG (8×8, RGB), made here so that no binary file is committed.
 fn png() -> Vec<u8> {
     fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-        out.extend_from_slice(&u32::try_from(data.len()).unwrap().to_be_bytes());
+        out.extend_from_slice(
+            &u32::try_from(data.len())
+                .expect("try_from failed")
+                .to_be_bytes(),
+        );
         let mut crc_input = kind.to_vec();
         crc_input.extend_from_slice(data);
         out.extend_from_slice(&crc_input);
@@ -317,7 +307,7 @@ fn png() -> Vec<u8> {
     let raw = row.repeat(8);
     // zlib with one stored (uncompressed) block.
     let mut z = vec![0x78, 0x01, 0x01];
-    let len = u16::try_from(raw.len()).unwrap();
+    let len = u16::try_from(raw.len()).expect("try_from failed");
     z.extend_from_slice(&len.to_le_bytes());
     z.extend_from_slice(&(!len).to_le_bytes());
     z.extend_from_slice(&raw);
@@ -363,13 +353,9 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
 
     // The daemon, on ports of its choosing.
     let sandbox = Sandbox::new();
-    let mut cmd = sandbox.siseri(["serve"]);
-    cmd.env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
-        .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0");
-    let mut server = Server::start(cmd, sandbox.data(), sandbox.path("serve.log"));
-    let listening = server.wait_listening(Duration::from_secs(60));
-    let public = format!("https://{}", listening["public"].as_str().unwrap());
-    let registry = format!("https://{}", listening["registry"].as_str().unwrap());
+    let (server, listening) = sandbox.serve("serve.log", &[]);
+    let public = format!("https://{}", listening_addr(&listening, "public"));
+    let registry = format!("https://{}", listening_addr(&listening, "registry"));
     exclusive.auto_select_certificate(&registry);
 
     // The browser's HOME: an NSS database that trusts AC SISERI for TLS servers.
@@ -449,17 +435,17 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
     let approved = b.siseri(&["protocol", "approve", &number]);
     assert!(approved.contains("3 certificat(s) émis"), "{approved}");
     let mails = b.mails(6);
-    let theirs: Vec<&Value> = mails.iter().filter(|m| m["to"] == DURAND).collect();
+    let theirs = mails_to(&mails, DURAND);
     let withdrawal = theirs
         .iter()
-        .find(|m| m["token"].is_string())
+        .find(|m| m.token.is_some())
         .unwrap_or_else(|| panic!("no withdrawal e-mail to {DURAND}: {mails:#?}"));
     let access_code = theirs
         .iter()
-        .find_map(|m| m["access_code"].as_str())
+        .find_map(|m| m.access_code.as_deref())
         .unwrap_or_else(|| panic!("no access-code e-mail to {DURAND}: {mails:#?}"))
         .to_owned();
-    let password = withdrawal["p12_password"].as_str().unwrap().to_owned();
+    let password = withdrawal.password.clone().unwrap();
     // The e-mail's link names the configured public URL; the browser goes to the port this
     // daemon bound, with the same path.
     let p12 = b.sandbox.path("downloaded.p12");
@@ -468,8 +454,8 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
         json!({
             "holder": "Vincent DURAND",
             "withdrawal": {
-                "url": format!("{}/retrait/{}", b.public, withdrawal["token"].as_str().unwrap()),
-                "code": withdrawal["withdrawal_code"],
+                "url": format!("{}/retrait/{}", b.public, withdrawal.token.as_deref().unwrap()),
+                "code": withdrawal.code,
                 "download": p12,
             },
         }),

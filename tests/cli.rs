@@ -1,11 +1,9 @@
 //! Integration tests of the real `siseri` binary, each on its own data directory, judged by
 //! independent implementations (OpenSSL, curl, SQLite through rusqlite, x509-parser).
-#![allow(clippy::unwrap_used)]
 
 mod common;
 
 use std::fs;
-use std::time::Duration;
 
 use common::*;
 
@@ -734,15 +732,8 @@ fn serve_publishes_the_ca_and_the_latest_crl_and_writes_listening_json() {
     require_tool("curl");
     let s = Sandbox::new();
     assert!(!s.data().exists());
-    let mut cmd = s.siseri(["serve"]);
-    cmd.env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
-        .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0");
-    let mut server = Server::start(cmd, s.data(), s.path("serve.log"));
-    let listening = server.wait_listening(Duration::from_secs(30));
-    let public = listening["public"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no \"public\" in listening.json: {listening}"))
-        .to_owned();
+    let (server, listening) = s.serve("serve.log", &[]);
+    let public = listening_addr(&listening, "public");
     assert!(public.starts_with("127.0.0.1:"), "{public}");
     assert!(!public.ends_with(":0"), "the bound port, not 0: {public}");
 

@@ -1,5 +1,4 @@
 //! `siseri demo` tells the whole story and leaves a working `.p12` behind.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -10,28 +10,19 @@
 //! worker added, the list exported → `siseri accessor revoke` → curl's next handshake refused →
 //! a renewal that removes the PCR → the PCR's certificate refused, while the revoked
 //! correspondent, still named by the renewed protocol, withdraws a new certificate that gets in.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use std::cell::Cell;
 use std::fs;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{openssl_ok, os, require_tool, run_ok, Sandbox, Server};
+use common::daemon::{Daemon, Reply};
+use common::fixtures::{PDF, PNG, PROTOCOL, WORKER, WORKERS_CSV};
+use common::mail::Mail;
+use common::{openssl_ok, os, require_tool};
 use serde_json::{json, Value};
 
-const PROTOCOL: &str = include_str!("../enroll/tests/data/protocol.json");
-const WORKER: &str = include_str!("../enroll/tests/data/worker.json");
-const WORKERS_CSV: &str = include_str!("../enroll/tests/data/workers.csv");
-const PDF: &[u8] =
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
-const PNG: &[u8] = &[
-    0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, b'I', b'H', b'D', b'R', 0, 0, 0,
-    1, 0, 0, 0, 1, 8, 6, 0, 0, 0,
-];
 const DURAND: &str = "v.durand@cabinet-durand.example";
 const MARTIN: &str = "c.martin@sst-alsace.example";
 const DILLENSEGER: &str = "p.dillenseger@alara.example";
@@ -39,54 +30,6 @@ const DILLENSEGER: &str = "p.dillenseger@alara.example";
 /// How long a revocation may take to reach the registry's handshakes before the test gives
 /// up: a liveness bound on a loaded machine, not the SPEC's one second (the time is printed).
 const REVOCATION_BOUND: Duration = Duration::from_secs(20);
-
-/// One HTTP exchange made by curl.
-#[derive(Debug)]
-struct Reply {
-    /// curl's exit code: 0, or why the transfer failed (35, 56: the TLS handshake).
-    exit: i32,
-    status: u16,
-    headers: String,
-    body: Vec<u8>,
-    stderr: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "not JSON ({e}), status {}:\n{}",
-                self.status,
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    fn header(&self, name: &str) -> Option<String> {
-        let prefix = format!("{}:", name.to_ascii_lowercase());
-        self.headers.lines().find_map(|l| {
-            l.to_ascii_lowercase()
-                .starts_with(&prefix)
-                .then(|| l[prefix.len()..].trim().to_owned())
-        })
-    }
-
-    /// The transfer went through with `status`.
-    fn ok(self, status: u16) -> Self {
-        assert_eq!(
-            (self.exit, self.status),
-            (0, status),
-            "curl: {}\n{}",
-            self.stderr,
-            self.text()
-        );
-        self
-    }
-}
 
 /// A person's identity for curl: the withdrawn `.p12`, its password, a cookie jar.
 #[derive(Debug, Clone)]
@@ -98,24 +41,14 @@ struct Holder {
     jar: PathBuf,
 }
 
-/// What a reader takes from an e-mail of the file outbox (`tests/tools/eml_secrets.py`).
-#[derive(Debug, Clone)]
-struct Mail {
-    to: String,
-    subject: String,
-    token: Option<String>,
-    code: Option<String>,
-    password: Option<String>,
-    access_code: Option<String>,
-}
+/// The common daemon client, with the registry's side of the story.
+struct Story(Daemon);
 
-struct Story {
-    sandbox: Sandbox,
-    server: Server,
-    public: String,
-    registry: String,
-    ca: PathBuf,
-    n: Cell<u32>,
+impl std::ops::Deref for Story {
+    type Target = Daemon;
+    fn deref(&self) -> &Daemon {
+        &self.0
+    }
 }
 
 impl Story {
@@ -123,78 +56,15 @@ impl Story {
         for tool in ["curl", "openssl", "python3"] {
             require_tool(tool);
         }
-        let sandbox = Sandbox::new();
-        let mut cmd = sandbox.siseri(["serve"]);
-        cmd.env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
-            .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0");
-        let mut server = Server::start(cmd, sandbox.data(), sandbox.path("serve.log"));
-        let listening = server.wait_listening(Duration::from_secs(60));
-        let addr = |k: &str| format!("https://{}", listening[k].as_str().unwrap());
-        Self {
-            public: addr("public"),
-            registry: addr("registry"),
-            ca: sandbox.data_file("ca/ac-siseri.pem"),
-            sandbox,
-            server,
-            n: Cell::new(0),
-        }
-    }
-
-    /// curl `METHOD URL` with `extra` arguments and an optional body; never fails on a status
-    /// nor on a refused handshake (see [`Reply::exit`]).
-    fn curl(
-        &self,
-        method: &str,
-        url: &str,
-        extra: &[String],
-        body: Option<(&str, &[u8])>,
-    ) -> Reply {
-        let n = self.n.get() + 1;
-        self.n.set(n);
-        let out_body = self.sandbox.path(&format!("reply-{n}.body"));
-        let out_headers = self.sandbox.path(&format!("reply-{n}.headers"));
-        let mut cmd = Command::new(require_tool("curl"));
-        cmd.args(["-sS", "--max-time", "30", "--cacert"])
-            .arg(&self.ca)
-            .args(["-X", method, "-o"])
-            .arg(&out_body)
-            .arg("-D")
-            .arg(&out_headers)
-            .args(["-w", "%{http_code}"])
-            .args(extra);
-        if let Some((content_type, bytes)) = body {
-            let file = self.sandbox.path(&format!("request-{n}.body"));
-            fs::write(&file, bytes).unwrap();
-            cmd.args(["-H", &format!("Content-Type: {content_type}")])
-                .arg("--data-binary")
-                .arg(format!("@{}", file.display()));
-        }
-        let out = cmd.arg(url).stdin(Stdio::null()).output().unwrap();
-        Reply {
-            exit: out.status.code().unwrap_or(-1),
-            status: String::from_utf8_lossy(&out.stdout)
-                .trim()
-                .parse()
-                .unwrap_or(0),
-            headers: fs::read_to_string(&out_headers).unwrap_or_default(),
-            body: fs::read(&out_body).unwrap_or_default(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Self(Daemon::start(&[]))
     }
 
     /// The public listener's JSON API, with the draft's bearer token.
     fn api(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> Reply {
-        let mut extra = Vec::new();
-        if let Some(t) = token {
-            extra.extend(["-H".to_owned(), format!("Authorization: Bearer {t}")]);
+        match body {
+            Some(body) => self.json(method, path, token, body),
+            None => self.call(method, path, token, None),
         }
-        let bytes = body.map(Value::to_string);
-        self.curl(
-            method,
-            &format!("{}{path}", self.public),
-            &extra,
-            bytes.as_deref().map(|b| ("application/json", b.as_bytes())),
-        )
     }
 
     /// The registry as `h`: curl presenting the `.p12`, with the holder's cookie jar.
@@ -218,115 +88,14 @@ impl Story {
         )
     }
 
-    /// `siseri ARGS…` on the daemon's data directory, which must succeed: (stdout, stderr).
-    fn siseri(&self, args: &[&str]) -> (String, String) {
-        let out = run_ok(&mut self.sandbox.siseri(args));
-        (
-            String::from_utf8(out.stdout).unwrap(),
-            String::from_utf8(out.stderr).unwrap(),
-        )
-    }
-
-    /// The files `N.ext` of an outbox directory, in order.
-    fn outbox(&self, dir: &str, ext: &str) -> Vec<PathBuf> {
-        let mut files: Vec<(u64, PathBuf)> = fs::read_dir(self.sandbox.data_file(dir))
-            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-            .unwrap_or_else(|_| Vec::new())
-            .into_iter()
-            .filter(|p: &PathBuf| p.extension().is_some_and(|e| e == ext))
-            .filter_map(|p| Some((p.file_stem()?.to_str()?.parse().ok()?, p)))
-            .collect();
-        files.sort();
-        files.into_iter().map(|(_, p)| p).collect()
-    }
-
-    /// The code of SMS number `n` (1-based) of the SMS outbox, once the worker wrote it.
-    fn sms_code(&self, n: usize) -> String {
-        let start = Instant::now();
-        loop {
-            if let Some(file) = self.outbox("outbox/sms", "json").get(n - 1) {
-                let sms: Value = serde_json::from_str(&fs::read_to_string(file).unwrap()).unwrap();
-                assert_eq!(sms["to"], "+33712123241", "{sms}");
-                let text = sms["text"].as_str().unwrap();
-                return text
-                    .split(|c: char| !c.is_ascii_digit())
-                    .find(|w| w.len() == 6)
-                    .unwrap_or_else(|| panic!("no 6-digit code in the SMS {text:?}"))
-                    .to_owned();
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "SMS n° {n} never reached the outbox:\n{}",
-                self.server.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
     /// Asks for the signature code, reads it from SMS number `n`, signs: (number, key name).
     fn sign(&self, id: &str, token: &str, n: usize) -> (String, String) {
-        let r = self
-            .api(
-                "POST",
-                &format!("/api/v1/protocols/{id}/signature-code"),
-                Some(token),
-                Some(&json!({"consent": true})),
-            )
-            .ok(202);
-        assert_eq!(r.json()["phone"], "+33 7 ** ** ** 41");
-        let code = self.sms_code(n);
-        let signed = self
-            .api(
-                "POST",
-                &format!("/api/v1/protocols/{id}/signature"),
-                Some(token),
-                Some(&json!({ "code": code })),
-            )
-            .ok(200)
-            .json();
-        (
-            signed["number"].as_str().unwrap().to_owned(),
-            signed["key_name"].as_str().unwrap().to_owned(),
-        )
-    }
-
-    /// Every e-mail of the mail outbox, once there are `count`, as their readers see them.
-    fn mails(&self, count: usize) -> Vec<Mail> {
-        let start = Instant::now();
-        let files = loop {
-            let files = self.outbox("outbox/mail", "eml");
-            if files.len() >= count {
-                break files;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "{} e-mails in the outbox, {count} expected",
-                files.len()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        let out = run_ok(
-            Command::new(require_tool("python3"))
-                .arg(concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/tests/tools/eml_secrets.py"
-                ))
-                .args(&files)
-                .stdin(Stdio::null()),
-        );
-        let parsed: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-        let s = |v: &Value, k: &str| v[k].as_str().map(str::to_owned);
-        parsed
-            .iter()
-            .map(|v| Mail {
-                to: s(v, "to").unwrap(),
-                subject: s(v, "subject").unwrap(),
-                token: s(v, "token"),
-                code: s(v, "withdrawal_code"),
-                password: s(v, "p12_password"),
-                access_code: s(v, "access_code"),
-            })
-            .collect()
+        let signed = self.sign_draft_checked(id, token, |r| {
+            assert_eq!(r.json()["phone"], "+33 7 ** ** ** 41");
+        });
+        let sms = self.sms(n);
+        assert_eq!(sms["to"], "+33712123241", "{sms}");
+        (signed.number, signed.key_name)
     }
 
     /// The person of `email` withdraws their `.p12` (the latest e-mails' link) over HTTPS,
@@ -348,9 +117,9 @@ impl Story {
         let url = format!(
             "{}/retrait/{}",
             self.public,
-            withdrawal.token.as_deref().unwrap()
+            withdrawal.token.as_deref().expect("as_deref gave nothing")
         );
-        let code = json!({ "code": withdrawal.code.as_deref().unwrap() });
+        let code = json!({ "code": withdrawal.code.as_deref().expect("as_deref gave nothing") });
         let bytes = code.to_string();
         let take = || {
             self.curl(
@@ -373,8 +142,8 @@ impl Story {
             .unwrap_or_else(|| panic!("Content-Disposition: {disposition}"))
             .to_owned();
         let p12 = self.sandbox.path(&format!("{habilitation}-{label}.p12"));
-        fs::write(&p12, &r.body).unwrap();
-        let password = withdrawal.password.clone().unwrap();
+        fs::write(&p12, &r.body).expect("write failed");
+        let password = withdrawal.password.clone().expect("clone gave nothing");
         openssl_ok([
             os("pkcs12"),
             os("-in"),
@@ -392,7 +161,7 @@ impl Story {
             habilitation,
             p12,
             password,
-            access_code: access.access_code.clone().unwrap(),
+            access_code: access.access_code.clone().expect("clone gave nothing"),
         }
     }
 
@@ -422,25 +191,7 @@ fn the_seeds_story_from_the_pass_api_to_the_registry_and_a_renewal_without_the_p
     let protocol: Value = serde_json::from_str(PROTOCOL).unwrap();
 
     // 1. The legal representative creates the protocol through the JSON API and signs it.
-    let created = story
-        .api("POST", "/api/v1/protocols", None, Some(&protocol))
-        .ok(201)
-        .json();
-    let id = created["id"].as_str().unwrap().to_owned();
-    let token = created["draft_token"].as_str().unwrap().to_owned();
-    for (kind, media_type, bytes) in [
-        ("kbis", "application/pdf", PDF),
-        ("identity", "image/png", PNG),
-    ] {
-        story
-            .curl(
-                "POST",
-                &format!("{}/api/v1/protocols/{id}/documents/{kind}", story.public),
-                &["-H".to_owned(), format!("Authorization: Bearer {token}")],
-                Some((media_type, bytes)),
-            )
-            .ok(201);
-    }
+    let (id, token) = story.draft(&protocol, PDF, PNG);
     let (number, key_name) = story.sign(&id, &token, 1);
     let (listed, _) = story.siseri(&["protocol", "list", "--status", "signed"]);
     assert!(listed.contains(&number), "{listed}");

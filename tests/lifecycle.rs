@@ -2,29 +2,22 @@
 //! running daemon, decided with `siseri protocol …`, the e-mails of the file outbox read back
 //! with Python's MIME parser, withdrawals over HTTPS with curl, judged by OpenSSL; and a bulk
 //! approval killed with SIGKILL half-way, then resumed.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
 
+use common::daemon::Daemon;
+use common::fixtures::{PDF, PNG, PROTOCOL};
+use common::mail::mails_to;
 use common::*;
 use serde_json::{json, Value};
 
-const PROTOCOL: &str = include_str!("../enroll/tests/data/protocol.json");
-const PDF: &[u8] =
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
-const PNG: &[u8] = &[
-    0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, b'I', b'H', b'D', b'R', 0, 0, 0,
-    1, 0, 0, 0, 1, 8, 6, 0, 0, 0,
-];
 const DURAND: &str = "v.durand@cabinet-durand.example";
 const MARTIN: &str = "c.martin@sst-alsace.example";
 const DILLENSEGER: &str = "p.dillenseger@alara.example";
@@ -32,344 +25,12 @@ const WITHDRAWAL_SUBJECT: &str = "SISERI : retrait de votre certificat numériqu
 const ACCESS_CODE_SUBJECT: &str = "SISERI : votre mot de passe d'accès";
 
 fn seed() -> Value {
-    serde_json::from_str(PROTOCOL).unwrap()
-}
-
-/// A data directory, the daemon serving it (when started) and a curl pointed at it.
-struct Site {
-    sandbox: Sandbox,
-    server: Option<Server>,
-    base: String,
-    ca: PathBuf,
-    n: Cell<u32>,
-}
-
-struct Reply {
-    status: u16,
-    headers: String,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "not JSON ({e}), status {}:\n{}",
-                self.status,
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    fn header(&self, name: &str) -> Option<String> {
-        let prefix = format!("{}:", name.to_ascii_lowercase());
-        self.headers.lines().find_map(|l| {
-            l.to_ascii_lowercase()
-                .starts_with(&prefix)
-                .then(|| l[prefix.len()..].trim().to_owned())
-        })
-    }
-
-    fn ok(self, status: u16) -> Self {
-        assert_eq!(self.status, status, "{}", self.text());
-        self
-    }
-}
-
-/// A protocol signed through the API.
-struct Signed {
-    id: String,
-    token: String,
-    number: String,
-    key_name: String,
-    version: i64,
-}
-
-/// What the reader of an e-mail of the file outbox gets from it (`tests/tools/eml_secrets.py`).
-#[derive(Debug, Clone)]
-struct Mail {
-    to: String,
-    subject: String,
-    body: String,
-    token: Option<String>,
-    code: Option<String>,
-    password: Option<String>,
-    access_code: Option<String>,
-}
-
-impl Site {
-    fn new() -> Self {
-        require_tool("curl");
-        let sandbox = Sandbox::new();
-        let mut site = Self {
-            ca: sandbox.data_file("ca/ac-siseri.pem"),
-            sandbox,
-            server: None,
-            base: String::new(),
-            n: Cell::new(0),
-        };
-        site.start();
-        site
-    }
-
-    fn start(&mut self) {
-        assert!(self.server.is_none());
-        // A stale listening.json of a previous run would give the old port.
-        let _ = fs::remove_file(self.sandbox.data_file("listening.json"));
-        let mut cmd = self.sandbox.siseri(["serve"]);
-        cmd.env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
-            .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0");
-        let n = self.n.get() + 1;
-        self.n.set(n);
-        let mut server = Server::start(
-            cmd,
-            self.sandbox.data(),
-            self.sandbox.path(&format!("serve-{n}.log")),
-        );
-        let listening = server.wait_listening(Duration::from_secs(60));
-        self.base = format!("https://{}", listening["public"].as_str().unwrap());
-        self.server = Some(server);
-    }
-
-    fn stop(&mut self) {
-        drop(self.server.take());
-    }
-
-    fn log(&self) -> String {
-        self.server.as_ref().map(Server::log).unwrap_or_default()
-    }
-
-    fn call(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<(&str, &[u8])>,
-    ) -> Reply {
-        let n = self.n.get() + 1;
-        self.n.set(n);
-        let out_body = self.sandbox.path(&format!("reply-{n}.body"));
-        let out_headers = self.sandbox.path(&format!("reply-{n}.headers"));
-        let mut cmd = Command::new(require_tool("curl"));
-        cmd.args(["-sS", "--max-time", "60", "--cacert"])
-            .arg(&self.ca)
-            .args(["-X", method, "-o"])
-            .arg(&out_body)
-            .arg("-D")
-            .arg(&out_headers)
-            .args(["-w", "%{http_code}"]);
-        if let Some(t) = token {
-            cmd.args(["-H", &format!("Authorization: Bearer {t}")]);
-        }
-        if let Some((content_type, bytes)) = body {
-            let file = self.sandbox.path(&format!("request-{n}.body"));
-            fs::write(&file, bytes).unwrap();
-            cmd.args(["-H", &format!("Content-Type: {content_type}")])
-                .arg("--data-binary")
-                .arg(format!("@{}", file.display()));
-        }
-        let out = cmd
-            .arg(format!("{}{path}", self.base))
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "curl {method} {path}: {}\n{}",
-            String::from_utf8_lossy(&out.stderr),
-            self.log()
-        );
-        Reply {
-            status: String::from_utf8_lossy(&out.stdout).trim().parse().unwrap(),
-            headers: fs::read_to_string(&out_headers).unwrap_or_default(),
-            body: fs::read(&out_body).unwrap_or_default(),
-        }
-    }
-
-    fn json(&self, method: &str, path: &str, token: Option<&str>, body: &Value) -> Reply {
-        self.call(
-            method,
-            path,
-            token,
-            Some(("application/json", body.to_string().as_bytes())),
-        )
-    }
-
-    /// `siseri ARGS…`, which must succeed; returns (stdout, stderr).
-    fn siseri(&self, args: &[&str]) -> (String, String) {
-        let out = run_ok(&mut self.sandbox.siseri(args));
-        (
-            String::from_utf8(out.stdout).unwrap(),
-            String::from_utf8(out.stderr).unwrap(),
-        )
-    }
-
-    fn files(&self, dir: &str, ext: &str) -> Vec<PathBuf> {
-        let mut files: Vec<(u64, PathBuf)> = fs::read_dir(self.sandbox.data_file(dir))
-            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-            .unwrap_or_else(|_| Vec::new())
-            .into_iter()
-            .filter(|p: &PathBuf| p.extension().is_some_and(|e| e == ext))
-            .filter_map(|p| Some((p.file_stem()?.to_str()?.parse().ok()?, p)))
-            .collect();
-        files.sort();
-        files.into_iter().map(|(_, p)| p).collect()
-    }
-
-    /// Waits for SMS number `n` (1-based) of the file outbox and returns its 6-digit code.
-    fn sms_code(&self, n: usize) -> String {
-        let start = Instant::now();
-        loop {
-            if let Some(file) = self.files("outbox/sms", "json").get(n - 1) {
-                let sms: Value = serde_json::from_str(&fs::read_to_string(file).unwrap()).unwrap();
-                let text = sms["text"].as_str().unwrap();
-                return text
-                    .split(|c: char| !c.is_ascii_digit())
-                    .find(|w| w.len() == 6)
-                    .unwrap_or_else(|| panic!("no 6-digit code in {text}"))
-                    .to_owned();
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "SMS n° {n} never came:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Asks for the signature code of a draft, reads it from the SMS and signs.
-    fn sign_draft(&self, id: &str, token: &str) -> Signed {
-        let sms_before = self.files("outbox/sms", "json").len();
-        self.json(
-            "POST",
-            &format!("/api/v1/protocols/{id}/signature-code"),
-            Some(token),
-            &json!({"consent": true}),
-        )
-        .ok(202);
-        let code = self.sms_code(sms_before + 1);
-        let signed = self
-            .json(
-                "POST",
-                &format!("/api/v1/protocols/{id}/signature"),
-                Some(token),
-                &json!({ "code": code }),
-            )
-            .ok(200)
-            .json();
-        Signed {
-            id: id.to_owned(),
-            token: token.to_owned(),
-            number: signed["number"].as_str().unwrap().to_owned(),
-            key_name: signed["key_name"].as_str().unwrap().to_owned(),
-            version: signed["version"].as_i64().unwrap(),
-        }
-    }
-
-    /// Creates a protocol through the API, uploads `documents` (kbis, identity) and signs it.
-    fn sign_with(&self, protocol: &Value, kbis: &[u8], identity: &[u8]) -> Signed {
-        let created = self
-            .json("POST", "/api/v1/protocols", None, protocol)
-            .ok(201)
-            .json();
-        let id = created["id"].as_str().unwrap().to_owned();
-        let token = created["draft_token"].as_str().unwrap().to_owned();
-        for (kind, media_type, bytes) in [
-            ("kbis", "application/pdf", kbis),
-            ("identity", "image/png", identity),
-        ] {
-            self.call(
-                "POST",
-                &format!("/api/v1/protocols/{id}/documents/{kind}"),
-                Some(&token),
-                Some((media_type, bytes)),
-            )
-            .ok(201);
-        }
-        self.sign_draft(&id, &token)
-    }
-
-    fn sign(&self, protocol: &Value) -> Signed {
-        self.sign_with(protocol, PDF, PNG)
-    }
-
-    /// Every e-mail of the file outbox, in order, once at least `at_least` are there.
-    fn mails(&self, at_least: usize) -> Vec<Mail> {
-        let start = Instant::now();
-        let files = loop {
-            let files = self.files("outbox/mail", "eml");
-            if files.len() >= at_least {
-                break files;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "only {} e-mails of {at_least} in the outbox",
-                files.len()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        if files.is_empty() {
-            return Vec::new();
-        }
-        let out = Command::new(require_tool("python3"))
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/tools/eml_secrets.py"
-            ))
-            .args(&files)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "eml_secrets.py: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let parsed: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-        let s = |v: &Value, k: &str| v[k].as_str().map(str::to_owned);
-        parsed
-            .iter()
-            .map(|v| Mail {
-                to: s(v, "to").unwrap(),
-                subject: s(v, "subject").unwrap(),
-                body: s(v, "body").unwrap(),
-                token: s(v, "token"),
-                code: s(v, "withdrawal_code"),
-                password: s(v, "p12_password"),
-                access_code: s(v, "access_code"),
-            })
-            .collect()
-    }
-
-    /// The serial of a person's certificate, as `siseri accessor show` prints it.
-    fn serials(&self, hab: u32) -> Vec<String> {
-        let (out, _) = self.siseri(&["accessor", "show", &hab.to_string()]);
-        out.lines()
-            .skip_while(|l| !l.starts_with("CERTIFICATS"))
-            .skip(1)
-            .take_while(|l| l.starts_with("- "))
-            .map(|l| l[2..].split_whitespace().next().unwrap().to_owned())
-            .collect()
-    }
-
-    fn audit_verifies(&self) {
-        let (out, _) = self.siseri(&["audit", "verify"]);
-        assert!(out.contains("intègre"), "{out}");
-    }
-}
-
-fn mails_to<'a>(mails: &'a [Mail], to: &str) -> Vec<&'a Mail> {
-    mails.iter().filter(|m| m.to == to).collect()
+    serde_json::from_str(PROTOCOL).expect("from_str failed")
 }
 
 fn write(dir: &Sandbox, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.path(name);
-    fs::write(&path, bytes).unwrap();
+    fs::write(&path, bytes).expect("write failed");
     path
 }
 
@@ -380,7 +41,7 @@ fn path_arg(p: &Path) -> std::ffi::OsString {
 #[test]
 fn approving_the_seeds_protocol_mails_three_people_whose_p12_is_withdrawn_once_over_https() {
     require_tool("python3");
-    let site = Site::new();
+    let site = Daemon::start(&[]);
     let signed = site.sign(&seed());
     let (pending, _) = site.siseri(&["protocol", "list", "--status", "signed"]);
     assert!(pending.contains(&signed.number), "{pending}");
@@ -543,7 +204,7 @@ fn approving_the_seeds_protocol_mails_three_people_whose_p12_is_withdrawn_once_o
 #[test]
 fn a_renewal_through_the_api_that_drops_the_pcr_puts_the_pcrs_certificate_in_the_served_crl() {
     require_tool("python3");
-    let site = Site::new();
+    let site = Daemon::start(&[]);
     let first = site.sign(&seed());
     site.siseri(&["protocol", "approve", &first.number]);
     let pcr_serials = site.serials(42002);
@@ -666,7 +327,7 @@ fn a_renewal_through_the_api_that_drops_the_pcr_puts_the_pcrs_certificate_in_the
 #[test]
 fn rejecting_a_protocol_mails_its_correspondents_the_reason() {
     require_tool("python3");
-    let site = Site::new();
+    let site = Daemon::start(&[]);
     let mut protocol = seed();
     protocol["correspondents"]
         .as_array_mut()
@@ -707,7 +368,7 @@ fn rejecting_a_protocol_mails_its_correspondents_the_reason() {
 
 #[test]
 fn protocol_documents_writes_both_uploaded_files_byte_identical() {
-    let site = Site::new();
+    let site = Daemon::start(&[]);
     let kbis = [
         PDF,
         b"% K-bis de la SELARL DURAND, page 1 sur 1\n".as_slice(),
@@ -832,10 +493,10 @@ fn assert_nothing_is_half_done(db: &rusqlite::Connection) {
             "SELECT c.serial, a.habilitation, a.email FROM enroll_certificates c
              JOIN enroll_accessors a ON a.habilitation = c.habilitation WHERE c.state = 'issued'",
         )
-        .unwrap();
+        .expect("prepare failed");
     let issued: Vec<(Vec<u8>, u32, String)> = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
+        .expect("query_map failed")
         .map(Result::unwrap)
         .collect();
     for (serial, hab, email) in &issued {
@@ -846,7 +507,7 @@ fn assert_nothing_is_half_done(db: &rusqlite::Connection) {
                 [serial],
                 |r| r.get(0),
             )
-            .unwrap();
+            .expect("query_row failed");
         assert_eq!(
             withdrawals, 1,
             "{hab}: issued without its pending withdrawal"
@@ -856,10 +517,10 @@ fn assert_nothing_is_half_done(db: &rusqlite::Connection) {
                 "SELECT subject FROM enroll_outbox WHERE channel = 'mail' AND recipient = ?1
                  AND status IN ('pending', 'delivered') ORDER BY id",
             )
-            .unwrap();
+            .expect("prepare failed");
         let subjects: Vec<String> = stmt
             .query_map([email], |r| r.get(0))
-            .unwrap()
+            .expect("query_map failed")
             .map(Result::unwrap)
             .collect();
         assert_eq!(
@@ -891,7 +552,7 @@ fn assert_nothing_is_half_done(db: &rusqlite::Connection) {
 #[test]
 fn a_bulk_approval_killed_half_way_resumes_without_duplicates() {
     require_tool("python3");
-    let mut site = Site::new();
+    let mut site = Daemon::start(&[]);
     let signed = site.sign(&thirty());
     site.stop();
 
@@ -1046,7 +707,7 @@ fn a_bulk_approval_killed_half_way_resumes_without_duplicates() {
     }
 
     // …and every withdrawal e-mail works.
-    site.start();
+    site.restart();
     for link in &links {
         let page = site
             .call(

@@ -1,13 +1,11 @@
 //! OCSP through the daemon's public listener: `openssl ocsp -url` (POST) and curl (GET), on
 //! certificates issued and revoked with the CLI while `siseri serve` runs.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use std::fs;
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 use common::*;
 
@@ -22,12 +20,8 @@ fn daemon() -> Daemon {
     require_tool("curl");
     require_tool("openssl");
     let s = Sandbox::new();
-    let mut cmd = s.siseri(["serve"]);
-    cmd.env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
-        .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0");
-    let mut server = Server::start(cmd, s.data(), s.path("serve.log"));
-    let listening = server.wait_listening(Duration::from_secs(30));
-    let public = listening["public"].as_str().unwrap().to_owned();
+    let (server, listening) = s.serve("serve.log", &[]);
+    let public = listening_addr(&listening, "public");
     let ca = s.data_file("ca/ac-siseri.pem");
     Daemon {
         s,
@@ -66,7 +60,7 @@ impl Daemon {
             os("-reqout"),
             req.clone().into(),
         ]);
-        fs::read(req).unwrap()
+        fs::read(req).expect("read failed")
     }
 
     /// `curl GET …/ocsp/{path}`: (headers in lower case, body).
@@ -75,15 +69,20 @@ impl Daemon {
         let body = curl(
             &self.ca,
             &format!("{}/ocsp/{path}", self.base),
-            &["-D", headers.to_str().unwrap()],
+            &["-D", headers.to_str().expect("to_str gave nothing")],
         );
-        (fs::read_to_string(headers).unwrap().to_lowercase(), body)
+        (
+            fs::read_to_string(headers)
+                .expect("read_to_string failed")
+                .to_lowercase(),
+            body,
+        )
     }
 
     /// `openssl ocsp -respin -resp_text -CAfile`, its output.
     fn read_response(&self, der: &[u8], name: &str) -> String {
         let resp = self.s.path(&format!("{name}.resp.der"));
-        fs::write(&resp, der).unwrap();
+        fs::write(&resp, der).expect("write failed");
         openssl_all(vec![
             os("ocsp"),
             os("-respin"),
@@ -95,7 +94,8 @@ impl Daemon {
     }
 
     fn metrics(&self) -> String {
-        String::from_utf8(curl(&self.ca, &format!("{}/metrics", self.base), &[])).unwrap()
+        String::from_utf8(curl(&self.ca, &format!("{}/metrics", self.base), &[]))
+            .expect("String::from_utf8 failed")
     }
 }
 

@@ -1,202 +1,18 @@
 //! The PASS JSON API against the real daemon (`siseri serve` on a temporary data directory),
 //! with curl as the client: the seed's protocol created, documented, signed with the code read
 //! from the SMS file outbox, its Annexe 1 read back by `pdftotext`; and the API's errors.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use std::cell::Cell;
 use std::fs;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
+use common::daemon::Daemon;
+use common::fixtures::{PDF, PNG, PROTOCOL};
 use common::*;
 use serde_json::{json, Value};
 
-const PROTOCOL: &str = include_str!("../enroll/tests/data/protocol.json");
-const PDF: &[u8] =
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
-const PNG: &[u8] = &[
-    0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, b'I', b'H', b'D', b'R', 0, 0, 0,
-    1, 0, 0, 0, 1, 8, 6, 0, 0, 0,
-];
 const COMPANY: &str = "Cabinet dentaire du Dr DURAND Vincent";
-
-/// A daemon of our own and a curl pointed at it.
-struct Daemon {
-    sandbox: Sandbox,
-    server: Server,
-    base: String,
-    ca: PathBuf,
-    n: Cell<u32>,
-}
-
-struct Reply {
-    status: u16,
-    headers: String,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "not JSON ({e}), status {}:\n{}",
-                self.status,
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    fn header(&self, name: &str) -> Option<String> {
-        let prefix = format!("{}:", name.to_ascii_lowercase());
-        self.headers.lines().find_map(|l| {
-            l.to_ascii_lowercase()
-                .starts_with(&prefix)
-                .then(|| l[prefix.len()..].trim().to_owned())
-        })
-    }
-
-    /// Asserts the status and the shape of an API error; returns the body.
-    fn error(&self, status: u16, code: &str) -> Value {
-        assert_eq!(self.status, status, "{}", self.text());
-        assert!(
-            self.header("content-type")
-                .is_some_and(|t| t.starts_with("application/json")),
-            "{}",
-            self.headers
-        );
-        let v = self.json();
-        assert_eq!(v["error"], code, "{v}");
-        let message = v["message"].as_str().unwrap_or_else(|| panic!("{v}"));
-        assert!(!message.trim().is_empty(), "{v}");
-        assert!(v["fields"].is_object(), "{v}");
-        v
-    }
-}
-
-fn daemon(env: &[(&str, &str)]) -> Daemon {
-    require_tool("curl");
-    let sandbox = Sandbox::new();
-    let mut cmd = sandbox.siseri(["serve"]);
-    cmd.env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
-        .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut server = Server::start(cmd, sandbox.data(), sandbox.path("serve.log"));
-    let listening = server.wait_listening(Duration::from_secs(60));
-    let base = format!("https://{}", listening["public"].as_str().unwrap());
-    Daemon {
-        ca: sandbox.data_file("ca/ac-siseri.pem"),
-        sandbox,
-        server,
-        base,
-        n: Cell::new(0),
-    }
-}
-
-impl Daemon {
-    /// `curl -X METHOD` with an optional bearer token and body; never fails on a status.
-    fn call(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<(&str, &[u8])>,
-    ) -> Reply {
-        let n = self.n.get() + 1;
-        self.n.set(n);
-        let out_body = self.sandbox.path(&format!("reply-{n}.body"));
-        let out_headers = self.sandbox.path(&format!("reply-{n}.headers"));
-        let mut cmd = Command::new(require_tool("curl"));
-        cmd.args(["-sS", "--max-time", "60", "--cacert"])
-            .arg(&self.ca)
-            .args(["-X", method, "-o"])
-            .arg(&out_body)
-            .arg("-D")
-            .arg(&out_headers)
-            .args(["-w", "%{http_code}"]);
-        if let Some(t) = token {
-            cmd.args(["-H", &format!("Authorization: Bearer {t}")]);
-        }
-        if let Some((content_type, bytes)) = body {
-            let file = self.sandbox.path(&format!("request-{n}.body"));
-            fs::write(&file, bytes).unwrap();
-            cmd.args(["-H", &format!("Content-Type: {content_type}")])
-                .arg("--data-binary")
-                .arg(format!("@{}", file.display()));
-        }
-        let out = cmd
-            .arg(format!("{}{path}", self.base))
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "curl {method} {path}: {}\n{}",
-            String::from_utf8_lossy(&out.stderr),
-            self.server.log()
-        );
-        Reply {
-            status: String::from_utf8_lossy(&out.stdout).trim().parse().unwrap(),
-            headers: fs::read_to_string(&out_headers).unwrap_or_default(),
-            body: fs::read(&out_body).unwrap_or_default(),
-        }
-    }
-
-    fn json(&self, method: &str, path: &str, token: Option<&str>, body: &Value) -> Reply {
-        self.call(
-            method,
-            path,
-            token,
-            Some(("application/json", body.to_string().as_bytes())),
-        )
-    }
-
-    /// The SMS files written by the worker, oldest first.
-    fn sms_files(&self) -> Vec<PathBuf> {
-        let dir = self.sandbox.data_file("outbox/sms");
-        let mut files: Vec<(u64, PathBuf)> = fs::read_dir(&dir)
-            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-            .unwrap_or_else(|_| Vec::new())
-            .into_iter()
-            .filter(|p: &PathBuf| p.extension().is_some_and(|e| e == "json"))
-            .filter_map(|p| Some((p.file_stem()?.to_str()?.parse().ok()?, p)))
-            .collect();
-        files.sort();
-        files.into_iter().map(|(_, p)| p).collect()
-    }
-
-    /// Waits for SMS number `n` (1-based) and returns its 6-digit code.
-    fn sms_code(&self, n: usize) -> String {
-        let start = Instant::now();
-        loop {
-            if let Some(file) = self.sms_files().get(n - 1) {
-                let sms: Value = serde_json::from_str(&fs::read_to_string(file).unwrap()).unwrap();
-                assert_eq!(sms["to"], "+33712123241", "{sms}");
-                let text = sms["text"].as_str().unwrap();
-                return text
-                    .split(|c: char| !c.is_ascii_digit())
-                    .find(|w| w.len() == 6)
-                    .unwrap_or_else(|| panic!("no 6-digit code in {text}"))
-                    .to_owned();
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "SMS n° {n} never reached {}:\n{}",
-                self.sandbox.data_file("outbox/sms").display(),
-                self.server.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
 
 /// `v` without its null members: the API writes absent optional fields as `null`.
 fn without_nulls(v: &Value) -> Value {
@@ -225,7 +41,7 @@ fn pdf_of_size(size: usize) -> Vec<u8> {
 #[test]
 fn the_pass_journey_through_the_json_api_signs_the_seeds_protocol_and_serves_its_annexe() {
     require_tool("pdftotext");
-    let d = daemon(&[("SISERI_PASS_DOCUMENT_MAX_BYTES", "1000")]);
+    let d = Daemon::start(&[("SISERI_PASS_DOCUMENT_MAX_BYTES", "1000")]);
     let protocol: Value = serde_json::from_str(PROTOCOL).unwrap();
 
     let created = d.json("POST", "/api/v1/protocols", None, &protocol);
@@ -300,6 +116,7 @@ fn the_pass_journey_through_the_json_api_signs_the_seeds_protocol_and_serves_its
     );
     assert_eq!(r.status, 202, "{}", r.text());
     assert_eq!(r.json()["phone"], "+33 7 ** ** ** 41");
+    assert_eq!(d.sms(1)["to"], "+33712123241", "{}", d.sms(1));
     let code = d.sms_code(1);
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let sign = format!("/api/v1/protocols/{id}/signature");
@@ -370,7 +187,7 @@ fn the_pass_journey_through_the_json_api_signs_the_seeds_protocol_and_serves_its
 
 #[test]
 fn api_errors_are_json_in_french_with_the_status_that_fits() {
-    let d = daemon(&[]);
+    let d = Daemon::start(&[]);
     let protocol: Value = serde_json::from_str(PROTOCOL).unwrap();
     let created = d.json("POST", "/api/v1/protocols", None, &protocol).json();
     let id = created["id"].as_str().unwrap().to_owned();

@@ -2,7 +2,6 @@
 //! driven by curl like a browser without JavaScript: form posts with the CSRF token scraped from
 //! each page, cookies kept in a jar, files sent as `multipart/form-data`, and the SMS code read
 //! from the file outbox the daemon's worker writes.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 
@@ -12,14 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::fixtures::{PDF, PNG};
 use common::*;
-
-const PDF: &[u8] =
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
-const PNG: &[u8] = &[
-    0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, b'I', b'H', b'D', b'R', 0, 0, 0,
-    1, 0, 0, 0, 1, 8, 6, 0, 0, 0,
-];
 
 /// A running daemon and a browser-like curl with its own cookie jar.
 struct Site {
@@ -46,7 +39,7 @@ impl Reply {
             .find(prefix)
             .unwrap_or_else(|| panic!("no CSRF field in:\n{}", self.body))
             + prefix.len();
-        let end = start + self.body[start..].find('"').unwrap();
+        let end = start + self.body[start..].find('"').expect("find gave nothing");
         self.body[start..end].to_owned()
     }
 
@@ -80,9 +73,12 @@ impl Reply {
 
     /// The text inside `<dd id="…">`.
     fn dd(&self, id: &str) -> String {
-        let start = self.body.find(&format!(r#"<dd id="{id}">"#)).unwrap();
-        let start = start + self.body[start..].find('>').unwrap() + 1;
-        let end = start + self.body[start..].find("</dd>").unwrap();
+        let start = self
+            .body
+            .find(&format!(r#"<dd id="{id}">"#))
+            .expect("find gave nothing");
+        let start = start + self.body[start..].find('>').expect("find gave nothing") + 1;
+        let end = start + self.body[start..].find("</dd>").expect("find gave nothing");
         self.body[start..end].to_owned()
     }
 }
@@ -90,12 +86,8 @@ impl Reply {
 fn site() -> Site {
     require_tool("curl");
     let sandbox = Sandbox::new();
-    let mut cmd = sandbox.siseri(["serve"]);
-    cmd.env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
-        .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0");
-    let mut server = Server::start(cmd, sandbox.data(), sandbox.path("serve.log"));
-    let listening = server.wait_listening(Duration::from_secs(60));
-    let base = format!("https://{}", listening["public"].as_str().unwrap());
+    let (server, listening) = sandbox.serve("serve.log", &[]);
+    let base = format!("https://{}", listening_addr(&listening, "public"));
     Site {
         ca: sandbox.data_file("ca/ac-siseri.pem"),
         jar: sandbox.path("cookies.txt"),
@@ -128,16 +120,16 @@ impl Site {
             .arg(format!("{}{path}", self.base))
             .stdin(Stdio::null())
             .output()
-            .unwrap();
+            .expect("output failed");
         assert!(
             out.status.success(),
             "curl {path}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let w = String::from_utf8(out.stdout).unwrap();
+        let w = String::from_utf8(out.stdout).expect("String::from_utf8 failed");
         let (status, location) = w.split_once('\n').unwrap_or((&w, ""));
         Reply {
-            status: status.trim().parse().unwrap(),
+            status: status.trim().parse().expect("parse failed"),
             location: location.trim().trim_start_matches(&self.base).to_owned(),
             headers: fs::read_to_string(&headers).unwrap_or_default(),
             body: fs::read_to_string(&body).unwrap_or_default(),
@@ -185,7 +177,7 @@ impl Site {
 
     fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
         let path = self.sandbox.path(name);
-        fs::write(&path, bytes).unwrap();
+        fs::write(&path, bytes).expect("write failed");
         path
     }
 
@@ -202,9 +194,10 @@ impl Site {
                 .find(|p| p.extension().is_some_and(|e| e == "json"))
             {
                 let sms: serde_json::Value =
-                    serde_json::from_str(&fs::read_to_string(file).unwrap()).unwrap();
+                    serde_json::from_str(&fs::read_to_string(file).expect("read_to_string failed"))
+                        .expect("from_str failed");
                 assert_eq!(sms["to"], "+33712123241");
-                let text = sms["text"].as_str().unwrap();
+                let text = sms["text"].as_str().expect("as_str gave nothing");
                 let digits: String = text
                     .split(|c: char| !c.is_ascii_digit())
                     .find(|w| w.len() == 6)

@@ -2,24 +2,19 @@
 //! and a dosimetry body's certificate: the seed's role matrix cell by cell, establishments
 //! sealed from each other, the workers form, NIR checks, CSV import and export, fractions,
 //! doses and the rolling effective dose.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use common::enrolment::{enrolled, Holder};
-use common::{require_tool, run_ok, Sandbox, Server};
+use common::fixtures::{PROTOCOL as SEED, WORKER, WORKERS_CSV};
+use common::{require_tool, run_ok, Sandbox};
 use serde_json::{json, Value};
-
-const SEED: &str = include_str!("../enroll/tests/data/protocol.json");
-const WORKER: &str = include_str!("../enroll/tests/data/worker.json");
-const WORKERS_CSV: &str = include_str!("../enroll/tests/data/workers.csv");
 
 /// A second employer with other people: a veterinary clinic in Épinal.
 fn other_protocol() -> String {
-    let mut p: Value = serde_json::from_str(SEED).unwrap();
+    let mut p: Value = serde_json::from_str(SEED).expect("from_str failed");
     p["employer"]["name"] = json!("Clinique vétérinaire des Vosges");
     p["employer"]["siret"] = Value::Null;
     p["employer"]["town"] = json!("ÉPINAL");
@@ -49,16 +44,6 @@ fn holder<'a>(holders: &'a [Holder], email_start: &str) -> &'a Holder {
         .iter()
         .find(|h| h.email.starts_with(email_start))
         .unwrap_or_else(|| panic!("nobody with {email_start}"))
-}
-
-fn serve(sb: &Sandbox) -> (Server, String) {
-    let mut cmd = sb.siseri(["serve"]);
-    cmd.env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
-        .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0");
-    let mut server = Server::start(cmd, sb.data(), sb.path("serve.log"));
-    let listening = server.wait_listening(Duration::from_secs(60));
-    let registry = listening["registry"].as_str().unwrap().to_owned();
-    (server, registry)
 }
 
 /// Someone calling the registry: curl's certificate arguments and, for a person, a cookie jar.
@@ -110,23 +95,23 @@ impl Registry<'_> {
         }
         if let Some((ctype, bytes)) = body {
             let file = self.sb.path(&format!("body-{n}"));
-            std::fs::write(&file, bytes).unwrap();
+            std::fs::write(&file, bytes).expect("write failed");
             cmd.args(["-H", &format!("Content-Type: {ctype}"), "--data-binary"])
                 .arg(format!("@{}", file.display()));
         }
         let out = cmd
             .arg(format!("https://{}{path}", self.addr))
             .output()
-            .unwrap();
+            .expect("output failed");
         assert!(
             out.status.success(),
             "curl failed for {method} {path}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
         let text = String::from_utf8_lossy(&out.stdout).to_string();
-        let (body, status) = text.rsplit_once('\n').unwrap();
+        let (body, status) = text.rsplit_once('\n').expect("rsplit_once gave nothing");
         Answer {
-            status: status.trim().parse().unwrap(),
+            status: status.trim().parse().expect("parse failed"),
             text: body.to_owned(),
         }
     }
@@ -175,7 +160,7 @@ impl Registry<'_> {
     fn establishment(&self, who: &Client) -> i64 {
         let a = self.get(who, "/api/v1/establishments");
         assert_eq!(a.status, 200, "{}", a.text);
-        a.json()[0]["id"].as_i64().unwrap()
+        a.json()[0]["id"].as_i64().expect("as_i64 gave nothing")
     }
 }
 
@@ -201,7 +186,7 @@ fn days_ago(days: i64) -> String {
 }
 
 fn seed_worker() -> Value {
-    serde_json::from_str(WORKER).unwrap()
+    serde_json::from_str(WORKER).expect("from_str failed")
 }
 
 /// The data kinds of the seed's table, rows in order.
@@ -257,7 +242,7 @@ fn last_audit(sb: &Sandbox, actor: &str, action: &str) -> String {
             [actor, action],
             |r| r.get(0),
         )
-        .unwrap()
+        .expect("query_row failed")
 }
 
 /// Reads `kind` (a row of the table) of worker `w` as `who`: allowed or refused (403).
@@ -316,7 +301,7 @@ fn write(reg: &Registry<'_>, who: &Client, e: i64, w: i64, row: usize) -> bool {
             let name = format!("Fraction de {}", who.name);
             let a = reg.json(who, "POST", &format!("{base}/fractions"), &json!({"name": name}));
             if a.status == 201 {
-                let id = a.json()["id"].as_i64().unwrap();
+                let id = a.json()["id"].as_i64().expect("as_i64 gave nothing");
                 let d = reg.call(who, "DELETE", &format!("{base}/fractions/{id}"), None);
                 assert_eq!(d.status, 200, "{}", d.text);
             }
@@ -336,7 +321,7 @@ fn write(reg: &Registry<'_>, who: &Client, e: i64, w: i64, row: usize) -> bool {
         )],
         3 => {
             let mut by_nir = dose("passive");
-            by_nir.as_object_mut().unwrap().remove("kind");
+            by_nir.as_object_mut().expect("as_object_mut gave nothing").remove("kind");
             by_nir["nir"] = json!("2760912346445");
             by_nir["nir_key"] = json!("12");
             vec![
@@ -366,7 +351,10 @@ fn verdict(name: &str, action: &str, row: usize, answers: &[Answer]) -> bool {
         let body = answers[0].json();
         assert_eq!(body["error"], "forbidden", "{body}");
         assert!(
-            body["message"].as_str().unwrap().contains("ne permet pas"),
+            body["message"]
+                .as_str()
+                .expect("as_str gave nothing")
+                .contains("ne permet pas"),
             "{body}"
         );
     }
@@ -378,7 +366,7 @@ fn the_seeds_role_matrix_holds_cell_by_cell_over_http_for_cse_pcr_mdt_and_a_dosi
     let sb = Sandbox::initialised();
     let holders = enrolled(&sb, &[SEED]);
     let body = dosimetry_body(&sb);
-    let (_server, addr) = serve(&sb);
+    let (_server, addr) = sb.serve_registry("serve.log");
     let reg = Registry {
         sb: &sb,
         addr,
@@ -458,7 +446,7 @@ fn another_establishments_worker_is_unreachable_by_id() {
     let sb = Sandbox::initialised();
     let other = other_protocol();
     let holders = enrolled(&sb, &[SEED, &other]);
-    let (_server, addr) = serve(&sb);
+    let (_server, addr) = sb.serve_registry("serve.log");
     let reg = Registry {
         sb: &sb,
         addr,
@@ -550,7 +538,7 @@ fn another_establishments_worker_is_unreachable_by_id() {
 fn the_cse_adds_the_seeds_worker_from_worker_json_and_reads_it_back_whole() {
     let sb = Sandbox::initialised();
     let holders = enrolled(&sb, &[SEED]);
-    let (_server, addr) = serve(&sb);
+    let (_server, addr) = sb.serve_registry("serve.log");
     let reg = Registry {
         sb: &sb,
         addr,
@@ -700,7 +688,7 @@ fn the_cse_adds_the_seeds_worker_from_worker_json_and_reads_it_back_whole() {
 fn nirs_are_checked_with_their_key_and_a_refused_one_is_never_echoed() {
     let sb = Sandbox::initialised();
     let holders = enrolled(&sb, &[SEED]);
-    let (server, addr) = serve(&sb);
+    let (server, addr) = sb.serve_registry("serve.log");
     let reg = Registry {
         sb: &sb,
         addr,
@@ -764,7 +752,7 @@ fn nirs_are_checked_with_their_key_and_a_refused_one_is_never_echoed() {
 fn a_csv_import_is_all_or_nothing_with_a_per_line_report_and_the_export_imports_back() {
     let sb = Sandbox::initialised();
     let holders = enrolled(&sb, &[SEED]);
-    let (_server, addr) = serve(&sb);
+    let (_server, addr) = sb.serve_registry("serve.log");
     let reg = Registry {
         sb: &sb,
         addr,
@@ -968,7 +956,7 @@ fn the_rolling_effective_dose_adds_up_twelve_months_and_is_flagged_above_20_msv(
     let sb = Sandbox::initialised();
     let holders = enrolled(&sb, &[SEED]);
     let body = dosimetry_body(&sb);
-    let (_server, addr) = serve(&sb);
+    let (_server, addr) = sb.serve_registry("serve.log");
     let reg = Registry {
         sb: &sb,
         addr,

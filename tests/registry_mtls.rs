@@ -2,7 +2,6 @@
 //! certificates that are neither revoked nor expired get in, at the handshake and at every
 //! request; the access code locks after five failures, across restarts; a session belongs to
 //! the certificate it was opened with.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -11,23 +10,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ca::{Clock, GeneratedKey, IssueRequest, SubscriberKeyAlgorithm};
-use common::enrolment::{authority, between, enrolled, Holder};
-use common::{os, require_tool, run_ok, Sandbox, Server};
+use common::enrolment::{authority, enrolled, Holder};
+use common::fixtures::PROTOCOL as SEED;
+use common::mail::{outbox_files, read_mails};
+use common::{os, require_tool, run_ok, Sandbox};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-
-const SEED: &str = include_str!("../enroll/tests/data/protocol.json");
-
-fn serve(sb: &Sandbox, name: &str) -> (Server, String) {
-    let _ = std::fs::remove_file(sb.data_file("listening.json"));
-    let mut cmd = sb.siseri(["serve"]);
-    cmd.env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
-        .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0");
-    let mut server = Server::start(cmd, sb.data(), sb.path(name));
-    let listening = server.wait_listening(Duration::from_secs(60));
-    let registry = listening["registry"].as_str().unwrap().to_owned();
-    (server, registry)
-}
 
 /// curl to the registry; returns (exit code, HTTP status or 0, body).
 fn curl(sb: &Sandbox, registry: &str, path: &str, extra: &[&str]) -> (i32, u16, String) {
@@ -44,7 +32,7 @@ fn curl(sb: &Sandbox, registry: &str, path: &str, extra: &[&str]) -> (i32, u16, 
         .args(extra)
         .arg(format!("https://{registry}{path}"))
         .output()
-        .unwrap();
+        .expect("output failed");
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     let (body, status) = text.rsplit_once('\n').unwrap_or(("", "0"));
     (
@@ -169,7 +157,7 @@ fn the_handshake_is_refused_without_a_certificate_with_another_cas_and_with_an_e
             .arg(&leaf),
     );
 
-    let (_server, registry) = serve(&sb, "serve.log");
+    let (_server, registry) = sb.serve_registry("serve.log");
     let (code, _, _) = curl(&sb, &registry, "/healthz", &[]);
     assert_ne!(code, 0, "no certificate must be refused at the handshake");
     let (code, _, _) = curl(
@@ -204,7 +192,7 @@ fn the_handshake_is_refused_without_a_certificate_with_another_cas_and_with_an_e
 fn a_certificate_revoked_by_the_cli_is_refused_at_the_next_handshakes() {
     let sb = Sandbox::initialised();
     let holders = enrolled(&sb, &[SEED]);
-    let (_server, registry) = serve(&sb, "serve.log");
+    let (_server, registry) = sb.serve_registry("serve.log");
     let pcr = &holders[2];
     let (code, status, _) = curl(&sb, &registry, "/healthz", &args(&with_p12(pcr)));
     assert_eq!((code, status), (0, 200));
@@ -236,23 +224,23 @@ fn a_certificate_revoked_by_the_cli_is_refused_at_the_next_handshakes() {
 /// A rustls client that keeps its TLS 1.3 session tickets, to resume.
 fn tls13_client(sb: &Sandbox, h: &Holder) -> Arc<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
-    for c in CertificateDer::pem_file_iter(sb.data_file("ca/ac-siseri.pem")).unwrap() {
-        roots.add(c.unwrap()).unwrap();
+    for c in CertificateDer::pem_file_iter(sb.data_file("ca/ac-siseri.pem")).expect("CA PEM") {
+        roots.add(c.expect("CA certificate")).expect("root");
     }
     let (cert_pem, key_pem) = h.pem_files(sb);
     let chain: Vec<_> = CertificateDer::pem_file_iter(&cert_pem)
-        .unwrap()
-        .map(Result::unwrap)
+        .expect("certificate PEM")
+        .map(|c| c.expect("certificate"))
         .collect();
-    let key = PrivateKeyDer::from_pem_file(&key_pem).unwrap();
+    let key = PrivateKeyDer::from_pem_file(&key_pem).expect("key PEM");
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_protocol_versions(&[&rustls::version::TLS13])
-    .unwrap()
+    .expect("TLS 1.3")
     .with_root_certificates(roots)
     .with_client_auth_cert(chain, key)
-    .unwrap();
+    .expect("client certificate");
     Arc::new(config)
 }
 
@@ -260,7 +248,8 @@ fn tls13_client(sb: &Sandbox, h: &Holder) -> Arc<rustls::ClientConfig> {
 fn get(config: &Arc<rustls::ClientConfig>, addr: &str, path: &str) -> std::io::Result<(bool, u16)> {
     let tcp = std::net::TcpStream::connect(addr)?;
     tcp.set_read_timeout(Some(Duration::from_secs(20)))?;
-    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let name =
+        rustls::pki_types::ServerName::try_from("127.0.0.1").expect("ServerName::try_from failed");
     let conn =
         rustls::ClientConnection::new(config.clone(), name).map_err(std::io::Error::other)?;
     let mut tls = rustls::StreamOwned::new(conn, tcp);
@@ -288,7 +277,7 @@ fn get(config: &Arc<rustls::ClientConfig>, addr: &str, path: &str) -> std::io::R
 fn a_tls13_session_resumed_after_a_revocation_gets_nothing() {
     let sb = Sandbox::initialised();
     let holders = enrolled(&sb, &[SEED]);
-    let (_server, registry) = serve(&sb, "serve.log");
+    let (_server, registry) = sb.serve_registry("serve.log");
     let mdt = &holders[1];
     let client = tls13_client(&sb, mdt);
     let (resumed, status) = get(&client, &registry, "/healthz").unwrap();
@@ -353,7 +342,7 @@ fn five_wrong_access_codes_lock_the_access_across_a_restart_until_an_operator_re
         "0000"
     };
     {
-        let (_server, registry) = serve(&sb, "serve1.log");
+        let (_server, registry) = sb.serve_registry("serve1.log");
         for left in (1..=4).rev() {
             let (status, body) = login(&sb, &registry, cse, wrong, &jar);
             assert_eq!(status, 401, "{body}");
@@ -365,7 +354,7 @@ fn five_wrong_access_codes_lock_the_access_across_a_restart_until_an_operator_re
         let (status, body) = login(&sb, &registry, cse, wrong, &jar);
         assert_eq!(status, 423, "{body}");
     }
-    let (_server, registry) = serve(&sb, "serve2.log");
+    let (_server, registry) = sb.serve_registry("serve2.log");
     let (status, body) = login(&sb, &registry, cse, &cse.access_code, &jar);
     assert_eq!(
         status, 423,
@@ -377,50 +366,23 @@ fn five_wrong_access_codes_lock_the_access_across_a_restart_until_an_operator_re
         os(&cse.habilitation.to_string()),
     ]));
     // The CLI delivered the new code to the file outbox: the latest e-mail to this person.
-    let newest = std::fs::read_dir(sb.data_file("outbox/mail"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .max_by_key(|p| {
-            p.file_stem()
-                .and_then(|s| s.to_str())
-                .and_then(|s| s.parse::<u64>().ok())
-                .unwrap_or(0)
-        })
-        .unwrap();
-    let eml = decode_quoted_printable(&std::fs::read_to_string(newest).unwrap());
-    let code = between(&eml, "Mot de passe SISERI : ", "\n")
-        .trim()
-        .to_owned();
+    let mails = outbox_files(&sb.data_file("outbox/mail"), "eml");
+    let newest = mails.last().expect("no e-mail in the outbox");
+    let mail = read_mails(std::slice::from_ref(newest)).remove(0);
+    let code = mail
+        .access_code
+        .clone()
+        .unwrap_or_else(|| panic!("{mail:#?}"));
     let (status, body) = login(&sb, &registry, cse, &code, &jar);
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(&cse.habilitation.to_string()));
-}
-
-/// Enough of RFC 2045 quoted-printable to read our own e-mails.
-fn decode_quoted_printable(text: &str) -> String {
-    let joined = text.replace("=\r\n", "").replace("=\n", "");
-    let bytes = joined.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'=' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[test]
 fn a_session_is_refused_over_another_certificate_and_ends_at_logout() {
     let sb = Sandbox::initialised();
     let holders = enrolled(&sb, &[SEED]);
-    let (_server, registry) = serve(&sb, "serve.log");
+    let (_server, registry) = sb.serve_registry("serve.log");
     let jar = sb.path("jar").display().to_string();
     let (status, body) = login(&sb, &registry, &holders[0], &holders[0].access_code, &jar);
     assert_eq!(status, 200, "{body}");

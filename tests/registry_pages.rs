@@ -2,42 +2,31 @@
 //! access-code page, the *Cartes-données admin.* screen, the workers form posted with the
 //! CSRF token scraped from the page and the session cookie, what each role is offered, the
 //! import with its report, logout.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use std::time::Duration;
-
 use common::enrolment::{between, enrolled, Holder};
-use common::{require_tool, Sandbox, Server};
-
-const SEED: &str = include_str!("../enroll/tests/data/protocol.json");
-const WORKERS_CSV: &str = include_str!("../enroll/tests/data/workers.csv");
+use common::fixtures::{PROTOCOL as SEED, WORKERS_CSV};
+use common::{require_tool, Sandbox};
 
 /// The text between the last `before` preceding `marker` and the next `"`.
 fn value_before(body: &str, marker: &str, before: &str) -> String {
     let head = &body[..body
         .find(marker)
         .unwrap_or_else(|| panic!("{marker} not in {body}"))];
-    let start = head.rfind(before).unwrap() + before.len();
-    head[start..].split('"').next().unwrap().to_owned()
+    let start = head.rfind(before).expect("rfind gave nothing") + before.len();
+    head[start..]
+        .split('"')
+        .next()
+        .expect("next gave nothing")
+        .to_owned()
 }
 
 fn holder<'a>(holders: &'a [Holder], email_start: &str) -> &'a Holder {
     holders
         .iter()
         .find(|h| h.email.starts_with(email_start))
-        .unwrap()
-}
-
-fn serve(sb: &Sandbox) -> (Server, String) {
-    let mut cmd = sb.siseri(["serve"]);
-    cmd.env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
-        .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0");
-    let mut server = Server::start(cmd, sb.data(), sb.path("serve.log"));
-    let listening = server.wait_listening(Duration::from_secs(60));
-    let registry = listening["registry"].as_str().unwrap().to_owned();
-    (server, registry)
+        .expect("find gave nothing")
 }
 
 /// A browser: one person's certificate and cookie jar.
@@ -111,17 +100,19 @@ impl<'a> Browser<'a> {
             .args(extra)
             .arg(format!("https://{}{path}", self.addr))
             .output()
-            .unwrap();
+            .expect("output failed");
         assert!(
             out.status.success(),
             "curl {method} {path}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let text = String::from_utf8(out.stdout).unwrap();
-        let (body, status) = text.rsplit_once('\n').unwrap();
+        let text = String::from_utf8(out.stdout).expect("String::from_utf8 failed");
+        let (body, status) = text.rsplit_once('\n').expect("rsplit_once gave nothing");
         Seen {
-            status: status.trim().parse().unwrap(),
-            headers: std::fs::read_to_string(headers).unwrap().to_lowercase(),
+            status: status.trim().parse().expect("parse failed"),
+            headers: std::fs::read_to_string(headers)
+                .expect("read_to_string failed")
+                .to_lowercase(),
             body: body.to_owned(),
         }
     }
@@ -188,7 +179,7 @@ const SEED_FORM: [(&str, &str); 13] = [
 fn the_access_code_page_asks_for_the_code_and_a_wrong_one_shows_the_attempts_left() {
     let sb = Sandbox::initialised();
     let holders = enrolled(&sb, &[SEED]);
-    let (_server, addr) = serve(&sb);
+    let (_server, addr) = sb.serve_registry("serve.log");
     let cse = holder(&holders, "v.durand");
     let b = Browser::new(&sb, &addr, cse);
     let page = b.get("/");
@@ -284,7 +275,7 @@ fn the_access_code_page_asks_for_the_code_and_a_wrong_one_shows_the_attempts_lef
 fn the_workers_form_adds_the_seeds_worker_and_the_list_shows_it() {
     let sb = Sandbox::initialised();
     let holders = enrolled(&sb, &[SEED]);
-    let (_server, addr) = serve(&sb);
+    let (_server, addr) = sb.serve_registry("serve.log");
     let b = Browser::new(&sb, &addr, holder(&holders, "v.durand"));
     let list = b.login();
     assert!(
@@ -430,7 +421,7 @@ fn the_workers_form_adds_the_seeds_worker_and_the_list_shows_it() {
 fn a_form_posted_without_its_csrf_token_changes_nothing() {
     let sb = Sandbox::initialised();
     let holders = enrolled(&sb, &[SEED]);
-    let (_server, addr) = serve(&sb);
+    let (_server, addr) = sb.serve_registry("serve.log");
     let cse = Browser::new(&sb, &addr, holder(&holders, "v.durand"));
     let list = cse.login();
     let est = list.split('/').nth(2).unwrap().to_owned();
@@ -479,7 +470,7 @@ fn a_form_posted_without_its_csrf_token_changes_nothing() {
 fn each_role_is_offered_only_what_the_matrix_gives_it() {
     let sb = Sandbox::initialised();
     let holders = enrolled(&sb, &[SEED]);
-    let (_server, addr) = serve(&sb);
+    let (_server, addr) = sb.serve_registry("serve.log");
     let cse = Browser::new(&sb, &addr, holder(&holders, "v.durand"));
     let list = cse.login();
     let est = list.split('/').nth(2).unwrap().to_owned();
@@ -625,7 +616,7 @@ fn each_role_is_offered_only_what_the_matrix_gives_it() {
 fn an_import_through_the_page_reports_each_line_and_imports_nothing_on_error() {
     let sb = Sandbox::initialised();
     let holders = enrolled(&sb, &[SEED]);
-    let (_server, addr) = serve(&sb);
+    let (_server, addr) = sb.serve_registry("serve.log");
     let cse = Browser::new(&sb, &addr, holder(&holders, "v.durand"));
     let list = cse.login();
     let page = cse.get(&format!("{list}/importer"));

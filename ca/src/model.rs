@@ -209,7 +209,6 @@ impl fmt::Display for RevocationReason {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -305,7 +305,6 @@ fn generalized(t: OffsetDateTime) -> Result<OcspGeneralizedTime> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use der::asn1::Null;
     use x509_cert::serial_number::SerialNumber;

@@ -380,7 +380,6 @@ impl<'a> Protection<'a> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
 
     use super::*;
     use crate::SubscriberKeyAlgorithm;

@@ -137,7 +137,6 @@ impl RevocationSet {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

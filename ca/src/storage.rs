@@ -379,7 +379,6 @@ pub fn counts(conn: &Connection) -> Result<Vec<(String, i64)>> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
 
     use time::macros::datetime;
 

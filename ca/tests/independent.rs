@@ -1,6 +1,5 @@
 //! The CA judged by implementations other than ours: pkilint, OpenSSL 3, NSS and Python
 //! `cryptography`. These tools are installed by `scripts/test.sh`; a missing one fails loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -26,7 +25,7 @@ struct Fixture {
 
 impl Fixture {
     fn new(algorithm: CaKeyAlgorithm) -> Self {
-        let dir = TempDir::new().unwrap();
+        let dir = TempDir::new().expect("TempDir::new failed");
         let clock = FakeClock::at(OffsetDateTime::now_utc());
         let policy = Policy {
             crl_url: Some("http://pki.siseri.example.fr/pki/ac-siseri.crl".into()),
@@ -34,12 +33,16 @@ impl Fixture {
             ocsp_url: Some("http://pki.siseri.example.fr/ocsp".into()),
             ..Policy::default()
         };
-        let ceremony = Authority::create_root(algorithm, &policy, PASSPHRASE, clock.now()).unwrap();
-        let cert_pem = ceremony.certificate_pem.unwrap();
-        std::fs::write(dir.path().join("ca.pem"), &cert_pem).unwrap();
-        std::fs::write(dir.path().join("ca.key.pem"), &ceremony.encrypted_key_pem).unwrap();
-        let authority =
-            Authority::load(&cert_pem, &ceremony.encrypted_key_pem, PASSPHRASE, policy).unwrap();
+        let ceremony = Authority::create_root(algorithm, &policy, PASSPHRASE, clock.now())
+            .expect("Authority::create_root failed");
+        let cert_pem = ceremony
+            .certificate_pem
+            .expect("certificate_pem gave nothing");
+        std::fs::write(dir.path().join("ca.pem"), &cert_pem).expect("write failed");
+        std::fs::write(dir.path().join("ca.key.pem"), &ceremony.encrypted_key_pem)
+            .expect("write failed");
+        let authority = Authority::load(&cert_pem, &ceremony.encrypted_key_pem, PASSPHRASE, policy)
+            .expect("Authority::load failed");
         let conn = open(&dir.path().join("siseri.db"));
         let mut fixture = Self {
             dir,
@@ -51,7 +54,7 @@ impl Fixture {
         fixture
             .authority
             .record_self(&mut fixture.conn, now)
-            .unwrap();
+            .expect("record_self failed");
         fixture
     }
 
@@ -71,22 +74,23 @@ impl Fixture {
                 },
                 now,
             )
-            .unwrap()
+            .expect("issue failed")
     }
 
     fn write_pem(&self, name: &str, issued: &Issued) -> PathBuf {
         let path = self.path(name);
-        std::fs::write(&path, issued.pem()).unwrap();
+        std::fs::write(&path, issued.pem()).expect("write failed");
         path
     }
 }
 
 fn open(path: &Path) -> Connection {
-    let mut conn = Connection::open(path).unwrap();
+    let mut conn = Connection::open(path).expect("Connection::open failed");
     conn.busy_timeout(std::time::Duration::from_secs(30))
-        .unwrap();
-    conn.execute_batch("PRAGMA journal_mode = WAL;").unwrap();
-    ca::migrations::apply(&mut conn).unwrap();
+        .expect("busy_timeout failed");
+    conn.execute_batch("PRAGMA journal_mode = WAL;")
+        .expect("execute_batch failed");
+    ca::migrations::apply(&mut conn).expect("apply failed");
     conn
 }
 
@@ -149,7 +153,7 @@ fn pkilint_crl(path: &Path) {
 }
 
 fn generated(alg: SubscriberKeyAlgorithm) -> GeneratedKey {
-    GeneratedKey::generate(alg).unwrap()
+    GeneratedKey::generate(alg).expect("GeneratedKey::generate failed")
 }
 
 #[test]
@@ -344,7 +348,9 @@ fn openssl_accepts_a_valid_certificate_and_rejects_a_revoked_one() {
 fn p12_for(f: &mut Fixture, alg: SubscriberKeyAlgorithm, profile: P12Profile) -> (PathBuf, String) {
     let key = generated(alg);
     let issued = f.issue(pierre(), key.public());
-    let password = ca::secret::p12_password().unwrap().to_string();
+    let password = ca::secret::p12_password()
+        .expect("p12_password failed")
+        .to_string();
     let p12 = build_p12(
         key,
         &issued.der,
@@ -356,9 +362,9 @@ fn p12_for(f: &mut Fixture, alg: SubscriberKeyAlgorithm, profile: P12Profile) ->
             iterations: 100_000,
         },
     )
-    .unwrap();
+    .expect("build_p12 failed");
     let path = f.path(&format!("{profile:?}-{alg:?}.p12"));
-    std::fs::write(&path, p12.as_slice()).unwrap();
+    std::fs::write(&path, p12.as_slice()).expect("write failed");
     (path, password)
 }
 
@@ -509,7 +515,7 @@ fn csr(f: &Fixture, name: &str, newkey: &[&str]) -> Vec<u8> {
     .arg(f.path(&format!("{name}.der")));
     let out = run(cmd);
     assert!(out.status.success(), "{}", text(&out));
-    std::fs::read(f.path(&format!("{name}.der"))).unwrap()
+    std::fs::read(f.path(&format!("{name}.der"))).expect("read failed")
 }
 
 #[test]

@@ -1,7 +1,6 @@
 //! The OCSP responder judged by other implementations: OpenSSL 3 builds the requests
 //! (`openssl ocsp -reqout`) and checks the responses (signature, statuses, nonce), and Python
 //! `cryptography` reads them. Installed by `scripts/test.sh`; a missing tool fails loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -25,17 +24,23 @@ struct Fixture {
 
 impl Fixture {
     fn new(algorithm: CaKeyAlgorithm) -> Self {
-        let dir = TempDir::new().unwrap();
+        let dir = TempDir::new().expect("TempDir::new failed");
         let now = OffsetDateTime::now_utc();
         let policy = Policy::default();
-        let ceremony = Authority::create_root(algorithm, &policy, PASSPHRASE, now).unwrap();
-        let cert_pem = ceremony.certificate_pem.unwrap();
-        std::fs::write(dir.path().join("ca.pem"), &cert_pem).unwrap();
-        let authority =
-            Authority::load(&cert_pem, &ceremony.encrypted_key_pem, PASSPHRASE, policy).unwrap();
-        let mut conn = Connection::open(dir.path().join("siseri.db")).unwrap();
-        ca::migrations::apply(&mut conn).unwrap();
-        authority.record_self(&mut conn, now).unwrap();
+        let ceremony = Authority::create_root(algorithm, &policy, PASSPHRASE, now)
+            .expect("Authority::create_root failed");
+        let cert_pem = ceremony
+            .certificate_pem
+            .expect("certificate_pem gave nothing");
+        std::fs::write(dir.path().join("ca.pem"), &cert_pem).expect("write failed");
+        let authority = Authority::load(&cert_pem, &ceremony.encrypted_key_pem, PASSPHRASE, policy)
+            .expect("Authority::load failed");
+        let mut conn =
+            Connection::open(dir.path().join("siseri.db")).expect("Connection::open failed");
+        ca::migrations::apply(&mut conn).expect("apply failed");
+        authority
+            .record_self(&mut conn, now)
+            .expect("record_self failed");
         Self {
             dir,
             authority,
@@ -50,7 +55,8 @@ impl Fixture {
 
     /// Issues an organisme certificate and writes it to `name`.
     fn issue(&mut self, name: &str) -> (Issued, PathBuf) {
-        let key = GeneratedKey::generate(SubscriberKeyAlgorithm::EcdsaP256).unwrap();
+        let key = GeneratedKey::generate(SubscriberKeyAlgorithm::EcdsaP256)
+            .expect("GeneratedKey::generate failed");
         let issued = self
             .authority
             .issue(
@@ -64,9 +70,9 @@ impl Fixture {
                 },
                 self.now,
             )
-            .unwrap();
+            .expect("issue failed");
         let path = self.path(name);
-        std::fs::write(&path, issued.pem()).unwrap();
+        std::fs::write(&path, issued.pem()).expect("write failed");
         (issued, path)
     }
 
@@ -88,12 +94,12 @@ impl Fixture {
     fn answer(&self, req: &Path) -> PathBuf {
         let reply = self.authority.answer_ocsp(
             &self.conn,
-            &std::fs::read(req).unwrap(),
+            &std::fs::read(req).expect("read failed"),
             OffsetDateTime::now_utc(),
         );
         assert_eq!(reply.outcome, OcspOutcome::Successful);
         let resp = req.with_extension("resp");
-        std::fs::write(&resp, &reply.der).unwrap();
+        std::fs::write(&resp, &reply.der).expect("write failed");
         resp
     }
 
@@ -109,7 +115,7 @@ impl Fixture {
             .arg("-resp_text")
             .arg(how)
             .arg(trust);
-        cmd.output().unwrap()
+        cmd.output().expect("output failed")
     }
 }
 
@@ -135,13 +141,13 @@ fn text(o: &Output) -> String {
 }
 
 fn ok(mut cmd: Command) -> String {
-    let out = cmd.output().unwrap();
+    let out = cmd.output().expect("output failed");
     assert!(out.status.success(), "{:?}: {}", cmd, text(&out));
     text(&out)
 }
 
 fn path_str(p: &Path) -> &str {
-    p.to_str().unwrap()
+    p.to_str().expect("to_str gave nothing")
 }
 
 #[test]

@@ -1,5 +1,4 @@
 //! The signed *Annexe 1* as a PDF, read back with poppler's `pdftotext` and `pdfinfo`.
-#![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 use std::process::Command;
@@ -7,8 +6,11 @@ use std::process::Command;
 use enroll::protocol::{annexe_pdf, Annexe, Protocol, ProtocolInput, SignatureEvidence};
 use time::macros::datetime;
 
+#[path = "data/fixtures.rs"]
+mod fixtures;
+
 fn seed() -> ProtocolInput {
-    serde_json::from_str(include_str!("data/protocol.json")).unwrap()
+    serde_json::from_str(fixtures::PROTOCOL).expect("from_str failed")
 }
 
 fn evidence(annexe: &Annexe) -> SignatureEvidence {
@@ -45,16 +47,16 @@ fn poppler(tool: &str, args: &[&str], file: &Path) -> String {
         file.display(),
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).unwrap()
+    String::from_utf8(out.stdout).expect("String::from_utf8 failed")
 }
 
 /// Writes the PDF to a temporary directory; returns its text (`pdftotext -layout`) and page count.
 fn render(annexe: &Annexe, evidence: &SignatureEvidence) -> (String, usize, String) {
     let pdf = annexe_pdf(annexe, evidence);
     assert!(pdf.starts_with(b"%PDF-"));
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("tempdir failed");
     let file = dir.path().join("annexe1.pdf");
-    std::fs::write(&file, &pdf).unwrap();
+    std::fs::write(&file, &pdf).expect("write failed");
     let text = poppler("pdftotext", &["-layout"], &file);
     let info = poppler("pdfinfo", &[], &file);
     let pages = info
@@ -63,7 +65,7 @@ fn render(annexe: &Annexe, evidence: &SignatureEvidence) -> (String, usize, Stri
         .unwrap_or_else(|| panic!("no page count in pdfinfo's output:\n{info}"))
         .trim()
         .parse()
-        .unwrap();
+        .expect("parse failed");
     (text, pages, info)
 }
 

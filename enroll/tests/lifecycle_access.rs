@@ -1,6 +1,5 @@
 //! After the approval: access codes and their lock, renewal and re-sending of a certificate,
 //! the sweeper of expired withdrawals, and the expiry notice.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod lifecycle_common;
 

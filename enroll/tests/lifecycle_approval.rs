@@ -1,7 +1,6 @@
 //! Approval of signed protocols: persons, attachments, certificates, withdrawals and e-mails,
 //! exactly; a person shared by two establishments; renewals that add, remove and keep people;
 //! a habilitation number given with another name.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod lifecycle_common;
 

@@ -1,7 +1,6 @@
 //! Operator decisions in situations the happy path does not meet: two approvals of one protocol
 //! running at once, a second version signed before the first was decided, a rejected protocol
 //! corrected the way its rejection e-mail says.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod lifecycle_common;
 

@@ -1,6 +1,5 @@
 //! The one-shot withdrawal: a hundred concurrent takers, the lock, the 60 days, the `.p12`
 //! erased from the database file, and the CSR mode judged by OpenSSL.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod lifecycle_common;
 
@@ -18,7 +17,7 @@ fn stored_p12(w: &World, hab: u32) -> Option<Vec<u8>> {
             [hab],
             |r| r.get(0),
         )
-        .unwrap()
+        .expect("query_row failed")
 }
 
 fn withdrawal_status(w: &World, hab: u32) -> String {
@@ -28,7 +27,7 @@ fn withdrawal_status(w: &World, hab: u32) -> String {
             [hab],
             |r| r.get(0),
         )
-        .unwrap()
+        .expect("query_row failed")
 }
 
 /// Asserts that neither `secret` nor any 48-byte run of it is left in the database file or its
@@ -40,8 +39,8 @@ fn assert_erased_from_the_file(w: &World, secret: &[u8], what: &str) {
         let conn = w.db();
         let mut stmt = conn
             .prepare("SELECT p12 FROM enroll_withdrawals WHERE p12 IS NOT NULL")
-            .unwrap();
-        let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+            .expect("prepare failed");
+        let rows = stmt.query_map([], |r| r.get(0)).expect("query_map failed");
         rows.map(Result::unwrap).collect()
     };
     let file = w.database_bytes();
@@ -65,7 +64,7 @@ fn assert_erased_from_the_file(w: &World, secret: &[u8], what: &str) {
 /// Opens a `.p12` with OpenSSL 3 (no legacy provider) and the password of the e-mail.
 fn openssl_opens(w: &World, p12: &[u8], password: &str) {
     let path = w.path("withdrawn.p12");
-    std::fs::write(&path, p12).unwrap();
+    std::fs::write(&path, p12).expect("write failed");
     let pass = format!("pass:{password}");
     openssl(&["pkcs12", "-in", path_str(&path), "-passin", &pass, "-noout"]);
 }

@@ -1,6 +1,5 @@
 //! The default transport: `.eml` and `.json` files in the data directory's outbox, read back
 //! with parsers other than the writer's.
-#![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 
@@ -8,34 +7,14 @@ use enroll::outbox::{
     self, Channel, DeliveryStatus, Message, OutboxConfig, OutboxError, OutboxId, Transports,
 };
 use rusqlite::Connection;
-use time::macros::datetime;
 use time::OffsetDateTime;
+#[path = "outbox_common/mod.rs"]
+mod outbox_common;
 
-const T0: OffsetDateTime = datetime!(2025-03-14 09:30:00 UTC);
+use outbox_common::{database, queue, T0};
+
 const SECRET_PASSWORD: &str = "30Z4-A64J";
 const SECRET_CODE: &str = "481516";
-
-fn database(dir: &Path) -> Connection {
-    let mut conn = Connection::open(dir.join("siseri.db")).unwrap();
-    store::migrate::apply(
-        &mut conn,
-        "enroll-outbox-test",
-        &[store::migrate::Migration {
-            version: 2,
-            name: "0002_outbox.sql",
-            sql: include_str!("../migrations/0002_outbox.sql"),
-        }],
-    )
-    .unwrap();
-    conn
-}
-
-fn queue(conn: &mut Connection, message: &Message, at: OffsetDateTime) -> OutboxId {
-    let tx = conn.transaction().unwrap();
-    let id = outbox::enqueue(&tx, message, at).unwrap();
-    tx.commit().unwrap();
-    id
-}
 
 fn withdrawal() -> Message {
     Message::Mail {

@@ -1,25 +1,17 @@
 //! The `Message-ID` domain comes from the configuration. In a test binary of its own: the
 //! setting is process-wide.
-#![allow(clippy::unwrap_used)]
 
 use enroll::outbox::{self, MailConfig, Message, OutboxConfig, Transports};
-use rusqlite::Connection;
-use time::macros::datetime;
+
+#[path = "outbox_common/mod.rs"]
+mod outbox_common;
+
+use outbox_common::{database, queue, T0};
 
 #[test]
 fn message_ids_take_the_domain_of_the_configured_sender() {
     let dir = tempfile::tempdir().unwrap();
-    let mut conn = Connection::open(dir.path().join("siseri.db")).unwrap();
-    store::migrate::apply(
-        &mut conn,
-        "enroll-outbox-test",
-        &[store::migrate::Migration {
-            version: 2,
-            name: "0002_outbox.sql",
-            sql: include_str!("../migrations/0002_outbox.sql"),
-        }],
-    )
-    .unwrap();
+    let mut conn = database(dir.path());
     let config = OutboxConfig {
         mail: MailConfig {
             from_address: "ne-pas-repondre@Siseri.Example.fr".into(),
@@ -29,16 +21,14 @@ fn message_ids_take_the_domain_of_the_configured_sender() {
     };
     outbox::set_message_id_domain(config.mail.message_id_domain()).unwrap();
 
-    let now = datetime!(2025-03-14 09:30:00 UTC);
-    let tx = conn.transaction().unwrap();
+    let now = T0;
     let message = Message::Mail {
         to: "v.durand@cabinet-durand.example".into(),
         to_name: None,
         subject: "Objet".into(),
         body: "Corps".into(),
     };
-    let id = outbox::enqueue(&tx, &message, now).unwrap();
-    tx.commit().unwrap();
+    let id = queue(&mut conn, &message, now);
     let transports = Transports::from_config(&config, &dir.path().join("outbox")).unwrap();
     outbox::deliver_due(&mut conn, &transports, now).unwrap();
 

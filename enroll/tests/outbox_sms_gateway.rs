@@ -1,6 +1,5 @@
 //! SMS through an HTTP gateway: a tiny HTTP server in the test checks the bearer token, records
 //! what it is sent, and answers as scripted.
-#![allow(clippy::unwrap_used)]
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -15,38 +14,21 @@ use enroll::outbox::{
     self, DeliveryStatus, Message, OutboxConfig, OutboxId, SmsConfig, SmsTransportKind, Transports,
 };
 use rusqlite::Connection;
-use time::macros::datetime;
-use time::OffsetDateTime;
+#[path = "outbox_common/mod.rs"]
+mod outbox_common;
 
-const T0: OffsetDateTime = datetime!(2025-03-14 09:30:00 UTC);
+use outbox_common::{database, queue, T0};
+
 const TOKEN: &str = "jeton-de-test-0123456789";
 const TEXT: &str = "SISERI : votre code de signature du protocole d'accès est 271828. \
                     Il est valable 10 minutes. Ne le communiquez à personne.";
-
-fn database(dir: &Path) -> Connection {
-    let mut conn = Connection::open(dir.join("siseri.db")).unwrap();
-    store::migrate::apply(
-        &mut conn,
-        "enroll-outbox-test",
-        &[store::migrate::Migration {
-            version: 2,
-            name: "0002_outbox.sql",
-            sql: include_str!("../migrations/0002_outbox.sql"),
-        }],
-    )
-    .unwrap();
-    conn
-}
 
 fn queue_sms(conn: &mut Connection) -> OutboxId {
     let message = Message::Sms {
         to: "+33712123241".into(),
         text: TEXT.into(),
     };
-    let tx = conn.transaction().unwrap();
-    let id = outbox::enqueue(&tx, &message, T0).unwrap();
-    tx.commit().unwrap();
-    id
+    queue(conn, &message, T0)
 }
 
 fn gateway(url: String, token: &str, dir: &Path) -> Transports {
@@ -60,7 +42,7 @@ fn gateway(url: String, token: &str, dir: &Path) -> Transports {
         },
         ..OutboxConfig::default()
     };
-    Transports::from_config(&config, &dir.join("outbox")).unwrap()
+    Transports::from_config(&config, &dir.join("outbox")).expect("Transports::from_config failed")
 }
 
 /// One request as the gateway saw it.
@@ -91,9 +73,14 @@ struct Gateway {
 
 impl Gateway {
     fn start(script: &[u16]) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let url = format!("http://{}/api/sms", listener.local_addr().unwrap());
+        let listener = TcpListener::bind("127.0.0.1:0").expect("TcpListener::bind failed");
+        listener
+            .set_nonblocking(true)
+            .expect("set_nonblocking failed");
+        let url = format!(
+            "http://{}/api/sms",
+            listener.local_addr().expect("local_addr failed")
+        );
         let received = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let mut script: VecDeque<u16> = script.iter().copied().collect();
@@ -112,7 +99,7 @@ impl Gateway {
                             } else {
                                 401
                             };
-                            received.lock().unwrap().push(request);
+                            received.lock().expect("lock failed").push(request);
                             respond(stream, status);
                         }
                         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
@@ -132,7 +119,7 @@ impl Gateway {
     }
 
     fn received(&self) -> Vec<Received> {
-        self.received.lock().unwrap().clone()
+        self.received.lock().expect("lock failed").clone()
     }
 }
 
@@ -146,35 +133,39 @@ impl Drop for Gateway {
 }
 
 fn read_request(stream: &TcpStream) -> Received {
-    stream.set_nonblocking(false).unwrap();
+    stream
+        .set_nonblocking(false)
+        .expect("set_nonblocking failed");
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
+        .expect("set_read_timeout failed");
     let mut reader = BufReader::new(stream);
     let mut request_line = String::new();
-    reader.read_line(&mut request_line).unwrap();
+    reader
+        .read_line(&mut request_line)
+        .expect("read_line failed");
     let mut headers = Vec::new();
     loop {
         let mut line = String::new();
-        reader.read_line(&mut line).unwrap();
+        reader.read_line(&mut line).expect("read_line failed");
         let line = line.trim_end();
         if line.is_empty() {
             break;
         }
-        let (name, value) = line.split_once(':').unwrap();
+        let (name, value) = line.split_once(':').expect("split_once gave nothing");
         headers.push((name.trim().to_owned(), value.trim().to_owned()));
     }
     let length: usize = headers
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        .map(|(_, v)| v.parse().unwrap())
+        .map(|(_, v)| v.parse().expect("parse failed"))
         .expect("the gateway client sends a Content-Length");
     let mut body = vec![0; length];
-    reader.read_exact(&mut body).unwrap();
+    reader.read_exact(&mut body).expect("read_exact failed");
     Received {
         request_line: request_line.trim_end().to_owned(),
         headers,
-        body: serde_json::from_slice(&body).unwrap(),
+        body: serde_json::from_slice(&body).expect("from_slice failed"),
     }
 }
 
@@ -185,7 +176,9 @@ fn respond(mut stream: TcpStream, status: u16) {
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    stream.write_all(response.as_bytes()).unwrap();
+    stream
+        .write_all(response.as_bytes())
+        .expect("write_all failed");
 }
 
 #[test]

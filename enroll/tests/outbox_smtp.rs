@@ -1,7 +1,6 @@
 //! SMTP delivery to a real SMTP server started by the test: Python's aiosmtpd, writing what it
 //! receives to a maildir (`scripts/install-test-deps.sh` installs it). No server, no pass: these
 //! tests fail loudly rather than skip.
-#![allow(clippy::unwrap_used)]
 
 use std::fs::File;
 use std::net::{TcpListener, TcpStream};
@@ -14,26 +13,12 @@ use enroll::outbox::{
     Transports,
 };
 use rusqlite::Connection;
-use time::macros::datetime;
-use time::OffsetDateTime;
+#[path = "outbox_common/mod.rs"]
+mod outbox_common;
 
-const T0: OffsetDateTime = datetime!(2025-03-14 09:30:00 UTC);
+use outbox_common::{database, queue, T0};
+
 const SUBJECT: &str = "SISERI : retrait de votre certificat numérique personnel";
-
-fn database(dir: &Path) -> Connection {
-    let mut conn = Connection::open(dir.join("siseri.db")).unwrap();
-    store::migrate::apply(
-        &mut conn,
-        "enroll-outbox-test",
-        &[store::migrate::Migration {
-            version: 2,
-            name: "0002_outbox.sql",
-            sql: include_str!("../migrations/0002_outbox.sql"),
-        }],
-    )
-    .unwrap();
-    conn
-}
 
 fn queue_withdrawal_mail(conn: &mut Connection) -> OutboxId {
     let message = Message::Mail {
@@ -42,10 +27,7 @@ fn queue_withdrawal_mail(conn: &mut Connection) -> OutboxId {
         subject: SUBJECT.into(),
         body: "À l'attention de DURAND Vincent.\n\nmot de passe 30Z4-A64J\n".into(),
     };
-    let tx = conn.transaction().unwrap();
-    let id = outbox::enqueue(&tx, &message, T0).unwrap();
-    tx.commit().unwrap();
-    id
+    queue(conn, &message, T0)
 }
 
 fn smtp_config(port: u16, tls: SmtpTls, ca_file: Option<PathBuf>) -> OutboxConfig {
@@ -67,9 +49,9 @@ fn smtp_config(port: u16, tls: SmtpTls, ca_file: Option<PathBuf>) -> OutboxConfi
 /// that cannot bind it makes [`SmtpServer::start`] fail loudly.
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
-        .unwrap()
+        .expect("TcpListener::bind failed")
         .local_addr()
-        .unwrap()
+        .expect("local_addr failed")
         .port()
 }
 
@@ -82,25 +64,29 @@ struct TlsFiles {
 
 fn tls_files(dir: &Path) -> TlsFiles {
     use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    let ca_key = KeyPair::generate().expect("KeyPair::generate failed");
+    let mut ca_params =
+        CertificateParams::new(Vec::<String>::new()).expect("CertificateParams::new failed");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params
         .distinguished_name
         .push(DnType::CommonName, "AC de test SMTP");
-    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let ca_cert = ca_params.self_signed(&ca_key).expect("self_signed failed");
     let issuer = Issuer::new(ca_params, ca_key);
-    let server_key = KeyPair::generate().unwrap();
-    let server_params = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
-    let server_cert = server_params.signed_by(&server_key, &issuer).unwrap();
+    let server_key = KeyPair::generate().expect("KeyPair::generate failed");
+    let server_params = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .expect("CertificateParams::new failed");
+    let server_cert = server_params
+        .signed_by(&server_key, &issuer)
+        .expect("signed_by failed");
     let files = TlsFiles {
         ca: dir.join("ca.pem"),
         cert: dir.join("smtp.pem"),
         key: dir.join("smtp.key"),
     };
-    std::fs::write(&files.ca, ca_cert.pem()).unwrap();
-    std::fs::write(&files.cert, server_cert.pem()).unwrap();
-    std::fs::write(&files.key, server_key.serialize_pem()).unwrap();
+    std::fs::write(&files.ca, ca_cert.pem()).expect("write failed");
+    std::fs::write(&files.cert, server_cert.pem()).expect("write failed");
+    std::fs::write(&files.key, server_key.serialize_pem()).expect("write failed");
     files
 }
 
@@ -145,15 +131,19 @@ impl SmtpServer {
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
             .arg(&maildir)
             .stdin(Stdio::null())
-            .stdout(Stdio::from(File::create(&log_path).unwrap()))
-            .stderr(Stdio::from(File::create(&log_path).unwrap()));
+            .stdout(Stdio::from(
+                File::create(&log_path).expect("File::create failed"),
+            ))
+            .stderr(Stdio::from(
+                File::create(&log_path).expect("File::create failed"),
+            ));
         let mut server = Self {
-            child: command.spawn().unwrap(),
+            child: command.spawn().expect("spawn failed"),
             maildir,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            let exited = server.child.try_wait().unwrap();
+            let exited = server.child.try_wait().expect("try_wait failed");
             assert!(
                 exited.is_none() && Instant::now() < deadline,
                 "aiosmtpd did not start on port {port}: {}",
@@ -170,7 +160,9 @@ impl SmtpServer {
             return Vec::new();
         };
         entries
-            .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+            .map(|e| {
+                std::fs::read(e.expect("a directory entry failed").path()).expect("read failed")
+            })
             .collect()
     }
 }
@@ -188,7 +180,7 @@ fn body_is_stored(conn: &Connection, id: OutboxId) -> bool {
         [id.0],
         |r| r.get(0),
     )
-    .unwrap()
+    .expect("query_row failed")
 }
 
 #[test]

@@ -1,6 +1,5 @@
 //! The worker: concurrent deliveries never send a message twice, and the delivery thread runs,
 //! wakes, retries and stops as the daemon needs.
-#![allow(clippy::unwrap_used)]
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -12,25 +11,19 @@ use enroll::outbox::{
     TransportError, TransportKind, Transports, WorkerSignal,
 };
 use rusqlite::Connection;
-use time::macros::datetime;
 use time::OffsetDateTime;
+#[path = "outbox_common/mod.rs"]
+mod outbox_common;
 
-const T0: OffsetDateTime = datetime!(2025-03-14 09:30:00 UTC);
+use outbox_common::{migrate, T0};
 
 fn database(path: &Path) -> Connection {
-    let mut conn = Connection::open(path).unwrap();
-    conn.busy_timeout(Duration::from_secs(30)).unwrap();
-    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
-    store::migrate::apply(
-        &mut conn,
-        "enroll-outbox-test",
-        &[store::migrate::Migration {
-            version: 2,
-            name: "0002_outbox.sql",
-            sql: include_str!("../migrations/0002_outbox.sql"),
-        }],
-    )
-    .unwrap();
+    let mut conn = Connection::open(path).expect("Connection::open failed");
+    conn.busy_timeout(Duration::from_secs(30))
+        .expect("busy_timeout failed");
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .expect("pragma_update failed");
+    migrate(&mut conn);
     conn
 }
 
@@ -55,7 +48,7 @@ impl Transport for CountingTransport {
         *self
             .sends
             .lock()
-            .unwrap()
+            .expect("lock failed")
             .entry(msg.message_id.clone())
             .or_default() += 1;
         Ok(())

@@ -1,6 +1,5 @@
 //! Renewal of a protocol (seed section 3): number + key name, one error for both, a rate limit,
 //! and a renewal that changes the physician, approved.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod lifecycle_common;
 

@@ -1,6 +1,5 @@
 //! The SMS signature code of PASS: its lifetime, its lock, the limit on requests, and its binding
 //! to the exact content shown, over a real SQLite file and a fake clock.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod lifecycle_common;
 

@@ -1,7 +1,6 @@
 //! The PASS wizard driven in-process like a browser without JavaScript: real form posts with the
 //! CSRF tokens scraped from the pages, cookies carried from one response to the next, over a
 //! `Pass` on a temporary SQLite database with a fake clock.
-#![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,12 +17,9 @@ use tempfile::TempDir;
 use time::macros::datetime;
 use tower::ServiceExt;
 
-const PDF: &[u8] =
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
-const PNG: &[u8] = &[
-    0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, b'I', b'H', b'D', b'R', 0, 0, 0,
-    1, 0, 0, 0, 1, 8, 6, 0, 0, 0,
-];
+#[path = "data/fixtures.rs"]
+mod fixtures;
+use fixtures::{PDF, PNG};
 
 struct Site {
     dir: TempDir,
@@ -31,11 +27,12 @@ struct Site {
 }
 
 fn site() -> Site {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("tempdir failed");
     let db = dir.path().join("siseri.db");
-    let mut conn = ca::pool::open(&db).unwrap();
-    ca::migrations::apply(&mut conn).unwrap();
-    store::migrate::apply(&mut conn, "enroll", enroll::migrations::MIGRATIONS).unwrap();
+    let mut conn = ca::pool::open(&db).expect("open failed");
+    ca::migrations::apply(&mut conn).expect("apply failed");
+    store::migrate::apply(&mut conn, "enroll", enroll::migrations::MIGRATIONS)
+        .expect("apply failed");
     let key = ServerKey::new(&[0u8; 32]);
     let pass = Pass::new(
         Arc::new(Pool::new(&db, 4)),
@@ -54,7 +51,8 @@ fn site() -> Site {
 
 impl Site {
     fn db(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(self.dir.path().join("siseri.db")).unwrap()
+        rusqlite::Connection::open(self.dir.path().join("siseri.db"))
+            .expect("Connection::open failed")
     }
 
     /// The code of the last SMS queued in the outbox.
@@ -66,7 +64,7 @@ impl Site {
                 [],
                 |r| r.get(0),
             )
-            .unwrap();
+            .expect("query_row failed");
         six_digits(&text).unwrap_or_else(|| panic!("no code in the SMS: {text}"))
     }
 
@@ -129,16 +127,16 @@ impl Page {
         let at = b
             .find(&format!(r#"id="{id}""#))
             .unwrap_or_else(|| panic!("no #{id} in:\n{b}"));
-        let start = b[..at].rfind('<').unwrap();
+        let start = b[..at].rfind('<').expect("rfind gave nothing");
         let tag: String = b[start + 1..]
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric())
             .collect();
-        let content = start + b[start..].find('>').unwrap() + 1;
+        let content = start + b[start..].find('>').expect("find gave nothing") + 1;
         let (open, close) = (format!("<{tag}"), format!("</{tag}>"));
         let (mut depth, mut i) = (1, content);
         while depth > 0 {
-            let next_close = i + b[i..].find(&close).unwrap();
+            let next_close = i + b[i..].find(&close).expect("find gave nothing");
             match b[i..next_close].find(&open) {
                 Some(o) => {
                     depth += 1;
@@ -208,10 +206,10 @@ impl Browser {
             .header(header::COOKIE, cookie)
             .header(header::USER_AGENT, "wizard-test")
             .body(body)
-            .unwrap();
+            .expect("body failed");
         let resp = self.app.clone().oneshot(req).await.unwrap();
         for set in resp.headers().get_all(header::SET_COOKIE) {
-            let set = set.to_str().unwrap();
+            let set = set.to_str().expect("to_str failed");
             assert!(
                 set.contains("HttpOnly")
                     && set.contains("Secure")
@@ -219,7 +217,7 @@ impl Browser {
                 "{set}"
             );
             let (pair, attrs) = set.split_once(';').unwrap_or((set, ""));
-            let (k, v) = pair.split_once('=').unwrap();
+            let (k, v) = pair.split_once('=').expect("split_once gave nothing");
             if attrs.contains("Max-Age=0") {
                 self.cookies.remove(k);
             } else {
@@ -230,7 +228,7 @@ impl Browser {
         let headers = resp.headers().clone();
         let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
             .await
-            .unwrap();
+            .expect("await failed");
         Page {
             status,
             headers,

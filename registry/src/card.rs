@@ -198,7 +198,6 @@ pub struct MedicalCard {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use time::macros::date;

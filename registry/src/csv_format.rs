@@ -413,7 +413,6 @@ impl<W: Write> Writer<W> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use time::macros::date;

@@ -71,7 +71,6 @@ pub(crate) mod serde_french {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use time::macros::date;

@@ -272,7 +272,6 @@ pub(crate) fn msv(usv: i64) -> f64 {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use time::macros::date;

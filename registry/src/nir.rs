@@ -204,7 +204,6 @@ fn expected_key(number: &[u8]) -> u64 {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde::de::value::{Error as ValueError, StrDeserializer};

@@ -317,7 +317,6 @@ pub(crate) fn nir_holder(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
 
     use super::*;
 

@@ -1,6 +1,5 @@
 //! Traceability: every read and write of a worker's data goes to the hash-chained audit log,
 //! which stays intact and never holds a NIR.
-#![allow(clippy::unwrap_used)]
 
 #[path = "support.rs"]
 mod support;
@@ -17,24 +16,28 @@ fn a_day_at_the_surgery(env: &Env) -> i64 {
     let r = &env.registry;
     let id = r
         .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
+        .expect("apply_worker failed")
         .worker_id;
-    r.import_workers(&cse(), EST, SEED_CSV.as_bytes()).unwrap();
+    r.import_workers(&cse(), EST, SEED_CSV.as_bytes())
+        .expect("import_workers failed");
     let mut change = seed_worker();
     change.operation = Some(Operation::Modify);
     change.new_card = false;
     change.nir = Some(NIRS[2].into());
     change.nir_key = Some("38".into());
     change.card_number = Some("C00000001".into());
-    r.apply_worker(&cse(), EST, &change).unwrap();
-    r.worker(&pcr(), EST, id).unwrap();
+    r.apply_worker(&cse(), EST, &change)
+        .expect("apply_worker failed");
+    r.worker(&pcr(), EST, id).expect("worker failed");
     let q = WorkerQuery {
         nir: Some(format!("{}38", NIRS[2])),
         ..WorkerQuery::default()
     };
-    r.search_workers(&pcr(), EST, &q).unwrap();
-    r.export_workers(&cse(), EST, Vec::new()).unwrap();
-    let nir = WorkerRef::Nir(registry::Nir::parse(NIRS[2], "38").unwrap());
+    r.search_workers(&pcr(), EST, &q)
+        .expect("search_workers failed");
+    r.export_workers(&cse(), EST, Vec::new())
+        .expect("export_workers failed");
+    let nir = WorkerRef::Nir(registry::Nir::parse(NIRS[2], "38").expect("Nir::parse failed"));
     let passive = DoseInput {
         kind: DoseKind::Passive,
         period_start: "01/05/2025".into(),
@@ -43,20 +46,26 @@ fn a_day_at_the_surgery(env: &Env) -> i64 {
         hp007_msv: None,
         e_msv: None,
     };
-    r.record_dose(&body(), EST, &nir, &passive).unwrap();
-    r.doses(&mdt(), EST, id, &DoseQuery::default()).unwrap();
-    r.effective_dose(&pcr(), EST, id, None).unwrap();
+    r.record_dose(&body(), EST, &nir, &passive)
+        .expect("record_dose failed");
+    r.doses(&mdt(), EST, id, &DoseQuery::default())
+        .expect("doses failed");
+    r.effective_dose(&pcr(), EST, id, None)
+        .expect("effective_dose failed");
     let card = CardInput {
         last_visit: Some("02/06/2025".into()),
         fitness: Some(Fitness::Fit),
         ..CardInput::default()
     };
-    r.update_medical_card(&mdt(), EST, id, &card).unwrap();
-    r.medical_card(&mdt(), EST, id, None).unwrap();
+    r.update_medical_card(&mdt(), EST, id, &card)
+        .expect("update_medical_card failed");
+    r.medical_card(&mdt(), EST, id, None)
+        .expect("medical_card failed");
     // Refusals: a PCR writing the list, a stranger reading.
-    r.apply_worker(&pcr(), EST, &seed_worker()).unwrap_err();
+    r.apply_worker(&pcr(), EST, &seed_worker())
+        .expect_err("the worker was written");
     r.worker(&registry::Principal::accessor("42009", []), EST, id)
-        .unwrap_err();
+        .expect_err("the worker was shown");
     id
 }
 

@@ -1,5 +1,4 @@
 //! *Importer une liste*, *Exporter la liste*: the CSV file of `examples/workers.csv`.
-#![allow(clippy::unwrap_used)]
 
 #[path = "support.rs"]
 mod support;
@@ -15,8 +14,8 @@ fn export(env: &Env, establishment: i64) -> String {
     let mut out = Vec::new();
     env.registry
         .export_workers(&who, establishment, &mut out)
-        .unwrap();
-    String::from_utf8(out).unwrap()
+        .expect("export_workers failed");
+    String::from_utf8(out).expect("String::from_utf8 failed")
 }
 
 fn count(env: &Env) -> usize {
@@ -26,14 +25,14 @@ fn count(env: &Env) -> usize {
     };
     env.registry
         .search_workers(&cse(), EST, &q)
-        .unwrap()
+        .expect("search_workers failed")
         .items
         .len()
 }
 
 fn rejected(error: RegistryError) -> registry::ImportReport {
     assert_eq!((error.status(), error.code()), (422, "import_rejected"));
-    error.report().unwrap().clone()
+    error.report().expect("report gave nothing").clone()
 }
 
 #[test]
@@ -333,39 +332,39 @@ const LARGE: u32 = 20_000;
 
 /// The SQL of the workers table's indexes, as the schema holds it.
 fn worker_indexes(env: &Env) -> Vec<String> {
-    let conn = env.pool.get().unwrap();
+    let conn = env.pool.get().expect("get failed");
     let mut stmt = conn
         .prepare(
             "SELECT sql FROM sqlite_schema
              WHERE type = 'index' AND tbl_name = 'registry_workers' AND sql IS NOT NULL
              ORDER BY name",
         )
-        .unwrap();
-    let rows = stmt.query_map([], |r| r.get(0)).unwrap();
-    rows.collect::<rusqlite::Result<_>>().unwrap()
+        .expect("prepare failed");
+    let rows = stmt.query_map([], |r| r.get(0)).expect("query_map failed");
+    rows.collect::<rusqlite::Result<_>>().expect("a row failed")
 }
 
 fn rows_of(env: &Env, establishment: i64) -> i64 {
-    let conn = env.pool.get().unwrap();
+    let conn = env.pool.get().expect("get failed");
     conn.query_row(
         "SELECT count(*) FROM registry_workers WHERE establishment_id = ?1",
         [establishment],
         |r| r.get(0),
     )
-    .unwrap()
+    .expect("query_row failed")
 }
 
 /// How full the leaf pages of an index are: near 1 when it was built from sorted keys, less
 /// when its keys came in the file's order, page splits leaving pages part empty.
 fn leaf_fill(env: &Env, index: &str) -> f64 {
-    let conn = env.pool.get().unwrap();
+    let conn = env.pool.get().expect("get failed");
     conn.query_row(
         "SELECT sum(pgsize - unused) * 1.0 / sum(pgsize) FROM dbstat
          WHERE name = ?1 AND pagetype = 'leaf'",
         [index],
         |r| r.get(0),
     )
-    .unwrap()
+    .expect("query_row failed")
 }
 
 #[test]

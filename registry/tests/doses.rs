@@ -1,6 +1,5 @@
 //! Dose records, the effective dose over 12 consecutive months and the 20 mSv limit, and the
 //! medical follow-up card.
-#![allow(clippy::unwrap_used)]
 
 #[path = "support.rs"]
 mod support;
@@ -25,13 +24,13 @@ fn result(kind: DoseKind, start: &str, end: &str, msv: f64) -> DoseInput {
 }
 
 fn seed_nir() -> WorkerRef {
-    WorkerRef::Nir(registry::Nir::parse("2760912346445", "12").unwrap())
+    WorkerRef::Nir(registry::Nir::parse("2760912346445", "12").expect("Nir::parse failed"))
 }
 
 fn send(who: &Principal, env: &Env, kind: DoseKind, start: &str, end: &str, msv: f64) {
     env.registry
         .record_dose(who, EST, &seed_nir(), &result(kind, start, end, msv))
-        .unwrap();
+        .expect("record_dose failed");
 }
 
 #[test]

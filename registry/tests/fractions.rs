@@ -1,5 +1,4 @@
 //! *Fractionner la liste*: fractions of an establishment's list.
-#![allow(clippy::unwrap_used)]
 
 #[path = "support.rs"]
 mod support;
@@ -14,7 +13,7 @@ fn in_fraction(env: &Env, filter: FractionFilter) -> Vec<String> {
     };
     env.registry
         .search_workers(&cse(), EST, &q)
-        .unwrap()
+        .expect("search_workers failed")
         .items
         .iter()
         .map(|v| v.last_name().to_owned())

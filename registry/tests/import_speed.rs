@@ -4,7 +4,6 @@
 //! stops after the first import (for profiling it); `SISERI_IMPORT_MIN_RATE` makes a rate below
 //! it (lines/s) fail. The wall clock depends on what else the machine runs: the CPU time of the
 //! writing thread is printed too, as it is what bounds the rate on an idle machine.
-#![allow(clippy::unwrap_used)]
 
 #[path = "support.rs"]
 mod support;

@@ -1,6 +1,5 @@
 //! The seed's role matrix, cell by cell, through the service API: for CSE, PCR, MDT and a
 //! dosimetry body, each kind of data read and written the way a handler would.
-#![allow(clippy::unwrap_used)]
 
 #[path = "support.rs"]
 mod support;
@@ -98,7 +97,7 @@ fn read(env: &Env, who: &Principal, kind: DataKind, id: i64) -> Result<()> {
         }
         DataKind::MedicalCard => r.medical_card(who, EST, id, None).map(drop),
         _ => {
-            let dose_kind = dose_kind(kind).unwrap();
+            let dose_kind = dose_kind(kind).expect("dose_kind gave nothing");
             let query = DoseQuery {
                 kind: Some(dose_kind),
                 ..DoseQuery::default()
@@ -134,8 +133,8 @@ fn write(env: &Env, who: &Principal, kind: DataKind, id: i64) -> Result<()> {
             r.update_medical_card(who, EST, id, &card).map(drop)
         }
         _ => {
-            let kind = dose_kind(kind).unwrap();
-            let nir = registry::Nir::parse("2760912346445", "12").unwrap();
+            let kind = dose_kind(kind).expect("dose_kind gave nothing");
+            let nir = registry::Nir::parse("2760912346445", "12").expect("Nir::parse failed");
             r.record_dose(who, EST, &WorkerRef::Nir(nir), &dose(kind))?;
             r.record_dose(who, EST, &WorkerRef::Id(id), &dose(kind))
                 .map(drop)
@@ -148,7 +147,7 @@ fn check(table: &[(DataKind, [bool; 4]); 7], action: registry::Action) {
     let id = env
         .registry
         .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
+        .expect("apply_worker failed")
         .worker_id;
     for (kind, row) in table {
         for ((name, who), allowed) in roles().iter().zip(row) {

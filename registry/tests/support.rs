@@ -1,7 +1,7 @@
 //! Shared by the registry's integration tests (`#[path = "support.rs"] mod support;`): a real
 //! SQLite file in a temporary directory, migrated like the binary does it, a fake clock, and the
 //! seed's people.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code)]
 
 use std::fmt::Write;
 use std::sync::Arc;
@@ -17,34 +17,12 @@ pub const EST: i64 = 1;
 /// Another employer, whose data nobody here is attached to.
 pub const OTHER: i64 = 2;
 
-/// `examples/worker.json`: the seed's worker, Valérie DIDIER.
-pub const SEED_WORKER: &str = r#"{
-  "operation": "ajout",
-  "card_number": null,
-  "new_card": true,
-  "last_name": "DIDIER",
-  "other_name": null,
-  "first_name": "Valérie",
-  "other_first_names": null,
-  "nir": "2760912346445",
-  "nir_key": "12",
-  "birth_date": null,
-  "fraction": null,
-  "category": null,
-  "job": "Assistant dentaire",
-  "radiological_hazard": "1-Exposition externe",
-  "contract_type": "CDI",
-  "work_fraction": 1.0,
-  "activity_character": "1-Civile",
-  "domain": "100000-Utilisations medicales et veterinaires",
-  "sector": "102000-Soins dentaires"
-}"#;
-
-/// `examples/workers.csv`, BOM included.
-pub const SEED_CSV: &str = "\u{feff}nom;autre_nom;prenom;autres_prenoms;nir;cle;date_naissance;fraction;categorie;metier;nuisance;type_contrat;quotite;caractere;domaine;secteur;numero_carte
-DIDIER;;Valérie;;2760912346445;12;;;;Assistant dentaire;1-Exposition externe;CDI;1.0;1-Civile;100000-Utilisations medicales et veterinaires;102000-Soins dentaires;
-DURAND;;Vincent;;1700367482001;86;12/03/1970;;B;Chirurgien-dentiste;1-Exposition externe;Non salarié;1.0;1-Civile;100000-Utilisations medicales et veterinaires;102000-Soins dentaires;
-";
+#[path = "../../enroll/tests/data/fixtures.rs"]
+mod fixtures;
+/// The seed's worker, Valérie DIDIER.
+pub const SEED_WORKER: &str = fixtures::WORKER;
+/// The seed's CSV list, BOM included.
+pub const SEED_CSV: &str = fixtures::WORKERS_CSV;
 
 #[derive(Debug)]
 pub struct Env {
@@ -57,11 +35,12 @@ pub struct Env {
 /// A fresh database with the migrations of `ca` (for the audit log) and of the registry, and a
 /// clock stopped on 30 June 2025.
 pub fn env() -> Env {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("tempdir failed");
     let path = dir.path().join("siseri.db");
-    let mut conn = store::pool::open(&path).unwrap();
-    store::migrate::apply(&mut conn, "store", store::migrate::MIGRATIONS).unwrap();
-    store::migrate::apply(&mut conn, "registry", registry::migrations::MIGRATIONS).unwrap();
+    let mut conn = store::pool::open(&path).expect("open failed");
+    store::migrate::apply(&mut conn, "store", store::migrate::MIGRATIONS).expect("apply failed");
+    store::migrate::apply(&mut conn, "registry", registry::migrations::MIGRATIONS)
+        .expect("apply failed");
     drop(conn);
     let pool = Arc::new(Pool::new(&path, 4));
     let clock = Arc::new(FakeClock::at(datetime!(2025-06-30 10:00 UTC)));
@@ -97,7 +76,7 @@ pub fn body() -> Principal {
 }
 
 pub fn seed_worker() -> WorkerInput {
-    serde_json::from_str(SEED_WORKER).unwrap()
+    serde_json::from_str(SEED_WORKER).expect("from_str failed")
 }
 
 /// A worker line with the given names and NIR (number, key), everything else empty.
@@ -114,7 +93,7 @@ pub fn worker(last: &str, first: &str, nir: &str, key: &str) -> WorkerInput {
 
 /// The key of a 13-digit NIR (no Corsica).
 pub fn key_of(number: &str) -> String {
-    let n: u64 = number.parse().unwrap();
+    let n: u64 = number.parse().expect("parse failed");
     format!("{:02}", 97 - n % 97)
 }
 
@@ -130,20 +109,20 @@ pub fn nir_number(i: u32) -> String {
 
 /// Every audit row: (actor, action, target, details).
 pub fn audit_rows(env: &Env) -> Vec<(String, String, String, String)> {
-    let conn = env.pool.get().unwrap();
+    let conn = env.pool.get().expect("get failed");
     let mut stmt = conn
         .prepare("SELECT actor, action, target, details FROM audit_log ORDER BY seq")
-        .unwrap();
+        .expect("prepare failed");
     stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap()
+        .expect("query_map failed")
         .collect::<Result<_, _>>()
-        .unwrap()
+        .expect("a row failed")
 }
 
 /// Checks the audit chain.
 pub fn verify_audit(env: &Env) -> u64 {
-    let conn = env.pool.get().unwrap();
-    store::audit::verify(&conn).unwrap().entries
+    let conn = env.pool.get().expect("get failed");
+    store::audit::verify(&conn).expect("verify failed").entries
 }
 
 /// `i` written in letters, `A`…`Z`, `BA`…: names hold no digits.
@@ -182,7 +161,7 @@ pub fn large_file(rows: u32) -> String {
             letters(i % 97),
             letters(i % 20)
         )
-        .unwrap();
+        .expect("writeln!() failed");
     }
     out
 }

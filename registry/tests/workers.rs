@@ -1,5 +1,4 @@
 //! The workers list through the service: the form's operations, NIR checks, searches.
-#![allow(clippy::unwrap_used)]
 
 #[path = "support.rs"]
 mod support;
@@ -447,7 +446,9 @@ fn stranger_reads(
     establishment: i64,
     id: i64,
 ) -> RegistryError {
-    env.registry.worker(who, establishment, id).unwrap_err()
+    env.registry
+        .worker(who, establishment, id)
+        .expect_err("the worker was shown")
 }
 
 #[test]
@@ -518,11 +519,14 @@ fn search_filters_by_fraction() {
 /// broken by id), one in five has another name, a third are in each fraction or in none, and
 /// one in thirteen is removed. Returns the two fractions' ids.
 fn a_long_list(env: &Env) -> (i64, i64) {
-    let bloc = env.registry.create_fraction(&cse(), EST, "Bloc").unwrap();
+    let bloc = env
+        .registry
+        .create_fraction(&cse(), EST, "Bloc")
+        .expect("create_fraction failed");
     let radio = env
         .registry
         .create_fraction(&cse(), EST, "Radiologie")
-        .unwrap();
+        .expect("create_fraction failed");
     let mut removed = Vec::new();
     for i in 0..1200_u32 {
         let number = nir_number(i);
@@ -541,14 +545,18 @@ fn a_long_list(env: &Env) -> (i64, i64) {
             2 => Some("Radiologie".into()),
             _ => None,
         };
-        env.registry.apply_worker(&cse(), EST, &input).unwrap();
+        env.registry
+            .apply_worker(&cse(), EST, &input)
+            .expect("apply_worker failed");
         if i % 13 == 0 {
             removed.push(input);
         }
     }
     for mut input in removed {
         input.operation = Some(Operation::Remove);
-        env.registry.apply_worker(&cse(), EST, &input).unwrap();
+        env.registry
+            .apply_worker(&cse(), EST, &input)
+            .expect("apply_worker failed");
     }
     (bloc.id, radio.id)
 }
@@ -557,7 +565,7 @@ fn a_long_list(env: &Env) -> (i64, i64) {
 fn letters(n: u32) -> String {
     [n / 676, n / 26 % 26, n % 26]
         .iter()
-        .map(|d| char::from(b'A' + u8::try_from(*d).unwrap()))
+        .map(|d| char::from(b'A' + u8::try_from(*d).expect("try_from failed")))
         .collect()
 }
 
@@ -570,7 +578,10 @@ fn by_key(env: &Env, base: &WorkerQuery) -> Vec<i64> {
     let mut query = base.clone();
     let mut seen = Vec::new();
     loop {
-        let page = env.registry.search_workers(&cse(), EST, &query).unwrap();
+        let page = env
+            .registry
+            .search_workers(&cse(), EST, &query)
+            .expect("search_workers failed");
         seen.extend(ids(&page));
         match page.next {
             Some(next) => query.after = Some(next),

@@ -52,7 +52,6 @@ pub fn digits(len: usize) -> Result<Zeroizing<String>> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -168,7 +168,6 @@ pub fn prefix_upper_bound(prefix: &str) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

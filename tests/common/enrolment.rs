@@ -60,74 +60,81 @@ pub fn between<'a>(text: &'a str, before: &str, after: &str) -> &'a str {
 /// AC SISERI of the sandbox's data directory.
 pub fn authority(sb: &Sandbox) -> Authority {
     let dir = DataDir::new(sb.data());
-    let config = dir.load_config().unwrap();
+    let config = dir.load_config().expect("load_config failed");
     Authority::load(
-        &std::fs::read_to_string(dir.ca_cert()).unwrap(),
-        &std::fs::read_to_string(dir.ca_key()).unwrap(),
+        &std::fs::read_to_string(dir.ca_cert()).expect("read_to_string failed"),
+        &std::fs::read_to_string(dir.ca_key()).expect("read_to_string failed"),
         PASSPHRASE,
         config.policy(),
     )
-    .unwrap()
+    .expect("Authority::load failed")
 }
 
 /// The protocols (JSON, as `POST /api/v1/protocols` takes them) signed, approved and every
 /// certificate withdrawn; the people in the order of `Access::accessors`.
 pub fn enrolled(sb: &Sandbox, protocols: &[&str]) -> Vec<Holder> {
     let dir = DataDir::new(sb.data());
-    let config = dir.load_config().unwrap();
-    let s = Services::open(&dir, &config, Arc::new(ca::SystemClock)).unwrap();
+    let config = dir.load_config().expect("load_config failed");
+    let s =
+        Services::open(&dir, &config, Arc::new(ca::SystemClock)).expect("Services::open failed");
     let authority = authority(sb);
     let db = sb.db();
     for text in protocols {
-        let input: enroll::protocol::ProtocolInput = serde_json::from_str(text).unwrap();
-        let draft = s.pass.create(&input).unwrap();
+        let input: enroll::protocol::ProtocolInput =
+            serde_json::from_str(text).expect("from_str failed");
+        let draft = s.pass.create(&input).expect("create failed");
         s.pass
             .upload(
                 &draft.id,
                 enroll::pass::DocumentKind::Kbis,
                 b"%PDF-1.4\nK-bis",
             )
-            .unwrap();
+            .expect("upload failed");
         s.pass
             .upload(
                 &draft.id,
                 enroll::pass::DocumentKind::Identity,
                 b"\x89PNG\r\n\x1a\n identity",
             )
-            .unwrap();
-        s.pass.request_code(&draft.id, true).unwrap();
+            .expect("upload failed");
+        s.pass
+            .request_code(&draft.id, true)
+            .expect("request_code failed");
         let sms: String = db
             .query_row(
                 "SELECT body FROM enroll_outbox WHERE channel = 'sms' ORDER BY id DESC LIMIT 1",
                 [],
                 |r| r.get(0),
             )
-            .unwrap();
+            .expect("query_row failed");
         let code = between(&sms, "protocole d'accès est ", ".");
         let signed = s
             .pass
             .sign(&draft.id, code, &enroll::pass::Client::default())
-            .unwrap();
+            .expect("sign failed");
         s.access
             .approve(&authority, &signed.number, "test", &mut |_, _, _| {})
-            .unwrap();
+            .expect("approve failed");
     }
     let mut holders = Vec::new();
-    for a in s.access.accessors().unwrap() {
+    for a in s.access.accessors().expect("accessors failed") {
         let bodies: Vec<String> = {
             let mut stmt = db
                 .prepare("SELECT body FROM enroll_outbox WHERE channel = 'mail' AND recipient = ?1 ORDER BY id")
-                .unwrap();
+                .expect("prepare failed");
             stmt.query_map([&a.email], |r| r.get(0))
-                .unwrap()
+                .expect("query_map failed")
                 .map(Result::unwrap)
                 .collect()
         };
-        let withdrawal = bodies.iter().find(|b| b.contains("/retrait/")).unwrap();
+        let withdrawal = bodies
+            .iter()
+            .find(|b| b.contains("/retrait/"))
+            .expect("find gave nothing");
         let access = bodies
             .iter()
             .find(|b| b.contains("Mot de passe SISERI"))
-            .unwrap();
+            .expect("find gave nothing");
         let token = between(withdrawal, "/retrait/", " ");
         let wcode = between(withdrawal, "code de retrait ", " ");
         let password = between(withdrawal, "mot de passe ", " ").to_owned();
@@ -137,12 +144,15 @@ pub fn enrolled(sb: &Sandbox, protocols: &[&str]) -> Vec<Holder> {
         let enroll::access::Withdrawn::P12 {
             habilitation,
             bytes,
-        } = s.access.withdraw(&authority, token, wcode, None).unwrap()
+        } = s
+            .access
+            .withdraw(&authority, token, wcode, None)
+            .expect("withdraw failed")
         else {
             panic!("a .p12 was expected");
         };
         let p12 = sb.path(&format!("{habilitation}.p12"));
-        std::fs::write(&p12, bytes.as_slice()).unwrap();
+        std::fs::write(&p12, bytes.as_slice()).expect("write failed");
         holders.push(Holder {
             habilitation,
             email: a.email.clone(),

@@ -1,6 +1,6 @@
 //! Helpers for the integration tests of the real `siseri` binary: a private data directory per
 //! test, hermetic commands, and the external tools (OpenSSL, curl) that judge what it produces.
-#![allow(clippy::unwrap_used, dead_code)]
+#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -12,7 +12,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tempfile::TempDir;
 
+pub mod daemon;
 pub mod enrolment;
+#[path = "../../enroll/tests/data/fixtures.rs"]
+pub mod fixtures;
+pub mod mail;
 
 /// The CA passphrase every test uses unless it is about the passphrase.
 pub const PASSPHRASE: &str = "phrase secrète des tests d'intégration";
@@ -37,7 +41,7 @@ impl Sandbox {
             tmp: tempfile::Builder::new()
                 .prefix("siseri-cli-")
                 .tempdir()
-                .unwrap(),
+                .expect("tempdir failed"),
         }
     }
 
@@ -74,10 +78,33 @@ impl Sandbox {
         cmd
     }
 
+    /// `siseri serve` on this data directory with `env` added, both listeners on port 0, its
+    /// output to the scratch file `log`; once it listens: the server and `listening.json`.
+    pub fn serve(&self, log: &str, env: &[(&str, &str)]) -> (Server, serde_json::Value) {
+        // A stale listening.json of a previous run would give the old ports.
+        let _ = fs::remove_file(self.data_file("listening.json"));
+        let mut cmd = self.siseri(["serve"]);
+        cmd.env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
+            .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0")
+            .envs(env.iter().copied());
+        let mut server = Server::start(cmd, self.data(), self.path(log));
+        // A liveness bound on a loaded machine, not a performance check.
+        let listening = server.wait_listening(Duration::from_secs(60));
+        (server, listening)
+    }
+
+    /// [`Sandbox::serve`], and the registry's address (`HOST:PORT`).
+    pub fn serve_registry(&self, log: &str) -> (Server, String) {
+        let (server, listening) = self.serve(log, &[]);
+        (server, listening_addr(&listening, "registry"))
+    }
+
     /// The database, opened with rusqlite (never the `sqlite3` tool, which may be missing).
     pub fn db(&self) -> rusqlite::Connection {
-        let conn = rusqlite::Connection::open(self.data_file("siseri.db")).unwrap();
-        conn.busy_timeout(Duration::from_secs(30)).unwrap();
+        let conn = rusqlite::Connection::open(self.data_file("siseri.db"))
+            .expect("Connection::open failed");
+        conn.busy_timeout(Duration::from_secs(30))
+            .expect("busy_timeout failed");
         conn
     }
 
@@ -85,7 +112,7 @@ impl Sandbox {
     pub fn count(&self, table: &str) -> i64 {
         self.db()
             .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
-            .unwrap()
+            .expect("query_row failed")
     }
 
     /// Issues an organisme certificate from a fresh P-256 CSR and returns (leaf PEM path,
@@ -122,6 +149,14 @@ impl Sandbox {
         let serial = serial_of(&leaf);
         (leaf, serial)
     }
+}
+
+/// The address (`HOST:PORT`) of listener `name` in `listening.json`.
+pub fn listening_addr(listening: &serde_json::Value, name: &str) -> String {
+    listening[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {name:?} in listening.json: {listening}"))
+        .to_owned()
 }
 
 /// Shorthand for building argument lists that mix strings and paths.
@@ -200,7 +235,7 @@ pub fn one_line(stderr: &str) -> &str {
 
 /// Stdout as text.
 pub fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
+    String::from_utf8(out.stdout.clone()).expect("String::from_utf8 failed")
 }
 
 /// Fails the test, loudly, when an external tool is not on PATH: a missing tool must never
@@ -233,7 +268,7 @@ where
         .args(args)
         .stdin(Stdio::null())
         .output()
-        .unwrap()
+        .expect("output failed")
 }
 
 /// `openssl ARGS…`, which must succeed; returns stdout.
@@ -363,10 +398,10 @@ pub fn with_first_cert<T>(
     pem_path: &Path,
     f: impl FnOnce(&x509_parser::certificate::X509Certificate<'_>) -> T,
 ) -> T {
-    let bytes = fs::read(pem_path).unwrap();
+    let bytes = fs::read(pem_path).expect("read failed");
     let (_, pem) = x509_parser::pem::parse_x509_pem(&bytes)
         .unwrap_or_else(|e| panic!("{}: no PEM certificate: {e}", pem_path.display()));
-    let cert = pem.parse_x509().unwrap();
+    let cert = pem.parse_x509().expect("parse_x509 failed");
     f(&cert)
 }
 
@@ -376,7 +411,7 @@ pub fn subject_cn(pem_path: &Path) -> String {
         let cns: Vec<String> = c
             .subject()
             .iter_common_name()
-            .map(|a| a.as_str().unwrap().to_owned())
+            .map(|a| a.as_str().expect("as_str failed").to_owned())
             .collect();
         assert_eq!(cns.len(), 1, "expected one CN, got {cns:?}");
         cns[0].clone()
@@ -398,15 +433,18 @@ pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, SystemTime)> {
     let mut out = BTreeMap::new();
     let mut stack = vec![root.to_owned()];
     while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let entry = entry.unwrap();
-            let meta = entry.metadata().unwrap();
+        for entry in fs::read_dir(&dir).expect("read_dir failed") {
+            let entry = entry.expect("entry failed");
+            let meta = entry.metadata().expect("metadata failed");
             if meta.is_dir() {
                 stack.push(entry.path());
             } else {
                 out.insert(
                     entry.path(),
-                    (fs::read(entry.path()).unwrap(), meta.modified().unwrap()),
+                    (
+                        fs::read(entry.path()).expect("read failed"),
+                        meta.modified().expect("modified failed"),
+                    ),
                 );
             }
         }
@@ -416,8 +454,8 @@ pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, SystemTime)> {
 
 /// Writes `bytes` to `path`.
 pub fn write(path: &Path, bytes: &[u8]) {
-    let mut f = fs::File::create(path).unwrap();
-    f.write_all(bytes).unwrap();
+    let mut f = fs::File::create(path).expect("File::create failed");
+    f.write_all(bytes).expect("write_all failed");
 }
 
 /// PEM armour around DER.
@@ -426,7 +464,7 @@ pub fn pem(label: &str, der: &[u8]) -> String {
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
     let mut out = format!("-----BEGIN {label}-----\n");
     for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(chunk).unwrap());
+        out.push_str(std::str::from_utf8(chunk).expect("from_utf8 failed"));
         out.push('\n');
     }
     out.push_str(&format!("-----END {label}-----\n"));
@@ -445,8 +483,8 @@ pub struct Server {
 impl Server {
     /// Starts `cmd` (a `siseri serve` command) with its output to `log`.
     pub fn start(mut cmd: Command, data: PathBuf, log: PathBuf) -> Self {
-        let out = fs::File::create(&log).unwrap();
-        let err = out.try_clone().unwrap();
+        let out = fs::File::create(&log).expect("File::create failed");
+        let err = out.try_clone().expect("try_clone failed");
         cmd.stdout(Stdio::from(out)).stderr(Stdio::from(err));
         let child = cmd
             .spawn()
@@ -465,7 +503,7 @@ impl Server {
         let path = self.data.join("listening.json");
         let start = Instant::now();
         loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
+            if let Some(status) = self.child.try_wait().expect("try_wait failed") {
                 panic!(
                     "siseri serve exited ({status}) before listening:\n{}",
                     self.log()

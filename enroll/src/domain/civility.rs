@@ -42,7 +42,6 @@ impl fmt::Display for Civility {
 serde_as_string!(Civility, Civility::parse);
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::domain::testing::{assert_refused, deserialized, serialized};

@@ -47,7 +47,6 @@ impl fmt::Display for FrenchDate {
 serde_as_string!(FrenchDate, FrenchDate::parse);
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::domain::testing::{assert_refused, deserialized, serialized};

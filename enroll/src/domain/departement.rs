@@ -51,7 +51,6 @@ impl fmt::Display for Departement {
 serde_as_string!(Departement, Departement::parse);
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::domain::testing::{assert_refused, deserialized, serialized};

@@ -52,7 +52,6 @@ impl fmt::Display for Email {
 serde_as_string!(Email, Email::parse);
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::domain::testing::{assert_refused, deserialized, serialized};

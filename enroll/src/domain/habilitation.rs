@@ -48,7 +48,6 @@ impl fmt::Display for HabilitationNumber {
 serde_as_string!(HabilitationNumber, HabilitationNumber::parse);
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::domain::testing::{assert_refused, deserialized, serialized};

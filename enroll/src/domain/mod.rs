@@ -48,7 +48,6 @@ use serde_as_string;
 
 /// Helpers shared by the tests of every domain type.
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 pub(crate) mod testing {
     use super::DomainError;
     use serde::de::value::{Error as ValueError, StrDeserializer};

@@ -74,7 +74,6 @@ impl fmt::Display for PersonName {
 serde_as_string!(PersonName, PersonName::parse);
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::domain::testing::{assert_refused, deserialized, serialized};

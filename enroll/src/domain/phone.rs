@@ -156,7 +156,6 @@ impl fmt::Display for MobileNumber {
 serde_as_string!(MobileNumber, |text| MobileNumber::parse(text, true));
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::domain::testing::{assert_refused, deserialized, serialized};

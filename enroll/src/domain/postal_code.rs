@@ -33,7 +33,6 @@ impl fmt::Display for PostalCode {
 serde_as_string!(PostalCode, PostalCode::parse);
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::domain::testing::{assert_refused, deserialized, serialized};

@@ -243,7 +243,6 @@ http_timeout_secs = 10
 "#;
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -169,7 +169,6 @@ pub fn expiry_notice_mail(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -19,7 +19,6 @@ pub use model::{
 pub use pdf::{annexe_pdf, SignatureEvidence};
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

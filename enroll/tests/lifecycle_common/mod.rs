@@ -3,7 +3,7 @@
 //! clock, and memory transports that keep every e-mail and SMS delivered (bodies included).
 //!
 //! Shared by `lifecycle_*.rs` and `pass_*.rs`; each test crate uses only part of it.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -22,20 +22,17 @@ use enroll::secrets::ServerKey;
 use tempfile::TempDir;
 use time::OffsetDateTime;
 
+#[path = "../data/fixtures.rs"]
+mod fixtures;
+pub use fixtures::{PDF, PNG, PROTOCOL};
+
 pub const PASSPHRASE: &str = "phrase secrète des tests du cycle de vie";
 pub const BASE_URL: &str = "https://siseri.test";
-
-pub const PDF: &[u8] =
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
-pub const PNG: &[u8] = &[
-    0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, b'I', b'H', b'D', b'R', 0, 0, 0,
-    1, 0, 0, 0, 1, 8, 6, 0, 0, 0,
-];
 
 /// The seed's protocol: DURAND (CSE), MARTIN (MDT), DILLENSEGER (PCR), in that order of
 /// approval, so 42000, 42001, 42002.
 pub fn seed() -> ProtocolInput {
-    serde_json::from_str(include_str!("../data/protocol.json")).unwrap()
+    serde_json::from_str(PROTOCOL).expect("from_str failed")
 }
 
 pub const DURAND: &str = "v.durand@cabinet-durand.example";
@@ -110,23 +107,30 @@ impl World {
         let dir = tempfile::Builder::new()
             .prefix("siseri-lifecycle-")
             .tempdir()
-            .unwrap();
+            .expect("tempdir failed");
         let clock = Arc::new(FakeClock::at(
-            OffsetDateTime::now_utc().replace_nanosecond(0).unwrap(),
+            OffsetDateTime::now_utc()
+                .replace_nanosecond(0)
+                .expect("replace_nanosecond failed"),
         ));
         let db = dir.path().join("siseri.db");
-        let mut conn = ca::pool::open(&db).unwrap();
-        ca::migrations::apply(&mut conn).unwrap();
-        store::migrate::apply(&mut conn, "enroll", enroll::migrations::MIGRATIONS).unwrap();
+        let mut conn = ca::pool::open(&db).expect("open failed");
+        ca::migrations::apply(&mut conn).expect("apply failed");
+        store::migrate::apply(&mut conn, "enroll", enroll::migrations::MIGRATIONS)
+            .expect("apply failed");
         let policy = Policy::default();
         let now = ca::Clock::now(clock.as_ref());
-        let ceremony =
-            Authority::create_root(CaKeyAlgorithm::EcdsaP256, &policy, PASSPHRASE, now).unwrap();
-        let cert_pem = ceremony.certificate_pem.unwrap();
-        std::fs::write(dir.path().join("ca.pem"), &cert_pem).unwrap();
-        let authority =
-            Authority::load(&cert_pem, &ceremony.encrypted_key_pem, PASSPHRASE, policy).unwrap();
-        authority.record_self(&mut conn, now).unwrap();
+        let ceremony = Authority::create_root(CaKeyAlgorithm::EcdsaP256, &policy, PASSPHRASE, now)
+            .expect("Authority::create_root failed");
+        let cert_pem = ceremony
+            .certificate_pem
+            .expect("certificate_pem gave nothing");
+        std::fs::write(dir.path().join("ca.pem"), &cert_pem).expect("write failed");
+        let authority = Authority::load(&cert_pem, &ceremony.encrypted_key_pem, PASSPHRASE, policy)
+            .expect("Authority::load failed");
+        authority
+            .record_self(&mut conn, now)
+            .expect("record_self failed");
         drop(conn);
         let (pool, pass, access) =
             services(&dir, &clock, &pass_config, &access_config, key_algorithm);
@@ -178,22 +182,25 @@ impl World {
 
     /// A connection of the test's own, outside the services' pool.
     pub fn db(&self) -> rusqlite::Connection {
-        let conn = rusqlite::Connection::open(self.db_path()).unwrap();
+        let conn = rusqlite::Connection::open(self.db_path()).expect("Connection::open failed");
         conn.busy_timeout(std::time::Duration::from_secs(30))
-            .unwrap();
+            .expect("busy_timeout failed");
         conn
     }
 
     pub fn count(&self, sql: &str) -> i64 {
-        self.db().query_row(sql, [], |r| r.get(0)).unwrap()
+        self.db()
+            .query_row(sql, [], |r| r.get(0))
+            .expect("query_row failed")
     }
 
     /// Delivers every due message to the memory transports.
     pub fn deliver(&self) {
         let transports = Transports::new(self.mail.clone(), self.sms.clone());
-        let mut conn = ca::pool::open(&self.db_path()).unwrap();
+        let mut conn = ca::pool::open(&self.db_path()).expect("open failed");
         loop {
-            let report = deliver_due(&mut conn, &transports, self.now()).unwrap();
+            let report =
+                deliver_due(&mut conn, &transports, self.now()).expect("deliver_due failed");
             assert_eq!(report.failed, 0);
             if report.delivered == 0 {
                 break;
@@ -269,21 +276,25 @@ impl World {
 
     /// A draft with `input` and both documents.
     pub fn draft(&self, input: &ProtocolInput) -> String {
-        let draft = self.pass.create(input).unwrap();
+        let draft = self.pass.create(input).expect("create failed");
         self.pass
             .upload(&draft.id, DocumentKind::Kbis, PDF)
-            .unwrap();
+            .expect("upload failed");
         self.pass
             .upload(&draft.id, DocumentKind::Identity, PNG)
-            .unwrap();
+            .expect("upload failed");
         draft.id
     }
 
     /// Asks for the code of draft `id`, reads it from the SMS and signs.
     pub fn sign_draft(&self, id: &str) -> Signed {
-        self.pass.request_code(id, true).unwrap();
+        self.pass
+            .request_code(id, true)
+            .expect("request_code failed");
         let code = self.last_sms_code();
-        self.pass.sign(id, &code, &Client::default()).unwrap()
+        self.pass
+            .sign(id, &code, &Client::default())
+            .expect("sign failed")
     }
 
     /// A new protocol, signed.
@@ -295,7 +306,7 @@ impl World {
     pub fn approve(&self, number: &str) -> ApprovalReport {
         self.access
             .approve(&self.authority, number, "operator:test", &mut |_, _, _| {})
-            .unwrap()
+            .expect("approve failed")
     }
 
     /// The seed's protocol, signed and approved.
@@ -310,15 +321,17 @@ impl World {
         let draft = self
             .pass
             .start_renewal(&signed.number, &signed.key_name, &Client::default())
-            .unwrap();
-        self.pass.update(&draft.id, input, None).unwrap();
+            .expect("start_renewal failed");
+        self.pass
+            .update(&draft.id, input, None)
+            .expect("update failed");
         self.sign_draft(&draft.id)
     }
 
     /// The CA's status of a certificate.
     pub fn ca_status(&self, serial: &[u8]) -> CertificateStatus {
         Authority::find(&self.db(), &Serial::from_der_bytes(serial))
-            .unwrap()
+            .expect("Authority::find failed")
             .expect("no CA record for this serial")
             .status
     }
@@ -334,7 +347,7 @@ impl World {
     pub fn certificates(&self, hab: u32) -> Vec<(Vec<u8>, String)> {
         self.access
             .accessor(hab)
-            .unwrap()
+            .expect("accessor failed")
             .certificates
             .into_iter()
             .map(|c| (c.serial, c.state.as_str().to_owned()))
@@ -344,20 +357,20 @@ impl World {
     /// `openssl crl -text` of the CRL in force.
     pub fn latest_crl_text(&self) -> String {
         let crl = Authority::latest_crl(&self.db())
-            .unwrap()
+            .expect("Authority::latest_crl failed")
             .expect("no CRL was published");
         let path = self.path(&format!("crl-{}.der", crl.number));
-        std::fs::write(&path, &crl.der).unwrap();
+        std::fs::write(&path, &crl.der).expect("write failed");
         let out = openssl(&[
             "crl",
             "-inform",
             "DER",
             "-in",
-            path.to_str().unwrap(),
+            path.to_str().expect("to_str gave nothing"),
             "-noout",
             "-text",
         ]);
-        String::from_utf8(out.stdout).unwrap()
+        String::from_utf8(out.stdout).expect("String::from_utf8 failed")
     }
 
     /// Every row of the tables an approval may touch, as text, to prove nothing changed.
@@ -379,7 +392,7 @@ impl World {
         ] {
             let mut stmt = conn
                 .prepare(&format!("SELECT * FROM {table} ORDER BY rowid"))
-                .unwrap();
+                .expect("prepare failed");
             let n = stmt.column_count();
             let rows = stmt
                 .query_map([], |r| {
@@ -390,7 +403,7 @@ impl World {
                     }
                     Ok(line)
                 })
-                .unwrap();
+                .expect("query_map failed");
             out.extend(rows.map(Result::unwrap));
         }
         out
@@ -409,10 +422,10 @@ impl World {
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })
-            .unwrap();
+            .expect("query_row failed");
         assert_eq!(busy, 0, "the checkpoint could not complete");
         drop(conn);
-        let mut bytes = std::fs::read(self.db_path()).unwrap();
+        let mut bytes = std::fs::read(self.db_path()).expect("read failed");
         for extra in ["siseri.db-wal", "siseri.db-journal"] {
             if let Ok(more) = std::fs::read(self.path(extra)) {
                 bytes.extend(more);
@@ -543,7 +556,7 @@ pub fn openssl(args: &[&str]) -> Output {
         .args(args)
         .stdin(Stdio::null())
         .output()
-        .unwrap();
+        .expect("output failed");
     assert!(
         out.status.success(),
         "openssl {args:?} failed:\n{}{}",
@@ -559,5 +572,5 @@ pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 pub fn path_str(p: &Path) -> &str {
-    p.to_str().unwrap()
+    p.to_str().expect("to_str gave nothing")
 }

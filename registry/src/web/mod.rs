@@ -525,7 +525,6 @@ async fn establishment(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

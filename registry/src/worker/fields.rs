@@ -299,7 +299,6 @@ impl Serialize for WorkFraction {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

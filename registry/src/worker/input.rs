@@ -517,7 +517,6 @@ fn matches_nir(date: Date, nir: &Nir) -> bool {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use time::macros::date;

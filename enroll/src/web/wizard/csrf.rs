@@ -54,7 +54,6 @@ pub(crate) fn check(key: &ServerKey, headers: &HeaderMap, token: Option<&str>) -
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use axum::http::{header, HeaderValue};

@@ -210,7 +210,6 @@ pub(crate) fn list_key(role: Role) -> &'static str {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

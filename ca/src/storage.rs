@@ -62,32 +62,24 @@ pub(crate) struct NewRecord<'a> {
 }
 
 pub(crate) fn insert_unsigned(tx: &Transaction<'_>, r: &NewRecord<'_>) -> Result<()> {
-    tx.execute(
-        "INSERT INTO ca_certificates (serial, serial_hex, profile, subject, requester,
-             key_description, tbs, der, status, not_before, not_after, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, 'unsigned', ?8, ?9, ?10)",
-        params![
-            r.serial.as_bytes(),
-            r.serial.to_hex(),
-            r.profile.as_str(),
-            r.subject,
-            r.requester,
-            r.key_description,
-            r.tbs,
-            r.not_before.unix_timestamp(),
-            r.not_after.unix_timestamp(),
-            r.created_at.unix_timestamp(),
-        ],
-    )?;
-    Ok(())
+    insert(tx, r, None)
 }
 
 /// Inserts a certificate that was signed outside the usual path (AC SISERI's own).
 pub(crate) fn insert_signed(tx: &Transaction<'_>, r: &NewRecord<'_>, der: &[u8]) -> Result<()> {
+    insert(tx, r, Some(der))
+}
+
+/// One row for `r`: `unsigned` without `der`, `issued` (signed at creation) with it.
+fn insert(tx: &Transaction<'_>, r: &NewRecord<'_>, der: Option<&[u8]>) -> Result<()> {
+    let (status, signed_at) = match der {
+        None => ("unsigned", None),
+        Some(_) => ("issued", Some(r.created_at.unix_timestamp())),
+    };
     tx.execute(
         "INSERT INTO ca_certificates (serial, serial_hex, profile, subject, requester,
              key_description, tbs, der, status, not_before, not_after, created_at, signed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'issued', ?9, ?10, ?11, ?11)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         params![
             r.serial.as_bytes(),
             r.serial.to_hex(),
@@ -97,9 +89,11 @@ pub(crate) fn insert_signed(tx: &Transaction<'_>, r: &NewRecord<'_>, der: &[u8])
             r.key_description,
             r.tbs,
             der,
+            status,
             r.not_before.unix_timestamp(),
             r.not_after.unix_timestamp(),
             r.created_at.unix_timestamp(),
+            signed_at,
         ],
     )?;
     Ok(())

@@ -48,15 +48,7 @@ pub fn name(input: &str, list: bool) -> Result<String, TextError> {
             _ => return Err(TextError::Characters),
         }
     }
-    if out.ends_with(' ') {
-        out.pop();
-    }
-    if out.is_empty() {
-        return Err(TextError::Empty);
-    }
-    if out.chars().count() > NAME_MAX {
-        return Err(TextError::TooLong(NAME_MAX));
-    }
+    let out = finish(out, NAME_MAX)?;
     if !letters {
         return Err(TextError::Characters);
     }
@@ -84,6 +76,12 @@ pub fn label(input: &str, max: usize) -> Result<String, TextError> {
             out.push(c);
         }
     }
+    finish(out, max)
+}
+
+/// The last checks of a folded text: the trailing space dropped, then neither empty nor longer
+/// than `max` characters.
+fn finish(mut out: String, max: usize) -> Result<String, TextError> {
     if out.ends_with(' ') {
         out.pop();
     }

@@ -90,18 +90,24 @@ pub enum AccessError {
 }
 
 impl AccessError {
-    /// HTTP status for the public routes.
-    pub fn status(&self) -> u16 {
+    /// The HTTP status for the public routes and the stable machine code, in one table so that
+    /// each variant is given both at once.
+    fn status_and_code(&self) -> (u16, &'static str) {
         match self {
-            Self::WithdrawalNotFound | Self::UnknownProtocol(_) | Self::UnknownHabilitation(_) => {
-                404
-            }
-            Self::WithdrawalGone => 410,
-            Self::WithdrawalNotReady | Self::NothingToDecide(_) | Self::NoCertificate(_) => 409,
-            Self::WithdrawalLocked | Self::AccessLocked => 423,
-            Self::WrongWithdrawalCode { .. } => 403,
-            Self::WrongAccessCode { .. } => 401,
-            Self::BadCsr(_) | Self::NameMismatch { .. } | Self::InvalidProtocol(_) => 422,
+            Self::UnknownProtocol(_) => (404, "unknown_protocol"),
+            Self::NothingToDecide(_) => (409, "nothing_to_decide"),
+            Self::UnknownHabilitation(_) => (404, "unknown_habilitation"),
+            Self::NameMismatch { .. } => (422, "name_mismatch"),
+            Self::InvalidProtocol(_) => (422, "invalid_protocol"),
+            Self::WithdrawalNotFound => (404, "not_found"),
+            Self::WithdrawalGone => (410, "gone"),
+            Self::WithdrawalNotReady => (409, "not_ready"),
+            Self::WithdrawalLocked => (423, "locked"),
+            Self::WrongWithdrawalCode { .. } => (403, "wrong_code"),
+            Self::BadCsr(_) => (422, "bad_csr"),
+            Self::WrongAccessCode { .. } => (401, "wrong_access_code"),
+            Self::AccessLocked => (423, "access_locked"),
+            Self::NoCertificate(_) => (409, "no_certificate"),
             Self::Storage(_)
             | Self::Store(_)
             | Self::Ca(_)
@@ -109,8 +115,13 @@ impl AccessError {
             | Self::StoredProtocol(_)
             | Self::StoredEmail(_)
             | Self::HabilitationsExhausted
-            | Self::Task(_) => 500,
+            | Self::Task(_) => (500, "internal"),
         }
+    }
+
+    /// HTTP status for the public routes.
+    pub fn status(&self) -> u16 {
+        self.status_and_code().0
     }
 
     /// A failure of ours, not of the request: the client gets a generic 500 and the cause
@@ -121,30 +132,7 @@ impl AccessError {
 
     /// Stable machine code.
     pub fn code(&self) -> &'static str {
-        match self {
-            Self::UnknownProtocol(_) => "unknown_protocol",
-            Self::NothingToDecide(_) => "nothing_to_decide",
-            Self::UnknownHabilitation(_) => "unknown_habilitation",
-            Self::NameMismatch { .. } => "name_mismatch",
-            Self::InvalidProtocol(_) => "invalid_protocol",
-            Self::WithdrawalNotFound => "not_found",
-            Self::WithdrawalGone => "gone",
-            Self::WithdrawalNotReady => "not_ready",
-            Self::WithdrawalLocked => "locked",
-            Self::WrongWithdrawalCode { .. } => "wrong_code",
-            Self::BadCsr(_) => "bad_csr",
-            Self::WrongAccessCode { .. } => "wrong_access_code",
-            Self::AccessLocked => "access_locked",
-            Self::NoCertificate(_) => "no_certificate",
-            Self::Storage(_)
-            | Self::Store(_)
-            | Self::Ca(_)
-            | Self::Outbox(_)
-            | Self::StoredProtocol(_)
-            | Self::StoredEmail(_)
-            | Self::HabilitationsExhausted
-            | Self::Task(_) => "internal",
-        }
+        self.status_and_code().1
     }
 }
 

@@ -1,27 +1,25 @@
 //! Birth départements, as asked of a person who has no SISERI habilitation number yet.
 
-use super::{serde_as_string, DomainError};
-use std::fmt;
+use super::{canonical_string, DomainError};
 
 /// A département of birth: `01`–`95` (without `20`, split into `2A` and `2B` in 1976), `971`–`976`
 /// overseas, or `99` for a birth abroad.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Departement(String);
 
+canonical_string!(
+    /// The code: `01`, `2A`, `974`, `99`…
+    Departement,
+    Departement::parse
+);
+
 impl Departement {
     /// Parses a code; surrounding spaces are ignored and `2a`/`2b` are accepted in lower case.
     pub fn parse(input: &str) -> Result<Self, DomainError> {
         let code = input.trim().to_ascii_uppercase();
-        if is_known(&code) {
-            Ok(Self(code))
-        } else {
-            Err(DomainError::DepartementInvalid)
-        }
-    }
-
-    /// The code: `01`, `2A`, `974`, `99`…
-    pub fn as_str(&self) -> &str {
-        &self.0
+        is_known(&code)
+            .then_some(Self(code))
+            .ok_or(DomainError::DepartementInvalid)
     }
 
     /// Whether the person was born outside France (`99`).
@@ -41,14 +39,6 @@ fn is_known(code: &str) -> bool {
         },
     }
 }
-
-impl fmt::Display for Departement {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-serde_as_string!(Departement, Departement::parse);
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,6 @@
 //! E-mail addresses of the people named in a protocol: withdrawal links and access codes go there.
 
-use super::{serde_as_string, DomainError};
-use std::fmt;
+use super::{canonical_string, DomainError};
 
 /// The longest address SMTP can carry (RFC 5321 path limit minus the angle brackets).
 const MAX_LEN: usize = 254;
@@ -12,6 +11,12 @@ const MAX_LEN: usize = 254;
 /// since a server may in theory distinguish its case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
+
+canonical_string!(
+    /// The address, domain in lower case.
+    Email,
+    Email::parse
+);
 
 impl Email {
     /// Parses an address; surrounding spaces are ignored.
@@ -36,20 +41,7 @@ impl Email {
         }
         Ok(Self(address))
     }
-
-    /// The address, domain in lower case.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
-
-impl fmt::Display for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-serde_as_string!(Email, Email::parse);
 
 #[cfg(test)]
 mod tests {

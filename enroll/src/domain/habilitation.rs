@@ -26,11 +26,10 @@ impl HabilitationNumber {
 
     /// Wraps a number read from storage, with the same rule as [`parse`](Self::parse).
     pub fn new(number: u32) -> Result<Self, DomainError> {
-        if (1..=MAX).contains(&number) {
-            Ok(Self(number))
-        } else {
-            Err(DomainError::HabilitationNumberInvalid)
-        }
+        (1..=MAX)
+            .contains(&number)
+            .then_some(Self(number))
+            .ok_or(DomainError::HabilitationNumberInvalid)
     }
 
     /// The number.

@@ -46,6 +46,28 @@ macro_rules! serde_as_string {
 }
 use serde_as_string;
 
+/// A value held as its canonical string: `as_str` (with the given doc), `Display` and serde
+/// through that string, the given parser in.
+macro_rules! canonical_string {
+    ($(#[$doc:meta])* $ty:ident, $parse:expr) => {
+        impl $ty {
+            $(#[$doc])*
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        $crate::domain::serde_as_string!($ty, $parse);
+    };
+}
+use canonical_string;
+
 /// Helpers shared by the tests of every domain type.
 #[cfg(test)]
 pub(crate) mod testing {

@@ -1,7 +1,6 @@
 //! Last and first names of the people named in a protocol; they end up in certificate subjects.
 
-use super::{serde_as_string, DomainError};
-use std::fmt;
+use super::{canonical_string, DomainError};
 
 const MAX_CHARS: usize = 100;
 const COMBINING_START: char = '\u{0300}';
@@ -17,6 +16,12 @@ fn is_letter_or_accent(c: char) -> bool {
 /// name typed twice compares equal and prints the same in a certificate subject.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PersonName(String);
+
+canonical_string!(
+    /// The name as it will be printed.
+    PersonName,
+    PersonName::parse
+);
 
 impl PersonName {
     /// Parses a name as typed.
@@ -58,20 +63,7 @@ impl PersonName {
         }
         Ok(Self(name))
     }
-
-    /// The name as it will be printed.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
-
-impl fmt::Display for PersonName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-serde_as_string!(PersonName, PersonName::parse);
 
 #[cfg(test)]
 mod tests {

@@ -1,36 +1,27 @@
 //! French postal codes.
 
-use super::{serde_as_string, DomainError};
-use std::fmt;
+use super::{canonical_string, DomainError};
 
 /// A French postal code: 5 digits, leading zero kept (`01000`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PostalCode(String);
 
+canonical_string!(
+    /// The 5 digits.
+    PostalCode,
+    PostalCode::parse
+);
+
 impl PostalCode {
     /// Parses a postal code; surrounding spaces are ignored.
     pub fn parse(input: &str) -> Result<Self, DomainError> {
         let code = input.trim();
-        if code.len() == 5 && code.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(Self(code.to_owned()))
-        } else {
-            Err(DomainError::PostalCodeInvalid)
-        }
-    }
-
-    /// The 5 digits.
-    pub fn as_str(&self) -> &str {
-        &self.0
+        let well_formed = code.len() == 5 && code.bytes().all(|b| b.is_ascii_digit());
+        well_formed
+            .then(|| Self(code.to_owned()))
+            .ok_or(DomainError::PostalCodeInvalid)
     }
 }
-
-impl fmt::Display for PostalCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-serde_as_string!(PostalCode, PostalCode::parse);
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,6 @@
 //! SIRET: the 14-digit identifier of an establishment (SIREN of the company + 5-digit NIC).
 
-use super::{serde_as_string, DomainError};
-use std::fmt;
+use super::{canonical_string, DomainError};
 
 /// La Poste has more establishments than a 5-digit NIC with a Luhn key can number, so INSEE gave
 /// them a different check.
@@ -12,6 +11,12 @@ const LA_POSTE_HEAD_OFFICE: &str = "35600000000048";
 /// A SIRET number whose check key is right.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Siret(String);
+
+canonical_string!(
+    /// The 14 digits, without spaces.
+    Siret,
+    Siret::parse
+);
 
 impl Siret {
     /// Parses a SIRET as typed: spaces (as in `732 829 320 00074`) are ignored.
@@ -25,16 +30,9 @@ impl Siret {
         } else {
             luhn_valid(&digits)
         };
-        if valid {
-            Ok(Self(digits))
-        } else {
-            Err(DomainError::SiretInvalid)
-        }
-    }
-
-    /// The 14 digits, without spaces.
-    pub fn as_str(&self) -> &str {
-        &self.0
+        valid
+            .then_some(Self(digits))
+            .ok_or(DomainError::SiretInvalid)
     }
 
     /// The SIREN: the company's 9-digit identifier, shared by all its establishments.
@@ -48,14 +46,6 @@ impl Siret {
         &self.0[9..]
     }
 }
-
-impl fmt::Display for Siret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-serde_as_string!(Siret, Siret::parse);
 
 fn digit_values(digits: &str) -> impl DoubleEndedIterator<Item = u32> + '_ {
     digits.bytes().map(|b| u32::from(b - b'0'))

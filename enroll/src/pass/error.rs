@@ -95,19 +95,26 @@ pub enum PassError {
 }
 
 impl PassError {
-    /// HTTP status for the API.
-    pub fn status(&self) -> u16 {
+    /// The HTTP status for the API and the stable machine code, in one table so that
+    /// each variant is given both at once.
+    fn status_and_code(&self) -> (u16, &'static str) {
         match self {
-            Self::NotFound | Self::RenewalRefused => 404,
-            Self::BadToken => 401,
-            Self::NotDraft | Self::NoPendingCode | Self::CodeVoided | Self::NothingInForce => 409,
-            Self::Invalid(_) | Self::MissingDocuments(_) | Self::ConsentRequired => 422,
-            Self::DocumentTooLarge { .. } => 413,
-            Self::DocumentType => 415,
-            Self::TooManyRequests { .. } => 429,
-            Self::CodeExpired => 410,
-            Self::WrongCode { .. } => 403,
-            Self::CodeLocked => 423,
+            Self::NotFound => (404, "not_found"),
+            Self::BadToken => (401, "bad_token"),
+            Self::NotDraft => (409, "not_a_draft"),
+            Self::Invalid(_) => (422, "invalid"),
+            Self::MissingDocuments(_) => (422, "missing_documents"),
+            Self::ConsentRequired => (422, "consent_required"),
+            Self::DocumentTooLarge { .. } => (413, "document_too_large"),
+            Self::DocumentType => (415, "document_type"),
+            Self::TooManyRequests { .. } => (429, "too_many_requests"),
+            Self::NoPendingCode => (409, "no_pending_code"),
+            Self::CodeExpired => (410, "code_expired"),
+            Self::CodeVoided => (409, "code_voided"),
+            Self::WrongCode { .. } => (403, "wrong_code"),
+            Self::CodeLocked => (423, "code_locked"),
+            Self::RenewalRefused => (404, "renewal_refused"),
+            Self::NothingInForce => (409, "nothing_in_force"),
             Self::Storage(_)
             | Self::Store(_)
             | Self::Ca(_)
@@ -115,38 +122,18 @@ impl PassError {
             | Self::Json(_)
             | Self::Document(_)
             | Self::SignedTextAltered { .. }
-            | Self::Task(_) => 500,
+            | Self::Task(_) => (500, "internal"),
         }
+    }
+
+    /// HTTP status for the API.
+    pub fn status(&self) -> u16 {
+        self.status_and_code().0
     }
 
     /// Stable machine code.
     pub fn code(&self) -> &'static str {
-        match self {
-            Self::NotFound => "not_found",
-            Self::BadToken => "bad_token",
-            Self::NotDraft => "not_a_draft",
-            Self::Invalid(_) => "invalid",
-            Self::MissingDocuments(_) => "missing_documents",
-            Self::ConsentRequired => "consent_required",
-            Self::DocumentTooLarge { .. } => "document_too_large",
-            Self::DocumentType => "document_type",
-            Self::TooManyRequests { .. } => "too_many_requests",
-            Self::NoPendingCode => "no_pending_code",
-            Self::CodeExpired => "code_expired",
-            Self::CodeVoided => "code_voided",
-            Self::WrongCode { .. } => "wrong_code",
-            Self::CodeLocked => "code_locked",
-            Self::RenewalRefused => "renewal_refused",
-            Self::NothingInForce => "nothing_in_force",
-            Self::Storage(_)
-            | Self::Store(_)
-            | Self::Ca(_)
-            | Self::Outbox(_)
-            | Self::Json(_)
-            | Self::Document(_)
-            | Self::SignedTextAltered { .. }
-            | Self::Task(_) => "internal",
-        }
+        self.status_and_code().1
     }
 
     /// A failure of ours, not of the request: the client gets a generic 500 and the cause

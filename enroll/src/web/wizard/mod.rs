@@ -45,46 +45,42 @@ pub fn router(state: PublicState) -> Router {
         )
         .route("/pass/annuler", get(start::cancel_page).post(start::cancel))
         .route("/pass/terminer", axum::routing::post(start::finish))
-        .route(
-            Step::Employer.path(),
+        .route("/pass/signe", get(signature::signed));
+    // One page per step of the seed, each shown by GET and saved by POST.
+    let steps = [
+        (
+            Step::Employer,
             get(identity::employer).post(identity::save_employer),
-        )
-        .route(
-            Step::Representative.path(),
+        ),
+        (
+            Step::Representative,
             get(identity::representative).post(identity::save_representative),
-        )
-        .route(
-            Step::Verification.path(),
+        ),
+        (
+            Step::Verification,
             get(identity::verification).post(identity::save_verification),
-        )
-        .route(
-            Step::Documents.path(),
+        ),
+        (
+            Step::Documents,
             get(documents::show)
                 .post(documents::submit)
                 .layer(DefaultBodyLimit::max(documents_limit)),
-        )
-        .route(
-            Step::Correspondents.path(),
-            get(people::show).post(people::submit),
-        )
-        .route(
-            Step::Physicians.path(),
-            get(people::show).post(people::submit),
-        )
-        .route(Step::Pcrs.path(), get(people::show).post(people::submit))
-        .route(
-            Step::Exposure.path(),
-            get(exposure::show).post(exposure::submit),
-        )
-        .route(
-            Step::Summary.path(),
+        ),
+        (Step::Correspondents, get(people::show).post(people::submit)),
+        (Step::Physicians, get(people::show).post(people::submit)),
+        (Step::Pcrs, get(people::show).post(people::submit)),
+        (Step::Exposure, get(exposure::show).post(exposure::submit)),
+        (
+            Step::Summary,
             get(signature::summary).post(signature::request_code),
-        )
-        .route(
-            Step::Signature.path(),
-            get(signature::show).post(signature::sign),
-        )
-        .route("/pass/signe", get(signature::signed))
+        ),
+        (Step::Signature, get(signature::show).post(signature::sign)),
+    ];
+    let pages = steps
+        .into_iter()
+        .fold(pages, |pages, (step, route)| {
+            pages.route(step.path(), route)
+        })
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state);
     pages.route(

@@ -44,7 +44,7 @@ serde_as_string!(Civility, Civility::parse);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::testing::{assert_refused, deserialized, serialized};
+    use crate::domain::testing::{assert_all_refused, deserialized, serialized};
 
     #[test]
     fn m_with_or_without_dot_is_mr() {
@@ -62,20 +62,22 @@ mod tests {
 
     #[test]
     fn other_civilities_are_refused() {
-        for input in [
-            "",
-            ".",
-            "Mr",
-            "Mrs",
-            "Mlle",
-            "Mademoiselle",
-            "M..",
-            "Mme..",
-            "Dr",
-            "M Mme",
-        ] {
-            assert_refused(Civility::parse(input), input, DomainError::CivilityInvalid);
-        }
+        assert_all_refused(
+            Civility::parse,
+            &[
+                "",
+                ".",
+                "Mr",
+                "Mrs",
+                "Mlle",
+                "Mademoiselle",
+                "M..",
+                "Mme..",
+                "Dr",
+                "M Mme",
+            ],
+            DomainError::CivilityInvalid,
+        );
     }
 
     #[test]

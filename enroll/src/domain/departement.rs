@@ -43,7 +43,7 @@ fn is_known(code: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::testing::{assert_refused, deserialized, serialized};
+    use crate::domain::testing::{assert_all_refused, assert_refused, deserialized, serialized};
 
     fn code(input: &str) -> String {
         Departement::parse(input).unwrap().as_str().to_owned()
@@ -89,16 +89,14 @@ mod tests {
 
     #[test]
     fn other_codes_are_refused() {
-        for input in [
-            "", "0", "00", "1", "96", "97", "98", "970", "977", "988", "099", "+1", "1 2", "7 5",
-            "075", "١٢",
-        ] {
-            assert_refused(
-                Departement::parse(input),
-                input,
-                DomainError::DepartementInvalid,
-            );
-        }
+        assert_all_refused(
+            Departement::parse,
+            &[
+                "", "0", "00", "1", "96", "97", "98", "970", "977", "988", "099", "+1", "1 2",
+                "7 5", "075", "١٢",
+            ],
+            DomainError::DepartementInvalid,
+        );
     }
 
     #[test]

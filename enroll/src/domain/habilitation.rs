@@ -49,7 +49,7 @@ serde_as_string!(HabilitationNumber, HabilitationNumber::parse);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::testing::{assert_refused, deserialized, serialized};
+    use crate::domain::testing::{assert_all_refused, deserialized, serialized};
 
     #[test]
     fn one_to_nine_digits_are_accepted() {
@@ -60,33 +60,29 @@ mod tests {
 
     #[test]
     fn leading_zero_and_zero_are_refused() {
-        for input in ["0", "042003", "000000001"] {
-            assert_refused(
-                HabilitationNumber::parse(input),
-                input,
-                DomainError::HabilitationNumberInvalid,
-            );
-        }
+        assert_all_refused(
+            HabilitationNumber::parse,
+            &["0", "042003", "000000001"],
+            DomainError::HabilitationNumberInvalid,
+        );
     }
 
     #[test]
     fn more_than_nine_digits_or_non_digits_are_refused() {
-        for input in [
-            "",
-            "1000000000",
-            "42 003",
-            "+42003",
-            "-42003",
-            "42003A",
-            "4٢003",
-            "4.2",
-        ] {
-            assert_refused(
-                HabilitationNumber::parse(input),
-                input,
-                DomainError::HabilitationNumberInvalid,
-            );
-        }
+        assert_all_refused(
+            HabilitationNumber::parse,
+            &[
+                "",
+                "1000000000",
+                "42 003",
+                "+42003",
+                "-42003",
+                "42003A",
+                "4٢003",
+                "4.2",
+            ],
+            DomainError::HabilitationNumberInvalid,
+        );
     }
 
     #[test]

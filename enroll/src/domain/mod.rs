@@ -87,6 +87,17 @@ pub(crate) mod testing {
         assert_hides_input(&error.to_string(), input);
     }
 
+    /// [`assert_refused`] for each of `inputs`, all refused for the same reason.
+    pub(crate) fn assert_all_refused<T: fmt::Debug>(
+        parse: impl Fn(&str) -> Result<T, DomainError>,
+        inputs: &[&str],
+        expected: DomainError,
+    ) {
+        for input in inputs {
+            assert_refused(parse(input), input, expected);
+        }
+    }
+
     /// Inputs shorter than 3 characters are skipped: `"2"` is legitimately in "2A" or "2100".
     pub(crate) fn assert_hides_input(message: &str, input: &str) {
         let trimmed = input.trim();

@@ -68,7 +68,7 @@ impl PersonName {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::testing::{assert_refused, deserialized, serialized};
+    use crate::domain::testing::{assert_all_refused, assert_refused, deserialized, serialized};
 
     fn name(input: &str) -> String {
         PersonName::parse(input).unwrap().as_str().to_owned()
@@ -124,65 +124,59 @@ mod tests {
 
     #[test]
     fn empty_or_blank_name_is_refused() {
-        for input in ["", "   ", "\u{a0}"] {
-            assert_refused(PersonName::parse(input), input, DomainError::NameEmpty);
-        }
+        assert_all_refused(
+            PersonName::parse,
+            &["", "   ", "\u{a0}"],
+            DomainError::NameEmpty,
+        );
     }
 
     #[test]
     fn name_with_digits_is_refused() {
-        for input in ["Pierre2", "Louis XIV 14", "42003"] {
-            assert_refused(
-                PersonName::parse(input),
-                input,
-                DomainError::NameInvalidCharacters,
-            );
-        }
+        assert_all_refused(
+            PersonName::parse,
+            &["Pierre2", "Louis XIV 14", "42003"],
+            DomainError::NameInvalidCharacters,
+        );
     }
 
     #[test]
     fn name_with_control_characters_is_refused() {
-        for input in [
-            "Pierre\tPaul",
-            "Pierre\nPaul",
-            "Pierre\u{0}",
-            "Pierre\u{1b}[31m",
-        ] {
-            assert_refused(
-                PersonName::parse(input),
-                input,
-                DomainError::NameInvalidCharacters,
-            );
-        }
+        assert_all_refused(
+            PersonName::parse,
+            &[
+                "Pierre\tPaul",
+                "Pierre\nPaul",
+                "Pierre\u{0}",
+                "Pierre\u{1b}[31m",
+            ],
+            DomainError::NameInvalidCharacters,
+        );
     }
 
     #[test]
     fn name_with_other_punctuation_or_symbols_is_refused() {
-        for input in [
-            "Pierre.",
-            "Pierre,Paul",
-            "<script>",
-            "Pierre@",
-            "Pierre_Paul",
-            "O\"Neil",
-        ] {
-            assert_refused(
-                PersonName::parse(input),
-                input,
-                DomainError::NameInvalidCharacters,
-            );
-        }
+        assert_all_refused(
+            PersonName::parse,
+            &[
+                "Pierre.",
+                "Pierre,Paul",
+                "<script>",
+                "Pierre@",
+                "Pierre_Paul",
+                "O\"Neil",
+            ],
+            DomainError::NameInvalidCharacters,
+        );
     }
 
     #[test]
     fn name_without_any_letter_is_refused() {
-        for input in ["-", "' -", "--"] {
-            assert_refused(
-                PersonName::parse(input),
-                input,
-                DomainError::NameInvalidCharacters,
-            );
-        }
+        assert_all_refused(
+            PersonName::parse,
+            &["-", "' -", "--"],
+            DomainError::NameInvalidCharacters,
+        );
     }
 
     #[test]

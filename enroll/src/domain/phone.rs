@@ -158,7 +158,7 @@ serde_as_string!(MobileNumber, |text| MobileNumber::parse(text, true));
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::testing::{assert_refused, deserialized, serialized};
+    use crate::domain::testing::{assert_all_refused, assert_refused, deserialized, serialized};
 
     fn french(input: &str) -> PhoneNumber {
         PhoneNumber::parse(input, false).unwrap()
@@ -192,40 +192,36 @@ mod tests {
 
     #[test]
     fn french_number_without_leading_zero_or_of_wrong_length_is_refused() {
-        for input in [
-            "",
-            "612345678",
-            "061234567",
-            "06123456789",
-            "1612345678",
-            "0012345678",
-            "+33 06 12 34 56 78",
-            "+33 6 12 34 56 7",
-            "+33 0 12 34 56 78",
-        ] {
-            assert_refused(
-                PhoneNumber::parse(input, false),
-                input,
-                DomainError::PhoneInvalid,
-            );
-        }
+        assert_all_refused(
+            |input| PhoneNumber::parse(input, false),
+            &[
+                "",
+                "612345678",
+                "061234567",
+                "06123456789",
+                "1612345678",
+                "0012345678",
+                "+33 06 12 34 56 78",
+                "+33 6 12 34 56 7",
+                "+33 0 12 34 56 78",
+            ],
+            DomainError::PhoneInvalid,
+        );
     }
 
     #[test]
     fn phone_number_with_letters_or_other_punctuation_is_refused() {
-        for input in [
-            "06 12 34 56 7A",
-            "(06) 12 34 56 78",
-            "06/12/34/56/78",
-            "+",
-            "++33612345678",
-        ] {
-            assert_refused(
-                PhoneNumber::parse(input, false),
-                input,
-                DomainError::PhoneInvalid,
-            );
-        }
+        assert_all_refused(
+            |input| PhoneNumber::parse(input, false),
+            &[
+                "06 12 34 56 7A",
+                "(06) 12 34 56 78",
+                "06/12/34/56/78",
+                "+",
+                "++33612345678",
+            ],
+            DomainError::PhoneInvalid,
+        );
     }
 
     #[test]
@@ -250,13 +246,11 @@ mod tests {
     fn foreign_number_length_is_bounded_by_e164() {
         assert!(PhoneNumber::parse("+32 123 456", true).is_ok()); // 8 digits
         assert!(PhoneNumber::parse("+123 456 789 012 345", true).is_ok()); // 15 digits
-        for input in ["+32 123 45", "+123 456 789 012 3456", "+0 123 456 789"] {
-            assert_refused(
-                PhoneNumber::parse(input, true),
-                input,
-                DomainError::ForeignPhoneInvalid,
-            );
-        }
+        assert_all_refused(
+            |input| PhoneNumber::parse(input, true),
+            &["+32 123 45", "+123 456 789 012 3456", "+0 123 456 789"],
+            DomainError::ForeignPhoneInvalid,
+        );
     }
 
     #[test]

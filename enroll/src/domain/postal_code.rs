@@ -26,7 +26,7 @@ impl PostalCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::testing::{assert_refused, deserialized, serialized};
+    use crate::domain::testing::{assert_all_refused, deserialized, serialized};
 
     #[test]
     fn five_digit_postal_code_is_accepted_with_its_leading_zero() {
@@ -37,21 +37,19 @@ mod tests {
 
     #[test]
     fn postal_code_that_is_not_five_digits_is_refused() {
-        for input in [
-            "",
-            "7501",
-            "750015",
-            "75 015",
-            "2A000",
-            "75O15",
-            "７５０１５",
-        ] {
-            assert_refused(
-                PostalCode::parse(input),
-                input,
-                DomainError::PostalCodeInvalid,
-            );
-        }
+        assert_all_refused(
+            PostalCode::parse,
+            &[
+                "",
+                "7501",
+                "750015",
+                "75 015",
+                "2A000",
+                "75O15",
+                "７５０１５",
+            ],
+            DomainError::PostalCodeInvalid,
+        );
     }
 
     #[test]

@@ -71,7 +71,7 @@ fn luhn_valid(digits: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::testing::{assert_refused, deserialized, serialized};
+    use crate::domain::testing::{assert_all_refused, assert_refused, deserialized, serialized};
 
     #[test]
     fn siret_with_good_luhn_key_is_accepted() {
@@ -99,16 +99,20 @@ mod tests {
 
     #[test]
     fn siret_of_wrong_length_is_refused() {
-        for input in ["", "7328293200007", "732829320000740", "   "] {
-            assert_refused(Siret::parse(input), input, DomainError::SiretLength);
-        }
+        assert_all_refused(
+            Siret::parse,
+            &["", "7328293200007", "732829320000740", "   "],
+            DomainError::SiretLength,
+        );
     }
 
     #[test]
     fn siret_with_letters_or_punctuation_is_refused_as_not_14_digits() {
-        for input in ["7328293200007A", "732.829.320.00074", "73282932-000074"] {
-            assert_refused(Siret::parse(input), input, DomainError::SiretLength);
-        }
+        assert_all_refused(
+            Siret::parse,
+            &["7328293200007A", "732.829.320.00074", "73282932-000074"],
+            DomainError::SiretLength,
+        );
     }
 
     #[test]

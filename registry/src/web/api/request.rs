@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use time::Date;
 
 use super::{fail, Fail};
+use crate::web::unreadable_json;
 
 /// Largest JSON body (axum's default limit, which the body extractor applies too).
 const BODY_MAX: u64 = 2 * 1024 * 1024;
@@ -116,15 +117,7 @@ pub(crate) fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) 
                 e.column()
             ),
         ),
-        _ => fail(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            &format!(
-                "Corps JSON illisible (ligne {}, colonne {}).",
-                e.line(),
-                e.column()
-            ),
-        ),
+        _ => Fail::from(Box::new(unreadable_json(&e))),
     })
 }
 

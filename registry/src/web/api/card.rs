@@ -6,16 +6,14 @@ use crate::CardInput;
 
 /// `GET /workers/{worker}/card?on=`.
 pub(super) async fn read(caller: Caller<i64>, On(on): On) -> Answer {
-    let (id, w) = (caller.establishment, caller.target);
     caller
-        .answer(move |r, who| r.medical_card(who, id, w, on))
+        .answer_on_worker(move |r, who, id, w| r.medical_card(who, id, w, on))
         .await
 }
 
 /// `PUT /workers/{worker}/card`.
 pub(super) async fn update(caller: Caller<i64>, JsonBody(input): JsonBody<CardInput>) -> Answer {
-    let (id, w) = (caller.establishment, caller.target);
     caller
-        .answer(move |r, who| r.update_medical_card(who, id, w, &input))
+        .answer_on_worker(move |r, who, id, w| r.update_medical_card(who, id, w, &input))
         .await
 }

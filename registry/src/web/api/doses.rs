@@ -43,9 +43,8 @@ pub(super) async fn list(caller: Caller<i64>, Query(q): Query<HashMap<String, St
 
 /// `GET /workers/{worker}/doses/effective?on=`.
 pub(super) async fn effective(caller: Caller<i64>, On(on): On) -> Answer {
-    let (id, w) = (caller.establishment, caller.target);
     caller
-        .answer(move |r, who| r.effective_dose(who, id, w, on))
+        .answer_on_worker(move |r, who, id, w| r.effective_dose(who, id, w, on))
         .await
 }
 

@@ -153,3 +153,16 @@ impl<T> Caller<T> {
         Ok(Json(self.ask(f).await?).into_response())
     }
 }
+
+impl Caller<i64> {
+    /// [`Caller::answer`] about the worker of the path: `f` is given the establishment and the
+    /// worker's id.
+    async fn answer_on_worker<R, F>(self, f: F) -> Answer
+    where
+        R: Serialize + Send + 'static,
+        F: FnOnce(&Registry, &Principal, i64, i64) -> crate::Result<R> + Send + 'static,
+    {
+        let (id, w) = (self.establishment, self.target);
+        self.answer(move |r, who| f(r, who, id, w)).await
+    }
+}

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use crate::date::{self, DateError};
+use crate::date;
 use crate::dose::RollingDose;
 use crate::error::{FieldErrors, RegistryError};
 use crate::worker::WorkerSummary;
@@ -91,18 +91,7 @@ impl CardInput {
     pub(crate) fn validate(&self, today: Date) -> Result<CardFollowUp, RegistryError> {
         let mut fields = FieldErrors::new();
         let mut day = |name: &str, text: Option<&str>| -> Option<Date> {
-            let text = text::present(text)?;
-            match date::parse(text) {
-                Ok(d) => Some(d),
-                Err(DateError::Format) => {
-                    fields.insert(name.into(), "La date doit s'écrire jj/mm/aaaa.".into());
-                    None
-                }
-                Err(DateError::Invalid) => {
-                    fields.insert(name.into(), "Cette date n'existe pas.".into());
-                    None
-                }
-            }
+            date::field(&mut fields, name, text::present(text)?)
         };
         let last_visit = day("last_visit", self.last_visit.as_deref());
         let next_visit = day("next_visit", self.next_visit.as_deref());

@@ -5,6 +5,8 @@ use std::ops::RangeInclusive;
 
 use time::{Date, Duration};
 
+use crate::error::FieldErrors;
+
 /// Years outside this range are typing mistakes in this registry.
 const YEARS: RangeInclusive<i32> = 1900..=2200;
 
@@ -22,6 +24,17 @@ pub(crate) fn parse(input: &str) -> Result<Date, DateError> {
     } else {
         Err(DateError::Invalid)
     }
+}
+
+/// The day typed in form field `name`, or `None` with the reason in `fields`.
+pub(crate) fn field(fields: &mut FieldErrors, name: &str, text: &str) -> Option<Date> {
+    let why = match parse(text) {
+        Ok(d) => return Some(d),
+        Err(DateError::Format) => "La date doit s'écrire jj/mm/aaaa.",
+        Err(DateError::Invalid) => "Cette date n'existe pas.",
+    };
+    fields.insert(name.into(), why.into());
+    None
 }
 
 /// Reads the stored form back.

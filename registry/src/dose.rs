@@ -17,7 +17,7 @@
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use crate::date::{self, DateError};
+use crate::date;
 use crate::error::{FieldErrors, RegistryError};
 use crate::policy::DataKind;
 
@@ -116,23 +116,16 @@ impl DoseInput {
     /// Checks dates and values against what the kind carries.
     pub(crate) fn validate(&self, today: Date) -> Result<NewDose, RegistryError> {
         let mut fields = FieldErrors::new();
-        let mut day = |name: &str, text: &str| match date::parse(text) {
-            Ok(d) if d > today => {
+        let mut day = |name: &str, text: &str| {
+            let d = date::field(&mut fields, name, text)?;
+            if d > today {
                 fields.insert(
                     name.into(),
                     "La période ne peut pas finir ni commencer dans le futur.".into(),
                 );
-                None
+                return None;
             }
-            Ok(d) => Some(d),
-            Err(DateError::Format) => {
-                fields.insert(name.into(), "La date doit s'écrire jj/mm/aaaa.".into());
-                None
-            }
-            Err(DateError::Invalid) => {
-                fields.insert(name.into(), "Cette date n'existe pas.".into());
-                None
-            }
+            Some(d)
         };
         let start = day("period_start", &self.period_start);
         let end = day("period_end", &self.period_end);

@@ -135,13 +135,29 @@ impl Registry {
         establishment: i64,
         work: impl FnOnce(&Ctx<'_>) -> Result<T>,
     ) -> Result<T> {
-        self.run(
-            who,
-            establishment,
-            &[DataKind::AdminComplete],
-            Action::Write,
-            work,
-        )
+        self.write(who, establishment, DataKind::AdminComplete, work)
+    }
+
+    /// [`Self::run`] for reading data of one `kind`.
+    fn read<T>(
+        &self,
+        who: &Principal,
+        establishment: i64,
+        kind: DataKind,
+        work: impl FnOnce(&Ctx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.run(who, establishment, &[kind], Action::Read, work)
+    }
+
+    /// [`Self::run`] for writing data of one `kind`.
+    fn write<T>(
+        &self,
+        who: &Principal,
+        establishment: i64,
+        kind: DataKind,
+        work: impl FnOnce(&Ctx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.run(who, establishment, &[kind], Action::Write, work)
     }
 
     /// Runs `work` in an immediate transaction once the caller is authorized for one of `kinds`;

@@ -122,6 +122,8 @@ pub(crate) struct Caller<T = ()> {
     pub establishment: i64,
     /// What the path names after it.
     pub target: T,
+    /// The state the service is asked through.
+    pub state: RegistryState,
 }
 
 impl<T: PathTarget + Send> FromRequestParts<RegistryState> for Caller<T> {
@@ -135,19 +137,20 @@ impl<T: PathTarget + Send> FromRequestParts<RegistryState> for Caller<T> {
             principal,
             establishment,
             target,
+            state: state.clone(),
         })
     }
 }
 
 impl<T> Caller<T> {
     /// Asks the service, as this caller, off the reactor.
-    pub(crate) async fn ask<R, F>(self, state: &RegistryState, f: F) -> Result<R, Refusal>
+    pub(crate) async fn ask<R, F>(self, f: F) -> Result<R, Refusal>
     where
         R: Send + 'static,
         F: FnOnce(&Registry, &Principal) -> crate::Result<R> + Send + 'static,
     {
         let who = self.principal;
-        service(state, move |r| f(r, &who)).await
+        service(&self.state, move |r| f(r, &who)).await
     }
 }
 

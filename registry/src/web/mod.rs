@@ -177,6 +177,19 @@ pub(crate) fn error(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
+/// A body that is not JSON: `400`, with where the parser stopped (never what it read there).
+pub(crate) fn unreadable_json(e: &serde_json::Error) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+        &format!(
+            "Corps JSON illisible (ligne {}, colonne {}).",
+            e.line(),
+            e.column()
+        ),
+    )
+}
+
 /// Every request: the connection's certificate must still be neither revoked nor expired.
 async fn certificate_guard(
     State(state): State<RegistryState>,
@@ -363,17 +376,7 @@ async fn login(
     };
     let req: LoginBody = match serde_json::from_slice(&body) {
         Ok(b) => b,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                &format!(
-                    "Corps JSON illisible (ligne {}, colonne {}).",
-                    e.line(),
-                    e.column()
-                ),
-            )
-        }
+        Err(e) => return unreadable_json(&e),
     };
     match open_session(&state, &cert, req.access_code).await {
         Ok((hab, token, expires_at)) => {
@@ -533,23 +536,19 @@ mod tests {
         let s = Sessions::default();
         let t0 = OffsetDateTime::UNIX_EPOCH + Duration::days(20000);
         let token = s.open(42000, &[1; 16], t0).unwrap();
-        assert_eq!(
-            s.check(&token, &[1; 16], t0 + Duration::minutes(29)),
-            Ok(42000)
-        );
-        assert_eq!(
-            s.check(&token, &[2; 16], t0 + Duration::minutes(30)),
-            Err(SessionRefusal::OtherCertificate)
-        );
-        // Touched at 29 min: still open at 58.
-        assert_eq!(
-            s.check(&token, &[1; 16], t0 + Duration::minutes(58)),
-            Ok(42000)
-        );
-        assert_eq!(
-            s.check(&token, &[1; 16], t0 + Duration::minutes(89)),
-            Err(SessionRefusal::Expired)
-        );
+        // In order: a check touches the session (touched at 29 min, still open at 58).
+        for (cert, minutes, expected) in [
+            ([1; 16], 29, Ok(42000)),
+            ([2; 16], 30, Err(SessionRefusal::OtherCertificate)),
+            ([1; 16], 58, Ok(42000)),
+            ([1; 16], 89, Err(SessionRefusal::Expired)),
+        ] {
+            assert_eq!(
+                s.check(&token, &cert, t0 + Duration::minutes(minutes)),
+                expected,
+                "after {minutes} min"
+            );
+        }
         assert_eq!(s.check(&token, &[1; 16], t0), Err(SessionRefusal::Missing));
         let other = s.open(42000, &[1; 16], t0).unwrap();
         s.close(&other);

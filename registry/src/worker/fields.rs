@@ -343,19 +343,17 @@ mod tests {
 
     #[test]
     fn contract_types_read_the_forms_labels() {
-        assert_eq!(
-            ContractType::parse("CDI : contrat a duree indeterminee"),
-            Some(ContractType::Permanent)
-        );
-        assert_eq!(
-            ContractType::parse("Non salarié"),
-            Some(ContractType::SelfEmployed)
-        );
-        assert_eq!(
-            ContractType::parse("intérim"),
-            Some(ContractType::Temporary)
-        );
-        assert_eq!(ContractType::parse("CDX"), None);
+        for (text, parsed) in [
+            (
+                "CDI : contrat a duree indeterminee",
+                Some(ContractType::Permanent),
+            ),
+            ("Non salarié", Some(ContractType::SelfEmployed)),
+            ("intérim", Some(ContractType::Temporary)),
+            ("CDX", None),
+        ] {
+            assert_eq!(ContractType::parse(text), parsed, "{text}");
+        }
         for c in [
             ContractType::Permanent,
             ContractType::FixedTerm,
@@ -372,15 +370,13 @@ mod tests {
 
     #[test]
     fn activity_character_reads_code_and_label() {
-        assert_eq!(
-            ActivityCharacter::parse("1-Civile"),
-            Some(ActivityCharacter::Civil)
-        );
-        assert_eq!(
-            ActivityCharacter::parse("militaire"),
-            Some(ActivityCharacter::Military)
-        );
-        assert_eq!(ActivityCharacter::parse("3-Autre"), None);
+        for (text, parsed) in [
+            ("1-Civile", Some(ActivityCharacter::Civil)),
+            ("militaire", Some(ActivityCharacter::Military)),
+            ("3-Autre", None),
+        ] {
+            assert_eq!(ActivityCharacter::parse(text), parsed, "{text}");
+        }
     }
 
     #[test]

@@ -330,24 +330,11 @@ pub(crate) fn validate(raw: &RawWorker<'_>, today: Date) -> Result<Worker, Vec<P
 
     let card_number = keep(p, card_number(raw.card_number)).flatten();
     let last_name = keep(p, required_name(Field::LastName, raw.last_name));
-    let other_name = keep(
-        p,
-        optional(
-            Field::OtherName,
-            raw.other_name,
-            |t| text::name(t, false),
-            true,
-        ),
-    );
+    let other_name = keep(p, optional_name(Field::OtherName, raw.other_name, false));
     let first_name = keep(p, required_name(Field::FirstName, raw.first_name));
     let other_first_names = keep(
         p,
-        optional(
-            Field::OtherFirstNames,
-            raw.other_first_names,
-            |t| text::name(t, true),
-            true,
-        ),
+        optional_name(Field::OtherFirstNames, raw.other_first_names, true),
     );
     let nir = keep(p, nir(raw.nir, raw.nir_key));
     let birth_date = keep(p, birth_date(raw.birth_date, nir.as_ref(), today));
@@ -441,6 +428,11 @@ fn optional(
             .map(Some)
             .map_err(|e| (field, text_message(field, e, name))),
     }
+}
+
+/// An optional personal name; `list` allows several, separated by commas.
+fn optional_name(field: Field, input: Option<&str>, list: bool) -> Result<Option<String>, Problem> {
+    optional(field, input, |t| text::name(t, list), true)
 }
 
 fn optional_label(field: Field, input: Option<&str>) -> Result<Option<String>, Problem> {

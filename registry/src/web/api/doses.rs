@@ -3,16 +3,15 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Query;
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::request::{bad_query, json_body, query_day, Raw};
+use super::request::{bad_query, query_day, JsonBody, On};
 use super::{field_fail, Answer, Caller, Fail};
-use crate::web::RegistryState;
 use crate::{CardNumber, DoseInput, DoseKind, DoseQuery, Nir, WorkerRef};
 
 /// The kind of dose named in a query or a form.
@@ -23,11 +22,7 @@ pub(crate) fn dose_kind(text: &str) -> Option<DoseKind> {
 }
 
 /// `GET /workers/{worker}/doses?kind=&from=&to=`.
-pub(super) async fn list(
-    State(state): State<RegistryState>,
-    caller: Caller<i64>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Answer {
+pub(super) async fn list(caller: Caller<i64>, Query(q): Query<HashMap<String, String>>) -> Answer {
     let kind = match q.get("kind").map(|k| k.trim()).filter(|k| !k.is_empty()) {
         None => None,
         Some(k) => Some(dose_kind(k).ok_or_else(|| {
@@ -41,47 +36,29 @@ pub(super) async fn list(
     };
     let (id, w) = (caller.establishment, caller.target);
     let records = caller
-        .ask(&state, move |r, who| r.doses(who, id, w, &query))
+        .ask(move |r, who| r.doses(who, id, w, &query))
         .await?;
     Ok(Json(json!({"worker_id": w, "records": records})).into_response())
 }
 
 /// `GET /workers/{worker}/doses/effective?on=`.
-pub(super) async fn effective(
-    State(state): State<RegistryState>,
-    caller: Caller<i64>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Answer {
-    let on = query_day(&q, "on")?;
-    let (id, w) = (caller.establishment, caller.target);
-    let rolling = caller
-        .ask(&state, move |r, who| r.effective_dose(who, id, w, on))
-        .await?;
-    Ok(Json(rolling).into_response())
+pub(super) async fn effective(caller: Caller<i64>, On(on): On) -> Answer {
+    caller
+        .answer_on_worker(move |r, who, id, w| r.effective_dose(who, id, w, on))
+        .await
 }
 
 /// `POST /workers/{worker}/doses`.
-pub(super) async fn record(
-    State(state): State<RegistryState>,
-    caller: Caller<i64>,
-    headers: HeaderMap,
-    Raw(body): Raw,
-) -> Answer {
-    let input: DoseInput = json_body(&headers, &body)?;
+pub(super) async fn record(caller: Caller<i64>, JsonBody(input): JsonBody<DoseInput>) -> Answer {
     let worker = WorkerRef::Id(caller.target);
-    recorded(&state, caller, worker, input).await
+    recorded(caller, worker, input).await
 }
 
 /// Records `input` for `worker`: `201 {"id"}`.
-async fn recorded<T>(
-    state: &RegistryState,
-    caller: Caller<T>,
-    worker: WorkerRef,
-    input: DoseInput,
-) -> Answer {
+async fn recorded<T>(caller: Caller<T>, worker: WorkerRef, input: DoseInput) -> Answer {
     let id = caller.establishment;
     let record = caller
-        .ask(state, move |r, who| r.record_dose(who, id, &worker, &input))
+        .ask(move |r, who| r.record_dose(who, id, &worker, &input))
         .await?;
     Ok((StatusCode::CREATED, Json(json!({"id": record}))).into_response())
 }
@@ -90,7 +67,7 @@ async fn recorded<T>(
 /// key, or the 15 together) or by medical follow-up card number.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PassiveResult {
+pub(super) struct PassiveResult {
     #[serde(default)]
     nir: Option<String>,
     #[serde(default)]
@@ -143,13 +120,7 @@ fn named_worker(p: &PassiveResult) -> Result<WorkerRef, Fail> {
 }
 
 /// `POST /doses/passive`.
-pub(super) async fn passive(
-    State(state): State<RegistryState>,
-    caller: Caller,
-    headers: HeaderMap,
-    Raw(body): Raw,
-) -> Answer {
-    let p: PassiveResult = json_body(&headers, &body)?;
+pub(super) async fn passive(caller: Caller, JsonBody(p): JsonBody<PassiveResult>) -> Answer {
     let worker = named_worker(&p)?;
     let input = DoseInput {
         kind: DoseKind::Passive,
@@ -159,5 +130,5 @@ pub(super) async fn passive(
         hp007_msv: p.hp007_msv,
         e_msv: None,
     };
-    recorded(&state, caller, worker, input).await
+    recorded(caller, worker, input).await
 }

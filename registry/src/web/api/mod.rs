@@ -29,10 +29,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use serde::Serialize;
 use serde_json::json;
 
 use super::caller::Refusal;
 use super::{error, RegistryState};
+use crate::{Principal, Registry};
 
 pub(crate) use super::caller::Caller;
 pub(crate) use doses::dose_kind;
@@ -140,3 +142,27 @@ pub(crate) fn refusal(r: Refusal) -> Response {
 }
 
 type Answer = Result<Response, Fail>;
+
+impl<T> Caller<T> {
+    /// Asks the service as this caller and answers what it said as JSON (`200`).
+    async fn answer<R, F>(self, f: F) -> Answer
+    where
+        R: Serialize + Send + 'static,
+        F: FnOnce(&Registry, &Principal) -> crate::Result<R> + Send + 'static,
+    {
+        Ok(Json(self.ask(f).await?).into_response())
+    }
+}
+
+impl Caller<i64> {
+    /// [`Caller::answer`] about the worker of the path: `f` is given the establishment and the
+    /// worker's id.
+    async fn answer_on_worker<R, F>(self, f: F) -> Answer
+    where
+        R: Serialize + Send + 'static,
+        F: FnOnce(&Registry, &Principal, i64, i64) -> crate::Result<R> + Send + 'static,
+    {
+        let (id, w) = (self.establishment, self.target);
+        self.answer(move |r, who| f(r, who, id, w)).await
+    }
+}

@@ -4,12 +4,15 @@
 use std::collections::HashMap;
 
 use axum::body::Bytes;
-use axum::extract::FromRequest;
+use axum::extract::{FromRequest, FromRequestParts, Query};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::IntoResponse;
 use serde::de::DeserializeOwned;
 use time::Date;
 
 use super::{fail, Fail};
+use crate::web::unreadable_json;
 
 /// Largest JSON body (axum's default limit, which the body extractor applies too).
 const BODY_MAX: u64 = 2 * 1024 * 1024;
@@ -44,6 +47,35 @@ impl<S: Send + Sync> FromRequest<S> for Raw {
                 )
             }
         })
+    }
+}
+
+/// A JSON body of type `T`, read from a [`Raw`] body by [`json_body`].
+#[derive(Debug)]
+pub(crate) struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = Fail;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Fail> {
+        let headers = req.headers().clone();
+        let Raw(body) = Raw::from_request(req, state).await?;
+        json_body(&headers, &body).map(JsonBody)
+    }
+}
+
+/// The day `?on=` of a dated read (`None` when absent or blank: today).
+#[derive(Debug)]
+pub(crate) struct On(pub Option<Date>);
+
+impl<S: Send + Sync> FromRequestParts<S> for On {
+    type Rejection = Fail;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Fail> {
+        let Query(q) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| Fail::from(Box::new(e.into_response())))?;
+        query_day(&q, "on").map(On)
     }
 }
 
@@ -85,15 +117,7 @@ pub(crate) fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) 
                 e.column()
             ),
         ),
-        _ => fail(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            &format!(
-                "Corps JSON illisible (ligne {}, colonne {}).",
-                e.line(),
-                e.column()
-            ),
-        ),
+        _ => Fail::from(Box::new(unreadable_json(&e))),
     })
 }
 

@@ -2,7 +2,6 @@
 //! arrives) and the export (streamed from the service as it is written).
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -16,12 +15,7 @@ use crate::web::RegistryState;
 use crate::{ImportSummary, Principal, RegistryError};
 
 /// `POST /workers/import` (`text/csv`).
-pub(super) async fn import_csv(
-    State(state): State<RegistryState>,
-    caller: Caller,
-    headers: HeaderMap,
-    body: Body,
-) -> Answer {
+pub(super) async fn import_csv(caller: Caller, headers: HeaderMap, body: Body) -> Answer {
     if !matches!(
         media_type(&headers).as_str(),
         "text/csv" | "application/csv"
@@ -36,7 +30,7 @@ pub(super) async fn import_csv(
         return Err(too_large());
     }
     let summary = import(
-        &state,
+        &caller.state,
         caller.principal,
         caller.establishment,
         body.into_data_stream(),
@@ -118,13 +112,14 @@ impl From<ImportFailure> for Fail {
 }
 
 /// `GET /workers.csv`.
-pub(super) async fn export(State(state): State<RegistryState>, caller: Caller) -> Answer {
+pub(super) async fn export(caller: Caller) -> Answer {
     let Caller {
         principal: who,
         establishment: id,
+        state,
         ..
     } = caller;
-    let registry = state.registry.clone();
+    let registry = state.registry;
     let body = stream::streamed(move |w| registry.export_workers(&who, id, w).map(|_| ()))
         .await
         .map_err(|e| match e {

@@ -2,15 +2,14 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::Query;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use serde::Serialize;
 
-use super::request::{bad_query, json_body, number, Raw};
+use super::request::{bad_query, number, JsonBody};
 use super::{Answer, Caller};
-use crate::web::RegistryState;
 use crate::{FractionFilter, Operation, WorkerInput, WorkerQuery, WorkerView};
 
 /// Page size of a search when none is asked for, and the largest one.
@@ -48,11 +47,7 @@ pub(crate) fn fraction_filter(text: Option<&str>) -> Option<FractionFilter> {
 }
 
 /// `GET /workers`.
-pub(super) async fn search(
-    State(state): State<RegistryState>,
-    caller: Caller,
-    Query(q): Query<HashMap<String, String>>,
-) -> Answer {
+pub(super) async fn search(caller: Caller, Query(q): Query<HashMap<String, String>>) -> Answer {
     let (mut name, mut nir) = search_terms(q.get("q").map_or("", String::as_str));
     if let Some(n) = q.get("name").filter(|v| !v.trim().is_empty()) {
         name = Some(n.clone());
@@ -106,7 +101,7 @@ pub(super) async fn search(
     };
     let id = caller.establishment;
     let found = caller
-        .ask(&state, move |r, who| r.search_workers(who, id, &query))
+        .ask(move |r, who| r.search_workers(who, id, &query))
         .await?;
     if !positioned {
         return Ok(Json(SearchPage {
@@ -157,16 +152,10 @@ struct SearchPage<'a> {
 }
 
 /// `POST /workers`.
-pub(super) async fn apply(
-    State(state): State<RegistryState>,
-    caller: Caller,
-    headers: HeaderMap,
-    Raw(body): Raw,
-) -> Answer {
-    let input: WorkerInput = json_body(&headers, &body)?;
+pub(super) async fn apply(caller: Caller, JsonBody(input): JsonBody<WorkerInput>) -> Answer {
     let id = caller.establishment;
     let applied = caller
-        .ask(&state, move |r, who| r.apply_worker(who, id, &input))
+        .ask(move |r, who| r.apply_worker(who, id, &input))
         .await?;
     let mut response = Json(&applied).into_response();
     if applied.operation == Operation::Add {
@@ -182,12 +171,9 @@ pub(super) async fn apply(
 }
 
 /// `GET /workers/{worker}`.
-pub(super) async fn worker(State(state): State<RegistryState>, caller: Caller<i64>) -> Answer {
+pub(super) async fn worker(caller: Caller<i64>) -> Answer {
     let (id, w) = (caller.establishment, caller.target);
-    let view = caller
-        .ask(&state, move |r, who| r.worker(who, id, w))
-        .await?;
-    Ok(Json(view).into_response())
+    caller.answer(move |r, who| r.worker(who, id, w)).await
 }
 
 #[cfg(test)]

@@ -8,15 +8,13 @@ use crate::policy::identity_views;
 use crate::{Action, DataKind, DoseKind};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use maud::html;
 
 use super::layout::{message_page, select, Errors, Label, Page};
-use super::{establishment_of, name_of, page_fail, redirect, Visit, Visitor};
+use super::{establishment_of, name_of, page_fail, redirect, Answer, Visit, Visitor};
 use crate::web::api::Fail;
 use crate::web::{ask, RegistryState};
-
-type Answer = Result<Response, Fail>;
 
 /// The *type de données* of the selector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

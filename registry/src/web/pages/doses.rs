@@ -7,20 +7,18 @@ use crate::{
     Action, CardInput, DataKind, DoseInput, DoseKind, DoseQuery, DoseRecord, Fitness, MedicalCard,
     RegistryError, RollingDose, WorkerRef, WorkerView,
 };
-use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 
 use super::layout::{labelled, select, text_input, Errors, Label, Page};
 use super::workers::{facts, french_date, line};
-use super::{decimal, redirect, refused, Form, Visit, Visitor};
+use super::Posted;
+use super::{decimal, redirect, refused, Answer, Form, Visit, Visitor};
 use crate::web::api::{dose_kind, Fail};
 use crate::web::caller::Refusal;
 use crate::web::RegistryState;
-
-type Answer = Result<Response, Fail>;
 
 const DOSE_FIELDS: [&str; 6] = [
     "kind",
@@ -228,11 +226,8 @@ pub(crate) async fn page(
 /// `POST /etablissements/{id}/travailleurs/{w}/doses`: records a result.
 pub(crate) async fn submit(
     State(state): State<RegistryState>,
-    Visit { v, id, target: w }: Visit<i64>,
-    headers: HeaderMap,
-    body: Bytes,
+    Posted(Visit { v, id, target: w }, form): Posted<i64>,
 ) -> Answer {
-    let form = v.form(&headers, &body)?;
     let mut errors = Errors::default();
     let kind = form.get("kind").and_then(dose_kind);
     if let Some(kind) = kind {
@@ -440,11 +435,8 @@ pub(crate) async fn card(
 /// `POST /etablissements/{id}/travailleurs/{w}/carte`: the physician's part of the card.
 pub(crate) async fn card_submit(
     State(state): State<RegistryState>,
-    Visit { v, id, target: w }: Visit<i64>,
-    headers: HeaderMap,
-    body: Bytes,
+    Posted(Visit { v, id, target: w }, form): Posted<i64>,
 ) -> Answer {
-    let form = v.form(&headers, &body)?;
     let mut errors = Errors::default();
     let fitness = match form.get("fitness").unwrap_or_default() {
         "" => None,

@@ -4,19 +4,16 @@
 use std::collections::HashMap;
 
 use crate::{Action, DataKind, Fraction, RegistryError};
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use maud::html;
 
 use super::layout::{text_input, Errors, Label, Page};
-use super::{establishment_of, name_of, path_id, redirect, refused, Visit, Visitor};
-use crate::web::api::Fail;
+use super::Posted;
+use super::{establishment_of, name_of, path_id, redirect, refused, Answer, Visit, Visitor};
 use crate::web::caller::Refusal;
 use crate::web::RegistryState;
-
-type Answer = Result<Response, Fail>;
 
 /// The fractions page, with `errors` on its forms and a notice.
 async fn render(
@@ -139,11 +136,8 @@ async fn named(
 /// `POST /etablissements/{id}/fractions`: creates one.
 pub(crate) async fn create(
     State(state): State<RegistryState>,
-    Visit { v, id, .. }: Visit,
-    headers: HeaderMap,
-    body: Bytes,
+    Posted(Visit { v, id, .. }, form): Posted,
 ) -> Answer {
-    let form = v.form(&headers, &body)?;
     let name = form.get("name").unwrap_or_default().to_owned();
     let outcome = v
         .try_ask(&state, move |r, who| r.create_fraction(who, id, &name))
@@ -154,12 +148,9 @@ pub(crate) async fn create(
 /// `POST /etablissements/{id}/fractions/{fid}/renommer`.
 pub(crate) async fn rename(
     State(state): State<RegistryState>,
-    Visit { v, id, .. }: Visit,
     Path((_, fid)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    Posted(Visit { v, id, .. }, form): Posted,
 ) -> Answer {
-    let form = v.form(&headers, &body)?;
     let fid = path_id(&fid, Some(&v))?;
     let name = form.get("name").unwrap_or_default().to_owned();
     let outcome = v
@@ -171,12 +162,9 @@ pub(crate) async fn rename(
 /// `POST /etablissements/{id}/fractions/{fid}/supprimer`.
 pub(crate) async fn delete(
     State(state): State<RegistryState>,
-    Visit { v, id, .. }: Visit,
     Path((_, fid)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    Posted(Visit { v, id, .. }, _): Posted,
 ) -> Answer {
-    v.form(&headers, &body)?;
     let fid = path_id(&fid, Some(&v))?;
     v.ask(&state, move |r, who| r.delete_fraction(who, id, fid))
         .await?;
@@ -189,11 +177,8 @@ pub(crate) async fn delete(
 /// (`aucune` for none).
 pub(crate) async fn assign(
     State(state): State<RegistryState>,
-    Visit { v, id, .. }: Visit,
-    headers: HeaderMap,
-    body: Bytes,
+    Posted(Visit { v, id, .. }, form): Posted,
 ) -> Answer {
-    let form = v.form(&headers, &body)?;
     let fraction = match form.get("fraction_cible").unwrap_or("aucune") {
         "aucune" | "" => None,
         other => Some(path_id(other, Some(&v))?),

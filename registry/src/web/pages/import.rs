@@ -6,19 +6,18 @@ use crate::{ImportReport, ImportSummary, CSV_HEADER};
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use maud::{html, Markup};
 
 use super::layout::{message_page, Page};
 use super::{
-    csrf_refused, establishment_of, list_editor, name_of, page_fail, refused, Visit, Visitor,
+    csrf_refused, establishment_of, list_editor, name_of, page_fail, refused, Answer, Visit,
+    Visitor,
 };
-use crate::web::api::{import, Fail, ImportFailure};
+use crate::web::api::{import, ImportFailure};
 use crate::web::caller::Refusal;
 use crate::web::stream;
 use crate::web::RegistryState;
-
-type Answer = Result<Response, Fail>;
 
 fn form(v: &Visitor, id: i64) -> Markup {
     html! {

@@ -9,15 +9,13 @@ use axum::Extension;
 use maud::{html, Markup};
 
 use super::layout::{message_page, Page};
-use super::{csrf, organisme_page, page_fail, redirect, unknown_certificate_page, Form};
+use super::{csrf, organisme_page, page_fail, redirect, unknown_certificate_page, Answer, Form};
 use crate::web::api::Fail;
 use crate::web::ClientCert;
 use crate::web::{
     ask, check_code, identify, session_clear_cookie, session_cookie, session_of,
     session_set_cookie, LoginRefusal, RegistryState,
 };
-
-type Answer = Result<Response, Fail>;
 
 fn certificate(cert: Option<Extension<ClientCert>>) -> Result<ClientCert, Fail> {
     cert.map(|c| c.0).ok_or_else(|| {

@@ -26,7 +26,7 @@ use crate::directory::{Establishment, Person};
 use crate::policy::allows;
 use crate::{Action, DataKind, Principal, Registry, RegistryError};
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -39,6 +39,9 @@ use crate::web::caller::{path_ids, principal, service, PathTarget, Refusal};
 use crate::web::ClientCert;
 use crate::web::{access_error, ask, identify, session_of, RegistryState};
 use layout::message_page;
+
+/// What a page handler answers: the page, or its refusal.
+type Answer = Result<Response, Fail>;
 
 /// The pages' routes.
 pub fn routes() -> Router<RegistryState> {
@@ -227,6 +230,26 @@ impl<T: PathTarget + Send> FromRequestParts<RegistryState> for Visit<T> {
             Some((id, target)) => Ok(Self { v, id, target }),
             None => Err(no_such_page(Some(&v))),
         }
+    }
+}
+
+/// A form posted on a page of the establishment of the path: the [`Visit`], then the form read
+/// by [`Visitor::form`] (its CSRF token checked).
+#[derive(Debug)]
+pub(crate) struct Posted<T = ()>(pub Visit<T>, pub Form);
+
+impl<T: PathTarget + Send> FromRequest<RegistryState> for Posted<T> {
+    type Rejection = Fail;
+
+    async fn from_request(req: Request, state: &RegistryState) -> Result<Self, Fail> {
+        let (mut parts, body) = req.into_parts();
+        let visit = Visit::from_request_parts(&mut parts, state).await?;
+        let headers = parts.headers.clone();
+        let body = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|e| page_fail(e.into_response()))?;
+        let form = visit.v.form(&headers, &body)?;
+        Ok(Self(visit, form))
     }
 }
 

@@ -11,17 +11,15 @@ use crate::{
 };
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use maud::{html, Markup};
 use time::Date;
 
 use super::layout::{select, text_input, Errors, Label, Page};
-use super::{establishment_of, name_of, q, refused, Visit, Visitor};
-use crate::web::api::{fraction_filter, search_terms, Fail};
+use super::{establishment_of, name_of, q, refused, Answer, Visit, Visitor};
+use crate::web::api::{fraction_filter, search_terms};
 use crate::web::caller::Refusal;
 use crate::web::RegistryState;
-
-type Answer = Result<Response, Fail>;
 
 /// Workers on one page of the list.
 const PAGE_SIZE: u32 = 50;

@@ -5,22 +5,21 @@
 use std::collections::HashMap;
 
 use crate::{Operation, RegistryError, WorkerInput, WorkerView};
-use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use maud::{html, Markup};
 
 use super::layout::{labelled, select, text_input, Errors, Label, Page};
 use super::workers::{french_date, line};
+use super::Posted;
 use super::{
-    decimal, establishment_of, list_editor, name_of, redirect, refused, Form, Visit, Visitor,
+    decimal, establishment_of, list_editor, name_of, redirect, refused, Answer, Form, Visit,
+    Visitor,
 };
 use crate::web::api::Fail;
 use crate::web::caller::Refusal;
 use crate::web::RegistryState;
-
-type Answer = Result<Response, Fail>;
 
 /// The form's fields, in the page's order (for the error summary).
 const FIELDS: [&str; 19] = [
@@ -362,11 +361,8 @@ pub(crate) async fn page(
 /// `POST /etablissements/{id}/travailleurs/modifier`: "Valider les modifications".
 pub(crate) async fn submit(
     State(state): State<RegistryState>,
-    Visit { v, id, .. }: Visit,
-    headers: HeaderMap,
-    body: Bytes,
+    Posted(Visit { v, id, .. }, form): Posted,
 ) -> Answer {
-    let form = v.form(&headers, &body)?;
     let input = Values::input(&form);
     let outcome = v
         .try_ask(&state, move |r, who| r.apply_worker(who, id, &input))

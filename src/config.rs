@@ -464,6 +464,14 @@ code_max_attempts = 5
 code_requests_per_hour = 3
 # Tentatives de renouvellement (numéro + nom clé) par heure, par client et par numéro.
 renewal_attempts_per_hour = 10
+# Par adresse cliente et par heure : brouillons créés, pièces envoyées.
+drafts_per_hour = 10
+uploads_per_hour = 40
+# Codes de signature envoyés à un même numéro de portable, quel que soit le brouillon.
+sms_per_number_per_hour = 3
+sms_per_number_per_day = 10
+# Un brouillon jamais signé est effacé, avec ses pièces, après ce nombre de jours.
+draft_retention_days = 30
 
 [access]
 # Premier N° habilitation SISERI attribué (jamais réutilisé ensuite).
@@ -478,6 +486,8 @@ access_code_length = 4
 access_code_max_attempts = 5
 # Préavis d'expiration envoyé par e-mail (jours avant la fin du certificat).
 expiry_notice_days = 40
+# Tentatives de retrait par adresse cliente et par heure, tous liens confondus.
+withdrawal_attempts_per_address_per_hour = 20
 "#;
 
 #[cfg(test)]

@@ -107,6 +107,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         tokio::spawn(jobs::refresh_crl(dir.clone(), authority.clone()));
         tokio::spawn(jobs::maintenance(
             dir.clone(),
+            services.pass.clone(),
             services.access.clone(),
             authority.clone(),
             outbox_signal.clone(),

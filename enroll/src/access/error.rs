@@ -40,6 +40,12 @@ pub enum AccessError {
     /// Too many wrong withdrawal codes.
     #[error("Trop de codes de retrait erronés : ce retrait est bloqué. Contactez SISERI pour un nouvel envoi.")]
     WithdrawalLocked,
+    /// Too many withdrawal attempts from one client address, whatever the links.
+    #[error("Trop de tentatives de retrait depuis votre adresse : réessayez dans {retry_after_minutes} minutes.")]
+    TooManyAttempts {
+        /// When to try again.
+        retry_after_minutes: i64,
+    },
     /// Wrong withdrawal code.
     #[error("Code de retrait incorrect ({attempts_left} essai(s) restant(s)).")]
     WrongWithdrawalCode {
@@ -99,6 +105,7 @@ impl AccessError {
             Self::WithdrawalGone => 410,
             Self::WithdrawalNotReady | Self::NothingToDecide(_) | Self::NoCertificate(_) => 409,
             Self::WithdrawalLocked | Self::AccessLocked => 423,
+            Self::TooManyAttempts { .. } => 429,
             Self::WrongWithdrawalCode { .. } => 403,
             Self::WrongAccessCode { .. } => 401,
             Self::BadCsr(_) | Self::NameMismatch { .. } | Self::InvalidProtocol(_) => 422,
@@ -131,6 +138,7 @@ impl AccessError {
             Self::WithdrawalGone => "gone",
             Self::WithdrawalNotReady => "not_ready",
             Self::WithdrawalLocked => "locked",
+            Self::TooManyAttempts { .. } => "too_many_requests",
             Self::WrongWithdrawalCode { .. } => "wrong_code",
             Self::BadCsr(_) => "bad_csr",
             Self::WrongAccessCode { .. } => "wrong_access_code",

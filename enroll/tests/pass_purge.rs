@@ -23,12 +23,7 @@ fn a_draft_never_signed_is_purged_after_its_retention_with_its_documents() {
         .upload(&stale.id, DocumentKind::Kbis, &own_kbis)
         .expect("upload");
     let documents = w.dir.path().join("documents");
-    let files = |dir: &std::path::Path| {
-        walk(dir)
-            .into_iter()
-            .filter(|p| p.is_file())
-            .count()
-    };
+    let files = |dir: &std::path::Path| walk(dir).into_iter().filter(|p| p.is_file()).count();
     assert_eq!(files(&documents), 1);
     w.advance(Duration::days(20));
     // A signed protocol and a recent draft stay.

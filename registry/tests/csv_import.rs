@@ -471,7 +471,9 @@ impl std::io::Read for EndlessLine {
         if n > 0 || self.left == 0 {
             return Ok(n);
         }
-        let n = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
         buf[..n].fill(b'A');
         self.left -= n as u64;
         Ok(n)

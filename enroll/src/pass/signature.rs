@@ -254,7 +254,7 @@ impl Pass {
         conn: &rusqlite::Connection,
         id: &str,
     ) -> Result<Vec<u8>, PassError> {
-        let row = storage::find_version(&conn, id)?.ok_or(PassError::NotFound)?;
+        let row = storage::find_version(conn, id)?.ok_or(PassError::NotFound)?;
         if matches!(row.status, Status::Draft | Status::Cancelled) {
             return Err(PassError::NotFound);
         }

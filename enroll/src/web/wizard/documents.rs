@@ -173,18 +173,14 @@ async fn read(mut multipart: Multipart) -> Result<Upload, StatusCode> {
 }
 
 /// The text of a form field other than a file, refused beyond [`FIELD_MAX_BYTES`] before it
-/// is all read: no form field of ours comes near it.
-async fn bounded_text(
-    mut field: axum::extract::multipart::Field<'_>,
-) -> Result<String, StatusCode> {
-    let mut bytes = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(|e| e.status())? {
-        if bytes.len() + chunk.len() > FIELD_MAX_BYTES {
-            return Err(StatusCode::PAYLOAD_TOO_LARGE);
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    String::from_utf8(bytes).map_err(|_| StatusCode::BAD_REQUEST)
+/// is all read.
+async fn bounded_text(field: axum::extract::multipart::Field<'_>) -> Result<String, StatusCode> {
+    web::form::field_text(field, FIELD_MAX_BYTES)
+        .await
+        .map_err(|e| match e {
+            web::form::FieldError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            web::form::FieldError::Unreadable => StatusCode::BAD_REQUEST,
+        })
 }
 
 /// Largest text field of the documents form (the CSRF token and the button's name).

@@ -32,8 +32,59 @@ pub struct Config {
     pub mail: enroll::outbox::MailConfig,
     /// SMS transport.
     pub sms: enroll::outbox::SmsConfig,
+    /// What one connection, one client address and one listener may hold.
+    pub limits: Limits,
     /// Logging.
     pub log: Log,
+}
+
+/// `[limits]`: timeouts and connection budgets of both listeners. Each listener has its own
+/// budget, so that a flood of the public one cannot starve the registry's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Seconds for a client to complete the TLS handshake.
+    pub tls_handshake_secs: u64,
+    /// Seconds for a client to send a request's whole header (HTTP/1.1), counted from the
+    /// moment the connection waits for it: a slow-header client is cut after this.
+    pub header_read_secs: u64,
+    /// Seconds a connection may stay without a byte in either direction.
+    pub idle_secs: u64,
+    /// Seconds for the application to answer a request, its body read included: a client
+    /// that sends its body a byte at a time gets a 408 after this.
+    pub request_secs: u64,
+    /// Open connections on the public listener.
+    pub public_connections: usize,
+    /// Open connections on the registry listener.
+    pub registry_connections: usize,
+    /// Open connections from one client address, on each listener.
+    pub connections_per_address: usize,
+    /// HTTP/2: concurrent streams per connection.
+    pub h2_max_concurrent_streams: u32,
+    /// HTTP/2: bytes of a request's header list.
+    pub h2_max_header_list_bytes: u32,
+    /// HTTP/2: seconds between keep-alive pings (a peer that does not answer is dropped).
+    pub h2_keep_alive_secs: u64,
+    /// Seconds, after SIGTERM, for the requests in flight to finish.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            tls_handshake_secs: 10,
+            header_read_secs: 10,
+            idle_secs: 60,
+            request_secs: 300,
+            public_connections: 4096,
+            registry_connections: 1024,
+            connections_per_address: 64,
+            h2_max_concurrent_streams: 64,
+            h2_max_header_list_bytes: 16 * 1024,
+            h2_keep_alive_secs: 30,
+            shutdown_grace_secs: 30,
+        }
+    }
 }
 
 /// `[listen]`
@@ -185,7 +236,7 @@ impl Default for Log {
 /// Environment variables that look like overrides but are not settings.
 const NOT_SETTINGS: &[&str] = &["SISERI_DATA", "SISERI_CA_PASSPHRASE"];
 const SECTIONS: &[&str] = &[
-    "listen", "public", "tls", "ca", "issuance", "pass", "access", "mail", "sms", "log",
+    "listen", "public", "tls", "ca", "issuance", "pass", "access", "mail", "sms", "limits", "log",
 ];
 
 impl Config {
@@ -269,6 +320,28 @@ impl Config {
         self.sms
             .check()
             .map_err(|e| AppError::Config(e.to_string()))?;
+        let l = &self.limits;
+        if [
+            l.tls_handshake_secs,
+            l.header_read_secs,
+            l.idle_secs,
+            l.request_secs,
+            l.h2_keep_alive_secs,
+        ]
+        .contains(&0)
+            || [
+                l.public_connections,
+                l.registry_connections,
+                l.connections_per_address,
+            ]
+            .contains(&0)
+            || l.h2_max_concurrent_streams == 0
+            || l.h2_max_header_list_bytes < 1024
+        {
+            return Err(AppError::Config(
+                "[limits] les durées et les nombres de connexions doivent être positifs".into(),
+            ));
+        }
         if self.ca.person_validity_days == 0 || self.ca.crl_validity_days == 0 {
             return Err(AppError::Config(
                 "[ca] les durées doivent être positives".into(),
@@ -318,7 +391,25 @@ pub fn template() -> String {
     )
 }
 
-const TEMPLATE_TAIL: &str = r#"[log]
+const TEMPLATE_TAIL: &str = r#"[limits]
+# Délais (secondes) : poignée de main TLS, en-têtes d'une requête, connexion muette,
+# réponse complète de l'application (corps de la requête compris).
+tls_handshake_secs = 10
+header_read_secs = 10
+idle_secs = 60
+request_secs = 300
+# Connexions ouvertes au plus : par écoute (chacune son budget) et par adresse cliente.
+public_connections = 4096
+registry_connections = 1024
+connections_per_address = 64
+# HTTP/2 : flux simultanés, taille des en-têtes (octets), intervalle des pings (secondes).
+h2_max_concurrent_streams = 64
+h2_max_header_list_bytes = 16384
+h2_keep_alive_secs = 30
+# Après SIGTERM : délai laissé aux requêtes en cours (secondes).
+shutdown_grace_secs = 30
+
+[log]
 level = "info"
 "#;
 
@@ -373,6 +464,14 @@ code_max_attempts = 5
 code_requests_per_hour = 3
 # Tentatives de renouvellement (numéro + nom clé) par heure, par client et par numéro.
 renewal_attempts_per_hour = 10
+# Par adresse cliente et par heure : brouillons créés, pièces envoyées.
+drafts_per_hour = 10
+uploads_per_hour = 40
+# Codes de signature envoyés à un même numéro de portable, quel que soit le brouillon.
+sms_per_number_per_hour = 3
+sms_per_number_per_day = 10
+# Un brouillon jamais signé est effacé, avec ses pièces, après ce nombre de jours.
+draft_retention_days = 30
 
 [access]
 # Premier N° habilitation SISERI attribué (jamais réutilisé ensuite).
@@ -387,6 +486,8 @@ access_code_length = 4
 access_code_max_attempts = 5
 # Préavis d'expiration envoyé par e-mail (jours avant la fin du certificat).
 expiry_notice_days = 40
+# Tentatives de retrait par adresse cliente et par heure, tous liens confondus.
+withdrawal_attempts_per_address_per_hour = 20
 "#;
 
 #[cfg(test)]

@@ -461,7 +461,7 @@ fn thirty() -> Value {
             "last_name": NAMES[i].0,
             "first_name": NAMES[i].1,
             "email": email_of(i),
-            "civility": if i % 2 == 0 { "Mme" } else { "M" },
+            "civility": if i.is_multiple_of(2) { "Mme" } else { "M" },
             "birth_date": format!("{:02}/{:02}/{}", 1 + i % 28, 1 + i % 12, 1960 + i),
             "birth_departement": "67",
         })

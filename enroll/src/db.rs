@@ -31,3 +31,27 @@ pub(crate) fn audit(
     )?;
     Ok(())
 }
+
+/// Records one event in the sliding-window counter `bucket` (attempts of a client, codes sent
+/// to a number…), forgets those before `since`, and returns how many fell since then. Stored,
+/// so that limits survive a restart.
+pub(crate) fn rate_event(
+    tx: &Transaction<'_>,
+    bucket: &str,
+    now: OffsetDateTime,
+    since: OffsetDateTime,
+) -> rusqlite::Result<i64> {
+    tx.execute(
+        "DELETE FROM enroll_rate_events WHERE bucket = ?1 AND at < ?2",
+        rusqlite::params![bucket, since.unix_timestamp()],
+    )?;
+    tx.execute(
+        "INSERT INTO enroll_rate_events (bucket, at) VALUES (?1, ?2)",
+        rusqlite::params![bucket, now.unix_timestamp()],
+    )?;
+    tx.query_row(
+        "SELECT COUNT(*) FROM enroll_rate_events WHERE bucket = ?1 AND at >= ?2",
+        rusqlite::params![bucket, since.unix_timestamp()],
+        |r| r.get(0),
+    )
+}

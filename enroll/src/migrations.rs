@@ -7,4 +7,5 @@ pub const MIGRATIONS: &[Migration] = store::migrations![
     1 => "0001_protocols.sql",
     2 => "0002_outbox.sql",
     3 => "0003_accessors.sql",
+    4 => "0004_annexe_pdfs.sql",
 ];

@@ -523,3 +523,50 @@ mod tests {
         assert_eq!(workers[0].job.as_deref(), Some("Assistante; dentaire"));
     }
 }
+
+/// Longest line of an imported file: a workers list's line is a few hundred bytes, so that a
+/// file of one endless line is refused before it is held in memory.
+pub const LINE_MAX_BYTES: usize = 64 * 1024;
+
+/// Why the reading of an imported file stopped: a line longer than [`LINE_MAX_BYTES`].
+#[derive(Debug, thiserror::Error)]
+#[error("ligne de plus de {LINE_MAX_BYTES} octets")]
+pub struct LineTooLong;
+
+/// A reader that fails with [`LineTooLong`] as soon as a line grows past [`LINE_MAX_BYTES`]
+/// (the csv crate has no such bound: it grows its record buffer to the line).
+pub(crate) struct LineBound<R> {
+    inner: R,
+    since_newline: usize,
+}
+
+impl<R> LineBound<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        Self {
+            inner,
+            since_newline: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for LineBound<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                self.since_newline = 0;
+            } else {
+                self.since_newline += 1;
+                if self.since_newline > LINE_MAX_BYTES {
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, LineTooLong));
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Whether the reading of an import stopped on [`LineTooLong`].
+pub(crate) fn is_line_too_long(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<LineTooLong>())
+}

@@ -43,6 +43,9 @@ pub enum RegistryError {
     /// was imported.
     #[error("Lecture du fichier interrompue : rien n'a été importé.")]
     ImportRead(std::io::Error),
+    /// A line of the file to import is longer than any workers list's: nothing was imported.
+    #[error("Une ligne du fichier dépasse {} Kio : ce n'est pas une liste des travailleurs, rien n'a été importé.", crate::csv_format::LINE_MAX_BYTES / 1024)]
+    ImportLineTooLong,
     /// The export could not be written to its destination (the client went away).
     #[error("Écriture de l'export impossible.")]
     Io(#[from] std::io::Error),
@@ -69,6 +72,7 @@ impl RegistryError {
             Self::Forbidden { .. } => 403,
             Self::Invalid(_) | Self::ImportRejected(_) => 422,
             Self::ImportRead(_) => 400,
+            Self::ImportLineTooLong => 413,
             Self::DuplicateNir | Self::DuplicateCard | Self::DuplicateFraction => 409,
             Self::Io(_) | Self::Database(_) | Self::Store(_) => 500,
         }
@@ -85,6 +89,7 @@ impl RegistryError {
             Self::DuplicateFraction => "duplicate_fraction",
             Self::ImportRejected(_) => "import_rejected",
             Self::ImportRead(_) => "import_interrupted",
+            Self::ImportLineTooLong => "import_line_too_long",
             Self::Io(_) | Self::Database(_) | Self::Store(_) => "internal",
         }
     }

@@ -458,3 +458,43 @@ fn repeats_after_the_indexes_are_dropped_reject_the_file_and_keep_the_indexes() 
     assert_eq!(rows_of(&env, EST), 0, "nothing imported");
     assert_eq!(worker_indexes(&env), indexes, "the indexes are back");
 }
+
+/// A file of one endless line, made on the fly: nothing of it is ever held whole.
+struct EndlessLine {
+    header: std::io::Cursor<Vec<u8>>,
+    left: u64,
+}
+
+impl std::io::Read for EndlessLine {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.header.read(buf)?;
+        if n > 0 || self.left == 0 {
+            return Ok(n);
+        }
+        let n = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        buf[..n].fill(b'A');
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_300_mb_line_is_refused_before_it_is_read_whole_and_nothing_is_imported() {
+    let env = env();
+    let reader = EndlessLine {
+        header: std::io::Cursor::new(format!("{CSV_HEADER}\n").into_bytes()),
+        left: 300 * 1024 * 1024,
+    };
+    let refused = env.registry.import_workers(&cse(), EST, reader);
+    assert!(
+        matches!(refused, Err(RegistryError::ImportLineTooLong)),
+        "{refused:?}"
+    );
+    let listed = env
+        .registry
+        .search_workers(&cse(), EST, &WorkerQuery::default())
+        .expect("list");
+    assert!(listed.items.is_empty());
+}

@@ -114,10 +114,11 @@ pub(super) async fn refresh_crl(dir: DataDir, authority: Arc<Authority>) {
     }
 }
 
-/// Every few minutes: expired withdrawals are closed and their files erased, and expiry
-/// notices go out (both idempotent).
+/// Every few minutes: expired withdrawals are closed and their files erased, expiry notices go
+/// out, and drafts never signed are purged after their retention (all idempotent).
 pub(super) async fn maintenance(
     dir: DataDir,
+    pass: Arc<enroll::pass::Pass>,
     access: Arc<enroll::access::Access>,
     authority: Arc<Authority>,
     outbox: enroll::outbox::WorkerSignal,
@@ -126,7 +127,12 @@ pub(super) async fn maintenance(
     loop {
         every.tick().await;
         let (access, authority, dir) = (access.clone(), authority.clone(), dir.clone());
+        let pass = pass.clone();
         let done = tokio::task::spawn_blocking(move || {
+            let purged = pass.purge_drafts()?;
+            if purged > 0 {
+                tracing::info!(purged, "brouillons jamais signés purgés");
+            }
             let swept = access.sweep_withdrawals(&authority)?;
             let notices = access.expiry_notices()?;
             if swept > 0 {

@@ -1,35 +1,130 @@
 //! The listeners' TLS side: their certificate and key, the accept loop, and hyper serving each
 //! connection (HTTP/1.1 or HTTP/2, as ALPN chose).
 
+use std::collections::HashMap;
+use std::io;
+use std::net::IpAddr;
 use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulConnection;
 use hyper_util::service::TowerToHyperService;
 use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
-use crate::config::Config;
+use crate::config::{Config, Limits};
 use crate::datadir::DataDir;
 use crate::error::AppError;
 
-const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often a connection's watchdog looks at it.
+const WATCH_EVERY: Duration = Duration::from_secs(1);
+/// How long a connection asked to close (idle, or the daemon stopping) may take to finish
+/// what it is sending before it is dropped.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
 
-/// Accepts connections until the task is aborted. With `mtls`, a connection whose client
-/// certificate does not parse is dropped, and handlers get the parsed one as an extension.
-pub(super) async fn accept_loop(
-    listener: TcpListener,
-    acceptor: TlsAcceptor,
-    router: Router,
-    mtls: bool,
-) {
+/// One listener's connection budget: so many open connections in all, so many per client
+/// address. Each listener has its own, so that a flood of one cannot take the other's file
+/// descriptors, tasks or connections; beyond it, a new connection is closed at once, before
+/// any TLS work.
+#[derive(Debug)]
+pub(super) struct Budget {
+    total: Arc<Semaphore>,
+    max: usize,
+    per_address: usize,
+    by_address: Mutex<HashMap<IpAddr, usize>>,
+}
+
+impl Budget {
+    pub(super) fn new(max: usize, per_address: usize) -> Arc<Self> {
+        Arc::new(Self {
+            total: Arc::new(Semaphore::new(max)),
+            max,
+            per_address,
+            by_address: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// A place for a connection from `ip`, or `None` when the listener or the address is full.
+    fn admit(self: &Arc<Self>, ip: IpAddr) -> Option<Admission> {
+        let permit = self.total.clone().try_acquire_owned().ok()?;
+        let mut map = self.by_address.lock().unwrap_or_else(|p| p.into_inner());
+        let count = map.entry(ip).or_insert(0);
+        if *count >= self.per_address {
+            return None;
+        }
+        *count += 1;
+        Some(Admission {
+            _permit: permit,
+            budget: self.clone(),
+            ip,
+        })
+    }
+
+    /// Waits until every connection of this listener has ended.
+    pub(super) async fn drained(&self) {
+        let all = u32::try_from(self.max).unwrap_or(u32::MAX);
+        let _ = self.total.acquire_many(all).await;
+    }
+}
+
+/// A connection's place in its listener's [`Budget`], given back when it ends.
+#[derive(Debug)]
+struct Admission {
+    _permit: OwnedSemaphorePermit,
+    budget: Arc<Budget>,
+    ip: IpAddr,
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        let mut map = self
+            .budget
+            .by_address
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = map.get_mut(&self.ip) {
+            *count -= 1;
+            if *count == 0 {
+                map.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// One listener: its socket, TLS, application, budget and limits.
+pub(super) struct Listener {
+    pub tcp: TcpListener,
+    pub acceptor: TlsAcceptor,
+    pub router: Router,
+    /// Mutual TLS: a connection whose client certificate does not parse is dropped, and
+    /// handlers get the parsed one as an extension.
+    pub mtls: bool,
+    pub budget: Arc<Budget>,
+    pub limits: Limits,
+}
+
+/// Accepts connections until `stop` turns true; the connections already open are then asked
+/// to finish their requests and close (HTTP/1.1 after the response in flight, HTTP/2 with a
+/// GOAWAY), which [`Budget::drained`] waits for.
+pub(super) async fn accept_loop(l: Listener, mut stop: watch::Receiver<bool>) {
+    let builder = Arc::new(http_builder(&l.limits));
     loop {
-        let (tcp, peer) = match listener.accept().await {
+        let accepted = tokio::select! {
+            a = l.tcp.accept() => a,
+            _ = stop.wait_for(|s| *s) => return,
+        };
+        let (tcp, peer) = match accepted {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, "accept");
@@ -37,11 +132,19 @@ pub(super) async fn accept_loop(
                 continue;
             }
         };
-        let acceptor = acceptor.clone();
-        let router = router.clone();
+        let Some(admission) = l.budget.admit(peer.ip()) else {
+            tracing::debug!(%peer, "connexion refusée : budget de l'écoute ou de l'adresse atteint");
+            drop(tcp);
+            continue;
+        };
+        let acceptor = l.acceptor.clone();
+        let router = l.router.clone();
+        let (builder, stop, mtls) = (builder.clone(), stop.clone(), l.mtls);
+        let handshake = Duration::from_secs(l.limits.tls_handshake_secs);
+        let idle = Duration::from_secs(l.limits.idle_secs);
         tokio::spawn(async move {
-            let tls = match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
-            {
+            let _admission = admission;
+            let tls = match tokio::time::timeout(handshake, acceptor.accept(tcp)).await {
                 Ok(Ok(tls)) => tls,
                 Ok(Err(e)) => {
                     tracing::debug!(%peer, error = %e, "poignée de main TLS refusée");
@@ -64,14 +167,163 @@ pub(super) async fn accept_loop(
                     None => return,
                 }
             }
-            let service = TowerToHyperService::new(router);
-            if let Err(e) = auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(tls), service)
-                .await
-            {
-                tracing::debug!(%peer, error = %e, "connexion");
-            }
+            let activity = Arc::new(Activity::new());
+            let io = TokioIo::new(Watched {
+                inner: tls,
+                activity: activity.clone(),
+            });
+            let conn = builder.serve_connection(io, TowerToHyperService::new(router));
+            serve_watched(conn, &activity, idle, stop).await;
         });
+    }
+}
+
+/// HTTP/1.1 and HTTP/2 with their timers and limits.
+fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(limits.header_read_secs));
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(limits.h2_max_concurrent_streams)
+        .max_header_list_size(limits.h2_max_header_list_bytes)
+        .keep_alive_interval(Duration::from_secs(limits.h2_keep_alive_secs))
+        .keep_alive_timeout(Duration::from_secs(limits.h2_keep_alive_secs));
+    builder
+}
+
+/// Drives `conn` to its end, closing it gracefully when it has been silent for `idle` or when
+/// the daemon stops, and dropping it if it has not closed [`CLOSE_GRACE`] after that (the
+/// daemon's own shutdown grace bounds the wait for requests in flight).
+async fn serve_watched<C>(
+    conn: C,
+    activity: &Activity,
+    idle: Duration,
+    mut stop: watch::Receiver<bool>,
+) where
+    C: GracefulConnection,
+    C::Error: std::fmt::Display,
+{
+    tokio::pin!(conn);
+    let mut watch = tokio::time::interval(WATCH_EVERY);
+    let mut closing: Option<Instant> = None;
+    let mut stopping = false;
+    loop {
+        tokio::select! {
+            done = conn.as_mut() => {
+                if let Err(e) = done {
+                    tracing::debug!(error = %e, "connexion");
+                }
+                return;
+            }
+            _ = stop.wait_for(|s| *s), if !stopping => {
+                stopping = true;
+                conn.as_mut().graceful_shutdown();
+            }
+            _ = watch.tick() => {
+                match closing {
+                    None if activity.silent_for() >= idle => {
+                        closing = Some(Instant::now());
+                        conn.as_mut().graceful_shutdown();
+                    }
+                    Some(since) if since.elapsed() >= CLOSE_GRACE => return,
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// When a connection last moved a byte.
+#[derive(Debug)]
+struct Activity {
+    epoch: Instant,
+    last_ms: AtomicU64,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Self {
+            epoch: Instant::now(),
+            last_ms: AtomicU64::new(0),
+        }
+    }
+
+    fn touch(&self) {
+        let ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_ms.store(ms, Ordering::Relaxed);
+    }
+
+    fn silent_for(&self) -> Duration {
+        let last = Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
+        self.epoch.elapsed().saturating_sub(last)
+    }
+}
+
+/// A stream that notes in its [`Activity`] every byte read or written. Written by hand: what
+/// hyper offers are timers for headers and HTTP/2 pings, not "no byte for so long" across
+/// requests and both protocols.
+struct Watched<S> {
+    inner: S,
+    activity: Arc<Activity>,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            this.activity.touch();
+        }
+        polled
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_write(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            this.activity.touch();
+        }
+        polled
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            this.activity.touch();
+        }
+        polled
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
     }
 }
 

@@ -36,9 +36,12 @@ struct AppState {
     ocsp_sent: metrics::OcspCounters,
 }
 
-/// Runs until SIGINT or SIGTERM.
+/// Runs until SIGINT or SIGTERM; then stops accepting, lets the requests in flight finish
+/// (`[limits] shutdown_grace_secs` at most) and returns.
 pub fn run(dir: DataDir) -> Result<(), AppError> {
+    let _lock = lock_data_dir(&dir)?;
     let config = dir.load_config()?;
+    let files = raise_file_limit();
     // A previous run's addresses must not be mistaken for this one's.
     let _ = std::fs::remove_file(dir.listening());
     let authority = Arc::new(dir.load_authority(&config)?);
@@ -93,35 +96,68 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         warn_if_links_elsewhere(&config, public_addr);
         println!("siseri à l'écoute : https://{public_addr}/ (publique, PASS et retraits)");
         println!("                    https://{registry_addr}/ (registre, TLS mutuel)");
-        tracing::info!(%public_addr, %registry_addr, "listening");
+        println!(
+            "                    {files} descripteurs de fichiers ; connexions : {} (publique), {} (registre), {} par adresse",
+            config.limits.public_connections,
+            config.limits.registry_connections,
+            config.limits.connections_per_address
+        );
+        tracing::info!(%public_addr, %registry_addr, files, "listening");
 
         tokio::spawn(jobs::refresh_crl(dir.clone(), authority.clone()));
         tokio::spawn(jobs::maintenance(
             dir.clone(),
+            services.pass.clone(),
             services.access.clone(),
             authority.clone(),
             outbox_signal.clone(),
         ));
+        let limits = &config.limits;
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let public_budget =
+            listener::Budget::new(limits.public_connections, limits.connections_per_address);
+        let registry_budget =
+            listener::Budget::new(limits.registry_connections, limits.connections_per_address);
         let server = tokio::spawn(listener::accept_loop(
-            public,
-            TlsAcceptor::from(tls),
-            router,
-            false,
+            listener::Listener {
+                tcp: public,
+                acceptor: TlsAcceptor::from(tls),
+                router: with_request_timeout(router, limits),
+                mtls: false,
+                budget: public_budget.clone(),
+                limits: limits.clone(),
+            },
+            stopped.clone(),
         ));
         let registry_server = tokio::spawn(listener::accept_loop(
-            registry,
-            TlsAcceptor::from(registry_tls),
-            registry_router,
-            true,
+            listener::Listener {
+                tcp: registry,
+                acceptor: TlsAcceptor::from(registry_tls),
+                router: with_request_timeout(registry_router, limits),
+                mtls: true,
+                budget: registry_budget.clone(),
+                limits: limits.clone(),
+            },
+            stopped,
         ));
         let refresher = tokio::task::spawn_blocking({
             let (dir, revoked, stop) = (dir.clone(), revoked.clone(), worker_stop.clone());
             move || jobs::refresh_revocations(&dir, &revoked, &stop)
         });
         shutdown_signal().await;
-        tracing::info!("arrêt demandé");
-        server.abort();
-        registry_server.abort();
+        tracing::info!("arrêt demandé : plus de nouvelle connexion, fin des requêtes en cours");
+        let _ = stop.send(true);
+        let _ = server.await;
+        let _ = registry_server.await;
+        let grace = std::time::Duration::from_secs(limits.shutdown_grace_secs);
+        let drained = tokio::time::timeout(grace, async {
+            public_budget.drained().await;
+            registry_budget.drained().await;
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!("délai d'arrêt écoulé : des connexions sont coupées");
+        }
         worker_stop.store(true, Ordering::SeqCst);
         let _ = refresher.await;
         Ok::<(), AppError>(())
@@ -160,6 +196,64 @@ fn public_router(state: Arc<AppState>) -> Router {
         .merge(publication::routes())
         .route("/metrics", get(metrics::serve))
         .with_state(state)
+}
+
+/// Answers 408 to a request the application has not answered in `[limits] request_secs`, body
+/// reading included: a client that sends its body a byte at a time cannot hold a connection
+/// (and its share of the listener's budget) longer than that.
+fn with_request_timeout(router: Router, limits: &crate::config::Limits) -> Router {
+    let limit = std::time::Duration::from_secs(limits.request_secs);
+    router.layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| async move {
+            match tokio::time::timeout(limit, next.run(request)).await {
+                Ok(response) => response,
+                Err(_) => (
+                    StatusCode::REQUEST_TIMEOUT,
+                    [(axum::http::header::CONNECTION, "close")],
+                    axum::Json(serde_json::json!({
+                        "error": "request_timeout",
+                        "message": "Requête trop lente : elle n'a pas été traitée.",
+                        "fields": {},
+                    })),
+                )
+                    .into_response(),
+            }
+        },
+    ))
+}
+
+/// One daemon per data directory: an exclusive lock on `serve.lock`, which the kernel
+/// releases when the process ends, however it ends.
+fn lock_data_dir(dir: &DataDir) -> Result<std::fs::File, AppError> {
+    let path = dir.root().join("serve.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| AppError::io(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(AppError::DataDir(format!(
+            "un autre « siseri serve » utilise déjà le répertoire de données {} : arrêtez-le d'abord",
+            dir.root().display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(AppError::io(&path, e)),
+    }
+}
+
+/// Raises the soft limit of open files to the hard one (each connection holds one) and says
+/// what it is.
+fn raise_file_limit() -> u64 {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, "limite des fichiers ouverts inchangée");
+            rlimit::getrlimit(rlimit::Resource::NOFILE)
+                .map(|(soft, _)| soft)
+                .unwrap_or(0)
+        }
+    }
 }
 
 /// A generic 500 for the client, the cause in the log.

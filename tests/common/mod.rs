@@ -525,6 +525,16 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Sends SIGTERM (with the `kill` tool: the tests forbid `unsafe`) and waits for the end;
+    /// returns the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        run_ok(Command::new("kill").args(["-TERM", &pid]));
+        self.child.wait().expect("wait failed")
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -10,6 +10,7 @@
 
 pub mod cookies;
 pub mod csrf;
+pub mod form;
 pub mod layout;
 
 use std::error::Error;

@@ -40,6 +40,12 @@ pub enum AccessError {
     /// Too many wrong withdrawal codes.
     #[error("Trop de codes de retrait erronés : ce retrait est bloqué. Contactez SISERI pour un nouvel envoi.")]
     WithdrawalLocked,
+    /// Too many withdrawal attempts from one client address, whatever the links.
+    #[error("Trop de tentatives de retrait depuis votre adresse : réessayez dans {retry_after_minutes} minutes.")]
+    TooManyAttempts {
+        /// When to try again.
+        retry_after_minutes: i64,
+    },
     /// Wrong withdrawal code.
     #[error("Code de retrait incorrect ({attempts_left} essai(s) restant(s)).")]
     WrongWithdrawalCode {
@@ -108,6 +114,7 @@ impl AccessError {
             Self::WrongAccessCode { .. } => (401, "wrong_access_code"),
             Self::AccessLocked => (423, "access_locked"),
             Self::NoCertificate(_) => (409, "no_certificate"),
+            Self::TooManyAttempts { .. } => (429, "too_many_requests"),
             Self::Storage(_)
             | Self::Store(_)
             | Self::Ca(_)

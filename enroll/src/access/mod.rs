@@ -62,6 +62,9 @@ pub struct AccessConfig {
     pub access_code_max_attempts: u32,
     /// Days before a certificate ends when its holder is told.
     pub expiry_notice_days: u32,
+    /// Withdrawal attempts (right or wrong codes, any link) one client address may make in
+    /// an hour: a guesser cannot spread its tries over many links.
+    pub withdrawal_attempts_per_address_per_hour: u32,
 }
 
 impl Default for AccessConfig {
@@ -73,6 +76,7 @@ impl Default for AccessConfig {
             access_code_length: 4,
             access_code_max_attempts: 5,
             expiry_notice_days: 40,
+            withdrawal_attempts_per_address_per_hour: 20,
         }
     }
 }

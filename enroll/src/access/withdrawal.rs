@@ -46,6 +46,24 @@ pub enum Withdrawn {
 }
 
 impl Access {
+    /// Counts one withdrawal attempt from client address `ip` and refuses it beyond
+    /// `withdrawal_attempts_per_address_per_hour`, whatever the link. Called by the web layer
+    /// before [`Access::withdraw`].
+    pub fn admit_withdrawal_attempt(&self, ip: &str) -> Result<(), AccessError> {
+        let now = self.now();
+        let mut conn = self.pool.get()?;
+        let tx = immediate(&mut conn)?;
+        let bucket = format!("withdrawal-client:{ip}");
+        let hits = crate::db::rate_event(&tx, &bucket, now, now - time::Duration::hours(1))?;
+        tx.commit()?;
+        if hits > i64::from(self.config.withdrawal_attempts_per_address_per_hour) {
+            return Err(AccessError::TooManyAttempts {
+                retry_after_minutes: 60,
+            });
+        }
+        Ok(())
+    }
+
     /// The page of a withdrawal link, before the code is given.
     pub fn withdrawal_info(&self, token: &str) -> Result<WithdrawalInfo, AccessError> {
         let conn = self.pool.get()?;

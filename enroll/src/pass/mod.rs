@@ -43,6 +43,16 @@ pub struct PassConfig {
     pub code_requests_per_hour: u32,
     /// Renewal look-ups (number + key name) per client address and per number in an hour.
     pub renewal_attempts_per_hour: u32,
+    /// Drafts one client address may start in an hour.
+    pub drafts_per_hour: u32,
+    /// Supporting documents one client address may send in an hour.
+    pub uploads_per_hour: u32,
+    /// Signature codes sent to one mobile number in an hour, whatever the draft.
+    pub sms_per_number_per_hour: u32,
+    /// Signature codes sent to one mobile number in a day, whatever the draft.
+    pub sms_per_number_per_day: u32,
+    /// Days after which a draft never signed is deleted, with its documents.
+    pub draft_retention_days: u32,
 }
 
 impl Default for PassConfig {
@@ -53,6 +63,11 @@ impl Default for PassConfig {
             code_max_attempts: 5,
             code_requests_per_hour: 3,
             renewal_attempts_per_hour: 10,
+            drafts_per_hour: 10,
+            uploads_per_hour: 40,
+            sms_per_number_per_hour: 3,
+            sms_per_number_per_day: 10,
+            draft_retention_days: 30,
         }
     }
 }
@@ -152,6 +167,15 @@ pub struct DraftView {
     pub reject_reason: Option<String>,
 }
 
+/// An anonymous action of the public side, limited per client address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anonymous {
+    /// Starting a draft.
+    NewDraft,
+    /// Sending a supporting document.
+    Upload,
+}
+
 /// Who is asking, for rate limits and signature evidence.
 #[derive(Debug, Clone, Default)]
 pub struct Client {
@@ -169,6 +193,8 @@ pub struct Pass {
     key: ServerKey,
     clock: Arc<dyn Clock>,
     config: PassConfig,
+    /// Held while an Annexe 1 PDF is rendered (see [`Pass::annexe_pdf`]).
+    pdf_rendering: std::sync::Mutex<()>,
 }
 
 impl Pass {
@@ -186,6 +212,7 @@ impl Pass {
             key,
             clock,
             config,
+            pdf_rendering: std::sync::Mutex::new(()),
         }
     }
 
@@ -196,6 +223,58 @@ impl Pass {
 
     fn now(&self) -> OffsetDateTime {
         self.clock.now()
+    }
+
+    /// Counts one anonymous `action` of `client` and refuses it (429, with when to try again)
+    /// beyond its hourly limit per client address. Called by the web layer before the action;
+    /// the count is stored, so it survives a restart.
+    pub fn admit(&self, action: Anonymous, client: &Client) -> Result<(), PassError> {
+        let (name, limit) = match action {
+            Anonymous::NewDraft => ("draft-create", self.config.drafts_per_hour),
+            Anonymous::Upload => ("document-upload", self.config.uploads_per_hour),
+        };
+        let now = self.now();
+        let mut conn = self.pool.get()?;
+        let tx = immediate(&mut conn)?;
+        let bucket = format!("{name}:{}", client.ip);
+        let hits = storage::rate_event(&tx, &bucket, now, now - Duration::hours(1))?;
+        tx.commit()?;
+        if hits > i64::from(limit) {
+            return Err(PassError::TooManyRequests {
+                retry_after_minutes: 60,
+            });
+        }
+        Ok(())
+    }
+
+    /// Deletes the drafts never signed and untouched for `draft_retention_days`, their
+    /// signature codes and documents, and the document files no other version uses. Returns
+    /// how many drafts went.
+    pub fn purge_drafts(&self) -> Result<usize, PassError> {
+        let before = self.now() - Duration::days(i64::from(self.config.draft_retention_days));
+        let mut conn = self.pool.get()?;
+        let tx = immediate(&mut conn)?;
+        let (purged, orphans) = storage::purge_drafts(&tx, before.unix_timestamp())?;
+        if purged > 0 {
+            audit(
+                &tx,
+                self.now(),
+                "pass",
+                "protocol.drafts_purged",
+                "drafts",
+                &[("count", &purged.to_string())],
+            )?;
+        }
+        tx.commit()?;
+        for sha256 in orphans {
+            let path = documents::stored_path(&self.documents_dir, &sha256);
+            if let Err(e) = std::fs::remove_file(&path) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!(error = %e, "pièce d'un brouillon purgé non effacée");
+                }
+            }
+        }
+        Ok(purged)
     }
 
     /// Starts a draft, possibly with a first content.

@@ -66,10 +66,42 @@ impl Pass {
                 retry_after_minutes: 60,
             });
         }
+        let phone = protocol.legal_representative.mobile.e164().to_owned();
+        // One number cannot be bombarded through many drafts: counted per destination too.
+        for (name, window, limit) in [
+            (
+                "sms-number-hour",
+                Duration::hours(1),
+                self.config.sms_per_number_per_hour,
+            ),
+            (
+                "sms-number-day",
+                Duration::days(1),
+                self.config.sms_per_number_per_day,
+            ),
+        ] {
+            let bucket = format!("{name}:{phone}");
+            if storage::rate_count(&tx, &bucket, now - window)? >= i64::from(limit) {
+                return Err(PassError::TooManyRequests {
+                    retry_after_minutes: window.whole_minutes(),
+                });
+            }
+        }
         storage::rate_event(&tx, &bucket, now, window)?;
+        storage::rate_event(
+            &tx,
+            &format!("sms-number-hour:{phone}"),
+            now,
+            now - Duration::hours(1),
+        )?;
+        storage::rate_event(
+            &tx,
+            &format!("sms-number-day:{phone}"),
+            now,
+            now - Duration::days(1),
+        )?;
         let code = ca::secret::digits(6)?;
         let expires_at = now + Duration::minutes(i64::from(self.config.code_ttl_minutes));
-        let phone = protocol.legal_representative.mobile.e164().to_owned();
         storage::put_code(
             &tx,
             id,
@@ -183,6 +215,12 @@ impl Pass {
             ],
         )?;
         tx.commit()?;
+        drop(conn);
+        // Made now, outside the signature's transaction; should it fail, the first download
+        // makes it instead.
+        if let Err(e) = self.annexe_pdf(id) {
+            tracing::warn!(error = %e, "Annexe 1 PDF non produite à la signature");
+        }
         Ok(Signed {
             number,
             key_name,
@@ -191,10 +229,32 @@ impl Pass {
         })
     }
 
-    /// The signed Annexe 1 as a PDF.
+    /// The signed Annexe 1 as a PDF: the stored one, else made once (one rendering at a time,
+    /// so that parallel downloads cannot multiply the work) and stored.
     pub fn annexe_pdf(&self, id: &str) -> Result<Vec<u8>, PassError> {
         let conn = self.pool.get()?;
         let row = storage::find_version(&conn, id)?.ok_or(PassError::NotFound)?;
+        if matches!(row.status, Status::Draft | Status::Cancelled) {
+            return Err(PassError::NotFound);
+        }
+        if let Some(pdf) = storage::annexe_pdf(&conn, id)? {
+            return Ok(pdf);
+        }
+        let _one_at_a_time = self.pdf_rendering.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(pdf) = storage::annexe_pdf(&conn, id)? {
+            return Ok(pdf);
+        }
+        let pdf = self.render_annexe_pdf(&conn, id)?;
+        storage::put_annexe_pdf(&conn, id, &pdf)?;
+        Ok(pdf)
+    }
+
+    fn render_annexe_pdf(
+        &self,
+        conn: &rusqlite::Connection,
+        id: &str,
+    ) -> Result<Vec<u8>, PassError> {
+        let row = storage::find_version(conn, id)?.ok_or(PassError::NotFound)?;
         if matches!(row.status, Status::Draft | Status::Cancelled) {
             return Err(PassError::NotFound);
         }
@@ -206,7 +266,7 @@ impl Pass {
         let evidence: serde_json::Value = from_json(row.evidence.as_deref().unwrap_or("{}"))?;
         let (number, key_name) = row
             .protocol_id
-            .map(|pid| storage::protocol_by_id(&conn, pid))
+            .map(|pid| storage::protocol_by_id(conn, pid))
             .transpose()?
             .flatten()
             .ok_or(PassError::NotFound)?;

@@ -274,19 +274,7 @@ pub(crate) fn rate_event(
     now: OffsetDateTime,
     since: OffsetDateTime,
 ) -> Result<i64, PassError> {
-    tx.execute(
-        "DELETE FROM enroll_rate_events WHERE bucket = ?1 AND at < ?2",
-        params![bucket, since.unix_timestamp()],
-    )?;
-    tx.execute(
-        "INSERT INTO enroll_rate_events (bucket, at) VALUES (?1, ?2)",
-        params![bucket, now.unix_timestamp()],
-    )?;
-    Ok(tx.query_row(
-        "SELECT COUNT(*) FROM enroll_rate_events WHERE bucket = ?1 AND at >= ?2",
-        params![bucket, since.unix_timestamp()],
-        |r| r.get(0),
-    )?)
+    Ok(crate::db::rate_event(tx, bucket, now, since)?)
 }
 
 pub(crate) fn rate_count(
@@ -408,4 +396,65 @@ pub(crate) fn version_in_force(
             version_row,
         )
         .optional()?)
+}
+
+/// The stored Annexe 1 PDF of version `id`.
+pub(crate) fn annexe_pdf(conn: &Connection, id: &str) -> Result<Option<Vec<u8>>, PassError> {
+    Ok(conn
+        .query_row(
+            "SELECT pdf FROM enroll_annexe_pdfs WHERE version_id = ?1",
+            params![id],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Stores the Annexe 1 PDF of version `id` (the first one made stays).
+pub(crate) fn put_annexe_pdf(conn: &Connection, id: &str, pdf: &[u8]) -> Result<(), PassError> {
+    conn.execute(
+        "INSERT OR IGNORE INTO enroll_annexe_pdfs (version_id, pdf) VALUES (?1, ?2)",
+        params![id, pdf],
+    )?;
+    Ok(())
+}
+
+/// Deletes the drafts last touched before `before` (Unix seconds) with their signature codes
+/// and document rows; returns how many drafts went and the SHA-256 of the documents no other
+/// version refers to any more (their files may go).
+pub(crate) fn purge_drafts(
+    tx: &Transaction<'_>,
+    before: i64,
+) -> Result<(usize, Vec<String>), PassError> {
+    const OLD: &str = "SELECT id FROM enroll_versions WHERE status = 'draft' AND updated_at < ?1";
+    let candidates: Vec<String> = {
+        let mut stmt = tx.prepare(&format!(
+            "SELECT DISTINCT sha256 FROM enroll_documents WHERE version_id IN ({OLD})"
+        ))?;
+        let rows = stmt.query_map(params![before], |r| r.get(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    tx.execute(
+        &format!("DELETE FROM enroll_signature_codes WHERE version_id IN ({OLD})"),
+        params![before],
+    )?;
+    tx.execute(
+        &format!("DELETE FROM enroll_documents WHERE version_id IN ({OLD})"),
+        params![before],
+    )?;
+    let purged = tx.execute(
+        "DELETE FROM enroll_versions WHERE status = 'draft' AND updated_at < ?1",
+        params![before],
+    )?;
+    let mut orphans = Vec::new();
+    for sha256 in candidates {
+        let used: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM enroll_documents WHERE sha256 = ?1",
+            params![sha256],
+            |r| r.get(0),
+        )?;
+        if used == 0 {
+            orphans.push(sha256);
+        }
+    }
+    Ok((purged, orphans))
 }

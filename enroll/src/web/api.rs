@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::error::{bad_json, ApiError};
 use super::{blocking, client, Peer, PublicState};
-use crate::pass::{DocumentKind, NewDraft, PassError};
+use crate::pass::{Anonymous, DocumentKind, NewDraft, PassError};
 use crate::protocol::{Protocol, ProtocolInput};
 
 pub(super) fn router(state: PublicState) -> Router {
@@ -107,11 +107,21 @@ fn validate(input: &ProtocolInput) -> Result<(), ApiError> {
         .map_err(|f| ApiError(PassError::Invalid(f)))
 }
 
-async fn create(State(state): State<PublicState>, body: Bytes) -> Answer {
+async fn create(
+    State(state): State<PublicState>,
+    headers: HeaderMap,
+    Peer(peer): Peer,
+    body: Bytes,
+) -> Answer {
     let input: ProtocolInput = parse(&body)?;
     validate(&input)?;
     let pass = state.pass.clone();
-    Ok(draft_created(blocking(move || pass.create(&input)).await?))
+    let who = client(&headers, peer);
+    let created = blocking(move || {
+        pass.admit(Anonymous::NewDraft, &who)?;
+        pass.create(&input)
+    });
+    Ok(draft_created(created.await?))
 }
 
 #[derive(Deserialize)]
@@ -178,12 +188,18 @@ async fn upload(
     State(state): State<PublicState>,
     Path((id, kind)): Path<(String, String)>,
     headers: HeaderMap,
+    Peer(peer): Peer,
     body: Bytes,
 ) -> Answer {
     let kind = DocumentKind::parse(&kind).ok_or(PassError::NotFound)?;
     authorize(&state, &headers, &id).await?;
     let pass = state.pass.clone();
-    let record = blocking(move || pass.upload(&id, kind, &body)).await?;
+    let who = client(&headers, peer);
+    let record = blocking(move || {
+        pass.admit(Anonymous::Upload, &who)?;
+        pass.upload(&id, kind, &body)
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(record)).into_response())
 }
 

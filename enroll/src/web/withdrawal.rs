@@ -16,6 +16,7 @@ use serde_json::json;
 use super::error::log_internal;
 use super::wizard::csrf;
 use super::wizard::layout::Page;
+use super::Peer;
 use crate::access::{Access, AccessError, Withdrawn};
 use crate::secrets::ServerKey;
 
@@ -142,7 +143,7 @@ fn answer(e: &AccessError) -> (StatusCode, String) {
 
 fn error_page(e: &AccessError) -> Response {
     let (status, message) = answer(e);
-    Page::new(
+    let page = Page::new(
         "Retrait du certificat",
         html! {
             h1 { "Retrait de votre certificat SISERI" }
@@ -151,7 +152,8 @@ fn error_page(e: &AccessError) -> Response {
         },
     )
     .status(status)
-    .into_response()
+    .into_response();
+    with_retry_after(e, page)
 }
 
 fn json_error(e: &AccessError) -> Response {
@@ -160,13 +162,27 @@ fn json_error(e: &AccessError) -> Response {
     if let AccessError::WrongWithdrawalCode { attempts_left } = e {
         body["attempts_left"] = json!(attempts_left);
     }
-    (status, Json(body)).into_response()
+    with_retry_after(e, (status, Json(body)).into_response())
+}
+
+/// `Retry-After` on a refusal for too many attempts.
+fn with_retry_after(e: &AccessError, mut response: Response) -> Response {
+    if let AccessError::TooManyAttempts {
+        retry_after_minutes,
+    } = e
+    {
+        if let Ok(v) = header::HeaderValue::from_str(&(retry_after_minutes * 60).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    response
 }
 
 async fn take(
     State(state): State<WithdrawalState>,
     Path(token): Path<String>,
     headers: HeaderMap,
+    Peer(peer): Peer,
     body: Bytes,
 ) -> Response {
     let is_json = headers
@@ -209,7 +225,12 @@ async fn take(
     let authority = state.authority.clone();
     let t = token.clone();
     let code = req.code;
-    let outcome = run(move || access.withdraw(&authority, &t, &code, csr.as_deref())).await;
+    let ip = super::client(&headers, peer).ip;
+    let outcome = run(move || {
+        access.admit_withdrawal_attempt(&ip)?;
+        access.withdraw(&authority, &t, &code, csr.as_deref())
+    })
+    .await;
     match outcome {
         Ok(Withdrawn::P12 {
             habilitation,

@@ -4,7 +4,7 @@ use std::io::{self, Read, Write};
 use std::sync::mpsc;
 
 use super::{Ctx, Registry};
-use crate::csv_format::{ImportReport, ImportSummary, Line, Reader, Writer};
+use crate::csv_format::{ImportReport, ImportSummary, Line, LineBound, Reader, Writer};
 use crate::policy::DataKind;
 use crate::principal::Principal;
 use crate::storage::Conflict;
@@ -38,7 +38,7 @@ impl Registry {
     ) -> Result<ImportSummary> {
         self.edit_list(who, establishment, |ctx| {
             let reader =
-                match Reader::open(input, ctx.today()).map_err(RegistryError::ImportRead)? {
+                match Reader::open(LineBound::new(input), ctx.today()).map_err(import_read)? {
                     Ok(reader) => reader,
                     Err(report) => return Err(RegistryError::ImportRejected(report)),
                 };
@@ -69,7 +69,7 @@ impl Registry {
                 (written, parsed)
             });
             written?;
-            let parsed = parsed.map_err(RegistryError::ImportRead)?;
+            let parsed = parsed.map_err(import_read)?;
             let mut report = writing.report;
             report.merge(late_problems(parsed.nirs, parsed.cards, writing.conflicts));
             if !report.is_empty() {
@@ -332,4 +332,13 @@ fn card_taken(conn: &rusqlite::Connection, establishment: i64, w: &Worker) -> Re
     };
     let same = storage_workers::find(conn, establishment, &WorkerRef::Nir(w.nir.clone()))?;
     Ok(same.map(|(id, _)| id) != Some(holder))
+}
+
+/// A reading failure of an import: an endless line, or a file cut short.
+fn import_read(e: std::io::Error) -> RegistryError {
+    if crate::csv_format::is_line_too_long(&e) {
+        RegistryError::ImportLineTooLong
+    } else {
+        RegistryError::ImportRead(e)
+    }
 }

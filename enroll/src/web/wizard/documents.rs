@@ -11,8 +11,8 @@ use super::controls::{csrf_field, html_id, required_mark, size, step_buttons};
 use super::forms::{Action, FormData};
 use super::layout::{Errs, Page};
 use super::{blocking, check_csrf, open_draft, redirect, Draft, Step, WizardError};
-use crate::pass::{DocumentKind, DocumentRecord, PassError};
-use crate::web::PublicState;
+use crate::pass::{Anonymous, DocumentKind, DocumentRecord, PassError};
+use crate::web::{client, Peer, PublicState};
 
 struct Slot {
     kind: DocumentKind,
@@ -167,18 +167,30 @@ async fn read(mut multipart: Multipart) -> Result<Upload, StatusCode> {
                     out.files.push((kind, bytes.to_vec()));
                 }
             }
-            None => {
-                let text = field.text().await.map_err(|e| e.status())?;
-                out.fields.push((name, text));
-            }
+            None => out.fields.push((name, bounded_text(field).await?)),
         }
     }
 }
+
+/// The text of a form field other than a file, refused beyond [`FIELD_MAX_BYTES`] before it
+/// is all read.
+async fn bounded_text(field: axum::extract::multipart::Field<'_>) -> Result<String, StatusCode> {
+    web::form::field_text(field, FIELD_MAX_BYTES)
+        .await
+        .map_err(|e| match e {
+            web::form::FieldError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            web::form::FieldError::Unreadable => StatusCode::BAD_REQUEST,
+        })
+}
+
+/// Largest text field of the documents form (the CSRF token and the button's name).
+const FIELD_MAX_BYTES: usize = 4 * 1024;
 
 /// `POST /pass/pieces`: stores the chosen files, then goes on when both documents are there.
 pub(super) async fn submit(
     State(state): State<PublicState>,
     headers: HeaderMap,
+    Peer(peer): Peer,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, WizardError> {
     let multipart = multipart.map_err(|_| WizardError::BadForm)?;
@@ -213,7 +225,12 @@ pub(super) async fn submit(
     for (kind, bytes) in upload.files {
         let pass = state.pass.clone();
         let id = draft.id.clone();
-        match blocking(move || pass.upload(&id, kind, &bytes)).await {
+        let who = client(&headers, peer);
+        let stored = blocking(move || {
+            pass.admit(Anonymous::Upload, &who)?;
+            pass.upload(&id, kind, &bytes)
+        });
+        match stored.await {
             Ok(_) => {}
             Err(e @ (PassError::DocumentTooLarge { .. } | PassError::DocumentType)) => {
                 if errs.is_empty() {

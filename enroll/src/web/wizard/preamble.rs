@@ -10,8 +10,8 @@ use super::layout::{Errs, Page};
 use super::start::{current, token_for};
 use super::CheckedForm;
 use super::{blocking, redirect, redirect_with_cookies, Draft, Step, WizardError};
-use crate::pass::Status;
-use crate::web::PublicState;
+use crate::pass::{Anonymous, Status};
+use crate::web::{client, Peer, PublicState};
 use crate::web_cookie;
 
 const PREAMBLE: [&str; 4] = [
@@ -149,6 +149,7 @@ pub(super) async fn show(
 pub(super) async fn accept(
     State(state): State<PublicState>,
     headers: HeaderMap,
+    Peer(peer): Peer,
     CheckedForm(form): CheckedForm,
 ) -> Result<Response, WizardError> {
     let (draft, _) = current(&state, &headers).await?;
@@ -169,7 +170,9 @@ pub(super) async fn accept(
             Ok(redirect(Step::Employer.path()))
         }
         None => {
+            let who = client(&headers, peer);
             let new = blocking(move || {
+                pass.admit(Anonymous::NewDraft, &who)?;
                 let new = pass.create(&Default::default())?;
                 pass.set_step(&new.id, Step::Employer.key())?;
                 Ok(new)

@@ -1,0 +1,212 @@
+//! The listeners under abuse: one daemon per data directory, slow headers cut off, a flood from
+//! one address that leaves the others served, and a SIGTERM that lets the request in flight
+//! finish. Driven with curl and raw TCP, as an attacker would.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::fixtures::PROTOCOL;
+use common::{listening_addr, require_tool, run_fail, Sandbox};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+
+#[test]
+fn a_second_serve_on_the_same_data_directory_is_refused() {
+    let sb = Sandbox::initialised();
+    let (_server, _) = sb.serve("serve.log", &[]);
+    let mut second = sb.siseri(["serve"]);
+    second
+        .env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
+        .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0");
+    let (code, stderr) = run_fail(&mut second);
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("utilise déjà le répertoire de données"),
+        "{stderr}"
+    );
+}
+
+/// A TLS client of the public listener, trusting AC SISERI.
+fn tls_client(
+    sb: &Sandbox,
+    addr: &str,
+) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(sb.data_file("ca/ac-siseri.pem")).expect("CA PEM") {
+        roots.add(c.expect("CA certificate")).expect("root");
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let name = ServerName::try_from("127.0.0.1").expect("name");
+    let conn = rustls::ClientConnection::new(Arc::new(config), name).expect("client");
+    let tcp = TcpStream::connect(addr).expect("connect");
+    tcp.set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("timeout");
+    rustls::StreamOwned::new(conn, tcp)
+}
+
+#[test]
+fn a_client_that_sends_its_headers_slowly_is_cut_off() {
+    let sb = Sandbox::initialised();
+    let (_server, listening) = sb.serve("serve.log", &[("SISERI_LIMITS_HEADER_READ_SECS", "2")]);
+    let addr = listening_addr(&listening, "public");
+    let mut tls = tls_client(&sb, &addr);
+    tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .expect("first line");
+    let start = Instant::now();
+    let mut closed = false;
+    // A header line every half second, forever: the server must close before 30 s (the
+    // configured limit is 2 s; the margin is for a loaded machine, not a measure).
+    while start.elapsed() < Duration::from_secs(30) {
+        if tls.write_all(b"X-Slow: 1\r\n").is_err() {
+            closed = true;
+            break;
+        }
+        let mut buf = [0u8; 512];
+        match tls.read(&mut buf) {
+            Ok(0) => {
+                closed = true;
+                break;
+            }
+            Ok(_) => {
+                // hyper answers 408 before closing: the header was refused, not served.
+                let text = String::from_utf8_lossy(&buf);
+                assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+                closed = true;
+                break;
+            }
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(_) => {
+                closed = true;
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(closed, "the slow-header connection was kept open");
+}
+
+/// `curl` from `interface` to `url`: the HTTP status, or `None` when no answer came.
+fn status_from(sb: &Sandbox, interface: &str, url: &str) -> Option<u16> {
+    let out = Command::new(require_tool("curl"))
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--max-time",
+            "10",
+        ])
+        .args(["--interface", interface, "--cacert"])
+        .arg(sb.data_file("ca/ac-siseri.pem"))
+        .arg(url)
+        .stdin(Stdio::null())
+        .output()
+        .expect("curl");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .ok()
+        .filter(|s| *s != 0)
+}
+
+#[test]
+fn a_flood_from_one_address_does_not_stop_another_addresss_requests() {
+    let sb = Sandbox::initialised();
+    let (_server, listening) = sb.serve(
+        "serve.log",
+        &[
+            ("SISERI_LIMITS_CONNECTIONS_PER_ADDRESS", "4"),
+            ("SISERI_LIMITS_TLS_HANDSHAKE_SECS", "60"),
+        ],
+    );
+    let addr = listening_addr(&listening, "public");
+    let port = addr.rsplit_once(':').expect("port").1.to_owned();
+    // The flood: connections from 127.0.0.1 that never say a word.
+    let flood: Vec<TcpStream> = (0..4)
+        .map(|_| TcpStream::connect(&addr).expect("connect"))
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let url = |host: &str| format!("https://{host}:{port}/healthz");
+    assert_eq!(
+        status_from(&sb, "127.0.0.1", &url("127.0.0.1")),
+        None,
+        "a fifth connection from the flooding address must be refused"
+    );
+    assert_eq!(
+        status_from(&sb, "127.0.0.2", &url("127.0.0.1")),
+        Some(200),
+        "another address must still be served"
+    );
+    drop(flood);
+    // Their places are given back when they close.
+    let mut served = None;
+    for _ in 0..50 {
+        served = status_from(&sb, "127.0.0.1", &url("127.0.0.1"));
+        if served.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(served, Some(200));
+}
+
+#[test]
+fn sigterm_lets_the_request_in_flight_finish() {
+    let sb = Sandbox::initialised();
+    let (mut server, listening) = sb.serve("serve.log", &[]);
+    let addr = listening_addr(&listening, "public");
+    // A protocol sent slowly (about 3 s at 2 KB/s): in flight when SIGTERM comes.
+    let mut body = PROTOCOL.trim_end().to_owned();
+    body.push_str(&" ".repeat(6000));
+    let body_path = sb.path("protocol.json");
+    std::fs::write(&body_path, &body).expect("write");
+    let curl = Command::new(require_tool("curl"))
+        .args([
+            "-s",
+            "-w",
+            "\n%{http_code}",
+            "--max-time",
+            "60",
+            "--limit-rate",
+            "2K",
+        ])
+        .args(["-H", "Content-Type: application/json", "--data-binary"])
+        .arg(format!("@{}", body_path.display()))
+        .arg("--cacert")
+        .arg(sb.data_file("ca/ac-siseri.pem"))
+        .arg(format!("https://{addr}/api/v1/protocols"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("curl");
+    std::thread::sleep(Duration::from_millis(1200));
+    let status = server.terminate();
+    let out = curl.wait_with_output().expect("curl output");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "curl failed: {text}\n{}",
+        server.log()
+    );
+    assert!(text.trim_end().ends_with("201"), "{text}");
+    assert!(text.contains("\"draft_token\""), "{text}");
+    assert!(
+        status.success(),
+        "serve exited with {status}:\n{}",
+        server.log()
+    );
+}

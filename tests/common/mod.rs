@@ -526,6 +526,18 @@ impl Server {
 }
 
 impl Server {
+    /// The daemon's peak resident memory so far (`VmHWM`), in bytes.
+    pub fn peak_rss(&self) -> u64 {
+        let status =
+            fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("/proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+            .expect("VmHWM")
+    }
+
     /// Sends SIGTERM (with the `kill` tool: the tests forbid `unsafe`) and waits for the end;
     /// returns the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {

@@ -21,12 +21,7 @@ fn mail(to: &Email, display_name: &str, subject: String, body: String) -> Messag
 
 /// `jj/mm/aaaa`, as dates are written on the forms.
 fn french_date(date: Date) -> String {
-    format!(
-        "{:02}/{:02}/{}",
-        date.day(),
-        u8::from(date.month()),
-        date.year()
-    )
+    store::date::french(date)
 }
 
 fn days(n: u32) -> String {

@@ -521,20 +521,9 @@ fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, PassError> {
 /// *Nom clé*: the company's name in capitals, without accents nor spaces, cut to 12
 /// characters, then 4 random characters so that it cannot be guessed from the name alone.
 fn key_name_for(company: &str) -> Result<String, PassError> {
-    let mut base: String = company
+    let mut base: String = store::text::fold(company)
         .chars()
-        .filter_map(|c| {
-            let c = match c {
-                'à' | 'â' | 'ä' | 'À' | 'Â' | 'Ä' => 'A',
-                'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' | 'Ë' => 'E',
-                'î' | 'ï' | 'Î' | 'Ï' => 'I',
-                'ô' | 'ö' | 'Ô' | 'Ö' => 'O',
-                'ù' | 'û' | 'ü' | 'Ù' | 'Û' | 'Ü' => 'U',
-                'ç' | 'Ç' => 'C',
-                c => c,
-            };
-            c.is_ascii_alphanumeric().then(|| c.to_ascii_uppercase())
-        })
+        .filter(char::is_ascii_alphanumeric)
         .take(12)
         .collect();
     if base.is_empty() {

@@ -88,28 +88,11 @@ impl Activity {
 
     /// From the seed's label (case and accents as typed, or not) or the stable code.
     pub fn parse(input: &str) -> Option<Self> {
-        let wanted = fold(input);
+        let wanted = store::text::fold(input);
         Self::ALL
             .into_iter()
-            .find(|a| fold(a.label()) == wanted || a.code() == input.trim())
+            .find(|a| store::text::fold(a.label()) == wanted || a.code() == input.trim())
     }
-}
-
-/// Lower-case without accents nor surrounding spaces, to compare labels as people type them.
-fn fold(s: &str) -> String {
-    s.trim()
-        .chars()
-        .map(|c| match c {
-            'à' | 'â' | 'ä' | 'À' | 'Â' => 'a',
-            'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' => 'e',
-            'î' | 'ï' | 'Î' => 'i',
-            'ô' | 'ö' | 'Ô' => 'o',
-            'ù' | 'û' | 'ü' | 'Û' => 'u',
-            'ç' | 'Ç' => 'c',
-            '’' => '\'',
-            c => c.to_ascii_lowercase(),
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -102,7 +102,7 @@ fn form(
 
 /// `28/01/2027`, as people here write dates.
 fn french_date(d: time::Date) -> String {
-    format!("{:02}/{:02}/{}", d.day(), u8::from(d.month()), d.year())
+    store::date::french(d)
 }
 
 async fn page(

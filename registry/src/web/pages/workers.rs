@@ -100,7 +100,7 @@ pub(crate) fn line(view: &WorkerView) -> Line<'_> {
 
 /// `jj/mm/aaaa`.
 pub(crate) fn french_date(d: Date) -> String {
-    format!("{:02}/{:02}/{:04}", d.day(), u8::from(d.month()), d.year())
+    store::date::french(d)
 }
 
 fn dash(v: Option<&str>) -> &str {

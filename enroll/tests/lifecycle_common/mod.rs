@@ -22,6 +22,10 @@ use enroll::secrets::ServerKey;
 use tempfile::TempDir;
 use time::OffsetDateTime;
 
+#[path = "../../../ca/tests/support/mod.rs"]
+mod ca_support;
+pub use ca_support::require_tool;
+
 #[path = "../data/fixtures.rs"]
 mod fixtures;
 pub use fixtures::{PDF, PNG, PROTOCOL};
@@ -118,16 +122,14 @@ impl World {
         ca::migrations::apply(&mut conn).expect("apply failed");
         store::migrate::apply(&mut conn, "enroll", enroll::migrations::MIGRATIONS)
             .expect("apply failed");
-        let policy = Policy::default();
         let now = ca::Clock::now(clock.as_ref());
-        let ceremony = Authority::create_root(CaKeyAlgorithm::EcdsaP256, &policy, PASSPHRASE, now)
-            .expect("Authority::create_root failed");
-        let cert_pem = ceremony
-            .certificate_pem
-            .expect("certificate_pem gave nothing");
-        std::fs::write(dir.path().join("ca.pem"), &cert_pem).expect("write failed");
-        let authority = Authority::load(&cert_pem, &ceremony.encrypted_key_pem, PASSPHRASE, policy)
-            .expect("Authority::load failed");
+        let (authority, _) = ca_support::root(
+            dir.path(),
+            CaKeyAlgorithm::EcdsaP256,
+            Policy::default(),
+            PASSPHRASE,
+            now,
+        );
         authority
             .record_self(&mut conn, now)
             .expect("record_self failed");
@@ -533,20 +535,6 @@ pub fn other_code(code: &str) -> String {
             other => other,
         })
         .collect()
-}
-
-/// Fails loudly when `name` is not on PATH: a missing tool never skips a check.
-pub fn require_tool(name: &str) {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(
-        found,
-        "required external tool `{name}` is missing: install it (scripts/test.sh does); \
-         these tests never skip a check silently"
-    );
 }
 
 /// `openssl ARGS…`, which must succeed.

@@ -36,11 +36,7 @@ fn send(who: &Principal, env: &Env, kind: DoseKind, start: &str, end: &str, msv:
 #[test]
 fn the_effective_dose_adds_up_twelve_consecutive_months() {
     let env = env();
-    let id = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
-        .worker_id;
+    let id = seed_worker_id(&env);
     // Before the window: 30 June 2024 is 12 months and a day before 30 June 2025.
     send(
         &body(),
@@ -112,11 +108,7 @@ fn the_effective_dose_adds_up_twelve_consecutive_months() {
 #[test]
 fn above_twenty_millisieverts_the_dose_is_flagged() {
     let env = env();
-    let id = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
-        .worker_id;
+    let id = seed_worker_id(&env);
     send(
         &body(),
         &env,
@@ -158,11 +150,7 @@ fn above_twenty_millisieverts_the_dose_is_flagged() {
 #[test]
 fn extremity_results_do_not_count_as_effective_dose() {
     let env = env();
-    let id = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
-        .worker_id;
+    let id = seed_worker_id(&env);
     let ring = DoseInput {
         kind: DoseKind::Passive,
         period_start: "01/05/2025".into(),
@@ -181,18 +169,9 @@ fn extremity_results_do_not_count_as_effective_dose() {
 #[test]
 fn results_keep_coming_for_a_worker_removed_from_the_list() {
     let env = env();
-    let id = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
-        .worker_id;
-    let removal = WorkerInput {
-        operation: Some(Operation::Remove),
-        nir: Some("2760912346445".into()),
-        nir_key: Some("12".into()),
-        ..WorkerInput::default()
-    };
-    env.registry.apply_worker(&cse(), EST, &removal).unwrap();
+    let id = seed_worker_id(&env);
+    let removal = seed_removal();
+    apply(&env, &removal);
     send(
         &body(),
         &env,
@@ -212,11 +191,7 @@ fn results_keep_coming_for_a_worker_removed_from_the_list() {
 #[test]
 fn a_bad_result_is_refused_with_its_fields_and_nothing_recorded() {
     let env = env();
-    let id = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
-        .worker_id;
+    let id = seed_worker_id(&env);
     let mut bad = result(DoseKind::Passive, "31/05/2025", "01/05/2025", -1.0);
     bad.e_msv = Some(1.0);
     let error = env
@@ -244,11 +219,7 @@ fn a_bad_result_is_refused_with_its_fields_and_nothing_recorded() {
 #[test]
 fn the_physician_keeps_the_medical_follow_up_card() {
     let env = env();
-    let id = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
-        .worker_id;
+    let id = seed_worker_id(&env);
     send(
         &body(),
         &env,

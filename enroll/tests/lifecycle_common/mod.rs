@@ -14,7 +14,7 @@ use ca::{
     Authority, CaKeyAlgorithm, CertificateStatus, FakeClock, P12Options, P12Profile, Policy,
     RevocationReason, Serial, SubscriberKeyAlgorithm,
 };
-use enroll::access::{Access, AccessConfig, ApprovalReport, IssueSettings};
+use enroll::access::{Access, AccessConfig, AccessError, ApprovalReport, IssueSettings};
 use enroll::outbox::{deliver_due, MemoryTransport, Message, StoredMessage, Transports};
 use enroll::pass::{Client, DocumentKind, Pass, PassConfig, Signed};
 use enroll::protocol::{PersonInput, ProtocolInput};
@@ -254,26 +254,26 @@ impl World {
         six_digits(text).unwrap_or_else(|| panic!("no 6-digit code in the SMS: {text}"))
     }
 
-    /// The last withdrawal e-mail sent to `to`.
-    pub fn withdrawal_mail(&self, to: &str) -> WithdrawalMail {
+    /// The body of the last e-mail sent to `to` whose subject holds `subject`, a `kind` e-mail.
+    fn last_mail_to(&self, to: &str, subject: &str, kind: &str) -> String {
         let mails = self.mails_to(to);
-        let (_, body) = mails
+        mails
             .iter()
             .rev()
-            .find(|(s, _)| s.contains("retrait"))
-            .unwrap_or_else(|| panic!("no withdrawal e-mail to {to}: {mails:?}"));
-        parse_withdrawal_mail(body)
+            .find(|(s, _)| s.contains(subject))
+            .map(|(_, body)| body.clone())
+            .unwrap_or_else(|| panic!("no {kind} e-mail to {to}: {mails:?}"))
+    }
+
+    /// The last withdrawal e-mail sent to `to`.
+    pub fn withdrawal_mail(&self, to: &str) -> WithdrawalMail {
+        parse_withdrawal_mail(&self.last_mail_to(to, "retrait", "withdrawal"))
     }
 
     /// The access code of the last access-code e-mail sent to `to`.
     pub fn access_code(&self, to: &str) -> String {
-        let mails = self.mails_to(to);
-        let (_, body) = mails
-            .iter()
-            .rev()
-            .find(|(s, _)| s.contains("mot de passe d'accès"))
-            .unwrap_or_else(|| panic!("no access-code e-mail to {to}: {mails:?}"));
-        word_after(body, "Mot de passe SISERI : ")
+        let body = self.last_mail_to(to, "mot de passe d'accès", "access-code");
+        word_after(&body, "Mot de passe SISERI : ")
     }
 
     /// A draft with `input` and both documents.
@@ -306,9 +306,13 @@ impl World {
     }
 
     pub fn approve(&self, number: &str) -> ApprovalReport {
+        self.try_approve(number).expect("approve failed")
+    }
+
+    /// The operator's approval of protocol `number`, whatever its outcome.
+    pub fn try_approve(&self, number: &str) -> Result<ApprovalReport, AccessError> {
         self.access
             .approve(&self.authority, number, "operator:test", &mut |_, _, _| {})
-            .expect("approve failed")
     }
 
     /// The seed's protocol, signed and approved.

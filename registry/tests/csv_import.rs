@@ -39,7 +39,7 @@ fn rejected(error: RegistryError) -> registry::ImportReport {
 fn the_seeds_file_with_its_bom_is_imported() {
     let env = env();
     assert!(SEED_CSV.starts_with('\u{feff}'));
-    let summary = import(&env, &SEED_CSV);
+    let summary = import(&env, SEED_CSV);
     assert_eq!((summary.lines, summary.created, summary.updated), (2, 2, 0));
     assert_eq!(summary.sha256.len(), 64);
     let page = env
@@ -63,7 +63,7 @@ fn the_seeds_file_with_its_bom_is_imported() {
 fn a_file_without_bom_is_imported_the_same() {
     let env = env();
     let plain = SEED_CSV.trim_start_matches('\u{feff}');
-    let summary = import(&env, &plain);
+    let summary = import(&env, plain);
     assert_eq!(summary.created, 2);
     // Windows line ends too.
     let env2 = support::env();
@@ -204,7 +204,7 @@ DURAND;;Vincent;;1700367482001;86;12/03/1970;cabinet;B;Chirurgien-dentiste;;Non 
 #[test]
 fn export_then_import_gives_back_the_same_file() {
     let env = env();
-    import(&env, &SEED_CSV);
+    import(&env, SEED_CSV);
     let mut input = worker("D'ARC-LÉGER", "Jeanne", "253072A073004", "43");
     input.other_name = Some("Martin".into());
     input.other_first_names = Some("Marie, Louise".into());
@@ -252,7 +252,7 @@ fn export_then_import_gives_back_the_same_file() {
 #[test]
 fn the_seeds_file_exports_back_byte_for_byte() {
     let env = env();
-    import(&env, &SEED_CSV);
+    import(&env, SEED_CSV);
     assert_eq!(export(&env, EST), SEED_CSV);
 }
 

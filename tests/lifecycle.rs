@@ -118,26 +118,17 @@ fn approving_the_seeds_protocol_mails_three_people_whose_p12_is_withdrawn_once_o
         Some("attachment; filename=\"42000.p12\"")
     );
     let p12 = write(&site.sandbox, "42000.p12", &r.body);
-    openssl_ok([
+    let pkcs12 = [
         os("pkcs12"),
         os("-in"),
         path_arg(&p12),
         os("-passin"),
         os(&format!("pass:{}", durand.password.as_deref().unwrap())),
-        os("-noout"),
-    ]);
+    ];
+    openssl_ok(pkcs12.iter().chain([&os("-noout")]));
     let leaf = site.sandbox.path("42000.pem");
-    openssl_ok([
-        os("pkcs12"),
-        os("-in"),
-        path_arg(&p12),
-        os("-passin"),
-        os(&format!("pass:{}", durand.password.as_deref().unwrap())),
-        os("-clcerts"),
-        os("-nokeys"),
-        os("-out"),
-        path_arg(&leaf),
-    ]);
+    let out = [os("-clcerts"), os("-nokeys"), os("-out"), path_arg(&leaf)];
+    openssl_ok(pkcs12.iter().chain(&out));
     assert_eq!(subject_cn(&leaf), "Vincent DURAND 42000");
     let r = site
         .json("POST", &page, None, &json!({ "code": code }))

@@ -4,7 +4,7 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
@@ -13,7 +13,7 @@ struct Daemon {
     s: Sandbox,
     _server: Server,
     base: String,
-    ca: std::path::PathBuf,
+    ca: PathBuf,
 }
 
 fn daemon() -> Daemon {
@@ -32,6 +32,16 @@ fn daemon() -> Daemon {
 }
 
 impl Daemon {
+    /// Two organisme certificates, `bon` and `revoque`, the second revoked by the CLI for
+    /// `reason`: (good's file, good's serial, revoked's file).
+    fn good_and_revoked(&self, reason: &str) -> (PathBuf, String, PathBuf) {
+        let (good, good_serial) = self.s.issue_organisme_from_csr("bon", "LABO BON");
+        let (revoked, revoked_serial) = self.s.issue_organisme_from_csr("revoque", "LABO REVOQUE");
+        let revoke = ["cert", "revoke", &revoked_serial, "--reason", reason];
+        run_ok(&mut self.s.siseri(revoke));
+        (good, good_serial, revoked)
+    }
+
     /// `openssl ocsp -url …/ocsp` (a POST, with a nonce that OpenSSL checks), its output.
     fn openssl_ocsp(&self, targets: &[&str]) -> String {
         let mut args = vec![
@@ -134,15 +144,7 @@ fn b64(der: &[u8]) -> String {
 #[test]
 fn openssl_posts_to_the_daemon_and_sees_good_revoked_and_unknown_live() {
     let d = daemon();
-    let (good, good_serial) = d.s.issue_organisme_from_csr("bon", "LABO BON");
-    let (revoked, revoked_serial) = d.s.issue_organisme_from_csr("revoque", "LABO REVOQUE");
-    run_ok(&mut d.s.siseri([
-        "cert",
-        "revoke",
-        &revoked_serial,
-        "--reason",
-        "keyCompromise",
-    ]));
+    let (good, good_serial, revoked) = d.good_and_revoked("keyCompromise");
     let (good_path, revoked_path) = (good.to_str().unwrap(), revoked.to_str().unwrap());
     let never = "0x0123456789ABCDEF0123456789ABCDEF";
     let out = d.openssl_ocsp(&["-cert", good_path, "-cert", revoked_path, "-serial", never]);
@@ -175,15 +177,7 @@ fn openssl_posts_to_the_daemon_and_sees_good_revoked_and_unknown_live() {
 #[test]
 fn a_get_answer_is_cacheable_until_next_update_and_a_bad_path_is_a_malformed_request() {
     let d = daemon();
-    let (good, good_serial) = d.s.issue_organisme_from_csr("bon", "LABO BON");
-    let (revoked, revoked_serial) = d.s.issue_organisme_from_csr("revoque", "LABO REVOQUE");
-    run_ok(&mut d.s.siseri([
-        "cert",
-        "revoke",
-        &revoked_serial,
-        "--reason",
-        "affiliationChanged",
-    ]));
+    let (good, good_serial, revoked) = d.good_and_revoked("affiliationChanged");
 
     // RFC 6960 appendix A: base64 of the DER, URL-encoded.
     let req = d.request(&good, "bon");

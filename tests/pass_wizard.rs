@@ -8,7 +8,6 @@ mod common;
 use std::cell::Cell;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::fixtures::{PDF, PNG};
@@ -99,45 +98,29 @@ fn site() -> Site {
 }
 
 impl Site {
-    fn curl(&self, path: &str, args: &[String]) -> Reply {
+    fn curl(&self, method: &str, path: &str, args: &[String]) -> Reply {
         let n = self.n.get() + 1;
         self.n.set(n);
-        let body = self.sandbox.path(&format!("reply-{n}.html"));
-        let headers = self.sandbox.path(&format!("reply-{n}.headers"));
-        let out = Command::new(require_tool("curl"))
-            .args(["-sS", "--max-time", "30", "--cacert"])
-            .arg(&self.ca)
-            .arg("-b")
-            .arg(&self.jar)
-            .arg("-c")
-            .arg(&self.jar)
-            .arg("-o")
-            .arg(&body)
-            .arg("-D")
-            .arg(&headers)
-            .args(["-w", "%{http_code}\n%{redirect_url}"])
-            .args(args)
-            .arg(format!("{}{path}", self.base))
-            .stdin(Stdio::null())
-            .output()
-            .expect("output failed");
-        assert!(
-            out.status.success(),
-            "curl {path}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let w = String::from_utf8(out.stdout).expect("String::from_utf8 failed");
-        let (status, location) = w.split_once('\n').unwrap_or((&w, ""));
+        let mut extra = vec![
+            "-b".to_owned(),
+            self.jar.display().to_string(),
+            "-c".into(),
+            self.jar.display().to_string(),
+        ];
+        extra.extend_from_slice(args);
+        let url = format!("{}{path}", self.base);
+        let reply = daemon::curl(&self.sandbox, &self.ca, n, method, &url, &extra, None);
+        assert_eq!(reply.exit, 0, "curl {path}: {}", reply.stderr);
         Reply {
-            status: status.trim().parse().expect("parse failed"),
-            location: location.trim().trim_start_matches(&self.base).to_owned(),
-            headers: fs::read_to_string(&headers).unwrap_or_default(),
-            body: fs::read_to_string(&body).unwrap_or_default(),
+            status: reply.status,
+            location: reply.redirect.trim_start_matches(&self.base).to_owned(),
+            headers: reply.headers,
+            body: String::from_utf8(reply.body).unwrap_or_default(),
         }
     }
 
     fn get(&self, path: &str) -> Reply {
-        self.curl(path, &[])
+        self.curl("GET", path, &[])
     }
 
     fn post(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
@@ -149,7 +132,7 @@ impl Site {
         if fields.is_empty() {
             args.extend(["--data".to_owned(), String::new()]);
         }
-        self.curl(path, &args)
+        self.curl("POST", path, &args)
     }
 
     /// GETs the form's page for its token, then posts `fields` with it.
@@ -172,7 +155,7 @@ impl Site {
             args.push("-F".to_owned());
             args.push(format!("{name}=@{};type={media_type}", file.display()));
         }
-        self.curl("/pass/pieces", &args)
+        self.curl("POST", "/pass/pieces", &args)
     }
 
     fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {

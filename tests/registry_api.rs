@@ -7,6 +7,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use common::daemon::curl;
 use common::enrolment::{enrolled, Holder};
 use common::fixtures::{PROTOCOL as SEED, WORKER, WORKERS_CSV};
 use common::{require_tool, run_ok, Sandbox};
@@ -78,41 +79,21 @@ impl Registry<'_> {
     fn call(&self, who: &Client, method: &str, path: &str, body: Option<(&str, &[u8])>) -> Answer {
         let n = self.calls.get() + 1;
         self.calls.set(n);
-        let mut cmd = std::process::Command::new(require_tool("curl"));
-        cmd.args([
-            "-sS",
-            "--max-time",
-            "120",
-            "-w",
-            "\n%{http_code}",
-            "--cacert",
-        ])
-        .arg(self.sb.data_file("ca/ac-siseri.pem"))
-        .args(&who.cert)
-        .args(["-X", method]);
+        let mut extra = who.cert.clone();
         if let Some(jar) = &who.jar {
-            cmd.args(["-b", jar, "-c", jar]);
+            extra.extend(["-b".into(), jar.clone(), "-c".into(), jar.clone()]);
         }
-        if let Some((ctype, bytes)) = body {
-            let file = self.sb.path(&format!("body-{n}"));
-            std::fs::write(&file, bytes).expect("write failed");
-            cmd.args(["-H", &format!("Content-Type: {ctype}"), "--data-binary"])
-                .arg(format!("@{}", file.display()));
-        }
-        let out = cmd
-            .arg(format!("https://{}{path}", self.addr))
-            .output()
-            .expect("output failed");
-        assert!(
-            out.status.success(),
+        let url = format!("https://{}{path}", self.addr);
+        let ca = self.sb.data_file("ca/ac-siseri.pem");
+        let reply = curl(self.sb, &ca, n, method, &url, &extra, body);
+        assert_eq!(
+            reply.exit, 0,
             "curl failed for {method} {path}: {}",
-            String::from_utf8_lossy(&out.stderr)
+            reply.stderr
         );
-        let text = String::from_utf8_lossy(&out.stdout).to_string();
-        let (body, status) = text.rsplit_once('\n').expect("rsplit_once gave nothing");
         Answer {
-            status: status.trim().parse().expect("parse failed"),
-            text: body.to_owned(),
+            status: reply.status,
+            text: reply.text(),
         }
     }
 

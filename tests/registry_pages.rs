@@ -5,9 +5,10 @@
 
 mod common;
 
+use common::daemon::curl;
 use common::enrolment::{between, enrolled, Holder};
 use common::fixtures::{PROTOCOL as SEED, WORKERS_CSV};
-use common::{require_tool, Sandbox};
+use common::Sandbox;
 
 /// The text between the last `before` preceding `marker` and the next `"`.
 fn value_before(body: &str, marker: &str, before: &str) -> String {
@@ -79,41 +80,25 @@ impl<'a> Browser<'a> {
     fn request(&self, method: &str, path: &str, extra: &[String]) -> Seen {
         let n = self.n.get() + 1;
         self.n.set(n);
-        let headers = self.sb.path(&format!("h-{}-{n}", self.holder.habilitation));
-        let out = std::process::Command::new(require_tool("curl"))
-            .args(["-sS", "--max-time", "60", "-w", "\n%{http_code}", "-D"])
-            .arg(&headers)
-            .arg("--cacert")
-            .arg(self.sb.data_file("ca/ac-siseri.pem"))
-            .args([
-                "--cert",
-                &format!("{}:{}", self.holder.p12.display(), self.holder.password),
-                "--cert-type",
-                "P12",
-                "-b",
-                &self.jar,
-                "-c",
-                &self.jar,
-                "-X",
-                method,
-            ])
-            .args(extra)
-            .arg(format!("https://{}{path}", self.addr))
-            .output()
-            .expect("output failed");
-        assert!(
-            out.status.success(),
-            "curl {method} {path}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = String::from_utf8(out.stdout).expect("String::from_utf8 failed");
-        let (body, status) = text.rsplit_once('\n').expect("rsplit_once gave nothing");
+        let mut args = vec![
+            "--cert".to_owned(),
+            format!("{}:{}", self.holder.p12.display(), self.holder.password),
+            "--cert-type".into(),
+            "P12".into(),
+            "-b".into(),
+            self.jar.clone(),
+            "-c".into(),
+            self.jar.clone(),
+        ];
+        args.extend_from_slice(extra);
+        let url = format!("https://{}{path}", self.addr);
+        let ca = self.sb.data_file("ca/ac-siseri.pem");
+        let reply = curl(self.sb, &ca, n, method, &url, &args, None);
+        assert_eq!(reply.exit, 0, "curl {method} {path}: {}", reply.stderr);
         Seen {
-            status: status.trim().parse().expect("parse failed"),
-            headers: std::fs::read_to_string(headers)
-                .expect("read_to_string failed")
-                .to_lowercase(),
-            body: body.to_owned(),
+            status: reply.status,
+            headers: reply.headers.to_lowercase(),
+            body: String::from_utf8(reply.body).expect("String::from_utf8 failed"),
         }
     }
 

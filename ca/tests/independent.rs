@@ -6,62 +6,30 @@ use std::process::{Command, Output};
 
 use ::time::{Duration, OffsetDateTime};
 use ca::{
-    audit, build_p12, Authority, CaKeyAlgorithm, CertificateStatus, Clock, FakeClock, GeneratedKey,
+    audit, build_p12, Authority, CaKeyAlgorithm, CertificateStatus, Clock, GeneratedKey,
     IssueRequest, Issued, P12Options, P12Profile, Policy, RevocationReason, Subject, SubjectKey,
     SubscriberKeyAlgorithm,
 };
-use rusqlite::Connection;
-use tempfile::TempDir;
 use x509_parser::prelude::*;
 
-const PASSPHRASE: &str = "phrase secrète de test";
+#[path = "support/mod.rs"]
+mod support;
+use support::{open, prepare_only, text, tool, Fixture, PASSPHRASE};
 
-struct Fixture {
-    dir: TempDir,
-    authority: Authority,
-    conn: Connection,
-    clock: FakeClock,
-}
-
-impl Fixture {
-    fn new(algorithm: CaKeyAlgorithm) -> Self {
-        let dir = TempDir::new().expect("TempDir::new failed");
-        let clock = FakeClock::at(OffsetDateTime::now_utc());
-        let policy = Policy {
+/// AC SISERI with the URLs it publishes in the certificates it signs.
+fn fixture(algorithm: CaKeyAlgorithm) -> Fixture {
+    Fixture::new(
+        algorithm,
+        Policy {
             crl_url: Some("http://pki.siseri.example.fr/pki/ac-siseri.crl".into()),
             ca_issuers_url: Some("http://pki.siseri.example.fr/pki/ac-siseri.cer".into()),
             ocsp_url: Some("http://pki.siseri.example.fr/ocsp".into()),
             ..Policy::default()
-        };
-        let ceremony = Authority::create_root(algorithm, &policy, PASSPHRASE, clock.now())
-            .expect("Authority::create_root failed");
-        let cert_pem = ceremony
-            .certificate_pem
-            .expect("certificate_pem gave nothing");
-        std::fs::write(dir.path().join("ca.pem"), &cert_pem).expect("write failed");
-        std::fs::write(dir.path().join("ca.key.pem"), &ceremony.encrypted_key_pem)
-            .expect("write failed");
-        let authority = Authority::load(&cert_pem, &ceremony.encrypted_key_pem, PASSPHRASE, policy)
-            .expect("Authority::load failed");
-        let conn = open(&dir.path().join("siseri.db"));
-        let mut fixture = Self {
-            dir,
-            authority,
-            conn,
-            clock,
-        };
-        let now = fixture.clock.now();
-        fixture
-            .authority
-            .record_self(&mut fixture.conn, now)
-            .expect("record_self failed");
-        fixture
-    }
+        },
+    )
+}
 
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
+impl Fixture {
     fn issue(&mut self, subject: Subject, key: &SubjectKey) -> Issued {
         let now = self.clock.now();
         self.authority
@@ -84,16 +52,6 @@ impl Fixture {
     }
 }
 
-fn open(path: &Path) -> Connection {
-    let mut conn = Connection::open(path).expect("Connection::open failed");
-    conn.busy_timeout(std::time::Duration::from_secs(30))
-        .expect("busy_timeout failed");
-    conn.execute_batch("PRAGMA journal_mode = WAL;")
-        .expect("execute_batch failed");
-    ca::migrations::apply(&mut conn).expect("apply failed");
-    conn
-}
-
 fn pierre() -> Subject {
     Subject::Person {
         first_name: "Pierre".into(),
@@ -103,29 +61,16 @@ fn pierre() -> Subject {
     }
 }
 
-fn tool(name: &str) -> Command {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(
-        found,
-        "{name} is missing: run scripts/test.sh, which installs the test tools"
-    );
-    Command::new(name)
+/// The first value `pick` takes from `cert`'s extensions.
+fn extension<T>(cert: &X509Certificate, pick: impl Fn(&ParsedExtension) -> Option<T>) -> T {
+    cert.extensions()
+        .iter()
+        .find_map(|e| pick(e.parsed_extension()))
+        .expect("the extension is missing")
 }
 
 fn run(mut cmd: Command) -> Output {
     cmd.output().expect("the tool could not be started")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn pkilint_cert(path: &Path) {
@@ -159,7 +104,7 @@ fn generated(alg: SubscriberKeyAlgorithm) -> GeneratedKey {
 #[test]
 fn every_profile_and_the_crl_pass_pkilint_without_a_warning() {
     for algorithm in [CaKeyAlgorithm::EcdsaP256, CaKeyAlgorithm::EcdsaP384] {
-        let mut f = Fixture::new(algorithm);
+        let mut f = fixture(algorithm);
         pkilint_cert(&f.path("ca.pem"));
         let person_key = generated(SubscriberKeyAlgorithm::EcdsaP256);
         let person = f.issue(pierre(), person_key.public());
@@ -184,25 +129,10 @@ fn every_profile_and_the_crl_pass_pkilint_without_a_warning() {
         );
         pkilint_cert(&f.write_pem("tls.pem", &tls));
 
-        let now = f.clock.now();
-        f.authority
-            .revoke(
-                &mut f.conn,
-                &org.serial,
-                RevocationReason::KeyCompromise,
-                "test",
-                now,
-            )
+        f.revoke(&org.serial, RevocationReason::KeyCompromise)
             .unwrap();
         let crl = f
-            .authority
-            .revoke(
-                &mut f.conn,
-                &person_rsa.serial,
-                RevocationReason::Unspecified,
-                "test",
-                now,
-            )
+            .revoke(&person_rsa.serial, RevocationReason::Unspecified)
             .unwrap();
         assert_eq!(crl.entries, 2);
         std::fs::write(f.path("crl.der"), &crl.der).unwrap();
@@ -212,7 +142,7 @@ fn every_profile_and_the_crl_pass_pkilint_without_a_warning() {
 
 #[test]
 fn the_person_profile_says_what_the_seed_and_the_issue_ask() {
-    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256);
+    let mut f = fixture(CaKeyAlgorithm::EcdsaP256);
     let key = generated(SubscriberKeyAlgorithm::EcdsaP256);
     let issued = f.issue(pierre(), key.public());
     let (_, cert) = X509Certificate::from_der(&issued.der).unwrap();
@@ -244,24 +174,16 @@ fn the_person_profile_says_what_the_seed_and_the_issue_ask() {
     let bc = cert.basic_constraints().unwrap().unwrap();
     assert!(bc.critical && !bc.value.ca);
     let (_, ca) = X509Certificate::from_der(f.authority.certificate_der()).unwrap();
-    let ca_ski = ca
-        .extensions()
-        .iter()
-        .find_map(|e| match e.parsed_extension() {
-            ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0.to_vec()),
-            _ => None,
-        })
-        .unwrap();
-    let aki = cert
-        .extensions()
-        .iter()
-        .find_map(|e| match e.parsed_extension() {
-            ParsedExtension::AuthorityKeyIdentifier(a) => {
-                a.key_identifier.as_ref().map(|k| k.0.to_vec())
-            }
-            _ => None,
-        })
-        .unwrap();
+    let ca_ski = extension(&ca, |e| match e {
+        ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0.to_vec()),
+        _ => None,
+    });
+    let aki = extension(&cert, |e| match e {
+        ParsedExtension::AuthorityKeyIdentifier(a) => {
+            a.key_identifier.as_ref().map(|k| k.0.to_vec())
+        }
+        _ => None,
+    });
     assert_eq!(aki, ca_ski);
     let mut has_ski = false;
     let mut urls = Vec::new();
@@ -308,21 +230,13 @@ fn the_person_profile_says_what_the_seed_and_the_issue_ask() {
 
 #[test]
 fn openssl_accepts_a_valid_certificate_and_rejects_a_revoked_one() {
-    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256);
+    let mut f = fixture(CaKeyAlgorithm::EcdsaP256);
     let key = generated(SubscriberKeyAlgorithm::EcdsaP256);
     let valid = f.issue(pierre(), key.public());
     let other = generated(SubscriberKeyAlgorithm::EcdsaP256);
     let revoked = f.issue(pierre(), other.public());
-    let now = f.clock.now();
     let crl = f
-        .authority
-        .revoke(
-            &mut f.conn,
-            &revoked.serial,
-            RevocationReason::AffiliationChanged,
-            "test",
-            now,
-        )
+        .revoke(&revoked.serial, RevocationReason::AffiliationChanged)
         .unwrap();
     std::fs::write(f.path("crl.pem"), ca::to_pem("X509 CRL", &crl.der)).unwrap();
     let verify = |leaf: &Path| {
@@ -370,7 +284,7 @@ fn p12_for(f: &mut Fixture, alg: SubscriberKeyAlgorithm, profile: P12Profile) ->
 
 #[test]
 fn both_p12_profiles_open_in_openssl_without_legacy_and_refuse_a_wrong_password() {
-    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256);
+    let mut f = fixture(CaKeyAlgorithm::EcdsaP256);
     for profile in [P12Profile::Modern, P12Profile::Compat] {
         for alg in [
             SubscriberKeyAlgorithm::EcdsaP256,
@@ -419,7 +333,7 @@ fn both_p12_profiles_open_in_openssl_without_legacy_and_refuse_a_wrong_password(
 
 #[test]
 fn both_p12_profiles_import_into_a_fresh_nss_database_and_refuse_a_wrong_password() {
-    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256);
+    let mut f = fixture(CaKeyAlgorithm::EcdsaP256);
     for profile in [P12Profile::Modern, P12Profile::Compat] {
         let (path, password) = p12_for(&mut f, SubscriberKeyAlgorithm::EcdsaP256, profile);
         let nss = |name: &str| {
@@ -463,7 +377,7 @@ fn both_p12_profiles_import_into_a_fresh_nss_database_and_refuse_a_wrong_passwor
 
 #[test]
 fn both_p12_profiles_open_in_python_cryptography_without_legacy_and_refuse_a_wrong_password() {
-    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256);
+    let mut f = fixture(CaKeyAlgorithm::EcdsaP256);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/tools/p12_check.py");
     for profile in [P12Profile::Modern, P12Profile::Compat] {
         let (path, password) = p12_for(&mut f, SubscriberKeyAlgorithm::EcdsaP256, profile);
@@ -520,30 +434,26 @@ fn csr(f: &Fixture, name: &str, newkey: &[&str]) -> Vec<u8> {
 
 #[test]
 fn csrs_are_accepted_for_p256_p384_and_rsa_2048_and_refused_otherwise() {
-    let f = Fixture::new(CaKeyAlgorithm::EcdsaP256);
+    let f = fixture(CaKeyAlgorithm::EcdsaP256);
     let p256 = csr(
         &f,
         "p256",
         &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
-    );
-    assert_eq!(
-        SubjectKey::from_csr_der(&p256).unwrap().description(),
-        "ECDSA P-256"
     );
     let p384 = csr(
         &f,
         "p384",
         &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"],
     );
-    assert_eq!(
-        SubjectKey::from_csr_der(&p384).unwrap().description(),
-        "ECDSA P-384"
-    );
     let rsa = csr(&f, "rsa2048", &["-newkey", "rsa:2048"]);
-    assert_eq!(
-        SubjectKey::from_csr_der(&rsa).unwrap().description(),
-        "RSA 2048 bits"
-    );
+    for (name, der, description) in [
+        ("p256", &p256, "ECDSA P-256"),
+        ("p384", &p384, "ECDSA P-384"),
+        ("rsa2048", &rsa, "RSA 2048 bits"),
+    ] {
+        let key = SubjectKey::from_csr_der(der).unwrap();
+        assert_eq!(key.description(), description, "{name}");
+    }
 
     for (name, args) in [
         ("rsa1024", vec!["-newkey", "rsa:1024"]),
@@ -572,7 +482,7 @@ fn csrs_are_accepted_for_p256_p384_and_rsa_2048_and_refused_otherwise() {
 
 #[test]
 fn a_thousand_issuances_from_two_threads_give_a_thousand_serials_and_records() {
-    let f = Fixture::new(CaKeyAlgorithm::EcdsaP256);
+    let f = fixture(CaKeyAlgorithm::EcdsaP256);
     let db = f.path("siseri.db");
     let key = generated(SubscriberKeyAlgorithm::EcdsaP256);
     let serials: Vec<Vec<u8>> = std::thread::scope(|s| {
@@ -625,23 +535,10 @@ fn a_thousand_issuances_from_two_threads_give_a_thousand_serials_and_records() {
 
 #[test]
 fn an_issuance_interrupted_before_signing_leaves_an_unsigned_record_and_no_certificate() {
-    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256);
+    let mut f = fixture(CaKeyAlgorithm::EcdsaP256);
     let key = generated(SubscriberKeyAlgorithm::EcdsaP256);
     let now = f.clock.now();
-    let tx = ca::immediate(&mut f.conn).unwrap();
-    let prepared = f
-        .authority
-        .prepare(
-            &tx,
-            &IssueRequest {
-                subject: pierre(),
-                key: key.public(),
-                requester: "test",
-            },
-            now,
-        )
-        .unwrap();
-    tx.commit().unwrap();
+    let prepared = prepare_only(&f.authority, &mut f.conn, pierre(), key.public(), now);
     // The process "dies" here: no signature was ever made.
     let record = Authority::find(&f.conn, prepared.serial())
         .unwrap()
@@ -653,14 +550,7 @@ fn an_issuance_interrupted_before_signing_leaves_an_unsigned_record_and_no_certi
         [prepared.serial().clone()]
     );
     let err = f
-        .authority
-        .revoke(
-            &mut f.conn,
-            prepared.serial(),
-            RevocationReason::Superseded,
-            "test",
-            now,
-        )
+        .revoke(prepared.serial(), RevocationReason::Superseded)
         .unwrap_err();
     assert!(matches!(err, ca::Error::Unsigned { .. }), "{err:?}");
 
@@ -687,7 +577,7 @@ fn an_issuance_interrupted_before_signing_leaves_an_unsigned_record_and_no_certi
 
 #[test]
 fn crl_numbers_grow_and_entries_of_expired_certificates_leave_the_crl() {
-    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256);
+    let mut f = fixture(CaKeyAlgorithm::EcdsaP256);
     let key = generated(SubscriberKeyAlgorithm::EcdsaP256);
     let issued = f.issue(
         Subject::Organisme {
@@ -696,28 +586,13 @@ fn crl_numbers_grow_and_entries_of_expired_certificates_leave_the_crl() {
         key.public(),
     );
     f.clock.advance(Duration::days(1));
-    let now = f.clock.now();
     let first = f
-        .authority
-        .revoke(
-            &mut f.conn,
-            &issued.serial,
-            RevocationReason::CessationOfOperation,
-            "test",
-            now,
-        )
+        .revoke(&issued.serial, RevocationReason::CessationOfOperation)
         .unwrap();
     assert_eq!(first.entries, 1);
     assert_eq!(first.next_update - first.this_update, Duration::days(7));
     let again = f
-        .authority
-        .revoke(
-            &mut f.conn,
-            &issued.serial,
-            RevocationReason::KeyCompromise,
-            "test",
-            now,
-        )
+        .revoke(&issued.serial, RevocationReason::KeyCompromise)
         .unwrap_err();
     assert!(matches!(again, ca::Error::AlreadyRevoked { .. }));
 
@@ -736,7 +611,7 @@ fn crl_numbers_grow_and_entries_of_expired_certificates_leave_the_crl() {
 
 #[test]
 fn the_ca_key_at_rest_is_encrypted_and_only_the_right_passphrase_opens_it() {
-    let f = Fixture::new(CaKeyAlgorithm::EcdsaP256);
+    let f = fixture(CaKeyAlgorithm::EcdsaP256);
     let key_pem = std::fs::read_to_string(f.path("ca.key.pem")).unwrap();
     assert!(key_pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
     assert!(!key_pem.contains("BEGIN PRIVATE KEY") && !key_pem.contains("BEGIN EC PRIVATE KEY"));
@@ -757,7 +632,7 @@ fn the_ca_key_at_rest_is_encrypted_and_only_the_right_passphrase_opens_it() {
 
 #[test]
 fn a_revocation_committed_without_its_crl_leaves_the_crl_stale_until_one_is_published() {
-    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256);
+    let mut f = fixture(CaKeyAlgorithm::EcdsaP256);
     let now = f.clock.now();
     f.authority.publish_crl(&mut f.conn, "test", now).unwrap();
     assert!(!Authority::crl_is_stale(&f.conn).unwrap());

@@ -7,56 +7,20 @@ use std::process::{Command, Output};
 
 use ::time::OffsetDateTime;
 use ca::{
-    Authority, CaKeyAlgorithm, GeneratedKey, IssueRequest, Issued, OcspOutcome, Policy,
-    RevocationReason, Subject, SubscriberKeyAlgorithm, OCSP_VALIDITY,
+    CaKeyAlgorithm, GeneratedKey, IssueRequest, Issued, OcspOutcome, Policy, RevocationReason,
+    Subject, SubscriberKeyAlgorithm, OCSP_VALIDITY,
 };
-use rusqlite::Connection;
-use tempfile::TempDir;
 
-const PASSPHRASE: &str = "phrase secrète de test";
-
-struct Fixture {
-    dir: TempDir,
-    authority: Authority,
-    conn: Connection,
-    now: OffsetDateTime,
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::{prepare_only, require, text, tool, Fixture};
 
 impl Fixture {
-    fn new(algorithm: CaKeyAlgorithm) -> Self {
-        let dir = TempDir::new().expect("TempDir::new failed");
-        let now = OffsetDateTime::now_utc();
-        let policy = Policy::default();
-        let ceremony = Authority::create_root(algorithm, &policy, PASSPHRASE, now)
-            .expect("Authority::create_root failed");
-        let cert_pem = ceremony
-            .certificate_pem
-            .expect("certificate_pem gave nothing");
-        std::fs::write(dir.path().join("ca.pem"), &cert_pem).expect("write failed");
-        let authority = Authority::load(&cert_pem, &ceremony.encrypted_key_pem, PASSPHRASE, policy)
-            .expect("Authority::load failed");
-        let mut conn =
-            Connection::open(dir.path().join("siseri.db")).expect("Connection::open failed");
-        ca::migrations::apply(&mut conn).expect("apply failed");
-        authority
-            .record_self(&mut conn, now)
-            .expect("record_self failed");
-        Self {
-            dir,
-            authority,
-            conn,
-            now,
-        }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
     /// Issues an organisme certificate and writes it to `name`.
     fn issue(&mut self, name: &str) -> (Issued, PathBuf) {
         let key = GeneratedKey::generate(SubscriberKeyAlgorithm::EcdsaP256)
             .expect("GeneratedKey::generate failed");
+        let now = self.now();
         let issued = self
             .authority
             .issue(
@@ -68,7 +32,7 @@ impl Fixture {
                     key: key.public(),
                     requester: "test",
                 },
-                self.now,
+                now,
             )
             .expect("issue failed");
         let path = self.path(name);
@@ -120,24 +84,7 @@ impl Fixture {
 }
 
 fn openssl() -> Command {
-    let found = Command::new("sh")
-        .args(["-c", "command -v openssl"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(
-        found,
-        "openssl is missing: run scripts/test.sh, which installs the test tools"
-    );
-    Command::new("openssl")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    tool("openssl")
 }
 
 fn ok(mut cmd: Command) -> String {
@@ -146,27 +93,37 @@ fn ok(mut cmd: Command) -> String {
     text(&out)
 }
 
+/// What OpenSSL printed, once it succeeded, verified our answer and read `status` for `serial`
+/// in it; `context` names the case.
+fn verified(out: &Output, context: &str, status: &str, serial: impl std::fmt::Display) -> String {
+    let t = text(out);
+    assert!(out.status.success(), "{context}: {t}");
+    assert!(t.contains("Response verify OK"), "{context}: {t}");
+    assert!(
+        t.contains(&format!("Cert Status: {status}")),
+        "{context}: {t}"
+    );
+    assert!(
+        t.contains(&format!("Serial Number: {serial}")),
+        "{context}: {t}"
+    );
+    t
+}
+
 fn path_str(p: &Path) -> &str {
     p.to_str().expect("to_str gave nothing")
 }
 
 #[test]
 fn openssl_verifies_a_good_answer_signed_by_the_ca_with_the_nonce_echoed() {
-    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256);
+    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256, Policy::default());
     let (issued, good) = f.issue("good.pem");
     let target = ["-cert", path_str(&good)];
     let req = f.request("good", &target);
     let resp = f.answer(&req);
     for how in ["-CAfile", "-VAfile"] {
         let out = f.check(&req, &resp, how, &f.path("ca.pem"));
-        let t = text(&out);
-        assert!(out.status.success(), "{t}");
-        assert!(t.contains("Response verify OK"), "{how}: {t}");
-        assert!(t.contains("Cert Status: good"), "{t}");
-        assert!(
-            t.contains(&format!("Serial Number: {}", issued.serial)),
-            "{t}"
-        );
+        let t = verified(&out, how, "good", &issued.serial);
         // OpenSSL compares the nonce with the request's and only warns when it is missing.
         assert!(t.contains("OCSP Nonce"), "{t}");
         assert!(!t.contains("WARNING"), "{t}");
@@ -178,8 +135,8 @@ fn openssl_verifies_a_good_answer_signed_by_the_ca_with_the_nonce_echoed() {
 
 #[test]
 fn openssl_refuses_the_answer_against_another_ca() {
-    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256);
-    let other = Fixture::new(CaKeyAlgorithm::EcdsaP256);
+    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256, Policy::default());
+    let other = Fixture::new(CaKeyAlgorithm::EcdsaP256, Policy::default());
     let (_, good) = f.issue("good.pem");
     let target = ["-cert", path_str(&good)];
     let req = f.request("good", &target);
@@ -192,31 +149,17 @@ fn openssl_refuses_the_answer_against_another_ca() {
 
 #[test]
 fn a_revoked_certificate_is_answered_with_its_time_and_reason_with_p384_and_sha256() {
-    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP384);
+    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP384, Policy::default());
     let (revoked, path) = f.issue("revoked.pem");
-    let revoked_at = f.now;
-    f.authority
-        .revoke(
-            &mut f.conn,
-            &revoked.serial,
-            RevocationReason::AffiliationChanged,
-            "test",
-            revoked_at,
-        )
+    let revoked_at = f.now();
+    f.revoke(&revoked.serial, RevocationReason::AffiliationChanged)
         .unwrap();
     for digest in ["-sha1", "-sha256"] {
         let target = [digest, "-cert", path_str(&path)];
         let req = f.request(&format!("revoked{digest}"), &target);
         let resp = f.answer(&req);
         let out = f.check(&req, &resp, "-CAfile", &f.path("ca.pem"));
-        let t = text(&out);
-        assert!(out.status.success(), "{t}");
-        assert!(t.contains("Response verify OK"), "{t}");
-        assert!(t.contains("Cert Status: revoked"), "{t}");
-        assert!(
-            t.contains(&format!("Serial Number: {}", revoked.serial)),
-            "{t}"
-        );
+        let t = verified(&out, digest, "revoked", &revoked.serial);
         assert!(
             t.contains("Revocation Reason: affiliationChanged (0x3)"),
             "{t}"
@@ -238,25 +181,14 @@ fn a_revoked_certificate_is_answered_with_its_time_and_reason_with_p384_and_sha2
 
 #[test]
 fn a_serial_never_issued_or_never_signed_is_unknown() {
-    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256);
+    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256, Policy::default());
     let never = "0x0123456789ABCDEF0123456789ABCDEF";
     let key = GeneratedKey::generate(SubscriberKeyAlgorithm::EcdsaP256).unwrap();
-    let tx = ca::immediate(&mut f.conn).unwrap();
-    let unsigned = f
-        .authority
-        .prepare(
-            &tx,
-            &IssueRequest {
-                subject: Subject::Organisme {
-                    name: "Interrompu".into(),
-                },
-                key: key.public(),
-                requester: "test",
-            },
-            f.now,
-        )
-        .unwrap();
-    tx.commit().unwrap();
+    let subject = Subject::Organisme {
+        name: "Interrompu".into(),
+    };
+    let now = f.now();
+    let unsigned = prepare_only(&f.authority, &mut f.conn, subject, key.public(), now);
     let unsigned = format!("0x{}", unsigned.serial().to_hex());
     for serial in [never, unsigned.as_str()] {
         let target = ["-serial", serial];
@@ -275,7 +207,7 @@ fn a_serial_never_issued_or_never_signed_is_unknown() {
 
 #[test]
 fn without_a_nonce_in_the_request_none_comes_back() {
-    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256);
+    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256, Policy::default());
     let (_, good) = f.issue("good.pem");
     let target = ["-no_nonce", "-cert", path_str(&good)];
     let req = f.request("good", &target);
@@ -288,10 +220,10 @@ fn without_a_nonce_in_the_request_none_comes_back() {
 
 #[test]
 fn a_malformed_request_gets_a_malformed_request_status_openssl_reads() {
-    let f = Fixture::new(CaKeyAlgorithm::EcdsaP256);
+    let f = Fixture::new(CaKeyAlgorithm::EcdsaP256, Policy::default());
     let reply = f
         .authority
-        .answer_ocsp(&f.conn, b"\x30\x03\x02\x01\x00", f.now);
+        .answer_ocsp(&f.conn, b"\x30\x03\x02\x01\x00", f.now());
     assert_eq!(reply.outcome, OcspOutcome::MalformedRequest);
     let resp = f.path("malformed.resp");
     std::fs::write(&resp, &reply.der).unwrap();
@@ -303,26 +235,14 @@ fn a_malformed_request_gets_a_malformed_request_status_openssl_reads() {
 
 #[test]
 fn python_cryptography_reads_the_statuses_the_times_and_the_signature() {
-    let found = Command::new("python3")
-        .args(["-c", "import cryptography"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(
-        found,
-        "python3 with cryptography is missing: run scripts/test.sh"
+    require(
+        "python3 -c 'import cryptography'",
+        "python3 with cryptography",
     );
-    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256);
+    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256, Policy::default());
     let (_, good) = f.issue("good.pem");
     let (revoked, revoked_path) = f.issue("revoked.pem");
-    f.authority
-        .revoke(
-            &mut f.conn,
-            &revoked.serial,
-            RevocationReason::KeyCompromise,
-            "test",
-            f.now,
-        )
+    f.revoke(&revoked.serial, RevocationReason::KeyCompromise)
         .unwrap();
     let script = r#"
 import sys

@@ -105,15 +105,7 @@ fn approval_creates_exactly_the_expected_persons_certificates_withdrawals_and_em
 
     // Approving again has nothing to decide and changes nothing.
     let before = w.dump();
-    let err = w
-        .access
-        .approve(
-            &w.authority,
-            &signed.number,
-            "operator:test",
-            &mut |_, _, _| {},
-        )
-        .unwrap_err();
+    let err = w.try_approve(&signed.number).unwrap_err();
     assert!(matches!(err, AccessError::NothingToDecide(_)), "{err:?}");
     assert_eq!(w.dump(), before);
     w.audit_verifies();
@@ -295,15 +287,7 @@ fn a_name_mismatch_on_a_habilitation_number_stops_the_approval_with_nothing_chan
     w.deliver();
     let before = w.dump();
 
-    let err = w
-        .access
-        .approve(
-            &w.authority,
-            &signed.number,
-            "operator:test",
-            &mut |_, _, _| {},
-        )
-        .unwrap_err();
+    let err = w.try_approve(&signed.number).unwrap_err();
     match &err {
         AccessError::NameMismatch { habilitation, .. } => assert_eq!(*habilitation, 42002),
         other => panic!("expected a name mismatch, got {other:?}"),

@@ -39,10 +39,7 @@ fn rejected(error: RegistryError) -> registry::ImportReport {
 fn the_seeds_file_with_its_bom_is_imported() {
     let env = env();
     assert!(SEED_CSV.starts_with('\u{feff}'));
-    let summary = env
-        .registry
-        .import_workers(&cse(), EST, SEED_CSV.as_bytes())
-        .unwrap();
+    let summary = import(&env, SEED_CSV);
     assert_eq!((summary.lines, summary.created, summary.updated), (2, 2, 0));
     assert_eq!(summary.sha256.len(), 64);
     let page = env
@@ -66,10 +63,7 @@ fn the_seeds_file_with_its_bom_is_imported() {
 fn a_file_without_bom_is_imported_the_same() {
     let env = env();
     let plain = SEED_CSV.trim_start_matches('\u{feff}');
-    let summary = env
-        .registry
-        .import_workers(&cse(), EST, plain.as_bytes())
-        .unwrap();
+    let summary = import(&env, plain);
     assert_eq!(summary.created, 2);
     // Windows line ends too.
     let env2 = support::env();
@@ -153,10 +147,7 @@ fn a_wrong_header_is_refused_before_any_line() {
 #[test]
 fn a_card_number_held_by_another_worker_rejects_the_file() {
     let env = env();
-    let applied = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap();
+    let applied = apply(&env, &seed_worker());
     let card = applied.card_number.unwrap();
     let file = format!(
         "{CSV_HEADER}\nDURAND;;Vincent;;1700367482001;86;;;;;;;;;;;{card}\nMARTIN;;Paul;;2550814168025;38;;;;;;;;;;;\n"
@@ -175,20 +166,14 @@ fn a_card_number_held_by_another_worker_rejects_the_file() {
 #[test]
 fn an_import_replaces_the_lines_of_known_nirs_and_creates_fractions() {
     let env = env();
-    let applied = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap();
+    let applied = apply(&env, &seed_worker());
     let file = format!(
         "{CSV_HEADER}
 didier;;Valérie;;2760912346445;12;14/09/1976;Cabinet;A;Assistante dentaire;1-Exposition externe;CDD;0,5;1-Civile;;;
 DURAND;;Vincent;;1700367482001;86;12/03/1970;cabinet;B;Chirurgien-dentiste;;Non salarié;1;1-Civile;;;C00000050
 "
     );
-    let summary = env
-        .registry
-        .import_workers(&cse(), EST, file.as_bytes())
-        .unwrap();
+    let summary = import(&env, &file);
     assert_eq!(
         (summary.created, summary.updated, summary.fractions_created),
         (1, 1, 1)
@@ -210,18 +195,16 @@ DURAND;;Vincent;;1700367482001;86;12/03/1970;cabinet;B;Chirurgien-dentiste;;Non 
         ("Cabinet", 2)
     );
     // The sequence moved past the imported card number.
-    let mut next = worker("MARTIN", "Paul", "2550814168025", "38");
-    next.new_card = true;
-    let applied = env.registry.apply_worker(&cse(), EST, &next).unwrap();
-    assert_eq!(applied.card_number.unwrap().as_str(), "C00000051");
+    assert_eq!(
+        new_card(&env, worker("MARTIN", "Paul", "2550814168025", "38")),
+        "C00000051"
+    );
 }
 
 #[test]
 fn export_then_import_gives_back_the_same_file() {
     let env = env();
-    env.registry
-        .import_workers(&cse(), EST, SEED_CSV.as_bytes())
-        .unwrap();
+    import(&env, SEED_CSV);
     let mut input = worker("D'ARC-LÉGER", "Jeanne", "253072A073004", "43");
     input.other_name = Some("Martin".into());
     input.other_first_names = Some("Marie, Louise".into());
@@ -232,11 +215,9 @@ fn export_then_import_gives_back_the_same_file() {
     input.contract_type = Some("intérim".into());
     input.birth_date = Some("01/07/1953".into());
     input.new_card = true;
-    env.registry
-        .create_fraction(&cse(), EST, "Bloc Nord")
-        .unwrap();
+    create_fraction(&env, "Bloc Nord");
     input.fraction = Some("Bloc Nord".into());
-    env.registry.apply_worker(&cse(), EST, &input).unwrap();
+    apply(&env, &input);
 
     let first = export(&env, EST);
     assert!(first.starts_with("\u{feff}nom;autre_nom;prenom;"));
@@ -254,10 +235,7 @@ fn export_then_import_gives_back_the_same_file() {
         .unwrap();
     assert_eq!(export(&env, OTHER), first);
     // Into the same list: nothing changes.
-    let summary = env
-        .registry
-        .import_workers(&cse(), EST, first.as_bytes())
-        .unwrap();
+    let summary = import(&env, &first);
     assert_eq!(
         (summary.created, summary.updated, summary.unchanged),
         (0, 3, 3),
@@ -266,10 +244,7 @@ fn export_then_import_gives_back_the_same_file() {
     assert_eq!(export(&env, EST), first);
     // One line changed: only it is written.
     let changed = first.replacen(";Chirurgien-dentiste;", ";Orthodontiste;", 1);
-    let summary = env
-        .registry
-        .import_workers(&cse(), EST, changed.as_bytes())
-        .unwrap();
+    let summary = import(&env, &changed);
     assert_eq!((summary.updated, summary.unchanged), (3, 2));
     assert!(export(&env, EST).contains(";Orthodontiste;"));
 }
@@ -277,9 +252,7 @@ fn export_then_import_gives_back_the_same_file() {
 #[test]
 fn the_seeds_file_exports_back_byte_for_byte() {
     let env = env();
-    env.registry
-        .import_workers(&cse(), EST, SEED_CSV.as_bytes())
-        .unwrap();
+    import(&env, SEED_CSV);
     assert_eq!(export(&env, EST), SEED_CSV);
 }
 

@@ -5,14 +5,14 @@
 mod support;
 
 use registry::{
-    CardInput, DoseInput, DoseKind, DoseQuery, Fitness, Operation, Principal, RegistryError,
-    WorkerInput, WorkerRef,
+    CardInput, DoseInput, DoseKind, DoseQuery, Fitness, Principal, RegistryError, WorkerRef,
 };
 use support::*;
 use time::macros::date;
+use DoseKind::{Effective, Internal, Operational, Passive};
 
 fn result(kind: DoseKind, start: &str, end: &str, msv: f64) -> DoseInput {
-    let measured = matches!(kind, DoseKind::Passive | DoseKind::Operational);
+    let measured = matches!(kind, Passive | Operational);
     DoseInput {
         kind,
         period_start: start.into(),
@@ -36,62 +36,16 @@ fn send(who: &Principal, env: &Env, kind: DoseKind, start: &str, end: &str, msv:
 #[test]
 fn the_effective_dose_adds_up_twelve_consecutive_months() {
     let env = env();
-    let id = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
-        .worker_id;
+    let id = seed_worker_id(&env);
     // Before the window: 30 June 2024 is 12 months and a day before 30 June 2025.
-    send(
-        &body(),
-        &env,
-        DoseKind::Passive,
-        "01/06/2024",
-        "30/06/2024",
-        5.0,
-    );
+    send(&body(), &env, Passive, "01/06/2024", "30/06/2024", 5.0);
     // In the window.
-    send(
-        &body(),
-        &env,
-        DoseKind::Passive,
-        "01/07/2024",
-        "31/07/2024",
-        4.0,
-    );
-    send(
-        &body(),
-        &env,
-        DoseKind::Passive,
-        "01/05/2025",
-        "31/05/2025",
-        6.0,
-    );
-    send(
-        &mdt(),
-        &env,
-        DoseKind::Internal,
-        "01/01/2025",
-        "31/03/2025",
-        3.5,
-    );
-    send(
-        &mdt(),
-        &env,
-        DoseKind::Effective,
-        "10/02/2025",
-        "10/02/2025",
-        1.25,
-    );
+    send(&body(), &env, Passive, "01/07/2024", "31/07/2024", 4.0);
+    send(&body(), &env, Passive, "01/05/2025", "31/05/2025", 6.0);
+    send(&mdt(), &env, Internal, "01/01/2025", "31/03/2025", 3.5);
+    send(&mdt(), &env, Effective, "10/02/2025", "10/02/2025", 1.25);
     // Operational results measure the same exposure as passive ones: not added.
-    send(
-        &pcr(),
-        &env,
-        DoseKind::Operational,
-        "01/05/2025",
-        "31/05/2025",
-        7.0,
-    );
+    send(&pcr(), &env, Operational, "01/05/2025", "31/05/2025", 7.0);
 
     let rolling = env.registry.effective_dose(&pcr(), EST, id, None).unwrap();
     assert_eq!(rolling.from, date!(2024 - 07 - 01));
@@ -112,41 +66,16 @@ fn the_effective_dose_adds_up_twelve_consecutive_months() {
 #[test]
 fn above_twenty_millisieverts_the_dose_is_flagged() {
     let env = env();
-    let id = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
-        .worker_id;
-    send(
-        &body(),
-        &env,
-        DoseKind::Passive,
-        "01/01/2025",
-        "31/01/2025",
-        12.0,
-    );
-    send(
-        &mdt(),
-        &env,
-        DoseKind::Internal,
-        "01/02/2025",
-        "28/02/2025",
-        8.0,
-    );
+    let id = seed_worker_id(&env);
+    send(&body(), &env, Passive, "01/01/2025", "31/01/2025", 12.0);
+    send(&mdt(), &env, Internal, "01/02/2025", "28/02/2025", 8.0);
     let at_limit = env.registry.effective_dose(&pcr(), EST, id, None).unwrap();
     assert_eq!(at_limit.effective_msv, 20.0);
     assert!(
         !at_limit.exceeds_limit,
         "20 mSv is the limit, not beyond it"
     );
-    send(
-        &body(),
-        &env,
-        DoseKind::Passive,
-        "01/03/2025",
-        "31/03/2025",
-        0.01,
-    );
+    send(&body(), &env, Passive, "01/03/2025", "31/03/2025", 0.01);
     let beyond = env.registry.effective_dose(&pcr(), EST, id, None).unwrap();
     assert_eq!(beyond.effective_msv, 20.01);
     assert!(beyond.exceeds_limit);
@@ -158,13 +87,9 @@ fn above_twenty_millisieverts_the_dose_is_flagged() {
 #[test]
 fn extremity_results_do_not_count_as_effective_dose() {
     let env = env();
-    let id = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
-        .worker_id;
+    let id = seed_worker_id(&env);
     let ring = DoseInput {
-        kind: DoseKind::Passive,
+        kind: Passive,
         period_start: "01/05/2025".into(),
         period_end: "31/05/2025".into(),
         hp10_msv: None,
@@ -181,26 +106,10 @@ fn extremity_results_do_not_count_as_effective_dose() {
 #[test]
 fn results_keep_coming_for_a_worker_removed_from_the_list() {
     let env = env();
-    let id = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
-        .worker_id;
-    let removal = WorkerInput {
-        operation: Some(Operation::Remove),
-        nir: Some("2760912346445".into()),
-        nir_key: Some("12".into()),
-        ..WorkerInput::default()
-    };
-    env.registry.apply_worker(&cse(), EST, &removal).unwrap();
-    send(
-        &body(),
-        &env,
-        DoseKind::Passive,
-        "01/05/2025",
-        "31/05/2025",
-        0.2,
-    );
+    let id = seed_worker_id(&env);
+    let removal = seed_removal();
+    apply(&env, &removal);
+    send(&body(), &env, Passive, "01/05/2025", "31/05/2025", 0.2);
     let records = env
         .registry
         .doses(&mdt(), EST, id, &DoseQuery::default())
@@ -212,12 +121,8 @@ fn results_keep_coming_for_a_worker_removed_from_the_list() {
 #[test]
 fn a_bad_result_is_refused_with_its_fields_and_nothing_recorded() {
     let env = env();
-    let id = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
-        .worker_id;
-    let mut bad = result(DoseKind::Passive, "31/05/2025", "01/05/2025", -1.0);
+    let id = seed_worker_id(&env);
+    let mut bad = result(Passive, "31/05/2025", "01/05/2025", -1.0);
     bad.e_msv = Some(1.0);
     let error = env
         .registry
@@ -234,7 +139,7 @@ fn a_bad_result_is_refused_with_its_fields_and_nothing_recorded() {
         .is_empty());
     // An unknown worker.
     let stranger = WorkerRef::Nir(registry::Nir::parse("2550814168025", "38").unwrap());
-    let ok = result(DoseKind::Passive, "01/05/2025", "31/05/2025", 0.1);
+    let ok = result(Passive, "01/05/2025", "31/05/2025", 0.1);
     assert!(matches!(
         env.registry.record_dose(&body(), EST, &stranger, &ok),
         Err(RegistryError::NotFound)
@@ -244,27 +149,9 @@ fn a_bad_result_is_refused_with_its_fields_and_nothing_recorded() {
 #[test]
 fn the_physician_keeps_the_medical_follow_up_card() {
     let env = env();
-    let id = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
-        .worker_id;
-    send(
-        &body(),
-        &env,
-        DoseKind::Passive,
-        "01/05/2025",
-        "31/05/2025",
-        0.4,
-    );
-    send(
-        &pcr(),
-        &env,
-        DoseKind::Operational,
-        "01/05/2025",
-        "31/05/2025",
-        0.35,
-    );
+    let id = seed_worker_id(&env);
+    send(&body(), &env, Passive, "01/05/2025", "31/05/2025", 0.4);
+    send(&pcr(), &env, Operational, "01/05/2025", "31/05/2025", 0.35);
     let follow_up = env
         .registry
         .update_medical_card(
@@ -339,7 +226,7 @@ fn a_card_of_another_establishments_worker_is_not_found() {
             &mdt(),
             EST,
             &WorkerRef::Id(theirs),
-            &result(DoseKind::Internal, "01/05/2025", "31/05/2025", 1.0)
+            &result(Internal, "01/05/2025", "31/05/2025", 1.0)
         ),
         Err(RegistryError::NotFound)
     ));

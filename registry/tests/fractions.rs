@@ -11,27 +11,15 @@ fn in_fraction(env: &Env, filter: FractionFilter) -> Vec<String> {
         fraction: filter,
         ..WorkerQuery::default()
     };
-    env.registry
-        .search_workers(&cse(), EST, &q)
-        .expect("search_workers failed")
-        .items
-        .iter()
-        .map(|v| v.last_name().to_owned())
-        .collect()
+    last_names(env, &q)
 }
 
 #[test]
 fn fractions_are_created_renamed_and_deleted() {
     let env = env();
-    let nord = env
-        .registry
-        .create_fraction(&cse(), EST, "  Bloc   Nord ")
-        .unwrap();
+    let nord = create_fraction(&env, "  Bloc   Nord ");
     assert_eq!(nord.name, "Bloc Nord");
-    let sud = env
-        .registry
-        .create_fraction(&cse(), EST, "Bloc Sud")
-        .unwrap();
+    let sud = create_fraction(&env, "Bloc Sud");
     let renamed = env
         .registry
         .rename_fraction(&cse(), EST, sud.id, "Bloc Sud-Est")
@@ -59,19 +47,14 @@ fn fractions_are_created_renamed_and_deleted() {
 #[test]
 fn two_fractions_may_not_differ_only_by_case_or_accents() {
     let env = env();
-    env.registry
-        .create_fraction(&cse(), EST, "Radiologie")
-        .unwrap();
+    create_fraction(&env, "Radiologie");
     let error = env
         .registry
         .create_fraction(&cse(), EST, "RADIOLOGIÉ")
         .unwrap_err();
     assert!(matches!(error, RegistryError::DuplicateFraction));
     assert_eq!(error.status(), 409);
-    let other = env
-        .registry
-        .create_fraction(&cse(), EST, "Dentaire")
-        .unwrap();
+    let other = create_fraction(&env, "Dentaire");
     assert!(matches!(
         env.registry
             .rename_fraction(&cse(), EST, other.id, "radiologie"),
@@ -87,11 +70,7 @@ fn two_fractions_may_not_differ_only_by_case_or_accents() {
 #[test]
 fn workers_are_assigned_unassigned_and_filtered_by_fraction() {
     let env = env();
-    let didier = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
-        .worker_id;
+    let didier = seed_worker_id(&env);
     let durand = env
         .registry
         .apply_worker(
@@ -101,10 +80,7 @@ fn workers_are_assigned_unassigned_and_filtered_by_fraction() {
         )
         .unwrap()
         .worker_id;
-    let cabinet = env
-        .registry
-        .create_fraction(&cse(), EST, "Cabinet")
-        .unwrap();
+    let cabinet = create_fraction(&env, "Cabinet");
     assert_eq!(
         env.registry
             .assign_fraction(&cse(), EST, Some(cabinet.id), &[didier, durand])
@@ -142,15 +118,8 @@ fn workers_are_assigned_unassigned_and_filtered_by_fraction() {
 #[test]
 fn an_unknown_worker_or_fraction_changes_nothing() {
     let env = env();
-    let didier = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
-        .worker_id;
-    let cabinet = env
-        .registry
-        .create_fraction(&cse(), EST, "Cabinet")
-        .unwrap();
+    let didier = seed_worker_id(&env);
+    let cabinet = create_fraction(&env, "Cabinet");
     assert!(matches!(
         env.registry
             .assign_fraction(&cse(), EST, Some(cabinet.id), &[didier, 9999]),
@@ -167,11 +136,7 @@ fn an_unknown_worker_or_fraction_changes_nothing() {
 #[test]
 fn another_establishments_fraction_cannot_be_used() {
     let env = env();
-    let didier = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
-        .worker_id;
+    let didier = seed_worker_id(&env);
     let other = registry::Principal::accessor("42009", [(OTHER, registry::Role::Cse)]);
     let theirs = env
         .registry
@@ -200,10 +165,7 @@ fn another_establishments_fraction_cannot_be_used() {
 #[test]
 fn only_the_cse_splits_the_list_but_the_pcr_sees_the_fractions() {
     let env = env();
-    let f = env
-        .registry
-        .create_fraction(&cse(), EST, "Cabinet")
-        .unwrap();
+    let f = create_fraction(&env, "Cabinet");
     for who in [pcr(), mdt(), body()] {
         assert!(matches!(
             env.registry.create_fraction(&who, EST, "X"),

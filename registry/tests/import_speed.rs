@@ -50,10 +50,7 @@ fn a_million_line_import_is_timed_and_counted() {
     let env = env();
     let csv = large_file(rows);
     let (start, cpu, writer) = (Instant::now(), cpu_seconds(), thread_cpu_seconds());
-    let summary = env
-        .registry
-        .import_workers(&cse(), EST, csv.as_bytes())
-        .unwrap();
+    let summary = import(&env, &csv);
     let elapsed = start.elapsed();
     let (cpu, writer) = (cpu_seconds() - cpu, thread_cpu_seconds() - writer);
     let rate = f64::from(rows) / elapsed.as_secs_f64();

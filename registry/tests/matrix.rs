@@ -184,11 +184,7 @@ fn writing_follows_who_sends_what_for_every_role() {
 #[test]
 fn the_physician_sees_identities_only_through_the_card() {
     let env = env();
-    let id = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
-        .worker_id;
+    let id = seed_worker_id(&env);
     let view = env.registry.worker(&mdt(), EST, id).unwrap();
     assert!(matches!(view, WorkerView::Dosimetry(_)));
     let (_, action, _, details) = audit_rows(&env).pop().unwrap();
@@ -199,11 +195,7 @@ fn the_physician_sees_identities_only_through_the_card() {
 #[test]
 fn a_dosimetry_body_reads_nothing_not_even_the_list() {
     let env = env();
-    let id = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
-        .worker_id;
+    let id = seed_worker_id(&env);
     let b = body();
     assert!(matches!(
         env.registry.worker(&b, EST, id),
@@ -226,11 +218,7 @@ fn a_dosimetry_body_reads_nothing_not_even_the_list() {
 #[test]
 fn an_unrestricted_dose_query_returns_only_the_kinds_the_role_reads() {
     let env = env();
-    let id = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
-        .worker_id;
+    let id = seed_worker_id(&env);
     let nir = WorkerRef::Nir(registry::Nir::parse("2760912346445", "12").unwrap());
     env.registry
         .record_dose(&body(), EST, &nir, &dose(DoseKind::Passive))
@@ -273,11 +261,7 @@ fn an_unrestricted_dose_query_returns_only_the_kinds_the_role_reads() {
 #[test]
 fn a_person_acts_with_the_role_held_in_each_establishment() {
     let env = env();
-    let id = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
-        .worker_id;
+    let id = seed_worker_id(&env);
     // The external PCR is CSE of establishment 1000: there they keep the list.
     env.registry
         .apply_worker(&pcr(), 1000, &seed_worker())

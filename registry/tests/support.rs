@@ -6,7 +6,10 @@
 use std::fmt::Write;
 use std::sync::Arc;
 
-use registry::{Principal, Registry, Role, WorkerInput};
+use registry::{
+    Applied, Fraction, ImportSummary, Operation, Principal, Registry, Role, WorkerInput,
+    WorkerQuery,
+};
 use store::pool::Pool;
 use store::FakeClock;
 use tempfile::TempDir;
@@ -77,6 +80,69 @@ pub fn body() -> Principal {
 
 pub fn seed_worker() -> WorkerInput {
     serde_json::from_str(SEED_WORKER).expect("from_str failed")
+}
+
+/// `input` applied to the surgery's list by its CSE.
+pub fn apply(env: &Env, input: &WorkerInput) -> Applied {
+    env.registry
+        .apply_worker(&cse(), EST, input)
+        .expect("apply_worker failed")
+}
+
+/// The id of the worker `input` adds (or changes) on the surgery's list.
+pub fn add(env: &Env, input: &WorkerInput) -> i64 {
+    apply(env, input).worker_id
+}
+
+/// The id of the seed's worker, added to the surgery's list.
+pub fn seed_worker_id(env: &Env) -> i64 {
+    add(env, &seed_worker())
+}
+
+/// The card number the surgery's list gives `input` when it asks for a new card.
+pub fn new_card(env: &Env, mut input: WorkerInput) -> String {
+    input.new_card = true;
+    let applied = apply(env, &input);
+    applied
+        .card_number
+        .expect("no card number")
+        .as_str()
+        .to_owned()
+}
+
+/// The form's line that takes the seed's worker off the list.
+pub fn seed_removal() -> WorkerInput {
+    WorkerInput {
+        operation: Some(Operation::Remove),
+        nir: Some("2760912346445".into()),
+        nir_key: Some("12".into()),
+        ..WorkerInput::default()
+    }
+}
+
+/// The surgery's fraction `name`, created by its CSE.
+pub fn create_fraction(env: &Env, name: &str) -> Fraction {
+    env.registry
+        .create_fraction(&cse(), EST, name)
+        .expect("create_fraction failed")
+}
+
+/// `file` imported into the surgery's list by its CSE.
+pub fn import(env: &Env, file: &str) -> ImportSummary {
+    env.registry
+        .import_workers(&cse(), EST, file.as_bytes())
+        .expect("import_workers failed")
+}
+
+/// The last names the CSE's search `q` finds on the surgery's list, in its order.
+pub fn last_names(env: &Env, q: &WorkerQuery) -> Vec<String> {
+    env.registry
+        .search_workers(&cse(), EST, q)
+        .expect("search_workers failed")
+        .items
+        .iter()
+        .map(|v| v.last_name().to_owned())
+        .collect()
 }
 
 /// A worker line with the given names and NIR (number, key), everything else empty.

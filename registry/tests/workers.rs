@@ -19,10 +19,7 @@ fn complete(view: WorkerView) -> registry::WorkerRecord {
 #[test]
 fn the_seeds_worker_is_added_with_a_new_card() {
     let env = env();
-    let applied = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap();
+    let applied = apply(&env, &seed_worker());
     assert_eq!(applied.operation, Operation::Add);
     assert_eq!(
         applied.card_number.as_ref().map(CardNumber::as_str),
@@ -50,20 +47,16 @@ fn the_seeds_worker_is_added_with_a_new_card() {
     assert!(!record.removed);
 
     // The second new card follows in the sequence.
-    let mut other = worker("DURAND", "Vincent", "1700367482001", "86");
-    other.new_card = true;
-    let applied = env.registry.apply_worker(&cse(), EST, &other).unwrap();
-    assert_eq!(applied.card_number.unwrap().as_str(), "C00000002");
+    assert_eq!(
+        new_card(&env, worker("DURAND", "Vincent", "1700367482001", "86")),
+        "C00000002"
+    );
 }
 
 #[test]
 fn the_complete_view_serializes_like_the_seeds_form() {
     let env = env();
-    let id = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
-        .worker_id;
+    let id = seed_worker_id(&env);
     let view = env.registry.worker(&cse(), EST, id).unwrap();
     let json = serde_json::to_value(&view).unwrap();
     assert_eq!(json["view"], "complete");
@@ -88,7 +81,7 @@ fn documented_nirs_are_accepted_and_a_bad_key_refused() {
     .enumerate()
     {
         let input = worker("NOM", &format!("Prénom{}", "e".repeat(i + 1)), number, key);
-        env.registry.apply_worker(&cse(), EST, &input).unwrap();
+        apply(&env, &input);
     }
     let input = worker("NOM", "Prénom", "2951099126111", "99");
     let RegistryError::Invalid(fields) =
@@ -114,9 +107,7 @@ fn documented_nirs_are_accepted_and_a_bad_key_refused() {
 #[test]
 fn a_nir_already_on_the_list_is_refused() {
     let env = env();
-    env.registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap();
+    apply(&env, &seed_worker());
     let again = worker("DIDIER", "Valérie", "2 76 09 12 346 445", "12");
     let error = env.registry.apply_worker(&cse(), EST, &again).unwrap_err();
     assert!(matches!(error, RegistryError::DuplicateNir));
@@ -154,10 +145,7 @@ fn missing_required_fields_are_named_in_french() {
 #[test]
 fn modification_by_card_number_can_correct_the_nir() {
     let env = env();
-    let applied = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap();
+    let applied = apply(&env, &seed_worker());
     let card = applied.card_number.unwrap();
 
     let mut change = seed_worker();
@@ -167,7 +155,7 @@ fn modification_by_card_number_can_correct_the_nir() {
     change.nir = Some("2550814168025".into());
     change.nir_key = Some("38".into());
     change.category = Some("B".into());
-    let modified = env.registry.apply_worker(&cse(), EST, &change).unwrap();
+    let modified = apply(&env, &change);
     assert_eq!(modified.worker_id, applied.worker_id);
 
     let w = complete(env.registry.worker(&cse(), EST, applied.worker_id).unwrap()).worker;
@@ -179,15 +167,12 @@ fn modification_by_card_number_can_correct_the_nir() {
 #[test]
 fn modification_by_nir_keeps_the_card() {
     let env = env();
-    let applied = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap();
+    let applied = apply(&env, &seed_worker());
     let mut change = seed_worker();
     change.operation = Some(Operation::Modify);
     change.new_card = false;
     change.other_name = Some("MARTIN".into());
-    env.registry.apply_worker(&cse(), EST, &change).unwrap();
+    apply(&env, &change);
     let w = complete(env.registry.worker(&cse(), EST, applied.worker_id).unwrap()).worker;
     assert_eq!(w.other_name.as_deref(), Some("MARTIN"));
     assert_eq!(w.card_number, applied.card_number);
@@ -207,17 +192,9 @@ fn modification_by_nir_keeps_the_card() {
 #[test]
 fn suppression_takes_the_worker_off_the_list_and_an_ajout_puts_them_back() {
     let env = env();
-    let applied = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap();
-    let removal = WorkerInput {
-        operation: Some(Operation::Remove),
-        nir: Some("2760912346445".into()),
-        nir_key: Some("12".into()),
-        ..WorkerInput::default()
-    };
-    env.registry.apply_worker(&cse(), EST, &removal).unwrap();
+    let applied = apply(&env, &seed_worker());
+    let removal = seed_removal();
+    apply(&env, &removal);
     let page = env
         .registry
         .search_workers(&cse(), EST, &WorkerQuery::default())
@@ -236,7 +213,7 @@ fn suppression_takes_the_worker_off_the_list_and_an_ajout_puts_them_back() {
 
     let mut back = seed_worker();
     back.new_card = true;
-    let again = env.registry.apply_worker(&cse(), EST, &back).unwrap();
+    let again = apply(&env, &back);
     assert_eq!(again.worker_id, applied.worker_id);
     assert_eq!(again.card_number, applied.card_number, "the card is kept");
     let page = env
@@ -249,16 +226,13 @@ fn suppression_takes_the_worker_off_the_list_and_an_ajout_puts_them_back() {
 #[test]
 fn suppression_by_card_number() {
     let env = env();
-    let applied = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap();
+    let applied = apply(&env, &seed_worker());
     let removal = WorkerInput {
         operation: Some(Operation::Remove),
         card_number: Some(applied.card_number.unwrap().as_str().to_lowercase()),
         ..WorkerInput::default()
     };
-    env.registry.apply_worker(&cse(), EST, &removal).unwrap();
+    apply(&env, &removal);
     let empty = WorkerInput {
         operation: Some(Operation::Remove),
         ..WorkerInput::default()
@@ -270,45 +244,34 @@ fn suppression_by_card_number() {
 #[test]
 fn a_card_number_of_another_worker_is_refused() {
     let env = env();
-    let first = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap();
+    let first = apply(&env, &seed_worker());
     let mut second = worker("DURAND", "Vincent", "1700367482001", "86");
     second.card_number = Some(first.card_number.unwrap().as_str().into());
     let error = env.registry.apply_worker(&cse(), EST, &second).unwrap_err();
     assert!(matches!(error, RegistryError::DuplicateCard));
     // A card number typed by hand is never issued again.
     second.card_number = Some("C00000007".into());
-    env.registry.apply_worker(&cse(), EST, &second).unwrap();
-    let mut third = worker("MARTIN", "Paul", "2550814168025", "38");
-    third.new_card = true;
-    let applied = env.registry.apply_worker(&cse(), EST, &third).unwrap();
-    assert_eq!(applied.card_number.unwrap().as_str(), "C00000008");
+    apply(&env, &second);
+    assert_eq!(
+        new_card(&env, worker("MARTIN", "Paul", "2550814168025", "38")),
+        "C00000008"
+    );
 }
 
 #[test]
 fn search_by_name_ignores_accents_and_case() {
     let env = env();
-    env.registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap();
+    apply(&env, &seed_worker());
     let mut other = worker("DURAND", "Vincent", "1700367482001", "86");
     other.other_name = Some("Éloïse-Dupré".into());
-    env.registry.apply_worker(&cse(), EST, &other).unwrap();
+    apply(&env, &other);
 
     let names = |query: &str| -> Vec<String> {
         let q = WorkerQuery {
             name: Some(query.into()),
             ..WorkerQuery::default()
         };
-        env.registry
-            .search_workers(&cse(), EST, &q)
-            .unwrap()
-            .items
-            .iter()
-            .map(|v| v.last_name().to_owned())
-            .collect()
+        last_names(&env, &q)
     };
     assert_eq!(names("did"), ["DIDIER"]);
     assert_eq!(names("Didier VAL"), ["DIDIER"]);
@@ -323,11 +286,7 @@ fn search_by_name_ignores_accents_and_case() {
 #[test]
 fn search_by_nir_is_exact() {
     let env = env();
-    let id = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
-        .worker_id;
+    let id = seed_worker_id(&env);
     env.registry
         .apply_worker(
             &cse(),
@@ -370,7 +329,7 @@ fn pages_follow_each_other_in_name_order() {
             &number,
             &key_of(&number),
         );
-        env.registry.apply_worker(&cse(), EST, &input).unwrap();
+        apply(&env, &input);
     }
     let mut seen = Vec::new();
     let mut query = WorkerQuery {
@@ -396,11 +355,7 @@ fn pages_follow_each_other_in_name_order() {
 #[test]
 fn another_establishments_worker_is_not_found() {
     let env = env();
-    let id = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
-        .worker_id;
+    let id = seed_worker_id(&env);
     let stranger = registry::Principal::accessor("42009", [(OTHER, registry::Role::Cse)]);
     // By the id of a worker of EST, through OTHER (theirs) or EST (not theirs): not found.
     let error = stranger_reads(&env, &stranger, OTHER, id);
@@ -454,11 +409,7 @@ fn stranger_reads(
 #[test]
 fn the_pcr_sees_the_dosimetric_view_without_contract_or_work_fraction() {
     let env = env();
-    let id = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
-        .worker_id;
+    let id = seed_worker_id(&env);
     let WorkerView::Dosimetry(summary) = env.registry.worker(&pcr(), EST, id).unwrap() else {
         panic!("the PCR must get the dosimetric view");
     };
@@ -474,13 +425,10 @@ fn the_pcr_sees_the_dosimetric_view_without_contract_or_work_fraction() {
 #[test]
 fn search_filters_by_fraction() {
     let env = env();
-    let bloc = env
-        .registry
-        .create_fraction(&cse(), EST, "Bloc opératoire")
-        .unwrap();
+    let bloc = create_fraction(&env, "Bloc opératoire");
     let mut input = seed_worker();
     input.fraction = Some("bloc OPERATOIRE".into());
-    env.registry.apply_worker(&cse(), EST, &input).unwrap();
+    apply(&env, &input);
     env.registry
         .apply_worker(
             &cse(),
@@ -719,11 +667,7 @@ fn a_page_by_offset_audits_only_the_workers_it_shows() {
 #[test]
 fn a_page_is_asked_by_offset_or_after_not_both() {
     let env = env();
-    let id = env
-        .registry
-        .apply_worker(&cse(), EST, &seed_worker())
-        .unwrap()
-        .worker_id;
+    let id = seed_worker_id(&env);
     let query = WorkerQuery {
         after: Some(id),
         offset: 1,

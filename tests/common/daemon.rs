@@ -4,7 +4,7 @@
 
 use std::cell::Cell;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -24,6 +24,8 @@ pub struct Reply {
     /// curl's exit code: 0, or why the transfer failed (35, 56: the TLS handshake).
     pub exit: i32,
     pub status: u16,
+    /// Where a redirection leads (absolute), or empty.
+    pub redirect: String,
     pub headers: String,
     pub body: Vec<u8>,
     pub stderr: String,
@@ -81,6 +83,53 @@ impl Reply {
         assert!(!message.trim().is_empty(), "{v}");
         assert!(v["fields"].is_object(), "{v}");
         v
+    }
+}
+
+/// curl `METHOD URL` trusting `ca`, with `extra` arguments and an optional body, its files the
+/// `n`th exchange's in `sandbox`; never fails on a status nor on a refused handshake (see
+/// [`Reply::exit`]).
+pub fn curl(
+    sandbox: &Sandbox,
+    ca: &Path,
+    n: u32,
+    method: &str,
+    url: &str,
+    extra: &[String],
+    body: Option<(&str, &[u8])>,
+) -> Reply {
+    let out_body = sandbox.path(&format!("reply-{n}.body"));
+    let out_headers = sandbox.path(&format!("reply-{n}.headers"));
+    let mut cmd = Command::new(require_tool("curl"));
+    cmd.args(["-sS", "--max-time", "120", "--cacert"])
+        .arg(ca)
+        .args(["-X", method, "-o"])
+        .arg(&out_body)
+        .arg("-D")
+        .arg(&out_headers)
+        .args(["-w", "%{http_code}\n%{redirect_url}"])
+        .args(extra);
+    if let Some((content_type, bytes)) = body {
+        let file = sandbox.path(&format!("request-{n}.body"));
+        fs::write(&file, bytes).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        cmd.args(["-H", &format!("Content-Type: {content_type}")])
+            .arg("--data-binary")
+            .arg(format!("@{}", file.display()));
+    }
+    let out = cmd
+        .arg(url)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run curl: {e}"));
+    let written = String::from_utf8_lossy(&out.stdout);
+    let (status, redirect) = written.split_once('\n').unwrap_or((&written, ""));
+    Reply {
+        exit: out.status.code().unwrap_or(-1),
+        status: status.trim().parse().unwrap_or(0),
+        redirect: redirect.trim().to_owned(),
+        headers: fs::read_to_string(&out_headers).unwrap_or_default(),
+        body: fs::read(&out_body).unwrap_or_default(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
 
@@ -171,40 +220,15 @@ impl Daemon {
         extra: &[String],
         body: Option<(&str, &[u8])>,
     ) -> Reply {
-        let n = self.next();
-        let out_body = self.sandbox.path(&format!("reply-{n}.body"));
-        let out_headers = self.sandbox.path(&format!("reply-{n}.headers"));
-        let mut cmd = Command::new(require_tool("curl"));
-        cmd.args(["-sS", "--max-time", "60", "--cacert"])
-            .arg(&self.ca)
-            .args(["-X", method, "-o"])
-            .arg(&out_body)
-            .arg("-D")
-            .arg(&out_headers)
-            .args(["-w", "%{http_code}"])
-            .args(extra);
-        if let Some((content_type, bytes)) = body {
-            let file = self.sandbox.path(&format!("request-{n}.body"));
-            fs::write(&file, bytes).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-            cmd.args(["-H", &format!("Content-Type: {content_type}")])
-                .arg("--data-binary")
-                .arg(format!("@{}", file.display()));
-        }
-        let out = cmd
-            .arg(url)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run curl: {e}"));
-        Reply {
-            exit: out.status.code().unwrap_or(-1),
-            status: String::from_utf8_lossy(&out.stdout)
-                .trim()
-                .parse()
-                .unwrap_or(0),
-            headers: fs::read_to_string(&out_headers).unwrap_or_default(),
-            body: fs::read(&out_body).unwrap_or_default(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        curl(
+            &self.sandbox,
+            &self.ca,
+            self.next(),
+            method,
+            url,
+            extra,
+            body,
+        )
     }
 
     /// `METHOD PATH` on the public listener with an optional bearer token and body; the

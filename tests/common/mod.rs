@@ -258,11 +258,7 @@ pub fn require_tool(name: &str) -> PathBuf {
 }
 
 /// `openssl ARGS…`, whatever its outcome.
-pub fn openssl<I, S>(args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
+pub fn openssl(args: impl IntoIterator<Item = impl AsRef<OsStr>>) -> Output {
     let tool = require_tool("openssl");
     Command::new(tool)
         .args(args)
@@ -272,11 +268,7 @@ where
 }
 
 /// `openssl ARGS…`, which must succeed; returns stdout.
-pub fn openssl_ok<I, S>(args: I) -> String
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
+pub fn openssl_ok(args: impl IntoIterator<Item = impl AsRef<OsStr>>) -> String {
     let args: Vec<std::ffi::OsString> = args.into_iter().map(|a| a.as_ref().into()).collect();
     let out = openssl(&args);
     assert!(
@@ -289,11 +281,7 @@ where
 }
 
 /// `openssl ARGS…`, which must fail; returns stdout and stderr together.
-pub fn openssl_fails<I, S>(args: I) -> String
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
+pub fn openssl_fails(args: impl IntoIterator<Item = impl AsRef<OsStr>>) -> String {
     let args: Vec<std::ffi::OsString> = args.into_iter().map(|a| a.as_ref().into()).collect();
     let out = openssl(&args);
     let text = format!(

@@ -14,13 +14,17 @@ use ca::{
     Authority, CaKeyAlgorithm, CertificateStatus, FakeClock, P12Options, P12Profile, Policy,
     RevocationReason, Serial, SubscriberKeyAlgorithm,
 };
-use enroll::access::{Access, AccessConfig, ApprovalReport, IssueSettings};
+use enroll::access::{Access, AccessConfig, AccessError, ApprovalReport, IssueSettings};
 use enroll::outbox::{deliver_due, MemoryTransport, Message, StoredMessage, Transports};
 use enroll::pass::{Client, DocumentKind, Pass, PassConfig, Signed};
 use enroll::protocol::{PersonInput, ProtocolInput};
 use enroll::secrets::ServerKey;
 use tempfile::TempDir;
 use time::OffsetDateTime;
+
+#[path = "../../../ca/tests/support/mod.rs"]
+mod ca_support;
+pub use ca_support::require_tool;
 
 #[path = "../data/fixtures.rs"]
 mod fixtures;
@@ -118,16 +122,14 @@ impl World {
         ca::migrations::apply(&mut conn).expect("apply failed");
         store::migrate::apply(&mut conn, "enroll", enroll::migrations::MIGRATIONS)
             .expect("apply failed");
-        let policy = Policy::default();
         let now = ca::Clock::now(clock.as_ref());
-        let ceremony = Authority::create_root(CaKeyAlgorithm::EcdsaP256, &policy, PASSPHRASE, now)
-            .expect("Authority::create_root failed");
-        let cert_pem = ceremony
-            .certificate_pem
-            .expect("certificate_pem gave nothing");
-        std::fs::write(dir.path().join("ca.pem"), &cert_pem).expect("write failed");
-        let authority = Authority::load(&cert_pem, &ceremony.encrypted_key_pem, PASSPHRASE, policy)
-            .expect("Authority::load failed");
+        let (authority, _) = ca_support::root(
+            dir.path(),
+            CaKeyAlgorithm::EcdsaP256,
+            Policy::default(),
+            PASSPHRASE,
+            now,
+        );
         authority
             .record_self(&mut conn, now)
             .expect("record_self failed");
@@ -252,26 +254,26 @@ impl World {
         six_digits(text).unwrap_or_else(|| panic!("no 6-digit code in the SMS: {text}"))
     }
 
-    /// The last withdrawal e-mail sent to `to`.
-    pub fn withdrawal_mail(&self, to: &str) -> WithdrawalMail {
+    /// The body of the last e-mail sent to `to` whose subject holds `subject`, a `kind` e-mail.
+    fn last_mail_to(&self, to: &str, subject: &str, kind: &str) -> String {
         let mails = self.mails_to(to);
-        let (_, body) = mails
+        mails
             .iter()
             .rev()
-            .find(|(s, _)| s.contains("retrait"))
-            .unwrap_or_else(|| panic!("no withdrawal e-mail to {to}: {mails:?}"));
-        parse_withdrawal_mail(body)
+            .find(|(s, _)| s.contains(subject))
+            .map(|(_, body)| body.clone())
+            .unwrap_or_else(|| panic!("no {kind} e-mail to {to}: {mails:?}"))
+    }
+
+    /// The last withdrawal e-mail sent to `to`.
+    pub fn withdrawal_mail(&self, to: &str) -> WithdrawalMail {
+        parse_withdrawal_mail(&self.last_mail_to(to, "retrait", "withdrawal"))
     }
 
     /// The access code of the last access-code e-mail sent to `to`.
     pub fn access_code(&self, to: &str) -> String {
-        let mails = self.mails_to(to);
-        let (_, body) = mails
-            .iter()
-            .rev()
-            .find(|(s, _)| s.contains("mot de passe d'accès"))
-            .unwrap_or_else(|| panic!("no access-code e-mail to {to}: {mails:?}"));
-        word_after(body, "Mot de passe SISERI : ")
+        let body = self.last_mail_to(to, "mot de passe d'accès", "access-code");
+        word_after(&body, "Mot de passe SISERI : ")
     }
 
     /// A draft with `input` and both documents.
@@ -304,9 +306,13 @@ impl World {
     }
 
     pub fn approve(&self, number: &str) -> ApprovalReport {
+        self.try_approve(number).expect("approve failed")
+    }
+
+    /// The operator's approval of protocol `number`, whatever its outcome.
+    pub fn try_approve(&self, number: &str) -> Result<ApprovalReport, AccessError> {
         self.access
             .approve(&self.authority, number, "operator:test", &mut |_, _, _| {})
-            .expect("approve failed")
     }
 
     /// The seed's protocol, signed and approved.
@@ -533,20 +539,6 @@ pub fn other_code(code: &str) -> String {
             other => other,
         })
         .collect()
-}
-
-/// Fails loudly when `name` is not on PATH: a missing tool never skips a check.
-pub fn require_tool(name: &str) {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(
-        found,
-        "required external tool `{name}` is missing: install it (scripts/test.sh does); \
-         these tests never skip a check silently"
-    );
 }
 
 /// `openssl ARGS…`, which must succeed.

@@ -10,26 +10,38 @@ pub(crate) fn immediate(conn: &mut Connection) -> rusqlite::Result<Transaction<'
     conn.transaction_with_behavior(TransactionBehavior::Immediate)
 }
 
-/// Appends a line to the hash-chained audit log, in the transaction of the change it records.
-pub(crate) fn audit(
-    tx: &Transaction<'_>,
+/// Who writes the audit lines of a transaction, and when: made where the change is, so that
+/// each line recorded names only what it changes.
+pub(crate) struct Audit<'a, 'c> {
+    tx: &'a Transaction<'c>,
     now: OffsetDateTime,
-    actor: &str,
-    action: &str,
-    target: &str,
-    details: &[(&str, &str)],
-) -> Result<(), ca::Error> {
-    ca::audit::append(
-        tx,
-        now,
-        &ca::audit::Event {
-            actor,
-            action,
-            target,
-            details,
-        },
-    )?;
-    Ok(())
+    actor: &'a str,
+}
+
+impl<'a, 'c> Audit<'a, 'c> {
+    pub(crate) fn new(tx: &'a Transaction<'c>, now: OffsetDateTime, actor: &'a str) -> Self {
+        Self { tx, now, actor }
+    }
+
+    /// Appends a line to the hash-chained audit log, in the transaction of the change it records.
+    pub(crate) fn record(
+        &self,
+        action: &str,
+        target: impl std::fmt::Display,
+        details: &[(&str, &str)],
+    ) -> Result<(), ca::Error> {
+        ca::audit::append(
+            self.tx,
+            self.now,
+            &ca::audit::Event {
+                actor: self.actor,
+                action,
+                target: &target.to_string(),
+                details,
+            },
+        )?;
+        Ok(())
+    }
 }
 
 /// Records one event in the sliding-window counter `bucket` (attempts of a client, codes sent

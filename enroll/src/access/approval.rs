@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use ca::{Authority, PublishedCrl, RevocationReason};
 
 use super::{
-    audit, fold, immediate, mail_name, storage, stored_input, Access, AccessError,
+    fold, immediate, mail_name, storage, stored_input, Access, AccessError, Audit,
     CertificateState, WithdrawalState,
 };
 use crate::outbox::{self, templates};
@@ -107,6 +107,7 @@ impl Access {
         let now = self.now();
         let mut conn = self.pool.get()?;
         let tx = immediate(&mut conn)?;
+        let audit = Audit::new(&tx, now, operator);
         let mut revoked_any = false;
         for att in storage::attachments_of_protocol(&tx, row.protocol_id)? {
             if named.contains(&(att.habilitation, att.role)) {
@@ -114,12 +115,9 @@ impl Access {
             }
             storage::end_attachment(&tx, att.id, now)?;
             report.detached.push(att.habilitation);
-            audit(
-                &tx,
-                now,
-                operator,
+            audit.record(
                 "accessor.detach",
-                &att.habilitation.to_string(),
+                att.habilitation,
                 &[("protocol", number), ("role", att.role.as_str())],
             )?;
             if storage::attachments_of_person(&tx, att.habilitation, true)?.is_empty() {
@@ -138,10 +136,7 @@ impl Access {
             return Err(AccessError::NothingToDecide(number.to_owned()));
         }
         storage::supersede_older(&tx, row.protocol_id, row.version)?;
-        audit(
-            &tx,
-            now,
-            operator,
+        audit.record(
             "protocol.approve",
             number,
             &[("version", &row.version.to_string())],
@@ -168,6 +163,7 @@ impl Access {
         let now = self.now();
         let mut conn = self.pool.get()?;
         let tx = immediate(&mut conn)?;
+        let audit = Audit::new(&tx, now, operator);
         let hab = match d.habilitation {
             Some(h) => h.get(),
             None => {
@@ -200,7 +196,7 @@ impl Access {
                             },
                             now,
                         )?;
-                        audit(&tx, now, operator, "accessor.create", &h.to_string(), &[])?;
+                        audit.record("accessor.create", h, &[])?;
                         h
                     }
                 }
@@ -222,12 +218,9 @@ impl Access {
                     row.version,
                     now,
                 )?;
-                audit(
-                    &tx,
-                    now,
-                    operator,
+                audit.record(
                     "accessor.attach",
-                    &hab.to_string(),
+                    hab,
                     &[("protocol", &row.number), ("role", d.role.as_str())],
                 )?;
             }

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::{
-    audit, display_name, immediate, storage, stored_input, Access, AccessCodeState, AccessError,
+    display_name, immediate, storage, stored_input, Access, AccessCodeState, AccessError, Audit,
     CertificateState, ACCESS_CODE,
 };
 use crate::pass::Status;
@@ -84,41 +84,22 @@ impl Access {
         if row.status == AccessCodeState::Locked {
             return Err(AccessError::AccessLocked);
         }
+        let actor = format!("accessor:{hab}");
+        let audit = Audit::new(&tx, now, &actor);
         if self.key.verify(ACCESS_CODE, code.trim(), &row.code_hmac) {
             storage::access_code_success(&tx, hab)?;
-            audit(
-                &tx,
-                now,
-                &format!("accessor:{hab}"),
-                "registry.login",
-                &hab.to_string(),
-                &[],
-            )?;
+            audit.record("registry.login", hab, &[])?;
             tx.commit()?;
             return Ok(());
         }
         let max = i64::from(self.config.access_code_max_attempts);
         let failures = storage::access_code_failure(&tx, hab, max, now)?;
         if failures >= max {
-            audit(
-                &tx,
-                now,
-                &format!("accessor:{hab}"),
-                "registry.access_locked",
-                &hab.to_string(),
-                &[],
-            )?;
+            audit.record("registry.access_locked", hab, &[])?;
             tx.commit()?;
             return Err(AccessError::AccessLocked);
         }
-        audit(
-            &tx,
-            now,
-            &format!("accessor:{hab}"),
-            "registry.login_failed",
-            &hab.to_string(),
-            &[],
-        )?;
+        audit.record("registry.login_failed", hab, &[])?;
         tx.commit()?;
         Err(AccessError::WrongAccessCode {
             attempts_left: u32::try_from(max - failures).unwrap_or(0),

@@ -8,8 +8,8 @@ use ca::{
 use time::{Duration, OffsetDateTime};
 
 use super::{
-    audit, display_name, immediate, mail_name, storage, stored_email, Access, AccessError,
-    AccessorRow, CertificateState, WithdrawalState, ACCESS_CODE, WITHDRAWAL_CODE, WITHDRAWAL_TOKEN,
+    display_name, immediate, mail_name, storage, stored_email, Access, AccessError, AccessorRow,
+    Audit, CertificateState, WithdrawalState, ACCESS_CODE, WITHDRAWAL_CODE, WITHDRAWAL_TOKEN,
 };
 use crate::outbox::{self, templates};
 use crate::secrets::new_token;
@@ -139,12 +139,9 @@ impl Access {
                 now,
             )?;
         }
-        audit(
-            &tx,
-            now,
-            operator,
+        Audit::new(&tx, now, operator).record(
             "accessor.issue",
-            &person.habilitation.to_string(),
+            person.habilitation,
             &[
                 ("serial", &issued.serial.to_hex()),
                 ("p12_profile", profile_name),

@@ -6,7 +6,7 @@ use time::Duration;
 
 use super::issuance::revoke;
 use super::{
-    audit, from_unix, immediate, mail_name, storage, Access, AccessError, CertificateState,
+    from_unix, immediate, mail_name, storage, Access, AccessError, Audit, CertificateState,
     WithdrawalState,
 };
 use crate::outbox::{self, templates};
@@ -39,14 +39,7 @@ impl Access {
                     revoked = true;
                 }
             }
-            audit(
-                &tx,
-                now,
-                "daemon",
-                "withdrawal.expired",
-                &w.habilitation.to_string(),
-                &[],
-            )?;
+            Audit::new(&tx, now, "daemon").record("withdrawal.expired", w.habilitation, &[])?;
         }
         tx.commit()?;
         drop(conn);

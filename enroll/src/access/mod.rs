@@ -37,7 +37,7 @@ pub use state::{AccessCodeState, CertificateState, WithdrawalState};
 pub use storage::{AccessCodeRow, AccessorRow, AttachmentRow, CertificateRow, WithdrawalRow};
 pub use withdrawal::{WithdrawalInfo, Withdrawn};
 
-use crate::db::{audit, immediate};
+use crate::db::{immediate, Audit};
 use crate::protocol::ProtocolInput;
 use crate::secrets::ServerKey;
 use crate::Email;

@@ -5,8 +5,8 @@ use ca::{Authority, P12Profile, PublishedCrl, RevocationReason};
 
 use super::issuance::revoke;
 use super::{
-    audit, immediate, mail_name, storage, stored_email, Access, AccessCodeRow, AccessError,
-    AccessorRow, AttachmentRow, CertificateRow, CertificateState, WithdrawalRow, WithdrawalState,
+    immediate, mail_name, storage, stored_email, Access, AccessCodeRow, AccessError, AccessorRow,
+    AttachmentRow, Audit, CertificateRow, CertificateState, WithdrawalRow, WithdrawalState,
     ACCESS_CODE,
 };
 use crate::outbox::{self, templates};
@@ -146,14 +146,7 @@ impl Access {
             &templates::access_code_mail(&email, &mail_name(&person), &code),
             now,
         )?;
-        audit(
-            &tx,
-            now,
-            operator,
-            "accessor.reset_code",
-            &hab.to_string(),
-            &[],
-        )?;
+        Audit::new(&tx, now, operator).record("accessor.reset_code", hab, &[])?;
         tx.commit()?;
         Ok(())
     }

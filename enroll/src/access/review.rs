@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{audit, from_unix, immediate, storage, stored_input, Access, AccessError};
+use super::{from_unix, immediate, storage, stored_input, Access, AccessError, Audit};
 use crate::outbox::{self, templates};
 use crate::pass::Status;
 use crate::protocol::{Protocol, ProtocolInput};
@@ -148,10 +148,7 @@ impl Access {
                 )?;
             }
         }
-        audit(
-            &tx,
-            now,
-            operator,
+        Audit::new(&tx, now, operator).record(
             "protocol.reject",
             number,
             &[("version", &row.version.to_string())],

@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use super::issuance::{person_subject, revoke};
 use super::{
-    audit, display_name, from_unix, immediate, storage, Access, AccessError, CertificateState,
+    display_name, from_unix, immediate, storage, Access, AccessError, Audit, CertificateState,
     WithdrawalRow, WithdrawalState, WITHDRAWAL_CODE, WITHDRAWAL_TOKEN,
 };
 
@@ -138,14 +138,7 @@ impl Access {
             let max = i64::from(self.config.withdrawal_max_attempts);
             let failures = storage::withdrawal_failure(&tx, w.id, max)?;
             if failures >= max {
-                audit(
-                    &tx,
-                    now,
-                    "public",
-                    "withdrawal.locked",
-                    &w.habilitation.to_string(),
-                    &[],
-                )?;
+                Audit::new(&tx, now, "public").record("withdrawal.locked", w.habilitation, &[])?;
                 tx.commit()?;
                 return Err(AccessError::WithdrawalLocked);
             }
@@ -222,12 +215,9 @@ impl Access {
                 }
             }
         }
-        audit(
-            &tx,
-            now,
-            "public",
+        Audit::new(&tx, now, "public").record(
             "withdrawal.used",
-            &w.habilitation.to_string(),
+            w.habilitation,
             &[("mode", if csr_pem.is_some() { "csr" } else { "p12" })],
         )?;
         tx.commit()?;

@@ -21,7 +21,7 @@ pub use error::PassError;
 pub use signature::{CodeSent, Signed};
 pub use storage::DocumentRecord;
 
-use crate::db::{audit, immediate};
+use crate::db::{immediate, Audit};
 use crate::protocol::{Annexe, FieldErrors, Protocol, ProtocolInput};
 use crate::secrets::{new_id, new_token, ServerKey};
 
@@ -256,10 +256,7 @@ impl Pass {
         let tx = immediate(&mut conn)?;
         let (purged, orphans) = storage::purge_drafts(&tx, before.unix_timestamp())?;
         if purged > 0 {
-            audit(
-                &tx,
-                self.now(),
-                "pass",
+            Audit::new(&tx, self.now(), "pass").record(
                 "protocol.drafts_purged",
                 "drafts",
                 &[("count", &purged.to_string())],
@@ -504,7 +501,7 @@ impl Pass {
             now,
         )?;
         storage::copy_documents(&tx, &in_force.id, &id, now)?;
-        audit(&tx, now, "pass", "protocol.renewal_started", number, &[])?;
+        Audit::new(&tx, now, "pass").record("protocol.renewal_started", number, &[])?;
         tx.commit()?;
         Ok(NewDraft { id, token })
     }

@@ -6,7 +6,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
 use super::{
-    audit, from_json, immediate, key_name_for, storage, Client, DocumentKind, Pass, PassError,
+    from_json, immediate, key_name_for, storage, Audit, Client, DocumentKind, Pass, PassError,
     Status, SIGNATURE_CODE,
 };
 use crate::outbox;
@@ -156,7 +156,7 @@ impl Pass {
         if !self.key.verify(SIGNATURE_CODE, code, &pending.code_hmac) {
             let failures = storage::count_failure(&tx, id)?;
             if failures >= max {
-                audit(&tx, now, "pass", "protocol.code_locked", id, &[])?;
+                Audit::new(&tx, now, "pass").record("protocol.code_locked", id, &[])?;
                 tx.commit()?;
                 return Err(PassError::CodeLocked);
             }
@@ -203,10 +203,7 @@ impl Pass {
             },
         )?;
         storage::delete_code(&tx, id)?;
-        audit(
-            &tx,
-            now,
-            "pass",
+        Audit::new(&tx, now, "pass").record(
             "protocol.sign",
             &number,
             &[

@@ -61,7 +61,16 @@ pub(crate) fn rate_event(
         "INSERT INTO enroll_rate_events (bucket, at) VALUES (?1, ?2)",
         rusqlite::params![bucket, now.unix_timestamp()],
     )?;
-    tx.query_row(
+    rate_count(tx, bucket, since)
+}
+
+/// How many events of `bucket` fell since `since`, without recording one.
+pub(crate) fn rate_count(
+    conn: &Connection,
+    bucket: &str,
+    since: OffsetDateTime,
+) -> rusqlite::Result<i64> {
+    conn.query_row(
         "SELECT COUNT(*) FROM enroll_rate_events WHERE bucket = ?1 AND at >= ?2",
         rusqlite::params![bucket, since.unix_timestamp()],
         |r| r.get(0),

@@ -384,10 +384,7 @@ impl Pass {
         let media_type = sniff(bytes).ok_or(PassError::DocumentType)?;
         {
             let conn = self.pool.get()?;
-            let row = storage::find_version(&conn, id)?.ok_or(PassError::NotFound)?;
-            if row.status != Status::Draft {
-                return Err(PassError::NotDraft);
-            }
+            storage::find_draft(&conn, id)?;
         }
         let sha256 = documents::sha256_hex(bytes);
         // The file first: a record never points at a file that is not there.
@@ -400,10 +397,7 @@ impl Pass {
         };
         let mut conn = self.pool.get()?;
         let tx = immediate(&mut conn)?;
-        let row = storage::find_version(&tx, id)?.ok_or(PassError::NotFound)?;
-        if row.status != Status::Draft {
-            return Err(PassError::NotDraft);
-        }
+        storage::find_draft(&tx, id)?;
         storage::put_document(&tx, id, &record, self.now())?;
         // A new document changes what is signed: any pending code is void.
         storage::delete_code(&tx, id)?;

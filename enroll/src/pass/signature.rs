@@ -44,10 +44,7 @@ impl Pass {
         let now = self.now();
         let mut conn = self.pool.get()?;
         let tx = immediate(&mut conn)?;
-        let row = storage::find_version(&tx, id)?.ok_or(PassError::NotFound)?;
-        if row.status != Status::Draft {
-            return Err(PassError::NotDraft);
-        }
+        let row = storage::find_draft(&tx, id)?;
         let (annexe, protocol) = self.annexe_of(&tx, &row)?;
         let docs = storage::documents(&tx, id)?;
         let missing: Vec<_> = [DocumentKind::Kbis, DocumentKind::Identity]
@@ -133,10 +130,7 @@ impl Pass {
         let now = self.now();
         let mut conn = self.pool.get()?;
         let tx = immediate(&mut conn)?;
-        let row = storage::find_version(&tx, id)?.ok_or(PassError::NotFound)?;
-        if row.status != Status::Draft {
-            return Err(PassError::NotDraft);
-        }
+        let row = storage::find_draft(&tx, id)?;
         let pending = storage::find_code(&tx, id)?.ok_or(PassError::NoPendingCode)?;
         let max = i64::from(self.config.code_max_attempts);
         if pending.failed_attempts >= max {

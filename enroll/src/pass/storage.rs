@@ -69,6 +69,15 @@ pub(crate) fn find_version(conn: &Connection, id: &str) -> Result<Option<Version
         .optional()?)
 }
 
+/// The version `id` if it is still a draft: only a draft takes documents, codes and signatures.
+pub(crate) fn find_draft(conn: &Connection, id: &str) -> Result<VersionRow, PassError> {
+    let row = find_version(conn, id)?.ok_or(PassError::NotFound)?;
+    if row.status != Status::Draft {
+        return Err(PassError::NotDraft);
+    }
+    Ok(row)
+}
+
 pub(crate) fn update_draft(
     tx: &Transaction<'_>,
     id: &str,
@@ -282,11 +291,7 @@ pub(crate) fn rate_count(
     bucket: &str,
     since: OffsetDateTime,
 ) -> Result<i64, PassError> {
-    Ok(conn.query_row(
-        "SELECT COUNT(*) FROM enroll_rate_events WHERE bucket = ?1 AND at >= ?2",
-        params![bucket, since.unix_timestamp()],
-        |r| r.get(0),
-    )?)
+    Ok(crate::db::rate_count(conn, bucket, since)?)
 }
 
 pub(crate) fn insert_protocol(

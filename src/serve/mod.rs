@@ -1,9 +1,11 @@
 //! The daemon: start-up and wiring. Two TLS listeners ([`listener`]): the public one (PASS,
 //! withdrawals, PKI publication in [`publication`], `/metrics` in [`metrics`], health) and the
-//! registry's, behind mutual TLS. Background work (CRL, sweeps, revocations, WAL checkpoints,
+//! registry's, behind mutual TLS. Both routers get the same cross-cutting layers ([`layers`]:
+//! tracing, security headers, caching, error bodies). Background work (CRL, sweeps, revocations, WAL checkpoints,
 //! outbox delivery) is in [`jobs`].
 
 mod jobs;
+mod layers;
 mod listener;
 mod metrics;
 mod publication;
@@ -121,7 +123,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             listener::Listener {
                 tcp: public,
                 acceptor: TlsAcceptor::from(tls),
-                router: with_request_timeout(router, limits),
+                router: layers::apply(with_request_timeout(router, limits), layers::Front::Public),
                 mtls: false,
                 budget: public_budget.clone(),
                 limits: limits.clone(),
@@ -132,7 +134,10 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             listener::Listener {
                 tcp: registry,
                 acceptor: TlsAcceptor::from(registry_tls),
-                router: with_request_timeout(registry_router, limits),
+                router: layers::apply(
+                    with_request_timeout(registry_router, limits),
+                    layers::Front::Registry,
+                ),
                 mtls: true,
                 budget: registry_budget.clone(),
                 limits: limits.clone(),

@@ -95,6 +95,9 @@ pub struct Listen {
     pub public: SocketAddr,
     /// The registry listener (mutual TLS).
     pub registry: SocketAddr,
+    /// The operators' listener: `/metrics` and `/healthz` in plain HTTP, for Prometheus. On
+    /// loopback unless the network in between is trusted.
+    pub admin: SocketAddr,
 }
 
 impl Default for Listen {
@@ -102,6 +105,7 @@ impl Default for Listen {
         Self {
             public: SocketAddr::from(([127, 0, 0, 1], 8443)),
             registry: SocketAddr::from(([127, 0, 0, 1], 9443)),
+            admin: SocketAddr::from(([127, 0, 0, 1], 9100)),
         }
     }
 }
@@ -421,6 +425,9 @@ const TEMPLATE_HEAD: &str = r#"# Configuration de siseri. Toute valeur peut êtr
 public = "127.0.0.1:8443"
 # Écoute du registre (TLS mutuel : certificat AC SISERI exigé).
 registry = "127.0.0.1:9443"
+# Écoute d'administration : /metrics (Prometheus) et /healthz, en HTTP simple, sans
+# authentification : laissez-la sur la boucle locale (ou derrière un pare-feu).
+admin = "127.0.0.1:9100"
 
 [public]
 # Adresse par laquelle on joint l'écoute publique ; la LCR et le certificat de l'AC

@@ -1,6 +1,7 @@
 //! The daemon: start-up and wiring. Two TLS listeners ([`listener`]): the public one (PASS,
-//! withdrawals, PKI publication in [`publication`], `/metrics` in [`metrics`], health) and the
-//! registry's, behind mutual TLS. Both routers get the same cross-cutting layers ([`layers`]:
+//! withdrawals, PKI publication in [`publication`], health) and the registry's, behind mutual
+//! TLS; and the operators' plain-HTTP listener, on loopback by default (`/metrics` in
+//! [`metrics`], health). Both routers get the same cross-cutting layers ([`layers`]:
 //! tracing, security headers, caching, error bodies). Background work (CRL, sweeps, revocations, WAL checkpoints,
 //! outbox delivery) is in [`jobs`].
 
@@ -72,6 +73,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         let (public, public_addr) = bind(&dir, config.listen.public, "écoute publique").await?;
         let (registry, registry_addr) =
             bind(&dir, config.listen.registry, "écoute du registre").await?;
+        let (admin, admin_addr) = bind(&dir, config.listen.admin, "écoute d'administration").await?;
         let registry_router = registry_router(&services, &revoked, &clock, &config);
         let state = Arc::new(AppState {
             dir: dir.clone(),
@@ -81,6 +83,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             pool: services.pool.clone(),
             ocsp_sent: Default::default(),
         });
+        let admin_routes = admin_router(state.clone());
         let router = public_router(state)
             .merge(enroll::web::router(enroll::web::PublicState {
                 pass: services.pass.clone(),
@@ -94,17 +97,18 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
                     key: services.key.clone(),
                 },
             ));
-        write_listening(&dir, public_addr, registry_addr)?;
+        write_listening(&dir, public_addr, registry_addr, admin_addr)?;
         warn_if_links_elsewhere(&config, public_addr);
         println!("siseri à l'écoute : https://{public_addr}/ (publique, PASS et retraits)");
         println!("                    https://{registry_addr}/ (registre, TLS mutuel)");
+        println!("                    http://{admin_addr}/metrics (administration, Prometheus)");
         println!(
             "                    {files} descripteurs de fichiers ; connexions : {} (publique), {} (registre), {} par adresse",
             config.limits.public_connections,
             config.limits.registry_connections,
             config.limits.connections_per_address
         );
-        tracing::info!(%public_addr, %registry_addr, files, "listening");
+        tracing::info!(%public_addr, %registry_addr, %admin_addr, files, "listening");
 
         tokio::spawn(jobs::refresh_crl(dir.clone(), authority.clone()));
         tokio::spawn(jobs::maintenance(
@@ -115,6 +119,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         ));
         let limits = &config.limits;
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let admin_server = tokio::spawn(serve_admin(admin, admin_routes, stopped.clone()));
         let public_budget =
             listener::Budget::new(limits.public_connections, limits.connections_per_address);
         let registry_budget =
@@ -153,6 +158,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         let _ = stop.send(true);
         let _ = server.await;
         let _ = registry_server.await;
+        let _ = admin_server.await;
         let grace = std::time::Duration::from_secs(limits.shutdown_grace_secs);
         let drained = tokio::time::timeout(grace, async {
             public_budget.drained().await;
@@ -198,8 +204,31 @@ fn public_router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .merge(publication::routes())
+        .with_state(state)
+}
+
+/// The operators' routes: plain HTTP, no secret, counts only.
+fn admin_router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics::serve))
         .with_state(state)
+}
+
+/// Serves the admin listener until `stop` turns true.
+async fn serve_admin(
+    tcp: TcpListener,
+    router: Router,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let served = axum::serve(tcp, router)
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        })
+        .await;
+    if let Err(e) = served {
+        tracing::warn!(error = %e, "écoute d'administration");
+    }
 }
 
 /// Answers 408 to a request the application has not answered in `[limits] request_secs`, body
@@ -304,9 +333,13 @@ fn write_listening(
     dir: &DataDir,
     public: SocketAddr,
     registry: SocketAddr,
+    admin: SocketAddr,
 ) -> Result<(), AppError> {
-    let body =
-        serde_json::json!({ "public": public.to_string(), "registry": registry.to_string() });
+    let body = serde_json::json!({
+        "public": public.to_string(),
+        "registry": registry.to_string(),
+        "admin": admin.to_string(),
+    });
     datadir::write_atomic(&dir.listening(), format!("{body}\n").as_bytes(), 0o644)
 }
 

@@ -65,14 +65,27 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
     let (outbox_signal, outbox_worker) = jobs::spawn_outbox_worker(&dir, &config, clock.clone())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(config.limits.public_blocking_threads)
         .build()
         .map_err(|e| AppError::io(dir.root(), e))?;
+    // The registry's own runtime: its accept loop, connections, handlers and their blocking
+    // work never wait for a thread the public listener holds.
+    let registry_runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("siseri-registre")
+        .worker_threads(config.limits.registry_worker_threads)
+        .max_blocking_threads(config.limits.registry_blocking_threads)
+        .build()
+        .map_err(|e| AppError::io(dir.root(), e))?;
+    let registry_handle = registry_runtime.handle().clone();
+    // Registered with the registry runtime's own reactor.
+    let (registry, registry_addr) =
+        registry_runtime.block_on(bind(&dir, config.listen.registry, "écoute du registre"))?;
     let worker_signal = outbox_signal.clone();
     let worker_stop = Arc::new(AtomicBool::new(false));
     runtime.block_on(async move {
         let (public, public_addr) = bind(&dir, config.listen.public, "écoute publique").await?;
-        let (registry, registry_addr) =
-            bind(&dir, config.listen.registry, "écoute du registre").await?;
+
         let (admin, admin_addr) = bind(&dir, config.listen.admin, "écoute d'administration").await?;
         let registry_router = registry_router(&services, &revoked, &clock, &config);
         let state = Arc::new(AppState {
@@ -135,7 +148,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             },
             stopped.clone(),
         ));
-        let registry_server = tokio::spawn(listener::accept_loop(
+        let registry_server = registry_handle.spawn(listener::accept_loop(
             listener::Listener {
                 tcp: registry,
                 acceptor: TlsAcceptor::from(registry_tls),
@@ -172,6 +185,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         let _ = refresher.await;
         Ok::<(), AppError>(())
     })?;
+    registry_runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     worker_signal.stop();
     let _ = outbox_worker.join();
     Ok(())

@@ -67,6 +67,14 @@ pub struct Limits {
     pub h2_keep_alive_secs: u64,
     /// Seconds, after SIGTERM, for the requests in flight to finish.
     pub shutdown_grace_secs: u64,
+    /// Threads for blocking work (database, signatures) of the public listener's handlers.
+    pub public_blocking_threads: usize,
+    /// The registry listener runs on its own runtime, so that a flood of the public one takes
+    /// none of its threads: so many worker threads…
+    pub registry_worker_threads: usize,
+    /// … and so many threads for its handlers' blocking work (an import holds one while its
+    /// upload arrives).
+    pub registry_blocking_threads: usize,
 }
 
 impl Default for Limits {
@@ -83,6 +91,9 @@ impl Default for Limits {
             h2_max_header_list_bytes: 16 * 1024,
             h2_keep_alive_secs: 30,
             shutdown_grace_secs: 30,
+            public_blocking_threads: 128,
+            registry_worker_threads: 2,
+            registry_blocking_threads: 64,
         }
     }
 }
@@ -95,6 +106,9 @@ pub struct Listen {
     pub public: SocketAddr,
     /// The registry listener (mutual TLS).
     pub registry: SocketAddr,
+    /// The operators' listener: `/metrics` and `/healthz` in plain HTTP, for Prometheus. On
+    /// loopback unless the network in between is trusted.
+    pub admin: SocketAddr,
 }
 
 impl Default for Listen {
@@ -102,6 +116,7 @@ impl Default for Listen {
         Self {
             public: SocketAddr::from(([127, 0, 0, 1], 8443)),
             registry: SocketAddr::from(([127, 0, 0, 1], 9443)),
+            admin: SocketAddr::from(([127, 0, 0, 1], 9100)),
         }
     }
 }
@@ -333,6 +348,9 @@ impl Config {
                 l.public_connections,
                 l.registry_connections,
                 l.connections_per_address,
+                l.public_blocking_threads,
+                l.registry_worker_threads,
+                l.registry_blocking_threads,
             ]
             .contains(&0)
             || l.h2_max_concurrent_streams == 0
@@ -408,6 +426,11 @@ h2_max_header_list_bytes = 16384
 h2_keep_alive_secs = 30
 # Après SIGTERM : délai laissé aux requêtes en cours (secondes).
 shutdown_grace_secs = 30
+# Fils d'exécution : le registre a les siens (fils de travail et fils pour la base de données),
+# que l'inondation de l'écoute publique ne peut pas prendre.
+public_blocking_threads = 128
+registry_worker_threads = 2
+registry_blocking_threads = 64
 
 [log]
 level = "info"
@@ -421,6 +444,9 @@ const TEMPLATE_HEAD: &str = r#"# Configuration de siseri. Toute valeur peut êtr
 public = "127.0.0.1:8443"
 # Écoute du registre (TLS mutuel : certificat AC SISERI exigé).
 registry = "127.0.0.1:9443"
+# Écoute d'administration : /metrics (Prometheus) et /healthz, en HTTP simple, sans
+# authentification : laissez-la sur la boucle locale (ou derrière un pare-feu).
+admin = "127.0.0.1:9100"
 
 [public]
 # Adresse par laquelle on joint l'écoute publique ; la LCR et le certificat de l'AC

@@ -743,7 +743,17 @@ fn serve_publishes_the_ca_and_the_latest_crl_and_writes_listening_json() {
 
     let base = format!("https://{public}");
     let health = curl(&ca, &format!("{base}/healthz"), &[]);
-    let metrics = String::from_utf8(curl(&ca, &format!("{base}/metrics"), &[])).unwrap();
+    let admin = format!("http://{}", listening_addr(&listening, "admin"));
+    assert!(admin.starts_with("http://127.0.0.1:"), "{admin}");
+    let metrics = String::from_utf8(curl(&ca, &format!("{admin}/metrics"), &[])).unwrap();
+    // Off the public listener: operators' counts are not for the internet.
+    let public_metrics = std::process::Command::new(require_tool("curl"))
+        .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
+        .arg(&ca)
+        .arg(format!("{base}/metrics"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&public_metrics.stdout), "404");
     for needle in [
         "siseri_certificates{status=\"issued\"}",
         "siseri_crl_number ",

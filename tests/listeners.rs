@@ -22,7 +22,8 @@ fn a_second_serve_on_the_same_data_directory_is_refused() {
     let mut second = sb.siseri(["serve"]);
     second
         .env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
-        .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0");
+        .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0")
+        .env("SISERI_LISTEN_ADMIN", "127.0.0.1:0");
     let (code, stderr) = run_fail(&mut second);
     assert_ne!(code, 0);
     assert!(

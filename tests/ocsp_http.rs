@@ -13,6 +13,8 @@ struct Daemon {
     s: Sandbox,
     _server: Server,
     base: String,
+    /// `http://ADDR` of the admin listener.
+    admin: String,
     ca: PathBuf,
 }
 
@@ -27,6 +29,7 @@ fn daemon() -> Daemon {
         s,
         _server: server,
         base: format!("https://{public}"),
+        admin: format!("http://{}", listening_addr(&listening, "admin")),
         ca,
     }
 }
@@ -104,7 +107,7 @@ impl Daemon {
     }
 
     fn metrics(&self) -> String {
-        String::from_utf8(curl(&self.ca, &format!("{}/metrics", self.base), &[]))
+        String::from_utf8(curl(&self.ca, &format!("{}/metrics", self.admin), &[]))
             .expect("String::from_utf8 failed")
     }
 }

@@ -1,9 +1,12 @@
 //! The daemon: start-up and wiring. Two TLS listeners ([`listener`]): the public one (PASS,
-//! withdrawals, PKI publication in [`publication`], `/metrics` in [`metrics`], health) and the
-//! registry's, behind mutual TLS. Background work (CRL, sweeps, revocations, WAL checkpoints,
+//! withdrawals, PKI publication in [`publication`], health) and the registry's, behind mutual
+//! TLS; and the operators' plain-HTTP listener, on loopback by default (`/metrics` in
+//! [`metrics`], health). Both routers get the same cross-cutting layers ([`layers`]:
+//! tracing, security headers, caching, error bodies). Background work (CRL, sweeps, revocations, WAL checkpoints,
 //! outbox delivery) is in [`jobs`].
 
 mod jobs;
+mod layers;
 mod listener;
 mod metrics;
 mod publication;
@@ -62,14 +65,28 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
     let (outbox_signal, outbox_worker) = jobs::spawn_outbox_worker(&dir, &config, clock.clone())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(config.limits.public_blocking_threads)
         .build()
         .map_err(|e| AppError::io(dir.root(), e))?;
+    // The registry's own runtime: its accept loop, connections, handlers and their blocking
+    // work never wait for a thread the public listener holds.
+    let registry_runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("siseri-registre")
+        .worker_threads(config.limits.registry_worker_threads)
+        .max_blocking_threads(config.limits.registry_blocking_threads)
+        .build()
+        .map_err(|e| AppError::io(dir.root(), e))?;
+    let registry_handle = registry_runtime.handle().clone();
+    // Registered with the registry runtime's own reactor.
+    let (registry, registry_addr) =
+        registry_runtime.block_on(bind(&dir, config.listen.registry, "écoute du registre"))?;
     let worker_signal = outbox_signal.clone();
     let worker_stop = Arc::new(AtomicBool::new(false));
     runtime.block_on(async move {
         let (public, public_addr) = bind(&dir, config.listen.public, "écoute publique").await?;
-        let (registry, registry_addr) =
-            bind(&dir, config.listen.registry, "écoute du registre").await?;
+
+        let (admin, admin_addr) = bind(&dir, config.listen.admin, "écoute d'administration").await?;
         let registry_router = registry_router(&services, &revoked, &clock, &config);
         let state = Arc::new(AppState {
             dir: dir.clone(),
@@ -79,6 +96,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             pool: services.pool.clone(),
             ocsp_sent: Default::default(),
         });
+        let admin_routes = admin_router(state.clone());
         let router = public_router(state)
             .merge(enroll::web::router(enroll::web::PublicState {
                 pass: services.pass.clone(),
@@ -92,17 +110,18 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
                     key: services.key.clone(),
                 },
             ));
-        write_listening(&dir, public_addr, registry_addr)?;
+        write_listening(&dir, public_addr, registry_addr, admin_addr)?;
         warn_if_links_elsewhere(&config, public_addr);
         println!("siseri à l'écoute : https://{public_addr}/ (publique, PASS et retraits)");
         println!("                    https://{registry_addr}/ (registre, TLS mutuel)");
+        println!("                    http://{admin_addr}/metrics (administration, Prometheus)");
         println!(
             "                    {files} descripteurs de fichiers ; connexions : {} (publique), {} (registre), {} par adresse",
             config.limits.public_connections,
             config.limits.registry_connections,
             config.limits.connections_per_address
         );
-        tracing::info!(%public_addr, %registry_addr, files, "listening");
+        tracing::info!(%public_addr, %registry_addr, %admin_addr, files, "listening");
 
         tokio::spawn(jobs::refresh_crl(dir.clone(), authority.clone()));
         tokio::spawn(jobs::maintenance(
@@ -114,6 +133,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         ));
         let limits = &config.limits;
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let admin_server = tokio::spawn(serve_admin(admin, admin_routes, stopped.clone()));
         let public_budget =
             listener::Budget::new(limits.public_connections, limits.connections_per_address);
         let registry_budget =
@@ -122,18 +142,21 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             listener::Listener {
                 tcp: public,
                 acceptor: TlsAcceptor::from(tls),
-                router: with_request_timeout(router, limits),
+                router: layers::apply(with_request_timeout(router, limits), layers::Front::Public),
                 mtls: false,
                 budget: public_budget.clone(),
                 limits: limits.clone(),
             },
             stopped.clone(),
         ));
-        let registry_server = tokio::spawn(listener::accept_loop(
+        let registry_server = registry_handle.spawn(listener::accept_loop(
             listener::Listener {
                 tcp: registry,
                 acceptor: TlsAcceptor::from(registry_tls),
-                router: with_request_timeout(registry_router, limits),
+                router: layers::apply(
+                    with_request_timeout(registry_router, limits),
+                    layers::Front::Registry,
+                ),
                 mtls: true,
                 budget: registry_budget.clone(),
                 limits: limits.clone(),
@@ -149,6 +172,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         let _ = stop.send(true);
         let _ = server.await;
         let _ = registry_server.await;
+        let _ = admin_server.await;
         let grace = std::time::Duration::from_secs(limits.shutdown_grace_secs);
         let drained = tokio::time::timeout(grace, async {
             public_budget.drained().await;
@@ -162,6 +186,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         let _ = refresher.await;
         Ok::<(), AppError>(())
     })?;
+    registry_runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     worker_signal.stop();
     let _ = outbox_worker.join();
     Ok(())
@@ -194,8 +219,31 @@ fn public_router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .merge(publication::routes())
+        .with_state(state)
+}
+
+/// The operators' routes: plain HTTP, no secret, counts only.
+fn admin_router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics::serve))
         .with_state(state)
+}
+
+/// Serves the admin listener until `stop` turns true.
+async fn serve_admin(
+    tcp: TcpListener,
+    router: Router,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let served = axum::serve(tcp, router)
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        })
+        .await;
+    if let Err(e) = served {
+        tracing::warn!(error = %e, "écoute d'administration");
+    }
 }
 
 /// Answers 408 to a request the application has not answered in `[limits] request_secs`, body
@@ -300,9 +348,13 @@ fn write_listening(
     dir: &DataDir,
     public: SocketAddr,
     registry: SocketAddr,
+    admin: SocketAddr,
 ) -> Result<(), AppError> {
-    let body =
-        serde_json::json!({ "public": public.to_string(), "registry": registry.to_string() });
+    let body = serde_json::json!({
+        "public": public.to_string(),
+        "registry": registry.to_string(),
+        "admin": admin.to_string(),
+    });
     datadir::write_atomic(&dir.listening(), format!("{body}\n").as_bytes(), 0o644)
 }
 

@@ -189,8 +189,19 @@ async fn upload(
     Path((id, kind)): Path<(String, String)>,
     headers: HeaderMap,
     Peer(peer): Peer,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Answer {
+    // Far over the limit, the body is cut off while read: the same answer as a little over it.
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Err(PassError::DocumentTooLarge {
+                max_mib: state.pass.config().document_max_bytes / (1024 * 1024),
+            }
+            .into())
+        }
+        Err(rejection) => return Ok(rejection.into_response()),
+    };
     let kind = DocumentKind::parse(&kind).ok_or(PassError::NotFound)?;
     authorize(&state, &headers, &id).await?;
     let pass = state.pass.clone();

@@ -15,6 +15,7 @@
 //! the same but, on a two-core machine, spends seven seconds of CPU polling its socket while
 //! the server takes a 177 MB file: CPU the server under test then lacks.
 
+mod flood;
 mod http;
 mod procfs;
 
@@ -94,6 +95,13 @@ struct Args {
     /// Content-Type of `--upload`.
     #[arg(long, default_value = "text/csv")]
     content_type: String,
+    /// Flood `--addr` with this many connections at a time for `--seconds` instead (see
+    /// `flood.rs`); no other measure.
+    #[arg(long)]
+    flood: Option<usize>,
+    /// What each flooding connection does: idle, slow-headers, slow-body, tls-idle.
+    #[arg(long, default_value = "idle")]
+    flood_mode: String,
     /// KEY=VALUE copied into the JSON line (numbers stay numbers); repeatable.
     #[arg(long = "label", value_parser = parse_label)]
     labels: Vec<(String, Value)>,
@@ -176,6 +184,16 @@ fn run(args: &Args) -> Result<Value, String> {
     let connector = TlsConnector::from(Arc::new(client_config(args)?));
     let name = ServerName::try_from(args.server_name.clone())
         .map_err(|e| format!("--server-name: {e}"))?;
+    if let Some(n) = args.flood {
+        return flood::run(
+            connector,
+            name,
+            args.addr,
+            n,
+            &args.flood_mode,
+            args.seconds,
+        );
+    }
     let headers = header_lines(args)?;
     let threads = args
         .threads

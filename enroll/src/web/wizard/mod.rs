@@ -81,29 +81,11 @@ pub fn router(state: PublicState) -> Router {
         .fold(pages, |pages, (step, route)| {
             pages.route(step.path(), route)
         })
-        .layer(axum::middleware::map_response(security_headers))
         .with_state(state);
     pages.route(
         web::layout::STYLESHEET_PATH,
         get(|| async { web::layout::stylesheet_response() }),
     )
-}
-
-/// The headers of every page: our own resources only, no framing, nothing cached.
-async fn security_headers(mut response: Response) -> Response {
-    let h = response.headers_mut();
-    for (name, value) in [
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
-        ),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "same-origin"),
-        (header::CACHE_CONTROL, "no-store"),
-    ] {
-        h.insert(name, HeaderValue::from_static(value));
-    }
-    response
 }
 
 /// The steps of the seed, in order (section 1, d to m).

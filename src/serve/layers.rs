@@ -1,0 +1,305 @@
+//! What every response of both listeners shares, in one place, as layers around each router:
+//!
+//! - request tracing: a span per request with its method and its path *masked* (the
+//!   withdrawal token, any long path segment, the query string are left out; headers, hence
+//!   `Authorization` and cookies, are never logged);
+//! - security headers on every response: a CSP allowing only our own resources and no framing,
+//!   `nosniff`, no referrer, HSTS;
+//! - `Cache-Control: no-store` on whatever carries a secret or personal data: every registry
+//!   response; on the public listener the wizard, the withdrawal pages and the API (and any
+//!   response that does not choose its own caching, as the PKI publication does);
+//! - error bodies: an error the framework answered by itself (unknown path, wrong method, body
+//!   too large, a path parameter that does not parse, …) comes as plain text or empty; under
+//!   `/api/` it becomes the API's `{"error", "message", "fields"}`, elsewhere a French page.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, BodyDataStream};
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, Method, StatusCode, Version};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use futures_util::{Stream, StreamExt};
+use maud::html;
+use serde_json::json;
+use tracing::Instrument;
+
+/// Which listener a router serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Front {
+    /// PASS, withdrawals, PKI publication.
+    Public,
+    /// The registry, behind mutual TLS.
+    Registry,
+}
+
+/// Only our own styles and forms, no script, no plugin, no framing.
+const CSP: &str = "default-src 'self'; script-src 'none'; object-src 'none'; style-src 'self'; \
+                   img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+/// A year; browsers then refuse plain HTTP to this host.
+const HSTS: &str = "max-age=31536000";
+
+/// `router` with the fallback (404) and every layer of this module, `front` deciding caching
+/// and the error page's look.
+pub(super) fn apply(router: Router, front: Front) -> Router {
+    router
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(middleware::from_fn(move |r, n| error_bodies(front, r, n)))
+        .layer(middleware::from_fn(move |r, n| headers(front, r, n)))
+        .layer(middleware::from_fn(trace))
+}
+
+/// A span per request, under which the handlers log; the answer's status at `debug`.
+async fn trace(request: Request, next: Next) -> Response {
+    let span = tracing::info_span!(
+        "requête",
+        method = %request.method(),
+        path = %masked_path(request.uri().path()),
+    );
+    let started = Instant::now();
+    async move {
+        let response = next.run(request).await;
+        tracing::debug!(
+            status = response.status().as_u16(),
+            ms = started.elapsed().as_millis(),
+            "réponse"
+        );
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+/// The path as it may be logged: the segment after `/retrait/` (a bearer token) and any segment
+/// longer than 16 characters (a token, a draft's capability) become `…`.
+fn masked_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut after_retrait = false;
+    for (i, segment) in path.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        if after_retrait || segment.chars().count() > 16 {
+            out.push('…');
+        } else {
+            out.push_str(segment);
+        }
+        after_retrait = segment == "retrait";
+    }
+    out
+}
+
+async fn headers(front: Front, request: Request, next: Next) -> Response {
+    let secret = front == Front::Registry || carries_personal_data(request.uri().path());
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::STRICT_TRANSPORT_SECURITY, HSTS),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ] {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    if secret || !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// The public paths whose answers hold a secret or personal data, whatever they say.
+fn carries_personal_data(path: &str) -> bool {
+    path == "/"
+        || ["/pass", "/retrait/", "/api/"]
+            .iter()
+            .any(|p| path.starts_with(p))
+}
+
+async fn error_bodies(front: Front, request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let head = request.method() == Method::HEAD;
+    let h2 = request.version() == Version::HTTP_2;
+    let (request, unread) = if h2 {
+        let (request, unread) = keep_hold_of_body(request);
+        (request, Some(unread))
+    } else {
+        (request, None)
+    };
+    let response = next.run(request).await;
+    let status = response.status();
+    if let Some(unread) = unread.filter(|_| status.as_u16() >= 400) {
+        drain(&unread).await;
+    }
+    let framework_answer = match response.headers().get(header::CONTENT_TYPE) {
+        None => true,
+        Some(t) => t.as_bytes().starts_with(b"text/plain"),
+    };
+    if status.as_u16() < 400 || !framework_answer || head {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    let fresh = if api {
+        api_error(status)
+    } else {
+        error_page(front, status)
+    };
+    // The status's own headers stay (`Allow` of a 405, `Connection: close`); the body and its
+    // type are ours.
+    let (fresh_parts, body) = fresh.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    for (name, value) in &fresh_parts.headers {
+        parts.headers.insert(name, value.clone());
+    }
+    Response::from_parts(parts, body)
+}
+
+/// A body the handler reads through a shared handle, so that what it left unread can still be
+/// read once it has answered.
+type Unread = Arc<Mutex<BodyDataStream>>;
+
+fn keep_hold_of_body(request: Request) -> (Request, Unread) {
+    let (parts, body) = request.into_parts();
+    let unread = Arc::new(Mutex::new(body.into_data_stream()));
+    let reader = unread.clone();
+    let body = Body::from_stream(futures_util::stream::poll_fn(move |cx| {
+        let mut stream = reader.lock().unwrap_or_else(|p| p.into_inner());
+        Pin::new(&mut *stream).poll_next(cx)
+    }));
+    (Request::from_parts(parts, body), unread)
+}
+
+/// Reads and drops the rest of a refused body, [`DRAIN_MAX_BYTES`] and [`DRAIN_MAX_TIME`] at
+/// most, on HTTP/2: otherwise the stream whose request is still coming is reset and clients
+/// (curl) report no status at all. Not on HTTP/1.1, where reading would send a
+/// `100 Continue` the client is waiting for before it sends; hyper closes the connection after
+/// the answer instead.
+async fn drain(unread: &Unread) {
+    let mut stream = {
+        let mut slot = unread.lock().unwrap_or_else(|p| p.into_inner());
+        std::mem::replace(&mut *slot, Body::empty().into_data_stream())
+    };
+    let _ = tokio::time::timeout(DRAIN_MAX_TIME, async {
+        let mut read = 0usize;
+        while let Some(Ok(chunk)) = stream.next().await {
+            read += chunk.len();
+            if read > DRAIN_MAX_BYTES {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+const DRAIN_MAX_BYTES: usize = 64 * 1024 * 1024;
+const DRAIN_MAX_TIME: Duration = Duration::from_secs(10);
+
+/// The code and French message of a status the framework answers by itself.
+fn describe(status: StatusCode) -> (&'static str, &'static str) {
+    match status {
+        StatusCode::BAD_REQUEST => (
+            "bad_request",
+            "Requête invalide : un paramètre de l'adresse ou de la requête est mal formé.",
+        ),
+        StatusCode::NOT_FOUND => ("not_found", "Aucune ressource à cette adresse."),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "Cette méthode n'est pas acceptée à cette adresse.",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload_too_large",
+            "Le corps de la requête dépasse la taille autorisée.",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "Type de contenu non accepté à cette adresse.",
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY => ("invalid", "Le corps de la requête est invalide."),
+        StatusCode::REQUEST_TIMEOUT => ("request_timeout", "Requête trop lente."),
+        s if s.is_client_error() => ("bad_request", "Requête refusée."),
+        _ => ("internal", "Erreur interne : réessayez plus tard."),
+    }
+}
+
+fn api_error(status: StatusCode) -> Response {
+    let (code, message) = describe(status);
+    Json(json!({ "error": code, "message": message, "fields": {} })).into_response()
+}
+
+const PUBLIC_PAGE: web::layout::Front = web::layout::Front {
+    title_suffix: " — SISERI",
+    wide: false,
+    footer: "SISERI — Système d'Information de la Surveillance de l'Exposition aux Rayonnements Ionisants.",
+};
+const REGISTRY_PAGE: web::layout::Front = web::layout::Front {
+    title_suffix: " — Registre SISERI",
+    wide: true,
+    footer: "Registre SISERI — accès par certificat AC SISERI et code d'accès.",
+};
+
+fn error_page(front: Front, status: StatusCode) -> Response {
+    let (_, message) = describe(status);
+    let title = match status {
+        StatusCode::NOT_FOUND => "Page introuvable",
+        s if s.is_client_error() => "Requête refusée",
+        _ => "Erreur interne",
+    };
+    let document = web::layout::Shell {
+        front: match front {
+            Front::Public => &PUBLIC_PAGE,
+            Front::Registry => &REGISTRY_PAGE,
+        },
+        title,
+        nav: None,
+        before: None,
+        summary: &[],
+        body: html! {
+            h1 { (title) }
+            p { (message) }
+            p { a href="/" { "Retour à l'accueil" } }
+        },
+    }
+    .render();
+    web::layout::html_response(status, document, [])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_withdrawal_token_and_long_segments_are_masked_in_logged_paths() {
+        assert_eq!(
+            masked_path("/retrait/abcdEFGH1234"),
+            "/retrait/…",
+            "short tokens too"
+        );
+        assert_eq!(
+            masked_path("/api/v1/protocols/0123456789abcdef0123/documents/identity"),
+            "/api/v1/protocols/…/documents/identity"
+        );
+        assert_eq!(
+            masked_path("/api/v1/establishments/12/workers"),
+            "/api/v1/establishments/12/workers"
+        );
+    }
+
+    #[test]
+    fn the_wizard_withdrawals_and_api_are_never_cached() {
+        for p in [
+            "/",
+            "/pass/",
+            "/pass/employeur",
+            "/retrait/x",
+            "/api/v1/protocols",
+        ] {
+            assert!(carries_personal_data(p), "{p}");
+        }
+        for p in ["/pki/ca.crt", "/assets/siseri.css", "/healthz"] {
+            assert!(!carries_personal_data(p), "{p}");
+        }
+    }
+}

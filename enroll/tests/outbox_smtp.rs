@@ -16,7 +16,7 @@ use rusqlite::Connection;
 #[path = "outbox_common/mod.rs"]
 mod outbox_common;
 
-use outbox_common::{database, queue, T0};
+use outbox_common::{database, first_attempt_fails, queue, second_attempt_delivers, T0};
 
 const SUBJECT: &str = "SISERI : retrait de votre certificat numérique personnel";
 
@@ -197,16 +197,7 @@ fn a_mail_queued_while_the_smtp_server_is_down_is_delivered_once_it_is_back() {
     let message_id = outbox::show(&conn, id).unwrap().unwrap().message_id;
 
     // The server is down: the attempt fails, a retry is scheduled, the body is kept.
-    let report = outbox::deliver_due(&mut conn, &transports, T0).unwrap();
-    assert_eq!((report.delivered, report.failed), (0, 1));
-    let detail = outbox::show(&conn, id).unwrap().unwrap();
-    assert_eq!(detail.summary.status, DeliveryStatus::Pending);
-    assert_eq!(detail.summary.attempts, 1);
-    assert_eq!(
-        detail.summary.next_attempt_at,
-        Some(T0 + time::Duration::seconds(30))
-    );
-    let error = detail.summary.last_error.unwrap();
+    let error = first_attempt_fails(&mut conn, &transports, id);
     assert!(error.starts_with("serveur SMTP"), "{error}");
     assert!(!error.contains("30Z4-A64J"));
     assert!(body_is_stored(&conn, id));
@@ -219,11 +210,7 @@ fn a_mail_queued_while_the_smtp_server_is_down_is_delivered_once_it_is_back() {
 
     // Past the backoff it goes, with the Message-ID drawn at enqueue.
     let later = T0 + time::Duration::seconds(31);
-    let report = outbox::deliver_due(&mut conn, &transports, later).unwrap();
-    assert_eq!((report.delivered, report.failed), (1, 0));
-    let detail = outbox::show(&conn, id).unwrap().unwrap();
-    assert_eq!(detail.summary.status, DeliveryStatus::Delivered);
-    assert_eq!(detail.summary.attempts, 2);
+    let detail = second_attempt_delivers(&mut conn, &transports, id, later);
     assert_eq!(detail.summary.delivered_at, Some(later));
     assert_eq!(detail.message_id, message_id);
     assert_eq!(detail.transport, Some(outbox::TransportKind::Smtp));

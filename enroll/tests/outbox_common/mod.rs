@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use enroll::outbox::{self, Message, OutboxId};
+use enroll::outbox::{self, DeliveryStatus, Message, OutboxDetail, OutboxId, Transports};
 use rusqlite::Connection;
 use time::macros::datetime;
 use time::OffsetDateTime;
@@ -39,4 +39,41 @@ pub fn queue(conn: &mut Connection, message: &Message, at: OffsetDateTime) -> Ou
     let id = outbox::enqueue(&tx, message, at).expect("enqueue failed");
     tx.commit().expect("commit failed");
     id
+}
+
+/// Runs the worker at `T0` against a transport that fails: one attempt, failed, the message kept
+/// pending for a retry 30 s later. Returns the error it recorded.
+pub fn first_attempt_fails(conn: &mut Connection, transports: &Transports, id: OutboxId) -> String {
+    let report = outbox::deliver_due(conn, transports, T0).expect("deliver_due failed");
+    assert_eq!((report.delivered, report.failed), (0, 1));
+    let detail = outbox::show(conn, id)
+        .expect("show failed")
+        .expect("the message is in the outbox");
+    assert_eq!(detail.summary.status, DeliveryStatus::Pending);
+    assert_eq!(detail.summary.attempts, 1);
+    assert_eq!(
+        detail.summary.next_attempt_at,
+        Some(T0 + time::Duration::seconds(30))
+    );
+    detail
+        .summary
+        .last_error
+        .expect("a failed attempt records its error")
+}
+
+/// Runs the worker at `at`, after one failed attempt: the message goes on the second.
+pub fn second_attempt_delivers(
+    conn: &mut Connection,
+    transports: &Transports,
+    id: OutboxId,
+    at: OffsetDateTime,
+) -> OutboxDetail {
+    let report = outbox::deliver_due(conn, transports, at).expect("deliver_due failed");
+    assert_eq!((report.delivered, report.failed), (1, 0));
+    let detail = outbox::show(conn, id)
+        .expect("show failed")
+        .expect("the message is in the outbox");
+    assert_eq!(detail.summary.status, DeliveryStatus::Delivered);
+    assert_eq!(detail.summary.attempts, 2);
+    detail
 }

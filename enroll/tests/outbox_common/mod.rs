@@ -41,16 +41,33 @@ pub fn queue(conn: &mut Connection, message: &Message, at: OffsetDateTime) -> Ou
     id
 }
 
-/// Runs the worker at `T0` against a transport that fails: one attempt, failed, the message kept
-/// pending for a retry 30 s later. Returns the error it recorded.
-pub fn first_attempt_fails(conn: &mut Connection, transports: &Transports, id: OutboxId) -> String {
-    let report = outbox::deliver_due(conn, transports, T0).expect("deliver_due failed");
-    assert_eq!((report.delivered, report.failed), (0, 1));
+/// Runs the worker at `at` with `id` the only message due: checks what became of the attempt,
+/// then the message's status and count of attempts, and returns the message.
+pub fn attempt(
+    conn: &mut Connection,
+    transports: &Transports,
+    id: OutboxId,
+    at: OffsetDateTime,
+    (status, attempts): (DeliveryStatus, u32),
+) -> OutboxDetail {
+    let report = outbox::deliver_due(conn, transports, at).expect("deliver_due failed");
+    let delivered = status == DeliveryStatus::Delivered;
+    assert_eq!(
+        (report.delivered, report.failed),
+        (usize::from(delivered), usize::from(!delivered))
+    );
     let detail = outbox::show(conn, id)
         .expect("show failed")
         .expect("the message is in the outbox");
-    assert_eq!(detail.summary.status, DeliveryStatus::Pending);
-    assert_eq!(detail.summary.attempts, 1);
+    assert_eq!(detail.summary.status, status);
+    assert_eq!(detail.summary.attempts, attempts);
+    detail
+}
+
+/// The first attempt, at `T0`, against a transport that fails: the message waits 30 s for the
+/// next. Returns the error it recorded.
+pub fn first_attempt_fails(conn: &mut Connection, transports: &Transports, id: OutboxId) -> String {
+    let detail = attempt(conn, transports, id, T0, (DeliveryStatus::Pending, 1));
     assert_eq!(
         detail.summary.next_attempt_at,
         Some(T0 + time::Duration::seconds(30))
@@ -61,19 +78,12 @@ pub fn first_attempt_fails(conn: &mut Connection, transports: &Transports, id: O
         .expect("a failed attempt records its error")
 }
 
-/// Runs the worker at `at`, after one failed attempt: the message goes on the second.
+/// The second attempt, at `at`, after a failed first: the message goes.
 pub fn second_attempt_delivers(
     conn: &mut Connection,
     transports: &Transports,
     id: OutboxId,
     at: OffsetDateTime,
 ) -> OutboxDetail {
-    let report = outbox::deliver_due(conn, transports, at).expect("deliver_due failed");
-    assert_eq!((report.delivered, report.failed), (1, 0));
-    let detail = outbox::show(conn, id)
-        .expect("show failed")
-        .expect("the message is in the outbox");
-    assert_eq!(detail.summary.status, DeliveryStatus::Delivered);
-    assert_eq!(detail.summary.attempts, 2);
-    detail
+    attempt(conn, transports, id, at, (DeliveryStatus::Delivered, 2))
 }

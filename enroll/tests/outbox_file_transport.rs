@@ -1,10 +1,11 @@
 //! The default transport: `.eml` and `.json` files in the data directory's outbox, read back
 //! with parsers other than the writer's.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use enroll::outbox::{
-    self, Channel, DeliveryStatus, Message, OutboxConfig, OutboxError, OutboxId, Transports,
+    self, Channel, DeliveryReport, DeliveryStatus, Message, OutboxConfig, OutboxError, OutboxId,
+    Transports,
 };
 use rusqlite::Connection;
 use time::OffsetDateTime;
@@ -35,15 +36,25 @@ fn code_sms() -> Message {
     }
 }
 
+/// `message` queued in a database in `dir` and delivered at `T0` by the default transport, which
+/// writes under `dir/outbox`: the database, the message's id, that folder and the worker's report.
+fn deliver_to_files(
+    dir: &Path,
+    message: &Message,
+) -> (Connection, OutboxId, PathBuf, DeliveryReport) {
+    let mut conn = database(dir);
+    let id = queue(&mut conn, message, T0);
+    let outbox_dir = dir.join("outbox");
+    let transports = Transports::from_config(&OutboxConfig::default(), &outbox_dir)
+        .expect("Transports::from_config failed");
+    let report = outbox::deliver_due(&mut conn, &transports, T0).expect("deliver_due failed");
+    (conn, id, outbox_dir, report)
+}
+
 #[test]
 fn file_transport_writes_a_parseable_eml_with_the_stored_message_id() {
     let dir = tempfile::tempdir().unwrap();
-    let mut conn = database(dir.path());
-    let id = queue(&mut conn, &withdrawal(), T0);
-    let outbox_dir = dir.path().join("outbox");
-    let transports = Transports::from_config(&OutboxConfig::default(), &outbox_dir).unwrap();
-
-    let report = outbox::deliver_due(&mut conn, &transports, T0).unwrap();
+    let (conn, id, outbox_dir, report) = deliver_to_files(dir.path(), &withdrawal());
     assert_eq!((report.delivered, report.failed), (1, 0));
 
     let detail = outbox::show(&conn, id).unwrap().unwrap();
@@ -99,12 +110,7 @@ fn file_transport_writes_a_parseable_eml_with_the_stored_message_id() {
 #[test]
 fn file_transport_writes_the_sms_as_json_with_to_text_and_at() {
     let dir = tempfile::tempdir().unwrap();
-    let mut conn = database(dir.path());
-    let id = queue(&mut conn, &code_sms(), T0);
-    let outbox_dir = dir.path().join("outbox");
-    let transports = Transports::from_config(&OutboxConfig::default(), &outbox_dir).unwrap();
-
-    outbox::deliver_due(&mut conn, &transports, T0).unwrap();
+    let (conn, id, outbox_dir, _) = deliver_to_files(dir.path(), &code_sms());
 
     let path = outbox_dir.join("sms").join(format!("{id}.json"));
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
@@ -139,11 +145,7 @@ fn file_transport_writes_the_sms_as_json_with_to_text_and_at() {
 fn outbox_files_are_readable_by_their_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    let mut conn = database(dir.path());
-    let id = queue(&mut conn, &withdrawal(), T0);
-    let outbox_dir = dir.path().join("outbox");
-    let transports = Transports::from_config(&OutboxConfig::default(), &outbox_dir).unwrap();
-    outbox::deliver_due(&mut conn, &transports, T0).unwrap();
+    let (_conn, id, outbox_dir, _) = deliver_to_files(dir.path(), &withdrawal());
 
     let file = outbox_dir.join("mail").join(format!("{id}.eml"));
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;

@@ -17,7 +17,7 @@ use rusqlite::Connection;
 #[path = "outbox_common/mod.rs"]
 mod outbox_common;
 
-use outbox_common::{database, queue, T0};
+use outbox_common::{database, first_attempt_fails, queue, second_attempt_delivers, T0};
 
 const TOKEN: &str = "jeton-de-test-0123456789";
 const TEXT: &str = "SISERI : votre code de signature du protocole d'accès est 271828. \
@@ -189,26 +189,11 @@ fn the_gateway_gets_json_with_the_bearer_token_and_a_503_is_retried_until_a_200(
     let transports = gateway(server.url.clone(), TOKEN, dir.path());
     let id = queue_sms(&mut conn);
 
-    let report = outbox::deliver_due(&mut conn, &transports, T0).unwrap();
-    assert_eq!((report.delivered, report.failed), (0, 1));
-    let detail = outbox::show(&conn, id).unwrap().unwrap();
-    assert_eq!(detail.summary.status, DeliveryStatus::Pending);
-    assert_eq!(detail.summary.attempts, 1);
-    assert_eq!(
-        detail.summary.last_error.as_deref(),
-        Some("passerelle SMS : réponse HTTP 503")
-    );
-    assert_eq!(
-        detail.summary.next_attempt_at,
-        Some(T0 + time::Duration::seconds(30))
-    );
+    let error = first_attempt_fails(&mut conn, &transports, id);
+    assert_eq!(error, "passerelle SMS : réponse HTTP 503");
 
     let later = T0 + time::Duration::seconds(30);
-    let report = outbox::deliver_due(&mut conn, &transports, later).unwrap();
-    assert_eq!((report.delivered, report.failed), (1, 0));
-    let detail = outbox::show(&conn, id).unwrap().unwrap();
-    assert_eq!(detail.summary.status, DeliveryStatus::Delivered);
-    assert_eq!(detail.summary.attempts, 2);
+    let detail = second_attempt_delivers(&mut conn, &transports, id, later);
     assert_eq!(detail.transport, Some(outbox::TransportKind::Http));
     assert_eq!(detail.summary.recipient, "+33 7 ** ** ** 41");
 
@@ -261,14 +246,7 @@ fn an_unreachable_gateway_is_retried_later_without_leaking_the_text() {
     let transports = gateway(url, TOKEN, dir.path());
     let id = queue_sms(&mut conn);
 
-    let report = outbox::deliver_due(&mut conn, &transports, T0).unwrap();
-    assert_eq!(report.failed, 1);
-    let error = outbox::show(&conn, id)
-        .unwrap()
-        .unwrap()
-        .summary
-        .last_error
-        .unwrap();
+    let error = first_attempt_fails(&mut conn, &transports, id);
     assert!(error.starts_with("passerelle SMS injoignable"), "{error}");
     assert!(
         !error.contains("271828") && !error.contains(TOKEN),

@@ -16,7 +16,7 @@ use rusqlite::Connection;
 #[path = "outbox_common/mod.rs"]
 mod outbox_common;
 
-use outbox_common::{database, queue, T0};
+use outbox_common::{database, first_attempt_fails, queue, second_attempt_delivers, T0};
 
 const SUBJECT: &str = "SISERI : retrait de votre certificat numérique personnel";
 
@@ -47,6 +47,12 @@ fn smtp_config(port: u16, tls: SmtpTls, ca_file: Option<PathBuf>) -> OutboxConfi
 
 /// A port nobody listens on right now. The server is started on it a moment later; a server
 /// that cannot bind it makes [`SmtpServer::start`] fail loudly.
+/// The transports the service would build from `smtp_config`, writing files under `dir`.
+fn smtp_transports(dir: &Path, port: u16, tls: SmtpTls, ca_file: Option<PathBuf>) -> Transports {
+    Transports::from_config(&smtp_config(port, tls, ca_file), &dir.join("outbox"))
+        .expect("Transports::from_config failed")
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .expect("TcpListener::bind failed")
@@ -174,6 +180,20 @@ impl Drop for SmtpServer {
     }
 }
 
+/// A server on a free port speaking TLS as `mode` says, with a certificate from files made in
+/// `dir`; returns them too.
+fn tls_server(dir: &Path, mode: SmtpTls) -> (SmtpServer, u16, TlsFiles) {
+    let tls = tls_files(dir);
+    let port = free_port();
+    let server_tls = match mode {
+        SmtpTls::Starttls => ServerTls::Starttls(&tls),
+        SmtpTls::Implicit => ServerTls::Implicit(&tls),
+        SmtpTls::None => ServerTls::None,
+    };
+    let server = SmtpServer::start(dir, port, server_tls);
+    (server, port, tls)
+}
+
 fn body_is_stored(conn: &Connection, id: OutboxId) -> bool {
     conn.query_row(
         "SELECT body IS NOT NULL FROM enroll_outbox WHERE id = ?1",
@@ -188,25 +208,12 @@ fn a_mail_queued_while_the_smtp_server_is_down_is_delivered_once_it_is_back() {
     let dir = tempfile::tempdir().unwrap();
     let mut conn = database(dir.path());
     let port = free_port();
-    let transports = Transports::from_config(
-        &smtp_config(port, SmtpTls::None, None),
-        &dir.path().join("outbox"),
-    )
-    .unwrap();
+    let transports = smtp_transports(dir.path(), port, SmtpTls::None, None);
     let id = queue_withdrawal_mail(&mut conn);
     let message_id = outbox::show(&conn, id).unwrap().unwrap().message_id;
 
     // The server is down: the attempt fails, a retry is scheduled, the body is kept.
-    let report = outbox::deliver_due(&mut conn, &transports, T0).unwrap();
-    assert_eq!((report.delivered, report.failed), (0, 1));
-    let detail = outbox::show(&conn, id).unwrap().unwrap();
-    assert_eq!(detail.summary.status, DeliveryStatus::Pending);
-    assert_eq!(detail.summary.attempts, 1);
-    assert_eq!(
-        detail.summary.next_attempt_at,
-        Some(T0 + time::Duration::seconds(30))
-    );
-    let error = detail.summary.last_error.unwrap();
+    let error = first_attempt_fails(&mut conn, &transports, id);
     assert!(error.starts_with("serveur SMTP"), "{error}");
     assert!(!error.contains("30Z4-A64J"));
     assert!(body_is_stored(&conn, id));
@@ -219,11 +226,7 @@ fn a_mail_queued_while_the_smtp_server_is_down_is_delivered_once_it_is_back() {
 
     // Past the backoff it goes, with the Message-ID drawn at enqueue.
     let later = T0 + time::Duration::seconds(31);
-    let report = outbox::deliver_due(&mut conn, &transports, later).unwrap();
-    assert_eq!((report.delivered, report.failed), (1, 0));
-    let detail = outbox::show(&conn, id).unwrap().unwrap();
-    assert_eq!(detail.summary.status, DeliveryStatus::Delivered);
-    assert_eq!(detail.summary.attempts, 2);
+    let detail = second_attempt_delivers(&mut conn, &transports, id, later);
     assert_eq!(detail.summary.delivered_at, Some(later));
     assert_eq!(detail.message_id, message_id);
     assert_eq!(detail.transport, Some(outbox::TransportKind::Smtp));
@@ -253,30 +256,20 @@ fn a_mail_queued_while_the_smtp_server_is_down_is_delivered_once_it_is_back() {
 #[test]
 fn smtp_over_starttls_delivers_to_a_server_whose_certificate_is_trusted() {
     let dir = tempfile::tempdir().unwrap();
-    let tls = tls_files(dir.path());
-    let port = free_port();
     // aiosmtpd refuses MAIL FROM before STARTTLS: a delivery proves TLS was negotiated.
-    let server = SmtpServer::start(dir.path(), port, ServerTls::Starttls(&tls));
+    let (server, port, tls) = tls_server(dir.path(), SmtpTls::Starttls);
     let mut conn = database(dir.path());
     let id = queue_withdrawal_mail(&mut conn);
 
     // Without the server's CA the certificate is refused, and the mail waits.
-    let untrusting = Transports::from_config(
-        &smtp_config(port, SmtpTls::Starttls, None),
-        &dir.path().join("outbox"),
-    )
-    .unwrap();
+    let untrusting = smtp_transports(dir.path(), port, SmtpTls::Starttls, None);
     let report = outbox::deliver_due(&mut conn, &untrusting, T0).unwrap();
     assert_eq!(report.failed, 1);
     assert!(server.received().is_empty());
     let error = outbox::show(&conn, id).unwrap().unwrap().summary.last_error;
     assert!(error.unwrap().contains("UnknownIssuer"));
 
-    let trusting = Transports::from_config(
-        &smtp_config(port, SmtpTls::Starttls, Some(tls.ca.clone())),
-        &dir.path().join("outbox"),
-    )
-    .unwrap();
+    let trusting = smtp_transports(dir.path(), port, SmtpTls::Starttls, Some(tls.ca.clone()));
     let later = T0 + time::Duration::minutes(1);
     let report = outbox::deliver_due(&mut conn, &trusting, later).unwrap();
     assert_eq!((report.delivered, report.failed), (1, 0));
@@ -288,16 +281,10 @@ fn smtp_over_starttls_delivers_to_a_server_whose_certificate_is_trusted() {
 #[test]
 fn smtp_over_implicit_tls_delivers() {
     let dir = tempfile::tempdir().unwrap();
-    let tls = tls_files(dir.path());
-    let port = free_port();
-    let server = SmtpServer::start(dir.path(), port, ServerTls::Implicit(&tls));
+    let (server, port, tls) = tls_server(dir.path(), SmtpTls::Implicit);
     let mut conn = database(dir.path());
     queue_withdrawal_mail(&mut conn);
-    let transports = Transports::from_config(
-        &smtp_config(port, SmtpTls::Implicit, Some(tls.ca.clone())),
-        &dir.path().join("outbox"),
-    )
-    .unwrap();
+    let transports = smtp_transports(dir.path(), port, SmtpTls::Implicit, Some(tls.ca.clone()));
 
     let report = outbox::deliver_due(&mut conn, &transports, T0).unwrap();
     assert_eq!((report.delivered, report.failed), (1, 0));

@@ -195,10 +195,8 @@ DURAND;;Vincent;;1700367482001;86;12/03/1970;cabinet;B;Chirurgien-dentiste;;Non 
         ("Cabinet", 2)
     );
     // The sequence moved past the imported card number.
-    assert_eq!(
-        new_card(&env, worker("MARTIN", "Paul", "2550814168025", "38")),
-        "C00000051"
-    );
+    let card = new_card(&env, worker("MARTIN", "Paul", "2550814168025", "38"));
+    assert_eq!(card, "C00000051");
 }
 
 #[test]

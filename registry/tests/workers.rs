@@ -47,10 +47,8 @@ fn the_seeds_worker_is_added_with_a_new_card() {
     assert!(!record.removed);
 
     // The second new card follows in the sequence.
-    assert_eq!(
-        new_card(&env, worker("DURAND", "Vincent", "1700367482001", "86")),
-        "C00000002"
-    );
+    let card = new_card(&env, worker("DURAND", "Vincent", "1700367482001", "86"));
+    assert_eq!(card, "C00000002");
 }
 
 #[test]
@@ -252,10 +250,8 @@ fn a_card_number_of_another_worker_is_refused() {
     // A card number typed by hand is never issued again.
     second.card_number = Some("C00000007".into());
     apply(&env, &second);
-    assert_eq!(
-        new_card(&env, worker("MARTIN", "Paul", "2550814168025", "38")),
-        "C00000008"
-    );
+    let card = new_card(&env, worker("MARTIN", "Paul", "2550814168025", "38"));
+    assert_eq!(card, "C00000008");
 }
 
 #[test]
@@ -287,13 +283,7 @@ fn search_by_name_ignores_accents_and_case() {
 fn search_by_nir_is_exact() {
     let env = env();
     let id = seed_worker_id(&env);
-    env.registry
-        .apply_worker(
-            &cse(),
-            EST,
-            &worker("DURAND", "Vincent", "1700367482001", "86"),
-        )
-        .unwrap();
+    apply(&env, &worker("DURAND", "Vincent", "1700367482001", "86"));
     for nir in ["2760912346445", "2 76 09 12 346 445 12", "276091234644512"] {
         let q = WorkerQuery {
             nir: Some(nir.into()),
@@ -429,13 +419,7 @@ fn search_filters_by_fraction() {
     let mut input = seed_worker();
     input.fraction = Some("bloc OPERATOIRE".into());
     apply(&env, &input);
-    env.registry
-        .apply_worker(
-            &cse(),
-            EST,
-            &worker("DURAND", "Vincent", "1700367482001", "86"),
-        )
-        .unwrap();
+    apply(&env, &worker("DURAND", "Vincent", "1700367482001", "86"));
     let in_bloc = WorkerQuery {
         fraction: FractionFilter::In(bloc.id),
         ..WorkerQuery::default()

@@ -237,7 +237,7 @@ impl Pass {
         let mut conn = self.pool.get()?;
         let tx = immediate(&mut conn)?;
         let bucket = format!("{name}:{}", client.ip);
-        let hits = storage::rate_event(&tx, &bucket, now, now - Duration::hours(1))?;
+        let hits = crate::db::rate_event(&tx, &bucket, now, now - Duration::hours(1))?;
         tx.commit()?;
         if hits > i64::from(limit) {
             return Err(PassError::TooManyRequests {
@@ -461,9 +461,10 @@ impl Pass {
         let mut conn = self.pool.get()?;
         let tx = immediate(&mut conn)?;
         let by_client =
-            storage::rate_event(&tx, &format!("renewal-client:{}", client.ip), now, window)?;
+            crate::db::rate_event(&tx, &format!("renewal-client:{}", client.ip), now, window)?;
         let number = number.trim();
-        let by_number = storage::rate_event(&tx, &format!("renewal-number:{number}"), now, window)?;
+        let by_number =
+            crate::db::rate_event(&tx, &format!("renewal-number:{number}"), now, window)?;
         if by_client > limit || by_number > limit {
             tx.commit()?;
             return Err(PassError::TooManyRequests {

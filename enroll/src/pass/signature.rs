@@ -58,7 +58,7 @@ impl Pass {
         let window = now - Duration::hours(1);
         let bucket = format!("code-request:{id}");
         let limit = i64::from(self.config.code_requests_per_hour);
-        if storage::rate_count(&tx, &bucket, window)? >= limit {
+        if crate::db::rate_count(&tx, &bucket, window)? >= limit {
             return Err(PassError::TooManyRequests {
                 retry_after_minutes: 60,
             });
@@ -78,20 +78,20 @@ impl Pass {
             ),
         ] {
             let bucket = format!("{name}:{phone}");
-            if storage::rate_count(&tx, &bucket, now - window)? >= i64::from(limit) {
+            if crate::db::rate_count(&tx, &bucket, now - window)? >= i64::from(limit) {
                 return Err(PassError::TooManyRequests {
                     retry_after_minutes: window.whole_minutes(),
                 });
             }
         }
-        storage::rate_event(&tx, &bucket, now, window)?;
-        storage::rate_event(
+        crate::db::rate_event(&tx, &bucket, now, window)?;
+        crate::db::rate_event(
             &tx,
             &format!("sms-number-hour:{phone}"),
             now,
             now - Duration::hours(1),
         )?;
-        storage::rate_event(
+        crate::db::rate_event(
             &tx,
             &format!("sms-number-day:{phone}"),
             now,

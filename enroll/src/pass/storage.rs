@@ -276,24 +276,6 @@ pub(crate) fn delete_code(tx: &Transaction<'_>, version_id: &str) -> Result<(), 
     Ok(())
 }
 
-/// Records one event in `bucket` and returns how many fell within `since`.
-pub(crate) fn rate_event(
-    tx: &Transaction<'_>,
-    bucket: &str,
-    now: OffsetDateTime,
-    since: OffsetDateTime,
-) -> Result<i64, PassError> {
-    Ok(crate::db::rate_event(tx, bucket, now, since)?)
-}
-
-pub(crate) fn rate_count(
-    conn: &Connection,
-    bucket: &str,
-    since: OffsetDateTime,
-) -> Result<i64, PassError> {
-    Ok(crate::db::rate_count(conn, bucket, since)?)
-}
-
 pub(crate) fn insert_protocol(
     tx: &Transaction<'_>,
     key_name: &str,

@@ -280,22 +280,22 @@ pub fn install(
     let crl = authority.publish_crl(conn, "ceremony", now)?;
     dir.write_crl(&crl.der)?;
     if config.tls.cert_file.is_none() {
-        issue_tls_certificate(dir, config, authority, conn, now)?;
+        issue_tls_certificate(dir, authority, conn, &config.tls.names, now)?;
     }
     Ok(())
 }
 
-/// Issues the listeners' certificate for the configured names (by default `localhost` and
-/// `127.0.0.1`).
+/// Issues the listeners' certificate for the `configured` names (by default `localhost`
+/// and `127.0.0.1`), each once.
 pub fn issue_tls_certificate(
     dir: &DataDir,
-    config: &Config,
     authority: &Authority,
     conn: &mut rusqlite::Connection,
+    configured: &[String],
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
     let mut names: Vec<String> = Vec::new();
-    for n in &config.tls.names {
+    for n in configured {
         if !names.contains(n) {
             names.push(n.clone());
         }

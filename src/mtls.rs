@@ -41,6 +41,20 @@ impl SiseriClientVerifier {
     }
 }
 
+/// The handshake's signature checks, TLS 1.2 and 1.3 alike, are WebPKI's: passed on as they are.
+macro_rules! delegate_signature_checks {
+    ($($method:ident),+) => {$(
+        fn $method(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            self.inner.$method(message, cert, dss)
+        }
+    )+};
+}
+
 impl ClientCertVerifier for SiseriClientVerifier {
     fn offer_client_auth(&self) -> bool {
         true
@@ -73,23 +87,7 @@ impl ClientCertVerifier for SiseriClientVerifier {
         Ok(verified)
     }
 
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
-    }
+    delegate_signature_checks!(verify_tls12_signature, verify_tls13_signature);
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.inner.supported_verify_schemes()

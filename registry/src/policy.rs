@@ -218,33 +218,28 @@ mod tests {
     use DataKind::*;
     use Role::*;
 
-    /// The seed's table, row by row: (kind, [CSE, PCR, MDT, body]).
-    const READ: [(DataKind, [bool; 4]); 7] = [
-        (AdminComplete, [true, false, false, false]),
-        (AdminForDosimetry, [true, true, false, false]),
-        (MedicalCard, [false, false, true, false]),
-        (PassiveDose, [false, false, true, false]),
-        (InternalExposure, [false, false, true, false]),
-        (EffectiveDose, [false, true, true, false]),
-        (OperationalDose, [false, true, true, false]),
+    /// The seed's table, row by row: (kind, who reads, who writes), each as [CSE, PCR, MDT, body].
+    #[rustfmt::skip]
+    const MATRIX: [(DataKind, [bool; 4], [bool; 4]); 7] = [
+        (AdminComplete,     [true, false, false, false], [true, false, false, false]),
+        (AdminForDosimetry, [true, true, false, false],  [true, false, false, false]),
+        (MedicalCard,       [false, false, true, false], [false, false, true, false]),
+        (PassiveDose,       [false, false, true, false], [false, false, false, true]),
+        (InternalExposure,  [false, false, true, false], [false, false, true, false]),
+        (EffectiveDose,     [false, true, true, false],  [false, false, true, false]),
+        (OperationalDose,   [false, true, true, false],  [false, true, false, false]),
     ];
 
-    const WRITE: [(DataKind, [bool; 4]); 7] = [
-        (AdminComplete, [true, false, false, false]),
-        (AdminForDosimetry, [true, false, false, false]),
-        (MedicalCard, [false, false, true, false]),
-        (PassiveDose, [false, false, false, true]),
-        (InternalExposure, [false, false, true, false]),
-        (EffectiveDose, [false, false, true, false]),
-        (OperationalDose, [false, true, false, false]),
-    ];
-
-    fn check(table: &[(DataKind, [bool; 4]); 7], action: Action) {
-        for (kind, row) in table {
+    fn check(action: Action) {
+        for (kind, read, write) in MATRIX {
+            let row = match action {
+                Read => read,
+                Write => write,
+            };
             for (role, expected) in Role::ALL.into_iter().zip(row) {
                 assert_eq!(
-                    allows(role, *kind, action),
-                    *expected,
+                    allows(role, kind, action),
+                    expected,
                     "{role:?} {action:?} {kind:?}"
                 );
             }
@@ -253,19 +248,17 @@ mod tests {
 
     #[test]
     fn reading_follows_the_seeds_table_cell_by_cell() {
-        check(&READ, Read);
+        check(Read);
     }
 
     #[test]
     fn writing_follows_who_sends_what_cell_by_cell() {
-        check(&WRITE, Write);
+        check(Write);
     }
 
     #[test]
-    fn the_tables_above_cover_every_kind() {
-        let kinds: Vec<DataKind> = READ.iter().map(|(k, _)| *k).collect();
-        assert_eq!(kinds, DataKind::ALL);
-        let kinds: Vec<DataKind> = WRITE.iter().map(|(k, _)| *k).collect();
+    fn the_table_above_covers_every_kind() {
+        let kinds: Vec<DataKind> = MATRIX.iter().map(|(k, _, _)| *k).collect();
         assert_eq!(kinds, DataKind::ALL);
     }
 

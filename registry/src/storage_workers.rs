@@ -76,14 +76,7 @@ pub(crate) fn insert(
     fraction_id: Option<i64>,
     now: &str,
 ) -> rusqlite::Result<i64> {
-    write(
-        &mut *conn.prepare_cached(INSERT)?,
-        establishment,
-        w,
-        &Columns::of(w),
-        fraction_id,
-        now,
-    )?;
+    write_one(conn, INSERT, establishment, w, fraction_id, now)?;
     Ok(conn.last_insert_rowid())
 }
 
@@ -95,9 +88,22 @@ pub(crate) fn update(
     fraction_id: Option<i64>,
     now: &str,
 ) -> rusqlite::Result<()> {
+    write_one(conn, UPDATE, id, w, fraction_id, now)
+}
+
+/// [`write`] outside an import: the statement from the connection's cache, the derived columns
+/// computed here.
+fn write_one(
+    conn: &Connection,
+    sql: &str,
+    key: i64,
+    w: &Worker,
+    fraction_id: Option<i64>,
+    now: &str,
+) -> rusqlite::Result<()> {
     write(
-        &mut *conn.prepare_cached(UPDATE)?,
-        id,
+        &mut *conn.prepare_cached(sql)?,
+        key,
         w,
         &Columns::of(w),
         fraction_id,

@@ -42,17 +42,23 @@ impl Registry {
         worker: &WorkerRef,
         input: &DoseInput,
     ) -> Result<i64> {
-        self.write(who, establishment, input.kind.data_kind(), |ctx| {
-            let dose = input.validate(ctx.today())?;
-            let worker = worker_id(ctx, worker)?;
-            let id = storage_doses::insert(ctx.tx, worker, &dose, &ctx.actor, &ctx.stamp())?;
-            ctx.audit(
-                "registry.dose.record",
-                &worker_target(worker),
-                &[("dose", &id.to_string()), ("dose_kind", dose.kind.as_str())],
-            )?;
-            Ok(id)
-        })
+        self.run_on(
+            Action::Write,
+            who,
+            establishment,
+            input.kind.data_kind(),
+            |ctx| {
+                let dose = input.validate(ctx.today())?;
+                let worker = worker_id(ctx, worker)?;
+                let id = storage_doses::insert(ctx.tx, worker, &dose, &ctx.actor, &ctx.stamp())?;
+                ctx.audit(
+                    "registry.dose.record",
+                    &worker_target(worker),
+                    &[("dose", &id.to_string()), ("dose_kind", dose.kind.as_str())],
+                )?;
+                Ok(id)
+            },
+        )
     }
 
     /// A worker's dose records, of the kinds the caller may read (PCR: operational; physician:
@@ -75,7 +81,7 @@ impl Registry {
             .collect();
         // The first readable kind opens the transaction; with none, the refusal is recorded.
         let first = readable.first().copied().unwrap_or(asked[0]);
-        self.read(who, establishment, first.data_kind(), |ctx| {
+        self.run_on(Action::Read, who, establishment, first.data_kind(), |ctx| {
             storage_workers::find(ctx.tx, ctx.establishment, &WorkerRef::Id(worker))?
                 .ok_or(RegistryError::NotFound)?;
             let records = storage_doses::list(ctx.tx, worker, &readable, query.from, query.to)?;
@@ -101,12 +107,18 @@ impl Registry {
         worker: i64,
         on: Option<Date>,
     ) -> Result<RollingDose> {
-        self.read(who, establishment, DataKind::EffectiveDose, |ctx| {
-            let worker = worker_id(ctx, &WorkerRef::Id(worker))?;
-            let (rolling, _) = rolling(ctx, worker, on)?;
-            ctx.audit("registry.dose.effective", &worker_target(worker), &[])?;
-            Ok(rolling)
-        })
+        self.run_on(
+            Action::Read,
+            who,
+            establishment,
+            DataKind::EffectiveDose,
+            |ctx| {
+                let worker = worker_id(ctx, &WorkerRef::Id(worker))?;
+                let (rolling, _) = rolling(ctx, worker, on)?;
+                ctx.audit("registry.dose.effective", &worker_target(worker), &[])?;
+                Ok(rolling)
+            },
+        )
     }
 
     /// The medical follow-up card (physician): identity, the physician's follow-up, and the
@@ -120,33 +132,39 @@ impl Registry {
         worker: i64,
         on: Option<Date>,
     ) -> Result<MedicalCard> {
-        self.read(who, establishment, DataKind::MedicalCard, |ctx| {
-            let record = storage_workers::get(ctx.tx, ctx.establishment, worker)?
-                .ok_or(RegistryError::NotFound)?;
-            let follow_up = storage_doses::card(ctx.tx, worker)?;
-            let all_doses = DoseKind::ALL
-                .iter()
-                .all(|k| allows(ctx.grant.role, k.data_kind(), Action::Read));
-            let doses = if all_doses {
-                let (rolling, sums) = rolling(ctx, worker, on)?;
-                Some(DoseSummary {
-                    rolling,
-                    passive_hp10_msv: msv(sums.passive_hp10),
-                    passive_hp007_msv: msv(sums.passive_hp007),
-                    operational_hp10_msv: msv(sums.operational_hp10),
-                    internal_e_msv: msv(sums.internal_e),
-                    effective_e_msv: msv(sums.effective_e),
+        self.run_on(
+            Action::Read,
+            who,
+            establishment,
+            DataKind::MedicalCard,
+            |ctx| {
+                let record = storage_workers::get(ctx.tx, ctx.establishment, worker)?
+                    .ok_or(RegistryError::NotFound)?;
+                let follow_up = storage_doses::card(ctx.tx, worker)?;
+                let all_doses = DoseKind::ALL
+                    .iter()
+                    .all(|k| allows(ctx.grant.role, k.data_kind(), Action::Read));
+                let doses = if all_doses {
+                    let (rolling, sums) = rolling(ctx, worker, on)?;
+                    Some(DoseSummary {
+                        rolling,
+                        passive_hp10_msv: msv(sums.passive_hp10),
+                        passive_hp007_msv: msv(sums.passive_hp007),
+                        operational_hp10_msv: msv(sums.operational_hp10),
+                        internal_e_msv: msv(sums.internal_e),
+                        effective_e_msv: msv(sums.effective_e),
+                    })
+                } else {
+                    None
+                };
+                ctx.audit("registry.card.read", &worker_target(worker), &[])?;
+                Ok(MedicalCard {
+                    worker: WorkerSummary::from(record),
+                    follow_up,
+                    doses,
                 })
-            } else {
-                None
-            };
-            ctx.audit("registry.card.read", &worker_target(worker), &[])?;
-            Ok(MedicalCard {
-                worker: WorkerSummary::from(record),
-                follow_up,
-                doses,
-            })
-        })
+            },
+        )
     }
 
     /// Writes the physician's part of the card (last visit, fitness, next visit, notes),
@@ -158,12 +176,18 @@ impl Registry {
         worker: i64,
         input: &CardInput,
     ) -> Result<CardFollowUp> {
-        self.write(who, establishment, DataKind::MedicalCard, |ctx| {
-            let card = input.validate(ctx.today())?;
-            let worker = worker_id(ctx, &WorkerRef::Id(worker))?;
-            storage_doses::put_card(ctx.tx, worker, &card, &ctx.actor, &ctx.stamp())?;
-            ctx.audit("registry.card.update", &worker_target(worker), &[])?;
-            storage_doses::card(ctx.tx, worker)
-        })
+        self.run_on(
+            Action::Write,
+            who,
+            establishment,
+            DataKind::MedicalCard,
+            |ctx| {
+                let card = input.validate(ctx.today())?;
+                let worker = worker_id(ctx, &WorkerRef::Id(worker))?;
+                storage_doses::put_card(ctx.tx, worker, &card, &ctx.actor, &ctx.stamp())?;
+                ctx.audit("registry.card.update", &worker_target(worker), &[])?;
+                storage_doses::card(ctx.tx, worker)
+            },
+        )
     }
 }

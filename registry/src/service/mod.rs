@@ -135,29 +135,25 @@ impl Registry {
         establishment: i64,
         work: impl FnOnce(&Ctx<'_>) -> Result<T>,
     ) -> Result<T> {
-        self.write(who, establishment, DataKind::AdminComplete, work)
+        self.run_on(
+            Action::Write,
+            who,
+            establishment,
+            DataKind::AdminComplete,
+            work,
+        )
     }
 
-    /// [`Self::run`] for reading data of one `kind`.
-    fn read<T>(
+    /// [`Self::run`] for reading or writing (`action`) data of one `kind`.
+    fn run_on<T>(
         &self,
+        action: Action,
         who: &Principal,
         establishment: i64,
         kind: DataKind,
         work: impl FnOnce(&Ctx<'_>) -> Result<T>,
     ) -> Result<T> {
-        self.run(who, establishment, &[kind], Action::Read, work)
-    }
-
-    /// [`Self::run`] for writing data of one `kind`.
-    fn write<T>(
-        &self,
-        who: &Principal,
-        establishment: i64,
-        kind: DataKind,
-        work: impl FnOnce(&Ctx<'_>) -> Result<T>,
-    ) -> Result<T> {
-        self.run(who, establishment, &[kind], Action::Write, work)
+        self.run(who, establishment, &[kind], action, work)
     }
 
     /// Runs `work` in an immediate transaction once the caller is authorized for one of `kinds`;

@@ -5,7 +5,7 @@ use std::sync::mpsc;
 
 use super::{Ctx, Registry};
 use crate::csv_format::{ImportReport, ImportSummary, Line, LineBound, Reader, Writer};
-use crate::policy::DataKind;
+use crate::policy::{Action, DataKind};
 use crate::principal::Principal;
 use crate::storage::Conflict;
 use crate::storage_import::Importer;
@@ -113,13 +113,19 @@ impl Registry {
         establishment: i64,
         out: W,
     ) -> Result<u64> {
-        self.read(who, establishment, DataKind::AdminComplete, |ctx| {
-            ctx.audit(
-                "registry.workers.export",
-                &format!("establishment:{establishment}"),
-                &[],
-            )
-        })?;
+        self.run_on(
+            Action::Read,
+            who,
+            establishment,
+            DataKind::AdminComplete,
+            |ctx| {
+                ctx.audit(
+                    "registry.workers.export",
+                    &format!("establishment:{establishment}"),
+                    &[],
+                )
+            },
+        )?;
         let mut conn = self.pool.get()?;
         let snapshot = conn.transaction()?;
         let mut writer = Writer::start(out)?;

@@ -2,9 +2,10 @@
 //! 20 mSv flag, and the form for the kinds it may send) and the medical follow-up card.
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 
 use crate::{
-    Action, CardInput, DataKind, DoseInput, DoseKind, DoseQuery, DoseRecord, Fitness, MedicalCard,
+    Action, CardInput, DataKind, DoseInput, DoseKind, DoseQuery, Fitness, MedicalCard,
     RegistryError, RollingDose, WorkerRef, WorkerView,
 };
 use axum::extract::{Query, State};
@@ -73,8 +74,8 @@ struct DosesPage<'a> {
     v: &'a Visitor,
     id: i64,
     w: i64,
+    /// The kind the list shows, every kind the visitor may read when `None`.
     kind: Option<DoseKind>,
-    records: Vec<DoseRecord>,
     errors: Errors,
     form: Option<&'a Form>,
     status: StatusCode,
@@ -87,12 +88,16 @@ async fn render_doses(state: &RegistryState, p: DosesPage<'_>) -> Answer {
         id,
         w,
         kind,
-        records,
         errors,
         form,
         status,
         done,
     } = p;
+    let q = DoseQuery {
+        kind,
+        ..DoseQuery::default()
+    };
+    let records = v.ask(state, move |r, who| r.doses(who, id, w, &q)).await?;
     let worker = name(state, v, id, w)
         .await
         .unwrap_or_else(|| format!("Travailleur n° {w}"));
@@ -200,12 +205,6 @@ pub(crate) async fn page(
     Query(query): Query<HashMap<String, String>>,
 ) -> Answer {
     let kind = query.get("kind").and_then(|k| dose_kind(k));
-    let q = DoseQuery {
-        kind,
-        from: None,
-        to: None,
-    };
-    let records = v.ask(&state, move |r, who| r.doses(who, id, w, &q)).await?;
     render_doses(
         &state,
         DosesPage {
@@ -213,7 +212,6 @@ pub(crate) async fn page(
             id,
             w,
             kind,
-            records,
             errors: Errors::default(),
             form: None,
             status: StatusCode::OK,
@@ -244,19 +242,13 @@ pub(crate) async fn submit(
                 r.record_dose(who, id, &WorkerRef::Id(w), &input)
             })
             .await;
-        match invalid_fields(&v, recorded)? {
-            None => {
-                return Ok(redirect(&format!(
-                    "/etablissements/{id}/travailleurs/{w}/doses?fait=1"
-                )))
-            }
-            Some(fields) => errors = fields,
+        match saved(&v, recorded, (id, w), "doses")? {
+            ControlFlow::Break(back) => return Ok(back),
+            ControlFlow::Continue(fields) => errors = fields,
         }
     } else {
         errors.add("kind", "Choisissez le type de résultat.");
     }
-    let q = DoseQuery::default();
-    let records = v.ask(&state, move |r, who| r.doses(who, id, w, &q)).await?;
     render_doses(
         &state,
         DosesPage {
@@ -264,7 +256,6 @@ pub(crate) async fn submit(
             id,
             w,
             kind: None,
-            records,
             errors,
             form: Some(&form),
             status: StatusCode::UNPROCESSABLE_ENTITY,
@@ -274,12 +265,22 @@ pub(crate) async fn submit(
     .await
 }
 
-/// What a form's save gave: `None` when saved, the service's field errors to show on the form
+/// What the save of a form of worker `w`'s `page` gave: `Break` with the way back to the page
+/// and its notice when saved, `Continue` with the service's field errors to show on the form
 /// again, or its refusal as a page.
-fn invalid_fields<T>(v: &Visitor, outcome: Result<T, Refusal>) -> Result<Option<Errors>, Fail> {
+fn saved<T>(
+    v: &Visitor,
+    outcome: Result<T, Refusal>,
+    (id, w): (i64, i64),
+    page: &str,
+) -> Result<ControlFlow<Response, Errors>, Fail> {
     match outcome {
-        Ok(_) => Ok(None),
-        Err(Refusal::Registry(RegistryError::Invalid(fields))) => Ok(Some(Errors::new(fields))),
+        Ok(_) => Ok(ControlFlow::Break(redirect(&format!(
+            "/etablissements/{id}/travailleurs/{w}/{page}?fait=1"
+        )))),
+        Err(Refusal::Registry(RegistryError::Invalid(fields))) => {
+            Ok(ControlFlow::Continue(Errors::new(fields)))
+        }
         Err(r) => Err(refused(v, r)),
     }
 }
@@ -460,13 +461,9 @@ pub(crate) async fn card_submit(
                 r.update_medical_card(who, id, w, &input)
             })
             .await;
-        match invalid_fields(&v, updated)? {
-            None => {
-                return Ok(redirect(&format!(
-                    "/etablissements/{id}/travailleurs/{w}/carte?fait=1"
-                )))
-            }
-            Some(fields) => errors = fields,
+        match saved(&v, updated, (id, w), "carte")? {
+            ControlFlow::Break(back) => return Ok(back),
+            ControlFlow::Continue(fields) => errors = fields,
         }
     }
     let card = read_card(&state, &v, id, w).await?;

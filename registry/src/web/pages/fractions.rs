@@ -3,15 +3,15 @@
 
 use std::collections::HashMap;
 
-use crate::{Action, DataKind, Fraction, RegistryError};
-use axum::extract::{Path, Query, State};
+use crate::{Action, DataKind, Fraction, Principal, Registry, RegistryError};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use maud::html;
 
 use super::layout::{text_input, Errors, Label, Page};
-use super::Posted;
 use super::{establishment_of, name_of, path_id, redirect, refused, Answer, Visit, Visitor};
+use super::{Form, Posted};
 use crate::web::caller::Refusal;
 use crate::web::RegistryState;
 
@@ -104,15 +104,21 @@ pub(crate) async fn page(
     render(&state, &v, id, Errors::default(), StatusCode::OK, done).await
 }
 
-/// After a name was given (`fait` says which way): back to the page, or the service's refusal
-/// of the name shown on the page's form.
-async fn named(
+/// Gives the fraction the name of the form (`ask` says which, `fait` which way): back to the
+/// page, or the service's refusal of the name shown on the page's form.
+async fn named<F>(
     state: &RegistryState,
     v: &Visitor,
     id: i64,
-    outcome: Result<Fraction, Refusal>,
+    form: &Form,
     fait: &str,
-) -> Answer {
+    ask: F,
+) -> Answer
+where
+    F: FnOnce(&Registry, &Principal, &str) -> crate::Result<Fraction> + Send + 'static,
+{
+    let name = form.get("name").unwrap_or_default().to_owned();
+    let outcome = v.try_ask(state, move |r, who| ask(r, who, &name)).await;
     let (status, message) = match outcome {
         Ok(_) => {
             return Ok(redirect(&format!(
@@ -138,34 +144,28 @@ pub(crate) async fn create(
     State(state): State<RegistryState>,
     Posted(Visit { v, id, .. }, form): Posted,
 ) -> Answer {
-    let name = form.get("name").unwrap_or_default().to_owned();
-    let outcome = v
-        .try_ask(&state, move |r, who| r.create_fraction(who, id, &name))
-        .await;
-    named(&state, &v, id, outcome, "creation").await
+    named(&state, &v, id, &form, "creation", move |r, who, name| {
+        r.create_fraction(who, id, name)
+    })
+    .await
 }
 
 /// `POST /etablissements/{id}/fractions/{fid}/renommer`.
 pub(crate) async fn rename(
     State(state): State<RegistryState>,
-    Path((_, fid)): Path<(String, String)>,
-    Posted(Visit { v, id, .. }, form): Posted,
+    Posted(Visit { v, id, target: fid }, form): Posted<i64>,
 ) -> Answer {
-    let fid = path_id(&fid, Some(&v))?;
-    let name = form.get("name").unwrap_or_default().to_owned();
-    let outcome = v
-        .try_ask(&state, move |r, who| r.rename_fraction(who, id, fid, &name))
-        .await;
-    named(&state, &v, id, outcome, "renommage").await
+    named(&state, &v, id, &form, "renommage", move |r, who, name| {
+        r.rename_fraction(who, id, fid, name)
+    })
+    .await
 }
 
 /// `POST /etablissements/{id}/fractions/{fid}/supprimer`.
 pub(crate) async fn delete(
     State(state): State<RegistryState>,
-    Path((_, fid)): Path<(String, String)>,
-    Posted(Visit { v, id, .. }, _): Posted,
+    Posted(Visit { v, id, target: fid }, _): Posted<i64>,
 ) -> Answer {
-    let fid = path_id(&fid, Some(&v))?;
     v.ask(&state, move |r, who| r.delete_fraction(who, id, fid))
         .await?;
     Ok(redirect(&format!(

@@ -47,54 +47,44 @@ pub(crate) struct Line<'a> {
     pub terms: Option<(Option<&'static str>, Option<String>)>,
 }
 
+/// A [`Line`] from what a full record and a dosimetry summary hold alike, read the same way.
+macro_rules! line_of {
+    ($id:expr, $removed:expr, $w:expr, $terms:expr) => {{
+        let w = $w;
+        Line {
+            id: $id,
+            removed: $removed,
+            card: w.card_number.as_ref().map(CardNumber::as_str),
+            last_name: &w.last_name,
+            other_name: w.other_name.as_deref(),
+            first_name: &w.first_name,
+            other_first_names: w.other_first_names.as_deref(),
+            nir: w.nir.as_str(),
+            nir_key: w.nir.key(),
+            birth_date: w.birth_date,
+            fraction: w.fraction.as_deref(),
+            category: w.category.map(|c| c.label()),
+            job: w.job.as_deref(),
+            hazard: w.radiological_hazard.as_deref(),
+            character: w.activity_character.map(|c| c.label()),
+            domain: w.domain.as_deref(),
+            sector: w.sector.as_deref(),
+            terms: $terms,
+        }
+    }};
+}
+
 pub(crate) fn line(view: &WorkerView) -> Line<'_> {
     match view {
         WorkerView::Complete(r) => {
             let w = &r.worker;
-            Line {
-                id: r.id,
-                removed: r.removed,
-                card: w.card_number.as_ref().map(CardNumber::as_str),
-                last_name: &w.last_name,
-                other_name: w.other_name.as_deref(),
-                first_name: &w.first_name,
-                other_first_names: w.other_first_names.as_deref(),
-                nir: w.nir.as_str(),
-                nir_key: w.nir.key(),
-                birth_date: w.birth_date,
-                fraction: w.fraction.as_deref(),
-                category: w.category.map(|c| c.label()),
-                job: w.job.as_deref(),
-                hazard: w.radiological_hazard.as_deref(),
-                character: w.activity_character.map(|c| c.label()),
-                domain: w.domain.as_deref(),
-                sector: w.sector.as_deref(),
-                terms: Some((
-                    w.contract_type.map(|c| c.label()),
-                    w.work_fraction.map(|f| f.to_string()),
-                )),
-            }
+            let terms = (
+                w.contract_type.map(|c| c.label()),
+                w.work_fraction.map(|f| f.to_string()),
+            );
+            line_of!(r.id, r.removed, w, Some(terms))
         }
-        WorkerView::Dosimetry(s) => Line {
-            id: s.id,
-            removed: s.removed,
-            card: s.card_number.as_ref().map(CardNumber::as_str),
-            last_name: &s.last_name,
-            other_name: s.other_name.as_deref(),
-            first_name: &s.first_name,
-            other_first_names: s.other_first_names.as_deref(),
-            nir: s.nir.as_str(),
-            nir_key: s.nir.key(),
-            birth_date: s.birth_date,
-            fraction: s.fraction.as_deref(),
-            category: s.category.map(|c| c.label()),
-            job: s.job.as_deref(),
-            hazard: s.radiological_hazard.as_deref(),
-            character: s.activity_character.map(|c| c.label()),
-            domain: s.domain.as_deref(),
-            sector: s.sector.as_deref(),
-            terms: None,
-        },
+        WorkerView::Dosimetry(s) => line_of!(s.id, s.removed, s, None),
     }
 }
 

@@ -65,7 +65,7 @@ impl Site {
                 |r| r.get(0),
             )
             .expect("query_row failed");
-        six_digits(&text).unwrap_or_else(|| panic!("no code in the SMS: {text}"))
+        fixtures::six_digits(&text).unwrap_or_else(|| panic!("no code in the SMS: {text}"))
     }
 
     fn browser(&self) -> Browser {
@@ -74,17 +74,6 @@ impl Site {
             cookies: BTreeMap::new(),
         }
     }
-}
-
-fn six_digits(text: &str) -> Option<String> {
-    let b = text.as_bytes();
-    (0..b.len().saturating_sub(5))
-        .find(|&i| {
-            b[i..i + 6].iter().all(u8::is_ascii_digit)
-                && (i == 0 || !b[i - 1].is_ascii_digit())
-                && b.get(i + 6).is_none_or(|c| !c.is_ascii_digit())
-        })
-        .map(|i| text[i..i + 6].to_owned())
 }
 
 struct Page {

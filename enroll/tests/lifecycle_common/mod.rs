@@ -28,7 +28,7 @@ pub use ca_support::require_tool;
 
 #[path = "../data/fixtures.rs"]
 mod fixtures;
-pub use fixtures::{PDF, PNG, PROTOCOL};
+pub use fixtures::{six_digits, PDF, PNG, PROTOCOL};
 
 pub const PASSPHRASE: &str = "phrase secrète des tests du cycle de vie";
 pub const BASE_URL: &str = "https://siseri.test";
@@ -482,18 +482,6 @@ pub fn split(
 ) -> (Vec<String>, Vec<(Vec<u8>, String)>) {
     let (this, others): (Vec<_>, Vec<_>) = certificates.into_iter().partition(|(s, _)| s == serial);
     (this.into_iter().map(|(_, state)| state).collect(), others)
-}
-
-/// The first run of exactly six digits.
-pub fn six_digits(text: &str) -> Option<String> {
-    let b = text.as_bytes();
-    (0..b.len().saturating_sub(5))
-        .find(|&i| {
-            b[i..i + 6].iter().all(u8::is_ascii_digit)
-                && (i == 0 || !b[i - 1].is_ascii_digit())
-                && b.get(i + 6).is_none_or(|c| !c.is_ascii_digit())
-        })
-        .map(|i| text[i..i + 6].to_owned())
 }
 
 /// The word that follows `marker` in `text`, punctuation excluded.

@@ -197,6 +197,29 @@ pub(super) fn person_subject(person: &AccessorRow) -> ca::Subject {
 
 /// Revokes one certificate at the CA and in enrollment's view, in the caller's transaction;
 /// the caller publishes the CRL after committing.
+/// Closes withdrawal `w` in state `end.0`; its certificate, if its holder never took it, is
+/// revoked with reason `end.1`. `None` when the withdrawal was already closed, else whether a
+/// certificate was revoked.
+pub(super) fn close_untaken(
+    authority: &Authority,
+    tx: &rusqlite::Transaction<'_>,
+    w: &storage::WithdrawalRow,
+    end: (WithdrawalState, RevocationReason),
+    actor: &str,
+    now: OffsetDateTime,
+) -> Result<Option<bool>, AccessError> {
+    if !storage::close_withdrawal(tx, w.id, end.0, now)? {
+        return Ok(None);
+    }
+    match storage::certificate(tx, &w.serial)? {
+        Some(c) if c.state == CertificateState::Issued => {
+            revoke(authority, tx, &c.serial, end.1, actor, now)?;
+            Ok(Some(true))
+        }
+        _ => Ok(Some(false)),
+    }
+}
+
 pub(super) fn revoke(
     authority: &Authority,
     tx: &rusqlite::Transaction<'_>,

@@ -4,10 +4,9 @@
 use ca::{Authority, RevocationReason};
 use time::Duration;
 
-use super::issuance::revoke;
+use super::issuance::close_untaken;
 use super::{
-    from_unix, immediate, mail_name, storage, Access, AccessError, Audit, CertificateState,
-    WithdrawalState,
+    from_unix, immediate, mail_name, storage, Access, AccessError, Audit, WithdrawalState,
 };
 use crate::outbox::{self, templates};
 use crate::Email;
@@ -22,23 +21,15 @@ impl Access {
         let mut n = 0;
         let mut revoked = false;
         for w in storage::withdrawals_due(&tx, now.unix_timestamp())? {
-            if !storage::close_withdrawal(&tx, w.id, WithdrawalState::Expired, now)? {
+            let end = (
+                WithdrawalState::Expired,
+                RevocationReason::CessationOfOperation,
+            );
+            let Some(untaken) = close_untaken(authority, &tx, &w, end, "daemon", now)? else {
                 continue;
-            }
+            };
             n += 1;
-            if let Some(c) = storage::certificate(&tx, &w.serial)? {
-                if c.state == CertificateState::Issued {
-                    revoke(
-                        authority,
-                        &tx,
-                        &c.serial,
-                        RevocationReason::CessationOfOperation,
-                        "daemon",
-                        now,
-                    )?;
-                    revoked = true;
-                }
-            }
+            revoked |= untaken;
             Audit::new(&tx, now, "daemon").record("withdrawal.expired", w.habilitation, &[])?;
         }
         tx.commit()?;

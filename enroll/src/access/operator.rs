@@ -3,7 +3,7 @@
 
 use ca::{Authority, P12Profile, PublishedCrl, RevocationReason};
 
-use super::issuance::revoke;
+use super::issuance::close_untaken;
 use super::{
     immediate, mail_name, storage, stored_email, Access, AccessCodeRow, AccessError, AccessorRow,
     AttachmentRow, Audit, CertificateRow, CertificateState, WithdrawalRow, WithdrawalState,
@@ -92,21 +92,8 @@ impl Access {
         let person = storage::accessor(&tx, hab)?.ok_or(AccessError::UnknownHabilitation(hab))?;
         let mut revoked = false;
         for w in storage::withdrawals_of(&tx, hab)? {
-            if storage::close_withdrawal(&tx, w.id, WithdrawalState::Superseded, now)? {
-                if let Some(c) = storage::certificate(&tx, &w.serial)? {
-                    if c.state == CertificateState::Issued {
-                        revoke(
-                            authority,
-                            &tx,
-                            &c.serial,
-                            RevocationReason::Superseded,
-                            operator,
-                            now,
-                        )?;
-                        revoked = true;
-                    }
-                }
-            }
+            let end = (WithdrawalState::Superseded, RevocationReason::Superseded);
+            revoked |= close_untaken(authority, &tx, &w, end, operator, now)?.unwrap_or(false);
         }
         let in_hands = storage::certificates_of(&tx, hab)?
             .into_iter()

@@ -49,28 +49,22 @@ impl IntoResponse for WizardError {
         match self {
             Self::NoSession => redirect("/pass/"),
             Self::Redirect(to) => redirect(to),
-            Self::Csrf => Page::new(
-                "Session expirée",
+            Self::Csrf => notice(
+                StatusCode::FORBIDDEN,
+                ("Session expirée", "Votre session a expiré, rechargez la page"),
                 html! {
-                    h1 { "Votre session a expiré, rechargez la page" }
                     p {
                         "Pour votre sécurité, ce formulaire n'a pas été pris en compte : il a été envoyé depuis une page trop ancienne ou depuis un autre site. "
                         "Rechargez la page du formulaire puis recommencez ; rien n'a été modifié."
                     }
-                    p { a.btn.btn-primary href="/pass/" { "Revenir à l'accès PASS" } }
                 },
             )
-            .status(StatusCode::FORBIDDEN)
             .into_response(),
-            Self::BadForm => Page::new(
-                "Formulaire illisible",
-                html! {
-                    h1 { "Formulaire illisible" }
-                    p { "Le formulaire reçu n'a pas pu être lu. Revenez à la page précédente et recommencez." }
-                    p { a.btn.btn-primary href="/pass/" { "Revenir à l'accès PASS" } }
-                },
+            Self::BadForm => notice(
+                StatusCode::BAD_REQUEST,
+                ("Formulaire illisible", "Formulaire illisible"),
+                html! { p { "Le formulaire reçu n'a pas pu être lu. Revenez à la page précédente et recommencez." } },
             )
-            .status(StatusCode::BAD_REQUEST)
             .into_response(),
             Self::Pass(e) => pass_error_page(e),
         }
@@ -79,49 +73,55 @@ impl IntoResponse for WizardError {
 
 fn pass_error_page(e: PassError) -> Response {
     match e {
-        PassError::NotFound | PassError::BadToken => Page::new(
-            "Protocole introuvable",
+        PassError::NotFound | PassError::BadToken => notice(
+            StatusCode::NOT_FOUND,
+            ("Protocole introuvable", "Protocole introuvable ou session expirée"),
             html! {
-                h1 { "Protocole introuvable ou session expirée" }
                 p {
                     "Le protocole demandé n'existe pas, a été abandonné, ou ce navigateur n'y a plus accès. "
                     "Vous pouvez créer un nouveau protocole ou renouveler un protocole existant."
                 }
-                p { a.btn.btn-primary href="/pass/" { "Revenir à l'accès PASS" } }
             },
         )
-        .status(StatusCode::NOT_FOUND)
         .cookie(Some(web_cookie::clear_draft_cookie()))
         .into_response(),
         e if e.is_internal() => {
             log_internal("erreur interne de l'assistant PASS", &e);
-            Page::new(
-                "Erreur interne",
+            notice(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ("Erreur interne", "Le service est momentanément indisponible"),
                 html! {
-                    h1 { "Le service est momentanément indisponible" }
                     p {
                         "Une erreur interne est survenue. Les informations déjà enregistrées sont conservées : "
                         "réessayez dans quelques instants."
                     }
-                    p { a.btn.btn-primary href="/pass/" { "Revenir à l'accès PASS" } }
                 },
             )
-            .status(StatusCode::INTERNAL_SERVER_ERROR)
             .into_response()
         }
         other => {
             let status =
                 StatusCode::from_u16(other.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            Page::new(
-                "Action impossible",
-                html! {
-                    h1 { "Action impossible" }
-                    p { (other.to_string()) }
-                    p { a.btn.btn-primary href="/pass/" { "Revenir à l'accès PASS" } }
-                },
+            notice(
+                status,
+                ("Action impossible", "Action impossible"),
+                html! { p { (other.to_string()) } },
             )
-            .status(status)
             .into_response()
         }
     }
+}
+
+/// A page that only says what happened (`title`, `heading`, then `text`), with the way back to
+/// the start of PASS.
+fn notice(status: StatusCode, (title, heading): (&str, &str), text: maud::Markup) -> Page {
+    Page::new(
+        title,
+        html! {
+            h1 { (heading) }
+            (text)
+            p { a.btn.btn-primary href="/pass/" { "Revenir à l'accès PASS" } }
+        },
+    )
+    .status(status)
 }

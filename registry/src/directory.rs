@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::policy::Role;
 
@@ -108,7 +108,8 @@ impl Establishment {
 
 /// The employer of an establishment, as its protocol in force says (the PASS wizard's step e;
 /// the field names are the protocol's JSON ones).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Employer {
     /// *Raison sociale ou nom*.
     pub name: Option<String>,

@@ -87,11 +87,11 @@ impl Directory for RegistryDirectory {
     }
 
     fn establishment(&self, id: i64) -> Result<Option<Establishment>, DirectoryError> {
-        Ok(self
-            .access
+        self.access
             .establishment(id)
             .map_err(refusal)?
-            .map(establishment))
+            .map(establishment)
+            .transpose()
     }
 }
 
@@ -119,26 +119,20 @@ fn person(c: Caller) -> Person {
     }
 }
 
-fn establishment(e: EstablishmentView) -> Establishment {
-    let emp = e.employer;
-    Establishment {
+fn establishment(e: EstablishmentView) -> Result<Establishment, DirectoryError> {
+    // The registry's `Employer` is the protocol's step e under the same JSON names: carried
+    // across as that JSON, so that a field added to one and not the other is an error here
+    // rather than a silent loss.
+    let employer: Employer = serde_json::to_value(&e.employer)
+        .and_then(serde_json::from_value)
+        .map_err(internal)?;
+    Ok(Establishment {
         id: e.id,
         number: e.number,
         key_name: e.key_name,
-        employer: Employer {
-            name: emp.name,
-            siret: emp.siret,
-            address: emp.address,
-            postal_code: emp.postal_code,
-            town: emp.town,
-            cedex: emp.cedex,
-            country: emp.country,
-            phone: emp.phone,
-            phone_foreign: emp.phone_foreign,
-            fax: emp.fax,
-        },
+        employer,
         accessors: e.accessors.into_iter().map(|(n, r)| (n, role(r))).collect(),
-    }
+    })
 }
 
 fn internal(e: impl std::error::Error + Send + Sync + 'static) -> DirectoryError {

@@ -81,9 +81,9 @@ impl DataDir {
         self.root.join("documents")
     }
     /// The server key of keyed hashes.
-    pub fn server_key(&self) -> Result<enroll::secrets::ServerKey, AppError> {
+    pub fn server_key(&self) -> Result<store::secrets::ServerKey, AppError> {
         let text = read(&self.hmac_key())?;
-        enroll::secrets::ServerKey::from_hex(&text)
+        store::secrets::ServerKey::from_hex(&text)
             .ok_or_else(|| AppError::DataDir(format!("{} illisible", self.hmac_key().display())))
     }
     /// `listening.json`
@@ -228,14 +228,14 @@ fn populate(stage: &DataDir, now: OffsetDateTime) -> Result<InitReport, AppError
     let passphrase: SecretString = match std::env::var("SISERI_CA_PASSPHRASE") {
         Ok(p) if !p.is_empty() => p.into(),
         _ => {
-            let p = ca::secret::unambiguous_string(32)?.to_string();
+            let p = store::random::unambiguous_string(32)?.to_string();
             write_atomic(&stage.ca_passphrase(), format!("{p}\n").as_bytes(), 0o600)?;
             generated_passphrase = Some(stage.ca_passphrase());
             p.into()
         }
     };
     let passphrase = passphrase.expose_secret();
-    let hmac_key = ca::secret::random_bytes::<32>()?;
+    let hmac_key = store::random::random_bytes::<32>()?;
     write_atomic(&stage.hmac_key(), hex::encode(hmac_key).as_bytes(), 0o600)?;
 
     let policy = config.policy();

@@ -31,7 +31,7 @@ fn between<'a>(text: &'a str, before: &str, after: &str) -> Option<&'a str> {
 }
 
 fn pending_bodies(dir: &DataDir, channel: &str) -> Result<Vec<(String, String)>, AppError> {
-    let conn = ca::pool::open(&dir.database())?;
+    let conn = store::pool::open(&dir.database())?;
     let mut stmt = conn.prepare(
         "SELECT recipient, body FROM enroll_outbox WHERE channel = ?1 AND body IS NOT NULL ORDER BY id",
     )?;
@@ -71,7 +71,7 @@ pub fn run(parent: Option<&Path>) -> Result<(), AppError> {
     }
     let config = dir.load_config()?;
     let authority = dir.load_authority(&config)?;
-    let s = Services::open(&dir, &config, Arc::new(ca::SystemClock))?;
+    let s = Services::open(&dir, &config, Arc::new(store::SystemClock))?;
 
     step(
         2,

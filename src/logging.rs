@@ -1,4 +1,4 @@
-//! Ordinary logs (tracing, to stderr). The audit log is apart: see `ca::audit`.
+//! Ordinary logs (tracing, to stderr). The audit log is apart: see `store::audit`.
 
 use tracing_subscriber::EnvFilter;
 

@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
-use ca::pool::Pool;
-use ca::{Clock, P12Options};
+use ca::P12Options;
+use store::pool::Pool;
+use store::Clock;
 
 use crate::config::Config;
 use crate::datadir::DataDir;
@@ -19,7 +20,7 @@ pub struct Services {
     /// Approval, withdrawals, access codes.
     pub access: Arc<enroll::access::Access>,
     /// Server key of keyed hashes.
-    pub key: enroll::secrets::ServerKey,
+    pub key: store::secrets::ServerKey,
 }
 
 impl Services {
@@ -85,7 +86,7 @@ pub fn flush_outbox(dir: &DataDir, config: &Config) {
     let result = (|| -> Result<usize, String> {
         let transports = enroll::outbox::Transports::from_config(&config.outbox(), &dir.outbox())
             .map_err(|e| e.to_string())?;
-        let mut conn = ca::pool::open(&dir.database()).map_err(|e| e.to_string())?;
+        let mut conn = store::pool::open(&dir.database()).map_err(|e| e.to_string())?;
         let mut delivered = 0;
         loop {
             let report = enroll::outbox::deliver_due(

@@ -9,13 +9,14 @@ use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ca::{Clock, GeneratedKey, IssueRequest, SubscriberKeyAlgorithm};
+use ca::{GeneratedKey, IssueRequest, SubscriberKeyAlgorithm};
 use common::enrolment::{authority, enrolled, Holder};
 use common::fixtures::PROTOCOL as SEED;
 use common::mail::{outbox_files, read_mails};
 use common::{os, require_tool, run_ok, Sandbox};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use store::Clock;
 
 /// curl to the registry; returns (exit code, HTTP status or 0, body).
 fn curl(sb: &Sandbox, registry: &str, path: &str, extra: &[&str]) -> (i32, u16, String) {
@@ -63,8 +64,8 @@ fn the_handshake_is_refused_without_a_certificate_with_another_cas_and_with_an_e
     // A certificate of AC SISERI, but expired: issued four years ago for three years.
     let authority = authority(&sb);
     let key = GeneratedKey::generate(SubscriberKeyAlgorithm::EcdsaP256).unwrap();
-    let mut conn = ca::pool::open(&sb.data_file("siseri.db")).unwrap();
-    let past = ca::SystemClock.now() - time::Duration::days(4 * 365);
+    let mut conn = store::pool::open(&sb.data_file("siseri.db")).unwrap();
+    let past = store::SystemClock.now() - time::Duration::days(4 * 365);
     let expired = authority
         .issue(
             &mut conn,

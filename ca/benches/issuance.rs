@@ -106,7 +106,7 @@ fn main() {
         let rate = measure(workers, n / workers, |w, i| {
             let key = GeneratedKey::generate(SubscriberKeyAlgorithm::EcdsaP256).unwrap();
             let issued = issue(w, i, &key);
-            let password = ca::secret::p12_password().unwrap();
+            let password = store::random::p12_password().unwrap();
             build_p12(
                 key,
                 &issued.der,

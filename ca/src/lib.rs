@@ -26,7 +26,3 @@ pub use storage::{
     counts, revoked_serials, unsigned_serials, CertificateRecord, CertificateStatus, CrlInfo,
     PublishedCrl,
 };
-
-// Transitional re-exports while the other crates move their imports to `store`.
-pub use store::{audit, pool, random as secret};
-pub use store::{Clock, FakeClock, SystemClock};

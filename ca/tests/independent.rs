@@ -6,10 +6,10 @@ use std::process::{Command, Output};
 
 use ::time::{Duration, OffsetDateTime};
 use ca::{
-    audit, build_p12, Authority, CaKeyAlgorithm, CertificateStatus, Clock, GeneratedKey,
-    IssueRequest, Issued, P12Options, P12Profile, Policy, RevocationReason, Subject, SubjectKey,
-    SubscriberKeyAlgorithm,
+    build_p12, Authority, CaKeyAlgorithm, CertificateStatus, GeneratedKey, IssueRequest, Issued,
+    P12Options, P12Profile, Policy, RevocationReason, Subject, SubjectKey, SubscriberKeyAlgorithm,
 };
+use store::{audit, Clock};
 use x509_parser::prelude::*;
 
 #[path = "support/mod.rs"]
@@ -262,7 +262,7 @@ fn openssl_accepts_a_valid_certificate_and_rejects_a_revoked_one() {
 fn p12_for(f: &mut Fixture, alg: SubscriberKeyAlgorithm, profile: P12Profile) -> (PathBuf, String) {
     let key = generated(alg);
     let issued = f.issue(pierre(), key.public());
-    let password = ca::secret::p12_password()
+    let password = store::random::p12_password()
         .expect("p12_password failed")
         .to_string();
     let p12 = build_p12(

@@ -30,10 +30,10 @@ impl<'a, 'c> Audit<'a, 'c> {
         target: impl std::fmt::Display,
         details: &[(&str, &str)],
     ) -> Result<(), ca::Error> {
-        ca::audit::append(
+        store::audit::append(
             self.tx,
             self.now,
-            &ca::audit::Event {
+            &store::audit::Event {
                 actor: self.actor,
                 action,
                 target: &target.to_string(),

@@ -7,7 +7,6 @@ pub mod migrations;
 pub mod outbox;
 pub mod pass;
 pub mod protocol;
-pub mod secrets;
 mod text_column;
 pub mod web;
 pub mod web_cookie;

@@ -182,7 +182,7 @@ fn the_worker_thread_delivers_retries_with_the_injected_clock_and_stops_when_ask
     let db = dir.path().join("siseri.db");
     let mut conn = database(&db);
     let memory = MemoryTransport::new();
-    let clock = Arc::new(ca::FakeClock::at(T0));
+    let clock = Arc::new(store::FakeClock::at(T0));
     let signal = WorkerSignal::new();
     let worker = outbox::spawn_worker(
         db.clone(),
@@ -228,8 +228,8 @@ fn the_worker_thread_delivers_retries_with_the_injected_clock_and_stops_when_ask
     assert!(signal.is_stopped());
 }
 
-fn clock_now(clock: &ca::FakeClock) -> OffsetDateTime {
-    use ca::Clock;
+fn clock_now(clock: &store::FakeClock) -> OffsetDateTime {
+    use store::Clock;
     clock.now()
 }
 
@@ -241,7 +241,7 @@ fn the_worker_thread_refuses_a_database_it_cannot_open() {
     let result = outbox::spawn_worker(
         missing,
         Transports::new(memory.clone(), memory),
-        Arc::new(ca::SystemClock),
+        Arc::new(store::SystemClock),
         WorkerSignal::new(),
     );
     assert!(result.is_err());

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use ca::pool::Pool;
-use ca::FakeClock;
 use enroll::pass::{Pass, PassConfig};
-use enroll::secrets::ServerKey;
 use enroll::web::PublicState;
+use store::pool::Pool;
+use store::secrets::ServerKey;
+use store::FakeClock;
 use tempfile::TempDir;
 use time::macros::datetime;
 use tower::ServiceExt;
@@ -29,7 +29,7 @@ struct Site {
 fn site() -> Site {
     let dir = tempfile::tempdir().expect("tempdir failed");
     let db = dir.path().join("siseri.db");
-    let mut conn = ca::pool::open(&db).expect("open failed");
+    let mut conn = store::pool::open(&db).expect("open failed");
     ca::migrations::apply(&mut conn).expect("apply failed");
     store::migrate::apply(&mut conn, "enroll", enroll::migrations::MIGRATIONS)
         .expect("apply failed");

@@ -16,7 +16,7 @@ pub(super) fn run(dir: &DataDir, command: AuditCommand) -> Result<(), AppError> 
         AuditCommand::Verify => {
             dir.load_config()?;
             let conn = dir.open_db()?;
-            let v = ca::audit::verify(&conn)?;
+            let v = store::audit::verify(&conn)?;
             println!(
                 "journal d'audit intègre : {} entrées, empreinte de tête {}",
                 v.entries, v.head

@@ -124,7 +124,7 @@ pub(super) fn run(dir: &DataDir, command: CertCommand) -> Result<(), AppError> {
                 None => {
                     let key = GeneratedKey::generate(config.issuance.key_algorithm)?;
                     let issued = issue(&mut conn, key.public())?;
-                    let password = ca::secret::p12_password()?;
+                    let password = store::random::p12_password()?;
                     let p12 = ca::build_p12(
                         key,
                         &issued.der,

@@ -150,7 +150,7 @@ fn init(dir: &DataDir) -> Result<(), AppError> {
 }
 
 fn services(dir: &DataDir, config: &crate::config::Config) -> Result<Services, AppError> {
-    Services::open(dir, config, std::sync::Arc::new(::ca::SystemClock))
+    Services::open(dir, config, std::sync::Arc::new(::store::SystemClock))
 }
 
 fn access_err(e: enroll::access::AccessError) -> AppError {

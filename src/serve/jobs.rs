@@ -37,7 +37,7 @@ pub(super) fn publish_crl_if_stale(dir: &DataDir, authority: &Authority) -> Resu
 /// Checkpoints the database every [`CHECKPOINT_EVERY`], on a thread of its own, so that no
 /// request's commit pays for it (the daemon's connections do not checkpoint themselves). A
 /// passive checkpoint waits for no one; an idle WAL costs it a look at the WAL index.
-pub(super) fn spawn_checkpointer(pool: Arc<ca::pool::Pool>) -> Result<(), AppError> {
+pub(super) fn spawn_checkpointer(pool: Arc<store::pool::Pool>) -> Result<(), AppError> {
     std::thread::Builder::new()
         .name("siseri-checkpoint".into())
         .spawn(move || loop {
@@ -54,7 +54,7 @@ pub(super) fn spawn_checkpointer(pool: Arc<ca::pool::Pool>) -> Result<(), AppErr
 pub(super) fn spawn_outbox_worker(
     dir: &DataDir,
     config: &Config,
-    clock: Arc<dyn ca::Clock>,
+    clock: Arc<dyn store::Clock>,
 ) -> Result<(enroll::outbox::WorkerSignal, JoinHandle<()>), AppError> {
     let transports = enroll::outbox::Transports::from_config(&config.outbox(), &dir.outbox())
         .map_err(|e| AppError::Config(e.to_string()))?;

@@ -35,7 +35,7 @@ struct AppState {
     ca_der: Vec<u8>,
     /// Signs the OCSP responses (`ca` answers them; only the transport is here).
     authority: Arc<Authority>,
-    pool: Arc<ca::pool::Pool>,
+    pool: Arc<store::pool::Pool>,
     ocsp_sent: metrics::OcspCounters,
 }
 
@@ -59,7 +59,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         authority.certificate_der(),
         revoked.clone(),
     )?);
-    let clock: Arc<dyn ca::Clock> = Arc::new(ca::SystemClock);
+    let clock: Arc<dyn store::Clock> = Arc::new(store::SystemClock);
     let services = Services::open_for_daemon(&dir, &config, clock.clone())?;
     jobs::spawn_checkpointer(services.pool.clone())?;
     let (outbox_signal, outbox_worker) = jobs::spawn_outbox_worker(&dir, &config, clock.clone())?;
@@ -196,7 +196,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
 fn registry_router(
     services: &Services,
     revoked: &Arc<ca::revocation::RevocationSet>,
-    clock: &Arc<dyn ca::Clock>,
+    clock: &Arc<dyn store::Clock>,
     config: &Config,
 ) -> Router {
     registry::web::router(registry::web::RegistryState {

@@ -76,7 +76,7 @@ pub fn enrolled(sb: &Sandbox, protocols: &[&str]) -> Vec<Holder> {
     let dir = DataDir::new(sb.data());
     let config = dir.load_config().expect("load_config failed");
     let s =
-        Services::open(&dir, &config, Arc::new(ca::SystemClock)).expect("Services::open failed");
+        Services::open(&dir, &config, Arc::new(store::SystemClock)).expect("Services::open failed");
     let authority = authority(sb);
     let db = sb.db();
     for text in protocols {

@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use ca::{
-    Authority, CaKeyAlgorithm, Clock, FakeClock, IssueRequest, Policy, Prepared, PublishedCrl,
-    RevocationReason, Serial, Subject, SubjectKey,
+    Authority, CaKeyAlgorithm, IssueRequest, Policy, Prepared, PublishedCrl, RevocationReason,
+    Serial, Subject, SubjectKey,
 };
 use rusqlite::Connection;
+use store::{Clock, FakeClock};
 use tempfile::TempDir;
 use time::OffsetDateTime;
 

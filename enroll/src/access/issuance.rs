@@ -12,7 +12,7 @@ use super::{
     Audit, CertificateState, WithdrawalState, ACCESS_CODE, WITHDRAWAL_CODE, WITHDRAWAL_TOKEN,
 };
 use crate::outbox::{self, templates};
-use crate::secrets::new_token;
+use store::secrets::new_token;
 
 impl Access {
     /// Issues a certificate with a server-made key: the record, the certificate row and the
@@ -83,7 +83,7 @@ impl Access {
 
         let tx = immediate(&mut conn)?;
         let issued = authority.sign_in(&tx, &prepared, now)?;
-        let password = ca::secret::p12_password()?;
+        let password = store::random::p12_password()?;
         let p12 = ca::build_p12(
             key,
             &issued.der,
@@ -95,7 +95,7 @@ impl Access {
                 iterations: self.issue.p12.iterations,
             },
         )?;
-        let code = ca::secret::unambiguous_string(9)?;
+        let code = store::random::unambiguous_string(9)?;
         storage::withdrawal_ready(
             &tx,
             withdrawal,
@@ -126,7 +126,7 @@ impl Access {
             now,
         )?;
         if with_access_code && storage::access_code(&tx, person.habilitation)?.is_none() {
-            let access = ca::secret::digits(self.config.access_code_length as usize)?;
+            let access = store::random::digits(self.config.access_code_length as usize)?;
             storage::put_access_code(
                 &tx,
                 person.habilitation,

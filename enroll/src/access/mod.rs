@@ -22,9 +22,10 @@ mod withdrawal;
 
 use std::sync::Arc;
 
-use ca::pool::Pool;
-use ca::{Clock, P12Options, SubscriberKeyAlgorithm};
+use ca::{P12Options, SubscriberKeyAlgorithm};
 use serde::{Deserialize, Serialize};
+use store::pool::Pool;
+use store::Clock;
 use time::OffsetDateTime;
 
 pub use approval::{ApprovalReport, Progress};
@@ -39,8 +40,8 @@ pub use withdrawal::{WithdrawalInfo, Withdrawn};
 
 use crate::db::{immediate, Audit};
 use crate::protocol::ProtocolInput;
-use crate::secrets::ServerKey;
 use crate::Email;
+use store::secrets::ServerKey;
 
 const WITHDRAWAL_TOKEN: &str = "withdrawal-token";
 const WITHDRAWAL_CODE: &str = "withdrawal-code";

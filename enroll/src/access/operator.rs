@@ -126,7 +126,7 @@ impl Access {
         let tx = immediate(&mut conn)?;
         let person = storage::accessor(&tx, hab)?.ok_or(AccessError::UnknownHabilitation(hab))?;
         let email = stored_email(&person)?;
-        let code = ca::secret::digits(self.config.access_code_length as usize)?;
+        let code = store::random::digits(self.config.access_code_length as usize)?;
         storage::put_access_code(&tx, hab, &self.key.hash(ACCESS_CODE, &code), now)?;
         outbox::enqueue(
             &tx,

@@ -211,7 +211,7 @@ pub fn set_message_id_domain(domain: &str) -> Result<(), OutboxError> {
 
 /// `<32 hex digits@domain>`: 128 random bits, unique without coordination between processes.
 pub(crate) fn new_message_id() -> Result<String, OutboxError> {
-    let random = ca::secret::random_bytes::<16>().map_err(|_| OutboxError::Random)?;
+    let random = store::random::random_bytes::<16>().map_err(|_| OutboxError::Random)?;
     let domain = MESSAGE_ID_DOMAIN
         .read()
         .unwrap_or_else(|poisoned| poisoned.into_inner())

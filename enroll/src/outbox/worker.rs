@@ -200,7 +200,7 @@ impl WorkerSignal {
 pub fn spawn_worker(
     db_path: PathBuf,
     transports: Transports,
-    clock: Arc<dyn ca::Clock>,
+    clock: Arc<dyn store::Clock>,
     signal: WorkerSignal,
 ) -> Result<JoinHandle<()>, OutboxError> {
     let conn = Connection::open_with_flags(
@@ -217,7 +217,7 @@ pub fn spawn_worker(
 fn run(
     mut conn: Connection,
     transports: &Transports,
-    clock: &dyn ca::Clock,
+    clock: &dyn store::Clock,
     signal: &WorkerSignal,
 ) {
     tracing::info!(?transports, "fil d'envoi des e-mails et SMS démarré");

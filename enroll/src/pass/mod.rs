@@ -10,9 +10,9 @@ mod storage;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use ca::pool::Pool;
-use ca::Clock;
 use serde::{Deserialize, Serialize};
+use store::pool::Pool;
+use store::Clock;
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
@@ -23,7 +23,7 @@ pub use storage::DocumentRecord;
 
 use crate::db::{immediate, Audit};
 use crate::protocol::{Annexe, FieldErrors, Protocol, ProtocolInput};
-use crate::secrets::{new_id, new_token, ServerKey};
+use store::secrets::{new_id, new_token, ServerKey};
 
 const DRAFT_TOKEN: &str = "pass-draft-token";
 const SIGNATURE_CODE: &str = "pass-signature-code";
@@ -521,5 +521,8 @@ fn key_name_for(company: &str) -> Result<String, PassError> {
     if base.is_empty() {
         base.push_str("SISERI");
     }
-    Ok(format!("{base}-{}", &*ca::secret::unambiguous_string(4)?))
+    Ok(format!(
+        "{base}-{}",
+        &*store::random::unambiguous_string(4)?
+    ))
 }

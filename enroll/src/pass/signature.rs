@@ -97,7 +97,7 @@ impl Pass {
             now,
             now - Duration::days(1),
         )?;
-        let code = ca::secret::digits(6)?;
+        let code = store::random::digits(6)?;
         let expires_at = now + Duration::minutes(i64::from(self.config.code_ttl_minutes));
         storage::put_code(
             &tx,

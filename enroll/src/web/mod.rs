@@ -22,7 +22,7 @@ pub struct PublicState {
     /// PASS.
     pub pass: Arc<Pass>,
     /// Server key, for CSRF tokens.
-    pub key: crate::secrets::ServerKey,
+    pub key: store::secrets::ServerKey,
     /// Wakes the outbox worker after a message was queued.
     pub outbox: crate::outbox::WorkerSignal,
 }

@@ -18,7 +18,7 @@ use super::wizard::csrf;
 use super::wizard::layout::Page;
 use super::Peer;
 use crate::access::{Access, AccessError, Withdrawn};
-use crate::secrets::ServerKey;
+use store::secrets::ServerKey;
 
 /// State of the withdrawal routes.
 #[derive(Debug, Clone)]

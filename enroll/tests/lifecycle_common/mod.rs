@@ -9,16 +9,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 
-use ca::pool::Pool;
 use ca::{
-    Authority, CaKeyAlgorithm, CertificateStatus, FakeClock, P12Options, P12Profile, Policy,
-    RevocationReason, Serial, SubscriberKeyAlgorithm,
+    Authority, CaKeyAlgorithm, CertificateStatus, P12Options, P12Profile, Policy, RevocationReason,
+    Serial, SubscriberKeyAlgorithm,
 };
 use enroll::access::{Access, AccessConfig, AccessError, ApprovalReport, IssueSettings};
 use enroll::outbox::{deliver_due, MemoryTransport, Message, StoredMessage, Transports};
 use enroll::pass::{Client, DocumentKind, Pass, PassConfig, Signed};
 use enroll::protocol::{PersonInput, ProtocolInput};
-use enroll::secrets::ServerKey;
+use store::pool::Pool;
+use store::secrets::ServerKey;
+use store::FakeClock;
 use tempfile::TempDir;
 use time::OffsetDateTime;
 
@@ -118,11 +119,11 @@ impl World {
                 .expect("replace_nanosecond failed"),
         ));
         let db = dir.path().join("siseri.db");
-        let mut conn = ca::pool::open(&db).expect("open failed");
+        let mut conn = store::pool::open(&db).expect("open failed");
         ca::migrations::apply(&mut conn).expect("apply failed");
         store::migrate::apply(&mut conn, "enroll", enroll::migrations::MIGRATIONS)
             .expect("apply failed");
-        let now = ca::Clock::now(clock.as_ref());
+        let now = store::Clock::now(clock.as_ref());
         let (authority, _) = ca_support::root(
             dir.path(),
             CaKeyAlgorithm::EcdsaP256,
@@ -167,7 +168,7 @@ impl World {
     }
 
     pub fn now(&self) -> OffsetDateTime {
-        ca::Clock::now(self.clock.as_ref())
+        store::Clock::now(self.clock.as_ref())
     }
 
     pub fn advance(&self, by: time::Duration) {
@@ -199,7 +200,7 @@ impl World {
     /// Delivers every due message to the memory transports.
     pub fn deliver(&self) {
         let transports = Transports::new(self.mail.clone(), self.sms.clone());
-        let mut conn = ca::pool::open(&self.db_path()).expect("open failed");
+        let mut conn = store::pool::open(&self.db_path()).expect("open failed");
         loop {
             let report =
                 deliver_due(&mut conn, &transports, self.now()).expect("deliver_due failed");
@@ -415,9 +416,10 @@ impl World {
         out
     }
 
-    /// `ca::audit::verify` over the whole log.
+    /// `store::audit::verify` over the whole log.
     pub fn audit_verifies(&self) {
-        let v = ca::audit::verify(&self.db()).unwrap_or_else(|e| panic!("audit log broken: {e}"));
+        let v =
+            store::audit::verify(&self.db()).unwrap_or_else(|e| panic!("audit log broken: {e}"));
         assert!(v.entries > 0);
     }
 

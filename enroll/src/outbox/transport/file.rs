@@ -79,7 +79,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), TransportError> {
         .parent()
         .ok_or_else(|| file_error(path)(std::io::ErrorKind::InvalidInput.into()))?;
     create_private_dir(dir).map_err(file_error(dir))?;
-    let random = ca::secret::random_bytes::<8>()
+    let random = store::random::random_bytes::<8>()
         .map_err(|_| file_error(dir)(std::io::Error::other("aléa indisponible")))?;
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let temporary = dir.join(format!(".{name}.{}.tmp", hex::encode(random)));

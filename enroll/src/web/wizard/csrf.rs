@@ -4,8 +4,8 @@
 
 use axum::http::HeaderMap;
 
-use crate::secrets::ServerKey;
 use crate::web_cookie;
+use store::secrets::ServerKey;
 
 /// Name of the pre-session cookie.
 pub(crate) const PRE_COOKIE: &str = "siseri_csrf";

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::fixtures::PROTOCOL;
-use common::{listening_addr, require_tool, run_fail, Sandbox};
+use common::{listening_addr, require_tool, Sandbox};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 
@@ -24,8 +24,31 @@ fn a_second_serve_on_the_same_data_directory_is_refused() {
         .env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
         .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0")
         .env("SISERI_LISTEN_ADMIN", "127.0.0.1:0");
-    let (code, stderr) = run_fail(&mut second);
-    assert_ne!(code, 0);
+    // Bounded: without the lock, the second daemon would serve on other ports forever.
+    let mut child = second
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("a second serve started on the same data directory");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("read");
+    assert!(!status.success());
     assert!(
         stderr.contains("utilise déjà le répertoire de données"),
         "{stderr}"
@@ -97,6 +120,46 @@ fn a_client_that_sends_its_headers_slowly_is_cut_off() {
         std::thread::sleep(Duration::from_millis(200));
     }
     assert!(closed, "the slow-header connection was kept open");
+}
+
+#[test]
+fn a_keep_alive_connection_left_silent_is_closed() {
+    let sb = Sandbox::initialised();
+    let (_server, listening) = sb.serve(
+        "serve.log",
+        &[
+            ("SISERI_LIMITS_IDLE_SECS", "2"),
+            ("SISERI_LIMITS_HEADER_READ_SECS", "600"),
+        ],
+    );
+    let addr = listening_addr(&listening, "public");
+    let mut tls = tls_client(&sb, &addr);
+    tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("request");
+    let start = Instant::now();
+    let mut answered = Vec::new();
+    let mut closed = false;
+    // The answer, then silence: the server must close before 60 s (configured: 2 s; the
+    // header timeout, 600 s, cannot be what closes it).
+    while start.elapsed() < Duration::from_secs(60) {
+        let mut buf = [0u8; 1024];
+        match tls.read(&mut buf) {
+            Ok(0) => {
+                closed = true;
+                break;
+            }
+            Ok(n) => answered.extend_from_slice(&buf[..n]),
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(_) => {
+                closed = true;
+                break;
+            }
+        }
+    }
+    assert!(String::from_utf8_lossy(&answered).starts_with("HTTP/1.1 200"));
+    assert!(closed, "the silent connection was kept open");
 }
 
 /// `curl` from `interface` to `url`: the HTTP status, or `None` when no answer came.

@@ -6,7 +6,7 @@ use std::io;
 use std::net::IpAddr;
 use std::path::Path;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -27,8 +27,6 @@ use crate::config::{Config, Limits};
 use crate::datadir::DataDir;
 use crate::error::AppError;
 
-/// How often a connection's watchdog looks at it.
-const WATCH_EVERY: Duration = Duration::from_secs(1);
 /// How long a connection asked to close (idle, or the daemon stopping) may take to finish
 /// what it is sending before it is dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
@@ -168,6 +166,18 @@ pub(super) async fn accept_loop(l: Listener, mut stop: watch::Receiver<bool>) {
                 }
             }
             let activity = Arc::new(Activity::new());
+            // A request being answered is not silence, however long the application works.
+            let busy = activity.clone();
+            let router = router.layer(axum::middleware::from_fn(
+                move |request: axum::extract::Request, next: axum::middleware::Next| {
+                    let answering = busy.answering();
+                    async move {
+                        let response = next.run(request).await;
+                        drop(answering);
+                        response
+                    }
+                },
+            ));
             let io = TokioIo::new(Watched {
                 inner: tls,
                 activity: activity.clone(),
@@ -208,10 +218,15 @@ async fn serve_watched<C>(
     C::Error: std::fmt::Display,
 {
     tokio::pin!(conn);
-    let mut watch = tokio::time::interval(WATCH_EVERY);
     let mut closing: Option<Instant> = None;
     let mut stopping = false;
     loop {
+        // One timer per connection, set to when it could next be due, not a periodic tick:
+        // ten thousand idle connections wake the daemon once per `idle` each, not every second.
+        let due = match closing {
+            None => tokio::time::Instant::now() + idle.saturating_sub(activity.silent_for()),
+            Some(since) => tokio::time::Instant::from_std(since + CLOSE_GRACE),
+        };
         tokio::select! {
             done = conn.as_mut() => {
                 if let Err(e) = done {
@@ -223,7 +238,7 @@ async fn serve_watched<C>(
                 stopping = true;
                 conn.as_mut().graceful_shutdown();
             }
-            _ = watch.tick() => {
+            _ = tokio::time::sleep_until(due) => {
                 match closing {
                     None if activity.silent_for() >= idle => {
                         closing = Some(Instant::now());
@@ -237,11 +252,22 @@ async fn serve_watched<C>(
     }
 }
 
-/// When a connection last moved a byte.
+/// When a connection last moved a byte, and how many of its requests are being answered.
 #[derive(Debug)]
 struct Activity {
     epoch: Instant,
     last_ms: AtomicU64,
+    answering: AtomicUsize,
+}
+
+/// A request being answered on a connection (see [`Activity::answering`]).
+struct Answering(Arc<Activity>);
+
+impl Drop for Answering {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.answering.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Activity {
@@ -249,7 +275,14 @@ impl Activity {
         Self {
             epoch: Instant::now(),
             last_ms: AtomicU64::new(0),
+            answering: AtomicUsize::new(0),
         }
+    }
+
+    /// Marks a request as being answered until the guard drops.
+    fn answering(self: &Arc<Self>) -> Answering {
+        self.answering.fetch_add(1, Ordering::Relaxed);
+        Answering(self.clone())
     }
 
     fn touch(&self) {
@@ -257,7 +290,11 @@ impl Activity {
         self.last_ms.store(ms, Ordering::Relaxed);
     }
 
+    /// How long nothing moved and no request was being answered.
     fn silent_for(&self) -> Duration {
+        if self.answering.load(Ordering::Relaxed) > 0 {
+            return Duration::ZERO;
+        }
         let last = Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
         self.epoch.elapsed().saturating_sub(last)
     }
@@ -380,4 +417,21 @@ fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, AppError> {
         }
         _ => AppError::Tls(format!("clé privée illisible dans {}", path.display())),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_answering_a_request_is_never_silent() {
+        let activity = Arc::new(Activity::new());
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(activity.silent_for() >= Duration::from_millis(20));
+        let answering = activity.answering();
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(activity.silent_for(), Duration::ZERO);
+        drop(answering);
+        assert!(activity.silent_for() < Duration::from_millis(20));
+    }
 }

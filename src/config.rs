@@ -53,6 +53,11 @@ pub struct Limits {
     /// Seconds for the application to answer a request, its body read included: a client
     /// that sends its body a byte at a time gets a 408 after this.
     pub request_secs: u64,
+    /// Bytes a second at least of a request body, on average over `body_rate_window_secs` of
+    /// waiting for it: a slower body gets a 408 and its connection is closed. 0: no minimum.
+    pub min_body_bytes_per_sec: u64,
+    /// Seconds of waiting for a request body over which its pace is judged.
+    pub body_rate_window_secs: u64,
     /// Open connections on the public listener.
     pub public_connections: usize,
     /// Open connections on the registry listener.
@@ -84,6 +89,8 @@ impl Default for Limits {
             header_read_secs: 10,
             idle_secs: 60,
             request_secs: 300,
+            min_body_bytes_per_sec: 500,
+            body_rate_window_secs: 20,
             public_connections: 4096,
             registry_connections: 1024,
             connections_per_address: 64,
@@ -341,6 +348,7 @@ impl Config {
             l.header_read_secs,
             l.idle_secs,
             l.request_secs,
+            l.body_rate_window_secs,
             l.h2_keep_alive_secs,
         ]
         .contains(&0)
@@ -416,6 +424,11 @@ tls_handshake_secs = 10
 header_read_secs = 10
 idle_secs = 60
 request_secs = 300
+# Débit minimal du corps d'une requête (octets par seconde, en moyenne sur une fenêtre d'attente
+# de body_rate_window_secs secondes) : plus lent, la requête reçoit 408 et la connexion est
+# fermée. 0 : pas de minimum.
+min_body_bytes_per_sec = 500
+body_rate_window_secs = 20
 # Connexions ouvertes au plus : par écoute (chacune son budget) et par adresse cliente.
 public_connections = 4096
 registry_connections = 1024

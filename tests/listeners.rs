@@ -123,6 +123,51 @@ fn a_client_that_sends_its_headers_slowly_is_cut_off() {
 }
 
 #[test]
+fn a_client_that_sends_its_body_a_byte_at_a_time_is_cut_off() {
+    let sb = Sandbox::initialised();
+    let (_server, listening) = sb.serve(
+        "serve.log",
+        &[
+            ("SISERI_LIMITS_MIN_BODY_BYTES_PER_SEC", "100"),
+            ("SISERI_LIMITS_BODY_RATE_WINDOW_SECS", "2"),
+        ],
+    );
+    let addr = listening_addr(&listening, "public");
+    let mut tls = tls_client(&sb, &addr);
+    tls.write_all(
+        b"POST /api/v1/protocols HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{",
+    )
+    .expect("head");
+    let start = Instant::now();
+    let mut answer = String::new();
+    // A byte every 200 ms (5 bytes/s against a minimum of 100): without a minimum rate the
+    // connection would be held for the whole request_secs (300 s).
+    while start.elapsed() < Duration::from_secs(60) {
+        if tls.write_all(b" ").and_then(|()| tls.flush()).is_err() {
+            break;
+        }
+        let mut buf = [0u8; 1024];
+        match tls.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => answer.push_str(&String::from_utf8_lossy(&buf[..n])),
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(_) => break,
+        }
+        if answer.contains("\r\n\r\n{") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        answer.starts_with("HTTP/1.1 408"),
+        "the slow body was not refused with a 408: {answer:?}"
+    );
+    assert!(answer.contains("\"request_timeout\""), "{answer}");
+}
+
+#[test]
 fn a_keep_alive_connection_left_silent_is_closed() {
     let sb = Sandbox::initialised();
     let (_server, listening) = sb.serve(

@@ -5,6 +5,7 @@
 //! tracing, security headers, caching, error bodies). Background work (CRL, sweeps, revocations, WAL checkpoints,
 //! outbox delivery) is in [`jobs`].
 
+mod body_rate;
 mod jobs;
 mod layers;
 mod listener;
@@ -251,6 +252,13 @@ async fn serve_admin(
 /// (and its share of the listener's budget) longer than that.
 fn with_request_timeout(router: Router, limits: &crate::config::Limits) -> Router {
     let limit = std::time::Duration::from_secs(limits.request_secs);
+    let router = body_rate::apply(
+        router,
+        body_rate::MinRate {
+            bytes_per_sec: limits.min_body_bytes_per_sec,
+            window: std::time::Duration::from_secs(limits.body_rate_window_secs),
+        },
+    );
     router.layer(axum::middleware::from_fn(
         move |request: axum::extract::Request, next: axum::middleware::Next| async move {
             match tokio::time::timeout(limit, next.run(request)).await {

@@ -5,7 +5,8 @@
 #                              working; figures not judged, printed only)
 # Sections: issuance (ca/benches/issuance.rs vs scripts/bench_baseline.py), mTLS handshakes as
 # revocations grow (scripts/bench_mtls.sh: the registry vs nginx), the workers list: import vs
-# sqlite3, export, pages, memory (scripts/bench_import.sh). Shared helpers: scripts/bench_lib.sh;
+# sqlite3, export, pages, memory (scripts/bench_import.sh), the registry during a flood of the
+# public listener (scripts/bench_abuse.sh). Shared helpers: scripts/bench_lib.sh;
 # the report: scripts/bench_report.py. Every process a section starts is stopped when it ends or
 # fails.
 set -euo pipefail
@@ -34,6 +35,12 @@ section=""
 # Import, export, pages and memory (issue 7 §3 to §5) through the registry's workers API; says
 # "not measured" by itself when the build has no such route.
 scripts/bench_import.sh $quick "$out" &
+section=$!
+wait "$section"
+section=""
+
+# The registry while the public listener is flooded (issue 13): p99 with and without, RSS.
+scripts/bench_abuse.sh $quick "$out" &
 section=$!
 wait "$section"
 section=""

@@ -19,6 +19,7 @@ FLAT_GOAL = 1.10  # CPU per handshake at the largest size vs at 0
 REFUSED_GOAL = 1.0  # seconds from `siseri cert revoke` to a refused request (issue 5 §2)
 IMPORT_GOAL = 0.5  # API import vs sqlite3 .import, rows/s
 MEMORY_GOAL_MB = 100  # daemon peak RSS at 1,000,000 workers
+FLOOD_GOAL = 2.0  # registry p99 during a flood of the public listener vs without (issue 13)
 
 
 def issuance(impl, measure, workers):
@@ -181,6 +182,15 @@ if mem:
     judged = mem["workers"] >= 1_000_000
     out.append(f"| daemon peak RSS at {n(mem['workers'])} workers (import, export, pages) (MB) | {mb:.0f} | — | — "
                f"| < {MEMORY_GOAL_MB} MB at 1,000,000 | {verdict(mb < MEMORY_GOAL_MB) if judged else '—'} |")
+calm = first("abuse", flood_mode="none")
+for r in [r for r in rows if r.get("bench") == "abuse" and r.get("flood_mode") != "none"]:
+    if calm and calm["request_ms_p99"] and r["request_ms_p99"]:
+        ratio = r["request_ms_p99"] / calm["request_ms_p99"]
+        size = (first("flood", mode=r["flood_mode"]) or {}).get("flood", 0)
+        out.append(f"| registry p99 during a flood of {n(size)} connections to the public listener, "
+                   f"`{r['flood_mode']}` (vs no flood) (ms) | {r['request_ms_p99']:.3f} | {calm['request_ms_p99']:.3f} "
+                   f"| **{ratio:.1f}×** | ≤ {FLOOD_GOAL:.0f}× at 10,000 "
+                   f"| {verdict(ratio <= FLOOD_GOAL) if size >= 10_000 else '—'} |")
 out.append("")
 
 # Issuance (section 1 of the benchmark issue).
@@ -253,6 +263,36 @@ if sizes:
                        f"| {s['crl_pem_bytes'] / 1e6:.1f} | {s['siseri_ready_seconds']:.1f} "
                        f"| {s['nginx_ready_seconds']:.1f} | {opt(s.get('revoke_cli_seconds'))} "
                        f"| {opt(s.get('revoked_refused_seconds'))} |")
+    out.append("")
+
+# The registry during a flood of the public listener.
+calm = first("abuse", flood_mode="none")
+floods = [r for r in rows if r.get("bench") == "abuse" and r.get("flood_mode") != "none"]
+flood_runs = {r["mode"]: r for r in rows if r.get("bench") == "flood"}
+if calm and floods:
+    size = next(iter(flood_runs.values()), {}).get("flood", 0)
+    out.append("## The registry while the public listener is flooded\n")
+    out.append("`scripts/bench_abuse.sh`: registry requests (`GET /healthz` over mutual TLS, kept-alive "
+               f"connections, {calm['concurrency']} clients, {calm['seconds']:.0f} s) with no flood, then while "
+               f"`siseri-loadgen --flood {n(size)}` holds that many connections to the public listener from "
+               "127.0.0.0/8 (each reopened as soon as the server drops it), one mode at a time. The attacker "
+               "runs at nice 19 on the same two cores (a real one has its own machine); the daemon does all "
+               "the work its connections cost. Modes: `idle` TCP (TLS handshake timeout), `slow-headers` "
+               "(header timeout), `slow-body` (minimum body rate), `tls-idle` (idle timeout), `draft-spam` "
+               "(drafts per address, 429).\n")
+    out.append("| flood | registry p99 ms | p50 ms | errors | p99 / no flood | goal | met | held at once | dropped by the server | daemon peak RSS MB |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
+    out.append(f"| none | {calm['request_ms_p99']:.3f} | {calm['request_ms_p50']:.3f} | {calm['errors']} | 1 | — | — | — | — "
+               f"| {calm['server_peak_rss_kb'] / 1024:.0f} |")
+    for r in floods:
+        f = flood_runs.get(r["flood_mode"], {})
+        ratio = r["request_ms_p99"] / calm["request_ms_p99"] if calm["request_ms_p99"] else float("nan")
+        extra = ""
+        if r["flood_mode"] == "draft-spam" and f:
+            extra = f" ({n(f.get('drafts_created', 0))} drafts created, {n(f.get('drafts_limited', 0))} refused 429)"
+        out.append(f"| {r['flood_mode']}{extra} | {r['request_ms_p99']:.3f} | {r['request_ms_p50']:.3f} | {r['errors']} "
+                   f"| **{ratio:.1f}×** | ≤ {FLOOD_GOAL:.0f}× | {verdict(ratio <= FLOOD_GOAL)} | {n(f.get('held_max', 0))} "
+                   f"| {n(f.get('dropped_by_server', 0))} | {r['server_peak_rss_kb'] / 1024:.0f} |")
     out.append("")
 
 # Sections 3 to 5: the workers list through the API.

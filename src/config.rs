@@ -74,6 +74,9 @@ pub struct Limits {
     pub shutdown_grace_secs: u64,
     /// Threads for blocking work (database, signatures) of the public listener's handlers.
     pub public_blocking_threads: usize,
+    /// Nice value (0 to 19) of the public listener's threads: when both listeners want the
+    /// CPU (a flood of the public one), the registry's threads, at 0, get it first.
+    pub public_nice: i32,
     /// The registry listener runs on its own runtime, so that a flood of the public one takes
     /// none of its threads: so many worker threads…
     pub registry_worker_threads: usize,
@@ -99,6 +102,7 @@ impl Default for Limits {
             h2_keep_alive_secs: 30,
             shutdown_grace_secs: 30,
             public_blocking_threads: 128,
+            public_nice: 5,
             registry_worker_threads: 2,
             registry_blocking_threads: 64,
         }
@@ -361,11 +365,12 @@ impl Config {
                 l.registry_blocking_threads,
             ]
             .contains(&0)
+            || !(0..=19).contains(&l.public_nice)
             || l.h2_max_concurrent_streams == 0
             || l.h2_max_header_list_bytes < 1024
         {
             return Err(AppError::Config(
-                "[limits] les durées et les nombres de connexions doivent être positifs".into(),
+                "[limits] les durées et les nombres de connexions doivent être positifs, public_nice entre 0 et 19".into(),
             ));
         }
         if self.ca.person_validity_days == 0 || self.ca.crl_validity_days == 0 {
@@ -443,6 +448,9 @@ shutdown_grace_secs = 30
 # que l'inondation de l'écoute publique ne peut pas prendre.
 public_blocking_threads = 128
 registry_worker_threads = 2
+# Priorité (nice, 0 à 19) des fils de l'écoute publique : quand les deux écoutes se disputent le
+# processeur (inondation de l'écoute publique), les fils du registre, à 0, passent d'abord.
+public_nice = 5
 registry_blocking_threads = 64
 
 [log]

@@ -10,12 +10,16 @@ use std::process::{Command, Stdio};
 use common::daemon::Daemon;
 use common::enrolment::enrolled;
 use common::fixtures::PROTOCOL;
-use common::require_tool;
+use common::{require_tool, Sandbox};
 use serde_json::json;
 
 #[test]
 fn a_slow_import_holding_the_registrys_only_blocking_thread_leaves_the_public_listener_serving() {
-    let d = Daemon::start(&[("SISERI_LIMITS_REGISTRY_BLOCKING_THREADS", "1")]);
+    let d = Daemon::start(&[
+        ("SISERI_LIMITS_REGISTRY_BLOCKING_THREADS", "1"),
+        // The upload below stalls on purpose: no minimum body rate may end it first.
+        ("SISERI_LIMITS_MIN_BODY_BYTES_PER_SEC", "0"),
+    ]);
     let holders = enrolled(&d.sandbox, &[PROTOCOL]);
     let cse = holders
         .iter()
@@ -125,4 +129,57 @@ fn a_slow_import_holding_the_registrys_only_blocking_thread_leaves_the_public_li
         None,
     );
     assert_eq!(after.status, 200, "{}", after.text());
+}
+
+/// Each thread of `pid` as (name, nice), from `/proc`.
+fn threads(pid: u32) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).expect("no /proc") {
+        let task = task.expect("task").path();
+        let name = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
+        let stat = std::fs::read_to_string(task.join("stat")).unwrap_or_default();
+        // After the name in parentheses: state is field 3, nice field 19.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let nice = rest
+            .split_whitespace()
+            .nth(16)
+            .and_then(|v| v.parse().ok())
+            .expect("no nice in stat");
+        out.push((name.trim().to_owned(), nice));
+    }
+    out
+}
+
+#[test]
+fn the_public_listeners_threads_yield_the_cpu_to_the_registrys() {
+    let sb = Sandbox::initialised();
+    let (server, _) = sb.serve("serve.log", &[("SISERI_LIMITS_PUBLIC_NICE", "7")]);
+    let threads = threads(server.pid());
+    // The daemon's own nice (the test may run under `nice`): the registry keeps it, the
+    // public listener's threads are 7 above it.
+    let base = threads
+        .iter()
+        .find(|(name, _)| name == "siseri")
+        .map(|(_, nice)| *nice)
+        .expect("no main thread");
+    let public: Vec<_> = threads
+        .iter()
+        .filter(|(name, _)| name.starts_with("tokio-r"))
+        .collect();
+    let registry: Vec<_> = threads
+        .iter()
+        .filter(|(name, _)| name == "siseri-registre")
+        .collect();
+    assert!(!public.is_empty() && !registry.is_empty(), "{threads:?}");
+    let lowered = (base + 7).min(19);
+    assert!(
+        base < 19 && public.iter().all(|(_, nice)| *nice == lowered),
+        "{threads:?}"
+    );
+    assert!(
+        registry.iter().all(|(_, nice)| *nice == base),
+        "{threads:?}"
+    );
 }

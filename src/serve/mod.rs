@@ -64,9 +64,14 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
     let services = Services::open_for_daemon(&dir, &config, clock.clone())?;
     jobs::spawn_checkpointer(services.pool.clone())?;
     let (outbox_signal, outbox_worker) = jobs::spawn_outbox_worker(&dir, &config, clock.clone())?;
+    // Threads inherit their creator's nice: the target is counted from the daemon's own, once.
+    let public_nice = (rustix::process::getpriority_process(None).unwrap_or(0)
+        + config.limits.public_nice)
+        .min(19);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(config.limits.public_blocking_threads)
+        .on_thread_start(move || lower_priority(public_nice))
         .build()
         .map_err(|e| AppError::io(dir.root(), e))?;
     // The registry's own runtime: its accept loop, connections, handlers and their blocking
@@ -276,6 +281,15 @@ fn with_request_timeout(router: Router, limits: &crate::config::Limits) -> Route
             }
         },
     ))
+}
+
+/// Gives the calling thread the nice value `nice` (Linux keeps one per thread): the public
+/// listener's threads yield the CPU to the registry's when both want it.
+fn lower_priority(nice: i32) {
+    let me = rustix::thread::gettid();
+    if let Err(e) = rustix::process::setpriority_process(Some(me), nice) {
+        tracing::warn!(error = %e, nice, "priorité des fils de l'écoute publique inchangée");
+    }
 }
 
 /// One daemon per data directory: an exclusive lock on `serve.lock`, which the kernel

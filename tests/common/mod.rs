@@ -470,6 +470,11 @@ pub struct Server {
 }
 
 impl Server {
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Starts `cmd` (a `siseri serve` command) with its output to `log`.
     pub fn start(mut cmd: Command, data: PathBuf, log: PathBuf) -> Self {
         let out = fs::File::create(&log).expect("File::create failed");

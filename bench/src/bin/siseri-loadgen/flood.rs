@@ -5,11 +5,14 @@
 //!
 //! - `idle`: TCP only, not a byte (the TLS handshake timeout is the defence);
 //! - `slow-headers`: TLS, then a request header a byte every second (the header timeout);
-//! - `slow-body`: TLS, a POST whose declared body comes a byte every second (the request
-//!   timeout);
-//! - `tls-idle`: TLS, then nothing (the idle timeout).
+//! - `slow-body`: TLS, a POST whose declared body comes a byte every second (the minimum body
+//!   rate);
+//! - `tls-idle`: TLS, then nothing (the idle timeout);
+//! - `draft-spam`: TLS, then drafts (the seed's protocol) posted to `/api/v1/protocols` one
+//!   after the other on a kept-alive connection (the drafts per address rate limit, 429).
 //!
-//! Prints one JSON line: connections opened, dropped by the server, and the most held at once.
+//! Prints one JSON line: connections opened, dropped by the server, the most held at once, and
+//! for `draft-spam` the answers by status.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,7 +35,21 @@ struct Counts {
     failed: AtomicU64,
     held: AtomicU64,
     held_max: AtomicU64,
+    /// `draft-spam`: drafts created (201), refused by the rate limit (429), other answers.
+    created: AtomicU64,
+    limited: AtomicU64,
+    other: AtomicU64,
 }
+
+/// The seed's protocol, the draft `draft-spam` posts.
+const PROTOCOL: &str = include_str!("../../../../enroll/tests/data/protocol.json");
+const MODES: [&str; 5] = [
+    "idle",
+    "slow-headers",
+    "slow-body",
+    "tls-idle",
+    "draft-spam",
+];
 
 pub(crate) fn run(
     connector: TlsConnector,
@@ -42,9 +59,10 @@ pub(crate) fn run(
     mode: &str,
     seconds: f64,
 ) -> Result<Value, String> {
-    if !["idle", "slow-headers", "slow-body", "tls-idle"].contains(&mode) {
+    if !MODES.contains(&mode) {
         return Err(format!(
-            "--flood-mode {mode}: expected idle, slow-headers, slow-body or tls-idle"
+            "--flood-mode {mode}: expected one of {}",
+            MODES.join(", ")
         ));
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -104,6 +122,9 @@ pub(crate) fn run(
         "dropped_by_server": counts.dropped.load(Ordering::Relaxed),
         "failed": counts.failed.load(Ordering::Relaxed),
         "held_max": counts.held_max.load(Ordering::Relaxed),
+        "drafts_created": counts.created.load(Ordering::Relaxed),
+        "drafts_limited": counts.limited.load(Ordering::Relaxed),
+        "drafts_other": counts.other.load(Ordering::Relaxed),
     }))
 }
 
@@ -122,7 +143,7 @@ async fn hold(
     counts.opened.fetch_add(1, Ordering::Relaxed);
     let held = counts.held.fetch_add(1, Ordering::Relaxed) + 1;
     counts.held_max.fetch_max(held, Ordering::Relaxed);
-    let result = attack(connector, name, tcp, mode).await;
+    let result = attack(connector, name, tcp, mode, counts).await;
     counts.held.fetch_sub(1, Ordering::Relaxed);
     result
 }
@@ -132,6 +153,7 @@ async fn attack(
     name: &ServerName<'static>,
     mut tcp: TcpStream,
     mode: &str,
+    counts: &Counts,
 ) -> std::io::Result<()> {
     let mut buf = [0u8; 4096];
     if mode == "idle" {
@@ -140,6 +162,9 @@ async fn attack(
         return Ok(());
     }
     let mut tls = connector.connect(name.clone(), tcp).await?;
+    if mode == "draft-spam" {
+        return spam(&mut tls, counts).await;
+    }
     let dribble: &[u8] = match mode {
         "slow-headers" => b"GET /pass/ HTTP/1.1\r\nHost: localhost\r\nX-Lent: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
         "slow-body" => {
@@ -166,4 +191,53 @@ async fn attack(
     }
     while tls.read(&mut buf).await? > 0 {}
     Ok(())
+}
+
+/// Drafts posted one after the other on one connection until the server closes it.
+async fn spam<S>(tls: &mut S, counts: &Counts) -> std::io::Result<()>
+where
+    S: AsyncReadExt + AsyncWriteExt + Unpin,
+{
+    let request = format!(
+        "POST /api/v1/protocols HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{PROTOCOL}",
+        PROTOCOL.len()
+    );
+    let mut pending = Vec::with_capacity(8192);
+    let mut buf = [0u8; 8192];
+    loop {
+        tls.write_all(request.as_bytes()).await?;
+        tls.flush().await?;
+        // One answer: its head, then as many bytes as its Content-Length says.
+        let (status, body_len, head_len) = loop {
+            if let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&pending[..end]).to_ascii_lowercase();
+                let status: u16 = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+                let len = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                break (status, len, end + 4);
+            }
+            let n = tls.read(&mut buf).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            pending.extend_from_slice(&buf[..n]);
+        };
+        while pending.len() < head_len + body_len {
+            let n = tls.read(&mut buf).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            pending.extend_from_slice(&buf[..n]);
+        }
+        pending.drain(..head_len + body_len);
+        match status {
+            201 => &counts.created,
+            429 => &counts.limited,
+            _ => &counts.other,
+        }
+        .fetch_add(1, Ordering::Relaxed);
+    }
 }

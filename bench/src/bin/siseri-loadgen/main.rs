@@ -99,7 +99,8 @@ struct Args {
     /// `flood.rs`); no other measure.
     #[arg(long)]
     flood: Option<usize>,
-    /// What each flooding connection does: idle, slow-headers, slow-body, tls-idle.
+    /// What each flooding connection does: idle, slow-headers, slow-body, tls-idle,
+    /// draft-spam.
     #[arg(long, default_value = "idle")]
     flood_mode: String,
     /// KEY=VALUE copied into the JSON line (numbers stay numbers); repeatable.

@@ -319,3 +319,96 @@ fn sigterm_lets_the_request_in_flight_finish() {
         server.log()
     );
 }
+
+#[test]
+fn sigterm_during_a_slow_download_lets_it_finish_whole() {
+    use common::daemon::Daemon;
+    use common::enrolment::enrolled;
+    use serde_json::json;
+
+    let mut d = Daemon::start(&[]);
+    let holders = enrolled(&d.sandbox, &[PROTOCOL]);
+    let cse = holders
+        .iter()
+        .find(|h| h.email.starts_with("v.durand"))
+        .expect("no CSE");
+    let jar = d.sandbox.path("jar").display().to_string();
+    let cert = vec![
+        "--cert".to_owned(),
+        format!("{}:{}", cse.p12.display(), cse.password),
+        "--cert-type".to_owned(),
+        "P12".to_owned(),
+        "-b".to_owned(),
+        jar.clone(),
+        "-c".to_owned(),
+        jar,
+    ];
+    let login = d.curl(
+        "POST",
+        &format!("{}/api/v1/session", d.registry),
+        &cert,
+        Some((
+            "application/json",
+            json!({"access_code": cse.access_code})
+                .to_string()
+                .as_bytes(),
+        )),
+    );
+    assert_eq!(login.status, 200, "{}", login.text());
+    let id = d
+        .curl(
+            "GET",
+            &format!("{}/api/v1/establishments", d.registry),
+            &cert,
+            None,
+        )
+        .json()[0]["id"]
+        .as_i64()
+        .expect("no establishment");
+    // A list large enough that its export outlasts the sockets' buffers at 1 MB/s.
+    let rows = 40_000;
+    let csv = d.sandbox.path("workers.csv");
+    let made = Command::new("python3")
+        .arg("scripts/bench_workers_csv.py")
+        .arg(rows.to_string())
+        .arg(&csv)
+        .status()
+        .expect("python3");
+    assert!(made.success());
+    let import = d.curl(
+        "POST",
+        &format!("{}/api/v1/establishments/{id}/workers/import", d.registry),
+        &cert,
+        Some(("text/csv", &std::fs::read(&csv).expect("read"))),
+    );
+    assert_eq!(import.status, 200, "{}", import.text());
+
+    let export = d.sandbox.path("export.csv");
+    let download = Command::new(require_tool("curl"))
+        .args(["-sS", "--fail", "--limit-rate", "1M", "--max-time", "60"])
+        .arg("--cacert")
+        .arg(&d.ca)
+        .args(&cert)
+        .arg("-o")
+        .arg(&export)
+        .arg(format!(
+            "{}/api/v1/establishments/{id}/workers.csv",
+            d.registry
+        ))
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("curl");
+    // Until the download is under way, then SIGTERM.
+    let start = Instant::now();
+    while std::fs::metadata(&export).map_or(0, |m| m.len()) < 200_000 {
+        assert!(start.elapsed() < Duration::from_secs(60), "no download");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = d.terminate();
+    let out = download.wait_with_output().expect("curl");
+    assert!(out.status.success(), "the download was cut: {}", d.log());
+    assert!(status.success(), "serve exited with {status}");
+    let exported = std::fs::read_to_string(&export).expect("read export");
+    // The header, then every worker: the whole body arrived.
+    assert_eq!(exported.lines().count(), rows + 1, "a partial export");
+}

@@ -200,6 +200,11 @@ impl Daemon {
         drop(self.server.take());
     }
 
+    /// Sends SIGTERM and waits for the daemon to exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        self.server.as_mut().expect("not running").terminate()
+    }
+
     /// What the daemon wrote so far.
     pub fn log(&self) -> String {
         self.server.as_ref().map(Server::log).unwrap_or_default()

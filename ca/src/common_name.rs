@@ -11,13 +11,15 @@
 //! people by the certificate's serial, never by its name). The full names stay in the
 //! database, the e-mails and the `.p12`'s friendly name.
 //!
-//! 1. `Prénom NOM 42003` as today when it fits;
+//! 1. `Prénom NOM 42003` as before, when it fits;
 //! 2. otherwise the first names become initials, each part of a compound first name keeping
-//!    its separator: `Marie-Christine-Françoise` → `M.-C.-F.`, `Jean Pierre` → `J. P.`;
-//! 3. otherwise the last name is cut to what fits, without the space, hyphen or apostrophe the
-//!    cut would end on, and ends with [`CUT_MARKER`] (`M.-C.-F. DE LA
-//!    ROCHEFOUCAULD-MONTMORENCY-LAVAL-CLERMO. 123456789`); if even the initials leave no room
-//!    for a part of the last name, only the first initial is kept (`J. DUPONT-DURAND 42000`).
+//!    its separator: `Marie-Christine-Françoise` → `M.-C.-F.`, `Jean Pierre` → `J. P.`
+//!    (`M.-C.-F. DE LA ROCHEFOUCAULD-MONTMORENCY-LAVAL 42003`);
+//! 3. otherwise only the first initial is kept, the last name identifying more than a row of
+//!    initials (`M. DE LA ROCHEFOUCAULD-MONTMORENCY-LAVAL-CLERMONT-TONNERRE 42003`);
+//! 4. otherwise the last name is also cut to what fits, without the space, hyphen or
+//!    apostrophe the cut would end on, and ends with [`CUT_MARKER`]
+//!    (`M. DE LA ROCHEFOUCAULD-MONTMORENCY-LAVAL-CLERMONT-TON. 123456789`).
 //!
 //! Names are put in Unicode normalisation form C first, so that an accent typed as a combining
 //! mark counts as one character, as its precomposed form does.
@@ -48,24 +50,17 @@ pub fn person_common_name(first_name: &str, last_name: &str, habilitation: u64) 
     if chars(&shorter) <= UB_COMMON_NAME {
         return shorter;
     }
-    let first_initial = initials.split([' ', '-']).next().unwrap_or_default();
-    for given in [initials.as_str(), first_initial] {
-        // "{given} {cut}. {number}"
-        let fixed = chars(given) + 1 + 1 + 1 + chars(&number);
-        let Some(room) = UB_COMMON_NAME.checked_sub(fixed) else {
-            continue;
-        };
-        let cut = cut(&last, room);
-        if cut == last {
-            return format!("{given} {last} {number}");
-        }
-        if !cut.is_empty() {
-            return format!("{given} {cut}{CUT_MARKER} {number}");
-        }
+    // The last name identifies more than a row of initials: past this point, only the first
+    // initial is kept and the room left goes to the last name.
+    let initial = initials.split([' ', '-']).next().unwrap_or_default();
+    let with_initial = format!("{initial} {last} {number}");
+    if chars(&with_initial) <= UB_COMMON_NAME {
+        return with_initial;
     }
-    // Unreachable for names the wizard accepts (an initial is one letter and a dot, which
-    // leaves room for a part of any last name); kept so that the number always survives.
-    number
+    // "{initial} {cut}. {number}"; an initial is a letter and a dot (at most 4 characters
+    // once upper-cased) and a number at most 20 digits, so room is never short.
+    let room = UB_COMMON_NAME.saturating_sub(chars(initial) + 1 + 1 + 1 + chars(&number));
+    format!("{initial} {}{CUT_MARKER} {number}", cut(&last, room))
 }
 
 /// Refuses a common name the certificate could not carry: empty, longer than
@@ -155,6 +150,20 @@ mod tests {
     }
 
     #[test]
+    fn past_the_initials_only_the_first_one_is_kept_for_a_whole_last_name() {
+        let cn = person_common_name(
+            "Marie-Christine-Françoise",
+            "de La Rochefoucauld-Montmorency-Laval-Clermont-Tonnerre",
+            42003,
+        );
+        assert_eq!(
+            cn,
+            "M. DE LA ROCHEFOUCAULD-MONTMORENCY-LAVAL-CLERMONT-TONNERRE 42003"
+        );
+        assert_eq!(cn.chars().count(), UB_COMMON_NAME);
+    }
+
+    #[test]
     fn a_last_name_too_long_even_after_initials_is_cut_with_a_marker() {
         let cn = person_common_name(
             "Marie-Christine-Françoise",
@@ -163,7 +172,7 @@ mod tests {
         );
         assert_eq!(
             cn,
-            "M.-C.-F. DE LA ROCHEFOUCAULD-MONTMORENCY-LAVAL-CLERMO. 123456789"
+            "M. DE LA ROCHEFOUCAULD-MONTMORENCY-LAVAL-CLERMONT-TON. 123456789"
         );
         assert_eq!(cn.chars().count(), UB_COMMON_NAME);
     }
@@ -176,12 +185,12 @@ mod tests {
             let cn = person_common_name(&first, &last, hab);
             assert!(cn.chars().count() <= UB_COMMON_NAME, "{cn}");
             assert!(cn.ends_with(&format!(" {hab}")), "{cn}");
-            assert!(cn.starts_with("É. A. ÉÉÉ"), "{cn}");
+            assert!(cn.starts_with("É. ÉÉÉ"), "{cn}");
             assert!(check_common_name(&cn).is_ok());
         }
         assert_eq!(
             person_common_name(&first, &last, 42000),
-            format!("É. A. {}. 42000", "É".repeat(51))
+            format!("É. {}. 42000", "É".repeat(54))
         );
     }
 
@@ -201,15 +210,13 @@ mod tests {
 
     #[test]
     fn the_cut_never_ends_on_a_separator() {
-        // 17 first names: 50 characters of initials leave room for exactly "DE LA " before
-        // the cut; the space goes, the marker follows "LA".
-        let first = vec!["Al"; 17].join(" ");
-        let initials = vec!["A."; 17].join(" ");
-        let last = format!("DE LA {}", "X".repeat(80));
-        let cn = person_common_name(&first, &last, 42000);
-        assert_eq!(cn, format!("{initials} DE LA. 42000"));
-        let cn = person_common_name(&first, &format!("DUPONT-{}", "X".repeat(80)), 42000);
-        assert_eq!(cn, format!("{initials} DUPONT. 42000"));
+        // "J. " and ". 42000" leave 54 characters: the cut falls just after the 54th.
+        let stem = "A".repeat(53);
+        for separator in [" ", "-", "'"] {
+            let last = format!("{stem}{separator}BCDEFGHIJKL");
+            let cn = person_common_name("Jean", &last, 42000);
+            assert_eq!(cn, format!("J. {stem}. 42000"), "{separator:?}");
+        }
     }
 
     #[test]

@@ -41,9 +41,7 @@ fn person_subjects(site: &Daemon) -> Vec<String> {
         let mut stmt = db
             .prepare("SELECT der FROM ca_certificates WHERE profile = 'person'")
             .expect("prepare failed");
-        let rows = stmt
-            .query_map([], |r| r.get(0))
-            .expect("query_map failed");
+        let rows = stmt.query_map([], |r| r.get(0)).expect("query_map failed");
         rows.map(|r| r.expect("row failed")).collect()
     };
     ders.iter()
@@ -163,8 +161,14 @@ fn long_compound_names_are_approved_with_the_documented_short_common_name() {
 
     // The full names stay in the registry and in the e-mails.
     let (people, _) = site.siseri(&["accessor", "list"]);
-    assert!(people.contains(PCR_FIRST) && people.contains(PCR_LAST), "{people}");
-    assert!(people.contains(&first) && people.contains(&last), "{people}");
+    assert!(
+        people.contains(PCR_FIRST) && people.contains(PCR_LAST),
+        "{people}"
+    );
+    assert!(
+        people.contains(&first) && people.contains(&last),
+        "{people}"
+    );
     let names: Vec<String> = {
         let db = site.sandbox.db();
         let mut stmt = db
@@ -355,7 +359,10 @@ fn the_wizard_refuses_addresses_the_mail_transport_would_refuse_in_french() {
         site: &site,
         jar: site.sandbox.path("cookies.txt").display().to_string(),
     };
-    follows(&b.submit("/pass/", &[("choice", "create")]), "/pass/preambule");
+    follows(
+        &b.submit("/pass/", &[("choice", "create")]),
+        "/pass/preambule",
+    );
     follows(
         &b.submit("/pass/preambule", &[("accept", "on"), ("action", "next")]),
         "/pass/employeur",

@@ -326,7 +326,10 @@ mod tests {
             field("Jean", "\u{1d400}BC", "j@exemple.fr"),
             DesigneeField::LastName
         );
-        assert_eq!(field(" ", "DUPONT", "j@exemple.fr"), DesigneeField::FirstName);
+        assert_eq!(
+            field(" ", "DUPONT", "j@exemple.fr"),
+            DesigneeField::FirstName
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod authority;
+mod common_name;
 mod error;
 mod keys;
 pub mod migrations;
@@ -16,6 +17,9 @@ pub mod revocation;
 mod storage;
 
 pub use authority::{immediate, to_pem, Authority, Ceremony, IssueRequest, Issued, Prepared};
+pub use common_name::{
+    check_common_name, is_forbidden, person_common_name, CUT_MARKER, UB_COMMON_NAME,
+};
 pub use error::{Error, Result};
 pub use keys::{CaKeyAlgorithm, GeneratedKey, SubjectKey, SubscriberKeyAlgorithm};
 pub use model::{ProfileKind, RevocationReason, Serial};

@@ -56,7 +56,9 @@ impl Default for Policy {
 /// Who a certificate is for, and so which profile applies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Subject {
-    /// A designated person: subject `CN=Pierre DILLENSEGER 42003`, e-mail in the SAN.
+    /// A designated person: subject `CN=Pierre DILLENSEGER 42003`, e-mail in the SAN; a name
+    /// too long for the CN is shortened as [`person_common_name`](crate::person_common_name)
+    /// says.
     Person {
         /// First name, as written by the employer.
         first_name: String,
@@ -97,20 +99,13 @@ impl Subject {
                 last_name,
                 habilitation,
                 ..
-            } => format!(
-                "{} {} {}",
-                first_name.trim(),
-                last_name.trim().to_uppercase(),
-                habilitation
-            ),
+            } => crate::person_common_name(first_name, last_name, *habilitation),
             Self::Organisme { name } => name.trim().to_owned(),
             Self::TlsServer { names } => names.first().cloned().unwrap_or_default(),
         }
     }
 }
 
-/// RFC 5280 upper bound of a common name.
-const UB_COMMON_NAME: usize = 64;
 /// Clocks drift: a certificate valid from "now" would be refused for a few minutes by a
 /// relying party whose clock is behind. Boulder backdates by an hour too.
 const BACKDATE: Duration = Duration::hours(1);
@@ -143,11 +138,7 @@ pub(crate) fn leaf_params(
     key: &impl PublicKeyData,
 ) -> Result<CertificateParams> {
     let cn = subject.common_name();
-    if cn.is_empty() || cn.chars().count() > UB_COMMON_NAME {
-        return Err(Error::BadSubject(format!(
-            "le nom commun doit compter de 1 à {UB_COMMON_NAME} caractères"
-        )));
-    }
+    crate::check_common_name(&cn)?;
     let mut params = CertificateParams::default();
     params.key_identifier_method = key_identifier(key);
     params.serial_number = Some(SerialNumber::from_slice(serial.as_bytes()));

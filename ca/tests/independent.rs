@@ -655,3 +655,57 @@ fn a_revocation_committed_without_its_crl_leaves_the_crl_stale_until_one_is_publ
     assert_eq!(crl.entries, 1);
     assert!(!Authority::crl_is_stale(&f.conn).unwrap());
 }
+
+#[test]
+fn long_french_names_get_the_documented_short_cn_that_pkilint_and_openssl_accept() {
+    let mut f = fixture(CaKeyAlgorithm::EcdsaP256);
+    let last: String = "de la Rochefoucauld-Montmorency-Laval-"
+        .repeat(3)
+        .chars()
+        .take(100)
+        .collect();
+    for (first, last, hab, expected) in [
+        (
+            "Marie-Christine-Françoise",
+            "de la Rochefoucauld-Montmorency-Laval",
+            42003,
+            "M.-C.-F. DE LA ROCHEFOUCAULD-MONTMORENCY-LAVAL 42003",
+        ),
+        (
+            "Marie-Christine-Françoise",
+            last.as_str(),
+            999_999_999,
+            "M. DE LA ROCHEFOUCAULD-MONTMORENCY-LAVAL-DE LA ROCHEF. 999999999",
+        ),
+    ] {
+        let key = generated(SubscriberKeyAlgorithm::EcdsaP256);
+        let issued = f.issue(
+            Subject::Person {
+                first_name: first.into(),
+                last_name: last.into(),
+                habilitation: hab,
+                email: "mcf@exemple.fr".into(),
+            },
+            key.public(),
+        );
+        let pem = f.write_pem(&format!("long-{hab}.pem"), &issued);
+        pkilint_cert(&pem);
+        let mut cmd = tool("openssl");
+        cmd.args([
+            "x509",
+            "-noout",
+            "-subject",
+            "-nameopt",
+            "utf8,sep_comma_plus_space,space_eq",
+            "-in",
+        ])
+        .arg(&pem);
+        let out = run(cmd);
+        assert!(out.status.success(), "{}", text(&out));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            format!("subject=C = FR, O = SISERI, CN = {expected}")
+        );
+        assert!(expected.chars().count() <= 64);
+    }
+}

@@ -153,6 +153,12 @@ fn services(dir: &DataDir, config: &crate::config::Config) -> Result<Services, A
     Services::open(dir, config, std::sync::Arc::new(::store::SystemClock))
 }
 
+/// The message of an access error for the operator: refusals say what and who is at fault
+/// (an approval's pre-flight names each person and field); an internal failure adds its cause,
+/// since the operator, on the machine, is the one who can act on it.
 fn access_err(e: enroll::access::AccessError) -> AppError {
+    if e.is_internal() {
+        return AppError::DataDir(web::error_chain(&e));
+    }
     AppError::DataDir(e.to_string())
 }

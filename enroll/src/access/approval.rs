@@ -56,6 +56,7 @@ impl Access {
                 .ok_or_else(|| AccessError::NothingToDecide(number.to_owned()))?
         };
         let input: ProtocolInput = stored_input(&row.input)?;
+        self.preflight(&input)?;
         let protocol =
             Protocol::parse(&input).map_err(|e| AccessError::InvalidProtocol(e.to_string()))?;
         let designees: Vec<&Designee> = protocol.designees().collect();

@@ -1,6 +1,7 @@
 //! What can go wrong in the access life cycle, with the HTTP status and stable code the
 //! public routes answer.
 
+use super::DesigneeProblem;
 use crate::outbox::OutboxError;
 use crate::DomainError;
 
@@ -24,6 +25,13 @@ pub enum AccessError {
         habilitation: u32,
         /// The name the protocol gives.
         given: String,
+    },
+    /// People named cannot be given what approval issues them (certificate subject, e-mail):
+    /// the pre-flight stopped the approval before anything was issued or sent.
+    #[error("{}", super::preflight::describe(.problems))]
+    Unissuable {
+        /// Each person and field at fault.
+        problems: Vec<DesigneeProblem>,
     },
     /// The signed content cannot be read back as a valid protocol.
     #[error("Le contenu signé du protocole est invalide : {0}")]
@@ -105,6 +113,7 @@ impl AccessError {
             Self::UnknownHabilitation(_) => (404, "unknown_habilitation"),
             Self::NameMismatch { .. } => (422, "name_mismatch"),
             Self::InvalidProtocol(_) => (422, "invalid_protocol"),
+            Self::Unissuable { .. } => (422, "designee_unissuable"),
             Self::WithdrawalNotFound => (404, "not_found"),
             Self::WithdrawalGone => (410, "gone"),
             Self::WithdrawalNotReady => (409, "not_ready"),

@@ -5,7 +5,9 @@
 //!
 //! One file per responsibility, each adding its methods to [`Access`]: `review` (versions under
 //! review, rejection), `approval`, `issuance` (issue and revoke, shared by the others),
-//! `operator` (revoke, renew, re-send, reset the access code), `withdrawal` (public),
+//! `preflight` (what issuance needs of each person, checked before an approval issues
+//! anything, and when the person is entered), `operator` (revoke, renew, re-send, reset the
+//! access code), `withdrawal` (public),
 //! `jobs` (the daemon's sweeps), `directory` (the registry's questions); `state` has the life cycles, `storage` the SQL.
 
 mod approval;
@@ -14,6 +16,7 @@ mod error;
 mod issuance;
 mod jobs;
 mod operator;
+mod preflight;
 mod registry_directory;
 mod review;
 mod state;
@@ -32,6 +35,8 @@ pub use approval::{ApprovalReport, Progress};
 pub use directory::{Caller, CallerAttachment, EstablishmentView};
 pub use error::AccessError;
 pub use operator::AccessorDetail;
+pub(crate) use preflight::check_issuable;
+pub use preflight::{DesigneeField, DesigneeProblem};
 pub use registry_directory::RegistryDirectory;
 pub use review::{VersionDetail, VersionSummary};
 pub use state::{AccessCodeState, CertificateState, WithdrawalState};

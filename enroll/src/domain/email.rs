@@ -5,10 +5,21 @@ use super::{canonical_string, DomainError};
 /// The longest address SMTP can carry (RFC 5321 path limit minus the angle brackets).
 const MAX_LEN: usize = 254;
 
-/// An e-mail address, checked pragmatically: the only real proof is the withdrawal e-mail arriving.
+/// An e-mail address the mail transport will deliver to and a certificate can carry.
+///
+/// The rules are the mail transport's own: the address must parse as a [`lettre::Address`]
+/// (what `outbox` hands to SMTP), so an address accepted here is never refused at approval.
+/// On top of them, what issuance and the project need:
+/// - ASCII only: the address goes into the certificate's `rfc822Name`, an `IA5String`, and
+///   SMTP without the SMTPUTF8 extension carries nothing else;
+/// - a local part written as a dot-atom (`jean.dupont+pcr`), never a quoted string
+///   (`"jean,dupont"@…`), which some mail clients and spreadsheets mangle;
+/// - a domain name with at least one dot and no empty label, not an IP literal;
+/// - at most 254 characters.
 ///
 /// The domain is lower-cased (domains are case-insensitive); the local part is kept as typed,
-/// since a server may in theory distinguish its case.
+/// since a server may in theory distinguish its case. The only real proof is the withdrawal
+/// e-mail arriving.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
@@ -22,7 +33,9 @@ impl Email {
     /// Parses an address; surrounding spaces are ignored.
     pub fn parse(input: &str) -> Result<Self, DomainError> {
         let address = input.trim();
-        if address.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        // Spaces, control characters and anything outside ASCII (accents, look-alike letters,
+        // bidirectional marks) are refused before anything else looks at the address.
+        if !address.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(DomainError::EmailInvalid);
         }
         let (local, domain) = match address.split_once('@') {
@@ -30,14 +43,25 @@ impl Email {
             _ => return Err(DomainError::EmailInvalid),
         };
         // Empty labels (`a@.fr`, `a@fr.`, `a@x..fr`) cannot be delivered to.
-        let labels_ok = domain.contains('.') && domain.split('.').all(|label| !label.is_empty());
-        if local.is_empty() || !labels_ok {
+        let labels_ok = domain.contains('.')
+            && domain.split('.').all(|label| {
+                !label.is_empty()
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            });
+        if local.is_empty() || local.starts_with('"') || !labels_ok {
             return Err(DomainError::EmailInvalid);
         }
-        // Measured after lower-casing, which can lengthen a few non-ASCII characters.
-        let address = format!("{local}@{}", domain.to_lowercase());
+        let address = format!("{local}@{}", domain.to_ascii_lowercase());
         if address.len() > MAX_LEN {
             return Err(DomainError::EmailTooLong);
+        }
+        // The transport's rules: dot-atom local part (no `,`, no `..`, no leading or trailing
+        // dot), local part of at most 64 octets, labels starting and ending with a letter or a
+        // digit, of at most 63 octets.
+        if address.parse::<lettre::Address>().is_err() {
+            return Err(DomainError::EmailInvalid);
         }
         Ok(Self(address))
     }
@@ -114,14 +138,95 @@ mod tests {
     }
 
     #[test]
+    fn what_the_mail_transport_refuses_is_refused() {
+        let refused = [
+            "jean,dupont@exemple.fr",
+            "jean..dupont@exemple.fr",
+            ".jean@exemple.fr",
+            "jean.@exemple.fr",
+            "jean;dupont@exemple.fr",
+            "jean(dupont)@exemple.fr",
+            "<jean@exemple.fr>",
+            "jean@-exemple.fr",
+            "jean@exemple-.fr",
+            "jean@exemple.fr,paul@exemple.fr",
+        ];
+        for address in refused {
+            assert!(
+                address.parse::<lettre::Address>().is_err(),
+                "{address} is one the transport takes: the test is wrong"
+            );
+        }
+        assert_all_refused(Email::parse, &refused, DomainError::EmailInvalid);
+    }
+
+    #[test]
+    fn quoted_local_parts_ip_literals_and_underscores_in_domains_are_refused_too() {
+        // The transport would take these; people do not have such addresses, and they are
+        // what tricks a reader or a spreadsheet.
+        assert_all_refused(
+            Email::parse,
+            &[
+                "\"jean\"@exemple.fr",
+                "\"jean,dupont\"@exemple.fr",
+                "jean@[127.0.0.1]",
+                "jean@exemple_1.fr",
+            ],
+            DomainError::EmailInvalid,
+        );
+    }
+
+    #[test]
+    fn a_local_part_longer_than_64_octets_is_refused() {
+        let address = format!("{}@exemple.fr", "a".repeat(65));
+        assert_refused(Email::parse(&address), &address, DomainError::EmailInvalid);
+        assert!(Email::parse(&format!("{}@exemple.fr", "a".repeat(64))).is_ok());
+    }
+
+    #[test]
+    fn non_ascii_addresses_are_refused() {
+        // The certificate's rfc822Name is an IA5String; SMTP needs SMTPUTF8 for anything else.
+        assert_all_refused(
+            Email::parse,
+            &[
+                "élodie@exemple.fr",
+                "jean@exemple-é.fr",
+                "jean@ехемple.fr",
+                "jean\u{202e}@exemple.fr",
+            ],
+            DomainError::EmailInvalid,
+        );
+    }
+
+    #[test]
+    fn every_address_accepted_is_one_the_transport_accepts() {
+        for address in [
+            "pierre.dupont@exemple.fr",
+            "Pierre.Dupont+pcr@Exemple.FR",
+            "o'brien@exemple.fr",
+            "a_b-c~d=e#f@sous-domaine.exemple.fr",
+            "x@x.fr",
+        ] {
+            let email = Email::parse(address).unwrap();
+            assert!(email.as_str().parse::<lettre::Address>().is_ok(), "{email}");
+        }
+    }
+
+    #[test]
     fn empty_address_is_refused() {
         assert_refused(Email::parse("   "), "   ", DomainError::EmailInvalid);
     }
 
     #[test]
     fn address_of_254_characters_is_accepted_and_255_refused() {
-        let domain = "@exemple.fr";
-        let longest = format!("{}{domain}", "a".repeat(MAX_LEN - domain.len()));
+        // The transport caps the local part at 64 octets and a label at 63.
+        let longest = format!(
+            "{}@{}.{}.{}.fr",
+            "a".repeat(64),
+            "b".repeat(63),
+            "c".repeat(63),
+            "d".repeat(58)
+        );
         assert_eq!(longest.len(), 254);
         assert!(Email::parse(&longest).is_ok());
         let too_long = format!("a{longest}");

@@ -46,9 +46,10 @@ pub enum DomainError {
     /// The e-mail address is longer than 254 characters.
     #[error("L'adresse e-mail ne doit pas dépasser 254 caractères.")]
     EmailTooLong,
-    /// The e-mail address does not look like `nom@domaine.fr`.
+    /// The e-mail address is not one the mail transport can deliver to (see [`crate::Email`]).
     #[error(
-        "L'adresse e-mail est invalide : elle doit être de la forme nom@domaine.fr, sans espace."
+        "L'adresse e-mail est invalide : elle doit être de la forme nom@domaine.fr, sans espace, \
+         accent ni virgule, sans point au début, à la fin ou doublé."
     )]
     EmailInvalid,
     /// The name is empty once trimmed.

@@ -533,16 +533,23 @@ fn parse_person(
         _ if needs_identity => return None,
         _ => None,
     };
+    let (last, first, email) = (last?, first?, email?);
+    // What approval will need of this person, checked now so that a signed protocol can
+    // always be approved.
+    if let Err(u) = crate::access::check_issuable(first.as_str(), last.as_str(), email.as_str()) {
+        errors.add(format!("{path}.{}", u.field.key()), u.reason);
+        return None;
+    }
     Some(Designee {
         role,
-        last_name: last?,
-        first_name: first?,
+        last_name: last,
+        first_name: first,
         habilitation: match habilitation {
             Some(None) => return None,
             Some(h) => h,
             None => None,
         },
-        email: email?,
+        email,
         identity,
         address,
         sends_dosimetry: role == Role::Pcr && input.sends_dosimetry.unwrap_or(false),

@@ -35,8 +35,8 @@ pub use csv_format::{ImportReport, ImportSummary, LineError, CSV_HEADER};
 pub use directory::{
     AccessCodeState, Attachment, Directory, DirectoryError, Employer, Establishment, Holder, Person,
 };
-pub use dosimetry_body::{resolve as resolve_body_name, NamedBody, BODY_NAME_MAX};
 pub use dose::{DoseInput, DoseKind, DoseQuery, DoseRecord, RollingDose, EFFECTIVE_LIMIT_MSV};
+pub use dosimetry_body::{resolve as resolve_body_name, NamedBody, BODY_NAME_MAX};
 pub use error::{FieldErrors, RegistryError, Result};
 pub use fraction::{Fraction, FractionFilter};
 pub use nir::{Nir, NirError};

@@ -36,7 +36,11 @@ fn nir(number: &str, key: &str) -> WorkerRef {
 fn three_nirs(env: &Env) -> [WorkerRef; 3] {
     seed_worker_id(env);
     env.registry
-        .apply_worker(&other_cse(), OTHER, &worker("MARTIN", "Paul", "1700367482001", &key_of("1700367482001")))
+        .apply_worker(
+            &other_cse(),
+            OTHER,
+            &worker("MARTIN", "Paul", "1700367482001", &key_of("1700367482001")),
+        )
         .expect("apply_worker failed");
     [
         nir("2760912346445", "12"),
@@ -47,7 +51,12 @@ fn three_nirs(env: &Env) -> [WorkerRef; 3] {
 
 fn passive_records(env: &Env) -> usize {
     let q = registry::WorkerQuery::default();
-    let id = env.registry.search_workers(&cse(), EST, &q).expect("search failed").items[0].id();
+    let id = env
+        .registry
+        .search_workers(&cse(), EST, &q)
+        .expect("search failed")
+        .items[0]
+        .id();
     env.registry
         .doses(&mdt(), EST, id, &DoseQuery::default())
         .expect("doses failed")
@@ -80,10 +89,14 @@ fn a_body_not_named_gets_the_same_refusal_whatever_the_nir_and_nothing_is_writte
     assert_eq!(passive_records(&env), 0);
     let denied: Vec<_> = audit_rows(&env)
         .into_iter()
-        .filter(|(actor, action, _, _)| actor == "organisme:AUTRELAB" && action == "registry.denied")
+        .filter(|(actor, action, _, _)| {
+            actor == "organisme:AUTRELAB" && action == "registry.denied"
+        })
         .collect();
     assert_eq!(denied.len(), 4);
-    assert!(denied.iter().all(|(_, _, _, d)| d.contains("\"reason\":\"not_client\"")));
+    assert!(denied
+        .iter()
+        .all(|(_, _, _, d)| d.contains("\"reason\":\"not_client\"")));
 }
 
 #[test]
@@ -116,13 +129,17 @@ fn once_named_the_body_sends_and_once_removed_it_is_refused_again() {
         .name_dosimetry_body(&cse(), EST, " autrelab ", &known())
         .unwrap();
     assert!(added);
-    assert_eq!(named.name, "AUTRELAB", "the certificate's exact name is kept");
+    assert_eq!(
+        named.name, "AUTRELAB",
+        "the certificate's exact name is kept"
+    );
     env.registry
         .record_dose(&stranger_body(), EST, &nirs[0], &passive())
         .expect("a named body sends");
     // Still a stranger to the worker of another employer.
     assert!(matches!(
-        env.registry.record_dose(&stranger_body(), EST, &nirs[2], &passive()),
+        env.registry
+            .record_dose(&stranger_body(), EST, &nirs[2], &passive()),
         Err(RegistryError::NotFound)
     ));
     let (_, again) = env
@@ -134,7 +151,8 @@ fn once_named_the_body_sends_and_once_removed_it_is_refused_again() {
         .remove_dosimetry_body(&cse(), EST, named.id)
         .unwrap();
     assert!(matches!(
-        env.registry.record_dose(&stranger_body(), EST, &nirs[0], &passive()),
+        env.registry
+            .record_dose(&stranger_body(), EST, &nirs[0], &passive()),
         Err(RegistryError::NotClient)
     ));
     assert_eq!(passive_records(&env), 1);
@@ -145,7 +163,8 @@ fn the_correspondent_keeps_the_list_the_pcr_and_physician_read_it() {
     let env = env();
     for who in [pcr(), mdt(), body()] {
         assert!(matches!(
-            env.registry.name_dosimetry_body(&who, EST, "AUTRELAB", &known()),
+            env.registry
+                .name_dosimetry_body(&who, EST, "AUTRELAB", &known()),
             Err(RegistryError::Forbidden { .. })
         ));
     }
@@ -178,7 +197,8 @@ fn the_correspondent_keeps_the_list_the_pcr_and_physician_read_it() {
         Err(RegistryError::NotFound)
     ));
     assert!(matches!(
-        env.registry.name_dosimetry_body(&other_cse(), EST, "AUTRELAB", &known()),
+        env.registry
+            .name_dosimetry_body(&other_cse(), EST, "AUTRELAB", &known()),
         Err(RegistryError::NotFound)
     ));
 }
@@ -203,19 +223,19 @@ fn naming_and_removing_are_audited_by_correspondent_and_operator() {
         .registry
         .name_dosimetry_body(&cse(), EST, "AUTRELAB", &known())
         .unwrap();
-    env.registry.remove_dosimetry_body(&cse(), EST, b.id).unwrap();
+    env.registry
+        .remove_dosimetry_body(&cse(), EST, b.id)
+        .unwrap();
     env.registry
         .operator_name_dosimetry_body("operator:cli", OTHER, "dosilab", &known())
         .unwrap();
-    assert_eq!(
-        env.registry.operator_clients("DOSILAB").unwrap().len(),
-        2
-    );
+    assert_eq!(env.registry.operator_clients("DOSILAB").unwrap().len(), 2);
     env.registry
         .operator_remove_dosimetry_body("operator:cli", OTHER, "Dosilab")
         .unwrap();
     assert!(matches!(
-        env.registry.operator_remove_dosimetry_body("operator:cli", OTHER, "DOSILAB"),
+        env.registry
+            .operator_remove_dosimetry_body("operator:cli", OTHER, "DOSILAB"),
         Err(RegistryError::NotFound)
     ));
     let acts: Vec<(String, String)> = audit_rows(&env)
@@ -229,10 +249,7 @@ fn naming_and_removing_are_audited_by_correspondent_and_operator() {
         ("operator:cli", "registry.organisme.name"),
         ("operator:cli", "registry.organisme.remove"),
     ];
-    assert_eq!(
-        acts,
-        expected.map(|(a, b)| (a.to_owned(), b.to_owned()))
-    );
+    assert_eq!(acts, expected.map(|(a, b)| (a.to_owned(), b.to_owned())));
     assert!(verify_audit(&env) > 0);
 }
 

@@ -57,7 +57,9 @@ fn registry_err(e: RegistryError) -> AppError {
     let message = match e.fields() {
         Some(fields) if !fields.is_empty() => fields.into_values().collect::<Vec<_>>().join(" "),
         _ => match e {
-            RegistryError::NotFound => "cet organisme n'est pas désigné par cet établissement".into(),
+            RegistryError::NotFound => {
+                "cet organisme n'est pas désigné par cet établissement".into()
+            }
             other => other.to_string(),
         },
     };

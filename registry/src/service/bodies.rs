@@ -66,7 +66,15 @@ impl Registry {
             Ok(()) => Ok(()),
             Err(refusal) => {
                 let now = self.clock.now();
-                record_denial(&tx, now, &who.actor(), establishment, "", Action::Write, &refusal)?;
+                record_denial(
+                    &tx,
+                    now,
+                    &who.actor(),
+                    establishment,
+                    "",
+                    Action::Write,
+                    &refusal,
+                )?;
                 tx.commit()?;
                 Err(refusal)
             }
@@ -110,7 +118,15 @@ impl Registry {
                 Ok(out)
             }
             Err(refusal) => {
-                record_denial(&tx, now, &who.actor(), establishment, KIND, action, &refusal)?;
+                record_denial(
+                    &tx,
+                    now,
+                    &who.actor(),
+                    establishment,
+                    KIND,
+                    action,
+                    &refusal,
+                )?;
                 tx.commit()?;
                 Err(refusal)
             }
@@ -118,7 +134,11 @@ impl Registry {
     }
 
     /// Runs `work` as the operator `actor` (`operator:cli`): no role, every change audited.
-    fn as_operator<T>(&self, actor: &str, work: impl FnOnce(&Change<'_>) -> Result<T>) -> Result<T> {
+    fn as_operator<T>(
+        &self,
+        actor: &str,
+        work: impl FnOnce(&Change<'_>) -> Result<T>,
+    ) -> Result<T> {
         let mut conn = self.pool.get()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let change = Change {

@@ -21,11 +21,16 @@ pub(super) struct BodyName {
 /// `GET /organismes`.
 pub(super) async fn list(caller: Caller) -> Answer {
     let id = caller.establishment;
-    caller.answer(move |r, who| r.dosimetry_bodies(who, id)).await
+    caller
+        .answer(move |r, who| r.dosimetry_bodies(who, id))
+        .await
 }
 
 /// `POST /organismes` `{"name"}`: `201` with the relation, `200` when it was already there.
-pub(super) async fn name(caller: Caller, JsonBody(BodyName { name }): JsonBody<BodyName>) -> Answer {
+pub(super) async fn name(
+    caller: Caller,
+    JsonBody(BodyName { name }): JsonBody<BodyName>,
+) -> Answer {
     let known = ask(&caller.state, |d| d.dosimetry_bodies())
         .await
         .map_err(|e| Box::new(access_error(e)))?;

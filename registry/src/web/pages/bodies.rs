@@ -12,8 +12,8 @@ use axum::response::IntoResponse;
 use maud::html;
 
 use super::layout::{select, Errors, Label, Page};
-use super::{establishment_of, name_of, page_fail, redirect, refused, Answer, Visit, Visitor};
 use super::{access_error_page, Posted};
+use super::{establishment_of, name_of, page_fail, redirect, refused, Answer, Visit, Visitor};
 use crate::web::caller::Refusal;
 use crate::web::{ask, RegistryState};
 
@@ -41,7 +41,9 @@ async fn render(
     done: Option<&str>,
 ) -> Answer {
     let e = establishment_of(state, v, id).await?;
-    let named = v.ask(state, move |r, who| r.dosimetry_bodies(who, id)).await?;
+    let named = v
+        .ask(state, move |r, who| r.dosimetry_bodies(who, id))
+        .await?;
     let edit = may_edit(v, id);
     let offered: Vec<(String, String)> = if edit {
         known(state)

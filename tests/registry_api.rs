@@ -160,6 +160,18 @@ fn dosimetry_body(sb: &Sandbox) -> Client {
     }
 }
 
+/// The establishment `e` names the dosimetry body through its correspondent: the only way a
+/// body's certificate may send anything there.
+fn name_body(reg: &Registry<'_>, cse: &Client, e: i64) {
+    let a = reg.json(
+        cse,
+        "POST",
+        &format!("/api/v1/establishments/{e}/organismes"),
+        &json!({"name": "LABO DOSIMETRIE DE L'EST"}),
+    );
+    assert_eq!(a.status, 201, "{}", a.text);
+}
+
 /// `jj/mm/aaaa`, `days` ago.
 fn days_ago(days: i64) -> String {
     let d = (time::OffsetDateTime::now_utc() - time::Duration::days(days)).date();
@@ -368,6 +380,7 @@ fn the_seeds_role_matrix_holds_cell_by_cell_over_http_for_cse_pcr_mdt_and_a_dosi
     );
     assert_eq!(added.status, 201, "{}", added.text);
     let w = added.json()["worker_id"].as_i64().unwrap();
+    name_body(&reg, &cse, e);
 
     let who = [
         (&cse, format!("accessor:{}", cse_h.habilitation)),
@@ -401,7 +414,7 @@ fn the_seeds_role_matrix_holds_cell_by_cell_over_http_for_cse_pcr_mdt_and_a_dosi
     );
     assert_eq!(a.status, 400, "{}", a.text);
     assert_eq!(reg.get(&body, "/api/v1/establishments").status, 403);
-    // An establishment that does not exist is not found, even for a body.
+    // An establishment that does not exist is one that has not named the body: the same 403.
     let mut result = dose("passive");
     result.as_object_mut().unwrap().remove("kind");
     result["nir"] = json!("276091234644512");
@@ -411,7 +424,8 @@ fn the_seeds_role_matrix_holds_cell_by_cell_over_http_for_cse_pcr_mdt_and_a_dosi
         "/api/v1/establishments/999/doses/passive",
         &result,
     );
-    assert_eq!(a.status, 404, "{}", a.text);
+    assert_eq!(a.status, 403, "{}", a.text);
+    assert_eq!(a.json()["error"], "not_client", "{}", a.text);
     // Without the access code, a person's certificate alone opens nothing.
     let bare = Client {
         jar: None,
@@ -956,6 +970,7 @@ fn the_rolling_effective_dose_adds_up_twelve_months_and_is_flagged_above_20_msv(
     let card = added.json()["card_number"].as_str().unwrap().to_owned();
     let w = added.json()["worker_id"].as_i64().unwrap();
     let base = format!("/api/v1/establishments/{e}");
+    name_body(&reg, &cse, e);
 
     // The dosimetry body by card number: 12 mSv; the physician: 8.5 mSv internal.
     let r = reg.json(

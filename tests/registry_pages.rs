@@ -681,3 +681,65 @@ fn an_import_through_the_page_reports_each_line_and_imports_nothing_on_error() {
         filtered.body
     );
 }
+
+#[test]
+fn the_correspondent_names_a_dosimetry_body_on_its_page_and_the_pcr_only_sees_it() {
+    let sb = Sandbox::initialised();
+    let holders = enrolled(&sb, &[SEED]);
+    sb.issue_organisme_from_csr("labo", "LABO DOSIMETRIE DE L'EST");
+    let (_server, addr) = sb.serve_registry("serve.log");
+    let cse = Browser::new(&sb, &addr, holder(&holders, "v.durand"));
+    let est = cse.login().split('/').nth(2).unwrap().to_owned();
+    let path = format!("/etablissements/{est}/organismes");
+    let rattachement = cse.get(&format!("/etablissements/{est}/rattachement"));
+    assert!(rattachement.body.contains(&format!("href=\"{path}\"")));
+    let page = cse.get(&path);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page
+        .body
+        .contains("Aucun organisme de dosimétrie n'est désigné."));
+    assert!(
+        page.body
+            .contains("<option value=\"LABO DOSIMETRIE DE L&#39;EST\"")
+            || page
+                .body
+                .contains("<option value=\"LABO DOSIMETRIE DE L'EST\""),
+        "{}",
+        page.body
+    );
+    let body_name = "LABO DOSIMETRIE DE L'EST";
+    // Without the form's token: refused, nothing named.
+    let forged = cse.post(&path, &[("name", body_name)]);
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    assert_eq!(sb.count("registry_dosimetry_bodies"), 0);
+    // A name no certificate holds: the form again, with the reason.
+    let unknown = cse.post(&path, &[("csrf", &page.csrf()), ("name", "LABO FANTOME")]);
+    assert_eq!(unknown.status, 422, "{}", unknown.body);
+    assert!(unknown
+        .body
+        .contains("Aucun organisme de dosimétrie de ce nom"));
+    let named = cse.post(&path, &[("csrf", &page.csrf()), ("name", body_name)]);
+    assert_eq!(named.status, 303, "{}", named.body);
+    assert_eq!(sb.count("registry_dosimetry_bodies"), 1);
+    let page = cse.get(&named.location());
+    assert!(
+        page.body.contains("Organisme de dosimétrie désigné."),
+        "{}",
+        page.body
+    );
+
+    // The PCR sees the body, is offered no form, and its post is refused.
+    let pcr = Browser::new(&sb, &addr, holder(&holders, "p.dillenseger"));
+    pcr.login();
+    let seen = pcr.get(&path);
+    assert_eq!(seen.status, 200, "{}", seen.body);
+    assert!(seen.body.contains("LABO DOSIMETRIE DE L") && !seen.body.contains("Désigner"));
+    let oid = value_before(&page.body, "/retirer\"", "/organismes/");
+    let refused = pcr.post(&format!("{path}/{oid}/retirer"), &[("csrf", &seen.csrf())]);
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert_eq!(sb.count("registry_dosimetry_bodies"), 1);
+    // The correspondent removes it.
+    let removed = cse.post(&format!("{path}/{oid}/retirer"), &[("csrf", &page.csrf())]);
+    assert_eq!(removed.status, 303, "{}", removed.body);
+    assert_eq!(sb.count("registry_dosimetry_bodies"), 0);
+}

@@ -516,6 +516,11 @@ impl Authority {
         storage::find(conn, serial)
     }
 
+    /// The names (common names) of the dosimetry bodies holding a valid certificate at `now`.
+    pub fn organisme_names(conn: &Connection, now: OffsetDateTime) -> Result<Vec<String>> {
+        storage::valid_organisme_names(conn, now)
+    }
+
     /// The most recent records.
     pub fn list(conn: &Connection, limit: u32) -> Result<Vec<CertificateRecord>> {
         storage::list(conn, limit)

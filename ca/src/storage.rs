@@ -192,6 +192,18 @@ pub(crate) fn list(conn: &Connection, limit: u32) -> Result<Vec<CertificateRecor
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// The distinct subjects of the `organisme` certificates issued, not revoked and not expired
+/// at `now`, sorted.
+pub(crate) fn valid_organisme_names(conn: &Connection, now: OffsetDateTime) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT DISTINCT subject FROM ca_certificates
+         WHERE profile = 'organisme' AND status = 'issued' AND not_after >= ?1
+         ORDER BY subject",
+    )?;
+    let rows = stmt.query_map(params![now.unix_timestamp()], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Revoked certificates that have not yet expired: the CRL's entries.
 pub(crate) fn revoked_unexpired(
     conn: &Connection,

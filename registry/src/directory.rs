@@ -34,6 +34,10 @@ pub trait Directory: Send + Sync + fmt::Debug {
 
     /// The establishment `id` (the protocol's id), when it has a protocol in force.
     fn establishment(&self, id: i64) -> Result<Option<Establishment>, DirectoryError>;
+
+    /// The names of the dosimetry bodies that hold a valid certificate (profile `organisme`,
+    /// issued, neither revoked nor expired), sorted: those an establishment may name.
+    fn dosimetry_bodies(&self) -> Result<Vec<String>, DirectoryError>;
 }
 
 /// The holder of a certificate.

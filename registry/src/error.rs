@@ -24,6 +24,11 @@ pub enum RegistryError {
         /// What was attempted.
         action: Action,
     },
+    /// A dosimetry body on an establishment that has not named it: one answer for every
+    /// request there, given before anything (a NIR, a card number, a worker) is looked up, so
+    /// that it tells nothing of the establishment nor of its workers.
+    #[error("Cet établissement n'a pas désigné votre organisme de dosimétrie : rien n'y est transmis ni consulté.")]
+    NotClient,
     /// Fields are missing or wrong.
     #[error("Certaines informations sont à corriger.")]
     Invalid(FieldErrors),
@@ -69,7 +74,7 @@ impl RegistryError {
     pub fn status(&self) -> u16 {
         match self {
             Self::NotFound => 404,
-            Self::Forbidden { .. } => 403,
+            Self::Forbidden { .. } | Self::NotClient => 403,
             Self::Invalid(_) | Self::ImportRejected(_) => 422,
             Self::ImportRead(_) => 400,
             Self::ImportLineTooLong => 413,
@@ -83,6 +88,7 @@ impl RegistryError {
         match self {
             Self::NotFound => "not_found",
             Self::Forbidden { .. } => "forbidden",
+            Self::NotClient => "not_client",
             Self::Invalid(_) => "invalid",
             Self::DuplicateNir => "duplicate_nir",
             Self::DuplicateCard => "duplicate_card",

@@ -12,6 +12,7 @@ mod csv_format;
 mod date;
 pub mod directory;
 mod dose;
+mod dosimetry_body;
 mod error;
 mod fraction;
 pub mod migrations;
@@ -20,6 +21,7 @@ pub mod policy;
 mod principal;
 mod service;
 mod storage;
+mod storage_bodies;
 mod storage_doses;
 mod storage_fractions;
 mod storage_import;
@@ -34,6 +36,7 @@ pub use directory::{
     AccessCodeState, Attachment, Directory, DirectoryError, Employer, Establishment, Holder, Person,
 };
 pub use dose::{DoseInput, DoseKind, DoseQuery, DoseRecord, RollingDose, EFFECTIVE_LIMIT_MSV};
+pub use dosimetry_body::{resolve as resolve_body_name, NamedBody, BODY_NAME_MAX};
 pub use error::{FieldErrors, RegistryError, Result};
 pub use fraction::{Fraction, FractionFilter};
 pub use nir::{Nir, NirError};

@@ -7,4 +7,5 @@ use store::migrate::Migration;
 pub const MIGRATIONS: &[Migration] = store::migrations![
     1 => "0001_workers_doses.sql",
     2 => "0002_nir_index.sql",
+    3 => "0003_dosimetry_bodies.sql",
 ];

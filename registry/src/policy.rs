@@ -31,6 +31,32 @@
 //! The physician has no administrative access in the table, but the medical follow-up card
 //! carries the worker's identity: a physician finds and reads workers through the card, with
 //! the same fields as the dosimetric view ([`identity_views`]).
+//!
+//! ## A dosimetry body reaches only its clients
+//!
+//! The body's column above applies only in an establishment that has *named* that body as its
+//! dosimetry body ([`admits`]); everywhere else a body gets nothing, with one answer
+//! ([`crate::RegistryError::NotClient`], `403 not_client`) given before any worker, NIR or card
+//! number is looked up — so that a body cannot learn where a NIR works, nor which
+//! establishments exist.
+//!
+//! | caller            | establishment named the body | it did not             |
+//! |-------------------|------------------------------|------------------------|
+//! | CSE, PCR, MDT     | the matrix (their attachment)| the matrix             |
+//! | dosimetry body    | the matrix (body's column)   | nothing: `not_client`  |
+//!
+//! A body is known by the common name of its certificate (profile `organisme`, issued by an
+//! operator only; a renewed certificate keeps the name, hence the clients). Who keeps an
+//! establishment's list of bodies ([`may_manage_bodies`]):
+//!
+//! | the establishment's dosimetry bodies | CSE | PCR | MDT | dosimetry body |
+//! |--------------------------------------|-----|-----|-----|----------------|
+//! | read                                 | yes | yes | yes | -              |
+//! | write (name a body, remove it)       | yes | -   | -   | -              |
+//!
+//! The correspondent keeps it, as they keep the rest of the establishment's administrative
+//! side; the PCR and the physician see which bodies send results. An operator may also name or
+//! remove a body (`siseri registry organisme`), outside this table: the CLI is not a role.
 
 use serde::Serialize;
 
@@ -190,6 +216,25 @@ pub const fn allows(role: Role, kind: DataKind, action: Action) -> bool {
     }
 }
 
+/// Whether a caller of `role` is let into an establishment at all, `named` saying whether that
+/// establishment has named the caller as its dosimetry body. People are let in by their
+/// attachment (checked by the matrix); a dosimetry body only by being named.
+pub const fn admits(role: Role, named: bool) -> bool {
+    match role {
+        Role::DosimetryBody => named,
+        Role::Cse | Role::Pcr | Role::Mdt => true,
+    }
+}
+
+/// May `role` read or change (`action`) the list of the establishment's dosimetry bodies?
+pub const fn may_manage_bodies(role: Role, action: Action) -> bool {
+    use Role::*;
+    match action {
+        Action::Read => matches!(role, Cse | Pcr | Mdt),
+        Action::Write => matches!(role, Cse),
+    }
+}
+
 /// Which set of a worker's fields a reader gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -294,6 +339,49 @@ mod tests {
         assert_eq!(view(Pcr), Some(View::Dosimetry));
         assert_eq!(view(Mdt), Some(View::Dosimetry));
         assert_eq!(view(DosimetryBody), None);
+    }
+
+    /// [`admits`], each as [CSE, PCR, MDT, body]: (named by the establishment, not named).
+    #[rustfmt::skip]
+    const ADMITTED: [(bool, [bool; 4]); 2] = [
+        (true,  [true, true, true, true]),
+        (false, [true, true, true, false]),
+    ];
+
+    #[test]
+    fn a_dosimetry_body_is_let_only_into_establishments_that_named_it_cell_by_cell() {
+        for (named, row) in ADMITTED {
+            for (role, expected) in Role::ALL.into_iter().zip(row) {
+                assert_eq!(admits(role, named), expected, "{role:?} named={named}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_body_not_named_is_refused_whatever_the_matrix_would_say() {
+        // The body's only right, sending passive results, does not open a stranger's door.
+        assert!(allows(DosimetryBody, PassiveDose, Write));
+        assert!(!admits(DosimetryBody, false));
+    }
+
+    /// [`may_manage_bodies`], each as [CSE, PCR, MDT, body].
+    #[rustfmt::skip]
+    const BODIES: [(Action, [bool; 4]); 2] = [
+        (Read,  [true, true, true, false]),
+        (Write, [true, false, false, false]),
+    ];
+
+    #[test]
+    fn the_correspondent_keeps_the_list_of_bodies_cell_by_cell() {
+        for (action, row) in BODIES {
+            for (role, expected) in Role::ALL.into_iter().zip(row) {
+                assert_eq!(
+                    may_manage_bodies(role, action),
+                    expected,
+                    "{role:?} {action:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -44,6 +44,13 @@ pub fn env() -> Env {
     store::migrate::apply(&mut conn, "store", store::migrate::MIGRATIONS).expect("apply failed");
     store::migrate::apply(&mut conn, "registry", registry::migrations::MIGRATIONS)
         .expect("apply failed");
+    // The surgery has named DOSILAB as its dosimetry body (see `body`).
+    conn.execute(
+        "INSERT INTO registry_dosimetry_bodies (establishment_id, name, declared_by, declared_at)
+         VALUES (?1, 'DOSILAB', 'operator:test', '2025-06-01T08:00:00Z')",
+        [EST],
+    )
+    .expect("execute failed");
     drop(conn);
     let pool = Arc::new(Pool::new(&path, 4));
     let clock = Arc::new(FakeClock::at(datetime!(2025-06-30 10:00 UTC)));
@@ -73,9 +80,15 @@ pub fn mdt() -> Principal {
     Principal::accessor("42005", [(EST, Role::Mdt)])
 }
 
-/// A dosimetry body serving the surgery.
+/// A dosimetry body serving the surgery: the surgery has named it (see `env`).
 pub fn body() -> Principal {
     Principal::dosimetry_body("DOSILAB", [EST])
+}
+
+/// A dosimetry body with a valid certificate that the surgery has not named, attached (as the
+/// listener attaches a body) to the surgery because its request names it.
+pub fn stranger_body() -> Principal {
+    Principal::dosimetry_body("AUTRELAB", [EST])
 }
 
 pub fn seed_worker() -> WorkerInput {

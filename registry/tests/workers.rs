@@ -381,7 +381,7 @@ fn another_establishments_worker_is_not_found() {
         env.registry
             .record_dose(&other_body, OTHER, &WorkerRef::Nir(nir), &dose)
             .unwrap_err(),
-        RegistryError::NotFound
+        RegistryError::NotClient
     ));
 }
 

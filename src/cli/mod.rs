@@ -9,6 +9,7 @@ mod ca;
 mod cert;
 mod outbox;
 mod protocol;
+mod registry;
 mod values;
 
 use std::path::PathBuf;
@@ -27,6 +28,7 @@ use self::ca::CaCommand;
 use self::cert::CertCommand;
 use self::outbox::OutboxCommand;
 use self::protocol::ProtocolCommand;
+use self::registry::RegistryCommand;
 
 /// AC SISERI : autorité de certification, inscription PASS et frontal du registre SISERI.
 ///
@@ -74,6 +76,9 @@ enum Command {
     /// Accédants (N° habilitation SISERI) : détail, révocation, renouvellement, renvoi, code.
     #[command(subcommand)]
     Accessor(AccessorCommand),
+    /// Registre : organismes de dosimétrie désignés par les établissements.
+    #[command(subcommand)]
+    Registry(RegistryCommand),
     /// File d'envoi des e-mails et SMS (transport fichier par défaut : DATA/outbox/).
     #[command(subcommand)]
     Outbox(OutboxCommand),
@@ -126,6 +131,7 @@ fn execute(cli: Cli) -> Result<(), AppError> {
         Command::Protocol(c) => protocol::run(&dir, c),
         Command::Accessor(c) => accessor::run(&dir, c),
         Command::Outbox(c) => outbox::run(&dir, c),
+        Command::Registry(c) => registry::run(&dir, c),
         Command::Backup { out } => backup::run(&dir, &out),
     }
 }

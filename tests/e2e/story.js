@@ -416,6 +416,14 @@ async function registry() {
   await expectText(page, cfg.key_name);
   await shot(page, '19-registre-rattachement.png');
   out.reached.push(new URL(page.url()).pathname);
+  // The dosimetry bodies the establishment has named (none yet).
+  await page.getByRole('link', { name: "Organismes de dosimétrie désignés par l'établissement" }).click();
+  await at(page, /^\/etablissements\/\d+\/organismes$/);
+  await expectHeading(page, 'Organismes de dosimétrie');
+  await expectText(page, "Aucun organisme de dosimétrie n'est désigné.");
+  out.reached.push(new URL(page.url()).pathname);
+  await page.getByRole('link', { name: '← Établissement de rattachement' }).click();
+  await at(page, /^\/etablissements\/\d+\/rattachement$/);
   await page.getByRole('link', { name: '← Cartes-données admin.' }).click();
   await at(page, '/cartes');
 

@@ -86,6 +86,11 @@ impl Directory for RegistryDirectory {
         })
     }
 
+    fn dosimetry_bodies(&self) -> Result<Vec<String>, DirectoryError> {
+        let conn = self.pool.get().map_err(internal)?;
+        Authority::organisme_names(&conn, self.access.now()).map_err(internal)
+    }
+
     fn establishment(&self, id: i64) -> Result<Option<Establishment>, DirectoryError> {
         self.access
             .establishment(id)

@@ -5,6 +5,7 @@
 //!
 //! Methods block (SQLite): call them from a blocking pool, not from the async reactor.
 
+mod bodies;
 mod doses;
 mod fractions;
 mod transfer;
@@ -19,9 +20,9 @@ use store::pool::Pool;
 use store::Clock;
 use time::{Date, OffsetDateTime, UtcOffset};
 
-use crate::policy::{allows, Action, DataKind, Role};
-use crate::principal::Principal;
-use crate::{RegistryError, Result};
+use crate::policy::{admits, allows, Action, DataKind, Role};
+use crate::principal::{Identity, Principal};
+use crate::{storage_bodies, RegistryError, Result};
 
 /// The registry over one database. Cheap to clone; share one per process.
 #[derive(Debug, Clone)]
@@ -98,6 +99,56 @@ fn worker_target(id: i64) -> String {
     format!("worker:{id}")
 }
 
+/// Whether the caller is let into `establishment` at all ([`admits`]): a person always (their
+/// attachments decide next), a dosimetry body only when that establishment exists for it and
+/// has named it. Asked before anything else is read, with the same refusal whatever was asked.
+fn admit(conn: &rusqlite::Connection, who: &Principal, establishment: i64) -> Result<()> {
+    let Identity::DosimetryBody { name } = &who.identity else {
+        return Ok(());
+    };
+    let named = !who.roles_in(establishment).is_empty()
+        && storage_bodies::is_client(conn, establishment, name)?;
+    if admits(Role::DosimetryBody, named) {
+        Ok(())
+    } else {
+        Err(RegistryError::NotClient)
+    }
+}
+
+/// Records a refusal (`registry.denied`) of `action` on `kind` in `establishment`.
+fn record_denial(
+    tx: &Transaction<'_>,
+    now: OffsetDateTime,
+    actor: &str,
+    establishment: i64,
+    kind: &str,
+    action: Action,
+    refusal: &RegistryError,
+) -> Result<()> {
+    let establishment = establishment.to_string();
+    let reason = match refusal {
+        RegistryError::NotFound => "not_attached",
+        RegistryError::NotClient => "not_client",
+        _ => "forbidden",
+    };
+    audit::append(
+        tx,
+        now,
+        &Event {
+            actor,
+            action: "registry.denied",
+            target: &format!("establishment:{establishment}"),
+            details: &[
+                ("establishment", &establishment),
+                ("kind", kind),
+                ("action", action.as_str()),
+                ("reason", reason),
+            ],
+        },
+    )?;
+    Ok(())
+}
+
 /// The matrix applied to the caller in one establishment: the first of `kinds` one of their roles
 /// there allows. Not attached: `NotFound`, so that another establishment's ids reveal nothing.
 fn authorize(
@@ -170,7 +221,9 @@ impl Registry {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let now = self.clock.now();
         let actor = who.actor();
-        match authorize(who, establishment, kinds, action) {
+        let granted = admit(&tx, who, establishment)
+            .and_then(|()| authorize(who, establishment, kinds, action));
+        match granted {
             Ok(grant) => {
                 let ctx = Ctx {
                     tx: &tx,
@@ -184,27 +237,8 @@ impl Registry {
                 Ok(out)
             }
             Err(refusal) => {
-                let establishment = establishment.to_string();
-                let reason = match refusal {
-                    RegistryError::NotFound => "not_attached",
-                    _ => "forbidden",
-                };
                 let kind = kinds.first().map_or("", |k| k.as_str());
-                audit::append(
-                    &tx,
-                    now,
-                    &Event {
-                        actor: &actor,
-                        action: "registry.denied",
-                        target: &format!("establishment:{establishment}"),
-                        details: &[
-                            ("establishment", &establishment),
-                            ("kind", kind),
-                            ("action", action.as_str()),
-                            ("reason", reason),
-                        ],
-                    },
-                )?;
+                record_denial(&tx, now, &actor, establishment, kind, action, &refusal)?;
                 tx.commit()?;
                 Err(refusal)
             }

@@ -2,7 +2,7 @@
 //! [`crate::Principal`], the API's [`Caller`] on the establishment of its path, and the calls
 //! to the service, off the reactor.
 
-use crate::{Principal, Registry, RegistryError};
+use crate::{Identity, Principal, Registry, RegistryError};
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
@@ -23,11 +23,14 @@ use crate::web::ClientCert;
 ///   establishment of the request alone, and only when that establishment exists (it has an
 ///   approved protocol); `existing_establishment` is that id, checked by the caller.
 ///
-/// Why a body is attached to whatever establishment it names: a dosimetry body serves any
-/// employer, the employer chooses (and changes) its laboratory without a new protocol, and the
-/// registry holds no contract between them to consult. What keeps this safe is the matrix: a
-/// body may send passive dosimetry results and nothing else — it reads nothing, not even what
-/// it sent, and it never has an access code or a session: its certificate alone identifies it.
+/// Being attached is not enough for a body: the service lets it in only where the
+/// establishment has *named* it as its dosimetry body ([`crate::policy::admits`],
+/// [`Registry::admit`]), which the correspondent declares in the registry (or an operator from
+/// the CLI). The employer chooses (and changes) its laboratory without a new protocol, hence a
+/// relation kept in the registry rather than in the protocol. Where it is named, the matrix
+/// still lets a body send passive dosimetry results and nothing else — it reads nothing, not
+/// even what it sent, and it never has an access code or a session: its certificate alone
+/// identifies it.
 pub fn principal(identity: &Holder, existing_establishment: Option<i64>) -> Principal {
     match identity {
         Holder::Person(caller) => Principal::accessor(
@@ -133,6 +136,12 @@ impl<T: PathTarget + Send> FromRequestParts<RegistryState> for Caller<T> {
         let (establishment, target) = path_ids(parts).await?.ok_or_else(not_found)?;
         let cert = cert_of(parts.extensions.get::<ClientCert>())?;
         let principal = api_principal(state, &cert, &parts.headers, establishment).await?;
+        if matches!(principal.identity, Identity::DosimetryBody { .. }) {
+            // Before the body of the request is even read: one answer for a body that this
+            // establishment has not named, whatever it sends.
+            let who = principal.clone();
+            service(state, move |r| r.admit(&who, establishment)).await?;
+        }
         Ok(Self {
             principal,
             establishment,

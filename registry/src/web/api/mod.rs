@@ -17,7 +17,9 @@
 //! | `GET, POST /workers/{worker}/doses`; `GET /workers/{worker}/doses/effective` | dose records, rolling 12-month effective dose | [`doses`] |
 //! | `POST /doses/passive` | a dosimetry body's result, the worker named by NIR or card number | [`doses`] |
 //! | `GET, PUT /workers/{worker}/card` | the medical follow-up card | [`card`] |
+//! | `GET, POST /organismes`; `DELETE /organismes/{oid}` | the dosimetry bodies the establishment has named | [`bodies`] |
 
+mod bodies;
 mod card;
 mod doses;
 mod fractions;
@@ -27,7 +29,7 @@ mod workers;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::json;
@@ -74,6 +76,11 @@ pub fn routes() -> Router<RegistryState> {
             put(fractions::rename).delete(fractions::delete),
         )
         .route(&format!("{e}/doses/passive"), post(doses::passive))
+        .route(
+            &format!("{e}/organismes"),
+            get(bodies::list).post(bodies::name),
+        )
+        .route(&format!("{e}/organismes/{{oid}}"), delete(bodies::remove))
 }
 
 /// A refused request, ready to answer.

@@ -1,6 +1,7 @@
 //! The registry in French HTML, for people with a browser: the access-code page, the
 //! *Cartes-données admin.* screen, the workers list and its form, import, export, fractions,
-//! doses, the medical follow-up card and the *établissement de rattachement*.
+//! doses, the medical follow-up card, the *établissement de rattachement* and its dosimetry
+//! bodies.
 //!
 //! Same rules as the API: each page asks the same service with the same principal, and the
 //! service asks the matrix. The matrix is also asked ([`Visitor::may`]) for what to *offer*:
@@ -10,6 +11,7 @@
 //! on the access-code page, of the certificate's serial); search forms use GET and change
 //! nothing.
 
+mod bodies;
 mod cartes;
 mod csrf;
 mod doses;
@@ -55,6 +57,14 @@ pub fn routes() -> Router<RegistryState> {
         )
         .route("/cartes", get(cartes::selector))
         .route(&format!("{e}/rattachement"), get(cartes::establishment))
+        .route(
+            &format!("{e}/organismes"),
+            get(bodies::page).post(bodies::name),
+        )
+        .route(
+            &format!("{e}/organismes/{{oid}}/retirer"),
+            post(bodies::remove),
+        )
         .route(&format!("{e}/travailleurs"), get(workers::list))
         .route(
             &format!("{e}/travailleurs/modifier"),
@@ -284,7 +294,7 @@ pub(crate) fn unknown_certificate_page() -> Response {
     )
 }
 
-fn access_error_page(e: DirectoryError) -> Response {
+pub(crate) fn access_error_page(e: DirectoryError) -> Response {
     // The JSON refusal logs internal causes; the page says the same thing in HTML.
     let status = access_error(e).status();
     message_page(

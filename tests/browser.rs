@@ -14,6 +14,9 @@
 //!   opened by `openssl pkcs12`; (c) the registry: certificate picked by the policy, access
 //!   code typed, *Cartes-données admin.*, the seed's worker added through the form, the list.
 //!
+//! Every page visited is checked by axe-core (npm, WCAG 2.1 A and AA: RGAA 4's basis) before
+//! its screenshot; one violation fails the test, with the rule and the elements.
+//!
 //! A screenshot of each page visited (1200×900) goes to `tests/artifacts/screenshots/`; with
 //! `SISERI_UPDATE_SCREENSHOTS=1`, a successful run also refreshes `docs/screenshots/`, the
 //! README's pictures (not on every run: the pages show dates, and a test run should not leave
@@ -513,6 +516,11 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
     let pictures = visited["screenshots"].as_array().unwrap().len()
         + took["screenshots"].as_array().unwrap().len()
         + signed["screenshots"].as_array().unwrap().len();
+    // axe-core (WCAG 2.1 A and AA, on which RGAA 4 rests) ran on every page photographed,
+    // which is every page visited; a violation would have failed its phase.
+    for phase in [&signed, &took, &visited] {
+        assert_eq!(phase["accessible"], phase["screenshots"], "{phase}");
+    }
     eprintln!(
         "{pictures} screenshots in {}; the browser test took {:?}",
         b.shots.display(),

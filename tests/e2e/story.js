@@ -46,7 +46,33 @@ function fail(message) {
   throw new Error(message);
 }
 
+// axe-core (npm), injected through the DevTools protocol: the pages' CSP (`script-src 'none'`)
+// refuses any script tag, and must stay on for the CSP checks below.
+const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+// RGAA 4 is built on WCAG 2.1 AA.
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const audited = [];
+
+/** Runs axe-core on the page as it is; any violation fails the run, named with its nodes. */
+async function accessible(page, name) {
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) {
+    await page.evaluate(AXE);
+  }
+  const result = await page.evaluate(
+    (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] }),
+    AXE_TAGS,
+  );
+  if (result.violations.length > 0) {
+    const lines = result.violations.map(
+      (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`,
+    );
+    fail(`axe-core: ${result.violations.length} violation(s) on ${page.url()} (${name}):\n${lines.join('\n')}`);
+  }
+  audited.push(name);
+}
+
 async function shot(page, name) {
+  await accessible(page, name);
   const file = path.join(cfg.screenshots, name);
   // The top of the page, as a person arriving on it sees it (a filled field may have
   // scrolled it).
@@ -514,6 +540,8 @@ const phases = { wizard, withdrawal, registry };
   fs.mkdirSync(cfg.screenshots, { recursive: true });
   const result = await run();
   result.screenshots = shots;
+  // The pages axe-core found no violation on (a violation ends the run above).
+  result.accessible = audited;
   console.log(JSON.stringify(result));
   process.exit(0);
 })().catch(async (err) => {

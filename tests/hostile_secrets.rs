@@ -44,12 +44,13 @@ fn under_umask_000(cmd: &Command) -> Command {
     sh
 }
 
-fn mode(path: &Path) -> u32 {
-    fs::metadata(path)
+/// The permission bits of `path`, in octal as `ls` and `chmod` write them.
+fn mode(path: &Path) -> String {
+    let mode = fs::metadata(path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         .permissions()
-        .mode()
-        & 0o7777
+        .mode();
+    format!("{:o}", mode & 0o7777)
 }
 
 #[test]
@@ -64,7 +65,7 @@ fn a_backup_and_a_protocols_documents_are_readable_by_their_owner_only_under_uma
         os("--out"),
         backup.clone().into_os_string(),
     ])));
-    assert_eq!(mode(&backup), 0o600, "the backup");
+    assert_eq!(mode(&backup), "600", "the backup");
     let copied: i64 = rusqlite::Connection::open(&backup)
         .expect("open failed")
         .query_row("SELECT COUNT(*) FROM enroll_documents", [], |r| r.get(0))
@@ -85,14 +86,14 @@ fn a_backup_and_a_protocols_documents_are_readable_by_their_owner_only_under_uma
     let written = stdout(&documents(&out));
     let files: Vec<PathBuf> = written.lines().map(PathBuf::from).collect();
     assert_eq!(files.len(), 2, "{written}");
-    assert_eq!(mode(&out), 0o700, "the directory made for the documents");
+    assert_eq!(mode(&out), "700", "the directory made for the documents");
     for file in &files {
-        assert_eq!(mode(file), 0o600, "{}", file.display());
+        assert_eq!(mode(file), "600", "{}", file.display());
         fs::set_permissions(file, fs::Permissions::from_mode(0o644)).expect("chmod failed");
     }
     documents(&out);
     for file in &files {
-        assert_eq!(mode(file), 0o600, "{} written again", file.display());
+        assert_eq!(mode(file), "600", "{} written again", file.display());
     }
 }
 

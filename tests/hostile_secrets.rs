@@ -209,7 +209,10 @@ fn once_delivered_no_code_token_or_password_stays_in_any_file_of_the_data_direct
     );
 
     // One person takes their .p12: the withdrawal's own erasure goes through the same files.
-    let first = mails.iter().find(|m| m.token.is_some()).expect("a withdrawal mail");
+    let first = mails
+        .iter()
+        .find(|m| m.token.is_some())
+        .expect("a withdrawal mail");
     let page = format!("/retrait/{}", first.token.as_deref().unwrap_or_default());
     site.json(
         "POST",

@@ -101,7 +101,10 @@ fn a_replaced_document_leaves_the_disk_unless_another_draft_still_uses_it() {
 
     // A's card was its own: replacing it deletes it.
     let newer_file = upload(&a, &newer);
-    assert!(!own_file.exists(), "the replaced identity card is still on disk");
+    assert!(
+        !own_file.exists(),
+        "the replaced identity card is still on disk"
+    );
     // B's card is C's too: it stays for C.
     assert_eq!(upload(&b, &newer), newer_file);
     assert!(shared_file.exists(), "C's identity card was deleted");

@@ -178,7 +178,8 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
                 };
                 let target = out.join(format!("{}-{}.{ext}", number, doc.kind.as_str()));
                 let source = s.pass.document_path(&doc.sha256);
-                let mut from = std::fs::File::open(&source).map_err(|e| AppError::io(&source, e))?;
+                let mut from =
+                    std::fs::File::open(&source).map_err(|e| AppError::io(&source, e))?;
                 let mut to = super::owner_only::replace_file(&target)?;
                 std::io::copy(&mut from, &mut to).map_err(|e| AppError::io(&target, e))?;
                 println!("{}", target.display());

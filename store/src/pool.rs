@@ -207,7 +207,10 @@ mod tests {
             )
             .expect("insert failed");
             self.pool.checkpoint().expect("checkpoint failed");
-            assert!(self.holds_secret(), "the test needs the secret on disk first");
+            assert!(
+                self.holds_secret(),
+                "the test needs the secret on disk first"
+            );
             conn.execute("UPDATE outbox SET body = NULL", [])
                 .expect("update failed");
         }
@@ -239,7 +242,10 @@ mod tests {
         assert!(!db.wal().is_empty(), "truncated under a reader");
         reader.execute_batch("COMMIT").expect("commit failed");
         db.pool.checkpoint().expect("checkpoint failed");
-        assert!(db.wal().is_empty(), "the next checkpoint did not empty the WAL");
+        assert!(
+            db.wal().is_empty(),
+            "the next checkpoint did not empty the WAL"
+        );
         assert!(!db.holds_secret());
     }
 }

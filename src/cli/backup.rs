@@ -1,17 +1,25 @@
 //! `siseri backup`: a consistent copy of the database, taken while the daemon runs.
+//!
+//! The copy holds NIRs, medical notes and `.p12` not yet withdrawn: it is readable by its
+//! owner only (0600), whatever the umask. SQLite would create the file itself with the
+//! umask's mode, so the file is created here first, empty and 0600 (`VACUUM INTO` accepts an
+//! empty file), and SQLite only fills it.
 
 use std::path::Path;
 
+use super::owner_only;
 use crate::datadir::DataDir;
 use crate::error::AppError;
 
 pub(super) fn run(dir: &DataDir, out: &Path) -> Result<(), AppError> {
     dir.load_config()?;
-    if out.exists() {
-        return Err(AppError::DataDir(format!("{} existe déjà", out.display())));
-    }
     let conn = dir.open_db()?;
-    conn.execute("VACUUM INTO ?1", [out.to_string_lossy()])?;
+    drop(owner_only::create_new_file(out)?);
+    if let Err(e) = conn.execute("VACUUM INTO ?1", [out.to_string_lossy()]) {
+        // The empty (or half-written) file would pass for a backup.
+        let _ = std::fs::remove_file(out);
+        return Err(e.into());
+    }
     println!("copie écrite dans {}", out.display());
     Ok(())
 }

@@ -8,6 +8,7 @@ mod backup;
 mod ca;
 mod cert;
 mod outbox;
+mod owner_only;
 mod protocol;
 mod registry;
 mod values;

@@ -168,7 +168,8 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
         }
         ProtocolCommand::Documents { number, out } => {
             let d = s.access.version_detail(&number).map_err(access_err)?;
-            std::fs::create_dir_all(&out).map_err(|e| AppError::io(&out, e))?;
+            // Identity cards and K-bis: 0700 directory, 0600 files, whatever the umask.
+            super::owner_only::ensure_dir(&out)?;
             for doc in documents(&s, &d.version_id)? {
                 let ext = match doc.media_type.as_str() {
                     "application/pdf" => "pdf",
@@ -177,7 +178,10 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
                 };
                 let target = out.join(format!("{}-{}.{ext}", number, doc.kind.as_str()));
                 let source = s.pass.document_path(&doc.sha256);
-                std::fs::copy(&source, &target).map_err(|e| AppError::io(&source, e))?;
+                let mut from =
+                    std::fs::File::open(&source).map_err(|e| AppError::io(&source, e))?;
+                let mut to = super::owner_only::replace_file(&target)?;
+                std::io::copy(&mut from, &mut to).map_err(|e| AppError::io(&target, e))?;
                 println!("{}", target.display());
             }
             Ok(())

@@ -17,6 +17,8 @@ pub struct Pool {
     idle: Mutex<Vec<Connection>>,
     max_idle: usize,
     background_checkpoints: bool,
+    /// [`Pool::checkpoint`]'s own connection, which never waits for a lock.
+    checkpointer: Mutex<Option<Connection>>,
 }
 
 /// A connection borrowed from the pool; returned to it when dropped.
@@ -34,6 +36,7 @@ impl Pool {
             idle: Mutex::new(Vec::new()),
             max_idle,
             background_checkpoints: false,
+            checkpointer: Mutex::new(None),
         }
     }
 
@@ -48,13 +51,35 @@ impl Pool {
     }
 
     /// Copies into the database file what the WAL holds that no reader still needs, without
-    /// waiting for anyone (`PASSIVE`). Returns the WAL's size and how much of it is copied, in
-    /// pages.
+    /// waiting for anyone (`PASSIVE`); then, when everything was copied, empties the WAL file
+    /// (`TRUNCATE`), if no one is reading or writing at that moment. Returns the WAL's size and
+    /// how much of it is copied, in pages.
+    ///
+    /// Why empty it: erasing a row (a delivered e-mail's codes, a withdrawn `.p12`) overwrites
+    /// it in the database file (`secure_delete`), but the WAL still holds the pages as they
+    /// were before, until later writes happen to reuse its frames; a WAL that never shrinks
+    /// keeps them for ever. Cut to zero bytes, it keeps nothing. The truncation never waits
+    /// (this connection has no busy timeout): when a reader or a writer is there, it is not
+    /// done this time, and the next call, a second later on the daemon, tries again. It takes
+    /// the write lock only for the truncation itself, the pages being copied already.
     pub fn checkpoint(&self) -> Result<(i64, i64)> {
-        let conn = self.get()?;
-        Ok(conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-            Ok((r.get(1)?, r.get(2)?))
-        })?)
+        let mut slot = self.checkpointer.lock().unwrap_or_else(|p| p.into_inner());
+        let conn = match slot.take() {
+            Some(conn) => conn,
+            None => {
+                let conn = open(&self.path)?;
+                conn.busy_timeout(Duration::ZERO)?;
+                conn
+            }
+        };
+        let (log, copied) = wal_checkpoint(&conn, "PASSIVE")?;
+        let done = if log > 0 && copied == log {
+            wal_checkpoint(&conn, "TRUNCATE")?
+        } else {
+            (log, copied)
+        };
+        *slot = Some(conn);
+        Ok(done)
     }
 
     /// The database file.
@@ -80,6 +105,16 @@ impl Pool {
             conn: Some(conn),
         })
     }
+}
+
+/// `PRAGMA wal_checkpoint(mode)`: the WAL's size and how much of it is copied, in pages (both
+/// -1 when the database is not in WAL mode). A checkpoint that could not complete is no error.
+fn wal_checkpoint(conn: &Connection, mode: &str) -> Result<(i64, i64)> {
+    Ok(
+        conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
+            Ok((r.get(1)?, r.get(2)?))
+        })?,
+    )
 }
 
 /// Opens a connection with the pragmas every component relies on. `secure_delete` overwrites
@@ -122,5 +157,95 @@ impl Drop for Pooled<'_> {
                 idle.push(conn);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"mot de passe du .p12 : Zx81-pQr7-Lm02";
+
+    struct Db {
+        _dir: tempfile::TempDir,
+        pool: Pool,
+    }
+
+    impl Db {
+        fn new() -> Self {
+            let dir = tempfile::tempdir().expect("tempdir failed");
+            let path = dir.path().join("siseri.db");
+            open(&path)
+                .expect("open failed")
+                .execute_batch("CREATE TABLE outbox (id INTEGER PRIMARY KEY, body TEXT)")
+                .expect("create failed");
+            let pool = Pool::new(&path, 2).with_background_checkpoints();
+            Self { _dir: dir, pool }
+        }
+
+        fn wal(&self) -> Vec<u8> {
+            std::fs::read(self.pool.path().with_extension("db-wal")).unwrap_or_default()
+        }
+
+        /// The bytes of the database file and its WAL.
+        fn files(&self) -> Vec<u8> {
+            let mut bytes = std::fs::read(self.pool.path()).expect("read failed");
+            bytes.extend(self.wal());
+            bytes
+        }
+
+        fn holds_secret(&self) -> bool {
+            self.files().windows(SECRET.len()).any(|w| w == SECRET)
+        }
+
+        /// A message queued, delivered to the next checkpoint, then erased.
+        fn queue_and_erase(&self) {
+            let conn = self.pool.get().expect("get failed");
+            conn.execute(
+                "INSERT INTO outbox (body) VALUES (?1)",
+                [String::from_utf8_lossy(SECRET)],
+            )
+            .expect("insert failed");
+            self.pool.checkpoint().expect("checkpoint failed");
+            assert!(
+                self.holds_secret(),
+                "the test needs the secret on disk first"
+            );
+            conn.execute("UPDATE outbox SET body = NULL", [])
+                .expect("update failed");
+        }
+    }
+
+    #[test]
+    fn an_erased_value_is_in_no_file_after_the_next_checkpoint() {
+        let db = Db::new();
+        db.queue_and_erase();
+        assert!(db.holds_secret(), "the WAL keeps the page as it was");
+        db.pool.checkpoint().expect("checkpoint failed");
+        assert!(db.wal().is_empty(), "the WAL was not emptied");
+        assert!(!db.holds_secret(), "the erased value is still on disk");
+    }
+
+    #[test]
+    fn a_reader_delays_the_truncation_without_being_waited_for() {
+        let db = Db::new();
+        db.queue_and_erase();
+        let reader = open(db.pool.path()).expect("open failed");
+        reader.execute_batch("BEGIN").expect("begin failed");
+        let _: i64 = reader
+            .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))
+            .expect("select failed");
+        let started = std::time::Instant::now();
+        db.pool.checkpoint().expect("checkpoint failed");
+        // Far below the pool's 30-second busy timeout: nobody was waited for.
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(!db.wal().is_empty(), "truncated under a reader");
+        reader.execute_batch("COMMIT").expect("commit failed");
+        db.pool.checkpoint().expect("checkpoint failed");
+        assert!(
+            db.wal().is_empty(),
+            "the next checkpoint did not empty the WAL"
+        );
+        assert!(!db.holds_secret());
     }
 }

@@ -10,6 +10,17 @@
 //!
 //! Bodies hold codes and passwords: they are never logged, hidden from `Debug`, left out of
 //! [`list`] and [`show`], and erased from the database once delivered.
+//!
+//! Erased means gone from every file of the data directory, not just unlinked: the delivering
+//! connection has `secure_delete` on, so SQLite overwrites the old body in its page (and zeroes
+//! the pages it frees), and the daemon's checkpoint (`store::pool::Pool::checkpoint`, every
+//! second) empties the WAL, which still holds the page as it was, as soon as nobody is reading
+//! it. We chose this over crypto-shredding (bodies encrypted under a per-message key erased on
+//! delivery): a key kept in the database would linger in the same WAL frames as the body, and
+//! a key kept elsewhere would be a second store to keep in step with the transaction that
+//! queues the message. Erasing then truncating also covers the other erased secrets (a
+//! withdrawn `.p12`). Only the file transport's own `outbox/` files keep the message: they
+//! are the message.
 
 mod config;
 mod error;

@@ -66,7 +66,10 @@ pub fn stored_path(root: &Path, sha256: &str) -> PathBuf {
     root.join(&sha256[..2]).join(sha256)
 }
 
-/// Writes the content once (same hash, same file), atomically and durably.
+/// Writes the content once (same hash, same file), atomically and durably. Concurrent calls
+/// for the same bytes each write their own temporary file (a unique name, mode 0600) and
+/// rename it over the final name: the last rename wins, and since the name is the content's
+/// hash, every winner holds the same bytes.
 pub fn store(root: &Path, sha256: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
     use std::io::Write;
     let path = stored_path(root, sha256);
@@ -75,12 +78,61 @@ pub fn store(root: &Path, sha256: &str, bytes: &[u8]) -> std::io::Result<PathBuf
     }
     let dir = path.parent().unwrap_or(root);
     std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{sha256}.tmp"));
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, &path)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{sha256}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(&path).map_err(|e| e.error)?;
     Ok(path)
+}
+
+/// A stored file taken out of the way in a transaction that may still fail: [`Retired::bury`]
+/// deletes it once the transaction committed, [`Retired::restore`] puts it back otherwise.
+#[derive(Debug)]
+pub(crate) struct Retired {
+    path: PathBuf,
+    aside: PathBuf,
+}
+
+/// Renames the file of `sha256` to a unique name beside it, if it is there. Called with the
+/// database's write lock held, after checking that no version refers to it any more: an upload
+/// of the same bytes checks the file under the same lock, so it either comes first (and the
+/// file is still referred to) or finds the file gone and writes it again.
+pub(crate) fn retire(root: &Path, sha256: &str) -> std::io::Result<Option<Retired>> {
+    let path = stored_path(root, sha256);
+    let dir = path.parent().unwrap_or(root);
+    let aside = tempfile::Builder::new()
+        .prefix(&format!(".{sha256}."))
+        .suffix(".gone")
+        .disable_cleanup(true)
+        .make_in(dir, |aside| std::fs::rename(&path, aside));
+    match aside {
+        Ok(aside) => Ok(Some(Retired {
+            aside: aside.path().to_owned(),
+            path,
+        })),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+impl Retired {
+    /// The transaction committed: the file goes for good.
+    pub(crate) fn bury(self) {
+        if let Err(e) = std::fs::remove_file(&self.aside) {
+            tracing::warn!(error = %e, "pièce justificative remplacée non effacée");
+        }
+    }
+
+    /// The transaction failed: the file is put back (over a copy an upload may have written
+    /// meanwhile, which holds the same bytes).
+    pub(crate) fn restore(self) {
+        if let Err(e) = std::fs::rename(&self.aside, &self.path) {
+            tracing::warn!(error = %e, "pièce justificative non remise en place");
+        }
+    }
 }
 
 #[cfg(test)]

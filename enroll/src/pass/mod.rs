@@ -254,7 +254,7 @@ impl Pass {
         let before = self.now() - Duration::days(i64::from(self.config.draft_retention_days));
         let mut conn = self.pool.get()?;
         let tx = immediate(&mut conn)?;
-        let (purged, orphans) = storage::purge_drafts(&tx, before.unix_timestamp())?;
+        let (purged, candidates) = storage::purge_drafts(&tx, before.unix_timestamp())?;
         if purged > 0 {
             Audit::new(&tx, self.now(), "pass").record(
                 "protocol.drafts_purged",
@@ -262,15 +262,8 @@ impl Pass {
                 &[("count", &purged.to_string())],
             )?;
         }
-        tx.commit()?;
-        for sha256 in orphans {
-            let path = documents::stored_path(&self.documents_dir, &sha256);
-            if let Err(e) = std::fs::remove_file(&path) {
-                if e.kind() != std::io::ErrorKind::NotFound {
-                    tracing::warn!(error = %e, "pièce d'un brouillon purgé non effacée");
-                }
-            }
-        }
+        let orphans = self.retire_unused(&tx, candidates)?;
+        commit_then_remove(tx, orphans)?;
         Ok(purged)
     }
 
@@ -398,11 +391,44 @@ impl Pass {
         let mut conn = self.pool.get()?;
         let tx = immediate(&mut conn)?;
         storage::find_draft(&tx, id)?;
+        let previous = storage::document_sha256(&tx, id, kind)?;
+        // Under the write lock: a replacement elsewhere may have removed the file since.
+        documents::store(&self.documents_dir, &record.sha256, bytes)
+            .map_err(PassError::Document)?;
         storage::put_document(&tx, id, &record, self.now())?;
         // A new document changes what is signed: any pending code is void.
         storage::delete_code(&tx, id)?;
-        tx.commit()?;
+        let replaced = match previous.filter(|p| *p != record.sha256) {
+            Some(old) => self.retire_unused(&tx, [old])?,
+            None => Vec::new(),
+        };
+        commit_then_remove(tx, replaced)?;
         Ok(record)
+    }
+
+    /// Takes aside the files of the contents in `candidates` that no version refers to any
+    /// more, with the transaction's write lock held (see [`documents::retire`]). A document
+    /// holds an identity card: it does not stay on disk once nobody needs it.
+    fn retire_unused(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        candidates: impl IntoIterator<Item = String>,
+    ) -> Result<Vec<documents::Retired>, PassError> {
+        let mut retired = Vec::new();
+        for sha256 in candidates {
+            if storage::document_in_use(tx, &sha256)? {
+                continue;
+            }
+            match documents::retire(&self.documents_dir, &sha256) {
+                Ok(Some(r)) => retired.push(r),
+                Ok(None) => {}
+                Err(e) => {
+                    retired.into_iter().for_each(documents::Retired::restore);
+                    return Err(PassError::Document(e));
+                }
+            }
+        }
+        Ok(retired)
     }
 
     /// Where a stored document's bytes are.
@@ -499,6 +525,24 @@ impl Pass {
         Audit::new(&tx, now, "pass").record("protocol.renewal_started", number, &[])?;
         tx.commit()?;
         Ok(NewDraft { id, token })
+    }
+}
+
+/// Commits `tx`, then deletes the files it took aside; puts them back if the commit failed,
+/// since the rows that refer to them are then still there.
+fn commit_then_remove(
+    tx: rusqlite::Transaction<'_>,
+    retired: Vec<documents::Retired>,
+) -> Result<(), PassError> {
+    match tx.commit() {
+        Ok(()) => {
+            retired.into_iter().for_each(documents::Retired::bury);
+            Ok(())
+        }
+        Err(e) => {
+            retired.into_iter().for_each(documents::Retired::restore);
+            Err(e.into())
+        }
     }
 }
 

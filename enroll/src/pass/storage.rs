@@ -161,6 +161,30 @@ pub(crate) fn put_document(
     Ok(())
 }
 
+/// The SHA-256 of draft `version_id`'s document `kind`, if it has one.
+pub(crate) fn document_sha256(
+    tx: &Transaction<'_>,
+    version_id: &str,
+    kind: DocumentKind,
+) -> Result<Option<String>, PassError> {
+    Ok(tx
+        .query_row(
+            "SELECT sha256 FROM enroll_documents WHERE version_id = ?1 AND kind = ?2",
+            params![version_id, kind.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Whether any version, draft or signed, still refers to the content `sha256`.
+pub(crate) fn document_in_use(tx: &Transaction<'_>, sha256: &str) -> Result<bool, PassError> {
+    Ok(tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM enroll_documents WHERE sha256 = ?1)",
+        params![sha256],
+        |r| r.get(0),
+    )?)
+}
+
 pub(crate) fn documents(
     conn: &Connection,
     version_id: &str,
@@ -406,8 +430,8 @@ pub(crate) fn put_annexe_pdf(conn: &Connection, id: &str, pdf: &[u8]) -> Result<
 }
 
 /// Deletes the drafts last touched before `before` (Unix seconds) with their signature codes
-/// and document rows; returns how many drafts went and the SHA-256 of the documents no other
-/// version refers to any more (their files may go).
+/// and document rows; returns how many drafts went and the SHA-256 of the documents they had
+/// (their files may go if no other version refers to them).
 pub(crate) fn purge_drafts(
     tx: &Transaction<'_>,
     before: i64,
@@ -432,16 +456,5 @@ pub(crate) fn purge_drafts(
         "DELETE FROM enroll_versions WHERE status = 'draft' AND updated_at < ?1",
         params![before],
     )?;
-    let mut orphans = Vec::new();
-    for sha256 in candidates {
-        let used: i64 = tx.query_row(
-            "SELECT COUNT(*) FROM enroll_documents WHERE sha256 = ?1",
-            params![sha256],
-            |r| r.get(0),
-        )?;
-        if used == 0 {
-            orphans.push(sha256);
-        }
-    }
-    Ok((purged, orphans))
+    Ok((purged, candidates))
 }

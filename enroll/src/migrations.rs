@@ -8,4 +8,5 @@ pub const MIGRATIONS: &[Migration] = store::migrations![
     2 => "0002_outbox.sql",
     3 => "0003_accessors.sql",
     4 => "0004_annexe_pdfs.sql",
+    5 => "0005_refold_match_keys.sql" then crate::access::refold_match_keys,
 ];

@@ -159,8 +159,8 @@ pub fn attachment_notice_mail(to: &Email, display_name: &str, naming: &Naming<'_
          votre mot de passe SISERI, et n'avez rien à installer. Cet établissement apparaîtra \
          parmi vos établissements à votre prochaine connexion à SISERI.\n"
     } else {
-        "Vous allez recevoir à cette adresse un e-mail de retrait de votre certificat numérique \
-         personnel, puis votre mot de passe SISERI.\n"
+        "Vous allez recevoir à cette adresse un e-mail pour retirer votre certificat numérique \
+         personnel.\n"
     });
     if other_address_given {
         body.push_str(
@@ -381,7 +381,7 @@ mod tests {
         let mail = attachment_notice_mail(&durand(), "MARTIN Claire", &naming(false, true));
         let text = body(&mail);
         assert!(text.contains("une autre adresse électronique ; elle n'a pas été retenue"));
-        assert!(text.contains("e-mail de retrait"));
+        assert!(text.contains("e-mail pour retirer votre certificat"));
         assert!(!text.contains("n'avez rien à installer"));
     }
 

@@ -42,7 +42,12 @@ mod tests {
                 Some("CœUR|ANNE-MARIE|03/03/1983|2A"),
             ),
             (42002, "MUNOZ", "Helene", Some("MUNOZ|HELENE|02/02/1982|54")),
-            (42003, "DURAND", "Vincent", Some("DURAND|VINCENT|12/03/1970|67")),
+            (
+                42003,
+                "DURAND",
+                "Vincent",
+                Some("DURAND|VINCENT|12/03/1970|67"),
+            ),
             (
                 42004,
                 "Le\u{301}ger",
@@ -63,7 +68,10 @@ mod tests {
             store::migrate::apply(&mut conn, "enroll", MIGRATIONS).unwrap(),
             1
         );
-        assert_eq!(key(&conn, 42000).as_deref(), Some("MUNOZ|HELENE|02/02/1982|54"));
+        assert_eq!(
+            key(&conn, 42000).as_deref(),
+            Some("MUNOZ|HELENE|02/02/1982|54")
+        );
         assert_eq!(
             key(&conn, 42001).as_deref(),
             Some("COEUR|ANNE MARIE|03/03/1983|2A")
@@ -75,7 +83,10 @@ mod tests {
             key(&conn, 42003).as_deref(),
             Some("DURAND|VINCENT|12/03/1970|67")
         );
-        assert_eq!(key(&conn, 42004).as_deref(), Some("LEGER|ZOE|04/04/1984|75"));
+        assert_eq!(
+            key(&conn, 42004).as_deref(),
+            Some("LEGER|ZOE|04/04/1984|75")
+        );
         assert_eq!(key(&conn, 42005), None);
         let people: i64 = conn
             .query_row("SELECT COUNT(*) FROM enroll_accessors", [], |r| r.get(0))

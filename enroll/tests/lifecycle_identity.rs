@@ -33,7 +33,10 @@ fn a_protocol_never_changes_an_existing_persons_address_and_she_is_told_at_hers(
     assert_eq!(report.attached, vec![42001]);
 
     let martin = w.access.accessor(42001).unwrap();
-    assert_eq!(martin.accessor.email, MARTIN, "the protocol's address is not kept");
+    assert_eq!(
+        martin.accessor.email, MARTIN,
+        "the protocol's address is not kept"
+    );
     let notice = w
         .mails_to(MARTIN)
         .into_iter()
@@ -165,7 +168,11 @@ fn a_match_on_name_and_birth_alone_waits_for_the_operator() {
     let report = w.try_approve_confirming(&signed.number, &[42001]).unwrap();
     assert_eq!(report.attached, vec![42001]);
     assert_eq!(w.access.accessor(42001).unwrap().accessor.email, MARTIN);
-    assert_eq!(w.access.accessors().unwrap().len(), 4, "no duplicate person");
+    assert_eq!(
+        w.access.accessors().unwrap().len(),
+        4,
+        "no duplicate person"
+    );
 }
 
 const HELENE_NFC: (&str, &str) = ("MU\u{d1}OZ", "H\u{e9}l\u{e8}ne");
@@ -176,7 +183,12 @@ fn names_typed_composed_or_decomposed_or_with_ligatures_are_one_person() {
     let w = World::new();
     let mut input = seed();
     input.pcrs = vec![
-        person(HELENE_NFC.0, HELENE_NFC.1, "h.munoz@example.org", "02/02/1982"),
+        person(
+            HELENE_NFC.0,
+            HELENE_NFC.1,
+            "h.munoz@example.org",
+            "02/02/1982",
+        ),
         person("CŒUR", "Anne", "a.coeur@example.org", "03/03/1983"),
     ];
     let signed = w.signed(&input);
@@ -186,7 +198,12 @@ fn names_typed_composed_or_decomposed_or_with_ligatures_are_one_person() {
     // The same people again by name and birth, decomposed and without the ligature: found,
     // attached already, no confirmation asked, nobody new.
     input.pcrs = vec![
-        person(HELENE_NFD.0, HELENE_NFD.1, "h.munoz@example.org", "02/02/1982"),
+        person(
+            HELENE_NFD.0,
+            HELENE_NFD.1,
+            "h.munoz@example.org",
+            "02/02/1982",
+        ),
         person("COEUR", "Anne", "a.coeur@example.org", "03/03/1983"),
     ];
     w.renew(&signed, &input);
@@ -202,7 +219,10 @@ fn names_typed_composed_or_decomposed_or_with_ligatures_are_one_person() {
     ];
     w.renew(&signed, &input);
     let report = w.approve(&signed.number);
-    assert!(report.issued.is_empty() && report.detached.is_empty(), "{report:?}");
+    assert!(
+        report.issued.is_empty() && report.detached.is_empty(),
+        "{report:?}"
+    );
     assert_eq!(w.access.accessors().unwrap().len(), 4);
 }
 
@@ -218,7 +238,10 @@ fn an_address_changes_by_an_operators_act_told_to_both_addresses() {
         w.access.accessor(42001).unwrap().accessor.email,
         new.as_str()
     );
-    let old_mail = w.mails_to(MARTIN).pop().expect("nothing to the old address");
+    let old_mail = w
+        .mails_to(MARTIN)
+        .pop()
+        .expect("nothing to the old address");
     assert!(old_mail.0.contains("a été changée"), "{old_mail:?}");
     assert!(old_mail.1.contains(new.as_str()));
     let new_mail = w.mails_to(new.as_str());
@@ -233,7 +256,10 @@ fn an_address_changes_by_an_operators_act_told_to_both_addresses() {
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .unwrap();
-    assert_eq!((actor.as_str(), target.as_str()), ("operator:test", "42001"));
+    assert_eq!(
+        (actor.as_str(), target.as_str()),
+        ("operator:test", "42001")
+    );
     for part in [MARTIN, new.as_str(), "demande écrite du 3 mars"] {
         assert!(details.contains(part), "{part:?} not in {details}");
     }
@@ -244,9 +270,18 @@ fn an_address_changes_by_an_operators_act_told_to_both_addresses() {
     w.access_code(new.as_str());
 
     let same = w.access.set_email(42001, &new, "encore", "operator:test");
-    assert!(matches!(same, Err(AccessError::EmailUnchanged(42001))), "{same:?}");
+    assert!(
+        matches!(same, Err(AccessError::EmailUnchanged(42001))),
+        "{same:?}"
+    );
     let blank = w.access.set_email(42001, &new, " \n", "operator:test");
-    assert!(matches!(blank, Err(AccessError::ReasonRequired)), "{blank:?}");
+    assert!(
+        matches!(blank, Err(AccessError::ReasonRequired)),
+        "{blank:?}"
+    );
     let unknown = w.access.set_email(99999, &new, "motif", "operator:test");
-    assert!(matches!(unknown, Err(AccessError::UnknownHabilitation(99999))));
+    assert!(matches!(
+        unknown,
+        Err(AccessError::UnknownHabilitation(99999))
+    ));
 }

@@ -93,8 +93,9 @@ impl Access {
         for d in protocol.designees() {
             let found = match (d.habilitation, designee_match_key(d)) {
                 (Some(h), _) => Some((h.get(), FoundBy::Habilitation)),
-                (None, Some(key)) => storage::accessor_by_match(&conn, &key)?
-                    .map(|h| (h, FoundBy::NameAndBirth)),
+                (None, Some(key)) => {
+                    storage::accessor_by_match(&conn, &key)?.map(|h| (h, FoundBy::NameAndBirth))
+                }
                 (None, None) => None,
             };
             let Some((hab, found_by)) = found else {
@@ -139,8 +140,16 @@ fn differences(
         person.email == d.email.as_str(),
     );
     for (field, registry, protocol) in [
-        (IdentityField::LastName, &person.last_name, d.last_name.as_str()),
-        (IdentityField::FirstName, &person.first_name, d.first_name.as_str()),
+        (
+            IdentityField::LastName,
+            &person.last_name,
+            d.last_name.as_str(),
+        ),
+        (
+            IdentityField::FirstName,
+            &person.first_name,
+            d.first_name.as_str(),
+        ),
     ] {
         compare(
             field,

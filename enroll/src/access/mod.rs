@@ -38,8 +38,8 @@ pub use operator::AccessorDetail;
 pub use registry_directory::RegistryDirectory;
 pub use review::{VersionDetail, VersionSummary};
 pub use state::{AccessCodeState, CertificateState, WithdrawalState};
-pub use storage::{AccessCodeRow, AccessorRow, AttachmentRow, CertificateRow, WithdrawalRow};
 pub(crate) use storage::refold_match_keys;
+pub use storage::{AccessCodeRow, AccessorRow, AttachmentRow, CertificateRow, WithdrawalRow};
 pub use withdrawal::{WithdrawalInfo, Withdrawn};
 
 use crate::db::{immediate, Audit};

@@ -149,8 +149,8 @@ impl Access {
         reason: &str,
         operator: &str,
     ) -> Result<(), AccessError> {
-        let reason =
-            store::text::label(reason, store::text::LABEL_MAX).map_err(|_| AccessError::ReasonRequired)?;
+        let reason = store::text::label(reason, store::text::LABEL_MAX)
+            .map_err(|_| AccessError::ReasonRequired)?;
         let now = self.now();
         let mut conn = self.pool.get()?;
         let tx = immediate(&mut conn)?;

@@ -153,7 +153,10 @@ pub(crate) fn refold_match_keys(tx: &Transaction<'_>) -> store::Result<()> {
         let new = match key.split('|').collect::<Vec<_>>()[..] {
             [last, first, birth, departement] => super::match_key(last, first, birth, departement),
             _ => {
-                tracing::warn!(habilitation = hab, "clé de rapprochement illisible, gardée telle quelle");
+                tracing::warn!(
+                    habilitation = hab,
+                    "clé de rapprochement illisible, gardée telle quelle"
+                );
                 key.clone()
             }
         };

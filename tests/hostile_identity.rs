@@ -79,6 +79,7 @@ fn a_protocol_naming_other_peoples_accesses_gets_none_of_their_secrets() {
     let known = shown
         .split("PERSONNES DÉJÀ CONNUES DU REGISTRE NOMMÉES PAR CE PROTOCOLE")
         .nth(1)
+        .and_then(|rest| rest.split("PIÈCES JUSTIFICATIVES").next())
         .unwrap_or_else(|| panic!("no known-person section in:\n{shown}"));
     for line in [
         "- Claire MARTIN (MDT) : N° habilitation SISERI 42001, désigné(e) par ce numéro".to_owned(),

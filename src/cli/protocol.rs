@@ -96,6 +96,12 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
             println!();
             print!("{}", d.annexe_text);
             println!();
+            match s.access.compare_designees(&number) {
+                Ok(known) => print_known(&known),
+                // What was signed is shown above even when it cannot be read as a protocol.
+                Err(e) => println!("PERSONNES DÉJÀ CONNUES : comparaison impossible ({e})"),
+            }
+            println!();
             println!("PIÈCES JUSTIFICATIVES (siseri protocol documents {number} --out DIR)");
             for doc in documents(&s, &d.version_id)? {
                 println!(
@@ -132,8 +138,6 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
                     println!("{l}");
                 }
             }
-            println!();
-            print_known(&s.access.compare_designees(&number).map_err(access_err)?);
             Ok(())
         }
         ProtocolCommand::Approve {

@@ -159,7 +159,13 @@ pub fn run(parent: Option<&Path>) -> Result<(), AppError> {
     };
     let approval = s
         .access
-        .approve(&authority, &signed.number, "operator:demo", &mut progress)
+        .approve(
+            &authority,
+            &signed.number,
+            "operator:demo",
+            &[],
+            &mut progress,
+        )
         .map_err(internal)?;
     detail(format!(
         "{} certificat(s) émis par l'AC SISERI, chacun avec son lien de retrait et son code d'accès",

@@ -5,7 +5,7 @@
 mod lifecycle_common;
 
 use ca::{CertificateStatus, RevocationReason, Serial};
-use enroll::access::{AccessError, CertificateState, WithdrawalState};
+use enroll::access::{AccessError, CertificateState, MatchToConfirm, WithdrawalState};
 use enroll::protocol::{ProtocolInput, Role};
 use lifecycle_common::*;
 
@@ -136,7 +136,24 @@ fn a_person_named_in_two_protocols_has_one_certificate_two_attachments_and_an_at
 
     let clinic_signed = w.signed(&clinic());
     assert_ne!(clinic_signed.number, seed_signed.number);
-    let report = w.approve(&clinic_signed.number);
+    // DILLENSEGER is named by name and birth alone: the operator must confirm it is him.
+    w.deliver();
+    let unchanged = w.dump();
+    match w.try_approve(&clinic_signed.number) {
+        Err(AccessError::MatchNotConfirmed(m)) => assert_eq!(
+            m,
+            vec![MatchToConfirm {
+                designee: "Pierre DILLENSEGER (PCR)".into(),
+                habilitation: 42002
+            }]
+        ),
+        other => panic!("expected a match to confirm, got {other:?}"),
+    }
+    w.deliver();
+    assert_eq!(w.dump(), unchanged, "nothing issued, attached or sent");
+    let report = w
+        .try_approve_confirming(&clinic_signed.number, &[42002])
+        .expect("approve failed");
     assert_eq!(report.issued, vec![42003], "only the new correspondent");
     let mut attached = report.attached.clone();
     attached.sort_unstable();
@@ -168,6 +185,11 @@ fn a_person_named_in_two_protocols_has_one_certificate_two_attachments_and_an_at
             "SISERI : un nouvel établissement est rattaché à votre accès"
         );
         assert!(body.contains("Clinique vétérinaire des Vosges"), "{body}");
+        assert!(body.contains("SIRET : 73282932000074"), "{body}");
+        assert!(
+            body.contains(&format!("protocole d'accès n° {}", clinic_signed.number)),
+            "{body}"
+        );
         assert!(body.contains("n'avez rien à installer"), "{body}");
     }
     assert_eq!(

@@ -31,6 +31,7 @@ fn two_approvals_of_one_protocol_running_at_once_give_each_person_one_certificat
                         &w.authority,
                         &signed.number,
                         "operator:test",
+                        &[],
                         &mut |i, n, _| {
                             if i < n {
                                 barrier.wait();
@@ -128,6 +129,7 @@ fn approving_a_renewal_signed_before_the_first_version_was_decided_leaves_nothin
         &w.authority,
         &first.number,
         "operator:test",
+        &[],
         &mut |_, _, _| {},
     );
     assert!(

@@ -48,6 +48,18 @@ pub(super) enum AccessorCommand {
         /// N° habilitation SISERI.
         hab: u32,
     },
+    /// Remplace l'adresse électronique de l'accédant (un protocole ne la change jamais).
+    /// L'ancienne et la nouvelle adresse sont prévenues par e-mail ; le changement est inscrit
+    /// au journal d'audit avec les deux adresses et le motif.
+    SetEmail {
+        /// N° habilitation SISERI.
+        hab: u32,
+        /// Nouvelle adresse électronique.
+        address: String,
+        /// Motif du changement (une ligne), inscrit au journal d'audit.
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 pub(super) fn run(dir: &DataDir, command: AccessorCommand) -> Result<(), AppError> {
@@ -161,6 +173,24 @@ pub(super) fn run(dir: &DataDir, command: AccessorCommand) -> Result<(), AppErro
                 .map_err(access_err)?;
             crate::services::flush_outbox(dir, &config);
             println!("accédant {hab} : nouveau code d'accès envoyé, accès débloqué");
+            Ok(())
+        }
+        AccessorCommand::SetEmail {
+            hab,
+            address,
+            reason,
+        } => {
+            let email = enroll::Email::parse(&address)
+                .map_err(|e| AppError::DataDir(format!("adresse électronique : {e}")))?;
+            s.access
+                .set_email(hab, &email, &reason, "operator:cli")
+                .map_err(access_err)?;
+            crate::services::flush_outbox(dir, &config);
+            println!(
+                "accédant {hab} : adresse électronique remplacée par {} ; l'ancienne et la \
+                 nouvelle adresse sont prévenues",
+                email.as_str()
+            );
             Ok(())
         }
     }

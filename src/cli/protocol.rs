@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
+use enroll::access::{FoundBy, IdentityField, KnownDesignee};
 
 use super::values::ProtocolStatus;
 use super::{access_err, services};
@@ -26,10 +27,17 @@ pub(super) enum ProtocolCommand {
     },
     /// Valide la version signée : certificats, retraits et e-mails pour chaque personne
     /// nommée ; les personnes retirées perdent leur rattachement. Reprend sans doublon une
-    /// validation interrompue.
+    /// validation interrompue. Affiche d'abord les personnes déjà connues que le protocole
+    /// nomme et ce qu'il en dit d'autre que le registre ; une personne reconnue à son seul nom
+    /// et à sa naissance n'est rattachée qu'avec --confirm-match.
     Approve {
         /// Numéro du protocole.
         number: String,
+        /// Confirme qu'une personne nommée sans N° habilitation (reconnue à son nom, sa date
+        /// et son département de naissance) est bien la personne enregistrée sous ce N°
+        /// habilitation SISERI. Une fois par personne.
+        #[arg(long = "confirm-match", value_name = "HAB")]
+        confirm_match: Vec<u32>,
     },
     /// Refuse la version signée ; les correspondants sont prévenus par e-mail.
     Reject {
@@ -88,6 +96,12 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
             println!();
             print!("{}", d.annexe_text);
             println!();
+            match s.access.compare_designees(&number) {
+                Ok(known) => print_known(&known),
+                // What was signed is shown above even when it cannot be read as a protocol.
+                Err(e) => println!("PERSONNES DÉJÀ CONNUES : comparaison impossible ({e})"),
+            }
+            println!();
             println!("PIÈCES JUSTIFICATIVES (siseri protocol documents {number} --out DIR)");
             for doc in documents(&s, &d.version_id)? {
                 println!(
@@ -126,8 +140,12 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
             }
             Ok(())
         }
-        ProtocolCommand::Approve { number } => {
+        ProtocolCommand::Approve {
+            number,
+            confirm_match,
+        } => {
             let authority = dir.load_authority(&config)?;
+            print_known(&s.access.compare_designees(&number).map_err(access_err)?);
             let mut progress = |i: usize, n: usize, who: &str| {
                 if i < n {
                     eprintln!("[{}/{n}] {who}", i + 1);
@@ -135,7 +153,13 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
             };
             let report = s
                 .access
-                .approve(&authority, &number, "operator:cli", &mut progress)
+                .approve(
+                    &authority,
+                    &number,
+                    "operator:cli",
+                    &confirm_match,
+                    &mut progress,
+                )
                 .map_err(access_err)?;
             if let Some(crl) = &report.crl {
                 dir.write_crl(&crl.der)?;
@@ -185,6 +209,45 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
                 println!("{}", target.display());
             }
             Ok(())
+        }
+    }
+}
+
+/// The people the protocol names whom the registry already knows, and what the protocol says
+/// of them otherwise than the registry.
+fn print_known(known: &[KnownDesignee]) {
+    println!("PERSONNES DÉJÀ CONNUES DU REGISTRE NOMMÉES PAR CE PROTOCOLE");
+    if known.is_empty() {
+        println!("- aucune");
+    }
+    for k in known {
+        println!(
+            "- {} : N° habilitation SISERI {}, {}{}",
+            k.designee,
+            k.habilitation,
+            match k.found_by {
+                FoundBy::Habilitation => "désigné(e) par ce numéro",
+                FoundBy::NameAndBirth =>
+                    "reconnu(e) à son nom et à sa naissance, sans numéro (à confirmer : --confirm-match)",
+            },
+            if k.attached_here {
+                " — déjà rattaché(e) à ce protocole"
+            } else {
+                ""
+            }
+        );
+        for diff in &k.differences {
+            println!(
+                "    {} : registre « {} », protocole « {} »{}",
+                diff.field.label(),
+                diff.registry.as_deref().unwrap_or("(vide)"),
+                diff.protocol.as_deref().unwrap_or("(vide)"),
+                if diff.field == IdentityField::Email {
+                    " (l'adresse du registre est conservée)"
+                } else {
+                    ""
+                }
+            );
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Schema migrations: each crate ships its own `.sql` files (its component) and the binary
 //! applies them all to the one SQLite database at start-up, `store`'s first.
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::{Error, Result};
 
@@ -14,18 +14,29 @@ pub struct Migration {
     pub name: &'static str,
     /// The SQL to run once.
     pub sql: &'static str,
+    /// A data step SQL cannot do (a key recomputed by Rust code), run once after `sql` in the
+    /// same transaction.
+    pub step: Option<Step>,
 }
 
+/// A migration's Rust-side data step: it reads and rewrites rows inside the migration's
+/// transaction, and fails it by returning an error.
+pub type Step = fn(&Transaction<'_>) -> Result<()>;
+
 /// A component's migrations from its `migrations/` folder (beside `src/`), in order:
-/// `migrations![1 => "0001_first.sql", 2 => "0002_second.sql"]`. The file is read at compile
-/// time, relative to the file that invokes the macro.
+/// `migrations![1 => "0001_first.sql", 2 => "0002_second.sql" then path::to::step]`. The file is
+/// read at compile time, relative to the file that invokes the macro; `then` names a
+/// [`Step`] run after the file's SQL.
 #[macro_export]
 macro_rules! migrations {
-    ($($version:literal => $file:literal),* $(,)?) => {
+    (@step) => { None };
+    (@step $step:path) => { Some($step as $crate::migrate::Step) };
+    ($($version:literal => $file:literal $(then $step:path)?),* $(,)?) => {
         &[$($crate::migrate::Migration {
             version: $version,
             name: $file,
             sql: include_str!(concat!("../migrations/", $file)),
+            step: $crate::migrations!(@step $($step)?),
         }),*]
     };
 }
@@ -77,6 +88,9 @@ fn apply_steps(conn: &mut Connection, component: &str, migrations: &[Migration])
             .optional()?;
         if done.is_none() {
             tx.execute_batch(m.sql)?;
+            if let Some(step) = m.step {
+                step(&tx)?;
+            }
             let broken: Option<String> = tx
                 .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
                 .optional()?;
@@ -92,4 +106,82 @@ fn apply_steps(conn: &mut Connection, component: &str, migrations: &[Migration])
         tx.commit()?;
     }
     Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn upper_names(tx: &Transaction<'_>) -> Result<()> {
+        let names: Vec<(i64, String)> = tx
+            .prepare("SELECT id, name FROM t")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (id, name) in names {
+            tx.execute(
+                "UPDATE t SET name = ?2 WHERE id = ?1",
+                params![id, crate::text::fold(&name)],
+            )?;
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_rust_step_runs_once_after_its_sql() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let steps = [
+            Migration {
+                version: 1,
+                name: "0001_t.sql",
+                sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+                      INSERT INTO t (name) VALUES ('Hélène');",
+                step: None,
+            },
+            Migration {
+                version: 2,
+                name: "0002_fold.sql",
+                sql: "INSERT INTO t (name) VALUES ('Muñoz');",
+                step: Some(upper_names),
+            },
+        ];
+        assert_eq!(apply(&mut conn, "test", &steps).unwrap(), 2);
+        conn.execute("INSERT INTO t (name) VALUES ('later')", [])
+            .unwrap();
+        assert_eq!(apply(&mut conn, "test", &steps).unwrap(), 0);
+        let names: Vec<String> = conn
+            .prepare("SELECT name FROM t ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(names, ["HELENE", "MUNOZ", "later"]);
+    }
+
+    #[test]
+    fn a_failing_rust_step_leaves_its_migration_unrecorded() {
+        fn fail(_: &Transaction<'_>) -> Result<()> {
+            Err(Error::Random)
+        }
+        let mut conn = Connection::open_in_memory().unwrap();
+        let steps = [Migration {
+            version: 1,
+            name: "0001_t.sql",
+            sql: "CREATE TABLE t (id INTEGER PRIMARY KEY);",
+            step: Some(fail),
+        }];
+        assert!(apply(&mut conn, "test", &steps).is_err());
+        let recorded: i64 = conn
+            .query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(recorded, 0);
+        let table: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 't'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(table, 0, "the step's SQL is rolled back with it");
+    }
 }

@@ -110,17 +110,17 @@ pub fn present(input: Option<&str>) -> Option<&str> {
     input.filter(|s| !s.trim().is_empty())
 }
 
-/// The key a name is searched and sorted by: accents dropped, upper case, ligatures spelt out,
-/// hyphens and apostrophes read as spaces, runs of spaces made one. `Éloïse D'Œuf-Lê` →
-/// `ELOISE D OEUF LE`.
+/// The key a name is searched, sorted, matched and turned into key names by, for every
+/// component: compatibility forms spelt out (NFKD: `ﬁ` → `FI`, full-width letters), accents
+/// dropped whether typed composed or decomposed (`é` and `e` + U+0301), upper case, ligatures
+/// and letters without a decomposition spelt out (`œ` → `OE`, `æ` → `AE`, `ß` → `SS`, `ø` →
+/// `O`), every apostrophe and hyphen read as a space, runs of spaces made one.
+/// `Éloïse D'Œuf-Lê` → `ELOISE D OEUF LE`.
 pub fn fold(input: &str) -> String {
     let mut out = String::with_capacity(input.len());
     let mut space = false;
     let mut push = |out: &mut String, c: char| {
-        let c = match c {
-            '-' | '\'' | '\u{2019}' | ',' | '.' => ' ',
-            _ => c,
-        };
+        let c = if is_separator(c) { ' ' } else { c };
         if c.is_whitespace() {
             space = !out.is_empty();
             return;
@@ -133,7 +133,7 @@ pub fn fold(input: &str) -> String {
             _ if c.is_ascii() => out.push(c.to_ascii_uppercase()),
             'œ' | 'Œ' => out.push_str("OE"),
             'æ' | 'Æ' => out.push_str("AE"),
-            'ß' => out.push_str("SS"),
+            'ß' | 'ẞ' => out.push_str("SS"),
             'ø' | 'Ø' => out.push('O'),
             'đ' | 'Đ' => out.push('D'),
             'ł' | 'Ł' => out.push('L'),
@@ -145,8 +145,8 @@ pub fn fold(input: &str) -> String {
             push(&mut out, c);
         } else if !is_combining_mark(c) {
             // Decompose this character alone: its accents are dropped anyway, so the order
-            // in which NFD would sort them does not matter.
-            for d in std::iter::once(c).nfd() {
+            // in which NFKD would sort them does not matter.
+            for d in std::iter::once(c).nfkd() {
                 if !is_combining_mark(d) {
                     push(&mut out, d);
                 }
@@ -154,6 +154,29 @@ pub fn fold(input: &str) -> String {
         }
     }
     out
+}
+
+/// Punctuation inside names that people type one way or another: apostrophes (straight,
+/// curly, modifier letter, grave and acute accents typed alone), hyphens and dashes, and the
+/// commas and dots of lists and initials. All read as a space.
+fn is_separator(c: char) -> bool {
+    matches!(
+        c,
+        '-' | '\'' | ',' | '.' | '`' | '\u{b4}' // ´
+            | '\u{2bc}' // ʼ
+            | '\u{2018}' | '\u{2019}' // ‘ ’
+            | '\u{2010}'
+            ..='\u{2015}' // hyphens, dashes
+            | '\u{2212}' // minus
+    )
+}
+
+/// The same spelling, as people read it: equal once both are composed (NFC) and lower-cased.
+/// `fold` says whether two names are the same person's; this says whether they are written
+/// alike (an accent or a ligature more or less is a difference worth showing).
+pub fn same_spelling(a: &str, b: &str) -> bool {
+    let canonical = |s: &str| -> String { s.trim().nfc().flat_map(char::to_lowercase).collect() };
+    canonical(a) == canonical(b)
 }
 
 /// The smallest string greater than every string that starts with `prefix`, for a prefix search
@@ -176,6 +199,50 @@ mod tests {
         assert_eq!(fold("e\u{301}mile"), "EMILE");
         assert_eq!(fold("Straße"), "STRASSE");
         assert_eq!(fold("ÇA"), fold("ça"));
+    }
+
+    #[test]
+    fn folding_gives_one_key_whether_accents_are_composed_or_not() {
+        let nfc = "H\u{e9}l\u{e8}ne MU\u{d1}OZ";
+        let nfd = "He\u{301}le\u{300}ne MUN\u{303}OZ";
+        assert_ne!(nfc, nfd);
+        assert_eq!(fold(nfc), "HELENE MUNOZ");
+        assert_eq!(fold(nfd), "HELENE MUNOZ");
+        assert_eq!(fold("muñoz"), fold("MUNOZ"));
+        assert_eq!(fold("Muñoz"), fold("MUN\u{303}OZ"));
+    }
+
+    #[test]
+    fn folding_spells_out_ligatures_and_sharp_s() {
+        assert_eq!(fold("Cœur"), "COEUR");
+        assert_eq!(fold("CŒUR"), fold("coeur"));
+        assert_eq!(fold("Lætitia"), "LAETITIA");
+        assert_eq!(fold("LÆTITIA"), fold("laetitia"));
+        assert_eq!(fold("Weiß"), "WEISS");
+        assert_eq!(fold("WEIẞ"), fold("weiss"));
+        assert_eq!(fold("ﬁlippi"), "FILIPPI");
+    }
+
+    #[test]
+    fn folding_reads_apostrophes_and_hyphens_as_spaces() {
+        let expected = "D ARC JEAN PIERRE";
+        for typed in [
+            "d'Arc Jean-Pierre",
+            "D’ARC JEAN-PIERRE",
+            "D\u{2bc}Arc Jean\u{2010}Pierre",
+            "D Arc  Jean Pierre",
+            " d‘arc jean–pierre ",
+        ] {
+            assert_eq!(fold(typed), expected, "{typed:?}");
+        }
+    }
+
+    #[test]
+    fn spelling_compares_composed_forms_without_case() {
+        assert!(same_spelling("Hélène", "He\u{301}le\u{300}ne"));
+        assert!(same_spelling("MUÑOZ", "muñoz"));
+        assert!(!same_spelling("Muñoz", "Munoz"));
+        assert!(!same_spelling("Cœur", "Coeur"));
     }
 
     #[test]

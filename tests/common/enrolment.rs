@@ -113,7 +113,7 @@ pub fn enrolled(sb: &Sandbox, protocols: &[&str]) -> Vec<Holder> {
             .sign(&draft.id, code, &enroll::pass::Client::default())
             .expect("sign failed");
         s.access
-            .approve(&authority, &signed.number, "test", &mut |_, _, _| {})
+            .approve(&authority, &signed.number, "test", &[], &mut |_, _, _| {})
             .expect("approve failed");
     }
     let mut holders = Vec::new();

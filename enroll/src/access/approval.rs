@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use ca::{Authority, PublishedCrl, RevocationReason};
 
 use super::{
-    fold, immediate, mail_name, storage, stored_input, Access, AccessError, Audit,
-    CertificateState, WithdrawalState,
+    fold, immediate, mail_name, match_key, storage, stored_email, stored_input, Access,
+    AccessError, Audit, CertificateState, MatchToConfirm, WithdrawalState,
 };
 use crate::outbox::{self, templates};
 use crate::pass::Status;
@@ -35,16 +35,53 @@ pub struct ApprovalReport {
 /// Progress of a long operation, for the CLI's display.
 pub type Progress<'a> = &'a mut dyn FnMut(usize, usize, &str);
 
+/// What an approval has done so far, across its designees.
+#[derive(Debug, Default)]
+struct Done {
+    /// People who got a certificate in this approval.
+    issued: HashSet<u32>,
+    /// People this approval created: the protocol's address is theirs.
+    created: HashSet<u32>,
+}
+
+/// The key a designee named without a habilitation number is looked up by.
+pub(super) fn designee_match_key(d: &Designee) -> Option<String> {
+    let identity = d.identity.as_ref().filter(|_| d.habilitation.is_none())?;
+    Some(match_key(
+        d.last_name.as_str(),
+        d.first_name.as_str(),
+        &identity.birth_date.to_string(),
+        identity.birth_departement.as_str(),
+    ))
+}
+
+/// `Prénom NOM (rôle)`, as the protocol names a designee.
+pub(super) fn designee_label(d: &Designee) -> String {
+    format!(
+        "{} {} ({})",
+        d.first_name.as_str(),
+        d.last_name.as_str().to_uppercase(),
+        d.role.as_str()
+    )
+}
+
 impl Access {
     /// Approves the signed version of `number`: each person named gets what they need, in a
     /// transaction of their own (an interrupted approval is resumed by approving again, without
     /// duplicates); people no longer named lose that attachment, and their certificate when it
     /// was their last.
+    ///
+    /// A protocol never changes what the registry knows of a person who exists (name, address):
+    /// it attaches them, and they are told at their own address. A person found by name and
+    /// birth alone (no habilitation number given) is attached only if `confirmed` holds their
+    /// number, or if this protocol already names them; otherwise nothing is done and the
+    /// approval stops with [`AccessError::MatchNotConfirmed`].
     pub fn approve(
         &self,
         authority: &Authority,
         number: &str,
         operator: &str,
+        confirmed: &[u32],
         progress: Progress<'_>,
     ) -> Result<ApprovalReport, AccessError> {
         let row = {
@@ -77,13 +114,34 @@ impl Access {
                     }
                 }
             }
+            // Name and birth alone are public enough to be guessed: such a match needs the
+            // operator's word, unless this establishment already has the person.
+            let mut unconfirmed = Vec::new();
+            for d in &designees {
+                let Some(key) = designee_match_key(d) else {
+                    continue;
+                };
+                if let Some(h) = storage::accessor_by_match(&conn, &key)? {
+                    if !confirmed.contains(&h)
+                        && !storage::attached_to_protocol(&conn, h, row.protocol_id)?
+                    {
+                        unconfirmed.push(MatchToConfirm {
+                            designee: designee_label(d),
+                            habilitation: h,
+                        });
+                    }
+                }
+            }
+            if !unconfirmed.is_empty() {
+                return Err(AccessError::MatchNotConfirmed(unconfirmed));
+            }
         }
         let mut report = ApprovalReport {
             number: number.to_owned(),
             version: row.version,
             ..ApprovalReport::default()
         };
-        let mut issued_now: HashSet<u32> = HashSet::new();
+        let mut done = Done::default();
         let mut named: HashSet<(u32, Role)> = HashSet::new();
         let total = designees.len();
         for (i, d) in designees.iter().enumerate() {
@@ -98,7 +156,7 @@ impl Access {
                 &protocol,
                 d,
                 operator,
-                &mut issued_now,
+                &mut done,
                 &mut report,
             )?;
             named.insert((hab, d.role));
@@ -158,7 +216,7 @@ impl Access {
         protocol: &Protocol,
         d: &Designee,
         operator: &str,
-        issued_now: &mut HashSet<u32>,
+        done: &mut Done,
         report: &mut ApprovalReport,
     ) -> Result<u32, AccessError> {
         let now = self.now();
@@ -171,13 +229,9 @@ impl Access {
                 let identity = d.identity.as_ref().ok_or_else(|| {
                     AccessError::InvalidProtocol("identité manquante sans N° habilitation".into())
                 })?;
-                let match_key = format!(
-                    "{}|{}|{}|{}",
-                    fold(d.last_name.as_str()),
-                    fold(d.first_name.as_str()),
-                    identity.birth_date,
-                    identity.birth_departement.as_str()
-                );
+                let match_key = designee_match_key(d).ok_or_else(|| {
+                    AccessError::InvalidProtocol("identité manquante sans N° habilitation".into())
+                })?;
                 match storage::accessor_by_match(&tx, &match_key)? {
                     Some(h) => h,
                     None => {
@@ -198,12 +252,14 @@ impl Access {
                             now,
                         )?;
                         audit.record("accessor.create", h, &[])?;
+                        done.created.insert(h);
                         h
                     }
                 }
             }
         };
-        storage::set_email(&tx, hab, d.email.as_str())?;
+        // The address the protocol gives is used only for a person it creates: an existing
+        // person's address changes by an operator's act alone (`Access::set_email`).
         let person = storage::accessor(&tx, hab)?.ok_or(AccessError::UnknownHabilitation(hab))?;
         let attachment = storage::active_attachment(&tx, hab, row.protocol_id, d.role)?;
         let newly_attached = attachment.is_none();
@@ -242,18 +298,27 @@ impl Access {
             }
         }
         let holds = certificates.iter().any(|c| c.state.is_valid());
+        if newly_attached && !done.created.contains(&hab) {
+            // Told at the address the registry knows, never at the one the protocol gives.
+            outbox::enqueue(
+                &tx,
+                &templates::attachment_notice_mail(
+                    &stored_email(&person)?,
+                    &mail_name(&person),
+                    &templates::Naming {
+                        establishment: &protocol.employer.address.name,
+                        siret: protocol.employer.siret.as_ref().map(|s| s.as_str()),
+                        protocol_number: &row.number,
+                        role_label: d.role.label(),
+                        holds_certificate: holds,
+                        other_address_given: person.email != d.email.as_str(),
+                    },
+                ),
+                now,
+            )?;
+        }
         if holds {
-            if newly_attached && !issued_now.contains(&hab) {
-                outbox::enqueue(
-                    &tx,
-                    &templates::attachment_notice_mail(
-                        &d.email,
-                        &mail_name(&person),
-                        &protocol.employer.address.name,
-                        d.role.label(),
-                    ),
-                    now,
-                )?;
+            if newly_attached && !done.issued.contains(&hab) {
                 report.attached.push(hab);
             }
             tx.commit()?;
@@ -270,7 +335,7 @@ impl Access {
             &format!("enroll:protocol {}", row.number),
             true,
         )?;
-        issued_now.insert(hab);
+        done.issued.insert(hab);
         report.issued.push(hab);
         Ok(hab)
     }

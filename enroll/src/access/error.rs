@@ -5,6 +5,39 @@ use super::DesigneeProblem;
 use crate::outbox::OutboxError;
 use crate::DomainError;
 
+/// A designee found by name and birth alone, whom the operator must confirm is the person the
+/// registry knows under `habilitation`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchToConfirm {
+    /// `Prénom NOM (rôle)`, as the protocol names them.
+    pub designee: String,
+    /// The existing person they match.
+    pub habilitation: u32,
+}
+
+fn to_confirm(matches: &[MatchToConfirm]) -> String {
+    let people: Vec<String> = matches
+        .iter()
+        .map(|m| {
+            format!(
+                "{} porte le même nom et est né(e) le même jour dans le même département que la \
+                 personne enregistrée sous le N° habilitation SISERI {}",
+                m.designee, m.habilitation
+            )
+        })
+        .collect();
+    let options: Vec<String> = matches
+        .iter()
+        .map(|m| format!("--confirm-match {}", m.habilitation))
+        .collect();
+    format!(
+        "Validation arrêtée, rien n'a été émis ni envoyé : {}. Vérifiez qu'il s'agit bien de la \
+         même personne, puis validez de nouveau en le confirmant ({}).",
+        people.join(" ; "),
+        options.join(" ")
+    )
+}
+
 /// What can go wrong.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -33,6 +66,15 @@ pub enum AccessError {
         /// Each person and field at fault.
         problems: Vec<DesigneeProblem>,
     },
+    /// Designees found by name and birth alone, not confirmed by the operator: nothing was done.
+    #[error("{}", to_confirm(.0))]
+    MatchNotConfirmed(Vec<MatchToConfirm>),
+    /// The new address is the person's address already.
+    #[error("N° habilitation SISERI {0} : cette adresse électronique est déjà la sienne.")]
+    EmailUnchanged(u32),
+    /// An operator act without its reason (or with one that is not a single line).
+    #[error("Le motif est obligatoire : une seule ligne, 200 caractères au plus.")]
+    ReasonRequired,
     /// The signed content cannot be read back as a valid protocol.
     #[error("Le contenu signé du protocole est invalide : {0}")]
     InvalidProtocol(String),
@@ -112,6 +154,9 @@ impl AccessError {
             Self::NothingToDecide(_) => (409, "nothing_to_decide"),
             Self::UnknownHabilitation(_) => (404, "unknown_habilitation"),
             Self::NameMismatch { .. } => (422, "name_mismatch"),
+            Self::MatchNotConfirmed(_) => (409, "match_not_confirmed"),
+            Self::EmailUnchanged(_) => (409, "email_unchanged"),
+            Self::ReasonRequired => (422, "reason_required"),
             Self::InvalidProtocol(_) => (422, "invalid_protocol"),
             Self::Unissuable { .. } => (422, "designee_unissuable"),
             Self::WithdrawalNotFound => (404, "not_found"),

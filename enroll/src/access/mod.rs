@@ -7,10 +7,12 @@
 //! review, rejection), `approval`, `issuance` (issue and revoke, shared by the others),
 //! `preflight` (what issuance needs of each person, checked before an approval issues
 //! anything, and when the person is entered), `operator` (revoke, renew, re-send, reset the
-//! access code), `withdrawal` (public),
-//! `jobs` (the daemon's sweeps), `directory` (the registry's questions); `state` has the life cycles, `storage` the SQL.
+//! access code), `withdrawal` (public), `jobs` (the daemon's sweeps), `directory` (the
+//! registry's questions), `designees` (what a protocol says of people already known); `state`
+//! has the life cycles, `storage` the SQL.
 
 mod approval;
+mod designees;
 mod directory;
 mod error;
 mod issuance;
@@ -32,14 +34,16 @@ use store::Clock;
 use time::OffsetDateTime;
 
 pub use approval::{ApprovalReport, Progress};
+pub use designees::{FieldDifference, FoundBy, IdentityField, KnownDesignee};
 pub use directory::{Caller, CallerAttachment, EstablishmentView};
-pub use error::AccessError;
+pub use error::{AccessError, MatchToConfirm};
 pub use operator::AccessorDetail;
 pub(crate) use preflight::check_issuable;
 pub use preflight::{DesigneeField, DesigneeProblem};
 pub use registry_directory::RegistryDirectory;
 pub use review::{VersionDetail, VersionSummary};
 pub use state::{AccessCodeState, CertificateState, WithdrawalState};
+pub(crate) use storage::refold_match_keys;
 pub use storage::{AccessCodeRow, AccessorRow, AttachmentRow, CertificateRow, WithdrawalRow};
 pub use withdrawal::{WithdrawalInfo, Withdrawn};
 
@@ -47,6 +51,7 @@ use crate::db::{immediate, Audit};
 use crate::protocol::ProtocolInput;
 use crate::Email;
 use store::secrets::ServerKey;
+use store::text::fold;
 
 const WITHDRAWAL_TOKEN: &str = "withdrawal-token";
 const WITHDRAWAL_CODE: &str = "withdrawal-code";
@@ -108,21 +113,14 @@ pub struct Access {
     issue: IssueSettings,
 }
 
-/// Upper-case without accents, to compare names as people type them.
-fn fold(s: &str) -> String {
-    s.trim()
-        .chars()
-        .map(|c| match c {
-            'à' | 'â' | 'ä' | 'À' | 'Â' | 'Ä' => 'A',
-            'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' | 'Ë' => 'E',
-            'î' | 'ï' | 'Î' | 'Ï' => 'I',
-            'ô' | 'ö' | 'Ô' | 'Ö' => 'O',
-            'ù' | 'û' | 'ü' | 'Ù' | 'Û' | 'Ü' => 'U',
-            'ç' | 'Ç' => 'C',
-            '’' => '\'',
-            c => c.to_ascii_uppercase(),
-        })
-        .collect()
+/// The key a person named without a habilitation number is found by:
+/// `NOM|PRÉNOM|date de naissance|département`, the names folded by [`store::text::fold`].
+fn match_key(last_name: &str, first_name: &str, birth_date: &str, departement: &str) -> String {
+    format!(
+        "{}|{}|{birth_date}|{departement}",
+        fold(last_name),
+        fold(first_name)
+    )
 }
 
 fn display_name(a: &AccessorRow) -> String {

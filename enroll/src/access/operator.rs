@@ -10,6 +10,7 @@ use super::{
     ACCESS_CODE,
 };
 use crate::outbox::{self, templates};
+use crate::Email;
 
 /// Everything about one person, for `accessor show`.
 #[derive(Debug, Clone)]
@@ -134,6 +135,49 @@ impl Access {
             now,
         )?;
         Audit::new(&tx, now, operator).record("accessor.reset_code", hab, &[])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Replaces a person's e-mail address: an operator's act of its own (a protocol never
+    /// changes an existing person's address), recorded in the audit log with the old and new
+    /// addresses and the reason, and told to both addresses.
+    pub fn set_email(
+        &self,
+        hab: u32,
+        email: &Email,
+        reason: &str,
+        operator: &str,
+    ) -> Result<(), AccessError> {
+        let reason = store::text::label(reason, store::text::LABEL_MAX)
+            .map_err(|_| AccessError::ReasonRequired)?;
+        let now = self.now();
+        let mut conn = self.pool.get()?;
+        let tx = immediate(&mut conn)?;
+        let person = storage::accessor(&tx, hab)?.ok_or(AccessError::UnknownHabilitation(hab))?;
+        if !storage::set_email(&tx, hab, email.as_str())? {
+            return Err(AccessError::EmailUnchanged(hab));
+        }
+        Audit::new(&tx, now, operator).record(
+            "accessor.set_email",
+            hab,
+            &[
+                ("old", &person.email),
+                ("new", email.as_str()),
+                ("reason", &reason),
+            ],
+        )?;
+        let name = mail_name(&person);
+        // An old address that no longer parses (kept from before the rules of today) cannot
+        // be written to; the new one still is.
+        if let Ok(old) = stored_email(&person) {
+            outbox::enqueue(
+                &tx,
+                &templates::email_replaced_mail(&old, &name, hab, email),
+                now,
+            )?;
+        }
+        outbox::enqueue(&tx, &templates::email_set_mail(email, &name, hab), now)?;
         tx.commit()?;
         Ok(())
     }

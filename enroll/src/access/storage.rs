@@ -100,11 +100,87 @@ pub(crate) fn accessor_by_match(conn: &Connection, key: &str) -> R<Option<u32>> 
         .optional()?)
 }
 
-pub(crate) fn set_email(tx: &Transaction<'_>, hab: u32, email: &str) -> R<()> {
-    tx.execute(
+/// Sets a person's address; whether it changed.
+pub(crate) fn set_email(tx: &Transaction<'_>, hab: u32, email: &str) -> R<bool> {
+    Ok(tx.execute(
         "UPDATE enroll_accessors SET email = ?2 WHERE habilitation = ?1 AND email <> ?2",
         params![hab, email],
+    )? == 1)
+}
+
+/// What the registry knows of a person besides their name and address (absent for people
+/// recorded without them).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StoredIdentity {
+    pub civility: Option<String>,
+    pub birth_date: Option<String>,
+    pub birth_departement: Option<String>,
+}
+
+pub(crate) fn accessor_identity(conn: &Connection, hab: u32) -> R<Option<StoredIdentity>> {
+    Ok(conn
+        .query_row(
+            "SELECT civility, birth_date, birth_departement FROM enroll_accessors
+             WHERE habilitation = ?1",
+            params![hab],
+            |r| {
+                Ok(StoredIdentity {
+                    civility: r.get(0)?,
+                    birth_date: r.get(1)?,
+                    birth_departement: r.get(2)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Migration 0005's data step: every match key remade with the project's one folding
+/// ([`super::match_key`]). The names in an old key were folded by a function that only
+/// upper-cased and dropped some accents, which the new folding does too: folding them again
+/// gives the key the original names would give. When several people end up with one key, the
+/// lowest habilitation number keeps it and the others lose theirs (they can no longer be
+/// found by name and birth, never merged); the numbers are logged for an operator to look at.
+pub(crate) fn refold_match_keys(tx: &Transaction<'_>) -> store::Result<()> {
+    let old: Vec<(u32, String)> = tx
+        .prepare(
+            "SELECT habilitation, match_key FROM enroll_accessors
+             WHERE match_key IS NOT NULL ORDER BY habilitation",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut keys: std::collections::BTreeMap<String, Vec<u32>> = Default::default();
+    for (hab, key) in &old {
+        let new = match key.split('|').collect::<Vec<_>>()[..] {
+            [last, first, birth, departement] => super::match_key(last, first, birth, departement),
+            _ => {
+                tracing::warn!(
+                    habilitation = hab,
+                    "clé de rapprochement illisible, gardée telle quelle"
+                );
+                key.clone()
+            }
+        };
+        keys.entry(new).or_default().push(*hab);
+    }
+    // Cleared first: a new key may be another person's old one until that one is remade.
+    tx.execute(
+        "UPDATE enroll_accessors SET match_key = NULL WHERE match_key IS NOT NULL",
+        [],
     )?;
+    for (key, habs) in &keys {
+        tx.execute(
+            "UPDATE enroll_accessors SET match_key = ?2 WHERE habilitation = ?1",
+            params![habs[0], key],
+        )?;
+        if habs.len() > 1 {
+            tracing::warn!(
+                kept = habs[0],
+                cleared = ?&habs[1..],
+                "même nom et même naissance une fois les noms repliés : personnes gardées \
+                 séparées, seule la première reste trouvable par nom et naissance"
+            );
+        }
+    }
     Ok(())
 }
 
@@ -186,6 +262,16 @@ pub(crate) fn attach(
         params![hab, protocol_id, role.as_str(), i64::from(sends_dosimetry), version, now.unix_timestamp()],
     )?;
     Ok(())
+}
+
+/// Whether the person holds an attachment in force to this establishment, whatever the role.
+pub(crate) fn attached_to_protocol(conn: &Connection, hab: u32, protocol_id: i64) -> R<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM enroll_attachments
+             WHERE habilitation = ?1 AND protocol_id = ?2 AND ended_at IS NULL)",
+        params![hab, protocol_id],
+        |r| r.get(0),
+    )?)
 }
 
 pub(crate) fn set_sends_dosimetry(tx: &Transaction<'_>, id: i64, sends: bool) -> R<()> {

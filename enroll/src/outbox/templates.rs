@@ -115,26 +115,107 @@ pub fn protocol_rejected_mail(to: &Email, name: &str, number: &str, reason: &str
     )
 }
 
-/// Someone who already holds a certificate was named for one more establishment: nothing to
-/// install, the establishment appears at their next login. `role_label` is written as it reads
-/// after « en tant que » (`correspondant`, `personne compétente en radioprotection (PCR)`…).
-pub fn attachment_notice_mail(
-    to: &Email,
-    display_name: &str,
-    establishment_name: &str,
-    role_label: &str,
-) -> Message {
+/// How an establishment named a person the registry already knows, for the notice they get.
+#[derive(Debug, Clone, Copy)]
+pub struct Naming<'a> {
+    /// The employer's name.
+    pub establishment: &'a str,
+    /// Its SIRET, when the protocol gives one.
+    pub siret: Option<&'a str>,
+    /// The protocol's number.
+    pub protocol_number: &'a str,
+    /// The role, as it reads after « en tant que » (`Personne compétente en radioprotection`…).
+    pub role_label: &'a str,
+    /// The person already holds a certificate: nothing to install.
+    pub holds_certificate: bool,
+    /// The protocol gave another e-mail address than the one the registry knows.
+    pub other_address_given: bool,
+}
+
+/// A person the registry already knows was named by an establishment's protocol: sent to the
+/// address the registry knows, so that someone named by an establishment they do not know
+/// hears of it, with what identifies the establishment.
+pub fn attachment_notice_mail(to: &Email, display_name: &str, naming: &Naming<'_>) -> Message {
+    let Naming {
+        establishment,
+        siret,
+        protocol_number,
+        role_label,
+        holds_certificate,
+        other_address_given,
+    } = *naming;
+    let mut body = format!(
+        "Vous avez été désigné(e) en tant que {role_label} de l'établissement \
+         « {establishment} » dans son protocole d'accès sécurisé à SISERI :\n\
+         \n\
+         - établissement : {establishment}\n\
+         - SIRET : {}\n\
+         - protocole d'accès n° {protocol_number}\n\
+         \n",
+        siret.unwrap_or("non indiqué")
+    );
+    body.push_str(if holds_certificate {
+        "Vous disposez déjà d'un certificat numérique personnel : vous le conservez, ainsi que \
+         votre mot de passe SISERI, et n'avez rien à installer. Cet établissement apparaîtra \
+         parmi vos établissements à votre prochaine connexion à SISERI.\n"
+    } else {
+        "Vous allez recevoir à cette adresse un e-mail pour retirer votre certificat numérique \
+         personnel.\n"
+    });
+    if other_address_given {
+        body.push_str(
+            "\nLe protocole indique pour vous une autre adresse électronique ; elle n'a pas été \
+             retenue : vos messages SISERI continuent d'arriver à cette adresse-ci.\n",
+        );
+    }
+    body.push_str(
+        "\nSi vous ne connaissez pas cet établissement ou n'avez pas accepté cette désignation, \
+         signalez-le sans attendre à SISERI en indiquant le numéro du protocole.\n",
+    );
     mail(
         to,
         display_name,
         "SISERI : un nouvel établissement est rattaché à votre accès".into(),
+        body,
+    )
+}
+
+/// To the address an operator replaced: where SISERI's e-mails go from now on.
+pub fn email_replaced_mail(
+    to: &Email,
+    display_name: &str,
+    habilitation: u32,
+    new_address: &Email,
+) -> Message {
+    mail(
+        to,
+        display_name,
+        "SISERI : l'adresse électronique de votre accès a été changée".into(),
         format!(
-            "Vous avez été désigné(e) en tant que {role_label} de l'établissement \
-             « {establishment_name} » dans son protocole d'accès sécurisé à SISERI.\n\
+            "L'adresse électronique de votre accès SISERI (N° habilitation SISERI \
+             {habilitation}) a été remplacée par {} par un opérateur SISERI. Les e-mails de \
+             retrait de certificat, les mots de passe et les avis vous seront désormais \
+             envoyés à cette nouvelle adresse ; vous n'en recevrez plus à celle-ci.\n\
              \n\
-             Vous disposez déjà d'un certificat numérique personnel : vous le conservez, ainsi \
-             que votre mot de passe SISERI, et n'avez rien à installer. Cet établissement \
-             apparaîtra parmi vos établissements à votre prochaine connexion à SISERI.\n"
+             Si vous n'avez pas demandé ce changement, signalez-le sans attendre à SISERI.\n",
+            new_address.as_str()
+        ),
+    )
+}
+
+/// To the address an operator set: it is now the one SISERI writes to.
+pub fn email_set_mail(to: &Email, display_name: &str, habilitation: u32) -> Message {
+    mail(
+        to,
+        display_name,
+        "SISERI : nouvelle adresse électronique de votre accès".into(),
+        format!(
+            "Cette adresse électronique est désormais celle de votre accès SISERI (N° \
+             habilitation SISERI {habilitation}) : les e-mails de retrait de certificat, les \
+             mots de passe et les avis vous seront envoyés ici.\n\
+             \n\
+             Si vous n'êtes pas concerné(e) ou n'avez pas demandé ce changement, signalez-le \
+             sans attendre à SISERI.\n"
         ),
     )
 }
@@ -262,22 +343,59 @@ mod tests {
         mail.check().unwrap();
     }
 
+    fn naming<'a>(holds_certificate: bool, other_address_given: bool) -> Naming<'a> {
+        Naming {
+            establishment: "Clinique des Vosges",
+            siret: Some("73282932000074"),
+            protocol_number: "2026-000002",
+            role_label: "personne compétente en radioprotection (PCR)",
+            holds_certificate,
+            other_address_given,
+        }
+    }
+
     #[test]
-    fn the_attachment_notice_says_nothing_is_to_be_installed() {
-        let mail = attachment_notice_mail(
-            &durand(),
-            "MARTIN Claire",
-            "Clinique des Vosges",
-            "personne compétente en radioprotection (PCR)",
-        );
+    fn the_attachment_notice_names_the_establishment_its_siret_and_the_protocol() {
+        let mail = attachment_notice_mail(&durand(), "MARTIN Claire", &naming(true, false));
         let text = body(&mail);
         assert!(text.starts_with("À l'attention de MARTIN Claire."));
         assert!(text.contains(
             "en tant que personne compétente en radioprotection (PCR) de l'établissement \
              « Clinique des Vosges »"
         ));
+        for line in [
+            "- établissement : Clinique des Vosges\n",
+            "- SIRET : 73282932000074\n",
+            "- protocole d'accès n° 2026-000002\n",
+            "Si vous ne connaissez pas cet établissement",
+        ] {
+            assert!(text.contains(line), "missing {line:?} in:\n{text}");
+        }
         assert!(text.contains("n'avez rien à installer"));
+        assert!(!text.contains("autre adresse"));
         mail.check().unwrap();
+    }
+
+    #[test]
+    fn the_attachment_notice_says_when_another_address_was_given_and_not_kept() {
+        let mail = attachment_notice_mail(&durand(), "MARTIN Claire", &naming(false, true));
+        let text = body(&mail);
+        assert!(text.contains("une autre adresse électronique ; elle n'a pas été retenue"));
+        assert!(text.contains("e-mail pour retirer votre certificat"));
+        assert!(!text.contains("n'avez rien à installer"));
+    }
+
+    #[test]
+    fn both_addresses_hear_of_an_address_change() {
+        let new = Email::parse("claire.martin@nouvelle.example").unwrap();
+        let old = email_replaced_mail(&durand(), "MARTIN Claire", 42001, &new);
+        assert!(body(&old).contains("42001) a été remplacée par claire.martin@nouvelle.example"));
+        assert!(body(&old).contains("Si vous n'avez pas demandé ce changement"));
+        old.check().unwrap();
+        let set = email_set_mail(&new, "MARTIN Claire", 42001);
+        assert_eq!(set.recipient(), "claire.martin@nouvelle.example");
+        assert!(body(&set).contains("désormais celle de votre accès SISERI"));
+        set.check().unwrap();
     }
 
     #[test]

@@ -312,8 +312,23 @@ impl World {
 
     /// The operator's approval of protocol `number`, whatever its outcome.
     pub fn try_approve(&self, number: &str) -> Result<ApprovalReport, AccessError> {
-        self.access
-            .approve(&self.authority, number, "operator:test", &mut |_, _, _| {})
+        self.try_approve_confirming(number, &[])
+    }
+
+    /// The operator's approval of protocol `number`, confirming that the designees found by
+    /// name and birth alone are the people `confirmed` names.
+    pub fn try_approve_confirming(
+        &self,
+        number: &str,
+        confirmed: &[u32],
+    ) -> Result<ApprovalReport, AccessError> {
+        self.access.approve(
+            &self.authority,
+            number,
+            "operator:test",
+            confirmed,
+            &mut |_, _, _| {},
+        )
     }
 
     /// The seed's protocol, signed and approved.

@@ -21,6 +21,7 @@ pub fn migrate(conn: &mut Connection) {
             version: 2,
             name: "0002_outbox.sql",
             sql: include_str!("../../migrations/0002_outbox.sql"),
+            step: None,
         }],
     )
     .expect("the outbox migration failed");

@@ -33,8 +33,8 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
 use x509_ocsp::{
-    BasicOcspResponse, CertId, OcspRequest, OcspResponse, OcspResponseStatus, Request,
-    TbsRequest, Version,
+    BasicOcspResponse, CertId, OcspRequest, OcspResponse, OcspResponseStatus, Request, TbsRequest,
+    Version,
 };
 
 use props_common::{config, is_unprintable};
@@ -144,7 +144,11 @@ fn ca() -> Ca {
         )
         .expect("issue failed");
     let cert = Certificate::from_der(fixture.authority.certificate_der()).expect("CA certificate");
-    let name_der = cert.tbs_certificate.subject.to_der().expect("to_der failed");
+    let name_der = cert
+        .tbs_certificate
+        .subject
+        .to_der()
+        .expect("to_der failed");
     let key_bits = cert
         .tbs_certificate
         .subject_public_key_info
@@ -255,7 +259,10 @@ fn ocsp_requests_never_panic_nor_get_internal_error() {
     let mut runner = TestRunner::new(config(256, file!()));
     let result = runner.run(&built(), |b| {
         let der = ca.der(&b);
-        let reply = ca.fixture.authority.answer_ocsp(&ca.fixture.conn, &der, now);
+        let reply = ca
+            .fixture
+            .authority
+            .answer_ocsp(&ca.fixture.conn, &der, now);
         prop_assert_ne!(reply.outcome, OcspOutcome::InternalError, "{:?}", b);
         let response = OcspResponse::from_der(&reply.der);
         prop_assert!(response.is_ok(), "the reply is DER: {:?}", response);
@@ -324,19 +331,21 @@ fn check_successful(response: &OcspResponse, request: &[u8]) -> Result<(), TestC
 
 /// Two real CSRs (P-256 and P-384, from rcgen), in DER.
 fn csrs() -> Vec<Vec<u8>> {
-    [&rcgen::PKCS_ECDSA_P256_SHA256, &rcgen::PKCS_ECDSA_P384_SHA384]
-        .into_iter()
-        .map(|alg| {
-            let key = rcgen::KeyPair::generate_for(alg).expect("generate_for failed");
-            let params = rcgen::CertificateParams::new(vec!["exemple.fr".to_owned()])
-                .expect("params");
-            params
-                .serialize_request(&key)
-                .expect("serialize_request failed")
-                .der()
-                .to_vec()
-        })
-        .collect()
+    [
+        &rcgen::PKCS_ECDSA_P256_SHA256,
+        &rcgen::PKCS_ECDSA_P384_SHA384,
+    ]
+    .into_iter()
+    .map(|alg| {
+        let key = rcgen::KeyPair::generate_for(alg).expect("generate_for failed");
+        let params = rcgen::CertificateParams::new(vec!["exemple.fr".to_owned()]).expect("params");
+        params
+            .serialize_request(&key)
+            .expect("serialize_request failed")
+            .der()
+            .to_vec()
+    })
+    .collect()
 }
 
 /// The contract of the CSR parser for one input: no panic; a refusal is one of the CSR's typed
@@ -405,7 +414,9 @@ fn csr_parser_never_panics_and_refuses_with_its_typed_errors() {
             for c in odd {
                 pem.insert(i, c);
             }
-            check_csr(SubjectKey::from_csr_pem(&pem.into_iter().collect::<String>()))
+            check_csr(SubjectKey::from_csr_pem(
+                &pem.into_iter().collect::<String>(),
+            ))
         } else {
             check_csr(SubjectKey::from_csr_der(&der))
         }

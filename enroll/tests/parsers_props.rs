@@ -105,7 +105,14 @@ fn valid_name() -> impl Strategy<Value = String> {
         "[A-Z][a-z]{1,12}",
         "[A-Z]{2,12}",
         proptest::sample::select(vec![
-            "Hélène", "MUÑOZ", "Œdipe", "O'NEILL", "Jean-Pierre", "DE LA TOUR", "Ægir", "Zoë",
+            "Hélène",
+            "MUÑOZ",
+            "Œdipe",
+            "O'NEILL",
+            "Jean-Pierre",
+            "DE LA TOUR",
+            "Ægir",
+            "Zoë",
         ])
         .prop_map(str::to_owned),
     ]
@@ -120,7 +127,8 @@ fn valid_departement() -> impl Strategy<Value = String> {
         (1..=95u8)
             .prop_filter("Corsica", |d| *d != 20)
             .prop_map(|d| format!("{d:02}")),
-        proptest::sample::select(vec!["2A", "2B", "971", "974", "976", "99"]).prop_map(str::to_owned),
+        proptest::sample::select(vec!["2A", "2B", "971", "974", "976", "99"])
+            .prop_map(str::to_owned),
     ]
 }
 
@@ -267,7 +275,8 @@ fn edit() -> impl Strategy<Value = Edit> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
         Just(serde_json::json!([])),
         Just(serde_json::json!({})),
         Just(serde_json::json!(["a", 1])),
@@ -286,7 +295,10 @@ fn edited(edit: &Edit) -> (Value, Option<String>) {
     let mut v = seed();
     let mut paths = Vec::new();
     leaves(&v, String::new(), &mut paths);
-    let parent = |p: &str| p.rsplit_once('/').map_or(String::new(), |(a, _)| a.to_owned());
+    let parent = |p: &str| {
+        p.rsplit_once('/')
+            .map_or(String::new(), |(a, _)| a.to_owned())
+    };
     let mut put = None;
     match edit {
         Edit::Field(i, m) => {
@@ -311,7 +323,9 @@ fn edited(edit: &Edit) -> (Value, Option<String>) {
             }
         }
         Edit::Unknown(i, key) => {
-            if let Some(Value::Object(map)) = v.pointer_mut(&parent(i.get(paths.as_slice()).as_str())) {
+            if let Some(Value::Object(map)) =
+                v.pointer_mut(&parent(i.get(paths.as_slice()).as_str()))
+            {
                 map.insert(key.clone(), Value::from("x"));
             }
         }
@@ -654,7 +668,12 @@ fn the_api_never_answers_5xx_and_refuses_with_its_documented_json() {
         None,
         fixtures::PROTOCOL.as_bytes().to_vec(),
     );
-    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    assert_eq!(
+        created.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
     let draft: Value = serde_json::from_slice(&created.body).expect("JSON");
     let id = draft["id"].as_str().expect("id").to_owned();
     let token = draft["draft_token"].as_str().expect("token").to_owned();
@@ -669,7 +688,10 @@ fn the_api_never_answers_5xx_and_refuses_with_its_documented_json() {
         let (answer, typed) = match &attack {
             Attack::Create(e) => {
                 let (body, typed) = json(e);
-                (site.send(Method::POST, "/api/v1/protocols", None, body), typed)
+                (
+                    site.send(Method::POST, "/api/v1/protocols", None, body),
+                    typed,
+                )
             }
             Attack::CreateBytes(bytes) => (
                 site.send(Method::POST, "/api/v1/protocols", None, bytes.clone()),
@@ -706,7 +728,10 @@ fn the_api_never_answers_5xx_and_refuses_with_its_documented_json() {
                         .map(|b| format!("%{b:02X}"))
                         .collect::<String>()
                 );
-                (site.send(Method::GET, &uri, None, Vec::new()), Some(other.clone()))
+                (
+                    site.send(Method::GET, &uri, None, Vec::new()),
+                    Some(other.clone()),
+                )
             }
         };
         check_answer(&answer, typed.as_deref(), &catalogue)

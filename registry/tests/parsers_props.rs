@@ -44,8 +44,15 @@ fn valid_nir() -> impl Strategy<Value = (String, String)> {
         Just("2A".to_owned()),
         Just("2B".to_owned()),
     ];
-    (1..=2u8, 0..=99u8, month, departement, 0..=999u16, 1..=999u16).prop_map(
-        |(sex, year, month, departement, commune, order)| {
+    (
+        1..=2u8,
+        0..=99u8,
+        month,
+        departement,
+        0..=999u16,
+        1..=999u16,
+    )
+        .prop_map(|(sex, year, month, departement, commune, order)| {
             let number = format!("{sex}{year:02}{month:02}{departement}{commune:03}{order:03}");
             let numeric: u64 = number
                 .replace("2A", "19")
@@ -53,8 +60,7 @@ fn valid_nir() -> impl Strategy<Value = (String, String)> {
                 .parse()
                 .expect("digits");
             (number, format!("{:02}", 97 - numeric % 97))
-        },
-    )
+        })
 }
 
 fn check_nir_refusal(e: NirError, input: &str) -> Result<(), TestCaseError> {
@@ -253,7 +259,11 @@ fn a_fraction_name_without_a_search_key_is_refused_not_an_internal_error() {
             .registry
             .import_workers(&cse(), EST, file.as_bytes())
             .expect_err("refused");
-        assert_eq!((e.status(), e.code()), (422, "import_rejected"), "{name:?}: {e:?}");
+        assert_eq!(
+            (e.status(), e.code()),
+            (422, "import_rejected"),
+            "{name:?}: {e:?}"
+        );
         let e = env
             .registry
             .create_fraction(&cse(), EST, name)
@@ -411,7 +421,12 @@ fn the_import_api_never_answers_5xx_and_refuses_with_its_documented_json() {
             prop_assert!(content_type.starts_with("application/json"), "{}", text);
             let json: Value = serde_json::from_slice(&body).expect("a JSON error body");
             let code = json["error"].as_str().expect("error is a string");
-            prop_assert!(documented.contains(&code), "undocumented {}: {}", code, text);
+            prop_assert!(
+                documented.contains(&code),
+                "undocumented {}: {}",
+                code,
+                text
+            );
             let message = json["message"].as_str().expect("message is a string");
             assert_clean_message(message, &typed);
             let fields = json["fields"].as_object().expect("fields is an object");
@@ -419,7 +434,12 @@ fn the_import_api_never_answers_5xx_and_refuses_with_its_documented_json() {
                 let why = why.as_str().expect("a string");
                 if where_ != "ligne 1" {
                     prop_assert!(!why.chars().any(props_common::is_unprintable), "{}", why);
-                    prop_assert!(!props_common::echoes(why, &typed), "{} repeats {:?}", why, typed);
+                    prop_assert!(
+                        !props_common::echoes(why, &typed),
+                        "{} repeats {:?}",
+                        why,
+                        typed
+                    );
                 }
             }
         }

@@ -351,12 +351,7 @@ pub(crate) fn validate(raw: &RawWorker<'_>, today: Date) -> Result<Worker, Vec<P
     let birth_date = keep(p, birth_date(raw.birth_date, nir.as_ref(), today));
     let fraction = keep(
         p,
-        optional(
-            Field::Fraction,
-            raw.fraction,
-            fraction_label,
-            false,
-        ),
+        optional(Field::Fraction, raw.fraction, fraction_label, false),
     );
     let category = keep(
         p,

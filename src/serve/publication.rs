@@ -217,6 +217,33 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        // Pure functions: the default 256 cases take milliseconds (`PROPTEST_CASES` for more).
+
+        /// The GET form of OCSP is anyone's path: whatever it holds, no panic.
+        #[test]
+        fn any_ocsp_get_path_decodes_or_is_refused(path in "/ocsp/([^%]|%[0-9A-Fa-f]{0,2}|%.){0,120}") {
+            let _ = ocsp_get_request(&path);
+        }
+
+        /// A request in any of the four base64 alphabets, percent-encoded or not, reads back.
+        #[test]
+        fn an_ocsp_request_in_base64_reads_back(
+            der in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            alphabet in 0..4usize,
+            escape in proptest::prelude::any::<bool>(),
+        ) {
+            use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+            use base64::Engine;
+            let engine = &[STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD][alphabet];
+            let mut encoded = engine.encode(&der);
+            if escape {
+                encoded = encoded.replace('/', "%2F").replace('+', "%2B").replace('=', "%3D");
+            }
+            proptest::prop_assert_eq!(ocsp_get_request(&format!("/ocsp/{encoded}")), Some(der));
+        }
+    }
+
     #[test]
     fn a_time_before_1970_gets_no_http_date_rather_than_a_panic() {
         assert!(http_date(time::macros::datetime!(1969-12-31 23:59:59 UTC)).is_none());

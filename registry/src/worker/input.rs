@@ -320,7 +320,18 @@ pub(crate) fn card_number(input: Option<&str>) -> Result<Option<CardNumber>, Pro
 }
 
 pub(crate) fn fraction_name(input: &str) -> Result<String, String> {
-    text::label(input, NAME_MAX).map_err(|e| text_message(Field::Fraction, e, false))
+    fraction_label(input).map_err(|e| text_message(Field::Fraction, e, false))
+}
+
+/// A fraction's name: a label whose search key is not empty. A name of nothing but hyphens,
+/// apostrophes or combining marks (`-`, `\u{301}`) folds to no key at all, which the database
+/// refuses: refused here, as typed, rather than as an internal error at the insert.
+fn fraction_label(input: &str) -> Result<String, TextError> {
+    let name = text::label(input, NAME_MAX)?;
+    if text::fold(&name).is_empty() {
+        return Err(TextError::Characters);
+    }
+    Ok(name)
 }
 
 /// Validates every field of a line and reports every problem, not only the first.
@@ -340,12 +351,7 @@ pub(crate) fn validate(raw: &RawWorker<'_>, today: Date) -> Result<Worker, Vec<P
     let birth_date = keep(p, birth_date(raw.birth_date, nir.as_ref(), today));
     let fraction = keep(
         p,
-        optional(
-            Field::Fraction,
-            raw.fraction,
-            |t| text::label(t, NAME_MAX),
-            false,
-        ),
+        optional(Field::Fraction, raw.fraction, fraction_label, false),
     );
     let category = keep(
         p,
@@ -587,6 +593,21 @@ mod tests {
             assert!(!message.contains("2951099126111"), "{message}");
             assert!(!message.contains("1.5"), "{message}");
         }
+    }
+
+    #[test]
+    fn a_fraction_name_that_folds_to_no_key_is_refused_as_typed() {
+        for name in ["-", "'", "\u{301}", "- \u{308}'"] {
+            let mut input = seed();
+            input.fraction = Some(name.into());
+            let fields = by_json_name(validate(&RawWorker::from(&input), TODAY).unwrap_err());
+            assert_eq!(
+                fields["fraction"], "Le nom de la fraction contient des caractères non admis.",
+                "{name:?}"
+            );
+            assert!(fraction_name(name).is_err(), "{name:?}");
+        }
+        assert_eq!(fraction_name("Bloc-2").unwrap(), "Bloc-2");
     }
 
     #[test]

@@ -145,7 +145,11 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
             confirm_match,
         } => {
             let authority = dir.load_authority(&config)?;
-            print_known(&s.access.compare_designees(&number).map_err(access_err)?);
+            // A protocol that cannot be compared cannot be approved either: the approval
+            // below then says precisely why (which person, which field).
+            if let Ok(known) = s.access.compare_designees(&number) {
+                print_known(&known);
+            }
             let mut progress = |i: usize, n: usize, who: &str| {
                 if i < n {
                     eprintln!("[{}/{n}] {who}", i + 1);

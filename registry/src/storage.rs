@@ -136,3 +136,125 @@ pub(crate) fn conflict(error: &rusqlite::Error) -> Option<Conflict> {
 pub(crate) fn optional<T>(r: rusqlite::Result<T>) -> Result<Option<T>> {
     Ok(r.optional()?)
 }
+
+/// Registry migration 0004: every search key remade with today's `store::text::fold`; only the
+/// rows whose key changes are written. Two fractions of one establishment whose names now fold
+/// alike are both kept: the older keeps the key, the other's gets its id appended (the key only
+/// serves uniqueness and order).
+pub(crate) fn refold_search_keys(tx: &rusqlite::Transaction<'_>) -> store::Result<()> {
+    use crate::worker::search_key;
+    let workers: Vec<(i64, String, Option<String>, String, String, Option<String>)> = tx
+        .prepare(
+            "SELECT id, last_name, other_name, first_name, search_name, search_other
+             FROM registry_workers",
+        )?
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut update = tx
+        .prepare("UPDATE registry_workers SET search_name = ?2, search_other = ?3 WHERE id = ?1")?;
+    for (id, last, other, first, name_key, other_key) in workers {
+        let new_name = search_key(&last, &first);
+        let new_other = other.as_deref().map(|o| search_key(o, &first));
+        if new_name != name_key || new_other != other_key {
+            update.execute(params![id, new_name, new_other])?;
+        }
+    }
+    let fractions: Vec<(i64, i64, String, String)> = tx
+        .prepare("SELECT id, establishment_id, name, name_key FROM registry_fractions ORDER BY id")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut taken = std::collections::HashSet::new();
+    let mut changed = Vec::new();
+    for (id, establishment, name, old) in fractions {
+        let mut key = store::text::fold(&name);
+        if key.is_empty() {
+            key = old.clone();
+        }
+        if !taken.insert((establishment, key.clone())) {
+            key = format!("{key} {id}");
+            taken.insert((establishment, key.clone()));
+        }
+        if key != old {
+            changed.push((id, key));
+        }
+    }
+    // Out of the way first: a new key may be another fraction's old one until that one moves.
+    for (id, _) in &changed {
+        tx.execute(
+            "UPDATE registry_fractions SET name_key = char(1) || id WHERE id = ?1",
+            params![id],
+        )?;
+    }
+    for (id, key) in &changed {
+        tx.execute(
+            "UPDATE registry_fractions SET name_key = ?2 WHERE id = ?1",
+            params![id, key],
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod refold_tests {
+    use rusqlite::{params, Connection};
+
+    use crate::migrations::MIGRATIONS;
+
+    #[test]
+    fn search_keys_of_the_old_folding_are_remade_and_fraction_clashes_kept_apart() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        store::migrate::apply(&mut conn, "store", store::migrate::MIGRATIONS).unwrap();
+        store::migrate::apply(&mut conn, "registry", &MIGRATIONS[..3]).unwrap();
+        // Keys as the old folding made them: the modifier apostrophe and ẞ left alone.
+        for (id, name, key) in [
+            (1, "Blocʼ A", "BLOCʼ A"),
+            (2, "Bloc A", "BLOC A"),
+            (3, "Radiologie", "RADIOLOGIE"),
+        ] {
+            conn.execute(
+                "INSERT INTO registry_fractions (id, establishment_id, name, name_key, created_at)
+                 VALUES (?1, 7, ?2, ?3, '2026-01-01')",
+                params![id, name, key],
+            )
+            .unwrap();
+        }
+        conn.execute(
+            "INSERT INTO registry_workers (id, establishment_id, nir, nir_key, last_name,
+                 other_name, first_name, search_name, search_other, created_at, updated_at)
+             VALUES (1, 7, '1700367482001', '86', 'GROẞ', 'Dʼ ARC', 'Zoé',
+                     'GROẞ ZOE', 'Dʼ ARC ZOE', '2026-01-01', '2026-01-01')",
+            [],
+        )
+        .unwrap();
+        assert_eq!(
+            store::migrate::apply(&mut conn, "registry", MIGRATIONS).unwrap(),
+            1
+        );
+        let (name, other): (String, String) = conn
+            .query_row(
+                "SELECT search_name, search_other FROM registry_workers WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(name, "GROSS ZOE");
+        assert_eq!(other, "D ARC ZOE");
+        let keys: Vec<String> = conn
+            .prepare("SELECT name_key FROM registry_fractions ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(keys, ["BLOC A", "BLOC A 2", "RADIOLOGIE"]);
+    }
+}

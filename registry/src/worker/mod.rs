@@ -77,19 +77,24 @@ pub(crate) struct Columns {
 
 impl Columns {
     pub(crate) fn of(w: &Worker) -> Self {
-        let first = fold(&w.first_name);
-        let key = |last: &str| {
-            let mut k = fold(last);
-            k.push(' ');
-            k.push_str(&first);
-            k
-        };
         Self {
             birth_date: w.birth_date.map(date::iso),
-            search_name: key(&w.last_name),
-            search_other: w.other_name.as_deref().map(key),
+            search_name: search_key(&w.last_name, &w.first_name),
+            search_other: w
+                .other_name
+                .as_deref()
+                .map(|other| search_key(other, &w.first_name)),
         }
     }
+}
+
+/// The key a worker is searched and sorted by under one of their last names: `NOM PRÉNOM`,
+/// folded.
+pub(crate) fn search_key(last: &str, first: &str) -> String {
+    let mut k = fold(last);
+    k.push(' ');
+    k.push_str(&fold(first));
+    k
 }
 
 /// A worker as stored: the complete administrative view (CSE).

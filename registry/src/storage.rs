@@ -143,7 +143,9 @@ pub(crate) fn optional<T>(r: rusqlite::Result<T>) -> Result<Option<T>> {
 /// serves uniqueness and order).
 pub(crate) fn refold_search_keys(tx: &rusqlite::Transaction<'_>) -> store::Result<()> {
     use crate::worker::search_key;
-    let workers: Vec<(i64, String, Option<String>, String, String, Option<String>)> = tx
+    /// id, last name, other name, first name, and the two keys as stored.
+    type Keyed = (i64, String, Option<String>, String, String, Option<String>);
+    let workers: Vec<Keyed> = tx
         .prepare(
             "SELECT id, last_name, other_name, first_name, search_name, search_other
              FROM registry_workers",

@@ -256,9 +256,28 @@ mod tests {
 
     /// One of each kind of character [`is_forbidden`] names.
     const HOSTILE: [char; 22] = [
-        '\0', '\t', '\n', '\r', '\u{b}', '\u{c}', '\u{1b}', '\u{7f}', '\u{85}', '\u{9b}',
-        '\u{2028}', '\u{2029}', '\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}', '\u{200b}',
-        '\u{200d}', '\u{200f}', '\u{feff}', '\u{61c}', '\u{e0041}',
+        '\0',
+        '\t',
+        '\n',
+        '\r',
+        '\u{b}',
+        '\u{c}',
+        '\u{1b}',
+        '\u{7f}',
+        '\u{85}',
+        '\u{9b}',
+        '\u{2028}',
+        '\u{2029}',
+        '\u{202a}',
+        '\u{202e}',
+        '\u{2066}',
+        '\u{2069}',
+        '\u{200b}',
+        '\u{200d}',
+        '\u{200f}',
+        '\u{feff}',
+        '\u{61c}',
+        '\u{e0041}',
     ];
 
     #[test]
@@ -269,13 +288,20 @@ mod tests {
             assert_eq!(name(&text, false), Err(TextError::Characters), "{c:?}");
             assert_eq!(name(&text, true), Err(TextError::Characters), "{c:?}");
             // At the ends too, where trimming used to hide them.
-            assert_eq!(label(&format!("Durand{c}"), LABEL_MAX), Err(TextError::Characters), "{c:?}");
+            assert_eq!(
+                label(&format!("Durand{c}"), LABEL_MAX),
+                Err(TextError::Characters),
+                "{c:?}"
+            );
         }
     }
 
     #[test]
     fn typed_spaces_and_separators_are_kept_as_text() {
-        assert_eq!(label("Rue\u{a0}de\u{202f}la Paix", LABEL_MAX).unwrap(), "Rue de la Paix");
+        assert_eq!(
+            label("Rue\u{a0}de\u{202f}la Paix", LABEL_MAX).unwrap(),
+            "Rue de la Paix"
+        );
         let punctuated = "=HYPERLINK(\"x\";\"y\") | a : b @SUM(1) +1 -2 'q'";
         assert_eq!(label(punctuated, LABEL_MAX).unwrap(), punctuated);
     }

@@ -294,13 +294,19 @@ fn text(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// The value as typed when it is not blank: free texts and names are checked whole, so that
+/// a line break or a control character at an end is refused rather than trimmed away.
+fn typed(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|s| !s.trim().is_empty())
+}
+
 fn required<'a>(
     value: &'a Option<String>,
     path: &str,
     label: &str,
     errors: &mut FieldErrors,
 ) -> Option<&'a str> {
-    let v = text(value);
+    let v = typed(value);
     if v.is_none() {
         errors.add(path, format!("{label} est obligatoire."));
     }
@@ -330,7 +336,13 @@ pub const FOREIGN_POSTAL_CODE_MAX: usize = 16;
 
 /// A single-line free text ([`store::text::label`]: no line break, control or invisible
 /// character, at most `max` characters), the refusal worded with the field's `subject`.
-fn line(value: &str, path: &str, subject: &str, max: usize, errors: &mut FieldErrors) -> Option<String> {
+fn line(
+    value: &str,
+    path: &str,
+    subject: &str,
+    max: usize,
+    errors: &mut FieldErrors,
+) -> Option<String> {
     match store::text::label(value, max) {
         Ok(v) => Some(v),
         Err(e) => {
@@ -360,12 +372,24 @@ fn parse_address(a: &AddressInput, path: &str, errors: &mut FieldErrors) -> Opti
     let name = checked(&a.name, "name", "La raison sociale ou le nom", COMPANY_MAX);
     let address = checked(&a.address, "address", "L'adresse postale", ADDRESS_MAX);
     let town = checked(&a.town, "town", "La ville", TOWN_MAX);
-    let country = match text(&a.country) {
-        Some(c) => Some(line(c, &format!("{path}.country"), "Le pays", COUNTRY_MAX, errors)),
+    let country = match typed(&a.country) {
+        Some(c) => Some(line(
+            c,
+            &format!("{path}.country"),
+            "Le pays",
+            COUNTRY_MAX,
+            errors,
+        )),
         None => None,
     };
-    let cedex = match text(&a.cedex) {
-        Some(c) => Some(line(c, &format!("{path}.cedex"), "Le cedex", CEDEX_MAX, errors)),
+    let cedex = match typed(&a.cedex) {
+        Some(c) => Some(line(
+            c,
+            &format!("{path}.cedex"),
+            "Le cedex",
+            CEDEX_MAX,
+            errors,
+        )),
         None => None,
     };
     let france = is_france(country.clone().flatten().as_deref().unwrap_or("FRANCE"));

@@ -12,6 +12,6 @@ pub(super) fn run(dir: &DataDir, out: &Path) -> Result<(), AppError> {
     }
     let conn = dir.open_db()?;
     conn.execute("VACUUM INTO ?1", [out.to_string_lossy()])?;
-    println!("copie écrite dans {}", out.display());
+    crate::say!("copie écrite dans {}", out.display());
     Ok(())
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
+use super::out::Shown;
 use super::values::ProtocolStatus;
 use super::{access_err, services};
 use crate::datadir::DataDir;
@@ -59,47 +60,53 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
                 .versions(status.map(ProtocolStatus::as_str))
                 .map_err(access_err)?;
             if versions.is_empty() {
-                println!("aucun protocole");
+                crate::say!("aucun protocole");
             }
             for v in versions {
-                println!(
+                crate::say!(
                     "{}  v{}  {:<10}  signé le {}  {}",
                     v.number,
                     v.version,
                     v.status,
                     v.signed_at.date(),
-                    v.employer
+                    Shown(&v.employer)
                 );
             }
             Ok(())
         }
         ProtocolCommand::Show { number } => {
             let d = s.access.version_detail(&number).map_err(access_err)?;
-            println!(
+            crate::say!(
                 "Protocole n° {} — version {} — {} — nom clé {}",
-                d.summary.number, d.summary.version, d.summary.status, d.key_name
+                Shown(&d.summary.number),
+                d.summary.version,
+                d.summary.status,
+                Shown(&d.key_name)
             );
             if let Some(r) = &d.reject_reason {
-                println!("Motif du refus : {r}");
+                crate::say!("Motif du refus : {}", Shown(r));
             }
             if let Some(by) = &d.decided_by {
-                println!("Décidé par : {by}");
+                crate::say!("Décidé par : {}", Shown(by));
             }
-            println!();
-            print!("{}", d.annexe_text);
-            println!();
-            println!("PIÈCES JUSTIFICATIVES (siseri protocol documents {number} --out DIR)");
+            crate::say!();
+            // Line by line: the text's own line ends kept, any other control escaped.
+            for line in d.annexe_text.lines() {
+                crate::say!("{}", Shown(line));
+            }
+            crate::say!();
+            crate::say!("PIÈCES JUSTIFICATIVES (siseri protocol documents {number} --out DIR)");
             for doc in documents(&s, &d.version_id)? {
-                println!(
+                crate::say!(
                     "- {} : {} ({} octets), SHA-256 {}",
                     doc.kind.label(),
-                    doc.media_type,
+                    Shown(&doc.media_type),
                     doc.size,
                     doc.sha256
                 );
             }
-            println!();
-            println!("PREUVE DE SIGNATURE");
+            crate::say!();
+            crate::say!("PREUVE DE SIGNATURE");
             let e = &d.evidence;
             for k in [
                 "signed_at",
@@ -110,18 +117,17 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
                 "user_agent",
                 "consent_at",
             ] {
-                println!(
-                    "- {k} : {}",
-                    e[k].as_str()
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| e[k].to_string())
-                );
+                let value = e[k]
+                    .as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| e[k].to_string());
+                crate::say!("- {k} : {}", Shown(&value));
             }
             if !d.diff.is_empty() {
-                println!();
-                println!("DIFFÉRENCES AVEC LA VERSION EN VIGUEUR");
+                crate::say!();
+                crate::say!("DIFFÉRENCES AVEC LA VERSION EN VIGUEUR");
                 for l in &d.diff {
-                    println!("{l}");
+                    crate::say!("{}", Shown(l));
                 }
             }
             Ok(())
@@ -141,7 +147,7 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
                 dir.write_crl(&crl.der)?;
             }
             crate::services::flush_outbox(dir, &config);
-            println!(
+            crate::say!(
                 "protocole {} version {} validé : {} certificat(s) émis, {} rattachement(s) \
                  ajouté(s) à un certificat existant, {} rattachement(s) retiré(s), {} certificat(s) révoqué(s)",
                 report.number,
@@ -163,7 +169,7 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
                 .reject(&number, reason.trim(), "operator:cli")
                 .map_err(access_err)?;
             crate::services::flush_outbox(dir, &config);
-            println!("protocole {number} refusé ; les correspondants sont prévenus");
+            crate::say!("protocole {number} refusé ; les correspondants sont prévenus");
             Ok(())
         }
         ProtocolCommand::Documents { number, out } => {
@@ -178,7 +184,7 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
                 let target = out.join(format!("{}-{}.{ext}", number, doc.kind.as_str()));
                 let source = s.pass.document_path(&doc.sha256);
                 std::fs::copy(&source, &target).map_err(|e| AppError::io(&source, e))?;
-                println!("{}", target.display());
+                crate::say!("{}", Shown(&target.display().to_string()));
             }
             Ok(())
         }

@@ -41,14 +41,29 @@ pub(crate) struct ShownJson<'a>(pub(crate) &'a str);
 
 impl fmt::Display for ShownJson<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        escaped(f, self.0, |f, c| {
-            let mut units = [0u16; 2];
-            for unit in c.encode_utf16(&mut units) {
-                write!(f, "\\u{unit:04x}")?;
-            }
-            Ok(())
-        })
+        // serde_json escapes every C0 character inside strings: a raw line end is the layout
+        // of pretty-printed JSON, kept.
+        let mut lines = self.0.split('\n');
+        if let Some(first) = lines.next() {
+            json_escaped(f, first)?;
+        }
+        for line in lines {
+            f.write_char('\n')?;
+            json_escaped(f, line)?;
+        }
+        Ok(())
     }
+}
+
+/// A piece of JSON without line ends, forbidden characters as JSON escapes.
+fn json_escaped(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
+    escaped(f, text, |f, c| {
+        let mut units = [0u16; 2];
+        for unit in c.encode_utf16(&mut units) {
+            write!(f, "\\u{unit:04x}")?;
+        }
+        Ok(())
+    })
 }
 
 /// `text` with each forbidden character replaced by what `escape` writes.

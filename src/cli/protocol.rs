@@ -90,8 +90,9 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
                 crate::say!("Décidé par : {}", Shown(by));
             }
             crate::say!();
-            // Line by line: the text's own line ends kept, any other control escaped.
-            for line in d.annexe_text.lines() {
+            // Line by line: the text's own line ends kept, any other control (a CR too)
+            // escaped.
+            for line in d.annexe_text.trim_end_matches('\n').split('\n') {
                 crate::say!("{}", Shown(line));
             }
             crate::say!();

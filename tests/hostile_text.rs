@@ -194,7 +194,7 @@ fn hostile_database() -> (Sandbox, u32, String) {
     let holders = enrolled(&sb, &[PROTOCOL]);
     let db = sb.db();
     db.execute_batch("DROP TRIGGER enroll_versions_signed_are_immutable")
-        .unwrap();
+        .expect("DROP TRIGGER failed");
     db.execute(
         "UPDATE enroll_versions SET
             input = json_set(input, '$.employer.name', ?1),
@@ -203,22 +203,22 @@ fn hostile_database() -> (Sandbox, u32, String) {
             decided_by = ?1, reject_reason = ?1",
         [HOSTILE],
     )
-    .unwrap();
+    .expect("UPDATE failed");
     db.execute(
         "UPDATE enroll_accessors SET last_name = ?1, first_name = ?1, email = ?1",
         [HOSTILE],
     )
-    .unwrap();
+    .expect("UPDATE failed");
     db.execute(
         "UPDATE enroll_outbox SET subject = ?1 WHERE subject IS NOT NULL",
         [HOSTILE],
     )
-    .unwrap();
+    .expect("UPDATE failed");
     db.execute("UPDATE enroll_outbox SET last_error = ?1", [HOSTILE])
-        .unwrap();
+        .expect("UPDATE failed");
     let number: String = db
         .query_row("SELECT number FROM enroll_protocols", [], |r| r.get(0))
-        .unwrap();
+        .expect("UPDATE failed");
     (sb, holders[0].habilitation, number)
 }
 
@@ -259,16 +259,16 @@ fn into_closed_pipe(sb: &Sandbox, args: &[&str]) -> (Option<i32>, String) {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .expect("spawn failed");
     drop(child.stdout.take());
     let mut stderr = String::new();
     child
         .stderr
         .take()
-        .unwrap()
+        .expect("stderr is piped")
         .read_to_string(&mut stderr)
-        .unwrap();
-    (child.wait().unwrap().code(), stderr)
+        .expect("read_to_string failed");
+    (child.wait().expect("wait failed").code(), stderr)
 }
 
 #[test]

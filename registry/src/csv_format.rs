@@ -573,13 +573,10 @@ mod tests {
     fn formula_cells_are_exported_as_text_and_imported_back_to_the_same_values() {
         let mut workers = Vec::new();
         for (i, payload) in FORMULAS.iter().enumerate() {
+            let quoted = payload.replace('"', "\"\"");
+            let d = if i % 2 == 0 { "-dom" } else { "@dom" };
             let line = format!(
-                "{CSV_HEADER}\n'-Ann'e;;Valérie;;2760912346445;12;;{f};;{j};{h};;;;{d};{s};\n",
-                f = format!("\"{}\"", payload.replace('"', "\"\"")),
-                j = format!("\"'{}\"", payload.replace('"', "\"\"")),
-                h = format!("\"{}\"", payload.replace('"', "\"\"")),
-                d = if i % 2 == 0 { "-dom" } else { "@dom" },
-                s = "'sect",
+                "{CSV_HEADER}\n'-Ann'e;;Valérie;;2760912346445;12;;\"{quoted}\";;\"'{quoted}\";\"{quoted}\";;;;{d};'sect;\n",
             );
             let (read, report) = lines(&line);
             assert!(report.is_empty(), "{payload}: {report}");

@@ -372,26 +372,12 @@ fn parse_address(a: &AddressInput, path: &str, errors: &mut FieldErrors) -> Opti
     let name = checked(&a.name, "name", "La raison sociale ou le nom", COMPANY_MAX);
     let address = checked(&a.address, "address", "L'adresse postale", ADDRESS_MAX);
     let town = checked(&a.town, "town", "La ville", TOWN_MAX);
-    let country = match typed(&a.country) {
-        Some(c) => Some(line(
-            c,
-            &format!("{path}.country"),
-            "Le pays",
-            COUNTRY_MAX,
-            errors,
-        )),
-        None => None,
+    // Optional: `None` when left blank, `Some(None)` when refused.
+    let mut optional = |value: &Option<String>, field: &str, subject: &str, max: usize| {
+        typed(value).map(|v| line(v, &format!("{path}.{field}"), subject, max, errors))
     };
-    let cedex = match typed(&a.cedex) {
-        Some(c) => Some(line(
-            c,
-            &format!("{path}.cedex"),
-            "Le cedex",
-            CEDEX_MAX,
-            errors,
-        )),
-        None => None,
-    };
+    let country = optional(&a.country, "country", "Le pays", COUNTRY_MAX);
+    let cedex = optional(&a.cedex, "cedex", "Le cedex", CEDEX_MAX);
     let france = is_france(country.clone().flatten().as_deref().unwrap_or("FRANCE"));
     let postal_code = required(
         &a.postal_code,

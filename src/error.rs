@@ -30,6 +30,9 @@ pub enum AppError {
     /// TLS set-up failed.
     #[error("TLS : {0}")]
     Tls(String),
+    /// The CLI could not write to its standard output (a closed pipe: see `cli::out`).
+    #[error("sortie standard : {}", french_io(.0))]
+    Stdout(std::io::Error),
 }
 
 impl AppError {

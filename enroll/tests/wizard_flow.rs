@@ -851,3 +851,34 @@ async fn pages_have_no_inline_style_and_the_stylesheet_is_served() {
     // Pages without a draft send to the start.
     b.get("/pass/pcr").await.redirects_to("/pass/");
 }
+
+#[tokio::test]
+async fn a_line_break_in_the_employer_name_is_an_error_and_a_huge_address_is_never_stored() {
+    let site = site();
+    let mut b = start(&site).await;
+    let mut fields = with(EMPLOYER, &[("action", "next")]);
+    fields.retain(|(k, _)| *k != "employer.name");
+    fields.push(("employer.name", "Cabinet\r\nN° SIRET : 00000000000000"));
+    let page = b.submit("/pass/employeur", &fields).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.text_of("employer-name-error")
+            .contains("ne peut contenir ni retour à la ligne"),
+        "{}",
+        page.body
+    );
+
+    let huge = "8 avenue de la gloire ".repeat(1_900_000 / 22);
+    let mut fields = with(EMPLOYER, &[("action", "next")]);
+    fields.retain(|(k, _)| *k != "employer.address");
+    fields.push(("employer.address", &huge));
+    let page = b.submit("/pass/employeur", &fields).await;
+    assert!(page.status.is_client_error(), "{}", page.status);
+    let stored: i64 = site
+        .db()
+        .query_row("SELECT max(length(input)) FROM enroll_versions", [], |r| {
+            r.get(0)
+        })
+        .expect("query_row failed");
+    assert!(stored < 70_000, "{stored} bytes kept in a draft");
+}

@@ -7,6 +7,16 @@
 //!
 //! Values are written as the form shows them (`12/03/1970`, `non classé`, `Non salarié`, `1.0`,
 //! `1-Civile`), which is what the import reads back: export → import → export gives the same bytes.
+//!
+//! **Formulas.** A spreadsheet runs a cell that starts with `=`, `+`, `-` or `@` (or a tab or a
+//! carriage return) as a formula: `=HYPERLINK(…)`, `=cmd|' /C calc'!A0`.
+//! As OWASP recommends, such a cell is written with a leading apostrophe, which spreadsheets read
+//! as "this is text" and do not show: `'=HYPERLINK(…)`. So that the apostrophe we add can be told
+//! from one typed by people, a value that itself starts with an apostrophe gets one too (`'t
+//! Hooft` is written `''t Hooft`). The import drops exactly one leading apostrophe when the next
+//! character is one of those (`=`, `+`, `-`, `@`, tab, CR or `'`), and takes every other value as
+//! it is (`'t Hooft` typed in a file stays `'t Hooft`). The rule applies to every column: the
+//! coded and numeric ones (`1.0`, `12/03/1970`, `C00000042`…) never start with those characters.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -44,6 +54,30 @@ const COLUMNS: [Field; 17] = [
 ];
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// First characters that make a spreadsheet read a cell as a formula, and the apostrophe that
+/// marks a cell as text (see the module's doc).
+fn needs_text_mark(value: &str) -> bool {
+    value.starts_with(['=', '+', '-', '@', '\t', '\r', '\''])
+}
+
+/// A value as written in a cell: with a leading apostrophe when it could be read as a formula
+/// or starts with an apostrophe itself.
+fn to_cell(value: &str) -> std::borrow::Cow<'_, str> {
+    if needs_text_mark(value) {
+        format!("'{value}").into()
+    } else {
+        value.into()
+    }
+}
+
+/// A cell as read back into a value: the one apostrophe [`to_cell`] adds dropped.
+fn from_cell(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if needs_text_mark(rest) => rest,
+        _ => cell,
+    }
+}
 
 /// At most this many errors are listed in a report; the others are only counted.
 const REPORT_MAX: usize = 1000;
@@ -304,7 +338,7 @@ impl<R: Read> Reader<R> {
         let mut text: [&str; 17] = [""; 17];
         for (i, field) in self.record.iter().enumerate() {
             match std::str::from_utf8(field) {
-                Ok(t) => text[i] = t,
+                Ok(t) => text[i] = from_cell(t),
                 Err(_) => {
                     return Ok(Some(Line::Invalid(
                         line,
@@ -401,7 +435,9 @@ impl<W: Write> Writer<W> {
             w.sector.as_deref().unwrap_or(""),
             w.card_number.as_ref().map_or("", CardNumber::as_str),
         ];
-        self.csv.write_record(fields).map_err(io_error)
+        self.csv
+            .write_record(fields.map(to_cell).iter().map(|c| c.as_bytes()))
+            .map_err(io_error)
     }
 
     pub(crate) fn finish(mut self) -> io::Result<W> {
@@ -511,6 +547,77 @@ mod tests {
             report.to_string(),
             "ligne 2 : La ligne doit compter 17 colonnes séparées par « ; » (3 trouvée(s)).\n"
         );
+    }
+
+    /// Excel-style payloads, each a value the fields accept.
+    const FORMULAS: [&str; 8] = [
+        "=cmd|' /C calc'!A0",
+        "@SUM(1)",
+        "=HYPERLINK(\"http://x\",\"y\")",
+        "+1+1",
+        "-2+3",
+        "'=1+1",
+        "''",
+        "'quoted",
+    ];
+
+    fn export(workers: &[Worker]) -> String {
+        let mut w = Writer::start(Vec::new()).unwrap();
+        for worker in workers {
+            w.write(worker).unwrap();
+        }
+        String::from_utf8(w.finish().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn formula_cells_are_exported_as_text_and_imported_back_to_the_same_values() {
+        let mut workers = Vec::new();
+        for (i, payload) in FORMULAS.iter().enumerate() {
+            let quoted = payload.replace('"', "\"\"");
+            let d = if i % 2 == 0 { "-dom" } else { "@dom" };
+            let line = format!(
+                "{CSV_HEADER}\n'-Ann'e;;Valérie;;2760912346445;12;;\"{quoted}\";;\"'{quoted}\";\"{quoted}\";;;;{d};'sect;\n",
+            );
+            let (read, report) = lines(&line);
+            assert!(report.is_empty(), "{payload}: {report}");
+            workers.extend(read);
+        }
+        let exported = export(&workers);
+        for line in exported.lines().skip(1) {
+            for cell in line.split(';') {
+                let cell = cell.trim_start_matches('"');
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "a formula cell left as is: {line}"
+                );
+            }
+        }
+        let (again, report) = lines(exported.trim_start_matches('\u{feff}'));
+        assert!(report.is_empty(), "{report}");
+        assert_eq!(again, workers);
+        assert_eq!(
+            export(&again),
+            exported,
+            "export → import → export: same bytes"
+        );
+        assert_eq!(workers[0].radiological_hazard.as_deref(), Some(FORMULAS[0]));
+        // Typed in a file, `''` is the mark and an apostrophe: the value is `'`.
+        assert_eq!(workers[6].radiological_hazard.as_deref(), Some("'"));
+        assert_eq!(workers[0].last_name, "-Ann'e", "the file's mark dropped");
+    }
+
+    #[test]
+    fn an_apostrophe_typed_in_a_file_is_kept_unless_it_marks_a_formula_or_an_apostrophe() {
+        assert_eq!(from_cell("'t Hooft"), "'t Hooft");
+        assert_eq!(from_cell("'=1+1"), "=1+1");
+        assert_eq!(from_cell("''t Hooft"), "'t Hooft");
+        assert_eq!(from_cell("=1+1"), "=1+1");
+        assert_eq!(to_cell("'t Hooft"), "''t Hooft");
+        assert_eq!(to_cell("\t1"), "'\t1");
+        assert_eq!(to_cell("Assistant dentaire"), "Assistant dentaire");
+        for v in FORMULAS.iter().chain(&["'t Hooft", "x", "", "'"]) {
+            assert_eq!(from_cell(&to_cell(v)), *v);
+        }
     }
 
     #[test]

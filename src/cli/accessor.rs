@@ -5,6 +5,7 @@ use clap::Subcommand;
 use enroll::access::{AccessCodeState, CertificateState, WithdrawalState};
 
 use super::cert::not_valid;
+use super::out::Shown;
 use super::values::{P12Profile, Reason};
 use super::{access_err, now, services};
 use crate::datadir::DataDir;
@@ -68,12 +69,12 @@ pub(super) fn run(dir: &DataDir, command: AccessorCommand) -> Result<(), AppErro
     match command {
         AccessorCommand::List => {
             for a in s.access.accessors().map_err(access_err)? {
-                println!(
+                crate::say!(
                     "{}  {} {}  {}",
                     a.habilitation,
-                    a.last_name.to_uppercase(),
-                    a.first_name,
-                    a.email
+                    Shown(&a.last_name.to_uppercase()),
+                    Shown(&a.first_name),
+                    Shown(&a.email)
                 );
             }
             Ok(())
@@ -82,17 +83,18 @@ pub(super) fn run(dir: &DataDir, command: AccessorCommand) -> Result<(), AppErro
             let d = s.access.accessor(hab).map_err(access_err)?;
             let conn = dir.open_db()?;
             let a = &d.accessor;
-            println!(
+            crate::say!(
                 "N° habilitation SISERI {} — {} {} — {}",
                 a.habilitation,
-                a.first_name,
-                a.last_name.to_uppercase(),
-                a.email
+                Shown(&a.first_name),
+                Shown(&a.last_name.to_uppercase()),
+                Shown(&a.email)
             );
-            println!("RATTACHEMENTS");
+            crate::say!("RATTACHEMENTS");
             for (att, number) in &d.attachments {
-                println!(
-                    "- protocole {number} : {}{}{}",
+                crate::say!(
+                    "- protocole {} : {}{}{}",
+                    Shown(number),
                     att.role.as_str(),
                     if att.sends_dosimetry {
                         " (envoi des données dosimétriques)"
@@ -106,7 +108,7 @@ pub(super) fn run(dir: &DataDir, command: AccessorCommand) -> Result<(), AppErro
                     }
                 );
             }
-            println!("CERTIFICATS");
+            crate::say!("CERTIFICATS");
             for c in &d.certificates {
                 let serial = Serial::from_der_bytes(&c.serial);
                 let ca_status = match Authority::find(&conn, &serial)? {
@@ -114,14 +116,14 @@ pub(super) fn run(dir: &DataDir, command: AccessorCommand) -> Result<(), AppErro
                         .unwrap_or_else(|| format!("valide jusqu'au {}", r.not_after.date())),
                     None => "inconnu de l'AC".to_owned(),
                 };
-                println!("- {serial} : {} — {ca_status}", french_cert_state(c.state));
+                crate::say!("- {serial} : {} — {ca_status}", french_cert_state(c.state));
             }
-            println!("RETRAITS");
+            crate::say!("RETRAITS");
             for w in &d.withdrawals {
-                println!(
+                crate::say!(
                     "- n° {} ({}) : {} — {} code(s) erroné(s) — expire le {}{}",
                     w.id,
-                    w.p12_profile,
+                    Shown(&w.p12_profile.to_string()),
                     french_withdrawal(w.status),
                     w.failed_attempts,
                     time::OffsetDateTime::from_unix_timestamp(w.expires_at)
@@ -135,7 +137,7 @@ pub(super) fn run(dir: &DataDir, command: AccessorCommand) -> Result<(), AppErro
                 );
             }
             match &d.access_code {
-                Some(c) => println!(
+                Some(c) => crate::say!(
                     "CODE D'ACCÈS : {} ({} échec(s) consécutif(s))",
                     if c.status == AccessCodeState::Locked {
                         "bloqué"
@@ -144,7 +146,7 @@ pub(super) fn run(dir: &DataDir, command: AccessorCommand) -> Result<(), AppErro
                     },
                     c.failed_attempts
                 ),
-                None => println!("CODE D'ACCÈS : aucun"),
+                None => crate::say!("CODE D'ACCÈS : aucun"),
             }
             Ok(())
         }
@@ -156,7 +158,7 @@ pub(super) fn run(dir: &DataDir, command: AccessorCommand) -> Result<(), AppErro
                 .revoke(&authority, hab, reason, "operator:cli")
                 .map_err(access_err)?;
             dir.write_crl(&crl.der)?;
-            println!(
+            crate::say!(
                 "accédant {hab} : certificat(s) révoqué(s) ({reason}) ; LCR n° {} publiée",
                 crl.number
             );
@@ -172,7 +174,7 @@ pub(super) fn run(dir: &DataDir, command: AccessorCommand) -> Result<(), AppErro
                 .reset_code(hab, "operator:cli")
                 .map_err(access_err)?;
             crate::services::flush_outbox(dir, &config);
-            println!("accédant {hab} : nouveau code d'accès envoyé, accès débloqué");
+            crate::say!("accédant {hab} : nouveau code d'accès envoyé, accès débloqué");
             Ok(())
         }
         AccessorCommand::SetEmail {
@@ -186,10 +188,10 @@ pub(super) fn run(dir: &DataDir, command: AccessorCommand) -> Result<(), AppErro
                 .set_email(hab, &email, &reason, "operator:cli")
                 .map_err(access_err)?;
             crate::services::flush_outbox(dir, &config);
-            println!(
+            crate::say!(
                 "accédant {hab} : adresse électronique remplacée par {} ; l'ancienne et la \
                  nouvelle adresse sont prévenues",
-                email.as_str()
+                super::out::Shown(email.as_str())
             );
             Ok(())
         }
@@ -213,7 +215,7 @@ fn reissue(
         dir.write_crl(&crl.der)?;
     }
     crate::services::flush_outbox(dir, config);
-    println!("accédant {hab} : {what} — nouveau certificat et nouveau lien de retrait envoyés");
+    crate::say!("accédant {hab} : {what} — nouveau certificat et nouveau lien de retrait envoyés");
     Ok(())
 }
 

@@ -17,9 +17,10 @@ pub(super) fn run(dir: &DataDir, command: AuditCommand) -> Result<(), AppError> 
             dir.load_config()?;
             let conn = dir.open_db()?;
             let v = store::audit::verify(&conn)?;
-            println!(
+            crate::say!(
                 "journal d'audit intègre : {} entrées, empreinte de tête {}",
-                v.entries, v.head
+                v.entries,
+                v.head
             );
             Ok(())
         }

@@ -20,6 +20,6 @@ pub(super) fn run(dir: &DataDir, out: &Path) -> Result<(), AppError> {
         let _ = std::fs::remove_file(out);
         return Err(e.into());
     }
-    println!("copie écrite dans {}", out.display());
+    crate::say!("copie écrite dans {}", out.display());
     Ok(())
 }

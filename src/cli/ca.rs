@@ -43,28 +43,30 @@ pub(super) fn run(dir: &DataDir, command: CaCommand) -> Result<(), AppError> {
             let conn = dir.open_db()?;
             let der = ca_der(&cert)?;
             let fingerprint = ring::digest::digest(&ring::digest::SHA256, &der);
-            println!("AC SISERI — {}", dir.ca_cert().display());
-            println!(
+            crate::say!("AC SISERI — {}", dir.ca_cert().display());
+            crate::say!(
                 "empreinte SHA-256 : {}",
                 hex::encode_upper(fingerprint.as_ref())
             );
             for (status, n) in ca::counts(&conn)? {
-                println!("certificats {status} : {n}");
+                crate::say!("certificats {status} : {n}");
             }
             let unsigned = ca::unsigned_serials(&conn)?;
             if !unsigned.is_empty() {
-                println!(
+                crate::say!(
                     "émissions interrompues avant signature (aucun certificat publié) : {}",
                     unsigned.len()
                 );
             }
             if let Some(crl) = Authority::latest_crl(&conn)? {
-                println!(
+                crate::say!(
                     "LCR n° {} : {} entrée(s), prochaine mise à jour {}",
-                    crl.number, crl.entries, crl.next_update
+                    crl.number,
+                    crl.entries,
+                    crl.next_update
                 );
             }
-            print!("{cert}");
+            crate::say!("{}", cert.trim_end());
             Ok(())
         }
         CaCommand::Crl { out } => {
@@ -79,7 +81,7 @@ pub(super) fn run(dir: &DataDir, command: CaCommand) -> Result<(), AppError> {
                 crl.der.clone()
             };
             datadir::write_atomic(&out, &bytes, 0o644)?;
-            println!(
+            crate::say!(
                 "LCR n° {} ({} entrée(s)) écrite dans {}",
                 crl.number,
                 crl.entries,
@@ -96,7 +98,7 @@ pub(super) fn run(dir: &DataDir, command: CaCommand) -> Result<(), AppError> {
                 now(),
             )?;
             datadir::write_atomic(&out, csr.as_bytes(), 0o644)?;
-            println!(
+            crate::say!(
                 "demande de certificat de l'AC écrite dans {}",
                 out.display()
             );
@@ -111,7 +113,7 @@ pub(super) fn run(dir: &DataDir, command: CaCommand) -> Result<(), AppError> {
             let authority = dir.load_authority(&config)?;
             let mut conn = dir.open_db()?;
             datadir::install(dir, &config, &authority, &mut conn, now())?;
-            println!(
+            crate::say!(
                 "certificat de l'AC installé ({} octets) ; certificat TLS et LCR émis",
                 der.len()
             );

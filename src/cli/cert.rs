@@ -114,7 +114,7 @@ pub(super) fn run(dir: &DataDir, command: CertCommand) -> Result<(), AppError> {
                         &issued.serial,
                         datadir::write_atomic(&args.out, chain.as_bytes(), 0o644),
                     )?;
-                    println!(
+                    crate::say!(
                         "certificat {} émis pour {} : {}",
                         issued.serial,
                         args.cn,
@@ -162,7 +162,7 @@ pub(super) fn run(dir: &DataDir, command: CertCommand) -> Result<(), AppError> {
             let mut conn = dir.open_db()?;
             let crl = authority.revoke(&mut conn, &serial, reason, "operator:cli", now())?;
             dir.write_crl(&crl.der)?;
-            println!(
+            crate::say!(
                 "certificat {serial} révoqué ({reason}) ; LCR n° {} publiée",
                 crl.number
             );
@@ -173,7 +173,7 @@ pub(super) fn run(dir: &DataDir, command: CertCommand) -> Result<(), AppError> {
             let t = now();
             for r in Authority::list(&conn, limit)? {
                 let status = not_valid(&r, t).unwrap_or_else(|| "valide".to_owned());
-                println!(
+                crate::say!(
                     "{}  {:<10}  {:<18}  {}  jusqu'au {}",
                     r.serial,
                     r.profile,

@@ -7,6 +7,7 @@ mod audit;
 mod backup;
 mod ca;
 mod cert;
+pub(crate) mod out;
 mod outbox;
 mod owner_only;
 mod protocol;
@@ -103,8 +104,10 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match execute(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of a pipe has what it wanted (`| head -1`): a normal end (see `out`).
+        Err(AppError::Stdout(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("erreur : {e}");
+            eprintln!("erreur : {}", out::Shown(&e.to_string()));
             ExitCode::FAILURE
         }
     }
@@ -139,7 +142,7 @@ fn execute(cli: Cli) -> Result<(), AppError> {
 
 fn init(dir: &DataDir) -> Result<(), AppError> {
     let report = datadir::init(dir, now())?;
-    println!("répertoire de données créé : {}", dir.root().display());
+    crate::say!("répertoire de données créé : {}", dir.root().display());
     if let Some(p) = report.generated_passphrase {
         eprintln!(
             "attention : SISERI_CA_PASSPHRASE n'est pas définie ; une phrase secrète a été générée dans {} (0600). \
@@ -148,7 +151,7 @@ fn init(dir: &DataDir) -> Result<(), AppError> {
         );
     }
     if let Some(csr) = report.csr {
-        println!(
+        crate::say!(
             "AC subordonnée : faites signer {} par la racine, puis « siseri ca import CERT ».",
             csr.display()
         );

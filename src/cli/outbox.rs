@@ -2,6 +2,7 @@
 
 use clap::Subcommand;
 
+use super::out::ShownJson;
 use crate::datadir::DataDir;
 use crate::error::AppError;
 
@@ -27,7 +28,8 @@ pub(super) fn run(dir: &DataDir, command: OutboxCommand) -> Result<(), AppError>
     match command {
         OutboxCommand::List { limit } => {
             for m in enroll::outbox::list(&conn, limit).map_err(err)? {
-                println!("{}", serde_json::to_string(&m).unwrap_or_default());
+                let json = serde_json::to_string(&m).unwrap_or_default();
+                crate::say!("{}", ShownJson(&json));
             }
             Ok(())
         }
@@ -35,7 +37,8 @@ pub(super) fn run(dir: &DataDir, command: OutboxCommand) -> Result<(), AppError>
             let m = enroll::outbox::show(&conn, enroll::outbox::OutboxId(id))
                 .map_err(err)?
                 .ok_or_else(|| AppError::DataDir(format!("aucun message n° {id}")))?;
-            println!("{}", serde_json::to_string_pretty(&m).unwrap_or_default());
+            let json = serde_json::to_string_pretty(&m).unwrap_or_default();
+            crate::say!("{}", ShownJson(&json));
             Ok(())
         }
     }

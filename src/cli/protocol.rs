@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use enroll::access::{FoundBy, IdentityField, KnownDesignee};
 
+use super::out::Shown;
 use super::values::ProtocolStatus;
 use super::{access_err, services};
 use crate::datadir::DataDir;
@@ -67,53 +68,63 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
                 .versions(status.map(ProtocolStatus::as_str))
                 .map_err(access_err)?;
             if versions.is_empty() {
-                println!("aucun protocole");
+                crate::say!("aucun protocole");
             }
             for v in versions {
-                println!(
+                crate::say!(
                     "{}  v{}  {:<10}  signé le {}  {}",
                     v.number,
                     v.version,
                     v.status,
                     v.signed_at.date(),
-                    v.employer
+                    Shown(&v.employer)
                 );
             }
             Ok(())
         }
         ProtocolCommand::Show { number } => {
             let d = s.access.version_detail(&number).map_err(access_err)?;
-            println!(
+            crate::say!(
                 "Protocole n° {} — version {} — {} — nom clé {}",
-                d.summary.number, d.summary.version, d.summary.status, d.key_name
+                Shown(&d.summary.number),
+                d.summary.version,
+                d.summary.status,
+                Shown(&d.key_name)
             );
             if let Some(r) = &d.reject_reason {
-                println!("Motif du refus : {r}");
+                crate::say!("Motif du refus : {}", Shown(r));
             }
             if let Some(by) = &d.decided_by {
-                println!("Décidé par : {by}");
+                crate::say!("Décidé par : {}", Shown(by));
             }
-            println!();
-            print!("{}", d.annexe_text);
-            println!();
+            crate::say!();
+            // Line by line: the text's own line ends kept, any other control (a CR too)
+            // escaped.
+            for line in d.annexe_text.trim_end_matches('\n').split('\n') {
+                crate::say!("{}", Shown(line));
+            }
+            crate::say!();
             match s.access.compare_designees(&number) {
-                Ok(known) => print_known(&known),
+                Ok(known) => print_known(&known)?,
                 // What was signed is shown above even when it cannot be read as a protocol.
-                Err(e) => println!("PERSONNES DÉJÀ CONNUES : comparaison impossible ({e})"),
+                Err(e) => crate::say!(
+                    "PERSONNES DÉJÀ CONNUES : comparaison impossible ({})",
+                    Shown(&e.to_string())
+                ),
             }
-            println!();
-            println!("PIÈCES JUSTIFICATIVES (siseri protocol documents {number} --out DIR)");
+            crate::say!();
+            crate::say!("PIÈCES JUSTIFICATIVES (siseri protocol documents {number} --out DIR)");
             for doc in documents(&s, &d.version_id)? {
-                println!(
+                crate::say!(
                     "- {} : {} ({} octets), SHA-256 {}",
                     doc.kind.label(),
-                    doc.media_type,
+                    Shown(&doc.media_type),
                     doc.size,
                     doc.sha256
                 );
             }
-            println!();
-            println!("PREUVE DE SIGNATURE");
+            crate::say!();
+            crate::say!("PREUVE DE SIGNATURE");
             let e = &d.evidence;
             for k in [
                 "signed_at",
@@ -124,18 +135,17 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
                 "user_agent",
                 "consent_at",
             ] {
-                println!(
-                    "- {k} : {}",
-                    e[k].as_str()
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| e[k].to_string())
-                );
+                let value = e[k]
+                    .as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| e[k].to_string());
+                crate::say!("- {k} : {}", Shown(&value));
             }
             if !d.diff.is_empty() {
-                println!();
-                println!("DIFFÉRENCES AVEC LA VERSION EN VIGUEUR");
+                crate::say!();
+                crate::say!("DIFFÉRENCES AVEC LA VERSION EN VIGUEUR");
                 for l in &d.diff {
-                    println!("{l}");
+                    crate::say!("{}", Shown(l));
                 }
             }
             Ok(())
@@ -148,7 +158,7 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
             // A protocol that cannot be compared cannot be approved either: the approval
             // below then says precisely why (which person, which field).
             if let Ok(known) = s.access.compare_designees(&number) {
-                print_known(&known);
+                print_known(&known)?;
             }
             let mut progress = |i: usize, n: usize, who: &str| {
                 if i < n {
@@ -169,7 +179,7 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
                 dir.write_crl(&crl.der)?;
             }
             crate::services::flush_outbox(dir, &config);
-            println!(
+            crate::say!(
                 "protocole {} version {} validé : {} certificat(s) émis, {} rattachement(s) \
                  ajouté(s) à un certificat existant, {} rattachement(s) retiré(s), {} certificat(s) révoqué(s)",
                 report.number,
@@ -191,7 +201,7 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
                 .reject(&number, reason.trim(), "operator:cli")
                 .map_err(access_err)?;
             crate::services::flush_outbox(dir, &config);
-            println!("protocole {number} refusé ; les correspondants sont prévenus");
+            crate::say!("protocole {number} refusé ; les correspondants sont prévenus");
             Ok(())
         }
         ProtocolCommand::Documents { number, out } => {
@@ -210,7 +220,7 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
                     std::fs::File::open(&source).map_err(|e| AppError::io(&source, e))?;
                 let mut to = super::owner_only::replace_file(&target)?;
                 std::io::copy(&mut from, &mut to).map_err(|e| AppError::io(&target, e))?;
-                println!("{}", target.display());
+                crate::say!("{}", Shown(&target.display().to_string()));
             }
             Ok(())
         }
@@ -219,15 +229,15 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
 
 /// The people the protocol names whom the registry already knows, and what the protocol says
 /// of them otherwise than the registry.
-fn print_known(known: &[KnownDesignee]) {
-    println!("PERSONNES DÉJÀ CONNUES DU REGISTRE NOMMÉES PAR CE PROTOCOLE");
+fn print_known(known: &[KnownDesignee]) -> Result<(), AppError> {
+    crate::say!("PERSONNES DÉJÀ CONNUES DU REGISTRE NOMMÉES PAR CE PROTOCOLE");
     if known.is_empty() {
-        println!("- aucune");
+        crate::say!("- aucune");
     }
     for k in known {
-        println!(
+        crate::say!(
             "- {} : N° habilitation SISERI {}, {}{}",
-            k.designee,
+            Shown(&k.designee),
             k.habilitation,
             match k.found_by {
                 FoundBy::Habilitation => "désigné(e) par ce numéro",
@@ -241,11 +251,11 @@ fn print_known(known: &[KnownDesignee]) {
             }
         );
         for diff in &k.differences {
-            println!(
+            crate::say!(
                 "    {} : registre « {} », protocole « {} »{}",
                 diff.field.label(),
-                diff.registry.as_deref().unwrap_or("(vide)"),
-                diff.protocol.as_deref().unwrap_or("(vide)"),
+                Shown(diff.registry.as_deref().unwrap_or("(vide)")),
+                Shown(diff.protocol.as_deref().unwrap_or("(vide)")),
                 if diff.field == IdentityField::Email {
                     " (l'adresse du registre est conservée)"
                 } else {
@@ -254,6 +264,7 @@ fn print_known(known: &[KnownDesignee]) {
             );
         }
     }
+    Ok(())
 }
 
 fn documents(

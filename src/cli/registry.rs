@@ -66,10 +66,15 @@ fn registry_err(e: RegistryError) -> AppError {
     AppError::DataDir(message)
 }
 
+/// One named body, its stored texts escaped (a certificate's name may hold anything).
 fn line(b: &NamedBody) -> String {
     format!(
         "{}  établissement {}  {}  désigné le {} par {}",
-        b.id, b.establishment, b.name, b.declared_at, b.declared_by
+        b.id,
+        b.establishment,
+        super::out::Shown(&b.name),
+        b.declared_at,
+        super::out::Shown(&b.declared_by)
     )
 }
 
@@ -97,9 +102,9 @@ pub(super) fn run(dir: &DataDir, command: RegistryCommand) -> Result<(), AppErro
                 .operator_name_dosimetry_body(OPERATOR, establishment, &name, &known)
                 .map_err(registry_err)?;
             if added {
-                println!("organisme désigné : {}", line(&body));
+                crate::say!("organisme désigné : {}", line(&body));
             } else {
-                println!("organisme déjà désigné : {}", line(&body));
+                crate::say!("organisme déjà désigné : {}", line(&body));
             }
         }
         OrganismeCommand::Remove {
@@ -109,7 +114,7 @@ pub(super) fn run(dir: &DataDir, command: RegistryCommand) -> Result<(), AppErro
             let body = registry
                 .operator_remove_dosimetry_body(OPERATOR, establishment, &name)
                 .map_err(registry_err)?;
-            println!("organisme retiré : {}", line(&body));
+            crate::say!("organisme retiré : {}", line(&body));
         }
         OrganismeCommand::List { establishment } => {
             exists(establishment)?;
@@ -117,19 +122,19 @@ pub(super) fn run(dir: &DataDir, command: RegistryCommand) -> Result<(), AppErro
                 .operator_dosimetry_bodies(establishment)
                 .map_err(registry_err)?;
             if bodies.is_empty() {
-                println!("aucun organisme de dosimétrie désigné");
+                crate::say!("aucun organisme de dosimétrie désigné");
             }
             for b in bodies {
-                println!("{}", line(&b));
+                crate::say!("{}", line(&b));
             }
         }
         OrganismeCommand::Clients { name } => {
             let clients = registry.operator_clients(&name).map_err(registry_err)?;
             if clients.is_empty() {
-                println!("aucun établissement n'a désigné cet organisme");
+                crate::say!("aucun établissement n'a désigné cet organisme");
             }
             for b in clients {
-                println!("{}", line(&b));
+                crate::say!("{}", line(&b));
             }
         }
     }

@@ -9,6 +9,46 @@ pub const NAME_MAX: usize = 100;
 /// Longest free label kept (job, hazard, domain, sector…).
 pub const LABEL_MAX: usize = 200;
 
+/// Characters refused in every single-line field, whatever its kind: they would break or forge
+/// what the text ends up in (the signed Annexe 1's lines, a terminal, a CSV file, a PDF, a
+/// certificate subject). Spaces typed by people (U+0020, no-break spaces…) are not among them:
+/// [`name`] and [`label`] make them single ordinary spaces.
+///
+/// - control characters, C0 (NUL, TAB, LF, CR, ESC…), DEL and C1 (U+0080–U+009F, NEL included):
+///   line breaks, terminal escapes;
+/// - the line and paragraph separators U+2028, U+2029;
+/// - Unicode format characters (category Cf), all invisible: the bidirectional embeddings,
+///   overrides and isolates (U+202A–U+202E, U+2066–U+2069, U+200E/U+200F, U+061C) that make a
+///   text read in another order than it is stored, the zero-width space and joiners
+///   (U+200B–U+200D, U+2060, U+FEFF), the soft hyphen, tags (U+E0000…) and the others.
+pub fn is_forbidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00ad}'
+                | '\u{0600}'..='\u{0605}'
+                | '\u{061c}'
+                | '\u{06dd}'
+                | '\u{070f}'
+                | '\u{0890}'..='\u{0891}'
+                | '\u{08e2}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+                | '\u{110bd}'
+                | '\u{110cd}'
+                | '\u{13430}'..='\u{1343f}'
+                | '\u{1bca0}'..='\u{1bca3}'
+                | '\u{1d173}'..='\u{1d17a}'
+                | '\u{e0001}'
+                | '\u{e0020}'..='\u{e007f}'
+        )
+}
+
 /// Why a piece of text was refused; the caller words it with the field's name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextError {
@@ -21,12 +61,15 @@ pub enum TextError {
 }
 
 /// A personal name: letters (accented or not, composed or decomposed), single spaces, hyphens,
-/// apostrophes (`’` stored as `'`), and commas when `list` (several other first names).
+/// apostrophes (`’` stored as `'`), and commas when `list` (several other first names); at most
+/// [`NAME_MAX`] characters, nothing [`is_forbidden`] (a tab or a line break is refused, not made
+/// a space).
 pub fn name(input: &str, list: bool) -> Result<String, TextError> {
     let mut out = String::with_capacity(input.len());
     let mut letters = false;
     for c in input.chars() {
         match c {
+            _ if is_forbidden(c) => return Err(TextError::Characters),
             _ if c.is_whitespace() => {
                 if !out.is_empty() && !out.ends_with(' ') {
                     out.push(' ');
@@ -55,8 +98,11 @@ pub fn name(input: &str, list: bool) -> Result<String, TextError> {
     Ok(out)
 }
 
-/// A free label (`1-Exposition externe`, `Assistant dentaire`): trimmed, runs of spaces made one,
-/// no control character, at most `max` characters.
+/// A free single-line text (`1-Exposition externe`, `Assistant dentaire`, a company name, an
+/// address line, a town): trimmed, runs of spaces made one, at most `max` characters, nothing
+/// [`is_forbidden`] (a tab or a line break is refused, not made a space). Every other
+/// character is kept: `:`, `|`, `=`, `;`, quotes… are the business of whoever writes the text
+/// out (the CSV export neutralises formulas, pages escape HTML).
 pub fn label(input: &str, max: usize) -> Result<String, TextError> {
     if is_clean_ascii(input) {
         if input.len() > max {
@@ -66,12 +112,12 @@ pub fn label(input: &str, max: usize) -> Result<String, TextError> {
     }
     let mut out = String::with_capacity(input.len());
     for c in input.chars() {
-        if c.is_whitespace() {
+        if is_forbidden(c) {
+            return Err(TextError::Characters);
+        } else if c.is_whitespace() {
             if !out.is_empty() && !out.ends_with(' ') {
                 out.push(' ');
             }
-        } else if c.is_control() || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}') {
-            return Err(TextError::Characters);
         } else {
             out.push(c);
         }
@@ -273,6 +319,72 @@ mod tests {
         );
         assert_eq!(label("a\u{7}b", LABEL_MAX), Err(TextError::Characters));
         assert_eq!(label("a\u{202e}b", LABEL_MAX), Err(TextError::Characters));
+    }
+
+    /// One of each kind of character [`is_forbidden`] names.
+    const HOSTILE: [char; 22] = [
+        '\0',
+        '\t',
+        '\n',
+        '\r',
+        '\u{b}',
+        '\u{c}',
+        '\u{1b}',
+        '\u{7f}',
+        '\u{85}',
+        '\u{9b}',
+        '\u{2028}',
+        '\u{2029}',
+        '\u{202a}',
+        '\u{202e}',
+        '\u{2066}',
+        '\u{2069}',
+        '\u{200b}',
+        '\u{200d}',
+        '\u{200f}',
+        '\u{feff}',
+        '\u{61c}',
+        '\u{e0041}',
+    ];
+
+    #[test]
+    fn labels_and_names_refuse_line_breaks_escapes_and_bidi_controls_instead_of_keeping_them() {
+        for c in HOSTILE {
+            let text = format!("Cabinet{c}Durand");
+            assert_eq!(label(&text, LABEL_MAX), Err(TextError::Characters), "{c:?}");
+            assert_eq!(name(&text, false), Err(TextError::Characters), "{c:?}");
+            assert_eq!(name(&text, true), Err(TextError::Characters), "{c:?}");
+            // At the ends too, where trimming used to hide them.
+            assert_eq!(
+                label(&format!("Durand{c}"), LABEL_MAX),
+                Err(TextError::Characters),
+                "{c:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn typed_spaces_and_separators_are_kept_as_text() {
+        assert_eq!(
+            label("Rue\u{a0}de\u{202f}la Paix", LABEL_MAX).unwrap(),
+            "Rue de la Paix"
+        );
+        let punctuated = "=HYPERLINK(\"x\";\"y\") | a : b @SUM(1) +1 -2 'q'";
+        assert_eq!(label(punctuated, LABEL_MAX).unwrap(), punctuated);
+    }
+
+    #[test]
+    fn a_label_at_its_maximum_is_kept_and_one_more_character_is_refused() {
+        let longest = "é".repeat(LABEL_MAX);
+        assert_eq!(label(&longest, LABEL_MAX).unwrap(), longest);
+        assert_eq!(
+            label(&format!("{longest}e"), LABEL_MAX),
+            Err(TextError::TooLong(LABEL_MAX))
+        );
+        assert_eq!(
+            label(&"a".repeat(2_000_000), LABEL_MAX),
+            Err(TextError::TooLong(LABEL_MAX))
+        );
     }
 
     #[test]

@@ -1,19 +1,16 @@
 //! Last and first names of the people named in a protocol; they end up in certificate subjects.
 
 use super::{canonical_string, DomainError};
+use store::text::{self, TextError};
 
-const MAX_CHARS: usize = 100;
-const COMBINING_START: char = '\u{0300}';
-const COMBINING_END: char = '\u{036f}';
-
-fn is_letter_or_accent(c: char) -> bool {
-    c.is_alphabetic() || (COMBINING_START..=COMBINING_END).contains(&c)
-}
+#[cfg(test)]
+const MAX_CHARS: usize = text::NAME_MAX;
 
 /// A last or first name: letters (accented or not), single spaces, hyphens and apostrophes.
 ///
 /// Runs of spaces are collapsed and the typographic apostrophe `’` is stored as `'`, so that the same
-/// name typed twice compares equal and prints the same in a certificate subject.
+/// name typed twice compares equal and prints the same in a certificate subject. The rule is
+/// [`store::text::name`], the one the registry applies to workers' names.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PersonName(String);
 
@@ -26,42 +23,11 @@ canonical_string!(
 impl PersonName {
     /// Parses a name as typed.
     pub fn parse(input: &str) -> Result<Self, DomainError> {
-        let mut name = String::with_capacity(input.len());
-        let mut has_letter = false;
-        for c in input.chars() {
-            match c {
-                _ if c.is_control() => return Err(DomainError::NameInvalidCharacters),
-                _ if c.is_whitespace() => {
-                    if !name.is_empty() && !name.ends_with(' ') {
-                        name.push(' ');
-                    }
-                }
-                '-' | '\'' => name.push(c),
-                '\u{2019}' => name.push('\''),
-                // Combining accents: macOS and some PDF copies send `e` + U+0301 instead of `é`.
-                COMBINING_START..=COMBINING_END if name.ends_with(is_letter_or_accent) => {
-                    name.push(c)
-                }
-                _ if c.is_alphabetic() => {
-                    has_letter = true;
-                    name.push(c);
-                }
-                _ => return Err(DomainError::NameInvalidCharacters),
-            }
-        }
-        if name.ends_with(' ') {
-            name.pop();
-        }
-        if name.is_empty() {
-            return Err(DomainError::NameEmpty);
-        }
-        if name.chars().count() > MAX_CHARS {
-            return Err(DomainError::NameTooLong);
-        }
-        if !has_letter {
-            return Err(DomainError::NameInvalidCharacters);
-        }
-        Ok(Self(name))
+        text::name(input, false).map(Self).map_err(|e| match e {
+            TextError::Empty => DomainError::NameEmpty,
+            TextError::TooLong(_) => DomainError::NameTooLong,
+            TextError::Characters => DomainError::NameInvalidCharacters,
+        })
     }
 }
 
@@ -149,6 +115,11 @@ mod tests {
                 "Pierre\nPaul",
                 "Pierre\u{0}",
                 "Pierre\u{1b}[31m",
+                "Pierre\r",
+                "Pierre\u{2028}Paul",
+                "Pierre\u{202e}luaP",
+                "Pierre\u{2066}Paul\u{2069}",
+                "Pierre\u{200b}",
             ],
             DomainError::NameInvalidCharacters,
         );

@@ -2,6 +2,8 @@
 
 mod activity;
 mod annexe;
+#[cfg(test)]
+mod annexe_roundtrip;
 mod input;
 mod model;
 mod pdf;
@@ -126,5 +128,73 @@ mod tests {
         assert_ne!(annexe.sha256(), other.sha256());
         assert_eq!(annexe.sha256(), Annexe::of(&p, None).sha256());
         assert_eq!(Annexe::from_text(&text), annexe, "the text reads back");
+    }
+
+    #[test]
+    fn free_text_with_a_line_break_escape_or_bidi_control_is_refused_in_french_without_echo() {
+        for (bad, what) in [
+            ("Cabinet\r\nN° SIRET : 00000000000000", "CR LF"),
+            ("Cabinet \u{1b}[2J", "ESC"),
+            ("Cabinet \u{202e}tnaruD", "RLO"),
+            ("Cabinet\u{2028}Durand", "LS"),
+            ("Cabinet\u{0}", "NUL"),
+        ] {
+            let mut input = seed();
+            input.employer.name = Some(bad.into());
+            input.employer.address = Some(format!("8 rue {bad}"));
+            input.pcrs[0].address.as_mut().unwrap().town = Some(bad.into());
+            input.legal_representative.last_name = Some(format!("DURAND{}", &bad[7..]));
+            let errors = Protocol::parse(&input).unwrap_err();
+            for path in [
+                "employer.name",
+                "employer.address",
+                "pcrs[0].address.town",
+                "legal_representative.last_name",
+            ] {
+                let m = errors
+                    .get(path)
+                    .unwrap_or_else(|| panic!("{what} {path}: {errors}"));
+                assert!(!m.contains("Cabinet") && !m.contains("Durand"), "{m}");
+            }
+            assert!(errors
+                .get("employer.name")
+                .unwrap()
+                .contains("retour à la ligne"));
+        }
+    }
+
+    #[test]
+    fn every_free_field_has_a_maximum_length_and_is_accepted_at_it() {
+        let mut input = seed();
+        input.employer.name = Some("N".repeat(model::COMPANY_MAX));
+        input.employer.address = Some("é".repeat(model::ADDRESS_MAX));
+        input.employer.town = Some("T".repeat(model::TOWN_MAX));
+        input.employer.cedex = Some("9".repeat(model::CEDEX_MAX));
+        let physician = input.physicians[0].address.as_mut().unwrap();
+        physician.country = Some("Ü".repeat(model::COUNTRY_MAX));
+        physician.postal_code = Some("P".repeat(model::FOREIGN_POSTAL_CODE_MAX));
+        input.legal_representative.last_name = Some("L".repeat(store::text::NAME_MAX));
+        let p = Protocol::parse(&input).unwrap();
+        let text = Annexe::of(&p, None).text();
+        assert_eq!(Annexe::from_text(&text).text(), text);
+
+        let mut long = input.clone();
+        long.employer.address = Some("a".repeat(1_900_000));
+        long.employer.name = Some("N".repeat(model::COMPANY_MAX + 1));
+        long.physicians[0].address.as_mut().unwrap().postal_code =
+            Some("P".repeat(model::FOREIGN_POSTAL_CODE_MAX + 1));
+        let errors = Protocol::parse(&long).unwrap_err();
+        assert_eq!(
+            errors.get("employer.address"),
+            Some("L'adresse postale ne doit pas dépasser 200 caractères.")
+        );
+        assert_eq!(
+            errors.get("employer.name"),
+            Some("La raison sociale ou le nom ne doit pas dépasser 150 caractères.")
+        );
+        assert!(
+            errors.get("physicians[0].address.postal_code").is_some(),
+            "{errors}"
+        );
     }
 }

@@ -7,6 +7,8 @@ use serde::Serialize;
 
 use super::activity::Activity;
 use super::input::{AddressInput, PersonInput, ProtocolInput};
+use store::text::TextError;
+
 use crate::{
     Civility, Departement, DomainError, Email, FrenchDate, HabilitationNumber, MobileNumber,
     PersonName, PhoneNumber, PostalCode, Siret,
@@ -292,13 +294,19 @@ fn text(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// The value as typed when it is not blank: free texts and names are checked whole, so that
+/// a line break or a control character at an end is refused rather than trimmed away.
+fn typed(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|s| !s.trim().is_empty())
+}
+
 fn required<'a>(
     value: &'a Option<String>,
     path: &str,
     label: &str,
     errors: &mut FieldErrors,
 ) -> Option<&'a str> {
-    let v = text(value);
+    let v = typed(value);
     if v.is_none() {
         errors.add(path, format!("{label} est obligatoire."));
     }
@@ -313,21 +321,64 @@ fn is_france(country: &str) -> bool {
     matches!(country.trim().to_uppercase().as_str(), "FRANCE" | "FR")
 }
 
+/// Longest *raison sociale ou nom*, in characters.
+pub const COMPANY_MAX: usize = 150;
+/// Longest *adresse postale* (one line).
+pub const ADDRESS_MAX: usize = 200;
+/// Longest *ville*.
+pub const TOWN_MAX: usize = 100;
+/// Longest *cedex* (`9`, `STRASBOURG CEDEX 2`…).
+pub const CEDEX_MAX: usize = 40;
+/// Longest *pays*.
+pub const COUNTRY_MAX: usize = 60;
+/// Longest postal code abroad (a French one is 5 digits).
+pub const FOREIGN_POSTAL_CODE_MAX: usize = 16;
+
+/// A single-line free text ([`store::text::label`]: no line break, control or invisible
+/// character, at most `max` characters), the refusal worded with the field's `subject`.
+fn line(
+    value: &str,
+    path: &str,
+    subject: &str,
+    max: usize,
+    errors: &mut FieldErrors,
+) -> Option<String> {
+    match store::text::label(value, max) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.add(
+                path,
+                match e {
+                    TextError::Empty => format!("{subject} est obligatoire."),
+                    TextError::TooLong(max) => {
+                        format!("{subject} ne doit pas dépasser {max} caractères.")
+                    }
+                    TextError::Characters => format!(
+                        "{subject} ne peut contenir ni retour à la ligne, ni tabulation, ni \
+                         caractère de contrôle ou invisible."
+                    ),
+                },
+            );
+            None
+        }
+    }
+}
+
 fn parse_address(a: &AddressInput, path: &str, errors: &mut FieldErrors) -> Option<Address> {
-    let name = required(
-        &a.name,
-        &format!("{path}.name"),
-        "La raison sociale ou le nom",
-        errors,
-    );
-    let address = required(
-        &a.address,
-        &format!("{path}.address"),
-        "L'adresse postale",
-        errors,
-    );
-    let town = required(&a.town, &format!("{path}.town"), "La ville", errors);
-    let country = text(&a.country).unwrap_or("FRANCE");
+    let mut checked = |value: &Option<String>, field: &str, subject: &str, max: usize| {
+        let path = format!("{path}.{field}");
+        required(value, &path, subject, errors).and_then(|v| line(v, &path, subject, max, errors))
+    };
+    let name = checked(&a.name, "name", "La raison sociale ou le nom", COMPANY_MAX);
+    let address = checked(&a.address, "address", "L'adresse postale", ADDRESS_MAX);
+    let town = checked(&a.town, "town", "La ville", TOWN_MAX);
+    // Optional: `None` when left blank, `Some(None)` when refused.
+    let mut optional = |value: &Option<String>, field: &str, subject: &str, max: usize| {
+        typed(value).map(|v| line(v, &format!("{path}.{field}"), subject, max, errors))
+    };
+    let country = optional(&a.country, "country", "Le pays", COUNTRY_MAX);
+    let cedex = optional(&a.cedex, "cedex", "Le cedex", CEDEX_MAX);
+    let france = is_france(country.clone().flatten().as_deref().unwrap_or("FRANCE"));
     let postal_code = required(
         &a.postal_code,
         &format!("{path}.postal_code"),
@@ -335,24 +386,28 @@ fn parse_address(a: &AddressInput, path: &str, errors: &mut FieldErrors) -> Opti
         errors,
     )
     .and_then(|pc| {
-        if is_france(country) {
-            domain(
-                PostalCode::parse(pc),
-                &format!("{path}.postal_code"),
-                errors,
-            )
-            .map(|p| p.as_str().to_owned())
+        let path = format!("{path}.postal_code");
+        if france {
+            domain(PostalCode::parse(pc), &path, errors).map(|p| p.as_str().to_owned())
         } else {
-            Some(pc.to_owned())
+            line(pc, &path, "Le code postal", FOREIGN_POSTAL_CODE_MAX, errors)
         }
     });
     Some(Address {
-        name: name?.to_owned(),
-        address: address?.to_owned(),
+        name: name?,
+        address: address?,
         postal_code: postal_code?,
-        town: town?.to_owned(),
-        cedex: text(&a.cedex).map(str::to_owned),
-        country: country.to_uppercase(),
+        town: town?,
+        cedex: match cedex {
+            Some(None) => return None,
+            Some(c) => c,
+            None => None,
+        },
+        country: match country {
+            Some(None) => return None,
+            Some(Some(c)) => c.to_uppercase(),
+            None => "FRANCE".to_owned(),
+        },
     })
 }
 

@@ -624,6 +624,52 @@ mod tests {
     }
 
     #[test]
+    fn line_breaks_tabs_escapes_and_bidi_controls_are_refused_in_every_text_field() {
+        for bad in [
+            "\r\n",
+            "\n",
+            "\t",
+            "\u{1b}[31m",
+            "\u{0}",
+            "\u{85}",
+            "\u{202e}",
+            "\u{2066}",
+            "\u{200b}",
+        ] {
+            let mut input = seed();
+            input.last_name = Some(format!("DIDIER{bad}X"));
+            input.other_first_names = Some(format!("Anne,{bad}Marie"));
+            input.job = Some(format!("Assistant{bad}dentaire"));
+            input.fraction = Some(format!("Site{bad}"));
+            input.sector = Some(format!("{bad}102000-Soins dentaires"));
+            let fields = by_json_name(validate(&RawWorker::from(&input), TODAY).unwrap_err());
+            for f in [
+                "last_name",
+                "other_first_names",
+                "job",
+                "fraction",
+                "sector",
+            ] {
+                let m = fields
+                    .get(f)
+                    .unwrap_or_else(|| panic!("{bad:?} {f}: {fields:?}"));
+                assert!(!m.contains("DIDIER") && !m.contains("Assistant"), "{m}");
+            }
+        }
+    }
+
+    #[test]
+    fn text_fields_have_a_maximum_length() {
+        let mut input = seed();
+        input.job = Some("é".repeat(LABEL_MAX));
+        input.last_name = Some("D".repeat(NAME_MAX));
+        assert!(validate(&RawWorker::from(&input), TODAY).is_ok());
+        input.job = Some("é".repeat(LABEL_MAX + 1));
+        let fields = by_json_name(validate(&RawWorker::from(&input), TODAY).unwrap_err());
+        assert_eq!(fields["job"], "Le métier ne peut dépasser 200 caractères.");
+    }
+
+    #[test]
     fn debug_hides_the_nir_and_its_key() {
         let debug = format!("{:?}", seed());
         assert!(!debug.contains("2760912346445"), "{debug}");

@@ -31,6 +31,10 @@ use crate::protocol::{FieldErrors, Protocol, ProtocolInput};
 use crate::web_cookie;
 pub(crate) use errors::WizardError;
 
+/// Largest body of a wizard form other than the documents step's: the widest step (the
+/// employer's) at every field's maximum length, percent-encoded, stays well below it.
+const FORM_MAX_BYTES: usize = 64 * 1024;
+
 /// `/`, `/pass/…` and `/assets/siseri.css`.
 pub fn router(state: PublicState) -> Router {
     // Room for both documents and the form's other fields; each file is then checked by Pass.
@@ -81,6 +85,10 @@ pub fn router(state: PublicState) -> Router {
         .fold(pages, |pages, (step, route)| {
             pages.route(step.path(), route)
         })
+        // Every other form is a few fields of at most a few hundred characters: a body over this
+        // is refused before it is read, and so never kept in a draft (the documents step's own
+        // limit, set nearer the handler, wins there).
+        .layer(DefaultBodyLimit::max(FORM_MAX_BYTES))
         .with_state(state);
     pages.route(
         web::layout::STYLESHEET_PATH,

@@ -313,6 +313,10 @@ impl Directory for OneCse {
             accessors: vec![("Vincent DURAND".into(), Role::Cse)],
         }))
     }
+
+    fn dosimetry_bodies(&self) -> Result<Vec<String>, DirectoryError> {
+        Ok(Vec::new())
+    }
 }
 
 struct Api {

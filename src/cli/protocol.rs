@@ -137,8 +137,8 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
                 .access
                 .approve(&authority, &number, "operator:cli", &mut progress)
                 .map_err(access_err)?;
-            if let Some(crl) = &report.crl {
-                dir.write_crl(&crl.der)?;
+            for crl in &report.crl {
+                dir.write_crl(crl)?;
             }
             crate::services::flush_outbox(dir, &config);
             println!(

@@ -62,7 +62,7 @@ impl Access {
         hab: u32,
         reason: RevocationReason,
         operator: &str,
-    ) -> Result<PublishedCrl, AccessError> {
+    ) -> Result<Vec<PublishedCrl>, AccessError> {
         let now = self.now();
         let mut conn = self.pool.get()?;
         let tx = immediate(&mut conn)?;
@@ -85,7 +85,7 @@ impl Access {
         hab: u32,
         profile: Option<P12Profile>,
         operator: &str,
-    ) -> Result<Option<PublishedCrl>, AccessError> {
+    ) -> Result<Vec<PublishedCrl>, AccessError> {
         let now = self.now();
         let mut conn = self.pool.get()?;
         let tx = immediate(&mut conn)?;
@@ -103,9 +103,9 @@ impl Access {
         tx.commit()?;
         drop(conn);
         let crl = if revoked {
-            Some(self.publish_crl(authority, operator)?)
+            self.publish_crl(authority, operator)?
         } else {
-            None
+            Vec::new()
         };
         self.issue_for(
             authority,

@@ -454,7 +454,7 @@ impl Authority {
                 published.push(self.publish_shard(conn, info.shard, actor, now)?);
             }
         }
-        let full_covers = storage::latest_crl_covers(conn)?.unwrap_or(-1);
+        let full_covers = storage::latest_crl_covers(conn)?.unwrap_or(0);
         if storage::max_revocation_seq_in(conn, None)? > full_covers {
             published.push(self.publish_crl(conn, actor, now)?);
         }

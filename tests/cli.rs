@@ -430,12 +430,22 @@ fn refused_csrs_give_a_clear_error_and_store_nothing() {
 
 /// The shard a certificate's CRL distribution point names (`…/pki/crl/N.crl`).
 fn shard_named_by(leaf: &std::path::Path) -> String {
-    let text = openssl_ok([os("x509"), os("-in"), leaf.into(), os("-noout"), os("-text")]);
+    let text = openssl_ok([
+        os("x509"),
+        os("-in"),
+        leaf.into(),
+        os("-noout"),
+        os("-text"),
+    ]);
     let url = text
         .lines()
-        .find_map(|l| l.trim().strip_prefix("URI:").filter(|u| u.ends_with(".crl")))
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("URI:")
+                .filter(|u| u.ends_with(".crl"))
+        })
         .unwrap_or_else(|| panic!("no CRL distribution point:\n{text}"));
-    let file = url.rsplit('/').next().unwrap();
+    let file = url.rsplit('/').next().expect("a URL has a last segment");
     assert!(url.contains("/pki/crl/"), "{url}");
     file.trim_end_matches(".crl").to_owned()
 }
@@ -476,7 +486,10 @@ fn revocation_publishes_a_crl_that_openssl_honours() {
     let mut revoke = s.siseri(["cert", "revoke", &serial, "--reason", "keyCompromise"]);
     let said = stdout(&run_ok(&mut revoke));
     assert!(
-        said.contains(&format!("LCR de la partition {} n° ", shard_named_by(&leaf))),
+        said.contains(&format!(
+            "LCR de la partition {} n° ",
+            shard_named_by(&leaf)
+        )),
         "{said}"
     );
 
@@ -512,7 +525,10 @@ fn revocation_publishes_a_crl_that_openssl_honours() {
     run_ok(&mut crl);
     let fresh_text = crl_text(&fresh);
     assert!(fresh_text.contains(&serial), "{fresh_text}");
-    assert!(!fresh_text.contains("Issuing Distribution Point"), "{fresh_text}");
+    assert!(
+        !fresh_text.contains("Issuing Distribution Point"),
+        "{fresh_text}"
+    );
     openssl_ok([
         os("crl"),
         os("-inform"),
@@ -541,7 +557,9 @@ fn revocation_publishes_a_crl_that_openssl_honours() {
         "{stderr}"
     );
     assert!(
-        verify(&other, &shard_crl(&other, "other-again")).status.success(),
+        verify(&other, &shard_crl(&other, "other-again"))
+            .status
+            .success(),
         "refused reason, yet revoked"
     );
 }

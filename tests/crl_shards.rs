@@ -43,9 +43,9 @@ fn site() -> Site {
     let s = Sandbox::initialised();
     // Four shards, so that a handful of certificates share some.
     let config = s.data_file("config.toml");
-    let text = fs::read_to_string(&config).unwrap();
+    let text = fs::read_to_string(&config).expect("site");
     assert!(text.contains("crl_shards = 128"), "{text}");
-    fs::write(&config, text.replace("crl_shards = 128", "crl_shards = 4")).unwrap();
+    fs::write(&config, text.replace("crl_shards = 128", "crl_shards = 4")).expect("site");
     let (server, listening) = s.serve("serve.log", &[]);
     let http = format!("http://{}", listening_addr(&listening, "http"));
     let ca = s.data_file("ca/ac-siseri.pem");
@@ -71,11 +71,18 @@ impl Site {
             .args(extra)
             .arg(format!("{}{path}", self.http))
             .output()
-            .unwrap();
-        assert!(out.status.success(), "curl {path}: {}", String::from_utf8_lossy(&out.stderr));
+            .expect("fetch");
+        assert!(
+            out.status.success(),
+            "curl {path}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         Fetched {
-            status: String::from_utf8_lossy(&out.stdout).trim().parse().unwrap(),
-            headers: fs::read_to_string(&headers).unwrap(),
+            status: String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .parse()
+                .expect("fetch"),
+            headers: fs::read_to_string(&headers).expect("fetch"),
             body: fs::read(&body).unwrap_or_default(),
         }
     }
@@ -90,26 +97,32 @@ fn unique(path: &str) -> usize {
 
 /// The certificate's CRL distribution point URL, as OpenSSL reads it.
 fn crl_url(leaf: &Path) -> String {
-    let text = openssl_ok([os("x509"), os("-in"), leaf.into(), os("-noout"), os("-text")]);
+    let text = openssl_ok([
+        os("x509"),
+        os("-in"),
+        leaf.into(),
+        os("-noout"),
+        os("-text"),
+    ]);
     let at = text
         .find("X509v3 CRL Distribution Points")
         .unwrap_or_else(|| panic!("no CRL distribution point:\n{text}"));
     text[at..]
         .lines()
         .find_map(|l| l.trim().strip_prefix("URI:"))
-        .unwrap()
+        .expect("crl_url")
         .to_owned()
 }
 
 /// The path of an `http://host:port/path` URL.
 fn path_of(url: &str) -> String {
-    let rest = url.strip_prefix("http://").unwrap();
-    format!("/{}", rest.split_once('/').unwrap().1)
+    let rest = url.strip_prefix("http://").expect("path_of");
+    format!("/{}", rest.split_once('/').expect("path_of").1)
 }
 
 fn write_der_as_pem(s: &Sandbox, name: &str, der: &[u8]) -> PathBuf {
     let der_path = s.path(&format!("{name}.der"));
-    fs::write(&der_path, der).unwrap();
+    fs::write(&der_path, der).expect("write_der_as_pem");
     let pem_path = s.path(&format!("{name}.pem"));
     openssl_ok([
         os("crl"),
@@ -147,7 +160,10 @@ fn verify_with(site: &Site, crl_pem: &Path, leaf: &Path) -> (bool, String) {
 fn a_revocation_re_signs_its_shard_only_and_its_crl_is_served_over_plain_http() {
     let site = site();
     let leaves: Vec<(PathBuf, String)> = (0..6)
-        .map(|i| site.s.issue_organisme_from_csr(&format!("labo{i}"), &format!("LABO {i}")))
+        .map(|i| {
+            site.s
+                .issue_organisme_from_csr(&format!("labo{i}"), &format!("LABO {i}"))
+        })
         .collect();
     let urls: Vec<String> = leaves.iter().map(|(leaf, _)| crl_url(leaf)).collect();
     for url in &urls {
@@ -166,7 +182,10 @@ fn a_revocation_re_signs_its_shard_only_and_its_crl_is_served_over_plain_http() 
         }
         let got = site.fetch("GET", &path, &[]);
         assert_eq!(got.status, 200, "{path}: {}", got.headers);
-        assert_eq!(got.header("content-type").as_deref(), Some("application/pkix-crl"));
+        assert_eq!(
+            got.header("content-type").as_deref(),
+            Some("application/pkix-crl")
+        );
         assert!(got.header("etag").is_some() && got.header("last-modified").is_some());
         let cache = got.header("cache-control").unwrap();
         let max_age: i64 = cache
@@ -189,13 +208,22 @@ fn a_revocation_re_signs_its_shard_only_and_its_crl_is_served_over_plain_http() 
             os("-noout"),
             os("-text"),
         ]);
-        assert!(text.contains("X509v3 Issuing Distribution Point: critical"), "{text}");
+        assert!(
+            text.contains("X509v3 Issuing Distribution Point: critical"),
+            "{text}"
+        );
         assert!(text.contains(&format!("URI:{url}")), "{text}");
         before.insert(path, got);
     }
 
     let (revoked_leaf, revoked_serial) = &leaves[0];
-    run_ok(&mut site.s.siseri(["cert", "revoke", revoked_serial, "--reason", "keyCompromise"]));
+    run_ok(&mut site.s.siseri([
+        "cert",
+        "revoke",
+        revoked_serial,
+        "--reason",
+        "keyCompromise",
+    ]));
 
     let revoked_path = path_of(&urls[0]);
     let after = site.fetch("GET", &revoked_path, &[]);
@@ -223,7 +251,11 @@ fn a_revocation_re_signs_its_shard_only_and_its_crl_is_served_over_plain_http() 
         assert!(again.body.is_empty());
     }
     let stale = before[&revoked_path].header("etag").unwrap();
-    let changed = site.fetch("GET", &revoked_path, &["-H", &format!("If-None-Match: {stale}")]);
+    let changed = site.fetch(
+        "GET",
+        &revoked_path,
+        &["-H", &format!("If-None-Match: {stale}")],
+    );
     assert_eq!(changed.status, 200, "a new CRL is not 'not modified'");
 }
 

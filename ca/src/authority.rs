@@ -474,7 +474,9 @@ impl Authority {
         let known = storage::shard_crls_info(conn)?;
         let mut due: Vec<u32> = Vec::new();
         if self.policy.crl_shard_url.is_some() {
-            due.extend((0..self.policy.crl_shards).filter(|s| !known.iter().any(|k| k.shard == *s)));
+            due.extend(
+                (0..self.policy.crl_shards).filter(|s| !known.iter().any(|k| k.shard == *s)),
+            );
         }
         for info in &known {
             if now - info.this_update >= max_age
@@ -657,7 +659,11 @@ impl Authority {
 
     /// The one place a certificate is signed: `tbs` (the TBSCertificate recorded for `serial`)
     /// signed with the CA key, then checked; returns the certificate and its notAfter.
-    pub fn sign_certificate(&self, tbs: &[u8], serial: &Serial) -> Result<(Vec<u8>, OffsetDateTime)> {
+    pub fn sign_certificate(
+        &self,
+        tbs: &[u8],
+        serial: &Serial,
+    ) -> Result<(Vec<u8>, OffsetDateTime)> {
         let der = self.assemble(tbs, &SigningKey::sign(&self.key, tbs)?);
         let not_after = self.lint_certificate(&der, serial)?;
         Ok((der, not_after))
@@ -805,10 +811,13 @@ impl Authority {
         if crl.crl_number().is_none() || crl.next_update().is_none() {
             return Err(lint("LCR sans numéro ou sans nextUpdate"));
         }
-        let found = crl.extensions().iter().find_map(|e| match e.parsed_extension() {
-            ParsedExtension::IssuingDistributionPoint(p) => Some((e.critical, p)),
-            _ => None,
-        });
+        let found = crl
+            .extensions()
+            .iter()
+            .find_map(|e| match e.parsed_extension() {
+                ParsedExtension::IssuingDistributionPoint(p) => Some((e.critical, p)),
+                _ => None,
+            });
         match (idp, found) {
             (None, None) => Ok(()),
             (Some(url), Some((true, p)))

@@ -41,7 +41,10 @@ impl Serial {
     /// once, at issuance, and stored: never recomputed for an existing certificate.
     pub fn shard(&self, shards: u32) -> u32 {
         let n = u64::from(shards.max(1));
-        let rest = self.0.iter().fold(0_u64, |acc, b| (acc * 256 + u64::from(*b)) % n);
+        let rest = self
+            .0
+            .iter()
+            .fold(0_u64, |acc, b| (acc * 256 + u64::from(*b)) % n);
         // Less than `shards`, which is a u32.
         u32::try_from(rest).unwrap_or(0)
     }

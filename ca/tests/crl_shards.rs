@@ -35,7 +35,7 @@ fn url_of(shard: u32) -> String {
 }
 
 fn organisme(f: &mut Fixture, authority: Option<&Authority>, n: usize) -> Issued {
-    let key = GeneratedKey::generate(SubscriberKeyAlgorithm::EcdsaP256).unwrap();
+    let key = GeneratedKey::generate(SubscriberKeyAlgorithm::EcdsaP256).expect("organisme");
     let now = f.clock.now();
     let request = IssueRequest {
         subject: Subject::Organisme {
@@ -47,12 +47,12 @@ fn organisme(f: &mut Fixture, authority: Option<&Authority>, n: usize) -> Issued
     authority
         .unwrap_or(&f.authority)
         .issue(&mut f.conn, &request, now)
-        .unwrap()
+        .expect("organisme")
 }
 
 /// The URIs of the certificate's CRL distribution points.
 fn distribution_points(der: &[u8]) -> Vec<String> {
-    let (_, cert) = X509Certificate::from_der(der).unwrap();
+    let (_, cert) = X509Certificate::from_der(der).expect("distribution_points");
     let mut urls = Vec::new();
     for ext in cert.extensions() {
         if let ParsedExtension::CRLDistributionPoints(points) = ext.parsed_extension() {
@@ -72,7 +72,7 @@ fn distribution_points(der: &[u8]) -> Vec<String> {
 
 /// (critical, URIs, onlyContainsUserCerts) of the CRL's Issuing Distribution Point, if any.
 fn issuing_distribution_point(der: &[u8]) -> Option<(bool, Vec<String>, bool)> {
-    let (_, crl) = x509_parser::parse_x509_crl(der).unwrap();
+    let (_, crl) = x509_parser::parse_x509_crl(der).expect("issuing_distribution_point");
     crl.extensions()
         .iter()
         .find_map(|e| match e.parsed_extension() {
@@ -95,15 +95,15 @@ fn issuing_distribution_point(der: &[u8]) -> Option<(bool, Vec<String>, bool)> {
 
 fn shard_of(f: &Fixture, issued: &Issued) -> u32 {
     Authority::find(&f.conn, &issued.serial)
-        .unwrap()
-        .unwrap()
+        .expect("shard_of")
+        .expect("shard_of")
         .crl_shard
         .expect("a certificate issued with shards has one")
 }
 
 fn write(f: &Fixture, name: &str, bytes: &[u8]) -> PathBuf {
     let path = f.path(name);
-    std::fs::write(&path, bytes).unwrap();
+    std::fs::write(&path, bytes).expect("write");
     path
 }
 
@@ -111,7 +111,7 @@ fn pkilint_crl(path: &Path) {
     let mut cmd = tool("lint_crl");
     cmd.args(["lint", "-t", "CRL", "-p", "PKIX", "-s", "WARNING"])
         .arg(path);
-    let out = cmd.output().unwrap();
+    let out = cmd.output().expect("pkilint_crl");
     assert!(
         out.status.success() && out.stdout.iter().all(u8::is_ascii_whitespace),
         "pkilint found problems in {}:\n{}",
@@ -122,7 +122,11 @@ fn pkilint_crl(path: &Path) {
 
 /// `openssl verify -crl_check` of `leaf` against `crl` alone: (accepted, what it said).
 fn openssl_verify(f: &Fixture, crl: &PublishedCrl, leaf: &Issued, name: &str) -> (bool, String) {
-    let crl_path = write(f, &format!("{name}.crl.pem"), ca::to_pem("X509 CRL", &crl.der).as_bytes());
+    let crl_path = write(
+        f,
+        &format!("{name}.crl.pem"),
+        ca::to_pem("X509 CRL", &crl.der).as_bytes(),
+    );
     let leaf_path = write(f, &format!("{name}.pem"), leaf.pem().as_bytes());
     let mut cmd = tool("openssl");
     cmd.args(["verify", "-crl_check", "-CAfile"])
@@ -130,7 +134,7 @@ fn openssl_verify(f: &Fixture, crl: &PublishedCrl, leaf: &Issued, name: &str) ->
         .arg("-CRLfile")
         .arg(crl_path)
         .arg(leaf_path);
-    let out = cmd.output().unwrap();
+    let out = cmd.output().expect("openssl_verify");
     (out.status.success(), text(&out))
 }
 
@@ -140,13 +144,13 @@ fn three(f: &mut Fixture) -> (Issued, Issued, Issued) {
     for n in 0..64 {
         issued.push(organisme(f, None, n));
         let shards: Vec<u32> = issued.iter().map(|i| shard_of(f, i)).collect();
-        let last = *shards.last().unwrap();
+        let last = *shards.last().expect("three");
         let Some(twin) = shards[..shards.len() - 1].iter().position(|s| *s == last) else {
             continue;
         };
         if let Some(other) = shards.iter().position(|s| *s != last) {
             let c = issued.remove(other);
-            let b = issued.pop().unwrap();
+            let b = issued.pop().expect("three");
             let a = issued.remove(if twin > other { twin - 1 } else { twin });
             return (a, b, c);
         }
@@ -249,8 +253,14 @@ fn openssl_reads_every_shards_crl_with_its_idp() {
         let said = text(&out);
         assert!(out.status.success(), "{said}");
         assert!(said.contains("verify OK"), "{said}");
-        assert!(said.contains("X509v3 Issuing Distribution Point: critical"), "{said}");
-        assert!(said.contains(&format!("URI:{}", url_of(info.shard))), "{said}");
+        assert!(
+            said.contains("X509v3 Issuing Distribution Point: critical"),
+            "{said}"
+        );
+        assert!(
+            said.contains(&format!("URI:{}", url_of(info.shard))),
+            "{said}"
+        );
         assert!(said.contains("Only User Certificates"), "{said}");
     }
 }
@@ -269,9 +279,19 @@ fn a_certificate_keeps_its_shard_when_the_shard_count_changes() {
 
     let now = f.now();
     let crl = wider
-        .revoke(&mut f.conn, &old.serial, RevocationReason::Unspecified, "test", now)
+        .revoke(
+            &mut f.conn,
+            &old.serial,
+            RevocationReason::Unspecified,
+            "test",
+            now,
+        )
         .unwrap();
-    assert_eq!(crl.shard, Some(old_shard), "the stored shard, not serial mod 7");
+    assert_eq!(
+        crl.shard,
+        Some(old_shard),
+        "the stored shard, not serial mod 7"
+    );
     assert_eq!(distribution_points(&old.der), [url_of(old_shard)]);
     let (ok, said) = openssl_verify(&f, &crl, &old, "old");
     assert!(!ok && said.contains("certificate revoked"), "{said}");
@@ -280,12 +300,21 @@ fn a_certificate_keeps_its_shard_when_the_shard_count_changes() {
 #[test]
 fn a_certificate_without_a_shard_is_revoked_in_the_full_crl_at_once() {
     // Issued before shards: its distribution point is the full CRL.
-    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256, Policy {
-        crl_url: Some("http://pki.siseri.example.fr/pki/ac-siseri.crl".into()),
-        ..Policy::default()
-    });
+    let mut f = Fixture::new(
+        CaKeyAlgorithm::EcdsaP256,
+        Policy {
+            crl_url: Some("http://pki.siseri.example.fr/pki/ac-siseri.crl".into()),
+            ..Policy::default()
+        },
+    );
     let legacy = organisme(&mut f, None, 1);
-    assert_eq!(Authority::find(&f.conn, &legacy.serial).unwrap().unwrap().crl_shard, None);
+    assert_eq!(
+        Authority::find(&f.conn, &legacy.serial)
+            .unwrap()
+            .unwrap()
+            .crl_shard,
+        None
+    );
     assert_eq!(
         distribution_points(&legacy.der),
         ["http://pki.siseri.example.fr/pki/ac-siseri.crl"]
@@ -306,7 +335,13 @@ fn publishing_after_revocations_re_signs_only_the_stale_shards() {
     let tx = ca::immediate(&mut f.conn).unwrap();
     for issued in [&a, &b] {
         f.authority
-            .revoke_in(&tx, &issued.serial, RevocationReason::Superseded, "test", now)
+            .revoke_in(
+                &tx,
+                &issued.serial,
+                RevocationReason::Superseded,
+                "test",
+                now,
+            )
             .unwrap();
     }
     tx.commit().unwrap();

@@ -52,10 +52,22 @@ mod tests {
 
     #[test]
     fn only_the_publication_paths_are_served_in_clear() {
-        for served in ["/pki/ac-siseri.cer", "/pki/crl/17.crl", "/ocsp", "/ocsp/MEUwQz"] {
+        for served in [
+            "/pki/ac-siseri.cer",
+            "/pki/crl/17.crl",
+            "/ocsp",
+            "/ocsp/MEUwQz",
+        ] {
             assert!(is_publication(served), "{served}");
         }
-        for redirected in ["/", "/pki", "/ocspx", "/retrait/abc", "/api/v1/drafts", "/healthz"] {
+        for redirected in [
+            "/",
+            "/pki",
+            "/ocspx",
+            "/retrait/abc",
+            "/api/v1/drafts",
+            "/healthz",
+        ] {
             assert!(!is_publication(redirected), "{redirected}");
         }
     }

@@ -185,25 +185,25 @@ async fn serve_stream<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-            let activity = Arc::new(Activity::new());
-            // A request being answered is not silence, however long the application works.
-            let busy = activity.clone();
-            let router = router.layer(axum::middleware::from_fn(
-                move |request: axum::extract::Request, next: axum::middleware::Next| {
-                    let answering = busy.answering();
-                    async move {
-                        let response = next.run(request).await;
-                        drop(answering);
-                        response
-                    }
-                },
-            ));
-            let io = TokioIo::new(Watched {
-                inner: io,
-                activity: activity.clone(),
-            });
-            let conn = builder.serve_connection(io, TowerToHyperService::new(router));
-            serve_watched(conn, &activity, idle, stop).await;
+    let activity = Arc::new(Activity::new());
+    // A request being answered is not silence, however long the application works.
+    let busy = activity.clone();
+    let router = router.layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let answering = busy.answering();
+            async move {
+                let response = next.run(request).await;
+                drop(answering);
+                response
+            }
+        },
+    ));
+    let io = TokioIo::new(Watched {
+        inner: io,
+        activity: activity.clone(),
+    });
+    let conn = builder.serve_connection(io, TowerToHyperService::new(router));
+    serve_watched(conn, &activity, idle, stop).await;
 }
 
 /// HTTP/1.1 and HTTP/2 with their timers and limits.

@@ -675,6 +675,38 @@ mod tests {
     }
 
     #[test]
+    fn certificates_point_to_their_shards_crl_and_the_aia_under_the_plain_http_base_url() {
+        let c = Config::parse(
+            "[public]\nhttp_base_url = \"http://pki.siseri.example.fr/\"\n[ca]\ncrl_shards = 16\n",
+            no_env(),
+        )
+        .unwrap();
+        let p = c.policy();
+        assert_eq!(p.crl_shards, 16);
+        assert_eq!(
+            p.shard_url(7).as_deref(),
+            Some("http://pki.siseri.example.fr/pki/crl/7.crl")
+        );
+        assert_eq!(
+            p.ocsp_url.as_deref(),
+            Some("http://pki.siseri.example.fr/ocsp")
+        );
+        assert_eq!(
+            p.ca_issuers_url.as_deref(),
+            Some("http://pki.siseri.example.fr/pki/ac-siseri.cer")
+        );
+    }
+
+    #[test]
+    fn a_publication_url_over_https_or_a_shard_count_of_zero_is_refused() {
+        let https = "[public]\nhttp_base_url = \"https://pki.siseri.example.fr\"\n";
+        assert!(Config::parse(https, no_env()).is_err());
+        assert!(Config::parse("[ca]\ncrl_shards = 0\n", no_env()).is_err());
+        let env = vec![("SISERI_LISTEN_HTTP".to_owned(), "127.0.0.1:0".to_owned())];
+        assert_eq!(Config::parse("", env).unwrap().listen.http.port(), 0);
+    }
+
+    #[test]
     fn too_few_p12_iterations_are_refused() {
         assert!(Config::parse("[issuance]\np12_iterations = 1000\n", no_env()).is_err());
     }

@@ -324,6 +324,67 @@ mod tests {
     }
 
     #[test]
+    fn a_shard_file_is_digits_then_crl() {
+        assert_eq!(shard_of_file("0.crl"), Some(0));
+        assert_eq!(shard_of_file("127.crl"), Some(127));
+        for bad in [
+            "",
+            ".crl",
+            "+1.crl",
+            "-1.crl",
+            "1.pem",
+            "1",
+            "x.crl",
+            "9999999999.crl",
+        ] {
+            assert_eq!(shard_of_file(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_crls_cache_lifetime_is_a_minute_at_most_and_never_past_next_update() {
+        let now = OffsetDateTime::now_utc();
+        let max_age = |next_update| {
+            let h = crl_headers(Some(3), 9, now, next_update);
+            assert_eq!(h[header::ETAG], "\"crl-3-9\"");
+            let cache = h[header::CACHE_CONTROL].to_str().unwrap().to_owned();
+            cache
+                .split("max-age=")
+                .nth(1)
+                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap()
+        };
+        assert_eq!(max_age(now + time::Duration::days(7)), CRL_CACHE_SECS);
+        assert!(max_age(now + time::Duration::seconds(20)) <= 20);
+        assert_eq!(max_age(now - time::Duration::seconds(5)), 0);
+    }
+
+    #[test]
+    fn a_conditional_request_matches_our_etag_or_a_date_at_or_after_this_update() {
+        let this_update = time::macros::datetime!(2026-03-01 08:00:00 UTC);
+        let ours = crl_headers(None, 4, this_update, this_update + time::Duration::days(7));
+        let ask = |name, value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(name, HeaderValue::from_str(value).unwrap());
+            not_modified(&h, &ours, this_update)
+        };
+        assert!(ask(header::IF_NONE_MATCH, "\"crl-4\""));
+        assert!(ask(header::IF_NONE_MATCH, "\"crl-3\", W/\"crl-4\""));
+        assert!(ask(header::IF_NONE_MATCH, "*"));
+        assert!(!ask(header::IF_NONE_MATCH, "\"crl-3\""));
+        assert!(ask(
+            header::IF_MODIFIED_SINCE,
+            "Sun, 01 Mar 2026 08:00:00 GMT"
+        ));
+        assert!(!ask(
+            header::IF_MODIFIED_SINCE,
+            "Sun, 01 Mar 2026 07:59:59 GMT"
+        ));
+        assert!(!not_modified(&HeaderMap::new(), &ours, this_update));
+    }
+
+    #[test]
     fn a_time_before_1970_gets_no_http_date_rather_than_a_panic() {
         assert!(http_date(time::macros::datetime!(1969-12-31 23:59:59 UTC)).is_none());
         assert!(http_date(OffsetDateTime::UNIX_EPOCH).is_some());

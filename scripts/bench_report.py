@@ -283,9 +283,9 @@ revokes = sorted((r for r in rows if r.get("bench") == "revoke"), key=lambda r: 
 if revokes:
     out.append("## Revocation at scale: sharded CRLs\n")
     out.append("`scripts/bench_revoke.sh`: per size, a fresh `siseri init` (128 CRL shards), the revoked "
-               "rows inserted in one transaction with their shards, `siseri ca crl` (the full CRL, timed: "
-               "the work every revocation did before shards, and its size: what every relying party "
-               "fetched), the daemon started, one organisme certificate issued and then revoked with the "
+               "rows inserted in one transaction with their shards, `siseri ca crl` once (every shard's CRL) "
+               "and again, timed (the full CRL alone: the work every revocation did before shards; its "
+               "size: what every relying party fetched), the daemon started, one organisme certificate issued and then revoked with the "
                "CLI (wall time of the whole `siseri cert revoke` process: key decryption, revocation, its "
                "shard's CRL signed and linted), and the CRL its distribution point names fetched from the "
                "plain-HTTP listener; OpenSSL then refuses the certificate with it.\n")

@@ -7,7 +7,8 @@
 # Appends JSON lines to OUT; called by scripts/bench.sh after the release build.
 #   scripts/bench_revoke.sh [--quick] OUT
 # Per size: a fresh `siseri init`, the revoked rows inserted in one transaction
-# (scripts/bench_revoked.py, each with its shard), `siseri ca crl` (full CRL and shard CRLs), the
+# (scripts/bench_revoked.py, each with its shard), `siseri ca crl` (shard CRLs, then the full CRL
+# alone, timed), the
 # daemon started, one organisme certificate issued with the CLI, then revoked with the CLI
 # (timed, daemon running), and its shard fetched from the plain-HTTP listener at the path its
 # distribution point names. Every process started here is stopped on exit.
@@ -28,6 +29,9 @@ for n in "${sizes[@]}"; do
     echo "== révocation : $n certificats révoqués" >&2
     "$siseri" --data "$d/data" init >/dev/null 2>"$d/init.log" || { cat "$d/init.log" >&2; exit 1; }
     python3 scripts/bench_revoked.py "$d/data/siseri.db" "$n"
+    # The first `ca crl` also signs every shard's CRL; the second, timed, signs the full CRL
+    # alone: the work each revocation did before shards.
+    "$siseri" --data "$d/data" ca crl --out "$d/full.crl" >/dev/null
     t="$(now)"
     "$siseri" --data "$d/data" ca crl --out "$d/full.crl" >/dev/null
     full_s="$(since "$t")"

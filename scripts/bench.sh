@@ -6,7 +6,8 @@
 # Sections: issuance (ca/benches/issuance.rs vs scripts/bench_baseline.py), mTLS handshakes as
 # revocations grow (scripts/bench_mtls.sh: the registry vs nginx), the workers list: import vs
 # sqlite3, export, pages, memory (scripts/bench_import.sh), the registry during a flood of the
-# public listener (scripts/bench_abuse.sh). Shared helpers: scripts/bench_lib.sh;
+# public listener (scripts/bench_abuse.sh), revocation at scale with sharded CRLs
+# (scripts/bench_revoke.sh). Shared helpers: scripts/bench_lib.sh;
 # the report: scripts/bench_report.py. Every process a section starts is stopped when it ends or
 # fails.
 set -euo pipefail
@@ -28,6 +29,12 @@ echo "== émission et PKCS#12 (référence : Python cryptography / OpenSSL)" >&2
 python3 scripts/bench_baseline.py $quick >>"$out"
 
 scripts/bench_mtls.sh $quick "$out" &
+section=$!
+wait "$section"
+section=""
+
+# Revocation at scale (issue 14 §4): `cert revoke` time and the shard a relying party fetches.
+scripts/bench_revoke.sh $quick "$out" &
 section=$!
 wait "$section"
 section=""

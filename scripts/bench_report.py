@@ -20,6 +20,8 @@ REFUSED_GOAL = 1.0  # seconds from `siseri cert revoke` to a refused request (is
 IMPORT_GOAL = 0.5  # API import vs sqlite3 .import, rows/s
 MEMORY_GOAL_MB = 100  # daemon peak RSS at 1,000,000 workers
 FLOOD_GOAL = 2.0  # registry p99 during a flood of the public listener vs without (issue 13)
+REVOKE_GOAL = 1.0  # seconds of `siseri cert revoke` at 1,000,000 revoked (issue 14 §4)
+FETCH_GOAL_MB = 1.0  # MB a relying party fetches after one revocation at 1,000,000 revoked
 
 
 def issuance(impl, measure, workers):
@@ -191,6 +193,17 @@ for r in [r for r in rows if r.get("bench") == "abuse" and r.get("flood_mode") !
                    f"`{r['flood_mode']}` (vs no flood) (ms) | {r['request_ms_p99']:.3f} | {calm['request_ms_p99']:.3f} "
                    f"| **{ratio:.1f}×** | ≤ {FLOOD_GOAL:.0f}× at 10,000 "
                    f"| {verdict(ratio <= FLOOD_GOAL) if size >= 10_000 else '—'} |")
+for r in sorted((r for r in rows if r.get("bench") == "revoke"), key=lambda r: r["revoked"]):
+    judged = r["revoked"] >= 1_000_000
+    t, base = r["revoke_cli_seconds"], r["full_crl_seconds"]
+    out.append(f"| `siseri cert revoke` at {n(r['revoked'])} revoked, its shard's CRL re-signed (vs signing "
+               f"the full CRL, as every revocation did before shards) (s) | {t:.2f} | {base:.2f} "
+               f"| **{t / base:.2f}×** | ≤ {REVOKE_GOAL:.0f} s at 1,000,000 | {verdict(t <= REVOKE_GOAL) if judged else '—'} |")
+    kb, full_kb = r["shard_bytes"] / 1e3, r["full_crl_bytes"] / 1e3
+    out.append(f"| bytes a relying party fetches after one revocation at {n(r['revoked'])} revoked: the "
+               f"shard its certificate names (vs the full CRL) (KB) | {kb:,.1f} | {full_kb:,.1f} "
+               f"| **{kb / full_kb:.3f}×** | ≤ {FETCH_GOAL_MB:.0f} MB at 1,000,000 "
+               f"| {verdict(kb <= FETCH_GOAL_MB * 1e3) if judged else '—'} |")
 out.append("")
 
 # Issuance (section 1 of the benchmark issue).
@@ -263,6 +276,24 @@ if sizes:
                        f"| {s['crl_pem_bytes'] / 1e6:.1f} | {s['siseri_ready_seconds']:.1f} "
                        f"| {s['nginx_ready_seconds']:.1f} | {opt(s.get('revoke_cli_seconds'))} "
                        f"| {opt(s.get('revoked_refused_seconds'))} |")
+    out.append("")
+
+# Revocation at scale (issue 14 §4).
+revokes = sorted((r for r in rows if r.get("bench") == "revoke"), key=lambda r: r["revoked"])
+if revokes:
+    out.append("## Revocation at scale: sharded CRLs\n")
+    out.append("`scripts/bench_revoke.sh`: per size, a fresh `siseri init` (128 CRL shards), the revoked "
+               "rows inserted in one transaction with their shards, `siseri ca crl` once (every shard's CRL) "
+               "and again, timed (the full CRL alone: the work every revocation did before shards; its "
+               "size: what every relying party fetched), the daemon started, one organisme certificate issued and then revoked with the "
+               "CLI (wall time of the whole `siseri cert revoke` process: key decryption, revocation, its "
+               "shard's CRL signed and linted), and the CRL its distribution point names fetched from the "
+               "plain-HTTP listener; OpenSSL then refuses the certificate with it.\n")
+    out.append("| revoked | `cert revoke` s | shard CRL KB | shard entries | full CRL: signing s | full CRL KB |")
+    out.append("|---|---|---|---|---|---|")
+    for r in revokes:
+        out.append(f"| {n(r['revoked'])} | {r['revoke_cli_seconds']:.2f} | {r['shard_bytes'] / 1e3:,.1f} "
+                   f"| {n(r['shard_entries'])} | {r['full_crl_seconds']:.2f} | {r['full_crl_bytes'] / 1e3:,.1f} |")
     out.append("")
 
 # The registry during a flood of the public listener.

@@ -8,7 +8,10 @@ revocation time and reason, a stand-in DER (revoked rows are signed ones), not_a
 future so that the CRL lists them. The rows are made by SQLite itself (a recursive CTE), in
 serial order so that the primary key and serial_hex indexes grow at their right edge.
 
-    python3 scripts/bench_revoked.py DATA/siseri.db COUNT
+Where certificates carry a CRL shard (ca migration 0008), each row gets the one AC SISERI would
+assign: the serial modulo SHARDS (default 128, the default `[ca] crl_shards`).
+
+    python3 scripts/bench_revoked.py DATA/siseri.db COUNT [SHARDS]
 """
 import sqlite3
 import sys
@@ -28,32 +31,38 @@ WITH RECURSIVE
     FROM n)
 INSERT INTO ca_certificates (serial, serial_hex, profile, subject, requester, key_description,
     tbs, der, status, not_before, not_after, created_at, signed_at, revoked_at,
-    revocation_reason{seq_column})
+    revocation_reason{seq_column}{shard_column})
 SELECT serial, hex(serial), 'person', 'CN=Revoked ' || i || ',O=SISERI bench', 'bench',
        'ECDSA P-256', x'30', x'30', 'revoked', issued, issued + 3 * 365 * :day, issued, issued,
        issued + :day + abs(random() % (100 * :day)),
        CASE reason WHEN 0 THEN 'unspecified' WHEN 1 THEN 'keyCompromise'
                    WHEN 2 THEN 'affiliationChanged' WHEN 3 THEN 'superseded'
-                   WHEN 4 THEN 'cessationOfOperation' ELSE 'privilegeWithdrawn' END{seq_value}
+                   WHEN 4 THEN 'cessationOfOperation' ELSE 'privilegeWithdrawn' END{seq_value}{shard_value}
 FROM drawn ORDER BY serial
 """
 
 
 def main() -> None:
     path, count = sys.argv[1], int(sys.argv[2])
+    shards = int(sys.argv[3]) if len(sys.argv) > 3 else 128
     start = time.perf_counter()
     conn = sqlite3.connect(path, isolation_level=None, timeout=60)
     conn.execute("PRAGMA cache_size = -262144")  # 256 MiB
     conn.execute("BEGIN IMMEDIATE")
     columns = {row[1] for row in conn.execute("PRAGMA table_info(ca_certificates)")}
-    sql = INSERT.format(seq_column="", seq_value="")
+    parts = {"seq_column": "", "seq_value": "", "shard_column": "", "shard_value": ""}
     if "revocation_seq" in columns:
         # Where revocations carry a sequence number (set by a trigger, one UPDATE per row
         # otherwise), number them here, after those already there.
-        sql = INSERT.format(
+        parts.update(
             seq_column=", revocation_seq",
             seq_value=", (SELECT COALESCE(MAX(revocation_seq), 0) FROM ca_certificates "
                       "WHERE revocation_seq IS NOT NULL) + i")
+    if "crl_shard" in columns:
+        conn.create_function("crl_shard", 1, lambda serial: int.from_bytes(serial, "big") % shards,
+                             deterministic=True)
+        parts.update(shard_column=", crl_shard", shard_value=", crl_shard(serial)")
+    sql = INSERT.format(**parts)
     conn.execute(sql, {"count": count, "first": FIRST_OCTETS, "now": int(time.time()), "day": DAY})
     conn.execute("COMMIT")
     total = conn.execute("SELECT count(*) FROM ca_certificates WHERE status = 'revoked'").fetchone()[0]

@@ -62,6 +62,8 @@ pub struct Limits {
     pub public_connections: usize,
     /// Open connections on the registry listener.
     pub registry_connections: usize,
+    /// Open connections on the plain-HTTP publication listener (CRLs, OCSP).
+    pub http_connections: usize,
     /// Open connections from one client address, on each listener.
     pub connections_per_address: usize,
     /// HTTP/2: concurrent streams per connection.
@@ -96,6 +98,7 @@ impl Default for Limits {
             body_rate_window_secs: 20,
             public_connections: 4096,
             registry_connections: 1024,
+            http_connections: 1024,
             connections_per_address: 64,
             h2_max_concurrent_streams: 64,
             h2_max_header_list_bytes: 16 * 1024,
@@ -120,6 +123,10 @@ pub struct Listen {
     /// The operators' listener: `/metrics` and `/healthz` in plain HTTP, for Prometheus. On
     /// loopback unless the network in between is trusted.
     pub admin: SocketAddr,
+    /// The publication listener in plain HTTP: `/pki/…` (AC SISERI, CRLs) and `/ocsp` only,
+    /// as relying parties fetch them (RFC 5280 §4.2.1.13, RFC 5019); anything else is
+    /// redirected to `[public] base_url`.
+    pub http: SocketAddr,
 }
 
 impl Default for Listen {
@@ -128,6 +135,7 @@ impl Default for Listen {
             public: SocketAddr::from(([127, 0, 0, 1], 8443)),
             registry: SocketAddr::from(([127, 0, 0, 1], 9443)),
             admin: SocketAddr::from(([127, 0, 0, 1], 9100)),
+            http: SocketAddr::from(([127, 0, 0, 1], 8080)),
         }
     }
 }
@@ -136,15 +144,20 @@ impl Default for Listen {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Public {
-    /// Base URL of the public listener as people and relying parties reach it; the CRL
-    /// distribution point and the AIA of every certificate point under it.
+    /// Base URL of the public listener as people reach it (withdrawal links, the wizard);
+    /// the plain-HTTP listener redirects there.
     pub base_url: String,
+    /// Base URL of the plain-HTTP publication listener as relying parties reach it: the CRL
+    /// distribution point (`/pki/crl/N.crl`) and the AIA (`/pki/ac-siseri.cer`, `/ocsp`) of
+    /// every new certificate point under it. Must not change once certificates are issued.
+    pub http_base_url: String,
 }
 
 impl Default for Public {
     fn default() -> Self {
         Self {
             base_url: "https://localhost:8443".into(),
+            http_base_url: "http://localhost:8080".into(),
         }
     }
 }
@@ -203,6 +216,9 @@ pub struct CaSection {
     pub ca_validity_days: u32,
     /// nextUpdate − thisUpdate of each CRL, in days.
     pub crl_validity_days: u32,
+    /// How many CRL shards new certificates are spread over. A certificate keeps the shard it
+    /// was given at issuance: changing this moves none.
+    pub crl_shards: u32,
 }
 
 impl Default for CaSection {
@@ -217,6 +233,7 @@ impl Default for CaSection {
             tls_server_validity_days: p.tls_server_validity_days,
             ca_validity_days: p.ca_validity_days,
             crl_validity_days: p.crl_validity_days,
+            crl_shards: p.crl_shards,
         }
     }
 }
@@ -327,6 +344,16 @@ impl Config {
                 "[public] base_url doit commencer par https:// ou http://".into(),
             ));
         }
+        if !self.public.http_base_url.starts_with("http://") {
+            return Err(AppError::Config(
+                "[public] http_base_url doit commencer par http:// (les LCR et OCSP se lisent en HTTP simple, RFC 5280 §4.2.1.13)".into(),
+            ));
+        }
+        if !(1..=65_536).contains(&self.ca.crl_shards) {
+            return Err(AppError::Config(
+                "[ca] crl_shards doit valoir de 1 à 65536".into(),
+            ));
+        }
         if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
             return Err(AppError::Config(
                 "[tls] cert_file et key_file vont ensemble".into(),
@@ -359,6 +386,7 @@ impl Config {
             || [
                 l.public_connections,
                 l.registry_connections,
+                l.http_connections,
                 l.connections_per_address,
                 l.public_blocking_threads,
                 l.registry_worker_threads,
@@ -389,9 +417,9 @@ impl Config {
         }
     }
 
-    /// The CA's issuance policy, with the publication URLs under the public base URL.
+    /// The CA's issuance policy, with the publication URLs under the plain-HTTP base URL.
     pub fn policy(&self) -> Policy {
-        let base = self.public.base_url.trim_end_matches('/');
+        let base = self.public.http_base_url.trim_end_matches('/');
         Policy {
             organization: self.ca.organization.clone(),
             person_validity_days: self.ca.person_validity_days,
@@ -400,6 +428,8 @@ impl Config {
             ca_validity_days: self.ca.ca_validity_days,
             crl_validity_days: self.ca.crl_validity_days,
             crl_url: Some(format!("{base}/pki/ac-siseri.crl")),
+            crl_shard_url: Some(format!("{base}/pki/crl/{{shard}}.crl")),
+            crl_shards: self.ca.crl_shards,
             ca_issuers_url: Some(format!("{base}/pki/ac-siseri.cer")),
             ocsp_url: Some(format!("{base}/ocsp")),
         }
@@ -437,6 +467,7 @@ body_rate_window_secs = 20
 # Connexions ouvertes au plus : par écoute (chacune son budget) et par adresse cliente.
 public_connections = 4096
 registry_connections = 1024
+http_connections = 1024
 connections_per_address = 64
 # HTTP/2 : flux simultanés, taille des en-têtes (octets), intervalle des pings (secondes).
 h2_max_concurrent_streams = 64
@@ -468,11 +499,17 @@ registry = "127.0.0.1:9443"
 # Écoute d'administration : /metrics (Prometheus) et /healthz, en HTTP simple, sans
 # authentification : laissez-la sur la boucle locale (ou derrière un pare-feu).
 admin = "127.0.0.1:9100"
+# Publication en HTTP simple : /pki/ (certificat de l'AC, LCR) et /ocsp seulement, comme les
+# lisent les parties de confiance ; toute autre adresse est redirigée vers base_url.
+http = "127.0.0.1:8080"
 
 [public]
-# Adresse par laquelle on joint l'écoute publique ; la LCR et le certificat de l'AC
-# sont publiés sous <base_url>/pki/.
+# Adresse par laquelle on joint l'écoute publique (liens de retrait, assistant PASS).
 base_url = "https://localhost:8443"
+# Adresse de l'écoute de publication en HTTP simple : les certificats émis y pointent
+# (LCR de leur partition <http_base_url>/pki/crl/N.crl, certificat de l'AC, OCSP).
+# Ne la changez plus une fois des certificats émis.
+http_base_url = "http://localhost:8080"
 
 [tls]
 # Noms (DNS ou IP) du certificat serveur émis par l'AC SISERI.
@@ -492,6 +529,10 @@ organisme_validity_days = 1095
 tls_server_validity_days = 397
 ca_validity_days = 7300
 crl_validity_days = 7
+# Nombre de partitions de la LCR : chaque nouveau certificat est rangé dans l'une (numéro de
+# série modulo ce nombre) et garde la sienne si ce nombre change. 128 : environ 370 Ko par
+# partition à 1 000 000 de certificats révoqués.
+crl_shards = 128
 
 [issuance]
 # Clés générées pour les accédants : "ecdsa-p256", "rsa2048" ou "rsa3072".
@@ -631,6 +672,38 @@ mod tests {
     fn an_unknown_environment_setting_is_refused() {
         let env = vec![("SISERI_LISTEN_PUBLIK".to_owned(), "x".to_owned())];
         assert!(Config::parse("", env).is_err());
+    }
+
+    #[test]
+    fn certificates_point_to_their_shards_crl_and_the_aia_under_the_plain_http_base_url() {
+        let c = Config::parse(
+            "[public]\nhttp_base_url = \"http://pki.siseri.example.fr/\"\n[ca]\ncrl_shards = 16\n",
+            no_env(),
+        )
+        .unwrap();
+        let p = c.policy();
+        assert_eq!(p.crl_shards, 16);
+        assert_eq!(
+            p.shard_url(7).as_deref(),
+            Some("http://pki.siseri.example.fr/pki/crl/7.crl")
+        );
+        assert_eq!(
+            p.ocsp_url.as_deref(),
+            Some("http://pki.siseri.example.fr/ocsp")
+        );
+        assert_eq!(
+            p.ca_issuers_url.as_deref(),
+            Some("http://pki.siseri.example.fr/pki/ac-siseri.cer")
+        );
+    }
+
+    #[test]
+    fn a_publication_url_over_https_or_a_shard_count_of_zero_is_refused() {
+        let https = "[public]\nhttp_base_url = \"https://pki.siseri.example.fr\"\n";
+        assert!(Config::parse(https, no_env()).is_err());
+        assert!(Config::parse("[ca]\ncrl_shards = 0\n", no_env()).is_err());
+        let env = vec![("SISERI_LISTEN_HTTP".to_owned(), "127.0.0.1:0".to_owned())];
+        assert_eq!(Config::parse("", env).unwrap().listen.http.port(), 0);
     }
 
     #[test]

@@ -156,12 +156,17 @@ impl DataDir {
         db::open(&self.database())
     }
 
-    /// Writes the CRL in force to `ca/` (DER and PEM).
-    pub fn write_crl(&self, der: &[u8]) -> Result<(), AppError> {
-        write_atomic(&self.crl_der(), der, 0o644)?;
+    /// Writes the full CRL just published to `ca/` (DER and PEM), for operators who hand one
+    /// CRL file to a local server. A shard's CRL is not written: it lives in the database and
+    /// is served at `/pki/crl/N.crl`.
+    pub fn write_crl(&self, crl: &ca::PublishedCrl) -> Result<(), AppError> {
+        if crl.shard.is_some() {
+            return Ok(());
+        }
+        write_atomic(&self.crl_der(), &crl.der, 0o644)?;
         write_atomic(
             &self.crl_pem(),
-            ca::to_pem("X509 CRL", der).as_bytes(),
+            ca::to_pem("X509 CRL", &crl.der).as_bytes(),
             0o644,
         )
     }
@@ -278,7 +283,7 @@ pub fn install(
 ) -> Result<(), AppError> {
     authority.record_self(conn, now)?;
     let crl = authority.publish_crl(conn, "ceremony", now)?;
-    dir.write_crl(&crl.der)?;
+    dir.write_crl(&crl)?;
     if config.tls.cert_file.is_none() {
         issue_tls_certificate(dir, authority, conn, &config.tls.names, now)?;
     }

@@ -428,36 +428,73 @@ fn refused_csrs_give_a_clear_error_and_store_nothing() {
     }
 }
 
+/// The shard a certificate's CRL distribution point names (`…/pki/crl/N.crl`).
+fn shard_named_by(leaf: &std::path::Path) -> String {
+    let text = openssl_ok([
+        os("x509"),
+        os("-in"),
+        leaf.into(),
+        os("-noout"),
+        os("-text"),
+    ]);
+    let url = text
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("URI:")
+                .filter(|u| u.ends_with(".crl"))
+        })
+        .unwrap_or_else(|| panic!("no CRL distribution point:\n{text}"));
+    let file = url.rsplit('/').next().expect("a URL has a last segment");
+    assert!(url.contains("/pki/crl/"), "{url}");
+    file.trim_end_matches(".crl").to_owned()
+}
+
 #[test]
 fn revocation_publishes_a_crl_that_openssl_honours() {
     let s = Sandbox::initialised();
     let ca = s.data_file("ca/ac-siseri.pem");
-    let crl_der = s.data_file("ca/ac-siseri.crl");
     let (leaf, serial) = s.issue_organisme_from_csr("labo", "LABO DOSI");
     let (other, other_serial) = s.issue_organisme_from_csr("autre", "AUTRE LABO");
-    let verify = |cert: &std::path::Path| {
+    // The CRL of the certificate's shard, as `ca crl --shard` signs and writes it.
+    let shard_crl = |cert: &std::path::Path, name: &str| {
+        let out = s.path(&format!("{name}.crl.pem"));
+        let mut cmd = s.siseri(["ca", "crl", "--shard", &shard_named_by(cert), "--out"]);
+        cmd.arg(&out);
+        run_ok(&mut cmd);
+        out
+    };
+    let verify = |cert: &std::path::Path, crl: &std::path::Path| {
         openssl([
             os("verify"),
             os("-crl_check"),
             os("-CAfile"),
             ca.clone().into(),
             os("-CRLfile"),
-            s.data_file("ca/ac-siseri.crl.pem").into(),
+            crl.into(),
             cert.into(),
         ])
     };
-    let out = verify(&leaf);
+    let out = verify(&leaf, &shard_crl(&leaf, "before"));
     assert!(
         out.status.success(),
         "a valid certificate is refused:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let before = crl_number(&crl_text(&crl_der));
+    let before = crl_number(&crl_text_pem(&s.path("before.crl.pem")));
 
     let mut revoke = s.siseri(["cert", "revoke", &serial, "--reason", "keyCompromise"]);
-    run_ok(&mut revoke);
+    let said = stdout(&run_ok(&mut revoke));
+    assert!(
+        said.contains(&format!(
+            "LCR de la partition {} n° ",
+            shard_named_by(&leaf)
+        )),
+        "{said}"
+    );
 
-    let out = verify(&leaf);
+    let after_crl = shard_crl(&leaf, "after");
+    let out = verify(&leaf, &after_crl);
     let said = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -466,11 +503,11 @@ fn revocation_publishes_a_crl_that_openssl_honours() {
     assert!(!out.status.success(), "a revoked certificate verifies");
     assert!(said.contains("certificate revoked"), "{said}");
     assert!(
-        verify(&other).status.success(),
+        verify(&other, &shard_crl(&other, "other")).status.success(),
         "the other one must stay valid"
     );
 
-    let text = crl_text(&crl_der);
+    let text = crl_text_pem(&after_crl);
     let after = crl_number(&text);
     assert!(after > before, "CRL number {after} after {before}");
     assert!(text.contains("Key Compromise"), "{text}");
@@ -481,13 +518,17 @@ fn revocation_publishes_a_crl_that_openssl_honours() {
     assert_eq!(code, 1);
     assert!(one_line(&stderr).contains("déjà révoqué"), "{stderr}");
 
+    // The full CRL, signed on demand, lists it too (no Issuing Distribution Point: complete).
     let fresh = s.path("x.crl");
     let mut crl = s.siseri(["ca", "crl", "--out"]);
     crl.arg(&fresh);
     run_ok(&mut crl);
     let fresh_text = crl_text(&fresh);
-    assert!(crl_number(&fresh_text) > after, "{fresh_text}");
     assert!(fresh_text.contains(&serial), "{fresh_text}");
+    assert!(
+        !fresh_text.contains("Issuing Distribution Point"),
+        "{fresh_text}"
+    );
     openssl_ok([
         os("crl"),
         os("-inform"),
@@ -516,9 +557,16 @@ fn revocation_publishes_a_crl_that_openssl_honours() {
         "{stderr}"
     );
     assert!(
-        verify(&other).status.success(),
+        verify(&other, &shard_crl(&other, "other-again"))
+            .status
+            .success(),
         "refused reason, yet revoked"
     );
+}
+
+/// `openssl crl -text` of a PEM CRL.
+fn crl_text_pem(pem: &std::path::Path) -> String {
+    openssl_ok([os("crl"), os("-in"), pem.into(), os("-noout"), os("-text")])
 }
 
 #[test]
@@ -770,12 +818,12 @@ fn serve_publishes_the_ca_and_the_latest_crl_and_writes_listening_json() {
         fs::read(&ca).unwrap()
     );
 
-    let fetch_crl = |name: &str| {
+    let fetch_crl = |name: &str, path: &str| {
         let body = s.path(&format!("{name}.crl"));
         let headers = s.path(&format!("{name}.headers"));
         curl(
             &ca,
-            &format!("{base}/pki/ac-siseri.crl"),
+            &format!("{base}{path}"),
             &[
                 "-D",
                 headers.to_str().unwrap(),
@@ -802,11 +850,15 @@ fn serve_publishes_the_ca_and_the_latest_crl_and_writes_listening_json() {
         ]);
         crl_text(&body)
     };
-    let first = crl_number(&fetch_crl("first"));
+    let full = fetch_crl("full", "/pki/ac-siseri.crl");
+    assert!(!full.contains("Issuing Distribution Point"), "{full}");
 
-    let (_leaf, serial) = s.issue_organisme_from_csr("labo", "LABO DOSI");
+    // The certificate's own shard, named by its distribution point, is current at once.
+    let (leaf, serial) = s.issue_organisme_from_csr("labo", "LABO DOSI");
+    let shard = format!("/pki/crl/{}.crl", shard_named_by(&leaf));
+    let first = crl_number(&fetch_crl("first", &shard));
     run_ok(&mut s.siseri(["cert", "revoke", &serial, "--reason", "keyCompromise"]));
-    let text = fetch_crl("second");
+    let text = fetch_crl("second", &shard);
     assert!(crl_number(&text) > first, "{text}");
     assert!(
         text.contains(&serial),

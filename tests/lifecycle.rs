@@ -275,8 +275,20 @@ fn a_renewal_through_the_api_that_drops_the_pcr_puts_the_pcrs_certificate_in_the
         "{out}"
     );
 
-    // The CRL fetched over HTTPS lists the PCR's certificate as affiliationChanged.
-    let crl = site.call("GET", "/pki/ac-siseri.crl", None, None).ok(200);
+    // The CRL of the certificate's shard, fetched over HTTPS as soon as the approval returns,
+    // lists the PCR's certificate as affiliationChanged.
+    let shard: i64 = site
+        .sandbox
+        .db()
+        .query_row(
+            "SELECT crl_shard FROM ca_certificates WHERE serial_hex = ?1",
+            [pcr_serial.replace(':', "").to_uppercase()],
+            |r| r.get(0),
+        )
+        .expect("the PCR's certificate has a CRL shard");
+    let crl = site
+        .call("GET", &format!("/pki/crl/{shard}.crl"), None, None)
+        .ok(200);
     let crl_file = write(&site.sandbox, "served.crl", &crl.body);
     openssl_ok([
         os("crl"),

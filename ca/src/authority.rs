@@ -1,11 +1,20 @@
 //! AC SISERI: the key ceremony, issuance (recorded before signing), revocation and CRLs.
+//!
+//! CRLs are sharded (issue 14 §4): each certificate is assigned a shard at issuance (stored),
+//! names that shard's CRL in its CRL distribution point, and a revocation re-signs its shard's
+//! CRL only, a few hundred kilobytes at a million revoked. The full CRL (every revoked
+//! certificate, no Issuing Distribution Point) is still published for the certificates issued
+//! before shards and for relying parties configured with one CRL file; it is re-signed in the
+//! revocation's path only when such an older certificate is revoked, and otherwise by the
+//! daemon's periodic job (see `ARCHITECTURE.md`).
 
 use std::fmt;
 use std::sync::Mutex;
 
 use rcgen::{
-    CertificateParams, CertificateRevocationListParams, Issuer, KeyIdMethod, KeyPair,
-    PublicKeyData, RevokedCertParams, SerialNumber, SigningKey,
+    CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
+    CrlIssuingDistributionPoint, CrlScope, Issuer, KeyIdMethod, KeyPair, PublicKeyData,
+    RevokedCertParams, SerialNumber, SigningKey,
 };
 use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P384_SHA384_ASN1};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
@@ -14,7 +23,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::keys::{decrypt_ca_key, encrypt_ca_key, pem_body, CaKeyAlgorithm, SubjectKey};
 use crate::profile::{ca_params, leaf_params, Policy, Subject};
-use crate::storage::{self, CertificateRecord, NewRecord, PublishedCrl};
+use crate::storage::{self, CertificateRecord, NewRecord, PublishedCrl, ShardCrlInfo};
 use crate::{error::lint, Error, ProfileKind, Result, RevocationReason, Serial};
 use store::audit::{self, Event};
 use store::whole_seconds;
@@ -67,6 +76,12 @@ impl Issued {
 }
 
 /// AC SISERI, loaded: the only place where the CA private key lives in memory.
+///
+/// Every signature goes through one narrow method per kind of object, each given the
+/// to-be-signed bytes already recorded and checking what it signed before it is released:
+/// [`sign_certificate`](Self::sign_certificate) (a TBSCertificate), `sign_crl` (a TBSCertList)
+/// and `sign_detached` (OCSP responses). A signer process holding the key apart from the
+/// web-facing one (issue 14 §1) takes exactly these methods over; nothing else touches `key`.
 pub struct Authority {
     key: KeyPair,
     algorithm: CaKeyAlgorithm,
@@ -211,6 +226,7 @@ impl Authority {
         storage::insert_signed(
             &tx,
             &NewRecord {
+                crl_shard: None,
                 serial: &serial,
                 profile: ProfileKind::Ca,
                 subject: &cert.subject().to_string(),
@@ -262,6 +278,7 @@ impl Authority {
     ) -> Result<Prepared> {
         let now = whole_seconds(now);
         let serial = Serial::random()?;
+        let shard = self.policy.shard_of(&serial);
         let params = leaf_params(
             &self.policy,
             &request.subject,
@@ -269,6 +286,7 @@ impl Authority {
             now,
             self.not_after,
             request.key.rcgen(),
+            shard,
         )?;
         let tbs = self.to_be_signed(&params, request.key)?;
         let profile = request.subject.profile();
@@ -284,8 +302,16 @@ impl Authority {
                 not_before: params.not_before,
                 not_after: params.not_after,
                 created_at: now,
+                crl_shard: shard,
             },
         )?;
+        // The CRL its distribution point names exists before the certificate does: the first
+        // certificate of a shard has it signed here, once.
+        if let Some(shard) = shard {
+            if storage::shard_crl_info(tx, shard)?.is_none() {
+                self.publish_shard_in(tx, shard, "ca", now)?;
+            }
+        }
         Ok(Prepared {
             serial,
             tbs,
@@ -315,15 +341,7 @@ impl Authority {
         prepared: &Prepared,
         now: OffsetDateTime,
     ) -> Result<Issued> {
-        let signature = SigningKey::sign(&self.key, &prepared.tbs)?;
-        let der = yasna::construct_der(|w| {
-            w.write_sequence(|w| {
-                w.next().write_der(&prepared.tbs);
-                w.next().write_der(self.algorithm.signature_algorithm_der());
-                w.next().write_bitvec_bytes(&signature, signature.len() * 8);
-            })
-        });
-        let not_after = self.lint_certificate(&der, &prepared.serial)?;
+        let (der, not_after) = self.sign_certificate(&prepared.tbs, &prepared.serial)?;
         let der = if storage::mark_signed(tx, &prepared.serial, &der, now)? {
             audit::append(
                 tx,
@@ -353,7 +371,8 @@ impl Authority {
     }
 
     /// Revokes a certificate (committed at once: the registry refuses it within a second),
-    /// then signs and publishes a new CRL.
+    /// then signs and publishes the CRL that covers it: its shard's, or the full CRL for a
+    /// certificate issued before shards.
     pub fn revoke(
         &self,
         conn: &mut Connection,
@@ -363,14 +382,18 @@ impl Authority {
         now: OffsetDateTime,
     ) -> Result<PublishedCrl> {
         let tx = immediate(conn)?;
-        self.revoke_in(&tx, serial, reason, actor, now)?;
+        let shard = self.revoke_in(&tx, serial, reason, actor, now)?;
         tx.commit()?;
-        self.publish_crl(conn, actor, now)
+        match shard {
+            Some(shard) => self.publish_shard(conn, shard, actor, now),
+            None => self.publish_crl(conn, actor, now),
+        }
     }
 
-    /// Records a revocation inside the caller's transaction. The caller publishes a CRL once
-    /// it has committed ([`publish_crl`](Self::publish_crl)); until then the CRL in force is
-    /// stale ([`crl_is_stale`](Self::crl_is_stale)) and the daemon publishes one itself.
+    /// Records a revocation inside the caller's transaction; returns the certificate's CRL
+    /// shard (`None`: only the full CRL covers it). The caller publishes once it has committed
+    /// ([`publish_revocations`](Self::publish_revocations)); until then the CRL in force is
+    /// stale and the daemon publishes one itself.
     pub fn revoke_in(
         &self,
         tx: &Transaction<'_>,
@@ -378,7 +401,7 @@ impl Authority {
         reason: RevocationReason,
         actor: &str,
         now: OffsetDateTime,
-    ) -> Result<()> {
+    ) -> Result<Option<u32>> {
         let now = whole_seconds(now);
         let record = storage::find(tx, serial)?.ok_or_else(|| Error::UnknownSerial {
             serial: serial.to_hex(),
@@ -413,37 +436,187 @@ impl Authority {
                 details: &[("reason", reason.as_str())],
             },
         )?;
-        Ok(())
+        Ok(record.crl_shard)
     }
 
-    /// Signs and records a fresh CRL (revoked certificates not yet expired).
+    /// After revocations committed with [`revoke_in`](Self::revoke_in): re-signs the CRL of
+    /// every shard a revocation made stale, and the full CRL if a certificate without a shard
+    /// was revoked. One index lookup per shard; the other shards' CRLs are left as they are.
+    pub fn publish_revocations(
+        &self,
+        conn: &mut Connection,
+        actor: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<PublishedCrl>> {
+        let mut published = Vec::new();
+        for info in storage::shard_crls_info(conn)? {
+            if storage::max_revocation_seq_in(conn, Some(info.shard))? > info.covers_seq {
+                published.push(self.publish_shard(conn, info.shard, actor, now)?);
+            }
+        }
+        let full_covers = storage::latest_crl_covers(conn)?.unwrap_or(0);
+        if storage::max_revocation_seq_in(conn, None)? > full_covers {
+            published.push(self.publish_crl(conn, actor, now)?);
+        }
+        Ok(published)
+    }
+
+    /// Re-signs the CRL of every shard that is missing (among `0..crl_shards`, when shards are
+    /// on), stale (a revocation it does not cover) or whose thisUpdate is `max_age` old or
+    /// more: the daemon's periodic job (`max_age` a day) and `siseri ca crl` (zero: all).
+    pub fn refresh_shard_crls(
+        &self,
+        conn: &mut Connection,
+        actor: &str,
+        now: OffsetDateTime,
+        max_age: Duration,
+    ) -> Result<Vec<PublishedCrl>> {
+        let known = storage::shard_crls_info(conn)?;
+        let mut due: Vec<u32> = Vec::new();
+        if self.policy.crl_shard_url.is_some() {
+            due.extend(
+                (0..self.policy.crl_shards).filter(|s| !known.iter().any(|k| k.shard == *s)),
+            );
+        }
+        for info in &known {
+            if now - info.this_update >= max_age
+                || storage::max_revocation_seq_in(conn, Some(info.shard))? > info.covers_seq
+            {
+                due.push(info.shard);
+            }
+        }
+        due.sort_unstable();
+        due.iter()
+            .map(|shard| self.publish_shard(conn, *shard, actor, now))
+            .collect()
+    }
+
+    /// Signs and records a fresh CRL for shard `shard`, in its own transaction.
+    pub fn publish_shard(
+        &self,
+        conn: &mut Connection,
+        shard: u32,
+        actor: &str,
+        now: OffsetDateTime,
+    ) -> Result<PublishedCrl> {
+        let tx = immediate(conn)?;
+        let crl = self.publish_shard_in(&tx, shard, actor, whole_seconds(now))?;
+        tx.commit()?;
+        Ok(crl)
+    }
+
+    /// Shard `shard`'s CRL: its revoked certificates, its own number sequence, an Issuing
+    /// Distribution Point naming the URL its certificates name. Small whatever the number of
+    /// revocations elsewhere, so signed inside the write transaction.
+    fn publish_shard_in(
+        &self,
+        tx: &Transaction<'_>,
+        shard: u32,
+        actor: &str,
+        now: OffsetDateTime,
+    ) -> Result<PublishedCrl> {
+        let url = self.policy.shard_url(shard).ok_or_else(|| {
+            lint("aucune URL de LCR partitionnée n'est configurée ([public] http_base_url)")
+        })?;
+        let number = storage::shard_crl_info(tx, shard)?.map_or(1, |c| c.number + 1);
+        let covers = storage::max_revocation_seq(tx)?;
+        let revoked = storage::revoked_unexpired_in_shard(tx, shard, now)?;
+        let mut crl = self.signed_crl(number, now, &revoked, Some(url))?;
+        crl.shard = Some(shard);
+        storage::put_shard_crl(tx, shard, &crl, covers)?;
+        audit::append(
+            tx,
+            now,
+            &Event {
+                actor,
+                action: "crl.publish",
+                target: &number.to_string(),
+                details: &[
+                    ("shard", &shard.to_string()),
+                    ("entries", &revoked.len().to_string()),
+                ],
+            },
+        )?;
+        Ok(crl)
+    }
+
+    /// Signs and records a fresh full CRL (every revoked certificate not yet expired, no
+    /// Issuing Distribution Point). Its entries are read from a snapshot and signed outside
+    /// any write transaction (45 MB and seconds of work at a million revoked): revocations and
+    /// shard CRLs are committed meanwhile; only the final insert takes the write lock.
     pub fn publish_crl(
         &self,
         conn: &mut Connection,
         actor: &str,
         now: OffsetDateTime,
     ) -> Result<PublishedCrl> {
-        let tx = immediate(conn)?;
-        let crl = self.publish_crl_in(&tx, actor, whole_seconds(now))?;
-        tx.commit()?;
-        Ok(crl)
+        let now = whole_seconds(now);
+        // Another full CRL published between our snapshot and our insert took our number:
+        // start again from a newer snapshot.
+        for _ in 0..3 {
+            let (number, covers, revoked) = {
+                let snapshot = conn.transaction()?;
+                let read = (
+                    storage::next_crl_number(&snapshot)?,
+                    storage::max_revocation_seq(&snapshot)?,
+                    storage::revoked_unexpired(&snapshot, now)?,
+                );
+                snapshot.finish()?;
+                read
+            };
+            let crl = self.signed_crl(number, now, &revoked, None)?;
+            let tx = immediate(conn)?;
+            if storage::next_crl_number(&tx)? != number {
+                continue;
+            }
+            storage::insert_crl(
+                &tx,
+                number,
+                now,
+                crl.next_update,
+                revoked.len(),
+                covers,
+                &crl.der,
+            )?;
+            audit::append(
+                &tx,
+                now,
+                &Event {
+                    actor,
+                    action: "crl.publish",
+                    target: &number.to_string(),
+                    details: &[("entries", &revoked.len().to_string())],
+                },
+            )?;
+            tx.commit()?;
+            return Ok(crl);
+        }
+        Err(lint(
+            "LCR complète publiée en même temps par un autre processus : réessayez",
+        ))
     }
 
-    fn publish_crl_in(
+    /// A CRL of `revoked` numbered `number`, for shard URL `idp` (an Issuing Distribution
+    /// Point, critical, only end-entity certificates) or complete (`None`): built, its
+    /// to-be-signed bytes captured, then signed by [`sign_crl`](Self::sign_crl).
+    fn signed_crl(
         &self,
-        tx: &Transaction<'_>,
-        actor: &str,
+        number: i64,
         now: OffsetDateTime,
+        revoked: &[(Serial, OffsetDateTime, RevocationReason)],
+        idp: Option<String>,
     ) -> Result<PublishedCrl> {
-        let number = storage::next_crl_number(tx)?;
-        let covers = storage::max_revocation_seq(tx)?;
-        let revoked = storage::revoked_unexpired(tx, now)?;
         let next_update = now + Duration::days(i64::from(self.policy.crl_validity_days.max(1)));
         let params = CertificateRevocationListParams {
             this_update: now,
             next_update,
             crl_number: SerialNumber::from_slice(&number.to_be_bytes()),
-            issuing_distribution_point: None,
+            issuing_distribution_point: idp.as_ref().map(|url| CrlIssuingDistributionPoint {
+                distribution_point: CrlDistributionPoint {
+                    uris: vec![url.clone()],
+                },
+                scope: Some(CrlScope::UserCertsOnly),
+            }),
             revoked_certs: revoked
                 .iter()
                 .map(|(serial, at, reason)| RevokedCertParams {
@@ -455,28 +628,71 @@ impl Authority {
                 .collect(),
             key_identifier_method: KeyIdMethod::PreSpecified(self.ski.clone()),
         };
-        let issuer = self.issuer(&self.key)?;
-        let crl = params.signed_by(&issuer)?;
-        let der = crl.der().to_vec();
-        self.lint_crl(&der, revoked.len())?;
-        storage::insert_crl(tx, number, now, next_update, revoked.len(), covers, &der)?;
-        audit::append(
-            tx,
-            now,
-            &Event {
-                actor,
-                action: "crl.publish",
-                target: &number.to_string(),
-                details: &[("entries", &revoked.len().to_string())],
-            },
-        )?;
+        let capture = Capture {
+            key: &self.key,
+            tbs: Mutex::new(None),
+        };
+        params.signed_by(&self.issuer(&capture)?)?;
+        let tbs = capture
+            .tbs
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .ok_or_else(|| lint("rien à signer"))?;
+        let der = self.sign_crl(&tbs, revoked.len(), idp.as_deref())?;
         Ok(PublishedCrl {
             number,
             this_update: now,
             next_update,
             entries: revoked.len() as i64,
             der,
+            shard: None,
         })
+    }
+
+    /// The one place a CRL is signed: `tbs` (a TBSCertList) signed with the CA key, then
+    /// checked ([`lint_crl`](Self::lint_crl)) before it is released.
+    fn sign_crl(&self, tbs: &[u8], entries: usize, idp: Option<&str>) -> Result<Vec<u8>> {
+        let der = self.assemble(tbs, &SigningKey::sign(&self.key, tbs)?);
+        self.lint_crl(&der, entries, idp)?;
+        Ok(der)
+    }
+
+    /// The one place a certificate is signed: `tbs` (the TBSCertificate recorded for `serial`)
+    /// signed with the CA key, then checked; returns the certificate and its notAfter.
+    pub fn sign_certificate(
+        &self,
+        tbs: &[u8],
+        serial: &Serial,
+    ) -> Result<(Vec<u8>, OffsetDateTime)> {
+        let der = self.assemble(tbs, &SigningKey::sign(&self.key, tbs)?);
+        let not_after = self.lint_certificate(&der, serial)?;
+        Ok((der, not_after))
+    }
+
+    /// SEQUENCE { tbs, signatureAlgorithm, signature }: a certificate or a CRL.
+    fn assemble(&self, tbs: &[u8], signature: &[u8]) -> Vec<u8> {
+        yasna::construct_der(|w| {
+            w.write_sequence(|w| {
+                w.next().write_der(tbs);
+                w.next().write_der(self.algorithm.signature_algorithm_der());
+                w.next().write_bitvec_bytes(signature, signature.len() * 8);
+            })
+        })
+    }
+
+    /// Shard `shard`'s CRL in force, with its bytes.
+    pub fn shard_crl(conn: &Connection, shard: u32) -> Result<Option<PublishedCrl>> {
+        storage::shard_crl(conn, shard)
+    }
+
+    /// Shard `shard`'s CRL in force, without its bytes (conditional requests, metrics).
+    pub fn shard_crl_info(conn: &Connection, shard: u32) -> Result<Option<ShardCrlInfo>> {
+        storage::shard_crl_info(conn, shard)
+    }
+
+    /// Every shard's CRL in force, without the bytes.
+    pub fn shard_crls_info(conn: &Connection) -> Result<Vec<ShardCrlInfo>> {
+        storage::shard_crls_info(conn)
     }
 
     /// The CRL in force, if any, with its bytes: for those who serve or write them.
@@ -583,7 +799,12 @@ impl Authority {
         OffsetDateTime::from_unix_timestamp(cert.validity().not_after.timestamp()).map_err(lint)
     }
 
-    fn lint_crl(&self, der: &[u8], entries: usize) -> Result<()> {
+    /// Our own check of a CRL before it leaves the CA: it parses, its signature verifies, it
+    /// has the expected entries, a number and a nextUpdate, and a shard's carries a critical
+    /// Issuing Distribution Point naming exactly `idp` for end-entity certificates only (the
+    /// full CRL: none).
+    fn lint_crl(&self, der: &[u8], entries: usize, idp: Option<&str>) -> Result<()> {
+        use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
         let (rest, crl) = x509_parser::parse_x509_crl(der).map_err(lint)?;
         if !rest.is_empty() {
             return Err(lint("octets en trop dans la LCR"));
@@ -595,7 +816,30 @@ impl Authority {
         if crl.crl_number().is_none() || crl.next_update().is_none() {
             return Err(lint("LCR sans numéro ou sans nextUpdate"));
         }
-        Ok(())
+        let found = crl
+            .extensions()
+            .iter()
+            .find_map(|e| match e.parsed_extension() {
+                ParsedExtension::IssuingDistributionPoint(p) => Some((e.critical, p)),
+                _ => None,
+            });
+        match (idp, found) {
+            (None, None) => Ok(()),
+            (Some(url), Some((true, p)))
+                if p.only_contains_user_certs
+                    && !p.only_contains_ca_certs
+                    && !p.indirect_crl
+                    && p.only_some_reasons.is_none()
+                    && matches!(&p.distribution_point,
+                        Some(DistributionPointName::FullName(names))
+                            if matches!(names.as_slice(), [GeneralName::URI(u)] if *u == url)) =>
+            {
+                Ok(())
+            }
+            _ => Err(lint(
+                "point de distribution émetteur (IDP) de la LCR inattendu",
+            )),
+        }
     }
 }
 

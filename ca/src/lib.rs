@@ -25,8 +25,8 @@ pub use keys::{CaKeyAlgorithm, GeneratedKey, SubjectKey, SubscriberKeyAlgorithm}
 pub use model::{ProfileKind, RevocationReason, Serial};
 pub use ocsp::{OcspOutcome, OcspReply, OCSP_MAX_CERTIFICATES, OCSP_VALIDITY};
 pub use pkcs12::{build_p12, P12Options, P12Profile};
-pub use profile::{Policy, Subject};
+pub use profile::{Policy, Subject, DEFAULT_CRL_SHARDS};
 pub use storage::{
     counts, revoked_serials, unsigned_serials, CertificateRecord, CertificateStatus, CrlInfo,
-    PublishedCrl,
+    PublishedCrl, ShardCrlInfo,
 };

@@ -35,6 +35,19 @@ impl Serial {
     pub fn to_hex(&self) -> String {
         hex::encode_upper(&self.0)
     }
+
+    /// The CRL shard of this serial among `shards`: the serial, as the unsigned big-endian
+    /// integer it encodes, modulo `shards` (serials are random, so shards fill evenly). Decided
+    /// once, at issuance, and stored: never recomputed for an existing certificate.
+    pub fn shard(&self, shards: u32) -> u32 {
+        let n = u64::from(shards.max(1));
+        let rest = self
+            .0
+            .iter()
+            .fold(0_u64, |acc, b| (acc * 256 + u64::from(*b)) % n);
+        // Less than `shards`, which is a u32.
+        u32::try_from(rest).unwrap_or(0)
+    }
 }
 
 impl FromStr for Serial {
@@ -211,6 +224,18 @@ impl fmt::Display for RevocationReason {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_serials_shard_is_the_serial_modulo_the_shard_count() {
+        let serial = Serial::from_der_bytes(&[0x01, 0x00, 0x05]); // 65,541
+        assert_eq!(serial.shard(128), 65_541 % 128);
+        assert_eq!(serial.shard(1000), 541);
+        assert_eq!(serial.shard(1), 0);
+        // Sixteen octets, the last one deciding alone when the count divides 256.
+        let long = Serial::from_der_bytes(&[0x7f; 16]);
+        assert_eq!(long.shard(128), 0x7f);
+        assert_eq!(long.shard(0), 0, "no shard count: everything in shard 0");
+    }
 
     #[test]
     fn random_serials_are_sixteen_positive_octets_with_a_non_zero_first_octet() {

@@ -24,6 +24,8 @@ pub struct CertificateRecord {
     pub not_after: OffsetDateTime,
     /// The signed certificate, once signed.
     pub der: Option<Vec<u8>>,
+    /// The CRL shard it was assigned at issuance; `None`: the full CRL covers it alone.
+    pub crl_shard: Option<u32>,
 }
 
 /// Stored life cycle of a certificate. Expiry is not stored: it follows from `not_after`.
@@ -59,6 +61,7 @@ pub(crate) struct NewRecord<'a> {
     pub not_before: OffsetDateTime,
     pub not_after: OffsetDateTime,
     pub created_at: OffsetDateTime,
+    pub crl_shard: Option<u32>,
 }
 
 pub(crate) fn insert_unsigned(tx: &Transaction<'_>, r: &NewRecord<'_>) -> Result<()> {
@@ -78,8 +81,9 @@ fn insert(tx: &Transaction<'_>, r: &NewRecord<'_>, der: Option<&[u8]>) -> Result
     };
     tx.execute(
         "INSERT INTO ca_certificates (serial, serial_hex, profile, subject, requester,
-             key_description, tbs, der, status, not_before, not_after, created_at, signed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+             key_description, tbs, der, status, not_before, not_after, created_at, signed_at,
+             crl_shard)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         params![
             r.serial.as_bytes(),
             r.serial.to_hex(),
@@ -94,6 +98,7 @@ fn insert(tx: &Transaction<'_>, r: &NewRecord<'_>, der: Option<&[u8]>) -> Result
             r.not_after.unix_timestamp(),
             r.created_at.unix_timestamp(),
             signed_at,
+            r.crl_shard,
         ],
     )?;
     Ok(())
@@ -138,7 +143,7 @@ pub(crate) fn mark_revoked(
 }
 
 const RECORD_COLUMNS: &str = "serial, profile, subject, requester, status, not_before, not_after,
-     der, revoked_at, revocation_reason";
+     der, revoked_at, revocation_reason, crl_shard";
 
 fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CertificateRecord> {
     let ts = |i: usize| -> rusqlite::Result<OffsetDateTime> {
@@ -171,6 +176,7 @@ fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CertificateRecord>
         not_before: ts(5)?,
         not_after: ts(6)?,
         der: r.get(7)?,
+        crl_shard: r.get(10)?,
     })
 }
 
@@ -227,6 +233,161 @@ pub(crate) fn revoked_unexpired(
         out.push((Serial::from_der_bytes(&serial), at, reason.parse()?));
     }
     Ok(out)
+}
+
+/// Revoked certificates of CRL shard `shard` that have not yet expired: its CRL's entries.
+pub(crate) fn revoked_unexpired_in_shard(
+    conn: &Connection,
+    shard: u32,
+    now: OffsetDateTime,
+) -> Result<Vec<(Serial, OffsetDateTime, RevocationReason)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT serial, revoked_at, revocation_reason FROM ca_certificates
+         INDEXED BY ca_certificates_shard_revoked
+         WHERE status = 'revoked' AND crl_shard = ?1 AND not_after >= ?2
+         ORDER BY revoked_at, serial",
+    )?;
+    let rows = stmt.query_map(params![shard, now.unix_timestamp()], |r| {
+        Ok((
+            r.get::<_, Vec<u8>>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (serial, at, reason) = row?;
+        let at = OffsetDateTime::from_unix_timestamp(at).map_err(|e| Error::Lint(e.to_string()))?;
+        out.push((Serial::from_der_bytes(&serial), at, reason.parse()?));
+    }
+    Ok(out)
+}
+
+/// The highest revocation sequence number among the certificates of shard `shard` (`None`:
+/// those without a shard), 0 when none was revoked: one lookup in `ca_certificates_shard_seq`.
+pub(crate) fn max_revocation_seq_in(conn: &Connection, shard: Option<u32>) -> Result<i64> {
+    let sql = match shard {
+        Some(_) => {
+            "SELECT COALESCE(MAX(revocation_seq), 0) FROM ca_certificates
+             INDEXED BY ca_certificates_shard_seq
+             WHERE crl_shard = ?1 AND revocation_seq IS NOT NULL"
+        }
+        None => {
+            "SELECT COALESCE(MAX(revocation_seq), 0) FROM ca_certificates
+             INDEXED BY ca_certificates_shard_seq
+             WHERE crl_shard IS NULL AND revocation_seq IS NOT NULL"
+        }
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    Ok(match shard {
+        Some(s) => stmt.query_row([s], |r| r.get(0))?,
+        None => stmt.query_row([], |r| r.get(0))?,
+    })
+}
+
+/// A shard's CRL in force, without its bytes, and what it covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardCrlInfo {
+    /// The shard.
+    pub shard: u32,
+    /// Its number, in the shard's own sequence.
+    pub number: i64,
+    /// thisUpdate.
+    pub this_update: OffsetDateTime,
+    /// nextUpdate.
+    pub next_update: OffsetDateTime,
+    /// Number of entries.
+    pub entries: i64,
+    /// The highest revocation sequence number committed when it was signed.
+    pub covers_seq: i64,
+}
+
+const SHARD_INFO_COLUMNS: &str = "shard, number, this_update, next_update, entries, covers_seq";
+
+fn shard_info(r: &rusqlite::Row<'_>) -> rusqlite::Result<ShardCrlInfo> {
+    let ts = |i: usize| -> rusqlite::Result<OffsetDateTime> {
+        OffsetDateTime::from_unix_timestamp(r.get(i)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(
+                i,
+                rusqlite::types::Type::Integer,
+                Box::new(e),
+            )
+        })
+    };
+    Ok(ShardCrlInfo {
+        shard: r.get(0)?,
+        number: r.get(1)?,
+        this_update: ts(2)?,
+        next_update: ts(3)?,
+        entries: r.get(4)?,
+        covers_seq: r.get(5)?,
+    })
+}
+
+/// Every shard's CRL in force, without the bytes, by shard.
+pub(crate) fn shard_crls_info(conn: &Connection) -> Result<Vec<ShardCrlInfo>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {SHARD_INFO_COLUMNS} FROM ca_crl_shards ORDER BY shard"
+    ))?;
+    let rows = stmt.query_map([], shard_info)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Shard `shard`'s CRL in force, without the bytes.
+pub(crate) fn shard_crl_info(conn: &Connection, shard: u32) -> Result<Option<ShardCrlInfo>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {SHARD_INFO_COLUMNS} FROM ca_crl_shards WHERE shard = ?1"
+        ))?
+        .query_row([shard], shard_info)
+        .optional()?)
+}
+
+/// Shard `shard`'s CRL in force, with its bytes.
+pub(crate) fn shard_crl(conn: &Connection, shard: u32) -> Result<Option<PublishedCrl>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {SHARD_INFO_COLUMNS}, der FROM ca_crl_shards WHERE shard = ?1"
+        ))?
+        .query_row([shard], |r| {
+            let info = shard_info(r)?;
+            Ok(PublishedCrl {
+                number: info.number,
+                this_update: info.this_update,
+                next_update: info.next_update,
+                entries: info.entries,
+                der: r.get(6)?,
+                shard: Some(shard),
+            })
+        })
+        .optional()?)
+}
+
+/// Replaces shard `crl.shard`'s CRL in force.
+pub(crate) fn put_shard_crl(
+    tx: &Transaction<'_>,
+    shard: u32,
+    crl: &PublishedCrl,
+    covers_seq: i64,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO ca_crl_shards (shard, number, this_update, next_update, entries,
+             covers_seq, der)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (shard) DO UPDATE SET number = excluded.number,
+             this_update = excluded.this_update, next_update = excluded.next_update,
+             entries = excluded.entries, covers_seq = excluded.covers_seq, der = excluded.der",
+        params![
+            shard,
+            crl.number,
+            crl.this_update.unix_timestamp(),
+            crl.next_update.unix_timestamp(),
+            crl.entries,
+            covers_seq,
+            crl.der
+        ],
+    )?;
+    Ok(())
 }
 
 /// Every revoked serial, expired or not: what a relying party must refuse.
@@ -304,6 +465,9 @@ pub struct PublishedCrl {
     pub entries: i64,
     /// The signed CRL.
     pub der: Vec<u8>,
+    /// The shard it covers (its Issuing Distribution Point names it); `None`: the full CRL,
+    /// which covers every certificate.
+    pub shard: Option<u32>,
 }
 
 /// The CRL in force without its bytes: what the daemon's checks and `/metrics` read, every
@@ -358,6 +522,7 @@ pub(crate) fn latest_crl(conn: &Connection) -> Result<Option<PublishedCrl>> {
                 next_update: info.next_update,
                 entries: info.entries,
                 der: r.get(4)?,
+                shard: None,
             })
         })
         .optional()?)

@@ -153,14 +153,16 @@ pub(super) fn run(dir: &DataDir, command: AccessorCommand) -> Result<(), AppErro
         AccessorCommand::Revoke { hab, reason } => {
             let reason = RevocationReason::from(reason);
             let authority = dir.load_authority(&config)?;
-            let crl = s
+            let crls = s
                 .access
                 .revoke(&authority, hab, reason, "operator:cli")
                 .map_err(access_err)?;
-            dir.write_crl(&crl.der)?;
+            for crl in &crls {
+                dir.write_crl(crl)?;
+            }
             crate::say!(
-                "accédant {hab} : certificat(s) révoqué(s) ({reason}) ; LCR n° {} publiée",
-                crl.number
+                "accédant {hab} : certificat(s) révoqué(s) ({reason}) ; {} publiée(s)",
+                super::cert::published(&crls)
             );
             Ok(())
         }
@@ -211,8 +213,8 @@ fn reissue(
         .access
         .reissue(&authority, hab, profile, "operator:cli")
         .map_err(access_err)?;
-    if let Some(crl) = crl {
-        dir.write_crl(&crl.der)?;
+    for crl in &crl {
+        dir.write_crl(crl)?;
     }
     crate::services::flush_outbox(dir, config);
     crate::say!("accédant {hab} : {what} — nouveau certificat et nouveau lien de retrait envoyés");

@@ -14,11 +14,16 @@ use crate::error::AppError;
 pub(super) enum CaCommand {
     /// Affiche le certificat de l'AC, son empreinte et l'état des certificats émis.
     Show,
-    /// Signe une nouvelle LCR et l'écrit dans FILE (DER ; PEM si FILE finit par .pem).
+    /// Signe une nouvelle LCR complète et l'écrit dans FILE (DER ; PEM si FILE finit par
+    /// .pem) ; re-signe aussi les LCR de partition manquantes ou périmées. Avec --shard N :
+    /// signe la LCR de la partition N et l'écrit dans FILE.
     Crl {
         /// Fichier de sortie.
         #[arg(long)]
         out: PathBuf,
+        /// Partition (celle que nomme le point de distribution du certificat).
+        #[arg(long)]
+        shard: Option<u32>,
     },
     /// Écrit une demande de certificat (CSR) pour la clé de l'AC, à faire signer par une
     /// racine externe (AC subordonnée).
@@ -58,23 +63,39 @@ pub(super) fn run(dir: &DataDir, command: CaCommand) -> Result<(), AppError> {
                     unsigned.len()
                 );
             }
-            if let Some(crl) = Authority::latest_crl(&conn)? {
+            if let Some(crl) = Authority::latest_crl_info(&conn)? {
                 crate::say!(
-                    "LCR n° {} : {} entrée(s), prochaine mise à jour {}",
+                    "LCR complète n° {} : {} entrée(s), prochaine mise à jour {}",
                     crl.number,
                     crl.entries,
                     crl.next_update
                 );
             }
+            let shards = Authority::shard_crls_info(&conn)?;
+            if !shards.is_empty() {
+                crate::say!(
+                    "LCR de partition : {} partition(s), {} entrée(s) en tout, la plus grande {}",
+                    shards.len(),
+                    shards.iter().map(|s| s.entries).sum::<i64>(),
+                    shards.iter().map(|s| s.entries).max().unwrap_or(0)
+                );
+            }
             crate::say!("{}", cert.trim_end());
             Ok(())
         }
-        CaCommand::Crl { out } => {
+        CaCommand::Crl { out, shard } => {
             datadir::check_writable(&out, true)?;
             let authority = dir.load_authority(&config)?;
             let mut conn = dir.open_db()?;
-            let crl = authority.publish_crl(&mut conn, "operator:cli", now())?;
-            dir.write_crl(&crl.der)?;
+            let crl = match shard {
+                Some(shard) => authority.publish_shard(&mut conn, shard, "operator:cli", now())?,
+                None => {
+                    let day = time::Duration::days(1);
+                    authority.refresh_shard_crls(&mut conn, "operator:cli", now(), day)?;
+                    authority.publish_crl(&mut conn, "operator:cli", now())?
+                }
+            };
+            dir.write_crl(&crl)?;
             let bytes = if out.extension().is_some_and(|e| e == "pem") {
                 ca::to_pem("X509 CRL", &crl.der).into_bytes()
             } else {
@@ -82,8 +103,8 @@ pub(super) fn run(dir: &DataDir, command: CaCommand) -> Result<(), AppError> {
             };
             datadir::write_atomic(&out, &bytes, 0o644)?;
             crate::say!(
-                "LCR n° {} ({} entrée(s)) écrite dans {}",
-                crl.number,
+                "{} ({} entrée(s)) écrite dans {}",
+                super::cert::published(std::slice::from_ref(&crl)),
                 crl.entries,
                 out.display()
             );

@@ -22,7 +22,7 @@ pub(super) enum CertCommand {
     /// générée ici et le fichier est un PKCS#12 dont le mot de passe est affiché une seule
     /// fois ; avec --csr, le fichier est la chaîne de certificats PEM.
     Issue(IssueArgs),
-    /// Révoque un certificat et publie aussitôt une nouvelle LCR.
+    /// Révoque un certificat et publie aussitôt la LCR qui le couvre (celle de sa partition).
     Revoke {
         /// Numéro de série (hexadécimal, avec ou sans « : »).
         serial: String,
@@ -52,6 +52,22 @@ pub(super) struct IssueArgs {
     /// Fichier de sortie (.p12 sans --csr, .pem avec).
     #[arg(long)]
     out: PathBuf,
+}
+
+/// What was published, for the operator: `LCR de la partition 17 n° 42, LCR complète n° 9`.
+pub(super) fn published(crls: &[ca::PublishedCrl]) -> String {
+    let each: Vec<String> = crls
+        .iter()
+        .map(|c| match c.shard {
+            Some(shard) => format!("LCR de la partition {shard} n° {}", c.number),
+            None => format!("LCR complète n° {}", c.number),
+        })
+        .collect();
+    if each.is_empty() {
+        "aucune LCR".into()
+    } else {
+        each.join(", ")
+    }
 }
 
 /// A certificate whose file could not be written is revoked at once: its key is lost (or
@@ -161,10 +177,10 @@ pub(super) fn run(dir: &DataDir, command: CertCommand) -> Result<(), AppError> {
             let authority = dir.load_authority(&config)?;
             let mut conn = dir.open_db()?;
             let crl = authority.revoke(&mut conn, &serial, reason, "operator:cli", now())?;
-            dir.write_crl(&crl.der)?;
+            dir.write_crl(&crl)?;
             crate::say!(
-                "certificat {serial} révoqué ({reason}) ; LCR n° {} publiée",
-                crl.number
+                "certificat {serial} révoqué ({reason}) ; {} publiée",
+                published(std::slice::from_ref(&crl))
             );
             Ok(())
         }

@@ -175,8 +175,8 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
                     &mut progress,
                 )
                 .map_err(access_err)?;
-            if let Some(crl) = &report.crl {
-                dir.write_crl(&crl.der)?;
+            for crl in &report.crl {
+                dir.write_crl(crl)?;
             }
             crate::services::flush_outbox(dir, &config);
             crate::say!(

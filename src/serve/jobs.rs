@@ -14,8 +14,10 @@ use crate::config::Config;
 use crate::datadir::DataDir;
 use crate::error::AppError;
 
-/// How often the refresher looks at the CRL: it re-signs once a day, and at once when a
-/// revocation was committed after the CRL in force (a process that died between the two).
+/// How often the refresher looks at the CRLs: it re-signs each once a day, and when a
+/// revocation was committed after the CRL in force. A shard's CRL is re-signed by the
+/// revocation itself, so this only catches a process that died between the two; the full CRL
+/// is left to this job (at most a minute behind, seconds of work at a million revoked).
 const CRL_CHECK_EVERY: Duration = Duration::from_secs(60);
 const CRL_MAX_AGE: time::Duration = time::Duration::days(1);
 const MAINTENANCE_EVERY: Duration = Duration::from_secs(600);
@@ -23,13 +25,17 @@ const REVOCATION_REFRESH: Duration = Duration::from_millis(200);
 /// How often the daemon copies the WAL back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
-/// At start: a CRL that misses a committed revocation (or no CRL at all) is replaced before
-/// anything is served.
+/// At start, before anything is served: every shard's CRL exists and covers every committed
+/// revocation (a few milliseconds each), and a full CRL exists. A stale full CRL is left to
+/// [`refresh_crl`], whose first round starts at once: seconds of signing at a million revoked
+/// need not delay the listeners.
 pub(super) fn publish_crl_if_stale(dir: &DataDir, authority: &Authority) -> Result<(), AppError> {
     let mut conn = dir.open_db()?;
-    if Authority::crl_is_stale(&conn)? {
-        let crl = authority.publish_crl(&mut conn, "daemon", OffsetDateTime::now_utc())?;
-        dir.write_crl(&crl.der)?;
+    let now = OffsetDateTime::now_utc();
+    authority.refresh_shard_crls(&mut conn, "daemon", now, CRL_MAX_AGE)?;
+    if Authority::latest_crl_info(&conn)?.is_none() {
+        let crl = authority.publish_crl(&mut conn, "daemon", now)?;
+        dir.write_crl(&crl)?;
     }
     Ok(())
 }
@@ -78,6 +84,10 @@ pub(super) async fn refresh_crl(dir: DataDir, authority: Arc<Authority>) {
         let done = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
             let now = OffsetDateTime::now_utc();
             let mut conn = crate::db::open_existing(&dir.database())?;
+            let shards = authority.refresh_shard_crls(&mut conn, "daemon", now, CRL_MAX_AGE)?;
+            if !shards.is_empty() {
+                tracing::info!(partitions = shards.len(), "LCR de partition re-signées");
+            }
             let (due, seen) = match Authority::latest_crl_info(&conn)? {
                 None => (true, None),
                 Some(crl) => {
@@ -97,7 +107,7 @@ pub(super) async fn refresh_crl(dir: DataDir, authority: Arc<Authority>) {
                 return Ok((None, seen));
             }
             let crl = authority.publish_crl(&mut conn, "daemon", now)?;
-            dir.write_crl(&crl.der)?;
+            dir.write_crl(&crl)?;
             Ok((Some(crl.number), None))
         })
         .await;
@@ -105,7 +115,7 @@ pub(super) async fn refresh_crl(dir: DataDir, authority: Arc<Authority>) {
             Ok(Ok((published, seen))) => {
                 known = seen;
                 if let Some(n) = published {
-                    tracing::info!(number = n, "LCR re-signée");
+                    tracing::info!(number = n, "LCR complète re-signée");
                 }
             }
             Ok(Err(e)) => tracing::error!(error = %e, "re-signature de la LCR"),
@@ -138,7 +148,7 @@ pub(super) async fn maintenance(
             if swept > 0 {
                 let conn = crate::db::open_existing(&dir.database())?;
                 if let Ok(Some(crl)) = Authority::latest_crl(&conn) {
-                    let _ = dir.write_crl(&crl.der);
+                    let _ = dir.write_crl(&crl);
                 }
             }
             Ok::<_, Box<dyn std::error::Error + Send + Sync>>((swept, notices))

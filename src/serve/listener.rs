@@ -103,7 +103,8 @@ impl Drop for Admission {
 /// One listener: its socket, TLS, application, budget and limits.
 pub(super) struct Listener {
     pub tcp: TcpListener,
-    pub acceptor: TlsAcceptor,
+    /// `None`: plain HTTP (the publication listener), with the same budgets and timeouts.
+    pub acceptor: Option<TlsAcceptor>,
     pub router: Router,
     /// Mutual TLS: a connection whose client certificate does not parse is dropped, and
     /// handlers get the parsed one as an extension.
@@ -142,6 +143,13 @@ pub(super) async fn accept_loop(l: Listener, mut stop: watch::Receiver<bool>) {
         let idle = Duration::from_secs(l.limits.idle_secs);
         tokio::spawn(async move {
             let _admission = admission;
+            // Handlers see the peer address (rate limits, signature evidence) as ConnectInfo,
+            // and on the registry the client certificate, checked again at every request.
+            let mut router = router.layer(axum::Extension(axum::extract::ConnectInfo(peer)));
+            let Some(acceptor) = acceptor else {
+                serve_stream(tcp, router, &builder, idle, stop).await;
+                return;
+            };
             let tls = match tokio::time::timeout(handshake, acceptor.accept(tcp)).await {
                 Ok(Ok(tls)) => tls,
                 Ok(Err(e)) => {
@@ -150,9 +158,6 @@ pub(super) async fn accept_loop(l: Listener, mut stop: watch::Receiver<bool>) {
                 }
                 Err(_) => return,
             };
-            // Handlers see the peer address (rate limits, signature evidence) as ConnectInfo,
-            // and on the registry the client certificate, checked again at every request.
-            let mut router = router.layer(axum::Extension(axum::extract::ConnectInfo(peer)));
             if mtls {
                 let cert = tls
                     .get_ref()
@@ -165,27 +170,40 @@ pub(super) async fn accept_loop(l: Listener, mut stop: watch::Receiver<bool>) {
                     None => return,
                 }
             }
-            let activity = Arc::new(Activity::new());
-            // A request being answered is not silence, however long the application works.
-            let busy = activity.clone();
-            let router = router.layer(axum::middleware::from_fn(
-                move |request: axum::extract::Request, next: axum::middleware::Next| {
-                    let answering = busy.answering();
-                    async move {
-                        let response = next.run(request).await;
-                        drop(answering);
-                        response
-                    }
-                },
-            ));
-            let io = TokioIo::new(Watched {
-                inner: tls,
-                activity: activity.clone(),
-            });
-            let conn = builder.serve_connection(io, TowerToHyperService::new(router));
-            serve_watched(conn, &activity, idle, stop).await;
+            serve_stream(tls, router, &builder, idle, stop).await;
         });
     }
+}
+
+/// Serves one connection's requests (TLS already done, or plain HTTP) under the idle watchdog.
+async fn serve_stream<S>(
+    io: S,
+    router: Router,
+    builder: &auto::Builder<TokioExecutor>,
+    idle: Duration,
+    stop: watch::Receiver<bool>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let activity = Arc::new(Activity::new());
+    // A request being answered is not silence, however long the application works.
+    let busy = activity.clone();
+    let router = router.layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let answering = busy.answering();
+            async move {
+                let response = next.run(request).await;
+                drop(answering);
+                response
+            }
+        },
+    ));
+    let io = TokioIo::new(Watched {
+        inner: io,
+        activity: activity.clone(),
+    });
+    let conn = builder.serve_connection(io, TowerToHyperService::new(router));
+    serve_watched(conn, &activity, idle, stop).await;
 }
 
 /// HTTP/1.1 and HTTP/2 with their timers and limits.

@@ -1,11 +1,13 @@
 //! The daemon: start-up and wiring. Two TLS listeners ([`listener`]): the public one (PASS,
 //! withdrawals, PKI publication in [`publication`], health) and the registry's, behind mutual
-//! TLS; and the operators' plain-HTTP listener, on loopback by default (`/metrics` in
-//! [`metrics`], health). Both routers get the same cross-cutting layers ([`layers`]:
+//! TLS; the operators' plain-HTTP listener, on loopback by default (`/metrics` in
+//! [`metrics`], health); and the plain-HTTP publication listener ([`http`]: CRLs, AC SISERI's
+//! certificate, OCSP). Both routers get the same cross-cutting layers ([`layers`]:
 //! tracing, security headers, caching, error bodies). Background work (CRL, sweeps, revocations, WAL checkpoints,
 //! outbox delivery) is in [`jobs`].
 
 mod body_rate;
+mod http;
 mod jobs;
 mod layers;
 mod listener;
@@ -93,6 +95,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         let (public, public_addr) = bind(&dir, config.listen.public, "écoute publique").await?;
 
         let (admin, admin_addr) = bind(&dir, config.listen.admin, "écoute d'administration").await?;
+        let (http, http_addr) = bind(&dir, config.listen.http, "écoute de publication HTTP").await?;
         let registry_router = registry_router(&services, &revoked, &clock, &config);
         let state = Arc::new(AppState {
             dir: dir.clone(),
@@ -103,6 +106,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             ocsp_sent: Default::default(),
         });
         let admin_routes = admin_router(state.clone());
+        let http_routes = http::router(state.clone(), &config.public.base_url);
         let router = public_router(state)
             .merge(enroll::web::router(enroll::web::PublicState {
                 pass: services.pass.clone(),
@@ -116,18 +120,20 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
                     key: services.key.clone(),
                 },
             ));
-        write_listening(&dir, public_addr, registry_addr, admin_addr)?;
-        warn_if_links_elsewhere(&config, public_addr);
+        write_listening(&dir, public_addr, registry_addr, admin_addr, http_addr)?;
+        warn_if_links_elsewhere(&config.public.base_url, "base_url", public_addr);
+        warn_if_links_elsewhere(&config.public.http_base_url, "http_base_url", http_addr);
         println!("siseri à l'écoute : https://{public_addr}/ (publique, PASS et retraits)");
         println!("                    https://{registry_addr}/ (registre, TLS mutuel)");
         println!("                    http://{admin_addr}/metrics (administration, Prometheus)");
+        println!("                    http://{http_addr}/pki/ (publication : LCR, AC, OCSP)");
         println!(
             "                    {files} descripteurs de fichiers ; connexions : {} (publique), {} (registre), {} par adresse",
             config.limits.public_connections,
             config.limits.registry_connections,
             config.limits.connections_per_address
         );
-        tracing::info!(%public_addr, %registry_addr, %admin_addr, files, "listening");
+        tracing::info!(%public_addr, %registry_addr, %admin_addr, %http_addr, files, "listening");
 
         tokio::spawn(jobs::refresh_crl(dir.clone(), authority.clone()));
         tokio::spawn(jobs::maintenance(
@@ -144,10 +150,23 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             listener::Budget::new(limits.public_connections, limits.connections_per_address);
         let registry_budget =
             listener::Budget::new(limits.registry_connections, limits.connections_per_address);
+        let http_budget =
+            listener::Budget::new(limits.http_connections, limits.connections_per_address);
+        let http_server = tokio::spawn(listener::accept_loop(
+            listener::Listener {
+                tcp: http,
+                acceptor: None,
+                router: with_request_timeout(http_routes, limits),
+                mtls: false,
+                budget: http_budget.clone(),
+                limits: limits.clone(),
+            },
+            stopped.clone(),
+        ));
         let server = tokio::spawn(listener::accept_loop(
             listener::Listener {
                 tcp: public,
-                acceptor: TlsAcceptor::from(tls),
+                acceptor: Some(TlsAcceptor::from(tls)),
                 router: layers::apply(with_request_timeout(router, limits), layers::Front::Public),
                 mtls: false,
                 budget: public_budget.clone(),
@@ -158,7 +177,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         let registry_server = registry_handle.spawn(listener::accept_loop(
             listener::Listener {
                 tcp: registry,
-                acceptor: TlsAcceptor::from(registry_tls),
+                acceptor: Some(TlsAcceptor::from(registry_tls)),
                 router: layers::apply(
                     with_request_timeout(registry_router, limits),
                     layers::Front::Registry,
@@ -178,11 +197,13 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         let _ = stop.send(true);
         let _ = server.await;
         let _ = registry_server.await;
+        let _ = http_server.await;
         let _ = admin_server.await;
         let grace = std::time::Duration::from_secs(limits.shutdown_grace_secs);
         let drained = tokio::time::timeout(grace, async {
             public_budget.drained().await;
             registry_budget.drained().await;
+            http_budget.drained().await;
         })
         .await;
         if drained.is_err() {
@@ -346,10 +367,11 @@ async fn bind(
     Ok((listener, bound))
 }
 
-/// Withdrawal links and the CRL URL in certificates are built from `[public] base_url`: say so
-/// when the listener is bound to another port (port 0, an override), or those links are dead.
-fn warn_if_links_elsewhere(config: &Config, bound: SocketAddr) {
-    let base = config.public.base_url.trim_end_matches('/');
+/// Withdrawal links are built from `[public] base_url`, the CRL and AIA URLs in certificates
+/// from `[public] http_base_url`: say so when their listener is bound to another port (port 0,
+/// an override), or those links are dead.
+fn warn_if_links_elsewhere(base: &str, key: &str, bound: SocketAddr) {
+    let base = base.trim_end_matches('/');
     let after_scheme = base.split("://").nth(1).unwrap_or(base);
     let authority = after_scheme.split('/').next().unwrap_or(after_scheme);
     let port = match authority.rsplit_once(':') {
@@ -359,9 +381,10 @@ fn warn_if_links_elsewhere(config: &Config, bound: SocketAddr) {
     };
     if port != bound.port() {
         eprintln!(
-            "attention : les liens des e-mails et des certificats pointent vers {base} (config [public] base_url), \
-             mais l'écoute publique est sur le port {} ; réglez SISERI_PUBLIC_BASE_URL si ces liens doivent mener ici",
-            bound.port()
+            "attention : des liens des e-mails ou des certificats pointent vers {base} (config [public] {key}), \
+             mais l'écoute correspondante est sur le port {} ; réglez SISERI_PUBLIC_{} si ces liens doivent mener ici",
+            bound.port(),
+            key.to_uppercase()
         );
     }
 }
@@ -371,11 +394,13 @@ fn write_listening(
     public: SocketAddr,
     registry: SocketAddr,
     admin: SocketAddr,
+    http: SocketAddr,
 ) -> Result<(), AppError> {
     let body = serde_json::json!({
         "public": public.to_string(),
         "registry": registry.to_string(),
         "admin": admin.to_string(),
+        "http": http.to_string(),
     });
     datadir::write_atomic(&dir.listening(), format!("{body}\n").as_bytes(), 0o644)
 }

@@ -1,11 +1,12 @@
-//! PKI publication on the public listener: AC SISERI's certificate, the CRL in force, and OCSP
+//! PKI publication, on the public listener and on the plain-HTTP one ([`super::http`]): AC
+//! SISERI's certificate, the CRL of each shard (`/pki/crl/N.crl`), the full CRL, and OCSP
 //! (RFC 6960, POST and GET). `ca` makes the answers; only the HTTP transport is here.
 
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -25,6 +26,7 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/pki/ac-siseri.pem", get(ca_pem))
         .route("/pki/ac-siseri.cer", get(ca_cer))
         .route("/pki/ac-siseri.crl", get(crl))
+        .route("/pki/crl/{file}", get(shard_crl))
         .route(
             "/ocsp",
             post(ocsp_post).layer(DefaultBodyLimit::max(OCSP_MAX_BODY)),
@@ -48,34 +50,138 @@ async fn ca_cer(State(s): State<Arc<AppState>>) -> Response {
         .into_response()
 }
 
-/// Always the latest CRL from the database (a CLI revocation is visible at once), with
-/// caching headers that match its nextUpdate.
-async fn crl(State(s): State<Arc<AppState>>) -> Response {
-    let path = s.dir.database();
-    let latest = tokio::task::spawn_blocking(move || {
-        let conn = crate::db::open_existing(&path)?;
-        Ok::<_, AppError>(Authority::latest_crl(&conn)?)
+/// How long a cache between us and relying parties may keep a CRL without asking again
+/// (never past its nextUpdate): a revocation is in its shard's CRL within a second, and a
+/// cache adds at most this much; asking again costs a 304 (ETag, Last-Modified).
+const CRL_CACHE_SECS: i64 = 60;
+
+/// The full CRL (every revoked certificate, no Issuing Distribution Point): what certificates
+/// issued before shards name, refreshed by the daemon's periodic job.
+async fn crl(State(s): State<Arc<AppState>>, request: HeaderMap) -> Response {
+    serve_crl(&s, request, None).await
+}
+
+/// `/pki/crl/N.crl`: shard N's CRL, the one its certificates' CRL distribution point names,
+/// always the latest from the database (a CLI revocation is visible at once).
+async fn shard_crl(
+    State(s): State<Arc<AppState>>,
+    Path(file): Path<String>,
+    request: HeaderMap,
+) -> Response {
+    match shard_of_file(&file) {
+        Some(shard) => serve_crl(&s, request, Some(shard)).await,
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// `17.crl` → 17; digits only, as the CRL distribution points write them.
+fn shard_of_file(file: &str) -> Option<u32> {
+    let digits = file.strip_suffix(".crl")?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.len() > 9 {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// A CRL's metadata first: a conditional request that matches gets a 304 without its bytes
+/// being read.
+async fn serve_crl(s: &Arc<AppState>, request: HeaderMap, shard: Option<u32>) -> Response {
+    let pool = s.pool.clone();
+    let read = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
+        let conn = pool.get().map_err(|e| AppError::DataDir(e.to_string()))?;
+        let (number, this_update, next_update) = match shard {
+            Some(shard) => match Authority::shard_crl_info(&conn, shard)? {
+                Some(c) => (c.number, c.this_update, c.next_update),
+                None => return Ok(None),
+            },
+            None => match Authority::latest_crl_info(&conn)? {
+                Some(c) => (c.number, c.this_update, c.next_update),
+                None => return Ok(None),
+            },
+        };
+        let mut headers = crl_headers(shard, number, this_update, next_update);
+        if not_modified(&request, &headers, this_update) {
+            return Ok(Some((StatusCode::NOT_MODIFIED, headers, Vec::new())));
+        }
+        let crl = match shard {
+            Some(shard) => Authority::shard_crl(&conn, shard)?,
+            None => Authority::latest_crl(&conn)?,
+        };
+        // Re-signed between the two reads: the newer one, with its own headers.
+        Ok(crl.map(|crl| {
+            if crl.number != number {
+                headers = crl_headers(shard, crl.number, crl.this_update, crl.next_update);
+            }
+            (StatusCode::OK, headers, crl.der)
+        }))
     })
     .await;
-    match latest {
-        Ok(Ok(Some(crl))) => {
-            let mut headers = HeaderMap::new();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/pkix-crl"),
-            );
-            cache_until(&mut headers, crl.this_update, crl.next_update, "");
-            if let Ok(v) = HeaderValue::from_str(&format!("\"crl-{}\"", crl.number)) {
-                headers.insert(header::ETAG, v);
-            }
-            (headers, crl.der).into_response()
-        }
+    match read {
+        Ok(Ok(Some((status, headers, der)))) => (status, headers, der).into_response(),
+        Ok(Ok(None)) if shard.is_some() => StatusCode::NOT_FOUND.into_response(),
         Ok(Ok(None)) => {
             (StatusCode::SERVICE_UNAVAILABLE, "LCR pas encore publiée\n").into_response()
         }
         Ok(Err(e)) => internal_error("lecture de la LCR", &e),
         Err(e) => internal_error("tâche de lecture de la LCR", &e),
     }
+}
+
+/// `application/pkix-crl`, an ETag naming the CRL (its shard and number: each shard has its
+/// own number sequence), `Last-Modified` at thisUpdate, and a cache lifetime of
+/// [`CRL_CACHE_SECS`] at most, never past nextUpdate.
+fn crl_headers(
+    shard: Option<u32>,
+    number: i64,
+    this_update: OffsetDateTime,
+    next_update: OffsetDateTime,
+) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pkix-crl"),
+    );
+    let etag = match shard {
+        Some(shard) => format!("\"crl-{shard}-{number}\""),
+        None => format!("\"crl-{number}\""),
+    };
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, v);
+    }
+    let now = OffsetDateTime::now_utc();
+    let max_age = (next_update - now).whole_seconds().clamp(0, CRL_CACHE_SECS);
+    if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age}, must-revalidate")) {
+        headers.insert(header::CACHE_CONTROL, v);
+    }
+    for (name, t) in [
+        (header::EXPIRES, now + time::Duration::seconds(max_age)),
+        (header::LAST_MODIFIED, this_update),
+    ] {
+        if let Some(v) = http_date(t) {
+            headers.insert(name, v);
+        }
+    }
+    headers
+}
+
+/// RFC 9110 §13.1: `If-None-Match` (our ETag, or `*`) decides when present; otherwise
+/// `If-Modified-Since` at or after thisUpdate.
+fn not_modified(request: &HeaderMap, response: &HeaderMap, this_update: OffsetDateTime) -> bool {
+    if let Some(tags) = request.get(header::IF_NONE_MATCH) {
+        let Some(ours) = response.get(header::ETAG).and_then(|v| v.to_str().ok()) else {
+            return false;
+        };
+        return tags.to_str().is_ok_and(|tags| {
+            tags.split(',')
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == "*" || t == ours)
+        });
+    }
+    request
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v).ok())
+        .is_some_and(|since| SystemTime::from(this_update) <= since)
 }
 
 /// `Cache-Control` (public, `extra` directives added), `Expires` at `next_update` and
@@ -242,6 +348,67 @@ mod tests {
             }
             proptest::prop_assert_eq!(ocsp_get_request(&format!("/ocsp/{encoded}")), Some(der));
         }
+    }
+
+    #[test]
+    fn a_shard_file_is_digits_then_crl() {
+        assert_eq!(shard_of_file("0.crl"), Some(0));
+        assert_eq!(shard_of_file("127.crl"), Some(127));
+        for bad in [
+            "",
+            ".crl",
+            "+1.crl",
+            "-1.crl",
+            "1.pem",
+            "1",
+            "x.crl",
+            "9999999999.crl",
+        ] {
+            assert_eq!(shard_of_file(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_crls_cache_lifetime_is_a_minute_at_most_and_never_past_next_update() {
+        let now = OffsetDateTime::now_utc();
+        let max_age = |next_update| {
+            let h = crl_headers(Some(3), 9, now, next_update);
+            assert_eq!(h[header::ETAG], "\"crl-3-9\"");
+            let cache = h[header::CACHE_CONTROL].to_str().unwrap().to_owned();
+            cache
+                .split("max-age=")
+                .nth(1)
+                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap()
+        };
+        assert_eq!(max_age(now + time::Duration::days(7)), CRL_CACHE_SECS);
+        assert!(max_age(now + time::Duration::seconds(20)) <= 20);
+        assert_eq!(max_age(now - time::Duration::seconds(5)), 0);
+    }
+
+    #[test]
+    fn a_conditional_request_matches_our_etag_or_a_date_at_or_after_this_update() {
+        let this_update = time::macros::datetime!(2026-03-01 08:00:00 UTC);
+        let ours = crl_headers(None, 4, this_update, this_update + time::Duration::days(7));
+        let ask = |name, value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(name, HeaderValue::from_str(value).unwrap());
+            not_modified(&h, &ours, this_update)
+        };
+        assert!(ask(header::IF_NONE_MATCH, "\"crl-4\""));
+        assert!(ask(header::IF_NONE_MATCH, "\"crl-3\", W/\"crl-4\""));
+        assert!(ask(header::IF_NONE_MATCH, "*"));
+        assert!(!ask(header::IF_NONE_MATCH, "\"crl-3\""));
+        assert!(ask(
+            header::IF_MODIFIED_SINCE,
+            "Sun, 01 Mar 2026 08:00:00 GMT"
+        ));
+        assert!(!ask(
+            header::IF_MODIFIED_SINCE,
+            "Sun, 01 Mar 2026 07:59:59 GMT"
+        ));
+        assert!(!not_modified(&HeaderMap::new(), &ours, this_update));
     }
 
     #[test]

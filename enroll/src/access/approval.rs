@@ -28,8 +28,8 @@ pub struct ApprovalReport {
     pub detached: Vec<u32>,
     /// People whose certificate was revoked (their last attachment ended).
     pub revoked: Vec<u32>,
-    /// The CRL published, if any revocation happened.
-    pub crl: Option<PublishedCrl>,
+    /// The CRLs re-signed, if any revocation happened (those of the shards it touched).
+    pub crl: Vec<PublishedCrl>,
 }
 
 /// Progress of a long operation, for the CLI's display.
@@ -203,7 +203,7 @@ impl Access {
         tx.commit()?;
         drop(conn);
         if revoked_any {
-            report.crl = Some(self.publish_crl(authority, operator)?);
+            report.crl = self.publish_crl(authority, operator)?;
         }
         Ok(report)
     }

@@ -151,14 +151,15 @@ impl Access {
         Ok(true)
     }
 
-    /// Signs and publishes a CRL after a committed revocation.
+    /// After committed revocations: re-signs the CRLs they made stale (their shards', the
+    /// full one only for a certificate issued before shards).
     pub(super) fn publish_crl(
         &self,
         authority: &Authority,
         actor: &str,
-    ) -> Result<PublishedCrl, AccessError> {
+    ) -> Result<Vec<PublishedCrl>, AccessError> {
         let mut conn = self.pool.get()?;
-        Ok(authority.publish_crl(&mut conn, actor, self.now())?)
+        Ok(authority.publish_revocations(&mut conn, actor, self.now())?)
     }
 
     /// Revokes every certificate in the person's hands or awaiting withdrawal; true when one

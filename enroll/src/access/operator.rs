@@ -63,7 +63,7 @@ impl Access {
         hab: u32,
         reason: RevocationReason,
         operator: &str,
-    ) -> Result<PublishedCrl, AccessError> {
+    ) -> Result<Vec<PublishedCrl>, AccessError> {
         let now = self.now();
         let mut conn = self.pool.get()?;
         let tx = immediate(&mut conn)?;
@@ -86,7 +86,7 @@ impl Access {
         hab: u32,
         profile: Option<P12Profile>,
         operator: &str,
-    ) -> Result<Option<PublishedCrl>, AccessError> {
+    ) -> Result<Vec<PublishedCrl>, AccessError> {
         let now = self.now();
         let mut conn = self.pool.get()?;
         let tx = immediate(&mut conn)?;
@@ -104,9 +104,9 @@ impl Access {
         tx.commit()?;
         drop(conn);
         let crl = if revoked {
-            Some(self.publish_crl(authority, operator)?)
+            self.publish_crl(authority, operator)?
         } else {
-            None
+            Vec::new()
         };
         self.issue_for(
             authority,

@@ -19,7 +19,10 @@ pub use authority::{immediate, to_pem, Authority, Ceremony, IssueRequest, Issued
 pub use error::{Error, Result};
 pub use keys::{CaKeyAlgorithm, GeneratedKey, SubjectKey, SubscriberKeyAlgorithm};
 pub use model::{ProfileKind, RevocationReason, Serial};
-pub use ocsp::{OcspOutcome, OcspReply, OCSP_MAX_CERTIFICATES, OCSP_VALIDITY};
+pub use ocsp::{
+    OcspOutcome, OcspPresigner, OcspReply, OcspResponder, PresignReport, OCSP_MAX_CERTIFICATES,
+    OCSP_VALIDITY,
+};
 pub use pkcs12::{build_p12, P12Options, P12Profile};
 pub use profile::{Policy, Subject};
 pub use storage::{

@@ -29,6 +29,9 @@ pub struct Policy {
     pub ca_validity_days: u32,
     /// nextUpdate − thisUpdate of every CRL.
     pub crl_validity_days: u32,
+    /// nextUpdate − thisUpdate of the OCSP responses signed ahead, in hours; each is renewed
+    /// half-way through.
+    pub ocsp_validity_hours: u32,
     /// Where relying parties fetch the CRL (CRL distribution point), if published.
     pub crl_url: Option<String>,
     /// Where relying parties fetch AC SISERI's certificate (AIA caIssuers), if published.
@@ -46,6 +49,7 @@ impl Default for Policy {
             tls_server_validity_days: 397,
             ca_validity_days: 20 * 365,
             crl_validity_days: 7,
+            ocsp_validity_hours: 24,
             crl_url: None,
             ca_issuers_url: None,
             ocsp_url: None,

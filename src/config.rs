@@ -203,6 +203,11 @@ pub struct CaSection {
     pub ca_validity_days: u32,
     /// nextUpdate − thisUpdate of each CRL, in days.
     pub crl_validity_days: u32,
+    /// nextUpdate − thisUpdate of the OCSP responses signed ahead, in hours (renewed half-way).
+    pub ocsp_validity_hours: u32,
+    /// OCSP answered from responses signed ahead (true), or signed at each request (false:
+    /// the former behaviour, kept as the benchmark's baseline).
+    pub ocsp_presigned: bool,
 }
 
 impl Default for CaSection {
@@ -217,6 +222,8 @@ impl Default for CaSection {
             tls_server_validity_days: p.tls_server_validity_days,
             ca_validity_days: p.ca_validity_days,
             crl_validity_days: p.crl_validity_days,
+            ocsp_validity_hours: p.ocsp_validity_hours,
+            ocsp_presigned: true,
         }
     }
 }
@@ -373,9 +380,12 @@ impl Config {
                 "[limits] les durées et les nombres de connexions doivent être positifs, public_nice entre 0 et 19".into(),
             ));
         }
-        if self.ca.person_validity_days == 0 || self.ca.crl_validity_days == 0 {
+        if self.ca.person_validity_days == 0
+            || self.ca.crl_validity_days == 0
+            || !(1..=240).contains(&self.ca.ocsp_validity_hours)
+        {
             return Err(AppError::Config(
-                "[ca] les durées doivent être positives".into(),
+                "[ca] les durées doivent être positives (ocsp_validity_hours entre 1 et 240)".into(),
             ));
         }
         Ok(())
@@ -399,6 +409,7 @@ impl Config {
             tls_server_validity_days: self.ca.tls_server_validity_days,
             ca_validity_days: self.ca.ca_validity_days,
             crl_validity_days: self.ca.crl_validity_days,
+            ocsp_validity_hours: self.ca.ocsp_validity_hours,
             crl_url: Some(format!("{base}/pki/ac-siseri.crl")),
             ca_issuers_url: Some(format!("{base}/pki/ac-siseri.cer")),
             ocsp_url: Some(format!("{base}/ocsp")),
@@ -492,6 +503,10 @@ organisme_validity_days = 1095
 tls_server_validity_days = 397
 ca_validity_days = 7300
 crl_validity_days = 7
+# Réponses OCSP signées d'avance, valables ce nombre d'heures (1 à 240), renouvelées à mi-vie ;
+# false : signées à chaque requête (ancien comportement, pour comparer).
+ocsp_validity_hours = 24
+ocsp_presigned = true
 
 [issuance]
 # Clés générées pour les accédants : "ecdsa-p256", "rsa2048" ou "rsa3072".

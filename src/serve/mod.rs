@@ -183,13 +183,18 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             let (dir, revoked, stop) = (dir.clone(), revoked.clone(), worker_stop.clone());
             move || jobs::refresh_revocations(&dir, &revoked, &stop)
         });
-        let presigner = jobs::spawn_ocsp_presigner(
-            dir.clone(),
-            authority.clone(),
-            ocsp_presign.clone(),
-            worker_stop.clone(),
-            public_nice,
-        )?;
+        // Responses signed per request (the baseline) need no job.
+        let presigner = if config.ca.ocsp_presigned {
+            Some(jobs::spawn_ocsp_presigner(
+                dir.clone(),
+                authority.clone(),
+                ocsp_presign.clone(),
+                worker_stop.clone(),
+                public_nice,
+            )?)
+        } else {
+            None
+        };
         shutdown_signal().await;
         tracing::info!("arrêt demandé : plus de nouvelle connexion, fin des requêtes en cours");
         let _ = stop.send(true);
@@ -207,7 +212,9 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         }
         worker_stop.store(true, Ordering::SeqCst);
         let _ = refresher.await;
-        let _ = tokio::task::spawn_blocking(move || presigner.join()).await;
+        if let Some(presigner) = presigner {
+            let _ = tokio::task::spawn_blocking(move || presigner.join()).await;
+        }
         Ok::<(), AppError>(())
     })?;
     registry_runtime.shutdown_timeout(std::time::Duration::from_secs(1));

@@ -80,7 +80,7 @@ setup() { # SIZE
         -out "$d/ca.key.pem" 2>/dev/null
     port="$(free_port)"
     t="$(now)"
-    openssl ocsp -index "$d/index.txt" -port "127.0.0.1:$port" -rsigner "$ca" -rkey "$d/ca.key.pem" \
+    openssl ocsp -index "$d/index.txt" -port "$port" -rsigner "$ca" -rkey "$d/ca.key.pem" \
         -CA "$ca" -ndays 1 -multi "$cores" >"$d/openssl.log" 2>&1 &
     pid[openssl-$n]=$!
     running+=("${pid[openssl-$n]}")

@@ -378,8 +378,8 @@ impl Authority {
     }
 
     /// Records a revocation inside the caller's transaction, with the certificate's OCSP
-    /// response signed ahead (`revoked`, replacing the `good` ones): OCSP says revoked from
-    /// the commit on. The caller publishes a CRL once it has committed
+    /// response signed ahead (`revoked`, replacing the `good` ones): the stored response says
+    /// revoked from the commit on. The caller publishes a CRL once it has committed
     /// ([`publish_crl`](Self::publish_crl)); until then the CRL in force is stale
     /// ([`crl_is_stale`](Self::crl_is_stale)) and the daemon publishes one itself.
     pub fn revoke_in(

@@ -20,7 +20,7 @@ pub use error::{Error, Result};
 pub use keys::{CaKeyAlgorithm, GeneratedKey, SubjectKey, SubscriberKeyAlgorithm};
 pub use model::{ProfileKind, RevocationReason, Serial};
 pub use ocsp::{
-    OcspOutcome, OcspPresigner, OcspReply, OcspResponder, PresignReport, OCSP_MAX_CERTIFICATES,
+    OcspOutcome, OcspPresigner, OcspQuery, OcspReply, OcspResponder, PresignReport, OCSP_MAX_CERTIFICATES,
     OCSP_VALIDITY,
 };
 pub use pkcs12::{build_p12, P12Options, P12Profile};

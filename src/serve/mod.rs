@@ -39,6 +39,9 @@ struct AppState {
     authority: Arc<Authority>,
     /// Answers OCSP from the responses signed ahead.
     responder: ca::OcspResponder,
+    /// Revoked serials, refreshed every 200 ms: the OCSP responses kept in memory are checked
+    /// against it.
+    revoked: Arc<ca::revocation::RevocationSet>,
     /// `[ca] ocsp_presigned`.
     ocsp_presigned: bool,
     pool: Arc<store::pool::Pool>,
@@ -107,6 +110,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             ca_der: authority.certificate_der().to_vec(),
             authority: authority.clone(),
             responder: ca::OcspResponder::new(authority.certificate_der())?,
+            revoked: revoked.clone(),
             ocsp_presigned: config.ca.ocsp_presigned,
             pool: services.pool.clone(),
             ocsp_sent: Default::default(),

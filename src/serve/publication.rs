@@ -155,20 +155,39 @@ fn ocsp_get_request(path: &str) -> Option<Vec<u8>> {
         .find_map(|engine| engine.decode(&decoded).ok())
 }
 
+/// Signed ahead: the request is read here and, when memory holds its current response,
+/// answered at once (no database, no thread hop); otherwise the database is read on a blocking
+/// thread. Per request: everything on a blocking thread.
 async fn ocsp_answer(s: &Arc<AppState>, der: Vec<u8>) -> OcspReply {
-    let state = s.clone();
-    let reply = tokio::task::spawn_blocking(move || match state.pool.get() {
-        Ok(conn) if state.ocsp_presigned => {
-            state
-                .responder
-                .answer(&conn, &der, OffsetDateTime::now_utc(), &state.authority)
+    let query = if s.ocsp_presigned {
+        let query = match s.responder.parse(&der) {
+            Ok(query) => query,
+            Err(reply) => return reply,
+        };
+        if let Some(reply) = s
+            .responder
+            .cached(&query, OffsetDateTime::now_utc(), &s.revoked)
+        {
+            return reply;
         }
-        Ok(conn) => state
-            .authority
-            .answer_ocsp(&conn, &der, OffsetDateTime::now_utc()),
-        Err(e) => {
-            tracing::error!(error = %e, "base de données pour OCSP");
-            OcspReply::internal_error()
+        Some(query)
+    } else {
+        None
+    };
+    let state = s.clone();
+    let reply = tokio::task::spawn_blocking(move || {
+        let now = OffsetDateTime::now_utc();
+        match (state.pool.get(), query) {
+            (Ok(conn), Some(query)) => {
+                state
+                    .responder
+                    .lookup(&conn, &query, now, &state.authority)
+            }
+            (Ok(conn), None) => state.authority.answer_ocsp(&conn, &der, now),
+            (Err(e), _) => {
+                tracing::error!(error = %e, "base de données pour OCSP");
+                OcspReply::internal_error()
+            }
         }
     })
     .await;

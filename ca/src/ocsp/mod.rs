@@ -18,7 +18,7 @@ mod ahead;
 mod responder;
 
 pub use ahead::{OcspPresigner, PresignReport};
-pub use responder::OcspResponder;
+pub use responder::{OcspQuery, OcspResponder};
 
 use der::asn1::{BitString, GeneralizedTime, OctetString};
 use der::oid::db::rfc5912::{ID_SHA_1, ID_SHA_256, ID_SHA_384, ID_SHA_512};
@@ -1004,5 +1004,44 @@ mod tests {
             .authority
             .sign_ocsp_response(&other.to_der().unwrap())
             .is_err());
+    }
+
+    #[test]
+    fn memory_serves_a_current_response_until_the_revocation_set_or_the_renewal_point_says_no() {
+        let mut ca = ca();
+        let issued = issue(&mut ca);
+        let responder = responder(&ca);
+        let revoked = crate::revocation::RevocationSet::new();
+        revoked.refresh(&ca.conn).unwrap();
+        let query = responder.parse(&sha1_request(&ca, &issued.serial)).unwrap();
+        assert!(responder.cached(&query, ca.now, &revoked).is_none(), "empty at first");
+        let read = responder.lookup(&ca.conn, &query, ca.now, &ca.authority);
+        let hit = responder.cached(&query, ca.now, &revoked).expect("kept in memory");
+        assert_eq!(hit.der, read.der);
+        assert!(!hit.signed);
+        // Past the renewal point, memory sends the caller back to the database.
+        let half = ca.authority.ocsp_validity() / 2;
+        assert!(responder.cached(&query, ca.now + half, &revoked).is_none());
+        // Revoked in the database: once the set knows, memory no longer answers `good`.
+        ca.authority
+            .revoke(
+                &mut ca.conn,
+                &issued.serial,
+                RevocationReason::Superseded,
+                "test",
+                ca.now,
+            )
+            .unwrap();
+        assert!(responder.cached(&query, ca.now, &revoked).is_some(), "set not refreshed yet");
+        // (A set follows other connections' commits; here one connection does all, so a new
+        // set stands for the refreshed one.)
+        let revoked = crate::revocation::RevocationSet::new();
+        revoked.refresh(&ca.conn).unwrap();
+        assert!(responder.cached(&query, ca.now, &revoked).is_none());
+        let read = responder.lookup(&ca.conn, &query, ca.now, &ca.authority);
+        assert!(matches!(statuses(&read).1[0], CertStatus::Revoked(_)));
+        // The revoked response itself is served from memory.
+        let hit = responder.cached(&query, ca.now, &revoked).expect("revoked, kept");
+        assert_eq!(hit.der, read.der);
     }
 }

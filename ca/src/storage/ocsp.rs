@@ -12,6 +12,8 @@ pub(crate) struct Stored {
     pub der: Vec<u8>,
     pub this_update: OffsetDateTime,
     pub next_update: OffsetDateTime,
+    /// It says `revoked`.
+    pub revoked: bool,
 }
 
 /// A response to store, and what it was produced for.
@@ -78,7 +80,7 @@ const STATE_COLUMNS: &str = "c.serial, c.not_after, c.status, c.revoked_at, c.re
 /// The stored response for this serial and CertID hash, if any.
 pub(crate) fn find(conn: &Connection, serial: &[u8], hash: HashAlg) -> Result<Option<Stored>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT der, this_update, next_update FROM ca_ocsp_responses
+        "SELECT der, this_update, next_update, revocation_seq > 0 FROM ca_ocsp_responses
          WHERE serial = ?1 AND hash = ?2",
     )?;
     Ok(stmt
@@ -87,6 +89,7 @@ pub(crate) fn find(conn: &Connection, serial: &[u8], hash: HashAlg) -> Result<Op
                 der: r.get(0)?,
                 this_update: ts(r, 1)?,
                 next_update: ts(r, 2)?,
+                revoked: r.get(3)?,
             })
         })
         .optional()?)

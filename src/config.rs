@@ -385,7 +385,8 @@ impl Config {
             || !(1..=240).contains(&self.ca.ocsp_validity_hours)
         {
             return Err(AppError::Config(
-                "[ca] les durées doivent être positives (ocsp_validity_hours entre 1 et 240)".into(),
+                "[ca] les durées doivent être positives (ocsp_validity_hours entre 1 et 240)"
+                    .into(),
             ));
         }
         Ok(())

@@ -201,8 +201,8 @@ fn openssl_posts_to_the_daemon_and_sees_good_revoked_and_unknown_from_storage() 
     // A serial AC SISERI never issued: `unauthorized`, unsigned.
     let never = "0x0123456789ABCDEF0123456789ABCDEF";
     let out = openssl(d.openssl_ocsp_args(&["-no_nonce", "-serial", never]));
-    let text = String::from_utf8_lossy(&out.stdout).into_owned()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(text.contains("Responder Error: unauthorized (6)"), "{text}");
 
     // A revocation by the CLI writes the revoked response in its own transaction; the
@@ -268,7 +268,11 @@ fn a_revocation_written_by_another_path_is_served_revoked_within_the_registrys_b
     let out = until_revoked(&d, good_path);
     assert!(out.contains("Response verify OK"), "{out}");
     assert!(out.contains("Reason: keyCompromise"), "{out}");
-    assert_eq!(d.signed_on_request(), 0, "signed by the job, not the request");
+    assert_eq!(
+        d.signed_on_request(),
+        0,
+        "signed by the job, not the request"
+    );
 }
 
 /// `openssl ocsp` for `cert` until it says revoked (its output), within the same liveness

@@ -20,8 +20,8 @@ pub use error::{Error, Result};
 pub use keys::{CaKeyAlgorithm, GeneratedKey, SubjectKey, SubscriberKeyAlgorithm};
 pub use model::{ProfileKind, RevocationReason, Serial};
 pub use ocsp::{
-    OcspOutcome, OcspPresigner, OcspQuery, OcspReply, OcspResponder, PresignReport, OCSP_MAX_CERTIFICATES,
-    OCSP_VALIDITY,
+    OcspOutcome, OcspPresigner, OcspQuery, OcspReply, OcspResponder, PresignReport,
+    OCSP_MAX_CERTIFICATES, OCSP_VALIDITY,
 };
 pub use pkcs12::{build_p12, P12Options, P12Profile};
 pub use profile::{Policy, Subject};

@@ -322,10 +322,7 @@ fn openssl_verifies_responses_signed_ahead_good_and_revoked_with_sha1_and_sha256
                 assert!(!t.contains("OCSP Nonce"), "{t}");
                 if status == "revoked" {
                     // OpenSSL 3.0 has no name for reason 9 (privilegeWithdrawn).
-                    assert!(
-                        t.contains("Revocation Reason: (UNKNOWN) (0x9)"),
-                        "{t}"
-                    );
+                    assert!(t.contains("Revocation Reason: (UNKNOWN) (0x9)"), "{t}");
                 }
             }
         }

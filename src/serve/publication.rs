@@ -178,11 +178,7 @@ async fn ocsp_answer(s: &Arc<AppState>, der: Vec<u8>) -> OcspReply {
     let reply = tokio::task::spawn_blocking(move || {
         let now = OffsetDateTime::now_utc();
         match (state.pool.get(), query) {
-            (Ok(conn), Some(query)) => {
-                state
-                    .responder
-                    .lookup(&conn, &query, now, &state.authority)
-            }
+            (Ok(conn), Some(query)) => state.responder.lookup(&conn, &query, now, &state.authority),
             (Ok(conn), None) => state.authority.answer_ocsp(&conn, &der, now),
             (Err(e), _) => {
                 tracing::error!(error = %e, "base de données pour OCSP");

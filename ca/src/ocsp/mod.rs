@@ -787,7 +787,11 @@ mod tests {
         // A SHA-256 response stored before the revocation must not survive it.
         let id256 = cert_id(&ca, &digest::SHA256, ID_SHA_256, &issued.serial);
         let req256 = request(vec![id256], None);
-        assert!(responder.answer(&ca.conn, &req256, ca.now, &ca.authority).signed);
+        assert!(
+            responder
+                .answer(&ca.conn, &req256, ca.now, &ca.authority)
+                .signed
+        );
         let tx = crate::immediate(&mut ca.conn).unwrap();
         ca.authority
             .revoke_in(
@@ -806,7 +810,10 @@ mod tests {
             ca.now,
             &ca.authority,
         );
-        assert!(!reply.signed, "signed by the revocation, not by the request");
+        assert!(
+            !reply.signed,
+            "signed by the revocation, not by the request"
+        );
         let revoked = CertStatus::revoked(RevokedInfo {
             revocation_time: generalized(ca.now).unwrap(),
             revocation_reason: Some(CrlReason::KeyCompromise),
@@ -893,9 +900,7 @@ mod tests {
         let half = ca.authority.ocsp_validity() / 2;
         let mut job = OcspPresigner::new();
         // The first tick sweeps and finds every response current.
-        let report = job
-            .tick(&ca.authority, &mut ca.conn, ca.now, 100)
-            .unwrap();
+        let report = job.tick(&ca.authority, &mut ca.conn, ca.now, 100).unwrap();
         assert_eq!(report.signed(), 0, "{report:?}");
         assert!(report.sweep_finished);
 
@@ -939,7 +944,9 @@ mod tests {
         let mut job = OcspPresigner::new();
         job.tick(&ca.authority, &mut ca.conn, ca.now, 100).unwrap();
         // As a bulk import would leave them: no response at all.
-        ca.conn.execute("DELETE FROM ca_ocsp_responses", []).unwrap();
+        ca.conn
+            .execute("DELETE FROM ca_ocsp_responses", [])
+            .unwrap();
         // A revocation written by plain SQL (not through the CA): the trigger numbers it.
         ca.conn
             .execute(
@@ -1014,9 +1021,14 @@ mod tests {
         let revoked = crate::revocation::RevocationSet::new();
         revoked.refresh(&ca.conn).unwrap();
         let query = responder.parse(&sha1_request(&ca, &issued.serial)).unwrap();
-        assert!(responder.cached(&query, ca.now, &revoked).is_none(), "empty at first");
+        assert!(
+            responder.cached(&query, ca.now, &revoked).is_none(),
+            "empty at first"
+        );
         let read = responder.lookup(&ca.conn, &query, ca.now, &ca.authority);
-        let hit = responder.cached(&query, ca.now, &revoked).expect("kept in memory");
+        let hit = responder
+            .cached(&query, ca.now, &revoked)
+            .expect("kept in memory");
         assert_eq!(hit.der, read.der);
         assert!(!hit.signed);
         // Past the renewal point, memory sends the caller back to the database.
@@ -1032,7 +1044,10 @@ mod tests {
                 ca.now,
             )
             .unwrap();
-        assert!(responder.cached(&query, ca.now, &revoked).is_some(), "set not refreshed yet");
+        assert!(
+            responder.cached(&query, ca.now, &revoked).is_some(),
+            "set not refreshed yet"
+        );
         // (A set follows other connections' commits; here one connection does all, so a new
         // set stands for the refreshed one.)
         let revoked = crate::revocation::RevocationSet::new();
@@ -1041,7 +1056,9 @@ mod tests {
         let read = responder.lookup(&ca.conn, &query, ca.now, &ca.authority);
         assert!(matches!(statuses(&read).1[0], CertStatus::Revoked(_)));
         // The revoked response itself is served from memory.
-        let hit = responder.cached(&query, ca.now, &revoked).expect("revoked, kept");
+        let hit = responder
+            .cached(&query, ca.now, &revoked)
+            .expect("revoked, kept");
         assert_eq!(hit.der, read.der);
     }
 }

@@ -125,14 +125,14 @@ impl OcspResponder {
         signer: &Authority,
     ) -> OcspReply {
         let now = whole_seconds(now);
-        let (reply, revoked) = match self.lookup_stored(conn, &query.serial, query.hash, now, signer)
-        {
-            Ok(found) => found,
-            Err(e) => {
-                tracing::error!(error = %e, "réponse OCSP impossible");
-                return OcspReply::internal_error();
-            }
-        };
+        let (reply, revoked) =
+            match self.lookup_stored(conn, &query.serial, query.hash, now, signer) {
+                Ok(found) => found,
+                Err(e) => {
+                    tracing::error!(error = %e, "réponse OCSP impossible");
+                    return OcspReply::internal_error();
+                }
+            };
         if let (Some(this_update), Some(next_update)) = (reply.this_update, reply.next_update) {
             let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
             if cache.len() >= CACHE_ENTRIES {

@@ -150,8 +150,7 @@ pub(crate) fn delete_one(conn: &Connection, serial: &Serial, hash: HashAlg) -> R
 
 /// The hash algorithms `serial` has responses for.
 pub(crate) fn hashes(conn: &Connection, serial: &Serial) -> Result<Vec<HashAlg>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT hash FROM ca_ocsp_responses WHERE serial = ?1")?;
+    let mut stmt = conn.prepare_cached("SELECT hash FROM ca_ocsp_responses WHERE serial = ?1")?;
     let rows = stmt.query_map(params![serial.as_bytes()], |r| r.get::<_, String>(0))?;
     let mut out = Vec::new();
     for h in rows {

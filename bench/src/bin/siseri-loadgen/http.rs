@@ -42,8 +42,8 @@ pub async fn read_response_closing<S: AsyncRead + Unpin>(
     let head_len = find(buf, b"\r\n\r\n").map_or(end, |i| i + 4);
     let head = String::from_utf8_lossy(&buf[..head_len]).to_ascii_lowercase();
     let keep_alive = head.contains("\r\nconnection: keep-alive");
-    let close = head.contains("\r\nconnection: close")
-        || (head.starts_with("http/1.0") && !keep_alive);
+    let close =
+        head.contains("\r\nconnection: close") || (head.starts_with("http/1.0") && !keep_alive);
     let body = buf[head_len..end].to_vec();
     buf.drain(..end);
     Ok((status, body, close))

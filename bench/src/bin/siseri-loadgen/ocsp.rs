@@ -77,9 +77,17 @@ pub(crate) fn run(
             .collect();
         tokio::time::sleep_until(plan.start.into()).await;
         let pids = args.pid.map(procfs::family).unwrap_or_default();
-        let before = (Instant::now(), procfs::cpu_ticks(&pids), procfs::own_cpu_ticks());
+        let before = (
+            Instant::now(),
+            procfs::cpu_ticks(&pids),
+            procfs::own_cpu_ticks(),
+        );
         tokio::time::sleep_until(plan.end.into()).await;
-        let after = (Instant::now(), procfs::cpu_ticks(&pids), procfs::own_cpu_ticks());
+        let after = (
+            Instant::now(),
+            procfs::cpu_ticks(&pids),
+            procfs::own_cpu_ticks(),
+        );
         let mut tallies = Vec::new();
         for task in tasks {
             tallies.push(task.await.map_err(|e| format!("task: {e}"))?);
@@ -94,8 +102,12 @@ pub(crate) fn run(
     let first_error = tallies.iter().find_map(|t| t.first_error.clone());
     let server_ticks = after.1.saturating_sub(before.1);
     let client_ticks = after.2.saturating_sub(before.2);
-    let per_request = (args.pid.is_some() && done > 0)
-        .then(|| round(server_ticks as f64 * 1000.0 / args.clk_tck as f64 / done as f64, 4));
+    let per_request = (args.pid.is_some() && done > 0).then(|| {
+        round(
+            server_ticks as f64 * 1000.0 / args.clk_tck as f64 / done as f64,
+            4,
+        )
+    });
     let mut out = Map::new();
     let fields = json!({
         "bench": "ocsp",
@@ -173,7 +185,9 @@ async fn requests<S: AsyncRead + AsyncWrite + Unpin>(
         let (status, body, close) = http::read_response_closing(&mut stream, &mut buf).await?;
         let done = Instant::now();
         // OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED (0 = successful), … }.
-        let successful = body.len() > 5 && body[0] == 0x30 && body.windows(3).take(6).any(|w| w == [0x0a, 0x01, 0x00]);
+        let successful = body.len() > 5
+            && body[0] == 0x30
+            && body.windows(3).take(6).any(|w| w == [0x0a, 0x01, 0x00]);
         if status != 200 || !successful {
             return Err(io::Error::other(format!(
                 "HTTP {status}, OCSPResponse of {} octets not successful",

@@ -92,8 +92,14 @@ setup() { # SIZE
         exit 1
     fi
     addr[openssl-$n]="127.0.0.1:$port"
-    sleep 0.5
-    running+=($(ps -o pid= --ppid "${pid[openssl-$n]}"))
+    # Its children (-multi) load the index before they answer: stopped on exit too.
+    local kids=()
+    for _ in $(seq 600); do
+        kids=($(ps -o pid= --ppid "${pid[openssl-$n]}" || true))
+        [ "${#kids[@]}" -ge "$cores" ] && break
+        sleep 0.1
+    done
+    running+=("${kids[@]}")
 
     # Each responder answers the request before the load starts.
     check "$n" ahead "https://localhost:${addr[ahead-$n]##*:}/ocsp"

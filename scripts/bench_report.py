@@ -229,6 +229,10 @@ for size in ocsp_sizes:
             out.append(f"| OCSP responses/s at {n(size)} certificates, signed ahead (vs {OCSP_NAMES[impl]}) "
                        f"| {a['per_second']:,.0f} | {b['per_second']:,.0f} | **{ratio:.1f}×** "
                        f"| ≥ {goal:.0f}× | {verdict(ratio >= goal)} |")
+            ca_, cb = a["server_cpu_ms_per_request"], b["server_cpu_ms_per_request"]
+            if ca_ and cb:
+                out.append(f"| OCSP server CPU per response at {n(size)} certificates (ms), {OCSP_NAMES[impl]} "
+                           f"÷ signed ahead | {ca_:.4f} | {cb:.4f} | **{cb / ca_:.1f}×** | — | — |")
 out.append("")
 
 # Issuance (section 1 of the benchmark issue).

@@ -231,7 +231,7 @@ fn ocsp_response(s: &AppState, reply: OcspReply, get: Option<&HeaderMap>) -> Res
     (headers, reply.der).into_response()
 }
 
-/// A strong validator of the response's bytes (RFC 5019 §6.2 suggests a hash of them): the
+/// A strong validator of the response's bytes (RFC 5019 §6 suggests a hash of them): the
 /// first 16 octets of their SHA-256, quoted. A renewed response gets a new one.
 fn ocsp_etag(der: &[u8]) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, der);

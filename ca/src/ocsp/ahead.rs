@@ -1,4 +1,4 @@
-//! OCSP responses signed ahead (RFC 5019 §2.2.1: "pre-produced responses"), and kept current.
+//! OCSP responses signed ahead (RFC 5019's "pre-produced responses"), and kept current.
 //!
 //! A certificate's SHA-1 response (the CertID RFC 5019 clients send) is signed:
 //! - at issuance, in the transaction that marks it issued ([`Authority::sign_in`]);
@@ -65,7 +65,7 @@ impl Authority {
                 next_update: Some(generalized(next_update)?),
                 single_extensions: None,
             }],
-            // RFC 5019 §2.2.1: a pre-produced response carries no nonce.
+            // RFC 5019: a pre-produced response carries no nonce.
             response_extensions: None,
         };
         Ok(NewResponse {

@@ -3,9 +3,10 @@
 //! Choices (RFC 5019, the "lightweight OCSP profile"):
 //! - **One certificate per request** (RFC 5019 §2.1.1): the first CertID is answered, the
 //!   others ignored, as Let's Encrypt's responder does.
-//! - **Nonces are ignored** (RFC 5019 §2.1.2 / §4: a responder may, and a pre-produced
-//!   response cannot echo one); clients that insist on one (`openssl ocsp` without
-//!   `-no_nonce`) warn and still verify. Freshness comes from thisUpdate/nextUpdate instead.
+//! - **Nonces are ignored** (RFC 5019 makes them optional, see its §4 on replay: a responder
+//!   may, and a pre-produced response cannot echo one); clients that insist on one (`openssl
+//!   ocsp` without `-no_nonce`) warn and still verify. Freshness comes from
+//!   thisUpdate/nextUpdate instead.
 //! - **SHA-1 CertIDs** (what RFC 5019 clients send) are answered from responses signed ahead
 //!   for every certificate. **SHA-256/384/512 CertIDs** of a known certificate are signed on
 //!   their first request, stored, and served from storage afterwards (renewed by the job like

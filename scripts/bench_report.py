@@ -423,7 +423,7 @@ if ocsp_sizes:
         out.append(f"Signing ahead: a daemon started on a database of {n(sweep['certificates'])} certificates "
                    f"without responses signed {n(sweep['signed'])} of them in {sweep['seconds']:.1f} s "
                    f"(start-up included), **{sweep['per_second']:,.0f} responses/s** by its background job "
-                   "(batches of 256, the public listener's lower priority), while serving.\n")
+                   "(batches of 256; no load meanwhile).\n")
 
 pending = [r for r in rows if r.get("bench") == "pending"]
 if pending:

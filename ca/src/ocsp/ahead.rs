@@ -181,7 +181,11 @@ impl OcspPresigner {
         };
         let revoked = stored::revoked_since(conn, after, budget)?;
         let mut seen = after;
-        for state in &revoked {
+        for (state, current) in &revoked {
+            seen = seen.max(state.revocation_seq());
+            if *current {
+                continue;
+            }
             let mut hashes = stored::hashes(conn, &state.serial)?;
             if !hashes.contains(&HashAlg::Sha1) {
                 hashes.push(HashAlg::Sha1);
@@ -190,7 +194,6 @@ impl OcspPresigner {
                 signed.push(authority.sign_ahead(state, hash, now)?);
                 report.revoked += 1;
             }
-            seen = seen.max(state.revocation_seq());
         }
         report.more |= revoked.len() == budget;
 

@@ -983,6 +983,18 @@ mod tests {
             .unwrap();
         let report = job.tick(&ca.authority, &mut ca.conn, later, 100).unwrap();
         assert_eq!(report.revoked, 1, "{report:?}");
+        // One through the CA signed its response in its transaction: nothing left to sign.
+        ca.authority
+            .revoke(
+                &mut ca.conn,
+                &b.serial,
+                RevocationReason::Superseded,
+                "test",
+                later,
+            )
+            .unwrap();
+        let report = job.tick(&ca.authority, &mut ca.conn, later, 100).unwrap();
+        assert_eq!(report.signed(), 0, "{report:?}");
         let reply = responder(&ca).answer(
             &ca.conn,
             &sha1_request(&ca, &a.serial),

@@ -202,13 +202,24 @@ pub(crate) fn sweep(
     Ok((out, last))
 }
 
-/// Revocations numbered after `seq`, in order, at most `limit`.
-pub(crate) fn revoked_since(conn: &Connection, seq: i64, limit: usize) -> Result<Vec<CertState>> {
+/// Revocations numbered after `seq`, in order, at most `limit`, each with whether its SHA-1
+/// response already states it (the revocation's own transaction wrote it).
+pub(crate) fn revoked_since(
+    conn: &Connection,
+    seq: i64,
+    limit: usize,
+) -> Result<Vec<(CertState, bool)>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {STATE_COLUMNS} FROM ca_certificates c
+        "SELECT {STATE_COLUMNS},
+             EXISTS (SELECT 1 FROM ca_ocsp_responses o
+                     WHERE o.serial = c.serial AND o.hash = 'sha1'
+                       AND o.revocation_seq = c.revocation_seq)
+         FROM ca_certificates c
          WHERE c.revocation_seq > ?1 ORDER BY c.revocation_seq LIMIT ?2"
     ))?;
-    let rows = stmt.query_map(params![seq, limit as i64], |r| cert_state(r, 0))?;
+    let rows = stmt.query_map(params![seq, limit as i64], |r| {
+        Ok((cert_state(r, 0)?, r.get(6)?))
+    })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 

@@ -7,7 +7,8 @@
 # revocations grow (scripts/bench_mtls.sh: the registry vs nginx), the workers list: import vs
 # sqlite3, export, pages, memory (scripts/bench_import.sh), the registry during a flood of the
 # public listener (scripts/bench_abuse.sh), revocation at scale with sharded CRLs
-# (scripts/bench_revoke.sh). Shared helpers: scripts/bench_lib.sh;
+# (scripts/bench_revoke.sh), OCSP responses signed ahead vs per request vs `openssl ocsp -port`
+# (scripts/bench_ocsp.sh). Shared helpers: scripts/bench_lib.sh;
 # the report: scripts/bench_report.py. Every process a section starts is stopped when it ends or
 # fails.
 set -euo pipefail
@@ -48,6 +49,12 @@ section=""
 
 # The registry while the public listener is flooded (issue 13): p99 with and without, RSS.
 scripts/bench_abuse.sh $quick "$out" &
+section=$!
+wait "$section"
+section=""
+
+# OCSP responses per second, signed ahead vs per request vs OpenSSL's responder (issue 14 §3).
+scripts/bench_ocsp.sh $quick "$out" &
 section=$!
 wait "$section"
 section=""

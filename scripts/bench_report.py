@@ -22,6 +22,34 @@ MEMORY_GOAL_MB = 100  # daemon peak RSS at 1,000,000 workers
 FLOOD_GOAL = 2.0  # registry p99 during a flood of the public listener vs without (issue 13)
 REVOKE_GOAL = 1.0  # seconds of `siseri cert revoke` at 1,000,000 revoked (issue 14 §4)
 FETCH_GOAL_MB = 1.0  # MB a relying party fetches after one revocation at 1,000,000 revoked
+OCSP_LIVE_GOAL = 10.0  # OCSP responses/s signed ahead vs signed per request (issue 14 §3)
+OCSP_OPENSSL_GOAL = 5.0  # OCSP responses/s signed ahead vs `openssl ocsp -index -port`
+OCSP_NAMES = {"ahead": "siseri, signed ahead", "live": "siseri, signed per request",
+              "openssl": "`openssl ocsp -port`"}
+
+
+def ocsp(impl, size):
+    """The rounds of one OCSP responder at one size, pooled."""
+    runs = [r for r in rows
+            if r.get("bench") == "ocsp" and r["impl"] == impl and r["certificates"] == size]
+    done = sum(r["requests"] for r in runs)
+    if not done:
+        return None
+    seconds = sum(r["seconds"] for r in runs)
+    cpu = [r["server_cpu_ms_per_request"] * r["requests"] for r in runs
+           if r["server_cpu_ms_per_request"] is not None]
+    return {
+        "rounds": len(runs), "seconds": seconds, "requests": done, "per_second": done / seconds,
+        "per_round": [r["per_second"] for r in runs],
+        "server_cpu_ms_per_request": sum(cpu) / done if cpu else None,
+        "server_cpu_cores": sum((r["server_cpu_cores"] or 0) * r["seconds"] for r in runs) / seconds,
+        "request_ms_p50": median(r["request_ms_p50"] for r in runs),
+        "request_ms_p99": median(r["request_ms_p99"] for r in runs),
+        "errors": sum(r["errors"] for r in runs),
+        "connections": sum(r["connections"] for r in runs),
+        "concurrency": runs[0]["concurrency"], "transport": runs[0]["transport"],
+        "server_peak_rss_kb": max(r["server_peak_rss_kb"] or 0 for r in runs),
+    }
 
 
 def issuance(impl, measure, workers):
@@ -204,6 +232,20 @@ for r in sorted((r for r in rows if r.get("bench") == "revoke"), key=lambda r: r
                f"shard its certificate names (vs the full CRL) (KB) | {kb:,.1f} | {full_kb:,.1f} "
                f"| **{kb / full_kb:.3f}×** | ≤ {FETCH_GOAL_MB:.0f} MB at 1,000,000 "
                f"| {verdict(kb <= FETCH_GOAL_MB * 1e3) if judged else '—'} |")
+ocsp_sizes = sorted({r["certificates"] for r in rows if r.get("bench") == "ocsp"})
+for size in ocsp_sizes:
+    a = ocsp("ahead", size)
+    for impl, goal in (("live", OCSP_LIVE_GOAL), ("openssl", OCSP_OPENSSL_GOAL)):
+        b = ocsp(impl, size)
+        if a and b:
+            ratio = a["per_second"] / b["per_second"]
+            out.append(f"| OCSP responses/s at {n(size)} certificates, signed ahead (vs {OCSP_NAMES[impl]}) "
+                       f"| {a['per_second']:,.0f} | {b['per_second']:,.0f} | **{ratio:.1f}×** "
+                       f"| ≥ {goal:.0f}× | {verdict(ratio >= goal)} |")
+            ca_, cb = a["server_cpu_ms_per_request"], b["server_cpu_ms_per_request"]
+            if ca_ and cb:
+                out.append(f"| OCSP server CPU per response at {n(size)} certificates (ms), {OCSP_NAMES[impl]} "
+                           f"÷ signed ahead | {ca_:.4f} | {cb:.4f} | **{cb / ca_:.1f}×** | — | — |")
 out.append("")
 
 # Issuance (section 1 of the benchmark issue).
@@ -367,6 +409,53 @@ if reqs:
 if mem:
     out.append(f"Daemon peak RSS (`VmHWM`): {mem['peak_rss_kb_after_import'] / 1024:.0f} MB after the import, "
                f"{mem['peak_rss_kb'] / 1024:.0f} MB after the export and the pages.\n")
+if ocsp_sizes:
+    any_run = ocsp("ahead", ocsp_sizes[0]) or {}
+    sweep = first("ocsp_sweep")
+    setup_o = first("ocsp_setup") or {}
+    out.append("## OCSP responses per second: signed ahead, signed per request, OpenSSL\n")
+    out.append(
+        "`scripts/bench_ocsp.sh`: one DER OCSPRequest (SHA-1 CertID, no nonce, as RFC 5019 clients "
+        "send it, for a certificate issued by `siseri cert issue`) POSTed again and again by "
+        f"`siseri-loadgen --ocsp`, {any_run.get('concurrency', '?')} kept-alive connections at a time, "
+        f"in {any_run.get('rounds', '?')} window(s) of {any_run.get('seconds', 0) / max(any_run.get('rounds', 1), 1):.0f} s "
+        "per responder and size, taken in turn. Responders, all running side by side: `siseri serve` "
+        "answering from the responses signed ahead (`[ca] ocsp_presigned = true`, the default: a parse, "
+        "a lookup in memory or in the database, the stored bytes), the same daemon on a copy of the database signing each response "
+        "(`ocsp_presigned = false`, the former behaviour), and OpenSSL "
+        f"{setup_o.get('openssl_version', '?')}'s responder (`openssl ocsp -index … -port … -multi {cores}`, "
+        "the CA key decrypted for it, signing each response); both daemons with the public listener at "
+        "nice 0 like OpenSSL (`[limits] public_nice = 0`). The daemon speaks only HTTPS (TLS 1.3, "
+        "amortised over the kept-alive connection), OpenSSL's responder only plain HTTP (it closes the "
+        "connection after each response: `connections` counts them). The other certificates are "
+        "inserted by SQL, with (for the daemon) a stored response each of the real one's size; "
+        "OpenSSL gets the same serials in its index. Server CPU = utime + stime of the responder's "
+        "processes ÷ responses.\n")
+    out.append("| certificates | responder | transport | responses/s (per window) | server CPU ms/response "
+               "| server cores busy | p50 ms | p99 ms | connections | errors |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
+    fmt = lambda v, spec: "—" if v is None else format(v, spec)
+    for size in ocsp_sizes:
+        for impl in ("ahead", "live", "openssl"):
+            r = ocsp(impl, size)
+            if not r:
+                continue
+            windows = ", ".join(f"{x:,.0f}" for x in r["per_round"])
+            out.append(f"| {n(size)} | {OCSP_NAMES[impl]} | {r['transport']} | {r['per_second']:,.0f} ({windows}) "
+                       f"| {fmt(r['server_cpu_ms_per_request'], '.4f')} | {r['server_cpu_cores']:.2f} "
+                       f"| {fmt(r['request_ms_p50'], '.2f')} | {fmt(r['request_ms_p99'], '.2f')} "
+                       f"| {n(r['connections'])} | {r['errors']} |")
+    out.append("")
+    fills = [r for r in rows if r.get("bench") == "ocsp_setup"]
+    if fills:
+        out.append("Setup: " + "; ".join(f"{n(r['certificates'])} certificates and responses inserted in "
+                                        f"{r['fill_seconds']:.1f} s" for r in fills) + ".\n")
+    if sweep:
+        out.append(f"Signing ahead: a daemon started on a database of {n(sweep['certificates'])} certificates "
+                   f"without responses signed {n(sweep['signed'])} of them in {sweep['seconds']:.1f} s "
+                   f"(start-up included), **{sweep['per_second']:,.0f} responses/s** by its background job "
+                   "(batches of 256; no load meanwhile).\n")
+
 pending = [r for r in rows if r.get("bench") == "pending"]
 if pending:
     out.append("## Not measured yet\n")

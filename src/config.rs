@@ -219,6 +219,11 @@ pub struct CaSection {
     /// How many CRL shards new certificates are spread over. A certificate keeps the shard it
     /// was given at issuance: changing this moves none.
     pub crl_shards: u32,
+    /// nextUpdate − thisUpdate of the OCSP responses signed ahead, in hours (renewed half-way).
+    pub ocsp_validity_hours: u32,
+    /// OCSP answered from responses signed ahead (true), or signed at each request (false:
+    /// the former behaviour, kept as the benchmark's baseline).
+    pub ocsp_presigned: bool,
 }
 
 impl Default for CaSection {
@@ -234,6 +239,8 @@ impl Default for CaSection {
             ca_validity_days: p.ca_validity_days,
             crl_validity_days: p.crl_validity_days,
             crl_shards: p.crl_shards,
+            ocsp_validity_hours: p.ocsp_validity_hours,
+            ocsp_presigned: true,
         }
     }
 }
@@ -401,9 +408,13 @@ impl Config {
                 "[limits] les durées et les nombres de connexions doivent être positifs, public_nice entre 0 et 19".into(),
             ));
         }
-        if self.ca.person_validity_days == 0 || self.ca.crl_validity_days == 0 {
+        if self.ca.person_validity_days == 0
+            || self.ca.crl_validity_days == 0
+            || !(1..=240).contains(&self.ca.ocsp_validity_hours)
+        {
             return Err(AppError::Config(
-                "[ca] les durées doivent être positives".into(),
+                "[ca] les durées doivent être positives (ocsp_validity_hours entre 1 et 240)"
+                    .into(),
             ));
         }
         Ok(())
@@ -427,6 +438,7 @@ impl Config {
             tls_server_validity_days: self.ca.tls_server_validity_days,
             ca_validity_days: self.ca.ca_validity_days,
             crl_validity_days: self.ca.crl_validity_days,
+            ocsp_validity_hours: self.ca.ocsp_validity_hours,
             crl_url: Some(format!("{base}/pki/ac-siseri.crl")),
             crl_shard_url: Some(format!("{base}/pki/crl/{{shard}}.crl")),
             crl_shards: self.ca.crl_shards,
@@ -533,6 +545,10 @@ crl_validity_days = 7
 # série modulo ce nombre) et garde la sienne si ce nombre change. 128 : environ 370 Ko par
 # partition à 1 000 000 de certificats révoqués.
 crl_shards = 128
+# Réponses OCSP signées d'avance, valables ce nombre d'heures (1 à 240), renouvelées à mi-vie ;
+# false : signées à chaque requête (ancien comportement, pour comparer).
+ocsp_validity_hours = 24
+ocsp_presigned = true
 
 [issuance]
 # Clés générées pour les accédants : "ecdsa-p256", "rsa2048" ou "rsa3072".

@@ -1,11 +1,14 @@
 //! OCSP through the daemon's public listener: `openssl ocsp -url` (POST) and curl (GET), on
-//! certificates issued and revoked with the CLI while `siseri serve` runs.
+//! certificates issued and revoked with the CLI while `siseri serve` runs. Answers are the
+//! responses signed ahead (RFC 5019 profile): no signature on the request path, no nonce
+//! echoed, `unauthorized` for serials AC SISERI never issued.
 
 mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use common::*;
 
@@ -19,10 +22,14 @@ struct Daemon {
 }
 
 fn daemon() -> Daemon {
+    daemon_with(&[])
+}
+
+fn daemon_with(env: &[(&str, &str)]) -> Daemon {
     require_tool("curl");
     require_tool("openssl");
     let s = Sandbox::new();
-    let (server, listening) = s.serve("serve.log", &[]);
+    let (server, listening) = s.serve("serve.log", env);
     let public = listening_addr(&listening, "public");
     let ca = s.data_file("ca/ac-siseri.pem");
     Daemon {
@@ -45,8 +52,12 @@ impl Daemon {
         (good, good_serial, revoked)
     }
 
-    /// `openssl ocsp -url …/ocsp` (a POST, with a nonce that OpenSSL checks), its output.
+    /// `openssl ocsp -url …/ocsp` (a POST), its output, which must be a success.
     fn openssl_ocsp(&self, targets: &[&str]) -> String {
+        openssl_all(self.openssl_ocsp_args(targets))
+    }
+
+    fn openssl_ocsp_args(&self, targets: &[&str]) -> Vec<std::ffi::OsString> {
         let mut args = vec![
             os("ocsp"),
             os("-url"),
@@ -57,7 +68,31 @@ impl Daemon {
             self.ca.clone().into(),
         ];
         args.extend(targets.iter().map(|t| os(t)));
-        openssl_all(args)
+        args
+    }
+
+    /// The stored SHA-1 response of `serial` (hex), as the daemon's database holds it.
+    fn stored_response(&self, serial: &str) -> Vec<u8> {
+        let serial = hex::decode(serial).expect("hex serial");
+        self.s
+            .db()
+            .query_row(
+                "SELECT der FROM ca_ocsp_responses WHERE serial = ?1 AND hash = 'sha1'",
+                [serial],
+                |r| r.get(0),
+            )
+            .expect("no stored response")
+    }
+
+    /// `siseri_ocsp_signed_on_request_total`.
+    fn signed_on_request(&self) -> u64 {
+        let metrics = self.metrics();
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("siseri_ocsp_signed_on_request_total "))
+            .unwrap_or_else(|| panic!("no signature counter:\n{metrics}"))
+            .parse()
+            .expect("a count")
     }
 
     /// The DER OCSPRequest OpenSSL makes for `cert`, without a nonce (a cacheable GET).
@@ -145,36 +180,131 @@ fn b64(der: &[u8]) -> String {
 }
 
 #[test]
-fn openssl_posts_to_the_daemon_and_sees_good_revoked_and_unknown_live() {
+fn openssl_posts_to_the_daemon_and_sees_good_revoked_and_unknown_from_storage() {
     let d = daemon();
     let (good, good_serial, revoked) = d.good_and_revoked("keyCompromise");
     let (good_path, revoked_path) = (good.to_str().unwrap(), revoked.to_str().unwrap());
-    let never = "0x0123456789ABCDEF0123456789ABCDEF";
-    let out = d.openssl_ocsp(&["-cert", good_path, "-cert", revoked_path, "-serial", never]);
+    // RFC 5019 clients send one certificate and no nonce.
+    let out = d.openssl_ocsp(&["-no_nonce", "-cert", good_path]);
     assert!(out.contains("Response verify OK"), "{out}");
-    // OpenSSL checks the nonce it sent and warns when none comes back.
-    assert!(!out.contains("WARNING"), "{out}");
     assert!(out.contains(&format!("{good_path}: good")), "{out}");
+    let out = d.openssl_ocsp(&["-no_nonce", "-cert", revoked_path]);
+    assert!(out.contains("Response verify OK"), "{out}");
     assert!(out.contains(&format!("{revoked_path}: revoked")), "{out}");
     assert!(out.contains("Reason: keyCompromise"), "{out}");
-    assert!(out.contains(&format!("{never}: unknown")), "{out}");
+    // A client that sends a nonce gets the response signed ahead, without it: OpenSSL warns
+    // and still verifies it.
+    let out = d.openssl_ocsp(&["-cert", good_path]);
+    assert!(out.contains("Response verify OK"), "{out}");
+    assert!(out.contains("WARNING: no nonce in response"), "{out}");
+    assert!(out.contains(&format!("{good_path}: good")), "{out}");
+    // A serial AC SISERI never issued: `unauthorized`, unsigned.
+    let never = "0x0123456789ABCDEF0123456789ABCDEF";
+    let out = openssl(d.openssl_ocsp_args(&["-no_nonce", "-serial", never]));
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("Responder Error: unauthorized (6)"), "{text}");
 
-    // Answers come from the database at each request: a revocation by the CLI shows at once.
+    // A revocation by the CLI writes the revoked response in its own transaction; the
+    // daemon's memory follows within its revocation set's refresh (the registry's bound).
     run_ok(
         &mut d
             .s
             .siseri(["cert", "revoke", &good_serial, "--reason", "superseded"]),
     );
-    let out = d.openssl_ocsp(&["-cert", good_path]);
+    let out = until_revoked(&d, good_path);
     assert!(out.contains("Response verify OK"), "{out}");
-    assert!(out.contains(&format!("{good_path}: revoked")), "{out}");
     assert!(out.contains("Reason: superseded"), "{out}");
 
     let metrics = d.metrics();
-    assert!(
-        metrics.contains("siseri_ocsp_responses_total{status=\"successful\"} 2"),
-        "{metrics}"
+    for needle in [
+        "siseri_ocsp_responses_total{status=\"unauthorized\"} 1",
+        "siseri_ocsp_signed_on_request_total 0",
+    ] {
+        assert!(metrics.contains(needle), "{needle} missing:\n{metrics}");
+    }
+}
+
+#[test]
+fn no_signature_is_made_on_the_request_path_the_stored_bytes_are_served() {
+    let d = daemon();
+    let (good, good_serial, revoked) = d.good_and_revoked("cessationOfOperation");
+    let req = d.request(&good, "bon");
+    let path = percent_encode(&b64(&req));
+    let (_, first) = d.get(&path, "first");
+    let (_, second) = d.get(&path, "second");
+    assert_eq!(first, second, "the same bytes twice");
+    assert_eq!(first, d.stored_response(&good_serial), "the stored row");
+    for _ in 0..3 {
+        let out = d.openssl_ocsp(&["-no_nonce", "-cert", revoked.to_str().unwrap()]);
+        assert!(out.contains("Response verify OK"), "{out}");
+    }
+    assert_eq!(d.signed_on_request(), 0);
+    // The counter has teeth: a SHA-256 CertID is signed on its first request only.
+    for _ in 0..2 {
+        let out = d.openssl_ocsp(&["-no_nonce", "-sha256", "-cert", good.to_str().unwrap()]);
+        assert!(out.contains("Response verify OK"), "{out}");
+        assert!(out.contains(": good"), "{out}");
+    }
+    assert_eq!(d.signed_on_request(), 1);
+}
+
+#[test]
+fn a_revocation_written_by_another_path_is_served_revoked_within_the_registrys_bound() {
+    let d = daemon();
+    let (good, good_serial, _) = d.good_and_revoked("superseded");
+    let good_path = good.to_str().unwrap();
+    let out = d.openssl_ocsp(&["-no_nonce", "-cert", good_path]);
+    assert!(out.contains(&format!("{good_path}: good")), "{out}");
+    // As a bulk operation on the database would: no CA code runs, no response is re-signed
+    // in the transaction. The daemon's job follows revocation numbers every 200 ms.
+    d.s.db()
+        .execute(
+            "UPDATE ca_certificates SET status = 'revoked', revoked_at = unixepoch(),
+                 revocation_reason = 'keyCompromise' WHERE serial = ?1",
+            [hex::decode(&good_serial).unwrap()],
+        )
+        .unwrap();
+    let out = until_revoked(&d, good_path);
+    assert!(out.contains("Response verify OK"), "{out}");
+    assert!(out.contains("Reason: keyCompromise"), "{out}");
+    assert_eq!(
+        d.signed_on_request(),
+        0,
+        "signed by the job, not the request"
     );
+}
+
+/// `openssl ocsp` for `cert` until it says revoked (its output), within the same liveness
+/// bound as the registry's own revocation tests (the daemon follows revocations every 200 ms).
+fn until_revoked(d: &Daemon, cert: &str) -> String {
+    let start = Instant::now();
+    loop {
+        let out = d.openssl_ocsp(&["-no_nonce", "-cert", cert]);
+        if out.contains(&format!("{cert}: revoked")) {
+            return out;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "still good after revocation: {out}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn with_presigning_off_every_request_is_signed_and_the_nonce_echoed() {
+    let d = daemon_with(&[("SISERI_CA_OCSP_PRESIGNED", "false")]);
+    let (good, _, revoked) = d.good_and_revoked("keyCompromise");
+    let (good_path, revoked_path) = (good.to_str().unwrap(), revoked.to_str().unwrap());
+    let never = "0x0123456789ABCDEF0123456789ABCDEF";
+    let out = d.openssl_ocsp(&["-cert", good_path, "-cert", revoked_path, "-serial", never]);
+    assert!(out.contains("Response verify OK"), "{out}");
+    assert!(!out.contains("WARNING"), "{out}");
+    assert!(out.contains(&format!("{good_path}: good")), "{out}");
+    assert!(out.contains(&format!("{revoked_path}: revoked")), "{out}");
+    assert!(out.contains(&format!("{never}: unknown")), "{out}");
+    assert_eq!(d.signed_on_request(), 1);
 }
 
 #[test]
@@ -196,9 +326,24 @@ fn a_get_answer_is_cacheable_until_next_update_and_a_bad_path_is_a_malformed_req
         .unwrap_or_else(|| panic!("no max-age: {cache}"))
         .parse()
         .unwrap();
-    assert!((3500..=3600).contains(&max_age), "{cache}");
-    assert!(cache.contains("public"), "{cache}");
+    // `[ca] ocsp_validity_hours` (24 by default), counted from thisUpdate.
+    assert!((86_000..=86_400).contains(&max_age), "{cache}");
+    for directive in ["public", "no-transform"] {
+        assert!(cache.contains(directive), "{cache}");
+    }
     header(&headers, "expires");
+    header(&headers, "last-modified");
+    let etag = header(&headers, "etag").to_owned();
+    // A cache that revalidates with the ETag gets a 304 without the body.
+    let status = Command::new(require_tool("curl"))
+        .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H"])
+        .arg(format!("If-None-Match: {etag}"))
+        .arg("--cacert")
+        .arg(&d.ca)
+        .arg(format!("{}/ocsp/{}", d.base, percent_encode(&b64(&req))))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&status.stdout), "304");
     let text = d.read_response(&body, "bon");
     assert!(text.contains("Response verify OK"), "{text}");
     assert!(text.contains("Cert Status: good"), "{text}");
@@ -228,7 +373,7 @@ fn a_get_answer_is_cacheable_until_next_update_and_a_bad_path_is_a_malformed_req
 
     let metrics = d.metrics();
     for needle in [
-        "siseri_ocsp_responses_total{status=\"successful\"} 2",
+        "siseri_ocsp_responses_total{status=\"successful\"} 3",
         "siseri_ocsp_responses_total{status=\"malformedRequest\"} 2",
         "siseri_ocsp_responses_total{status=\"internalError\"} 0",
     ] {

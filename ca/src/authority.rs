@@ -89,6 +89,8 @@ pub struct Authority {
     ski: Vec<u8>,
     not_after: OffsetDateTime,
     policy: Policy,
+    /// AC SISERI as OCSP names it (CertID hashes, responder ID), computed once.
+    ocsp: crate::ocsp::OcspIssuer,
 }
 
 impl fmt::Debug for Authority {
@@ -187,6 +189,7 @@ impl Authority {
             .ok_or_else(|| Error::CaCertificate("aucun certificat PEM dans le fichier".into()))?;
         let (ski, not_after) = check_ca_certificate(&cert_der, &key)?;
         Ok(Self {
+            ocsp: crate::ocsp::OcspIssuer::new(&cert_der)?,
             algorithm: CaKeyAlgorithm::of(&key)?,
             key,
             cert_der,
@@ -209,6 +212,10 @@ impl Authority {
     /// The issuance policy in force.
     pub fn policy(&self) -> &Policy {
         &self.policy
+    }
+
+    pub(crate) fn ocsp_issuer(&self) -> &crate::ocsp::OcspIssuer {
+        &self.ocsp
     }
 
     /// Records AC SISERI's own certificate in the database, once.
@@ -334,7 +341,8 @@ impl Authority {
     }
 
     /// [`sign`](Self::sign) inside the caller's transaction, so that the certificate is marked
-    /// issued together with what the caller does with it (its withdrawal, its e-mails).
+    /// issued together with what the caller does with it (its withdrawal, its e-mails), and
+    /// with its OCSP response signed ahead (`good`).
     pub fn sign_in(
         &self,
         tx: &Transaction<'_>,
@@ -353,6 +361,7 @@ impl Authority {
                     details: &[("profile", prepared.profile.as_str())],
                 },
             )?;
+            self.presign_issued(tx, &prepared.serial, not_after, now)?;
             der
         } else {
             // Signed concurrently by another process: only the stored certificate is released.
@@ -390,8 +399,10 @@ impl Authority {
         }
     }
 
-    /// Records a revocation inside the caller's transaction; returns the certificate's CRL
-    /// shard (`None`: only the full CRL covers it). The caller publishes once it has committed
+    /// Records a revocation inside the caller's transaction, with the certificate's OCSP
+    /// response signed ahead (`revoked`, replacing the `good` ones): the stored response says
+    /// revoked from the commit on. Returns the certificate's CRL shard (`None`: only the full
+    /// CRL covers it). The caller publishes once it has committed
     /// ([`publish_revocations`](Self::publish_revocations)); until then the CRL in force is
     /// stale and the daemon publishes one itself.
     pub fn revoke_in(
@@ -426,6 +437,7 @@ impl Authority {
             ));
         }
         storage::mark_revoked(tx, serial, reason, now)?;
+        self.presign_revoked(tx, serial, now)?;
         audit::append(
             tx,
             now,
@@ -844,12 +856,23 @@ impl Authority {
 }
 
 impl Authority {
-    /// Signs `message` with the CA key and checks the signature before it leaves the CA: the
-    /// OCSP responder (see `ocsp.rs`) signs its responses directly. Returns the DER
-    /// AlgorithmIdentifier of the signature and the signature (ECDSA, DER).
-    pub(crate) fn sign_detached(&self, message: &[u8]) -> Result<(&'static [u8], Vec<u8>)> {
-        let signature = SigningKey::sign(&self.key, message)?;
-        self.verify(message, &signature)?;
+    /// The one way an OCSP response gets signed (ahead, on first demand, or per request):
+    /// `tbs` must be the DER of an OCSP ResponseData naming AC SISERI as responder (by key),
+    /// anything else is refused, so that this door cannot be used to sign a certificate or a
+    /// CRL. The signature is checked before it leaves. Returns the DER AlgorithmIdentifier of
+    /// the signature and the signature (ECDSA, DER).
+    ///
+    /// Deliberately narrow: a signer process holding the CA key (issue 14 §1) takes exactly
+    /// this call over, with the same check on its side.
+    pub(crate) fn sign_ocsp_response(&self, tbs: &[u8]) -> Result<(&'static [u8], Vec<u8>)> {
+        use der::Decode;
+        let data = x509_ocsp::ResponseData::from_der(tbs)
+            .map_err(|_| lint("ce n'est pas une réponse OCSP (ResponseData)"))?;
+        if data.responder_id != self.ocsp.responder_id()? {
+            return Err(lint("réponse OCSP au nom d'un autre répondeur"));
+        }
+        let signature = SigningKey::sign(&self.key, tbs)?;
+        self.verify(tbs, &signature)?;
         Ok((self.algorithm.signature_algorithm_der(), signature))
     }
 }

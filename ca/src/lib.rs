@@ -23,7 +23,10 @@ pub use common_name::{
 pub use error::{Error, Result};
 pub use keys::{CaKeyAlgorithm, GeneratedKey, SubjectKey, SubscriberKeyAlgorithm};
 pub use model::{ProfileKind, RevocationReason, Serial};
-pub use ocsp::{OcspOutcome, OcspReply, OCSP_MAX_CERTIFICATES, OCSP_VALIDITY};
+pub use ocsp::{
+    OcspOutcome, OcspPresigner, OcspQuery, OcspReply, OcspResponder, PresignReport,
+    OCSP_MAX_CERTIFICATES, OCSP_VALIDITY,
+};
 pub use pkcs12::{build_p12, P12Options, P12Profile};
 pub use profile::{Policy, Subject, DEFAULT_CRL_SHARDS};
 pub use storage::{

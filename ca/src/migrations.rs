@@ -2,7 +2,7 @@
 
 use store::migrate::Migration;
 
-/// The CA's own migrations (certificates, CRLs, CRL shards). Step 2 created the audit log, which now
+/// The CA's own migrations (certificates, CRLs, CRL shards, OCSP responses signed ahead). Step 2 created the audit log, which now
 /// belongs to `store` (its component's step 1); it is kept out of this list so that a new
 /// database gets the table once, from `store`.
 pub const MIGRATIONS: &[Migration] = store::migrations![
@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[Migration] = store::migrations![
     5 => "0005_revocation_seq_lookup.sql",
     6 => "0006_crl_covers_index.sql",
     8 => "0008_crl_shards.sql",
+    9 => "0009_ocsp_responses.sql",
 ];
 
 /// Brings `conn` to the CA's schema: `store`'s steps (the audit log), then the CA's own.

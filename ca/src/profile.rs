@@ -29,6 +29,9 @@ pub struct Policy {
     pub ca_validity_days: u32,
     /// nextUpdate − thisUpdate of every CRL.
     pub crl_validity_days: u32,
+    /// nextUpdate − thisUpdate of the OCSP responses signed ahead, in hours; each is renewed
+    /// half-way through.
+    pub ocsp_validity_hours: u32,
     /// Where relying parties fetch the full CRL: the CRL distribution point of certificates
     /// without a shard (when `crl_shard_url` is not set), and of those issued before shards.
     pub crl_url: Option<String>,
@@ -54,6 +57,7 @@ impl Default for Policy {
             tls_server_validity_days: 397,
             ca_validity_days: 20 * 365,
             crl_validity_days: 7,
+            ocsp_validity_hours: 24,
             crl_url: None,
             crl_shard_url: None,
             crl_shards: DEFAULT_CRL_SHARDS,

@@ -1,4 +1,6 @@
-//! All of the CA's SQL.
+//! All of the CA's SQL (the OCSP responses signed ahead in `storage/ocsp.rs`).
+
+pub(crate) mod ocsp;
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use time::OffsetDateTime;

@@ -1,14 +1,16 @@
 //! The OCSP responder judged by other implementations: OpenSSL 3 builds the requests
 //! (`openssl ocsp -reqout`) and checks the responses (signature, statuses, nonce), and Python
 //! `cryptography` reads them. Installed by `scripts/test.sh`; a missing tool fails loudly.
+//! Both ways of answering are checked: signed per request (`answer_ocsp`, the baseline) and
+//! signed ahead (`OcspResponder`, what the daemon serves).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use ::time::OffsetDateTime;
 use ca::{
-    CaKeyAlgorithm, GeneratedKey, IssueRequest, Issued, OcspOutcome, Policy, RevocationReason,
-    Subject, SubscriberKeyAlgorithm, OCSP_VALIDITY,
+    CaKeyAlgorithm, GeneratedKey, IssueRequest, Issued, OcspOutcome, OcspResponder, Policy,
+    RevocationReason, Subject, SubscriberKeyAlgorithm, OCSP_VALIDITY,
 };
 
 #[path = "support/mod.rs"]
@@ -63,6 +65,21 @@ impl Fixture {
         );
         assert_eq!(reply.outcome, OcspOutcome::Successful);
         let resp = req.with_extension("resp");
+        std::fs::write(&resp, &reply.der).expect("write failed");
+        resp
+    }
+
+    /// The answer signed ahead (served from storage) to the request file, written next to it.
+    fn answer_ahead(&self, req: &Path) -> PathBuf {
+        let responder = OcspResponder::new(self.authority.certificate_der()).expect("responder");
+        let reply = responder.answer(
+            &self.conn,
+            &std::fs::read(req).expect("read failed"),
+            OffsetDateTime::now_utc(),
+            &self.authority,
+        );
+        assert_eq!(reply.outcome, OcspOutcome::Successful);
+        let resp = req.with_extension("ahead.resp");
         std::fs::write(&resp, &reply.der).expect("write failed");
         resp
     }
@@ -280,4 +297,66 @@ for path, want in ((sys.argv[2], ocsp.OCSPCertStatus.GOOD), (sys.argv[4], ocsp.O
         [&validity, &validity],
         "{out}"
     );
+}
+
+#[test]
+fn openssl_verifies_responses_signed_ahead_good_and_revoked_with_sha1_and_sha256() {
+    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP384, Policy::default());
+    let (good, good_path) = f.issue("good.pem");
+    let (revoked, revoked_path) = f.issue("revoked.pem");
+    f.revoke(&revoked.serial, RevocationReason::PrivilegeWithdrawn)
+        .unwrap();
+    for digest in ["-sha1", "-sha256"] {
+        for (issued, path, status) in [
+            (&good, &good_path, "good"),
+            (&revoked, &revoked_path, "revoked"),
+        ] {
+            let target = ["-no_nonce", digest, "-cert", path_str(path)];
+            let req = f.request(&format!("{status}{digest}"), &target);
+            let resp = f.answer_ahead(&req);
+            for how in ["-CAfile", "-VAfile"] {
+                let out = f.check(&req, &resp, how, &f.path("ca.pem"));
+                let t = verified(&out, how, status, &issued.serial);
+                let hash = &digest[1..];
+                assert!(t.contains(&format!("Hash Algorithm: {hash}")), "{t}");
+                assert!(!t.contains("OCSP Nonce"), "{t}");
+                if status == "revoked" {
+                    // OpenSSL 3.0 has no name for reason 9 (privilegeWithdrawn).
+                    assert!(t.contains("Revocation Reason: (UNKNOWN) (0x9)"), "{t}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn python_cryptography_reads_a_response_signed_ahead_valid_for_the_configured_hours() {
+    require(
+        "python3 -c 'import cryptography'",
+        "python3 with cryptography",
+    );
+    let policy = Policy {
+        ocsp_validity_hours: 48,
+        ..Policy::default()
+    };
+    let mut f = Fixture::new(CaKeyAlgorithm::EcdsaP256, policy);
+    let (_, good) = f.issue("good.pem");
+    let target = ["-no_nonce", "-cert", path_str(&good)];
+    let req = f.request("good", &target);
+    let resp = f.answer_ahead(&req);
+    let script = r#"
+import sys
+from cryptography import x509
+from cryptography.x509 import ocsp
+from cryptography.hazmat.primitives.asymmetric import ec
+ca = x509.load_pem_x509_certificate(open(sys.argv[1], "rb").read())
+resp = ocsp.load_der_ocsp_response(open(sys.argv[2], "rb").read())
+assert resp.response_status == ocsp.OCSPResponseStatus.SUCCESSFUL
+assert resp.certificate_status == ocsp.OCSPCertStatus.GOOD
+ca.public_key().verify(resp.signature, resp.tbs_response_bytes, ec.ECDSA(resp.signature_hash_algorithm))
+print(int((resp.next_update_utc - resp.this_update_utc).total_seconds()))
+"#;
+    let mut cmd = Command::new("python3");
+    cmd.arg("-c").arg(script).arg(f.path("ca.pem")).arg(&resp);
+    assert_eq!(ok(cmd).trim(), (48 * 3600).to_string());
 }

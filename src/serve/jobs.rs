@@ -1,6 +1,6 @@
-//! What the daemon does besides answering: keep the CRL current, close expired withdrawals and
-//! send expiry notices, follow revocations for the registry's handshakes, checkpoint the WAL,
-//! and deliver the outbox.
+//! What the daemon does besides answering: keep the CRL current, sign OCSP responses ahead,
+//! close expired withdrawals and send expiry notices, follow revocations for the registry's
+//! handshakes, checkpoint the WAL, and deliver the outbox.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -22,6 +22,15 @@ const CRL_CHECK_EVERY: Duration = Duration::from_secs(60);
 const CRL_MAX_AGE: time::Duration = time::Duration::days(1);
 const MAINTENANCE_EVERY: Duration = Duration::from_secs(600);
 const REVOCATION_REFRESH: Duration = Duration::from_millis(200);
+/// The OCSP job's pause when it has nothing left to do: a revocation written by another path
+/// than the CA's own (which signs its response in its transaction) is served within this.
+const OCSP_IDLE: Duration = Duration::from_millis(200);
+/// Its pause between two batches while work remains: writers get the database in between.
+const OCSP_BUSY: Duration = Duration::from_millis(5);
+/// Signatures per batch (a few milliseconds of work, one short write transaction).
+const OCSP_BATCH: usize = 256;
+/// How often the OCSP job says what it did, while it works.
+const OCSP_LOG_EVERY: Duration = Duration::from_secs(10);
 /// How often the daemon copies the WAL back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
@@ -193,4 +202,68 @@ pub(super) fn refresh_revocations(
         }
         std::thread::sleep(REVOCATION_REFRESH);
     }
+}
+
+/// The OCSP job (`ca::OcspPresigner`) on a thread of its own, at the public listener's lower
+/// priority: at start a sweep signs what is missing (every certificate, on a database filled
+/// by other means), then it follows revocations and renews responses half-way through their
+/// validity, in batches of [`OCSP_BATCH`]. Its progress goes to the log every
+/// [`OCSP_LOG_EVERY`] while it works, and to `/metrics`. Returns once `stop` is set.
+pub(super) fn spawn_ocsp_presigner(
+    dir: DataDir,
+    authority: Arc<Authority>,
+    counters: Arc<super::metrics::PresignCounters>,
+    stop: Arc<AtomicBool>,
+    nice: i32,
+) -> Result<JoinHandle<()>, AppError> {
+    std::thread::Builder::new()
+        .name("siseri-ocsp".into())
+        .spawn(move || {
+            super::lower_priority(nice);
+            let mut job = ca::OcspPresigner::new();
+            let mut conn = None;
+            let mut progress = ca::PresignReport::default();
+            let mut last_log = std::time::Instant::now();
+            while !stop.load(Ordering::SeqCst) {
+                if conn.is_none() {
+                    conn = crate::db::open_existing(&dir.database()).ok();
+                }
+                let mut pause = OCSP_IDLE;
+                if let Some(c) = conn.as_mut() {
+                    match job.tick(&authority, c, OffsetDateTime::now_utc(), OCSP_BATCH) {
+                        Ok(report) => {
+                            counters.record(&report);
+                            progress.revoked += report.revoked;
+                            progress.renewed += report.renewed;
+                            progress.missing += report.missing;
+                            progress.dropped += report.dropped;
+                            if report.more {
+                                pause = OCSP_BUSY;
+                            }
+                            let quiet = !report.more && progress.signed() + progress.dropped > 0;
+                            if quiet || last_log.elapsed() >= OCSP_LOG_EVERY {
+                                if progress.signed() + progress.dropped > 0 {
+                                    tracing::info!(
+                                        revoquees = progress.revoked,
+                                        renouvelees = progress.renewed,
+                                        manquantes = progress.missing,
+                                        abandonnees = progress.dropped,
+                                        en_cours = report.more,
+                                        "réponses OCSP signées d'avance"
+                                    );
+                                }
+                                progress = ca::PresignReport::default();
+                                last_log = std::time::Instant::now();
+                            }
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "signature d'avance des réponses OCSP");
+                            conn = None;
+                        }
+                    }
+                }
+                std::thread::sleep(pause);
+            }
+        })
+        .map_err(|e| AppError::DataDir(format!("fil des réponses OCSP : {e}")))
 }

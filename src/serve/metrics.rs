@@ -13,25 +13,74 @@ use ca::{Authority, OcspOutcome};
 use super::{internal_error, AppState};
 use crate::error::AppError;
 
-/// OCSP responses sent since start, by responseStatus: not audited (public, high volume),
-/// counted for `/metrics`.
+/// OCSP responses sent since start, by responseStatus, and how many of them needed a
+/// signature: not audited (public, high volume), counted for `/metrics`.
 #[derive(Debug, Default)]
-pub(super) struct OcspCounters([AtomicU64; 3]);
+pub(super) struct OcspCounters {
+    sent: [AtomicU64; 4],
+    signed: AtomicU64,
+}
 
 impl OcspCounters {
-    const LABELS: [&'static str; 3] = ["successful", "malformedRequest", "internalError"];
+    const LABELS: [&'static str; 4] = [
+        "successful",
+        "malformedRequest",
+        "internalError",
+        "unauthorized",
+    ];
 
-    pub(super) fn record(&self, outcome: OcspOutcome) {
-        let slot = match outcome {
+    pub(super) fn record(&self, reply: &ca::OcspReply) {
+        let slot = match reply.outcome {
             OcspOutcome::Successful => 0,
             OcspOutcome::MalformedRequest => 1,
+            OcspOutcome::Unauthorized => 3,
             _ => 2,
         };
-        self.0[slot].fetch_add(1, Ordering::Relaxed);
+        self.sent[slot].fetch_add(1, Ordering::Relaxed);
+        if reply.signed {
+            self.signed.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
-    fn snapshot(&self) -> [u64; 3] {
-        self.0.each_ref().map(|n| n.load(Ordering::Relaxed))
+    fn snapshot(&self) -> ([u64; 4], u64) {
+        (
+            self.sent.each_ref().map(|n| n.load(Ordering::Relaxed)),
+            self.signed.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// What the OCSP job (`jobs::presign_ocsp`) did since start.
+#[derive(Debug, Default)]
+pub(super) struct PresignCounters {
+    revoked: AtomicU64,
+    renewed: AtomicU64,
+    missing: AtomicU64,
+    dropped: AtomicU64,
+    sweeps: AtomicU64,
+}
+
+impl PresignCounters {
+    pub(super) fn record(&self, r: &ca::PresignReport) {
+        for (counter, n) in [
+            (&self.revoked, r.revoked),
+            (&self.renewed, r.renewed),
+            (&self.missing, r.missing),
+            (&self.dropped, r.dropped),
+            (&self.sweeps, usize::from(r.sweep_finished)),
+        ] {
+            counter.fetch_add(n as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// Responses signed by the job, by why.
+    fn signed(&self) -> [(&'static str, u64); 3] {
+        [
+            ("revoked", &self.revoked),
+            ("renewed", &self.renewed),
+            ("missing", &self.missing),
+        ]
+        .map(|(why, n)| (why, n.load(Ordering::Relaxed)))
     }
 }
 
@@ -56,7 +105,10 @@ fn label(key: &str, value: &str) -> String {
 
 pub(super) async fn serve(State(s): State<Arc<AppState>>) -> Response {
     let path = s.dir.database();
-    let ocsp_sent = s.ocsp_sent.snapshot();
+    let (ocsp_sent, ocsp_signed) = s.ocsp_sent.snapshot();
+    let presigned = s.ocsp_presign.signed();
+    let dropped = s.ocsp_presign.dropped.load(Ordering::Relaxed);
+    let sweeps = s.ocsp_presign.sweeps.load(Ordering::Relaxed);
     let text = tokio::task::spawn_blocking(move || -> Result<String, AppError> {
         let conn = crate::db::open_existing(&path)?;
         let mut out = String::new();
@@ -69,6 +121,36 @@ pub(super) async fn serve(State(s): State<Arc<AppState>>) -> Response {
                 .iter()
                 .zip(ocsp_sent)
                 .map(|(status, n)| (label("status", status), n)),
+        );
+        metric(
+            &mut out,
+            "siseri_ocsp_signed_on_request_total",
+            "counter",
+            "OCSP responses signed to answer a request (none when every response is signed ahead).",
+            [(String::new(), ocsp_signed)],
+        );
+        metric(
+            &mut out,
+            "siseri_ocsp_presigned_total",
+            "counter",
+            "OCSP responses signed ahead by the daemon's job, by why.",
+            presigned
+                .into_iter()
+                .map(|(why, n)| (label("reason", why), n)),
+        );
+        metric(
+            &mut out,
+            "siseri_ocsp_presign_dropped_total",
+            "counter",
+            "OCSP responses signed ahead dropped because their certificate expired.",
+            [(String::new(), dropped)],
+        );
+        metric(
+            &mut out,
+            "siseri_ocsp_presign_sweeps_total",
+            "counter",
+            "Full sweeps of the certificates by the OCSP job (the first one after start covers every certificate).",
+            [(String::new(), sweeps)],
         );
         metric(
             &mut out,

@@ -36,10 +36,19 @@ struct AppState {
     dir: DataDir,
     ca_pem: String,
     ca_der: Vec<u8>,
-    /// Signs the OCSP responses (`ca` answers them; only the transport is here).
+    /// Signs OCSP responses: per request when `ocsp_presigned` is off, otherwise only those
+    /// signed on first demand (`ca` answers them; only the transport is here).
     authority: Arc<Authority>,
+    /// Answers OCSP from the responses signed ahead.
+    responder: ca::OcspResponder,
+    /// Revoked serials, refreshed every 200 ms: the OCSP responses kept in memory are checked
+    /// against it.
+    revoked: Arc<ca::revocation::RevocationSet>,
+    /// `[ca] ocsp_presigned`.
+    ocsp_presigned: bool,
     pool: Arc<store::pool::Pool>,
     ocsp_sent: metrics::OcspCounters,
+    ocsp_presign: Arc<metrics::PresignCounters>,
 }
 
 /// Runs until SIGINT or SIGTERM; then stops accepting, lets the requests in flight finish
@@ -91,6 +100,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         registry_runtime.block_on(bind(&dir, config.listen.registry, "écoute du registre"))?;
     let worker_signal = outbox_signal.clone();
     let worker_stop = Arc::new(AtomicBool::new(false));
+    let ocsp_presign = Arc::new(metrics::PresignCounters::default());
     runtime.block_on(async move {
         let (public, public_addr) = bind(&dir, config.listen.public, "écoute publique").await?;
 
@@ -102,8 +112,12 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             ca_pem: authority.certificate_pem(),
             ca_der: authority.certificate_der().to_vec(),
             authority: authority.clone(),
+            responder: ca::OcspResponder::new(authority.certificate_der())?,
+            revoked: revoked.clone(),
+            ocsp_presigned: config.ca.ocsp_presigned,
             pool: services.pool.clone(),
             ocsp_sent: Default::default(),
+            ocsp_presign: ocsp_presign.clone(),
         });
         let admin_routes = admin_router(state.clone());
         let http_routes = http::router(state.clone(), &config.public.base_url);
@@ -192,6 +206,18 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             let (dir, revoked, stop) = (dir.clone(), revoked.clone(), worker_stop.clone());
             move || jobs::refresh_revocations(&dir, &revoked, &stop)
         });
+        // Responses signed per request (the baseline) need no job.
+        let presigner = if config.ca.ocsp_presigned {
+            Some(jobs::spawn_ocsp_presigner(
+                dir.clone(),
+                authority.clone(),
+                ocsp_presign.clone(),
+                worker_stop.clone(),
+                public_nice,
+            )?)
+        } else {
+            None
+        };
         shutdown_signal().await;
         tracing::info!("arrêt demandé : plus de nouvelle connexion, fin des requêtes en cours");
         let _ = stop.send(true);
@@ -211,6 +237,9 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         }
         worker_stop.store(true, Ordering::SeqCst);
         let _ = refresher.await;
+        if let Some(presigner) = presigner {
+            let _ = tokio::task::spawn_blocking(move || presigner.join()).await;
+        }
         Ok::<(), AppError>(())
     })?;
     registry_runtime.shutdown_timeout(std::time::Duration::from_secs(1));
@@ -306,7 +335,7 @@ fn with_request_timeout(router: Router, limits: &crate::config::Limits) -> Route
 
 /// Gives the calling thread the nice value `nice` (Linux keeps one per thread): the public
 /// listener's threads yield the CPU to the registry's when both want it.
-fn lower_priority(nice: i32) {
+pub(super) fn lower_priority(nice: i32) {
     let me = rustix::thread::gettid();
     if let Err(e) = rustix::process::setpriority_process(Some(me), nice) {
         tracing::warn!(error = %e, nice, "priorité des fils de l'écoute publique inchangée");

@@ -1,6 +1,8 @@
 //! PKI publication, on the public listener and on the plain-HTTP one ([`super::http`]): AC
 //! SISERI's certificate, the CRL of each shard (`/pki/crl/N.crl`), the full CRL, and OCSP
-//! (RFC 6960, POST and GET). `ca` makes the answers; only the HTTP transport is here.
+//! (RFC 6960, RFC 5019 profile, POST and GET). `ca` makes the answers; only the HTTP transport
+//! is here. OCSP answers are the responses signed ahead (`ca::OcspResponder`: no signature on
+//! the way), or, with `[ca] ocsp_presigned = false`, signed at each request.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -222,17 +224,17 @@ fn http_date(t: OffsetDateTime) -> Option<HeaderValue> {
 /// OCSP over HTTP (RFC 6960 appendix A): the DER request as the body.
 async fn ocsp_post(State(s): State<Arc<AppState>>, body: Bytes) -> Response {
     let reply = ocsp_answer(&s, body.to_vec()).await;
-    ocsp_response(&s, reply, false)
+    ocsp_response(&s, reply, None)
 }
 
 /// OCSP over HTTP, GET form: the base64 of the DER request, URL-encoded, as the last path
 /// segments. A path that does not decode gets `malformedRequest` (status 200, as for a POST).
-async fn ocsp_get(State(s): State<Arc<AppState>>, uri: Uri) -> Response {
+async fn ocsp_get(State(s): State<Arc<AppState>>, uri: Uri, request: HeaderMap) -> Response {
     let reply = match ocsp_get_request(uri.path()) {
         Some(der) => ocsp_answer(&s, der).await,
         None => OcspReply::malformed(),
     };
-    ocsp_response(&s, reply, true)
+    ocsp_response(&s, reply, Some(&request))
 }
 
 /// `/ocsp/{base64}` → the DER request. Accepts the standard and URL-safe alphabets, with or
@@ -259,15 +261,35 @@ fn ocsp_get_request(path: &str) -> Option<Vec<u8>> {
         .find_map(|engine| engine.decode(&decoded).ok())
 }
 
+/// Signed ahead: the request is read here and, when memory holds its current response,
+/// answered at once (no database, no thread hop); otherwise the database is read on a blocking
+/// thread. Per request: everything on a blocking thread.
 async fn ocsp_answer(s: &Arc<AppState>, der: Vec<u8>) -> OcspReply {
+    let query = if s.ocsp_presigned {
+        let query = match s.responder.parse(&der) {
+            Ok(query) => query,
+            Err(reply) => return reply,
+        };
+        if let Some(reply) = s
+            .responder
+            .cached(&query, OffsetDateTime::now_utc(), &s.revoked)
+        {
+            return reply;
+        }
+        Some(query)
+    } else {
+        None
+    };
     let state = s.clone();
-    let reply = tokio::task::spawn_blocking(move || match state.pool.get() {
-        Ok(conn) => state
-            .authority
-            .answer_ocsp(&conn, &der, OffsetDateTime::now_utc()),
-        Err(e) => {
-            tracing::error!(error = %e, "base de données pour OCSP");
-            OcspReply::internal_error()
+    let reply = tokio::task::spawn_blocking(move || {
+        let now = OffsetDateTime::now_utc();
+        match (state.pool.get(), query) {
+            (Ok(conn), Some(query)) => state.responder.lookup(&conn, &query, now, &state.authority),
+            (Ok(conn), None) => state.authority.answer_ocsp(&conn, &der, now),
+            (Err(e), _) => {
+                tracing::error!(error = %e, "base de données pour OCSP");
+                OcspReply::internal_error()
+            }
         }
     })
     .await;
@@ -277,26 +299,49 @@ async fn ocsp_answer(s: &Arc<AppState>, der: Vec<u8>) -> OcspReply {
     })
 }
 
-/// `application/ocsp-response`; a GET answer without a nonce may be cached until nextUpdate
-/// (RFC 5019 §6), anything else is for one client only.
-fn ocsp_response(s: &AppState, reply: OcspReply, get: bool) -> Response {
-    s.ocsp_sent.record(reply.outcome);
+/// `application/ocsp-response`. A GET answer without a nonce may be cached until nextUpdate
+/// (RFC 5019 §6: `Cache-Control` public, no-transform, max-age; `Expires`; `Last-Modified`
+/// at thisUpdate; an `ETag`, and `304` to an `If-None-Match` that names it); anything else is
+/// for one client only. `get` holds the GET's request headers.
+fn ocsp_response(s: &AppState, reply: OcspReply, get: Option<&HeaderMap>) -> Response {
+    s.ocsp_sent.record(&reply);
     let mut headers = HeaderMap::new();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/ocsp-response"),
     );
-    if get {
-        match (reply.this_update, reply.next_update) {
-            (Some(this_update), Some(next_update)) if !reply.has_nonce => {
-                cache_until(&mut headers, this_update, next_update, " no-transform,");
+    let Some(request) = get else {
+        return (headers, reply.der).into_response();
+    };
+    match (reply.this_update, reply.next_update) {
+        (Some(this_update), Some(next_update)) if !reply.has_nonce => {
+            cache_until(&mut headers, this_update, next_update, " no-transform,");
+            let etag = ocsp_etag(&reply.der);
+            let matches = request
+                .get_all(header::IF_NONE_MATCH)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .any(|t| t.trim() == etag || t.trim() == "*");
+            if let Ok(v) = HeaderValue::from_str(&etag) {
+                headers.insert(header::ETAG, v);
             }
-            _ => {
-                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            if matches {
+                return (StatusCode::NOT_MODIFIED, headers).into_response();
             }
+        }
+        _ => {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
     }
     (headers, reply.der).into_response()
+}
+
+/// A strong validator of the response's bytes (RFC 5019 §6 suggests a hash of them): the
+/// first 16 octets of their SHA-256, quoted. A renewed response gets a new one.
+fn ocsp_etag(der: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, der);
+    format!("\"{}\"", hex::encode(&digest.as_ref()[..16]))
 }
 
 #[cfg(test)]

@@ -32,6 +32,23 @@ pub async fn read_response_body<S: AsyncRead + Unpin>(
     Ok((status, body))
 }
 
+/// Reads one response; returns its status, its body, and whether the server closes the
+/// connection after it (`Connection: close`, or HTTP/1.0 without `keep-alive`).
+pub async fn read_response_closing<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buf: &mut Vec<u8>,
+) -> io::Result<(u16, Vec<u8>, bool)> {
+    let (status, end) = read_whole(stream, buf).await?;
+    let head_len = find(buf, b"\r\n\r\n").map_or(end, |i| i + 4);
+    let head = String::from_utf8_lossy(&buf[..head_len]).to_ascii_lowercase();
+    let keep_alive = head.contains("\r\nconnection: keep-alive");
+    let close =
+        head.contains("\r\nconnection: close") || (head.starts_with("http/1.0") && !keep_alive);
+    let body = buf[head_len..end].to_vec();
+    buf.drain(..end);
+    Ok((status, body, close))
+}
+
 /// Reads until `buf` holds a whole response; returns its status and length.
 async fn read_whole<S: AsyncRead + Unpin>(
     stream: &mut S,
@@ -77,6 +94,7 @@ fn complete(buf: &[u8], eof: bool) -> io::Result<Option<(u16, usize)>> {
     let status_line = lines.next().unwrap_or_default();
     let status: u16 = status_line
         .strip_prefix("HTTP/1.1 ")
+        .or_else(|| status_line.strip_prefix("HTTP/1.0 "))
         .and_then(|s| s.get(..3))
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| bad(&format!("status line {status_line:?}")))?;

@@ -14,9 +14,13 @@
 //! the time from the first byte sent to the response read, and the response's body. curl does
 //! the same but, on a two-core machine, spends seven seconds of CPU polling its socket while
 //! the server takes a 177 MB file: CPU the server under test then lacks.
+//!
+//! With `--ocsp FILE`, OCSP requests per second instead (`ocsp.rs`): FILE POSTed again and
+//! again on kept-alive connections, over TLS or, with `--plain`, plain HTTP.
 
 mod flood;
 mod http;
+mod ocsp;
 mod procfs;
 
 use std::io;
@@ -50,12 +54,12 @@ struct Args {
     /// CA certificate(s) trusted for the server (PEM).
     #[arg(long)]
     ca: PathBuf,
-    /// Client certificate chain (PEM, leaf first).
+    /// Client certificate chain (PEM, leaf first); none: no client certificate.
     #[arg(long)]
-    cert: PathBuf,
+    cert: Option<PathBuf>,
     /// Client private key (PEM).
     #[arg(long)]
-    key: PathBuf,
+    key: Option<PathBuf>,
     /// Path of the GET; `{page}` in it becomes a random page number (see `--pages`).
     #[arg(long, default_value = "/healthz")]
     path: String,
@@ -103,6 +107,12 @@ struct Args {
     /// draft-spam.
     #[arg(long, default_value = "idle")]
     flood_mode: String,
+    /// POST this DER OCSPRequest to `--path` again and again and report requests per second.
+    #[arg(long)]
+    ocsp: Option<PathBuf>,
+    /// Plain HTTP instead of TLS (`--ocsp` only).
+    #[arg(long)]
+    plain: bool,
     /// KEY=VALUE copied into the JSON line (numbers stay numbers); repeatable.
     #[arg(long = "label", value_parser = parse_label)]
     labels: Vec<(String, Value)>,
@@ -181,6 +191,17 @@ fn main() {
 fn run(args: &Args) -> Result<Value, String> {
     if let Some(file) = &args.upload {
         return upload(args, file);
+    }
+    if let Some(file) = &args.ocsp {
+        let tls = if args.plain {
+            None
+        } else {
+            let connector = TlsConnector::from(Arc::new(client_config(args)?));
+            let name = ServerName::try_from(args.server_name.clone())
+                .map_err(|e| format!("--server-name: {e}"))?;
+            Some((connector, name))
+        };
+        return ocsp::run(args, file, tls);
     }
     let connector = TlsConnector::from(Arc::new(client_config(args)?));
     let name = ServerName::try_from(args.server_name.clone())
@@ -476,12 +497,17 @@ fn client_config(args: &Args) -> Result<ClientConfig, String> {
         other => return Err(format!("--tls {other}: expected 1.3, 1.2 or any")),
     };
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = ClientConfig::builder_with_provider(provider)
+    let builder = ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)
         .map_err(|e| format!("TLS versions: {e}"))?
-        .with_root_certificates(roots)
-        .with_client_auth_cert(certs(&args.cert)?, key(&args.key)?)
-        .map_err(|e| format!("client certificate: {e}"))?;
+        .with_root_certificates(roots);
+    let mut config = match (&args.cert, &args.key) {
+        (Some(cert), Some(k)) => builder
+            .with_client_auth_cert(certs(cert)?, key(k)?)
+            .map_err(|e| format!("client certificate: {e}"))?,
+        (None, None) => builder.with_no_client_auth(),
+        _ => return Err("--cert and --key go together".into()),
+    };
     config.resumption = Resumption::disabled();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)

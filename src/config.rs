@@ -273,14 +273,31 @@ impl Default for Issuance {
 pub struct Log {
     /// `error`, `warn`, `info`, `debug` or a tracing filter; `RUST_LOG` wins when set.
     pub level: String,
+    /// `text` for people, `json` for collectors; `--log-format` wins when given.
+    pub format: LogFormat,
 }
 
 impl Default for Log {
     fn default() -> Self {
         Self {
             level: "info".into(),
+            format: LogFormat::Text,
         }
     }
+}
+
+/// How log lines are written (`[log] format`, `--log-format`, `SISERI_LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One line of text per event, coloured only on a terminal.
+    #[default]
+    #[value(help = "une ligne lisible par évènement")]
+    Text,
+    /// One JSON object per line: `timestamp`, `level`, `target`, `fields` (`message` and the
+    /// event's own fields), `span`/`spans` inside a span. See `logging`.
+    #[value(help = "un objet JSON par ligne, pour un collecteur")]
+    Json,
 }
 
 /// Environment variables that look like overrides but are not settings.
@@ -498,6 +515,9 @@ registry_blocking_threads = 64
 
 [log]
 level = "info"
+# "text" (une ligne lisible par évènement) ou "json" (un objet JSON par ligne, pour un
+# collecteur de journaux) ; l'option --log-format l'emporte.
+format = "text"
 "#;
 
 const TEMPLATE_HEAD: &str = r#"# Configuration de siseri. Toute valeur peut être remplacée par une variable

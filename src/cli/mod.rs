@@ -47,6 +47,10 @@ pub struct Cli {
         default_value = "siseri-data"
     )]
     data: PathBuf,
+    /// Format des journaux du service : « text » (lisible) ou « json » (un objet par ligne, pour
+    /// un collecteur). Par défaut, [log] format de config.toml.
+    #[arg(long, global = true, env = "SISERI_LOG_FORMAT", value_enum)]
+    log_format: Option<crate::config::LogFormat>,
     #[command(subcommand)]
     command: Command,
 }
@@ -122,7 +126,7 @@ fn execute(cli: Cli) -> Result<(), AppError> {
     match cli.command {
         Command::Init => init(&dir),
         Command::Serve => {
-            crate::logging::init(&dir);
+            crate::logging::init(&dir, cli.log_format);
             if dir.is_empty() {
                 init(&dir)?;
             }

@@ -191,7 +191,7 @@ pub(super) fn refresh_revocations(
         if let Some(c) = &conn {
             match revoked.refresh(c) {
                 Ok(n) if n > 0 => {
-                    tracing::info!(nouvelles = n, total = revoked.len(), "révocations")
+                    tracing::info!(new = n, total = revoked.len(), "révocations")
                 }
                 Ok(_) => {}
                 Err(e) => {
@@ -244,11 +244,11 @@ pub(super) fn spawn_ocsp_presigner(
                             if quiet || last_log.elapsed() >= OCSP_LOG_EVERY {
                                 if progress.signed() + progress.dropped > 0 {
                                     tracing::info!(
-                                        revoquees = progress.revoked,
-                                        renouvelees = progress.renewed,
-                                        manquantes = progress.missing,
-                                        abandonnees = progress.dropped,
-                                        en_cours = report.more,
+                                        revoked = progress.revoked,
+                                        renewed = progress.renewed,
+                                        missing = progress.missing,
+                                        dropped = progress.dropped,
+                                        more = report.more,
                                         "réponses OCSP signées d'avance"
                                     );
                                 }

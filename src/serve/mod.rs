@@ -147,7 +147,15 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             config.limits.registry_connections,
             config.limits.connections_per_address
         );
-        tracing::info!(%public_addr, %registry_addr, %admin_addr, %http_addr, files, "listening");
+        tracing::info!(
+            event = "listening",
+            %public_addr,
+            %registry_addr,
+            %admin_addr,
+            %http_addr,
+            files,
+            "écoutes ouvertes"
+        );
 
         tokio::spawn(jobs::refresh_crl(dir.clone(), authority.clone()));
         tokio::spawn(jobs::maintenance(
@@ -409,8 +417,11 @@ fn warn_if_links_elsewhere(base: &str, key: &str, bound: SocketAddr) {
         None => 80,
     };
     if port != bound.port() {
-        eprintln!(
-            "attention : des liens des e-mails ou des certificats pointent vers {base} (config [public] {key}), \
+        // A log event, not a bare line: a collector reading `--log-format json` parses it.
+        tracing::warn!(
+            event = "links_elsewhere",
+            setting = key,
+            "des liens des e-mails ou des certificats pointent vers {base} (config [public] {key}), \
              mais l'écoute correspondante est sur le port {} ; réglez SISERI_PUBLIC_{} si ces liens doivent mener ici",
             bound.port(),
             key.to_uppercase()

@@ -301,7 +301,13 @@ pub enum LogFormat {
 }
 
 /// Environment variables that look like overrides but are not settings.
-const NOT_SETTINGS: &[&str] = &["SISERI_DATA", "SISERI_CA_PASSPHRASE"];
+const NOT_SETTINGS: &[&str] = &[
+    "SISERI_DATA",
+    "SISERI_CA_PASSPHRASE",
+    "SISERI_CA_PASSPHRASE_FILE",
+    "SISERI_MAIL_SMTP_PASSWORD_FILE",
+    "SISERI_SMS_HTTP_TOKEN_FILE",
+];
 const SECTIONS: &[&str] = &[
     "listen", "public", "tls", "ca", "issuance", "pass", "access", "mail", "sms", "limits", "log",
 ];
@@ -318,9 +324,10 @@ impl Config {
         text: &str,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, AppError> {
+        let env: Vec<(String, String)> = env.into_iter().collect();
         let mut table: toml::Table =
             toml::from_str(text).map_err(|e| AppError::Config(e.message().to_owned()))?;
-        for (name, value) in env {
+        for (name, value) in env.iter().cloned() {
             let Some(rest) = name.strip_prefix("SISERI_") else {
                 continue;
             };
@@ -353,9 +360,29 @@ impl Config {
             };
             section_table.insert(key.to_owned(), value);
         }
-        let config: Config = table
+        let mut config: Config = table
             .try_into()
             .map_err(|e: toml::de::Error| AppError::Config(e.message().to_owned()))?;
+        // A secret's own variable went through the table above; its file or systemd
+        // credential comes next, before what config.toml says (see `crate::secrets`).
+        let lookup = |name: &str| {
+            env.iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| std::ffi::OsString::from(v))
+        };
+        for (secret, slot) in [
+            (
+                crate::secrets::SMTP_PASSWORD,
+                &mut config.mail.smtp_password,
+            ),
+            (crate::secrets::SMS_TOKEN, &mut config.sms.http_token),
+        ] {
+            if lookup(secret.var).is_none_or(|v| v.is_empty()) {
+                if let Some(value) = secret.from_files(&lookup)? {
+                    *slot = Some(value);
+                }
+            }
+        }
         config.check()?;
         Ok(config)
     }
@@ -672,6 +699,86 @@ mod tests {
             assert!(!shown.contains("1234567"), "{shown}");
             assert!(!shown.contains("t0k3n"), "{shown}");
         }
+    }
+
+    #[test]
+    fn secrets_come_from_files_and_credentials_after_their_variables() {
+        let dir = tempfile::tempdir().unwrap();
+        let password = dir.path().join("smtp");
+        std::fs::write(&password, "mot-de-passe-fichier\n").unwrap();
+        let creds = dir.path().join("creds");
+        std::fs::create_dir(&creds).unwrap();
+        std::fs::write(creds.join("smtp-password"), "mot-de-passe-systemd").unwrap();
+        std::fs::write(creds.join("sms-token"), "jeton-systemd\n").unwrap();
+        let base = || {
+            vec![
+                ("SISERI_MAIL_TRANSPORT".to_owned(), "smtp".to_owned()),
+                ("SISERI_MAIL_SMTP_USERNAME".to_owned(), "siseri".to_owned()),
+                ("SISERI_SMS_TRANSPORT".to_owned(), "http".to_owned()),
+                (
+                    "SISERI_SMS_HTTP_URL".to_owned(),
+                    "https://sms.example.fr".to_owned(),
+                ),
+                (
+                    "CREDENTIALS_DIRECTORY".to_owned(),
+                    creds.display().to_string(),
+                ),
+            ]
+        };
+        let secrets = |c: &Config| {
+            (
+                c.mail
+                    .smtp_password
+                    .as_ref()
+                    .unwrap()
+                    .expose_secret()
+                    .to_owned(),
+                c.sms
+                    .http_token
+                    .as_ref()
+                    .unwrap()
+                    .expose_secret()
+                    .to_owned(),
+            )
+        };
+        // Written in config.toml, overridden by the credentials.
+        let file = "[mail]\nsmtp_password = \"du-fichier-de-config\"\n";
+        let c = Config::parse(file, base()).unwrap();
+        assert_eq!(
+            secrets(&c),
+            ("mot-de-passe-systemd".into(), "jeton-systemd".into())
+        );
+        let mut env = base();
+        env.push((
+            "SISERI_MAIL_SMTP_PASSWORD_FILE".to_owned(),
+            password.display().to_string(),
+        ));
+        let c = Config::parse(file, env.clone()).unwrap();
+        assert_eq!(secrets(&c).0, "mot-de-passe-fichier");
+        env.push((
+            "SISERI_MAIL_SMTP_PASSWORD".to_owned(),
+            "de-la-variable".to_owned(),
+        ));
+        env.push((
+            "SISERI_SMS_HTTP_TOKEN".to_owned(),
+            "jeton-variable".to_owned(),
+        ));
+        let c = Config::parse(file, env).unwrap();
+        assert_eq!(
+            secrets(&c),
+            ("de-la-variable".into(), "jeton-variable".into())
+        );
+        assert!(!format!("{c:?}").contains("de-la-variable"));
+
+        let missing = dir.path().join("absent");
+        let mut env = base();
+        env.push((
+            "SISERI_SMS_HTTP_TOKEN_FILE".to_owned(),
+            missing.display().to_string(),
+        ));
+        let e = Config::parse("", env).unwrap_err().to_string();
+        assert!(e.contains(&missing.display().to_string()), "{e}");
+        assert!(e.contains("SISERI_SMS_HTTP_TOKEN_FILE"), "{e}");
     }
 
     #[test]

@@ -113,19 +113,20 @@ impl DataDir {
         Ok(config)
     }
 
-    /// The CA passphrase: `SISERI_CA_PASSPHRASE`, else the generated file.
+    /// The CA passphrase: `SISERI_CA_PASSPHRASE`, `SISERI_CA_PASSPHRASE_FILE` or the
+    /// `ca-passphrase` credential (see [`crate::secrets`]), else the generated file.
     pub fn passphrase(&self) -> Result<SecretString, AppError> {
-        if let Ok(p) = std::env::var("SISERI_CA_PASSPHRASE") {
-            if !p.is_empty() {
-                return Ok(p.into());
-            }
+        if let Some(p) = crate::secrets::CA_PASSPHRASE.from_process()? {
+            return Ok(p);
         }
         let path = self.ca_passphrase();
         fs::read_to_string(&path)
             .map(|s| SecretString::from(s.trim_end()))
             .map_err(|_| {
                 AppError::DataDir(
-                    "phrase secrète de l'AC introuvable : définissez SISERI_CA_PASSPHRASE".into(),
+                    "phrase secrète de l'AC introuvable : définissez SISERI_CA_PASSPHRASE \
+                     (ou SISERI_CA_PASSPHRASE_FILE, ou l'identifiant systemd ca-passphrase)"
+                        .into(),
                 )
             })
     }
@@ -230,9 +231,9 @@ fn populate(stage: &DataDir, now: OffsetDateTime) -> Result<InitReport, AppError
     let config = Config::load(&stage.config())?;
 
     let mut generated_passphrase = None;
-    let passphrase: SecretString = match std::env::var("SISERI_CA_PASSPHRASE") {
-        Ok(p) if !p.is_empty() => p.into(),
-        _ => {
+    let passphrase: SecretString = match crate::secrets::CA_PASSPHRASE.from_process()? {
+        Some(p) => p,
+        None => {
             let p = store::random::unambiguous_string(32)?.to_string();
             write_atomic(&stage.ca_passphrase(), format!("{p}\n").as_bytes(), 0o600)?;
             generated_passphrase = Some(stage.ca_passphrase());

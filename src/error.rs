@@ -46,7 +46,7 @@ impl AppError {
 }
 
 /// The operating system's messages are English; people here read French.
-fn french_io(e: &std::io::Error) -> String {
+pub(crate) fn french_io(e: &std::io::Error) -> String {
     use std::io::ErrorKind as K;
     match e.kind() {
         K::NotFound => "fichier ou répertoire introuvable".into(),

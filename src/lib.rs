@@ -9,5 +9,6 @@ pub mod demo;
 pub mod error;
 pub mod logging;
 pub mod mtls;
+pub mod secrets;
 pub mod serve;
 pub mod services;

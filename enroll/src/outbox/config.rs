@@ -219,7 +219,8 @@ smtp_port = 587
 # "none" (en clair : seulement vers un relais sur un réseau de confiance).
 smtp_tls = "starttls"
 # Identifiants, si le serveur en demande. Préférez donner le mot de passe par la
-# variable d'environnement SISERI_MAIL_SMTP_PASSWORD plutôt que de l'écrire ici.
+# variable d'environnement SISERI_MAIL_SMTP_PASSWORD, un fichier (SISERI_MAIL_SMTP_PASSWORD_FILE)
+# ou l'identifiant systemd smtp-password plutôt que de l'écrire ici.
 # smtp_username = "siseri"
 # smtp_password = "…"
 # Certificats d'AC (PEM) à accepter pour le serveur en plus des AC publiques.
@@ -235,7 +236,8 @@ transport = "file"
 sender = "SISERI"
 # Passerelle SMS (transport = "http") : POST JSON {"to": "+33…", "text": "…",
 # "sender": "SISERI"} avec l'en-tête Authorization: Bearer <jeton> ; toute
-# réponse 2xx vaut remise. Préférez donner le jeton par SISERI_SMS_HTTP_TOKEN.
+# réponse 2xx vaut remise. Préférez donner le jeton par SISERI_SMS_HTTP_TOKEN, un fichier
+# (SISERI_SMS_HTTP_TOKEN_FILE) ou l'identifiant systemd sms-token.
 # http_url = "https://passerelle-sms.example.fr/api/sms"
 # http_token = "…"
 # Délai maximal d'une requête, en secondes.

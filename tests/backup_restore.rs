@@ -239,6 +239,16 @@ fn restore_refuses_an_archive_with_one_byte_changed_and_writes_nothing() {
     );
     assert_eq!(leftovers(&sb.path("")), Vec::<String>::new());
 
+    // Cut short, at the end of a member or inside one: refused as well.
+    let whole = fs::read(&archive).expect("read failed");
+    for cut in [pem - pem % 512, pem + 100] {
+        let short = sb.path("short.tar");
+        fs::write(&short, &whole[..cut]).expect("write failed");
+        let (_, err) = run_fail(&mut restore(&short, &empty));
+        assert!(err.contains("rien n'a été restauré"), "{err}");
+        assert!(contents(&empty).is_empty());
+    }
+
     // The archive as written restores, into that same empty directory.
     run_ok(&mut restore(&archive, &empty));
     run_ok(siseri(&empty).args(["audit", "verify"]));

@@ -85,7 +85,7 @@ fn refused(why: &str) -> AppError {
 
 fn unreadable(e: io::Error) -> AppError {
     let _ = e;
-    refused("archive illisible ou tronquée")
+    refused("illisible ou tronquée")
 }
 
 /// Reads the whole archive without writing anything; its manifest once every member matched.

@@ -35,3 +35,27 @@ pub fn open_existing(path: &Path) -> Result<Connection, AppError> {
     conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;")?;
     Ok(conn)
 }
+
+/// The schema this binary knows: for each component, the last migration it ships.
+pub fn known_schema() -> std::collections::BTreeMap<String, u32> {
+    [
+        ("store", store::migrate::MIGRATIONS),
+        ("ca", ca::migrations::MIGRATIONS),
+        ("enroll", enroll::migrations::MIGRATIONS),
+        ("registry", registry::migrations::MIGRATIONS),
+    ]
+    .into_iter()
+    .map(|(component, steps)| {
+        let last = steps.iter().map(|m| m.version).max().unwrap_or(0);
+        (component.to_owned(), last)
+    })
+    .collect()
+}
+
+/// The schema a database is at: for each component, the last migration it recorded.
+pub fn schema_of(conn: &Connection) -> Result<std::collections::BTreeMap<String, u32>, AppError> {
+    let mut stmt =
+        conn.prepare("SELECT component, MAX(version) FROM schema_migrations GROUP BY component")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -871,14 +871,12 @@ fn serve_publishes_the_ca_and_the_latest_crl_and_writes_listening_json() {
 fn backup_writes_a_consistent_copy() {
     let s = Sandbox::initialised();
     s.issue_organisme_from_csr("labo", "LABO DOSI");
-    let backup = s.path("B.db");
+    let backup = s.path("B.tar");
     let mut cmd = s.siseri(["backup", "--out"]);
     cmd.arg(&backup);
     run_ok(&mut cmd);
 
-    let copy =
-        rusqlite::Connection::open_with_flags(&backup, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .unwrap();
+    let copy = backup_database(&backup, &s.path("B.db"));
     let check: String = copy
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();

@@ -59,15 +59,14 @@ fn a_backup_and_a_protocols_documents_are_readable_by_their_owner_only_under_uma
     let signed = site.sign(&seed());
     let sb = &site.sandbox;
 
-    let backup = sb.path("copie.db");
+    let backup = sb.path("copie.tar");
     run_ok(&mut under_umask_000(&sb.siseri([
         os("backup"),
         os("--out"),
         backup.clone().into_os_string(),
     ])));
     assert_eq!(mode(&backup), "600", "the backup");
-    let copied: i64 = rusqlite::Connection::open(&backup)
-        .expect("open failed")
+    let copied: i64 = backup_database(&backup, &sb.path("copie.db"))
         .query_row("SELECT COUNT(*) FROM enroll_documents", [], |r| r.get(0))
         .expect("the backup is not a database");
     assert_eq!(copied, 2, "the backup holds the protocol's documents' rows");

@@ -3,6 +3,7 @@
 //! [`values`]). The clap tree and the dispatch are here, each command group in its own file.
 
 mod accessor;
+mod archive;
 mod audit;
 mod backup;
 mod ca;
@@ -12,6 +13,7 @@ mod outbox;
 mod owner_only;
 mod protocol;
 mod registry;
+mod restore;
 mod values;
 
 use std::path::PathBuf;
@@ -95,11 +97,21 @@ enum Command {
         #[arg(long)]
         r#in: Option<PathBuf>,
     },
-    /// Copie cohérente de la base, service en marche.
+    /// Sauvegarde complète et cohérente, service en marche : une archive (0600) avec la base,
+    /// les pièces justificatives, config.toml, le certificat et la clé CHIFFRÉE de l'AC, la LCR,
+    /// les fichiers TLS et la clé des empreintes, plus un manifeste (versions, SHA-256). La
+    /// phrase secrète de l'AC n'y est jamais : conservez-la à part.
     Backup {
         /// Fichier de destination (ne doit pas exister).
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Restaure une archive de « siseri backup » dans --data, répertoire vide ou inexistant :
+    /// toute l'archive est vérifiée (manifeste, empreintes, version du schéma) avant d'écrire
+    /// quoi que ce soit, puis la base est ouverte et son journal d'audit vérifié.
+    Restore {
+        /// Archive écrite par « siseri backup ».
+        archive: PathBuf,
     },
 }
 
@@ -141,6 +153,7 @@ fn execute(cli: Cli) -> Result<(), AppError> {
         Command::Outbox(c) => outbox::run(&dir, c),
         Command::Registry(c) => registry::run(&dir, c),
         Command::Backup { out } => backup::run(&dir, &out),
+        Command::Restore { archive } => restore::run(&dir, &archive),
     }
 }
 

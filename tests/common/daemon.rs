@@ -179,6 +179,26 @@ impl Daemon {
         daemon
     }
 
+    /// A daemon on the data directory of `sandbox` as it is (a restored one, say), with `env`
+    /// added to its environment.
+    pub fn on(sandbox: Sandbox, env: &[(&str, &str)]) -> Self {
+        require_tool("curl");
+        let mut daemon = Self {
+            ca: sandbox.data_file("ca/ac-siseri.pem"),
+            sandbox,
+            server: None,
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            public: String::new(),
+            registry: String::new(),
+            n: Cell::new(0),
+        };
+        daemon.restart();
+        daemon
+    }
+
     /// Starts the daemon again on the same data directory, after [`Daemon::stop`].
     pub fn restart(&mut self) {
         assert!(self.server.is_none());

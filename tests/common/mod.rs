@@ -560,3 +560,19 @@ pub fn curl(ca: &Path, url: &str, extra: &[&str]) -> Vec<u8> {
         .stdin(Stdio::null());
     run_ok(&mut cmd).stdout
 }
+
+/// The database of a `siseri backup` archive, extracted to `into` and opened read-only.
+pub fn backup_database(archive: &Path, into: &Path) -> rusqlite::Connection {
+    let file = fs::File::open(archive).unwrap_or_else(|e| panic!("{}: {e}", archive.display()));
+    let mut tar = tar::Archive::new(file);
+    let mut entry = tar
+        .entries()
+        .expect("entries failed")
+        .map(|e| e.expect("entry failed"))
+        .find(|e| e.path().is_ok_and(|p| p == Path::new("siseri.db")))
+        .expect("no siseri.db in the archive");
+    let mut out = fs::File::create(into).expect("create failed");
+    std::io::copy(&mut entry, &mut out).expect("copy failed");
+    rusqlite::Connection::open_with_flags(into, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .expect("the archive's database does not open")
+}

@@ -1,4 +1,5 @@
-//! Drafts never signed do not pile up: after their retention they go, with their documents.
+//! Drafts do not pile up: never signed, they go after their retention with their documents; an
+//! address over its hourly limit is refused, from memory, until the hour is over.
 
 mod lifecycle_common;
 
@@ -56,4 +57,61 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+#[test]
+fn an_address_over_its_draft_limit_is_refused_without_a_write_until_the_hour_is_over() {
+    use enroll::pass::{Anonymous, Client, PassError};
+    let w = World::with(
+        PassConfig {
+            drafts_per_hour: 2,
+            ..PassConfig::default()
+        },
+        Default::default(),
+    );
+    let spammer = Client {
+        ip: "198.51.100.7".into(),
+        user_agent: "curl".into(),
+    };
+    let events = || -> i64 {
+        w.db()
+            .query_row(
+                "SELECT COUNT(*) FROM enroll_rate_events WHERE bucket LIKE '%198.51.100.7'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count")
+    };
+    w.pass.admit(Anonymous::NewDraft, &spammer).expect("first");
+    w.pass.admit(Anonymous::NewDraft, &spammer).expect("second");
+    assert!(matches!(
+        w.pass.admit(Anonymous::NewDraft, &spammer),
+        Err(PassError::TooManyRequests { .. })
+    ));
+    let stored = events();
+    // A spam of refused attempts: each refused from memory, none written.
+    for _ in 0..50 {
+        assert!(matches!(
+            w.pass.admit(Anonymous::NewDraft, &spammer),
+            Err(PassError::TooManyRequests { .. })
+        ));
+    }
+    assert_eq!(
+        events(),
+        stored,
+        "refused attempts were written to the store"
+    );
+    // Another address is not affected.
+    let other = Client {
+        ip: "198.51.100.8".into(),
+        user_agent: "curl".into(),
+    };
+    w.pass
+        .admit(Anonymous::NewDraft, &other)
+        .expect("other address");
+    // An hour later the address may start drafts again.
+    w.advance(Duration::minutes(61));
+    w.pass
+        .admit(Anonymous::NewDraft, &spammer)
+        .expect("after the hour");
 }

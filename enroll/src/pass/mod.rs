@@ -195,7 +195,15 @@ pub struct Pass {
     config: PassConfig,
     /// Held while an Annexe 1 PDF is rendered (see [`Pass::annexe_pdf`]).
     pdf_rendering: std::sync::Mutex<()>,
+    /// Rate-limit buckets found over their limit, refused from memory until the time kept
+    /// here: a client spamming one action then costs a map lookup per attempt, not a write
+    /// transaction. The stored events stay the reference (a restart forgets this map; the
+    /// first attempt after it reads the store again and refuses as before).
+    over_limit: std::sync::Mutex<std::collections::HashMap<String, OffsetDateTime>>,
 }
+
+/// Buckets [`Pass::over_limit`] holds at most; beyond, the expired ones go, then all.
+const OVER_LIMIT_MAX: usize = 100_000;
 
 impl Pass {
     /// PASS over the database `pool`, storing documents under `documents_dir`.
@@ -213,6 +221,7 @@ impl Pass {
             clock,
             config,
             pdf_rendering: std::sync::Mutex::new(()),
+            over_limit: std::sync::Mutex::default(),
         }
     }
 
@@ -234,12 +243,32 @@ impl Pass {
             Anonymous::Upload => ("document-upload", self.config.uploads_per_hour),
         };
         let now = self.now();
+        let bucket = format!("{name}:{}", client.ip);
+        {
+            let mut over = self.over_limit.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(until) = over.get(&bucket).copied() {
+                if until > now {
+                    let minutes = ((until - now).whole_seconds() + 59) / 60;
+                    return Err(PassError::TooManyRequests {
+                        retry_after_minutes: minutes.max(1),
+                    });
+                }
+                over.remove(&bucket);
+            }
+        }
         let mut conn = self.pool.get()?;
         let tx = immediate(&mut conn)?;
-        let bucket = format!("{name}:{}", client.ip);
         let hits = crate::db::rate_event(&tx, &bucket, now, now - Duration::hours(1))?;
         tx.commit()?;
         if hits > i64::from(limit) {
+            let mut over = self.over_limit.lock().unwrap_or_else(|p| p.into_inner());
+            if over.len() >= OVER_LIMIT_MAX {
+                over.retain(|_, until| *until > now);
+                if over.len() >= OVER_LIMIT_MAX {
+                    over.clear();
+                }
+            }
+            over.insert(bucket, now + Duration::hours(1));
             return Err(PassError::TooManyRequests {
                 retry_after_minutes: 60,
             });

@@ -7,39 +7,12 @@
 mod common;
 
 use common::daemon::curl;
-use common::enrolment::{enrolled, Holder};
+use common::enrolment::{clinic_protocol, enrolled, Holder};
 use common::fixtures::{PROTOCOL as SEED, WORKER};
 use common::{run_fail, run_ok, stdout, Sandbox};
 use serde_json::{json, Value};
 
 const BODY_CN: &str = "LABO DOSIMETRIE DE L'EST";
-
-/// A second employer: a veterinary clinic in Épinal, with its own people.
-fn clinic() -> String {
-    let mut p: Value = serde_json::from_str(SEED).expect("from_str failed");
-    p["employer"]["name"] = json!("Clinique vétérinaire des Vosges");
-    p["employer"]["siret"] = Value::Null;
-    p["employer"]["town"] = json!("ÉPINAL");
-    p["employer"]["postal_code"] = json!("88000");
-    for (slot, last, first, email) in [
-        (
-            "correspondents",
-            "BERNARD",
-            "Luc",
-            "l.bernard@clinique-vosges.example",
-        ),
-        ("physicians", "PETIT", "Anne", "a.petit@sst-vosges.example"),
-        ("pcrs", "ROUX", "Marc", "m.roux@radioprotection-est.example"),
-    ] {
-        let person = &mut p[slot][0];
-        person["last_name"] = json!(last);
-        person["first_name"] = json!(first);
-        person["email"] = json!(email);
-        person["birth_date"] = json!("03/04/1981");
-        person["birth_departement"] = json!("88");
-    }
-    p.to_string()
-}
 
 /// Curl's certificate arguments and, for a person, a cookie jar.
 struct Client {
@@ -171,7 +144,7 @@ struct World {
 impl World {
     fn new() -> Self {
         let sb = Sandbox::initialised();
-        let clinic = clinic();
+        let clinic = clinic_protocol();
         let holders = enrolled(&sb, &[SEED, &clinic]);
         let (server, addr) = sb.serve_registry("serve.log");
         Self {

@@ -325,7 +325,6 @@ fn sigterm_lets_the_request_in_flight_finish() {
 fn sigterm_during_a_slow_download_lets_it_finish_whole() {
     use common::daemon::Daemon;
     use common::enrolment::enrolled;
-    use serde_json::json;
 
     let mut d = Daemon::start(&[]);
     let holders = enrolled(&d.sandbox, &[PROTOCOL]);
@@ -333,39 +332,8 @@ fn sigterm_during_a_slow_download_lets_it_finish_whole() {
         .iter()
         .find(|h| h.email.starts_with("v.durand"))
         .expect("no CSE");
-    let jar = d.sandbox.path("jar").display().to_string();
-    let cert = vec![
-        "--cert".to_owned(),
-        format!("{}:{}", cse.p12.display(), cse.password),
-        "--cert-type".to_owned(),
-        "P12".to_owned(),
-        "-b".to_owned(),
-        jar.clone(),
-        "-c".to_owned(),
-        jar,
-    ];
-    let login = d.curl(
-        "POST",
-        &format!("{}/api/v1/session", d.registry),
-        &cert,
-        Some((
-            "application/json",
-            json!({"access_code": cse.access_code})
-                .to_string()
-                .as_bytes(),
-        )),
-    );
-    assert_eq!(login.status, 200, "{}", login.text());
-    let id = d
-        .curl(
-            "GET",
-            &format!("{}/api/v1/establishments", d.registry),
-            &cert,
-            None,
-        )
-        .json()[0]["id"]
-        .as_i64()
-        .expect("no establishment");
+    let cert = d.registry_session(cse);
+    let id = d.first_establishment(&cert);
     // A list large enough that its export outlasts the sockets' buffers at 1 MB/s.
     let rows = 40_000;
     let csv = d.sandbox.path("workers.csv");

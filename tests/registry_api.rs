@@ -8,37 +8,10 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::daemon::curl;
-use common::enrolment::{enrolled, Holder};
+use common::enrolment::{clinic_protocol, enrolled, Holder};
 use common::fixtures::{PROTOCOL as SEED, WORKER, WORKERS_CSV};
 use common::{require_tool, run_ok, Sandbox};
 use serde_json::{json, Value};
-
-/// A second employer with other people: a veterinary clinic in Épinal.
-fn other_protocol() -> String {
-    let mut p: Value = serde_json::from_str(SEED).expect("from_str failed");
-    p["employer"]["name"] = json!("Clinique vétérinaire des Vosges");
-    p["employer"]["siret"] = Value::Null;
-    p["employer"]["town"] = json!("ÉPINAL");
-    p["employer"]["postal_code"] = json!("88000");
-    for (slot, last, first, email) in [
-        (
-            "correspondents",
-            "BERNARD",
-            "Luc",
-            "l.bernard@clinique-vosges.example",
-        ),
-        ("physicians", "PETIT", "Anne", "a.petit@sst-vosges.example"),
-        ("pcrs", "ROUX", "Marc", "m.roux@radioprotection-est.example"),
-    ] {
-        let person = &mut p[slot][0];
-        person["last_name"] = json!(last);
-        person["first_name"] = json!(first);
-        person["email"] = json!(email);
-        person["birth_date"] = json!("03/04/1981");
-        person["birth_departement"] = json!("88");
-    }
-    p.to_string()
-}
 
 fn holder<'a>(holders: &'a [Holder], email_start: &str) -> &'a Holder {
     holders
@@ -439,7 +412,7 @@ fn the_seeds_role_matrix_holds_cell_by_cell_over_http_for_cse_pcr_mdt_and_a_dosi
 #[test]
 fn another_establishments_worker_is_unreachable_by_id() {
     let sb = Sandbox::initialised();
-    let other = other_protocol();
+    let other = clinic_protocol();
     let holders = enrolled(&sb, &[SEED, &other]);
     let (_server, addr) = sb.serve_registry("serve.log");
     let reg = Registry {

@@ -11,7 +11,6 @@ use common::daemon::Daemon;
 use common::enrolment::enrolled;
 use common::fixtures::PROTOCOL;
 use common::{require_tool, Sandbox};
-use serde_json::json;
 
 #[test]
 fn a_slow_import_holding_the_registrys_only_blocking_thread_leaves_the_public_listener_serving() {
@@ -25,34 +24,8 @@ fn a_slow_import_holding_the_registrys_only_blocking_thread_leaves_the_public_li
         .iter()
         .find(|h| h.email.starts_with("v.durand"))
         .expect("no CSE");
-    let jar = d.sandbox.path("jar").display().to_string();
-    let cert = vec![
-        "--cert".to_owned(),
-        format!("{}:{}", cse.p12.display(), cse.password),
-        "--cert-type".to_owned(),
-        "P12".to_owned(),
-        "-b".to_owned(),
-        jar.clone(),
-        "-c".to_owned(),
-        jar.clone(),
-    ];
-    let body = json!({"access_code": cse.access_code}).to_string();
-    let login = d.curl(
-        "POST",
-        &format!("{}/api/v1/session", d.registry),
-        &cert,
-        Some(("application/json", body.as_bytes())),
-    );
-    assert_eq!(login.status, 200, "{}", login.text());
-    let establishments = d.curl(
-        "GET",
-        &format!("{}/api/v1/establishments", d.registry),
-        &cert,
-        None,
-    );
-    let id = establishments.json()[0]["id"]
-        .as_i64()
-        .expect("no establishment");
+    let cert = d.registry_session(cse);
+    let id = d.first_establishment(&cert);
 
     // An import whose upload keeps coming: it reads on the registry's one blocking thread.
     let mut import = Command::new(require_tool("curl"))

@@ -161,22 +161,7 @@ pub struct Daemon {
 impl Daemon {
     /// A daemon on a fresh data directory, with `env` added to its environment.
     pub fn start(env: &[(&str, &str)]) -> Self {
-        require_tool("curl");
-        let sandbox = Sandbox::new();
-        let mut daemon = Self {
-            ca: sandbox.data_file("ca/ac-siseri.pem"),
-            sandbox,
-            server: None,
-            env: env
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-            public: String::new(),
-            registry: String::new(),
-            n: Cell::new(0),
-        };
-        daemon.restart();
-        daemon
+        Self::on(Sandbox::new(), env)
     }
 
     /// A daemon on the data directory of `sandbox` as it is (a restored one, say), with `env`
@@ -223,6 +208,48 @@ impl Daemon {
     /// Sends SIGTERM and waits for the daemon to exit.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         self.server.as_mut().expect("not running").terminate()
+    }
+
+    /// Curl's arguments of `holder` (their `.p12`) with a cookie jar holding a registry
+    /// session opened with their access code.
+    pub fn registry_session(&self, holder: &super::enrolment::Holder) -> Vec<String> {
+        let jar = self
+            .sandbox
+            .path(&format!("jar-{}", holder.habilitation))
+            .display()
+            .to_string();
+        let cert = vec![
+            "--cert".to_owned(),
+            format!("{}:{}", holder.p12.display(), holder.password),
+            "--cert-type".to_owned(),
+            "P12".to_owned(),
+            "-b".to_owned(),
+            jar.clone(),
+            "-c".to_owned(),
+            jar,
+        ];
+        let body = serde_json::json!({"access_code": holder.access_code}).to_string();
+        let login = self.curl(
+            "POST",
+            &format!("{}/api/v1/session", self.registry),
+            &cert,
+            Some(("application/json", body.as_bytes())),
+        );
+        assert_eq!(login.status, 200, "{}", login.text());
+        cert
+    }
+
+    /// The id of the first establishment the session of `cert` sees.
+    pub fn first_establishment(&self, cert: &[String]) -> i64 {
+        self.curl(
+            "GET",
+            &format!("{}/api/v1/establishments", self.registry),
+            cert,
+            None,
+        )
+        .json()[0]["id"]
+            .as_i64()
+            .expect("no establishment")
     }
 
     /// What the daemon wrote so far.

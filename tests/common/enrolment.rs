@@ -163,3 +163,32 @@ pub fn enrolled(sb: &Sandbox, protocols: &[&str]) -> Vec<Holder> {
     }
     holders
 }
+
+/// A second employer with other people: a veterinary clinic in Épinal (the seed's protocol
+/// with another name, town and people).
+pub fn clinic_protocol() -> String {
+    use serde_json::{json, Value};
+    let mut p: Value = serde_json::from_str(super::fixtures::PROTOCOL).expect("from_str failed");
+    p["employer"]["name"] = json!("Clinique vétérinaire des Vosges");
+    p["employer"]["siret"] = Value::Null;
+    p["employer"]["town"] = json!("ÉPINAL");
+    p["employer"]["postal_code"] = json!("88000");
+    for (slot, last, first, email) in [
+        (
+            "correspondents",
+            "BERNARD",
+            "Luc",
+            "l.bernard@clinique-vosges.example",
+        ),
+        ("physicians", "PETIT", "Anne", "a.petit@sst-vosges.example"),
+        ("pcrs", "ROUX", "Marc", "m.roux@radioprotection-est.example"),
+    ] {
+        let person = &mut p[slot][0];
+        person["last_name"] = json!(last);
+        person["first_name"] = json!(first);
+        person["email"] = json!(email);
+        person["birth_date"] = json!("03/04/1981");
+        person["birth_departement"] = json!("88");
+    }
+    p.to_string()
+}

@@ -212,29 +212,19 @@ pub(crate) fn valid_organisme_names(conn: &Connection, now: OffsetDateTime) -> R
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// A CRL's entry: serial, revocation time and reason.
+pub(crate) type RevokedEntry = (Serial, OffsetDateTime, RevocationReason);
+
 /// Revoked certificates that have not yet expired: the CRL's entries.
 pub(crate) fn revoked_unexpired(
     conn: &Connection,
     now: OffsetDateTime,
-) -> Result<Vec<(Serial, OffsetDateTime, RevocationReason)>> {
+) -> Result<Vec<RevokedEntry>> {
     let mut stmt = conn.prepare(
         "SELECT serial, revoked_at, revocation_reason FROM ca_certificates
          WHERE status = 'revoked' AND not_after >= ?1 ORDER BY revoked_at, serial",
     )?;
-    let rows = stmt.query_map(params![now.unix_timestamp()], |r| {
-        Ok((
-            r.get::<_, Vec<u8>>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, String>(2)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (serial, at, reason) = row?;
-        let at = OffsetDateTime::from_unix_timestamp(at).map_err(|e| Error::Lint(e.to_string()))?;
-        out.push((Serial::from_der_bytes(&serial), at, reason.parse()?));
-    }
-    Ok(out)
+    revoked_entries(&mut stmt, params![now.unix_timestamp()])
 }
 
 /// Revoked certificates of CRL shard `shard` that have not yet expired: its CRL's entries.
@@ -242,14 +232,22 @@ pub(crate) fn revoked_unexpired_in_shard(
     conn: &Connection,
     shard: u32,
     now: OffsetDateTime,
-) -> Result<Vec<(Serial, OffsetDateTime, RevocationReason)>> {
+) -> Result<Vec<RevokedEntry>> {
     let mut stmt = conn.prepare_cached(
         "SELECT serial, revoked_at, revocation_reason FROM ca_certificates
          INDEXED BY ca_certificates_shard_revoked
          WHERE status = 'revoked' AND crl_shard = ?1 AND not_after >= ?2
          ORDER BY revoked_at, serial",
     )?;
-    let rows = stmt.query_map(params![shard, now.unix_timestamp()], |r| {
+    revoked_entries(&mut stmt, params![shard, now.unix_timestamp()])
+}
+
+/// The rows `(serial, revoked_at, revocation_reason)` of `stmt` as CRL entries.
+fn revoked_entries(
+    stmt: &mut rusqlite::Statement<'_>,
+    params: impl rusqlite::Params,
+) -> Result<Vec<RevokedEntry>> {
+    let rows = stmt.query_map(params, |r| {
         Ok((
             r.get::<_, Vec<u8>>(0)?,
             r.get::<_, i64>(1)?,

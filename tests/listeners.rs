@@ -7,13 +7,10 @@ mod common;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::fixtures::PROTOCOL;
-use common::{listening_addr, require_tool, Sandbox};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use common::{listening_addr, require_tool, tls_client, Sandbox};
 
 #[test]
 fn a_second_serve_on_the_same_data_directory_is_refused() {
@@ -56,36 +53,12 @@ fn a_second_serve_on_the_same_data_directory_is_refused() {
     );
 }
 
-/// A TLS client of the public listener, trusting AC SISERI.
-fn tls_client(
-    sb: &Sandbox,
-    addr: &str,
-) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
-    let mut roots = rustls::RootCertStore::empty();
-    for c in CertificateDer::pem_file_iter(sb.data_file("ca/ac-siseri.pem")).expect("CA PEM") {
-        roots.add(c.expect("CA certificate")).expect("root");
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let name = ServerName::try_from("127.0.0.1").expect("name");
-    let conn = rustls::ClientConnection::new(Arc::new(config), name).expect("client");
-    let tcp = TcpStream::connect(addr).expect("connect");
-    tcp.set_read_timeout(Some(Duration::from_millis(300)))
-        .expect("timeout");
-    rustls::StreamOwned::new(conn, tcp)
-}
-
 #[test]
 fn a_client_that_sends_its_headers_slowly_is_cut_off() {
     let sb = Sandbox::initialised();
     let (_server, listening) = sb.serve("serve.log", &[("SISERI_LIMITS_HEADER_READ_SECS", "2")]);
     let addr = listening_addr(&listening, "public");
-    let mut tls = tls_client(&sb, &addr);
+    let mut tls = tls_client(&sb.data_file("ca/ac-siseri.pem"), &addr);
     tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
         .expect("first line");
     let start = Instant::now();
@@ -134,7 +107,7 @@ fn a_client_that_sends_its_body_a_byte_at_a_time_is_cut_off() {
         ],
     );
     let addr = listening_addr(&listening, "public");
-    let mut tls = tls_client(&sb, &addr);
+    let mut tls = tls_client(&sb.data_file("ca/ac-siseri.pem"), &addr);
     tls.write_all(
         b"POST /api/v1/protocols HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{",
     )
@@ -179,7 +152,7 @@ fn a_keep_alive_connection_left_silent_is_closed() {
         ],
     );
     let addr = listening_addr(&listening, "public");
-    let mut tls = tls_client(&sb, &addr);
+    let mut tls = tls_client(&sb.data_file("ca/ac-siseri.pem"), &addr);
     tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         .expect("request");
     let start = Instant::now();

@@ -13,6 +13,7 @@
 //!   `/api/` it becomes the API's `{"error", "message", "fields"}`, elsewhere a French page.
 
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -122,16 +123,18 @@ fn carries_personal_data(path: &str) -> bool {
 async fn error_bodies(front: Front, request: Request, next: Next) -> Response {
     let api = request.uri().path().starts_with("/api/");
     let head = request.method() == Method::HEAD;
-    let h2 = request.version() == Version::HTTP_2;
-    let (request, unread) = if h2 {
-        let (request, unread) = keep_hold_of_body(request);
-        (request, Some(unread))
-    } else {
-        (request, None)
-    };
+    // On HTTP/1.1 a client that asked `Expect: 100-continue` sends nothing until the body is
+    // first read: if the handler refused without reading, there is nothing to drain, and
+    // reading would invite the client to send what we do not want.
+    let waits_for_continue = request.version() != Version::HTTP_2
+        && request
+            .headers()
+            .get(header::EXPECT)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let (request, unread) = keep_hold_of_body(request);
     let response = next.run(request).await;
     let status = response.status();
-    if let Some(unread) = unread.filter(|_| status.as_u16() >= 400) {
+    if status.as_u16() >= 400 && (unread.started() || !waits_for_continue) {
         drain(&unread).await;
     }
     let framework_answer = match response.headers().get(header::CONTENT_TYPE) {
@@ -159,27 +162,44 @@ async fn error_bodies(front: Front, request: Request, next: Next) -> Response {
 
 /// A body the handler reads through a shared handle, so that what it left unread can still be
 /// read once it has answered.
-type Unread = Arc<Mutex<BodyDataStream>>;
+#[derive(Clone)]
+struct Unread {
+    stream: Arc<Mutex<BodyDataStream>>,
+    started: Arc<AtomicBool>,
+}
+
+impl Unread {
+    /// Whether the handler polled the body (hence, on HTTP/1.1, `100 Continue` was sent).
+    fn started(&self) -> bool {
+        self.started.load(Ordering::Relaxed)
+    }
+}
 
 fn keep_hold_of_body(request: Request) -> (Request, Unread) {
     let (parts, body) = request.into_parts();
-    let unread = Arc::new(Mutex::new(body.into_data_stream()));
+    let unread = Unread {
+        stream: Arc::new(Mutex::new(body.into_data_stream())),
+        started: Arc::new(AtomicBool::new(false)),
+    };
     let reader = unread.clone();
     let body = Body::from_stream(futures_util::stream::poll_fn(move |cx| {
-        let mut stream = reader.lock().unwrap_or_else(|p| p.into_inner());
+        reader.started.store(true, Ordering::Relaxed);
+        let mut stream = reader.stream.lock().unwrap_or_else(|p| p.into_inner());
         Pin::new(&mut *stream).poll_next(cx)
     }));
     (Request::from_parts(parts, body), unread)
 }
 
 /// Reads and drops the rest of a refused body, [`DRAIN_MAX_BYTES`] and [`DRAIN_MAX_TIME`] at
-/// most, on HTTP/2: otherwise the stream whose request is still coming is reset and clients
-/// (curl) report no status at all. Not on HTTP/1.1, where reading would send a
-/// `100 Continue` the client is waiting for before it sends; hyper closes the connection after
-/// the answer instead.
+/// most, before the answer goes (what nginx calls a lingering close). Otherwise, on HTTP/2 the
+/// stream whose request is still coming is reset and clients (curl) report no status at all;
+/// on HTTP/1.1 the connection is closed with unread data, the kernel answers the client's next
+/// segments with a reset, and the client's write fails (`Broken pipe`) before it reads our
+/// answer, which the reset may even discard. A body drained whole also lets the connection
+/// be kept alive. The slow-body defence ([`super::body_rate`]) still applies while draining.
 async fn drain(unread: &Unread) {
     let mut stream = {
-        let mut slot = unread.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slot = unread.stream.lock().unwrap_or_else(|p| p.into_inner());
         std::mem::replace(&mut *slot, Body::empty().into_data_stream())
     };
     let _ = tokio::time::timeout(DRAIN_MAX_TIME, async {

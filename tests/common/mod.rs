@@ -6,10 +6,14 @@ use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::fs;
 use std::io::Write;
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
 use tempfile::TempDir;
 
 pub mod daemon;
@@ -575,4 +579,29 @@ pub fn backup_database(archive: &Path, into: &Path) -> rusqlite::Connection {
     std::io::copy(&mut entry, &mut out).expect("copy failed");
     rusqlite::Connection::open_with_flags(into, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
         .expect("the archive's database does not open")
+}
+
+/// A raw TLS client of a listener at `addr` (`IP:PORT`), trusting the CA certificates of the
+/// PEM file `ca`, reads timing out after 300 ms.
+pub fn tls_client(
+    ca: &Path,
+    addr: &str,
+) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(ca).expect("CA PEM") {
+        roots.add(c.expect("CA certificate")).expect("root");
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let name = ServerName::try_from("127.0.0.1").expect("name");
+    let conn = rustls::ClientConnection::new(Arc::new(config), name).expect("client");
+    let tcp = TcpStream::connect(addr).expect("connect");
+    tcp.set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("timeout");
+    rustls::StreamOwned::new(conn, tcp)
 }

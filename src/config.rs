@@ -7,6 +7,8 @@ use std::path::Path;
 use ca::{CaKeyAlgorithm, P12Profile, Policy, SubscriberKeyAlgorithm};
 use serde::{Deserialize, Serialize};
 
+use std::path::PathBuf;
+
 use crate::error::AppError;
 
 /// The whole configuration. Its secrets (`[mail] smtp_password`, `[sms] http_token`) are
@@ -36,6 +38,17 @@ pub struct Config {
     pub limits: Limits,
     /// Logging.
     pub log: Log,
+    /// The signer process that holds AC SISERI's key.
+    pub signer: SignerSection,
+}
+
+/// `[signer]`: where the process holding AC SISERI's key listens.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SignerSection {
+    /// The Unix socket of a signer run apart (`siseri signer`, its own service and user). When
+    /// unset, `siseri serve` starts its own on `DATA/run/signer.sock`.
+    pub socket: Option<PathBuf>,
 }
 
 /// `[limits]`: timeouts and connection budgets of both listeners. Each listener has its own
@@ -545,6 +558,11 @@ level = "info"
 # "text" (une ligne lisible par évènement) ou "json" (un objet JSON par ligne, pour un
 # collecteur de journaux) ; l'option --log-format l'emporte.
 format = "text"
+
+[signer]
+# Socket d'un signataire lancé à part (« siseri signer », service et utilisateur dédiés) ;
+# sans cette ligne, « siseri serve » lance le sien sur DATA/run/signer.sock.
+# socket = "/run/siseri-signer/signer.sock"
 "#;
 
 const TEMPLATE_HEAD: &str = r#"# Configuration de siseri. Toute valeur peut être remplacée par une variable

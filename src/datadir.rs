@@ -86,6 +86,18 @@ impl DataDir {
         store::secrets::ServerKey::from_hex(&text)
             .ok_or_else(|| AppError::DataDir(format!("{} illisible", self.hmac_key().display())))
     }
+    /// `run/`: the sockets of running processes (owner-only).
+    pub fn run_dir(&self) -> PathBuf {
+        self.root.join("run")
+    }
+    /// `run/signer.sock`: the daemon's signer.
+    pub fn signer_socket(&self) -> PathBuf {
+        self.run_dir().join("signer.sock")
+    }
+    /// `ca/signer-audit.db`: the signer's own hash-chained log of every signature.
+    pub fn signer_audit(&self) -> PathBuf {
+        self.root.join("ca/signer-audit.db")
+    }
     /// `listening.json`
     pub fn listening(&self) -> PathBuf {
         self.root.join("listening.json")
@@ -131,8 +143,15 @@ impl DataDir {
             })
     }
 
-    /// Loads AC SISERI (decrypts its key).
+    /// AC SISERI for a command that signs, through a signer process (see [`crate::signer`]):
+    /// this process never reads the key nor its passphrase.
     pub fn load_authority(&self, config: &Config) -> Result<Authority, AppError> {
+        crate::signer::authority(self, config)
+    }
+
+    /// AC SISERI with its key decrypted in this process: only the signer and the key
+    /// ceremony (`init`, `ca import`) hold it.
+    pub fn hold_authority(&self, config: &Config) -> Result<Authority, AppError> {
         let cert = fs::read_to_string(self.ca_cert()).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound && self.ca_csr().exists() {
                 AppError::DataDir(format!(
@@ -264,7 +283,8 @@ fn populate(stage: &DataDir, now: OffsetDateTime) -> Result<InitReport, AppError
     }
     if let Some(pem) = &ceremony.certificate_pem {
         write_atomic(&stage.ca_cert(), pem.as_bytes(), 0o644)?;
-        let authority = stage.load_authority(&config)?;
+        // The key ceremony: the key is in this process already.
+        let authority = stage.hold_authority(&config)?;
         install(stage, &config, &authority, &mut conn, now)?;
     }
     Ok(InitReport {

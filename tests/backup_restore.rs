@@ -182,6 +182,9 @@ fn a_backup_taken_mid_story_restores_into_a_new_directory_where_the_story_ends()
         std::thread::sleep(Duration::from_millis(100));
     }
     copy.audit_verifies();
+    // The signer's log came with the backup and goes on in the copy.
+    let (out, _) = copy.siseri(&["audit", "verify"]);
+    assert!(out.contains("journal des signatures intègre"), "{out}");
 }
 
 /// Every file under `root`, with its bytes; for "nothing changed".

@@ -80,17 +80,36 @@ impl Issued {
 /// Every signature goes through one narrow method per kind of object, each given the
 /// to-be-signed bytes already recorded and checking what it signed before it is released:
 /// [`sign_certificate`](Self::sign_certificate) (a TBSCertificate), `sign_crl` (a TBSCertList)
-/// and `sign_detached` (OCSP responses). A signer process holding the key apart from the
-/// web-facing one (issue 14 §1) takes exactly these methods over; nothing else touches `key`.
+/// and `sign_ocsp_response`. The key is either held here (the signer process, the key ceremony,
+/// this crate's tests) or in a signer process asked over its socket
+/// ([`Authority::with_signer`]): the web-facing process holds no key.
 pub struct Authority {
-    key: KeyPair,
+    key: Key,
+    /// The CA's public key, as the to-be-signed structures and the checks need it.
+    public: CaPublic,
     algorithm: CaKeyAlgorithm,
     cert_der: Vec<u8>,
+    /// Its subject, DER: the issuer name of everything it signs.
+    subject: Vec<u8>,
     ski: Vec<u8>,
     not_after: OffsetDateTime,
     policy: Policy,
     /// AC SISERI as OCSP names it (CertID hashes, responder ID), computed once.
     ocsp: crate::ocsp::OcspIssuer,
+}
+
+/// Where AC SISERI's signatures come from.
+enum Key {
+    /// The key itself, decrypted in this process.
+    Held(Box<KeyPair>),
+    /// A signer process, asked over its Unix socket.
+    Signer(crate::signer::SignerClient),
+}
+
+/// AC SISERI's public key: its subjectPublicKey bits and algorithm, read from its certificate.
+struct CaPublic {
+    raw: Vec<u8>,
+    algorithm: &'static rcgen::SignatureAlgorithm,
 }
 
 impl fmt::Debug for Authority {
@@ -187,16 +206,53 @@ impl Authority {
         let key = decrypt_ca_key(encrypted_key_pem, passphrase)?;
         let cert_der = pem_body(cert_pem, &["CERTIFICATE"])
             .ok_or_else(|| Error::CaCertificate("aucun certificat PEM dans le fichier".into()))?;
-        let (ski, not_after) = check_ca_certificate(&cert_der, &key)?;
+        let facts = check_ca_certificate(&cert_der, &key)?;
+        if CaKeyAlgorithm::of(&key)? != facts.algorithm {
+            return Err(Error::CaCertificate(
+                "le certificat ne correspond pas à la clé de l'AC".into(),
+            ));
+        }
+        Self::assemble_parts(Key::Held(Box::new(key)), cert_der, facts, policy)
+    }
+
+    fn assemble_parts(key: Key, cert_der: Vec<u8>, facts: CaFacts, policy: Policy) -> Result<Self> {
         Ok(Self {
             ocsp: crate::ocsp::OcspIssuer::new(&cert_der)?,
-            algorithm: CaKeyAlgorithm::of(&key)?,
+            public: CaPublic {
+                raw: facts.public_key,
+                algorithm: facts.algorithm.rcgen(),
+            },
+            algorithm: facts.algorithm,
             key,
             cert_der,
-            ski,
-            not_after,
+            ski: facts.ski,
+            subject: facts.subject,
+            not_after: facts.not_after,
             policy,
         })
+    }
+
+    /// AC SISERI whose key is held by the signer `signer` answers for: this process never
+    /// reads the key nor its passphrase. The certificate must be the signer's (checked when the
+    /// client connected) and a usable CA certificate.
+    pub fn with_signer(
+        cert_pem: &str,
+        policy: Policy,
+        signer: crate::signer::SignerClient,
+    ) -> Result<Self> {
+        let cert_der = pem_body(cert_pem, &["CERTIFICATE"])
+            .ok_or_else(|| Error::CaCertificate("aucun certificat PEM dans le fichier".into()))?;
+        let facts = {
+            let (_, cert) = X509Certificate::from_der(&cert_der)
+                .map_err(|e| Error::CaCertificate(e.to_string()))?;
+            ca_certificate_facts(&cert)?
+        };
+        Self::assemble_parts(Key::Signer(signer), cert_der, facts, policy)
+    }
+
+    /// True when this process holds the key itself (the signer, the key ceremony).
+    pub fn holds_key(&self) -> bool {
+        matches!(self.key, Key::Held(_))
     }
 
     /// AC SISERI's certificate, DER.
@@ -349,7 +405,7 @@ impl Authority {
         prepared: &Prepared,
         now: OffsetDateTime,
     ) -> Result<Issued> {
-        let (der, not_after) = self.sign_certificate(&prepared.tbs, &prepared.serial)?;
+        let (der, not_after) = self.sign_certificate(&prepared.tbs, &prepared.serial, now)?;
         let der = if storage::mark_signed(tx, &prepared.serial, &der, now)? {
             audit::append(
                 tx,
@@ -641,7 +697,7 @@ impl Authority {
             key_identifier_method: KeyIdMethod::PreSpecified(self.ski.clone()),
         };
         let capture = Capture {
-            key: &self.key,
+            key: &self.public,
             tbs: Mutex::new(None),
         };
         params.signed_by(&self.issuer(&capture)?)?;
@@ -650,7 +706,7 @@ impl Authority {
             .into_inner()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .ok_or_else(|| lint("rien à signer"))?;
-        let der = self.sign_crl(&tbs, revoked.len(), idp.as_deref())?;
+        let der = self.sign_crl(&tbs, revoked.len(), idp.as_deref(), now)?;
         Ok(PublishedCrl {
             number,
             this_update: now,
@@ -661,24 +717,106 @@ impl Authority {
         })
     }
 
-    /// The one place a CRL is signed: `tbs` (a TBSCertList) signed with the CA key, then
-    /// checked ([`lint_crl`](Self::lint_crl)) before it is released.
-    fn sign_crl(&self, tbs: &[u8], entries: usize, idp: Option<&str>) -> Result<Vec<u8>> {
-        let der = self.assemble(tbs, &SigningKey::sign(&self.key, tbs)?);
+    /// The one place a CRL is signed: `tbs` (a TBSCertList) signed with the CA key, here or
+    /// by the signer, then checked ([`lint_crl`](Self::lint_crl)) before it is released.
+    fn sign_crl(
+        &self,
+        tbs: &[u8],
+        entries: usize,
+        idp: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<u8>> {
+        let signature = match &self.key {
+            Key::Held(_) => self.crl_signature(tbs, entries, idp, now)?,
+            Key::Signer(signer) => signer.call(&crate::signer::Request::Crl {
+                entries: entries as u64,
+                idp: idp.map(str::to_owned),
+                tbs: tbs.to_vec(),
+            })?,
+        };
+        let der = self.assemble(tbs, &signature);
         self.lint_crl(&der, entries, idp)?;
         Ok(der)
     }
 
+    /// The key holder's half of [`sign_crl`](Self::sign_crl): the TBSCertList checked against
+    /// the policy, signed, the CRL checked; returns the signature.
+    pub(crate) fn crl_signature(
+        &self,
+        tbs: &[u8],
+        entries: usize,
+        idp: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<u8>> {
+        let Key::Held(key) = &self.key else {
+            return Err(lint("aucune clé détenue ici"));
+        };
+        crate::signer::checks::crl(
+            &self.check_issuer(),
+            tbs,
+            entries as u64,
+            idp.is_some(),
+            now,
+        )
+        .map_err(Error::SignerRefused)?;
+        let signature = SigningKey::sign(key.as_ref(), tbs)?;
+        self.lint_crl(&self.assemble(tbs, &signature), entries, idp)?;
+        Ok(signature)
+    }
+
     /// The one place a certificate is signed: `tbs` (the TBSCertificate recorded for `serial`)
-    /// signed with the CA key, then checked; returns the certificate and its notAfter.
+    /// signed with the CA key, here or by the signer, then checked; returns the certificate
+    /// and its notAfter.
     pub fn sign_certificate(
         &self,
         tbs: &[u8],
         serial: &Serial,
+        now: OffsetDateTime,
     ) -> Result<(Vec<u8>, OffsetDateTime)> {
-        let der = self.assemble(tbs, &SigningKey::sign(&self.key, tbs)?);
+        let signature = match &self.key {
+            Key::Held(_) => self.certificate_signature(tbs, serial, now)?.0,
+            Key::Signer(signer) => signer.call(&crate::signer::Request::Certificate {
+                serial: serial.as_bytes().to_vec(),
+                tbs: tbs.to_vec(),
+            })?,
+        };
+        let der = self.assemble(tbs, &signature);
         let not_after = self.lint_certificate(&der, serial)?;
         Ok((der, not_after))
+    }
+
+    /// The key holder's half of [`sign_certificate`](Self::sign_certificate): the
+    /// TBSCertificate checked against the profiles, signed, the certificate checked; returns
+    /// the signature and the profile the certificate matched.
+    pub(crate) fn certificate_signature(
+        &self,
+        tbs: &[u8],
+        serial: &Serial,
+        now: OffsetDateTime,
+    ) -> Result<(Vec<u8>, ProfileKind)> {
+        let Key::Held(key) = &self.key else {
+            return Err(lint("aucune clé détenue ici"));
+        };
+        let profile =
+            crate::signer::checks::certificate(&self.check_issuer(), tbs, serial.as_bytes(), now)
+                .map_err(Error::SignerRefused)?;
+        let signature = SigningKey::sign(key.as_ref(), tbs)?;
+        self.lint_certificate(&self.assemble(tbs, &signature), serial)?;
+        Ok((signature, profile))
+    }
+
+    /// What the signer's checks need to know of AC SISERI.
+    fn check_issuer(&self) -> crate::signer::checks::Issuer<'_> {
+        crate::signer::checks::Issuer {
+            subject: &self.subject,
+            ski: &self.ski,
+            not_after: self.not_after,
+            signature_oid: match self.algorithm {
+                CaKeyAlgorithm::EcdsaP256 => "1.2.840.10045.4.3.2",
+                CaKeyAlgorithm::EcdsaP384 => "1.2.840.10045.4.3.3",
+            },
+            policy: &self.policy,
+        }
     }
 
     /// SEQUENCE { tbs, signatureAlgorithm, signature }: a certificate or a CRL.
@@ -768,7 +906,7 @@ impl Authority {
     /// exists, we serialise once with a signer that only captures its input.
     fn to_be_signed(&self, params: &CertificateParams, key: &SubjectKey) -> Result<Vec<u8>> {
         let capture = Capture {
-            key: &self.key,
+            key: &self.public,
             tbs: Mutex::new(None),
         };
         params.signed_by(key.rcgen(), &self.issuer(&capture)?)?;
@@ -784,7 +922,7 @@ impl Authority {
             CaKeyAlgorithm::EcdsaP256 => &ECDSA_P256_SHA256_ASN1,
             CaKeyAlgorithm::EcdsaP384 => &ECDSA_P384_SHA384_ASN1,
         };
-        UnparsedPublicKey::new(alg, self.key.der_bytes())
+        UnparsedPublicKey::new(alg, &self.public.raw)
             .verify(message, signature)
             .map_err(|_| lint("la signature ne se vérifie pas avec la clé de l'AC"))
     }
@@ -868,26 +1006,34 @@ impl Authority {
         use der::Decode;
         let data = x509_ocsp::ResponseData::from_der(tbs)
             .map_err(|_| lint("ce n'est pas une réponse OCSP (ResponseData)"))?;
+        let key = match &self.key {
+            Key::Held(key) => key,
+            Key::Signer(signer) => {
+                let signature = signer.call(&crate::signer::Request::Ocsp { tbs: tbs.to_vec() })?;
+                self.verify(tbs, &signature)?;
+                return Ok((self.algorithm.signature_algorithm_der(), signature));
+            }
+        };
         if data.responder_id != self.ocsp.responder_id()? {
             return Err(lint("réponse OCSP au nom d'un autre répondeur"));
         }
-        let signature = SigningKey::sign(&self.key, tbs)?;
+        let signature = SigningKey::sign(key.as_ref(), tbs)?;
         self.verify(tbs, &signature)?;
         Ok((self.algorithm.signature_algorithm_der(), signature))
     }
 }
 
 struct Capture<'a> {
-    key: &'a KeyPair,
+    key: &'a CaPublic,
     tbs: Mutex<Option<Vec<u8>>>,
 }
 
 impl PublicKeyData for Capture<'_> {
     fn der_bytes(&self) -> &[u8] {
-        self.key.der_bytes()
+        &self.key.raw
     }
     fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
-        self.key.algorithm()
+        self.key.algorithm
     }
 }
 
@@ -904,9 +1050,19 @@ pub fn immediate(conn: &mut Connection) -> Result<Transaction<'_>> {
     Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
 }
 
-/// Returns (subject key identifier, notAfter) of a usable CA certificate for `key`.
-fn check_ca_certificate(der: &[u8], key: &KeyPair) -> Result<(Vec<u8>, OffsetDateTime)> {
-    use x509_parser::extensions::ParsedExtension;
+/// What the CA needs of its own certificate, once checked usable.
+struct CaFacts {
+    ski: Vec<u8>,
+    not_after: OffsetDateTime,
+    /// Its subject, DER.
+    subject: Vec<u8>,
+    /// Its subjectPublicKey bits.
+    public_key: Vec<u8>,
+    algorithm: CaKeyAlgorithm,
+}
+
+/// The facts of a usable CA certificate for `key`.
+fn check_ca_certificate(der: &[u8], key: &KeyPair) -> Result<CaFacts> {
     let (_, cert) =
         X509Certificate::from_der(der).map_err(|e| Error::CaCertificate(e.to_string()))?;
     if cert.tbs_certificate.subject_pki.raw != key.subject_public_key_info().as_slice() {
@@ -914,6 +1070,13 @@ fn check_ca_certificate(der: &[u8], key: &KeyPair) -> Result<(Vec<u8>, OffsetDat
             "le certificat ne correspond pas à la clé de l'AC".into(),
         ));
     }
+    ca_certificate_facts(&cert)
+}
+
+/// The facts of a usable CA certificate: a CA, allowed to sign certificates and CRLs, with a
+/// subject key identifier and an ECDSA P-256 or P-384 key.
+fn ca_certificate_facts(cert: &X509Certificate<'_>) -> Result<CaFacts> {
+    use x509_parser::extensions::ParsedExtension;
     if !cert.is_ca() {
         return Err(Error::CaCertificate(
             "ce n'est pas un certificat d'AC (basicConstraints CA:FALSE)".into(),
@@ -939,7 +1102,24 @@ fn check_ca_certificate(der: &[u8], key: &KeyPair) -> Result<(Vec<u8>, OffsetDat
         .ok_or_else(|| Error::CaCertificate("identifiant de clé du sujet (SKI) manquant".into()))?;
     let not_after = OffsetDateTime::from_unix_timestamp(cert.validity().not_after.timestamp())
         .map_err(|e| Error::CaCertificate(e.to_string()))?;
-    Ok((ski, not_after))
+    let public_key = cert.public_key().subject_public_key.data.to_vec();
+    // An uncompressed point: 65 bytes on P-256, 97 on P-384 (SEC 1 §2.3.3).
+    let algorithm = match (public_key.first(), public_key.len()) {
+        (Some(4), 65) => CaKeyAlgorithm::EcdsaP256,
+        (Some(4), 97) => CaKeyAlgorithm::EcdsaP384,
+        _ => {
+            return Err(Error::CaCertificate(
+                "clé d'AC autre qu'ECDSA P-256 ou P-384".into(),
+            ))
+        }
+    };
+    Ok(CaFacts {
+        ski,
+        not_after,
+        subject: cert.subject().as_raw().to_vec(),
+        public_key,
+        algorithm,
+    })
 }
 
 /// PEM with 64-column lines and LF line endings.

@@ -64,6 +64,12 @@ pub enum Error {
     /// Building the PKCS#12 file failed.
     #[error("fabrication du fichier PKCS#12 impossible : {0}")]
     Pkcs12(String),
+    /// The signer refused to sign: what it was given failed one of its checks.
+    #[error("le signataire de l'AC refuse de signer : {0}")]
+    SignerRefused(String),
+    /// The signer cannot be reached, or failed.
+    #[error("signataire de l'AC indisponible : {0}")]
+    SignerUnavailable(String),
     /// The underlying X.509 library refused something.
     #[error("erreur X.509 : {0}")]
     X509(#[from] rcgen::Error),

@@ -1,4 +1,5 @@
-//! AC SISERI, the certificate authority: the only code that ever loads the CA key.
+//! AC SISERI, the certificate authority: the only code that ever loads the CA key, and its
+//! signer (the process that holds it, see [`signer`]).
 //!
 //! It takes no HTTP request and knows nothing of protocols: the registration authority
 //! (`enroll`) decides who gets what and asks here, under a named profile.
@@ -14,6 +15,7 @@ mod ocsp;
 mod pkcs12;
 mod profile;
 pub mod revocation;
+pub mod signer;
 mod storage;
 
 pub use authority::{immediate, to_pem, Authority, Ceremony, IssueRequest, Issued, Prepared};

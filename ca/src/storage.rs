@@ -192,6 +192,17 @@ pub(crate) fn find(conn: &Connection, serial: &Serial) -> Result<Option<Certific
         .optional()?)
 }
 
+/// The to-be-signed certificate recorded for `serial`.
+pub(crate) fn recorded_tbs(conn: &Connection, serial: &Serial) -> Result<Option<Vec<u8>>> {
+    Ok(conn
+        .query_row(
+            "SELECT tbs FROM ca_certificates WHERE serial = ?1",
+            params![serial.as_bytes()],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 pub(crate) fn list(conn: &Connection, limit: u32) -> Result<Vec<CertificateRecord>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {RECORD_COLUMNS} FROM ca_certificates ORDER BY created_at DESC, serial LIMIT ?1"

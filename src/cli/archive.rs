@@ -41,6 +41,9 @@ pub(super) const FILES: [&str; 9] = [
     "secrets/hmac.key",
 ];
 
+/// The signer's own audit log, snapshotted like the database.
+pub(super) const SIGNER_AUDIT: &str = "ca/signer-audit.db";
+
 /// The archive's table of contents.
 #[derive(Debug, Serialize, Deserialize)]
 pub(super) struct Manifest {
@@ -71,7 +74,7 @@ pub(super) struct Member {
 /// database, and `documents/ab/abcd…` content-addressed documents. Anything else (another
 /// name, `..`, an absolute path) is refused before a byte is written.
 pub(super) fn allowed(path: &str) -> bool {
-    if path == "siseri.db" || FILES.contains(&path) {
+    if path == "siseri.db" || path == SIGNER_AUDIT || FILES.contains(&path) {
         return true;
     }
     let mut parts = path.split('/');

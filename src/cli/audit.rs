@@ -7,7 +7,8 @@ use crate::error::AppError;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum AuditCommand {
-    /// Vérifie toute la chaîne du journal ; code de sortie non nul à la première rupture.
+    /// Vérifie toute la chaîne du journal, puis celle du journal des signatures du signataire
+    /// (ca/signer-audit.db) s'il existe ; code de sortie non nul à la première rupture.
     Verify,
 }
 
@@ -22,6 +23,16 @@ pub(super) fn run(dir: &DataDir, command: AuditCommand) -> Result<(), AppError> 
                 v.entries,
                 v.head
             );
+            let signer = dir.signer_audit();
+            if signer.exists() {
+                let conn = rusqlite::Connection::open(&signer)?;
+                let v = store::audit::verify(&conn)?;
+                crate::say!(
+                    "journal des signatures intègre : {} entrées, empreinte de tête {}",
+                    v.entries,
+                    v.head
+                );
+            }
             Ok(())
         }
     }

@@ -131,6 +131,15 @@ fn write_once(
             add(&mut tar, name, &source).map_err(failed)?;
         }
     }
+    // The signer's log of signatures, as consistent a snapshot as the database's.
+    if dir.signer_audit().exists() {
+        let signer_snapshot = snapshot.with_extension("signer.db");
+        drop(owner_only::create_new_file(&signer_snapshot)?);
+        let signer = rusqlite::Connection::open(dir.signer_audit())?;
+        signer.execute("VACUUM INTO ?1", [signer_snapshot.to_string_lossy()])?;
+        add(&mut tar, archive::SIGNER_AUDIT, &signer_snapshot).map_err(failed)?;
+        let _ = std::fs::remove_file(&signer_snapshot);
+    }
     let step = (documents.len() / 10).max(1);
     for (i, sha256) in documents.iter().enumerate() {
         if !archive::is_sha256(sha256) {

@@ -131,7 +131,8 @@ pub(super) fn run(dir: &DataDir, command: CaCommand) -> Result<(), AppError> {
             let der = Authority::check_import(&pem, &key, dir.passphrase()?.expose_secret())?;
             // Keep the whole file: AC SISERI first, then its issuers for the chain.
             datadir::write_atomic(&dir.ca_cert(), pem.as_bytes(), 0o644)?;
-            let authority = dir.load_authority(&config)?;
+            // A key ceremony: the passphrase was read above, the key is held here.
+            let authority = dir.hold_authority(&config)?;
             let mut conn = dir.open_db()?;
             datadir::install(dir, &config, &authority, &mut conn, now())?;
             crate::say!(

@@ -69,6 +69,19 @@ enum Command {
     /// (publication de l'AC et de la LCR, /healthz). Les adresses réellement ouvertes sont
     /// écrites dans listening.json.
     Serve,
+    /// Signataire de l'AC : le seul processus qui déchiffre et détient la clé d'AC SISERI.
+    /// Il écoute sur un socket Unix et ne signe que ce qui passe ses contrôles (profil,
+    /// enregistrement préalable du numéro de série), en journalisant chaque signature dans
+    /// ca/signer-audit.db. « siseri serve » en lance un lui-même, sauf si [signer] socket
+    /// désigne un signataire lancé à part (service systemd sous son propre utilisateur).
+    Signer {
+        /// Socket d'écoute (par défaut : [signer] socket, sinon DATA/run/signer.sock).
+        #[arg(long)]
+        socket: Option<PathBuf>,
+        /// S'arrêter quand l'entrée standard se ferme (signataire enfant d'un autre processus).
+        #[arg(long, hide = true)]
+        tied: bool,
+    },
     /// L'autorité de certification elle-même.
     #[command(subcommand)]
     Ca(CaCommand),
@@ -140,9 +153,14 @@ fn execute(cli: Cli) -> Result<(), AppError> {
         Command::Serve => {
             crate::logging::init(&dir, cli.log_format);
             if dir.is_empty() {
-                init(&dir)?;
+                // The key ceremony in a process of its own: the daemon never holds the key.
+                init_in_child(&dir)?;
             }
             crate::serve::run(dir)
+        }
+        Command::Signer { socket, tied } => {
+            crate::logging::init(&dir, cli.log_format);
+            crate::signer::run(&dir, socket, tied)
         }
         Command::Ca(c) => ca::run(&dir, c),
         Command::Cert(c) => cert::run(&dir, c),
@@ -174,6 +192,25 @@ fn init(dir: &DataDir) -> Result<(), AppError> {
         );
     }
     Ok(())
+}
+
+/// `siseri init` run as a child process, for `serve` on an empty directory.
+fn init_in_child(dir: &DataDir) -> Result<(), AppError> {
+    let exe =
+        std::env::current_exe().map_err(|e| AppError::io(std::path::Path::new("siseri"), e))?;
+    let status = std::process::Command::new(exe)
+        .arg("--data")
+        .arg(dir.root())
+        .arg("init")
+        .status()
+        .map_err(|e| AppError::io(std::path::Path::new("siseri init"), e))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(AppError::DataDir(format!(
+            "la création du répertoire de données a échoué ({status})"
+        )))
+    }
 }
 
 fn services(dir: &DataDir, config: &crate::config::Config) -> Result<Services, AppError> {

@@ -59,7 +59,10 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
     let files = raise_file_limit();
     // A previous run's addresses must not be mistaken for this one's.
     let _ = std::fs::remove_file(dir.listening());
-    let authority = Arc::new(dir.load_authority(&config)?);
+    // The CA key lives in a signer process of its own, never here.
+    let (authority, signer) = crate::signer::for_daemon(&dir, &config)?;
+    let signer_pid = signer.as_ref().and_then(|s| s.pid());
+    let authority = Arc::new(authority);
     jobs::publish_crl_if_stale(&dir, &authority)?;
     let tls = Arc::new(listener::server_tls(&dir, &config)?);
     let revoked = Arc::new(ca::revocation::RevocationSet::new());
@@ -134,7 +137,11 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
                     key: services.key.clone(),
                 },
             ));
-        write_listening(&dir, public_addr, registry_addr, admin_addr, http_addr)?;
+        write_listening(
+            &dir,
+            [public_addr, registry_addr, admin_addr, http_addr],
+            signer_pid,
+        )?;
         warn_if_links_elsewhere(&config.public.base_url, "base_url", public_addr);
         warn_if_links_elsewhere(&config.public.http_base_url, "http_base_url", http_addr);
         println!("siseri à l'écoute : https://{public_addr}/ (publique, PASS et retraits)");
@@ -253,6 +260,8 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
     registry_runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     worker_signal.stop();
     let _ = outbox_worker.join();
+    // Last: the signer child is stopped once nothing may ask it anything.
+    drop(signer);
     Ok(())
 }
 
@@ -429,18 +438,19 @@ fn warn_if_links_elsewhere(base: &str, key: &str, bound: SocketAddr) {
     }
 }
 
+/// `listening.json`: the addresses really bound (public, registry, admin, http) and the
+/// process id of the signer started with the daemon, if any.
 fn write_listening(
     dir: &DataDir,
-    public: SocketAddr,
-    registry: SocketAddr,
-    admin: SocketAddr,
-    http: SocketAddr,
+    [public, registry, admin, http]: [SocketAddr; 4],
+    signer_pid: Option<u32>,
 ) -> Result<(), AppError> {
     let body = serde_json::json!({
         "public": public.to_string(),
         "registry": registry.to_string(),
         "admin": admin.to_string(),
         "http": http.to_string(),
+        "signer_pid": signer_pid,
     });
     datadir::write_atomic(&dir.listening(), format!("{body}\n").as_bytes(), 0o644)
 }

@@ -200,6 +200,11 @@ impl Daemon {
         self.server = Some(server);
     }
 
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.server.as_ref().expect("not running").pid()
+    }
+
     /// Kills the daemon; the data directory stays.
     pub fn stop(&mut self) {
         drop(self.server.take());

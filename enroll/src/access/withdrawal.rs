@@ -153,13 +153,15 @@ impl Access {
             storage::certificate(&tx, &w.serial)?.ok_or(AccessError::WithdrawalGone)?;
         let person = storage::accessor(&tx, w.habilitation)?
             .ok_or(AccessError::UnknownHabilitation(w.habilitation))?;
-        let outcome = match csr_key {
+        // With a CSR, the new certificate is recorded (unsigned) and committed with the
+        // withdrawal's use, then signed in a second transaction: the signer signs only a
+        // serial it finds recorded, which it cannot see before the commit. Should the
+        // signature fail, the record stays unsigned (listed by `siseri ca status`) and the
+        // operator re-sends.
+        let pending = match csr_key {
             None => {
                 storage::set_certificate_state(&tx, &w.serial, CertificateState::Delivered, None)?;
-                Withdrawn::P12 {
-                    habilitation: w.habilitation,
-                    bytes: p12,
-                }
+                None
             }
             Some(key) => {
                 // The prepared key never leaves: its certificate is revoked at once.
@@ -180,24 +182,14 @@ impl Access {
                     },
                     now,
                 )?;
-                let issued = authority.sign_in(&tx, &prepared, now)?;
                 storage::insert_certificate(
                     &tx,
-                    issued.serial.as_bytes(),
+                    prepared.serial().as_bytes(),
                     w.habilitation,
                     prepared_cert.replaces.as_deref(),
                     now,
                 )?;
-                storage::set_certificate_state(
-                    &tx,
-                    issued.serial.as_bytes(),
-                    CertificateState::Delivered,
-                    Some(issued.not_after.unix_timestamp()),
-                )?;
-                Withdrawn::Chain {
-                    habilitation: w.habilitation,
-                    pem: format!("{}{}", issued.pem(), authority.certificate_pem()),
-                }
+                Some(prepared)
             }
         };
         // A renewal: the certificate it replaces goes once the new one is in hand.
@@ -221,6 +213,45 @@ impl Access {
             &[("mode", if csr_pem.is_some() { "csr" } else { "p12" })],
         )?;
         tx.commit()?;
+        let outcome = match pending {
+            None => Withdrawn::P12 {
+                habilitation: w.habilitation,
+                bytes: p12,
+            },
+            Some(prepared) => {
+                let signed = (|| -> Result<_, AccessError> {
+                    let tx = immediate(&mut conn)?;
+                    let issued = authority.sign_in(&tx, &prepared, now)?;
+                    storage::set_certificate_state(
+                        &tx,
+                        issued.serial.as_bytes(),
+                        CertificateState::Delivered,
+                        Some(issued.not_after.unix_timestamp()),
+                    )?;
+                    tx.commit()?;
+                    Ok(issued)
+                })();
+                let issued = match signed {
+                    Ok(issued) => issued,
+                    Err(e) => {
+                        // Abandoned, as an interrupted approval's: a re-send issues anew.
+                        let tx = immediate(&mut conn)?;
+                        storage::set_certificate_state(
+                            &tx,
+                            prepared.serial().as_bytes(),
+                            CertificateState::Revoked,
+                            None,
+                        )?;
+                        tx.commit()?;
+                        return Err(e);
+                    }
+                };
+                Withdrawn::Chain {
+                    habilitation: w.habilitation,
+                    pem: format!("{}{}", issued.pem(), authority.certificate_pem()),
+                }
+            }
+        };
         drop(conn);
         if csr_pem.is_some() || prepared_cert.replaces.is_some() {
             self.publish_crl(authority, "public")?;

@@ -12,3 +12,4 @@ pub mod mtls;
 pub mod secrets;
 pub mod serve;
 pub mod services;
+pub mod systemd;

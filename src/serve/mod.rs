@@ -156,6 +156,13 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             files,
             "écoutes ouvertes"
         );
+        #[cfg(unix)]
+        tokio::spawn(reload_on_hangup(
+            dir.clone(),
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+                .map_err(|e| AppError::io(dir.root(), e))?,
+        ));
+        crate::systemd::ready();
 
         tokio::spawn(jobs::refresh_crl(dir.clone(), authority.clone()));
         tokio::spawn(jobs::maintenance(
@@ -227,6 +234,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             None
         };
         shutdown_signal().await;
+        crate::systemd::stopping();
         tracing::info!("arrêt demandé : plus de nouvelle connexion, fin des requêtes en cours");
         let _ = stop.send(true);
         let _ = server.await;
@@ -443,6 +451,42 @@ fn write_listening(
         "http": http.to_string(),
     });
     datadir::write_atomic(&dir.listening(), format!("{body}\n").as_bytes(), 0o644)
+}
+
+/// SIGHUP re-reads config.toml and puts in force what can change under running requests: the
+/// log level (`[log] level`). Everything else (listeners, certificates, limits, which size
+/// runtimes and connection budgets at start) needs a restart, and the log says so. A file that
+/// no longer parses changes nothing. Without this handler SIGHUP would end the process.
+#[cfg(unix)]
+async fn reload_on_hangup(dir: DataDir, mut hangup: tokio::signal::unix::Signal) {
+    while hangup.recv().await.is_some() {
+        crate::systemd::reloading();
+        match dir.load_config() {
+            Ok(config) => match crate::logging::reload_level(&config.log.level) {
+                Ok(crate::logging::Reloaded::Level(level)) => tracing::info!(
+                    event = "config_reloaded",
+                    level,
+                    "configuration relue (SIGHUP) : niveau des journaux appliqué ; \
+                     les autres réglages demandent un redémarrage"
+                ),
+                Ok(crate::logging::Reloaded::KeptRustLog) => tracing::info!(
+                    event = "config_reloaded",
+                    "configuration relue (SIGHUP) : RUST_LOG est défini et reste en vigueur ; \
+                     les autres réglages demandent un redémarrage"
+                ),
+                Err(why) => tracing::warn!(
+                    event = "config_reload_failed",
+                    "configuration non rechargée (SIGHUP) : {why}"
+                ),
+            },
+            Err(e) => tracing::warn!(
+                event = "config_reload_failed",
+                error = %e,
+                "configuration non rechargée (SIGHUP) : rien n'a changé"
+            ),
+        }
+        crate::systemd::ready();
+    }
 }
 
 async fn shutdown_signal() {

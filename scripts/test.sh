@@ -19,5 +19,15 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== paquet Debian (cargo deb) et cargo install"
+# A release build, then the package; tests/packaging.rs checks this package's contents.
+SISERI_DEB="$(cargo deb --locked | tail -n 1)"
+export SISERI_DEB
+echo "$SISERI_DEB"
+# `cargo install --locked --path .` must keep working (the release build above is reused).
+install_root="$(mktemp -d)"
+trap 'rm -rf "$install_root"' EXIT
+cargo install --quiet --locked --path . --root "$install_root"
+"$install_root/bin/siseri" --version
 echo "== cargo test"
 cargo test --workspace --locked

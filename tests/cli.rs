@@ -805,7 +805,12 @@ fn serve_publishes_the_ca_and_the_latest_crl_and_writes_listening_json() {
     for needle in [
         "siseri_certificates{status=\"issued\"}",
         "siseri_crl_number ",
+        "# TYPE siseri_crl_next_update_timestamp_seconds gauge",
         "siseri_outbox_messages{state=\"pending\"} 0",
+        "siseri_signer_up 1",
+        "# TYPE siseri_certificates_expiring_unrenewed gauge",
+        // The /healthz just asked on the public listener.
+        "siseri_http_request_duration_seconds_count{listener=\"public\",route=\"/healthz\"} 1",
     ] {
         assert!(
             metrics.contains(needle),

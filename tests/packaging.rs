@@ -127,8 +127,14 @@ fn the_debian_package_holds_the_binary_units_conffile_and_user_creation() {
         ("./usr/sbin/siseri-init", "-rwxr-xr-x"),
         ("./etc/siseri/siseri.env", "-rw-r-----"),
         ("./usr/lib/systemd/system/siseri.service", "-rw-r--r--"),
-        ("./usr/lib/systemd/system/siseri-signer.service", "-rw-r--r--"),
-        ("./usr/lib/systemd/system/siseri-backup.service", "-rw-r--r--"),
+        (
+            "./usr/lib/systemd/system/siseri-signer.service",
+            "-rw-r--r--",
+        ),
+        (
+            "./usr/lib/systemd/system/siseri-backup.service",
+            "-rw-r--r--",
+        ),
         ("./usr/lib/systemd/system/siseri-backup.timer", "-rw-r--r--"),
         ("./usr/share/doc/siseri/alerts.yml", "-rw-r--r--"),
     ] {
@@ -141,13 +147,13 @@ fn the_debian_package_holds_the_binary_units_conffile_and_user_creation() {
     }
     let info = text(&output(Command::new(&dpkg_deb).arg("-I").arg(&deb)));
     assert!(info.contains("Package: siseri"), "{info}");
-    assert!(info.contains("adduser"), "adduser is not a dependency:\n{info}");
+    assert!(
+        info.contains("adduser"),
+        "adduser is not a dependency:\n{info}"
+    );
     let control = |file: &str| {
         text(&output(
-            Command::new(&dpkg_deb)
-                .args(["--info"])
-                .arg(&deb)
-                .arg(file),
+            Command::new(&dpkg_deb).args(["--info"]).arg(&deb).arg(file),
         ))
     };
     assert_eq!(control("conffiles").trim(), "/etc/siseri/siseri.env");
@@ -159,7 +165,10 @@ fn the_debian_package_holds_the_binary_units_conffile_and_user_creation() {
         "/var/lib/siseri",
         "/etc/siseri/credentials",
     ] {
-        assert!(postinst.contains(needed), "postinst lacks {needed:?}:\n{postinst}");
+        assert!(
+            postinst.contains(needed),
+            "postinst lacks {needed:?}:\n{postinst}"
+        );
     }
     // The package never runs the key ceremony: siseri-init is the administrator's act.
     assert!(!postinst.contains("siseri init"), "{postinst}");

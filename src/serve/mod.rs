@@ -49,6 +49,10 @@ struct AppState {
     pool: Arc<store::pool::Pool>,
     ocsp_sent: metrics::OcspCounters,
     ocsp_presign: Arc<metrics::PresignCounters>,
+    /// Request latency of every listener but the admin one.
+    latency: Arc<metrics::Latency>,
+    /// `siseri_signer_up`.
+    signer_up: Arc<metrics::SignerUp>,
 }
 
 /// Runs until SIGINT or SIGTERM; then stops accepting, lets the requests in flight finish
@@ -101,6 +105,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
     let worker_signal = outbox_signal.clone();
     let worker_stop = Arc::new(AtomicBool::new(false));
     let ocsp_presign = Arc::new(metrics::PresignCounters::default());
+    let latency = Arc::new(metrics::Latency::default());
     runtime.block_on(async move {
         let (public, public_addr) = bind(&dir, config.listen.public, "écoute publique").await?;
 
@@ -118,6 +123,8 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             pool: services.pool.clone(),
             ocsp_sent: Default::default(),
             ocsp_presign: ocsp_presign.clone(),
+            latency: latency.clone(),
+            signer_up: Default::default(),
         });
         let admin_routes = admin_router(state.clone());
         let http_routes = http::router(state.clone(), &config.public.base_url);
@@ -185,7 +192,11 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             listener::Listener {
                 tcp: http,
                 acceptor: None,
-                router: with_request_timeout(http_routes, limits),
+                router: metrics::timed(
+                    with_request_timeout(http_routes, limits),
+                    "http",
+                    latency.clone(),
+                ),
                 mtls: false,
                 budget: http_budget.clone(),
                 limits: limits.clone(),
@@ -196,7 +207,11 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             listener::Listener {
                 tcp: public,
                 acceptor: Some(TlsAcceptor::from(tls)),
-                router: layers::apply(with_request_timeout(router, limits), layers::Front::Public),
+                router: metrics::timed(
+                    layers::apply(with_request_timeout(router, limits), layers::Front::Public),
+                    "public",
+                    latency.clone(),
+                ),
                 mtls: false,
                 budget: public_budget.clone(),
                 limits: limits.clone(),
@@ -207,9 +222,13 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             listener::Listener {
                 tcp: registry,
                 acceptor: Some(TlsAcceptor::from(registry_tls)),
-                router: layers::apply(
-                    with_request_timeout(registry_router, limits),
-                    layers::Front::Registry,
+                router: metrics::timed(
+                    layers::apply(
+                        with_request_timeout(registry_router, limits),
+                        layers::Front::Registry,
+                    ),
+                    "registry",
+                    latency.clone(),
                 ),
                 mtls: true,
                 budget: registry_budget.clone(),

@@ -15,6 +15,14 @@ for crate in aws-lc-rs openssl-sys native-tls; do
     exit 1
   fi
 done
+echo "== cargo deny (deny.toml)"
+cargo deny --locked check bans licenses sources
+# Advisories need RustSec's database from GitHub; SISERI_OFFLINE=1 skips them, and says so.
+if [ "${SISERI_OFFLINE:-0}" = 1 ]; then
+  echo "cargo deny check advisories NON lancé (SISERI_OFFLINE=1 : base RustSec inaccessible)"
+else
+  cargo deny --locked check advisories
+fi
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"

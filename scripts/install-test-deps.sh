@@ -11,12 +11,16 @@ command -v pk12util >/dev/null || apt_packages+=(libnss3-tools)
 command -v curl >/dev/null || apt_packages+=(curl)
 command -v pdftotext >/dev/null || apt_packages+=(poppler-utils)
 command -v python3 >/dev/null || apt_packages+=(python3 python3-pip)
+# Packaging checks (tests/packaging.rs): units, the .deb, the Prometheus alert rules.
+command -v systemd-analyze >/dev/null || apt_packages+=(systemd)
+command -v dpkg-deb >/dev/null || apt_packages+=(dpkg)
+command -v promtool >/dev/null || apt_packages+=(prometheus)
 if ((${#apt_packages[@]})); then
   echo "installation des paquets Debian : ${apt_packages[*]}"
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${apt_packages[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
 fi
 
 if ! python3 - <<'PY' 2>/dev/null
@@ -29,6 +33,18 @@ then
   python3 -m pip install --quiet --disable-pip-version-check \
     'cryptography>=42' 'pkilint>=0.13,<0.14' 'aiosmtpd>=1.4' 2>&1 | grep -v "Running pip as the 'root' user" || true
 fi
+# cargo-deb builds the Debian package; cargo-deny checks the supply chain. Pinned versions,
+# installed once (cargo install --locked: the versions their authors tested).
+cargo_tool() {
+  local crate=$1 version=$2
+  if ! "$crate" --version 2>/dev/null | grep -q " $version\b"; then
+    echo "installation de $crate $version"
+    cargo install --quiet --locked "$crate" --version "$version"
+  fi
+}
+cargo_tool cargo-deb 3.8.0
+cargo_tool cargo-deny 0.20.2
+
 # Chromium, its NSS database tools, Node.js and playwright-core for the browser test.
 "$(dirname "$0")/install-browser-deps.sh"
 

@@ -15,9 +15,27 @@ for crate in aws-lc-rs openssl-sys native-tls; do
     exit 1
   fi
 done
+echo "== cargo deny (deny.toml)"
+cargo deny --locked check bans licenses sources
+# Advisories need RustSec's database from GitHub; SISERI_OFFLINE=1 skips them, and says so.
+if [ "${SISERI_OFFLINE:-0}" = 1 ]; then
+  echo "cargo deny check advisories NON lancé (SISERI_OFFLINE=1 : base RustSec inaccessible)"
+else
+  cargo deny --locked check advisories
+fi
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== paquet Debian (cargo deb) et cargo install"
+# A release build, then the package; tests/packaging.rs checks this package's contents.
+SISERI_DEB="$(cargo deb --locked | tail -n 1)"
+export SISERI_DEB
+echo "$SISERI_DEB"
+# `cargo install --locked --path .` must keep working (the release build above is reused).
+install_root="$(mktemp -d)"
+trap 'rm -rf "$install_root"' EXIT
+cargo install --quiet --locked --path . --root "$install_root"
+"$install_root/bin/siseri" --version
 echo "== cargo test"
 cargo test --workspace --locked

@@ -13,3 +13,4 @@ pub mod secrets;
 pub mod serve;
 pub mod services;
 pub mod signer;
+pub mod systemd;

@@ -10,6 +10,7 @@
 //! `fields` (`message` and the event's own fields), and `span`/`spans` inside a span.
 
 use std::io::IsTerminal;
+use std::sync::OnceLock;
 
 use tracing_subscriber::EnvFilter;
 
@@ -26,10 +27,63 @@ pub fn init(dir: &DataDir, format: Option<LogFormat>) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    let _ = match format.unwrap_or(log.format) {
-        LogFormat::Text => builder.with_ansi(colour()).try_init(),
-        LogFormat::Json => builder.json().with_ansi(false).try_init(),
+    // The two formats have two handle types: each is kept behind the same closure.
+    let (set, reloader): (Option<Reloader>, _) = match format.unwrap_or(log.format) {
+        LogFormat::Text => {
+            let builder = builder.with_ansi(colour()).with_filter_reloading();
+            let handle = builder.reload_handle();
+            (
+                Some(Box::new(move |f| {
+                    handle.reload(f).map_err(|e| e.to_string())
+                })),
+                builder.try_init(),
+            )
+        }
+        LogFormat::Json => {
+            let builder = builder.json().with_ansi(false).with_filter_reloading();
+            let handle = builder.reload_handle();
+            (
+                Some(Box::new(move |f| {
+                    handle.reload(f).map_err(|e| e.to_string())
+                })),
+                builder.try_init(),
+            )
+        }
     };
+    if reloader.is_ok() {
+        if let Some(set) = set {
+            let _ = RELOAD.set(set);
+        }
+    }
+}
+
+/// Replaces the filter of the subscriber [`init`] installed.
+type Reloader = Box<dyn Fn(EnvFilter) -> Result<(), String> + Send + Sync>;
+
+static RELOAD: OnceLock<Reloader> = OnceLock::new();
+
+/// What [`reload_level`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Reloaded {
+    /// The new level is in force.
+    Level(String),
+    /// `RUST_LOG` is set: it keeps winning over the file.
+    KeptRustLog,
+}
+
+/// Puts `level` (`[log] level`) in force without a restart (SIGHUP). `RUST_LOG`, when set,
+/// keeps winning, as at start. An invalid level changes nothing.
+pub fn reload_level(level: &str) -> Result<Reloaded, String> {
+    if std::env::var_os("RUST_LOG").is_some_and(|v| !v.is_empty()) {
+        return Ok(Reloaded::KeptRustLog);
+    }
+    let filter = EnvFilter::try_new(level)
+        .map_err(|_| "niveau des journaux [log] level invalide".to_owned())?;
+    let reload = RELOAD
+        .get()
+        .ok_or_else(|| "journaux non initialisés".to_owned())?;
+    reload(filter)?;
+    Ok(Reloaded::Level(level.to_owned()))
 }
 
 /// Colour on a terminal only, and never when `NO_COLOR` is set (<https://no-color.org/>).

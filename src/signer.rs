@@ -56,6 +56,11 @@ pub fn run(dir: &DataDir, socket: Option<PathBuf>, tied: bool) -> Result<(), App
     }
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "{READY}").and_then(|()| stdout.flush());
+    // Run as its own service (`Type=notify`): systemd starts the daemon once this is sent. A
+    // child tells its parent only (above), never its parent's systemd.
+    if !tied {
+        crate::systemd::ready();
+    }
     if tied {
         let path = socket.clone();
         std::thread::spawn(move || {
@@ -222,6 +227,8 @@ fn spawn(dir: &DataDir, socket: &Path) -> Result<SignerChild, AppError> {
         .arg("--socket")
         .arg(socket)
         .arg("--tied")
+        // The parent's readiness is the parent's to tell.
+        .env_remove("NOTIFY_SOCKET")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -195,8 +195,8 @@ fn usage_errors_exit_2() {
         let (code, stderr) = run_fail(&mut s.siseri(args));
         assert_eq!(code, 2, "siseri {args:?}: {stderr}");
         let listed = stderr
-            .lines()
-            .find(|l| l.trim_start().starts_with("[possible values:"))
+            .split("[valeurs possibles : ")
+            .nth(1)
             .unwrap_or_else(|| panic!("siseri {args:?}: no possible values in {stderr}"));
         assert!(listed.contains(possible), "siseri {args:?}: {stderr}");
     }
@@ -303,8 +303,8 @@ fn organisme_issuance_prints_the_password_once_and_openssl_reads_the_p12() {
     let (code, stderr) = run_fail(&mut refused);
     assert_eq!(code, 2, "a profile clap refuses is a usage error: {stderr}");
     assert!(
-        stderr.contains("'person' for '--profile <PROFILE>'")
-            && stderr.contains("[possible values: organisme]"),
+        stderr.contains("valeur « person » refusée pour « --profile <PROFILE> »")
+            && stderr.contains("[valeurs possibles : organisme]"),
         "{stderr}"
     );
     assert!(!person.exists());
@@ -549,9 +549,9 @@ fn revocation_publishes_a_crl_that_openssl_honours() {
     ]));
     assert_eq!(code, 2, "a reason clap refuses is a usage error: {stderr}");
     assert!(
-        stderr.contains("'parceQueJeLeVeux' for '--reason <REASON>'")
+        stderr.contains("valeur « parceQueJeLeVeux » refusée pour « --reason <REASON> »")
             && stderr.contains(
-                "[possible values: unspecified, keyCompromise, cACompromise, affiliationChanged, \
+                "[valeurs possibles : unspecified, keyCompromise, cACompromise, affiliationChanged, \
                  superseded, cessationOfOperation, privilegeWithdrawn]"
             ),
         "{stderr}"
@@ -805,7 +805,12 @@ fn serve_publishes_the_ca_and_the_latest_crl_and_writes_listening_json() {
     for needle in [
         "siseri_certificates{status=\"issued\"}",
         "siseri_crl_number ",
+        "# TYPE siseri_crl_next_update_timestamp_seconds gauge",
         "siseri_outbox_messages{state=\"pending\"} 0",
+        "siseri_signer_up 1",
+        "# TYPE siseri_certificates_expiring_unrenewed gauge",
+        // The /healthz just asked on the public listener.
+        "siseri_http_request_duration_seconds_count{listener=\"public\",route=\"/healthz\"} 1",
     ] {
         assert!(
             metrics.contains(needle),

@@ -32,6 +32,6 @@ pub use ocsp::{
 pub use pkcs12::{build_p12, P12Options, P12Profile};
 pub use profile::{Policy, Subject, DEFAULT_CRL_SHARDS};
 pub use storage::{
-    counts, revoked_serials, unsigned_serials, CertificateRecord, CertificateStatus, CrlInfo,
-    PublishedCrl, ShardCrlInfo,
+    counts, expiring_without_successor, revoked_serials, unsigned_serials, CertificateRecord,
+    CertificateStatus, CrlInfo, PublishedCrl, ShardCrlInfo,
 };

@@ -559,6 +559,28 @@ pub fn counts(conn: &Connection) -> Result<Vec<(String, i64)>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Issued certificates whose `not_after` falls in `(now, until]` and that no later issued
+/// certificate of the same subject and profile follows (no renewal yet), by profile: for
+/// `/metrics`, whose alert asks someone to renew them.
+pub fn expiring_without_successor(
+    conn: &Connection,
+    now: OffsetDateTime,
+    until: OffsetDateTime,
+) -> Result<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare(
+        "SELECT c.profile, COUNT(*) FROM ca_certificates c
+         WHERE c.status = 'issued' AND c.not_after > ?1 AND c.not_after <= ?2
+           AND NOT EXISTS (SELECT 1 FROM ca_certificates s
+                           WHERE s.subject = c.subject AND s.profile = c.profile
+                             AND s.status = 'issued' AND s.not_after > c.not_after)
+         GROUP BY c.profile ORDER BY c.profile",
+    )?;
+    let rows = stmt.query_map([now.unix_timestamp(), until.unix_timestamp()], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 #[cfg(test)]
 mod tests {
 
@@ -678,5 +700,51 @@ mod tests {
             )
             .unwrap();
         assert!(!plan.contains("COVERING"), "{plan}");
+    }
+
+    #[test]
+    fn a_certificate_expiring_soon_counts_until_a_later_one_of_its_subject_is_issued() {
+        let conn = migrated();
+        let now = datetime!(2025-06-01 00:00 UTC);
+        let day = 86_400;
+        let t = now.unix_timestamp();
+        let cert = |serial: u8, profile: &str, subject: &str, status: &str, not_after: i64| {
+            let der: Option<&[u8]> = (status != "unsigned").then_some(b"der");
+            let revoked: Option<i64> = (status == "revoked").then_some(t);
+            let reason = revoked.map(|_| "superseded");
+            conn.execute(
+                "INSERT INTO ca_certificates (serial, serial_hex, profile, subject, requester,
+                     key_description, tbs, der, status, not_before, not_after, created_at,
+                     revoked_at, revocation_reason)
+                 VALUES (?1, ?2, ?3, ?4, 'test', 'P-256', x'00', ?5, ?6, ?7, ?8, ?7, ?9, ?10)",
+                params![
+                    [serial],
+                    format!("{serial:02x}"),
+                    profile,
+                    subject,
+                    der,
+                    status,
+                    t - 300 * day,
+                    not_after,
+                    revoked,
+                    reason
+                ],
+            )
+            .unwrap();
+        };
+        let count =
+            || expiring_without_successor(&conn, now, now + time::Duration::days(30)).unwrap();
+        cert(1, "person", "CN=A", "issued", t + 10 * day);
+        cert(2, "person", "CN=B", "issued", t + 40 * day); // not within 30 days
+        cert(3, "person", "CN=C", "issued", t - day); // already expired
+        cert(4, "person", "CN=D", "revoked", t + 10 * day); // revoked: nothing to renew
+        cert(5, "organisme", "CN=E", "issued", t + 20 * day);
+        assert_eq!(count(), vec![("organisme".into(), 1), ("person".into(), 1)]);
+        // A renewal in progress (recorded, not signed) is no successor yet; a signed one is.
+        cert(6, "organisme", "CN=E", "unsigned", t + 400 * day);
+        assert_eq!(count(), vec![("organisme".into(), 1), ("person".into(), 1)]);
+        cert(7, "person", "CN=A", "issued", t + 400 * day);
+        cert(8, "organisme", "CN=E", "issued", t + 400 * day);
+        assert_eq!(count(), vec![]);
     }
 }

@@ -8,6 +8,7 @@ mod audit;
 mod backup;
 mod ca;
 mod cert;
+mod french;
 pub(crate) mod out;
 mod outbox;
 mod owner_only;
@@ -53,6 +54,12 @@ pub struct Cli {
     /// un collecteur). Par défaut, [log] format de config.toml.
     #[arg(long, global = true, env = "SISERI_LOG_FORMAT", value_enum)]
     log_format: Option<crate::config::LogFormat>,
+    /// Afficher l'aide (--help : détaillée).
+    #[arg(short, long, global = true, action = clap::ArgAction::Help)]
+    help: Option<bool>,
+    /// Afficher la version.
+    #[arg(short = 'V', long, action = clap::ArgAction::Version)]
+    version: Option<bool>,
     #[command(subcommand)]
     command: Command,
 }
@@ -130,7 +137,7 @@ enum Command {
 
 /// Parses the command line and runs it.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = french::parse();
     match execute(cli) {
         Ok(()) => ExitCode::SUCCESS,
         // The reader of a pipe has what it wanted (`| head -1`): a normal end (see `out`).

@@ -1,13 +1,20 @@
-//! `/metrics`, in the Prometheus text format: what an operator watches (certificates by status,
-//! the CRL in force, the outbox backlog, OCSP answers). Counts only, never a name.
+//! `/metrics`, in the Prometheus text format: what an operator watches (certificates by status
+//! and those about to expire unrenewed, the CRL in force, the outbox backlog, OCSP answers,
+//! request latency per route and listener, the signer). Counts only, never a name. Names follow
+//! Prometheus' conventions: the unit as suffix (`_seconds`, `_timestamp_seconds` for a Unix
+//! time), `_total` for counters. `docs/alerts.yml` holds the alert rules built on them.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use axum::extract::State;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::Router;
 use ca::{Authority, OcspOutcome};
 
 use super::{internal_error, AppState};
@@ -84,6 +91,108 @@ impl PresignCounters {
     }
 }
 
+/// Upper bounds of the latency histogram's buckets, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+/// How long requests took, per listener and route template (`/retrait/{token}`, never the
+/// path itself: it may hold a token, and would make one series per request).
+#[derive(Debug, Default)]
+pub(super) struct Latency {
+    series: Mutex<BTreeMap<(&'static str, String), Series>>,
+}
+
+#[derive(Debug, Default)]
+struct Series {
+    /// Cumulative counts, one per bucket of [`BUCKETS`].
+    buckets: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+/// The route label of a request no route matched (404s, scans).
+const UNMATCHED: &str = "unmatched";
+
+impl Latency {
+    fn observe(&self, listener: &'static str, route: &str, took: Duration) {
+        let seconds = took.as_secs_f64();
+        // A panic elsewhere while holding the lock leaves counts that are still counts.
+        let mut series = self.series.lock().unwrap_or_else(|e| e.into_inner());
+        let s = series.entry((listener, route.to_owned())).or_default();
+        for (bound, n) in BUCKETS.iter().zip(s.buckets.iter_mut()) {
+            if seconds <= *bound {
+                *n += 1;
+            }
+        }
+        s.count += 1;
+        s.sum += seconds;
+    }
+
+    fn write(&self, out: &mut String) {
+        let name = "siseri_http_request_duration_seconds";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Time to answer a request, by listener and route template."
+        );
+        let _ = writeln!(out, "# TYPE {name} histogram");
+        let series = self.series.lock().unwrap_or_else(|e| e.into_inner());
+        for ((listener, route), s) in series.iter() {
+            let labels = format!(
+                "listener=\"{}\",route=\"{}\"",
+                escape(listener),
+                escape(route)
+            );
+            for (bound, n) in BUCKETS.iter().zip(s.buckets) {
+                let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {n}");
+            }
+            let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
+            let _ = writeln!(out, "{name}_sum{{{labels}}} {}", s.sum);
+            let _ = writeln!(out, "{name}_count{{{labels}}} {}", s.count);
+        }
+    }
+}
+
+/// `router` with every request's duration recorded under `listener`. Added with
+/// `Router::layer`, so that the matched route is known ([`MatchedPath`]).
+pub(super) fn timed(router: Router, listener: &'static str, latency: Arc<Latency>) -> Router {
+    router.layer(axum::middleware::from_fn(
+        move |request: Request, next: Next| {
+            let latency = latency.clone();
+            async move {
+                let route = request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map(|p| p.as_str().to_owned());
+                let started = Instant::now();
+                let response = next.run(request).await;
+                latency.observe(
+                    listener,
+                    route.as_deref().unwrap_or(UNMATCHED),
+                    started.elapsed(),
+                );
+                response
+            }
+        },
+    ))
+}
+
+/// Whether the signer answers: its socket accepts a connection at the time of the scrape (the
+/// daemon's own child, restarted by its supervisor, or the one `[signer] socket` names).
+#[derive(Debug)]
+pub struct SignerUp(std::path::PathBuf);
+
+impl SignerUp {
+    /// The signer listening at `socket`.
+    pub fn at(socket: std::path::PathBuf) -> Self {
+        Self(socket)
+    }
+
+    fn get(&self) -> u8 {
+        u8::from(std::os::unix::net::UnixStream::connect(&self.0).is_ok())
+    }
+}
+
 /// One metric: its HELP and TYPE lines, then a sample per `(labels, value)`.
 fn metric<V: std::fmt::Display>(
     out: &mut String,
@@ -100,8 +209,19 @@ fn metric<V: std::fmt::Display>(
 }
 
 fn label(key: &str, value: &str) -> String {
-    format!("{{{key}=\"{value}\"}}")
+    format!("{{{key}=\"{}\"}}", escape(value))
 }
+
+/// A label value as the text format wants it.
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Certificates whose renewal is looked for this long before they expire.
+const EXPIRY_WINDOW: time::Duration = time::Duration::days(30);
 
 pub(super) async fn serve(State(s): State<Arc<AppState>>) -> Response {
     let path = s.dir.database();
@@ -109,9 +229,20 @@ pub(super) async fn serve(State(s): State<Arc<AppState>>) -> Response {
     let presigned = s.ocsp_presign.signed();
     let dropped = s.ocsp_presign.dropped.load(Ordering::Relaxed);
     let sweeps = s.ocsp_presign.sweeps.load(Ordering::Relaxed);
+    let signer_up = s.signer_up.get();
+    let latency = s.latency.clone();
     let text = tokio::task::spawn_blocking(move || -> Result<String, AppError> {
         let conn = crate::db::open_existing(&path)?;
+        let now = time::OffsetDateTime::now_utc();
         let mut out = String::new();
+        metric(
+            &mut out,
+            "siseri_signer_up",
+            "gauge",
+            "1 when the signer holding AC SISERI's key answers, else 0.",
+            [(String::new(), signer_up)],
+        );
+        latency.write(&mut out);
         metric(
             &mut out,
             "siseri_ocsp_responses_total",
@@ -161,6 +292,15 @@ pub(super) async fn serve(State(s): State<Arc<AppState>>) -> Response {
                 .into_iter()
                 .map(|(status, n)| (label("status", &status), n)),
         );
+        metric(
+            &mut out,
+            "siseri_certificates_expiring_unrenewed",
+            "gauge",
+            "Issued certificates expiring within 30 days with no later certificate issued for the same subject, by profile.",
+            ca::expiring_without_successor(&conn, now, now + EXPIRY_WINDOW)?
+                .into_iter()
+                .map(|(profile, n)| (label("profile", &profile), n)),
+        );
         if let Some(crl) = Authority::latest_crl_info(&conn)? {
             for (name, help, value) in [
                 (
@@ -174,7 +314,7 @@ pub(super) async fn serve(State(s): State<Arc<AppState>>) -> Response {
                     crl.entries,
                 ),
                 (
-                    "siseri_crl_next_update_seconds",
+                    "siseri_crl_next_update_timestamp_seconds",
                     "nextUpdate of the CRL in force (Unix time).",
                     crl.next_update.unix_timestamp(),
                 ),
@@ -195,6 +335,15 @@ pub(super) async fn serve(State(s): State<Arc<AppState>>) -> Response {
             ]
             .map(|(state, n)| (label("state", state), n)),
         );
+        if let Some(oldest) = o.oldest_pending_at {
+            metric(
+                &mut out,
+                "siseri_outbox_oldest_pending_timestamp_seconds",
+                "gauge",
+                "When the oldest e-mail or SMS not delivered yet was queued (Unix time); absent when none waits.",
+                [(String::new(), oldest)],
+            );
+        }
         Ok(out)
     })
     .await;

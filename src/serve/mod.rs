@@ -49,6 +49,10 @@ struct AppState {
     pool: Arc<store::pool::Pool>,
     ocsp_sent: metrics::OcspCounters,
     ocsp_presign: Arc<metrics::PresignCounters>,
+    /// Request latency of every listener but the admin one.
+    latency: Arc<metrics::Latency>,
+    /// `siseri_signer_up`.
+    signer_up: Arc<metrics::SignerUp>,
 }
 
 /// Runs until SIGINT or SIGTERM; then stops accepting, lets the requests in flight finish
@@ -104,6 +108,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
     let worker_signal = outbox_signal.clone();
     let worker_stop = Arc::new(AtomicBool::new(false));
     let ocsp_presign = Arc::new(metrics::PresignCounters::default());
+    let latency = Arc::new(metrics::Latency::default());
     runtime.block_on(async move {
         let (public, public_addr) = bind(&dir, config.listen.public, "écoute publique").await?;
 
@@ -121,6 +126,14 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             pool: services.pool.clone(),
             ocsp_sent: Default::default(),
             ocsp_presign: ocsp_presign.clone(),
+            latency: latency.clone(),
+            signer_up: Arc::new(metrics::SignerUp::at(
+                config
+                    .signer
+                    .socket
+                    .clone()
+                    .unwrap_or_else(|| dir.signer_socket()),
+            )),
         });
         let admin_routes = admin_router(state.clone());
         let http_routes = http::router(state.clone(), &config.public.base_url);
@@ -163,6 +176,14 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             files,
             "écoutes ouvertes"
         );
+        #[cfg(unix)]
+        tokio::spawn(reload_on_hangup(
+            dir.clone(),
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+                .map_err(|e| AppError::io(dir.root(), e))?,
+        ));
+        let shutdown = shutdown_signal(&dir)?;
+        crate::systemd::ready();
 
         tokio::spawn(jobs::refresh_crl(dir.clone(), authority.clone()));
         tokio::spawn(jobs::maintenance(
@@ -185,7 +206,11 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             listener::Listener {
                 tcp: http,
                 acceptor: None,
-                router: with_request_timeout(http_routes, limits),
+                router: metrics::timed(
+                    with_request_timeout(http_routes, limits),
+                    "http",
+                    latency.clone(),
+                ),
                 mtls: false,
                 budget: http_budget.clone(),
                 limits: limits.clone(),
@@ -196,7 +221,11 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             listener::Listener {
                 tcp: public,
                 acceptor: Some(TlsAcceptor::from(tls)),
-                router: layers::apply(with_request_timeout(router, limits), layers::Front::Public),
+                router: metrics::timed(
+                    layers::apply(with_request_timeout(router, limits), layers::Front::Public),
+                    "public",
+                    latency.clone(),
+                ),
                 mtls: false,
                 budget: public_budget.clone(),
                 limits: limits.clone(),
@@ -207,9 +236,13 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             listener::Listener {
                 tcp: registry,
                 acceptor: Some(TlsAcceptor::from(registry_tls)),
-                router: layers::apply(
-                    with_request_timeout(registry_router, limits),
-                    layers::Front::Registry,
+                router: metrics::timed(
+                    layers::apply(
+                        with_request_timeout(registry_router, limits),
+                        layers::Front::Registry,
+                    ),
+                    "registry",
+                    latency.clone(),
                 ),
                 mtls: true,
                 budget: registry_budget.clone(),
@@ -233,7 +266,8 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         } else {
             None
         };
-        shutdown_signal().await;
+        shutdown.await;
+        crate::systemd::stopping();
         tracing::info!("arrêt demandé : plus de nouvelle connexion, fin des requêtes en cours");
         let _ = stop.send(true);
         let _ = server.await;
@@ -455,23 +489,53 @@ fn write_listening(
     datadir::write_atomic(&dir.listening(), format!("{body}\n").as_bytes(), 0o644)
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {},
-                    _ = term.recv() => {},
-                }
-            }
-            Err(_) => {
-                let _ = ctrl_c.await;
-            }
+/// SIGHUP re-reads config.toml and puts in force what can change under running requests: the
+/// log level (`[log] level`). Everything else (listeners, certificates, limits, which size
+/// runtimes and connection budgets at start) needs a restart, and the log says so. A file that
+/// no longer parses changes nothing. Without this handler SIGHUP would end the process.
+#[cfg(unix)]
+async fn reload_on_hangup(dir: DataDir, mut hangup: tokio::signal::unix::Signal) {
+    while hangup.recv().await.is_some() {
+        crate::systemd::reloading();
+        match dir.load_config() {
+            Ok(config) => match crate::logging::reload_level(&config.log.level) {
+                Ok(crate::logging::Reloaded::Level(level)) => tracing::info!(
+                    event = "config_reloaded",
+                    level,
+                    "configuration relue (SIGHUP) : niveau des journaux appliqué ; \
+                     les autres réglages demandent un redémarrage"
+                ),
+                Ok(crate::logging::Reloaded::KeptRustLog) => tracing::info!(
+                    event = "config_reloaded",
+                    "configuration relue (SIGHUP) : RUST_LOG est défini et reste en vigueur ; \
+                     les autres réglages demandent un redémarrage"
+                ),
+                Err(why) => tracing::warn!(
+                    event = "config_reload_failed",
+                    "configuration non rechargée (SIGHUP) : {why}"
+                ),
+            },
+            Err(e) => tracing::warn!(
+                event = "config_reload_failed",
+                error = %e,
+                "configuration non rechargée (SIGHUP) : rien n'a changé"
+            ),
         }
+        crate::systemd::ready();
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+}
+
+/// SIGINT or SIGTERM, registered at once (before readiness is told, so that a SIGTERM sent
+/// right after `READY=1` is a graceful stop, not the default death); the future resolves at
+/// the first of them.
+fn shutdown_signal(dir: &DataDir) -> Result<impl std::future::Future<Output = ()>, AppError> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).map_err(|e| AppError::io(dir.root(), e))?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| AppError::io(dir.root(), e))?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {},
+            _ = term.recv() => {},
+        }
+    })
 }

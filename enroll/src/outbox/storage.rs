@@ -81,6 +81,9 @@ pub struct OutboxCounts {
     pub retrying: u64,
     /// Delivered.
     pub delivered: u64,
+    /// When the oldest message not delivered yet was queued (Unix time), if any: a backlog
+    /// that does not move shows as a growing age.
+    pub oldest_pending_at: Option<i64>,
 }
 
 /// Queues `message` in the caller's transaction: it exists exactly when the state change that
@@ -248,7 +251,8 @@ pub fn counts(conn: &Connection) -> Result<OutboxCounts, OutboxError> {
     Ok(conn.query_row(
         "SELECT count(*) FILTER (WHERE status = 'pending'),
                 count(*) FILTER (WHERE status = 'pending' AND attempts > 0),
-                count(*) FILTER (WHERE status = 'delivered')
+                count(*) FILTER (WHERE status = 'delivered'),
+                min(created_at) FILTER (WHERE status = 'pending')
          FROM enroll_outbox",
         [],
         |row| {
@@ -257,6 +261,7 @@ pub fn counts(conn: &Connection) -> Result<OutboxCounts, OutboxError> {
                 pending: count(0)?,
                 retrying: count(1)?,
                 delivered: count(2)?,
+                oldest_pending_at: row.get(3)?,
             })
         },
     )?)

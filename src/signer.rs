@@ -100,13 +100,20 @@ fn bind(socket: &Path) -> Result<UnixListener, AppError> {
         }
     }
     if socket.exists() {
-        if UnixStream::connect(socket).is_ok() {
-            return Err(AppError::DataDir(format!(
-                "un signataire écoute déjà sur {}",
-                socket.display()
-            )));
+        // The signer of a daemon that just died exits as soon as it sees its standard input
+        // close: give it a few seconds before calling the socket taken.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while UnixStream::connect(socket).is_ok() {
+            if std::time::Instant::now() > deadline {
+                return Err(AppError::DataDir(format!(
+                    "un signataire écoute déjà sur {}",
+                    socket.display()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
-        std::fs::remove_file(socket).map_err(|e| AppError::io(socket, e))?;
+        // A live signer removes its socket when it exits; what is left is a dead one's.
+        let _ = std::fs::remove_file(socket);
     }
     let listener = UnixListener::bind(socket).map_err(|e| AppError::io(socket, e))?;
     // Owner and group (a signer run under its own user shares its socket with the daemon's

@@ -37,9 +37,18 @@ pub(super) fn parse() -> Cli {
     match parsed {
         Ok(cli) => cli,
         Err(e) => match e.kind() {
-            ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => e.exit(),
+            ErrorKind::DisplayVersion => e.exit(),
+            ErrorKind::DisplayHelp | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                use std::io::Write;
+                let mut stdout = std::io::stdout();
+                let _ = write!(stdout, "{}", annotations(&e.render().to_string()));
+                let _ = stdout.flush();
+                std::process::exit(if e.kind() == ErrorKind::DisplayHelp {
+                    0
+                } else {
+                    2
+                });
+            }
             _ => {
                 eprintln!("erreur : {}", message(&e));
                 eprintln!("Pour l'aide : ajoutez --help à la commande.");
@@ -47,6 +56,22 @@ pub(super) fn parse() -> Cli {
             }
         },
     }
+}
+
+/// The help's bracketed annotations in French: clap writes them in English whatever the
+/// templates say.
+fn annotations(help: &str) -> String {
+    [
+        ("[env: ", "[variable d'environnement : "),
+        ("[default: ", "[par défaut : "),
+        ("[possible values: ", "[valeurs possibles : "),
+        ("[aliases: ", "[alias : "),
+        ("[alias: ", "[alias : "),
+        ("[short aliases: ", "[alias courts : "),
+        ("Possible values:", "Valeurs possibles :"),
+    ]
+    .iter()
+    .fold(help.to_owned(), |text, (en, fr)| text.replace(en, fr))
 }
 
 /// The French sentence of a usage error. What the user typed is shown through
@@ -146,6 +171,27 @@ mod tests {
             .expect("cert")
             .render_help()
             .to_string();
+        let root = annotations(&command.render_long_help().to_string());
+        assert!(
+            root.contains("[variable d'environnement : SISERI_DATA")
+                && root.contains("[par défaut : siseri-data]"),
+            "{root}"
+        );
+        let revoke = annotations(
+            &command
+                .find_subcommand_mut("cert")
+                .and_then(|c| c.find_subcommand_mut("revoke"))
+                .expect("cert revoke")
+                .render_long_help()
+                .to_string(),
+        );
+        assert!(revoke.contains("valeurs possibles"), "{revoke}");
+        for english in ["[env: ", "[default: ", "[possible values: ", "Possible values:"] {
+            assert!(
+                !root.contains(english) && !revoke.contains(english),
+                "{english}"
+            );
+        }
         for english in ["Usage:", "Print help", "Commands:", "Print version"] {
             assert!(!help.contains(english), "{english}:\n{help}");
             assert!(!cert.contains(english), "{english}:\n{cert}");

@@ -31,10 +31,11 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== paquet Debian (cargo deb) et cargo install"
-# A release build, then the package; tests/packaging.rs checks this package's contents.
-SISERI_DEB="$(cargo deb --locked | tail -n 1)"
-export SISERI_DEB
-echo "$SISERI_DEB"
+# A release build, then the package; tests/packaging.rs checks this package's contents. (Not a
+# SISERI_* name: those are configuration overrides, and an unknown section is an error.)
+DEB_UNDER_TEST="$(cargo deb --locked | tail -n 1)"
+export DEB_UNDER_TEST
+echo "$DEB_UNDER_TEST"
 # `cargo install --locked --path .` must keep working (the release build above is reused).
 install_root="$(mktemp -d)"
 trap 'rm -rf "$install_root"' EXIT

@@ -174,11 +174,11 @@ fn the_debian_package_holds_the_binary_units_conffile_and_user_creation() {
     assert!(!postinst.contains("siseri init"), "{postinst}");
 }
 
-/// The package `scripts/test.sh` built (`SISERI_DEB`), or one built here from the binary under
+/// The package `scripts/test.sh` built (`DEB_UNDER_TEST`), or one built here from the binary under
 /// test (`cargo deb --no-build`: seconds, not a release build).
 /// The sandbox, when there is one, holds the package: it goes when the sandbox is dropped.
 fn debian_package() -> (Option<Sandbox>, PathBuf) {
-    if let Some(deb) = std::env::var_os("SISERI_DEB").filter(|v| !v.is_empty()) {
+    if let Some(deb) = std::env::var_os("DEB_UNDER_TEST").filter(|v| !v.is_empty()) {
         return (None, PathBuf::from(deb));
     }
     let cargo_deb = require_tool("cargo-deb");

@@ -15,6 +15,10 @@ command -v python3 >/dev/null || apt_packages+=(python3 python3-pip)
 command -v systemd-analyze >/dev/null || apt_packages+=(systemd)
 command -v dpkg-deb >/dev/null || apt_packages+=(dpkg)
 command -v promtool >/dev/null || apt_packages+=(prometheus)
+# The CA key in a PKCS#11 token (tests/pkcs11.rs): SoftHSM2, and OpenSC's pkcs11-tool to look
+# at the key from another implementation.
+command -v softhsm2-util >/dev/null || apt_packages+=(softhsm2)
+command -v pkcs11-tool >/dev/null || apt_packages+=(opensc)
 if ((${#apt_packages[@]})); then
   echo "installation des paquets Debian : ${apt_packages[*]}"
   SUDO=""

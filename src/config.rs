@@ -237,6 +237,28 @@ pub struct CaSection {
     /// OCSP answered from responses signed ahead (true), or signed at each request (false:
     /// the former behaviour, kept as the benchmark's baseline).
     pub ocsp_presigned: bool,
+    /// Where the CA key lives: an encrypted file, or a PKCS#11 token.
+    pub key_store: KeyStore,
+    /// The PKCS#11 module (the token vendor's library).
+    pub pkcs11_module: PathBuf,
+    /// The token's label.
+    pub pkcs11_token: String,
+    /// The key pair's label in the token.
+    pub pkcs11_key_label: String,
+    /// `init` makes the key in the token (true), or uses the one already there (false).
+    pub pkcs11_generate: bool,
+}
+
+/// `[ca] key_store`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyStore {
+    /// `ca/ac-siseri.key.pem`, encrypted under the passphrase.
+    #[default]
+    File,
+    /// A PKCS#11 token; its PIN from `SISERI_CA_PKCS11_PIN` (or `_FILE`, or the credential
+    /// `pkcs11-pin`).
+    Pkcs11,
 }
 
 impl Default for CaSection {
@@ -254,7 +276,23 @@ impl Default for CaSection {
             crl_shards: p.crl_shards,
             ocsp_validity_hours: p.ocsp_validity_hours,
             ocsp_presigned: true,
+            key_store: KeyStore::File,
+            pkcs11_module: PathBuf::from("/usr/lib/softhsm/libsofthsm2.so"),
+            pkcs11_token: "siseri".into(),
+            pkcs11_key_label: "AC SISERI".into(),
+            pkcs11_generate: true,
         }
+    }
+}
+
+impl CaSection {
+    /// The token holding the key, under `key_store = "pkcs11"`.
+    pub fn token(&self) -> Option<ca::TokenConfig> {
+        (self.key_store == KeyStore::Pkcs11).then(|| ca::TokenConfig {
+            module: self.pkcs11_module.clone(),
+            token_label: self.pkcs11_token.clone(),
+            key_label: self.pkcs11_key_label.clone(),
+        })
     }
 }
 
@@ -318,6 +356,8 @@ const NOT_SETTINGS: &[&str] = &[
     "SISERI_DATA",
     "SISERI_CA_PASSPHRASE",
     "SISERI_CA_PASSPHRASE_FILE",
+    "SISERI_CA_PKCS11_PIN",
+    "SISERI_CA_PKCS11_PIN_FILE",
     "SISERI_MAIL_SMTP_PASSWORD_FILE",
     "SISERI_SMS_HTTP_TOKEN_FILE",
 ];
@@ -614,6 +654,15 @@ crl_shards = 128
 # false : signées à chaque requête (ancien comportement, pour comparer).
 ocsp_validity_hours = 24
 ocsp_presigned = true
+# Où vit la clé de l'AC : "file" (ca/ac-siseri.key.pem, chiffrée par la phrase secrète) ou
+# "pkcs11" (un jeton PKCS#11, HSM ; code PIN dans SISERI_CA_PKCS11_PIN, SISERI_CA_PKCS11_PIN_FILE
+# ou l'identifiant systemd pkcs11-pin). Choisi à l'initialisation.
+key_store = "file"
+pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so"
+pkcs11_token = "siseri"
+pkcs11_key_label = "AC SISERI"
+# true : « siseri init » crée la clé dans le jeton ; false : il prend celle qui porte ce libellé.
+pkcs11_generate = true
 
 [issuance]
 # Clés générées pour les accédants : "ecdsa-p256", "rsa2048" ou "rsa3072".

@@ -162,6 +162,10 @@ impl DataDir {
                 AppError::io(&self.ca_cert(), e)
             }
         })?;
+        if let Some(token) = config.ca.token() {
+            let key = ca::TokenKey::open(&token, token_pin()?.expose_secret())?;
+            return Ok(Authority::load_token(&cert, key, config.policy())?);
+        }
         let key = read(&self.ca_key())?;
         Ok(Authority::load(
             &cert,
@@ -190,6 +194,37 @@ impl DataDir {
             0o644,
         )
     }
+}
+
+/// `text` (the configuration template) with `key = …` of `section` set to `value`.
+fn set_template_value(text: &str, section: &str, key: &str, value: &toml::Value) -> String {
+    let mut in_section = false;
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        if line.starts_with('[') {
+            in_section = line.trim() == section;
+        }
+        if in_section && line.split('=').next().map(str::trim) == Some(key) {
+            out.push_str(&format!("{key} = {value}"));
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The PIN of the token holding the CA key (`[ca] key_store = "pkcs11"`).
+pub fn token_pin() -> Result<SecretString, AppError> {
+    crate::secrets::CA_PKCS11_PIN
+        .from_process()?
+        .ok_or_else(|| {
+            AppError::DataDir(
+                "code PIN du jeton PKCS#11 introuvable : définissez SISERI_CA_PKCS11_PIN (ou \
+             SISERI_CA_PKCS11_PIN_FILE, ou l'identifiant systemd pkcs11-pin)"
+                    .into(),
+            )
+        })
 }
 
 /// What `init` reports back to the operator.
@@ -248,6 +283,35 @@ fn populate(stage: &DataDir, now: OffsetDateTime) -> Result<InitReport, AppError
     }
     write_atomic(&stage.config(), template().as_bytes(), 0o600)?;
     let config = Config::load(&stage.config())?;
+    let hmac_key = store::random::random_bytes::<32>()?;
+    write_atomic(&stage.hmac_key(), hex::encode(hmac_key).as_bytes(), 0o600)?;
+    if let Some(token) = config.ca.token() {
+        // Chosen at init, maybe through the environment: written down for every later command.
+        let mut text = template().to_owned();
+        for (key, value) in [
+            ("key_store", toml::Value::from("pkcs11")),
+            (
+                "pkcs11_module",
+                toml::Value::from(token.module.display().to_string()),
+            ),
+            ("pkcs11_token", toml::Value::from(token.token_label.clone())),
+            (
+                "pkcs11_key_label",
+                toml::Value::from(token.key_label.clone()),
+            ),
+            (
+                "key_algorithm",
+                toml::Value::from(match config.ca.key_algorithm {
+                    ca::CaKeyAlgorithm::EcdsaP256 => "ecdsa-p256",
+                    ca::CaKeyAlgorithm::EcdsaP384 => "ecdsa-p384",
+                }),
+            ),
+        ] {
+            text = set_template_value(&text, "[ca]", key, &value);
+        }
+        write_atomic(&stage.config(), text.as_bytes(), 0o600)?;
+        return populate_in_token(stage, &config, &token, now);
+    }
 
     let mut generated_passphrase = None;
     let passphrase: SecretString = match crate::secrets::CA_PASSPHRASE.from_process()? {
@@ -260,8 +324,6 @@ fn populate(stage: &DataDir, now: OffsetDateTime) -> Result<InitReport, AppError
         }
     };
     let passphrase = passphrase.expose_secret();
-    let hmac_key = store::random::random_bytes::<32>()?;
-    write_atomic(&stage.hmac_key(), hex::encode(hmac_key).as_bytes(), 0o600)?;
 
     let policy = config.policy();
     let ceremony = match config.ca.mode {
@@ -291,6 +353,44 @@ fn populate(stage: &DataDir, now: OffsetDateTime) -> Result<InitReport, AppError
         generated_passphrase,
         csr,
     })
+}
+
+/// The key ceremony with the key in a PKCS#11 token: made there (or the one labelled so, with
+/// `pkcs11_generate = false`), never written anywhere; its certificate or its CSR.
+fn populate_in_token(
+    stage: &DataDir,
+    config: &Config,
+    token: &ca::TokenConfig,
+    now: OffsetDateTime,
+) -> Result<InitReport, AppError> {
+    let pin = token_pin()?;
+    let key = if config.ca.pkcs11_generate {
+        ca::TokenKey::generate(token, pin.expose_secret(), config.ca.key_algorithm)?
+    } else {
+        ca::TokenKey::open(token, pin.expose_secret())?
+    };
+    let policy = config.policy();
+    let mut conn = stage.open_db()?;
+    match config.ca.mode {
+        CaMode::Subordinate => {
+            let csr = Authority::create_subordinate_in_token(&key, &policy, now)?;
+            write_atomic(&stage.ca_csr(), csr.as_bytes(), 0o644)?;
+            Ok(InitReport {
+                generated_passphrase: None,
+                csr: Some(stage.ca_csr()),
+            })
+        }
+        CaMode::Root => {
+            let pem = Authority::create_root_in_token(&key, &policy, now)?;
+            write_atomic(&stage.ca_cert(), pem.as_bytes(), 0o644)?;
+            let authority = Authority::load_token(&pem, key, policy)?;
+            install(stage, config, &authority, &mut conn, now)?;
+            Ok(InitReport {
+                generated_passphrase: None,
+                csr: None,
+            })
+        }
+    }
 }
 
 /// What follows once AC SISERI has its certificate: its record, the first CRL and the

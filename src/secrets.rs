@@ -33,6 +33,12 @@ pub const CA_PASSPHRASE: Secret = Secret {
     credential: "ca-passphrase",
 };
 
+/// The PIN of the PKCS#11 token holding the CA key (`[ca] key_store = "pkcs11"`).
+pub const CA_PKCS11_PIN: Secret = Secret {
+    var: "SISERI_CA_PKCS11_PIN",
+    credential: "pkcs11-pin",
+};
+
 /// The SMTP password (`[mail] smtp_password`).
 pub const SMTP_PASSWORD: Secret = Secret {
     var: "SISERI_MAIL_SMTP_PASSWORD",

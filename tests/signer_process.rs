@@ -12,13 +12,9 @@ use std::io::{Read, Seek, SeekFrom};
 use std::time::{Duration, Instant};
 
 use common::daemon::Daemon;
-use common::fixtures::PROTOCOL;
-use common::mail::mails_to;
-use common::{listening_addr, openssl_ok, require_tool, PASSPHRASE};
-use serde_json::{json, Value};
-
-const DURAND: &str = "v.durand@cabinet-durand.example";
-const MARTIN: &str = "c.martin@sst-alsace.example";
+use common::enrolment::whole_run;
+use common::{openssl_ok, require_tool, PASSPHRASE};
+use serde_json::Value;
 
 /// AC SISERI's private scalar, as OpenSSL decrypts it from the key file.
 fn ca_private_scalar(d: &Daemon) -> Vec<u8> {
@@ -120,91 +116,11 @@ fn signer_children(pid: u32) -> Vec<u32> {
     found
 }
 
-/// The whole run through the daemon; returns the serial of DURAND's certificate, revoked.
-fn a_whole_run(d: &Daemon) {
-    let protocol: Value = serde_json::from_str(PROTOCOL).expect("protocol");
-    let signed = d.sign(&protocol);
-    let (out, err) = d.siseri(&["protocol", "approve", &signed.number]);
-    assert!(out.contains("3 certificat(s) émis"), "{out}{err}");
-    let mails = d.mails(6);
-
-    // DURAND takes the .p12 prepared at approval.
-    let durand = mails_to(&mails, DURAND)[0].clone();
-    let page = format!("/retrait/{}", durand.token.as_deref().expect("token"));
-    d.json(
-        "POST",
-        &page,
-        None,
-        &json!({ "code": durand.code.as_deref().expect("code") }),
-    )
-    .ok(200);
-
-    // MARTIN brings a CSR: the daemon has the certificate signed.
-    let key = d.sandbox.path("martin.key.pem");
-    let csr = d.sandbox.path("martin.csr");
-    openssl_ok([
-        "req".as_ref(),
-        "-new".as_ref(),
-        "-newkey".as_ref(),
-        "ec".as_ref(),
-        "-pkeyopt".as_ref(),
-        "ec_paramgen_curve:P-256".as_ref(),
-        "-nodes".as_ref(),
-        "-subj".as_ref(),
-        "/CN=Claire MARTIN".as_ref(),
-        "-keyout".as_ref(),
-        key.as_os_str(),
-        "-out".as_ref(),
-        csr.as_os_str(),
-    ]);
-    let martin = mails_to(&mails, MARTIN)[0].clone();
-    let r = d
-        .json(
-            "POST",
-            &format!("/retrait/{}", martin.token.as_deref().expect("token")),
-            None,
-            &json!({
-                "code": martin.code.as_deref().expect("code"),
-                "csr": fs::read_to_string(&csr).expect("csr"),
-            }),
-        )
-        .ok(200);
-    let chain = d.sandbox.path("martin.pem");
-    fs::write(&chain, &r.body).expect("write");
-
-    // OCSP over plain HTTP, as a relying party asks.
-    let listening: Value = serde_json::from_str(
-        &fs::read_to_string(d.sandbox.data_file("listening.json")).expect("listening.json"),
-    )
-    .expect("json");
-    let http = listening_addr(&listening, "http");
-    let ocsp = openssl_ok([
-        "ocsp".as_ref(),
-        "-issuer".as_ref(),
-        d.ca.as_os_str(),
-        "-cert".as_ref(),
-        chain.as_os_str(),
-        "-CAfile".as_ref(),
-        d.ca.as_os_str(),
-        "-url".as_ref(),
-        format!("http://{http}/ocsp").as_ref(),
-    ]);
-    assert!(ocsp.contains(": good"), "{ocsp}");
-
-    // Revocation by the operator, through the daemon's signer.
-    let serial = d.serials(42000).pop().expect("DURAND's serial");
-    let (out, err) = d.siseri(&["cert", "revoke", &serial, "--reason", "key-compromise"]);
-    assert!(
-        out.contains("révoqué") || err.contains("révoqué"),
-        "{out}{err}"
-    );
-}
-
 #[test]
 fn the_daemon_never_holds_the_ca_key_its_signer_does() {
     require_tool("openssl");
     let d = Daemon::start(&[]);
-    a_whole_run(&d);
+    whole_run(&d);
     let scalar = ca_private_scalar(&d);
     assert!(
         !memory_holds(d.pid(), &scalar),
@@ -244,7 +160,7 @@ fn a_signer_that_dies_is_started_again_and_signing_goes_on() {
         assert!(start.elapsed() < Duration::from_secs(30), "no socket");
         std::thread::sleep(Duration::from_millis(50));
     }
-    a_whole_run(&d);
+    whole_run(&d);
     assert!(d.log().contains("relancé"), "{}", d.log());
 }
 

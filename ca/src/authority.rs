@@ -102,6 +102,8 @@ pub struct Authority {
 enum Key {
     /// The key itself, decrypted in this process.
     Held(Box<KeyPair>),
+    /// A key in a PKCS#11 token this process has a session with.
+    Token(Box<crate::token::TokenKey>),
     /// A signer process, asked over its Unix socket.
     Signer(crate::signer::SignerClient),
 }
@@ -250,9 +252,64 @@ impl Authority {
         Self::assemble_parts(Key::Signer(signer), cert_der, facts, policy)
     }
 
-    /// True when this process holds the key itself (the signer, the key ceremony).
+    /// True when this process holds the key itself, or a session with the token holding it
+    /// (the signer, the key ceremony).
     pub fn holds_key(&self) -> bool {
-        matches!(self.key, Key::Held(_))
+        matches!(self.key, Key::Held(_) | Key::Token(_))
+    }
+
+    /// AC SISERI whose key is in a PKCS#11 token: `token` must hold the key of the
+    /// certificate.
+    pub fn load_token(
+        cert_pem: &str,
+        token: crate::token::TokenKey,
+        policy: Policy,
+    ) -> Result<Self> {
+        let cert_der = pem_body(cert_pem, &["CERTIFICATE"])
+            .ok_or_else(|| Error::CaCertificate("aucun certificat PEM dans le fichier".into()))?;
+        let facts = {
+            let (_, cert) = X509Certificate::from_der(&cert_der)
+                .map_err(|e| Error::CaCertificate(e.to_string()))?;
+            ca_certificate_facts(&cert)?
+        };
+        if facts.public_key != token.der_bytes() {
+            return Err(Error::CaCertificate(
+                "le certificat ne correspond pas à la clé du jeton PKCS#11".into(),
+            ));
+        }
+        Self::assemble_parts(Key::Token(Box::new(token)), cert_der, facts, policy)
+    }
+
+    /// Key ceremony of a self-signed root whose key `token` made: its certificate (PEM).
+    pub fn create_root_in_token(
+        token: &crate::token::TokenKey,
+        policy: &Policy,
+        now: OffsetDateTime,
+    ) -> Result<String> {
+        let mut params = ca_params(policy, whole_seconds(now), token);
+        params.serial_number = Some(SerialNumber::from_slice(Serial::random()?.as_bytes()));
+        Ok(params.self_signed(token)?.pem())
+    }
+
+    /// Key ceremony of a subordinate CA whose key `token` made: the CSR (PEM) for the root.
+    pub fn create_subordinate_in_token(
+        token: &crate::token::TokenKey,
+        policy: &Policy,
+        now: OffsetDateTime,
+    ) -> Result<String> {
+        Ok(ca_params(policy, whole_seconds(now), token)
+            .serialize_request(token)?
+            .pem()?)
+    }
+
+    /// The CA key's signature of `tbs`, when this process holds the key (`None`: a signer
+    /// process does).
+    fn key_signature(&self, tbs: &[u8]) -> Result<Option<Vec<u8>>> {
+        match &self.key {
+            Key::Held(key) => Ok(Some(SigningKey::sign(key.as_ref(), tbs)?)),
+            Key::Token(token) => Ok(Some(token.sign_message(tbs)?)),
+            Key::Signer(_) => Ok(None),
+        }
     }
 
     /// AC SISERI's certificate, DER.
@@ -727,7 +784,7 @@ impl Authority {
         now: OffsetDateTime,
     ) -> Result<Vec<u8>> {
         let signature = match &self.key {
-            Key::Held(_) => self.crl_signature(tbs, entries, idp, now)?,
+            Key::Held(_) | Key::Token(_) => self.crl_signature(tbs, entries, idp, now)?,
             Key::Signer(signer) => signer.call(&crate::signer::Request::Crl {
                 entries: entries as u64,
                 idp: idp.map(str::to_owned),
@@ -748,9 +805,9 @@ impl Authority {
         idp: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<Vec<u8>> {
-        let Key::Held(key) = &self.key else {
+        if !self.holds_key() {
             return Err(lint("aucune clé détenue ici"));
-        };
+        }
         crate::signer::checks::crl(
             &self.check_issuer(),
             tbs,
@@ -759,7 +816,9 @@ impl Authority {
             now,
         )
         .map_err(Error::SignerRefused)?;
-        let signature = SigningKey::sign(key.as_ref(), tbs)?;
+        let signature = self
+            .key_signature(tbs)?
+            .ok_or_else(|| lint("aucune clé détenue ici"))?;
         self.lint_crl(&self.assemble(tbs, &signature), entries, idp)?;
         Ok(signature)
     }
@@ -774,7 +833,7 @@ impl Authority {
         now: OffsetDateTime,
     ) -> Result<(Vec<u8>, OffsetDateTime)> {
         let signature = match &self.key {
-            Key::Held(_) => self.certificate_signature(tbs, serial, now)?.0,
+            Key::Held(_) | Key::Token(_) => self.certificate_signature(tbs, serial, now)?.0,
             Key::Signer(signer) => signer.call(&crate::signer::Request::Certificate {
                 serial: serial.as_bytes().to_vec(),
                 tbs: tbs.to_vec(),
@@ -794,13 +853,15 @@ impl Authority {
         serial: &Serial,
         now: OffsetDateTime,
     ) -> Result<(Vec<u8>, ProfileKind)> {
-        let Key::Held(key) = &self.key else {
+        if !self.holds_key() {
             return Err(lint("aucune clé détenue ici"));
-        };
+        }
         let profile =
             crate::signer::checks::certificate(&self.check_issuer(), tbs, serial.as_bytes(), now)
                 .map_err(Error::SignerRefused)?;
-        let signature = SigningKey::sign(key.as_ref(), tbs)?;
+        let signature = self
+            .key_signature(tbs)?
+            .ok_or_else(|| lint("aucune clé détenue ici"))?;
         self.lint_certificate(&self.assemble(tbs, &signature), serial)?;
         Ok((signature, profile))
     }
@@ -1006,18 +1067,17 @@ impl Authority {
         use der::Decode;
         let data = x509_ocsp::ResponseData::from_der(tbs)
             .map_err(|_| lint("ce n'est pas une réponse OCSP (ResponseData)"))?;
-        let key = match &self.key {
-            Key::Held(key) => key,
-            Key::Signer(signer) => {
-                let signature = signer.call(&crate::signer::Request::Ocsp { tbs: tbs.to_vec() })?;
-                self.verify(tbs, &signature)?;
-                return Ok((self.algorithm.signature_algorithm_der(), signature));
-            }
-        };
+        if let Key::Signer(signer) = &self.key {
+            let signature = signer.call(&crate::signer::Request::Ocsp { tbs: tbs.to_vec() })?;
+            self.verify(tbs, &signature)?;
+            return Ok((self.algorithm.signature_algorithm_der(), signature));
+        }
         if data.responder_id != self.ocsp.responder_id()? {
             return Err(lint("réponse OCSP au nom d'un autre répondeur"));
         }
-        let signature = SigningKey::sign(key.as_ref(), tbs)?;
+        let signature = self
+            .key_signature(tbs)?
+            .ok_or_else(|| lint("aucune clé détenue ici"))?;
         self.verify(tbs, &signature)?;
         Ok((self.algorithm.signature_algorithm_der(), signature))
     }

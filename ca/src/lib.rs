@@ -17,6 +17,7 @@ mod profile;
 pub mod revocation;
 pub mod signer;
 mod storage;
+mod token;
 
 pub use authority::{immediate, to_pem, Authority, Ceremony, IssueRequest, Issued, Prepared};
 pub use common_name::{
@@ -35,3 +36,4 @@ pub use storage::{
     counts, expiring_without_successor, revoked_serials, unsigned_serials, CertificateRecord,
     CertificateStatus, CrlInfo, PublishedCrl, ShardCrlInfo,
 };
+pub use token::{TokenConfig, TokenKey};

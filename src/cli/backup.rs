@@ -127,7 +127,10 @@ fn write_once(
     add(&mut tar, "siseri.db", snapshot).map_err(failed)?;
     for name in archive::FILES {
         let source = dir.root().join(name);
-        if source.exists() || archive::REQUIRED.contains(&name) {
+        // Under a PKCS#11 token there is no key file: the key stays in the token.
+        let required = archive::REQUIRED.contains(&name)
+            && !(name == "ca/ac-siseri.key.pem" && config_has_token(dir));
+        if source.exists() || required {
             add(&mut tar, name, &source).map_err(failed)?;
         }
     }
@@ -193,6 +196,13 @@ fn write_once(
     let total = file.metadata().map_err(io)?.len();
     eprintln!("sauvegarde : archive complète ({})", megabytes(total));
     Ok(Done::Written)
+}
+
+/// True when the CA key of `dir` lives in a PKCS#11 token.
+fn config_has_token(dir: &DataDir) -> bool {
+    dir.load_config()
+        .map(|c| c.ca.token().is_some())
+        .unwrap_or(false)
 }
 
 /// Appends the file at `source` as `name`, 0600, hashing what is written.

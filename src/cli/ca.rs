@@ -111,13 +111,18 @@ pub(super) fn run(dir: &DataDir, command: CaCommand) -> Result<(), AppError> {
             Ok(())
         }
         CaCommand::Csr { out } => {
-            let key = datadir::read(&dir.ca_key())?;
-            let csr = Authority::csr_for_key(
-                &key,
-                dir.passphrase()?.expose_secret(),
-                &config.policy(),
-                now(),
-            )?;
+            let csr = match config.ca.token() {
+                Some(token) => {
+                    let key = ca::TokenKey::open(&token, datadir::token_pin()?.expose_secret())?;
+                    Authority::create_subordinate_in_token(&key, &config.policy(), now())?
+                }
+                None => Authority::csr_for_key(
+                    &datadir::read(&dir.ca_key())?,
+                    dir.passphrase()?.expose_secret(),
+                    &config.policy(),
+                    now(),
+                )?,
+            };
             datadir::write_atomic(&out, csr.as_bytes(), 0o644)?;
             crate::say!(
                 "demande de certificat de l'AC écrite dans {}",
@@ -127,11 +132,23 @@ pub(super) fn run(dir: &DataDir, command: CaCommand) -> Result<(), AppError> {
         }
         CaCommand::Import { cert } => {
             let pem = datadir::read(&cert)?;
-            let key = datadir::read(&dir.ca_key())?;
-            let der = Authority::check_import(&pem, &key, dir.passphrase()?.expose_secret())?;
+            let der = match config.ca.token() {
+                // The certificate must be the token key's: checked by loading it.
+                Some(token) => {
+                    let key = ca::TokenKey::open(&token, datadir::token_pin()?.expose_secret())?;
+                    Authority::load_token(&pem, key, config.policy())?
+                        .certificate_der()
+                        .to_vec()
+                }
+                None => Authority::check_import(
+                    &pem,
+                    &datadir::read(&dir.ca_key())?,
+                    dir.passphrase()?.expose_secret(),
+                )?,
+            };
             // Keep the whole file: AC SISERI first, then its issuers for the chain.
             datadir::write_atomic(&dir.ca_cert(), pem.as_bytes(), 0o644)?;
-            // A key ceremony: the passphrase was read above, the key is held here.
+            // A key ceremony: the key (or the token's session) is held here.
             let authority = dir.hold_authority(&config)?;
             let mut conn = dir.open_db()?;
             datadir::install(dir, &config, &authority, &mut conn, now())?;

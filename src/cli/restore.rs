@@ -93,6 +93,8 @@ fn check(path: &Path) -> Result<Manifest, AppError> {
     let file = File::open(path).map_err(|e| AppError::io(path, e))?;
     let mut tar = tar::Archive::new(io::BufReader::new(file));
     let mut seen: BTreeMap<String, Member> = BTreeMap::new();
+    // Under a PKCS#11 token (read from the archive's config.toml) there is no key file.
+    let mut key_in_token = false;
     let mut manifest: Option<Manifest> = None;
     for entry in tar.entries().map_err(unreadable)? {
         let entry = entry.map_err(unreadable)?;
@@ -111,7 +113,14 @@ fn check(path: &Path) -> Result<Manifest, AppError> {
             continue;
         }
         let mut reader = Hashing::new(entry);
-        io::copy(&mut reader, &mut io::sink()).map_err(unreadable)?;
+        if name == "config.toml" {
+            let mut text = String::new();
+            reader.read_to_string(&mut text).map_err(unreadable)?;
+            key_in_token = toml::from_str::<crate::config::Config>(&text)
+                .is_ok_and(|c| c.ca.token().is_some());
+        } else {
+            io::copy(&mut reader, &mut io::sink()).map_err(unreadable)?;
+        }
         let (size, sha256) = reader.finish();
         if seen.contains_key(&name) {
             return Err(refused(&format!("{name} y figure deux fois")));
@@ -166,6 +175,9 @@ fn check(path: &Path) -> Result<Manifest, AppError> {
         return Err(refused("un fichier de l'archive manque au manifeste"));
     }
     for required in archive::REQUIRED {
+        if key_in_token && required == "ca/ac-siseri.key.pem" {
+            continue;
+        }
         if !listed.contains(required) {
             return Err(refused(&format!("{required} manque")));
         }

@@ -192,3 +192,88 @@ pub fn clinic_protocol() -> String {
     }
     p.to_string()
 }
+
+/// A whole run through a running daemon, every signature by its signer: the seed's protocol
+/// signed and approved (CLI), DURAND's `.p12` withdrawn, MARTIN's certificate withdrawn with a
+/// CSR (signed by the daemon), OCSP over plain HTTP judged by `openssl ocsp`, and DURAND's
+/// certificate revoked (CLI). Returns DURAND's serial.
+pub fn whole_run(d: &super::daemon::Daemon) -> String {
+    let protocol: serde_json::Value =
+        serde_json::from_str(super::fixtures::PROTOCOL).expect("protocol");
+    let signed = d.sign(&protocol);
+    let (out, err) = d.siseri(&["protocol", "approve", &signed.number]);
+    assert!(out.contains("3 certificat(s) émis"), "{out}{err}");
+    let mails = d.mails(6);
+
+    // DURAND takes the .p12 prepared at approval.
+    let durand = super::mail::mails_to(&mails, "v.durand@cabinet-durand.example")[0].clone();
+    let page = format!("/retrait/{}", durand.token.as_deref().expect("token"));
+    d.json(
+        "POST",
+        &page,
+        None,
+        &serde_json::json!({ "code": durand.code.as_deref().expect("code") }),
+    )
+    .ok(200);
+
+    // MARTIN brings a CSR: the daemon has the certificate signed.
+    let key = d.sandbox.path("martin.key.pem");
+    let csr = d.sandbox.path("martin.csr");
+    super::openssl_ok([
+        "req".as_ref(),
+        "-new".as_ref(),
+        "-newkey".as_ref(),
+        "ec".as_ref(),
+        "-pkeyopt".as_ref(),
+        "ec_paramgen_curve:P-256".as_ref(),
+        "-nodes".as_ref(),
+        "-subj".as_ref(),
+        "/CN=Claire MARTIN".as_ref(),
+        "-keyout".as_ref(),
+        key.as_os_str(),
+        "-out".as_ref(),
+        csr.as_os_str(),
+    ]);
+    let martin = super::mail::mails_to(&mails, "c.martin@sst-alsace.example")[0].clone();
+    let r = d
+        .json(
+            "POST",
+            &format!("/retrait/{}", martin.token.as_deref().expect("token")),
+            None,
+            &serde_json::json!({
+                "code": martin.code.as_deref().expect("code"),
+                "csr": std::fs::read_to_string(&csr).expect("csr"),
+            }),
+        )
+        .ok(200);
+    let chain = d.sandbox.path("martin.pem");
+    std::fs::write(&chain, &r.body).expect("write");
+
+    // OCSP over plain HTTP, as a relying party asks.
+    let listening: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(d.sandbox.data_file("listening.json")).expect("listening.json"),
+    )
+    .expect("json");
+    let http = super::listening_addr(&listening, "http");
+    let ocsp = super::openssl_ok([
+        "ocsp".as_ref(),
+        "-issuer".as_ref(),
+        d.ca.as_os_str(),
+        "-cert".as_ref(),
+        chain.as_os_str(),
+        "-CAfile".as_ref(),
+        d.ca.as_os_str(),
+        "-url".as_ref(),
+        format!("http://{http}/ocsp").as_ref(),
+    ]);
+    assert!(ocsp.contains(": good"), "{ocsp}");
+
+    // Revocation by the operator, through the daemon's signer.
+    let serial = d.serials(42000).pop().expect("DURAND's serial");
+    let (out, err) = d.siseri(&["cert", "revoke", &serial, "--reason", "key-compromise"]);
+    assert!(
+        out.contains("révoqué") || err.contains("révoqué"),
+        "{out}{err}"
+    );
+    serial
+}

@@ -80,17 +80,23 @@ setup() { # SIZE
 
     openssl pkey -in "$d/data/ca/ac-siseri.key.pem" -passin env:SISERI_CA_PASSPHRASE \
         -out "$d/ca.key.pem" 2>/dev/null
-    port="$(free_port)"
-    t="$(now)"
-    openssl ocsp -index "$d/index.txt" -port "$port" -rsigner "$ca" -rkey "$d/ca.key.pem" \
-        -CA "$ca" -ndays 1 -multi "$cores" >"$d/openssl.log" 2>&1 &
-    pid[openssl-$n]=$!
-    running+=("${pid[openssl-$n]}")
-    if ! wait_for_port "$port" "${pid[openssl-$n]}"; then
-        echo "openssl ocsp n'a pas démarré :" >&2
+    # A free port may be taken by another process before OpenSSL binds it: three tries.
+    local try started=""
+    for try in 1 2 3; do
+        port="$(free_port)"
+        t="$(now)"
+        openssl ocsp -index "$d/index.txt" -port "$port" -rsigner "$ca" -rkey "$d/ca.key.pem" \
+            -CA "$ca" -ndays 1 -multi "$cores" >"$d/openssl.log" 2>&1 &
+        pid[openssl-$n]=$!
+        running+=("${pid[openssl-$n]}")
+        if wait_for_port "$port" "${pid[openssl-$n]}"; then
+            started=1
+            break
+        fi
+        echo "openssl ocsp n'a pas démarré (essai $try) :" >&2
         tail -n 20 "$d/openssl.log" >&2
-        exit 1
-    fi
+    done
+    [ -n "$started" ] || exit 1
     addr[openssl-$n]="127.0.0.1:$port"
     # Its children (-multi) load the index before they answer: stopped on exit too.
     local kids=()

@@ -36,6 +36,8 @@ openssl_version="$(openssl version | awk '{print $2}')"
 declare -A addr pid
 
 public_addr() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["public"])' "$1/listening.json"; }
+# The plain-HTTP publication listener (RFC 5019's transport, as certificates' AIA names it).
+http_addr() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["http"])' "$1/listening.json"; }
 
 # `siseri serve` on DATA with extra environment; its public address in $public.
 serve() { # DATA LOG ENV...
@@ -75,8 +77,10 @@ setup() { # SIZE
 
     serve "$d/data" "$d/ahead.log"
     addr[ahead-$n]="$public" pid[ahead-$n]="$spid"
+    addr[ahead-http-$n]="$(http_addr "$d/data")" pid[ahead-http-$n]="$spid"
     serve "$d/data-live" "$d/live.log" SISERI_CA_OCSP_PRESIGNED=false
     addr[live-$n]="$public" pid[live-$n]="$spid"
+    addr[live-http-$n]="$(http_addr "$d/data-live")" pid[live-http-$n]="$spid"
 
     openssl pkey -in "$d/data/ca/ac-siseri.key.pem" -passin env:SISERI_CA_PASSPHRASE \
         -out "$d/ca.key.pem" 2>/dev/null
@@ -110,6 +114,8 @@ setup() { # SIZE
     # Each responder answers the request before the load starts.
     check "$n" ahead "https://localhost:${addr[ahead-$n]##*:}/ocsp"
     check "$n" live "https://localhost:${addr[live-$n]##*:}/ocsp"
+    check "$n" ahead-http "http://${addr[ahead-http-$n]}/ocsp"
+    check "$n" live-http "http://${addr[live-http-$n]}/ocsp"
     check "$n" openssl "http://${addr[openssl-$n]}/"
     python3 - "$n" "$fill_s" "$openssl_version" >>"$out" <<'PY'
 import json, sys
@@ -133,6 +139,7 @@ check() { # SIZE IMPL URL
 load() { # IMPL SIZE ROUND
     local d="$work/$2" key="$1-$2" path=/ocsp plain=()
     if [ "$1" = openssl ]; then path=/ plain=(--plain); fi
+    case "$1" in *-http) plain=(--plain) ;; esac
     run_loadgen "$out" --ocsp "$d/req.der" "${plain[@]}" --addr "${addr[$key]}" --pid "${pid[$key]}" \
         --ca "$d/data/ca/ac-siseri.pem" --server-name localhost --path "$path" \
         --concurrency "$concurrency" --seconds "$seconds" --warmup "$warmup" \
@@ -182,7 +189,7 @@ echo "== OCSP : $rounds tours de ${seconds} s par répondeur et par taille" >&2
 order=("${sizes[@]}")
 for round in $(seq "$rounds"); do
     for n in "${order[@]}"; do
-        for impl in ahead live openssl; do load "$impl" "$n" "$round"; done
+        for impl in ahead live ahead-http live-http openssl; do load "$impl" "$n" "$round"; done
     done
     reversed=()
     for ((i = ${#order[@]} - 1; i >= 0; i--)); do reversed+=("${order[$i]}"); done

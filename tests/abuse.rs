@@ -35,6 +35,15 @@ fn draft_creation_is_limited_per_client_address_and_the_refusal_stores_nothing()
         "{body}"
     );
     assert_eq!(retry_after(&refused), 3600);
+    // Once over the limit, the address is refused before its body is read: even a body that
+    // does not parse gets the 429, not the 400 parsing it would cost.
+    d.call(
+        "POST",
+        "/api/v1/protocols",
+        None,
+        Some(("application/json", b"{pas du json".as_slice())),
+    )
+    .error(429, "too_many_requests");
     assert_eq!(d.sandbox.count("enroll_versions"), 3);
 }
 

@@ -176,6 +176,16 @@ pub enum Anonymous {
     Upload,
 }
 
+impl Anonymous {
+    /// The rate limit's name, in its stored buckets.
+    fn bucket_name(self) -> &'static str {
+        match self {
+            Self::NewDraft => "draft-create",
+            Self::Upload => "document-upload",
+        }
+    }
+}
+
 /// Who is asking, for rate limits and signature evidence.
 #[derive(Debug, Clone, Default)]
 pub struct Client {
@@ -234,13 +244,30 @@ impl Pass {
         self.clock.now()
     }
 
+    /// Refuses at once, from memory only, a `client` already over its limit for `action`:
+    /// called by the web layer before the request's body is even parsed, so that a flood of
+    /// refused requests costs no parsing, no blocking thread and no database access.
+    /// [`admit`](Self::admit) still decides, and counts, for the others.
+    pub fn refused_already(&self, action: Anonymous, client: &Client) -> Result<(), PassError> {
+        let now = self.now();
+        let bucket = format!("{}:{}", action.bucket_name(), client.ip);
+        let over = self.over_limit.lock().unwrap_or_else(|p| p.into_inner());
+        match over.get(&bucket) {
+            Some(until) if *until > now => Err(PassError::TooManyRequests {
+                retry_after_minutes: (((*until - now).whole_seconds() + 59) / 60).max(1),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Counts one anonymous `action` of `client` and refuses it (429, with when to try again)
     /// beyond its hourly limit per client address. Called by the web layer before the action;
     /// the count is stored, so it survives a restart.
     pub fn admit(&self, action: Anonymous, client: &Client) -> Result<(), PassError> {
-        let (name, limit) = match action {
-            Anonymous::NewDraft => ("draft-create", self.config.drafts_per_hour),
-            Anonymous::Upload => ("document-upload", self.config.uploads_per_hour),
+        let name = action.bucket_name();
+        let limit = match action {
+            Anonymous::NewDraft => self.config.drafts_per_hour,
+            Anonymous::Upload => self.config.uploads_per_hour,
         };
         let now = self.now();
         let bucket = format!("{name}:{}", client.ip);

@@ -113,10 +113,12 @@ async fn create(
     Peer(peer): Peer,
     body: Bytes,
 ) -> Answer {
+    let who = client(&headers, peer);
+    // An address already over its limit is refused before its body is parsed.
+    state.pass.refused_already(Anonymous::NewDraft, &who)?;
     let input: ProtocolInput = parse(&body)?;
     validate(&input)?;
     let pass = state.pass.clone();
-    let who = client(&headers, peer);
     let created = blocking(move || {
         pass.admit(Anonymous::NewDraft, &who)?;
         pass.create(&input)

@@ -17,6 +17,7 @@ mod error;
 mod fraction;
 pub mod migrations;
 mod nir;
+mod person;
 pub mod policy;
 mod principal;
 mod service;
@@ -24,6 +25,7 @@ mod storage;
 mod storage_bodies;
 mod storage_doses;
 mod storage_fractions;
+mod storage_persons;
 mod storage_import;
 mod storage_workers;
 
@@ -43,6 +45,7 @@ pub use nir::{Nir, NirError};
 pub use policy::{Action, DataKind, Role};
 pub use principal::{Identity, Principal};
 pub use service::Registry;
+pub use storage_persons::IdentityConflict;
 pub use worker::{
     ActivityCharacter, Applied, CardNumber, Category, ContractType, Operation, Page, WorkFraction,
     Worker, WorkerInput, WorkerQuery, WorkerRecord, WorkerRef, WorkerSummary, WorkerView,

@@ -8,6 +8,7 @@
 mod bodies;
 mod doses;
 mod fractions;
+mod persons;
 mod transfer;
 mod workers;
 

@@ -61,6 +61,9 @@ pub enum RegistryError {
     /// The database failed (details in the log only).
     #[error("Erreur interne : réessayez plus tard.")]
     Database(#[from] rusqlite::Error),
+    /// The alert e-mail could not be queued (details in the log only).
+    #[error("Erreur interne : réessayez plus tard.")]
+    Mail(#[source] crate::directory::DirectoryError),
     /// The connection pool or the audit log failed (details in the log only).
     #[error("Erreur interne : réessayez plus tard.")]
     Store(#[from] store::Error),
@@ -86,7 +89,7 @@ impl RegistryError {
             | Self::DuplicateCard
             | Self::DuplicateFraction
             | Self::IdentityConflict => 409,
-            Self::Io(_) | Self::Database(_) | Self::Store(_) => 500,
+            Self::Io(_) | Self::Database(_) | Self::Store(_) | Self::Mail(_) => 500,
         }
     }
 
@@ -104,7 +107,7 @@ impl RegistryError {
             Self::ImportRejected(_) => "import_rejected",
             Self::ImportRead(_) => "import_interrupted",
             Self::ImportLineTooLong => "import_line_too_long",
-            Self::Io(_) | Self::Database(_) | Self::Store(_) => "internal",
+            Self::Io(_) | Self::Database(_) | Self::Store(_) | Self::Mail(_) => "internal",
         }
     }
 

@@ -7,6 +7,7 @@
 //! [`policy::allows`], and write every read and write of a worker's data to the audit log.
 #![forbid(unsafe_code)]
 
+mod alert_mail;
 mod card;
 mod csv_format;
 mod date;
@@ -15,6 +16,7 @@ mod dose;
 mod dosimetry_body;
 mod error;
 mod fraction;
+mod limits;
 pub mod migrations;
 mod nir;
 mod person;
@@ -22,6 +24,7 @@ pub mod policy;
 mod principal;
 mod service;
 mod storage;
+mod storage_alerts;
 mod storage_bodies;
 mod storage_doses;
 mod storage_fractions;
@@ -32,6 +35,7 @@ mod storage_workers;
 pub mod web;
 mod worker;
 
+pub use alert_mail::{AlertMail, ALERT_MAIL_BODY, ALERT_MAIL_SUBJECT};
 pub use card::{CardFollowUp, CardInput, DoseSummary, Fitness, MedicalCard};
 pub use csv_format::{ImportReport, ImportSummary, LineError, CSV_HEADER};
 pub use directory::{
@@ -45,6 +49,8 @@ pub use nir::{Nir, NirError};
 pub use policy::{Action, DataKind, Role};
 pub use principal::{Identity, Principal};
 pub use service::Registry;
+pub use limits::Limit;
+pub use storage_alerts::LimitAlert;
 pub use storage_persons::IdentityConflict;
 pub use worker::{
     ActivityCharacter, Applied, CardNumber, Category, ContractType, Operation, Page, WorkFraction,

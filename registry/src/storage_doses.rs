@@ -108,6 +108,8 @@ pub(crate) struct Sums {
     pub effective_e: i64,
 }
 
+/// Over every employment of the person employment `worker` is of (issue 15 §3: the limits are
+/// the person's, whoever employed them).
 pub(crate) fn sums(conn: &Connection, worker: i64, from: Date, to: Date) -> Result<Sums> {
     Ok(conn.query_row(
         "SELECT
@@ -122,7 +124,10 @@ pub(crate) fn sums(conn: &Connection, worker: i64, from: Date, to: Date) -> Resu
             coalesce(sum(CASE kind WHEN 'internal' THEN e_usv END), 0),
             coalesce(sum(CASE kind WHEN 'effective' THEN e_usv END), 0)
          FROM registry_doses
-         WHERE worker_id = ?1 AND period_end BETWEEN ?2 AND ?3",
+         WHERE worker_id IN (SELECT e.id FROM registry_workers w
+                             JOIN registry_workers e ON e.person_id = w.person_id
+                             WHERE w.id = ?1)
+           AND period_end BETWEEN ?2 AND ?3",
         params![worker, iso(from), iso(to)],
         |r| {
             Ok(Sums {

@@ -56,6 +56,7 @@ impl Registry {
                     &worker_target(worker),
                     &[("dose", &id.to_string()), ("dose_kind", dose.kind.as_str())],
                 )?;
+                self.check_limits(ctx, worker, id, dose.period_end)?;
                 Ok(id)
             },
         )

@@ -28,8 +28,8 @@ mod storage_alerts;
 mod storage_bodies;
 mod storage_doses;
 mod storage_fractions;
-mod storage_persons;
 mod storage_import;
+mod storage_persons;
 mod storage_workers;
 
 pub mod web;
@@ -45,11 +45,11 @@ pub use dose::{DoseInput, DoseKind, DoseQuery, DoseRecord, RollingDose, EFFECTIV
 pub use dosimetry_body::{resolve as resolve_body_name, NamedBody, BODY_NAME_MAX};
 pub use error::{FieldErrors, RegistryError, Result};
 pub use fraction::{Fraction, FractionFilter};
+pub use limits::Limit;
 pub use nir::{Nir, NirError};
 pub use policy::{Action, DataKind, Role};
 pub use principal::{Identity, Principal};
 pub use service::Registry;
-pub use limits::Limit;
 pub use storage_alerts::LimitAlert;
 pub use storage_persons::IdentityConflict;
 pub use worker::{

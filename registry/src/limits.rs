@@ -255,12 +255,18 @@ mod tests {
                 .map(|c| c.limit)
                 .collect()
         };
-        assert_eq!(limits(Some(date!(2008 - 01 - 01)), false), [Limit::Effective]);
+        assert_eq!(
+            limits(Some(date!(2008 - 01 - 01)), false),
+            [Limit::Effective]
+        );
         assert_eq!(limits(Some(date!(2007 - 05 - 31)), false), []);
         assert_eq!(limits(None, false), []);
         assert_eq!(limits(None, true), [Limit::CategoryB]);
         assert!(minor_on(Some(date!(2008 - 02 - 29)), date!(2026 - 02 - 28)));
-        assert!(!minor_on(Some(date!(2008 - 02 - 29)), date!(2026 - 03 - 01)));
+        assert!(!minor_on(
+            Some(date!(2008 - 02 - 29)),
+            date!(2026 - 03 - 01)
+        ));
     }
 
     /// Every window holding `day`, day by day: the definition [`largest_window`] must agree with.

@@ -126,6 +126,9 @@ mod tests {
             bind(None, Some(&shared), &declared("DURAND ZOE", None)),
             Binding::New
         );
-        assert_eq!(bind(None, None, &declared("DURAND ZOE", None)), Binding::New);
+        assert_eq!(
+            bind(None, None, &declared("DURAND ZOE", None)),
+            Binding::New
+        );
     }
 }

@@ -172,8 +172,13 @@ impl<'c> Importer<'c> {
 
     /// The person holding the line's NIR when the line contradicts their identity, known from
     /// another establishment ([`crate::person`]); reads only.
-    pub(crate) fn identity_conflict(&mut self, w: &Worker, columns: &Columns) -> Result<Option<i64>> {
-        let by_nir = storage_persons::find_by_nir(&mut self.person_by_nir, &w.nir, self.establishment)?;
+    pub(crate) fn identity_conflict(
+        &mut self,
+        w: &Worker,
+        columns: &Columns,
+    ) -> Result<Option<i64>> {
+        let by_nir =
+            storage_persons::find_by_nir(&mut self.person_by_nir, &w.nir, self.establishment)?;
         Ok(match by_nir {
             Some(p) if p.elsewhere && !person::same_identity(&p, columns) => Some(p.id),
             _ => None,

@@ -66,7 +66,9 @@ pub(crate) fn find_by_id(
     id: i64,
     establishment: i64,
 ) -> Result<Option<Known>> {
-    Ok(stmt.query_row(params![id, establishment], known).optional()?)
+    Ok(stmt
+        .query_row(params![id, establishment], known)
+        .optional()?)
 }
 
 /// Writes what [`Binding`] decided (never for a conflict); returns the person's id.

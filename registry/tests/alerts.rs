@@ -100,7 +100,12 @@ fn setup() -> Setup {
 fn a_dose_from_employer_a_and_one_from_employer_b_add_up_in_the_rolling_sum() {
     let s = setup();
     s.registry
-        .record_dose(&mdt(), EST, &WorkerRef::Id(s.at_a), &effective("01/01/2025", "31/01/2025", 12.0))
+        .record_dose(
+            &mdt(),
+            EST,
+            &WorkerRef::Id(s.at_a),
+            &effective("01/01/2025", "31/01/2025", 12.0),
+        )
         .unwrap();
     s.registry
         .record_dose(
@@ -127,7 +132,12 @@ fn a_dose_from_employer_a_and_one_from_employer_b_add_up_in_the_rolling_sum() {
 fn a_limit_crossing_alerts_the_right_people_and_nobody_else() {
     let s = setup();
     s.registry
-        .record_dose(&mdt(), EST, &WorkerRef::Id(s.at_a), &effective("01/01/2025", "31/01/2025", 12.0))
+        .record_dose(
+            &mdt(),
+            EST,
+            &WorkerRef::Id(s.at_a),
+            &effective("01/01/2025", "31/01/2025", 12.0),
+        )
         .unwrap();
     assert!(s.mails.0.lock().unwrap().is_empty());
     // B's result, months later, takes the 12-month sum over 20 mSv.
@@ -186,7 +196,12 @@ fn an_alert_awaiting_acknowledgement_is_not_raised_again_and_only_a_physician_ac
     let s = setup();
     let record = |who: &Principal, est, worker, start: &str, end: &str, msv| {
         s.registry
-            .record_dose(who, est, &WorkerRef::Id(worker), &effective(start, end, msv))
+            .record_dose(
+                who,
+                est,
+                &WorkerRef::Id(worker),
+                &effective(start, end, msv),
+            )
             .unwrap()
     };
     record(&mdt(), EST, s.at_a, "01/01/2025", "31/01/2025", 21.0);
@@ -230,7 +245,11 @@ fn a_worker_under_eighteen_is_alerted_above_six_millisieverts() {
     let nir = "2080975123045";
     let mut line = worker("PETIT", "Léa", nir, &key_of(nir));
     line.birth_date = Some("14/09/2008".into());
-    let apprentice = s.registry.apply_worker(&cse(), EST, &line).unwrap().worker_id;
+    let apprentice = s
+        .registry
+        .apply_worker(&cse(), EST, &line)
+        .unwrap()
+        .worker_id;
     s.registry
         .record_dose(
             &mdt(),
@@ -266,7 +285,12 @@ fn a_worker_classified_b_above_six_millisieverts_should_be_a() {
     line.category = Some("B".into());
     s.registry.apply_worker(&cse(), EST, &line).unwrap();
     s.registry
-        .record_dose(&mdt(), EST, &WorkerRef::Id(s.at_a), &effective("01/01/2025", "31/01/2025", 6.5))
+        .record_dose(
+            &mdt(),
+            EST,
+            &WorkerRef::Id(s.at_a),
+            &effective("01/01/2025", "31/01/2025", 6.5),
+        )
         .unwrap();
     let limits: Vec<Limit> = s
         .registry

@@ -79,7 +79,10 @@ fn another_identity_for_a_nir_known_elsewhere_is_refused_recorded_and_listed() {
         ),
         1
     );
-    let listed = env.registry.operator_identity_conflicts("operator:test").unwrap();
+    let listed = env
+        .registry
+        .operator_identity_conflicts("operator:test")
+        .unwrap();
     assert_eq!(listed.len(), 1);
     let c = &listed[0];
     assert_eq!(c.establishment, OTHER);
@@ -114,7 +117,10 @@ fn an_import_contradicting_a_person_known_elsewhere_is_refused_and_its_conflict_
         ),
         0
     );
-    let listed = env.registry.operator_identity_conflicts("operator:test").unwrap();
+    let listed = env
+        .registry
+        .operator_identity_conflicts("operator:test")
+        .unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].source, "import");
 }
@@ -216,14 +222,62 @@ fn old_schema_database() -> Connection {
     .unwrap();
     let workers = [
         // id, establishment, nir, key, card, last, first, birth, fraction, created, updated, removed
-        (1, 1, "2760912346445", "12", Some("C00000001"), "DIDIER", "Valérie", None, Some(1),
-         "2024-03-01T08:00:00Z", "2024-03-01T08:00:00Z", None),
-        (2, 1, "1700367482001", "86", Some("C00000002"), "DURAND", "Vincent", Some("1970-03-12"),
-         None, "2024-03-02T08:00:00Z", "2024-05-02T08:00:00Z", Some("2024-05-02T08:00:00Z")),
-        (3, 2, "2760912346445", "12", None, "DIDIER", "Valerie", None, Some(2),
-         "2024-04-01T08:00:00Z", "2024-04-01T08:00:00Z", None),
-        (4, 2, "1700367482001", "86", Some("C00000003"), "DUPONT", "Vincent", None, None,
-         "2024-06-01T08:00:00Z", "2024-06-01T08:00:00Z", None),
+        (
+            1,
+            1,
+            "2760912346445",
+            "12",
+            Some("C00000001"),
+            "DIDIER",
+            "Valérie",
+            None,
+            Some(1),
+            "2024-03-01T08:00:00Z",
+            "2024-03-01T08:00:00Z",
+            None,
+        ),
+        (
+            2,
+            1,
+            "1700367482001",
+            "86",
+            Some("C00000002"),
+            "DURAND",
+            "Vincent",
+            Some("1970-03-12"),
+            None,
+            "2024-03-02T08:00:00Z",
+            "2024-05-02T08:00:00Z",
+            Some("2024-05-02T08:00:00Z"),
+        ),
+        (
+            3,
+            2,
+            "2760912346445",
+            "12",
+            None,
+            "DIDIER",
+            "Valerie",
+            None,
+            Some(2),
+            "2024-04-01T08:00:00Z",
+            "2024-04-01T08:00:00Z",
+            None,
+        ),
+        (
+            4,
+            2,
+            "1700367482001",
+            "86",
+            Some("C00000003"),
+            "DUPONT",
+            "Vincent",
+            None,
+            None,
+            "2024-06-01T08:00:00Z",
+            "2024-06-01T08:00:00Z",
+            None,
+        ),
     ];
     for (id, est, nir, key, card, last, first, birth, fraction, created, updated, removed) in
         workers

@@ -193,7 +193,6 @@ struct Writing {
 /// likely a wrong file than a few wrong lines, and the report says it all to its sender.
 const IDENTITY_CONFLICTS_KEPT: usize = 1000;
 
-
 /// A NIR or card number (as a number) and the line it is on. Packed: a million-line file keeps
 /// one per line until its end, 12 bytes each, where a hash map would take 32 or more.
 #[derive(Clone, Copy)]

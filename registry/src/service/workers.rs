@@ -2,16 +2,16 @@
 
 use super::{worker_target, Ctx, Registry};
 use crate::nir::{Nir, NirError};
+use crate::person::{self, Binding};
 use crate::policy::{identity_views, Action, DataKind, View};
 use crate::principal::Principal;
 use crate::storage::{self, conflict, Conflict};
 use crate::worker::input::{self, by_json_name, RawWorker};
+use crate::worker::Columns;
 use crate::worker::{
     Applied, Operation, Page, Worker, WorkerInput, WorkerQuery, WorkerRecord, WorkerRef,
     WorkerSummary, WorkerView,
 };
-use crate::person::{self, Binding};
-use crate::worker::Columns;
 use crate::{storage_fractions, storage_persons, storage_workers, RegistryError, Result};
 use store::text::fold;
 

@@ -134,6 +134,15 @@ pub(crate) fn mark_removed(conn: &Connection, id: i64, now: &str) -> Result<()> 
     Ok(())
 }
 
+/// Sets the first day of worker `id`'s current period of employment.
+pub(crate) fn set_employed_from(conn: &Connection, id: i64, from: time::Date) -> Result<()> {
+    conn.execute(
+        "UPDATE registry_workers SET employed_from = ?2 WHERE id = ?1",
+        params![id, crate::date::iso(from)],
+    )?;
+    Ok(())
+}
+
 /// A worker of the establishment named by `r`: `(id, removed)`.
 pub(crate) fn find(
     conn: &Connection,

@@ -283,6 +283,19 @@ fn bind_person(ctx: &Ctx<'_>, employment: Option<i64>, w: &Worker) -> Result<Res
     Ok(Ok(person))
 }
 
+/// The declared first day of the employment, if the form gives one.
+fn employed_from(input: &WorkerInput) -> Result<Option<time::Date>> {
+    match input.employed_from.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => crate::date::parse(text).map(Some).map_err(|_| {
+            RegistryError::field(
+                "employed_from",
+                "La date d'entrée doit être une date existante, écrite jj/mm/aaaa.",
+            )
+        }),
+    }
+}
+
 /// What a line of the form did: applied, or left aside as an identity conflict (recorded, to be
 /// committed before the refusal is answered).
 type Outcome = Result<(i64, Option<crate::CardNumber>), RegistryError>;
@@ -290,6 +303,7 @@ type Outcome = Result<(i64, Option<crate::CardNumber>), RegistryError>;
 fn add(ctx: &Ctx<'_>, input: &WorkerInput, raw: &RawWorker<'_>) -> Result<Outcome> {
     let mut w =
         input::validate(raw, ctx.today()).map_err(|p| RegistryError::Invalid(by_json_name(p)))?;
+    let from = employed_from(input)?;
     if input.new_card && w.card_number.is_some() {
         return Err(RegistryError::field(
             "new_card",
@@ -338,6 +352,9 @@ fn add(ctx: &Ctx<'_>, input: &WorkerInput, raw: &RawWorker<'_>) -> Result<Outcom
         )
         .map_err(map_conflict)?,
     };
+    if let Some(from) = from {
+        storage_workers::set_employed_from(ctx.tx, id, from)?;
+    }
     let reactivated = if existing.is_some() { "oui" } else { "non" };
     ctx.audit(
         "registry.worker.add",
@@ -351,6 +368,7 @@ fn modify(ctx: &Ctx<'_>, input: &WorkerInput, raw: &RawWorker<'_>) -> Result<Out
     let id = identify(ctx, raw, Operation::Modify)?;
     let mut w =
         input::validate(raw, ctx.today()).map_err(|p| RegistryError::Invalid(by_json_name(p)))?;
+    let from = employed_from(input)?;
     let current =
         storage_workers::get(ctx.tx, ctx.establishment, id)?.ok_or(RegistryError::NotFound)?;
     if w.nir != current.worker.nir
@@ -377,6 +395,9 @@ fn modify(ctx: &Ctx<'_>, input: &WorkerInput, raw: &RawWorker<'_>) -> Result<Out
     let fraction = resolve_fraction(ctx, &mut w)?;
     storage_workers::update(ctx.tx, id, person, &w, fraction, &ctx.stamp())
         .map_err(map_conflict)?;
+    if let Some(from) = from {
+        storage_workers::set_employed_from(ctx.tx, id, from)?;
+    }
     let nir_changed = if w.nir != current.worker.nir {
         "oui"
     } else {

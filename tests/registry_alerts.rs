@@ -227,6 +227,27 @@ fn two_employers_one_person_conflicts_listed_and_a_crossing_alerts_both_by_a_bar
         }
     }
 
+    // The page: the physician is offered to acknowledge, the PCR sees it waiting, the
+    // correspondent is refused.
+    let page = |who: &[String]| reg.call(who, "GET", &format!("/etablissements/{a}/alertes"), None);
+    let (status, html) = page(&mdt_a);
+    let html = html.as_str().unwrap_or_default().to_owned();
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("<caption>Alertes concernant les travailleurs"),
+        "{html}"
+    );
+    assert!(html.contains("Acquitter"), "{html}");
+    assert!(html.contains("21,000"), "{html}");
+    let (status, html) = page(&pcr_a);
+    assert_eq!(status, 200);
+    let html = html.as_str().unwrap_or_default().to_owned();
+    assert!(
+        html.contains("En attente") && !html.contains("Acquitter</button>"),
+        "{html}"
+    );
+    assert_eq!(page(&cse_a).0, 403);
+
     // The physician acknowledges; the PCR may not.
     let (_, alerts) = reg.call(
         &mdt_a,

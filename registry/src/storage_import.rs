@@ -281,8 +281,9 @@ impl<'c> Importer<'c> {
         Ok(Ok(()))
     }
 
-    /// Drops the list's indexes (all but the table's own rowid), keeping the SQL that makes
-    /// each: the schema is the one reference of what to build back. Kept up to date as rows
+    /// Drops the list's indexes (all but the table's own rowid and the one to persons: each line
+    /// asks whether its NIR's person is employed elsewhere, which without it would read the
+    /// whole table; new persons only ever append to it), keeping the SQL that makes each: the schema is the one reference of what to build back. Kept up to date as rows
     /// come, even the index of fractions (where each row lands at the end of its fraction's
     /// range) cost the import more than building it at the end.
     fn drop_indexes(&mut self) -> Result<()> {
@@ -291,6 +292,7 @@ impl<'c> Importer<'c> {
             let mut stmt = self.conn.prepare(
                 "SELECT name, sql FROM sqlite_schema
                  WHERE type = 'index' AND tbl_name = 'registry_workers' AND sql IS NOT NULL
+                   AND name <> 'registry_workers_person'
                  ORDER BY name",
             )?;
             let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?;

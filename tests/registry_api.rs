@@ -934,11 +934,15 @@ fn the_rolling_effective_dose_adds_up_twelve_months_and_is_flagged_above_20_msv(
     let mdt = reg.login(holder(&holders, "c.martin"), "MDT");
     let pcr = reg.login(holder(&holders, "p.dillenseger"), "PCR");
     let e = reg.establishment(&cse);
+    // Employed there since before the results' periods: the PCR reads the establishment's
+    // results of the worker's time there (issue 15 §2).
+    let mut line = seed_worker();
+    line["employed_from"] = json!(days_ago(90));
     let added = reg.json(
         &cse,
         "POST",
         &format!("/api/v1/establishments/{e}/workers"),
-        &seed_worker(),
+        &line,
     );
     let card = added.json()["card_number"].as_str().unwrap().to_owned();
     let w = added.json()["worker_id"].as_i64().unwrap();

@@ -460,8 +460,15 @@ fn each_role_is_offered_only_what_the_matrix_gives_it() {
     let list = cse.login();
     let est = list.split('/').nth(2).unwrap().to_owned();
     let token = cse.get(&format!("{list}/modifier")).csrf();
+    // Employed there since before the results' periods: the PCR reads the establishment's
+    // results of the worker's time there (issue 15 §2).
+    let since = {
+        let d = (time::OffsetDateTime::now_utc() - time::Duration::days(90)).date();
+        format!("{:02}/{:02}/{}", d.day(), u8::from(d.month()), d.year())
+    };
     let mut fields: Vec<(&str, &str)> = SEED_FORM.to_vec();
     fields.push(("csrf", &token));
+    fields.push(("employed_from", &since));
     let sent = cse.post(&format!("{list}/modifier"), &fields);
     let w = between(&sent.location(), "dernier=", "&").to_owned();
 

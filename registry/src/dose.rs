@@ -190,8 +190,10 @@ impl DoseInput {
 pub struct DoseRecord {
     /// Internal id.
     pub id: i64,
-    /// The worker's internal id.
+    /// The internal id of the employment it was sent for (the worker in that establishment).
     pub worker_id: i64,
+    /// The establishment it was sent for: another employer's, in a physician's career view.
+    pub establishment_id: i64,
     /// Type of record.
     pub kind: DoseKind,
     /// First day of the period.

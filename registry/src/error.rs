@@ -38,6 +38,10 @@ pub enum RegistryError {
     /// The medical follow-up card number belongs to another worker of the establishment.
     #[error("Ce numéro de carte de suivi médical est déjà attribué à un autre travailleur de l'établissement.")]
     DuplicateCard,
+    /// The NIR is known from another employer under another identity (names or birth date):
+    /// the declaration was not applied, and the registry's operators were told.
+    #[error("Ce NIR est déjà connu du registre sous une autre identité (nom, prénom ou date de naissance), déclarée par un autre employeur : votre déclaration n'a pas été appliquée. Vérifiez le NIR et l'identité du travailleur ; si elles sont justes, l'équipe SISERI examinera l'écart et vous recontactera.")]
+    IdentityConflict,
     /// A fraction of that name already exists in the establishment.
     #[error("Une fraction de ce nom existe déjà dans la liste.")]
     DuplicateFraction,
@@ -57,6 +61,9 @@ pub enum RegistryError {
     /// The database failed (details in the log only).
     #[error("Erreur interne : réessayez plus tard.")]
     Database(#[from] rusqlite::Error),
+    /// The alert e-mail could not be queued (details in the log only).
+    #[error("Erreur interne : réessayez plus tard.")]
+    Mail(#[source] crate::directory::DirectoryError),
     /// The connection pool or the audit log failed (details in the log only).
     #[error("Erreur interne : réessayez plus tard.")]
     Store(#[from] store::Error),
@@ -78,8 +85,11 @@ impl RegistryError {
             Self::Invalid(_) | Self::ImportRejected(_) => 422,
             Self::ImportRead(_) => 400,
             Self::ImportLineTooLong => 413,
-            Self::DuplicateNir | Self::DuplicateCard | Self::DuplicateFraction => 409,
-            Self::Io(_) | Self::Database(_) | Self::Store(_) => 500,
+            Self::DuplicateNir
+            | Self::DuplicateCard
+            | Self::DuplicateFraction
+            | Self::IdentityConflict => 409,
+            Self::Io(_) | Self::Database(_) | Self::Store(_) | Self::Mail(_) => 500,
         }
     }
 
@@ -93,10 +103,11 @@ impl RegistryError {
             Self::DuplicateNir => "duplicate_nir",
             Self::DuplicateCard => "duplicate_card",
             Self::DuplicateFraction => "duplicate_fraction",
+            Self::IdentityConflict => "identity_conflict",
             Self::ImportRejected(_) => "import_rejected",
             Self::ImportRead(_) => "import_interrupted",
             Self::ImportLineTooLong => "import_line_too_long",
-            Self::Io(_) | Self::Database(_) | Self::Store(_) => "internal",
+            Self::Io(_) | Self::Database(_) | Self::Store(_) | Self::Mail(_) => "internal",
         }
     }
 

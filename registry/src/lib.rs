@@ -7,6 +7,7 @@
 //! [`policy::allows`], and write every read and write of a worker's data to the audit log.
 #![forbid(unsafe_code)]
 
+mod alert_mail;
 mod card;
 mod csv_format;
 mod date;
@@ -15,21 +16,26 @@ mod dose;
 mod dosimetry_body;
 mod error;
 mod fraction;
+mod limits;
 pub mod migrations;
 mod nir;
+mod person;
 pub mod policy;
 mod principal;
 mod service;
 mod storage;
+mod storage_alerts;
 mod storage_bodies;
 mod storage_doses;
 mod storage_fractions;
 mod storage_import;
+mod storage_persons;
 mod storage_workers;
 
 pub mod web;
 mod worker;
 
+pub use alert_mail::{AlertMail, ALERT_MAIL_BODY, ALERT_MAIL_SUBJECT};
 pub use card::{CardFollowUp, CardInput, DoseSummary, Fitness, MedicalCard};
 pub use csv_format::{ImportReport, ImportSummary, LineError, CSV_HEADER};
 pub use directory::{
@@ -39,10 +45,13 @@ pub use dose::{DoseInput, DoseKind, DoseQuery, DoseRecord, RollingDose, EFFECTIV
 pub use dosimetry_body::{resolve as resolve_body_name, NamedBody, BODY_NAME_MAX};
 pub use error::{FieldErrors, RegistryError, Result};
 pub use fraction::{Fraction, FractionFilter};
+pub use limits::Limit;
 pub use nir::{Nir, NirError};
 pub use policy::{Action, DataKind, Role};
 pub use principal::{Identity, Principal};
 pub use service::Registry;
+pub use storage_alerts::LimitAlert;
+pub use storage_persons::IdentityConflict;
 pub use worker::{
     ActivityCharacter, Applied, CardNumber, Category, ContractType, Operation, Page, WorkFraction,
     Worker, WorkerInput, WorkerQuery, WorkerRecord, WorkerRef, WorkerSummary, WorkerView,

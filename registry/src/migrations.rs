@@ -9,4 +9,6 @@ pub const MIGRATIONS: &[Migration] = store::migrations![
     2 => "0002_nir_index.sql",
     3 => "0003_dosimetry_bodies.sql",
     4 => "0004_refold_search_keys.sql" then crate::storage::refold_search_keys,
+    5 => "0005_persons_employments.sql",
+    6 => "0006_limit_alerts.sql",
 ];

@@ -57,6 +57,20 @@
 //! The correspondent keeps it, as they keep the rest of the establishment's administrative
 //! side; the PCR and the physician see which bodies send results. An operator may also name or
 //! remove a body (`siseri registry organisme`), outside this table: the CLI is not a role.
+//!
+//! ## Whose results, over which periods (R.4451-69; issue 15 §2)
+//!
+//! A worker's results come from every employer of their career. Of the kinds the matrix lets a
+//! role read, it sees ([`dose_scope`]):
+//!
+//! | role | results shown |
+//! |------|---------------|
+//! | PCR  | those of its own establishment, whose period meets one of the worker's periods of employment there |
+//! | MDT  | all of the worker's career, every employer |
+//! | CSE, dosimetry body | none (the matrix already says so) |
+//!
+//! Limit alerts (issue 15 §3) follow the same rows: reading them is reading the effective dose
+//! (PCR, MDT), acknowledging one is writing the medical follow-up card (MDT).
 
 use serde::Serialize;
 
@@ -235,6 +249,27 @@ pub const fn may_manage_bodies(role: Role, action: Action) -> bool {
     }
 }
 
+/// Whose results a reader of a worker's doses gets (see the module's table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DoseScope {
+    /// Every employer's, over the whole career.
+    Career,
+    /// Those of the reader's establishment, over the worker's periods of employment there.
+    EmploymentPeriods,
+    /// None.
+    Nothing,
+}
+
+/// Whose results `role` reads.
+pub const fn dose_scope(role: Role) -> DoseScope {
+    match role {
+        Role::Mdt => DoseScope::Career,
+        Role::Pcr => DoseScope::EmploymentPeriods,
+        Role::Cse | Role::DosimetryBody => DoseScope::Nothing,
+    }
+}
+
 /// Which set of a worker's fields a reader gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -260,6 +295,14 @@ pub const fn identity_views() -> [(DataKind, View); 3] {
 mod tests {
     use super::*;
     use Action::{Read, Write};
+
+    #[test]
+    fn the_physician_reads_the_career_and_the_pcr_its_own_periods_only() {
+        assert_eq!(dose_scope(Role::Mdt), DoseScope::Career);
+        assert_eq!(dose_scope(Role::Pcr), DoseScope::EmploymentPeriods);
+        assert_eq!(dose_scope(Role::Cse), DoseScope::Nothing);
+        assert_eq!(dose_scope(Role::DosimetryBody), DoseScope::Nothing);
+    }
     use DataKind::*;
     use Role::*;
 

@@ -110,6 +110,9 @@ pub(crate) enum Conflict {
     Nir,
     Card,
     FractionName,
+    /// The NIR is this person's, known elsewhere under another identity (not a constraint of
+    /// the schema: see [`crate::person`]).
+    Identity(i64),
 }
 
 /// Tells a broken UNIQUE constraint apart by the columns SQLite names (never by values, which
@@ -238,7 +241,7 @@ mod refold_tests {
         )
         .unwrap();
         assert_eq!(
-            store::migrate::apply(&mut conn, "registry", MIGRATIONS).unwrap(),
+            store::migrate::apply(&mut conn, "registry", &MIGRATIONS[..4]).unwrap(),
             1
         );
         let (name, other): (String, String) = conn

@@ -7,6 +7,7 @@ use time::Date;
 use crate::card::{CardFollowUp, Fitness};
 use crate::date::{self, iso};
 use crate::dose::{msv, DoseKind, DoseRecord, NewDose};
+use crate::policy::DoseScope;
 use crate::storage::optional;
 use crate::Result;
 
@@ -57,17 +58,41 @@ fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DoseRecord> {
         e_msv: usv(7)?,
         source: r.get(8)?,
         recorded_at: r.get(9)?,
+        establishment_id: r.get(10)?,
     })
 }
 
-/// A worker's records of the given kinds, by period end then id.
+/// The records of employment `worker` of the given kinds, by period end then id, within
+/// `scope` ([`crate::policy::dose_scope`]): every employment of the person (`Career`), or only
+/// this one's results whose period meets one of its periods of employment.
 pub(crate) fn list(
     conn: &Connection,
     worker: i64,
+    scope: DoseScope,
     kinds: &[DoseKind],
     from: Option<Date>,
     to: Option<Date>,
 ) -> Result<Vec<DoseRecord>> {
+    let whose = match scope {
+        DoseScope::Nothing => return Ok(Vec::new()),
+        DoseScope::Career => {
+            "d.worker_id IN (SELECT e.id FROM registry_workers w
+                             JOIN registry_workers e ON e.person_id = w.person_id
+                             WHERE w.id = ?1)"
+        }
+        // The current (or last) period on the row, and the earlier ones archived.
+        DoseScope::EmploymentPeriods => {
+            "d.worker_id = ?1 AND (
+                 EXISTS (SELECT 1 FROM registry_workers w
+                         WHERE w.id = d.worker_id
+                           AND d.period_start <= coalesce(w.employed_to, '9999-12-31')
+                           AND d.period_end >= w.employed_from)
+                 OR EXISTS (SELECT 1 FROM registry_employment_periods p
+                            WHERE p.worker_id = d.worker_id
+                              AND d.period_start <= p.ended_on
+                              AND d.period_end >= p.started_on))"
+        }
+    };
     let mut values = vec![Value::Integer(worker)];
     let mut marks = Vec::new();
     for k in kinds {
@@ -75,20 +100,21 @@ pub(crate) fn list(
         marks.push(format!("?{}", values.len()));
     }
     let mut sql = format!(
-        "SELECT id, worker_id, kind, period_start, period_end, hp10_usv, hp007_usv, e_usv,
-                source, recorded_at
-         FROM registry_doses WHERE worker_id = ?1 AND kind IN ({})",
+        "SELECT d.id, d.worker_id, d.kind, d.period_start, d.period_end, d.hp10_usv,
+                d.hp007_usv, d.e_usv, d.source, d.recorded_at,
+                (SELECT establishment_id FROM registry_workers WHERE id = d.worker_id)
+         FROM registry_doses d WHERE {whose} AND d.kind IN ({})",
         marks.join(", ")
     );
     if let Some(from) = from {
         values.push(Value::Text(iso(from)));
-        sql.push_str(&format!(" AND period_end >= ?{}", values.len()));
+        sql.push_str(&format!(" AND d.period_end >= ?{}", values.len()));
     }
     if let Some(to) = to {
         values.push(Value::Text(iso(to)));
-        sql.push_str(&format!(" AND period_end <= ?{}", values.len()));
+        sql.push_str(&format!(" AND d.period_end <= ?{}", values.len()));
     }
-    sql.push_str(" ORDER BY period_end, id");
+    sql.push_str(" ORDER BY d.period_end, d.id");
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(params_from_iter(values), record_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -108,6 +134,8 @@ pub(crate) struct Sums {
     pub effective_e: i64,
 }
 
+/// Over every employment of the person employment `worker` is of (issue 15 §3: the limits are
+/// the person's, whoever employed them).
 pub(crate) fn sums(conn: &Connection, worker: i64, from: Date, to: Date) -> Result<Sums> {
     Ok(conn.query_row(
         "SELECT
@@ -122,7 +150,10 @@ pub(crate) fn sums(conn: &Connection, worker: i64, from: Date, to: Date) -> Resu
             coalesce(sum(CASE kind WHEN 'internal' THEN e_usv END), 0),
             coalesce(sum(CASE kind WHEN 'effective' THEN e_usv END), 0)
          FROM registry_doses
-         WHERE worker_id = ?1 AND period_end BETWEEN ?2 AND ?3",
+         WHERE worker_id IN (SELECT e.id FROM registry_workers w
+                             JOIN registry_workers e ON e.person_id = w.person_id
+                             WHERE w.id = ?1)
+           AND period_end BETWEEN ?2 AND ?3",
         params![worker, iso(from), iso(to)],
         |r| {
             Ok(Sums {

@@ -13,7 +13,9 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, Statement};
 
+use crate::person::{self, Binding};
 use crate::storage::{conflict, reserve_card_numbers, Conflict};
+use crate::storage_persons;
 use crate::storage_workers::{self, INSERT, UPDATE};
 use crate::worker::{Columns, Worker};
 use crate::Result;
@@ -37,6 +39,10 @@ pub(crate) struct Importer<'c> {
     insert: Statement<'c>,
     update: Statement<'c>,
     create_fraction: Statement<'c>,
+    person_by_nir: Statement<'c>,
+    person_by_id: Statement<'c>,
+    insert_person: Statement<'c>,
+    update_person: Statement<'c>,
     /// Folded name → id: the establishment's fractions, and those the file created.
     fractions: HashMap<String, i64>,
     /// The same, by the name as the file spells it: most lines repeat a few fractions, and
@@ -105,9 +111,13 @@ impl<'c> Importer<'c> {
                 "SELECT id, removed_at IS NOT NULL, nir_key, card_number, last_name, other_name,
                         first_name, other_first_names, birth_date, fraction_id, category, job,
                         radiological_hazard, contract_type, work_fraction_pm, activity_character,
-                        domain, sector, search_name, search_other
+                        domain, sector, search_name, search_other, person_id
                  FROM registry_workers WHERE establishment_id = ?1 AND nir = ?2",
             )?,
+            person_by_nir: conn.prepare(storage_persons::FIND_BY_NIR)?,
+            person_by_id: conn.prepare(storage_persons::FIND_BY_ID)?,
+            insert_person: conn.prepare(storage_persons::INSERT)?,
+            update_person: conn.prepare(storage_persons::UPDATE)?,
             insert: conn.prepare(INSERT)?,
             update: conn.prepare(UPDATE)?,
             create_fraction: conn.prepare(
@@ -160,8 +170,24 @@ impl<'c> Importer<'c> {
         Ok(id)
     }
 
-    /// Adds or replaces the worker of this NIR. `Ok(Err(_))` is a line the file got wrong (a card
-    /// number another worker holds); `Err(_)` a failure of the database.
+    /// The person holding the line's NIR when the line contradicts their identity, known from
+    /// another establishment ([`crate::person`]); reads only.
+    pub(crate) fn identity_conflict(
+        &mut self,
+        w: &Worker,
+        columns: &Columns,
+    ) -> Result<Option<i64>> {
+        let by_nir =
+            storage_persons::find_by_nir(&mut self.person_by_nir, &w.nir, self.establishment)?;
+        Ok(match by_nir {
+            Some(p) if p.elsewhere && !person::same_identity(&p, columns) => Some(p.id),
+            _ => None,
+        })
+    }
+
+    /// Adds or replaces the worker of this NIR, employment of the person the NIR names. `Ok(Err(_))`
+    /// is a line the file got wrong (a card number another worker holds, an identity that
+    /// contradicts the person's); `Err(_)` a failure of the database.
     pub(crate) fn upsert(&mut self, w: &Worker, columns: &Columns) -> Result<Result<(), Conflict>> {
         let fraction = match &w.fraction {
             Some(name) => Some(self.fraction_id(name)?),
@@ -170,29 +196,67 @@ impl<'c> Importer<'c> {
         if let Some(card) = &w.card_number {
             self.max_card = self.max_card.max(card.sequence());
         }
-        let existing: Option<(i64, bool)> = if self.empty {
+        /// The row's id, whether the line is what it holds, whether it was removed, its person.
+        type Found = (i64, bool, bool, Option<i64>);
+        let existing: Option<Found> = if self.empty {
             None
         } else {
             self.find
                 .query_row(rusqlite::params![self.establishment, w.nir.as_str()], |r| {
-                    Ok((r.get(0)?, same(r, w, columns, fraction)?))
+                    Ok((
+                        r.get(0)?,
+                        same(r, w, columns, fraction)?,
+                        r.get(1)?,
+                        r.get(20)?,
+                    ))
                 })
                 .optional()?
         };
         // A line identical to what is stored (a list sent again) writes nothing.
-        if let Some((_, true)) = existing {
+        if let Some((_, true, _, _)) = existing {
             self.updated += 1;
             self.unchanged += 1;
             return Ok(Ok(()));
         }
-        let existing = existing.map(|(id, _)| id);
-        let written = match existing {
+        let by_nir =
+            storage_persons::find_by_nir(&mut self.person_by_nir, &w.nir, self.establishment)?;
+        let current = match existing.and_then(|(_, _, _, person)| person) {
             Some(id) => {
-                storage_workers::write(&mut self.update, id, w, columns, fraction, &self.now)
+                storage_persons::find_by_id(&mut self.person_by_id, id, self.establishment)?
             }
+            None => None,
+        };
+        let binding = person::bind(by_nir.as_ref(), current.as_ref(), columns);
+        if let Binding::Conflict(person) = binding {
+            return Ok(Err(Conflict::Identity(person)));
+        }
+        let person = storage_persons::apply(
+            &mut self.insert_person,
+            &mut self.update_person,
+            self.conn,
+            binding,
+            w,
+            columns,
+            &self.now,
+        )?;
+        if let Some((id, _, true, _)) = existing {
+            storage_persons::archive_period(self.conn, id)?;
+        }
+        let existing = existing.map(|(id, _, _, _)| id);
+        let written = match existing {
+            Some(id) => storage_workers::write(
+                &mut self.update,
+                id,
+                person,
+                w,
+                columns,
+                fraction,
+                &self.now,
+            ),
             None => storage_workers::write(
                 &mut self.insert,
                 self.establishment,
+                person,
                 w,
                 columns,
                 fraction,
@@ -217,8 +281,9 @@ impl<'c> Importer<'c> {
         Ok(Ok(()))
     }
 
-    /// Drops the list's indexes (all but the table's own rowid), keeping the SQL that makes
-    /// each: the schema is the one reference of what to build back. Kept up to date as rows
+    /// Drops the list's indexes (all but the table's own rowid and the one to persons: each line
+    /// asks whether its NIR's person is employed elsewhere, which without it would read the
+    /// whole table; new persons only ever append to it), keeping the SQL that makes each: the schema is the one reference of what to build back. Kept up to date as rows
     /// come, even the index of fractions (where each row lands at the end of its fraction's
     /// range) cost the import more than building it at the end.
     fn drop_indexes(&mut self) -> Result<()> {
@@ -227,6 +292,7 @@ impl<'c> Importer<'c> {
             let mut stmt = self.conn.prepare(
                 "SELECT name, sql FROM sqlite_schema
                  WHERE type = 'index' AND tbl_name = 'registry_workers' AND sql IS NOT NULL
+                   AND name <> 'registry_workers_person'
                  ORDER BY name",
             )?;
             let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?;

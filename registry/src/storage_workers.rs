@@ -17,31 +17,37 @@ pub(crate) const INSERT: &str = "INSERT INTO registry_workers (
         establishment_id, nir, nir_key, card_number, last_name, other_name, first_name,
         other_first_names, birth_date, fraction_id, category, job, radiological_hazard,
         contract_type, work_fraction_pm, activity_character, domain, sector, search_name,
-        search_other, created_at, updated_at)
+        search_other, created_at, updated_at, person_id, employed_from)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-        ?19, ?20, ?21, ?21)";
+        ?19, ?20, ?21, ?21, ?22, date(?21))";
 
-/// Replaces every field of worker `?1` and puts them back on the list if they had been removed.
-/// A card number left empty keeps the one the worker holds: card numbers are never taken back.
+/// Replaces every field of worker `?1` and puts them back on the list if they had been removed
+/// (a new period of employment beginning today: archive the last one first, see
+/// [`crate::storage_persons::archive_period`]). A card number left empty keeps the one the
+/// worker holds: card numbers are never taken back.
 pub(crate) const UPDATE: &str = "UPDATE registry_workers SET
         nir = ?2, nir_key = ?3, card_number = coalesce(?4, card_number), last_name = ?5,
         other_name = ?6, first_name = ?7, other_first_names = ?8, birth_date = ?9,
         fraction_id = ?10, category = ?11, job = ?12, radiological_hazard = ?13,
         contract_type = ?14, work_fraction_pm = ?15, activity_character = ?16, domain = ?17,
-        sector = ?18, search_name = ?19, search_other = ?20, updated_at = ?21, removed_at = NULL
+        sector = ?18, search_name = ?19, search_other = ?20, updated_at = ?21, removed_at = NULL,
+        person_id = ?22,
+        employed_from = CASE WHEN removed_at IS NULL THEN employed_from ELSE date(?21) END,
+        employed_to = NULL
     WHERE id = ?1";
 
 /// Runs a prepared [`INSERT`] (`key` = the establishment) or [`UPDATE`] (`key` = the worker's
-/// id) for `w`.
+/// id) for `w`, employment of person `person`.
 pub(crate) fn write(
     stmt: &mut Statement<'_>,
     key: i64,
+    person: i64,
     w: &Worker,
     d: &Columns,
     fraction_id: Option<i64>,
     now: &str,
 ) -> rusqlite::Result<()> {
-    let values: [&dyn ToSql; 21] = [
+    let values: [&dyn ToSql; 22] = [
         &key,
         &w.nir.as_str(),
         &w.nir.key(),
@@ -63,20 +69,22 @@ pub(crate) fn write(
         &d.search_name,
         &d.search_other,
         &now,
+        &person,
     ];
     stmt.execute(&values[..])?;
     Ok(())
 }
 
-/// Adds a worker; returns their id.
+/// Adds a worker, employment of `person`; returns their id.
 pub(crate) fn insert(
     conn: &Connection,
     establishment: i64,
+    person: i64,
     w: &Worker,
     fraction_id: Option<i64>,
     now: &str,
 ) -> rusqlite::Result<i64> {
-    write_one(conn, INSERT, establishment, w, fraction_id, now)?;
+    write_one(conn, INSERT, establishment, person, w, fraction_id, now)?;
     Ok(conn.last_insert_rowid())
 }
 
@@ -84,11 +92,12 @@ pub(crate) fn insert(
 pub(crate) fn update(
     conn: &Connection,
     id: i64,
+    person: i64,
     w: &Worker,
     fraction_id: Option<i64>,
     now: &str,
 ) -> rusqlite::Result<()> {
-    write_one(conn, UPDATE, id, w, fraction_id, now)
+    write_one(conn, UPDATE, id, person, w, fraction_id, now)
 }
 
 /// [`write`] outside an import: the statement from the connection's cache, the derived columns
@@ -97,6 +106,7 @@ fn write_one(
     conn: &Connection,
     sql: &str,
     key: i64,
+    person: i64,
     w: &Worker,
     fraction_id: Option<i64>,
     now: &str,
@@ -104,6 +114,7 @@ fn write_one(
     write(
         &mut *conn.prepare_cached(sql)?,
         key,
+        person,
         w,
         &Columns::of(w),
         fraction_id,
@@ -111,11 +122,23 @@ fn write_one(
     )
 }
 
-/// *Suppression*: off the list; the row stays for the doses and the card.
+/// *Suppression*: off the list, the employment ended today; the row stays for the doses and
+/// the card.
 pub(crate) fn mark_removed(conn: &Connection, id: i64, now: &str) -> Result<()> {
     conn.execute(
-        "UPDATE registry_workers SET removed_at = ?2, updated_at = ?2 WHERE id = ?1",
+        "UPDATE registry_workers SET removed_at = ?2, updated_at = ?2,
+             employed_to = max(date(?2), employed_from)
+         WHERE id = ?1",
         params![id, now],
+    )?;
+    Ok(())
+}
+
+/// Sets the first day of worker `id`'s current period of employment.
+pub(crate) fn set_employed_from(conn: &Connection, id: i64, from: time::Date) -> Result<()> {
+    conn.execute(
+        "UPDATE registry_workers SET employed_from = ?2 WHERE id = ?1",
+        params![id, crate::date::iso(from)],
     )?;
     Ok(())
 }

@@ -213,7 +213,11 @@ fn a_dosimetry_body_reads_nothing_not_even_the_list() {
 #[test]
 fn an_unrestricted_dose_query_returns_only_the_kinds_the_role_reads() {
     let env = env();
-    let id = seed_worker_id(&env);
+    // Employed since before the results' period: the PCR sees its establishment's results of
+    // the worker's time there only (issue 15 §2).
+    let mut line = seed_worker();
+    line.employed_from = Some("01/01/2025".into());
+    let id = add(&env, &line);
     let nir = WorkerRef::Nir(registry::Nir::parse("2760912346445", "12").unwrap());
     for (who, kind) in [
         (body(), DoseKind::Passive),

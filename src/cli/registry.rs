@@ -20,6 +20,9 @@ pub(super) enum RegistryCommand {
     /// transmettre des résultats pour un établissement.
     #[command(subcommand)]
     Organisme(OrganismeCommand),
+    /// Déclarations d'un NIR déjà connu sous une autre identité (nom, prénom, date de
+    /// naissance), non appliquées à la personne : à examiner avec les établissements.
+    Conflicts,
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,7 +85,33 @@ pub(super) fn run(dir: &DataDir, command: RegistryCommand) -> Result<(), AppErro
     let config = dir.load_config()?;
     let s = services(dir, &config)?;
     let registry = Registry::new(s.pool.clone(), Arc::new(::store::SystemClock));
-    let RegistryCommand::Organisme(command) = command;
+    let command = match command {
+        RegistryCommand::Organisme(command) => command,
+        RegistryCommand::Conflicts => {
+            let conflicts = registry
+                .operator_identity_conflicts(OPERATOR)
+                .map_err(registry_err)?;
+            if conflicts.is_empty() {
+                crate::say!("aucun conflit d'identité en attente");
+            }
+            for c in conflicts {
+                crate::say!(
+                    "{}  personne {} ({})  connue : {}  déclarée par l'établissement {} : {}  \
+                     ({}, {}, le {})",
+                    c.id,
+                    c.person_id,
+                    c.nir_masked,
+                    super::out::Shown(&c.known),
+                    c.establishment,
+                    super::out::Shown(&c.declared),
+                    c.source,
+                    super::out::Shown(&c.declared_by),
+                    c.declared_at
+                );
+            }
+            return Ok(());
+        }
+    };
     let exists = |id: i64| -> Result<(), AppError> {
         match s.access.establishment(id).map_err(access_err)? {
             Some(_) => Ok(()),

@@ -306,16 +306,19 @@ fn registry_router(
     clock: &Arc<dyn store::Clock>,
     config: &Config,
 ) -> Router {
+    let directory = Arc::new(enroll::access::RegistryDirectory::new(
+        services.access.clone(),
+        services.pool.clone(),
+        revoked.clone(),
+        config.access.access_code_max_attempts,
+    ));
     registry::web::router(registry::web::RegistryState {
-        directory: Arc::new(enroll::access::RegistryDirectory::new(
-            services.access.clone(),
-            services.pool.clone(),
-            revoked.clone(),
-            config.access.access_code_max_attempts,
-        )),
+        directory: directory.clone(),
         sessions: Arc::new(registry::web::Sessions::default()),
         clock: clock.clone(),
-        registry: registry::Registry::new(services.pool.clone(), clock.clone()),
+        // Limit alerts go out through the durable outbox, queued with the alert.
+        registry: registry::Registry::new(services.pool.clone(), clock.clone())
+            .with_alert_mail(directory),
         key: services.key.clone(),
     })
 }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use ca::revocation::RevocationSet;
 use ca::{Authority, ProfileKind, Serial};
 use registry::{
-    AccessCodeState, Attachment, Directory, DirectoryError, Employer, Establishment, Holder,
-    Person, Role,
+    AccessCodeState, AlertMail, Attachment, Directory, DirectoryError, Employer, Establishment,
+    Holder, Person, Role,
 };
 use store::pool::Pool;
 
@@ -97,6 +97,42 @@ impl Directory for RegistryDirectory {
             .map_err(refusal)?
             .map(establishment)
             .transpose()
+    }
+}
+
+/// The registry's limit alerts announced to the PCRs and physicians attached to the
+/// establishment, through the durable outbox, in the registry's own transaction (the same
+/// database).
+impl AlertMail for RegistryDirectory {
+    fn queue(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        establishment: i64,
+        now: time::OffsetDateTime,
+    ) -> Result<usize, DirectoryError> {
+        let mut queued = 0;
+        for a in super::storage::attachments_of_protocol(tx, establishment).map_err(internal)? {
+            if !matches!(a.role, protocol::Role::Pcr | protocol::Role::Mdt) {
+                continue;
+            }
+            let Some(person) = super::storage::accessor(tx, a.habilitation).map_err(internal)?
+            else {
+                continue;
+            };
+            // An address stored is one that parsed when it was written.
+            let Ok(to) = crate::Email::parse(&person.email) else {
+                continue;
+            };
+            let name = super::mail_name(&person);
+            crate::outbox::enqueue(
+                tx,
+                &crate::outbox::templates::limit_alert_mail(&to, &name),
+                now,
+            )
+            .map_err(internal)?;
+            queued += 1;
+        }
+        Ok(queued)
     }
 }
 

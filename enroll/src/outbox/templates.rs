@@ -422,3 +422,14 @@ mod tests {
         ));
     }
 }
+
+/// The e-mail that tells a PCR or physician that a limit alert awaits them in the registry
+/// (issue 15 §3): nothing of the worker nor of the dose, only that an alert awaits.
+pub fn limit_alert_mail(to: &Email, display_name: &str) -> Message {
+    mail(
+        to,
+        display_name,
+        registry::ALERT_MAIL_SUBJECT.into(),
+        registry::ALERT_MAIL_BODY.into(),
+    )
+}

@@ -6,7 +6,7 @@ use super::{authorize, worker_target, Ctx, Registry};
 use crate::card::{CardFollowUp, CardInput, DoseSummary, MedicalCard};
 use crate::date::twelve_months_before;
 use crate::dose::{msv, DoseInput, DoseKind, DoseQuery, DoseRecord, RollingDose};
-use crate::policy::{allows, Action, DataKind};
+use crate::policy::{allows, dose_scope, Action, DataKind, DoseScope};
 use crate::principal::Principal;
 use crate::storage_doses::Sums;
 use crate::worker::{WorkerRef, WorkerSummary};
@@ -28,6 +28,14 @@ fn rolling(ctx: &Ctx<'_>, worker: i64, on: Option<Date>) -> Result<(RollingDose,
         RollingDose::new(worker, from, to, sums.effective, sums.effective_records),
         sums,
     ))
+}
+
+fn scope_name(scope: DoseScope) -> &'static str {
+    match scope {
+        DoseScope::Career => "carriere",
+        DoseScope::EmploymentPeriods => "periodes_emploi",
+        DoseScope::Nothing => "aucun",
+    }
 }
 
 impl Registry {
@@ -56,6 +64,7 @@ impl Registry {
                     &worker_target(worker),
                     &[("dose", &id.to_string()), ("dose_kind", dose.kind.as_str())],
                 )?;
+                self.check_limits(ctx, worker, id, dose.period_end)?;
                 Ok(id)
             },
         )
@@ -84,13 +93,16 @@ impl Registry {
         self.run_on(Action::Read, who, establishment, first.data_kind(), |ctx| {
             storage_workers::find(ctx.tx, ctx.establishment, &WorkerRef::Id(worker))?
                 .ok_or(RegistryError::NotFound)?;
-            let records = storage_doses::list(ctx.tx, worker, &readable, query.from, query.to)?;
+            let scope = dose_scope(ctx.grant.role);
+            let records =
+                storage_doses::list(ctx.tx, worker, scope, &readable, query.from, query.to)?;
             let kinds: Vec<&str> = readable.iter().map(|k| k.as_str()).collect();
             ctx.audit(
                 "registry.dose.read",
                 &worker_target(worker),
                 &[
                     ("dose_kinds", &kinds.join(",")),
+                    ("scope", scope_name(scope)),
                     ("count", &records.len().to_string()),
                 ],
             )?;

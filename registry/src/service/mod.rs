@@ -5,9 +5,11 @@
 //!
 //! Methods block (SQLite): call them from a blocking pool, not from the async reactor.
 
+mod alerts;
 mod bodies;
 mod doses;
 mod fractions;
+mod persons;
 mod transfer;
 mod workers;
 
@@ -29,6 +31,8 @@ use crate::{storage_bodies, RegistryError, Result};
 pub struct Registry {
     pool: Arc<Pool>,
     clock: Arc<dyn Clock>,
+    /// Where limit alerts are announced by e-mail; none in tests that do not look.
+    alert_mail: Option<Arc<dyn crate::AlertMail>>,
 }
 
 /// What the matrix granted: the role that allowed it and the kind of data it allowed.
@@ -175,7 +179,17 @@ fn authorize(
 impl Registry {
     /// The registry over a migrated database (migrations of `ca` and of this crate applied).
     pub fn new(pool: Arc<Pool>, clock: Arc<dyn Clock>) -> Self {
-        Self { pool, clock }
+        Self {
+            pool,
+            clock,
+            alert_mail: None,
+        }
+    }
+
+    /// The same registry, announcing limit alerts by e-mail through `mail`.
+    pub fn with_alert_mail(mut self, mail: Arc<dyn crate::AlertMail>) -> Self {
+        self.alert_mail = Some(mail);
+        self
     }
 
     /// [`Self::run`] for a change of the list itself (the complete administrative data: the

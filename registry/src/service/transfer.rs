@@ -11,7 +11,7 @@ use crate::storage::Conflict;
 use crate::storage_import::Importer;
 use crate::worker::input::Field;
 use crate::worker::{Worker, WorkerRef};
-use crate::{storage_workers, RegistryError, Result};
+use crate::{storage_persons, storage_workers, RegistryError, Result};
 
 const CARD_TAKEN: &str =
     "Ce numéro de carte de suivi médical est déjà attribué à un autre travailleur de l'établissement.";
@@ -36,7 +36,9 @@ impl Registry {
         establishment: i64,
         input: R,
     ) -> Result<ImportSummary> {
-        self.edit_list(who, establishment, |ctx| {
+        // The identity conflicts of a refused import, recorded once its writes are rolled back.
+        let mut identities: Vec<(i64, Worker)> = Vec::new();
+        let done = self.edit_list(who, establishment, |ctx| {
             let reader =
                 match Reader::open(LineBound::new(input), ctx.today()).map_err(import_read)? {
                     Ok(reader) => reader,
@@ -73,6 +75,7 @@ impl Registry {
             let mut report = writing.report;
             report.merge(late_problems(parsed.nirs, parsed.cards, writing.conflicts));
             if !report.is_empty() {
+                identities = writing.identities;
                 return Err(RegistryError::ImportRejected(report));
             }
             let sha256 = parsed.sha256;
@@ -100,6 +103,39 @@ impl Registry {
                 ],
             )?;
             Ok(summary)
+        });
+        if !identities.is_empty() {
+            self.record_import_conflicts(who, establishment, &identities)?;
+        }
+        done
+    }
+
+    /// Records the identity conflicts of a refused import, in their own transaction (the
+    /// import's was rolled back).
+    fn record_import_conflicts(
+        &self,
+        who: &Principal,
+        establishment: i64,
+        identities: &[(i64, Worker)],
+    ) -> Result<()> {
+        self.edit_list(who, establishment, |ctx| {
+            for (person, worker) in identities {
+                let conflict = storage_persons::record_conflict(
+                    ctx.tx,
+                    *person,
+                    ctx.establishment,
+                    worker,
+                    storage_persons::Source::Import,
+                    &ctx.actor,
+                    &ctx.stamp(),
+                )?;
+                ctx.audit(
+                    "registry.person.conflict",
+                    &format!("person:{person}"),
+                    &[("conflict", &conflict.to_string()), ("source", "import")],
+                )?;
+            }
+            Ok(())
         })
     }
 
@@ -147,7 +183,15 @@ const BATCH: usize = 1024;
 struct Writing {
     report: ImportReport,
     conflicts: Vec<(u64, Conflict)>,
+    /// The lines whose identity contradicts a person known elsewhere, kept to be recorded for
+    /// the operators once the import is refused (at most [`IDENTITY_CONFLICTS_KEPT`]; every one
+    /// is in the report).
+    identities: Vec<(i64, Worker)>,
 }
+
+/// Identity conflicts of one import recorded for the operators: past them the file is more
+/// likely a wrong file than a few wrong lines, and the report says it all to its sender.
+const IDENTITY_CONFLICTS_KEPT: usize = 1000;
 
 /// A NIR or card number (as a number) and the line it is on. Packed: a million-line file keeps
 /// one per line until its end, 12 bytes each, where a hash map would take 32 or more.
@@ -243,6 +287,16 @@ fn write_line(
     if writing.report.is_empty() && writing.conflicts.is_empty() {
         if let Err(conflict) = importer.upsert(worker, columns)? {
             writing.conflicts.push((n, conflict));
+            if let Conflict::Identity(person) = conflict {
+                writing.identities.push((person, worker.clone()));
+            }
+        }
+        return Ok(());
+    }
+    if let Some(person) = importer.identity_conflict(worker, columns)? {
+        writing.conflicts.push((n, Conflict::Identity(person)));
+        if writing.identities.len() < IDENTITY_CONFLICTS_KEPT {
+            writing.identities.push((person, worker.clone()));
         }
     } else if !importer.was_empty() && card_taken(ctx.tx, ctx.establishment, worker)? {
         // An empty list holds no card but those of this file, whose repeats are found apart.
@@ -274,6 +328,11 @@ fn late_problems(
                 out.push((line, Some(Field::CardNumber), CARD_TAKEN.to_owned()));
             }
             Conflict::Card => {}
+            Conflict::Identity(_) => out.push((
+                line,
+                Some(Field::Nir),
+                RegistryError::IdentityConflict.to_string(),
+            )),
             _ if nir_repeats.binary_search(&line).is_err() => {
                 out.push((
                     line,

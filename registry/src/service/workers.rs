@@ -2,15 +2,17 @@
 
 use super::{worker_target, Ctx, Registry};
 use crate::nir::{Nir, NirError};
+use crate::person::{self, Binding};
 use crate::policy::{identity_views, Action, DataKind, View};
 use crate::principal::Principal;
 use crate::storage::{self, conflict, Conflict};
 use crate::worker::input::{self, by_json_name, RawWorker};
+use crate::worker::Columns;
 use crate::worker::{
     Applied, Operation, Page, Worker, WorkerInput, WorkerQuery, WorkerRecord, WorkerRef,
     WorkerSummary, WorkerView,
 };
-use crate::{storage_fractions, storage_workers, RegistryError, Result};
+use crate::{storage_fractions, storage_persons, storage_workers, RegistryError, Result};
 use store::text::fold;
 
 /// The kinds of data that show a worker, best first (see [`identity_views`]).
@@ -37,6 +39,7 @@ fn map_conflict(e: rusqlite::Error) -> RegistryError {
         Some(Conflict::Nir) => RegistryError::DuplicateNir,
         Some(Conflict::Card) => RegistryError::DuplicateCard,
         Some(Conflict::FractionName) => RegistryError::DuplicateFraction,
+        Some(Conflict::Identity(_)) => RegistryError::IdentityConflict,
         None => e.into(),
     }
 }
@@ -99,6 +102,7 @@ impl Registry {
         establishment: i64,
         input: &WorkerInput,
     ) -> Result<Applied> {
+        // An identity conflict is recorded and committed, then answered as a refusal.
         self.edit_list(who, establishment, |ctx| {
             let Some(operation) = input.operation else {
                 return Err(RegistryError::field(
@@ -107,7 +111,7 @@ impl Registry {
                 ));
             };
             let raw = RawWorker::from(input);
-            let (id, card) = match operation {
+            let outcome = match operation {
                 Operation::Add => add(ctx, input, &raw)?,
                 Operation::Modify => modify(ctx, input, &raw)?,
                 Operation::Remove => {
@@ -116,15 +120,15 @@ impl Registry {
                     ctx.audit("registry.worker.remove", &worker_target(id), &[])?;
                     let card = storage_workers::get(ctx.tx, ctx.establishment, id)?
                         .and_then(|r| r.worker.card_number);
-                    (id, card)
+                    Ok((id, card))
                 }
             };
-            Ok(Applied {
+            Ok(outcome.map(|(id, card)| Applied {
                 operation,
                 worker_id: id,
                 card_number: card,
-            })
-        })
+            }))
+        })?
     }
 
     /// One worker, in the view the caller's role gives (complete for a CSE, dosimetric for a PCR
@@ -228,13 +232,78 @@ fn search_nir(text: &str) -> Result<String> {
     }
 }
 
-fn add(
-    ctx: &Ctx<'_>,
-    input: &WorkerInput,
-    raw: &RawWorker<'_>,
-) -> Result<(i64, Option<crate::CardNumber>)> {
+/// The person line `w` is an employment of ([`crate::person`]), created or corrected as the
+/// line says; `Ok(Err(person))` when the NIR is another identity's, known elsewhere: nothing is
+/// written then but the conflict's record.
+fn bind_person(ctx: &Ctx<'_>, employment: Option<i64>, w: &Worker) -> Result<Result<i64, i64>> {
+    let columns = Columns::of(w);
+    let by_nir = storage_persons::find_by_nir(
+        &mut *ctx.tx.prepare_cached(storage_persons::FIND_BY_NIR)?,
+        &w.nir,
+        ctx.establishment,
+    )?;
+    let current = match employment {
+        Some(id) => match storage_persons::person_of(ctx.tx, id)? {
+            Some(person) => storage_persons::find_by_id(
+                &mut *ctx.tx.prepare_cached(storage_persons::FIND_BY_ID)?,
+                person,
+                ctx.establishment,
+            )?,
+            None => None,
+        },
+        None => None,
+    };
+    let binding = person::bind(by_nir.as_ref(), current.as_ref(), &columns);
+    if let Binding::Conflict(person) = binding {
+        let conflict = storage_persons::record_conflict(
+            ctx.tx,
+            person,
+            ctx.establishment,
+            w,
+            storage_persons::Source::Form,
+            &ctx.actor,
+            &ctx.stamp(),
+        )?;
+        ctx.audit(
+            "registry.person.conflict",
+            &format!("person:{person}"),
+            &[("conflict", &conflict.to_string()), ("source", "form")],
+        )?;
+        return Ok(Err(person));
+    }
+    let person = storage_persons::apply(
+        &mut *ctx.tx.prepare_cached(storage_persons::INSERT)?,
+        &mut *ctx.tx.prepare_cached(storage_persons::UPDATE)?,
+        ctx.tx,
+        binding,
+        w,
+        &columns,
+        &ctx.stamp(),
+    )?;
+    Ok(Ok(person))
+}
+
+/// The declared first day of the employment, if the form gives one.
+fn employed_from(input: &WorkerInput) -> Result<Option<time::Date>> {
+    match input.employed_from.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => crate::date::parse(text).map(Some).map_err(|_| {
+            RegistryError::field(
+                "employed_from",
+                "La date d'entrée doit être une date existante, écrite jj/mm/aaaa.",
+            )
+        }),
+    }
+}
+
+/// What a line of the form did: applied, or left aside as an identity conflict (recorded, to be
+/// committed before the refusal is answered).
+type Outcome = Result<(i64, Option<crate::CardNumber>), RegistryError>;
+
+fn add(ctx: &Ctx<'_>, input: &WorkerInput, raw: &RawWorker<'_>) -> Result<Outcome> {
     let mut w =
         input::validate(raw, ctx.today()).map_err(|p| RegistryError::Invalid(by_json_name(p)))?;
+    let from = employed_from(input)?;
     if input.new_card && w.card_number.is_some() {
         return Err(RegistryError::field(
             "new_card",
@@ -246,6 +315,11 @@ fn add(
     if let Some((_, false)) = existing {
         return Err(RegistryError::DuplicateNir);
     }
+    // Before the card number is issued: a conflict commits nothing but its record.
+    let person = match bind_person(ctx, existing.map(|(id, _)| id), &w)? {
+        Ok(person) => person,
+        Err(_) => return Ok(Err(RegistryError::IdentityConflict)),
+    };
     let existing_card = match existing {
         Some((id, _)) => {
             storage_workers::get(ctx.tx, ctx.establishment, id)?.and_then(|r| r.worker.card_number)
@@ -263,32 +337,49 @@ fn add(
     }
     let id = match existing {
         Some((id, _)) => {
-            storage_workers::update(ctx.tx, id, &w, fraction, &ctx.stamp())
+            storage_persons::archive_period(ctx.tx, id)?;
+            storage_workers::update(ctx.tx, id, person, &w, fraction, &ctx.stamp())
                 .map_err(map_conflict)?;
             id
         }
-        None => storage_workers::insert(ctx.tx, ctx.establishment, &w, fraction, &ctx.stamp())
-            .map_err(map_conflict)?,
+        None => storage_workers::insert(
+            ctx.tx,
+            ctx.establishment,
+            person,
+            &w,
+            fraction,
+            &ctx.stamp(),
+        )
+        .map_err(map_conflict)?,
     };
+    if let Some(from) = from {
+        storage_workers::set_employed_from(ctx.tx, id, from)?;
+    }
     let reactivated = if existing.is_some() { "oui" } else { "non" };
     ctx.audit(
         "registry.worker.add",
         &worker_target(id),
         &[("reactivated", reactivated)],
     )?;
-    Ok((id, w.card_number.or(existing_card)))
+    Ok(Ok((id, w.card_number.or(existing_card))))
 }
 
-fn modify(
-    ctx: &Ctx<'_>,
-    input: &WorkerInput,
-    raw: &RawWorker<'_>,
-) -> Result<(i64, Option<crate::CardNumber>)> {
+fn modify(ctx: &Ctx<'_>, input: &WorkerInput, raw: &RawWorker<'_>) -> Result<Outcome> {
     let id = identify(ctx, raw, Operation::Modify)?;
     let mut w =
         input::validate(raw, ctx.today()).map_err(|p| RegistryError::Invalid(by_json_name(p)))?;
+    let from = employed_from(input)?;
     let current =
         storage_workers::get(ctx.tx, ctx.establishment, id)?.ok_or(RegistryError::NotFound)?;
+    if w.nir != current.worker.nir
+        && storage_workers::nir_holder(ctx.tx, ctx.establishment, &w.nir)?.is_some()
+    {
+        return Err(RegistryError::DuplicateNir);
+    }
+    let person = match bind_person(ctx, Some(id), &w)? {
+        Ok(person) => person,
+        Err(_) => return Ok(Err(RegistryError::IdentityConflict)),
+    };
     if w.card_number.is_none() {
         w.card_number = current.worker.card_number.clone();
     }
@@ -301,13 +392,12 @@ fn modify(
         }
         w.card_number = Some(storage::next_card_number(ctx.tx)?);
     }
-    if w.nir != current.worker.nir
-        && storage_workers::nir_holder(ctx.tx, ctx.establishment, &w.nir)?.is_some()
-    {
-        return Err(RegistryError::DuplicateNir);
-    }
     let fraction = resolve_fraction(ctx, &mut w)?;
-    storage_workers::update(ctx.tx, id, &w, fraction, &ctx.stamp()).map_err(map_conflict)?;
+    storage_workers::update(ctx.tx, id, person, &w, fraction, &ctx.stamp())
+        .map_err(map_conflict)?;
+    if let Some(from) = from {
+        storage_workers::set_employed_from(ctx.tx, id, from)?;
+    }
     let nir_changed = if w.nir != current.worker.nir {
         "oui"
     } else {
@@ -318,5 +408,5 @@ fn modify(
         &worker_target(id),
         &[("nir_changed", nir_changed)],
     )?;
-    Ok((id, w.card_number))
+    Ok(Ok((id, w.card_number)))
 }

@@ -105,6 +105,10 @@ pub struct WorkerInput {
     /// *Secteur d'activité*, e.g. `102000-Soins dentaires`.
     #[serde(default)]
     pub sector: Option<String>,
+    /// *Date d'entrée dans l'établissement*, `jj/mm/aaaa`: the first day of the employment
+    /// (*Ajout*; a *Modification* may correct it). Today when empty.
+    #[serde(default)]
+    pub employed_from: Option<String>,
 }
 
 impl fmt::Debug for WorkerInput {

@@ -18,7 +18,9 @@
 //! | `POST /doses/passive` | a dosimetry body's result, the worker named by NIR or card number | [`doses`] |
 //! | `GET, PUT /workers/{worker}/card` | the medical follow-up card | [`card`] |
 //! | `GET, POST /organismes`; `DELETE /organismes/{oid}` | the dosimetry bodies the establishment has named | [`bodies`] |
+//! | `GET /alerts`; `POST /alerts/{alert}/acknowledge` | limit alerts across employers (PCR, physician; acknowledged by the physician) | [`alerts`] |
 
+mod alerts;
 mod bodies;
 mod card;
 mod doses;
@@ -81,6 +83,11 @@ pub fn routes() -> Router<RegistryState> {
             get(bodies::list).post(bodies::name),
         )
         .route(&format!("{e}/organismes/{{oid}}"), delete(bodies::remove))
+        .route(&format!("{e}/alerts"), get(alerts::list))
+        .route(
+            &format!("{e}/alerts/{{alert}}/acknowledge"),
+            post(alerts::acknowledge),
+        )
 }
 
 /// A refused request, ready to answer.

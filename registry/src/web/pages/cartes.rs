@@ -259,6 +259,10 @@ pub(crate) async fn establishment(
         p.muted { "Un changement de médecin du travail, de correspondant, de PCR ou d'adresse se fait par un renouvellement du protocole (PASS), avec ce numéro de protocole et ce nom clé." }
         h2 { "Organismes de dosimétrie" }
         p { a href={ "/etablissements/" (id) "/organismes" } { "Organismes de dosimétrie désignés par l'établissement" } }
+        @if v.may(id, crate::DataKind::EffectiveDose, crate::Action::Read) {
+            h2 { "Alertes" }
+            p { a href={ "/etablissements/" (id) "/alertes" } { "Alertes de dépassement de limite (tous employeurs confondus)" } }
+        }
     };
     Ok(Page::new("Établissement de rattachement", Some(&v), body).into_response())
 }

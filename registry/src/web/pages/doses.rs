@@ -152,10 +152,10 @@ async fn render_doses(state: &RegistryState, p: DosesPage<'_>) -> Answer {
                 thead { tr {
                     th scope="col" { "Type" } th scope="col" { "Période" }
                     th.num scope="col" { "Hp(10) mSv" } th.num scope="col" { "Hp(0,07) mSv" } th.num scope="col" { "E mSv" }
-                    th scope="col" { "Source" } th scope="col" { "Enregistré le" }
+                    th scope="col" { "Employeur" } th scope="col" { "Source" } th scope="col" { "Enregistré le" }
                 } }
                 tbody {
-                    @if records.is_empty() { tr { td.empty colspan="7" { "Aucun résultat." } } }
+                    @if records.is_empty() { tr { td.empty colspan="8" { "Aucun résultat." } } }
                     @for r in &records {
                         tr {
                             td { (kind_label(r.kind)) }
@@ -163,6 +163,8 @@ async fn render_doses(state: &RegistryState, p: DosesPage<'_>) -> Answer {
                             td.num { (msv(r.hp10_msv)) }
                             td.num { (msv(r.hp007_msv)) }
                             td.num { (msv(r.e_msv)) }
+                            // The physician's view holds the whole career, every employer.
+                            td { @if r.establishment_id == id { "Cet établissement" } @else { "Autre employeur (n° " (r.establishment_id) ")" } }
                             td { (r.source) }
                             td { (r.recorded_at) }
                         }

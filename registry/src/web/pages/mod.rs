@@ -11,6 +11,7 @@
 //! on the access-code page, of the certificate's serial); search forms use GET and change
 //! nothing.
 
+mod alerts;
 mod bodies;
 mod cartes;
 mod csrf;
@@ -64,6 +65,11 @@ pub fn routes() -> Router<RegistryState> {
         .route(
             &format!("{e}/organismes/{{oid}}/retirer"),
             post(bodies::remove),
+        )
+        .route(&format!("{e}/alertes"), get(alerts::page))
+        .route(
+            &format!("{e}/alertes/{{alert}}/acquitter"),
+            post(alerts::acknowledge),
         )
         .route(&format!("{e}/travailleurs"), get(workers::list))
         .route(

@@ -22,7 +22,7 @@ use crate::web::caller::Refusal;
 use crate::web::RegistryState;
 
 /// The form's fields, in the page's order (for the error summary).
-const FIELDS: [&str; 19] = [
+const FIELDS: [&str; 20] = [
     "operation",
     "card_number",
     "new_card",
@@ -42,6 +42,7 @@ const FIELDS: [&str; 19] = [
     "activity_character",
     "domain",
     "sector",
+    "employed_from",
 ];
 
 fn options(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -140,6 +141,7 @@ impl Values {
             activity_character: form.text("activity_character"),
             domain: form.text("domain"),
             sector: form.text("sector"),
+            employed_from: form.text("employed_from"),
         }
     }
 }
@@ -256,6 +258,7 @@ fn render(p: FormPage<'_>) -> Markup {
                         (select(&Label::new("contract_type", "Type de contrat"), &contracts, values.get("contract_type"), &errors))
                         (select(&Label::new("activity_character", "Caractère de l'activité"), &characters, values.get("activity_character"), &errors))
                         (text_input(&Label::new("sector", "Secteur d'activité"), values.get("sector"), &errors, Some("secteurs")))
+                        (text_input(&Label::new("employed_from", "Date d'entrée dans l'établissement").hint("jj/mm/aaaa ; la date du jour si vide"), values.get("employed_from"), &errors, None))
                     }
                 }
                 (datalist("nuisances", &["1-Exposition externe", "2-Exposition interne", "3-Exposition externe et interne"]))

@@ -1,0 +1,336 @@
+//! The regulatory dose limits over any 12 consecutive months, across every employer of a
+//! person (labour code R.4451-6 and following; issue 15 §3), in this one place.
+//!
+//! | limit ([`Limit`])        | quantity summed                        | adult     | under 18  |
+//! |--------------------------|----------------------------------------|-----------|-----------|
+//! | `Effective`              | passive Hp(10) + internal E + effective E | 20 mSv | 6 mSv     |
+//! | `Skin`                   | passive Hp(0.07)                        | 500 mSv   | 150 mSv   |
+//! | `CategoryB` (employment classified B) | effective, as above        | 6 mSv     | —         |
+//! | `CategoryBSkin`          | skin, as above                          | 150 mSv   | —         |
+//!
+//! The registry holds no Hp(3) nor extremity result yet, so the lens (20 mSv, 15 under 18) and
+//! extremity (500 mSv, 150) limits have nothing to add up; nor does it hold a declared pregnancy.
+//! Operational results are left out of every sum: they measure the exposure the passive
+//! dosimeter measures, for optimisation, and would count it twice.
+//!
+//! A result counts in the 12 months ending on day `t` when its period ends within them, from
+//! [`twelve_months_before`]`(t)` to `t` (as the rolling effective dose always did). A new result
+//! ending on day `d` changes the sums of exactly the windows that hold `d`; the largest of them
+//! ends on the end of some result (shrinking a window's end to the last result it holds loses no
+//! result and only moves its start earlier), hence [`largest_window`].
+//!
+//! Under 18 means on the window's last day, from the birth date when the registry knows it
+//! (adult limits otherwise).
+
+use time::Date;
+
+use crate::date::twelve_months_before;
+
+/// One result's part in the sums, in µSv.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Contribution {
+    /// Last day of the result's period.
+    pub period_end: Date,
+    /// What it adds to the effective dose.
+    pub effective_usv: i64,
+    /// What it adds to the skin dose.
+    pub skin_usv: i64,
+}
+
+/// The quantity a limit applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Quantity {
+    Effective,
+    Skin,
+}
+
+impl Quantity {
+    fn of(self, c: &Contribution) -> i64 {
+        match self {
+            Self::Effective => c.effective_usv,
+            Self::Skin => c.skin_usv,
+        }
+    }
+}
+
+/// A limit the registry checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Limit {
+    /// Effective dose: 20 mSv, 6 under 18.
+    Effective,
+    /// Skin dose (Hp(0.07)): 500 mSv, 150 under 18.
+    Skin,
+    /// A worker classified B above 6 mSv effective: should be A.
+    CategoryB,
+    /// A worker classified B above 150 mSv skin: should be A.
+    CategoryBSkin,
+}
+
+impl Limit {
+    /// Every limit, in the table's order.
+    pub const ALL: [Limit; 4] = [
+        Limit::Effective,
+        Limit::Skin,
+        Limit::CategoryB,
+        Limit::CategoryBSkin,
+    ];
+
+    /// Stored form, checked by the schema.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Effective => "effective",
+            Self::Skin => "skin",
+            Self::CategoryB => "category_b",
+            Self::CategoryBSkin => "category_b_skin",
+        }
+    }
+
+    pub(crate) fn from_str(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+
+    /// French label, for the pages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Effective => "Limite de dose efficace dépassée",
+            Self::Skin => "Limite de dose à la peau dépassée",
+            Self::CategoryB => "Travailleur de catégorie B au-delà de 6 mSv (dose efficace) : à classer en catégorie A",
+            Self::CategoryBSkin => "Travailleur de catégorie B au-delà de 150 mSv (peau) : à classer en catégorie A",
+        }
+    }
+
+    pub(crate) fn quantity(self) -> Quantity {
+        match self {
+            Self::Effective | Self::CategoryB => Quantity::Effective,
+            Self::Skin | Self::CategoryBSkin => Quantity::Skin,
+        }
+    }
+
+    /// The threshold in µSv (a sum strictly above crosses it), or `None` when the limit does
+    /// not apply: the category check is for adults classified B.
+    pub(crate) fn threshold_usv(self, minor: bool, category_b: bool) -> Option<i64> {
+        match (self, minor) {
+            (Self::Effective, false) => Some(20_000),
+            (Self::Effective, true) => Some(6_000),
+            (Self::Skin, false) => Some(500_000),
+            (Self::Skin, true) => Some(150_000),
+            (Self::CategoryB, false) if category_b => Some(6_000),
+            (Self::CategoryBSkin, false) if category_b => Some(150_000),
+            _ => None,
+        }
+    }
+}
+
+/// 12 consecutive months and what a quantity adds up to in them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Window {
+    pub from: Date,
+    pub to: Date,
+    pub sum_usv: i64,
+}
+
+/// The sum of `quantity` over the 12 months ending on `to`.
+pub(crate) fn sum_ending(records: &[Contribution], quantity: Quantity, to: Date) -> Window {
+    let from = twelve_months_before(to);
+    let sum_usv = records
+        .iter()
+        .filter(|c| c.period_end >= from && c.period_end <= to)
+        .map(|c| quantity.of(c))
+        .sum();
+    Window { from, to, sum_usv }
+}
+
+/// Of the windows of 12 consecutive months that hold `day`, the one where `quantity` adds up
+/// to most (the earliest of equals). `records` must hold every result ending within a year
+/// either side of `day`.
+pub(crate) fn largest_window(records: &[Contribution], quantity: Quantity, day: Date) -> Window {
+    let mut best = sum_ending(records, quantity, day);
+    for c in records {
+        let end = c.period_end;
+        if end > day && twelve_months_before(end) <= day {
+            let w = sum_ending(records, quantity, end);
+            if w.sum_usv > best.sum_usv {
+                best = w;
+            }
+        }
+    }
+    best
+}
+
+/// Whether someone born on `birth` is under 18 on `day`.
+pub(crate) fn minor_on(birth: Option<Date>, day: Date) -> bool {
+    let Some(birth) = birth else {
+        return false;
+    };
+    // 29 February: the 18th birthday is 1 March in a common year.
+    let eighteenth = Date::from_calendar_date(birth.year() + 18, birth.month(), birth.day())
+        .or_else(|_| Date::from_calendar_date(birth.year() + 18, time::Month::March, 1))
+        .unwrap_or(birth);
+    day < eighteenth
+}
+
+/// A limit crossed in a window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Crossing {
+    pub limit: Limit,
+    pub window: Window,
+    pub threshold_usv: i64,
+}
+
+/// The limits the sums over the windows holding `day` are above, for a person born on `birth`
+/// whose employment is classified B or not.
+pub(crate) fn crossings(
+    records: &[Contribution],
+    day: Date,
+    birth: Option<Date>,
+    category_b: bool,
+) -> Vec<Crossing> {
+    let mut out = Vec::new();
+    for limit in Limit::ALL {
+        let window = largest_window(records, limit.quantity(), day);
+        let minor = minor_on(birth, window.to);
+        if let Some(threshold_usv) = limit.threshold_usv(minor, category_b) {
+            if window.sum_usv > threshold_usv {
+                out.push(Crossing {
+                    limit,
+                    window,
+                    threshold_usv,
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use time::macros::date;
+    use time::Duration;
+
+    fn effective(end: Date, usv: i64) -> Contribution {
+        Contribution {
+            period_end: end,
+            effective_usv: usv,
+            skin_usv: 0,
+        }
+    }
+
+    #[test]
+    fn a_window_holds_the_results_ending_within_its_twelve_months() {
+        let records = [
+            effective(date!(2024 - 06 - 30), 5_000),
+            effective(date!(2024 - 07 - 01), 7_000),
+            effective(date!(2025 - 06 - 30), 9_000),
+        ];
+        // 1 July 2024 to 30 June 2025: the first result is a day too early.
+        let w = sum_ending(&records, Quantity::Effective, date!(2025 - 06 - 30));
+        assert_eq!((w.from, w.sum_usv), (date!(2024 - 07 - 01), 16_000));
+    }
+
+    #[test]
+    fn the_largest_window_may_end_after_the_day() {
+        let records = [
+            effective(date!(2024 - 01 - 31), 15_000),
+            effective(date!(2024 - 06 - 30), 3_000),
+            effective(date!(2025 - 03 - 31), 4_000),
+        ];
+        let w = largest_window(&records, Quantity::Effective, date!(2024 - 06 - 30));
+        assert_eq!((w.to, w.sum_usv), (date!(2024 - 06 - 30), 18_000));
+        let w = largest_window(&records, Quantity::Effective, date!(2025 - 03 - 31));
+        assert_eq!((w.to, w.sum_usv), (date!(2025 - 03 - 31), 7_000));
+        let w = largest_window(&records, Quantity::Effective, date!(2024 - 01 - 31));
+        assert_eq!((w.to, w.sum_usv), (date!(2024 - 06 - 30), 18_000));
+    }
+
+    #[test]
+    fn limits_are_lower_under_eighteen_and_the_category_check_is_for_b() {
+        let records = [effective(date!(2025 - 05 - 31), 7_000)];
+        let day = date!(2025 - 05 - 31);
+        let limits = |birth, b| -> Vec<Limit> {
+            crossings(&records, day, birth, b)
+                .into_iter()
+                .map(|c| c.limit)
+                .collect()
+        };
+        assert_eq!(
+            limits(Some(date!(2008 - 01 - 01)), false),
+            [Limit::Effective]
+        );
+        assert_eq!(limits(Some(date!(2007 - 05 - 31)), false), []);
+        assert_eq!(limits(None, false), []);
+        assert_eq!(limits(None, true), [Limit::CategoryB]);
+        assert!(minor_on(Some(date!(2008 - 02 - 29)), date!(2026 - 02 - 28)));
+        assert!(!minor_on(
+            Some(date!(2008 - 02 - 29)),
+            date!(2026 - 03 - 01)
+        ));
+    }
+
+    /// Every window holding `day`, day by day: the definition [`largest_window`] must agree with.
+    fn brute_force(records: &[Contribution], day: Date) -> i64 {
+        let mut best = 0;
+        let mut end = day;
+        while twelve_months_before(end) <= day {
+            best = best.max(sum_ending(records, Quantity::Effective, end).sum_usv);
+            end += Duration::days(1);
+        }
+        best
+    }
+
+    fn base() -> Date {
+        date!(2023 - 01 - 01)
+    }
+
+    /// Results of several employers: (employer, days after 1 January 2023, µSv).
+    fn results() -> impl Strategy<Value = Vec<(u8, i64, i64)>> {
+        proptest::collection::vec((0_u8..4, 0_i64..1100, 0_i64..8_000), 1..40)
+    }
+
+    proptest! {
+        #[test]
+        fn the_largest_window_is_the_largest_of_every_window_holding_the_day(
+            results in results(),
+            pick in any::<prop::sample::Index>(),
+        ) {
+            let records: Vec<Contribution> = results
+                .iter()
+                .map(|&(_, days, usv)| effective(base() + Duration::days(days), usv))
+                .collect();
+            let day = records[pick.index(records.len())].period_end;
+            let w = largest_window(&records, Quantity::Effective, day);
+            prop_assert_eq!(w.sum_usv, brute_force(&records, day));
+            prop_assert!(w.from <= day && day <= w.to);
+            prop_assert_eq!(w, sum_ending(&records, Quantity::Effective, w.to));
+        }
+
+        #[test]
+        fn results_of_every_employer_add_up_and_none_lowers_the_sum(
+            results in results(),
+            pick in any::<prop::sample::Index>(),
+        ) {
+            let all: Vec<Contribution> = results
+                .iter()
+                .map(|&(_, days, usv)| effective(base() + Duration::days(days), usv))
+                .collect();
+            let day = all[pick.index(all.len())].period_end;
+            let total = sum_ending(&all, Quantity::Effective, day).sum_usv;
+            let mut by_employer = 0;
+            for employer in 0..4 {
+                let own: Vec<Contribution> = results
+                    .iter()
+                    .filter(|r| r.0 == employer)
+                    .map(|&(_, days, usv)| effective(base() + Duration::days(days), usv))
+                    .collect();
+                by_employer += sum_ending(&own, Quantity::Effective, day).sum_usv;
+                prop_assert!(
+                    largest_window(&own, Quantity::Effective, day).sum_usv
+                        <= largest_window(&all, Quantity::Effective, day).sum_usv
+                );
+            }
+            prop_assert_eq!(total, by_employer);
+        }
+    }
+}

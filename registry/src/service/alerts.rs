@@ -1,0 +1,144 @@
+//! Limit alerts (issue 15 §3): checked at every new result over every employer of the person
+//! ([`crate::limits`]), shown to the PCRs and physicians of the establishments concerned,
+//! acknowledged by a physician. Who may do what, with the matrix's rows: reading alerts is
+//! reading the effective dose (PCR, physician); acknowledging one is writing the medical
+//! follow-up card (the physician).
+
+use time::{Date, Duration};
+
+use super::{worker_target, Ctx, Registry};
+use crate::date::twelve_months_before;
+use crate::limits::{self, Limit};
+use crate::policy::{Action, DataKind};
+use crate::principal::Principal;
+use crate::storage_alerts::{self, LimitAlert, NewAlert};
+use crate::worker::Category;
+use crate::{storage_persons, storage_workers, RegistryError, Result};
+
+impl Registry {
+    /// Checks the limits after result `dose` (period ending `period_end`) of employment `worker`
+    /// was recorded, in the same transaction: a limit crossed that has no alert awaiting
+    /// acknowledgement raises one, and its e-mails are queued.
+    pub(super) fn check_limits(
+        &self,
+        ctx: &Ctx<'_>,
+        worker: i64,
+        dose: i64,
+        period_end: Date,
+    ) -> Result<()> {
+        let Some(person) = storage_persons::person_of(ctx.tx, worker)? else {
+            return Ok(());
+        };
+        // Every result that shares a window with this one.
+        let records = storage_alerts::contributions(
+            ctx.tx,
+            person,
+            twelve_months_before(period_end),
+            period_end + Duration::days(366),
+        )?;
+        let birth = storage_alerts::birth_date(ctx.tx, person)?;
+        let category_b = storage_workers::get(ctx.tx, ctx.establishment, worker)?
+            .is_some_and(|r| r.worker.category == Some(Category::B));
+        for crossing in limits::crossings(&records, period_end, birth, category_b) {
+            if storage_alerts::is_open(ctx.tx, person, crossing.limit)? {
+                continue;
+            }
+            // The category is this employer's: its check concerns it alone.
+            let mut concerned = match crossing.limit {
+                Limit::CategoryB | Limit::CategoryBSkin => Vec::new(),
+                Limit::Effective | Limit::Skin => storage_alerts::employers_in(
+                    ctx.tx,
+                    person,
+                    crossing.window.from,
+                    crossing.window.to,
+                )?,
+            };
+            if !concerned.iter().any(|(e, _)| *e == ctx.establishment) {
+                concerned.push((ctx.establishment, worker));
+            }
+            let id = storage_alerts::insert(
+                ctx.tx,
+                &NewAlert {
+                    person,
+                    limit: crossing.limit,
+                    from: crossing.window.from,
+                    to: crossing.window.to,
+                    sum_usv: crossing.window.sum_usv,
+                    limit_usv: crossing.threshold_usv,
+                    dose,
+                    establishments: &concerned,
+                },
+                &ctx.stamp(),
+            )?;
+            let establishments: Vec<String> =
+                concerned.iter().map(|(e, _)| e.to_string()).collect();
+            ctx.audit(
+                "registry.alert.raise",
+                &worker_target(worker),
+                &[
+                    ("alert", &id.to_string()),
+                    ("limit", crossing.limit.as_str()),
+                    ("establishments", &establishments.join(",")),
+                ],
+            )?;
+            if let Some(mail) = &self.alert_mail {
+                for (establishment, _) in &concerned {
+                    mail.queue(ctx.tx, *establishment, ctx.now)
+                        .map_err(RegistryError::Mail)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The limit alerts that concern the establishment (PCR, physician), those awaiting
+    /// acknowledgement first.
+    pub fn alerts(&self, who: &Principal, establishment: i64) -> Result<Vec<LimitAlert>> {
+        self.run_on(
+            Action::Read,
+            who,
+            establishment,
+            DataKind::EffectiveDose,
+            |ctx| {
+                let alerts = storage_alerts::list(ctx.tx, ctx.establishment)?;
+                let ids: Vec<String> = alerts.iter().map(|a| a.id.to_string()).collect();
+                ctx.audit(
+                    "registry.alerts.read",
+                    &format!("establishment:{establishment}"),
+                    &[
+                        ("count", &alerts.len().to_string()),
+                        ("alerts", &ids.join(",")),
+                    ],
+                )?;
+                Ok(alerts)
+            },
+        )
+    }
+
+    /// Acknowledges alert `id`, which concerns the establishment (physician). Returns whether
+    /// this call acknowledged it (`false`: it was already). Audited either way.
+    pub fn acknowledge_alert(&self, who: &Principal, establishment: i64, id: i64) -> Result<bool> {
+        self.run_on(
+            Action::Write,
+            who,
+            establishment,
+            DataKind::MedicalCard,
+            |ctx| {
+                let done = storage_alerts::acknowledge(
+                    ctx.tx,
+                    ctx.establishment,
+                    id,
+                    &ctx.actor,
+                    &ctx.stamp(),
+                )?
+                .ok_or(RegistryError::NotFound)?;
+                ctx.audit(
+                    "registry.alert.acknowledge",
+                    &format!("alert:{id}"),
+                    &[("already", if done { "non" } else { "oui" })],
+                )?;
+                Ok(done)
+            },
+        )
+    }
+}

@@ -1,0 +1,215 @@
+//! SQL of the limit alerts: what a person's results add up to, across their employments, and
+//! the alerts raised, shown and acknowledged (see [`crate::limits`]).
+
+use rusqlite::{params, Connection};
+use time::Date;
+
+use crate::date::{self, iso};
+use crate::limits::{Contribution, Limit};
+use crate::storage::optional;
+use crate::Result;
+
+/// The parts in the limits' sums of person `person`'s results ending within `[from, to]`, every
+/// employment together.
+pub(crate) fn contributions(
+    conn: &Connection,
+    person: i64,
+    from: Date,
+    to: Date,
+) -> Result<Vec<Contribution>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT d.period_end,
+                coalesce(CASE d.kind WHEN 'passive' THEN d.hp10_usv
+                                     WHEN 'internal' THEN d.e_usv
+                                     WHEN 'effective' THEN d.e_usv END, 0),
+                coalesce(CASE d.kind WHEN 'passive' THEN d.hp007_usv END, 0)
+         FROM registry_workers w JOIN registry_doses d ON d.worker_id = w.id
+         WHERE w.person_id = ?1 AND d.period_end BETWEEN ?2 AND ?3",
+    )?;
+    let rows = stmt.query_map(params![person, iso(from), iso(to)], |r| {
+        Ok(Contribution {
+            period_end: date::from_iso(&r.get::<_, String>(0)?)?,
+            effective_usv: r.get(1)?,
+            skin_usv: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The person's birth date, as far as the registry knows it.
+pub(crate) fn birth_date(conn: &Connection, person: i64) -> Result<Option<Date>> {
+    let text: Option<String> = optional(conn.query_row(
+        "SELECT birth_date FROM registry_persons WHERE id = ?1",
+        params![person],
+        |r| r.get(0),
+    ))?
+    .flatten();
+    Ok(text.map(|t| date::from_iso(&t)).transpose()?)
+}
+
+/// The establishments whose results of `person` end within `[from, to]`, with the person's
+/// employment in each.
+pub(crate) fn employers_in(
+    conn: &Connection,
+    person: i64,
+    from: Date,
+    to: Date,
+) -> Result<Vec<(i64, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT w.establishment_id, w.id
+         FROM registry_workers w JOIN registry_doses d ON d.worker_id = w.id
+         WHERE w.person_id = ?1 AND d.period_end BETWEEN ?2 AND ?3
+         ORDER BY w.establishment_id",
+    )?;
+    let rows = stmt.query_map(params![person, iso(from), iso(to)], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Whether an alert of `limit` for `person` awaits acknowledgement.
+pub(crate) fn is_open(conn: &Connection, person: i64, limit: Limit) -> Result<bool> {
+    Ok(optional(conn.query_row(
+        "SELECT 1 FROM registry_alerts
+         WHERE person_id = ?1 AND limit_code = ?2 AND acknowledged_at IS NULL",
+        params![person, limit.as_str()],
+        |_| Ok(()),
+    ))?
+    .is_some())
+}
+
+/// An alert to record.
+pub(crate) struct NewAlert<'a> {
+    pub person: i64,
+    pub limit: Limit,
+    pub from: Date,
+    pub to: Date,
+    pub sum_usv: i64,
+    pub limit_usv: i64,
+    pub dose: i64,
+    /// `(establishment, employment)` of those concerned.
+    pub establishments: &'a [(i64, i64)],
+}
+
+/// Records an alert and who it concerns; returns its id.
+pub(crate) fn insert(conn: &Connection, a: &NewAlert<'_>, now: &str) -> Result<i64> {
+    let id: i64 = conn.query_row(
+        "INSERT INTO registry_alerts (person_id, limit_code, window_from, window_to, sum_usv,
+             limit_usv, dose_id, raised_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+        params![
+            a.person,
+            a.limit.as_str(),
+            iso(a.from),
+            iso(a.to),
+            a.sum_usv,
+            a.limit_usv,
+            a.dose,
+            now
+        ],
+        |r| r.get(0),
+    )?;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO registry_alert_establishments (alert_id, establishment_id, worker_id)
+         VALUES (?1, ?2, ?3)",
+    )?;
+    for (establishment, worker) in a.establishments {
+        stmt.execute(params![id, establishment, worker])?;
+    }
+    Ok(id)
+}
+
+/// A limit alert as the physician and the PCR see it in one establishment.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LimitAlert {
+    /// Its id.
+    pub id: i64,
+    /// The worker's id in this establishment.
+    pub worker_id: i64,
+    /// The worker's last and first names, as this establishment's list has them.
+    pub worker_name: String,
+    /// Which limit.
+    pub limit: Limit,
+    /// What it means, in French.
+    pub label: &'static str,
+    /// First day of the 12 months.
+    #[serde(with = "date::serde_french")]
+    pub window_from: Date,
+    /// Last day.
+    #[serde(with = "date::serde_french")]
+    pub window_to: Date,
+    /// The sum over the 12 months, every employer together, mSv.
+    pub sum_msv: f64,
+    /// The limit, mSv.
+    pub limit_msv: f64,
+    /// When it was raised.
+    pub raised_at: String,
+    /// When a physician acknowledged it, if one did.
+    pub acknowledged_at: Option<String>,
+    /// Who did.
+    pub acknowledged_by: Option<String>,
+}
+
+/// The alerts that concern `establishment`, those awaiting acknowledgement first, newest first.
+pub(crate) fn list(conn: &Connection, establishment: i64) -> Result<Vec<LimitAlert>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.id, e.worker_id, w.last_name || ' ' || w.first_name, a.limit_code,
+                a.window_from, a.window_to, a.sum_usv, a.limit_usv, a.raised_at,
+                a.acknowledged_at, a.acknowledged_by
+         FROM registry_alert_establishments e
+         JOIN registry_alerts a ON a.id = e.alert_id
+         JOIN registry_workers w ON w.id = e.worker_id
+         WHERE e.establishment_id = ?1
+         ORDER BY a.acknowledged_at IS NOT NULL, a.id DESC",
+    )?;
+    let rows = stmt.query_map(params![establishment], |r| {
+        let code: String = r.get(3)?;
+        let limit = Limit::from_str(&code).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                3,
+                rusqlite::types::Type::Text,
+                "limite inconnue en base".into(),
+            )
+        })?;
+        Ok(LimitAlert {
+            id: r.get(0)?,
+            worker_id: r.get(1)?,
+            worker_name: r.get(2)?,
+            limit,
+            label: limit.label(),
+            window_from: date::from_iso(&r.get::<_, String>(4)?)?,
+            window_to: date::from_iso(&r.get::<_, String>(5)?)?,
+            sum_msv: crate::dose::msv(r.get(6)?),
+            limit_msv: crate::dose::msv(r.get(7)?),
+            raised_at: r.get(8)?,
+            acknowledged_at: r.get(9)?,
+            acknowledged_by: r.get(10)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Acknowledges alert `id` of `establishment`; `None` when it does not concern it, `Some(false)`
+/// when it was acknowledged already.
+pub(crate) fn acknowledge(
+    conn: &Connection,
+    establishment: i64,
+    id: i64,
+    by: &str,
+    now: &str,
+) -> Result<Option<bool>> {
+    let concerned = optional(conn.query_row(
+        "SELECT 1 FROM registry_alert_establishments WHERE establishment_id = ?1 AND alert_id = ?2",
+        params![establishment, id],
+        |_| Ok(()),
+    ))?;
+    if concerned.is_none() {
+        return Ok(None);
+    }
+    let changed = conn.execute(
+        "UPDATE registry_alerts SET acknowledged_at = ?2, acknowledged_by = ?3
+         WHERE id = ?1 AND acknowledged_at IS NULL",
+        params![id, now, by],
+    )?;
+    Ok(Some(changed == 1))
+}

@@ -27,7 +27,7 @@ impl AlertMail for Mails {
         establishment: i64,
         _now: time::OffsetDateTime,
     ) -> Result<usize, DirectoryError> {
-        self.0.lock().unwrap().push(establishment);
+        self.0.lock().expect("test step").push(establishment);
         Ok(1)
     }
 }
@@ -74,11 +74,14 @@ fn setup() -> Setup {
     let mails = Arc::new(Mails::default());
     let registry = env.registry.clone().with_alert_mail(mails.clone());
     let mut line: WorkerInput = seed_worker();
-    let at_a = registry.apply_worker(&cse(), EST, &line).unwrap().worker_id;
+    let at_a = registry
+        .apply_worker(&cse(), EST, &line)
+        .expect("test step")
+        .worker_id;
     line.new_card = false;
     let at_b = registry
         .apply_worker(&other_cse(), OTHER, &line)
-        .unwrap()
+        .expect("test step")
         .worker_id;
     registry
         .apply_worker(
@@ -86,7 +89,7 @@ fn setup() -> Setup {
             THIRD,
             &worker("DURAND", "Vincent", "1700367482001", "86"),
         )
-        .unwrap();
+        .expect("test step");
     Setup {
         env,
         registry,
@@ -106,7 +109,7 @@ fn a_dose_from_employer_a_and_one_from_employer_b_add_up_in_the_rolling_sum() {
             &WorkerRef::Id(s.at_a),
             &effective("01/01/2025", "31/01/2025", 12.0),
         )
-        .unwrap();
+        .expect("test step");
     s.registry
         .record_dose(
             &other_mdt(),
@@ -114,18 +117,22 @@ fn a_dose_from_employer_a_and_one_from_employer_b_add_up_in_the_rolling_sum() {
             &WorkerRef::Id(s.at_b),
             &effective("01/03/2025", "31/03/2025", 7.5),
         )
-        .unwrap();
+        .expect("test step");
     for (who, establishment, worker) in [(pcr(), EST, s.at_a), (other_pcr(), OTHER, s.at_b)] {
         let rolling = s
             .registry
             .effective_dose(&who, establishment, worker, None)
-            .unwrap();
+            .expect("test step");
         assert_eq!(rolling.effective_msv, 19.5);
         assert_eq!(rolling.records, 2);
         assert!(!rolling.exceeds_limit);
     }
     // Below the limit: no alert yet.
-    assert!(s.registry.alerts(&mdt(), EST).unwrap().is_empty());
+    assert!(s
+        .registry
+        .alerts(&mdt(), EST)
+        .expect("test step")
+        .is_empty());
 }
 
 #[test]
@@ -138,8 +145,8 @@ fn a_limit_crossing_alerts_the_right_people_and_nobody_else() {
             &WorkerRef::Id(s.at_a),
             &effective("01/01/2025", "31/01/2025", 12.0),
         )
-        .unwrap();
-    assert!(s.mails.0.lock().unwrap().is_empty());
+        .expect("test step");
+    assert!(s.mails.0.lock().expect("test step").is_empty());
     // B's result, months later, takes the 12-month sum over 20 mSv.
     s.registry
         .record_dose(
@@ -148,7 +155,7 @@ fn a_limit_crossing_alerts_the_right_people_and_nobody_else() {
             &WorkerRef::Id(s.at_b),
             &effective("01/05/2025", "31/05/2025", 8.5),
         )
-        .unwrap();
+        .expect("test step");
 
     // The physicians and PCRs of A and B see it, each with their own employment's id.
     for (who, establishment, worker) in [
@@ -157,7 +164,7 @@ fn a_limit_crossing_alerts_the_right_people_and_nobody_else() {
         (other_mdt(), OTHER, s.at_b),
         (other_pcr(), OTHER, s.at_b),
     ] {
-        let alerts = s.registry.alerts(&who, establishment).unwrap();
+        let alerts = s.registry.alerts(&who, establishment).expect("test step");
         assert_eq!(alerts.len(), 1, "{establishment}");
         let a = &alerts[0];
         assert_eq!(a.limit, Limit::Effective);
@@ -169,8 +176,16 @@ fn a_limit_crossing_alerts_the_right_people_and_nobody_else() {
         );
     }
     // Nobody else: not the third establishment, not the correspondents.
-    assert!(s.registry.alerts(&third_pcr(), THIRD).unwrap().is_empty());
-    assert!(s.registry.alerts(&third_mdt(), THIRD).unwrap().is_empty());
+    assert!(s
+        .registry
+        .alerts(&third_pcr(), THIRD)
+        .expect("test step")
+        .is_empty());
+    assert!(s
+        .registry
+        .alerts(&third_mdt(), THIRD)
+        .expect("test step")
+        .is_empty());
     for (who, establishment) in [(cse(), EST), (other_cse(), OTHER)] {
         assert!(matches!(
             s.registry.alerts(&who, establishment),
@@ -183,7 +198,7 @@ fn a_limit_crossing_alerts_the_right_people_and_nobody_else() {
         Err(RegistryError::NotFound)
     ));
     // The e-mails went to the people of A and B, once each.
-    assert_eq!(*s.mails.0.lock().unwrap(), [EST, OTHER]);
+    assert_eq!(*s.mails.0.lock().expect("test step"), [EST, OTHER]);
     let raised = audit_rows(&s.env)
         .into_iter()
         .filter(|r| r.1 == "registry.alert.raise")
@@ -202,15 +217,19 @@ fn an_alert_awaiting_acknowledgement_is_not_raised_again_and_only_a_physician_ac
                 &WorkerRef::Id(worker),
                 &effective(start, end, msv),
             )
-            .unwrap()
+            .expect("test step")
     };
     record(&mdt(), EST, s.at_a, "01/01/2025", "31/01/2025", 21.0);
     record(&mdt(), EST, s.at_a, "01/02/2025", "28/02/2025", 1.0);
-    let alerts = s.registry.alerts(&mdt(), EST).unwrap();
+    let alerts = s.registry.alerts(&mdt(), EST).expect("test step");
     assert_eq!(alerts.len(), 1);
     // A's result alone: B has no result in the window, and is not concerned.
-    assert!(s.registry.alerts(&other_mdt(), OTHER).unwrap().is_empty());
-    assert_eq!(*s.mails.0.lock().unwrap(), [EST]);
+    assert!(s
+        .registry
+        .alerts(&other_mdt(), OTHER)
+        .expect("test step")
+        .is_empty());
+    assert_eq!(*s.mails.0.lock().expect("test step"), [EST]);
 
     let id = alerts[0].id;
     assert!(matches!(
@@ -222,9 +241,15 @@ fn an_alert_awaiting_acknowledgement_is_not_raised_again_and_only_a_physician_ac
         s.registry.acknowledge_alert(&other_mdt(), OTHER, id),
         Err(RegistryError::NotFound)
     ));
-    assert!(s.registry.acknowledge_alert(&mdt(), EST, id).unwrap());
-    assert!(!s.registry.acknowledge_alert(&mdt(), EST, id).unwrap());
-    let a = &s.registry.alerts(&pcr(), EST).unwrap()[0];
+    assert!(s
+        .registry
+        .acknowledge_alert(&mdt(), EST, id)
+        .expect("test step"));
+    assert!(!s
+        .registry
+        .acknowledge_alert(&mdt(), EST, id)
+        .expect("test step"));
+    let a = &s.registry.alerts(&pcr(), EST).expect("test step")[0];
     assert_eq!(a.acknowledged_by.as_deref(), Some("accessor:42005"));
     let acks: Vec<String> = audit_rows(&s.env)
         .into_iter()
@@ -235,7 +260,7 @@ fn an_alert_awaiting_acknowledgement_is_not_raised_again_and_only_a_physician_ac
 
     // Seen, then another result still above: a new alert.
     record(&mdt(), EST, s.at_a, "01/03/2025", "31/03/2025", 0.5);
-    assert_eq!(s.registry.alerts(&mdt(), EST).unwrap().len(), 2);
+    assert_eq!(s.registry.alerts(&mdt(), EST).expect("test step").len(), 2);
 }
 
 #[test]
@@ -248,7 +273,7 @@ fn a_worker_under_eighteen_is_alerted_above_six_millisieverts() {
     let apprentice = s
         .registry
         .apply_worker(&cse(), EST, &line)
-        .unwrap()
+        .expect("test step")
         .worker_id;
     s.registry
         .record_dose(
@@ -257,8 +282,8 @@ fn a_worker_under_eighteen_is_alerted_above_six_millisieverts() {
             &WorkerRef::Id(apprentice),
             &effective("01/01/2025", "31/01/2025", 6.5),
         )
-        .unwrap();
-    let alerts = s.registry.alerts(&mdt(), EST).unwrap();
+        .expect("test step");
+    let alerts = s.registry.alerts(&mdt(), EST).expect("test step");
     assert_eq!(alerts.len(), 1);
     assert_eq!(
         (alerts[0].limit, alerts[0].limit_msv, alerts[0].worker_id),
@@ -272,8 +297,8 @@ fn a_worker_under_eighteen_is_alerted_above_six_millisieverts() {
             &WorkerRef::Id(s.at_a),
             &effective("01/01/2025", "31/01/2025", 6.5),
         )
-        .unwrap();
-    assert_eq!(s.registry.alerts(&mdt(), EST).unwrap().len(), 1);
+        .expect("test step");
+    assert_eq!(s.registry.alerts(&mdt(), EST).expect("test step").len(), 1);
 }
 
 #[test]
@@ -283,7 +308,9 @@ fn a_worker_classified_b_above_six_millisieverts_should_be_a() {
     line.operation = Some(registry::Operation::Modify);
     line.new_card = false;
     line.category = Some("B".into());
-    s.registry.apply_worker(&cse(), EST, &line).unwrap();
+    s.registry
+        .apply_worker(&cse(), EST, &line)
+        .expect("test step");
     s.registry
         .record_dose(
             &mdt(),
@@ -291,15 +318,19 @@ fn a_worker_classified_b_above_six_millisieverts_should_be_a() {
             &WorkerRef::Id(s.at_a),
             &effective("01/01/2025", "31/01/2025", 6.5),
         )
-        .unwrap();
+        .expect("test step");
     let limits: Vec<Limit> = s
         .registry
         .alerts(&mdt(), EST)
-        .unwrap()
+        .expect("test step")
         .into_iter()
         .map(|a| a.limit)
         .collect();
     assert_eq!(limits, [Limit::CategoryB]);
     // B's list does not classify them: the category is A's business alone.
-    assert!(s.registry.alerts(&other_mdt(), OTHER).unwrap().is_empty());
+    assert!(s
+        .registry
+        .alerts(&other_mdt(), OTHER)
+        .expect("test step")
+        .is_empty());
 }

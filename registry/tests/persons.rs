@@ -14,8 +14,8 @@ fn other_cse() -> Principal {
 }
 
 fn count(env: &Env, sql: &str) -> i64 {
-    let conn = env.pool.get().unwrap();
-    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    let conn = env.pool.get().expect("test step");
+    conn.query_row(sql, [], |r| r.get(0)).expect("test step")
 }
 
 #[test]
@@ -29,21 +29,21 @@ fn the_same_nir_declared_by_two_employers_is_one_person_with_two_employments() {
     let at_b = env
         .registry
         .apply_worker(&other_cse(), OTHER, &line)
-        .unwrap()
+        .expect("test step")
         .worker_id;
     assert_ne!(at_a, at_b);
     assert_eq!(count(&env, "SELECT count(*) FROM registry_persons"), 1);
-    let conn = env.pool.get().unwrap();
+    let conn = env.pool.get().expect("test step");
     let employments: Vec<(i64, i64)> = conn
         .prepare(
             "SELECT w.establishment_id, w.person_id FROM registry_workers w
              ORDER BY w.establishment_id",
         )
-        .unwrap()
+        .expect("test step")
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
+        .expect("test step")
         .collect::<Result<_, _>>()
-        .unwrap();
+        .expect("test step");
     assert_eq!(employments.len(), 2);
     assert_eq!((employments[0].0, employments[1].0), (EST, OTHER));
     assert_eq!(employments[0].1, employments[1].1);
@@ -82,7 +82,7 @@ fn another_identity_for_a_nir_known_elsewhere_is_refused_recorded_and_listed() {
     let listed = env
         .registry
         .operator_identity_conflicts("operator:test")
-        .unwrap();
+        .expect("test step");
     assert_eq!(listed.len(), 1);
     let c = &listed[0];
     assert_eq!(c.establishment, OTHER);
@@ -120,7 +120,7 @@ fn an_import_contradicting_a_person_known_elsewhere_is_refused_and_its_conflict_
     let listed = env
         .registry
         .operator_identity_conflicts("operator:test")
-        .unwrap();
+        .expect("test step");
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].source, "import");
 }
@@ -144,7 +144,7 @@ fn a_correspondent_alone_to_employ_a_person_may_correct_their_identity() {
     assert!(env
         .registry
         .operator_identity_conflicts("operator:test")
-        .unwrap()
+        .expect("test step")
         .is_empty());
 }
 
@@ -166,16 +166,16 @@ fn removing_a_worker_ends_the_employment_and_keeps_the_results() {
                 e_msv: Some(1.0),
             },
         )
-        .unwrap();
+        .expect("test step");
     apply(&env, &seed_removal());
-    let conn = env.pool.get().unwrap();
+    let conn = env.pool.get().expect("test step");
     let dates: (String, Option<String>) = conn
         .query_row(
             "SELECT employed_from, employed_to FROM registry_workers WHERE id = ?1",
             [id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
-        .unwrap();
+        .expect("test step");
     assert_eq!(dates, ("2025-06-30".into(), Some("2025-06-30".into())));
     assert_eq!(count(&env, "SELECT count(*) FROM registry_doses"), 1);
     // Back on the list later: the ended period is kept, a new one begins.
@@ -185,11 +185,11 @@ fn removing_a_worker_ends_the_employment_and_keeps_the_results() {
     apply(&env, &back);
     let periods: Vec<(String, String)> = conn
         .prepare("SELECT started_on, ended_on FROM registry_employment_periods")
-        .unwrap()
+        .expect("test step")
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
+        .expect("test step")
         .collect::<Result<_, _>>()
-        .unwrap();
+        .expect("test step");
     assert_eq!(periods, [("2025-06-30".into(), "2025-06-30".into())]);
     let dates: (String, Option<String>) = conn
         .query_row(
@@ -197,7 +197,7 @@ fn removing_a_worker_ends_the_employment_and_keeps_the_results() {
             [id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
-        .unwrap();
+        .expect("test step");
     assert_eq!(dates, ("2025-08-09".into(), None));
 }
 
@@ -205,21 +205,21 @@ fn removing_a_worker_ends_the_employment_and_keeps_the_results() {
 /// its code writes them (two establishments, fractions, doses, cards; one NIR on both lists,
 /// once under another name).
 fn old_schema_database() -> Connection {
-    let mut conn = Connection::open_in_memory().unwrap();
-    store::migrate::apply(&mut conn, "store", store::migrate::MIGRATIONS).unwrap();
+    let mut conn = Connection::open_in_memory().expect("test step");
+    store::migrate::apply(&mut conn, "store", store::migrate::MIGRATIONS).expect("test step");
     store::migrate::apply(
         &mut conn,
         "registry",
         &registry::migrations::MIGRATIONS[..4],
     )
-    .unwrap();
+    .expect("test step");
     conn.execute_batch(
         "INSERT INTO registry_fractions (id, establishment_id, name, name_key, created_at)
          VALUES (1, 1, 'Bloc A', 'BLOC A', '2024-01-01T08:00:00Z'),
                 (2, 2, 'Radiologie', 'RADIOLOGIE', '2024-02-01T08:00:00Z');
          UPDATE registry_card_sequence SET next = 4;",
     )
-    .unwrap();
+    .expect("test step");
     let workers = [
         // id, establishment, nir, key, card, last, first, birth, fraction, created, updated, removed
         (
@@ -303,7 +303,7 @@ fn old_schema_database() -> Connection {
                 removed
             ],
         )
-        .unwrap();
+        .expect("test step");
     }
     conn.execute_batch(
         "INSERT INTO registry_doses (worker_id, kind, period_start, period_end, hp10_usv,
@@ -323,7 +323,7 @@ fn old_schema_database() -> Connection {
                 (4, NULL, NULL, NULL, 'Première visite à prévoir', 'accessor:42005',
                  '2024-06-02T08:00:00Z');",
     )
-    .unwrap();
+    .expect("test step");
     conn
 }
 
@@ -331,7 +331,7 @@ fn old_schema_database() -> Connection {
 fn the_migration_brings_every_row_of_an_old_data_directory_to_persons_and_employments() {
     let mut conn = old_schema_database();
     let snapshot = |conn: &Connection, sql: &str| -> Vec<String> {
-        let mut stmt = conn.prepare(sql).unwrap();
+        let mut stmt = conn.prepare(sql).expect("test step");
         let columns = stmt.column_count();
         stmt.query_map([], |r| {
             (0..columns)
@@ -339,9 +339,9 @@ fn the_migration_brings_every_row_of_an_old_data_directory_to_persons_and_employ
                 .collect::<Result<Vec<_>, _>>()
                 .map(|v| v.join("|"))
         })
-        .unwrap()
+        .expect("test step")
         .collect::<Result<_, _>>()
-        .unwrap()
+        .expect("test step")
     };
     const WORKERS: &str = "SELECT id, establishment_id, nir, nir_key, card_number, last_name,
         first_name, birth_date, fraction_id, category, job, search_name, created_at, updated_at,
@@ -351,7 +351,8 @@ fn the_migration_brings_every_row_of_an_old_data_directory_to_persons_and_employ
     const FRACTIONS: &str = "SELECT * FROM registry_fractions ORDER BY id";
     let before = [WORKERS, DOSES, CARDS, FRACTIONS].map(|q| snapshot(&conn, q));
 
-    store::migrate::apply(&mut conn, "registry", registry::migrations::MIGRATIONS).unwrap();
+    store::migrate::apply(&mut conn, "registry", registry::migrations::MIGRATIONS)
+        .expect("test step");
 
     let after = [WORKERS, DOSES, CARDS, FRACTIONS].map(|q| snapshot(&conn, q));
     assert_eq!(before, after, "every row arrives unchanged");
@@ -362,11 +363,11 @@ fn the_migration_brings_every_row_of_an_old_data_directory_to_persons_and_employ
     // One person per NIR, every employment linked to its NIR's person.
     let persons: Vec<(String, String)> = conn
         .prepare("SELECT nir, last_name FROM registry_persons ORDER BY nir")
-        .unwrap()
+        .expect("test step")
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
+        .expect("test step")
         .collect::<Result<_, _>>()
-        .unwrap();
+        .expect("test step");
     // The most recently updated line gives the identity.
     assert_eq!(
         persons,
@@ -383,7 +384,7 @@ fn the_migration_brings_every_row_of_an_old_data_directory_to_persons_and_employ
             [],
             |r| r.get(0),
         )
-        .unwrap();
+        .expect("test step");
     assert_eq!(unlinked, 0);
     // Employments: from the first result's period when earlier than the line; ended when removed.
     let periods = snapshot(

@@ -36,7 +36,7 @@ fn seen(
 ) -> Vec<(i64, DoseKind, String)> {
     env.registry
         .doses(who, establishment, worker, &DoseQuery::default())
-        .unwrap()
+        .expect("doses")
         .into_iter()
         .map(|d| (d.establishment_id, d.kind, d.period_end.to_string()))
         .collect()
@@ -54,12 +54,12 @@ fn the_pcr_of_a_sees_neither_bs_results_nor_those_outside_the_workers_time_at_a(
     let at_b = env
         .registry
         .apply_worker(&other_cse(), OTHER, &line)
-        .unwrap()
+        .expect("test step")
         .worker_id;
     let record = |who: &Principal, est, worker, d: DoseInput| {
         env.registry
             .record_dose(who, est, &WorkerRef::Id(worker), &d)
-            .unwrap();
+            .expect("test step");
     };
     // A's, during the time at A: the one result A's PCR sees.
     record(
@@ -140,7 +140,7 @@ fn a_pcr_sees_the_results_of_an_earlier_period_at_the_establishment() {
             &WorkerRef::Id(id),
             &dose(DoseKind::Operational, "01/02/2025", "28/02/2025"),
         )
-        .unwrap();
+        .expect("test step");
     // Left on 30 June, back on 1 September: the first period is kept, and its result shown.
     apply(&env, &seed_removal());
     env.clock.advance(time::Duration::days(63));
@@ -154,7 +154,7 @@ fn a_pcr_sees_the_results_of_an_earlier_period_at_the_establishment() {
             &WorkerRef::Id(id),
             &dose(DoseKind::Operational, "01/07/2025", "31/07/2025"),
         )
-        .unwrap();
+        .expect("test step");
     assert_eq!(
         seen(&env, &pcr(), EST, id),
         [(EST, DoseKind::Operational, "2025-02-28".into())]

@@ -244,6 +244,17 @@ pub fn expiry_notice_mail(
     )
 }
 
+/// The e-mail that tells a PCR or physician that a limit alert awaits them in the registry
+/// (issue 15 §3): nothing of the worker nor of the dose, only that an alert awaits.
+pub fn limit_alert_mail(to: &Email, display_name: &str) -> Message {
+    mail(
+        to,
+        display_name,
+        registry::ALERT_MAIL_SUBJECT.into(),
+        registry::ALERT_MAIL_BODY.into(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -421,15 +432,4 @@ mod tests {
             "\n-- \nAC SISERI\nCe message est envoyé automatiquement : merci de ne pas y répondre.\n"
         ));
     }
-}
-
-/// The e-mail that tells a PCR or physician that a limit alert awaits them in the registry
-/// (issue 15 §3): nothing of the worker nor of the dose, only that an alert awaits.
-pub fn limit_alert_mail(to: &Email, display_name: &str) -> Message {
-    mail(
-        to,
-        display_name,
-        registry::ALERT_MAIL_SUBJECT.into(),
-        registry::ALERT_MAIL_BODY.into(),
-    )
 }

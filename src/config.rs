@@ -223,6 +223,8 @@ pub struct CaSection {
     pub person_validity_days: u32,
     /// Lifetime of a dosimetry body's certificate, in days.
     pub organisme_validity_days: u32,
+    /// Lifetime of an operator's certificate (the console), in days.
+    pub operator_validity_days: u32,
     /// Lifetime of the listeners' certificate, in days.
     pub tls_server_validity_days: u32,
     /// Lifetime of AC SISERI when self-signed, in days.
@@ -248,6 +250,7 @@ impl Default for CaSection {
             organization: p.organization,
             person_validity_days: p.person_validity_days,
             organisme_validity_days: p.organisme_validity_days,
+            operator_validity_days: p.operator_validity_days,
             tls_server_validity_days: p.tls_server_validity_days,
             ca_validity_days: p.ca_validity_days,
             crl_validity_days: p.crl_validity_days,
@@ -466,6 +469,7 @@ impl Config {
             ));
         }
         if self.ca.person_validity_days == 0
+            || self.ca.operator_validity_days == 0
             || self.ca.crl_validity_days == 0
             || !(1..=240).contains(&self.ca.ocsp_validity_hours)
         {
@@ -492,6 +496,7 @@ impl Config {
             organization: self.ca.organization.clone(),
             person_validity_days: self.ca.person_validity_days,
             organisme_validity_days: self.ca.organisme_validity_days,
+            operator_validity_days: self.ca.operator_validity_days,
             tls_server_validity_days: self.ca.tls_server_validity_days,
             ca_validity_days: self.ca.ca_validity_days,
             crl_validity_days: self.ca.crl_validity_days,
@@ -603,6 +608,8 @@ key_algorithm = "ecdsa-p256"
 organization = "SISERI"
 person_validity_days = 1095
 organisme_validity_days = 1095
+# Certificats des opérateurs de la console (instructeurs, administrateurs).
+operator_validity_days = 365
 tls_server_validity_days = 397
 ca_validity_days = 7300
 crl_validity_days = 7

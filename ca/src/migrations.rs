@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[Migration] = store::migrations![
     6 => "0006_crl_covers_index.sql",
     8 => "0008_crl_shards.sql",
     9 => "0009_ocsp_responses.sql",
+    10 => "0010_operator_profile.sql",
 ];
 
 /// Brings `conn` to the CA's schema: `store`'s steps (the audit log), then the CA's own.

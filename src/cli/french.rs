@@ -186,7 +186,12 @@ mod tests {
                 .to_string(),
         );
         assert!(revoke.contains("valeurs possibles"), "{revoke}");
-        for english in ["[env: ", "[default: ", "[possible values: ", "Possible values:"] {
+        for english in [
+            "[env: ",
+            "[default: ",
+            "[possible values: ",
+            "Possible values:",
+        ] {
             assert!(
                 !root.contains(english) && !revoke.contains(english),
                 "{english}"

@@ -18,6 +18,7 @@ mod error;
 mod issuance;
 mod jobs;
 mod operator;
+mod operators;
 mod preflight;
 mod registry_directory;
 mod review;
@@ -38,6 +39,9 @@ pub use designees::{FieldDifference, FoundBy, IdentityField, KnownDesignee};
 pub use directory::{Caller, CallerAttachment, EstablishmentView};
 pub use error::{AccessError, MatchToConfirm};
 pub use operator::AccessorDetail;
+pub use operators::{
+    ConsoleOperator, OperatorAct, OperatorCertificate, OperatorRole, OperatorRow, OperatorView,
+};
 pub(crate) use preflight::check_issuable;
 pub use preflight::{DesigneeField, DesigneeProblem};
 pub use registry_directory::RegistryDirectory;

@@ -140,6 +140,9 @@ pub struct Listen {
     /// as relying parties fetch them (RFC 5280 §4.2.1.13, RFC 5019); anything else is
     /// redirected to `[public] base_url`.
     pub http: SocketAddr,
+    /// The operators' console (mutual TLS, operator certificates only). On loopback or an
+    /// internal network only.
+    pub console: SocketAddr,
 }
 
 impl Default for Listen {
@@ -149,6 +152,7 @@ impl Default for Listen {
             registry: SocketAddr::from(([127, 0, 0, 1], 9443)),
             admin: SocketAddr::from(([127, 0, 0, 1], 9100)),
             http: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            console: SocketAddr::from(([127, 0, 0, 1], 9444)),
         }
     }
 }
@@ -584,6 +588,9 @@ admin = "127.0.0.1:9100"
 # Publication en HTTP simple : /pki/ (certificat de l'AC, LCR) et /ocsp seulement, comme les
 # lisent les parties de confiance ; toute autre adresse est redirigée vers base_url.
 http = "127.0.0.1:8080"
+# Console des opérateurs (TLS mutuel : certificat d'opérateur AC SISERI exigé) ; à garder
+# sur la boucle locale ou un réseau interne.
+console = "127.0.0.1:9444"
 
 [public]
 # Adresse par laquelle on joint l'écoute publique (liens de retrait, assistant PASS).

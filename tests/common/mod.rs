@@ -92,6 +92,7 @@ impl Sandbox {
             .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0")
             .env("SISERI_LISTEN_ADMIN", "127.0.0.1:0")
             .env("SISERI_LISTEN_HTTP", "127.0.0.1:0")
+            .env("SISERI_LISTEN_CONSOLE", "127.0.0.1:0")
             .envs(env.iter().copied());
         let mut server = Server::start(cmd, self.data(), self.path(log));
         // A liveness bound on a loaded machine, not a performance check.

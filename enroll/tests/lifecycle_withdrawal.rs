@@ -99,7 +99,9 @@ fn of_a_hundred_concurrent_withdrawals_with_the_right_code_exactly_one_gets_the_
                 assert_eq!(habilitation, 42000);
                 files.push(bytes.to_vec());
             }
-            Ok(Withdrawn::Chain { .. }) => panic!("no CSR was given"),
+            Ok(Withdrawn::Chain { .. } | Withdrawn::OperatorP12 { .. }) => {
+                panic!("no CSR was given, and this is a person's withdrawal")
+            }
             Err(AccessError::WithdrawalGone) => gone += 1,
             Err(other) => panic!("unexpected error {other:?}"),
         }

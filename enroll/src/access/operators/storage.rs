@@ -118,11 +118,11 @@ pub(super) fn set_certificate_state(
     Ok(())
 }
 
-/// `(serial, state, not_after)` of an operator's certificates, oldest first.
-pub(super) fn certificates_of(
-    conn: &Connection,
-    operator: i64,
-) -> R<Vec<(Vec<u8>, CertificateState, Option<i64>)>> {
+/// One certificate of an operator as stored: serial, state, notAfter.
+pub(super) type CertificateEntry = (Vec<u8>, CertificateState, Option<i64>);
+
+/// An operator's certificates, oldest first.
+pub(super) fn certificates_of(conn: &Connection, operator: i64) -> R<Vec<CertificateEntry>> {
     let mut stmt = conn.prepare(
         "SELECT serial, state, not_after FROM enroll_operator_certificates
          WHERE operator_id = ?1 ORDER BY created_at, rowid",

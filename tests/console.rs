@@ -472,3 +472,40 @@ fn an_administrateur_approves_revokes_and_adds_an_operator_each_act_audited_unde
     );
     c.d.audit_verifies();
 }
+
+#[test]
+fn administrateurs_watch_the_outbox_the_audit_log_and_the_ca_and_instructeurs_do_not() {
+    let c = console();
+    for path in ["/envois", "/journal", "/ac", "/operateurs"] {
+        let r = c.get(&c.instructeur, path);
+        assert_eq!(r.status, 403, "{path}: {}", r.text());
+        c.get(&c.admin, path).ok(200);
+    }
+    let ca = c.get(&c.admin, "/ac").ok(200).text();
+    assert!(ca.contains("BEGIN CERTIFICATE"), "{ca}");
+    assert!(ca.contains("Certificats par état"));
+    assert!(ca.contains("LCR"), "{ca}");
+
+    // The audit log, filtered by actor, and its chain verified.
+    let journal = c
+        .get(&c.admin, "/journal?acteur=operator%3Acli")
+        .ok(200)
+        .text();
+    assert!(journal.contains("operator.add"), "{journal}");
+    assert!(!journal.contains("withdrawal.used"), "filtered: {journal}");
+    let verified = c.get(&c.admin, "/journal?verifier=1").ok(200).text();
+    assert!(verified.contains("Chaîne intègre"), "{verified}");
+
+    // A retry: its token required; an unknown message said so.
+    let r = c.post(&c.admin, "/envois/999999/relancer", &[]);
+    assert_eq!(r.status, 403);
+    let token = c.csrf(&c.admin, "/operateurs");
+    let r = c.post(&c.admin, "/envois/999999/relancer", &[("csrf", &token)]);
+    assert_eq!(r.status, 404, "{}", r.text());
+    let r = c.post(
+        &c.instructeur,
+        "/envois/999999/relancer",
+        &[("csrf", &token)],
+    );
+    assert_eq!(r.status, 403);
+}

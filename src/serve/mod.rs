@@ -132,6 +132,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             revoked: revoked.clone(),
             clock: clock.clone(),
             outbox: outbox_signal.clone(),
+            pool: services.pool.clone(),
         });
         let registry_router = registry_router(&services, &revoked, &clock, &config);
         let state = Arc::new(AppState {

@@ -12,6 +12,7 @@
 
 mod people;
 mod protocols;
+mod supervision;
 
 use std::sync::Arc;
 
@@ -49,6 +50,8 @@ pub struct ConsoleState {
     pub clock: Arc<dyn Clock>,
     /// Wakes the outbox worker after an act queued a message.
     pub outbox: WorkerSignal,
+    /// The database, for what administrateurs watch (outbox, audit log, CA).
+    pub pool: Arc<store::pool::Pool>,
 }
 
 impl std::fmt::Debug for ConsoleState {
@@ -76,6 +79,10 @@ pub fn router(state: ConsoleState) -> Router {
             get(people::operators).post(people::add_operator),
         )
         .route("/operateurs/{id}/revoquer", post(people::revoke_operator))
+        .route("/envois", get(supervision::outbox))
+        .route("/envois/{id}/relancer", post(supervision::retry))
+        .route("/journal", get(supervision::audit))
+        .route("/ac", get(supervision::authority))
         .route(
             web::layout::STYLESHEET_PATH,
             get(|| async { web::layout::stylesheet_response() }),
@@ -148,6 +155,11 @@ fn page(
                 li { a href="/personnes" { "Personnes" } }
                 @if o.may(OperatorAct::ManageOperators) {
                     li { a href="/operateurs" { "Opérateurs" } }
+                }
+                @if o.may(OperatorAct::Supervise) {
+                    li { a href="/envois" { "Envois" } }
+                    li { a href="/journal" { "Journal" } }
+                    li { a href="/ac" { "AC SISERI" } }
                 }
                 li { span { (o.name) " (" (o.role.as_str()) ")" } }
             }

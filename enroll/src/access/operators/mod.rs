@@ -256,15 +256,16 @@ impl Access {
     }
 
     /// The operator a client certificate of serial `serial` (DER content octets) names, if it
-    /// is an operator's, signed, not revoked in enrollment's view, not past its end, and its
-    /// operator still in office. The console asks this at every request, after the TLS layer
+    /// is an operator's, withdrawn, not revoked in enrollment's view, not past its end, and
+    /// its operator still in office. The console asks this at every request, after the TLS layer
     /// has checked the chain and the CA's revocation set.
     pub fn console_operator(&self, serial: &[u8]) -> Result<Option<ConsoleOperator>, AccessError> {
         let conn = self.pool.get()?;
         let Some((operator, state)) = storage::by_serial(&conn, serial)? else {
             return Ok(None);
         };
-        let in_force = state.is_valid()
+        // Withdrawn only: until then its key is in no one's hands but the stored `.p12`'s.
+        let in_force = state == CertificateState::Delivered
             && operator.revoked_at.is_none()
             && storage::certificates_of(&conn, operator.id)?
                 .iter()
@@ -277,6 +278,42 @@ impl Access {
             role: operator.role,
             serial_hex: Serial::from_der_bytes(serial).to_hex(),
         }))
+    }
+
+    /// The daemon's sweep of operators' withdrawals past their end, inside its transaction:
+    /// the `.p12` erased, the never-withdrawn certificate revoked. Returns (withdrawals
+    /// expired, whether a certificate was revoked).
+    pub(super) fn sweep_operator_withdrawals_in(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        authority: &Authority,
+        now: time::OffsetDateTime,
+    ) -> Result<(usize, bool), AccessError> {
+        let (mut n, mut revoked) = (0, false);
+        for (id, operator, serial) in storage::withdrawals_due(tx, now.unix_timestamp())? {
+            storage::expire_withdrawal(tx, id, now)?;
+            n += 1;
+            let untaken = storage::certificates_of(tx, operator)?
+                .iter()
+                .any(|(s, state, _)| *s == serial && *state == CertificateState::Issued);
+            if untaken {
+                authority.revoke_in(
+                    tx,
+                    &Serial::from_der_bytes(&serial),
+                    RevocationReason::CessationOfOperation,
+                    "daemon",
+                    now,
+                )?;
+                storage::set_certificate_state(tx, &serial, CertificateState::Revoked, None)?;
+                revoked = true;
+            }
+            Audit::new(tx, now, "daemon").record(
+                "operator.withdrawal_expired",
+                format!("operator:{operator}"),
+                &[],
+            )?;
+        }
+        Ok((n, revoked))
     }
 
     /// The page of an operator's withdrawal link (see [`Access::withdrawal_info`]).

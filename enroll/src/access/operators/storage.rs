@@ -248,3 +248,13 @@ pub(super) fn expire_withdrawal(tx: &Transaction<'_>, id: i64, now: OffsetDateTi
     )?;
     Ok(())
 }
+
+/// Open withdrawals past their end: `(id, operator, serial)`.
+pub(super) fn withdrawals_due(conn: &Connection, now: i64) -> R<Vec<(i64, i64, Vec<u8>)>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, operator_id, serial FROM enroll_operator_withdrawals
+         WHERE status IN ('pending', 'locked') AND expires_at < ?1",
+    )?;
+    let rows = stmt.query_map(params![now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

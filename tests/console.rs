@@ -4,9 +4,8 @@
 
 mod common;
 
-use common::daemon::{Daemon, Reply};
-use common::enrolment::{clinic_protocol, enrolled, operator, OperatorHolder};
-use common::fixtures::PROTOCOL as SEED;
+use common::console::console;
+use common::enrolment::operator;
 use common::{require_tool, run_ok, Sandbox};
 
 fn stdout(out: &std::process::Output) -> String {
@@ -106,133 +105,6 @@ fn an_operator_with_a_bad_name_or_role_is_refused_before_anything_is_issued() {
         )
         .expect("count");
     assert_eq!(certs, 0);
-}
-
-/// A daemon whose data directory holds the seed's people (certificates withdrawn), an
-/// administrateur and an instructeur, and a second protocol signed and awaiting a decision.
-struct Console {
-    d: Daemon,
-    admin: OperatorHolder,
-    instructeur: OperatorHolder,
-    person: common::enrolment::Holder,
-    awaiting: String,
-}
-
-fn console() -> Console {
-    let sb = Sandbox::initialised();
-    let person = enrolled(&sb, &[SEED]).remove(0);
-    let admin = operator(
-        &sb,
-        "admin",
-        "Alice Martin",
-        "alice@example.org",
-        "administrateur",
-    );
-    let instructeur = operator(
-        &sb,
-        "instr",
-        "Bruno Petit",
-        "bruno@example.org",
-        "instructeur",
-    );
-    let d = Daemon::on(sb, &[]);
-    let clinic: serde_json::Value = serde_json::from_str(&clinic_protocol()).expect("json");
-    let awaiting = d.sign(&clinic).number;
-    Console {
-        d,
-        admin,
-        instructeur,
-        person,
-        awaiting,
-    }
-}
-
-impl Console {
-    fn get(&self, who: &OperatorHolder, path: &str) -> Reply {
-        self.d.curl(
-            "GET",
-            &format!("{}{path}", self.d.console),
-            &who.curl_args(),
-            None,
-        )
-    }
-
-    /// A form posted as a browser would, with `who`'s certificate.
-    fn post(&self, who: &OperatorHolder, path: &str, form: &[(&str, &str)]) -> Reply {
-        let body: String = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        self.d.curl(
-            "POST",
-            &format!("{}{path}", self.d.console),
-            &who.curl_args(),
-            Some(("application/x-www-form-urlencoded", body.as_bytes())),
-        )
-    }
-
-    /// The CSRF token the console put in `who`'s forms on `path`.
-    fn csrf(&self, who: &OperatorHolder, path: &str) -> String {
-        let page = self.get(who, path).ok(200).text();
-        common::enrolment::between(&page, "name=\"csrf\" value=\"", "\"").to_owned()
-    }
-
-    fn audit_actions(&self, actor_like: &str) -> Vec<String> {
-        let db = self.d.sandbox.db();
-        let mut stmt = db
-            .prepare("SELECT action FROM audit_log WHERE actor LIKE ?1 ORDER BY rowid")
-            .expect("prepare");
-        stmt.query_map([actor_like], |r| r.get(0))
-            .expect("query")
-            .map(Result::unwrap)
-            .collect()
-    }
-}
-
-#[test]
-fn only_an_operator_certificate_in_force_opens_the_console() {
-    let c = console();
-    // An operator: the queue, with the protocol awaiting a decision.
-    let page = c.get(&c.instructeur, "/").ok(200);
-    assert!(page.text().contains(&c.awaiting), "{}", page.text());
-    assert!(page.text().contains("jour(s)"));
-    for (name, value) in [
-        ("content-security-policy", "frame-ancestors 'none'"),
-        ("x-content-type-options", "nosniff"),
-        ("cache-control", "no-store"),
-    ] {
-        assert!(
-            page.header(name).is_some_and(|v| v.contains(value)),
-            "{name}: {}",
-            page.headers
-        );
-    }
-    // No certificate: the handshake fails.
-    let none = c.d.curl("GET", &format!("{}/", c.d.console), &[], None);
-    assert_ne!(none.exit, 0, "a client without certificate got in");
-    // A person's certificate of AC SISERI: valid, but not an operator's.
-    let (cert, key) = c.person.pem_files(&c.d.sandbox);
-    let person = OperatorHolder {
-        name: "person".into(),
-        cert,
-        key,
-    };
-    let refused = c.get(&person, "/");
-    assert_eq!(refused.status, 403, "{}", refused.text());
-    assert!(refused.text().contains("réservée aux opérateurs"));
-    assert!(!refused.text().contains(&c.awaiting));
-    // An operator revoked: refused at once (the revocation set and enrollment's record).
-    c.d.siseri(&["operator", "revoke", "2"]);
-    let start = std::time::Instant::now();
-    loop {
-        let r = c.get(&c.instructeur, "/");
-        if r.status != 200 {
-            assert!(r.exit != 0 || r.status == 403, "{} {}", r.exit, r.status);
-            break;
-        }
-        assert!(start.elapsed() < std::time::Duration::from_secs(10));
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    c.get(&c.admin, "/").ok(200);
 }
 
 #[test]
@@ -350,59 +222,6 @@ fn an_instructeur_reviews_and_rejects_but_cannot_revoke_renew_nor_manage_operato
         "{actions:?}"
     );
     c.d.audit_verifies();
-}
-
-#[test]
-fn a_form_without_its_token_changes_nothing() {
-    let c = console();
-    let hab = c.person.habilitation;
-    let other = c.csrf(&c.instructeur, &format!("/personnes/{hab}"));
-    for token in [None, Some("00"), Some(other.as_str())] {
-        let mut form = vec![("reason", "keyCompromise")];
-        if let Some(t) = token {
-            form.push(("csrf", t));
-        }
-        let r = c.post(&c.admin, &format!("/personnes/{hab}/revoquer"), &form);
-        assert_eq!(r.status, 403, "{token:?}: {}", r.text());
-        let r = c.post(
-            &c.admin,
-            &format!("/protocoles/{}/valider", c.awaiting),
-            &form,
-        );
-        assert_eq!(r.status, 403, "{token:?}: {}", r.text());
-        let r = c.post(
-            &c.admin,
-            "/operateurs",
-            &[
-                ("name", "Eve"),
-                ("email", "eve@example.org"),
-                ("role", "administrateur"),
-                ("csrf", token.unwrap_or("")),
-            ],
-        );
-        assert_eq!(r.status, 403, "{token:?}: {}", r.text());
-    }
-    let revoked: i64 =
-        c.d.sandbox
-            .db()
-            .query_row(
-                "SELECT COUNT(*) FROM ca_certificates WHERE status = 'revoked'",
-                [],
-                |r| r.get(0),
-            )
-            .expect("count");
-    assert_eq!(revoked, 0);
-    let signed: i64 =
-        c.d.sandbox
-            .db()
-            .query_row(
-                "SELECT COUNT(*) FROM enroll_versions WHERE status = 'signed'",
-                [],
-                |r| r.get(0),
-            )
-            .expect("count");
-    assert_eq!(signed, 1, "still awaiting a decision");
-    assert_eq!(c.d.sandbox.count("enroll_operators"), 2);
 }
 
 #[test]

@@ -16,6 +16,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use tempfile::TempDir;
 
+pub mod console;
 pub mod daemon;
 pub mod enrolment;
 #[path = "../../enroll/tests/data/fixtures.rs"]

@@ -671,6 +671,9 @@ access_code_max_attempts = 5
 expiry_notice_days = 40
 # Tentatives de retrait par adresse cliente et par heure, tous liens confondus.
 withdrawal_attempts_per_address_per_hour = 20
+# Quatre yeux : la validation d'un protocole et la révocation d'un opérateur demandent deux
+# opérateurs différents (la ligne de commande compte pour un).
+four_eyes = false
 "#;
 
 #[cfg(test)]

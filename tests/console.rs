@@ -328,3 +328,79 @@ fn administrateurs_watch_the_outbox_the_audit_log_and_the_ca_and_instructeurs_do
     );
     assert_eq!(r.status, 403);
 }
+
+#[test]
+fn with_four_eyes_an_approval_and_an_operator_revocation_take_two_different_operators() {
+    let c = common::console::console_with(&[("SISERI_ACCESS_FOUR_EYES", "true")]);
+    let path = format!("/protocoles/{}", c.awaiting);
+    let admin_token = c.csrf(&c.admin, &path);
+    let first = c
+        .post(
+            &c.admin,
+            &format!("{path}/valider"),
+            &[("csrf", &admin_token)],
+        )
+        .ok(200);
+    assert!(
+        first.text().contains("second opérateur"),
+        "{}",
+        first.text()
+    );
+    assert!(c.get(&c.admin, "/").ok(200).text().contains(&c.awaiting));
+    assert!(c
+        .get(&c.instructeur, &path)
+        .ok(200)
+        .text()
+        .contains("Validation déjà demandée par console:"));
+    // The same operator twice: refused, nothing issued.
+    let again = c.post(
+        &c.admin,
+        &format!("{path}/valider"),
+        &[("csrf", &admin_token)],
+    );
+    assert_eq!(again.status, 409, "{}", again.text());
+    assert!(c.get(&c.admin, "/").ok(200).text().contains(&c.awaiting));
+    // Another operator: approved.
+    let token = c.csrf(&c.instructeur, &path);
+    let second = c
+        .post(
+            &c.instructeur,
+            &format!("{path}/valider"),
+            &[("csrf", &token)],
+        )
+        .ok(200);
+    assert!(
+        second.text().contains("Protocole validé"),
+        "{}",
+        second.text()
+    );
+    assert!(!c.get(&c.admin, "/").ok(200).text().contains(&c.awaiting));
+
+    // Revoking an operator: the CLI asks first, the console confirms.
+    let out = run_ok(
+        c.d.sandbox
+            .siseri(["operator", "revoke", "2"])
+            .env("SISERI_ACCESS_FOUR_EYES", "true"),
+    );
+    assert!(
+        stdout(&out).contains("second opérateur"),
+        "{}",
+        stdout(&out)
+    );
+    c.get(&c.instructeur, "/").ok(200);
+    c.post(
+        &c.admin,
+        "/operateurs/2/revoquer",
+        &[("csrf", &admin_token)],
+    )
+    .ok(200);
+    let list = c.d.siseri(&["operator", "list"]).0;
+    assert!(list.contains("— révoqué"), "{list}");
+    let actions = c.audit_actions("%");
+    assert_eq!(
+        actions.iter().filter(|a| *a == "four_eyes.first").count(),
+        2,
+        "{actions:?}"
+    );
+    c.d.audit_verifies();
+}

@@ -11,6 +11,7 @@ pub const MIGRATIONS: &[Migration] = store::migrations![
     5 => "0005_refold_match_keys.sql" then crate::access::refold_match_keys,
     6 => "0006_documents_by_content.sql",
     7 => "0007_operators.sql",
+    8 => "0008_four_eyes.sql",
 ];
 
 #[cfg(test)]

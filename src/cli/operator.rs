@@ -3,7 +3,7 @@
 //! administrator is added here, on the machine; later ones from here or from the console.
 
 use clap::{Subcommand, ValueEnum};
-use enroll::access::{CertificateState, OperatorRole};
+use enroll::access::{CertificateState, Eyes, GuardedAct, OperatorRole};
 
 use super::out::Shown;
 use super::{access_err, services};
@@ -95,6 +95,21 @@ pub(super) fn run(dir: &DataDir, command: OperatorCommand) -> Result<(), AppErro
             Ok(())
         }
         OperatorCommand::Revoke { id } => {
+            let eyes = s
+                .access
+                .four_eyes(
+                    GuardedAct::RevokeOperator,
+                    &format!("operator:{id}"),
+                    &super::protocol::cli_asker(),
+                )
+                .map_err(access_err)?;
+            if eyes == Eyes::FirstRecorded {
+                crate::say!(
+                    "opérateur n° {id} : révocation enregistrée ; un second opérateur doit la \
+                     confirmer depuis la console (quatre yeux)"
+                );
+                return Ok(());
+            }
             let authority = dir.load_authority(&config)?;
             let crls = s
                 .access

@@ -18,6 +18,11 @@ pub struct Console {
 }
 
 pub fn console() -> Console {
+    console_with(&[])
+}
+
+/// [`console`] with `env` added to the daemon's environment.
+pub fn console_with(env: &[(&str, &str)]) -> Console {
     let sb = Sandbox::initialised();
     let person = enrolled(&sb, &[SEED]).remove(0);
     let admin = operator(
@@ -34,7 +39,7 @@ pub fn console() -> Console {
         "bruno@example.org",
         "instructeur",
     );
-    let d = Daemon::on(sb, &[]);
+    let d = Daemon::on(sb, env);
     let clinic: serde_json::Value = serde_json::from_str(&clinic_protocol()).expect("json");
     let awaiting = d.sign(&clinic).number;
     Console {

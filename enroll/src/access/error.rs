@@ -119,6 +119,9 @@ pub enum AccessError {
     /// The person holds no certificate to act on.
     #[error("La personne {0} n'a pas de certificat en cours.")]
     NoCertificate(u32),
+    /// Four eyes: the operator who asked first asks again.
+    #[error("Vous avez déjà demandé cette action : un second opérateur, différent de vous, doit la confirmer.")]
+    SameOperatorTwice,
     /// No such operator.
     #[error("Aucun opérateur n° {0}.")]
     UnknownOperator(i64),
@@ -183,6 +186,7 @@ impl AccessError {
             Self::AccessLocked => (423, "access_locked"),
             Self::NoCertificate(_) => (409, "no_certificate"),
             Self::TooManyAttempts { .. } => (429, "too_many_requests"),
+            Self::SameOperatorTwice => (409, "same_operator_twice"),
             Self::UnknownOperator(_) => (404, "unknown_operator"),
             Self::OperatorRevoked(_) => (409, "operator_revoked"),
             Self::BadOperatorName => (422, "bad_operator_name"),

@@ -5,6 +5,7 @@
 //! the durable outbox. `policy` says what each role may do. The CLI (`siseri operator …`) and
 //! the console call these same functions.
 
+mod four_eyes;
 mod policy;
 mod storage;
 
@@ -14,6 +15,7 @@ use ca::{
 use time::Duration;
 use zeroize::Zeroizing;
 
+pub use four_eyes::{Asker, Eyes, GuardedAct};
 pub use policy::{OperatorAct, OperatorRole};
 
 use super::{
@@ -80,6 +82,14 @@ impl ConsoleOperator {
     /// What the audit log names as the actor of their acts: `console:<serial> <name>`.
     pub fn actor(&self) -> String {
         format!("console:{} {}", self.serial_hex, self.name)
+    }
+
+    /// Who they are for the four-eyes gate: their operator's number, whatever certificate.
+    pub fn asker(&self) -> Asker {
+        Asker {
+            id: format!("operator:{}", self.id),
+            actor: self.actor(),
+        }
     }
 
     /// Whether their role allows `act`.

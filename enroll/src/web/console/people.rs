@@ -18,8 +18,8 @@ use super::{
     ConsoleState,
 };
 use crate::access::{
-    AccessCodeState, AccessError, CertificateState, ConsoleOperator, OperatorAct, OperatorRole,
-    WithdrawalState,
+    AccessCodeState, AccessError, CertificateState, ConsoleOperator, Eyes, GuardedAct, OperatorAct,
+    OperatorRole, WithdrawalState,
 };
 use crate::Email;
 
@@ -454,9 +454,29 @@ pub(super) async fn revoke_operator(
     if !csrf_ok(&s.key, &op, form.get("csrf").map(String::as_str)) {
         return csrf_refused(&op);
     }
-    let (access, authority, actor) = (s.access.clone(), s.authority.clone(), op.actor());
-    match run(move || access.revoke_operator(&authority, id, &actor)).await {
-        Ok(_) => done(
+    let (access, authority, actor, asker) = (
+        s.access.clone(),
+        s.authority.clone(),
+        op.actor(),
+        op.asker(),
+    );
+    let revoked = run(move || {
+        let subject = format!("operator:{id}");
+        if access.four_eyes(GuardedAct::RevokeOperator, &subject, &asker)? == Eyes::FirstRecorded {
+            return Ok(false);
+        }
+        access.revoke_operator(&authority, id, &actor).map(|_| true)
+    })
+    .await;
+    match revoked {
+        Ok(false) => done(
+            &op,
+            "Révocation demandée",
+            html! { p { "Votre demande de révocation de l'opérateur n° " (id) " est enregistrée : "
+            "un second opérateur doit la confirmer (quatre yeux)." } },
+            ("/operateurs", "Retour aux opérateurs"),
+        ),
+        Ok(true) => done(
             &op,
             "Opérateur révoqué",
             html! { p { "L'opérateur n° " (id) " est révoqué : son certificat n'ouvre plus la console." } },

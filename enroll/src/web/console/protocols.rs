@@ -12,7 +12,9 @@ use serde::Deserialize;
 use super::{
     access_error, csrf_field, csrf_ok, csrf_refused, done, forbidden, page, run, ConsoleState,
 };
-use crate::access::{AccessError, ConsoleOperator, FoundBy, IdentityField, OperatorAct};
+use crate::access::{
+    AccessError, ConsoleOperator, Eyes, FoundBy, GuardedAct, IdentityField, OperatorAct,
+};
 use crate::pass::DocumentKind;
 
 /// `/`: the signed versions awaiting a decision, oldest first, with their age.
@@ -74,10 +76,14 @@ pub(super) async fn review(
         let documents = pass
             .documents(&detail.version_id)
             .map_err(|e| AccessError::InvalidProtocol(e.to_string()))?;
-        Ok((detail, known, documents))
+        let first = match access.approval_subject(&n) {
+            Ok(subject) => access.four_eyes_pending(GuardedAct::Approve, &subject)?,
+            Err(_) => None,
+        };
+        Ok((detail, known, documents, first))
     })
     .await;
-    let (d, known, documents) = match loaded {
+    let (d, known, documents, first) = match loaded {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -192,6 +198,10 @@ pub(super) async fn review(
 
             @if awaiting && op.may(OperatorAct::Decide) {
                 h2 { "Décision" }
+                @if let Some(first) = &first {
+                    p.notice { "Validation déjà demandée par " (first)
+                        " : un second opérateur doit la confirmer (quatre yeux)." }
+                }
                 form method="post" action={ (base) "/valider" } {
                     (csrf_field(&s.key, &op))
                     @if let Ok(k) = &known {
@@ -325,11 +335,27 @@ pub(super) async fn approve(
         op.actor(),
         number.clone(),
     );
-    let report =
-        run(move || access.approve(&authority, &n, &actor, &form.confirm, &mut |_, _, _| {})).await;
+    let asker = op.asker();
+    let report = run(move || {
+        let subject = access.approval_subject(&n)?;
+        if access.four_eyes(GuardedAct::Approve, &subject, &asker)? == Eyes::FirstRecorded {
+            return Ok(None);
+        }
+        access
+            .approve(&authority, &n, &actor, &form.confirm, &mut |_, _, _| {})
+            .map(Some)
+    })
+    .await;
     s.outbox.wake();
     match report {
-        Ok(r) => done(
+        Ok(None) => done(
+            &op,
+            "Validation demandée",
+            html! { p { "Votre validation du protocole n° " (number) " est enregistrée : un "
+            "second opérateur doit la confirmer (quatre yeux)." } },
+            ("/", "Retour aux protocoles à décider"),
+        ),
+        Ok(Some(r)) => done(
             &op,
             "Protocole validé",
             html! {

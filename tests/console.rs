@@ -147,6 +147,34 @@ fn an_instructeur_reviews_and_rejects_but_cannot_revoke_renew_nor_manage_operato
         Some("nosniff")
     );
     assert!(kbis.body.starts_with(b"%PDF"));
+    let annexe = c
+        .get(
+            &c.instructeur,
+            &format!("/protocoles/{}/annexe", c.awaiting),
+        )
+        .ok(200);
+    assert!(annexe.body.starts_with(b"%PDF"));
+    assert!(annexe
+        .header("content-security-policy")
+        .is_some_and(|v| v.starts_with("sandbox")));
+    let identity = c
+        .get(
+            &c.instructeur,
+            &format!("/protocoles/{}/pieces/identity", c.awaiting),
+        )
+        .ok(200);
+    assert_eq!(
+        identity.header("content-type").as_deref(),
+        Some("image/png")
+    );
+    assert_eq!(
+        c.get(
+            &c.instructeur,
+            &format!("/protocoles/{}/pieces/autre", c.awaiting)
+        )
+        .status,
+        404
+    );
 
     let hab = c.person.habilitation;
     let person_page = c

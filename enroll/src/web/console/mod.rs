@@ -69,6 +69,7 @@ pub fn router(state: ConsoleState) -> Router {
             "/protocoles/{number}/pieces/{kind}",
             get(protocols::document),
         )
+        .route("/protocoles/{number}/annexe", get(protocols::annexe))
         .route("/protocoles/{number}/valider", post(protocols::approve))
         .route("/protocoles/{number}/refuser", post(protocols::reject))
         .route("/personnes", get(people::search))

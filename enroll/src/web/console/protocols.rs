@@ -110,6 +110,7 @@ pub(super) async fn review(
             @if let Some(by) = &d.decided_by { p { "Décidé par : " (by) } }
 
             h2 { "Contenu signé (Annexe 1)" }
+            p { a href={ (base) "/annexe" } { "Annexe 1 signée (PDF)" } }
             pre.annexe { (d.annexe_text) }
 
             h2 { "Différences avec la version en vigueur" }
@@ -276,17 +277,56 @@ pub(super) async fn document(
         "image/jpeg" => "jpg",
         _ => "bin",
     };
-    // The protocol number is digits and letters; anything else is dropped from the name.
-    let safe: String = number
+    inert(
+        &media_type,
+        &format!("{}-{}.{ext}", safe_name(&number), kind.as_str()),
+        bytes,
+    )
+}
+
+/// `/protocoles/{number}/annexe`: the signed Annexe 1 of the version under review, as the
+/// employer downloaded it, inline and inert.
+pub(super) async fn annexe(
+    State(s): State<ConsoleState>,
+    Extension(_op): Extension<ConsoleOperator>,
+    Path(number): Path<String>,
+) -> Response {
+    let (access, pass, n) = (s.access.clone(), s.pass.clone(), number.clone());
+    let pdf = run(move || {
+        let detail = access.version_detail(&n)?;
+        pass.annexe_pdf(&detail.version_id)
+            .map_err(|e| AccessError::InvalidProtocol(e.to_string()))
+    })
+    .await;
+    match pdf {
+        Ok(bytes) => inert(
+            "application/pdf",
+            &format!("{}-annexe1.pdf", safe_name(&number)),
+            bytes,
+        ),
+        Err(r) => r,
+    }
+}
+
+/// The protocol number is digits, letters and dashes; anything else is dropped from a file
+/// name.
+fn safe_name(number: &str) -> String {
+    number
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-        .collect();
+        .collect()
+}
+
+/// A file shown in the console's pages, kept inert: its type only (`nosniff`), inline, a
+/// sandbox CSP (no script, no form, no same-origin rights, even in a PDF viewer), framed only
+/// by the console itself, never cached.
+fn inert(media_type: &str, file_name: &str, bytes: Vec<u8>) -> Response {
     (
         [
-            (header::CONTENT_TYPE, media_type),
+            (header::CONTENT_TYPE, media_type.to_owned()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{safe}-{}.{ext}\"", kind.as_str()),
+                format!("inline; filename=\"{file_name}\""),
             ),
             (
                 header::CONTENT_SECURITY_POLICY,

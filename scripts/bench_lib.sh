@@ -106,7 +106,7 @@ wait_for_port() {
 # $registry_addr once its listening.json is written (the revocation set is loaded by then).
 start_siseri() { # DATA LOG
     SISERI_LISTEN_PUBLIC=127.0.0.1:0 SISERI_LISTEN_REGISTRY=127.0.0.1:0 SISERI_LISTEN_ADMIN=127.0.0.1:0 \
-        SISERI_LISTEN_HTTP=127.0.0.1:0 \
+        SISERI_LISTEN_HTTP=127.0.0.1:0 SISERI_LISTEN_CONSOLE=127.0.0.1:0 \
         "$siseri" --data "$1" serve >"$2" 2>&1 &
     spid=$!
     running+=("$spid")

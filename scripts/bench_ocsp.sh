@@ -46,7 +46,7 @@ serve() { # DATA LOG ENV...
     # The public listener at nice 0, as OpenSSL's responder runs: this measures the responder,
     # not the daemon's choice of giving the registry the CPU first (`[limits] public_nice`).
     env SISERI_LIMITS_PUBLIC_NICE=0 "$@" SISERI_LISTEN_PUBLIC=127.0.0.1:0 SISERI_LISTEN_REGISTRY=127.0.0.1:0 \
-        SISERI_LISTEN_ADMIN=127.0.0.1:0 SISERI_LISTEN_HTTP=127.0.0.1:0 "$siseri" --data "$data" serve >"$log" 2>&1 &
+        SISERI_LISTEN_ADMIN=127.0.0.1:0 SISERI_LISTEN_HTTP=127.0.0.1:0 SISERI_LISTEN_CONSOLE=127.0.0.1:0 "$siseri" --data "$data" serve >"$log" 2>&1 &
     spid=$!
     running+=("$spid")
     if ! wait_for_file "$data/listening.json" "$spid"; then

@@ -140,6 +140,9 @@ pub struct Listen {
     /// as relying parties fetch them (RFC 5280 §4.2.1.13, RFC 5019); anything else is
     /// redirected to `[public] base_url`.
     pub http: SocketAddr,
+    /// The operators' console (mutual TLS, operator certificates only). On loopback or an
+    /// internal network only.
+    pub console: SocketAddr,
 }
 
 impl Default for Listen {
@@ -149,6 +152,7 @@ impl Default for Listen {
             registry: SocketAddr::from(([127, 0, 0, 1], 9443)),
             admin: SocketAddr::from(([127, 0, 0, 1], 9100)),
             http: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            console: SocketAddr::from(([127, 0, 0, 1], 9444)),
         }
     }
 }
@@ -223,6 +227,8 @@ pub struct CaSection {
     pub person_validity_days: u32,
     /// Lifetime of a dosimetry body's certificate, in days.
     pub organisme_validity_days: u32,
+    /// Lifetime of an operator's certificate (the console), in days.
+    pub operator_validity_days: u32,
     /// Lifetime of the listeners' certificate, in days.
     pub tls_server_validity_days: u32,
     /// Lifetime of AC SISERI when self-signed, in days.
@@ -270,6 +276,7 @@ impl Default for CaSection {
             organization: p.organization,
             person_validity_days: p.person_validity_days,
             organisme_validity_days: p.organisme_validity_days,
+            operator_validity_days: p.operator_validity_days,
             tls_server_validity_days: p.tls_server_validity_days,
             ca_validity_days: p.ca_validity_days,
             crl_validity_days: p.crl_validity_days,
@@ -506,6 +513,7 @@ impl Config {
             ));
         }
         if self.ca.person_validity_days == 0
+            || self.ca.operator_validity_days == 0
             || self.ca.crl_validity_days == 0
             || !(1..=240).contains(&self.ca.ocsp_validity_hours)
         {
@@ -532,6 +540,7 @@ impl Config {
             organization: self.ca.organization.clone(),
             person_validity_days: self.ca.person_validity_days,
             organisme_validity_days: self.ca.organisme_validity_days,
+            operator_validity_days: self.ca.operator_validity_days,
             tls_server_validity_days: self.ca.tls_server_validity_days,
             ca_validity_days: self.ca.ca_validity_days,
             crl_validity_days: self.ca.crl_validity_days,
@@ -619,6 +628,9 @@ admin = "127.0.0.1:9100"
 # Publication en HTTP simple : /pki/ (certificat de l'AC, LCR) et /ocsp seulement, comme les
 # lisent les parties de confiance ; toute autre adresse est redirigée vers base_url.
 http = "127.0.0.1:8080"
+# Console des opérateurs (TLS mutuel : certificat d'opérateur AC SISERI exigé) ; à garder
+# sur la boucle locale ou un réseau interne.
+console = "127.0.0.1:9444"
 
 [public]
 # Adresse par laquelle on joint l'écoute publique (liens de retrait, assistant PASS).
@@ -643,6 +655,8 @@ key_algorithm = "ecdsa-p256"
 organization = "SISERI"
 person_validity_days = 1095
 organisme_validity_days = 1095
+# Certificats des opérateurs de la console (instructeurs, administrateurs).
+operator_validity_days = 365
 tls_server_validity_days = 397
 ca_validity_days = 7300
 crl_validity_days = 7
@@ -706,6 +720,9 @@ access_code_max_attempts = 5
 expiry_notice_days = 40
 # Tentatives de retrait par adresse cliente et par heure, tous liens confondus.
 withdrawal_attempts_per_address_per_hour = 20
+# Quatre yeux : la validation d'un protocole et la révocation d'un opérateur demandent deux
+# opérateurs différents (la ligne de commande compte pour un).
+four_eyes = false
 "#;
 
 #[cfg(test)]

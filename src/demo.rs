@@ -221,7 +221,9 @@ pub fn run(parent: Option<&Path>) -> Result<(), AppError> {
             habilitation,
             bytes,
         } => (habilitation, bytes),
-        Withdrawn::Chain { .. } => return Err(internal("retrait inattendu")),
+        Withdrawn::Chain { .. } | Withdrawn::OperatorP12 { .. } => {
+            return Err(internal("retrait inattendu"))
+        }
     };
     let p12 = root.join(format!("{hab}.p12"));
     datadir::write_atomic(&p12, &bytes, 0o600)?;

@@ -21,7 +21,8 @@ fn a_second_serve_on_the_same_data_directory_is_refused() {
         .env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
         .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0")
         .env("SISERI_LISTEN_ADMIN", "127.0.0.1:0")
-        .env("SISERI_LISTEN_HTTP", "127.0.0.1:0");
+        .env("SISERI_LISTEN_HTTP", "127.0.0.1:0")
+        .env("SISERI_LISTEN_CONSOLE", "127.0.0.1:0");
     // Bounded: without the lock, the second daemon would serve on other ports forever.
     let mut child = second
         .stdout(Stdio::null())

@@ -18,6 +18,7 @@ fn serve_and_stop(sandbox: &Sandbox, mut cmd: Command, log: &Path) -> String {
         .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0")
         .env("SISERI_LISTEN_ADMIN", "127.0.0.1:0")
         .env("SISERI_LISTEN_HTTP", "127.0.0.1:0")
+        .env("SISERI_LISTEN_CONSOLE", "127.0.0.1:0")
         // A colourless default would hide the bug this file guards against.
         .env_remove("NO_COLOR")
         .stdout(Stdio::null())

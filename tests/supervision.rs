@@ -36,7 +36,7 @@ fn serve_tells_systemd_it_is_ready_only_once_every_listener_is_bound() {
     let sb = Sandbox::initialised();
     let (socket, path) = notify_socket(&sb);
     let mut cmd = sb.siseri(["serve"]);
-    for listener in ["PUBLIC", "REGISTRY", "ADMIN", "HTTP"] {
+    for listener in ["PUBLIC", "REGISTRY", "ADMIN", "HTTP", "CONSOLE"] {
         cmd.env(format!("SISERI_LISTEN_{listener}"), "127.0.0.1:0");
     }
     cmd.env("NOTIFY_SOCKET", &path);

@@ -31,7 +31,7 @@ pub use ocsp::{
     OCSP_MAX_CERTIFICATES, OCSP_VALIDITY,
 };
 pub use pkcs12::{build_p12, P12Options, P12Profile};
-pub use profile::{Policy, Subject, DEFAULT_CRL_SHARDS};
+pub use profile::{Policy, Subject, DEFAULT_CRL_SHARDS, OPERATOR_EKU, OPERATOR_EKU_DER};
 pub use storage::{
     counts, expiring_without_successor, revoked_serials, unsigned_serials, CertificateRecord,
     CertificateStatus, CrlInfo, PublishedCrl, ShardCrlInfo,

@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[Migration] = store::migrations![
     6 => "0006_crl_covers_index.sql",
     8 => "0008_crl_shards.sql",
     9 => "0009_ocsp_responses.sql",
+    10 => "0010_operator_profile.sql",
 ];
 
 /// Brings `conn` to the CA's schema: `store`'s steps (the audit log), then the CA's own.
@@ -22,4 +23,97 @@ pub fn apply(conn: &mut rusqlite::Connection) -> store::Result<usize> {
         store::migrate::apply(conn, "store", store::migrate::MIGRATIONS)?
             + store::migrate::apply(conn, "ca", MIGRATIONS)?,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::{params, Connection};
+
+    use super::MIGRATIONS;
+
+    fn insert(conn: &Connection, serial: u8, profile: &str, status: &str) -> rusqlite::Result<()> {
+        let revoked = status == "revoked";
+        conn.execute(
+            "INSERT INTO ca_certificates (serial, serial_hex, profile, subject, requester,
+                 key_description, tbs, der, status, not_before, not_after, created_at,
+                 revoked_at, revocation_reason, crl_shard)
+             VALUES (?1, ?2, ?3, 'CN=x', 'test', 'p256', x'30', x'30', ?4, 0, 100, 0, ?5, ?6, 3)",
+            params![
+                vec![serial],
+                format!("{serial:02X}"),
+                profile,
+                status,
+                revoked.then_some(10),
+                revoked.then_some("keyCompromise")
+            ],
+        )?;
+        Ok(())
+    }
+
+    #[test]
+    fn the_operator_profile_step_keeps_every_row_index_and_trigger() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        store::migrate::apply(&mut conn, "store", store::migrate::MIGRATIONS).unwrap();
+        let before_operator = MIGRATIONS.iter().position(|m| m.version == 10).unwrap();
+        store::migrate::apply(&mut conn, "ca", &MIGRATIONS[..before_operator]).unwrap();
+        insert(&conn, 1, "person", "issued").unwrap();
+        insert(&conn, 2, "person", "revoked").unwrap();
+        assert!(
+            insert(&conn, 3, "operator", "issued").is_err(),
+            "refused before"
+        );
+        let indexes = |conn: &Connection| -> Vec<String> {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT name FROM sqlite_master WHERE tbl_name = 'ca_certificates'
+                     AND type IN ('index', 'trigger') AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                )
+                .unwrap();
+            stmt.query_map([], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        let before = indexes(&conn);
+        assert_eq!(
+            store::migrate::apply(&mut conn, "ca", MIGRATIONS).unwrap(),
+            1
+        );
+        assert_eq!(indexes(&conn), before, "indexes and triggers made again");
+        insert(&conn, 3, "operator", "issued").unwrap();
+        let rows: Vec<(String, Option<i64>, Option<i64>)> = {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT status, revocation_seq, crl_shard FROM ca_certificates ORDER BY serial",
+                )
+                .unwrap();
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        assert_eq!(
+            rows,
+            vec![
+                ("issued".into(), None, Some(3)),
+                ("revoked".into(), Some(1), Some(3)),
+                ("issued".into(), None, Some(3)),
+            ]
+        );
+        // The revocation trigger still numbers revocations.
+        conn.execute(
+            "UPDATE ca_certificates SET status = 'revoked', revoked_at = 20,
+                 revocation_reason = 'privilegeWithdrawn' WHERE serial = x'03'",
+            [],
+        )
+        .unwrap();
+        let seq: i64 = conn
+            .query_row(
+                "SELECT revocation_seq FROM ca_certificates WHERE serial = x'03'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(seq, 2);
+    }
 }

@@ -90,6 +90,10 @@ pub enum ProfileKind {
     Organisme,
     /// The TLS server certificate of our listeners.
     TlsServer,
+    /// An operator of the console (instructeur, administrateur): client authentication and
+    /// the private extended key usage [`OPERATOR_EKU`](crate::OPERATOR_EKU), which no person's
+    /// certificate carries.
+    Operator,
 }
 
 impl ProfileKind {
@@ -100,6 +104,7 @@ impl ProfileKind {
             Self::Person => "person",
             Self::Organisme => "organisme",
             Self::TlsServer => "tls-server",
+            Self::Operator => "operator",
         }
     }
 }
@@ -112,6 +117,7 @@ impl FromStr for ProfileKind {
             "person" => Self::Person,
             "organisme" => Self::Organisme,
             "tls-server" => Self::TlsServer,
+            "operator" => Self::Operator,
             _ => return Err(Error::BadSubject(format!("profil inconnu « {s} »"))),
         })
     }

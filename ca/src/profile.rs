@@ -23,6 +23,8 @@ pub struct Policy {
     pub person_validity_days: u32,
     /// Lifetime of a dosimetry body's certificate.
     pub organisme_validity_days: u32,
+    /// Lifetime of an operator's certificate (the console's instructeurs and administrateurs).
+    pub operator_validity_days: u32,
     /// Lifetime of our TLS server certificate (at most 398 days, as browsers require).
     pub tls_server_validity_days: u32,
     /// Lifetime of AC SISERI itself, when self-signed.
@@ -54,6 +56,7 @@ impl Default for Policy {
             organization: "SISERI".into(),
             person_validity_days: 3 * 365,
             organisme_validity_days: 3 * 365,
+            operator_validity_days: 365,
             tls_server_validity_days: 397,
             ca_validity_days: 20 * 365,
             crl_validity_days: 7,
@@ -109,6 +112,14 @@ pub enum Subject {
         /// The organisation's name.
         name: String,
     },
+    /// An operator of the console: `CN=` their name, e-mail in the SAN, and the operator
+    /// extended key usage ([`OPERATOR_EKU`]) beside clientAuth.
+    Operator {
+        /// Their name, as the administrator typed it.
+        name: String,
+        /// Their e-mail address (ASCII).
+        email: String,
+    },
     /// Our own listeners: DNS names and IP addresses.
     TlsServer {
         /// `localhost`, `127.0.0.1`, configured names…
@@ -123,6 +134,7 @@ impl Subject {
             Self::Person { .. } => ProfileKind::Person,
             Self::Organisme { .. } => ProfileKind::Organisme,
             Self::TlsServer { .. } => ProfileKind::TlsServer,
+            Self::Operator { .. } => ProfileKind::Operator,
         }
     }
 
@@ -135,7 +147,7 @@ impl Subject {
                 habilitation,
                 ..
             } => crate::person_common_name(first_name, last_name, *habilitation),
-            Self::Organisme { name } => name.trim().to_owned(),
+            Self::Organisme { name } | Self::Operator { name, .. } => name.trim().to_owned(),
             Self::TlsServer { names } => names.first().cloned().unwrap_or_default(),
         }
     }
@@ -184,12 +196,7 @@ pub(crate) fn leaf_params(
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     let days = match subject {
         Subject::Person { email, .. } => {
-            let email = email
-                .trim()
-                .to_owned()
-                .try_into()
-                .map_err(|_| Error::BadSubject("adresse électronique non ASCII".into()))?;
-            params.subject_alt_names = vec![SanType::Rfc822Name(email)];
+            params.subject_alt_names = vec![SanType::Rfc822Name(ascii_email(email)?)];
             params.extended_key_usages = vec![
                 ExtendedKeyUsagePurpose::ClientAuth,
                 ExtendedKeyUsagePurpose::EmailProtection,
@@ -199,6 +206,13 @@ pub(crate) fn leaf_params(
         Subject::Organisme { .. } => {
             params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
             policy.organisme_validity_days
+        }
+        Subject::Operator { email, .. } => {
+            params.subject_alt_names = vec![SanType::Rfc822Name(ascii_email(email)?)];
+            // rcgen writes OID arcs as u64; the operator OID's last arc is a UUID (128 bits),
+            // so the whole extension is written here.
+            params.custom_extensions.push(operator_extended_key_usage());
+            policy.operator_validity_days
         }
         Subject::TlsServer { names } => {
             params.subject_alt_names = names
@@ -233,6 +247,43 @@ pub(crate) fn leaf_params(
     // A certificate never outlives its issuer.
     params.not_after = (now + Duration::days(i64::from(days))).min(ca_not_after);
     Ok(params)
+}
+
+fn ascii_email(email: &str) -> Result<rcgen::string::Ia5String> {
+    email
+        .trim()
+        .to_owned()
+        .try_into()
+        .map_err(|_| Error::BadSubject("adresse électronique non ASCII".into()))
+}
+
+/// The private extended key usage that makes a certificate an operator's:
+/// `2.25.40234093017110926036735568388109554245`, an OID derived from the UUID
+/// `1e44cdf0-9c91-4f26-9a0e-986fe816d245` (ITU-T X.667, the arc anyone may use without
+/// registration). Only AC SISERI's console asks for it; browsers and TLS libraries ignore an
+/// extended key usage they do not know, and still see clientAuth.
+pub const OPERATOR_EKU: &str = "2.25.40234093017110926036735568388109554245";
+
+/// The DER content octets of [`OPERATOR_EKU`] (no tag, no length): what the checks compare
+/// (the last arc does not fit the u64 arcs parsers hand out). `2.25` is 2 × 40 + 25 = 0x69,
+/// then the UUID in base 128, high groups first (a test decodes it back).
+pub const OPERATOR_EKU_DER: &[u8] = &[
+    0x69, 0xbc, 0xc4, 0xe6, 0xfc, 0x93, 0xc9, 0x8a, 0xbc, 0xcd, 0x9a, 0x87, 0xa6, 0x8d, 0xfe, 0xc0,
+    0xdb, 0xa4, 0x45,
+];
+
+/// ExtKeyUsageSyntax ::= SEQUENCE { clientAuth, operator }, not critical (as rcgen writes it).
+fn operator_extended_key_usage() -> CustomExtension {
+    const CLIENT_AUTH: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02];
+    let mut content = Vec::new();
+    for oid in [CLIENT_AUTH, OPERATOR_EKU_DER] {
+        content.push(0x06);
+        content.push(oid.len() as u8);
+        content.extend_from_slice(oid);
+    }
+    let mut der = vec![0x30, content.len() as u8];
+    der.extend(content);
+    CustomExtension::from_oid_content(&[2, 5, 29, 37], der)
 }
 
 /// RFC 7093 method 1: SHA-256 of the subjectPublicKey bits, truncated to 160 bits (rcgen's own
@@ -275,4 +326,25 @@ fn authority_info_access(ocsp: Option<&str>, ca_issuers: Option<&str>) -> Custom
         });
     });
     CustomExtension::from_oid_content(AIA, der)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{OPERATOR_EKU, OPERATOR_EKU_DER};
+
+    #[test]
+    fn the_operator_oid_octets_decode_to_the_documented_oid() {
+        assert_eq!(OPERATOR_EKU_DER[0], 2 * 40 + 25);
+        let mut arc: u128 = 0;
+        for (i, b) in OPERATOR_EKU_DER[1..].iter().enumerate() {
+            assert_eq!(
+                b & 0x80 != 0,
+                i + 2 < OPERATOR_EKU_DER.len(),
+                "continuation bits"
+            );
+            arc = (arc << 7) | u128::from(b & 0x7f);
+        }
+        assert_eq!(format!("2.25.{arc}"), OPERATOR_EKU);
+        assert_ne!(OPERATOR_EKU_DER[1], 0x80, "no leading zero group");
+    }
 }

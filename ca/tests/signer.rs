@@ -308,6 +308,114 @@ fn a_certificate_outside_the_profiles_is_refused_by_the_key_holder() {
     }
 }
 
+#[test]
+fn an_operator_certificate_is_issued_through_the_signer_and_carries_the_operator_usage() {
+    let mut r = remote();
+    let key = GeneratedKey::generate(SubscriberKeyAlgorithm::EcdsaP256).expect("key");
+    let now = r.f.now();
+    let issued = r
+        .remote
+        .issue(
+            &mut r.f.conn,
+            &ca::IssueRequest {
+                subject: Subject::Operator {
+                    name: "Alice Opératrice".into(),
+                    email: "alice@example.org".into(),
+                },
+                key: key.public(),
+                requester: "test",
+            },
+            now,
+        )
+        .expect("operator issuance through the signer failed");
+    assert_eq!(issued.profile, ca::ProfileKind::Operator);
+    let (_, cert) = x509_parser::parse_x509_certificate(&issued.der).expect("parse");
+    let eku = cert
+        .extended_key_usage()
+        .expect("eku")
+        .expect("an extended key usage")
+        .value;
+    assert!(eku.client_auth && !eku.email_protection && !eku.server_auth);
+    assert_eq!(eku.other.len(), 1);
+    assert_eq!(eku.other[0].as_bytes(), ca::OPERATOR_EKU_DER);
+    let days =
+        (cert.validity().not_after.timestamp() - cert.validity().not_before.timestamp()) / 86_400;
+    assert!(days <= i64::from(Policy::default().operator_validity_days) + 1);
+}
+
+#[test]
+fn a_foreign_private_usage_or_an_operator_usage_beside_e_mail_is_refused_by_the_key_holder() {
+    let f = Fixture::new(CaKeyAlgorithm::EcdsaP256, Policy::default());
+    let now = f.now();
+    let serial = Serial::random().expect("serial");
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
+    let with_ekus = |ekus: Vec<&[u8]>, days: i64| {
+        let mut params = rcgen::CertificateParams::default();
+        params.serial_number = Some(rcgen::SerialNumber::from_slice(serial.as_bytes()));
+        params.is_ca = rcgen::IsCa::ExplicitNoCa;
+        params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+        params.subject_alt_names = vec![rcgen::SanType::Rfc822Name(
+            "x@example.org".try_into().expect("ia5"),
+        )];
+        let mut content = Vec::new();
+        for oid in ekus {
+            content.push(0x06);
+            content.push(u8::try_from(oid.len()).expect("short"));
+            content.extend_from_slice(oid);
+        }
+        let mut der = vec![0x30, u8::try_from(content.len()).expect("short")];
+        der.extend(content);
+        params
+            .custom_extensions
+            .push(rcgen::CustomExtension::from_oid_content(
+                &[2, 5, 29, 37],
+                der,
+            ));
+        params.use_authority_key_identifier_extension = true;
+        params.not_before = now;
+        params.not_after = now + time::Duration::days(days);
+        to_be_signed(&f, &params, &key)
+    };
+    const CLIENT_AUTH: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02];
+    const EMAIL: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x04];
+    // Another UUID under 2.25 than the operator's.
+    let mut foreign = ca::OPERATOR_EKU_DER.to_vec();
+    let last = foreign.len() - 1;
+    foreign[last] ^= 1;
+    // The operator's own: signed, so the checks are not blind.
+    assert!(f
+        .authority
+        .sign_certificate(
+            &with_ekus(vec![CLIENT_AUTH, ca::OPERATOR_EKU_DER], 300),
+            &serial,
+            now
+        )
+        .is_ok());
+    for (what, tbs) in [
+        (
+            "a foreign private usage",
+            with_ekus(vec![CLIENT_AUTH, &foreign], 300),
+        ),
+        (
+            "operator and e-mail",
+            with_ekus(vec![CLIENT_AUTH, EMAIL, ca::OPERATOR_EKU_DER], 300),
+        ),
+        (
+            "operator without clientAuth",
+            with_ekus(vec![ca::OPERATOR_EKU_DER], 300),
+        ),
+        (
+            "an operator for three years",
+            with_ekus(vec![CLIENT_AUTH, ca::OPERATOR_EKU_DER], 3 * 365),
+        ),
+    ] {
+        match f.authority.sign_certificate(&tbs, &serial, now) {
+            Err(ca::Error::SignerRefused(_)) => {}
+            other => panic!("{what}: expected a refusal, got {other:?}"),
+        }
+    }
+}
+
 /// rcgen signs as it serialises: the TBSCertificate is what its signer is given.
 fn to_be_signed(f: &Fixture, params: &rcgen::CertificateParams, key: &rcgen::KeyPair) -> Vec<u8> {
     struct Capture {

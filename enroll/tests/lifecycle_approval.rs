@@ -87,7 +87,7 @@ fn approval_creates_exactly_the_expected_persons_certificates_withdrawals_and_em
         );
         let link = w.withdrawal_mail(email);
         let info = w.access.withdrawal_info(&link.token).unwrap();
-        assert_eq!(info.habilitation, hab);
+        assert_eq!(info.habilitation, Some(hab));
         assert_eq!(info.attempts_left, 5);
         let code = w.access_code(email);
         assert_eq!(code.len(), 4);

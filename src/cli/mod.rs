@@ -9,6 +9,7 @@ mod backup;
 mod ca;
 mod cert;
 mod french;
+mod operator;
 pub(crate) mod out;
 mod outbox;
 mod owner_only;
@@ -31,6 +32,7 @@ use self::accessor::AccessorCommand;
 use self::audit::AuditCommand;
 use self::ca::CaCommand;
 use self::cert::CertCommand;
+use self::operator::OperatorCommand;
 use self::outbox::OutboxCommand;
 use self::protocol::ProtocolCommand;
 use self::registry::RegistryCommand;
@@ -104,6 +106,9 @@ enum Command {
     /// Accédants (N° habilitation SISERI) : détail, révocation, renouvellement, renvoi, code.
     #[command(subcommand)]
     Accessor(AccessorCommand),
+    /// Opérateurs de la console (instructeurs, administrateurs) : ajout, liste, révocation.
+    #[command(subcommand)]
+    Operator(OperatorCommand),
     /// Registre : organismes de dosimétrie désignés par les établissements.
     #[command(subcommand)]
     Registry(RegistryCommand),
@@ -175,6 +180,7 @@ fn execute(cli: Cli) -> Result<(), AppError> {
         Command::Demo { r#in } => crate::demo::run(r#in.as_deref()),
         Command::Protocol(c) => protocol::run(&dir, c),
         Command::Accessor(c) => accessor::run(&dir, c),
+        Command::Operator(c) => operator::run(&dir, c),
         Command::Outbox(c) => outbox::run(&dir, c),
         Command::Registry(c) => registry::run(&dir, c),
         Command::Backup { out } => backup::run(&dir, &out),

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
+use enroll::access::{Eyes, GuardedAct};
 use enroll::access::{FoundBy, IdentityField, KnownDesignee};
 
 use super::out::Shown;
@@ -165,6 +166,18 @@ pub(super) fn run(dir: &DataDir, command: ProtocolCommand) -> Result<(), AppErro
                     eprintln!("[{}/{n}] {who}", i + 1);
                 }
             };
+            let subject = s.access.approval_subject(&number).map_err(access_err)?;
+            let eyes = s
+                .access
+                .four_eyes(GuardedAct::Approve, &subject, &cli_asker())
+                .map_err(access_err)?;
+            if eyes == Eyes::FirstRecorded {
+                crate::say!(
+                    "protocole {number} : validation enregistrée ; un second opérateur doit la \
+                     confirmer depuis la console (quatre yeux)"
+                );
+                return Ok(());
+            }
             let report = s
                 .access
                 .approve(
@@ -274,4 +287,12 @@ fn documents(
     s.pass
         .documents(version_id)
         .map_err(|e| AppError::DataDir(e.to_string()))
+}
+
+/// The CLI as one operator for the four-eyes gate: two CLI requests are the same operator's.
+pub(super) fn cli_asker() -> enroll::access::Asker {
+    enroll::access::Asker {
+        id: "operator:cli".into(),
+        actor: "operator:cli".into(),
+    }
 }

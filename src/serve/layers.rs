@@ -35,6 +35,8 @@ pub(super) enum Front {
     Public,
     /// The registry, behind mutual TLS.
     Registry,
+    /// The operators' console, behind mutual TLS.
+    Console,
 }
 
 /// Only our own styles and forms, no script, no plugin, no framing.
@@ -94,9 +96,12 @@ fn masked_path(path: &str) -> String {
 }
 
 async fn headers(front: Front, request: Request, next: Next) -> Response {
-    let secret = front == Front::Registry || carries_personal_data(request.uri().path());
+    let secret = front != Front::Public || carries_personal_data(request.uri().path());
     let mut response = next.run(request).await;
     let h = response.headers_mut();
+    // The console serves supporting documents with a stricter policy of their own (a sandbox,
+    // framed by the console's review page only): kept as the handler set it.
+    let own_policy = front == Front::Console && h.contains_key(header::CONTENT_SECURITY_POLICY);
     for (name, value) in [
         (header::CONTENT_SECURITY_POLICY, CSP),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
@@ -104,6 +109,11 @@ async fn headers(front: Front, request: Request, next: Next) -> Response {
         (header::STRICT_TRANSPORT_SECURITY, HSTS),
         (header::X_FRAME_OPTIONS, "DENY"),
     ] {
+        if own_policy
+            && (name == header::CONTENT_SECURITY_POLICY || name == header::X_FRAME_OPTIONS)
+        {
+            continue;
+        }
         h.insert(name, HeaderValue::from_static(value));
     }
     if secret || !h.contains_key(header::CACHE_CONTROL) {
@@ -254,6 +264,11 @@ const PUBLIC_PAGE: web::layout::Front = web::layout::Front {
     wide: false,
     footer: "SISERI — Système d'Information de la Surveillance de l'Exposition aux Rayonnements Ionisants.",
 };
+const CONSOLE_PAGE: web::layout::Front = web::layout::Front {
+    title_suffix: " — Console SISERI",
+    wide: true,
+    footer: "Console des opérateurs SISERI — accès par certificat d'opérateur AC SISERI.",
+};
 const REGISTRY_PAGE: web::layout::Front = web::layout::Front {
     title_suffix: " — Registre SISERI",
     wide: true,
@@ -271,6 +286,7 @@ fn error_page(front: Front, status: StatusCode) -> Response {
         front: match front {
             Front::Public => &PUBLIC_PAGE,
             Front::Registry => &REGISTRY_PAGE,
+            Front::Console => &CONSOLE_PAGE,
         },
         title,
         nav: None,

@@ -73,6 +73,14 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
     revoked.refresh(&crate::db::open_existing(&dir.database())?)?;
     let (chain, key_der) = listener::server_identity(&dir, &config)?;
     let registry_tls = Arc::new(crate::mtls::registry_tls(
+        chain.clone(),
+        key_der.clone_key(),
+        authority.certificate_der(),
+        revoked.clone(),
+    )?);
+    // The console's own configuration: the same verifier (AC SISERI, revocation set); which
+    // certificates are operators' is decided per request (enroll::web::console).
+    let console_tls = Arc::new(crate::mtls::registry_tls(
         chain,
         key_der,
         authority.certificate_der(),
@@ -114,6 +122,18 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
 
         let (admin, admin_addr) = bind(&dir, config.listen.admin, "écoute d'administration").await?;
         let (http, http_addr) = bind(&dir, config.listen.http, "écoute de publication HTTP").await?;
+        let (console, console_addr) =
+            bind(&dir, config.listen.console, "écoute de la console").await?;
+        let console_routes = enroll::web::console::router(enroll::web::console::ConsoleState {
+            access: services.access.clone(),
+            pass: services.pass.clone(),
+            authority: authority.clone(),
+            key: services.key.clone(),
+            revoked: revoked.clone(),
+            clock: clock.clone(),
+            outbox: outbox_signal.clone(),
+            pool: services.pool.clone(),
+        });
         let registry_router = registry_router(&services, &revoked, &clock, &config);
         let state = Arc::new(AppState {
             dir: dir.clone(),
@@ -152,7 +172,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             ));
         write_listening(
             &dir,
-            [public_addr, registry_addr, admin_addr, http_addr],
+            [public_addr, registry_addr, admin_addr, http_addr, console_addr],
             signer_pid,
         )?;
         warn_if_links_elsewhere(&config.public.base_url, "base_url", public_addr);
@@ -161,6 +181,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         println!("                    https://{registry_addr}/ (registre, TLS mutuel)");
         println!("                    http://{admin_addr}/metrics (administration, Prometheus)");
         println!("                    http://{http_addr}/pki/ (publication : LCR, AC, OCSP)");
+        println!("                    https://{console_addr}/ (console des opérateurs, TLS mutuel)");
         println!(
             "                    {files} descripteurs de fichiers ; connexions : {} (publique), {} (registre), {} par adresse",
             config.limits.public_connections,
@@ -173,6 +194,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             %registry_addr,
             %admin_addr,
             %http_addr,
+            %console_addr,
             files,
             "écoutes ouvertes"
         );
@@ -232,6 +254,26 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             },
             stopped.clone(),
         ));
+        let console_budget =
+            listener::Budget::new(limits.registry_connections, limits.connections_per_address);
+        let console_server = tokio::spawn(listener::accept_loop(
+            listener::Listener {
+                tcp: console,
+                acceptor: Some(TlsAcceptor::from(console_tls)),
+                router: metrics::timed(
+                    layers::apply(
+                        with_request_timeout(console_routes, limits),
+                        layers::Front::Console,
+                    ),
+                    "console",
+                    latency.clone(),
+                ),
+                mtls: true,
+                budget: console_budget.clone(),
+                limits: limits.clone(),
+            },
+            stopped.clone(),
+        ));
         let registry_server = registry_handle.spawn(listener::accept_loop(
             listener::Listener {
                 tcp: registry,
@@ -273,12 +315,14 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         let _ = server.await;
         let _ = registry_server.await;
         let _ = http_server.await;
+        let _ = console_server.await;
         let _ = admin_server.await;
         let grace = std::time::Duration::from_secs(limits.shutdown_grace_secs);
         let drained = tokio::time::timeout(grace, async {
             public_budget.drained().await;
             registry_budget.drained().await;
             http_budget.drained().await;
+            console_budget.drained().await;
         })
         .await;
         if drained.is_err() {
@@ -475,11 +519,11 @@ fn warn_if_links_elsewhere(base: &str, key: &str, bound: SocketAddr) {
     }
 }
 
-/// `listening.json`: the addresses really bound (public, registry, admin, http) and the
+/// `listening.json`: the addresses really bound (public, registry, admin, http, console) and the
 /// process id of the signer started with the daemon, if any.
 fn write_listening(
     dir: &DataDir,
-    [public, registry, admin, http]: [SocketAddr; 4],
+    [public, registry, admin, http, console]: [SocketAddr; 5],
     signer_pid: Option<u32>,
 ) -> Result<(), AppError> {
     let body = serde_json::json!({
@@ -487,6 +531,7 @@ fn write_listening(
         "registry": registry.to_string(),
         "admin": admin.to_string(),
         "http": http.to_string(),
+        "console": console.to_string(),
         "signer_pid": signer_pid,
     });
     datadir::write_atomic(&dir.listening(), format!("{body}\n").as_bytes(), 0o644)

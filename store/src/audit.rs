@@ -92,6 +92,65 @@ pub fn append(tx: &Transaction<'_>, at: OffsetDateTime, event: &Event<'_>) -> Re
     Ok(seq)
 }
 
+/// One line of the audit log as read back for people (the operators' console).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// Its number in the chain.
+    pub seq: i64,
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// On what.
+    pub target: String,
+    /// Details, as recorded (JSON).
+    pub details: String,
+}
+
+/// What [`search`] keeps: each field given narrows it. `actor` and `target` are looked for
+/// inside the recorded text (case ignored for ASCII); `from` and `to` are days, `AAAA-MM-JJ`,
+/// both included.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Part of the actor.
+    pub actor: Option<String>,
+    /// Part of the target.
+    pub target: Option<String>,
+    /// First day.
+    pub from: Option<String>,
+    /// Last day.
+    pub to: Option<String>,
+}
+
+/// The `limit` most recent lines that `filter` keeps, newest first.
+pub fn search(conn: &Connection, filter: &Filter, limit: u32) -> Result<Vec<Line>> {
+    let to = filter.to.as_ref().map(|d| format!("{d}T99"));
+    let mut stmt = conn.prepare(
+        "SELECT seq, at, actor, action, target, details FROM audit_log
+         WHERE (?1 IS NULL OR instr(lower(actor), lower(?1)) > 0)
+           AND (?2 IS NULL OR instr(lower(target), lower(?2)) > 0)
+           AND (?3 IS NULL OR at >= ?3)
+           AND (?4 IS NULL OR at <= ?4)
+         ORDER BY seq DESC LIMIT ?5",
+    )?;
+    let rows = stmt.query_map(
+        rusqlite::params![filter.actor, filter.target, filter.from, to, limit],
+        |r| {
+            Ok(Line {
+                seq: r.get(0)?,
+                at: r.get(1)?,
+                actor: r.get(2)?,
+                action: r.get(3)?,
+                target: r.get(4)?,
+                details: r.get(5)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Walks the whole chain; the error names the first entry that does not hold.
 pub fn verify(conn: &Connection) -> Result<Verified> {
     let mut stmt = conn.prepare(
@@ -173,5 +232,61 @@ impl Entry {
         let mut out = [0u8; 32];
         out.copy_from_slice(digest(&SHA256, &buf).as_ref());
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+    use time::macros::datetime;
+
+    use super::{append, search, verify, Event, Filter};
+
+    #[test]
+    fn search_narrows_by_actor_target_and_days_newest_first() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::migrate::apply(&mut conn, "store", crate::migrate::MIGRATIONS).unwrap();
+        let tx = conn.transaction().unwrap();
+        for (at, actor, target) in [
+            (datetime!(2026-03-01 10:00 UTC), "operator:cli", "42000"),
+            (datetime!(2026-03-02 10:00 UTC), "console:0A Alice", "42001"),
+            (datetime!(2026-03-03 23:59 UTC), "console:0B Bruno", "42000"),
+        ] {
+            let event = Event {
+                actor,
+                action: "accessor.reset_code",
+                target,
+                details: &[],
+            };
+            append(&tx, at, &event).unwrap();
+        }
+        tx.commit().unwrap();
+        let seqs = |f: Filter| -> Vec<i64> {
+            search(&conn, &f, 10)
+                .unwrap()
+                .iter()
+                .map(|l| l.seq)
+                .collect()
+        };
+        assert_eq!(seqs(Filter::default()), vec![3, 2, 1]);
+        let actor = |a: &str| Filter {
+            actor: Some(a.into()),
+            ..Filter::default()
+        };
+        assert_eq!(seqs(actor("CONSOLE:")), vec![3, 2]);
+        // Searched as text, not as a pattern.
+        assert_eq!(seqs(actor("%")), Vec::<i64>::new());
+        let target = Filter {
+            target: Some("42000".into()),
+            ..Filter::default()
+        };
+        assert_eq!(seqs(target), vec![3, 1]);
+        let days = Filter {
+            from: Some("2026-03-02".into()),
+            to: Some("2026-03-03".into()),
+            ..Filter::default()
+        };
+        assert_eq!(seqs(days), vec![3, 2], "both days included");
+        assert_eq!(verify(&conn).unwrap().entries, 3);
     }
 }

@@ -153,6 +153,8 @@ pub struct Daemon {
     pub public: String,
     /// `https://ADDR` of the registry's listener.
     pub registry: String,
+    /// `https://ADDR` of the operators' console.
+    pub console: String,
     /// AC SISERI's certificate, curl's `--cacert`.
     pub ca: PathBuf,
     n: Cell<u32>,
@@ -178,6 +180,7 @@ impl Daemon {
                 .collect(),
             public: String::new(),
             registry: String::new(),
+            console: String::new(),
             n: Cell::new(0),
         };
         daemon.restart();
@@ -197,6 +200,7 @@ impl Daemon {
         let addr = |k: &str| format!("https://{}", listening_addr(&listening, k));
         self.public = addr("public");
         self.registry = addr("registry");
+        self.console = addr("console");
         self.server = Some(server);
     }
 

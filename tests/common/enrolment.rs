@@ -277,3 +277,78 @@ pub fn whole_run(d: &super::daemon::Daemon) -> String {
     );
     serial
 }
+
+/// An operator of the console holding their withdrawn certificate, as PEM files for curl.
+#[derive(Debug, Clone)]
+pub struct OperatorHolder {
+    pub name: String,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl OperatorHolder {
+    /// curl's arguments presenting this operator's certificate.
+    pub fn curl_args(&self) -> Vec<String> {
+        vec![
+            "--cert".into(),
+            self.cert.display().to_string(),
+            "--key".into(),
+            self.key.display().to_string(),
+        ]
+    }
+}
+
+/// `siseri operator add` from the CLI, then the withdrawal e-mail read from the file outbox
+/// and the `.p12` withdrawn in-process; `tag` names the files.
+pub fn operator(sb: &Sandbox, tag: &str, name: &str, email: &str, role: &str) -> OperatorHolder {
+    let before = super::mail::outbox_files(&sb.data_file("outbox/mail"), "eml").len();
+    run_ok(&mut sb.siseri([
+        "operator", "add", "--name", name, "--email", email, "--role", role,
+    ]));
+    // The CLI delivers whatever the outbox held, the new operator's e-mail among them.
+    let files = super::mail::outbox_files(&sb.data_file("outbox/mail"), "eml");
+    let mut mails = super::mail::read_mails(&files[before..]);
+    mails.retain(|m| m.to == email);
+    assert_eq!(mails.len(), 1, "one e-mail for the new operator");
+    let mail = mails.remove(0);
+    let (token, code, password) = (
+        mail.token.expect("a withdrawal link"),
+        mail.code.expect("a withdrawal code"),
+        mail.password.expect("a .p12 password"),
+    );
+    let dir = DataDir::new(sb.data());
+    let config = dir.load_config().expect("load_config failed");
+    let s =
+        Services::open(&dir, &config, Arc::new(store::SystemClock)).expect("Services::open failed");
+    let enroll::access::Withdrawn::OperatorP12 { bytes } = s
+        .access
+        .withdraw(&authority(sb), &token, &code, None)
+        .expect("withdraw failed")
+    else {
+        panic!("an operator's .p12 was expected");
+    };
+    let p12 = sb.path(&format!("{tag}.p12"));
+    std::fs::write(&p12, bytes.as_slice()).expect("write failed");
+    let cert = sb.path(&format!("{tag}.pem"));
+    let key = sb.path(&format!("{tag}.key.pem"));
+    let pass = format!("pass:{password}");
+    for (what, out) in [
+        (["-clcerts", "-nokeys"], &cert),
+        (["-nocerts", "-nodes"], &key),
+    ] {
+        run_ok(
+            std::process::Command::new(require_tool("openssl"))
+                .args(["pkcs12", "-in"])
+                .arg(&p12)
+                .args(["-passin", &pass])
+                .args(what)
+                .arg("-out")
+                .arg(out),
+        );
+    }
+    OperatorHolder {
+        name: name.to_owned(),
+        cert,
+        key,
+    }
+}

@@ -16,6 +16,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use tempfile::TempDir;
 
+pub mod console;
 pub mod daemon;
 pub mod enrolment;
 #[path = "../../enroll/tests/data/fixtures.rs"]
@@ -92,6 +93,7 @@ impl Sandbox {
             .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0")
             .env("SISERI_LISTEN_ADMIN", "127.0.0.1:0")
             .env("SISERI_LISTEN_HTTP", "127.0.0.1:0")
+            .env("SISERI_LISTEN_CONSOLE", "127.0.0.1:0")
             .envs(env.iter().copied());
         let mut server = Server::start(cmd, self.data(), self.path(log));
         // A liveness bound on a loaded machine, not a performance check.

@@ -42,7 +42,7 @@ const OID_CRL_NUMBER: &str = "2.5.29.20";
 const OID_IDP: &str = "2.5.29.28";
 
 /// Checks a TBSCertificate before it is signed: version 3, the recorded serial, our signature
-/// algorithm and name as issuer, an end-entity of one of our three profiles (its extended key
+/// algorithm and name as issuer, an end-entity of one of our four profiles (its extended key
 /// usages decide which), digitalSignature only, a lifetime within the profile's and the CA's,
 /// a key we certify, and no extension we do not write. Returns the profile it matches.
 pub(crate) fn certificate(
@@ -104,20 +104,24 @@ pub(crate) fn certificate(
                 key_usage = true;
             }
             (OID_EXT_KEY_USAGE, ParsedExtension::ExtendedKeyUsage(e)) => {
-                if e.any
-                    || e.code_signing
-                    || e.ocsp_signing
-                    || e.time_stamping
-                    || !e.other.is_empty()
-                {
+                // The only private usage we write is the operator's, and only once.
+                let operator = match e.other.as_slice() {
+                    [] => false,
+                    [oid] if oid.as_bytes() == crate::OPERATOR_EKU_DER => true,
+                    _ => return Err("usage étendu de clé hors profil".into()),
+                };
+                if e.any || e.code_signing || e.ocsp_signing || e.time_stamping {
                     return Err("usage étendu de clé hors profil".into());
                 }
-                eku = Some(match (e.server_auth, e.client_auth, e.email_protection) {
-                    (true, false, false) => ProfileKind::TlsServer,
-                    (false, true, true) => ProfileKind::Person,
-                    (false, true, false) => ProfileKind::Organisme,
-                    _ => return Err("combinaison d'usages étendus hors profil".into()),
-                });
+                eku = Some(
+                    match (e.server_auth, e.client_auth, e.email_protection, operator) {
+                        (true, false, false, false) => ProfileKind::TlsServer,
+                        (false, true, true, false) => ProfileKind::Person,
+                        (false, true, false, false) => ProfileKind::Organisme,
+                        (false, true, false, true) => ProfileKind::Operator,
+                        _ => return Err("combinaison d'usages étendus hors profil".into()),
+                    },
+                );
             }
             (OID_SUBJECT_ALT_NAME, ParsedExtension::SubjectAlternativeName(_)) => san = true,
             (OID_SKI, ParsedExtension::SubjectKeyIdentifier(_)) => {}
@@ -137,7 +141,11 @@ pub(crate) fn certificate(
         return Err("contraintes de base ou usage de clé manquants".into());
     }
     let profile = eku.ok_or_else(|| "usage étendu de clé manquant".to_owned())?;
-    if matches!(profile, ProfileKind::TlsServer | ProfileKind::Person) && !san {
+    if matches!(
+        profile,
+        ProfileKind::TlsServer | ProfileKind::Person | ProfileKind::Operator
+    ) && !san
+    {
         return Err("nom alternatif du sujet manquant".into());
     }
     let not_before = time_of(cert.validity.not_before.timestamp())?;
@@ -145,6 +153,7 @@ pub(crate) fn certificate(
     let days = match profile {
         ProfileKind::Person => ca.policy.person_validity_days,
         ProfileKind::Organisme => ca.policy.organisme_validity_days,
+        ProfileKind::Operator => ca.policy.operator_validity_days,
         _ => ca.policy.tls_server_validity_days,
     };
     if not_before >= not_after

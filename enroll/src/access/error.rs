@@ -119,6 +119,23 @@ pub enum AccessError {
     /// The person holds no certificate to act on.
     #[error("La personne {0} n'a pas de certificat en cours.")]
     NoCertificate(u32),
+    /// Four eyes: the operator who asked first asks again.
+    #[error("Vous avez déjà demandé cette action : un second opérateur, différent de vous, doit la confirmer.")]
+    SameOperatorTwice,
+    /// No such operator.
+    #[error("Aucun opérateur n° {0}.")]
+    UnknownOperator(i64),
+    /// The operator was revoked already.
+    #[error("L'opérateur n° {0} est déjà révoqué.")]
+    OperatorRevoked(i64),
+    /// An operator's name that is not a name.
+    #[error(
+        "Nom d'opérateur invalide : des lettres, espaces, traits d'union et apostrophes seulement."
+    )]
+    BadOperatorName,
+    /// An operator's e-mail address that is not one.
+    #[error("Adresse électronique de l'opérateur invalide : {0}")]
+    BadOperatorEmail(#[source] DomainError),
     /// The database failed.
     #[error("Erreur interne : réessayez plus tard.")]
     Storage(#[from] rusqlite::Error),
@@ -169,6 +186,11 @@ impl AccessError {
             Self::AccessLocked => (423, "access_locked"),
             Self::NoCertificate(_) => (409, "no_certificate"),
             Self::TooManyAttempts { .. } => (429, "too_many_requests"),
+            Self::SameOperatorTwice => (409, "same_operator_twice"),
+            Self::UnknownOperator(_) => (404, "unknown_operator"),
+            Self::OperatorRevoked(_) => (409, "operator_revoked"),
+            Self::BadOperatorName => (422, "bad_operator_name"),
+            Self::BadOperatorEmail(_) => (422, "bad_operator_email"),
             Self::Storage(_)
             | Self::Store(_)
             | Self::Ca(_)

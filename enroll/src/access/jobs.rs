@@ -12,8 +12,8 @@ use crate::outbox::{self, templates};
 use crate::Email;
 
 impl Access {
-    /// Expires withdrawals past their 60 days: the `.p12` is erased and the never-delivered
-    /// certificate revoked. Idempotent.
+    /// Expires withdrawals past their 60 days, people's and operators': the `.p12` is erased
+    /// and the never-delivered certificate revoked. Idempotent.
     pub fn sweep_withdrawals(&self, authority: &Authority) -> Result<usize, AccessError> {
         let now = self.now();
         let mut conn = self.pool.get()?;
@@ -32,6 +32,9 @@ impl Access {
             revoked |= untaken;
             Audit::new(&tx, now, "daemon").record("withdrawal.expired", w.habilitation, &[])?;
         }
+        let (operators, untaken) = self.sweep_operator_withdrawals_in(&tx, authority, now)?;
+        n += operators;
+        revoked |= untaken;
         tx.commit()?;
         drop(conn);
         if revoked {

@@ -18,6 +18,7 @@ mod error;
 mod issuance;
 mod jobs;
 mod operator;
+mod operators;
 mod preflight;
 mod registry_directory;
 mod review;
@@ -38,6 +39,10 @@ pub use designees::{FieldDifference, FoundBy, IdentityField, KnownDesignee};
 pub use directory::{Caller, CallerAttachment, EstablishmentView};
 pub use error::{AccessError, MatchToConfirm};
 pub use operator::AccessorDetail;
+pub use operators::{
+    Asker, ConsoleOperator, Eyes, GuardedAct, OperatorAct, OperatorCertificate, OperatorRole,
+    OperatorRow, OperatorView,
+};
 pub(crate) use preflight::check_issuable;
 pub use preflight::{DesigneeField, DesigneeProblem};
 pub use registry_directory::RegistryDirectory;
@@ -76,6 +81,9 @@ pub struct AccessConfig {
     /// Withdrawal attempts (right or wrong codes, any link) one client address may make in
     /// an hour: a guesser cannot spread its tries over many links.
     pub withdrawal_attempts_per_address_per_hour: u32,
+    /// Four eyes: an approval, and the revocation of an operator, take two different
+    /// operators (the CLI counting as one).
+    pub four_eyes: bool,
 }
 
 impl Default for AccessConfig {
@@ -88,6 +96,7 @@ impl Default for AccessConfig {
             access_code_max_attempts: 5,
             expiry_notice_days: 40,
             withdrawal_attempts_per_address_per_hour: 20,
+            four_eyes: false,
         }
     }
 }

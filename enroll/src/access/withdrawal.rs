@@ -17,8 +17,8 @@ use super::{
 pub struct WithdrawalInfo {
     /// The person's display name.
     pub display_name: String,
-    /// N° habilitation.
-    pub habilitation: u32,
+    /// N° habilitation (none for an operator's certificate).
+    pub habilitation: Option<u32>,
     /// End of validity of the link.
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
@@ -42,6 +42,11 @@ pub enum Withdrawn {
         habilitation: u32,
         /// PEM: leaf then AC SISERI.
         pem: String,
+    },
+    /// An operator's `.p12` (console certificate).
+    OperatorP12 {
+        /// The file.
+        bytes: Zeroizing<Vec<u8>>,
     },
 }
 
@@ -67,14 +72,17 @@ impl Access {
     /// The page of a withdrawal link, before the code is given.
     pub fn withdrawal_info(&self, token: &str) -> Result<WithdrawalInfo, AccessError> {
         let conn = self.pool.get()?;
-        let w = storage::withdrawal_by_token(&conn, &self.key.hash(WITHDRAWAL_TOKEN, token))?
-            .ok_or(AccessError::WithdrawalNotFound)?;
+        let Some(w) = storage::withdrawal_by_token(&conn, &self.key.hash(WITHDRAWAL_TOKEN, token))?
+        else {
+            drop(conn);
+            return self.operator_withdrawal_info(token);
+        };
         self.check_open(&w)?;
         let person = storage::accessor(&conn, w.habilitation)?
             .ok_or(AccessError::UnknownHabilitation(w.habilitation))?;
         Ok(WithdrawalInfo {
             display_name: display_name(&person),
-            habilitation: w.habilitation,
+            habilitation: Some(w.habilitation),
             expires_at: from_unix(w.expires_at),
             attempts_left: self.attempts_left(&w),
         })
@@ -120,8 +128,12 @@ impl Access {
         let now = self.now();
         let mut conn = self.pool.get()?;
         let tx = immediate(&mut conn)?;
-        let w = storage::withdrawal_by_token(&tx, &self.key.hash(WITHDRAWAL_TOKEN, token))?
-            .ok_or(AccessError::WithdrawalNotFound)?;
+        let Some(w) = storage::withdrawal_by_token(&tx, &self.key.hash(WITHDRAWAL_TOKEN, token))?
+        else {
+            drop(tx);
+            drop(conn);
+            return self.withdraw_operator(token, code, csr_pem.is_some());
+        };
         if matches!(w.status, WithdrawalState::Pending | WithdrawalState::Locked)
             && now.unix_timestamp() > w.expires_at
         {

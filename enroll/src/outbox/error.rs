@@ -12,6 +12,9 @@ pub enum OutboxError {
     /// SQLite refused or failed.
     #[error("file d'envoi : erreur de la base de données : {0}")]
     Database(#[from] rusqlite::Error),
+    /// The audit line of an operator's act could not be written.
+    #[error("file d'envoi : journal d'audit : {0}")]
+    Audit(#[from] store::Error),
     /// The e-mail recipient is not an address an SMTP server would accept.
     #[error("file d'envoi : adresse e-mail du destinataire invalide")]
     InvalidMailRecipient,

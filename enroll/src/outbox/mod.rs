@@ -37,7 +37,8 @@ pub use config::{
 pub use error::{OutboxError, TransportError};
 pub use message::{set_message_id_domain, Channel, Message, OutboxId, StoredMessage};
 pub use storage::{
-    counts, enqueue, list, show, DeliveryStatus, OutboxCounts, OutboxDetail, OutboxSummary,
+    counts, enqueue, list, pending, retry_now, show, DeliveryStatus, OutboxCounts, OutboxDetail,
+    OutboxSummary,
 };
 pub use transport::{
     FileTransport, MemoryTransport, SmsGateway, SmtpTransport, Transport, TransportKind, Transports,

@@ -235,6 +235,44 @@ pub fn list(conn: &Connection, limit: u32) -> Result<Vec<OutboxSummary>, OutboxE
     rows.map(|row| row?.map(|d| d.summary)).collect()
 }
 
+/// The messages not yet delivered, oldest first (those that failed carry their last error).
+pub fn pending(conn: &Connection, limit: u32) -> Result<Vec<OutboxSummary>, OutboxError> {
+    let mut statement = conn.prepare(&format!(
+        "SELECT {SUMMARY_COLUMNS} FROM enroll_outbox WHERE status = 'pending' ORDER BY id LIMIT ?1"
+    ))?;
+    let rows = statement.query_map([limit], detail)?;
+    rows.map(|row| row?.map(|d| d.summary)).collect()
+}
+
+/// Makes a pending message due now (an operator's retry after a failure was fixed), audited
+/// under `actor`; false when there is no such pending message.
+pub fn retry_now(
+    conn: &mut Connection,
+    id: OutboxId,
+    now: OffsetDateTime,
+    actor: &str,
+) -> Result<bool, OutboxError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let changed = tx.execute(
+        "UPDATE enroll_outbox SET next_attempt_at = ?2 WHERE id = ?1 AND status = 'pending'",
+        params![id.0, now.unix_timestamp()],
+    )? == 1;
+    if changed {
+        store::audit::append(
+            &tx,
+            now,
+            &store::audit::Event {
+                actor,
+                action: "outbox.retry",
+                target: &id.0.to_string(),
+                details: &[],
+            },
+        )?;
+    }
+    tx.commit()?;
+    Ok(changed)
+}
+
 /// One message without its body, or `None` when there is no such message.
 pub fn show(conn: &Connection, id: OutboxId) -> Result<Option<OutboxDetail>, OutboxError> {
     conn.query_row(

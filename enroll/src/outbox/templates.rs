@@ -43,6 +43,38 @@ pub fn signature_code_sms(to: &MobileNumber, code: &str, expires_minutes: u32) -
     }
 }
 
+/// How an operator withdraws their console certificate: the link, its code and the `.p12`
+/// password, as people's withdrawal e-mail; the role is said so that a mistake shows.
+pub fn operator_withdrawal_mail(
+    to: &Email,
+    display_name: &str,
+    role: &str,
+    withdrawal_url: &str,
+    withdrawal_code: &str,
+    p12_password: &str,
+    valid_days: u32,
+) -> Message {
+    mail(
+        to,
+        display_name,
+        "SISERI : retrait de votre certificat d'opérateur de la console".into(),
+        format!(
+            "Un certificat d'opérateur de la console SISERI (rôle : {role}) a été préparé pour \
+             vous.\n\
+             \n\
+             1. Cliquez sur l'adresse : {withdrawal_url} puis envoyez le code de retrait \
+             {withdrawal_code} ;\n\
+             2. Téléchargez le certificat et importez-le dans votre navigateur ; le fichier \
+             (.p12) est protégé par le mot de passe {p12_password} qui vous sera demandé à \
+             l'importation.\n\
+             \n\
+             Attention, l'url de retrait n'est valide que {} et pour un seul téléchargement. \
+             Si vous n'attendiez pas ce message, prévenez l'administrateur de SISERI.\n",
+            days(valid_days)
+        ),
+    )
+}
+
 /// The first e-mail of the seed: how to withdraw the personal certificate.
 /// `display_name` is written as in the seed, `DURAND Vincent`.
 pub fn withdrawal_mail(

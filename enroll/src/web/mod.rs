@@ -2,6 +2,7 @@
 //! Handlers hold no SQL and no rule: they call [`crate::pass::Pass`] off the async reactor.
 
 mod api;
+pub mod console;
 mod error;
 pub mod withdrawal;
 pub mod wizard;

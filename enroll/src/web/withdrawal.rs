@@ -63,7 +63,10 @@ fn form(
     html! {
         h1 { "Retrait de votre certificat SISERI" }
         @if let Some(i) = info {
-            p { "À l'attention de " strong { (i.display_name) } " (N° habilitation SISERI " (i.habilitation) ")." }
+            p { "À l'attention de " strong { (i.display_name) }
+                @if let Some(hab) = i.habilitation { " (N° habilitation SISERI " (hab) ")" }
+                @else { " (certificat d'opérateur de la console)" }
+                "." }
             p.hint { "Ce lien est valable jusqu'au " (french_date(i.expires_at.date())) " et pour un seul téléchargement. "
                 "Il vous reste " (i.attempts_left) " essai(s) pour saisir le code de retrait." }
         }
@@ -241,6 +244,18 @@ async fn take(
                 (
                     header::CONTENT_DISPOSITION,
                     format!("attachment; filename=\"{habilitation}.p12\""),
+                ),
+                (header::CACHE_CONTROL, "no-store".to_owned()),
+            ],
+            bytes.to_vec(),
+        )
+            .into_response(),
+        Ok(Withdrawn::OperatorP12 { bytes }) => (
+            [
+                (header::CONTENT_TYPE, "application/x-pkcs12".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"operateur-siseri.p12\"".to_owned(),
                 ),
                 (header::CACHE_CONTROL, "no-store".to_owned()),
             ],

@@ -1,0 +1,280 @@
+//! The operators' console (issue 17), served by its own listener behind mutual TLS: only a
+//! valid certificate of AC SISERI's `operator` profile, held by an operator still in office,
+//! opens it. Every page and act is the library's ([`Access`], [`Pass`]): the CLI and the
+//! console call the same functions, and every act is audited under the operator's certificate
+//! serial and name ([`ConsoleOperator::actor`]). Each role's acts are `access::OperatorRole`'s
+//! table; every form carries a CSRF token bound to the operator's certificate.
+//!
+//! ```text
+//! listener (TLS: chain, expiry, CA revocation set) ─▶ [`authenticate`] (again per request:
+//!     revocation set, notAfter, operator certificate in force) ─▶ handler (role, CSRF) ─▶ Access
+//! ```
+
+mod people;
+mod protocols;
+mod supervision;
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use ca::revocation::RevocationSet;
+use ca::Authority;
+use maud::{html, Markup};
+use registry::web::ClientCert;
+use store::secrets::ServerKey;
+use store::Clock;
+
+use crate::access::{Access, AccessError, ConsoleOperator, OperatorAct};
+use crate::outbox::WorkerSignal;
+use crate::pass::Pass;
+
+/// What the console's handlers share.
+#[derive(Clone)]
+pub struct ConsoleState {
+    /// Persons, protocols' decisions, operators.
+    pub access: Arc<Access>,
+    /// Protocols' documents.
+    pub pass: Arc<Pass>,
+    /// Issues and revokes (through the signer).
+    pub authority: Arc<Authority>,
+    /// CSRF tokens.
+    pub key: ServerKey,
+    /// AC SISERI's revoked serials, refreshed by the daemon.
+    pub revoked: Arc<RevocationSet>,
+    /// Now.
+    pub clock: Arc<dyn Clock>,
+    /// Wakes the outbox worker after an act queued a message.
+    pub outbox: WorkerSignal,
+    /// The database, for what administrateurs watch (outbox, audit log, CA).
+    pub pool: Arc<store::pool::Pool>,
+}
+
+impl std::fmt::Debug for ConsoleState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ConsoleState")
+    }
+}
+
+/// The console's routes, every one behind [`authenticate`].
+pub fn router(state: ConsoleState) -> Router {
+    Router::new()
+        .route("/", get(protocols::queue))
+        .route("/protocoles/{number}", get(protocols::review))
+        .route(
+            "/protocoles/{number}/pieces/{kind}",
+            get(protocols::document),
+        )
+        .route("/protocoles/{number}/annexe", get(protocols::annexe))
+        .route("/protocoles/{number}/valider", post(protocols::approve))
+        .route("/protocoles/{number}/refuser", post(protocols::reject))
+        .route("/personnes", get(people::search))
+        .route("/personnes/{hab}", get(people::person))
+        .route("/personnes/{hab}/{act}", post(people::act))
+        .route(
+            "/operateurs",
+            get(people::operators).post(people::add_operator),
+        )
+        .route("/operateurs/{id}/revoquer", post(people::revoke_operator))
+        .route("/envois", get(supervision::outbox))
+        .route("/envois/{id}/relancer", post(supervision::retry))
+        .route("/journal", get(supervision::audit))
+        .route("/ac", get(supervision::authority))
+        .route(
+            web::layout::STYLESHEET_PATH,
+            get(|| async { web::layout::stylesheet_response() }),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            authenticate,
+        ))
+        .with_state(state)
+}
+
+/// The operator behind the request's client certificate, checked at every request (a
+/// kept-alive connection or a resumed TLS session skips the handshake's verifier): not in the
+/// revocation set, not past its notAfter, and an operator's certificate in force in
+/// enrollment's records. Anything else (a person's certificate, a dosimetry body's) is
+/// refused with 403 and the connection closed.
+async fn authenticate(State(s): State<ConsoleState>, mut request: Request, next: Next) -> Response {
+    let Some(cert) = request.extensions().get::<ClientCert>().cloned() else {
+        return refused();
+    };
+    if s.revoked.is_revoked(&cert.serial) || s.clock.now().unix_timestamp() > cert.not_after {
+        return refused();
+    }
+    let access = s.access.clone();
+    let serial = cert.serial.clone();
+    match web::blocking(move || access.console_operator(&serial)).await {
+        Ok(Ok(Some(operator))) => {
+            request.extensions_mut().insert(operator);
+            next.run(request).await
+        }
+        Ok(Ok(None)) => refused(),
+        Ok(Err(e)) => access_error(&e),
+        Err(e) => internal(&e),
+    }
+}
+
+fn refused() -> Response {
+    let mut r = page(
+        StatusCode::FORBIDDEN,
+        None,
+        "Accès refusé",
+        html! {
+            h1 { "Accès refusé" }
+            p { "La console est réservée aux opérateurs de SISERI : présentez un certificat "
+                "d'opérateur en cours de validité." }
+        },
+    );
+    r.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
+}
+
+const FRONT: web::layout::Front = web::layout::Front {
+    title_suffix: " — Console SISERI",
+    wide: true,
+    footer: "Console des opérateurs SISERI — accès par certificat d'opérateur AC SISERI.",
+};
+
+/// A console page: the menu for `operator` (what their role shows), the title, the body.
+fn page(
+    status: StatusCode,
+    operator: Option<&ConsoleOperator>,
+    title: &str,
+    body: Markup,
+) -> Response {
+    let nav = operator.map(|o| {
+        html! {
+            ul {
+                li { a href="/" { "Protocoles à décider" } }
+                li { a href="/personnes" { "Personnes" } }
+                @if o.may(OperatorAct::ManageOperators) {
+                    li { a href="/operateurs" { "Opérateurs" } }
+                }
+                @if o.may(OperatorAct::Supervise) {
+                    li { a href="/envois" { "Envois" } }
+                    li { a href="/journal" { "Journal" } }
+                    li { a href="/ac" { "AC SISERI" } }
+                }
+                li { span { (o.name) " (" (o.role.as_str()) ")" } }
+            }
+        }
+    });
+    let document = web::layout::Shell {
+        front: &FRONT,
+        title,
+        nav,
+        before: None,
+        summary: &[],
+        body,
+    }
+    .render();
+    web::layout::html_response(status, document, [])
+}
+
+/// 403: the operator's role does not allow `act`.
+fn forbidden(operator: &ConsoleOperator) -> Response {
+    page(
+        StatusCode::FORBIDDEN,
+        Some(operator),
+        "Action non autorisée",
+        html! {
+            h1 { "Action non autorisée" }
+            p { "Votre rôle (" (operator.role.as_str()) ") ne permet pas cette action. "
+                "Rien n'a été modifié." }
+        },
+    )
+}
+
+/// 403: a form without its token (or another's): nothing done.
+fn csrf_refused(operator: &ConsoleOperator) -> Response {
+    page(
+        StatusCode::FORBIDDEN,
+        Some(operator),
+        "Formulaire expiré",
+        html! {
+            h1 { "Formulaire expiré ou invalide" }
+            p { "Ce formulaire n'a pas été envoyé depuis la console : rien n'a été modifié. "
+                "Rechargez la page et recommencez." }
+        },
+    )
+}
+
+const CSRF_PURPOSE: &str = "console-csrf";
+
+/// The CSRF token of `operator`'s forms: bound to their certificate's serial under the server
+/// key, so that only pages the console served them carry it.
+fn csrf_token(key: &ServerKey, operator: &ConsoleOperator) -> String {
+    web::csrf::token(key, CSRF_PURPOSE, &operator.serial_hex)
+}
+
+fn csrf_ok(key: &ServerKey, operator: &ConsoleOperator, sent: Option<&str>) -> bool {
+    web::csrf::check(key, CSRF_PURPOSE, &operator.serial_hex, sent)
+}
+
+/// The hidden field of every form.
+fn csrf_field(key: &ServerKey, operator: &ConsoleOperator) -> Markup {
+    html! { input type="hidden" name=(web::csrf::FIELD) value=(csrf_token(key, operator)); }
+}
+
+/// A refusal of the library, as a page: its French message and status; an internal failure
+/// is logged with its causes and shown as a generic error.
+fn access_error(e: &AccessError) -> Response {
+    if e.is_internal() {
+        tracing::error!(error = %web::error_chain(e), "console");
+    }
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    page(
+        status,
+        None,
+        "Action impossible",
+        html! {
+            h1 { "Action impossible" }
+            p { (e.to_string()) }
+            p { a href="/" { "Retour aux protocoles" } }
+        },
+    )
+}
+
+fn internal(e: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "console : tâche interrompue");
+    (StatusCode::INTERNAL_SERVER_ERROR, "erreur interne\n").into_response()
+}
+
+/// Runs `f` off the reactor; its refusal or failure becomes the page [`access_error`] makes.
+async fn run<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, AccessError> + Send + 'static,
+) -> Result<T, Response> {
+    match web::blocking(f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(access_error(&e)),
+        Err(e) => Err(internal(&e)),
+    }
+}
+
+/// A page saying an act was done, with where to go next.
+fn done(operator: &ConsoleOperator, title: &str, message: Markup, back: (&str, &str)) -> Response {
+    page(
+        StatusCode::OK,
+        Some(operator),
+        title,
+        html! {
+            h1 { (title) }
+            div.notice role="status" { (message) }
+            p { a href=(back.0) { (back.1) } }
+        },
+    )
+}
+
+/// `jj/mm/aaaa` of a Unix time.
+fn date_of(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .map(|t| store::date::french(t.date()))
+        .unwrap_or_default()
+}

@@ -1,0 +1,434 @@
+//! The operators' console (issue 17): operator certificates issued, listed and revoked from
+//! the CLI; the console listener behind mutual TLS that only operators' certificates open;
+//! its pages and acts, role by role, each form guarded by its CSRF token.
+
+mod common;
+
+use common::console::console;
+use common::enrolment::operator;
+use common::{require_tool, run_ok, Sandbox};
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn an_operator_is_added_listed_and_revoked_from_the_cli() {
+    let sb = Sandbox::initialised();
+    let admin = operator(
+        &sb,
+        "admin",
+        "Alice Martin",
+        "alice@example.org",
+        "administrateur",
+    );
+    // The certificate is AC SISERI's, of the operator profile.
+    let text = run_ok(
+        std::process::Command::new(require_tool("openssl"))
+            .args(["x509", "-noout", "-text", "-in"])
+            .arg(&admin.cert),
+    );
+    let text = stdout(&text);
+    assert!(text.contains("CN = Alice Martin"), "{text}");
+    assert!(text.contains("TLS Web Client Authentication"), "{text}");
+    assert!(
+        text.contains(ca::OPERATOR_EKU),
+        "the operator usage is in the certificate: {text}"
+    );
+    assert!(!text.contains("E-mail Protection"), "{text}");
+
+    let list = stdout(&run_ok(&mut sb.siseri(["operator", "list"])));
+    assert!(list.contains("Alice Martin"), "{list}");
+    assert!(list.contains("administrateur"), "{list}");
+    assert!(list.contains("retiré"), "{list}");
+
+    let out = run_ok(&mut sb.siseri(["operator", "revoke", "1"]));
+    assert!(stdout(&out).contains("révoqué"), "{}", stdout(&out));
+    let list = stdout(&run_ok(&mut sb.siseri(["operator", "list"])));
+    assert!(list.contains("— révoqué"), "{list}");
+    let revoked: String = sb
+        .db()
+        .query_row(
+            "SELECT revocation_reason FROM ca_certificates WHERE profile = 'operator'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("the operator's certificate");
+    assert_eq!(revoked, "privilegeWithdrawn");
+    // Twice: refused, said in French.
+    let out = sb
+        .siseri(["operator", "revoke", "1"])
+        .output()
+        .expect("siseri");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("déjà révoqué"));
+}
+
+#[test]
+fn an_operator_with_a_bad_name_or_role_is_refused_before_anything_is_issued() {
+    let sb = Sandbox::initialised();
+    let out = sb
+        .siseri([
+            "operator",
+            "add",
+            "--name",
+            "<script>",
+            "--email",
+            "x@example.org",
+            "--role",
+            "instructeur",
+        ])
+        .output()
+        .expect("siseri");
+    assert!(!out.status.success());
+    let out = sb
+        .siseri([
+            "operator",
+            "add",
+            "--name",
+            "Bob",
+            "--email",
+            "x@example.org",
+            "--role",
+            "root",
+        ])
+        .output()
+        .expect("siseri");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(sb.count("enroll_operators"), 0);
+    let certs: i64 = sb
+        .db()
+        .query_row(
+            "SELECT COUNT(*) FROM ca_certificates WHERE profile = 'operator'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(certs, 0);
+}
+
+#[test]
+fn an_instructeur_reviews_and_rejects_but_cannot_revoke_renew_nor_manage_operators() {
+    let c = console();
+    let review = c
+        .get(&c.instructeur, &format!("/protocoles/{}", c.awaiting))
+        .ok(200);
+    let text = review.text();
+    for part in [
+        "Contenu signé (Annexe 1)",
+        "Pièces justificatives",
+        "Preuve de signature",
+        "<caption>",
+    ] {
+        assert!(text.contains(part), "{part}: {text}");
+    }
+    // The K-bis, shown in the page, inert.
+    let kbis = c
+        .get(
+            &c.instructeur,
+            &format!("/protocoles/{}/pieces/kbis", c.awaiting),
+        )
+        .ok(200);
+    assert_eq!(
+        kbis.header("content-type").as_deref(),
+        Some("application/pdf")
+    );
+    assert!(kbis
+        .header("content-disposition")
+        .is_some_and(|v| v.starts_with("inline;")));
+    assert!(
+        kbis.header("content-security-policy")
+            .is_some_and(|v| v.starts_with("sandbox")),
+        "{}",
+        kbis.headers
+    );
+    assert_eq!(
+        kbis.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
+    assert!(kbis.body.starts_with(b"%PDF"));
+    let annexe = c
+        .get(
+            &c.instructeur,
+            &format!("/protocoles/{}/annexe", c.awaiting),
+        )
+        .ok(200);
+    assert!(annexe.body.starts_with(b"%PDF"));
+    assert!(annexe
+        .header("content-security-policy")
+        .is_some_and(|v| v.starts_with("sandbox")));
+    let identity = c
+        .get(
+            &c.instructeur,
+            &format!("/protocoles/{}/pieces/identity", c.awaiting),
+        )
+        .ok(200);
+    assert_eq!(
+        identity.header("content-type").as_deref(),
+        Some("image/png")
+    );
+    assert_eq!(
+        c.get(
+            &c.instructeur,
+            &format!("/protocoles/{}/pieces/autre", c.awaiting)
+        )
+        .status,
+        404
+    );
+
+    let hab = c.person.habilitation;
+    let person_page = c
+        .get(&c.instructeur, &format!("/personnes/{hab}"))
+        .ok(200)
+        .text();
+    assert!(person_page.contains("Renvoyer un lien de retrait"));
+    assert!(
+        !person_page.contains("Révoquer les certificats"),
+        "no revoke form for an instructeur"
+    );
+    let token = c.csrf(&c.instructeur, &format!("/personnes/{hab}"));
+    for act in ["revoquer", "renouveler"] {
+        let r = c.post(
+            &c.instructeur,
+            &format!("/personnes/{hab}/{act}"),
+            &[("csrf", &token), ("reason", "keyCompromise")],
+        );
+        assert_eq!(r.status, 403, "{act}: {}", r.text());
+    }
+    assert_eq!(c.get(&c.instructeur, "/operateurs").status, 403);
+    let r = c.post(
+        &c.instructeur,
+        "/operateurs",
+        &[
+            ("csrf", &token),
+            ("name", "Eve"),
+            ("email", "eve@example.org"),
+            ("role", "administrateur"),
+        ],
+    );
+    assert_eq!(r.status, 403);
+    let revoked: i64 = c
+        .d
+        .sandbox
+        .db()
+        .query_row(
+            "SELECT COUNT(*) FROM ca_certificates WHERE status = 'revoked' AND profile = 'person'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(revoked, 0, "nothing revoked");
+    assert_eq!(c.d.sandbox.count("enroll_operators"), 2);
+
+    // What an instructeur may do: reset a code, reject with a reason, audited as them.
+    c.post(
+        &c.instructeur,
+        &format!("/personnes/{hab}/code"),
+        &[("csrf", &token)],
+    )
+    .ok(200);
+    let token = c.csrf(&c.instructeur, &format!("/protocoles/{}", c.awaiting));
+    let r = c.post(
+        &c.instructeur,
+        &format!("/protocoles/{}/refuser", c.awaiting),
+        &[("csrf", &token), ("reason", "")],
+    );
+    assert_eq!(r.status, 422, "a reason is required");
+    c.post(
+        &c.instructeur,
+        &format!("/protocoles/{}/refuser", c.awaiting),
+        &[("csrf", &token), ("reason", "K-bis illisible")],
+    )
+    .ok(200);
+    let actions = c.audit_actions("console:% Bruno Petit");
+    assert!(
+        actions.contains(&"accessor.reset_code".to_owned()),
+        "{actions:?}"
+    );
+    assert!(
+        actions.iter().any(|a| a.starts_with("protocol.")),
+        "{actions:?}"
+    );
+    c.d.audit_verifies();
+}
+
+#[test]
+fn an_administrateur_approves_revokes_and_adds_an_operator_each_act_audited_under_their_certificate(
+) {
+    let c = console();
+    let token = c.csrf(&c.admin, &format!("/protocoles/{}", c.awaiting));
+    let r = c
+        .post(
+            &c.admin,
+            &format!("/protocoles/{}/valider", c.awaiting),
+            &[("csrf", &token)],
+        )
+        .ok(200);
+    assert!(r.text().contains("validé"), "{}", r.text());
+    assert!(!c.get(&c.admin, "/").ok(200).text().contains(&c.awaiting));
+
+    let hab = c.person.habilitation;
+    let search = c
+        .get(&c.admin, &format!("/personnes?q={hab}"))
+        .ok(200)
+        .text();
+    assert!(search.contains(&format!("/personnes/{hab}")), "{search}");
+    let r = c.post(
+        &c.admin,
+        &format!("/personnes/{hab}/revoquer"),
+        &[("csrf", &token), ("reason", "keyCompromise")],
+    );
+    r.ok(200);
+    let person_page = c.get(&c.admin, &format!("/personnes/{hab}")).ok(200).text();
+    assert!(person_page.contains("révoqué"), "{person_page}");
+
+    let r = c.post(
+        &c.admin,
+        "/operateurs",
+        &[
+            ("csrf", &token),
+            ("name", "Chloé Durand"),
+            ("email", "chloe@example.org"),
+            ("role", "instructeur"),
+        ],
+    );
+    r.ok(200);
+    assert_eq!(c.d.sandbox.count("enroll_operators"), 3);
+    assert!(c
+        .get(&c.admin, "/operateurs")
+        .ok(200)
+        .text()
+        .contains("Chloé Durand"));
+
+    let serial = run_ok(
+        std::process::Command::new(require_tool("openssl"))
+            .args(["x509", "-noout", "-serial", "-in"])
+            .arg(&c.admin.cert),
+    );
+    let serial = stdout(&serial)
+        .trim()
+        .trim_start_matches("serial=")
+        .to_owned();
+    let actions = c.audit_actions(&format!("console:{serial} Alice Martin"));
+    for a in ["cert.revoke", "operator.add"] {
+        assert!(actions.contains(&a.to_owned()), "{a}: {actions:?}");
+    }
+    assert!(
+        actions.iter().any(|a| a.starts_with("protocol.")),
+        "{actions:?}"
+    );
+    c.d.audit_verifies();
+}
+
+#[test]
+fn administrateurs_watch_the_outbox_the_audit_log_and_the_ca_and_instructeurs_do_not() {
+    let c = console();
+    for path in ["/envois", "/journal", "/ac", "/operateurs"] {
+        let r = c.get(&c.instructeur, path);
+        assert_eq!(r.status, 403, "{path}: {}", r.text());
+        c.get(&c.admin, path).ok(200);
+    }
+    let ca = c.get(&c.admin, "/ac").ok(200).text();
+    assert!(ca.contains("BEGIN CERTIFICATE"), "{ca}");
+    assert!(ca.contains("Certificats par état"));
+    assert!(ca.contains("LCR"), "{ca}");
+
+    // The audit log, filtered by actor, and its chain verified.
+    let journal = c
+        .get(&c.admin, "/journal?acteur=operator%3Acli")
+        .ok(200)
+        .text();
+    assert!(journal.contains("operator.add"), "{journal}");
+    assert!(!journal.contains("withdrawal.used"), "filtered: {journal}");
+    let verified = c.get(&c.admin, "/journal?verifier=1").ok(200).text();
+    assert!(verified.contains("Chaîne intègre"), "{verified}");
+
+    // A retry: its token required; an unknown message said so.
+    let r = c.post(&c.admin, "/envois/999999/relancer", &[]);
+    assert_eq!(r.status, 403);
+    let token = c.csrf(&c.admin, "/operateurs");
+    let r = c.post(&c.admin, "/envois/999999/relancer", &[("csrf", &token)]);
+    assert_eq!(r.status, 404, "{}", r.text());
+    let r = c.post(
+        &c.instructeur,
+        "/envois/999999/relancer",
+        &[("csrf", &token)],
+    );
+    assert_eq!(r.status, 403);
+}
+
+#[test]
+fn with_four_eyes_an_approval_and_an_operator_revocation_take_two_different_operators() {
+    let c = common::console::console_with(&[("SISERI_ACCESS_FOUR_EYES", "true")]);
+    let path = format!("/protocoles/{}", c.awaiting);
+    let admin_token = c.csrf(&c.admin, &path);
+    let first = c
+        .post(
+            &c.admin,
+            &format!("{path}/valider"),
+            &[("csrf", &admin_token)],
+        )
+        .ok(200);
+    assert!(
+        first.text().contains("second opérateur"),
+        "{}",
+        first.text()
+    );
+    assert!(c.get(&c.admin, "/").ok(200).text().contains(&c.awaiting));
+    assert!(c
+        .get(&c.instructeur, &path)
+        .ok(200)
+        .text()
+        .contains("Validation déjà demandée par console:"));
+    // The same operator twice: refused, nothing issued.
+    let again = c.post(
+        &c.admin,
+        &format!("{path}/valider"),
+        &[("csrf", &admin_token)],
+    );
+    assert_eq!(again.status, 409, "{}", again.text());
+    assert!(c.get(&c.admin, "/").ok(200).text().contains(&c.awaiting));
+    // Another operator: approved.
+    let token = c.csrf(&c.instructeur, &path);
+    let second = c
+        .post(
+            &c.instructeur,
+            &format!("{path}/valider"),
+            &[("csrf", &token)],
+        )
+        .ok(200);
+    assert!(
+        second.text().contains("Protocole validé"),
+        "{}",
+        second.text()
+    );
+    assert!(!c.get(&c.admin, "/").ok(200).text().contains(&c.awaiting));
+
+    // Revoking an operator: the CLI asks first, the console confirms.
+    let out = run_ok(
+        c.d.sandbox
+            .siseri(["operator", "revoke", "2"])
+            .env("SISERI_ACCESS_FOUR_EYES", "true"),
+    );
+    assert!(
+        stdout(&out).contains("second opérateur"),
+        "{}",
+        stdout(&out)
+    );
+    c.get(&c.instructeur, "/").ok(200);
+    c.post(
+        &c.admin,
+        "/operateurs/2/revoquer",
+        &[("csrf", &admin_token)],
+    )
+    .ok(200);
+    let list = c.d.siseri(&["operator", "list"]).0;
+    assert!(list.contains("— révoqué"), "{list}");
+    let actions = c.audit_actions("%");
+    assert_eq!(
+        actions.iter().filter(|a| *a == "four_eyes.first").count(),
+        2,
+        "{actions:?}"
+    );
+    c.d.audit_verifies();
+}

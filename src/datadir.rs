@@ -149,10 +149,9 @@ impl DataDir {
         crate::signer::authority(self, config)
     }
 
-    /// AC SISERI with its key decrypted in this process: only the signer and the key
-    /// ceremony (`init`, `ca import`) hold it.
-    pub fn hold_authority(&self, config: &Config) -> Result<Authority, AppError> {
-        let cert = fs::read_to_string(self.ca_cert()).map_err(|e| {
+    /// AC SISERI's certificate (PEM); a subordinate CA still waiting for it is told what to do.
+    pub fn read_ca_cert(&self) -> Result<String, AppError> {
+        fs::read_to_string(self.ca_cert()).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound && self.ca_csr().exists() {
                 AppError::DataDir(format!(
                     "AC subordonnée sans certificat : faites signer {} puis « siseri ca import »",
@@ -161,7 +160,13 @@ impl DataDir {
             } else {
                 AppError::io(&self.ca_cert(), e)
             }
-        })?;
+        })
+    }
+
+    /// AC SISERI with its key decrypted in this process: only the signer and the key
+    /// ceremony (`init`, `ca import`) hold it.
+    pub fn hold_authority(&self, config: &Config) -> Result<Authority, AppError> {
+        let cert = self.read_ca_cert()?;
         if let Some(token) = config.ca.token() {
             let key = ca::TokenKey::open(&token, token_pin()?.expose_secret())?;
             return Ok(Authority::load_token(&cert, key, config.policy())?);

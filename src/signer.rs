@@ -163,19 +163,9 @@ pub fn for_daemon(
 
 /// AC SISERI's certificate (PEM) and its SHA-256, which the signer must answer with.
 fn ca_certificate(dir: &DataDir) -> Result<(String, Vec<u8>), AppError> {
-    let path = dir.ca_cert();
-    let pem = std::fs::read_to_string(&path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound && dir.ca_csr().exists() {
-            AppError::DataDir(format!(
-                "AC subordonnée sans certificat : faites signer {} puis « siseri ca import »",
-                dir.ca_csr().display()
-            ))
-        } else {
-            AppError::io(&path, e)
-        }
-    })?;
+    let pem = dir.read_ca_cert()?;
     let der = CertificateDer::from_pem_slice(pem.as_bytes())
-        .map_err(|_| AppError::DataDir(format!("{} illisible", path.display())))?;
+        .map_err(|_| AppError::DataDir(format!("{} illisible", dir.ca_cert().display())))?;
     let fingerprint = ring::digest::digest(&ring::digest::SHA256, &der)
         .as_ref()
         .to_vec();

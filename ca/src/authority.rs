@@ -242,13 +242,7 @@ impl Authority {
         policy: Policy,
         signer: crate::signer::SignerClient,
     ) -> Result<Self> {
-        let cert_der = pem_body(cert_pem, &["CERTIFICATE"])
-            .ok_or_else(|| Error::CaCertificate("aucun certificat PEM dans le fichier".into()))?;
-        let facts = {
-            let (_, cert) = X509Certificate::from_der(&cert_der)
-                .map_err(|e| Error::CaCertificate(e.to_string()))?;
-            ca_certificate_facts(&cert)?
-        };
+        let (cert_der, facts) = certificate_and_facts(cert_pem)?;
         Self::assemble_parts(Key::Signer(signer), cert_der, facts, policy)
     }
 
@@ -265,13 +259,7 @@ impl Authority {
         token: crate::token::TokenKey,
         policy: Policy,
     ) -> Result<Self> {
-        let cert_der = pem_body(cert_pem, &["CERTIFICATE"])
-            .ok_or_else(|| Error::CaCertificate("aucun certificat PEM dans le fichier".into()))?;
-        let facts = {
-            let (_, cert) = X509Certificate::from_der(&cert_der)
-                .map_err(|e| Error::CaCertificate(e.to_string()))?;
-            ca_certificate_facts(&cert)?
-        };
+        let (cert_der, facts) = certificate_and_facts(cert_pem)?;
         if facts.public_key != token.der_bytes() {
             return Err(Error::CaCertificate(
                 "le certificat ne correspond pas à la clé du jeton PKCS#11".into(),
@@ -1131,6 +1119,17 @@ fn check_ca_certificate(der: &[u8], key: &KeyPair) -> Result<CaFacts> {
         ));
     }
     ca_certificate_facts(&cert)
+}
+
+/// The first certificate of `cert_pem` (DER) and its facts, once checked a usable CA
+/// certificate; for a key held elsewhere (a signer, a token), whose match the caller checks.
+fn certificate_and_facts(cert_pem: &str) -> Result<(Vec<u8>, CaFacts)> {
+    let cert_der = pem_body(cert_pem, &["CERTIFICATE"])
+        .ok_or_else(|| Error::CaCertificate("aucun certificat PEM dans le fichier".into()))?;
+    let (_, cert) =
+        X509Certificate::from_der(&cert_der).map_err(|e| Error::CaCertificate(e.to_string()))?;
+    let facts = ca_certificate_facts(&cert)?;
+    Ok((cert_der, facts))
 }
 
 /// The facts of a usable CA certificate: a CA, allowed to sign certificates and CRLs, with a

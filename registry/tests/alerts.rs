@@ -67,6 +67,32 @@ struct Setup {
     at_b: i64,
 }
 
+impl Setup {
+    /// An effective dose for the worker at A, recorded by A's physician.
+    fn effective_at_a(&self, start: &str, end: &str, msv: f64) {
+        self.registry
+            .record_dose(
+                &mdt(),
+                EST,
+                &WorkerRef::Id(self.at_a),
+                &effective(start, end, msv),
+            )
+            .expect("record_dose at A");
+    }
+
+    /// An effective dose for the worker at B, recorded by B's physician.
+    fn effective_at_b(&self, start: &str, end: &str, msv: f64) {
+        self.registry
+            .record_dose(
+                &other_mdt(),
+                OTHER,
+                &WorkerRef::Id(self.at_b),
+                &effective(start, end, msv),
+            )
+            .expect("record_dose at B");
+    }
+}
+
 /// The seed's worker employed by the surgery (A) and by the other employer (B); a third
 /// establishment employs someone else.
 fn setup() -> Setup {
@@ -102,22 +128,8 @@ fn setup() -> Setup {
 #[test]
 fn a_dose_from_employer_a_and_one_from_employer_b_add_up_in_the_rolling_sum() {
     let s = setup();
-    s.registry
-        .record_dose(
-            &mdt(),
-            EST,
-            &WorkerRef::Id(s.at_a),
-            &effective("01/01/2025", "31/01/2025", 12.0),
-        )
-        .expect("test step");
-    s.registry
-        .record_dose(
-            &other_mdt(),
-            OTHER,
-            &WorkerRef::Id(s.at_b),
-            &effective("01/03/2025", "31/03/2025", 7.5),
-        )
-        .expect("test step");
+    s.effective_at_a("01/01/2025", "31/01/2025", 12.0);
+    s.effective_at_b("01/03/2025", "31/03/2025", 7.5);
     for (who, establishment, worker) in [(pcr(), EST, s.at_a), (other_pcr(), OTHER, s.at_b)] {
         let rolling = s
             .registry
@@ -138,24 +150,10 @@ fn a_dose_from_employer_a_and_one_from_employer_b_add_up_in_the_rolling_sum() {
 #[test]
 fn a_limit_crossing_alerts_the_right_people_and_nobody_else() {
     let s = setup();
-    s.registry
-        .record_dose(
-            &mdt(),
-            EST,
-            &WorkerRef::Id(s.at_a),
-            &effective("01/01/2025", "31/01/2025", 12.0),
-        )
-        .expect("test step");
+    s.effective_at_a("01/01/2025", "31/01/2025", 12.0);
     assert!(s.mails.0.lock().expect("test step").is_empty());
     // B's result, months later, takes the 12-month sum over 20 mSv.
-    s.registry
-        .record_dose(
-            &other_mdt(),
-            OTHER,
-            &WorkerRef::Id(s.at_b),
-            &effective("01/05/2025", "31/05/2025", 8.5),
-        )
-        .expect("test step");
+    s.effective_at_b("01/05/2025", "31/05/2025", 8.5);
 
     // The physicians and PCRs of A and B see it, each with their own employment's id.
     for (who, establishment, worker) in [
@@ -290,14 +288,7 @@ fn a_worker_under_eighteen_is_alerted_above_six_millisieverts() {
         (Limit::Effective, 6.0, apprentice)
     );
     // The same dose for an adult raises nothing.
-    s.registry
-        .record_dose(
-            &mdt(),
-            EST,
-            &WorkerRef::Id(s.at_a),
-            &effective("01/01/2025", "31/01/2025", 6.5),
-        )
-        .expect("test step");
+    s.effective_at_a("01/01/2025", "31/01/2025", 6.5);
     assert_eq!(s.registry.alerts(&mdt(), EST).expect("test step").len(), 1);
 }
 
@@ -311,14 +302,7 @@ fn a_worker_classified_b_above_six_millisieverts_should_be_a() {
     s.registry
         .apply_worker(&cse(), EST, &line)
         .expect("test step");
-    s.registry
-        .record_dose(
-            &mdt(),
-            EST,
-            &WorkerRef::Id(s.at_a),
-            &effective("01/01/2025", "31/01/2025", 6.5),
-        )
-        .expect("test step");
+    s.effective_at_a("01/01/2025", "31/01/2025", 6.5);
     let limits: Vec<Limit> = s
         .registry
         .alerts(&mdt(), EST)

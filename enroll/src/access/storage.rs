@@ -515,21 +515,57 @@ pub(crate) fn withdrawals_due(conn: &Connection, now: i64) -> R<Vec<WithdrawalRo
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub(crate) fn withdrawal_failure(tx: &Transaction<'_>, id: i64, max: i64) -> R<i64> {
+/// The two tables of one-shot withdrawals, which share their counting and taking: people's
+/// certificates and operators'.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum WithdrawalTable {
+    /// `enroll_withdrawals`.
+    People,
+    /// `enroll_operator_withdrawals`.
+    Operators,
+}
+
+impl WithdrawalTable {
+    fn name(self) -> &'static str {
+        match self {
+            Self::People => "enroll_withdrawals",
+            Self::Operators => "enroll_operator_withdrawals",
+        }
+    }
+}
+
+/// Counts a wrong code; locks the withdrawal at `max`. Returns the failures so far.
+pub(crate) fn withdrawal_failure(
+    tx: &Transaction<'_>,
+    table: WithdrawalTable,
+    id: i64,
+    max: i64,
+) -> R<i64> {
     Ok(tx.query_row(
-        "UPDATE enroll_withdrawals SET failed_attempts = failed_attempts + 1,
-             status = CASE WHEN failed_attempts + 1 >= ?2 THEN 'locked' ELSE status END
-         WHERE id = ?1 RETURNING failed_attempts",
+        &format!(
+            "UPDATE {} SET failed_attempts = failed_attempts + 1,
+                 status = CASE WHEN failed_attempts + 1 >= ?2 THEN 'locked' ELSE status END
+             WHERE id = ?1 RETURNING failed_attempts",
+            table.name()
+        ),
         params![id, max],
         |r| r.get(0),
     )?)
 }
 
 /// The compare-and-swap of a withdrawal: takes the file only if still pending, and erases it.
-pub(crate) fn take_p12(tx: &Transaction<'_>, id: i64, now: OffsetDateTime) -> R<Option<Vec<u8>>> {
+pub(crate) fn take_p12(
+    tx: &Transaction<'_>,
+    table: WithdrawalTable,
+    id: i64,
+    now: OffsetDateTime,
+) -> R<Option<Vec<u8>>> {
     let p12: Option<Option<Vec<u8>>> = tx
         .query_row(
-            "SELECT p12 FROM enroll_withdrawals WHERE id = ?1 AND status = 'pending'",
+            &format!(
+                "SELECT p12 FROM {} WHERE id = ?1 AND status = 'pending'",
+                table.name()
+            ),
             params![id],
             |r| r.get(0),
         )
@@ -538,8 +574,11 @@ pub(crate) fn take_p12(tx: &Transaction<'_>, id: i64, now: OffsetDateTime) -> R<
         return Ok(None);
     };
     let n = tx.execute(
-        "UPDATE enroll_withdrawals SET status = 'used', p12 = NULL, closed_at = ?2
-         WHERE id = ?1 AND status = 'pending'",
+        &format!(
+            "UPDATE {} SET status = 'used', p12 = NULL, closed_at = ?2
+             WHERE id = ?1 AND status = 'pending'",
+            table.name()
+        ),
         params![id, now.unix_timestamp()],
     )?;
     Ok((n == 1).then_some(p12))

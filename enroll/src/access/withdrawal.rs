@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use super::issuance::{person_subject, revoke};
+use super::storage::WithdrawalTable;
 use super::{
     display_name, from_unix, immediate, storage, Access, AccessError, Audit, CertificateState,
     WithdrawalRow, WithdrawalState, WITHDRAWAL_CODE, WITHDRAWAL_TOKEN,
@@ -148,7 +149,7 @@ impl Access {
             .is_some_and(|h| self.key.verify(WITHDRAWAL_CODE, code.trim(), h));
         if !code_ok {
             let max = i64::from(self.config.withdrawal_max_attempts);
-            let failures = storage::withdrawal_failure(&tx, w.id, max)?;
+            let failures = storage::withdrawal_failure(&tx, WithdrawalTable::People, w.id, max)?;
             if failures >= max {
                 Audit::new(&tx, now, "public").record("withdrawal.locked", w.habilitation, &[])?;
                 tx.commit()?;
@@ -159,7 +160,8 @@ impl Access {
                 attempts_left: u32::try_from(max - failures).unwrap_or(0),
             });
         }
-        let p12 = storage::take_p12(&tx, w.id, now)?.ok_or(AccessError::WithdrawalGone)?;
+        let p12 = storage::take_p12(&tx, WithdrawalTable::People, w.id, now)?
+            .ok_or(AccessError::WithdrawalGone)?;
         let p12 = Zeroizing::new(p12);
         let prepared_cert =
             storage::certificate(&tx, &w.serial)?.ok_or(AccessError::WithdrawalGone)?;

@@ -18,6 +18,7 @@ use zeroize::Zeroizing;
 pub use four_eyes::{Asker, Eyes, GuardedAct};
 pub use policy::{OperatorAct, OperatorRole};
 
+use super::storage::{self as shared, WithdrawalTable};
 use super::{
     from_unix, immediate, Access, AccessError, Audit, CertificateState, WithdrawalInfo,
     WithdrawalState, Withdrawn, WITHDRAWAL_CODE, WITHDRAWAL_TOKEN,
@@ -388,7 +389,7 @@ impl Access {
         }
         if !self.key.verify(WITHDRAWAL_CODE, code.trim(), &w.code_hmac) {
             let max = i64::from(self.config.withdrawal_max_attempts);
-            let failures = storage::withdrawal_failure(&tx, w.id, max)?;
+            let failures = shared::withdrawal_failure(&tx, WithdrawalTable::Operators, w.id, max)?;
             let target = format!("operator:{}", w.operator_id);
             if failures >= max {
                 Audit::new(&tx, now, "public").record("operator.withdrawal_locked", target, &[])?;
@@ -400,7 +401,8 @@ impl Access {
                 attempts_left: u32::try_from(max - failures).unwrap_or(0),
             });
         }
-        let p12 = storage::take_p12(&tx, w.id, now)?.ok_or(AccessError::WithdrawalGone)?;
+        let p12 = shared::take_p12(&tx, WithdrawalTable::Operators, w.id, now)?
+            .ok_or(AccessError::WithdrawalGone)?;
         storage::set_certificate_state(&tx, &w.serial, CertificateState::Delivered, None)?;
         Audit::new(&tx, now, "public").record(
             "operator.withdrawal_used",

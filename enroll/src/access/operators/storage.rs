@@ -195,36 +195,6 @@ pub(super) fn withdrawal_by_token(
         .optional()?)
 }
 
-pub(super) fn withdrawal_failure(tx: &Transaction<'_>, id: i64, max: i64) -> R<i64> {
-    Ok(tx.query_row(
-        "UPDATE enroll_operator_withdrawals SET failed_attempts = failed_attempts + 1,
-             status = CASE WHEN failed_attempts + 1 >= ?2 THEN 'locked' ELSE status END
-         WHERE id = ?1 RETURNING failed_attempts",
-        params![id, max],
-        |r| r.get(0),
-    )?)
-}
-
-/// The compare-and-swap of a withdrawal: the file only if still pending, erased as it goes.
-pub(super) fn take_p12(tx: &Transaction<'_>, id: i64, now: OffsetDateTime) -> R<Option<Vec<u8>>> {
-    let p12: Option<Option<Vec<u8>>> = tx
-        .query_row(
-            "SELECT p12 FROM enroll_operator_withdrawals WHERE id = ?1 AND status = 'pending'",
-            params![id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let Some(Some(p12)) = p12 else {
-        return Ok(None);
-    };
-    let n = tx.execute(
-        "UPDATE enroll_operator_withdrawals SET status = 'used', p12 = NULL, closed_at = ?2
-         WHERE id = ?1 AND status = 'pending'",
-        params![id, now.unix_timestamp()],
-    )?;
-    Ok((n == 1).then_some(p12))
-}
-
 /// Closes every open withdrawal of an operator.
 pub(super) fn close_withdrawals(
     tx: &Transaction<'_>,

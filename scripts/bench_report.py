@@ -20,6 +20,7 @@ REFUSED_GOAL = 1.0  # seconds from `siseri cert revoke` to a refused request (is
 IMPORT_GOAL = 0.5  # API import vs sqlite3 .import, rows/s
 MEMORY_GOAL_MB = 100  # daemon peak RSS at 1,000,000 workers
 FLOOD_GOAL = 2.0  # registry p99 during a flood of the public listener vs without (issue 13)
+READS_SPREAD_GOAL = 5.0  # registry reads at 64 connections, p99 over p50 (issue 15 §5)
 REVOKE_GOAL = 1.0  # seconds of `siseri cert revoke` at 1,000,000 revoked (issue 14 §4)
 FETCH_GOAL_MB = 1.0  # MB a relying party fetches after one revocation at 1,000,000 revoked
 OCSP_LIVE_GOAL = 10.0  # OCSP responses/s signed ahead vs signed per request (issue 14 §3)
@@ -217,6 +218,20 @@ if mem:
     judged = mem["workers"] >= 1_000_000
     out.append(f"| daemon peak RSS at {n(mem['workers'])} workers (import, export, pages) (MB) | {mb:.0f} | — | — "
                f"| < {MEMORY_GOAL_MB} MB at 1,000,000 | {verdict(mb < MEMORY_GOAL_MB) if judged else '—'} |")
+inline_reads, grouped_reads = first("read_audit", audit="inline"), first("read_audit", audit="grouped")
+for r in (inline_reads, grouped_reads):
+    if r and r["request_ms_p50"] and r["request_ms_p99"]:
+        spread = r["request_ms_p99"] / r["request_ms_p50"]
+        judged = r["workers"] >= 1_000_000 and r is grouped_reads
+        what = ("reads in read transactions, audit entries committed in groups" if r is grouped_reads
+                else "each read takes the write lock for its audit entry (before)")
+        out.append(f"| registry reads (`?page=1`) at 64 connections, {n(r['workers'])} workers, {what}: "
+                   f"p99 ÷ p50 (ms) | {r['request_ms_p99']:.1f} | {r['request_ms_p50']:.1f} "
+                   f"| **{spread:.1f}×** | ≤ {READS_SPREAD_GOAL:.0f}× | {verdict(spread <= READS_SPREAD_GOAL) if judged else '—'} |")
+if inline_reads and grouped_reads and inline_reads["request_ms_p99"] and grouped_reads["request_ms_p99"]:
+    out.append(f"| registry reads at 64 connections: requests/s, grouped (vs inline) "
+               f"| {grouped_reads['requests_per_second']:,.0f} | {inline_reads['requests_per_second']:,.0f} "
+               f"| **{grouped_reads['requests_per_second'] / inline_reads['requests_per_second']:.2f}×** | — | — |")
 calm = first("abuse", flood_mode="none")
 for r in [r for r in rows if r.get("bench") == "abuse" and r.get("flood_mode") != "none"]:
     if calm and calm["request_ms_p99"] and r["request_ms_p99"]:

@@ -98,6 +98,10 @@ pub struct Limits {
     /// … and so many threads for its handlers' blocking work (an import holds one while its
     /// upload arrives).
     pub registry_blocking_threads: usize,
+    /// Registry reads run in read transactions and their audit entries are committed in
+    /// groups (true, the default); false: each read takes the write lock to write its entry
+    /// (the former behaviour, kept to measure the difference).
+    pub registry_grouped_read_audit: bool,
 }
 
 impl Default for Limits {
@@ -121,6 +125,7 @@ impl Default for Limits {
             public_nice: 5,
             registry_worker_threads: 2,
             registry_blocking_threads: 64,
+            registry_grouped_read_audit: true,
         }
     }
 }
@@ -601,6 +606,9 @@ registry_worker_threads = 2
 # processeur (inondation de l'écoute publique), les fils du registre, à 0, passent d'abord.
 public_nice = 5
 registry_blocking_threads = 64
+# Lectures du registre dans des transactions de lecture, leurs entrées d'audit écrites par
+# groupes (true) ; false : chaque lecture prend le verrou d'écriture (mesure comparative).
+registry_grouped_read_audit = true
 
 [log]
 level = "info"

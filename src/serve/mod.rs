@@ -361,8 +361,15 @@ fn registry_router(
         sessions: Arc::new(registry::web::Sessions::default()),
         clock: clock.clone(),
         // Limit alerts go out through the durable outbox, queued with the alert.
-        registry: registry::Registry::new(services.pool.clone(), clock.clone())
-            .with_alert_mail(directory),
+        registry: {
+            let registry = registry::Registry::new(services.pool.clone(), clock.clone())
+                .with_alert_mail(directory);
+            if config.limits.registry_grouped_read_audit {
+                registry
+            } else {
+                registry.with_inline_read_audit()
+            }
+        },
         key: services.key.clone(),
     })
 }

@@ -15,6 +15,9 @@ pub enum Error {
     /// A schema migration left rows whose foreign key points nowhere.
     #[error("migration {0} : clés étrangères rompues dans la table {1}")]
     MigrationForeignKeys(String, String),
+    /// Audit entries could not be committed (see [`crate::audit_writer`]).
+    #[error("journal d'audit : écriture impossible ({0})")]
+    AuditUnwritten(String),
     /// The database failed.
     #[error("base de données : {0}")]
     Database(#[from] rusqlite::Error),

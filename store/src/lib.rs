@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod audit_writer;
 pub mod clock;
 pub mod date;
 mod error;

@@ -13,11 +13,13 @@ mod persons;
 mod transfer;
 mod workers;
 
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use rusqlite::{Transaction, TransactionBehavior};
 use store::audit::{self, Event};
+use store::audit_writer::{AuditWriter, OwnedEvent};
 use store::pool::Pool;
 use store::Clock;
 use time::{Date, OffsetDateTime, UtcOffset};
@@ -33,6 +35,9 @@ pub struct Registry {
     clock: Arc<dyn Clock>,
     /// Where limit alerts are announced by e-mail; none in tests that do not look.
     alert_mail: Option<Arc<dyn crate::AlertMail>>,
+    /// Commits the audit entries of reads, grouped (issue 15 §5); `None` only if its thread
+    /// could not start, and reads then write their entries in their own transaction.
+    audit_writer: Option<AuditWriter>,
 }
 
 /// What the matrix granted: the role that allowed it and the kind of data it allowed.
@@ -49,6 +54,9 @@ struct Ctx<'t> {
     actor: String,
     establishment: i64,
     grant: Grant,
+    /// A read's entries, committed by the [`AuditWriter`] once the read is done; `None` for a
+    /// change, whose entries go into its own transaction.
+    deferred: Option<RefCell<Vec<OwnedEvent>>>,
 }
 
 impl Ctx<'_> {
@@ -72,16 +80,18 @@ impl Ctx<'_> {
             ("role", self.grant.role.as_str()),
         ];
         details.extend_from_slice(extra);
-        audit::append(
-            self.tx,
-            self.now,
-            &Event {
-                actor: &self.actor,
-                action,
-                target,
-                details: &details,
-            },
-        )?;
+        let event = Event {
+            actor: &self.actor,
+            action,
+            target,
+            details: &details,
+        };
+        match &self.deferred {
+            Some(entries) => entries.borrow_mut().push(OwnedEvent::new(self.now, &event)),
+            None => {
+                audit::append(self.tx, self.now, &event)?;
+            }
+        }
         Ok(())
     }
 }
@@ -129,14 +139,41 @@ fn record_denial(
     action: Action,
     refusal: &RegistryError,
 ) -> Result<()> {
+    let entry = denial(now, actor, establishment, kind, action, refusal);
+    let details: Vec<(&str, &str)> = entry
+        .details
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    audit::append(
+        tx,
+        now,
+        &Event {
+            actor,
+            action: &entry.action,
+            target: &entry.target,
+            details: &details,
+        },
+    )?;
+    Ok(())
+}
+
+/// The audit entry of a refusal.
+fn denial(
+    now: OffsetDateTime,
+    actor: &str,
+    establishment: i64,
+    kind: &str,
+    action: Action,
+    refusal: &RegistryError,
+) -> OwnedEvent {
     let establishment = establishment.to_string();
     let reason = match refusal {
         RegistryError::NotFound => "not_attached",
         RegistryError::NotClient => "not_client",
         _ => "forbidden",
     };
-    audit::append(
-        tx,
+    OwnedEvent::new(
         now,
         &Event {
             actor,
@@ -149,8 +186,7 @@ fn record_denial(
                 ("reason", reason),
             ],
         },
-    )?;
-    Ok(())
+    )
 }
 
 /// The matrix applied to the caller in one establishment: the first of `kinds` one of their roles
@@ -179,16 +215,31 @@ fn authorize(
 impl Registry {
     /// The registry over a migrated database (migrations of `ca` and of this crate applied).
     pub fn new(pool: Arc<Pool>, clock: Arc<dyn Clock>) -> Self {
+        let audit_writer = match AuditWriter::start(pool.clone()) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                tracing::warn!(error = %e, "lectures tracées une à une");
+                None
+            }
+        };
         Self {
             pool,
             clock,
             alert_mail: None,
+            audit_writer,
         }
     }
 
     /// The same registry, announcing limit alerts by e-mail through `mail`.
     pub fn with_alert_mail(mut self, mail: Arc<dyn crate::AlertMail>) -> Self {
         self.alert_mail = Some(mail);
+        self
+    }
+
+    /// The same registry, each read writing its audit entry in its own immediate transaction
+    /// (the behaviour before grouped commits; `[limits] registry_grouped_read_audit = false`).
+    pub fn with_inline_read_audit(mut self) -> Self {
+        self.audit_writer = None;
         self
     }
 
@@ -221,8 +272,12 @@ impl Registry {
         self.run(who, establishment, &[kind], action, work)
     }
 
-    /// Runs `work` in an immediate transaction once the caller is authorized for one of `kinds`;
-    /// commits only when it succeeds. A refusal is recorded and committed on its own.
+    /// Runs `work` once the caller is authorized for one of `kinds`. A change runs in an
+    /// immediate transaction with its audit entries, committed only when it succeeds. A read
+    /// runs in a read transaction, so that reads do not queue on SQLite's write lock; its
+    /// entries are then committed by the group writer before this returns, and an entry that
+    /// cannot be committed fails the read (nothing is shown untraced). A refusal is recorded
+    /// and committed on its own.
     fn run<T>(
         &self,
         who: &Principal,
@@ -231,29 +286,67 @@ impl Registry {
         action: Action,
         work: impl FnOnce(&Ctx<'_>) -> Result<T>,
     ) -> Result<T> {
+        let grouped = match (action, &self.audit_writer) {
+            (Action::Read, Some(writer)) => Some(writer),
+            _ => None,
+        };
         let mut conn = self.pool.get()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = conn.transaction_with_behavior(if grouped.is_some() {
+            TransactionBehavior::Deferred
+        } else {
+            TransactionBehavior::Immediate
+        })?;
         let now = self.clock.now();
         let actor = who.actor();
         let granted = admit(&tx, who, establishment)
             .and_then(|()| authorize(who, establishment, kinds, action));
-        match granted {
-            Ok(grant) => {
+        let kind = kinds.first().map_or("", |k| k.as_str());
+        match (granted, grouped) {
+            (Ok(grant), None) => {
                 let ctx = Ctx {
                     tx: &tx,
                     now,
                     actor,
                     establishment,
                     grant,
+                    deferred: None,
                 };
                 let out = work(&ctx)?;
                 tx.commit()?;
                 Ok(out)
             }
-            Err(refusal) => {
-                let kind = kinds.first().map_or("", |k| k.as_str());
+            (Ok(grant), Some(writer)) => {
+                let ctx = Ctx {
+                    tx: &tx,
+                    now,
+                    actor,
+                    establishment,
+                    grant,
+                    deferred: Some(RefCell::new(Vec::new())),
+                };
+                let out = work(&ctx)?;
+                let entries = ctx.deferred.map(RefCell::into_inner).unwrap_or_default();
+                tx.commit()?;
+                drop(conn);
+                writer.write(entries)?;
+                Ok(out)
+            }
+            (Err(refusal), None) => {
                 record_denial(&tx, now, &actor, establishment, kind, action, &refusal)?;
                 tx.commit()?;
+                Err(refusal)
+            }
+            (Err(refusal), Some(writer)) => {
+                tx.commit()?;
+                drop(conn);
+                writer.write(vec![denial(
+                    now,
+                    &actor,
+                    establishment,
+                    kind,
+                    action,
+                    &refusal,
+                )])?;
                 Err(refusal)
             }
         }

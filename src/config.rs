@@ -102,6 +102,9 @@ pub struct Limits {
     /// groups (true, the default); false: each read takes the write lock to write its entry
     /// (the former behaviour, kept to measure the difference).
     pub registry_grouped_read_audit: bool,
+    /// Registry reads that query the database at once, the others waiting their turn in
+    /// order (0: twice the cores). Many at once on few cores only fight over SQLite's locks.
+    pub registry_concurrent_reads: usize,
 }
 
 impl Default for Limits {
@@ -126,6 +129,7 @@ impl Default for Limits {
             registry_worker_threads: 2,
             registry_blocking_threads: 64,
             registry_grouped_read_audit: true,
+            registry_concurrent_reads: 0,
         }
     }
 }
@@ -609,6 +613,9 @@ registry_blocking_threads = 64
 # Lectures du registre dans des transactions de lecture, leurs entrées d'audit écrites par
 # groupes (true) ; false : chaque lecture prend le verrou d'écriture (mesure comparative).
 registry_grouped_read_audit = true
+# Lectures du registre interrogeant la base en même temps, les autres attendant leur tour
+# dans l'ordre d'arrivée (0 : deux fois le nombre de cœurs).
+registry_concurrent_reads = 0
 
 [log]
 level = "info"

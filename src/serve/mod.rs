@@ -363,7 +363,8 @@ fn registry_router(
         // Limit alerts go out through the durable outbox, queued with the alert.
         registry: {
             let registry = registry::Registry::new(services.pool.clone(), clock.clone())
-                .with_alert_mail(directory);
+                .with_alert_mail(directory)
+                .with_concurrent_reads(config.limits.registry_concurrent_reads);
             if config.limits.registry_grouped_read_audit {
                 registry
             } else {

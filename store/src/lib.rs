@@ -11,6 +11,7 @@ pub mod audit_writer;
 pub mod clock;
 pub mod date;
 mod error;
+pub mod gate;
 pub mod migrate;
 pub mod pool;
 pub mod random;

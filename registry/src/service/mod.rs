@@ -38,6 +38,9 @@ pub struct Registry {
     /// Commits the audit entries of reads, grouped (issue 15 §5); `None` only if its thread
     /// could not start, and reads then write their entries in their own transaction.
     audit_writer: Option<AuditWriter>,
+    /// How many reads (with grouped audit) query the database at once; the others wait their
+    /// turn, first come first served.
+    reads: store::gate::Gate,
 }
 
 /// What the matrix granted: the role that allowed it and the kind of data it allowed.
@@ -94,6 +97,11 @@ impl Ctx<'_> {
         }
         Ok(())
     }
+}
+
+/// Twice the cores: enough to keep them busy while some reads wait for the disk.
+fn default_concurrent_reads() -> usize {
+    2 * std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 fn stamp(t: OffsetDateTime) -> String {
@@ -227,12 +235,23 @@ impl Registry {
             clock,
             alert_mail: None,
             audit_writer,
+            reads: store::gate::Gate::new(default_concurrent_reads()),
         }
     }
 
     /// The same registry, announcing limit alerts by e-mail through `mail`.
     pub fn with_alert_mail(mut self, mail: Arc<dyn crate::AlertMail>) -> Self {
         self.alert_mail = Some(mail);
+        self
+    }
+
+    /// The same registry, letting `n` reads query the database at once (0: twice the cores).
+    pub fn with_concurrent_reads(mut self, n: usize) -> Self {
+        self.reads = store::gate::Gate::new(if n == 0 {
+            default_concurrent_reads()
+        } else {
+            n
+        });
         self
     }
 
@@ -290,6 +309,8 @@ impl Registry {
             (Action::Read, Some(writer)) => Some(writer),
             _ => None,
         };
+        // Reads take their turn: a few at a time query faster than many (see `store::gate`).
+        let turn = grouped.map(|_| self.reads.enter());
         let mut conn = self.pool.get()?;
         let tx = conn.transaction_with_behavior(if grouped.is_some() {
             TransactionBehavior::Deferred
@@ -328,6 +349,7 @@ impl Registry {
                 let entries = ctx.deferred.map(RefCell::into_inner).unwrap_or_default();
                 tx.commit()?;
                 drop(conn);
+                drop(turn);
                 writer.write(entries)?;
                 Ok(out)
             }
@@ -339,6 +361,7 @@ impl Registry {
             (Err(refusal), Some(writer)) => {
                 tx.commit()?;
                 drop(conn);
+                drop(turn);
                 writer.write(vec![denial(
                     now,
                     &actor,

@@ -42,6 +42,14 @@ fn an_operator_is_added_listed_and_revoked_from_the_cli() {
     assert!(list.contains("administrateur"), "{list}");
     assert!(list.contains("retiré"), "{list}");
 
+    // The last administrator cannot be revoked: a second one first.
+    operator(
+        &sb,
+        "admin2",
+        "Bruno Petit",
+        "bruno@example.org",
+        "administrateur",
+    );
     let out = run_ok(&mut sb.siseri(["operator", "revoke", "1"]));
     assert!(stdout(&out).contains("révoqué"), "{}", stdout(&out));
     let list = stdout(&run_ok(&mut sb.siseri(["operator", "list"])));
@@ -431,4 +439,34 @@ fn with_four_eyes_an_approval_and_an_operator_revocation_take_two_different_oper
         "{actions:?}"
     );
     c.d.audit_verifies();
+}
+
+#[test]
+fn the_last_administrator_is_revoked_neither_from_the_cli_nor_from_the_console() {
+    let c = console();
+    // Operator 1 is the only administrateur (operator 2 is an instructeur).
+    let token = c.csrf(&c.admin, "/operateurs");
+    let r = c.post(&c.admin, "/operateurs/1/revoquer", &[("csrf", &token)]);
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(
+        r.text().contains("dernier administrateur en fonction"),
+        "{}",
+        r.text()
+    );
+    let out =
+        c.d.sandbox
+            .siseri(["operator", "revoke", "1"])
+            .output()
+            .expect("siseri");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("dernier administrateur en fonction"), "{err}");
+    // Nothing changed: still in office, still let in, nothing asked of a second operator.
+    let list = c.d.siseri(&["operator", "list"]).0;
+    assert!(!list.contains("révoqué"), "{list}");
+    c.get(&c.admin, "/operateurs").ok(200);
+    assert!(!c
+        .audit_actions("%")
+        .iter()
+        .any(|a| a == "operator.revoke" || a == "four_eyes.first"));
 }

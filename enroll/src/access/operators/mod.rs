@@ -229,6 +229,14 @@ impl Access {
         storage::any_administrator(&conn)
     }
 
+    /// Refuses, before anything is recorded (a four-eyes request included), the revocation of
+    /// the last administrator in office: nobody could then add or revoke operators from the
+    /// console. Checked again by [`Access::revoke_operator`].
+    pub fn check_operator_revocable(&self, id: i64) -> Result<(), AccessError> {
+        let conn = self.pool.get()?;
+        not_the_last_administrator(&conn, id, self.now())
+    }
+
     /// Revokes an operator: every certificate of theirs (reason: privilege withdrawn), their
     /// pending withdrawals closed, and the operator marked so that nothing of theirs opens the
     /// console again. The CRLs are published after the commit.
@@ -241,7 +249,9 @@ impl Access {
         let now = self.now();
         let mut conn = self.pool.get()?;
         let tx = immediate(&mut conn)?;
-        storage::operator(&tx, id)?.ok_or(AccessError::UnknownOperator(id))?;
+        // Checked again in the revocation's own transaction: two administrators revoking each
+        // other at once cannot both pass it.
+        not_the_last_administrator(&tx, id, now)?;
         if !storage::mark_revoked(&tx, id, now)? {
             return Err(AccessError::OperatorRevoked(id));
         }
@@ -414,4 +424,22 @@ impl Access {
             bytes: Zeroizing::new(p12),
         })
     }
+}
+
+/// [`AccessError::LastAdministrator`] when operator `id` is an administrator in office and no
+/// other administrator can open the console; [`AccessError::UnknownOperator`] when there is no
+/// such operator.
+fn not_the_last_administrator(
+    conn: &rusqlite::Connection,
+    id: i64,
+    now: time::OffsetDateTime,
+) -> Result<(), AccessError> {
+    let operator = storage::operator(conn, id)?.ok_or(AccessError::UnknownOperator(id))?;
+    if operator.role == OperatorRole::Administrateur
+        && operator.revoked_at.is_none()
+        && storage::other_administrators(conn, id, now)? == 0
+    {
+        return Err(AccessError::LastAdministrator(id));
+    }
+    Ok(())
 }

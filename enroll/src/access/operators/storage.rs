@@ -66,6 +66,19 @@ pub(super) fn any_administrator(conn: &Connection) -> R<bool> {
     )?)
 }
 
+/// Administrators other than operator `id` who can open the console at `now`: in office, and
+/// holding a withdrawn certificate not past its end.
+pub(super) fn other_administrators(conn: &Connection, id: i64, now: OffsetDateTime) -> R<i64> {
+    Ok(conn.query_row(
+        "SELECT COUNT(*) FROM enroll_operators o
+         WHERE o.role = 'administrateur' AND o.revoked_at IS NULL AND o.id <> ?1
+           AND EXISTS (SELECT 1 FROM enroll_operator_certificates c
+                       WHERE c.operator_id = o.id AND c.state = 'delivered' AND c.not_after > ?2)",
+        params![id, now.unix_timestamp()],
+        |r| r.get(0),
+    )?)
+}
+
 pub(super) fn mark_revoked(tx: &Transaction<'_>, id: i64, now: OffsetDateTime) -> R<bool> {
     Ok(tx.execute(
         "UPDATE enroll_operators SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",

@@ -461,6 +461,7 @@ pub(super) async fn revoke_operator(
         op.asker(),
     );
     let revoked = run(move || {
+        access.check_operator_revocable(id)?;
         let subject = format!("operator:{id}");
         if access.four_eyes(GuardedAct::RevokeOperator, &subject, &asker)? == Eyes::FirstRecorded {
             return Ok(false);

@@ -265,14 +265,9 @@ fn an_administrateur_approves_revokes_and_adds_an_operator_each_act_audited_unde
 ) {
     let c = console();
     let token = c.csrf(&c.admin, &format!("/protocoles/{}", c.awaiting));
-    let r = c
-        .post(
-            &c.admin,
-            &format!("/protocoles/{}/valider", c.awaiting),
-            &[("csrf", &token)],
-        )
-        .ok(200);
-    assert!(r.text().contains("validé"), "{}", r.text());
+    let (_, r) = c.approve(&c.admin, &c.awaiting, &[("csrf", &token)]);
+    let r = r.ok(200);
+    assert!(r.text().contains("Protocole validé"), "{}", r.text());
     assert!(!c.get(&c.admin, "/").ok(200).text().contains(&c.awaiting));
 
     let hab = c.person.habilitation;
@@ -398,13 +393,8 @@ fn with_four_eyes_an_approval_and_an_operator_revocation_take_two_different_oper
     assert!(c.get(&c.admin, "/").ok(200).text().contains(&c.awaiting));
     // Another operator: approved.
     let token = c.csrf(&c.instructeur, &path);
-    let second = c
-        .post(
-            &c.instructeur,
-            &format!("{path}/valider"),
-            &[("csrf", &token)],
-        )
-        .ok(200);
+    let (_, second) = c.approve(&c.instructeur, &c.awaiting, &[("csrf", &token)]);
+    let second = second.ok(200);
     assert!(
         second.text().contains("Protocole validé"),
         "{}",
@@ -469,4 +459,69 @@ fn the_last_administrator_is_revoked_neither_from_the_cli_nor_from_the_console()
         .audit_actions("%")
         .iter()
         .any(|a| a == "operator.revoke" || a == "four_eyes.first"));
+}
+
+#[test]
+fn a_large_protocol_is_approved_in_the_background_and_its_progress_shown() {
+    use serde_json::{json, Value};
+    let c = console();
+    // 40 correspondents, each a new person: one certificate and one .p12 each.
+    let mut p: Value = serde_json::from_str(&common::enrolment::clinic_protocol()).expect("json");
+    let model = p["correspondents"][0].clone();
+    p["employer"]["name"] = json!("Centre hospitalier des Quarante");
+    p["correspondents"] = Value::Array(
+        (0..40)
+            .map(|i| {
+                let mut person = model.clone();
+                let letters: String = [b'A' + (i / 26) as u8, b'A' + (i % 26) as u8]
+                    .iter()
+                    .map(|b| char::from(*b))
+                    .collect();
+                person["last_name"] = json!(format!("NOMBRE{letters}"));
+                person["email"] = json!(format!("c{i}@quarante.example"));
+                person
+            })
+            .collect(),
+    );
+    let number = c.d.sign(&p).number;
+    // Before: no approval running, and the page says what to do.
+    let idle = c
+        .get(&c.instructeur, &format!("/protocoles/{number}/validation"))
+        .ok(200);
+    assert!(idle.text().contains("Aucune validation"), "{}", idle.text());
+    assert!(idle.header("refresh").is_none());
+
+    let token = c.csrf(&c.instructeur, &format!("/protocoles/{number}"));
+    let started = std::time::Instant::now();
+    let (running, done) = c.approve(&c.instructeur, &number, &[("csrf", &token)]);
+    let took = started.elapsed();
+    let done = done.ok(200);
+    assert!(
+        done.text().contains("42 certificat(s) émis"),
+        "{}",
+        done.text()
+    );
+    // Every page seen while it ran showed the count out of 42 and a labelled progress bar.
+    for text in &running {
+        assert!(
+            text.contains(" / 42 personne(s) traitée(s)") || text.contains("Préparation"),
+            "{text}"
+        );
+        assert!(
+            text.contains("<progress id=\"avancement\" max=\"42\""),
+            "{text}"
+        );
+        assert!(text.contains("<label for=\"avancement\">"), "{text}");
+        assert!(text.contains("role=\"status\""), "{text}");
+    }
+    assert!(
+        running
+            .iter()
+            .any(|t| t.contains(" / 42 personne(s) traitée(s)")),
+        "no progress page seen in {took:?} ({} polls)",
+        running.len()
+    );
+    let approved = c.d.siseri(&["protocol", "list", "--status", "approved"]).0;
+    assert!(approved.contains(&number), "{approved}");
+    c.d.audit_verifies();
 }

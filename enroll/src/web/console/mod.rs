@@ -10,6 +10,7 @@
 //!     revocation set, notAfter, operator certificate in force) ─▶ handler (role, CSRF) ─▶ Access
 //! ```
 
+mod approvals;
 mod people;
 mod protocols;
 mod supervision;
@@ -29,6 +30,7 @@ use registry::web::ClientCert;
 use store::secrets::ServerKey;
 use store::Clock;
 
+pub use self::approvals::Jobs;
 use crate::access::{Access, AccessError, ConsoleOperator, OperatorAct};
 use crate::outbox::WorkerSignal;
 use crate::pass::Pass;
@@ -52,6 +54,8 @@ pub struct ConsoleState {
     pub outbox: WorkerSignal,
     /// The database, for what administrateurs watch (outbox, audit log, CA).
     pub pool: Arc<store::pool::Pool>,
+    /// The approvals running in the background, and how they ended.
+    pub approvals: Jobs,
 }
 
 impl std::fmt::Debug for ConsoleState {
@@ -71,6 +75,7 @@ pub fn router(state: ConsoleState) -> Router {
         )
         .route("/protocoles/{number}/annexe", get(protocols::annexe))
         .route("/protocoles/{number}/valider", post(protocols::approve))
+        .route("/protocoles/{number}/validation", get(approvals::progress))
         .route("/protocoles/{number}/refuser", post(protocols::reject))
         .route("/personnes", get(people::search))
         .route("/personnes/{hab}", get(people::person))

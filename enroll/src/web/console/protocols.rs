@@ -369,46 +369,38 @@ pub(super) async fn approve(
     if !csrf_ok(&s.key, &op, form.csrf.as_deref()) {
         return csrf_refused(&op);
     }
-    let (access, authority, actor, n) = (
-        s.access.clone(),
-        s.authority.clone(),
-        op.actor(),
-        number.clone(),
-    );
+    let (access, n) = (s.access.clone(), number.clone());
     let asker = op.asker();
-    let report = run(move || {
+    let eyes = run(move || {
         let subject = access.approval_subject(&n)?;
-        if access.four_eyes(GuardedAct::Approve, &subject, &asker)? == Eyes::FirstRecorded {
-            return Ok(None);
-        }
-        access
-            .approve(&authority, &n, &actor, &form.confirm, &mut |_, _, _| {})
-            .map(Some)
+        access.four_eyes(GuardedAct::Approve, &subject, &asker)
     })
     .await;
-    s.outbox.wake();
-    match report {
-        Ok(None) => done(
+    match eyes {
+        Ok(Eyes::FirstRecorded) => done(
             &op,
             "Validation demandée",
             html! { p { "Votre validation du protocole n° " (number) " est enregistrée : un "
             "second opérateur doit la confirmer (quatre yeux)." } },
             ("/", "Retour aux protocoles à décider"),
         ),
-        Ok(Some(r)) => done(
-            &op,
-            "Protocole validé",
-            html! {
-                p { "Protocole n° " (r.number) " version " (r.version) " validé : "
-                    (r.issued.len()) " certificat(s) émis, "
-                    (r.attached.len()) " rattachement(s) ajouté(s), "
-                    (r.detached.len()) " retiré(s), "
-                    (r.revoked.len()) " certificat(s) révoqué(s)." }
-            },
-            ("/", "Retour aux protocoles à décider"),
-        ),
+        Ok(_) => {
+            // Many people make a long approval: it runs in the background, the progress page
+            // follows it.
+            super::approvals::start(&s, &number, op.actor(), form.confirm);
+            see_other(&format!("/protocoles/{}/validation", safe_name(&number)))
+        }
         Err(r) => r,
     }
+}
+
+/// `303 See Other` to `location` (a path of the console).
+fn see_other(location: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(location) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
 }
 
 /// The rejection form.

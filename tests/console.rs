@@ -525,3 +525,25 @@ fn a_large_protocol_is_approved_in_the_background_and_its_progress_shown() {
     assert!(approved.contains(&number), "{approved}");
     c.d.audit_verifies();
 }
+
+#[test]
+fn people_are_found_by_the_siret_of_their_establishment() {
+    let c = console();
+    let hab = c.person.habilitation;
+    // The seed's establishment, written with the spaces people type.
+    let found = c
+        .get(&c.instructeur, "/personnes?q=732+829+320+00074")
+        .ok(200)
+        .text();
+    assert!(found.contains(&format!("/personnes/{hab}")), "{found}");
+    for name in ["Vincent DURAND", "Claire MARTIN", "Pierre DILLENSEGER"] {
+        assert!(found.contains(name), "{name}: {found}");
+    }
+    assert!(found.contains("3 personne(s) trouvée(s)"), "{found}");
+    // A valid SIRET no establishment has: nobody, and nobody by a name that contains digits.
+    let none = c
+        .get(&c.instructeur, "/personnes?q=44306184100005")
+        .ok(200)
+        .text();
+    assert!(none.contains("Aucune personne ne correspond."), "{none}");
+}

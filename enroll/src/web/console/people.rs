@@ -30,7 +30,8 @@ pub(super) struct SearchQuery {
     q: String,
 }
 
-/// `/personnes?q=`: by name (accents and case ignored), N° habilitation or e-mail.
+/// `/personnes?q=`: by name (accents and case ignored), N° habilitation, e-mail, or the SIRET
+/// of an establishment they are attached to.
 pub(super) async fn search(
     State(s): State<ConsoleState>,
     Extension(op): Extension<ConsoleOperator>,
@@ -38,13 +39,23 @@ pub(super) async fn search(
 ) -> Response {
     let q = query.q.trim().to_owned();
     let access = s.access.clone();
-    let people = match run(move || access.accessors()).await {
+    // Fourteen digits that make a SIRET: the people of that establishment.
+    let siret = crate::Siret::parse(&q).ok();
+    let by_siret = siret.is_some();
+    let people = match run(move || match siret {
+        Some(siret) => access.accessors_by_siret(&siret),
+        None => access.accessors(),
+    })
+    .await
+    {
         Ok(p) => p,
         Err(r) => return r,
     };
     let folded = fold(&q);
     let found: Vec<_> = if q.is_empty() {
         Vec::new()
+    } else if by_siret {
+        people.into_iter().take(200).collect()
     } else {
         people
             .into_iter()
@@ -65,7 +76,7 @@ pub(super) async fn search(
             h1 { "Rechercher une personne" }
             form method="get" action="/personnes" role="search" {
                 div.field {
-                    label for="q" { "Nom, N° habilitation SISERI ou adresse électronique" }
+                    label for="q" { "Nom, N° habilitation SISERI, adresse électronique ou SIRET de l'établissement" }
                     input type="search" id="q" name="q" value=(q);
                 }
                 button type="submit" { "Rechercher" }

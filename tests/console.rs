@@ -130,6 +130,8 @@ fn an_instructeur_reviews_and_rejects_but_cannot_revoke_renew_nor_manage_operato
     ] {
         assert!(text.contains(part), "{part}: {text}");
     }
+    // The console's CSP (`style-src 'self'`) refuses inline styles: none in the page.
+    assert!(!text.contains(" style="), "{text}");
     // The K-bis, shown in the page, inert.
     let kbis = c
         .get(

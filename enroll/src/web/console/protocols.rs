@@ -178,7 +178,7 @@ pub(super) async fn review(
                     @if doc.media_type == "application/pdf" {
                         iframe src=(url) title={ (doc.kind.label()) " (PDF)" } width="100%" height="600" {}
                     } @else {
-                        img src=(url) alt={ (doc.kind.label()) " déposée par l'employeur" } style="max-width:100%";
+                        img src=(url) alt={ (doc.kind.label()) " déposée par l'employeur" };
                     }
                     p { a href=(url) { "Ouvrir " (doc.kind.label()) } }
                 }

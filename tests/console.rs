@@ -549,3 +549,95 @@ fn people_are_found_by_the_siret_of_their_establishment() {
         .text();
     assert!(none.contains("Aucune personne ne correspond."), "{none}");
 }
+
+#[test]
+fn every_operator_sees_the_national_statistics_as_charts_tables_and_a_csv() {
+    let c = console();
+    // Two workers of the registry with results in 2025 (written straight into the database:
+    // the statistics only read it), one with a sector that would run as a formula and be
+    // markup.
+    let db = c.d.sandbox.db();
+    for (i, (sector, job, usv)) in [
+        ("102000-Soins dentaires", "Assistant dentaire", 1_500),
+        ("=HYPERLINK(\"x\")<b>", "Soudeur", 25_000),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let nir = format!("17001670011{i:02}");
+        db.execute(
+            "INSERT INTO registry_persons (nir, nir_key, last_name, first_name, search_name,
+                                           created_at, updated_at)
+             VALUES (?1, '12', 'NOM', 'Jean', 'NOM JEAN', '2025-01-01T00:00:00Z',
+                     '2025-01-01T00:00:00Z')",
+            [&nir],
+        )
+        .expect("person");
+        let person = db.last_insert_rowid();
+        db.execute(
+            "INSERT INTO registry_workers (establishment_id, nir, nir_key, last_name, first_name,
+                                           search_name, created_at, updated_at, sector, job,
+                                           person_id)
+             VALUES (1, ?1, '12', 'NOM', 'Jean', 'NOM JEAN', '2025-01-01T00:00:00Z',
+                     '2025-01-01T00:00:00Z', ?2, ?3, ?4)",
+            rusqlite::params![nir, sector, job, person],
+        )
+        .expect("worker");
+        let worker = db.last_insert_rowid();
+        db.execute(
+            "INSERT INTO registry_doses (worker_id, kind, period_start, period_end, e_usv,
+                                         source, recorded_at)
+             VALUES (?1, 'effective', '2025-03-01', '2025-03-31', ?2, 'accessor:42001',
+                     '2025-04-01T00:00:00Z')",
+            rusqlite::params![worker, usv],
+        )
+        .expect("dose");
+    }
+    drop(db);
+
+    let page = c
+        .get(&c.instructeur, "/statistiques?annee=2025")
+        .ok(200)
+        .text();
+    for part in [
+        "Statistiques nationales 2025",
+        "2 travailleur(s) suivi(s), dose collective 26,500 mSv.",
+        "<svg class=\"chart\"",
+        "role=\"img\"",
+        "aria-labelledby=\"classes-titre classes-desc\"",
+        "0 mSv : 0 ; &lt; 1 mSv : 0 ; 1 à 6 mSv : 1 ; 6 à 20 mSv : 0 ; &gt; 20 mSv : 1.",
+        "<caption>Travailleurs par secteur et classe de dose, 2025</caption>",
+        "102000-Soins dentaires",
+        "=HYPERLINK(&quot;x&quot;)&lt;b&gt;",
+    ] {
+        assert!(page.contains(part), "{part}: {page}");
+    }
+    assert!(!page.contains("<b>"), "{page}");
+    assert!(!page.contains(" style="), "{page}");
+
+    let csv = c
+        .get(&c.instructeur, "/statistiques/export.csv?annee=2025")
+        .ok(200);
+    assert_eq!(
+        csv.header("content-type").as_deref(),
+        Some("text/csv; charset=utf-8")
+    );
+    assert!(csv
+        .header("content-disposition")
+        .is_some_and(|v| v.contains("siseri-statistiques-2025.csv")));
+    assert!(csv.body.starts_with(b"\xEF\xBB\xBF"));
+    let text = csv.text();
+    assert!(
+        text.contains("par année;2025;France entière;2;0;0;1;0;1;26,500"),
+        "{text}"
+    );
+    // Quoted for its quotes, marked as text for its `=`.
+    assert!(text.contains(";\"'=HYPERLINK(\"\"x\"\")<b>\";"), "{text}");
+    assert!(
+        !text.contains(";=HYPERLINK") && !text.contains(";\"=HYPERLINK"),
+        "{text}"
+    );
+    // No year given: the last one with results.
+    let latest = c.get(&c.admin, "/statistiques").ok(200).text();
+    assert!(latest.contains("Statistiques nationales 2025"), "{latest}");
+}

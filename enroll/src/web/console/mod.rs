@@ -13,6 +13,7 @@
 mod approvals;
 mod people;
 mod protocols;
+mod statistics;
 mod supervision;
 
 use std::sync::Arc;
@@ -89,6 +90,8 @@ pub fn router(state: ConsoleState) -> Router {
         .route("/envois/{id}/relancer", post(supervision::retry))
         .route("/journal", get(supervision::audit))
         .route("/ac", get(supervision::authority))
+        .route("/statistiques", get(statistics::statistics))
+        .route("/statistiques/export.csv", get(statistics::export))
         .route(
             web::layout::STYLESHEET_PATH,
             get(|| async { web::layout::stylesheet_response() }),
@@ -159,6 +162,7 @@ fn page(
             ul {
                 li { a href="/" { "Protocoles à décider" } }
                 li { a href="/personnes" { "Personnes" } }
+                li { a href="/statistiques" { "Statistiques" } }
                 @if o.may(OperatorAct::ManageOperators) {
                     li { a href="/operateurs" { "Opérateurs" } }
                 }

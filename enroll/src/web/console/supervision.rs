@@ -14,7 +14,7 @@ use crate::access::{ConsoleOperator, OperatorAct};
 use crate::outbox::OutboxId;
 
 /// Runs a read of the database off the reactor; a failure is logged and shown as a 500.
-async fn read<T: Send + 'static>(
+pub(super) async fn read<T: Send + 'static>(
     s: &ConsoleState,
     f: impl FnOnce(&rusqlite::Connection) -> Result<T, String> + Send + 'static,
 ) -> Result<T, Response> {

@@ -591,6 +591,19 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
         .find(|l| l.contains("MARTIN"))
         .and_then(|l| l.split_whitespace().find_map(|w| w.parse::<u32>().ok()))
         .unwrap_or_else(|| panic!("MARTIN is not in `accessor list`:\n{martin}"));
+    // A result for the worker the registry phase added (the physician would record it; the
+    // statistics only read the tables), for the statistics page.
+    b.sandbox
+        .db()
+        .execute(
+            "INSERT INTO registry_doses (worker_id, kind, period_start, period_end, e_usv,
+                                         source, recorded_at)
+             SELECT id, 'effective', '2026-01-01', '2026-01-31', 1200, 'accessor:42001',
+                    '2026-02-01T00:00:00Z'
+             FROM registry_workers ORDER BY id LIMIT 1",
+            [],
+        )
+        .unwrap();
     let revoked = b.phase(
         "revocation",
         json!({
@@ -598,6 +611,7 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
             "siret": "732 829 320 00074",
             "person": "Claire MARTIN",
             "habilitation": hab,
+            "statistics": "1 travailleur(s) suivi(s), dose collective 1,200 mSv.",
         }),
     );
     let shown = b.siseri(&["accessor", "show", &hab.to_string()]);

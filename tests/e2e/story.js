@@ -19,7 +19,8 @@
 //   kbis, identity   files to upload
 //   withdrawal   {url, code, download}, shots (two file names, optional)   (withdrawal phase)
 //   holder, number, people      (console phase: the operator approves the protocol)
-//   holder, siret, person, habilitation   (revocation phase: the operator revokes a person)
+//   holder, siret, person, habilitation, statistics   (revocation phase: the operator revokes a
+//                person, then looks at the national statistics, which show `statistics`)
 //   access_code, holder, number, key_name, export   (registry phase)
 //   deadline_ms  the whole run's bound
 //
@@ -653,6 +654,14 @@ async function revocation() {
   await page.getByRole('link', { name: 'Retour à la personne' }).click();
   await at(page, `/personnes/${cfg.habilitation}`);
   await expectText(page, 'révoqué');
+
+  // The national statistics: charts drawn on the server, tables beside them.
+  await page.locator('nav').getByRole('link', { name: 'Statistiques' }).click();
+  await at(page, '/statistiques');
+  await expectHeading(page, /^Statistiques nationales \d{4}$/);
+  await expectText(page, cfg.statistics);
+  if ((await page.locator('main svg[role="img"]').count()) < 4) fail('the statistics page has fewer than four charts');
+  await shot(page, 'console-10-statistiques.png');
   await context.close();
   return { problems };
 }

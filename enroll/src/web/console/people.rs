@@ -77,15 +77,15 @@ pub(super) async fn search(
             form method="get" action="/personnes" role="search" {
                 div.field {
                     label for="q" { "Nom, N° habilitation SISERI, adresse électronique ou SIRET de l'établissement" }
-                    input type="search" id="q" name="q" value=(q);
+                    input.input type="search" id="q" name="q" value=(q);
                 }
-                button type="submit" { "Rechercher" }
+                button.btn.btn-primary type="submit" { "Rechercher" }
             }
             @if !q.is_empty() {
                 @if found.is_empty() {
                     p role="status" { "Aucune personne ne correspond." }
                 } @else {
-                    table {
+                    table.table {
                         caption { (found.len()) " personne(s) trouvée(s)" }
                         thead { tr {
                             th scope="col" { "N° habilitation" }
@@ -159,7 +159,7 @@ pub(super) async fn person(
                 }
             }
             h2 { "Certificats" }
-            table {
+            table.table {
                 caption { "Certificats de la personne" }
                 thead { tr { th scope="col" { "N° de série" } th scope="col" { "État" } th scope="col" { "Fin de validité" } } }
                 tbody {
@@ -173,7 +173,7 @@ pub(super) async fn person(
                 }
             }
             h2 { "Retraits" }
-            table {
+            table.table {
                 caption { "Liens de retrait envoyés" }
                 thead { tr { th scope="col" { "N°" } th scope="col" { "Fichier" } th scope="col" { "État" } th scope="col" { "Codes erronés" } th scope="col" { "Expire le" } } }
                 tbody {
@@ -205,19 +205,19 @@ pub(super) async fn person(
                     (csrf_field(&s.key, &op))
                     div.field {
                         label for="p12_profile" { "Protection du fichier .p12" }
-                        select id="p12_profile" name="p12_profile" {
+                        select.select id="p12_profile" name="p12_profile" {
                             option value="" { "celle de la configuration" }
                             option value="modern" { "moderne (AES)" }
                             option value="compat" { "compatible (systèmes anciens)" }
                         }
                     }
-                    button type="submit" { "Renvoyer un lien de retrait" }
+                    button.btn.btn-primary type="submit" { "Renvoyer un lien de retrait" }
                 }
             }
             @if op.may(OperatorAct::ResetCode) {
                 form method="post" action={ (base) "/code" } {
                     (csrf_field(&s.key, &op))
-                    button type="submit" { "Envoyer un nouveau code d'accès" }
+                    button.btn.btn-primary type="submit" { "Envoyer un nouveau code d'accès" }
                 }
             }
             @if op.may(OperatorAct::SetEmail) {
@@ -225,19 +225,19 @@ pub(super) async fn person(
                     (csrf_field(&s.key, &op))
                     div.field {
                         label for="address" { "Nouvelle adresse électronique" }
-                        input type="email" id="address" name="address" required autocomplete="off";
+                        input.input type="email" id="address" name="address" required autocomplete="off";
                     }
                     div.field {
                         label for="email-reason" { "Motif du changement" }
-                        input type="text" id="email-reason" name="reason" required maxlength="200";
+                        input.input type="text" id="email-reason" name="reason" required maxlength="200";
                     }
-                    button type="submit" { "Changer l'adresse" }
+                    button.btn.btn-primary type="submit" { "Changer l'adresse" }
                 }
             }
             @if op.may(OperatorAct::Renew) {
                 form method="post" action={ (base) "/renouveler" } {
                     (csrf_field(&s.key, &op))
-                    button type="submit" { "Renouveler le certificat" }
+                    button.btn.btn-primary type="submit" { "Renouveler le certificat" }
                 }
             }
             @if op.may(OperatorAct::Revoke) {
@@ -245,7 +245,7 @@ pub(super) async fn person(
                     (csrf_field(&s.key, &op))
                     div.field {
                         label for="revoke-reason" { "Motif de la révocation" }
-                        select id="revoke-reason" name="reason" {
+                        select.select id="revoke-reason" name="reason" {
                             option value="affiliationChanged" { "changement de rattachement" }
                             option value="cessationOfOperation" { "cessation d'activité" }
                             option value="keyCompromise" { "clé compromise" }
@@ -254,7 +254,7 @@ pub(super) async fn person(
                             option value="unspecified" { "non précisé" }
                         }
                     }
-                    button type="submit" { "Révoquer les certificats" }
+                    button.btn.btn-danger type="submit" { "Révoquer les certificats" }
                 }
             }
         },
@@ -371,7 +371,7 @@ pub(super) async fn operators(
         "Opérateurs",
         html! {
             h1 { "Opérateurs de la console" }
-            table {
+            table.table {
                 caption { "Opérateurs et leurs certificats" }
                 thead { tr { th scope="col" { "N°" } th scope="col" { "Nom" } th scope="col" { "Rôle" }
                     th scope="col" { "Adresse" } th scope="col" { "État" } th scope="col" { "Action" } } }
@@ -388,7 +388,7 @@ pub(super) async fn operators(
                                 @if o.revoked_at.is_none() {
                                     form method="post" action={ "/operateurs/" (o.id) "/revoquer" } {
                                         (csrf_field(&s.key, &op))
-                                        button type="submit" { "Révoquer " span.visually-hidden { (o.name) } }
+                                        button.btn.btn-small.btn-danger-outline type="submit" { "Révoquer " span.visually-hidden { (o.name) } }
                                     }
                                 }
                             }
@@ -401,20 +401,20 @@ pub(super) async fn operators(
                 (csrf_field(&s.key, &op))
                 div.field {
                     label for="name" { "Nom" }
-                    input type="text" id="name" name="name" required autocomplete="off";
+                    input.input type="text" id="name" name="name" required autocomplete="off";
                 }
                 div.field {
                     label for="email" { "Adresse électronique" }
-                    input type="email" id="email" name="email" required autocomplete="off";
+                    input.input type="email" id="email" name="email" required autocomplete="off";
                 }
                 div.field {
                     label for="role" { "Rôle" }
-                    select id="role" name="role" {
+                    select.select id="role" name="role" {
                         option value="instructeur" { "instructeur" }
                         option value="administrateur" { "administrateur" }
                     }
                 }
-                button type="submit" { "Ajouter et envoyer le lien de retrait" }
+                button.btn.btn-primary type="submit" { "Ajouter et envoyer le lien de retrait" }
             }
         },
     )

@@ -37,7 +37,7 @@ pub(super) async fn queue(
             @if versions.is_empty() {
                 p { "Aucun protocole n'attend de décision." }
             } @else {
-                table {
+                table.table {
                     caption { (versions.len()) " protocole(s), du plus ancien au plus récent" }
                     thead { tr {
                         th scope="col" { "N° protocole" }
@@ -129,7 +129,7 @@ pub(super) async fn review(
                 Err(e) => p { "Comparaison impossible : " (e.to_string()) }
                 Ok(k) if k.is_empty() => p { "Aucune." }
                 Ok(k) => {
-                    table {
+                    table.table {
                         caption { "Personnes nommées et ce qui diffère de ce que sait le registre" }
                         thead { tr {
                             th scope="col" { "Personne" }
@@ -185,7 +185,7 @@ pub(super) async fn review(
             }
 
             h2 { "Preuve de signature" }
-            table {
+            table.table {
                 caption { "Éléments enregistrés à la signature" }
                 tbody {
                     @for (k, label) in evidence {
@@ -219,15 +219,15 @@ pub(super) async fn review(
                             }
                         }
                     }
-                    button type="submit" { "Valider le protocole" }
+                    button.btn.btn-primary type="submit" { "Valider le protocole" }
                 }
                 form method="post" action={ (base) "/refuser" } {
                     (csrf_field(&s.key, &op))
                     div.field {
                         label for="reason" { "Motif du refus (obligatoire)" }
-                        input type="text" id="reason" name="reason" required maxlength="200";
+                        input.input type="text" id="reason" name="reason" required maxlength="200";
                     }
-                    button type="submit" { "Refuser le protocole" }
+                    button.btn.btn-danger-outline type="submit" { "Refuser le protocole" }
                 }
             }
         },

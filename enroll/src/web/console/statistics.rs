@@ -129,7 +129,7 @@ pub(super) fn render(years: &[YearFollowed], report: &AnnualReport) -> Markup {
             "employé dans plusieurs secteurs est compté dans chacun, avec la dose qu'il y a reçue." }
         form.inline-form method="get" action="/statistiques" {
             label for="annee" { "Année" }
-            select id="annee" name="annee" {
+            select.select id="annee" name="annee" {
                 @if !years.iter().any(|y| y.year == year) {
                     option value=(year) selected { (year) }
                 }
@@ -141,7 +141,7 @@ pub(super) fn render(years: &[YearFollowed], report: &AnnualReport) -> Markup {
                     }
                 }
             }
-            button type="submit" { "Afficher" }
+            button.btn.btn-primary type="submit" { "Afficher" }
         }
         p { a href={ "/statistiques/export.csv?annee=" (year) } download {
             "Télécharger les tableaux de " (year) " (CSV)" } }

@@ -61,7 +61,7 @@ pub(super) async fn outbox(
             @if pending.is_empty() {
                 p { "Aucun message en attente." }
             } @else {
-                table {
+                table.table {
                     caption { "Messages en attente, du plus ancien au plus récent (destinataires masqués)" }
                     thead { tr {
                         th scope="col" { "N°" } th scope="col" { "Canal" } th scope="col" { "Destinataire" }
@@ -80,7 +80,7 @@ pub(super) async fn outbox(
                                 td {
                                     form method="post" action={ "/envois/" (m.id.0) "/relancer" } {
                                         (csrf_field(&s.key, &op))
-                                        button type="submit" { "Relancer " span.visually-hidden { "le message " (m.id.0) } }
+                                        button.btn.btn-primary type="submit" { "Relancer " span.visually-hidden { "le message " (m.id.0) } }
                                     }
                                 }
                             }
@@ -202,27 +202,27 @@ pub(super) async fn audit(
             form method="get" action="/journal" {
                 div.field {
                     label for="acteur" { "Acteur (contient)" }
-                    input type="text" id="acteur" name="acteur" value=(q.acteur);
+                    input.input type="text" id="acteur" name="acteur" value=(q.acteur);
                 }
                 div.field {
                     label for="sujet" { "Sujet (contient)" }
-                    input type="text" id="sujet" name="sujet" value=(q.sujet);
+                    input.input type="text" id="sujet" name="sujet" value=(q.sujet);
                 }
                 div.field {
                     label for="du" { "Du (AAAA-MM-JJ)" }
-                    input type="date" id="du" name="du" value=(q.du);
+                    input.input type="date" id="du" name="du" value=(q.du);
                 }
                 div.field {
                     label for="au" { "Au (AAAA-MM-JJ)" }
-                    input type="date" id="au" name="au" value=(q.au);
+                    input.input type="date" id="au" name="au" value=(q.au);
                 }
-                button type="submit" { "Filtrer" }
+                button.btn.btn-primary type="submit" { "Filtrer" }
             }
             form method="get" action="/journal" {
                 input type="hidden" name="verifier" value="1";
-                button type="submit" { "Vérifier la chaîne" }
+                button.btn.btn-primary type="submit" { "Vérifier la chaîne" }
             }
-            table {
+            table.table {
                 caption { (lines.len()) " entrée(s), de la plus récente à la plus ancienne (500 au plus)" }
                 thead { tr {
                     th scope="col" { "N°" } th scope="col" { "Date" } th scope="col" { "Acteur" }
@@ -276,7 +276,7 @@ pub(super) async fn authority(
         html! {
             h1 { "AC SISERI" }
             p { "Empreinte SHA-256 : " code { (hex::encode_upper(fingerprint.as_ref())) } }
-            table {
+            table.table {
                 caption { "Certificats par état" }
                 thead { tr { th scope="col" { "État" } th scope="col" { "Nombre" } } }
                 tbody {
@@ -293,7 +293,7 @@ pub(super) async fn authority(
                 None => p { "Aucune LCR complète publiée." }
             }
             @if !shards.is_empty() {
-                table {
+                table.table {
                     caption { "LCR de partition" }
                     thead { tr { th scope="col" { "Partition" } th scope="col" { "N°" }
                         th scope="col" { "Entrées" } th scope="col" { "Prochaine mise à jour" } } }

@@ -5,14 +5,22 @@
 //!   Linux reads client certificates from there only): AC SISERI is trusted there, so the
 //!   browser judges our server certificates for real, and the withdrawn `.p12` is imported
 //!   with `pk12util` before the registry is visited.
-//! - A managed policy `AutoSelectCertificateForUrls` for the registry's origin (issuer CN
-//!   `AC SISERI`) in `/etc/chromium/policies/managed/`, removed afterwards, even on failure:
-//!   without it headless Chromium waits forever for a certificate picker. Every browser step
-//!   has its own timeout, each phase a deadline, and this test kills what it started.
+//! - A managed policy `AutoSelectCertificateForUrls` in `/etc/chromium/policies/managed/`,
+//!   one entry per origin (the registry's, the console's) whose filter names the issuer (CN
+//!   `AC SISERI`) and the subject's CN, since the NSS database holds two certificates of AC
+//!   SISERI (DURAND's, the operator's); removed afterwards, even on failure: without it
+//!   headless Chromium waits forever for a certificate picker. Every browser step has its own
+//!   timeout, each phase a deadline, and this test kills what it started.
 //! - (a) the PASS wizard, every step with the seed's example, the SMS code read from the SMS
-//!   outbox; (b) after `siseri protocol approve`, the withdrawal page and the `.p12` download,
-//!   opened by `openssl pkcs12`; (c) the registry: certificate picked by the policy, access
-//!   code typed, *Cartes-données admin.*, the seed's worker added through the form, the list.
+//!   outbox; (b) the first administrator, created with `siseri operator add`, withdraws their
+//!   `.p12` on the withdrawal page; imported with `pk12util`, it opens the operators' console:
+//!   the queue, the protocol's review (the K-bis frame and the identity image loaded), the
+//!   approval and its result page (through the progress page when it shows); then DURAND's
+//!   withdrawal page and `.p12` download, opened by `openssl pkcs12`; (c) the registry:
+//!   certificate picked by the policy, access code typed, *Cartes-données admin.*, the seed's
+//!   worker added through the form, the list; (d) the console again: a person found by the
+//!   establishment's SIRET and revoked with a reason (checked with `siseri accessor show`),
+//!   and the national statistics.
 //!
 //! Every page visited is checked by axe-core (npm, WCAG 2.1 A and AA: RGAA 4's basis) before
 //! its screenshot; one violation fails the test, with the rule and the elements.

@@ -26,8 +26,9 @@ use axum::Extension;
 use maud::{html, Markup};
 use serde::Deserialize;
 
+use super::Operator;
 use super::{page, run, ConsoleState};
-use crate::access::{AccessError, ApprovalReport, ConsoleOperator};
+use crate::access::{AccessError, ApprovalReport};
 
 /// Seconds between two automatic refreshes of the progress page.
 pub(super) const REFRESH_SECONDS: u32 = 2;
@@ -178,7 +179,7 @@ pub(super) struct ProgressQuery {
 /// `/protocoles/{number}/validation`: the approval running, its result, or what to do.
 pub(super) async fn progress(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
     Path(number): Path<String>,
     Query(query): Query<ProgressQuery>,
 ) -> Response {

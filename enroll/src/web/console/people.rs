@@ -13,13 +13,14 @@ use maud::html;
 use serde::Deserialize;
 use store::text::fold;
 
+use super::Operator;
 use super::{
     access_error, csrf_field, csrf_ok, csrf_refused, date_of, done, forbidden, page, run,
     ConsoleState,
 };
 use crate::access::{
-    AccessCodeState, AccessError, CertificateState, ConsoleOperator, Eyes, GuardedAct, OperatorAct,
-    OperatorRole, WithdrawalState,
+    AccessCodeState, AccessError, CertificateState, Eyes, GuardedAct, OperatorAct, OperatorRole,
+    WithdrawalState,
 };
 use crate::Email;
 
@@ -34,7 +35,7 @@ pub(super) struct SearchQuery {
 /// of an establishment they are attached to.
 pub(super) async fn search(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
     Query(query): Query<SearchQuery>,
 ) -> Response {
     let q = query.q.trim().to_owned();
@@ -132,7 +133,7 @@ fn withdrawal_state(s: WithdrawalState) -> &'static str {
 /// and the forms of the acts the operator's role allows.
 pub(super) async fn person(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
     Path(hab): Path<u32>,
 ) -> Response {
     let access = s.access.clone();
@@ -277,7 +278,7 @@ pub(super) struct ActForm {
 /// `POST /personnes/{hab}/{act}`: `revoquer`, `renouveler`, `renvoyer`, `code`, `email`.
 pub(super) async fn act(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
     Path((hab, act)): Path<(u32, String)>,
     Form(form): Form<ActForm>,
 ) -> Response {
@@ -355,7 +356,7 @@ pub(super) async fn act(
 /// `/operateurs`: the operators and the form to add one (administrateurs only).
 pub(super) async fn operators(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
 ) -> Response {
     if !op.may(OperatorAct::ManageOperators) {
         return forbidden(&op);
@@ -423,7 +424,7 @@ pub(super) async fn operators(
 /// `POST /operateurs`.
 pub(super) async fn add_operator(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     if !op.may(OperatorAct::ManageOperators) {
@@ -455,7 +456,7 @@ pub(super) async fn add_operator(
 /// `POST /operateurs/{id}/revoquer`.
 pub(super) async fn revoke_operator(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
     Path(id): Path<i64>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {

@@ -9,18 +9,17 @@ use axum::{Extension, Form};
 use maud::html;
 use serde::Deserialize;
 
+use super::Operator;
 use super::{
     access_error, csrf_field, csrf_ok, csrf_refused, done, forbidden, page, run, ConsoleState,
 };
-use crate::access::{
-    AccessError, ConsoleOperator, Eyes, FoundBy, GuardedAct, IdentityField, OperatorAct,
-};
+use crate::access::{AccessError, Eyes, FoundBy, GuardedAct, IdentityField, OperatorAct};
 use crate::pass::DocumentKind;
 
 /// `/`: the signed versions awaiting a decision, oldest first, with their age.
 pub(super) async fn queue(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
 ) -> Response {
     let access = s.access.clone();
     let versions = match run(move || access.versions(Some("signed"))).await {
@@ -66,7 +65,7 @@ pub(super) async fn queue(
 /// `/protocoles/{number}`: everything the operator needs to decide.
 pub(super) async fn review(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
     Path(number): Path<String>,
 ) -> Response {
     let (access, pass, n) = (s.access.clone(), s.pass.clone(), number.clone());
@@ -240,7 +239,7 @@ pub(super) async fn review(
 /// console itself.
 pub(super) async fn document(
     State(s): State<ConsoleState>,
-    Extension(_op): Extension<ConsoleOperator>,
+    Extension(_op): Extension<Operator>,
     Path((number, kind)): Path<(String, String)>,
 ) -> Response {
     let Some(kind) = DocumentKind::parse(&kind) else {
@@ -288,7 +287,7 @@ pub(super) async fn document(
 /// employer downloaded it, inline and inert.
 pub(super) async fn annexe(
     State(s): State<ConsoleState>,
-    Extension(_op): Extension<ConsoleOperator>,
+    Extension(_op): Extension<Operator>,
     Path(number): Path<String>,
 ) -> Response {
     let (access, pass, n) = (s.access.clone(), s.pass.clone(), number.clone());
@@ -355,7 +354,7 @@ pub(super) struct ApproveForm {
 /// `POST /protocoles/{number}/valider`.
 pub(super) async fn approve(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
     Path(number): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
@@ -415,7 +414,7 @@ pub(super) struct RejectForm {
 /// `POST /protocoles/{number}/refuser`.
 pub(super) async fn reject(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
     Path(number): Path<String>,
     Form(form): Form<RejectForm>,
 ) -> Response {

@@ -16,8 +16,8 @@ use registry::statistics::{
 use serde::Deserialize;
 
 use super::supervision::read;
+use super::Operator;
 use super::{page, ConsoleState};
-use crate::access::ConsoleOperator;
 
 /// `?annee=`.
 #[derive(Debug, Deserialize)]
@@ -56,7 +56,7 @@ async fn load(
 /// `/statistiques?annee=`.
 pub(super) async fn statistics(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
     Query(query): Query<YearQuery>,
 ) -> Response {
     let (years, report) = match load(&s, &query).await {
@@ -74,7 +74,7 @@ pub(super) async fn statistics(
 /// `/statistiques/export.csv?annee=`: the same tables, for a spreadsheet.
 pub(super) async fn export(
     State(s): State<ConsoleState>,
-    Extension(_op): Extension<ConsoleOperator>,
+    Extension(_op): Extension<Operator>,
     Query(query): Query<YearQuery>,
 ) -> Response {
     let (years, report) = match load(&s, &query).await {

@@ -9,8 +9,9 @@ use axum::{Extension, Form};
 use maud::html;
 use serde::Deserialize;
 
+use super::Operator;
 use super::{csrf_field, csrf_ok, csrf_refused, done, forbidden, page, ConsoleState};
-use crate::access::{ConsoleOperator, OperatorAct};
+use crate::access::OperatorAct;
 use crate::outbox::OutboxId;
 
 /// Runs a read of the database off the reactor; a failure is logged and shown as a 500.
@@ -34,7 +35,7 @@ pub(super) async fn read<T: Send + 'static>(
 /// `/envois`: pending messages, oldest first, with their attempts and last error.
 pub(super) async fn outbox(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
 ) -> Response {
     if !op.may(OperatorAct::Supervise) {
         return forbidden(&op);
@@ -95,7 +96,7 @@ pub(super) async fn outbox(
 /// `POST /envois/{id}/relancer`: due now, the worker woken.
 pub(super) async fn retry(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
     Path(id): Path<i64>,
     Form(form): Form<std::collections::HashMap<String, String>>,
 ) -> Response {
@@ -161,7 +162,7 @@ fn some(s: &str) -> Option<String> {
 /// `/journal`: the audit log, newest first, filtered; the chain verified on demand.
 pub(super) async fn audit(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
     Query(q): Query<AuditQuery>,
 ) -> Response {
     if !op.may(OperatorAct::Supervise) {
@@ -244,7 +245,7 @@ pub(super) async fn audit(
 /// `/ac`: AC SISERI's certificate, the CRLs in force, certificates by state.
 pub(super) async fn authority(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
 ) -> Response {
     if !op.may(OperatorAct::Supervise) {
         return forbidden(&op);

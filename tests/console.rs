@@ -641,3 +641,32 @@ fn every_operator_sees_the_national_statistics_as_charts_tables_and_a_csv() {
     let latest = c.get(&c.admin, "/statistiques").ok(200).text();
     assert!(latest.contains("Statistiques nationales 2025"), "{latest}");
 }
+
+#[test]
+fn an_administrateur_sees_each_operators_certificates_and_withdrawals_and_an_instructeur_does_not()
+{
+    let c = console();
+    let list = c.get(&c.admin, "/operateurs").ok(200).text();
+    assert!(list.contains("href=\"/operateurs/2\""), "{list}");
+    let page = c.get(&c.admin, "/operateurs/2").ok(200).text();
+    for part in [
+        "Opérateur n° 2 — Bruno Petit",
+        "instructeur",
+        "bruno@example.org",
+        "en fonction",
+        "retiré par son titulaire",
+        "<caption>Liens de retrait envoyés</caption>",
+        "utilisé",
+        "Révoquer cet opérateur",
+    ] {
+        assert!(page.contains(part), "{part}: {page}");
+    }
+    // The certificate shown is the one the instructeur presents.
+    let serial = common::serial_of(&c.instructeur.cert).to_uppercase();
+    assert!(
+        page.contains(serial.trim_start_matches('0')),
+        "{serial}: {page}"
+    );
+    assert_eq!(c.get(&c.instructeur, "/operateurs/1").status, 403);
+    assert_eq!(c.get(&c.admin, "/operateurs/99").status, 404);
+}

@@ -66,6 +66,23 @@ pub struct OperatorView {
     pub certificates: Vec<OperatorCertificate>,
 }
 
+/// One withdrawal link sent to an operator (never its token, code or file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorWithdrawalView {
+    /// Its number.
+    pub id: i64,
+    /// The certificate it delivers, upper-case hexadecimal.
+    pub serial_hex: String,
+    /// Where it stands.
+    pub state: WithdrawalState,
+    /// Wrong codes typed so far.
+    pub failed_attempts: i64,
+    /// When it was sent (Unix time).
+    pub created_at: i64,
+    /// When it expires (Unix time).
+    pub expires_at: i64,
+}
+
 /// Who is at the console: the operator a valid operator certificate names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsoleOperator {
@@ -221,6 +238,35 @@ impl Access {
                 })
             })
             .collect()
+    }
+
+    /// One operator, their certificates and their withdrawal links, for the console's page.
+    pub fn operator_detail(
+        &self,
+        id: i64,
+    ) -> Result<(OperatorView, Vec<OperatorWithdrawalView>), AccessError> {
+        let view = self
+            .operators()?
+            .into_iter()
+            .find(|v| v.operator.id == id)
+            .ok_or(AccessError::UnknownOperator(id))?;
+        let conn = self.pool.get()?;
+        let withdrawals = storage::withdrawals_of(&conn, id)?
+            .into_iter()
+            .map(
+                |(id, serial, state, failed_attempts, created_at, expires_at)| {
+                    OperatorWithdrawalView {
+                        id,
+                        serial_hex: Serial::from_der_bytes(&serial).to_hex(),
+                        state,
+                        failed_attempts,
+                        created_at,
+                        expires_at,
+                    }
+                },
+            )
+            .collect();
+        Ok((view, withdrawals))
     }
 
     /// Whether some administrator is still in office.

@@ -241,3 +241,25 @@ pub(super) fn withdrawals_due(conn: &Connection, now: i64) -> R<Vec<(i64, i64, V
     let rows = stmt.query_map(params![now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// An operator's withdrawals, oldest first, without their secrets nor their file:
+/// (id, serial, status, failed attempts, created at, expires at).
+pub(super) type WithdrawalEntry = (i64, Vec<u8>, WithdrawalState, i64, i64, i64);
+
+pub(super) fn withdrawals_of(conn: &Connection, operator: i64) -> R<Vec<WithdrawalEntry>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, serial, status, failed_attempts, created_at, expires_at
+         FROM enroll_operator_withdrawals WHERE operator_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([operator], |r| {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

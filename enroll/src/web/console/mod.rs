@@ -86,6 +86,7 @@ pub fn router(state: ConsoleState) -> Router {
             "/operateurs",
             get(people::operators).post(people::add_operator),
         )
+        .route("/operateurs/{id}", get(people::operator))
         .route("/operateurs/{id}/revoquer", post(people::revoke_operator))
         .route("/envois", get(supervision::outbox))
         .route("/envois/{id}/relancer", post(supervision::retry))

@@ -381,7 +381,7 @@ pub(super) async fn operators(
                         @let o = &v.operator;
                         tr {
                             td { (o.id) }
-                            td { (o.name) }
+                            td { a href={ "/operateurs/" (o.id) } { (o.name) } }
                             td { (o.role.as_str()) }
                             td { (o.email) }
                             td { @if o.revoked_at.is_some() { "révoqué" } @else { "en fonction" } }
@@ -417,6 +417,87 @@ pub(super) async fn operators(
                 }
                 button.btn.btn-primary type="submit" { "Ajouter et envoyer le lien de retrait" }
             }
+        },
+    )
+}
+
+/// `/operateurs/{id}`: one operator, their certificates and withdrawal links (administrateurs
+/// only; never a token, code or file).
+pub(super) async fn operator(
+    State(s): State<ConsoleState>,
+    Extension(op): Extension<Operator>,
+    Path(id): Path<i64>,
+) -> Response {
+    if !op.may(OperatorAct::ManageOperators) {
+        return forbidden(&op);
+    }
+    let access = s.access.clone();
+    let (view, withdrawals) = match run(move || access.operator_detail(id)).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let o = &view.operator;
+    page(
+        StatusCode::OK,
+        Some(&op),
+        &format!("Opérateur n° {id}"),
+        html! {
+            h1 { "Opérateur n° " (id) " — " (o.name) }
+            dl.facts {
+                dt { "Rôle" } dd { (o.role.as_str()) }
+                dt { "Adresse électronique" } dd { (o.email) }
+                dt { "Ajouté le" } dd { (date_of(o.created_at)) " par " (o.created_by) }
+                dt { "État" } dd {
+                    @match o.revoked_at {
+                        Some(t) => { "révoqué le " (date_of(t)) }
+                        None => "en fonction",
+                    }
+                }
+            }
+            h2 { "Certificats" }
+            table.table {
+                caption { "Certificats d'opérateur" }
+                thead { tr { th scope="col" { "N° de série" } th scope="col" { "État" } th scope="col" { "Fin de validité" } } }
+                tbody {
+                    @for c in &view.certificates {
+                        tr {
+                            td { code { (c.serial_hex) } }
+                            td { (cert_state(c.state)) }
+                            td { (c.not_after.map(date_of).unwrap_or_default()) }
+                        }
+                    }
+                }
+            }
+            h2 { "Retraits" }
+            @if withdrawals.is_empty() {
+                p { "Aucun lien de retrait." }
+            } @else {
+                table.table {
+                    caption { "Liens de retrait envoyés" }
+                    thead { tr { th scope="col" { "N°" } th scope="col" { "Certificat" } th scope="col" { "État" }
+                        th scope="col" { "Codes erronés" } th scope="col" { "Envoyé le" } th scope="col" { "Expire le" } } }
+                    tbody {
+                        @for w in &withdrawals {
+                            tr {
+                                td { (w.id) }
+                                td { code { (w.serial_hex) } }
+                                td { (withdrawal_state(w.state)) }
+                                td { (w.failed_attempts) }
+                                td { (date_of(w.created_at)) }
+                                td { (date_of(w.expires_at)) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if o.revoked_at.is_none() {
+                h2 { "Action" }
+                form method="post" action={ "/operateurs/" (id) "/revoquer" } {
+                    (csrf_field(&s.key, &op))
+                    button.btn.btn-danger type="submit" { "Révoquer cet opérateur" }
+                }
+            }
+            p { a href="/operateurs" { "Retour aux opérateurs" } }
         },
     )
 }

@@ -559,10 +559,7 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
     // (c) The registry: the .p12 in the browser's NSS database, the policy picks it (and the
     // operator's for the console).
     exclusive.auto_select_certificates(&[
-        (
-            &b.base["registry"].as_str().unwrap().to_owned(),
-            "Vincent DURAND 42000",
-        ),
+        (b.base["registry"].as_str().unwrap(), "Vincent DURAND 42000"),
         (&console, ALICE),
     ]);
     run_ok(

@@ -5,14 +5,22 @@
 //!   Linux reads client certificates from there only): AC SISERI is trusted there, so the
 //!   browser judges our server certificates for real, and the withdrawn `.p12` is imported
 //!   with `pk12util` before the registry is visited.
-//! - A managed policy `AutoSelectCertificateForUrls` for the registry's origin (issuer CN
-//!   `AC SISERI`) in `/etc/chromium/policies/managed/`, removed afterwards, even on failure:
-//!   without it headless Chromium waits forever for a certificate picker. Every browser step
-//!   has its own timeout, each phase a deadline, and this test kills what it started.
+//! - A managed policy `AutoSelectCertificateForUrls` in `/etc/chromium/policies/managed/`,
+//!   one entry per origin (the registry's, the console's) whose filter names the issuer (CN
+//!   `AC SISERI`) and the subject's CN, since the NSS database holds two certificates of AC
+//!   SISERI (DURAND's, the operator's); removed afterwards, even on failure: without it
+//!   headless Chromium waits forever for a certificate picker. Every browser step has its own
+//!   timeout, each phase a deadline, and this test kills what it started.
 //! - (a) the PASS wizard, every step with the seed's example, the SMS code read from the SMS
-//!   outbox; (b) after `siseri protocol approve`, the withdrawal page and the `.p12` download,
-//!   opened by `openssl pkcs12`; (c) the registry: certificate picked by the policy, access
-//!   code typed, *Cartes-données admin.*, the seed's worker added through the form, the list.
+//!   outbox; (b) the first administrator, created with `siseri operator add`, withdraws their
+//!   `.p12` on the withdrawal page; imported with `pk12util`, it opens the operators' console:
+//!   the queue, the protocol's review (the K-bis frame and the identity image loaded), the
+//!   approval and its result page (through the progress page when it shows); then DURAND's
+//!   withdrawal page and `.p12` download, opened by `openssl pkcs12`; (c) the registry:
+//!   certificate picked by the policy, access code typed, *Cartes-données admin.*, the seed's
+//!   worker added through the form, the list; (d) the console again: a person found by the
+//!   establishment's SIRET and revoked with a reason (checked with `siseri accessor show`),
+//!   and the national statistics.
 //!
 //! Every page visited is checked by axe-core (npm, WCAG 2.1 A and AA: RGAA 4's basis) before
 //! its screenshot; one violation fails the test, with the rule and the elements.
@@ -48,6 +56,9 @@ const LOCK: &str = "/tmp/siseri-browser-test.lock";
 /// The deadline of one phase inside `story.js`; this test waits a little longer, then kills.
 const PHASE_DEADLINE: Duration = Duration::from_secs(75);
 const DURAND: &str = "v.durand@cabinet-durand.example";
+/// The first administrator of the console.
+const ALICE: &str = "Alice Martin";
+const ALICE_MAIL: &str = "alice.martin@siseri.example";
 
 /// A one-page PDF that `file`, browsers and the server recognise.
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n\
@@ -101,15 +112,25 @@ impl Exclusive {
         }
     }
 
-    /// Writes the managed policy that makes Chromium present the AC SISERI certificate to
-    /// `origin` without asking.
-    fn auto_select_certificate(&mut self, origin: &str) {
+    /// Writes the managed policy that makes Chromium present, to each origin, the certificate
+    /// of AC SISERI whose subject's CN is the one given, without asking (the NSS database
+    /// holds several: a person's, an operator's). Read by each browser at its start.
+    fn auto_select_certificates(&mut self, rules: &[(&str, &str)]) {
         if let Err(e) = fs::create_dir_all(POLICY_DIR) {
             panic!("cannot create {POLICY_DIR} (the browser test writes a managed Chromium policy there, as root): {e}");
         }
-        let rule = json!({"pattern": origin, "filter": {"ISSUER": {"CN": "AC SISERI"}}});
         // Chromium wants each entry of this list as a JSON-encoded string.
-        let policy = json!({"AutoSelectCertificateForUrls": [rule.to_string()]});
+        let entries: Vec<String> = rules
+            .iter()
+            .map(|(origin, cn)| {
+                json!({
+                    "pattern": origin,
+                    "filter": {"ISSUER": {"CN": "AC SISERI"}, "SUBJECT": {"CN": cn}},
+                })
+                .to_string()
+            })
+            .collect();
+        let policy = json!({ "AutoSelectCertificateForUrls": entries });
         self.policy_written = true;
         fs::write(
             POLICY,
@@ -359,7 +380,7 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
     let (server, listening) = sandbox.serve("serve.log", &[]);
     let public = format!("https://{}", listening_addr(&listening, "public"));
     let registry = format!("https://{}", listening_addr(&listening, "registry"));
-    exclusive.auto_select_certificate(&registry);
+    let console = format!("https://{}", listening_addr(&listening, "console"));
 
     // The browser's HOME: an NSS database that trusts AC SISERI for TLS servers.
     let home = sandbox.path("home");
@@ -377,6 +398,7 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
             "screenshots": shots,
             "public": public,
             "registry": registry,
+            "console": console,
             "data": sandbox.data(),
             "seed": {
                 "protocol": serde_json::from_str::<Value>(PROTOCOL).unwrap(),
@@ -434,10 +456,58 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
     sent.sort();
     assert!(received == sent, "the documents differ from the uploads");
 
-    // (b) The operator approves; DURAND takes his certificate on the withdrawal page.
-    let approved = b.siseri(&["protocol", "approve", &number]);
-    assert!(approved.contains("3 certificat(s) émis"), "{approved}");
-    let mails = b.mails(6);
+    // (b) The first administrator, created from the CLI, takes their certificate on the
+    // withdrawal page; imported into the browser, it opens the console, where they look at
+    // the K-bis and approve the protocol. DURAND then takes his certificate.
+    b.siseri(&[
+        "operator",
+        "add",
+        "--name",
+        ALICE,
+        "--email",
+        ALICE_MAIL,
+        "--role",
+        "administrateur",
+    ]);
+    let mails = b.mails(1);
+    let theirs = mails_to(&mails, ALICE_MAIL);
+    let invitation = theirs
+        .iter()
+        .find(|m| m.token.is_some())
+        .unwrap_or_else(|| panic!("no withdrawal e-mail to {ALICE_MAIL}: {mails:#?}"));
+    let operator_p12 = b.sandbox.path("operateur.p12");
+    let operator_password = invitation.password.clone().unwrap();
+    let taken = b.phase(
+        "withdrawal",
+        json!({
+            "profile": b.sandbox.path("profile-withdrawal-operator"),
+            "holder": ALICE,
+            "shots": ["console-01-retrait-operateur.png", "console-02-retrait-operateur-utilise.png"],
+            "withdrawal": {
+                "url": format!("{}/retrait/{}", b.public, invitation.token.as_deref().unwrap()),
+                "code": invitation.code,
+                "download": operator_p12,
+            },
+        }),
+    );
+    run_ok(
+        Command::new(require_tool("pk12util"))
+            .arg("-i")
+            .arg(&operator_p12)
+            .args(["-d", &db, "-W", &operator_password]),
+    );
+    exclusive.auto_select_certificates(&[(&console, ALICE)]);
+    let decided = b.phase(
+        "console",
+        json!({ "holder": ALICE, "number": number, "people": 3 }),
+    );
+    assert_eq!(decided["kbis"]["status"], 200, "{decided}");
+    assert_eq!(decided["identity"]["status"], 200, "{decided}");
+    let listed = b.siseri(&["protocol", "list", "--status", "approved"]);
+    assert!(listed.contains(&number), "{listed}");
+    let audit = b.siseri(&["audit", "verify"]);
+    assert!(!audit.is_empty());
+    let mails = b.mails(7);
     let theirs = mails_to(&mails, DURAND);
     let withdrawal = theirs
         .iter()
@@ -486,7 +556,12 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
     ]);
     assert_eq!(subject_cn(&leaf), "Vincent DURAND 42000");
 
-    // (c) The registry: the .p12 in the browser's NSS database, the policy picks it.
+    // (c) The registry: the .p12 in the browser's NSS database, the policy picks it (and the
+    // operator's for the console).
+    exclusive.auto_select_certificates(&[
+        (b.base["registry"].as_str().unwrap(), "Vincent DURAND 42000"),
+        (&console, ALICE),
+    ]);
     run_ok(
         Command::new(require_tool("pk12util"))
             .arg("-i")
@@ -513,12 +588,55 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
         "{csv}"
     );
 
-    let pictures = visited["screenshots"].as_array().unwrap().len()
-        + took["screenshots"].as_array().unwrap().len()
-        + signed["screenshots"].as_array().unwrap().len();
+    // (d) Later, the operator revokes a person from the console, with a reason: the
+    // physician, found by the establishment's SIRET.
+    let martin = b.siseri(&["accessor", "list"]);
+    let hab = martin
+        .lines()
+        .find(|l| l.contains("MARTIN"))
+        .and_then(|l| l.split_whitespace().find_map(|w| w.parse::<u32>().ok()))
+        .unwrap_or_else(|| panic!("MARTIN is not in `accessor list`:\n{martin}"));
+    // A result for the worker the registry phase added (the physician would record it; the
+    // statistics only read the tables), for the statistics page.
+    b.sandbox
+        .db()
+        .execute(
+            "INSERT INTO registry_doses (worker_id, kind, period_start, period_end, e_usv,
+                                         source, recorded_at)
+             SELECT id, 'effective', '2026-01-01', '2026-01-31', 1200, 'accessor:42001',
+                    '2026-02-01T00:00:00Z'
+             FROM registry_workers ORDER BY id LIMIT 1",
+            [],
+        )
+        .unwrap();
+    let revoked = b.phase(
+        "revocation",
+        json!({
+            "holder": ALICE,
+            "siret": "732 829 320 00074",
+            "person": "Claire MARTIN",
+            "habilitation": hab,
+            "statistics": "1 travailleur(s) suivi(s), dose collective 1,200 mSv.",
+        }),
+    );
+    let shown = b.siseri(&["accessor", "show", &hab.to_string()]);
+    assert!(shown.contains("révoqué (cessationOfOperation)"), "{shown}");
+    let durand = b.siseri(&["accessor", "show", "42000"]);
+    assert!(
+        !durand.contains("révoqué"),
+        "only MARTIN is revoked: {durand}"
+    );
+    let audit = b.siseri(&["audit", "verify"]);
+    assert!(!audit.is_empty());
+
+    let phases = [&signed, &taken, &decided, &took, &visited, &revoked];
+    let pictures: usize = phases
+        .iter()
+        .map(|p| p["screenshots"].as_array().unwrap().len())
+        .sum();
     // axe-core (WCAG 2.1 A and AA, on which RGAA 4 rests) ran on every page photographed,
     // which is every page visited; a violation would have failed its phase.
-    for phase in [&signed, &took, &visited] {
+    for phase in phases {
         assert_eq!(phase["accessible"], phase["screenshots"], "{phase}");
     }
     eprintln!(

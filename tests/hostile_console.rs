@@ -142,3 +142,52 @@ fn a_dosimetry_body_certificate_and_an_operator_certificate_revoked_at_the_ca_ar
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+#[test]
+fn a_token_is_worth_nothing_outside_the_browser_session_it_was_served_to() {
+    let c = console();
+    let hab = c.person.habilitation;
+    let page = c.get(&c.admin, &format!("/personnes/{hab}")).ok(200);
+    let cookie = page
+        .header("set-cookie")
+        .expect("the console sets its session cookie");
+    for attribute in [
+        "console_session=",
+        "HttpOnly",
+        "Secure",
+        "SameSite=Strict",
+        "Path=/",
+    ] {
+        assert!(cookie.contains(attribute), "{attribute}: {cookie}");
+    }
+    assert!(!cookie.contains("Max-Age"), "a session cookie: {cookie}");
+    let token = common::enrolment::between(&page.text(), "name=\"csrf\" value=\"", "\"").to_owned();
+    // The same certificate in another browser (another cookie jar): the token taken from the
+    // first session is refused there, with no cookie at all and with that browser's own.
+    let copy = |from: &std::path::Path, name: &str| {
+        let to = c.d.sandbox.path(name);
+        std::fs::copy(from, &to).expect("copy");
+        to
+    };
+    let elsewhere = OperatorHolder {
+        name: c.admin.name.clone(),
+        cert: copy(&c.admin.cert, "admin-elsewhere.pem"),
+        key: copy(&c.admin.key, "admin-elsewhere.key.pem"),
+    };
+    for _ in 0..2 {
+        let r = c.post(
+            &elsewhere,
+            &format!("/personnes/{hab}/code"),
+            &[("csrf", &token)],
+        );
+        assert_eq!(r.status, 403, "{}", r.text());
+    }
+    assert!(!c.audit_actions("%").iter().any(|a| a.contains("reset")));
+    // In its own session, the same token does its work.
+    c.post(
+        &c.admin,
+        &format!("/personnes/{hab}/code"),
+        &[("csrf", &token)],
+    )
+    .ok(200);
+}

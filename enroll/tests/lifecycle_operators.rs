@@ -78,6 +78,9 @@ fn an_operator_is_known_to_the_console_once_withdrawn_and_forgotten_once_revoked
     assert!(at_console.actor().starts_with("console:"));
     assert!(at_console.actor().ends_with(" Alice Martin"));
 
+    // The last administrator is not revoked (see
+    // `the_last_administrator_who_can_open_the_console_is_not_revoked`): a second one first.
+    let second = add_withdrawn_operator(&w, "Bruno Petit", "bruno@example.org");
     w.access
         .revoke_operator(&w.authority, op.id, "operator:cli")
         .expect("revoke");
@@ -89,7 +92,81 @@ fn an_operator_is_known_to_the_console_once_withdrawn_and_forgotten_once_revoked
             ..
         }
     ));
-    assert!(!w.access.has_administrator().expect("has_administrator"));
+    assert!(w.access.has_administrator().expect("has_administrator"));
+    assert!(matches!(
+        w.access.revoke_operator(&w.authority, second, "operator:cli"),
+        Err(AccessError::LastAdministrator(id)) if id == second
+    ));
+}
+
+/// An administrateur added and their certificate withdrawn; their number.
+fn add_withdrawn_operator(w: &World, name: &str, email: &str) -> i64 {
+    let op = w
+        .access
+        .add_operator(
+            &w.authority,
+            name,
+            email,
+            OperatorRole::Administrateur,
+            "operator:cli",
+        )
+        .expect("add_operator");
+    let mail = w.withdrawal_mail(email);
+    w.access
+        .withdraw(&w.authority, &mail.token, &mail.code, None)
+        .expect("withdraw");
+    op.id
+}
+
+#[test]
+fn the_last_administrator_who_can_open_the_console_is_not_revoked() {
+    let w = World::new();
+    let alice = add_withdrawn_operator(&w, "Alice Martin", "alice@example.org");
+    // An instructeur does not count, nor an administrateur whose certificate is not withdrawn.
+    w.access
+        .add_operator(
+            &w.authority,
+            "Claire Roux",
+            "claire@example.org",
+            OperatorRole::Instructeur,
+            "operator:cli",
+        )
+        .expect("add_operator");
+    let not_withdrawn = w
+        .access
+        .add_operator(
+            &w.authority,
+            "Denis Noir",
+            "denis@example.org",
+            OperatorRole::Administrateur,
+            "operator:cli",
+        )
+        .expect("add_operator")
+        .id;
+    let refused = w
+        .access
+        .revoke_operator(&w.authority, alice, "operator:cli")
+        .expect_err("the last administrator");
+    assert!(matches!(refused, AccessError::LastAdministrator(id) if id == alice));
+    assert!(
+        refused.to_string().contains("dernier administrateur"),
+        "{refused}"
+    );
+    assert!(matches!(
+        w.access.check_operator_revocable(alice),
+        Err(AccessError::LastAdministrator(_))
+    ));
+    assert!(w.access.has_administrator().expect("has_administrator"));
+    // The administrateur who cannot open the console may go; then, a second one in office,
+    // Alice may too.
+    w.access
+        .revoke_operator(&w.authority, not_withdrawn, "operator:cli")
+        .expect("revoke");
+    add_withdrawn_operator(&w, "Bruno Petit", "bruno@example.org");
+    w.access.check_operator_revocable(alice).expect("revocable");
+    w.access
+        .revoke_operator(&w.authority, alice, "operator:cli")
+        .expect("revoke");
 }
 
 #[test]

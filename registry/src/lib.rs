@@ -23,6 +23,7 @@ mod person;
 pub mod policy;
 mod principal;
 mod service;
+pub mod statistics;
 mod storage;
 mod storage_alerts;
 mod storage_bodies;

@@ -95,6 +95,7 @@ pub(super) fn run(dir: &DataDir, command: OperatorCommand) -> Result<(), AppErro
             Ok(())
         }
         OperatorCommand::Revoke { id } => {
+            s.access.check_operator_revocable(id).map_err(access_err)?;
             let eyes = s
                 .access
                 .four_eyes(

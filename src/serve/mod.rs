@@ -133,6 +133,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             clock: clock.clone(),
             outbox: outbox_signal.clone(),
             pool: services.pool.clone(),
+            approvals: enroll::web::console::Jobs::default(),
         });
         let registry_router = registry_router(&services, &revoked, &clock, &config);
         let state = Arc::new(AppState {

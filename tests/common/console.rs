@@ -74,6 +74,45 @@ impl Console {
         )
     }
 
+    /// Approves `number` as `who` with the form's `token` (and `confirm`ed people): the form
+    /// answers 303 to the progress page, followed until the approval ends. Returns the pages
+    /// seen while it ran, then the final one.
+    pub fn approve(
+        &self,
+        who: &OperatorHolder,
+        number: &str,
+        form: &[(&str, &str)],
+    ) -> (Vec<String>, Reply) {
+        let started = self.post(who, &format!("/protocoles/{number}/valider"), form);
+        assert_eq!(started.status, 303, "{}", started.text());
+        let progress = format!("/protocoles/{number}/validation");
+        assert!(
+            started.redirect.ends_with(&progress),
+            "{}",
+            started.redirect
+        );
+        let mut running = Vec::new();
+        let start = std::time::Instant::now();
+        loop {
+            let r = self.get(who, &progress);
+            let text = r.text();
+            if !text.contains("Validation en cours") {
+                return (running, r);
+            }
+            assert!(
+                r.header("refresh").is_some(),
+                "a running approval's page refreshes itself: {}",
+                r.headers
+            );
+            running.push(text);
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(120),
+                "the approval of {number} is still running"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
     /// The CSRF token the console put in `who`'s forms on `path`.
     pub fn csrf(&self, who: &OperatorHolder, path: &str) -> String {
         let page = self.get(who, path).ok(200).text();

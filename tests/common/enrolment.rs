@@ -287,13 +287,19 @@ pub struct OperatorHolder {
 }
 
 impl OperatorHolder {
-    /// curl's arguments presenting this operator's certificate.
+    /// curl's arguments presenting this operator's certificate, with a cookie jar beside it
+    /// (the console's session cookie, as a browser keeps it).
     pub fn curl_args(&self) -> Vec<String> {
+        let jar = self.cert.with_extension("cookies").display().to_string();
         vec![
             "--cert".into(),
             self.cert.display().to_string(),
             "--key".into(),
             self.key.display().to_string(),
+            "-b".into(),
+            jar.clone(),
+            "-c".into(),
+            jar,
         ]
     }
 }

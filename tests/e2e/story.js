@@ -5,7 +5,7 @@
 //   node story.js CONFIG.json
 //
 // CONFIG (written by the Rust test):
-//   phase        "wizard" | "withdrawal" | "registry"
+//   phase        "wizard" | "withdrawal" | "console" | "registry" | "revocation"
 //   chromium     the browser (/usr/bin/chromium), never a downloaded build
 //   home         the HOME Chromium runs with: its $HOME/.pki/nssdb trusts AC SISERI and, for the
 //                registry phase, holds the person's .p12
@@ -13,10 +13,14 @@
 //   screenshots  where the PNGs go (1200×900, one per page visited)
 //   public       https://127.0.0.1:PORT of the public listener
 //   registry     https://127.0.0.1:PORT of the registry listener (mutual TLS)
+//   console      https://127.0.0.1:PORT of the operators' console (mutual TLS, operator certificate)
 //   data         the siseri data directory (the SMS outbox is read from it)
 //   seed         the seed's protocol (examples/protocol.json), worker (examples/worker.json)
 //   kbis, identity   files to upload
-//   withdrawal   {url, code, download}     (withdrawal phase)
+//   withdrawal   {url, code, download}, shots (two file names, optional)   (withdrawal phase)
+//   holder, number, people      (console phase: the operator approves the protocol)
+//   holder, siret, person, habilitation, statistics   (revocation phase: the operator revokes a
+//                person, then looks at the national statistics, which show `statistics`)
 //   access_code, holder, number, key_name, export   (registry phase)
 //   deadline_ms  the whole run's bound
 //
@@ -58,8 +62,15 @@ async function accessible(page, name) {
   if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) {
     await page.evaluate(AXE);
   }
+  // The only frames are the console's supporting documents (PDF, served with a sandbox CSP):
+  // no page to audit there, and axe would wait a minute for an answer from inside.
   const result = await page.evaluate(
-    (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] }),
+    (tags) =>
+      window.axe.run(document, {
+        runOnly: { type: 'tag', values: tags },
+        resultTypes: ['violations'],
+        iframes: false,
+      }),
     AXE_TAGS,
   );
   if (result.violations.length > 0) {
@@ -387,8 +398,9 @@ async function withdrawal() {
   if (first.status() !== 200) fail(`withdrawal page: HTTP ${first.status()}`);
   await expectHeading(page, 'Retrait de votre certificat SISERI');
   await expectText(page, cfg.holder);
+  const [takeShot, usedShot] = cfg.shots || ['15-retrait.png', '16-retrait-deja-utilise.png'];
   await page.getByLabel('Code de retrait').fill(w.code);
-  await shot(page, '15-retrait.png');
+  await shot(page, takeShot);
   const [download] = await Promise.all([
     page.waitForEvent('download', { timeout: STEP_MS }),
     click(page, 'button', 'Télécharger le certificat'),
@@ -401,7 +413,7 @@ async function withdrawal() {
   // The link is good for one download: the page now says so.
   const again = await page.goto(w.url);
   if (again.status() !== 410) fail(`withdrawal page after the download: HTTP ${again.status()}, expected 410`);
-  await shot(page, '16-retrait-deja-utilise.png');
+  await shot(page, usedShot);
   await context.close();
   return { suggested_filename: suggested, problems };
 }
@@ -531,8 +543,132 @@ async function chooseOrFill(page, name, label, value) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// (b') The operators' console: the operator's certificate picked by policy, the queue, the
+// protocol's review with its K-bis shown in the page, the approval and its progress.
 
-const phases = { wizard, withdrawal, registry };
+/** Opens the console's home page; the TLS handshake presents the operator's certificate. */
+async function openConsole(page) {
+  const first = await page.goto(`${cfg.console}/`).catch((e) => {
+    fail(`the console did not open (operator certificate not presented, or refused?): ${e.message}`);
+  });
+  if (first.status() !== 200) fail(`console /: HTTP ${first.status()}`);
+  await expectHeading(page, 'Protocoles signés en attente de décision');
+  // The menu names the operator and their role.
+  await expectText(page, `${cfg.holder} (administrateur)`);
+}
+
+async function consolePhase() {
+  const { context, page, problems } = await launch();
+  const out = { problems };
+  // The supporting documents the review page loads in its frame and image.
+  const documents = {};
+  page.on('response', (r) => {
+    const m = /\/pieces\/(kbis|identity)$/.exec(new URL(r.url()).pathname);
+    if (!m) return;
+    // The first answer (Chromium's PDF viewer may ask again, with a stream of its own).
+    if (!documents[m[1]]) documents[m[1]] = { status: r.status() };
+  });
+
+  await openConsole(page);
+  await expectText(page, cfg.number);
+  await shot(page, 'console-03-file.png');
+  await page.locator('main table').getByRole('link', { name: cfg.number }).click();
+
+  await at(page, `/protocoles/${cfg.number}`);
+  await expectHeading(page, new RegExp(`^Protocole n° ${escape(cfg.number)}`));
+  await expectText(page, cfg.seed.protocol.employer.name);
+  // The K-bis is shown in the page (a frame the console serves, inert), the identity scan as
+  // an image; the operator looks at both before deciding.
+  const frame = page.locator('iframe[src$="/pieces/kbis"]');
+  await frame.waitFor({ state: 'attached', timeout: STEP_MS }).catch(() => fail('no K-bis frame on the review page'));
+  await frame.scrollIntoViewIfNeeded({ timeout: STEP_MS });
+  const start = Date.now();
+  while (!documents.kbis && Date.now() - start < STEP_MS) await new Promise((r) => setTimeout(r, 100));
+  if (!documents.kbis) fail('the K-bis was not loaded by the review page');
+  const image = page.locator('main img').first();
+  await image.waitFor({ state: 'visible', timeout: STEP_MS });
+  const width = await image.evaluate((i) => i.complete && i.naturalWidth);
+  if (!width) fail('the identity scan is not displayed');
+  out.kbis = documents.kbis;
+  out.identity = documents.identity;
+  await shot(page, 'console-04-examen.png');
+
+  // From the keyboard: the PDF viewer in the frame above may still move the page under a
+  // pointer's click.
+  await page.getByRole('button', { name: 'Valider le protocole', exact: true }).press('Enter', { timeout: STEP_MS });
+  await at(page, `/protocoles/${cfg.number}/validation`);
+  // A large protocol shows its progress; this one (three people) may be done already. The
+  // page refreshes itself: to audit it, the operator stops the refresh, then refreshes by hand.
+  let heading = (await page.locator('h1').innerText()).trim();
+  if (heading.endsWith('en cours')) {
+    await page.getByRole('link', { name: "Arrêter l'actualisation automatique" }).click();
+    await at(page, `/protocoles/${cfg.number}/validation?auto=non`);
+    heading = (await page.locator('h1').innerText()).trim();
+    if (heading.endsWith('en cours')) await shot(page, 'console-05-validation-en-cours.png');
+    const until = Date.now() + 30000;
+    while (heading.endsWith('en cours') && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 300));
+      await click(page, 'link', 'Actualiser');
+      await page.waitForLoadState('load');
+      heading = (await page.locator('h1').innerText()).trim();
+    }
+  }
+  await expectHeading(page, 'Protocole validé');
+  await expectText(page, `${cfg.people} certificat(s) émis`);
+  await shot(page, 'console-06-valide.png');
+
+  // The queue is empty now.
+  await page.getByRole('link', { name: 'Retour aux protocoles à décider' }).click();
+  await at(page, '/');
+  await expectText(page, "Aucun protocole n'attend de décision.");
+  await context.close();
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// (d) Later: the operator finds a person by the establishment's SIRET and revokes them.
+
+async function revocation() {
+  const { context, page, problems } = await launch();
+  await openConsole(page);
+  await page.locator('nav').getByRole('link', { name: 'Personnes' }).click();
+  await at(page, '/personnes');
+  await expectHeading(page, 'Rechercher une personne');
+  await page.getByLabel(/SIRET/).fill(cfg.siret);
+  await click(page, 'button', 'Rechercher');
+  await at(page, /^\/personnes\?q=/);
+  await expectText(page, cfg.person);
+  await shot(page, 'console-07-personnes.png');
+  await page.locator('main table').getByRole('link', { name: String(cfg.habilitation) }).click();
+
+  await at(page, `/personnes/${cfg.habilitation}`);
+  await expectHeading(page, new RegExp(`${escape(cfg.person)}`));
+  await expectText(page, 'émis, en attente de retrait');
+  await page.getByLabel('Motif de la révocation').selectOption('cessationOfOperation');
+  await shot(page, 'console-08-personne.png');
+  await click(page, 'button', 'Révoquer les certificats');
+
+  await expectHeading(page, 'Action effectuée');
+  await expectText(page, 'révoqué');
+  await shot(page, 'console-09-revoque.png');
+  await page.getByRole('link', { name: 'Retour à la personne' }).click();
+  await at(page, `/personnes/${cfg.habilitation}`);
+  await expectText(page, 'révoqué');
+
+  // The national statistics: charts drawn on the server, tables beside them.
+  await page.locator('nav').getByRole('link', { name: 'Statistiques' }).click();
+  await at(page, '/statistiques');
+  await expectHeading(page, /^Statistiques nationales \d{4}$/);
+  await expectText(page, cfg.statistics);
+  if ((await page.locator('main svg[role="img"]').count()) < 4) fail('the statistics page has fewer than four charts');
+  await shot(page, 'console-10-statistiques.png');
+  await context.close();
+  return { problems };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const phases = { wizard, withdrawal, console: consolePhase, registry, revocation };
 
 (async () => {
   const run = phases[cfg.phase];

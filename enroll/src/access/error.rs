@@ -128,6 +128,11 @@ pub enum AccessError {
     /// The operator was revoked already.
     #[error("L'opérateur n° {0} est déjà révoqué.")]
     OperatorRevoked(i64),
+    /// Revoking this operator would leave the console without any administrator in office.
+    #[error(
+        "L'opérateur n° {0} est le dernier administrateur en fonction : ajoutez d'abord un autre administrateur (certificat retiré), puis révoquez celui-ci."
+    )]
+    LastAdministrator(i64),
     /// An operator's name that is not a name.
     #[error(
         "Nom d'opérateur invalide : des lettres, espaces, traits d'union et apostrophes seulement."
@@ -189,6 +194,7 @@ impl AccessError {
             Self::SameOperatorTwice => (409, "same_operator_twice"),
             Self::UnknownOperator(_) => (404, "unknown_operator"),
             Self::OperatorRevoked(_) => (409, "operator_revoked"),
+            Self::LastAdministrator(_) => (409, "last_administrator"),
             Self::BadOperatorName => (422, "bad_operator_name"),
             Self::BadOperatorEmail(_) => (422, "bad_operator_email"),
             Self::Storage(_)

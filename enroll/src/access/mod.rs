@@ -41,7 +41,7 @@ pub use error::{AccessError, MatchToConfirm};
 pub use operator::AccessorDetail;
 pub use operators::{
     Asker, ConsoleOperator, Eyes, GuardedAct, OperatorAct, OperatorCertificate, OperatorRole,
-    OperatorRow, OperatorView,
+    OperatorRow, OperatorView, OperatorWithdrawalView,
 };
 pub(crate) use preflight::check_issuable;
 pub use preflight::{DesigneeField, DesigneeProblem};

@@ -34,6 +34,15 @@ impl Access {
         storage::accessors(&conn)
     }
 
+    /// The people attached to an establishment whose protocol in force names `siret`.
+    pub fn accessors_by_siret(
+        &self,
+        siret: &crate::Siret,
+    ) -> Result<Vec<AccessorRow>, AccessError> {
+        let conn = self.pool.get()?;
+        storage::accessors_by_siret(&conn, siret.as_str())
+    }
+
     /// One person, with everything attached to them.
     pub fn accessor(&self, hab: u32) -> Result<AccessorDetail, AccessError> {
         let conn = self.pool.get()?;

@@ -192,6 +192,23 @@ pub(crate) fn accessors(conn: &Connection) -> R<Vec<AccessorRow>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// The people attached (attachment not ended) to an establishment whose version in force
+/// names SIRET `siret` (14 digits; the protocol's input may hold spaces).
+pub(crate) fn accessors_by_siret(conn: &Connection, siret: &str) -> R<Vec<AccessorRow>> {
+    let mut stmt = conn.prepare(
+        "SELECT a.habilitation, a.last_name, a.first_name, a.email FROM enroll_accessors a
+         WHERE EXISTS (
+             SELECT 1 FROM enroll_attachments t JOIN enroll_versions v
+                 ON v.protocol_id = t.protocol_id AND v.status = 'approved'
+             WHERE t.habilitation = a.habilitation AND t.ended_at IS NULL
+               AND replace(replace(json_extract(v.input, '$.employer.siret'), ' ', ''),
+                           char(160), '') = ?1)
+         ORDER BY a.habilitation",
+    )?;
+    let rows = stmt.query_map([siret], accessor_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// An attachment as stored.
 #[derive(Debug, Clone)]
 pub struct AttachmentRow {

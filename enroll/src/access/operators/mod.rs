@@ -66,6 +66,23 @@ pub struct OperatorView {
     pub certificates: Vec<OperatorCertificate>,
 }
 
+/// One withdrawal link sent to an operator (never its token, code or file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorWithdrawalView {
+    /// Its number.
+    pub id: i64,
+    /// The certificate it delivers, upper-case hexadecimal.
+    pub serial_hex: String,
+    /// Where it stands.
+    pub state: WithdrawalState,
+    /// Wrong codes typed so far.
+    pub failed_attempts: i64,
+    /// When it was sent (Unix time).
+    pub created_at: i64,
+    /// When it expires (Unix time).
+    pub expires_at: i64,
+}
+
 /// Who is at the console: the operator a valid operator certificate names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsoleOperator {
@@ -223,10 +240,47 @@ impl Access {
             .collect()
     }
 
+    /// One operator, their certificates and their withdrawal links, for the console's page.
+    pub fn operator_detail(
+        &self,
+        id: i64,
+    ) -> Result<(OperatorView, Vec<OperatorWithdrawalView>), AccessError> {
+        let view = self
+            .operators()?
+            .into_iter()
+            .find(|v| v.operator.id == id)
+            .ok_or(AccessError::UnknownOperator(id))?;
+        let conn = self.pool.get()?;
+        let withdrawals = storage::withdrawals_of(&conn, id)?
+            .into_iter()
+            .map(
+                |(id, serial, state, failed_attempts, created_at, expires_at)| {
+                    OperatorWithdrawalView {
+                        id,
+                        serial_hex: Serial::from_der_bytes(&serial).to_hex(),
+                        state,
+                        failed_attempts,
+                        created_at,
+                        expires_at,
+                    }
+                },
+            )
+            .collect();
+        Ok((view, withdrawals))
+    }
+
     /// Whether some administrator is still in office.
     pub fn has_administrator(&self) -> Result<bool, AccessError> {
         let conn = self.pool.get()?;
         storage::any_administrator(&conn)
+    }
+
+    /// Refuses, before anything is recorded (a four-eyes request included), the revocation of
+    /// the last administrator in office: nobody could then add or revoke operators from the
+    /// console. Checked again by [`Access::revoke_operator`].
+    pub fn check_operator_revocable(&self, id: i64) -> Result<(), AccessError> {
+        let conn = self.pool.get()?;
+        not_the_last_administrator(&conn, id, self.now())
     }
 
     /// Revokes an operator: every certificate of theirs (reason: privilege withdrawn), their
@@ -241,7 +295,9 @@ impl Access {
         let now = self.now();
         let mut conn = self.pool.get()?;
         let tx = immediate(&mut conn)?;
-        storage::operator(&tx, id)?.ok_or(AccessError::UnknownOperator(id))?;
+        // Checked again in the revocation's own transaction: two administrators revoking each
+        // other at once cannot both pass it.
+        not_the_last_administrator(&tx, id, now)?;
         if !storage::mark_revoked(&tx, id, now)? {
             return Err(AccessError::OperatorRevoked(id));
         }
@@ -414,4 +470,22 @@ impl Access {
             bytes: Zeroizing::new(p12),
         })
     }
+}
+
+/// [`AccessError::LastAdministrator`] when operator `id` is an administrator in office and no
+/// other administrator can open the console; [`AccessError::UnknownOperator`] when there is no
+/// such operator.
+fn not_the_last_administrator(
+    conn: &rusqlite::Connection,
+    id: i64,
+    now: time::OffsetDateTime,
+) -> Result<(), AccessError> {
+    let operator = storage::operator(conn, id)?.ok_or(AccessError::UnknownOperator(id))?;
+    if operator.role == OperatorRole::Administrateur
+        && operator.revoked_at.is_none()
+        && storage::other_administrators(conn, id, now)? == 0
+    {
+        return Err(AccessError::LastAdministrator(id));
+    }
+    Ok(())
 }

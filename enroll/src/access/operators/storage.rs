@@ -66,6 +66,19 @@ pub(super) fn any_administrator(conn: &Connection) -> R<bool> {
     )?)
 }
 
+/// Administrators other than operator `id` who can open the console at `now`: in office, and
+/// holding a withdrawn certificate not past its end.
+pub(super) fn other_administrators(conn: &Connection, id: i64, now: OffsetDateTime) -> R<i64> {
+    Ok(conn.query_row(
+        "SELECT COUNT(*) FROM enroll_operators o
+         WHERE o.role = 'administrateur' AND o.revoked_at IS NULL AND o.id <> ?1
+           AND EXISTS (SELECT 1 FROM enroll_operator_certificates c
+                       WHERE c.operator_id = o.id AND c.state = 'delivered' AND c.not_after > ?2)",
+        params![id, now.unix_timestamp()],
+        |r| r.get(0),
+    )?)
+}
+
 pub(super) fn mark_revoked(tx: &Transaction<'_>, id: i64, now: OffsetDateTime) -> R<bool> {
     Ok(tx.execute(
         "UPDATE enroll_operators SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
@@ -226,5 +239,27 @@ pub(super) fn withdrawals_due(conn: &Connection, now: i64) -> R<Vec<(i64, i64, V
          WHERE status IN ('pending', 'locked') AND expires_at < ?1",
     )?;
     let rows = stmt.query_map(params![now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// An operator's withdrawals, oldest first, without their secrets nor their file:
+/// (id, serial, status, failed attempts, created at, expires at).
+pub(super) type WithdrawalEntry = (i64, Vec<u8>, WithdrawalState, i64, i64, i64);
+
+pub(super) fn withdrawals_of(conn: &Connection, operator: i64) -> R<Vec<WithdrawalEntry>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, serial, status, failed_attempts, created_at, expires_at
+         FROM enroll_operator_withdrawals WHERE operator_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([operator], |r| {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+        ))
+    })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -3,15 +3,18 @@
 //! opens it. Every page and act is the library's ([`Access`], [`Pass`]): the CLI and the
 //! console call the same functions, and every act is audited under the operator's certificate
 //! serial and name ([`ConsoleOperator::actor`]). Each role's acts are `access::OperatorRole`'s
-//! table; every form carries a CSRF token bound to the operator's certificate.
+//! table; every form carries a CSRF token bound to the operator's certificate and browser
+//! session (a session cookie set by [`authenticate`]).
 //!
 //! ```text
 //! listener (TLS: chain, expiry, CA revocation set) ─▶ [`authenticate`] (again per request:
 //!     revocation set, notAfter, operator certificate in force) ─▶ handler (role, CSRF) ─▶ Access
 //! ```
 
+mod approvals;
 mod people;
 mod protocols;
+mod statistics;
 mod supervision;
 
 use std::sync::Arc;
@@ -29,6 +32,7 @@ use registry::web::ClientCert;
 use store::secrets::ServerKey;
 use store::Clock;
 
+pub use self::approvals::Jobs;
 use crate::access::{Access, AccessError, ConsoleOperator, OperatorAct};
 use crate::outbox::WorkerSignal;
 use crate::pass::Pass;
@@ -52,6 +56,8 @@ pub struct ConsoleState {
     pub outbox: WorkerSignal,
     /// The database, for what administrateurs watch (outbox, audit log, CA).
     pub pool: Arc<store::pool::Pool>,
+    /// The approvals running in the background, and how they ended.
+    pub approvals: Jobs,
 }
 
 impl std::fmt::Debug for ConsoleState {
@@ -71,6 +77,7 @@ pub fn router(state: ConsoleState) -> Router {
         )
         .route("/protocoles/{number}/annexe", get(protocols::annexe))
         .route("/protocoles/{number}/valider", post(protocols::approve))
+        .route("/protocoles/{number}/validation", get(approvals::progress))
         .route("/protocoles/{number}/refuser", post(protocols::reject))
         .route("/personnes", get(people::search))
         .route("/personnes/{hab}", get(people::person))
@@ -79,11 +86,14 @@ pub fn router(state: ConsoleState) -> Router {
             "/operateurs",
             get(people::operators).post(people::add_operator),
         )
+        .route("/operateurs/{id}", get(people::operator))
         .route("/operateurs/{id}/revoquer", post(people::revoke_operator))
         .route("/envois", get(supervision::outbox))
         .route("/envois/{id}/relancer", post(supervision::retry))
         .route("/journal", get(supervision::audit))
         .route("/ac", get(supervision::authority))
+        .route("/statistiques", get(statistics::statistics))
+        .route("/statistiques/export.csv", get(statistics::export))
         .route(
             web::layout::STYLESHEET_PATH,
             get(|| async { web::layout::stylesheet_response() }),
@@ -111,8 +121,25 @@ async fn authenticate(State(s): State<ConsoleState>, mut request: Request, next:
     let serial = cert.serial.clone();
     match web::blocking(move || access.console_operator(&serial)).await {
         Ok(Ok(Some(operator))) => {
-            request.extensions_mut().insert(operator);
-            next.run(request).await
+            // The browser's session: the cookie it holds, or a new one set with this answer.
+            let held = web::cookies::get(request.headers(), SESSION_COOKIE)
+                .filter(|v| is_session_value(v));
+            let fresh = match held {
+                Some(_) => None,
+                None => match store::secrets::new_token() {
+                    Ok(t) => Some(t.to_string()),
+                    Err(e) => return internal(&e),
+                },
+            };
+            let session = held.or_else(|| fresh.clone()).unwrap_or_default();
+            request
+                .extensions_mut()
+                .insert(Operator { operator, session });
+            let mut response = next.run(request).await;
+            if let Some(value) = fresh.and_then(|v| web::cookies::set(SESSION_COOKIE, &v, None)) {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+            response
         }
         Ok(Ok(None)) => refused(),
         Ok(Err(e)) => access_error(&e),
@@ -143,17 +170,13 @@ const FRONT: web::layout::Front = web::layout::Front {
 };
 
 /// A console page: the menu for `operator` (what their role shows), the title, the body.
-fn page(
-    status: StatusCode,
-    operator: Option<&ConsoleOperator>,
-    title: &str,
-    body: Markup,
-) -> Response {
+fn page(status: StatusCode, operator: Option<&Operator>, title: &str, body: Markup) -> Response {
     let nav = operator.map(|o| {
         html! {
             ul {
                 li { a href="/" { "Protocoles à décider" } }
                 li { a href="/personnes" { "Personnes" } }
+                li { a href="/statistiques" { "Statistiques" } }
                 @if o.may(OperatorAct::ManageOperators) {
                     li { a href="/operateurs" { "Opérateurs" } }
                 }
@@ -179,7 +202,7 @@ fn page(
 }
 
 /// 403: the operator's role does not allow `act`.
-fn forbidden(operator: &ConsoleOperator) -> Response {
+fn forbidden(operator: &Operator) -> Response {
     page(
         StatusCode::FORBIDDEN,
         Some(operator),
@@ -193,7 +216,7 @@ fn forbidden(operator: &ConsoleOperator) -> Response {
 }
 
 /// 403: a form without its token (or another's): nothing done.
-fn csrf_refused(operator: &ConsoleOperator) -> Response {
+fn csrf_refused(operator: &Operator) -> Response {
     page(
         StatusCode::FORBIDDEN,
         Some(operator),
@@ -208,18 +231,61 @@ fn csrf_refused(operator: &ConsoleOperator) -> Response {
 
 const CSRF_PURPOSE: &str = "console-csrf";
 
-/// The CSRF token of `operator`'s forms: bound to their certificate's serial under the server
-/// key, so that only pages the console served them carry it.
-fn csrf_token(key: &ServerKey, operator: &ConsoleOperator) -> String {
-    web::csrf::token(key, CSRF_PURPOSE, &operator.serial_hex)
+/// The console's session cookie: a random value the browser keeps until it closes (no
+/// `Max-Age`), `HttpOnly`, `Secure`, `SameSite=Strict`. It carries no right (the certificate
+/// does): it only binds the forms' tokens to this browser session.
+const SESSION_COOKIE: &str = "console_session";
+
+/// What [`store::secrets::new_token`] makes: 43 characters of URL-safe base64.
+fn is_session_value(v: &str) -> bool {
+    v.len() == 43
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn csrf_ok(key: &ServerKey, operator: &ConsoleOperator, sent: Option<&str>) -> bool {
-    web::csrf::check(key, CSRF_PURPOSE, &operator.serial_hex, sent)
+/// The operator of a request, as [`authenticate`] found them, with their browser session.
+#[derive(Clone)]
+pub(super) struct Operator {
+    operator: ConsoleOperator,
+    /// The session cookie's value (never shown nor logged).
+    session: String,
+}
+
+impl std::fmt::Debug for Operator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Operator")
+            .field("operator", &self.operator)
+            .field("session", &"[elided]")
+            .finish()
+    }
+}
+
+impl std::ops::Deref for Operator {
+    type Target = ConsoleOperator;
+    fn deref(&self) -> &ConsoleOperator {
+        &self.operator
+    }
+}
+
+/// What `operator`'s tokens are bound to: their certificate's serial and their browser
+/// session, so that a token taken from a page (a log, a screenshot, a proxy) is worth nothing
+/// once that session is over, nor in another browser holding the same certificate.
+fn csrf_binding(operator: &Operator) -> String {
+    format!("{}:{}", operator.serial_hex, operator.session)
+}
+
+/// The CSRF token of `operator`'s forms, under the server key: only pages the console served
+/// to this session carry it.
+fn csrf_token(key: &ServerKey, operator: &Operator) -> String {
+    web::csrf::token(key, CSRF_PURPOSE, &csrf_binding(operator))
+}
+
+fn csrf_ok(key: &ServerKey, operator: &Operator, sent: Option<&str>) -> bool {
+    web::csrf::check(key, CSRF_PURPOSE, &csrf_binding(operator), sent)
 }
 
 /// The hidden field of every form.
-fn csrf_field(key: &ServerKey, operator: &ConsoleOperator) -> Markup {
+fn csrf_field(key: &ServerKey, operator: &Operator) -> Markup {
     html! { input type="hidden" name=(web::csrf::FIELD) value=(csrf_token(key, operator)); }
 }
 
@@ -259,7 +325,7 @@ async fn run<T: Send + 'static>(
 }
 
 /// A page saying an act was done, with where to go next.
-fn done(operator: &ConsoleOperator, title: &str, message: Markup, back: (&str, &str)) -> Response {
+fn done(operator: &Operator, title: &str, message: Markup, back: (&str, &str)) -> Response {
     page(
         StatusCode::OK,
         Some(operator),

@@ -13,13 +13,14 @@ use maud::html;
 use serde::Deserialize;
 use store::text::fold;
 
+use super::Operator;
 use super::{
     access_error, csrf_field, csrf_ok, csrf_refused, date_of, done, forbidden, page, run,
     ConsoleState,
 };
 use crate::access::{
-    AccessCodeState, AccessError, CertificateState, ConsoleOperator, Eyes, GuardedAct, OperatorAct,
-    OperatorRole, WithdrawalState,
+    AccessCodeState, AccessError, CertificateState, Eyes, GuardedAct, OperatorAct, OperatorRole,
+    WithdrawalState,
 };
 use crate::Email;
 
@@ -30,21 +31,32 @@ pub(super) struct SearchQuery {
     q: String,
 }
 
-/// `/personnes?q=`: by name (accents and case ignored), N° habilitation or e-mail.
+/// `/personnes?q=`: by name (accents and case ignored), N° habilitation, e-mail, or the SIRET
+/// of an establishment they are attached to.
 pub(super) async fn search(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
     Query(query): Query<SearchQuery>,
 ) -> Response {
     let q = query.q.trim().to_owned();
     let access = s.access.clone();
-    let people = match run(move || access.accessors()).await {
+    // Fourteen digits that make a SIRET: the people of that establishment.
+    let siret = crate::Siret::parse(&q).ok();
+    let by_siret = siret.is_some();
+    let people = match run(move || match siret {
+        Some(siret) => access.accessors_by_siret(&siret),
+        None => access.accessors(),
+    })
+    .await
+    {
         Ok(p) => p,
         Err(r) => return r,
     };
     let folded = fold(&q);
     let found: Vec<_> = if q.is_empty() {
         Vec::new()
+    } else if by_siret {
+        people.into_iter().take(200).collect()
     } else {
         people
             .into_iter()
@@ -65,16 +77,16 @@ pub(super) async fn search(
             h1 { "Rechercher une personne" }
             form method="get" action="/personnes" role="search" {
                 div.field {
-                    label for="q" { "Nom, N° habilitation SISERI ou adresse électronique" }
-                    input type="search" id="q" name="q" value=(q);
+                    label for="q" { "Nom, N° habilitation SISERI, adresse électronique ou SIRET de l'établissement" }
+                    input.input type="search" id="q" name="q" value=(q);
                 }
-                button type="submit" { "Rechercher" }
+                button.btn.btn-primary type="submit" { "Rechercher" }
             }
             @if !q.is_empty() {
                 @if found.is_empty() {
                     p role="status" { "Aucune personne ne correspond." }
                 } @else {
-                    table {
+                    table.table {
                         caption { (found.len()) " personne(s) trouvée(s)" }
                         thead { tr {
                             th scope="col" { "N° habilitation" }
@@ -121,7 +133,7 @@ fn withdrawal_state(s: WithdrawalState) -> &'static str {
 /// and the forms of the acts the operator's role allows.
 pub(super) async fn person(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
     Path(hab): Path<u32>,
 ) -> Response {
     let access = s.access.clone();
@@ -148,7 +160,7 @@ pub(super) async fn person(
                 }
             }
             h2 { "Certificats" }
-            table {
+            table.table {
                 caption { "Certificats de la personne" }
                 thead { tr { th scope="col" { "N° de série" } th scope="col" { "État" } th scope="col" { "Fin de validité" } } }
                 tbody {
@@ -162,7 +174,7 @@ pub(super) async fn person(
                 }
             }
             h2 { "Retraits" }
-            table {
+            table.table {
                 caption { "Liens de retrait envoyés" }
                 thead { tr { th scope="col" { "N°" } th scope="col" { "Fichier" } th scope="col" { "État" } th scope="col" { "Codes erronés" } th scope="col" { "Expire le" } } }
                 tbody {
@@ -194,19 +206,19 @@ pub(super) async fn person(
                     (csrf_field(&s.key, &op))
                     div.field {
                         label for="p12_profile" { "Protection du fichier .p12" }
-                        select id="p12_profile" name="p12_profile" {
+                        select.select id="p12_profile" name="p12_profile" {
                             option value="" { "celle de la configuration" }
                             option value="modern" { "moderne (AES)" }
                             option value="compat" { "compatible (systèmes anciens)" }
                         }
                     }
-                    button type="submit" { "Renvoyer un lien de retrait" }
+                    button.btn.btn-primary type="submit" { "Renvoyer un lien de retrait" }
                 }
             }
             @if op.may(OperatorAct::ResetCode) {
                 form method="post" action={ (base) "/code" } {
                     (csrf_field(&s.key, &op))
-                    button type="submit" { "Envoyer un nouveau code d'accès" }
+                    button.btn.btn-primary type="submit" { "Envoyer un nouveau code d'accès" }
                 }
             }
             @if op.may(OperatorAct::SetEmail) {
@@ -214,19 +226,19 @@ pub(super) async fn person(
                     (csrf_field(&s.key, &op))
                     div.field {
                         label for="address" { "Nouvelle adresse électronique" }
-                        input type="email" id="address" name="address" required autocomplete="off";
+                        input.input type="email" id="address" name="address" required autocomplete="off";
                     }
                     div.field {
                         label for="email-reason" { "Motif du changement" }
-                        input type="text" id="email-reason" name="reason" required maxlength="200";
+                        input.input type="text" id="email-reason" name="reason" required maxlength="200";
                     }
-                    button type="submit" { "Changer l'adresse" }
+                    button.btn.btn-primary type="submit" { "Changer l'adresse" }
                 }
             }
             @if op.may(OperatorAct::Renew) {
                 form method="post" action={ (base) "/renouveler" } {
                     (csrf_field(&s.key, &op))
-                    button type="submit" { "Renouveler le certificat" }
+                    button.btn.btn-primary type="submit" { "Renouveler le certificat" }
                 }
             }
             @if op.may(OperatorAct::Revoke) {
@@ -234,7 +246,7 @@ pub(super) async fn person(
                     (csrf_field(&s.key, &op))
                     div.field {
                         label for="revoke-reason" { "Motif de la révocation" }
-                        select id="revoke-reason" name="reason" {
+                        select.select id="revoke-reason" name="reason" {
                             option value="affiliationChanged" { "changement de rattachement" }
                             option value="cessationOfOperation" { "cessation d'activité" }
                             option value="keyCompromise" { "clé compromise" }
@@ -243,7 +255,7 @@ pub(super) async fn person(
                             option value="unspecified" { "non précisé" }
                         }
                     }
-                    button type="submit" { "Révoquer les certificats" }
+                    button.btn.btn-danger type="submit" { "Révoquer les certificats" }
                 }
             }
         },
@@ -266,7 +278,7 @@ pub(super) struct ActForm {
 /// `POST /personnes/{hab}/{act}`: `revoquer`, `renouveler`, `renvoyer`, `code`, `email`.
 pub(super) async fn act(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
     Path((hab, act)): Path<(u32, String)>,
     Form(form): Form<ActForm>,
 ) -> Response {
@@ -344,7 +356,7 @@ pub(super) async fn act(
 /// `/operateurs`: the operators and the form to add one (administrateurs only).
 pub(super) async fn operators(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
 ) -> Response {
     if !op.may(OperatorAct::ManageOperators) {
         return forbidden(&op);
@@ -360,7 +372,7 @@ pub(super) async fn operators(
         "Opérateurs",
         html! {
             h1 { "Opérateurs de la console" }
-            table {
+            table.table {
                 caption { "Opérateurs et leurs certificats" }
                 thead { tr { th scope="col" { "N°" } th scope="col" { "Nom" } th scope="col" { "Rôle" }
                     th scope="col" { "Adresse" } th scope="col" { "État" } th scope="col" { "Action" } } }
@@ -369,7 +381,7 @@ pub(super) async fn operators(
                         @let o = &v.operator;
                         tr {
                             td { (o.id) }
-                            td { (o.name) }
+                            td { a href={ "/operateurs/" (o.id) } { (o.name) } }
                             td { (o.role.as_str()) }
                             td { (o.email) }
                             td { @if o.revoked_at.is_some() { "révoqué" } @else { "en fonction" } }
@@ -377,7 +389,7 @@ pub(super) async fn operators(
                                 @if o.revoked_at.is_none() {
                                     form method="post" action={ "/operateurs/" (o.id) "/revoquer" } {
                                         (csrf_field(&s.key, &op))
-                                        button type="submit" { "Révoquer " span.visually-hidden { (o.name) } }
+                                        button.btn.btn-small.btn-danger-outline type="submit" { "Révoquer " span.visually-hidden { (o.name) } }
                                     }
                                 }
                             }
@@ -390,21 +402,102 @@ pub(super) async fn operators(
                 (csrf_field(&s.key, &op))
                 div.field {
                     label for="name" { "Nom" }
-                    input type="text" id="name" name="name" required autocomplete="off";
+                    input.input type="text" id="name" name="name" required autocomplete="off";
                 }
                 div.field {
                     label for="email" { "Adresse électronique" }
-                    input type="email" id="email" name="email" required autocomplete="off";
+                    input.input type="email" id="email" name="email" required autocomplete="off";
                 }
                 div.field {
                     label for="role" { "Rôle" }
-                    select id="role" name="role" {
+                    select.select id="role" name="role" {
                         option value="instructeur" { "instructeur" }
                         option value="administrateur" { "administrateur" }
                     }
                 }
-                button type="submit" { "Ajouter et envoyer le lien de retrait" }
+                button.btn.btn-primary type="submit" { "Ajouter et envoyer le lien de retrait" }
             }
+        },
+    )
+}
+
+/// `/operateurs/{id}`: one operator, their certificates and withdrawal links (administrateurs
+/// only; never a token, code or file).
+pub(super) async fn operator(
+    State(s): State<ConsoleState>,
+    Extension(op): Extension<Operator>,
+    Path(id): Path<i64>,
+) -> Response {
+    if !op.may(OperatorAct::ManageOperators) {
+        return forbidden(&op);
+    }
+    let access = s.access.clone();
+    let (view, withdrawals) = match run(move || access.operator_detail(id)).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let o = &view.operator;
+    page(
+        StatusCode::OK,
+        Some(&op),
+        &format!("Opérateur n° {id}"),
+        html! {
+            h1 { "Opérateur n° " (id) " — " (o.name) }
+            dl.facts {
+                dt { "Rôle" } dd { (o.role.as_str()) }
+                dt { "Adresse électronique" } dd { (o.email) }
+                dt { "Ajouté le" } dd { (date_of(o.created_at)) " par " (o.created_by) }
+                dt { "État" } dd {
+                    @match o.revoked_at {
+                        Some(t) => { "révoqué le " (date_of(t)) }
+                        None => "en fonction",
+                    }
+                }
+            }
+            h2 { "Certificats" }
+            table.table {
+                caption { "Certificats d'opérateur" }
+                thead { tr { th scope="col" { "N° de série" } th scope="col" { "État" } th scope="col" { "Fin de validité" } } }
+                tbody {
+                    @for c in &view.certificates {
+                        tr {
+                            td { code { (c.serial_hex) } }
+                            td { (cert_state(c.state)) }
+                            td { (c.not_after.map(date_of).unwrap_or_default()) }
+                        }
+                    }
+                }
+            }
+            h2 { "Retraits" }
+            @if withdrawals.is_empty() {
+                p { "Aucun lien de retrait." }
+            } @else {
+                table.table {
+                    caption { "Liens de retrait envoyés" }
+                    thead { tr { th scope="col" { "N°" } th scope="col" { "Certificat" } th scope="col" { "État" }
+                        th scope="col" { "Codes erronés" } th scope="col" { "Envoyé le" } th scope="col" { "Expire le" } } }
+                    tbody {
+                        @for w in &withdrawals {
+                            tr {
+                                td { (w.id) }
+                                td { code { (w.serial_hex) } }
+                                td { (withdrawal_state(w.state)) }
+                                td { (w.failed_attempts) }
+                                td { (date_of(w.created_at)) }
+                                td { (date_of(w.expires_at)) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if o.revoked_at.is_none() {
+                h2 { "Action" }
+                form method="post" action={ "/operateurs/" (id) "/revoquer" } {
+                    (csrf_field(&s.key, &op))
+                    button.btn.btn-danger type="submit" { "Révoquer cet opérateur" }
+                }
+            }
+            p { a href="/operateurs" { "Retour aux opérateurs" } }
         },
     )
 }
@@ -412,7 +505,7 @@ pub(super) async fn operators(
 /// `POST /operateurs`.
 pub(super) async fn add_operator(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     if !op.may(OperatorAct::ManageOperators) {
@@ -444,7 +537,7 @@ pub(super) async fn add_operator(
 /// `POST /operateurs/{id}/revoquer`.
 pub(super) async fn revoke_operator(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
     Path(id): Path<i64>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
@@ -461,6 +554,7 @@ pub(super) async fn revoke_operator(
         op.asker(),
     );
     let revoked = run(move || {
+        access.check_operator_revocable(id)?;
         let subject = format!("operator:{id}");
         if access.four_eyes(GuardedAct::RevokeOperator, &subject, &asker)? == Eyes::FirstRecorded {
             return Ok(false);

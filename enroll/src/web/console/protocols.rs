@@ -9,18 +9,17 @@ use axum::{Extension, Form};
 use maud::html;
 use serde::Deserialize;
 
+use super::Operator;
 use super::{
     access_error, csrf_field, csrf_ok, csrf_refused, done, forbidden, page, run, ConsoleState,
 };
-use crate::access::{
-    AccessError, ConsoleOperator, Eyes, FoundBy, GuardedAct, IdentityField, OperatorAct,
-};
+use crate::access::{AccessError, Eyes, FoundBy, GuardedAct, IdentityField, OperatorAct};
 use crate::pass::DocumentKind;
 
 /// `/`: the signed versions awaiting a decision, oldest first, with their age.
 pub(super) async fn queue(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
 ) -> Response {
     let access = s.access.clone();
     let versions = match run(move || access.versions(Some("signed"))).await {
@@ -37,7 +36,7 @@ pub(super) async fn queue(
             @if versions.is_empty() {
                 p { "Aucun protocole n'attend de décision." }
             } @else {
-                table {
+                table.table {
                     caption { (versions.len()) " protocole(s), du plus ancien au plus récent" }
                     thead { tr {
                         th scope="col" { "N° protocole" }
@@ -66,7 +65,7 @@ pub(super) async fn queue(
 /// `/protocoles/{number}`: everything the operator needs to decide.
 pub(super) async fn review(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
     Path(number): Path<String>,
 ) -> Response {
     let (access, pass, n) = (s.access.clone(), s.pass.clone(), number.clone());
@@ -129,7 +128,7 @@ pub(super) async fn review(
                 Err(e) => p { "Comparaison impossible : " (e.to_string()) }
                 Ok(k) if k.is_empty() => p { "Aucune." }
                 Ok(k) => {
-                    table {
+                    table.table {
                         caption { "Personnes nommées et ce qui diffère de ce que sait le registre" }
                         thead { tr {
                             th scope="col" { "Personne" }
@@ -178,14 +177,14 @@ pub(super) async fn review(
                     @if doc.media_type == "application/pdf" {
                         iframe src=(url) title={ (doc.kind.label()) " (PDF)" } width="100%" height="600" {}
                     } @else {
-                        img src=(url) alt={ (doc.kind.label()) " déposée par l'employeur" } style="max-width:100%";
+                        img src=(url) alt={ (doc.kind.label()) " déposée par l'employeur" };
                     }
                     p { a href=(url) { "Ouvrir " (doc.kind.label()) } }
                 }
             }
 
             h2 { "Preuve de signature" }
-            table {
+            table.table {
                 caption { "Éléments enregistrés à la signature" }
                 tbody {
                     @for (k, label) in evidence {
@@ -219,15 +218,15 @@ pub(super) async fn review(
                             }
                         }
                     }
-                    button type="submit" { "Valider le protocole" }
+                    button.btn.btn-primary type="submit" { "Valider le protocole" }
                 }
                 form method="post" action={ (base) "/refuser" } {
                     (csrf_field(&s.key, &op))
                     div.field {
                         label for="reason" { "Motif du refus (obligatoire)" }
-                        input type="text" id="reason" name="reason" required maxlength="200";
+                        input.input type="text" id="reason" name="reason" required maxlength="200";
                     }
-                    button type="submit" { "Refuser le protocole" }
+                    button.btn.btn-danger-outline type="submit" { "Refuser le protocole" }
                 }
             }
         },
@@ -240,7 +239,7 @@ pub(super) async fn review(
 /// console itself.
 pub(super) async fn document(
     State(s): State<ConsoleState>,
-    Extension(_op): Extension<ConsoleOperator>,
+    Extension(_op): Extension<Operator>,
     Path((number, kind)): Path<(String, String)>,
 ) -> Response {
     let Some(kind) = DocumentKind::parse(&kind) else {
@@ -288,7 +287,7 @@ pub(super) async fn document(
 /// employer downloaded it, inline and inert.
 pub(super) async fn annexe(
     State(s): State<ConsoleState>,
-    Extension(_op): Extension<ConsoleOperator>,
+    Extension(_op): Extension<Operator>,
     Path(number): Path<String>,
 ) -> Response {
     let (access, pass, n) = (s.access.clone(), s.pass.clone(), number.clone());
@@ -355,7 +354,7 @@ pub(super) struct ApproveForm {
 /// `POST /protocoles/{number}/valider`.
 pub(super) async fn approve(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
     Path(number): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
@@ -369,46 +368,38 @@ pub(super) async fn approve(
     if !csrf_ok(&s.key, &op, form.csrf.as_deref()) {
         return csrf_refused(&op);
     }
-    let (access, authority, actor, n) = (
-        s.access.clone(),
-        s.authority.clone(),
-        op.actor(),
-        number.clone(),
-    );
+    let (access, n) = (s.access.clone(), number.clone());
     let asker = op.asker();
-    let report = run(move || {
+    let eyes = run(move || {
         let subject = access.approval_subject(&n)?;
-        if access.four_eyes(GuardedAct::Approve, &subject, &asker)? == Eyes::FirstRecorded {
-            return Ok(None);
-        }
-        access
-            .approve(&authority, &n, &actor, &form.confirm, &mut |_, _, _| {})
-            .map(Some)
+        access.four_eyes(GuardedAct::Approve, &subject, &asker)
     })
     .await;
-    s.outbox.wake();
-    match report {
-        Ok(None) => done(
+    match eyes {
+        Ok(Eyes::FirstRecorded) => done(
             &op,
             "Validation demandée",
             html! { p { "Votre validation du protocole n° " (number) " est enregistrée : un "
             "second opérateur doit la confirmer (quatre yeux)." } },
             ("/", "Retour aux protocoles à décider"),
         ),
-        Ok(Some(r)) => done(
-            &op,
-            "Protocole validé",
-            html! {
-                p { "Protocole n° " (r.number) " version " (r.version) " validé : "
-                    (r.issued.len()) " certificat(s) émis, "
-                    (r.attached.len()) " rattachement(s) ajouté(s), "
-                    (r.detached.len()) " retiré(s), "
-                    (r.revoked.len()) " certificat(s) révoqué(s)." }
-            },
-            ("/", "Retour aux protocoles à décider"),
-        ),
+        Ok(_) => {
+            // Many people make a long approval: it runs in the background, the progress page
+            // follows it.
+            super::approvals::start(&s, &number, op.actor(), form.confirm);
+            see_other(&format!("/protocoles/{}/validation", safe_name(&number)))
+        }
         Err(r) => r,
     }
+}
+
+/// `303 See Other` to `location` (a path of the console).
+fn see_other(location: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(location) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
 }
 
 /// The rejection form.
@@ -423,7 +414,7 @@ pub(super) struct RejectForm {
 /// `POST /protocoles/{number}/refuser`.
 pub(super) async fn reject(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
     Path(number): Path<String>,
     Form(form): Form<RejectForm>,
 ) -> Response {

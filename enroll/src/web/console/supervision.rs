@@ -9,12 +9,13 @@ use axum::{Extension, Form};
 use maud::html;
 use serde::Deserialize;
 
+use super::Operator;
 use super::{csrf_field, csrf_ok, csrf_refused, done, forbidden, page, ConsoleState};
-use crate::access::{ConsoleOperator, OperatorAct};
+use crate::access::OperatorAct;
 use crate::outbox::OutboxId;
 
 /// Runs a read of the database off the reactor; a failure is logged and shown as a 500.
-async fn read<T: Send + 'static>(
+pub(super) async fn read<T: Send + 'static>(
     s: &ConsoleState,
     f: impl FnOnce(&rusqlite::Connection) -> Result<T, String> + Send + 'static,
 ) -> Result<T, Response> {
@@ -34,7 +35,7 @@ async fn read<T: Send + 'static>(
 /// `/envois`: pending messages, oldest first, with their attempts and last error.
 pub(super) async fn outbox(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
 ) -> Response {
     if !op.may(OperatorAct::Supervise) {
         return forbidden(&op);
@@ -61,7 +62,7 @@ pub(super) async fn outbox(
             @if pending.is_empty() {
                 p { "Aucun message en attente." }
             } @else {
-                table {
+                table.table {
                     caption { "Messages en attente, du plus ancien au plus récent (destinataires masqués)" }
                     thead { tr {
                         th scope="col" { "N°" } th scope="col" { "Canal" } th scope="col" { "Destinataire" }
@@ -80,7 +81,7 @@ pub(super) async fn outbox(
                                 td {
                                     form method="post" action={ "/envois/" (m.id.0) "/relancer" } {
                                         (csrf_field(&s.key, &op))
-                                        button type="submit" { "Relancer " span.visually-hidden { "le message " (m.id.0) } }
+                                        button.btn.btn-primary type="submit" { "Relancer " span.visually-hidden { "le message " (m.id.0) } }
                                     }
                                 }
                             }
@@ -95,7 +96,7 @@ pub(super) async fn outbox(
 /// `POST /envois/{id}/relancer`: due now, the worker woken.
 pub(super) async fn retry(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
     Path(id): Path<i64>,
     Form(form): Form<std::collections::HashMap<String, String>>,
 ) -> Response {
@@ -161,7 +162,7 @@ fn some(s: &str) -> Option<String> {
 /// `/journal`: the audit log, newest first, filtered; the chain verified on demand.
 pub(super) async fn audit(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
     Query(q): Query<AuditQuery>,
 ) -> Response {
     if !op.may(OperatorAct::Supervise) {
@@ -202,27 +203,27 @@ pub(super) async fn audit(
             form method="get" action="/journal" {
                 div.field {
                     label for="acteur" { "Acteur (contient)" }
-                    input type="text" id="acteur" name="acteur" value=(q.acteur);
+                    input.input type="text" id="acteur" name="acteur" value=(q.acteur);
                 }
                 div.field {
                     label for="sujet" { "Sujet (contient)" }
-                    input type="text" id="sujet" name="sujet" value=(q.sujet);
+                    input.input type="text" id="sujet" name="sujet" value=(q.sujet);
                 }
                 div.field {
                     label for="du" { "Du (AAAA-MM-JJ)" }
-                    input type="date" id="du" name="du" value=(q.du);
+                    input.input type="date" id="du" name="du" value=(q.du);
                 }
                 div.field {
                     label for="au" { "Au (AAAA-MM-JJ)" }
-                    input type="date" id="au" name="au" value=(q.au);
+                    input.input type="date" id="au" name="au" value=(q.au);
                 }
-                button type="submit" { "Filtrer" }
+                button.btn.btn-primary type="submit" { "Filtrer" }
             }
             form method="get" action="/journal" {
                 input type="hidden" name="verifier" value="1";
-                button type="submit" { "Vérifier la chaîne" }
+                button.btn.btn-primary type="submit" { "Vérifier la chaîne" }
             }
-            table {
+            table.table {
                 caption { (lines.len()) " entrée(s), de la plus récente à la plus ancienne (500 au plus)" }
                 thead { tr {
                     th scope="col" { "N°" } th scope="col" { "Date" } th scope="col" { "Acteur" }
@@ -244,7 +245,7 @@ pub(super) async fn audit(
 /// `/ac`: AC SISERI's certificate, the CRLs in force, certificates by state.
 pub(super) async fn authority(
     State(s): State<ConsoleState>,
-    Extension(op): Extension<ConsoleOperator>,
+    Extension(op): Extension<Operator>,
 ) -> Response {
     if !op.may(OperatorAct::Supervise) {
         return forbidden(&op);
@@ -276,7 +277,7 @@ pub(super) async fn authority(
         html! {
             h1 { "AC SISERI" }
             p { "Empreinte SHA-256 : " code { (hex::encode_upper(fingerprint.as_ref())) } }
-            table {
+            table.table {
                 caption { "Certificats par état" }
                 thead { tr { th scope="col" { "État" } th scope="col" { "Nombre" } } }
                 tbody {
@@ -293,7 +294,7 @@ pub(super) async fn authority(
                 None => p { "Aucune LCR complète publiée." }
             }
             @if !shards.is_empty() {
-                table {
+                table.table {
                     caption { "LCR de partition" }
                     thead { tr { th scope="col" { "Partition" } th scope="col" { "N°" }
                         th scope="col" { "Entrées" } th scope="col" { "Prochaine mise à jour" } } }

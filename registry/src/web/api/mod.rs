@@ -15,7 +15,9 @@
 //! | `GET /workers.csv` | the export | [`transfer`] |
 //! | `GET, POST /fractions`; `PUT, DELETE /fractions/{fid}`; `POST /fractions/assign` | *Fractionner la liste* | [`fractions`] |
 //! | `GET, POST /workers/{worker}/doses`; `GET /workers/{worker}/doses/effective` | dose records, rolling 12-month effective dose | [`doses`] |
-//! | `POST /doses/passive` | a dosimetry body's result, the worker named by NIR or card number | [`doses`] |
+//! | `GET /workers/{worker}/doses/{dose}/history` | the chain of corrections of a result | [`doses`] |
+//! | `POST /workers/{worker}/pregnancies` | the physician declares a pregnancy | [`doses`] |
+//! | `POST /doses/passive` | a dosimetry body's result (passive, radon, absence de résultat), the worker named by NIR or card number | [`doses`] |
 //! | `GET, PUT /workers/{worker}/card` | the medical follow-up card | [`card`] |
 //! | `GET, POST /organismes`; `DELETE /organismes/{oid}` | the dosimetry bodies the establishment has named | [`bodies`] |
 //! | `GET /alerts`; `POST /alerts/{alert}/acknowledge` | limit alerts across employers (PCR, physician; acknowledged by the physician) | [`alerts`] |
@@ -59,6 +61,14 @@ pub fn routes() -> Router<RegistryState> {
         .route(
             &format!("{e}/workers/{{worker}}/doses"),
             get(doses::list).post(doses::record),
+        )
+        .route(
+            &format!("{e}/workers/{{worker}}/doses/{{dose}}/history"),
+            get(doses::history),
+        )
+        .route(
+            &format!("{e}/workers/{{worker}}/pregnancies"),
+            post(doses::pregnancy),
         )
         .route(
             &format!("{e}/workers/{{worker}}/doses/effective"),

@@ -90,8 +90,16 @@ pub fn routes() -> Router<RegistryState> {
             get(doses::page).post(doses::submit),
         )
         .route(
+            &format!("{e}/travailleurs/{{w}}/doses/{{dose}}/historique"),
+            get(doses::history),
+        )
+        .route(
             &format!("{e}/travailleurs/{{w}}/carte"),
             get(doses::card).post(doses::card_submit),
+        )
+        .route(
+            &format!("{e}/travailleurs/{{w}}/grossesse"),
+            post(doses::pregnancy_submit),
         )
         .route(
             &format!("{e}/fractions"),

@@ -308,6 +308,8 @@ mod tests {
             period_end: end,
             effective_usv: usv,
             skin_usv: 0,
+            extremities_usv: 0,
+            lens_usv: 0,
         }
     }
 
@@ -362,12 +364,75 @@ mod tests {
         ));
     }
 
-    /// Every window holding `day`, day by day: the definition [`largest_window`] must agree with.
-    fn brute_force(records: &[Contribution], day: Date) -> i64 {
+    #[test]
+    fn lens_and_extremities_have_their_own_limits_and_category_checks() {
+        let day = date!(2025 - 05 - 31);
+        let one = |lens, extremities| {
+            [Contribution {
+                period_end: day,
+                effective_usv: 0,
+                skin_usv: 0,
+                extremities_usv: extremities,
+                lens_usv: lens,
+            }]
+        };
+        let limits = |records: &[Contribution], birth, b| -> Vec<Limit> {
+            crossings(records, day, birth, b)
+                .into_iter()
+                .map(|c| c.limit)
+                .collect()
+        };
+        assert_eq!(limits(&one(20_000, 500_000), None, false), []);
+        assert_eq!(
+            limits(&one(20_001, 500_001), None, false),
+            [Limit::Lens, Limit::Extremities]
+        );
+        assert_eq!(
+            limits(&one(15_001, 150_001), None, true),
+            [Limit::CategoryBLens, Limit::CategoryBExtremities]
+        );
+        let minor = Some(date!(2009 - 01 - 01));
+        assert_eq!(
+            limits(&one(15_001, 150_001), minor, false),
+            [Limit::Lens, Limit::Extremities]
+        );
+    }
+
+    #[test]
+    fn a_pregnancy_counts_the_results_ending_between_declaration_and_end() {
+        let records = [
+            effective(date!(2025 - 01 - 31), 5_000),
+            effective(date!(2025 - 03 - 31), 600),
+            effective(date!(2025 - 04 - 30), 500),
+        ];
+        let c = pregnancy_crossing(&records, date!(2025 - 03 - 01), date!(2025 - 11 - 30))
+            .expect("1.1 mSv is above 1 mSv");
+        assert_eq!((c.limit, c.window.sum_usv), (Limit::Pregnancy, 1_100));
+        assert_eq!(
+            pregnancy_crossing(&records, date!(2025 - 04 - 01), date!(2025 - 11 - 30)),
+            None
+        );
+    }
+
+    /// The definition, day by day: every window of 12 months holding `day`, each result
+    /// counted when its period ends within the window (see the module's doc), corrections
+    /// having left the results they replace.
+    fn brute_force(records: &[Contribution], quantity: Quantity, day: Date) -> i64 {
         let mut best = 0;
         let mut end = day;
         while twelve_months_before(end) <= day {
-            best = best.max(sum_ending(records, Quantity::Effective, end).sum_usv);
+            let from = twelve_months_before(end);
+            let mut sum = 0;
+            let mut d = from;
+            while d <= end {
+                sum += records
+                    .iter()
+                    .filter(|c| c.period_end == d)
+                    .map(|c| quantity.of(c))
+                    .sum::<i64>();
+                d += Duration::days(1);
+            }
+            best = best.max(sum);
             end += Duration::days(1);
         }
         best
@@ -377,9 +442,53 @@ mod tests {
         date!(2023 - 01 - 01)
     }
 
-    /// Results of several employers: (employer, days after 1 January 2023, µSv).
-    fn results() -> impl Strategy<Value = Vec<(u8, i64, i64)>> {
-        proptest::collection::vec((0_u8..4, 0_i64..1100, 0_i64..8_000), 1..40)
+    /// A result as generated: employer, first day and length of its period (days after 1
+    /// January 2023; up to 92 days, so many straddle a window's start), the quantity it
+    /// carries (0 effective, 1 skin, 2 extremities, 3 lens), µSv, and whether a correction
+    /// replaced it by another value.
+    type Generated = (u8, i64, i64, u8, i64, Option<i64>);
+
+    fn results() -> impl Strategy<Value = Vec<Generated>> {
+        proptest::collection::vec(
+            (
+                0_u8..4,
+                0_i64..1100,
+                0_i64..92,
+                0_u8..4,
+                0_i64..8_000,
+                proptest::option::of(0_i64..8_000),
+            ),
+            1..40,
+        )
+    }
+
+    fn quantity(q: u8) -> Quantity {
+        [
+            Quantity::Effective,
+            Quantity::Skin,
+            Quantity::Extremities,
+            Quantity::Lens,
+        ][usize::from(q % 4)]
+    }
+
+    /// What the registry sums: each result's current value (its correction's when corrected;
+    /// the replaced one is left out), at its period's end.
+    fn current(results: &[Generated], employer: Option<u8>) -> Vec<Contribution> {
+        results
+            .iter()
+            .filter(|r| employer.is_none_or(|e| e == r.0))
+            .map(|&(_, start, len, q, usv, corrected)| {
+                let value = corrected.unwrap_or(usv);
+                let mut c = effective(base() + Duration::days(start + len), 0);
+                match quantity(q) {
+                    Quantity::Effective => c.effective_usv = value,
+                    Quantity::Skin => c.skin_usv = value,
+                    Quantity::Extremities => c.extremities_usv = value,
+                    Quantity::Lens => c.lens_usv = value,
+                }
+                c
+            })
+            .collect()
     }
 
     proptest! {
@@ -387,43 +496,73 @@ mod tests {
         fn the_largest_window_is_the_largest_of_every_window_holding_the_day(
             results in results(),
             pick in any::<prop::sample::Index>(),
+            q in 0_u8..4,
         ) {
-            let records: Vec<Contribution> = results
-                .iter()
-                .map(|&(_, days, usv)| effective(base() + Duration::days(days), usv))
-                .collect();
+            let records = current(&results, None);
             let day = records[pick.index(records.len())].period_end;
-            let w = largest_window(&records, Quantity::Effective, day);
-            prop_assert_eq!(w.sum_usv, brute_force(&records, day));
+            let w = largest_window(&records, quantity(q), day);
+            prop_assert_eq!(w.sum_usv, brute_force(&records, quantity(q), day));
             prop_assert!(w.from <= day && day <= w.to);
-            prop_assert_eq!(w, sum_ending(&records, Quantity::Effective, w.to));
+            prop_assert_eq!(w, sum_ending(&records, quantity(q), w.to));
+        }
+
+        #[test]
+        fn a_correction_counts_instead_of_what_it_replaces(
+            results in results(),
+            pick in any::<prop::sample::Index>(),
+            q in 0_u8..4,
+        ) {
+            // Recorded: every original, plus each correction; the sums leave the replaced out.
+            let records = current(&results, None);
+            let day = records[pick.index(records.len())].period_end;
+            let originals: Vec<Generated> =
+                results.iter().map(|r| (r.0, r.1, r.2, r.3, r.4, None)).collect();
+            let without = sum_ending(&current(&originals, None), quantity(q), day).sum_usv;
+            let delta: i64 = results
+                .iter()
+                .filter(|r| quantity(r.3) == quantity(q))
+                .filter_map(|r| {
+                    let end = base() + Duration::days(r.1 + r.2);
+                    let inside = end >= twelve_months_before(day) && end <= day;
+                    r.5.filter(|_| inside).map(|c| c - r.4)
+                })
+                .sum();
+            prop_assert_eq!(sum_ending(&records, quantity(q), day).sum_usv, without + delta);
         }
 
         #[test]
         fn results_of_every_employer_add_up_and_none_lowers_the_sum(
             results in results(),
             pick in any::<prop::sample::Index>(),
+            q in 0_u8..4,
         ) {
-            let all: Vec<Contribution> = results
-                .iter()
-                .map(|&(_, days, usv)| effective(base() + Duration::days(days), usv))
-                .collect();
+            let all = current(&results, None);
             let day = all[pick.index(all.len())].period_end;
-            let total = sum_ending(&all, Quantity::Effective, day).sum_usv;
+            let total = sum_ending(&all, quantity(q), day).sum_usv;
             let mut by_employer = 0;
             for employer in 0..4 {
-                let own: Vec<Contribution> = results
-                    .iter()
-                    .filter(|r| r.0 == employer)
-                    .map(|&(_, days, usv)| effective(base() + Duration::days(days), usv))
-                    .collect();
-                by_employer += sum_ending(&own, Quantity::Effective, day).sum_usv;
+                let own = current(&results, Some(employer));
+                by_employer += sum_ending(&own, quantity(q), day).sum_usv;
                 prop_assert!(
-                    largest_window(&own, Quantity::Effective, day).sum_usv
-                        <= largest_window(&all, Quantity::Effective, day).sum_usv
+                    largest_window(&own, quantity(q), day).sum_usv
+                        <= largest_window(&all, quantity(q), day).sum_usv
                 );
             }
             prop_assert_eq!(total, by_employer);
+        }
+
+        #[test]
+        fn a_result_straddling_a_window_start_counts_whole_in_the_windows_holding_its_end(
+            start in 0_i64..700,
+            len in 1_i64..92,
+            usv in 1_i64..8_000,
+            shift in 0_i64..400,
+        ) {
+            let r = effective(base() + Duration::days(start + len), usv);
+            let to = base() + Duration::days(start + len + shift);
+            let w = sum_ending(&[r], Quantity::Effective, to);
+            let holds_end = w.from <= r.period_end;
+            prop_assert_eq!(w.sum_usv, if holds_end { usv } else { 0 });
         }
     }
 }

@@ -63,7 +63,7 @@ fn needs_text_mark(value: &str) -> bool {
 
 /// A value as written in a cell: with a leading apostrophe when it could be read as a formula
 /// or starts with an apostrophe itself.
-fn to_cell(value: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn to_cell(value: &str) -> std::borrow::Cow<'_, str> {
     if needs_text_mark(value) {
         format!("'{value}").into()
     } else {

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod alert_mail;
+mod bilan;
 mod card;
 mod csv_format;
 mod date;
@@ -37,6 +38,7 @@ pub mod web;
 mod worker;
 
 pub use alert_mail::{AlertMail, ALERT_MAIL_BODY, ALERT_MAIL_SUBJECT};
+pub use bilan::{BandCounts, Band, Bilan};
 pub use card::{
     CardFollowUp, CardInput, DeclaredPregnancy, DoseSummary, Fitness, MedicalCard,
 };

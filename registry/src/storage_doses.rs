@@ -338,3 +338,30 @@ pub(crate) fn put_card(
     )?;
     Ok(())
 }
+
+/// For the bilan of `establishment` over `[from, to]` ([`crate::bilan`]): each employment there
+/// whose time meets the window, its category code, its métier, and its person's effective dose
+/// over the window, every employer together.
+pub(crate) fn effective_by_employment(
+    conn: &Connection,
+    establishment: i64,
+    from: Date,
+    to: Date,
+) -> Result<Vec<(Option<String>, Option<String>, i64)>> {
+    let sql = format!(
+        "SELECT w.category, w.job,
+                (SELECT coalesce(sum({EFFECTIVE_USV}), 0)
+                 FROM registry_workers e JOIN registry_doses d ON d.worker_id = e.id
+                 WHERE e.person_id = w.person_id AND d.period_end BETWEEN ?2 AND ?3
+                   AND {CURRENT})
+         FROM registry_workers w
+         WHERE w.establishment_id = ?1 AND w.employed_from <= ?3
+           AND coalesce(w.employed_to, '9999-12-31') >= ?2
+         ORDER BY w.id"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params![establishment, iso(from), iso(to)], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

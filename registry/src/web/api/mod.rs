@@ -17,6 +17,7 @@
 //! | `GET, POST /workers/{worker}/doses`; `GET /workers/{worker}/doses/effective` | dose records, rolling 12-month effective dose | [`doses`] |
 //! | `GET /workers/{worker}/doses/{dose}/history` | the chain of corrections of a result | [`doses`] |
 //! | `POST /workers/{worker}/pregnancies` | the physician declares a pregnancy | [`doses`] |
+//! | `GET /bilans?on=` | the bilan: workers per band of 12-month effective dose, by category and métier | [`alerts`] |
 //! | `POST /doses/passive` | a dosimetry body's result (passive, radon, absence de résultat), the worker named by NIR or card number | [`doses`] |
 //! | `GET, PUT /workers/{worker}/card` | the medical follow-up card | [`card`] |
 //! | `GET, POST /organismes`; `DELETE /organismes/{oid}` | the dosimetry bodies the establishment has named | [`bodies`] |
@@ -94,6 +95,7 @@ pub fn routes() -> Router<RegistryState> {
         )
         .route(&format!("{e}/organismes/{{oid}}"), delete(bodies::remove))
         .route(&format!("{e}/alerts"), get(alerts::list))
+        .route(&format!("{e}/bilans"), get(alerts::bilan))
         .route(
             &format!("{e}/alerts/{{alert}}/acknowledge"),
             post(alerts::acknowledge),

@@ -12,6 +12,7 @@
 //! nothing.
 
 mod alerts;
+mod bilans;
 mod bodies;
 mod cartes;
 mod csrf;
@@ -57,6 +58,9 @@ pub fn routes() -> Router<RegistryState> {
             get(|| async { web::layout::stylesheet_response() }),
         )
         .route("/cartes", get(cartes::selector))
+        .route("/bilans", get(bilans::menu))
+        .route(&format!("{e}/bilans"), get(bilans::page))
+        .route(&format!("{e}/bilans.csv"), get(bilans::csv))
         .route(&format!("{e}/rattachement"), get(cartes::establishment))
         .route(
             &format!("{e}/organismes"),

@@ -3,13 +3,16 @@
 //! effective doses in the national report's bands, as a chart drawn on the server (SVG, no
 //! script, with its text alternative) beside its table, and offers it as CSV.
 
-use axum::extract::State;
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use time::Date;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 
 use super::cartes::establishments;
-use super::layout::Page;
+use super::layout::{text_input, Errors, Label, Page};
 use super::workers::french_date;
 use super::{establishment_of, name_of, Answer, Visit, Visitor};
 use crate::web::RegistryState;
@@ -133,10 +136,34 @@ fn section(id: &str, heading: &str, first: &str, groups: &[BandCounts], b: &Bila
     }
 }
 
-/// `GET /etablissements/{id}/bilans`.
-pub(crate) async fn page(State(state): State<RegistryState>, Visit { v, id, .. }: Visit) -> Answer {
+/// The last day of the 12 months the query names (`au`, `jj/mm/aaaa`): `Ok(None)` for today,
+/// `Err(())` when it is not a date.
+fn last_day(query: &HashMap<String, String>) -> Result<Option<Date>, ()> {
+    match query.get("au").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(text) => crate::date::parse(text).map(Some).map_err(|_| ()),
+    }
+}
+
+/// `GET /etablissements/{id}/bilans?au=`.
+pub(crate) async fn page(
+    State(state): State<RegistryState>,
+    Visit { v, id, .. }: Visit,
+    Query(query): Query<HashMap<String, String>>,
+) -> Answer {
     let e = establishment_of(&state, &v, id).await?;
-    let b = v.ask(&state, move |r, who| r.bilan(who, id, None)).await?;
+    let asked = last_day(&query);
+    let on = asked.unwrap_or(None);
+    let mut errors = Errors::default();
+    if asked.is_err() {
+        errors.add("au", "La date doit s'écrire jj/mm/aaaa : le bilan ci-dessous porte sur les 12 mois jusqu'à aujourd'hui.");
+    }
+    let b = v.ask(&state, move |r, who| r.bilan(who, id, on)).await?;
+    let shown = query.get("au").cloned().unwrap_or_default();
+    let csv_link = match on {
+        Some(d) => format!("/etablissements/{id}/bilans.csv?au={}", french_date(d)),
+        None => format!("/etablissements/{id}/bilans.csv"),
+    };
     let all = std::slice::from_ref(&b.all);
     let body = html! {
         p { a href="/bilans" { "← Bilans" } }
@@ -147,17 +174,29 @@ pub(crate) async fn page(State(state): State<RegistryState>, Visit { v, id, .. }
             (french_date(b.from)) " au " (french_date(b.to))
             ", tous employeurs confondus (dosimétrie passive Hp(10), expositions internes, radon, personnel navigant, doses efficaces déterminées par le médecin ; les résultats corrigés comptent pour leur correction). Classes du bilan national annuel ; 20 mSv, la limite, est dans la classe « de 6 à 20 mSv »."
         }
-        p { a.btn.btn-secondary href={ "/etablissements/" (id) "/bilans.csv" } download { "Télécharger le bilan (CSV)" } }
+        form.searchbar method="get" action={ "/etablissements/" (id) "/bilans" } {
+            (text_input(&Label::new("au", "Dernier jour des 12 mois").hint("jj/mm/aaaa ; aujourd'hui si vide"), &shown, &errors, None))
+            div.actions.actions-inline { button.btn.btn-primary type="submit" { "Afficher" } }
+        }
+        p { a.btn.btn-secondary href=(csv_link) download { "Télécharger le bilan (CSV)" } }
         (section("ensemble", "Ensemble des travailleurs", "Travailleurs", all, &b))
         (section("categorie", "Par catégorie", "Catégorie", &b.by_category, &b))
         (section("metier", "Par métier", "Métier", &b.by_job, &b))
     };
-    Ok(Page::new(format!("Bilan dosimétrique — {}", name_of(&e)), Some(&v), body).into_response())
+    let summary = errors.summary(&["au"]);
+    Ok(Page::new(format!("Bilan dosimétrique — {}", name_of(&e)), Some(&v), body)
+        .summary(summary)
+        .into_response())
 }
 
-/// `GET /etablissements/{id}/bilans.csv`.
-pub(crate) async fn csv(State(state): State<RegistryState>, Visit { v, id, .. }: Visit) -> Answer {
-    let b = v.ask(&state, move |r, who| r.bilan(who, id, None)).await?;
+/// `GET /etablissements/{id}/bilans.csv?au=`.
+pub(crate) async fn csv(
+    State(state): State<RegistryState>,
+    Visit { v, id, .. }: Visit,
+    Query(query): Query<HashMap<String, String>>,
+) -> Answer {
+    let on = last_day(&query).unwrap_or(None);
+    let b = v.ask(&state, move |r, who| r.bilan(who, id, on)).await?;
     let mut out = Vec::new();
     if let Err(e) = b.write_csv(&mut out) {
         return Err(super::refused(

@@ -42,7 +42,9 @@ pub use bilan::{BandCounts, Band, Bilan};
 pub use card::{
     CardFollowUp, CardInput, DeclaredPregnancy, DoseSummary, Fitness, MedicalCard,
 };
-pub use csv_format::{ImportReport, ImportSummary, LineError, CSV_HEADER};
+pub use csv_format::{
+    ImportReport, ImportSummary, LineError, CSV_HEADER, CSV_IDENTITY_COLUMNS,
+};
 pub use directory::{
     AccessCodeState, Attachment, Directory, DirectoryError, Employer, Establishment, Holder, Person,
 };

@@ -186,23 +186,23 @@ fn corrections_show_corrected_with_their_history_and_the_bilan_is_for_pcr_and_ph
         (&effective[0]["e_msv"], &effective[0]["replaces_id"]),
         (&json!(7.0), &json!(original))
     );
-    let (status, history) = reg.call(
-        &mdt,
-        "GET",
-        &format!("{doses}/{original}/history"),
-        None,
-    );
+    let (status, history) = reg.call(&mdt, "GET", &format!("{doses}/{original}/history"), None);
     assert_eq!(status, 200, "{history}");
     assert_eq!(history["history"][0]["id"], correction);
     assert_eq!(history["history"][1]["replaced_by"], correction);
     let page_base = format!("/etablissements/{a}/travailleurs/{w}/doses");
     let (status, page) = reg.page(&mdt, &page_base);
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains(&format!("{page_base}/{correction}/historique")), "{page}");
+    assert!(
+        page.contains(&format!("{page_base}/{correction}/historique")),
+        "{page}"
+    );
     assert!(page.contains("7,000") && !page.contains("9,000"), "{page}");
     let (status, page) = reg.page(&mdt, &format!("{page_base}/{correction}/historique"));
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("<caption>") && page.contains(&format!("Remplacé par le n° {correction}")));
+    assert!(
+        page.contains("<caption>") && page.contains(&format!("Remplacé par le n° {correction}"))
+    );
 
     // §4: the bilan for the PCR (JSON): one worker of category B between 6 and 20 mSv.
     let (status, bilan) = reg.call(
@@ -241,16 +241,37 @@ fn corrections_show_corrected_with_their_history_and_the_bilan_is_for_pcr_and_ph
         None,
     );
     assert_eq!(csv.status, 200);
-    assert!(csv.headers.to_lowercase().contains("text/csv"), "{}", csv.headers);
+    assert!(
+        csv.headers.to_lowercase().contains("text/csv"),
+        "{}",
+        csv.headers
+    );
     let text = csv.text();
     assert!(text.starts_with("\u{feff}Regroupement;Groupe;"), "{text}");
-    assert!(text.contains("Métier;'=1+1 Assistant;0;0;0;1;0;1"), "{text}");
+    assert!(
+        text.contains("Métier;'=1+1 Assistant;0;0;0;1;0;1"),
+        "{text}"
+    );
 
     // The correspondent: nothing, whatever the way in, and no menu entry.
-    let (status, refused) = reg.call(&cse, "GET", &format!("/api/v1/establishments/{a}/bilans"), None);
-    assert_eq!((status, refused["error"].as_str()), (403, Some("forbidden")));
-    assert_eq!(reg.page(&cse, &format!("/etablissements/{a}/bilans")).0, 403);
-    assert_eq!(reg.page(&cse, &format!("/etablissements/{a}/bilans.csv")).0, 403);
+    let (status, refused) = reg.call(
+        &cse,
+        "GET",
+        &format!("/api/v1/establishments/{a}/bilans"),
+        None,
+    );
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (403, Some("forbidden"))
+    );
+    assert_eq!(
+        reg.page(&cse, &format!("/etablissements/{a}/bilans")).0,
+        403
+    );
+    assert_eq!(
+        reg.page(&cse, &format!("/etablissements/{a}/bilans.csv")).0,
+        403
+    );
     let (_, menu) = reg.page(&cse, "/cartes");
     assert!(!menu.contains("href=\"/bilans\""), "{menu}");
     // Every read of a bilan audited, the refusals too.

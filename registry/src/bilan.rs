@@ -184,10 +184,7 @@ impl Bilan {
             .terminator(csv::Terminator::Any(b'\n'))
             .from_writer(out);
         let io = |e: csv::Error| io::Error::other(e.to_string());
-        let mut header = vec![
-            "Regroupement".to_owned(),
-            "Groupe".to_owned(),
-        ];
+        let mut header = vec!["Regroupement".to_owned(), "Groupe".to_owned()];
         header.extend(Band::ALL.iter().map(|b| b.label().to_owned()));
         header.push("Total".into());
         csv.write_record(&header).map_err(io)?;
@@ -218,7 +215,16 @@ mod tests {
         use Band::*;
         assert_eq!(
             bands,
-            [Zero, BelowOne, BelowOne, OneToSix, OneToSix, SixToTwenty, SixToTwenty, AboveTwenty]
+            [
+                Zero,
+                BelowOne,
+                BelowOne,
+                OneToSix,
+                OneToSix,
+                SixToTwenty,
+                SixToTwenty,
+                AboveTwenty
+            ]
         );
     }
 
@@ -254,12 +260,18 @@ mod tests {
                 ("Non renseigné", [0, 1, 0, 0, 0])
             ]
         );
-        assert_eq!(b.by_job.last().map(|j| j.group.as_str()), Some("Non renseigné"));
+        assert_eq!(
+            b.by_job.last().map(|j| j.group.as_str()),
+            Some("Non renseigné")
+        );
         let mut out = Vec::new();
         b.write_csv(&mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("\u{feff}Regroupement;Groupe;0 mSv;"));
         assert!(text.contains("\nEnsemble;Ensemble;1;1;0;1;1;4\n"), "{text}");
-        assert!(text.contains("Métier;\"'=HYPERLINK(\"\"x\"\")\";1;0;0;0;0;1"), "{text}");
+        assert!(
+            text.contains("Métier;\"'=HYPERLINK(\"\"x\"\")\";1;0;0;0;0;1"),
+            "{text}"
+        );
     }
 }

@@ -137,8 +137,8 @@ pub(crate) fn last_day_within_months(start: Date, months: u8) -> Date {
     let year = start.year() + total.div_euclid(12);
     // total.rem_euclid(12) + 1 is within 1..=12.
     let month = time::Month::try_from((total.rem_euclid(12) + 1) as u8).unwrap_or(start.month());
-    let same_day = Date::from_calendar_date(year, month, start.day().min(month.length(year)))
-        .unwrap_or(start);
+    let same_day =
+        Date::from_calendar_date(year, month, start.day().min(month.length(year))).unwrap_or(start);
     if start.day() > month.length(year) {
         // No such day that month: the period may run to its last day.
         same_day

@@ -38,13 +38,9 @@ pub mod web;
 mod worker;
 
 pub use alert_mail::{AlertMail, ALERT_MAIL_BODY, ALERT_MAIL_SUBJECT};
-pub use bilan::{BandCounts, Band, Bilan};
-pub use card::{
-    CardFollowUp, CardInput, DeclaredPregnancy, DoseSummary, Fitness, MedicalCard,
-};
-pub use csv_format::{
-    ImportReport, ImportSummary, LineError, CSV_HEADER, CSV_IDENTITY_COLUMNS,
-};
+pub use bilan::{Band, BandCounts, Bilan};
+pub use card::{CardFollowUp, CardInput, DeclaredPregnancy, DoseSummary, Fitness, MedicalCard};
+pub use csv_format::{ImportReport, ImportSummary, LineError, CSV_HEADER, CSV_IDENTITY_COLUMNS};
 pub use directory::{
     AccessCodeState, Attachment, Directory, DirectoryError, Employer, Establishment, Holder, Person,
 };

@@ -158,7 +158,10 @@ impl Limit {
     pub(crate) fn is_category_check(self) -> bool {
         matches!(
             self,
-            Self::CategoryB | Self::CategoryBSkin | Self::CategoryBLens | Self::CategoryBExtremities
+            Self::CategoryB
+                | Self::CategoryBSkin
+                | Self::CategoryBLens
+                | Self::CategoryBExtremities
         )
     }
 
@@ -204,7 +207,12 @@ pub(crate) struct Window {
 }
 
 /// The sum of `quantity` over the results ending within `[from, to]`.
-pub(crate) fn sum_between(records: &[Contribution], quantity: Quantity, from: Date, to: Date) -> Window {
+pub(crate) fn sum_between(
+    records: &[Contribution],
+    quantity: Quantity,
+    from: Date,
+    to: Date,
+) -> Window {
     let sum_usv = records
         .iter()
         .filter(|c| c.period_end >= from && c.period_end <= to)

@@ -68,11 +68,7 @@ pub(crate) fn last_dose_in(
          WHERE w.person_id = ?1 AND d.period_end BETWEEN ?2 AND ?3 AND {CURRENT}
          ORDER BY d.period_end DESC, d.id DESC LIMIT 1"
     );
-    Ok(optional(conn.query_row(
-        &sql,
-        params![person, iso(from), iso(to)],
-        |r| r.get(0),
-    ))?)
+    optional(conn.query_row(&sql, params![person, iso(from), iso(to)], |r| r.get(0)))
 }
 
 /// Records a declared pregnancy; returns its id.

@@ -80,7 +80,9 @@ pub(crate) fn replaceable(
     ))?;
     Ok(match found {
         // Another employment's result is as unknown as a missing one.
-        Some((w, _, _)) if w != worker => Some("Aucun résultat de ce travailleur ne porte ce numéro."),
+        Some((w, _, _)) if w != worker => {
+            Some("Aucun résultat de ce travailleur ne porte ce numéro.")
+        }
         None => Some("Aucun résultat de ce travailleur ne porte ce numéro."),
         Some((_, k, _)) if k != kind.as_str() => {
             Some("Une correction est du même type que le résultat qu'elle remplace.")
@@ -268,20 +270,22 @@ pub(crate) fn sums(conn: &Connection, worker: i64, from: Date, to: Date) -> Resu
                                WHERE w.id = ?1)
            AND d.period_end BETWEEN ?2 AND ?3 AND {CURRENT}"
     );
-    Ok(conn.query_row(&sql, params![worker, iso(from), iso(to)], |r| {
-        Ok(Sums {
-            effective: r.get(0)?,
-            effective_records: r.get(1)?,
-            passive_hp10: r.get(2)?,
-            passive_hp007: r.get(3)?,
-            operational_hp10: r.get(4)?,
-            internal_e: r.get(5)?,
-            effective_e: r.get(6)?,
-            skin: r.get(7)?,
-            extremities: r.get(8)?,
-            lens: r.get(9)?,
-        })
-    })?)
+    Ok(
+        conn.query_row(&sql, params![worker, iso(from), iso(to)], |r| {
+            Ok(Sums {
+                effective: r.get(0)?,
+                effective_records: r.get(1)?,
+                passive_hp10: r.get(2)?,
+                passive_hp007: r.get(3)?,
+                operational_hp10: r.get(4)?,
+                internal_e: r.get(5)?,
+                effective_e: r.get(6)?,
+                skin: r.get(7)?,
+                extremities: r.get(8)?,
+                lens: r.get(9)?,
+            })
+        })?,
+    )
 }
 
 /// The physician's part of a worker's card; empty when nothing was written yet.
@@ -339,6 +343,10 @@ pub(crate) fn put_card(
     Ok(())
 }
 
+/// An employment in a bilan: its category code, its métier, and its person's effective dose
+/// over the window in µSv.
+pub(crate) type BilanLine = (Option<String>, Option<String>, i64);
+
 /// For the bilan of `establishment` over `[from, to]` ([`crate::bilan`]): each employment there
 /// whose time meets the window, its category code, its métier, and its person's effective dose
 /// over the window, every employer together.
@@ -347,7 +355,7 @@ pub(crate) fn effective_by_employment(
     establishment: i64,
     from: Date,
     to: Date,
-) -> Result<Vec<(Option<String>, Option<String>, i64)>> {
+) -> Result<Vec<BilanLine>> {
     let sql = format!(
         "SELECT w.category, w.job,
                 (SELECT coalesce(sum({EFFECTIVE_USV}), 0)

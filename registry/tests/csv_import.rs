@@ -491,14 +491,19 @@ DUPONT;;Luc;;1700367482001;86;;;;;;;;;;;
     assert_eq!(count(&env), 0, "nothing imported");
     let text = report.to_string();
     assert!(
-        text.contains("ligne 2 : sexe : Le sexe déclaré ne correspond pas au premier chiffre du NIR"),
+        text.contains(
+            "ligne 2 : sexe : Le sexe déclaré ne correspond pas au premier chiffre du NIR"
+        ),
         "{text}"
     );
     assert!(
         text.contains("ligne 3 : departement_naissance : Le département de naissance déclaré ne correspond pas"),
         "{text}"
     );
-    assert!(text.contains("ligne 4 : La ligne doit compter 19 colonnes"), "{text}");
+    assert!(
+        text.contains("ligne 4 : La ligne doit compter 19 colonnes"),
+        "{text}"
+    );
     let good = format!(
         "{header}
 DIDIER;;Valérie;;2760912346445;12;;;;;;;;;;;;F;12
@@ -508,5 +513,7 @@ DURAND;;Vincent;;1700367482001;86;12/03/1970;;;;;;;;;;;;
     let summary = import(&env, &good);
     assert_eq!(summary.created, 2);
     // The export keeps the documented header.
-    assert!(export(&env, EST).trim_start_matches('\u{feff}').starts_with(&format!("{CSV_HEADER}\n")));
+    assert!(export(&env, EST)
+        .trim_start_matches('\u{feff}')
+        .starts_with(&format!("{CSV_HEADER}\n")));
 }

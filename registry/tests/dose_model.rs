@@ -100,13 +100,22 @@ fn every_kind_of_the_regulation_is_recorded_with_its_quantities_and_sender() {
     assert_eq!(find(DoseKind::Radon).radon_bqhm3, Some(400_000));
     assert_eq!(find(DoseKind::Aircrew).sender, Sender::Pcr);
     let e = find(DoseKind::Equivalent);
-    assert_eq!((e.organ, e.h_msv, e.sender), (Some(Organ::Lens), Some(3.0), Sender::Physician));
+    assert_eq!(
+        (e.organ, e.h_msv, e.sender),
+        (Some(Organ::Lens), Some(3.0), Sender::Physician)
+    );
 
     // The effective dose adds passive Hp(10), radon E and aircrew E; the lens its Hp(3) and H.
-    let card = env.registry.medical_card(&mdt(), EST, w, None).expect("card");
+    let card = env
+        .registry
+        .medical_card(&mdt(), EST, w, None)
+        .expect("card");
     let d = card.doses.expect("the physician reads every kind");
     assert_eq!(d.rolling.effective_msv, 1.8);
-    assert_eq!((d.lens_msv, d.extremities_msv, d.skin_msv), (5.5, 30.0, 1.0));
+    assert_eq!(
+        (d.lens_msv, d.extremities_msv, d.skin_msv),
+        (5.5, 30.0, 1.0)
+    );
 
     // The PCR reads the aircrew result (its row) and the equivalent dose (the effective
     // dose's row), not the body's.
@@ -172,7 +181,10 @@ fn a_correction_replaces_its_result_once_everywhere_and_keeps_the_history() {
         (list[0].id, list[0].e_msv, list[0].replaces_id),
         (correction, Some(1.5), Some(original))
     );
-    let rolling = env.registry.effective_dose(&pcr(), EST, w, None).expect("rolling");
+    let rolling = env
+        .registry
+        .effective_dose(&pcr(), EST, w, None)
+        .expect("rolling");
     assert_eq!((rolling.effective_msv, rolling.records), (1.5, 1));
 
     // The history lists the chain, newest first, from either end.
@@ -312,8 +324,12 @@ fn the_migration_keeps_every_old_result_and_alert_and_names_their_senders() {
     let path = dir.path().join("siseri.db");
     let mut conn = store::pool::open(&path).expect("open");
     store::migrate::apply(&mut conn, "store", store::migrate::MIGRATIONS).expect("store");
-    store::migrate::apply(&mut conn, "registry", &registry::migrations::MIGRATIONS[..6])
-        .expect("registry up to 0006");
+    store::migrate::apply(
+        &mut conn,
+        "registry",
+        &registry::migrations::MIGRATIONS[..6],
+    )
+    .expect("registry up to 0006");
     conn.execute_batch(
         "INSERT INTO registry_persons (id, nir, nir_key, last_name, first_name, search_name,
              created_at, updated_at)

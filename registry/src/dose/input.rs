@@ -230,10 +230,7 @@ impl DoseInput {
             }
         }
         if kind == Radon && self.radon_bqhm3.is_none() {
-            missing(
-                "radon_bqhm3",
-                "Indiquez l'exposition au radon en Bq·h·m⁻³.",
-            );
+            missing("radon_bqhm3", "Indiquez l'exposition au radon en Bq·h·m⁻³.");
         }
 
         let siret = match self.siret.as_deref().map(str::trim) {

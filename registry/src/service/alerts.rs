@@ -9,8 +9,8 @@ use time::{Date, Duration};
 use super::{worker_target, Ctx, Registry};
 use crate::date::twelve_months_before;
 use crate::limits::{self, Crossing};
-use crate::pregnancy::PregnancyInput;
 use crate::policy::{Action, DataKind};
+use crate::pregnancy::PregnancyInput;
 use crate::principal::Principal;
 use crate::storage_alerts::{self, LimitAlert, NewAlert};
 use crate::worker::{Category, WorkerRef};
@@ -122,9 +122,10 @@ impl Registry {
             DataKind::MedicalCard,
             |ctx| {
                 let (declared, ends) = input.validate(ctx.today())?;
-                let worker = storage_workers::find(ctx.tx, ctx.establishment, &WorkerRef::Id(worker))?
-                    .map(|(id, _)| id)
-                    .ok_or(RegistryError::NotFound)?;
+                let worker =
+                    storage_workers::find(ctx.tx, ctx.establishment, &WorkerRef::Id(worker))?
+                        .map(|(id, _)| id)
+                        .ok_or(RegistryError::NotFound)?;
                 let person =
                     storage_persons::person_of(ctx.tx, worker)?.ok_or(RegistryError::NotFound)?;
                 let id = storage_alerts::insert_pregnancy(
@@ -142,7 +143,9 @@ impl Registry {
                 )?;
                 let span = storage_alerts::contributions(ctx.tx, person, declared, ends)?;
                 if let Some(crossing) = limits::pregnancy_crossing(&span, declared, ends) {
-                    if let Some(dose) = storage_alerts::last_dose_in(ctx.tx, person, declared, ends)? {
+                    if let Some(dose) =
+                        storage_alerts::last_dose_in(ctx.tx, person, declared, ends)?
+                    {
                         self.raise(ctx, person, worker, dose, &crossing)?;
                     }
                 }

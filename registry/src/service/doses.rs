@@ -75,14 +75,8 @@ impl Registry {
                     kind: input.kind.data_kind(),
                     action: Action::Write,
                 })?;
-                let id = storage_doses::insert(
-                    ctx.tx,
-                    worker,
-                    &dose,
-                    sender,
-                    &ctx.actor,
-                    &ctx.stamp(),
-                )?;
+                let id =
+                    storage_doses::insert(ctx.tx, worker, &dose, sender, &ctx.actor, &ctx.stamp())?;
                 let replaces = dose.replaces.map(|r| r.to_string()).unwrap_or_default();
                 ctx.audit(
                     "registry.dose.record",

@@ -582,7 +582,8 @@ fn birth_departement(input: Option<&str>, nir: Option<&Nir>) -> Result<(), Probl
     if in_nir != declared && !corsica {
         return Err((
             Field::BirthDepartement,
-            "Le département de naissance déclaré ne correspond pas à celui inscrit dans le NIR.".into(),
+            "Le département de naissance déclaré ne correspond pas à celui inscrit dans le NIR."
+                .into(),
         ));
     }
     Ok(())
@@ -722,8 +723,7 @@ mod tests {
 
     #[test]
     fn corsica_born_before_1976_keeps_20_in_the_nir() {
-        let nir = (0..97)
-            .find_map(|k| Nir::parse("1550820168025", &format!("{k:02}")).ok());
+        let nir = (0..97).find_map(|k| Nir::parse("1550820168025", &format!("{k:02}")).ok());
         let nir = nir.expect("a Corsican NIR of 1955");
         assert!(birth_departement(Some("2A"), Some(&nir)).is_ok());
         assert!(birth_departement(Some("2B"), Some(&nir)).is_ok());

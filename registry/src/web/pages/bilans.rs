@@ -6,10 +6,10 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
-use time::Date;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
+use time::Date;
 
 use super::cartes::establishments;
 use super::layout::{text_input, Errors, Label, Page};
@@ -60,7 +60,10 @@ fn chart(id: &str, title: &str, groups: &[BandCounts]) -> Markup {
         .max()
         .unwrap_or(0)
         .max(1);
-    let height = PANEL * u32::try_from(groups.len()).unwrap_or(u32::MAX / PANEL).max(1);
+    let height = PANEL
+        * u32::try_from(groups.len())
+            .unwrap_or(u32::MAX / PANEL)
+            .max(1);
     let description: Vec<String> = groups
         .iter()
         .map(|g| {
@@ -122,11 +125,7 @@ fn table(caption: &str, first: &str, groups: &[BandCounts]) -> Markup {
 
 /// One section: heading, chart, table.
 fn section(id: &str, heading: &str, first: &str, groups: &[BandCounts], b: &Bilan) -> Markup {
-    let period = format!(
-        "du {} au {}",
-        french_date(b.from),
-        french_date(b.to)
-    );
+    let period = format!("du {} au {}", french_date(b.from), french_date(b.to));
     html! {
         section aria-labelledby={ (id) "-h" } {
             h2 id={ (id) "-h" } { (heading) }
@@ -184,9 +183,13 @@ pub(crate) async fn page(
         (section("metier", "Par métier", "Métier", &b.by_job, &b))
     };
     let summary = errors.summary(&["au"]);
-    Ok(Page::new(format!("Bilan dosimétrique — {}", name_of(&e)), Some(&v), body)
-        .summary(summary)
-        .into_response())
+    Ok(Page::new(
+        format!("Bilan dosimétrique — {}", name_of(&e)),
+        Some(&v),
+        body,
+    )
+    .summary(summary)
+    .into_response())
 }
 
 /// `GET /etablissements/{id}/bilans.csv?au=`.

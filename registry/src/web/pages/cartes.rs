@@ -71,7 +71,10 @@ impl DataType {
 }
 
 /// The establishments of the person, in the order of their attachments.
-pub(super) async fn establishments(state: &RegistryState, v: &Visitor) -> Result<Vec<Establishment>, Fail> {
+pub(super) async fn establishments(
+    state: &RegistryState,
+    v: &Visitor,
+) -> Result<Vec<Establishment>, Fail> {
     let mut ids: Vec<i64> = v
         .person
         .attachments

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use crate::{
-    Action, CardInput, DataKind, DoseInput, DoseKind, DoseQuery, DoseRecord, Fitness,
-    MedicalCard, Organ, PregnancyInput, RegistryError, RollingDose, WorkerRef, WorkerView,
+    Action, CardInput, DataKind, DoseInput, DoseKind, DoseQuery, DoseRecord, Fitness, MedicalCard,
+    Organ, PregnancyInput, RegistryError, RollingDose, WorkerRef, WorkerView,
 };
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -413,7 +413,9 @@ pub(crate) async fn pregnancy_submit(
         ends_on: form.text("ends_on").unwrap_or_default(),
     };
     let declared = v
-        .try_ask(&state, move |r, who| r.declare_pregnancy(who, id, w, &input))
+        .try_ask(&state, move |r, who| {
+            r.declare_pregnancy(who, id, w, &input)
+        })
         .await;
     let errors = match saved(&v, declared, (id, w), "carte")? {
         ControlFlow::Break(back) => return Ok(back),

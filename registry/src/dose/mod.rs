@@ -343,6 +343,38 @@ mod tests {
         assert!(at(20_001));
     }
 
+    /// The module's table, cell by cell: who sends each kind and who reads it, through the
+    /// role matrix's rows.
+    #[test]
+    fn each_kind_is_sent_and_read_by_the_roles_of_its_row() {
+        use crate::policy::{allows, Action};
+        use Role::*;
+        let expected: [(DoseKind, &[Role], &[Role]); 8] = [
+            (DoseKind::Passive, &[DosimetryBody], &[Mdt]),
+            (DoseKind::Operational, &[Pcr], &[Pcr, Mdt]),
+            (DoseKind::Internal, &[Mdt], &[Mdt]),
+            (DoseKind::Effective, &[Mdt], &[Pcr, Mdt]),
+            (DoseKind::Equivalent, &[Mdt], &[Pcr, Mdt]),
+            (DoseKind::Radon, &[DosimetryBody], &[Mdt]),
+            (DoseKind::Aircrew, &[Pcr], &[Pcr, Mdt]),
+            (DoseKind::NoResult, &[DosimetryBody], &[Mdt]),
+        ];
+        for (kind, writers, readers) in expected {
+            for role in Role::ALL {
+                assert_eq!(
+                    allows(role, kind.data_kind(), Action::Write),
+                    writers.contains(&role),
+                    "{kind:?} written by {role:?}"
+                );
+                assert_eq!(
+                    allows(role, kind.data_kind(), Action::Read),
+                    readers.contains(&role),
+                    "{kind:?} read by {role:?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn every_kind_reads_back_from_its_stored_form() {
         for k in DoseKind::ALL {

@@ -63,32 +63,32 @@ pub(crate) fn insert(
     )?)
 }
 
-/// The result `id` may be replaced by a new result of employment `worker` and kind `kind`:
-/// `Ok(None)` when so, else why not (French, for the `replaces` field).
+/// The result `id` may be replaced by a new result of employment `worker` and kind `kind`,
+/// sent by `source`: `Ok(None)` when so, else why not (French, for the `replaces` field). A
+/// dosimetry body corrects only its own results; people correct those of their role in the
+/// establishment (a new physician corrects the former one's).
 pub(crate) fn replaceable(
     conn: &Connection,
     worker: i64,
     kind: DoseKind,
     id: i64,
+    source: &str,
 ) -> Result<Option<&'static str>> {
     let found: Option<(i64, String, bool)> = optional(conn.query_row(
         "SELECT d.worker_id, d.kind, EXISTS (SELECT 1 FROM registry_doses c
                                              WHERE c.replaces_id = d.id)
-         FROM registry_doses d WHERE d.id = ?1",
-        params![id],
+         FROM registry_doses d
+         WHERE d.id = ?1 AND (d.source NOT GLOB 'organisme:*' OR d.source = ?2)",
+        params![id, source],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     ))?;
+    // Another employment's result, or one of another kind (which the sender may not be allowed
+    // to read: a dosimetry body must not learn that an internal exposure was recorded), is as
+    // unknown as a missing one.
     Ok(match found {
-        // Another employment's result is as unknown as a missing one.
-        Some((w, _, _)) if w != worker => {
-            Some("Aucun résultat de ce travailleur ne porte ce numéro.")
-        }
-        None => Some("Aucun résultat de ce travailleur ne porte ce numéro."),
-        Some((_, k, _)) if k != kind.as_str() => {
-            Some("Une correction est du même type que le résultat qu'elle remplace.")
-        }
-        Some((_, _, true)) => Some("Ce résultat a déjà été corrigé : corrigez la correction."),
-        Some(_) => None,
+        Some((w, k, replaced)) if w == worker && k == kind.as_str() => replaced
+            .then_some("Ce résultat a déjà été corrigé : corrigez la correction."),
+        _ => Some("Aucun résultat de ce type ne porte ce numéro pour ce travailleur : une correction remplace un résultat du même travailleur et du même type."),
     })
 }
 

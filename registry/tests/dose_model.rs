@@ -208,11 +208,13 @@ fn a_correction_replaces_its_result_once_everywhere_and_keeps_the_history() {
     let mut other_kind = input(DoseKind::Internal, "01/05/2025", "31/05/2025");
     other_kind.e_msv = Some(1.0);
     other_kind.replaces = Some(correction + 1);
-    let why = field_error(record(&env, &mdt(), &other_kind), "replaces");
-    assert!(why.contains("même type"), "{why}");
+    let kind_mismatch = field_error(record(&env, &mdt(), &other_kind), "replaces");
     other_kind.replaces = Some(9_999);
     let why = field_error(record(&env, &mdt(), &other_kind), "replaces");
     assert!(why.contains("Aucun résultat"), "{why}");
+    // Another kind's result is as unknown as a missing one: a sender learns nothing of kinds
+    // it may not read.
+    assert_eq!(kind_mismatch, why);
 }
 
 #[test]
@@ -384,4 +386,29 @@ fn the_migration_keeps_every_old_result_and_alert_and_names_their_senders() {
             params![3],
         )
         .is_err());
+}
+
+#[test]
+fn a_dosimetry_body_corrects_only_its_own_results() {
+    let env = env();
+    seed_worker_id(&env);
+    // The surgery has named a second body.
+    env.pool
+        .get()
+        .expect("connection")
+        .execute(
+            "INSERT INTO registry_dosimetry_bodies (establishment_id, name, declared_by, declared_at)
+             VALUES (?1, 'RADONLAB', 'operator:test', '2025-06-01T08:00:00Z')",
+            [EST],
+        )
+        .expect("second body");
+    let radonlab = Principal::dosimetry_body("RADONLAB", [EST]);
+    let mut p = input(DoseKind::Passive, "01/04/2025", "30/04/2025");
+    p.hp10_msv = Some(2.0);
+    let dosilab_result = record(&env, &body(), &p).expect("DOSILAB's result");
+    p.hp10_msv = Some(0.0);
+    p.replaces = Some(dosilab_result);
+    let why = field_error(record(&env, &radonlab, &p), "replaces");
+    assert!(why.contains("Aucun résultat"), "{why}");
+    record(&env, &body(), &p).expect("DOSILAB corrects its own result");
 }

@@ -63,7 +63,7 @@ impl Registry {
                 let worker = worker_id(ctx, worker)?;
                 if let Some(replaced) = dose.replaces {
                     if let Some(why) =
-                        storage_doses::replaceable(ctx.tx, worker, dose.kind, replaced)?
+                        storage_doses::replaceable(ctx.tx, worker, dose.kind, replaced, &ctx.actor)?
                     {
                         let mut fields = FieldErrors::new();
                         fields.insert("replaces".into(), why.into());

@@ -412,3 +412,104 @@ fn a_dosimetry_body_corrects_only_its_own_results() {
     assert!(why.contains("Aucun résultat"), "{why}");
     record(&env, &body(), &p).expect("DOSILAB corrects its own result");
 }
+
+mod sums_through_the_store {
+    //! The rolling sums as the registry computes them in SQL, against the definition day by
+    //! day: results of two employers, periods that straddle the window's start, corrections
+    //! (the replaced value leaves the sum, the correction's enters), effective dose and lens.
+
+    use super::*;
+    use proptest::prelude::*;
+    use time::{Date, Duration};
+
+    /// (employer, first day after 1 January 2023, length in days, lens rather than
+    /// effective, µSv, corrected to).
+    type Generated = (bool, i64, i64, bool, i64, Option<i64>);
+
+    fn window_start(on: Date) -> Date {
+        let year_before = on
+            .replace_year(on.year() - 1)
+            .or_else(|_| (on - Duration::days(1)).replace_year(on.year() - 1))
+            .expect("a day a year before");
+        year_before + Duration::days(1)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        #[test]
+        fn the_registry_sums_current_results_of_every_employer_ending_in_the_window(
+            results in proptest::collection::vec(
+                (any::<bool>(), 0_i64..700, 0_i64..80, any::<bool>(), 0_i64..4_000,
+                 proptest::option::of(0_i64..4_000)),
+                1..12,
+            ),
+            on_offset in 200_i64..900,
+        ) {
+            let results: Vec<Generated> = results;
+            let env = env();
+            let mut line = seed_worker();
+            line.employed_from = Some("01/01/2023".into());
+            let at_a = add(&env, &line);
+            line.new_card = false;
+            let other_cse = Principal::accessor("42101", [(OTHER, Role::Cse)]);
+            let other_mdt = Principal::accessor("42105", [(OTHER, Role::Mdt)]);
+            let at_b = env
+                .registry
+                .apply_worker(&other_cse, OTHER, &line)
+                .expect("employment at B")
+                .worker_id;
+            let base = time::macros::date!(2023 - 01 - 01);
+            let day = |d: Date| format!("{:02}/{:02}/{}", d.day(), u8::from(d.month()), d.year());
+            for &(at_other, start, len, lens, usv, corrected) in &results {
+                let (who, establishment, worker) = if at_other {
+                    (other_mdt.clone(), OTHER, at_b)
+                } else {
+                    (mdt(), EST, at_a)
+                };
+                let begin = base + Duration::days(start);
+                let mut i = if lens {
+                    let mut i = input(DoseKind::Equivalent, &day(begin), &day(begin + Duration::days(len)));
+                    i.organ = Some(Organ::Lens);
+                    i.h_msv = Some(usv as f64 / 1000.0);
+                    i
+                } else {
+                    let mut i = input(DoseKind::Effective, &day(begin), &day(begin + Duration::days(len)));
+                    i.e_msv = Some(usv as f64 / 1000.0);
+                    i
+                };
+                let id = env
+                    .registry
+                    .record_dose(&who, establishment, &WorkerRef::Id(worker), &i)
+                    .expect("recorded");
+                if let Some(c) = corrected {
+                    i.replaces = Some(id);
+                    if lens { i.h_msv = Some(c as f64 / 1000.0) } else { i.e_msv = Some(c as f64 / 1000.0) }
+                    env.registry
+                        .record_dose(&who, establishment, &WorkerRef::Id(worker), &i)
+                        .expect("corrected");
+                }
+            }
+            let on = base + Duration::days(on_offset);
+            let from = window_start(on);
+            let (mut effective, mut lens_sum) = (0, 0);
+            for &(_, start, len, lens, usv, corrected) in &results {
+                let end = base + Duration::days(start + len);
+                if from <= end && end <= on {
+                    let value = corrected.unwrap_or(usv);
+                    if lens { lens_sum += value } else { effective += value }
+                }
+            }
+            for (who, establishment, worker) in [(mdt(), EST, at_a), (other_mdt, OTHER, at_b)] {
+                let card = env
+                    .registry
+                    .medical_card(&who, establishment, worker, Some(on))
+                    .expect("card");
+                let d = card.doses.expect("the physician reads every kind");
+                prop_assert_eq!((d.rolling.effective_msv * 1000.0).round() as i64, effective);
+                prop_assert_eq!((d.lens_msv * 1000.0).round() as i64, lens_sum);
+                prop_assert_eq!(d.rolling.from, from);
+            }
+        }
+    }
+}

@@ -180,6 +180,8 @@ async fn render_doses(state: &RegistryState, p: DosesPage<'_>) -> Answer {
             .to_owned()
     };
     let base = format!("/etablissements/{id}/travailleurs/{w}");
+    // Only the quantities of the kinds the visitor sends.
+    let sends = |kinds: &[DoseKind]| kinds.iter().any(|k| writable.contains(k));
     let summary = errors.summary(&DOSE_FIELDS);
     let body = html! {
         p { a href={ "/etablissements/" (id) "/travailleurs?vue=doses" } { "← Liste des travailleurs" } }
@@ -237,16 +239,26 @@ async fn render_doses(state: &RegistryState, p: DosesPage<'_>) -> Answer {
                             (text_input(&Label::new("period_end", "Fin de la période").required().hint("jj/mm/aaaa"), &value("period_end"), &errors, None))
                         }
                         div {
-                            (text_input(&Label::new("hp10_msv", "Hp(10) en mSv").hint("dosimétrie opérationnelle ou passive"), &value("hp10_msv"), &errors, None))
-                            (text_input(&Label::new("hp007_msv", "Hp(0,07) en mSv").hint("dosimétrie opérationnelle ou passive"), &value("hp007_msv"), &errors, None))
-                            (text_input(&Label::new("e_msv", "E en mSv").hint("exposition interne, dose efficace, radon, personnel navigant"), &value("e_msv"), &errors, None))
-                            (text_input(&Label::new("extremity_msv", "Hp(0,07) extrémités en mSv").hint("dosimétrie passive"), &value("extremity_msv"), &errors, None))
-                            (text_input(&Label::new("hp3_msv", "Hp(3) cristallin en mSv").hint("dosimétrie passive"), &value("hp3_msv"), &errors, None))
+                            @if sends(&[DoseKind::Passive, DoseKind::Operational]) {
+                                (text_input(&Label::new("hp10_msv", "Hp(10) en mSv").hint("dosimétrie opérationnelle ou passive"), &value("hp10_msv"), &errors, None))
+                                (text_input(&Label::new("hp007_msv", "Hp(0,07) en mSv").hint("dosimétrie opérationnelle ou passive"), &value("hp007_msv"), &errors, None))
+                            }
+                            @if sends(&[DoseKind::Internal, DoseKind::Effective, DoseKind::Radon, DoseKind::Aircrew]) {
+                                (text_input(&Label::new("e_msv", "E en mSv").hint("exposition interne, dose efficace, radon, personnel navigant"), &value("e_msv"), &errors, None))
+                            }
+                            @if sends(&[DoseKind::Passive]) {
+                                (text_input(&Label::new("extremity_msv", "Hp(0,07) extrémités en mSv").hint("dosimétrie passive"), &value("extremity_msv"), &errors, None))
+                                (text_input(&Label::new("hp3_msv", "Hp(3) cristallin en mSv").hint("dosimétrie passive"), &value("hp3_msv"), &errors, None))
+                            }
                         }
                         div {
-                            (select(&Label::new("organ", "Organe").hint("dose équivalente"), &organs(), &value("organ"), &errors))
-                            (text_input(&Label::new("h_msv", "Dose équivalente H en mSv").hint("dose équivalente"), &value("h_msv"), &errors, None))
-                            (text_input(&Label::new("radon_bqhm3", "Exposition au radon en Bq·h·m⁻³").hint("radon"), &value("radon_bqhm3"), &errors, None))
+                            @if sends(&[DoseKind::Equivalent]) {
+                                (select(&Label::new("organ", "Organe").hint("dose équivalente"), &organs(), &value("organ"), &errors))
+                                (text_input(&Label::new("h_msv", "Dose équivalente H en mSv").hint("dose équivalente"), &value("h_msv"), &errors, None))
+                            }
+                            @if sends(&[DoseKind::Radon]) {
+                                (text_input(&Label::new("radon_bqhm3", "Exposition au radon en Bq·h·m⁻³").hint("radon"), &value("radon_bqhm3"), &errors, None))
+                            }
                             (text_input(&Label::new("siret", "SIRET de l'établissement concerné").hint("14 chiffres, facultatif"), &value("siret"), &errors, None))
                             (text_input(&Label::new("replaces", "Numéro du résultat corrigé").hint("seulement pour une correction"), &value("replaces"), &errors, None))
                         }

@@ -182,6 +182,15 @@ fn corrections_show_corrected_with_their_history_and_the_bilan_is_for_pcr_and_ph
         .filter(|r| r["kind"] == "effective")
         .collect();
     assert_eq!(effective.len(), 1, "{listed}");
+    // Sent without a SIRET: the establishment's, from its protocol, on the day it was recorded.
+    assert!(
+        listed["records"]
+            .as_array()
+            .expect("records")
+            .iter()
+            .all(|r| r["siret"] == "73282932000074" && r["unit"] == "mSv"),
+        "{listed}"
+    );
     assert_eq!(
         (&effective[0]["e_msv"], &effective[0]["replaces_id"]),
         (&json!(7.0), &json!(original))

@@ -18,7 +18,8 @@
 //! | `no_result`   | dosimetry body (`PassiveDose`)  | none: *absence de résultat* for the period        | ≤ 3 months |
 //!
 //! Every result also has its sender by role ([`Sender`]), the SIRET of the establishment it
-//! concerns when the sender gives it, and, for a correction, the result it replaces.
+//! concerns (the sender's, else the protocol's employer's, filled in by the web layer, which
+//! asks the directory), and, for a correction, the result it replaces.
 //!
 //! Sums ([`crate::limits`]): the effective dose adds the passive Hp(10) (the regulatory estimate
 //! of the external effective dose), the internal, effective, radon and aircrew E; the skin, the
@@ -36,7 +37,7 @@ use crate::date;
 use crate::policy::{DataKind, Role};
 
 pub use input::DoseInput;
-pub(crate) use input::NewDose;
+pub(crate) use input::{siret_ok, NewDose};
 
 /// The effective dose limit over 12 consecutive months, in mSv.
 pub const EFFECTIVE_LIMIT_MSV: f64 = 20.0;
@@ -266,7 +267,7 @@ pub struct DoseRecord {
     pub unit: &'static str,
     /// Who sent it, by role.
     pub sender: Sender,
-    /// The SIRET of the establishment it concerns, when the sender gave it.
+    /// The SIRET of the establishment it concerns (given by the sender, or the protocol's).
     pub siret: Option<String>,
     /// The result this one corrects.
     pub replaces_id: Option<i64>,

@@ -12,6 +12,7 @@ use serde_json::json;
 
 use super::request::{bad_query, query_day, JsonBody, On};
 use super::{field_fail, Answer, Caller, Fail};
+use crate::web::{ask, RegistryState};
 use crate::{CardNumber, DoseInput, DoseKind, DoseQuery, Nir, PregnancyInput, WorkerRef};
 
 /// The kind of dose named in a query or a form.
@@ -76,9 +77,27 @@ pub(super) async fn record(caller: Caller<i64>, JsonBody(input): JsonBody<DoseIn
     recorded(caller, worker, input).await
 }
 
+/// `input` with the SIRET of establishment `id`'s employer when the sender gave none (and the
+/// protocol has a valid one): each result keeps the SIRET of the establishment it concerns as
+/// it was on the day it was recorded.
+pub(crate) async fn with_establishment_siret(
+    state: &RegistryState,
+    id: i64,
+    mut input: DoseInput,
+) -> DoseInput {
+    if input.siret.as_deref().is_none_or(|s| s.trim().is_empty()) {
+        // No SIRET is better than no result: a directory failure leaves it empty.
+        if let Ok(Some(e)) = ask(state, move |d| d.establishment(id)).await {
+            input.siret = e.employer.siret.filter(|s| crate::dose::siret_ok(s));
+        }
+    }
+    input
+}
+
 /// Records `input` for `worker`: `201 {"id"}`.
 async fn recorded<T>(caller: Caller<T>, worker: WorkerRef, input: DoseInput) -> Answer {
     let id = caller.establishment;
+    let input = with_establishment_siret(&caller.state, id, input).await;
     let record = caller
         .ask(move |r, who| r.record_dose(who, id, &worker, &input))
         .await?;

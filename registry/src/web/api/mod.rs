@@ -44,7 +44,7 @@ use super::{error, RegistryState};
 use crate::{Principal, Registry};
 
 pub(crate) use super::caller::Caller;
-pub(crate) use doses::dose_kind;
+pub(crate) use doses::{dose_kind, with_establishment_siret};
 pub(crate) use transfer::{import, ImportFailure};
 pub(crate) use workers::{fraction_filter, search_terms};
 

@@ -332,6 +332,7 @@ pub(crate) async fn submit(
                 ..input
             },
         };
+        let input = crate::web::api::with_establishment_siret(&state, id, input).await;
         let recorded = v
             .try_ask(&state, move |r, who| {
                 r.record_dose(who, id, &WorkerRef::Id(w), &input)

@@ -172,6 +172,23 @@ pub struct DoseSummary {
     pub internal_e_msv: f64,
     /// Effective dose records' E sum, mSv.
     pub effective_e_msv: f64,
+    /// Skin: passive Hp(0.07) and equivalent doses to the skin, mSv.
+    pub skin_msv: f64,
+    /// Extremities: passive extremity Hp(0.07) and equivalent doses to them, mSv.
+    pub extremities_msv: f64,
+    /// Lens of the eye: passive Hp(3) and equivalent doses to it, mSv.
+    pub lens_msv: f64,
+}
+
+/// A pregnancy the physician declared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeclaredPregnancy {
+    /// The day it was declared.
+    #[serde(with = "crate::date::serde_french")]
+    pub declared_on: time::Date,
+    /// Its declared end.
+    #[serde(with = "crate::date::serde_french")]
+    pub ends_on: time::Date,
 }
 
 /// The medical follow-up card: the worker's identity, the physician's follow-up, the doses.
@@ -184,6 +201,8 @@ pub struct MedicalCard {
     /// Doses over the 12 months ending on the day asked for; `None` when the caller's role may
     /// not read every kind of dose.
     pub doses: Option<DoseSummary>,
+    /// Declared pregnancies, latest first.
+    pub pregnancies: Vec<DeclaredPregnancy>,
 }
 
 #[cfg(test)]

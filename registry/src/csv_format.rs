@@ -33,6 +33,11 @@ use crate::worker::{ActivityCharacter, CardNumber, Category, Columns, ContractTy
 /// The header line, without BOM or line end.
 pub const CSV_HEADER: &str = "nom;autre_nom;prenom;autres_prenoms;nir;cle;date_naissance;fraction;categorie;metier;nuisance;type_contrat;quotite;caractere;domaine;secteur;numero_carte";
 
+/// Two optional columns an imported file may add after [`CSV_HEADER`]'s: the sex and the
+/// département of birth, checked against the NIR (issue 15 §1) and not stored, so that the
+/// export keeps the documented header.
+pub const CSV_IDENTITY_COLUMNS: &str = ";sexe;departement_naissance";
+
 const COLUMNS: [Field; 17] = [
     Field::LastName,
     Field::OtherName,
@@ -245,6 +250,8 @@ pub(crate) struct Reader<R: Read> {
     csv: csv::Reader<BufReader<Hashing<R>>>,
     record: csv::ByteRecord,
     today: Date,
+    /// Whether the file has the two columns of [`CSV_IDENTITY_COLUMNS`].
+    identity: bool,
 }
 
 /// One data line read.
@@ -273,6 +280,7 @@ impl<R: Read> Reader<R> {
             .from_reader(buffered);
         let mut header = csv::ByteRecord::new();
         let mut report = ImportReport::default();
+        let mut identity = false;
         match csv.read_byte_record(&mut header) {
             Ok(true) => {
                 let fields: Vec<&[u8]> = header.iter().collect();
@@ -280,11 +288,15 @@ impl<R: Read> Reader<R> {
                 if text.starts_with(BOM) {
                     text.drain(..BOM.len());
                 }
-                if text != CSV_HEADER.as_bytes() {
+                if text == CSV_HEADER.as_bytes() {
+                    identity = false;
+                } else if text == format!("{CSV_HEADER}{CSV_IDENTITY_COLUMNS}").as_bytes() {
+                    identity = true;
+                } else {
                     report.push(
                         1,
                         None,
-                        format!("L'en-tête doit être exactement : {CSV_HEADER}"),
+                        format!("L'en-tête doit être exactement : {CSV_HEADER} (suivi, si vous le souhaitez, de {CSV_IDENTITY_COLUMNS})"),
                     );
                 }
             }
@@ -298,6 +310,7 @@ impl<R: Read> Reader<R> {
             csv,
             record: csv::ByteRecord::new(),
             today,
+            identity,
         }))
     }
 
@@ -322,20 +335,21 @@ impl<R: Read> Reader<R> {
             }
         }
         let line = self.record.position().map_or(0, |p| p.line());
-        if self.record.len() != COLUMNS.len() {
+        let columns = COLUMNS.len() + if self.identity { 2 } else { 0 };
+        if self.record.len() != columns {
             return Ok(Some(Line::Invalid(
                 line,
                 vec![(
                     None,
                     format!(
                         "La ligne doit compter {} colonnes séparées par « ; » ({} trouvée(s)).",
-                        COLUMNS.len(),
+                        columns,
                         self.record.len()
                     ),
                 )],
             )));
         }
-        let mut text: [&str; 17] = [""; 17];
+        let mut text: [&str; 19] = [""; 19];
         for (i, field) in self.record.iter().enumerate() {
             match std::str::from_utf8(field) {
                 Ok(t) => text[i] = from_cell(t),
@@ -343,7 +357,11 @@ impl<R: Read> Reader<R> {
                     return Ok(Some(Line::Invalid(
                         line,
                         vec![(
-                            Some(COLUMNS[i]),
+                            COLUMNS
+                                .iter()
+                                .chain(&[Field::Sex, Field::BirthDepartement])
+                                .nth(i)
+                                .copied(),
                             "Ce champ n'est pas encodé en UTF-8.".into(),
                         )],
                     )))
@@ -368,6 +386,8 @@ impl<R: Read> Reader<R> {
             domain: Some(text[14]),
             sector: Some(text[15]),
             card_number: Some(text[16]),
+            sex: Some(text[17]),
+            birth_departement: Some(text[18]),
         };
         Ok(Some(match input::validate(&raw, self.today) {
             Ok(w) => {

@@ -129,3 +129,46 @@ mod tests {
         );
     }
 }
+
+/// The last day a period starting on `start` may end on to last at most `months` months: the
+/// day before the same date `months` later (31 January + 1 month: the last day of February).
+pub(crate) fn last_day_within_months(start: Date, months: u8) -> Date {
+    let total = i32::from(u8::from(start.month())) - 1 + i32::from(months);
+    let year = start.year() + total.div_euclid(12);
+    // total.rem_euclid(12) + 1 is within 1..=12.
+    let month = time::Month::try_from((total.rem_euclid(12) + 1) as u8).unwrap_or(start.month());
+    let same_day =
+        Date::from_calendar_date(year, month, start.day().min(month.length(year))).unwrap_or(start);
+    if start.day() > month.length(year) {
+        // No such day that month: the period may run to its last day.
+        same_day
+    } else {
+        same_day - Duration::days(1)
+    }
+}
+
+#[cfg(test)]
+mod months_tests {
+    use super::last_day_within_months;
+    use time::macros::date;
+
+    #[test]
+    fn three_months_from_the_first_end_on_the_last_day_of_the_third() {
+        assert_eq!(
+            last_day_within_months(date!(2025 - 01 - 01), 3),
+            date!(2025 - 03 - 31)
+        );
+        assert_eq!(
+            last_day_within_months(date!(2024 - 11 - 15), 3),
+            date!(2025 - 02 - 14)
+        );
+        assert_eq!(
+            last_day_within_months(date!(2025 - 01 - 31), 1),
+            date!(2025 - 02 - 28)
+        );
+        assert_eq!(
+            last_day_within_months(date!(2025 - 03 - 01), 1),
+            date!(2025 - 03 - 31)
+        );
+    }
+}

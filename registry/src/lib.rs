@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod alert_mail;
+mod bilan;
 mod card;
 mod csv_format;
 mod date;
@@ -21,6 +22,7 @@ pub mod migrations;
 mod nir;
 mod person;
 pub mod policy;
+mod pregnancy;
 mod principal;
 mod service;
 pub mod statistics;
@@ -37,18 +39,22 @@ pub mod web;
 mod worker;
 
 pub use alert_mail::{AlertMail, ALERT_MAIL_BODY, ALERT_MAIL_SUBJECT};
-pub use card::{CardFollowUp, CardInput, DoseSummary, Fitness, MedicalCard};
-pub use csv_format::{ImportReport, ImportSummary, LineError, CSV_HEADER};
+pub use bilan::{Band, BandCounts, Bilan};
+pub use card::{CardFollowUp, CardInput, DeclaredPregnancy, DoseSummary, Fitness, MedicalCard};
+pub use csv_format::{ImportReport, ImportSummary, LineError, CSV_HEADER, CSV_IDENTITY_COLUMNS};
 pub use directory::{
     AccessCodeState, Attachment, Directory, DirectoryError, Employer, Establishment, Holder, Person,
 };
-pub use dose::{DoseInput, DoseKind, DoseQuery, DoseRecord, RollingDose, EFFECTIVE_LIMIT_MSV};
+pub use dose::{
+    DoseInput, DoseKind, DoseQuery, DoseRecord, Organ, RollingDose, Sender, EFFECTIVE_LIMIT_MSV,
+};
 pub use dosimetry_body::{resolve as resolve_body_name, NamedBody, BODY_NAME_MAX};
 pub use error::{FieldErrors, RegistryError, Result};
 pub use fraction::{Fraction, FractionFilter};
 pub use limits::Limit;
 pub use nir::{Nir, NirError};
 pub use policy::{Action, DataKind, Role};
+pub use pregnancy::PregnancyInput;
 pub use principal::{Identity, Principal};
 pub use service::Registry;
 pub use storage_alerts::LimitAlert;

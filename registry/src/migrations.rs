@@ -11,4 +11,5 @@ pub const MIGRATIONS: &[Migration] = store::migrations![
     4 => "0004_refold_search_keys.sql" then crate::storage::refold_search_keys,
     5 => "0005_persons_employments.sql",
     6 => "0006_limit_alerts.sql",
+    7 => "0007_dose_model.sql",
 ];

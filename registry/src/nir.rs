@@ -122,6 +122,22 @@ impl Nir {
         &self.full[13..]
     }
 
+    /// Whether the first digit says a man (odd: 1, and 3 or 7 on the temporary numbers some
+    /// registries issue) or a woman (even: 2, 4, 8). [`Nir::parse`] admits 1 and 2 only, as
+    /// the registry's NIRs are RNIPP numbers (DOMAIN.md).
+    pub fn is_male(&self) -> bool {
+        (self.full.as_bytes()[0] - b'0') % 2 == 1
+    }
+
+    /// The département of birth the NIR holds: 2 characters (`75`, `2A`, `20` for Corsica
+    /// before 1976, `99` abroad), 3 overseas (`971`…).
+    pub fn birth_departement(&self) -> &str {
+        match &self.full[5..7] {
+            "97" | "98" => &self.full[5..8],
+            _ => &self.full[5..7],
+        }
+    }
+
     /// Only the sex digit and the key, enough to tell two workers apart on a screen that
     /// must not show the NIR: `2 ** ** ** *** *** 12`.
     pub fn masked(&self) -> String {
@@ -420,6 +436,17 @@ mod tests {
         assert_refused(with_key(number), &[number], NirError::Order);
         assert!(with_key("2550814168001").is_ok());
         assert!(with_key("2550814168999").is_ok());
+    }
+
+    #[test]
+    fn the_sex_and_the_departement_of_birth_are_read_from_the_nir() {
+        let corsica = with_key("253072A073004").unwrap();
+        assert!(!corsica.is_male());
+        assert_eq!(corsica.birth_departement(), "2A");
+        let overseas = with_key("1850597105123").unwrap();
+        assert!(overseas.is_male());
+        assert_eq!(overseas.birth_departement(), "971");
+        assert_eq!(with_key("2760912346445").unwrap().birth_departement(), "12");
     }
 
     #[test]

@@ -70,7 +70,12 @@
 //! | CSE, dosimetry body | none (the matrix already says so) |
 //!
 //! Limit alerts (issue 15 §3) follow the same rows: reading them is reading the effective dose
-//! (PCR, MDT), acknowledging one is writing the medical follow-up card (MDT).
+//! (PCR, MDT), acknowledging one is writing the medical follow-up card (MDT); so do the bilans
+//! (§4: reading one is reading the effective dose of the establishment's workers) and declared
+//! pregnancies (writing the medical follow-up card). The regulation's other kinds of result
+//! fall under these rows too ([`crate::DoseKind::data_kind`]): radon and *absence de résultat*
+//! under passive dosimetry, the physician's equivalent doses under the effective dose, aircrew
+//! doses under operational dosimetry.
 
 use serde::Serialize;
 

@@ -7,31 +7,99 @@ use time::Date;
 use crate::date::{self, iso};
 use crate::limits::{Contribution, Limit};
 use crate::storage::optional;
+use crate::storage_doses::{CURRENT, EFFECTIVE_USV, EXTREMITIES_USV, LENS_USV, SKIN_USV};
 use crate::Result;
 
-/// The parts in the limits' sums of person `person`'s results ending within `[from, to]`, every
-/// employment together.
+/// The parts in the limits' sums of person `person`'s current results ending within
+/// `[from, to]`, every employment together.
 pub(crate) fn contributions(
     conn: &Connection,
     person: i64,
     from: Date,
     to: Date,
 ) -> Result<Vec<Contribution>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT d.period_end,
-                coalesce(CASE d.kind WHEN 'passive' THEN d.hp10_usv
-                                     WHEN 'internal' THEN d.e_usv
-                                     WHEN 'effective' THEN d.e_usv END, 0),
-                coalesce(CASE d.kind WHEN 'passive' THEN d.hp007_usv END, 0)
+    let sql = format!(
+        "SELECT d.period_end, coalesce({EFFECTIVE_USV}, 0), coalesce({SKIN_USV}, 0),
+                coalesce({EXTREMITIES_USV}, 0), coalesce({LENS_USV}, 0)
          FROM registry_workers w JOIN registry_doses d ON d.worker_id = w.id
-         WHERE w.person_id = ?1 AND d.period_end BETWEEN ?2 AND ?3",
-    )?;
+         WHERE w.person_id = ?1 AND d.period_end BETWEEN ?2 AND ?3 AND {CURRENT}"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![person, iso(from), iso(to)], |r| {
         Ok(Contribution {
             period_end: date::from_iso(&r.get::<_, String>(0)?)?,
             effective_usv: r.get(1)?,
             skin_usv: r.get(2)?,
+            extremities_usv: r.get(3)?,
+            lens_usv: r.get(4)?,
         })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The declared pregnancies of `person` whose span holds `day`: `(declared, ends)`.
+pub(crate) fn pregnancies_holding(
+    conn: &Connection,
+    person: i64,
+    day: Date,
+) -> Result<Vec<(Date, Date)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT declared_on, ends_on FROM registry_pregnancies
+         WHERE person_id = ?1 AND declared_on <= ?2 AND ends_on >= ?2 ORDER BY id",
+    )?;
+    let rows = stmt.query_map(params![person, iso(day)], |r| {
+        Ok((
+            date::from_iso(&r.get::<_, String>(0)?)?,
+            date::from_iso(&r.get::<_, String>(1)?)?,
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The latest current result of `person` ending within `[from, to]`.
+pub(crate) fn last_dose_in(
+    conn: &Connection,
+    person: i64,
+    from: Date,
+    to: Date,
+) -> Result<Option<i64>> {
+    let sql = format!(
+        "SELECT d.id FROM registry_workers w JOIN registry_doses d ON d.worker_id = w.id
+         WHERE w.person_id = ?1 AND d.period_end BETWEEN ?2 AND ?3 AND {CURRENT}
+         ORDER BY d.period_end DESC, d.id DESC LIMIT 1"
+    );
+    optional(conn.query_row(&sql, params![person, iso(from), iso(to)], |r| r.get(0)))
+}
+
+/// Records a declared pregnancy; returns its id.
+pub(crate) fn insert_pregnancy(
+    conn: &Connection,
+    person: i64,
+    declared: Date,
+    ends: Date,
+    by: &str,
+    now: &str,
+) -> Result<i64> {
+    Ok(conn.query_row(
+        "INSERT INTO registry_pregnancies (person_id, declared_on, ends_on, declared_by,
+             recorded_at)
+         VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+        params![person, iso(declared), iso(ends), by, now],
+        |r| r.get(0),
+    )?)
+}
+
+/// The declared pregnancies of `person`, latest first: `(declared, ends)`.
+pub(crate) fn pregnancies(conn: &Connection, person: i64) -> Result<Vec<(Date, Date)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT declared_on, ends_on FROM registry_pregnancies
+         WHERE person_id = ?1 ORDER BY declared_on DESC, id DESC",
+    )?;
+    let rows = stmt.query_map(params![person], |r| {
+        Ok((
+            date::from_iso(&r.get::<_, String>(0)?)?,
+            date::from_iso(&r.get::<_, String>(1)?)?,
+        ))
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -56,6 +56,7 @@ fn effective(start: &str, end: &str, msv: f64) -> DoseInput {
         hp10_msv: None,
         hp007_msv: None,
         e_msv: Some(msv),
+        ..Default::default()
     }
 }
 

@@ -45,6 +45,7 @@ fn a_day_at_the_surgery(env: &Env) -> i64 {
         hp10_msv: Some(0.2),
         hp007_msv: None,
         e_msv: None,
+        ..Default::default()
     };
     r.record_dose(&body(), EST, &nir, &passive)
         .expect("record_dose failed");

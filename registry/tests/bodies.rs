@@ -25,6 +25,7 @@ fn passive() -> DoseInput {
         hp10_msv: Some(0.2),
         hp007_msv: None,
         e_msv: None,
+        ..Default::default()
     }
 }
 

@@ -470,3 +470,50 @@ fn a_300_mb_line_is_refused_before_it_is_read_whole_and_nothing_is_imported() {
         .expect("list");
     assert!(listed.items.is_empty());
 }
+
+#[test]
+fn a_file_may_declare_sex_and_departement_of_birth_checked_against_the_nir() {
+    let env = env();
+    let header = format!("{CSV_HEADER}{}", registry::CSV_IDENTITY_COLUMNS);
+    // DIDIER's NIR: a woman born in the Aveyron (12); DURAND's: a man born in the Bas-Rhin (67).
+    let bad = format!(
+        "{header}
+DIDIER;;Valérie;;2760912346445;12;;;;;;;;;;;;M;12
+DURAND;;Vincent;;1700367482001;86;12/03/1970;;;;;;;;;;;M;75
+DUPONT;;Luc;;1700367482001;86;;;;;;;;;;;
+"
+    );
+    let report = rejected(
+        env.registry
+            .import_workers(&cse(), EST, bad.as_bytes())
+            .unwrap_err(),
+    );
+    assert_eq!(count(&env), 0, "nothing imported");
+    let text = report.to_string();
+    assert!(
+        text.contains(
+            "ligne 2 : sexe : Le sexe déclaré ne correspond pas au premier chiffre du NIR"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("ligne 3 : departement_naissance : Le département de naissance déclaré ne correspond pas"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ligne 4 : La ligne doit compter 19 colonnes"),
+        "{text}"
+    );
+    let good = format!(
+        "{header}
+DIDIER;;Valérie;;2760912346445;12;;;;;;;;;;;;F;12
+DURAND;;Vincent;;1700367482001;86;12/03/1970;;;;;;;;;;;;
+"
+    );
+    let summary = import(&env, &good);
+    assert_eq!(summary.created, 2);
+    // The export keeps the documented header.
+    assert!(export(&env, EST)
+        .trim_start_matches('\u{feff}')
+        .starts_with(&format!("{CSV_HEADER}\n")));
+}

@@ -20,6 +20,7 @@ fn result(kind: DoseKind, start: &str, end: &str, msv: f64) -> DoseInput {
         hp10_msv: measured.then_some(msv),
         hp007_msv: None,
         e_msv: (!measured).then_some(msv),
+        ..Default::default()
     }
 }
 
@@ -95,6 +96,7 @@ fn extremity_results_do_not_count_as_effective_dose() {
         hp10_msv: None,
         hp007_msv: Some(150.0),
         e_msv: None,
+        ..Default::default()
     };
     env.registry
         .record_dose(&body(), EST, &seed_nir(), &ring)

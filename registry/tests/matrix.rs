@@ -53,6 +53,7 @@ fn dose(kind: DoseKind) -> DoseInput {
         hp10_msv: measured.then_some(0.12),
         hp007_msv: None,
         e_msv: (!measured).then_some(0.3),
+        ..Default::default()
     }
 }
 

@@ -453,3 +453,35 @@ fn the_import_api_never_answers_5xx_and_refuses_with_its_documented_json() {
         panic!("{e}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The declared identity against the NIR (issue 15 §1)
+
+proptest! {
+    #![proptest_config(config(48, file!()))]
+
+    /// The sex and the département of birth the NIR holds are accepted when declared; the other
+    /// sex is a field error that does not echo the NIR, and nothing is recorded.
+    #[test]
+    fn a_declared_identity_is_checked_against_the_nir((number, key) in valid_nir()) {
+        let nir = Nir::parse(&number, &key).expect("a valid NIR");
+        let env = env();
+        let departement = match nir.birth_departement() {
+            "20" => "2A".to_owned(),
+            d => d.to_owned(),
+        };
+        let mut line = support::worker("MARTIN", "Claude", &number, &key);
+        line.sex = Some(if nir.is_male() { "F" } else { "M" }.into());
+        line.birth_departement = Some(departement.clone());
+        match env.registry.apply_worker(&cse(), EST, &line) {
+            Err(registry::RegistryError::Invalid(fields)) => {
+                prop_assert!(fields.contains_key("sex"), "{:?}", fields);
+                prop_assert!(!fields.contains_key("birth_departement"), "{:?}", fields);
+                prop_assert!(!fields["sex"].contains(&number));
+            }
+            other => prop_assert!(false, "the other sex was accepted: {:?}", other.map(|a| a.worker_id)),
+        }
+        line.sex = Some(if nir.is_male() { "M" } else { "F" }.into());
+        prop_assert!(env.registry.apply_worker(&cse(), EST, &line).is_ok());
+    }
+}

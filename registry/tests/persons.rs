@@ -164,6 +164,7 @@ fn removing_a_worker_ends_the_employment_and_keeps_the_results() {
                 hp10_msv: None,
                 hp007_msv: None,
                 e_msv: Some(1.0),
+                ..Default::default()
             },
         )
         .expect("test step");
@@ -346,7 +347,8 @@ fn the_migration_brings_every_row_of_an_old_data_directory_to_persons_and_employ
     const WORKERS: &str = "SELECT id, establishment_id, nir, nir_key, card_number, last_name,
         first_name, birth_date, fraction_id, category, job, search_name, created_at, updated_at,
         removed_at FROM registry_workers ORDER BY id";
-    const DOSES: &str = "SELECT * FROM registry_doses ORDER BY id";
+    const DOSES: &str = "SELECT id, worker_id, kind, period_start, period_end, hp10_usv,
+        hp007_usv, e_usv, source, recorded_at FROM registry_doses ORDER BY id";
     const CARDS: &str = "SELECT * FROM registry_medical_cards ORDER BY worker_id";
     const FRACTIONS: &str = "SELECT * FROM registry_fractions ORDER BY id";
     let before = [WORKERS, DOSES, CARDS, FRACTIONS].map(|q| snapshot(&conn, q));

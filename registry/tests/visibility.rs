@@ -24,6 +24,7 @@ fn dose(kind: DoseKind, start: &str, end: &str) -> DoseInput {
         hp10_msv: measured.then_some(0.1),
         hp007_msv: None,
         e_msv: (!measured).then_some(0.1),
+        ..Default::default()
     }
 }
 

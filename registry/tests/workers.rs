@@ -376,6 +376,7 @@ fn another_establishments_worker_is_not_found() {
         hp10_msv: Some(0.1),
         hp007_msv: None,
         e_msv: None,
+        ..Default::default()
     };
     assert!(matches!(
         env.registry

@@ -8,11 +8,12 @@ use time::{Date, Duration};
 
 use super::{worker_target, Ctx, Registry};
 use crate::date::twelve_months_before;
-use crate::limits::{self, Limit};
+use crate::limits::{self, Crossing};
 use crate::policy::{Action, DataKind};
+use crate::pregnancy::PregnancyInput;
 use crate::principal::Principal;
 use crate::storage_alerts::{self, LimitAlert, NewAlert};
-use crate::worker::Category;
+use crate::worker::{Category, WorkerRef};
 use crate::{storage_persons, storage_workers, RegistryError, Result};
 
 impl Registry {
@@ -39,56 +40,118 @@ impl Registry {
         let birth = storage_alerts::birth_date(ctx.tx, person)?;
         let category_b = storage_workers::get(ctx.tx, ctx.establishment, worker)?
             .is_some_and(|r| r.worker.category == Some(Category::B));
-        for crossing in limits::crossings(&records, period_end, birth, category_b) {
-            if storage_alerts::is_open(ctx.tx, person, crossing.limit)? {
-                continue;
-            }
-            // The category is this employer's: its check concerns it alone.
-            let mut concerned = match crossing.limit {
-                Limit::CategoryB | Limit::CategoryBSkin => Vec::new(),
-                Limit::Effective | Limit::Skin => storage_alerts::employers_in(
-                    ctx.tx,
-                    person,
-                    crossing.window.from,
-                    crossing.window.to,
-                )?,
-            };
-            if !concerned.iter().any(|(e, _)| *e == ctx.establishment) {
-                concerned.push((ctx.establishment, worker));
-            }
-            let id = storage_alerts::insert(
-                ctx.tx,
-                &NewAlert {
-                    person,
-                    limit: crossing.limit,
-                    from: crossing.window.from,
-                    to: crossing.window.to,
-                    sum_usv: crossing.window.sum_usv,
-                    limit_usv: crossing.threshold_usv,
-                    dose,
-                    establishments: &concerned,
-                },
-                &ctx.stamp(),
-            )?;
-            let establishments: Vec<String> =
-                concerned.iter().map(|(e, _)| e.to_string()).collect();
-            ctx.audit(
-                "registry.alert.raise",
-                &worker_target(worker),
-                &[
-                    ("alert", &id.to_string()),
-                    ("limit", crossing.limit.as_str()),
-                    ("establishments", &establishments.join(",")),
-                ],
-            )?;
-            if let Some(mail) = &self.alert_mail {
-                for (establishment, _) in &concerned {
-                    mail.queue(ctx.tx, *establishment, ctx.now)
-                        .map_err(RegistryError::Mail)?;
-                }
+        let mut crossed = limits::crossings(&records, period_end, birth, category_b);
+        for (declared, ends) in storage_alerts::pregnancies_holding(ctx.tx, person, period_end)? {
+            let span = storage_alerts::contributions(ctx.tx, person, declared, ends)?;
+            crossed.extend(limits::pregnancy_crossing(&span, declared, ends));
+        }
+        for crossing in crossed {
+            self.raise(ctx, person, worker, dose, &crossing)?;
+        }
+        Ok(())
+    }
+
+    /// Raises the alert of `crossing` unless one of its limit awaits acknowledgement.
+    fn raise(
+        &self,
+        ctx: &Ctx<'_>,
+        person: i64,
+        worker: i64,
+        dose: i64,
+        crossing: &Crossing,
+    ) -> Result<()> {
+        if storage_alerts::is_open(ctx.tx, person, crossing.limit)? {
+            return Ok(());
+        }
+        // The category is this employer's: its check concerns it alone.
+        let mut concerned = if crossing.limit.is_category_check() {
+            Vec::new()
+        } else {
+            storage_alerts::employers_in(ctx.tx, person, crossing.window.from, crossing.window.to)?
+        };
+        if !concerned.iter().any(|(e, _)| *e == ctx.establishment) {
+            concerned.push((ctx.establishment, worker));
+        }
+        let id = storage_alerts::insert(
+            ctx.tx,
+            &NewAlert {
+                person,
+                limit: crossing.limit,
+                from: crossing.window.from,
+                to: crossing.window.to,
+                sum_usv: crossing.window.sum_usv,
+                limit_usv: crossing.threshold_usv,
+                dose,
+                establishments: &concerned,
+            },
+            &ctx.stamp(),
+        )?;
+        let establishments: Vec<String> = concerned.iter().map(|(e, _)| e.to_string()).collect();
+        ctx.audit(
+            "registry.alert.raise",
+            &worker_target(worker),
+            &[
+                ("alert", &id.to_string()),
+                ("limit", crossing.limit.as_str()),
+                ("establishments", &establishments.join(",")),
+            ],
+        )?;
+        if let Some(mail) = &self.alert_mail {
+            for (establishment, _) in &concerned {
+                mail.queue(ctx.tx, *establishment, ctx.now)
+                    .map_err(RegistryError::Mail)?;
             }
         }
         Ok(())
+    }
+
+    /// Records a declared pregnancy of worker `worker` (physician): from `input.declared_on` to
+    /// `input.ends_on` the unborn child's dose is checked against 1 mSv at every new result,
+    /// and at once against the results already recorded in the span.
+    pub fn declare_pregnancy(
+        &self,
+        who: &Principal,
+        establishment: i64,
+        worker: i64,
+        input: &PregnancyInput,
+    ) -> Result<i64> {
+        self.run_on(
+            Action::Write,
+            who,
+            establishment,
+            DataKind::MedicalCard,
+            |ctx| {
+                let (declared, ends) = input.validate(ctx.today())?;
+                let worker =
+                    storage_workers::find(ctx.tx, ctx.establishment, &WorkerRef::Id(worker))?
+                        .map(|(id, _)| id)
+                        .ok_or(RegistryError::NotFound)?;
+                let person =
+                    storage_persons::person_of(ctx.tx, worker)?.ok_or(RegistryError::NotFound)?;
+                let id = storage_alerts::insert_pregnancy(
+                    ctx.tx,
+                    person,
+                    declared,
+                    ends,
+                    &ctx.actor,
+                    &ctx.stamp(),
+                )?;
+                ctx.audit(
+                    "registry.pregnancy.declare",
+                    &worker_target(worker),
+                    &[("pregnancy", &id.to_string())],
+                )?;
+                let span = storage_alerts::contributions(ctx.tx, person, declared, ends)?;
+                if let Some(crossing) = limits::pregnancy_crossing(&span, declared, ends) {
+                    if let Some(dose) =
+                        storage_alerts::last_dose_in(ctx.tx, person, declared, ends)?
+                    {
+                        self.raise(ctx, person, worker, dose, &crossing)?;
+                    }
+                }
+                Ok(id)
+            },
+        )
     }
 
     /// The limit alerts that concern the establishment (PCR, physician), those awaiting

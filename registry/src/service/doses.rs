@@ -3,14 +3,17 @@
 use time::Date;
 
 use super::{authorize, worker_target, Ctx, Registry};
-use crate::card::{CardFollowUp, CardInput, DoseSummary, MedicalCard};
+use crate::card::{CardFollowUp, CardInput, DeclaredPregnancy, DoseSummary, MedicalCard};
 use crate::date::twelve_months_before;
-use crate::dose::{msv, DoseInput, DoseKind, DoseQuery, DoseRecord, RollingDose};
+use crate::dose::{msv, DoseInput, DoseKind, DoseQuery, DoseRecord, RollingDose, Sender};
+use crate::error::FieldErrors;
 use crate::policy::{allows, dose_scope, Action, DataKind, DoseScope};
 use crate::principal::Principal;
 use crate::storage_doses::Sums;
 use crate::worker::{WorkerRef, WorkerSummary};
-use crate::{storage_doses, storage_workers, RegistryError, Result};
+use crate::{
+    storage_alerts, storage_doses, storage_persons, storage_workers, RegistryError, Result,
+};
 
 /// The worker of the establishment named by `r`, on the list or removed from it (results keep
 /// coming after someone leaves).
@@ -58,11 +61,31 @@ impl Registry {
             |ctx| {
                 let dose = input.validate(ctx.today())?;
                 let worker = worker_id(ctx, worker)?;
-                let id = storage_doses::insert(ctx.tx, worker, &dose, &ctx.actor, &ctx.stamp())?;
+                if let Some(replaced) = dose.replaces {
+                    if let Some(why) =
+                        storage_doses::replaceable(ctx.tx, worker, dose.kind, replaced, &ctx.actor)?
+                    {
+                        let mut fields = FieldErrors::new();
+                        fields.insert("replaces".into(), why.into());
+                        return Err(RegistryError::Invalid(fields));
+                    }
+                }
+                // The matrix lets only bodies, PCRs and physicians write results.
+                let sender = Sender::of(ctx.grant.role).ok_or(RegistryError::Forbidden {
+                    kind: input.kind.data_kind(),
+                    action: Action::Write,
+                })?;
+                let id =
+                    storage_doses::insert(ctx.tx, worker, &dose, sender, &ctx.actor, &ctx.stamp())?;
+                let replaces = dose.replaces.map(|r| r.to_string()).unwrap_or_default();
                 ctx.audit(
                     "registry.dose.record",
                     &worker_target(worker),
-                    &[("dose", &id.to_string()), ("dose_kind", dose.kind.as_str())],
+                    &[
+                        ("dose", &id.to_string()),
+                        ("dose_kind", dose.kind.as_str()),
+                        ("replaces", &replaces),
+                    ],
                 )?;
                 self.check_limits(ctx, worker, id, dose.period_end)?;
                 Ok(id)
@@ -107,6 +130,39 @@ impl Registry {
                 ],
             )?;
             Ok(records)
+        })
+    }
+
+    /// The chain of corrections result `dose` of worker `worker` belongs to, newest first: what
+    /// [`Registry::doses`] would show of it, and what it replaced. Same rules as
+    /// [`Registry::doses`]; a result the caller may not see is `NotFound`.
+    pub fn dose_history(
+        &self,
+        who: &Principal,
+        establishment: i64,
+        worker: i64,
+        dose: i64,
+    ) -> Result<Vec<DoseRecord>> {
+        let readable: Vec<DoseKind> = DoseKind::ALL
+            .into_iter()
+            .filter(|k| authorize(who, establishment, &[k.data_kind()], Action::Read).is_ok())
+            .collect();
+        let first = readable.first().copied().unwrap_or(DoseKind::Passive);
+        self.run_on(Action::Read, who, establishment, first.data_kind(), |ctx| {
+            storage_workers::find(ctx.tx, ctx.establishment, &WorkerRef::Id(worker))?
+                .ok_or(RegistryError::NotFound)?;
+            let scope = dose_scope(ctx.grant.role);
+            let chain = storage_doses::history(ctx.tx, worker, scope, &readable, dose)?;
+            if chain.is_empty() {
+                return Err(RegistryError::NotFound);
+            }
+            let ids: Vec<String> = chain.iter().map(|r| r.id.to_string()).collect();
+            ctx.audit(
+                "registry.dose.history",
+                &worker_target(worker),
+                &[("doses", &ids.join(",")), ("scope", scope_name(scope))],
+            )?;
+            Ok(chain)
         })
     }
 
@@ -165,15 +221,29 @@ impl Registry {
                         operational_hp10_msv: msv(sums.operational_hp10),
                         internal_e_msv: msv(sums.internal_e),
                         effective_e_msv: msv(sums.effective_e),
+                        skin_msv: msv(sums.skin),
+                        extremities_msv: msv(sums.extremities),
+                        lens_msv: msv(sums.lens),
                     })
                 } else {
                     None
+                };
+                let pregnancies = match storage_persons::person_of(ctx.tx, worker)? {
+                    Some(person) => storage_alerts::pregnancies(ctx.tx, person)?
+                        .into_iter()
+                        .map(|(declared_on, ends_on)| DeclaredPregnancy {
+                            declared_on,
+                            ends_on,
+                        })
+                        .collect(),
+                    None => Vec::new(),
                 };
                 ctx.audit("registry.card.read", &worker_target(worker), &[])?;
                 Ok(MedicalCard {
                     worker: WorkerSummary::from(record),
                     follow_up,
                     doses,
+                    pregnancies,
                 })
             },
         )

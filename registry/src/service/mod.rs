@@ -6,6 +6,7 @@
 //! Methods block (SQLite): call them from a blocking pool, not from the async reactor.
 
 mod alerts;
+mod bilans;
 mod bodies;
 mod doses;
 mod fractions;

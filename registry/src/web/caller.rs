@@ -70,22 +70,32 @@ async fn api_principal(
     }
 }
 
-/// What a path names after its establishment `{id}`: nothing (`()`), or the id of a worker or
-/// a fraction (`i64`).
+/// What a path names after its establishment `{id}`: nothing (`()`), the id of a worker or
+/// a fraction (`i64`), or a worker and one of their results (`(i64, i64)`).
 pub(crate) trait PathTarget: Sized {
-    /// The target, from the path's other id; `None` when the path has no such id.
-    fn from_id(id: Option<i64>) -> Option<Self>;
+    /// The target, from the path's other ids in their order; `None` when the path has not
+    /// such ids.
+    fn from_ids(ids: &[i64]) -> Option<Self>;
 }
 
 impl PathTarget for () {
-    fn from_id(_: Option<i64>) -> Option<Self> {
+    fn from_ids(_: &[i64]) -> Option<Self> {
         Some(())
     }
 }
 
 impl PathTarget for i64 {
-    fn from_id(id: Option<i64>) -> Option<Self> {
-        id
+    fn from_ids(ids: &[i64]) -> Option<Self> {
+        ids.last().copied()
+    }
+}
+
+impl PathTarget for (i64, i64) {
+    fn from_ids(ids: &[i64]) -> Option<Self> {
+        match ids {
+            [a, b] => Some((*a, *b)),
+            _ => None,
+        }
     }
 }
 
@@ -98,7 +108,7 @@ pub(crate) async fn path_ids<T: PathTarget>(
         .await
         .map_err(|e| Box::new(e.into_response()))?;
     let id = |value: &str| value.parse::<i64>().ok().filter(|n| *n > 0);
-    let (mut establishment, mut other) = (None, None);
+    let (mut establishment, mut others) = (None, Vec::new());
     for (name, value) in &params {
         let Some(value) = id(value) else {
             return Ok(None);
@@ -106,10 +116,10 @@ pub(crate) async fn path_ids<T: PathTarget>(
         if name == "id" {
             establishment = Some(value);
         } else {
-            other = Some(value);
+            others.push(value);
         }
     }
-    Ok(establishment.zip(T::from_id(other)))
+    Ok(establishment.zip(T::from_ids(&others)))
 }
 
 /// The caller of an API request on the establishment of its path, and the worker or fraction

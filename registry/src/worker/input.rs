@@ -105,6 +105,14 @@ pub struct WorkerInput {
     /// *Secteur d'activité*, e.g. `102000-Soins dentaires`.
     #[serde(default)]
     pub sector: Option<String>,
+    /// *Sexe* (`M` or `F`; `M.`/`Mme` accepted): checked against the NIR's first digit, not
+    /// stored (the NIR holds it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sex: Option<String>,
+    /// *Département de naissance* (`01`–`95`, `2A`, `2B`, `971`…, `99` abroad): checked against
+    /// the NIR, not stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_departement: Option<String>,
     /// *Date d'entrée dans l'établissement*, `jj/mm/aaaa`: the first day of the employment
     /// (*Ajout*; a *Modification* may correct it). Today when empty.
     #[serde(default)]
@@ -146,6 +154,8 @@ pub(crate) enum Field {
     ActivityCharacter,
     Domain,
     Sector,
+    Sex,
+    BirthDepartement,
 }
 
 impl Field {
@@ -168,6 +178,8 @@ impl Field {
             Self::ActivityCharacter => "activity_character",
             Self::Domain => "domain",
             Self::Sector => "sector",
+            Self::Sex => "sex",
+            Self::BirthDepartement => "birth_departement",
         }
     }
 
@@ -190,6 +202,8 @@ impl Field {
             Self::ActivityCharacter => "caractere",
             Self::Domain => "domaine",
             Self::Sector => "secteur",
+            Self::Sex => "sexe",
+            Self::BirthDepartement => "departement_naissance",
         }
     }
 
@@ -256,6 +270,8 @@ pub(crate) struct RawWorker<'a> {
     pub activity_character: Option<&'a str>,
     pub domain: Option<&'a str>,
     pub sector: Option<&'a str>,
+    pub sex: Option<&'a str>,
+    pub birth_departement: Option<&'a str>,
 }
 
 /// The working-time fraction as a JSON number or as CSV text.
@@ -289,6 +305,8 @@ impl<'a> From<&'a WorkerInput> for RawWorker<'a> {
             activity_character: i.activity_character.as_deref(),
             domain: i.domain.as_deref(),
             sector: i.sector.as_deref(),
+            sex: i.sex.as_deref(),
+            birth_departement: i.birth_departement.as_deref(),
         }
     }
 }
@@ -353,6 +371,8 @@ pub(crate) fn validate(raw: &RawWorker<'_>, today: Date) -> Result<Worker, Vec<P
     );
     let nir = keep(p, nir(raw.nir, raw.nir_key));
     let birth_date = keep(p, birth_date(raw.birth_date, nir.as_ref(), today));
+    keep(p, sex(raw.sex, nir.as_ref()));
+    keep(p, birth_departement(raw.birth_departement, nir.as_ref()));
     let fraction = keep(
         p,
         optional(Field::Fraction, raw.fraction, fraction_label, false),
@@ -507,6 +527,68 @@ fn birth_date(
     Ok(Some(date))
 }
 
+/// The declared sex, when given, against the NIR's first digit (odd: a man, even: a woman).
+fn sex(input: Option<&str>, nir: Option<&Nir>) -> Result<(), Problem> {
+    let Some(text) = present(input) else {
+        return Ok(());
+    };
+    let male = match text.to_uppercase().as_str() {
+        "M" | "M." | "H" | "1" => true,
+        "F" | "MME" | "2" => false,
+        _ => {
+            return Err((
+                Field::Sex,
+                "Le sexe s'indique M (homme) ou F (femme).".into(),
+            ))
+        }
+    };
+    match nir {
+        Some(nir) if nir.is_male() != male => Err((
+            Field::Sex,
+            "Le sexe déclaré ne correspond pas au premier chiffre du NIR (1 pour un homme, 2 pour une femme).".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The declared département of birth, when given, against the NIR's positions 6–7 (6–8
+/// overseas). Corsica's `2A` and `2B` match the `20` of NIRs given before 1976.
+fn birth_departement(input: Option<&str>, nir: Option<&Nir>) -> Result<(), Problem> {
+    let Some(text) = present(input) else {
+        return Ok(());
+    };
+    let declared = text.to_uppercase();
+    let two_digits = declared.len() == 2 && declared.bytes().all(|b| b.is_ascii_digit());
+    let valid = match declared.as_str() {
+        "2A" | "2B" | "99" => true,
+        d if two_digits => matches!(d.parse::<u8>(), Ok(1..=19 | 21..=95)),
+        d => {
+            d.len() == 3
+                && d.bytes().all(|b| b.is_ascii_digit())
+                && (d.starts_with("97") || d.starts_with("98"))
+        }
+    };
+    if !valid {
+        return Err((
+            Field::BirthDepartement,
+            "Le département de naissance s'écrit 01 à 95, 2A, 2B, 971 à 989, ou 99 pour une naissance à l'étranger.".into(),
+        ));
+    }
+    let Some(nir) = nir else {
+        return Ok(());
+    };
+    let in_nir = nir.birth_departement();
+    let corsica = matches!(declared.as_str(), "2A" | "2B") && in_nir == "20";
+    if in_nir != declared && !corsica {
+        return Err((
+            Field::BirthDepartement,
+            "Le département de naissance déclaré ne correspond pas à celui inscrit dans le NIR."
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Positions 2–3 of the NIR are the birth year's last two digits, 4–5 the month (or 20–42,
 /// 50–99 when the civil record had no month, then only the year is compared).
 fn matches_nir(date: Date, nir: &Nir) -> bool {
@@ -612,6 +694,42 @@ mod tests {
             assert!(fraction_name(name).is_err(), "{name:?}");
         }
         assert_eq!(fraction_name("Bloc-2").unwrap(), "Bloc-2");
+    }
+
+    #[test]
+    fn a_declared_sex_and_departement_of_birth_must_agree_with_the_nir() {
+        // The seed's NIR: a woman (2) born in the Aveyron (12).
+        let mut input = seed();
+        input.sex = Some("F".into());
+        input.birth_departement = Some("12".into());
+        assert!(validate(&RawWorker::from(&input), TODAY).is_ok());
+        input.sex = Some("Mme".into());
+        assert!(validate(&RawWorker::from(&input), TODAY).is_ok());
+        input.sex = Some("M".into());
+        input.birth_departement = Some("75".into());
+        let fields = by_json_name(validate(&RawWorker::from(&input), TODAY).unwrap_err());
+        assert!(fields["sex"].contains("premier chiffre du NIR"));
+        assert!(fields["birth_departement"].contains("NIR"));
+        input.sex = Some("<b>X</b>".into());
+        input.birth_departement = Some("20".into());
+        let fields = by_json_name(validate(&RawWorker::from(&input), TODAY).unwrap_err());
+        assert!(!fields["sex"].contains("<b>") && fields["sex"].contains("M (homme)"));
+        assert!(fields["birth_departement"].contains("2A, 2B"));
+        // Empty: nothing declared, nothing checked.
+        input.sex = Some(" ".into());
+        input.birth_departement = None;
+        assert!(validate(&RawWorker::from(&input), TODAY).is_ok());
+    }
+
+    #[test]
+    fn corsica_born_before_1976_keeps_20_in_the_nir() {
+        let nir = (0..97).find_map(|k| Nir::parse("1550820168025", &format!("{k:02}")).ok());
+        let nir = nir.expect("a Corsican NIR of 1955");
+        assert!(birth_departement(Some("2A"), Some(&nir)).is_ok());
+        assert!(birth_departement(Some("2B"), Some(&nir)).is_ok());
+        assert!(birth_departement(Some("13"), Some(&nir)).is_err());
+        assert!(sex(Some("H"), Some(&nir)).is_ok());
+        assert!(sex(Some("F"), Some(&nir)).is_err());
     }
 
     #[test]

@@ -21,3 +21,9 @@ pub(super) async fn acknowledge(caller: Caller<i64>) -> Answer {
         })
         .await
 }
+
+/// `GET /bilans?on=`: the establishment's bilan (PCR, physician; issue 15 §4).
+pub(super) async fn bilan(caller: Caller, super::request::On(on): super::request::On) -> Answer {
+    let id = caller.establishment;
+    caller.answer(move |r, who| r.bilan(who, id, on)).await
+}

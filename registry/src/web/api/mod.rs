@@ -15,7 +15,10 @@
 //! | `GET /workers.csv` | the export | [`transfer`] |
 //! | `GET, POST /fractions`; `PUT, DELETE /fractions/{fid}`; `POST /fractions/assign` | *Fractionner la liste* | [`fractions`] |
 //! | `GET, POST /workers/{worker}/doses`; `GET /workers/{worker}/doses/effective` | dose records, rolling 12-month effective dose | [`doses`] |
-//! | `POST /doses/passive` | a dosimetry body's result, the worker named by NIR or card number | [`doses`] |
+//! | `GET /workers/{worker}/doses/{dose}/history` | the chain of corrections of a result | [`doses`] |
+//! | `POST /workers/{worker}/pregnancies` | the physician declares a pregnancy | [`doses`] |
+//! | `GET /bilans?on=` | the bilan: workers per band of 12-month effective dose, by category and métier | [`alerts`] |
+//! | `POST /doses/passive` | a dosimetry body's result (passive, radon, absence de résultat), the worker named by NIR or card number | [`doses`] |
 //! | `GET, PUT /workers/{worker}/card` | the medical follow-up card | [`card`] |
 //! | `GET, POST /organismes`; `DELETE /organismes/{oid}` | the dosimetry bodies the establishment has named | [`bodies`] |
 //! | `GET /alerts`; `POST /alerts/{alert}/acknowledge` | limit alerts across employers (PCR, physician; acknowledged by the physician) | [`alerts`] |
@@ -41,7 +44,7 @@ use super::{error, RegistryState};
 use crate::{Principal, Registry};
 
 pub(crate) use super::caller::Caller;
-pub(crate) use doses::dose_kind;
+pub(crate) use doses::{dose_kind, with_establishment_siret};
 pub(crate) use transfer::{import, ImportFailure};
 pub(crate) use workers::{fraction_filter, search_terms};
 
@@ -59,6 +62,14 @@ pub fn routes() -> Router<RegistryState> {
         .route(
             &format!("{e}/workers/{{worker}}/doses"),
             get(doses::list).post(doses::record),
+        )
+        .route(
+            &format!("{e}/workers/{{worker}}/doses/{{dose}}/history"),
+            get(doses::history),
+        )
+        .route(
+            &format!("{e}/workers/{{worker}}/pregnancies"),
+            post(doses::pregnancy),
         )
         .route(
             &format!("{e}/workers/{{worker}}/doses/effective"),
@@ -84,6 +95,7 @@ pub fn routes() -> Router<RegistryState> {
         )
         .route(&format!("{e}/organismes/{{oid}}"), delete(bodies::remove))
         .route(&format!("{e}/alerts"), get(alerts::list))
+        .route(&format!("{e}/bilans"), get(alerts::bilan))
         .route(
             &format!("{e}/alerts/{{alert}}/acknowledge"),
             post(alerts::acknowledge),

@@ -71,7 +71,10 @@ impl DataType {
 }
 
 /// The establishments of the person, in the order of their attachments.
-async fn establishments(state: &RegistryState, v: &Visitor) -> Result<Vec<Establishment>, Fail> {
+pub(super) async fn establishments(
+    state: &RegistryState,
+    v: &Visitor,
+) -> Result<Vec<Establishment>, Fail> {
     let mut ids: Vec<i64> = v
         .person
         .attachments
@@ -262,6 +265,8 @@ pub(crate) async fn establishment(
         @if v.may(id, crate::DataKind::EffectiveDose, crate::Action::Read) {
             h2 { "Alertes" }
             p { a href={ "/etablissements/" (id) "/alertes" } { "Alertes de dépassement de limite (tous employeurs confondus)" } }
+            h2 { "Bilans" }
+            p { a href={ "/etablissements/" (id) "/bilans" } { "Bilan dosimétrique de l'établissement (répartition par classe de dose)" } }
         }
     };
     Ok(Page::new("Établissement de rattachement", Some(&v), body).into_response())

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use crate::{
-    Action, CardInput, DataKind, DoseInput, DoseKind, DoseQuery, Fitness, MedicalCard,
-    RegistryError, RollingDose, WorkerRef, WorkerView,
+    Action, CardInput, DataKind, DoseInput, DoseKind, DoseQuery, DoseRecord, Fitness, MedicalCard,
+    Organ, PregnancyInput, RegistryError, RollingDose, WorkerRef, WorkerView,
 };
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -21,23 +21,67 @@ use crate::web::api::{dose_kind, Fail};
 use crate::web::caller::Refusal;
 use crate::web::RegistryState;
 
-const DOSE_FIELDS: [&str; 6] = [
+const DOSE_FIELDS: [&str; 13] = [
     "kind",
     "period_start",
     "period_end",
     "hp10_msv",
     "hp007_msv",
     "e_msv",
+    "extremity_msv",
+    "hp3_msv",
+    "organ",
+    "h_msv",
+    "radon_bqhm3",
+    "siret",
+    "replaces",
 ];
-const CARD_FIELDS: [&str; 4] = ["last_visit", "fitness", "next_visit", "notes"];
+const CARD_FIELDS: [&str; 6] = [
+    "last_visit",
+    "fitness",
+    "next_visit",
+    "notes",
+    "declared_on",
+    "ends_on",
+];
 
 fn kind_label(k: DoseKind) -> &'static str {
-    match k {
-        DoseKind::Passive => "Dosimétrie passive",
-        DoseKind::Operational => "Dosimétrie opérationnelle",
-        DoseKind::Internal => "Exposition interne",
-        DoseKind::Effective => "Dose efficace",
+    k.label()
+}
+
+/// The quantities of a record beyond Hp(10), Hp(0.07) and E, in words.
+fn other_quantities(r: &DoseRecord) -> String {
+    let mut parts = Vec::new();
+    if let Some(v) = r.extremity_msv {
+        parts.push(format!("Extrémités Hp(0,07) {} mSv", msv(Some(v))));
     }
+    if let Some(v) = r.hp3_msv {
+        parts.push(format!("Cristallin Hp(3) {} mSv", msv(Some(v))));
+    }
+    if let (Some(o), Some(v)) = (r.organ, r.h_msv) {
+        parts.push(format!("H {} {} mSv", o.label(), msv(Some(v))));
+    }
+    if let Some(v) = r.radon_bqhm3 {
+        parts.push(format!("Exposition {v} Bq·h·m⁻³"));
+    }
+    if let Some(s) = &r.siret {
+        parts.push(format!("SIRET {s}"));
+    }
+    if parts.is_empty() {
+        "—".into()
+    } else {
+        parts.join(" ; ")
+    }
+}
+
+fn organs() -> Vec<(String, String)> {
+    let mut all = vec![(String::new(), "—".to_owned())];
+    all.extend(
+        Organ::ALL
+            .into_iter()
+            .map(|o| (o.as_str().to_owned(), o.label().to_owned())),
+    );
+    all
 }
 
 fn msv(v: Option<f64>) -> String {
@@ -136,6 +180,8 @@ async fn render_doses(state: &RegistryState, p: DosesPage<'_>) -> Answer {
             .to_owned()
     };
     let base = format!("/etablissements/{id}/travailleurs/{w}");
+    // Only the quantities of the kinds the visitor sends.
+    let sends = |kinds: &[DoseKind]| kinds.iter().any(|k| writable.contains(k));
     let summary = errors.summary(&DOSE_FIELDS);
     let body = html! {
         p { a href={ "/etablissements/" (id) "/travailleurs?vue=doses" } { "← Liste des travailleurs" } }
@@ -152,20 +198,29 @@ async fn render_doses(state: &RegistryState, p: DosesPage<'_>) -> Answer {
                 thead { tr {
                     th scope="col" { "Type" } th scope="col" { "Période" }
                     th.num scope="col" { "Hp(10) mSv" } th.num scope="col" { "Hp(0,07) mSv" } th.num scope="col" { "E mSv" }
-                    th scope="col" { "Employeur" } th scope="col" { "Source" } th scope="col" { "Enregistré le" }
+                    th scope="col" { "Autres grandeurs" }
+                    th scope="col" { "Employeur" } th scope="col" { "Émetteur" } th scope="col" { "Enregistré le" }
                 } }
                 tbody {
-                    @if records.is_empty() { tr { td.empty colspan="8" { "Aucun résultat." } } }
+                    @if records.is_empty() { tr { td.empty colspan="9" { "Aucun résultat." } } }
                     @for r in &records {
                         tr {
-                            td { (kind_label(r.kind)) }
+                            td {
+                                "n° " (r.id) " — " (kind_label(r.kind))
+                                @if r.replaces_id.is_some() {
+                                    br;
+                                    "Corrigé — "
+                                    a href={ (base) "/doses/" (r.id) "/historique" } { "historique du résultat n° " (r.id) }
+                                }
+                            }
                             td { (french_date(r.period_start)) " – " (french_date(r.period_end)) }
                             td.num { (msv(r.hp10_msv)) }
                             td.num { (msv(r.hp007_msv)) }
                             td.num { (msv(r.e_msv)) }
+                            td { (other_quantities(r)) }
                             // The physician's view holds the whole career, every employer.
                             td { @if r.establishment_id == id { "Cet établissement" } @else { "Autre employeur (n° " (r.establishment_id) ")" } }
-                            td { (r.source) }
+                            td { (r.sender.label()) " (" (r.source) ")" }
                             td { (r.recorded_at) }
                         }
                     }
@@ -184,9 +239,28 @@ async fn render_doses(state: &RegistryState, p: DosesPage<'_>) -> Answer {
                             (text_input(&Label::new("period_end", "Fin de la période").required().hint("jj/mm/aaaa"), &value("period_end"), &errors, None))
                         }
                         div {
-                            (text_input(&Label::new("hp10_msv", "Hp(10) en mSv").hint("dosimétrie opérationnelle ou passive"), &value("hp10_msv"), &errors, None))
-                            (text_input(&Label::new("hp007_msv", "Hp(0,07) en mSv").hint("dosimétrie opérationnelle ou passive"), &value("hp007_msv"), &errors, None))
-                            (text_input(&Label::new("e_msv", "E en mSv").hint("exposition interne ou dose efficace"), &value("e_msv"), &errors, None))
+                            @if sends(&[DoseKind::Passive, DoseKind::Operational]) {
+                                (text_input(&Label::new("hp10_msv", "Hp(10) en mSv").hint("dosimétrie opérationnelle ou passive"), &value("hp10_msv"), &errors, None))
+                                (text_input(&Label::new("hp007_msv", "Hp(0,07) en mSv").hint("dosimétrie opérationnelle ou passive"), &value("hp007_msv"), &errors, None))
+                            }
+                            @if sends(&[DoseKind::Internal, DoseKind::Effective, DoseKind::Radon, DoseKind::Aircrew]) {
+                                (text_input(&Label::new("e_msv", "E en mSv").hint("exposition interne, dose efficace, radon, personnel navigant"), &value("e_msv"), &errors, None))
+                            }
+                            @if sends(&[DoseKind::Passive]) {
+                                (text_input(&Label::new("extremity_msv", "Hp(0,07) extrémités en mSv").hint("dosimétrie passive"), &value("extremity_msv"), &errors, None))
+                                (text_input(&Label::new("hp3_msv", "Hp(3) cristallin en mSv").hint("dosimétrie passive"), &value("hp3_msv"), &errors, None))
+                            }
+                        }
+                        div {
+                            @if sends(&[DoseKind::Equivalent]) {
+                                (select(&Label::new("organ", "Organe").hint("dose équivalente"), &organs(), &value("organ"), &errors))
+                                (text_input(&Label::new("h_msv", "Dose équivalente H en mSv").hint("dose équivalente"), &value("h_msv"), &errors, None))
+                            }
+                            @if sends(&[DoseKind::Radon]) {
+                                (text_input(&Label::new("radon_bqhm3", "Exposition au radon en Bq·h·m⁻³").hint("radon"), &value("radon_bqhm3"), &errors, None))
+                            }
+                            (text_input(&Label::new("siret", "SIRET de l'établissement concerné").hint("14 chiffres, facultatif"), &value("siret"), &errors, None))
+                            (text_input(&Label::new("replaces", "Numéro du résultat corrigé").hint("seulement pour une correction"), &value("replaces"), &errors, None))
                         }
                     }
                     div.actions.actions-inline { button.btn.btn-primary type="submit" { "Enregistrer le résultat" } }
@@ -238,7 +312,27 @@ pub(crate) async fn submit(
             hp10_msv: decimal(form.text("hp10_msv")),
             hp007_msv: decimal(form.text("hp007_msv")),
             e_msv: decimal(form.text("e_msv")),
+            extremity_msv: decimal(form.text("extremity_msv")),
+            hp3_msv: decimal(form.text("hp3_msv")),
+            organ: form.get("organ").and_then(Organ::from_form),
+            h_msv: decimal(form.text("h_msv")),
+            radon_bqhm3: decimal(form.text("radon_bqhm3")),
+            siret: form.text("siret"),
+            replaces: None,
         };
+        let replaces = form.text("replaces");
+        let input = match replaces.as_deref().map(str::parse::<i64>) {
+            None => input,
+            Some(Ok(n)) => DoseInput {
+                replaces: Some(n),
+                ..input
+            },
+            Some(Err(_)) => DoseInput {
+                replaces: Some(0),
+                ..input
+            },
+        };
+        let input = crate::web::api::with_establishment_siret(&state, id, input).await;
         let recorded = v
             .try_ask(&state, move |r, who| {
                 r.record_dose(who, id, &WorkerRef::Id(w), &input)
@@ -265,6 +359,92 @@ pub(crate) async fn submit(
         },
     )
     .await
+}
+
+/// `GET /etablissements/{id}/travailleurs/{w}/doses/{dose}/historique`: the chain of
+/// corrections of a result, the current one first.
+pub(crate) async fn history(
+    State(state): State<RegistryState>,
+    Visit {
+        v,
+        id,
+        target: (w, dose),
+    }: Visit<(i64, i64)>,
+) -> Answer {
+    let chain = v
+        .ask(&state, move |r, who| r.dose_history(who, id, w, dose))
+        .await?;
+    let worker = name(&state, &v, id, w)
+        .await
+        .unwrap_or_else(|| format!("Travailleur n° {w}"));
+    let title = format!("Historique du résultat n° {dose} — {worker}");
+    let body = html! {
+        p { a href={ "/etablissements/" (id) "/travailleurs/" (w) "/doses" } { "← Doses du travailleur" } }
+        h1 { (title) }
+        p { "Un résultat n'est jamais modifié : une correction est un nouveau résultat qui remplace le précédent. Seul le résultat en vigueur compte dans les cumuls et les limites." }
+        div.table-wrap {
+            table.table {
+                caption { "Résultats de la chaîne de corrections, du plus récent au plus ancien (" (chain.len()) ")" }
+                thead { tr {
+                    th scope="col" { "Résultat" } th scope="col" { "État" } th scope="col" { "Période" }
+                    th.num scope="col" { "Hp(10) mSv" } th.num scope="col" { "Hp(0,07) mSv" } th.num scope="col" { "E mSv" }
+                    th scope="col" { "Autres grandeurs" } th scope="col" { "Émetteur" } th scope="col" { "Enregistré le" }
+                } }
+                tbody {
+                    @for r in &chain {
+                        tr {
+                            th scope="row" { "n° " (r.id) " — " (kind_label(r.kind)) }
+                            td {
+                                @match r.replaced_by {
+                                    None => "En vigueur",
+                                    Some(by) => { "Remplacé par le n° " (by) },
+                                }
+                            }
+                            td { (french_date(r.period_start)) " – " (french_date(r.period_end)) }
+                            td.num { (msv(r.hp10_msv)) }
+                            td.num { (msv(r.hp007_msv)) }
+                            td.num { (msv(r.e_msv)) }
+                            td { (other_quantities(r)) }
+                            td { (r.sender.label()) " (" (r.source) ")" }
+                            td { (r.recorded_at) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(Page::new(title, Some(&v), body).into_response())
+}
+
+/// `POST /etablissements/{id}/travailleurs/{w}/grossesse`: the physician declares a pregnancy.
+pub(crate) async fn pregnancy_submit(
+    State(state): State<RegistryState>,
+    Posted(Visit { v, id, target: w }, form): Posted<i64>,
+) -> Answer {
+    let input = PregnancyInput {
+        declared_on: form.text("declared_on").unwrap_or_default(),
+        ends_on: form.text("ends_on").unwrap_or_default(),
+    };
+    let declared = v
+        .try_ask(&state, move |r, who| {
+            r.declare_pregnancy(who, id, w, &input)
+        })
+        .await;
+    let errors = match saved(&v, declared, (id, w), "carte")? {
+        ControlFlow::Break(back) => return Ok(back),
+        ControlFlow::Continue(fields) => fields,
+    };
+    let card = read_card(&state, &v, id, w).await?;
+    Ok(render_card(CardPage {
+        v: &v,
+        id,
+        w,
+        card,
+        errors,
+        form: Some(&form),
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        done: false,
+    }))
 }
 
 /// What the save of a form of worker `w`'s `page` gave: `Break` with the way back to the page
@@ -357,6 +537,9 @@ fn render_card(p: CardPage<'_>) -> Response {
                         tr { td { "Dosimétrie opérationnelle Hp(10)" } td.num { (msv(Some(d.operational_hp10_msv))) } }
                         tr { td { "Exposition interne E" } td.num { (msv(Some(d.internal_e_msv))) } }
                         tr { td { "Dose efficace E (déterminée par le médecin)" } td.num { (msv(Some(d.effective_e_msv))) } }
+                        tr { td { "Peau : Hp(0,07) passive et doses équivalentes" } td.num { (msv(Some(d.skin_msv))) } }
+                        tr { td { "Extrémités : Hp(0,07) passive et doses équivalentes" } td.num { (msv(Some(d.extremities_msv))) } }
+                        tr { td { "Cristallin : Hp(3) passive et doses équivalentes" } td.num { (msv(Some(d.lens_msv))) } }
                     }
                 }
             }
@@ -380,6 +563,25 @@ fn render_card(p: CardPage<'_>) -> Response {
                         }
                     }
                     div.actions.actions-inline { button.btn.btn-primary type="submit" { "Enregistrer la carte" } }
+                }
+            }
+            h2 { "Grossesse déclarée" }
+            @if card.pregnancies.is_empty() {
+                p { "Aucune grossesse déclarée." }
+            } @else {
+                ul { @for p in &card.pregnancies {
+                    li { "Déclarée le " (french_date(p.declared_on)) ", fin déclarée le " (french_date(p.ends_on)) }
+                } }
+            }
+            form.form method="post" action={ "/etablissements/" (id) "/travailleurs/" (w) "/grossesse" } novalidate {
+                input type="hidden" name="csrf" value=(v.csrf());
+                fieldset.fieldset {
+                    legend { "Déclarer une grossesse (dose à l'enfant à naître limitée à 1 mSv)" }
+                    div.form-grid {
+                        div { (text_input(&Label::new("declared_on", "Date de la déclaration").required().hint("jj/mm/aaaa"), &value("declared_on", String::new()), &errors, None)) }
+                        div { (text_input(&Label::new("ends_on", "Fin déclarée de la grossesse").required().hint("jj/mm/aaaa"), &value("ends_on", String::new()), &errors, None)) }
+                    }
+                    div.actions.actions-inline { button.btn.btn-primary type="submit" { "Enregistrer la déclaration" } }
                 }
             }
         }

@@ -2,7 +2,7 @@
 //! nothing, with the per-line report in French when refused.
 
 use crate::directory::Establishment;
-use crate::{ImportReport, ImportSummary, CSV_HEADER};
+use crate::{ImportReport, ImportSummary, CSV_HEADER, CSV_IDENTITY_COLUMNS};
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
@@ -43,6 +43,7 @@ fn explanation() -> Markup {
             p { "En-tête attendu :" }
             pre.break { code { (CSV_HEADER) } }
             p { "L'export de la liste (« Exporter la liste ») a exactement ce format : il peut être corrigé puis réimporté." }
+            p { "Deux colonnes facultatives peuvent suivre, ensemble : " code { (CSV_IDENTITY_COLUMNS) } " (sexe M ou F, département de naissance). Elles sont contrôlées avec le NIR et ne sont pas conservées." }
         }
     }
 }

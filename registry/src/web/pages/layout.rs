@@ -65,6 +65,9 @@ impl<'a> Page<'a> {
             html! {
                 ul {
                     li { a href="/cartes" { "Cartes-données admin." } }
+                    @if v.person.attachments.iter().any(|a| v.may(a.establishment, crate::DataKind::EffectiveDose, crate::Action::Read)) {
+                        li { a href="/bilans" { "Bilans" } }
+                    }
                     li.who { (v.person.display_name) }
                     li {
                         form.inline method="post" action="/deconnexion" {

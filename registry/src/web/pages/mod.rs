@@ -12,6 +12,7 @@
 //! nothing.
 
 mod alerts;
+mod bilans;
 mod bodies;
 mod cartes;
 mod csrf;
@@ -57,6 +58,9 @@ pub fn routes() -> Router<RegistryState> {
             get(|| async { web::layout::stylesheet_response() }),
         )
         .route("/cartes", get(cartes::selector))
+        .route("/bilans", get(bilans::menu))
+        .route(&format!("{e}/bilans"), get(bilans::page))
+        .route(&format!("{e}/bilans.csv"), get(bilans::csv))
         .route(&format!("{e}/rattachement"), get(cartes::establishment))
         .route(
             &format!("{e}/organismes"),
@@ -90,8 +94,16 @@ pub fn routes() -> Router<RegistryState> {
             get(doses::page).post(doses::submit),
         )
         .route(
+            &format!("{e}/travailleurs/{{w}}/doses/{{dose}}/historique"),
+            get(doses::history),
+        )
+        .route(
             &format!("{e}/travailleurs/{{w}}/carte"),
             get(doses::card).post(doses::card_submit),
+        )
+        .route(
+            &format!("{e}/travailleurs/{{w}}/grossesse"),
+            post(doses::pregnancy_submit),
         )
         .route(
             &format!("{e}/fractions"),

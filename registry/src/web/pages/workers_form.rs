@@ -22,7 +22,7 @@ use crate::web::caller::Refusal;
 use crate::web::RegistryState;
 
 /// The form's fields, in the page's order (for the error summary).
-const FIELDS: [&str; 20] = [
+const FIELDS: [&str; 22] = [
     "operation",
     "card_number",
     "new_card",
@@ -33,6 +33,8 @@ const FIELDS: [&str; 20] = [
     "nir",
     "nir_key",
     "birth_date",
+    "sex",
+    "birth_departement",
     "fraction",
     "category",
     "job",
@@ -142,6 +144,8 @@ impl Values {
             domain: form.text("domain"),
             sector: form.text("sector"),
             employed_from: form.text("employed_from"),
+            sex: form.text("sex"),
+            birth_departement: form.text("birth_departement"),
         }
     }
 }
@@ -238,6 +242,8 @@ fn render(p: FormPage<'_>) -> Markup {
                             (text_input(&Label::new("nir_key", "Clé").required().hint("2 chiffres"), values.get("nir_key"), &errors, None))
                         }
                         (text_input(&Label::new("birth_date", "Jour de naissance").hint("jj/mm/aaaa"), values.get("birth_date"), &errors, None))
+                        (select(&Label::new("sex", "Sexe").hint("contrôlé avec le NIR, non conservé"), &options(&[("", "—"), ("M", "Homme"), ("F", "Femme")]), values.get("sex"), &errors))
+                        (text_input(&Label::new("birth_departement", "Département de naissance").hint("01 à 95, 2A, 2B, 971…, 99 à l'étranger ; contrôlé avec le NIR, non conservé"), values.get("birth_departement"), &errors, None))
                         (select(&Label::new("fraction", "Fraction"), &fraction_options, values.get("fraction"), &errors))
                     }
                     div {

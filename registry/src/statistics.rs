@@ -6,8 +6,8 @@
 //! | quantity | what is counted |
 //! |----------|-----------------|
 //! | year of a result | the year its period ends in (as the 12-month sums of `limits.rs` place a result) |
-//! | worker followed in year *Y* | a national person (`registry_persons`) with at least one passive, internal or effective result in *Y* |
-//! | their dose in *Y* | passive Hp(10) + internal E + effective E of those results, in every employment; operational results left out (they measure what the passive dosimeter measures) |
+//! | worker followed in year *Y* | a national person (`registry_persons`) with at least one current result in *Y* other than operational (passive, internal, effective, equivalent, radon, aircrew, or an *absence de résultat*) |
+//! | their dose in *Y* | the effective dose as the limits sum it (`storage_doses::EFFECTIVE_USV`: passive Hp(10), the E of internal, effective, radon and aircrew results) of the current results only (a corrected result counts through its correction), in every employment; operational results left out (they measure what the passive dosimeter measures) |
 //! | dose band ([`DoseBand`]) | `0` (every result nil), `< 1 mSv` (above 0, below 1), `1 à 6 mSv` (from 1, below 6), `6 à 20 mSv` (from 6 up to 20 included), `> 20 mSv` |
 //! | by sector, by métier | the results recorded under employments (`registry_workers`) of that sector or métier, as declared in the workers list; a worker employed in two sectors is counted in each, with the dose received in each, so the rows add up to more than the national count; no value declared: *non renseigné* |
 //!
@@ -139,17 +139,22 @@ struct Slice {
 
 /// Every (person, sector, métier, year) with its dose; `year` limits it to one year.
 fn slices(conn: &Connection, year: Option<i32>) -> Result<Vec<Slice>> {
-    let mut stmt = conn.prepare(
+    // The effective dose as the limits sum it (`storage_doses::EFFECTIVE_USV`), of current
+    // results only (a corrected one counts through its correction); operational results
+    // measure the same exposure as the passive ones and are left out, as in the limits.
+    let sql = format!(
         "SELECT coalesce(w.person_id, -w.id), w.sector, w.job,
                 CAST(substr(d.period_end, 1, 4) AS INTEGER) AS year,
-                sum(CASE d.kind WHEN 'passive' THEN coalesce(d.hp10_usv, 0)
-                                ELSE d.e_usv END)
+                coalesce(sum(coalesce({effective}, 0)), 0)
          FROM registry_doses d JOIN registry_workers w ON w.id = d.worker_id
-         WHERE d.kind IN ('passive', 'internal', 'effective')
+         WHERE d.kind <> 'operational' AND {current}
            AND (?1 IS NULL OR d.period_end BETWEEN printf('%04d-01-01', ?1)
                                               AND printf('%04d-12-31', ?1))
          GROUP BY 1, 2, 3, 4",
-    )?;
+        effective = crate::storage_doses::EFFECTIVE_USV,
+        current = crate::storage_doses::CURRENT,
+    );
+    let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(params![year], |r| {
         Ok(Slice {
             person: r.get(0)?,

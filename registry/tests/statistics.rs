@@ -55,6 +55,7 @@ fn dose(env: &Env, establishment: i64, worker: i64, kind: DoseKind, end: &str, m
                 hp10_msv: hp10,
                 hp007_msv: None,
                 e_msv: e,
+                ..DoseInput::default()
             },
         )
         .expect("record_dose");
@@ -178,6 +179,67 @@ fn known_results_give_known_counts_per_year_band_sector_and_job() {
         lines.contains(&"par métier;2025;Soudeur;1;0;0;0;0;1;20,500"),
         "{csv}"
     );
+}
+
+#[test]
+fn a_corrected_result_counts_through_its_correction_and_radon_and_aircrew_count() {
+    let env = env();
+    let dental = "102000-Soins dentaires";
+    let a = employed(&env, EST, 1, dental, "Assistant dentaire");
+    let body = registry::Principal::dosimetry_body("DOSILAB", [EST]);
+    let first = env
+        .registry
+        .record_dose(
+            &body,
+            EST,
+            &WorkerRef::Id(a),
+            &DoseInput {
+                kind: DoseKind::Passive,
+                period_start: "2025-01-01".into(),
+                period_end: "2025-01-31".into(),
+                hp10_msv: Some(25.0),
+                ..DoseInput::default()
+            },
+        )
+        .expect("record_dose");
+    // The body corrects its typing mistake: 2.5 mSv, not 25.
+    env.registry
+        .record_dose(
+            &body,
+            EST,
+            &WorkerRef::Id(a),
+            &DoseInput {
+                kind: DoseKind::Passive,
+                period_start: "2025-01-01".into(),
+                period_end: "2025-01-31".into(),
+                hp10_msv: Some(2.5),
+                replaces: Some(first),
+                ..DoseInput::default()
+            },
+        )
+        .expect("the correction");
+    // A radon dose of 1 mSv (its exposure beside it) adds to the effective dose.
+    env.registry
+        .record_dose(
+            &body,
+            EST,
+            &WorkerRef::Id(a),
+            &DoseInput {
+                kind: DoseKind::Radon,
+                period_start: "2025-02-01".into(),
+                period_end: "2025-04-30".into(),
+                radon_bqhm3: Some(1_500_000.0),
+                e_msv: Some(1.0),
+                ..DoseInput::default()
+            },
+        )
+        .expect("record_dose radon");
+    let conn = env.pool.get().expect("pool");
+    let r = annual_report(&conn, 2025).expect("annual_report");
+    assert_eq!(r.national.followed, 1);
+    // 2.5 + 1 = 3.5 mSv (1 à 6), not 25 + 2.5 + 1 (> 20).
+    assert_eq!(r.national.collective_usv, 3_500);
+    assert_eq!(r.national.bands.get(DoseBand::OneToSix), 1);
 }
 
 #[test]

@@ -70,6 +70,9 @@ pub enum Error {
     /// The signer cannot be reached, or failed.
     #[error("signataire de l'AC indisponible : {0}")]
     SignerUnavailable(String),
+    /// A récépissé, or its signature, is not what it must be.
+    #[error("récépissé refusé : {0}")]
+    Receipt(String),
     /// The underlying X.509 library refused something.
     #[error("erreur X.509 : {0}")]
     X509(#[from] rcgen::Error),

@@ -8,6 +8,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod logging;
+pub mod recepisse;
 pub mod mtls;
 pub mod secrets;
 pub mod serve;

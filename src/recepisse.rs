@@ -1,0 +1,107 @@
+//! The receipt key in the signer process (issue 16 §2): made at the signer's first start
+//! (`ca/recepisse.key.pem`, encrypted with the CA key's passphrase, owner-only), certified by
+//! AC SISERI under the `receipt` profile whenever no certificate of it is valid for 30 more
+//! days (`ca/recepisse.pem`, the one in force first, older ones kept until they expire).
+//!
+//! The signer otherwise never writes the shared database; this is the one exception, made from
+//! a connection of its own at start and then by a periodic thread, never from a request an
+//! asker waits on (it may hold the write lock: see `ARCHITECTURE.md`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ca::signer::SignerService;
+use ca::ReceiptKey;
+use secrecy::ExposeSecret;
+
+use crate::config::Config;
+use crate::datadir::{read, write_atomic, DataDir};
+use crate::error::AppError;
+
+/// How often a running signer checks its receipt certificate; until one is in force (a first
+/// attempt failed), every minute.
+const CHECK_EVERY: Duration = Duration::from_secs(6 * 3600);
+const RETRY_EVERY: Duration = Duration::from_secs(60);
+
+/// Gives the signer its receipt key and certificate, then keeps the certificate current, from
+/// a thread of its own (decrypting the key costs as much as the CA key's: the signer answers
+/// meanwhile). Never fails the signer: without a receipt key it still signs certificates, CRLs
+/// and OCSP responses, and refuses récépissés with a message saying why.
+pub fn start(dir: &DataDir, config: &Config, service: &Arc<SignerService>) {
+    if config.ca.token().is_some() {
+        tracing::warn!(
+            "clé des récépissés : non prise en charge avec une clé d'AC dans un jeton PKCS#11 ; \
+             les récépissés ne seront pas signés"
+        );
+        return;
+    }
+    let (dir, service) = (dir.clone(), service.clone());
+    let spawned = std::thread::Builder::new()
+        .name("recepisses".into())
+        .spawn(move || {
+            let key = match load_or_create(&dir) {
+                Ok(key) => key,
+                Err(e) => {
+                    tracing::error!(erreur = %e, "clé des récépissés inutilisable : les récépissés ne seront pas signés");
+                    return;
+                }
+            };
+            if let Err(e) = service.authority().install_receipt_key(key) {
+                tracing::error!(erreur = %e, "clé des récépissés non installée");
+                return;
+            }
+            loop {
+                let ready = renew(&dir, &service);
+                std::thread::sleep(if ready { CHECK_EVERY } else { RETRY_EVERY });
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(erreur = %e, "clé des récépissés : fil de contrôle impossible à lancer");
+    }
+}
+
+/// The receipt key from its file, or a new one written there (0600).
+fn load_or_create(dir: &DataDir) -> Result<ReceiptKey, AppError> {
+    let passphrase = dir.passphrase()?;
+    let path = dir.receipt_key();
+    if path.exists() {
+        return Ok(ReceiptKey::from_encrypted_pem(
+            &read(&path)?,
+            passphrase.expose_secret(),
+        )?);
+    }
+    let (key, pem) = ReceiptKey::generate(passphrase.expose_secret())?;
+    write_atomic(&path, pem.as_bytes(), 0o600)?;
+    tracing::info!(fichier = %path.display(), "clé des récépissés créée");
+    Ok(key)
+}
+
+/// One check of the receipt certificate; true when one is in force afterwards.
+fn renew(dir: &DataDir, service: &SignerService) -> bool {
+    match try_renew(dir, service) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::error!(erreur = %e, "certificat des récépissés non renouvelé");
+            service.authority().receipt_certificate().is_some()
+        }
+    }
+}
+
+fn try_renew(dir: &DataDir, service: &SignerService) -> Result<(), AppError> {
+    let path = dir.receipt_cert();
+    let current = if path.exists() {
+        Some(read(&path)?)
+    } else {
+        None
+    };
+    // Opening applies pending migrations: a signer started before the daemon of a newer
+    // version still finds the `receipt` profile allowed.
+    let mut conn = dir.open_db()?;
+    if let Some(renewal) = service.ensure_receipt_certificate(&mut conn, current.as_deref())? {
+        write_atomic(&path, renewal.file_pem.as_bytes(), 0o644)?;
+        if let Some(serial) = renewal.issued {
+            tracing::info!(numéro = %serial, "certificat des récépissés émis");
+        }
+    }
+    Ok(())
+}

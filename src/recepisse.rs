@@ -23,10 +23,11 @@ use crate::error::AppError;
 const CHECK_EVERY: Duration = Duration::from_secs(6 * 3600);
 const RETRY_EVERY: Duration = Duration::from_secs(60);
 
-/// Gives the signer its receipt key and certificate, then keeps the certificate current, from
-/// a thread of its own (decrypting the key costs as much as the CA key's: the signer answers
-/// meanwhile). Never fails the signer: without a receipt key it still signs certificates, CRLs
-/// and OCSP responses, and refuses récépissés with a message saying why.
+/// Gives the signer its receipt key and certificate before it says it is ready (so that a
+/// daemon's first récépissé, and every test's count of certificates, never race with the
+/// issuance), then keeps the certificate current from a thread. Never fails the signer:
+/// without a receipt key it still signs certificates, CRLs and OCSP responses, and refuses
+/// récépissés with a message saying why.
 pub fn start(dir: &DataDir, config: &Config, service: &Arc<SignerService>) {
     if config.ca.token().is_some() {
         tracing::warn!(
@@ -35,28 +36,27 @@ pub fn start(dir: &DataDir, config: &Config, service: &Arc<SignerService>) {
         );
         return;
     }
+    let key = match load_or_create(dir) {
+        Ok(key) => key,
+        Err(e) => {
+            tracing::error!(erreur = %e, "clé des récépissés inutilisable : les récépissés ne seront pas signés");
+            return;
+        }
+    };
+    if let Err(e) = service.authority().install_receipt_key(key) {
+        tracing::error!(erreur = %e, "clé des récépissés non installée");
+        return;
+    }
+    let mut ready = renew(dir, service);
     let (dir, service) = (dir.clone(), service.clone());
     let spawned = std::thread::Builder::new()
         .name("recepisses".into())
-        .spawn(move || {
-            let key = match load_or_create(&dir) {
-                Ok(key) => key,
-                Err(e) => {
-                    tracing::error!(erreur = %e, "clé des récépissés inutilisable : les récépissés ne seront pas signés");
-                    return;
-                }
-            };
-            if let Err(e) = service.authority().install_receipt_key(key) {
-                tracing::error!(erreur = %e, "clé des récépissés non installée");
-                return;
-            }
-            loop {
-                let ready = renew(&dir, &service);
-                std::thread::sleep(if ready { CHECK_EVERY } else { RETRY_EVERY });
-            }
+        .spawn(move || loop {
+            std::thread::sleep(if ready { CHECK_EVERY } else { RETRY_EVERY });
+            ready = renew(&dir, &service);
         });
     if let Err(e) = spawned {
-        tracing::error!(erreur = %e, "clé des récépissés : fil de contrôle impossible à lancer");
+        tracing::error!(erreur = %e, "contrôle périodique du certificat des récépissés impossible");
     }
 }
 

@@ -139,7 +139,10 @@ fn the_daemon_never_holds_the_ca_key_its_signer_does() {
     // The receipt key too (issue 16 §2): made by the signer, held by it alone.
     let start = Instant::now();
     while !d.sandbox.data_file("ca/recepisse.pem").exists() {
-        assert!(start.elapsed() < Duration::from_secs(60), "no receipt certificate");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no receipt certificate"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let receipt = private_scalar(&d, "ca/recepisse.key.pem");

@@ -138,7 +138,9 @@ mod tests {
         assert!(insert(&conn, 4, "stamp", "issued").is_err(), "still closed");
         let rows: Vec<(String, String, Option<i64>)> = {
             let mut stmt = conn
-                .prepare("SELECT profile, status, revocation_seq FROM ca_certificates ORDER BY serial")
+                .prepare(
+                    "SELECT profile, status, revocation_seq FROM ca_certificates ORDER BY serial",
+                )
                 .unwrap();
             stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .unwrap()

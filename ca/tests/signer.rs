@@ -482,7 +482,10 @@ fn a_recepisse_is_signed_through_the_signer_audited_and_accepted_by_openssl() {
         "{targets:?}"
     );
     // The receipt certificate itself was signed by the signer, recorded first, and audited.
-    assert!(targets.iter().any(|(a, _)| a == "signer.certificate"), "{targets:?}");
+    assert!(
+        targets.iter().any(|(a, _)| a == "signer.certificate"),
+        "{targets:?}"
+    );
     let profile: String = r
         .f
         .conn
@@ -562,12 +565,30 @@ fn the_receipt_profile_is_signed_and_its_variants_are_refused_by_the_key_holder(
         ),
         (
             "with clientAuth",
-            receipt(ds_nr(), vec![Eku::EmailProtection, Eku::ClientAuth], name, false, 365),
+            receipt(
+                ds_nr(),
+                vec![Eku::EmailProtection, Eku::ClientAuth],
+                name,
+                false,
+                365,
+            ),
         ),
-        ("without any EKU", receipt(ds_nr(), vec![], name, false, 365)),
-        ("another name", receipt(ds_nr(), email(), "AC SISERI", false, 365)),
-        ("with an e-mail SAN", receipt(ds_nr(), email(), name, true, 365)),
-        ("for three years", receipt(ds_nr(), email(), name, false, 3 * 365)),
+        (
+            "without any EKU",
+            receipt(ds_nr(), vec![], name, false, 365),
+        ),
+        (
+            "another name",
+            receipt(ds_nr(), email(), "AC SISERI", false, 365),
+        ),
+        (
+            "with an e-mail SAN",
+            receipt(ds_nr(), email(), name, true, 365),
+        ),
+        (
+            "for three years",
+            receipt(ds_nr(), email(), name, false, 3 * 365),
+        ),
         (
             "an organisme with nonRepudiation",
             receipt(ds_nr(), vec![Eku::ClientAuth], name, false, 365),
@@ -575,7 +596,11 @@ fn the_receipt_profile_is_signed_and_its_variants_are_refused_by_the_key_holder(
         (
             "with keyEncipherment",
             receipt(
-                vec![Ku::DigitalSignature, Ku::ContentCommitment, Ku::KeyEncipherment],
+                vec![
+                    Ku::DigitalSignature,
+                    Ku::ContentCommitment,
+                    Ku::KeyEncipherment,
+                ],
                 email(),
                 name,
                 false,

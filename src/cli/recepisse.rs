@@ -45,7 +45,10 @@ fn verify(dir: &DataDir, file: &std::path::Path, ca: Option<PathBuf>) -> Result<
         _ => receipt,
     };
     let verified = ca::verify_receipt_signed(&receipt, &ca_der).map_err(|e| {
-        AppError::DataDir(format!("{} n'est pas un récépissé valide : {e}", file.display()))
+        AppError::DataDir(format!(
+            "{} n'est pas un récépissé valide : {e}",
+            file.display()
+        ))
     })?;
     let r = &verified.recepisse;
     crate::say!("récépissé valide : {}", r.number);

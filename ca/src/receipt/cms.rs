@@ -13,8 +13,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
 use cms::signed_data::{
-    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo,
-    SignerInfos,
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
 };
 
 use super::document::Recepisse;
@@ -81,8 +80,14 @@ pub(crate) fn build(
     let signing_time = UtcTime::from_unix_duration(std::time::Duration::from_secs(seconds))
         .map_err(|_| refused("date de signature hors des limites d'UTCTime"))?;
     let signed_attrs: SetOfVec<Attribute> = SetOfVec::try_from(vec![
-        attribute(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA).map_err(der_error)?)?,
-        attribute(ID_SIGNING_TIME, Any::encode_from(&signing_time).map_err(der_error)?)?,
+        attribute(
+            ID_CONTENT_TYPE,
+            Any::encode_from(&ID_DATA).map_err(der_error)?,
+        )?,
+        attribute(
+            ID_SIGNING_TIME,
+            Any::encode_from(&signing_time).map_err(der_error)?,
+        )?,
         attribute(
             ID_MESSAGE_DIGEST,
             Any::encode_from(&OctetString::new(digest.as_ref()).map_err(der_error)?)
@@ -163,7 +168,9 @@ pub fn verify_receipt_signed(der: &[u8], ca_cert: &[u8]) -> Result<VerifiedRecei
     if signer_info.digest_alg.oid != ID_SHA256
         || signer_info.signature_algorithm.oid != ECDSA_WITH_SHA256
     {
-        return Err(refused("algorithmes autres que SHA-256 et ECDSA avec SHA-256"));
+        return Err(refused(
+            "algorithmes autres que SHA-256 et ECDSA avec SHA-256",
+        ));
     }
     let attrs = signer_info
         .signed_attrs
@@ -179,7 +186,11 @@ pub fn verify_receipt_signed(der: &[u8], ca_cert: &[u8]) -> Result<VerifiedRecei
             _ => Err(refused("attribut signé manquant ou répété")),
         }
     };
-    if one(ID_CONTENT_TYPE)?.decode_as::<ObjectIdentifier>().map_err(der_error)? != ID_DATA {
+    if one(ID_CONTENT_TYPE)?
+        .decode_as::<ObjectIdentifier>()
+        .map_err(der_error)?
+        != ID_DATA
+    {
         return Err(refused("attribut contentType différent de id-data"));
     }
     let digest = ring::digest::digest(&ring::digest::SHA256, content);
@@ -187,12 +198,16 @@ pub fn verify_receipt_signed(der: &[u8], ca_cert: &[u8]) -> Result<VerifiedRecei
         .decode_as::<OctetString>()
         .map_err(der_error)?;
     if announced.as_bytes() != digest.as_ref() {
-        return Err(refused("le contenu ne correspond pas à son empreinte signée"));
+        return Err(refused(
+            "le contenu ne correspond pas à son empreinte signée",
+        ));
     }
     let signed_at = signing_time(one(ID_SIGNING_TIME)?)?;
 
     let SignerIdentifier::IssuerAndSerialNumber(sid) = &signer_info.sid else {
-        return Err(refused("signataire non désigné par émetteur et numéro de série"));
+        return Err(refused(
+            "signataire non désigné par émetteur et numéro de série",
+        ));
     };
     let signer_der = signed
         .certificates
@@ -259,8 +274,8 @@ pub fn verify_receipt_signed(der: &[u8], ca_cert: &[u8]) -> Result<VerifiedRecei
 }
 
 fn signing_time(value: &Any) -> Result<OffsetDateTime> {
-    let time = x509_cert::time::Time::from_der(&value.to_der().map_err(der_error)?)
-        .map_err(der_error)?;
+    let time =
+        x509_cert::time::Time::from_der(&value.to_der().map_err(der_error)?).map_err(der_error)?;
     let seconds = i64::try_from(time.to_unix_duration().as_secs())
         .map_err(|_| refused("date de signature hors limites"))?;
     OffsetDateTime::from_unix_timestamp(seconds)

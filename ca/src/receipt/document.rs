@@ -94,8 +94,7 @@ impl Recepisse {
         if !number_is_valid(&self.number) {
             return Err("numéro de récépissé invalide (attendu : RT-AAAA-NNNNNNNNN)".into());
         }
-        if self.received_at.offset() != time::UtcOffset::UTC || self.received_at.nanosecond() != 0
-        {
+        if self.received_at.offset() != time::UtcOffset::UTC || self.received_at.nanosecond() != 0 {
             return Err("date de réception non UTC ou non arrondie à la seconde".into());
         }
         if self.number[3..7] != self.received_at.year().to_string() {
@@ -110,11 +109,16 @@ impl Recepisse {
             || subject.chars().count() > MAX_SUBJECT_CHARS
             || subject.chars().any(crate::is_forbidden)
         {
-            return Err("sujet de l'expéditeur vide, trop long ou avec un caractère interdit".into());
+            return Err(
+                "sujet de l'expéditeur vide, trop long ou avec un caractère interdit".into(),
+            );
         }
         let serial = &self.sender.serial;
         let upper_hex = |c: char| c.is_ascii_digit() || ('A'..='F').contains(&c);
-        if serial.is_empty() || serial.len() > 40 || serial.len() % 2 != 0 || !serial.chars().all(upper_hex)
+        if serial.is_empty()
+            || serial.len() > 40
+            || serial.len() % 2 != 0
+            || !serial.chars().all(upper_hex)
         {
             return Err("numéro de série de l'expéditeur invalide (hexadécimal majuscule)".into());
         }
@@ -195,7 +199,8 @@ pub(crate) mod tests {
     fn a_good_recepisse_round_trips_through_its_canonical_bytes() {
         let r = sample();
         let bytes = r.to_signed_bytes().unwrap();
-        assert!(bytes.starts_with(br#"{"number":"RT-2026-000000042","received_at":"2026-12-06T12:00:00Z""#));
+        assert!(bytes
+            .starts_with(br#"{"number":"RT-2026-000000042","received_at":"2026-12-06T12:00:00Z""#));
         assert_eq!(Recepisse::from_signed_bytes(&bytes).unwrap(), r);
     }
 
@@ -243,9 +248,18 @@ pub(crate) mod tests {
         let spaced = text.replace(",\"", ", \"");
         let extra = text.replacen('{', r#"{"note":"<script>",""#, 1);
         let duplicated = text.replacen('{', r#"{"number":"RT-2026-000000001","#, 1);
-        for bad in [spaced.as_bytes(), extra.as_bytes(), duplicated.as_bytes(), b"[]", b"\xff"] {
+        for bad in [
+            spaced.as_bytes(),
+            extra.as_bytes(),
+            duplicated.as_bytes(),
+            b"[]",
+            b"\xff",
+        ] {
             let why = Recepisse::from_signed_bytes(bad).unwrap_err();
-            assert!(!why.contains("script") && !why.contains("000000001"), "{why}");
+            assert!(
+                !why.contains("script") && !why.contains("000000001"),
+                "{why}"
+            );
         }
         assert!(Recepisse::from_signed_bytes(&good).is_ok());
     }

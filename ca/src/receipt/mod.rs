@@ -30,8 +30,8 @@ pub use self::cms::{verify_receipt, verify_receipt_signed, VerifiedReceipt};
 pub use self::document::{
     ReceiptSender, Recepisse, RejectedLine, MAX_DOCUMENT_BYTES, MAX_REJECTED_LINES,
 };
-pub use self::key::{ReceiptKey, RECEIPT_RENEWAL_MARGIN};
 use self::key::{certificates_of, ReceiptCertificate};
+pub use self::key::{ReceiptKey, RECEIPT_RENEWAL_MARGIN};
 use crate::error::lint;
 use crate::{Authority, Error, IssueRequest, Result, Serial, Subject};
 
@@ -188,7 +188,9 @@ impl Authority {
             .clone()
             .filter(|c| c.not_after > now)
             .ok_or_else(|| {
-                Error::SignerUnavailable("aucun certificat des récépissés en cours de validité".into())
+                Error::SignerUnavailable(
+                    "aucun certificat des récépissés en cours de validité".into(),
+                )
             })?;
         let der = cms::build(document, &certificate.der, &self.cert_der, now, |m| {
             key.sign(m)

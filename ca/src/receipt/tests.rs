@@ -15,9 +15,13 @@ fn now() -> OffsetDateTime {
 
 /// AC SISERI holding its key, its database in memory, a receipt key installed and certified.
 fn authority() -> (Authority, Connection, String) {
-    let ceremony =
-        Authority::create_root(CaKeyAlgorithm::EcdsaP256, &Policy::default(), PASSPHRASE, now())
-            .unwrap();
+    let ceremony = Authority::create_root(
+        CaKeyAlgorithm::EcdsaP256,
+        &Policy::default(),
+        PASSPHRASE,
+        now(),
+    )
+    .unwrap();
     let cert = ceremony.certificate_pem.unwrap();
     let ca = Authority::load(
         &cert,
@@ -50,9 +54,7 @@ fn a_held_receipt_key_signs_a_recepisse_that_verifies_and_says_what_was_asked() 
 #[test]
 fn the_receipt_certificate_is_recorded_and_renewed_only_when_thirty_days_are_left() {
     let (ca, mut conn, file) = authority();
-    let first = ca
-        .receipt_certificate()
-        .expect("a certificate in force");
+    let first = ca.receipt_certificate().expect("a certificate in force");
     let serial: String = conn
         .query_row(
             "SELECT serial_hex FROM ca_certificates WHERE profile = 'receipt' AND status = 'issued'",
@@ -61,7 +63,10 @@ fn the_receipt_certificate_is_recorded_and_renewed_only_when_thirty_days_are_lef
         )
         .unwrap();
     let (_, cert) = x509_parser::parse_x509_certificate(&first).unwrap();
-    assert_eq!(cert.raw_serial_as_string().replace(':', "").to_uppercase(), serial);
+    assert_eq!(
+        cert.raw_serial_as_string().replace(':', "").to_uppercase(),
+        serial
+    );
     // Still valid for months: nothing changes.
     let later = now() + Duration::days(200);
     assert_eq!(

@@ -148,9 +148,15 @@ pub(crate) fn certificate(
     }
     if profile == ProfileKind::Receipt {
         if san {
-            return Err("nom alternatif du sujet hors profil pour le certificat de récépissé".into());
+            return Err(
+                "nom alternatif du sujet hors profil pour le certificat de récépissé".into(),
+            );
         }
-        let cn = cert.subject.iter_common_name().next().and_then(|a| a.as_str().ok());
+        let cn = cert
+            .subject
+            .iter_common_name()
+            .next()
+            .and_then(|a| a.as_str().ok());
         if cn != Some(crate::profile::RECEIPT_COMMON_NAME) {
             return Err("nom du certificat de récépissé hors profil".into());
         }

@@ -1,5 +1,6 @@
 //! The receipt key in the signer process (issue 16 §2): made at the signer's first start
-//! (`ca/recepisse.key.pem`, encrypted with the CA key's passphrase, owner-only), certified by
+//! (`ca/recepisse.key.pem`, encrypted with the CA key's passphrase, owner-only; with the CA key
+//! in a PKCS#11 token, in that token as `<key_label>-recepisse`), certified by
 //! AC SISERI under the `receipt` profile whenever no certificate of it is valid for 30 more
 //! days (`ca/recepisse.pem`, the one in force first, older ones kept until they expire).
 //!
@@ -29,14 +30,11 @@ const RETRY_EVERY: Duration = Duration::from_secs(60);
 /// without a receipt key it still signs certificates, CRLs and OCSP responses, and refuses
 /// récépissés with a message saying why.
 pub fn start(dir: &DataDir, config: &Config, service: &Arc<SignerService>) {
-    if config.ca.token().is_some() {
-        tracing::warn!(
-            "clé des récépissés : non prise en charge avec une clé d'AC dans un jeton PKCS#11 ; \
-             les récépissés ne seront pas signés"
-        );
-        return;
-    }
-    let key = match load_or_create(dir) {
+    let key = match config.ca.token() {
+        Some(token) => in_token(service, &token),
+        None => load_or_create(dir),
+    };
+    let key = match key {
         Ok(key) => key,
         Err(e) => {
             tracing::error!(erreur = %e, "clé des récépissés inutilisable : les récépissés ne seront pas signés");
@@ -58,6 +56,16 @@ pub fn start(dir: &DataDir, config: &Config, service: &Arc<SignerService>) {
     if let Err(e) = spawned {
         tracing::error!(erreur = %e, "contrôle périodique du certificat des récépissés impossible");
     }
+}
+
+/// The receipt key beside the CA key in its PKCS#11 token (label `<key_label>-recepisse`),
+/// made there at the first start.
+fn in_token(service: &SignerService, token: &ca::TokenConfig) -> Result<ReceiptKey, AppError> {
+    let label = format!("{}-recepisse", token.key_label);
+    service
+        .authority()
+        .receipt_key_in_token(&label)?
+        .ok_or_else(|| AppError::DataDir("la clé de l'AC n'est pas dans le jeton configuré".into()))
 }
 
 /// The receipt key from its file, or a new one written there (0600).

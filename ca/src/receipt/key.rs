@@ -15,8 +15,15 @@ pub const RECEIPT_RENEWAL_MARGIN: Duration = Duration::days(30);
 
 /// The private key that signs récépissés. Its `Debug` shows no key.
 pub struct ReceiptKey {
-    pair: KeyPair,
+    held: Held,
     public: SubjectKey,
+}
+
+enum Held {
+    /// Decrypted from `ca/recepisse.key.pem`.
+    File(KeyPair),
+    /// In the CA key's PKCS#11 token, beside it.
+    Token(crate::TokenKey),
 }
 
 impl fmt::Debug for ReceiptKey {
@@ -49,7 +56,37 @@ impl ReceiptKey {
 
     fn from_pair(pair: KeyPair) -> Result<Self> {
         let public = SubjectKey::from_spki_der(&pair.subject_public_key_info())?;
-        Ok(Self { pair, public })
+        Ok(Self {
+            held: Held::File(pair),
+            public,
+        })
+    }
+
+    /// The receipt key labelled `label` in the token of `ca` (the CA key's), made there if
+    /// missing: ECDSA P-256, sensitive, never extractable.
+    pub fn in_token(ca: &crate::TokenKey, label: &str) -> Result<Self> {
+        let key = ca.companion(label, CaKeyAlgorithm::EcdsaP256)?;
+        // SubjectPublicKeyInfo { { id-ecPublicKey, prime256v1 }, BIT STRING point }.
+        let spki = yasna::construct_der(|w| {
+            w.write_sequence(|w| {
+                w.next().write_sequence(|w| {
+                    w.next()
+                        .write_oid(&yasna::models::ObjectIdentifier::from_slice(&[
+                            1, 2, 840, 10045, 2, 1,
+                        ]));
+                    w.next()
+                        .write_oid(&yasna::models::ObjectIdentifier::from_slice(&[
+                            1, 2, 840, 10045, 3, 1, 7,
+                        ]));
+                });
+                let point = PublicKeyData::der_bytes(&key);
+                w.next().write_bitvec_bytes(point, point.len() * 8);
+            })
+        });
+        Ok(Self {
+            public: SubjectKey::from_spki_der(&spki)?,
+            held: Held::Token(key),
+        })
     }
 
     /// The public half, to certify.
@@ -59,7 +96,10 @@ impl ReceiptKey {
 
     /// An ECDSA P-256 / SHA-256 signature (DER) of `message`.
     pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
-        Ok(SigningKey::sign(&self.pair, message)?)
+        match &self.held {
+            Held::File(pair) => Ok(SigningKey::sign(pair, message)?),
+            Held::Token(key) => key.sign_message(message),
+        }
     }
 }
 

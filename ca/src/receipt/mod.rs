@@ -64,6 +64,15 @@ impl Authority {
             .map_err(|_| lint("clé des récépissés déjà installée"))
     }
 
+    /// The receipt key labelled `label` in the PKCS#11 token holding the CA key (made there if
+    /// missing), when the CA key is in a token.
+    pub fn receipt_key_in_token(&self, label: &str) -> Result<Option<ReceiptKey>> {
+        match &self.key {
+            crate::authority::Key::Token(token) => ReceiptKey::in_token(token, label).map(Some),
+            _ => Ok(None),
+        }
+    }
+
     /// Makes sure a certificate of the installed receipt key is valid for
     /// [`RECEIPT_RENEWAL_MARGIN`] more: the newest such one in `file_pem` (the certificates
     /// file's contents, if any), else a new one issued now (recorded in `conn`'s database,

@@ -21,7 +21,7 @@ pub struct ReceiptKey {
 
 enum Held {
     /// Decrypted from `ca/recepisse.key.pem`.
-    File(KeyPair),
+    File(Box<KeyPair>),
     /// In the CA key's PKCS#11 token, beside it.
     Token(crate::TokenKey),
 }
@@ -57,7 +57,7 @@ impl ReceiptKey {
     fn from_pair(pair: KeyPair) -> Result<Self> {
         let public = SubjectKey::from_spki_der(&pair.subject_public_key_info())?;
         Ok(Self {
-            held: Held::File(pair),
+            held: Held::File(Box::new(pair)),
             public,
         })
     }
@@ -97,7 +97,7 @@ impl ReceiptKey {
     /// An ECDSA P-256 / SHA-256 signature (DER) of `message`.
     pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
         match &self.held {
-            Held::File(pair) => Ok(SigningKey::sign(pair, message)?),
+            Held::File(pair) => Ok(SigningKey::sign(pair.as_ref(), message)?),
             Held::Token(key) => key.sign_message(message),
         }
     }

@@ -3,7 +3,8 @@
 //! accept the receipt as signed and print its JSON byte for byte; both refuse it once one byte
 //! of its content or of its signature changed, or against another AC SISERI; the signer
 //! refuses a récépissé that is malformed, miscounted or not in its canonical form, whoever
-//! reaches its socket.
+//! reaches its socket; and the receipt key, were it stolen, opens neither mutual-TLS listener
+//! (its certificate's only extended key usage is emailProtection).
 
 mod common;
 
@@ -16,7 +17,8 @@ use std::time::{Duration, Instant};
 use ca::signer::wire::{read_frame, write_frame, Answer, Request};
 use ca::signer::SignerClient;
 use ca::{Authority, Recepisse};
-use common::{openssl, os, run_fail, run_ok, stdout, Sandbox};
+use common::daemon::{curl, Daemon};
+use common::{openssl, openssl_ok, os, run_fail, run_ok, stdout, Sandbox, PASSPHRASE};
 use siseri::datadir::DataDir;
 
 /// `siseri signer` on a socket of the sandbox, tied to the test by its standard input.
@@ -250,4 +252,64 @@ fn the_signer_process_refuses_a_malformed_miscounted_or_non_canonical_recepisse(
         }
         other => panic!("expected a signature, got {other:?}"),
     }
+}
+
+#[test]
+fn a_stolen_receipt_key_opens_neither_the_registry_nor_the_console() {
+    let d = Daemon::start(&[]);
+    let sb = &d.sandbox;
+    wait_for(&sb.data_file("ca/recepisse.pem"));
+    // The thief's copy: the key decrypted, the certificate in force (the file's first).
+    let key = sb.path("stolen.key.pem");
+    openssl_ok([
+        os("pkey"),
+        os("-in"),
+        sb.data_file("ca/recepisse.key.pem").into(),
+        os("-passin"),
+        os(&format!("pass:{PASSPHRASE}")),
+        os("-out"),
+        key.clone().into(),
+    ]);
+    let cert = sb.path("stolen.pem");
+    openssl_ok([
+        os("x509"),
+        os("-in"),
+        sb.data_file("ca/recepisse.pem").into(),
+        os("-out"),
+        cert.clone().into(),
+    ]);
+    let as_thief = vec![
+        "--cert".to_owned(),
+        cert.display().to_string(),
+        "--key".to_owned(),
+        key.display().to_string(),
+    ];
+    for (n, base) in [(1, &d.registry), (2, &d.console)] {
+        let reply = curl(sb, &d.ca, n, "GET", &format!("{base}/"), &as_thief, None);
+        assert!(
+            reply.exit != 0 && reply.status == 0,
+            "{base} answered the receipt certificate: exit {}, HTTP {}",
+            reply.exit,
+            reply.status
+        );
+    }
+    // A dosimetry body's certificate from the same AC gets an HTTP answer from the registry:
+    // the refusal above is the handshake's, not a dead listener's.
+    let (leaf, _) = sb.issue_organisme_from_csr("labo", "Laboratoire");
+    let body = vec![
+        "--cert".to_owned(),
+        leaf.display().to_string(),
+        "--key".to_owned(),
+        sb.path("labo.key.pem").display().to_string(),
+    ];
+    let reply = curl(
+        sb,
+        &d.ca,
+        3,
+        "GET",
+        &format!("{}/", d.registry),
+        &body,
+        None,
+    );
+    assert!(reply.status != 0, "exit {}", reply.exit);
 }

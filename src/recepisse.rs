@@ -45,13 +45,14 @@ pub fn start(dir: &DataDir, config: &Config, service: &Arc<SignerService>) {
         tracing::error!(erreur = %e, "clé des récépissés non installée");
         return;
     }
-    let mut ready = renew(dir, service);
+    let in_token = config.ca.token().is_some();
+    let mut ready = renew(dir, service, in_token);
     let (dir, service) = (dir.clone(), service.clone());
     let spawned = std::thread::Builder::new()
         .name("recepisses".into())
         .spawn(move || loop {
             std::thread::sleep(if ready { CHECK_EVERY } else { RETRY_EVERY });
-            ready = renew(&dir, &service);
+            ready = renew(&dir, &service, in_token);
         });
     if let Err(e) = spawned {
         tracing::error!(erreur = %e, "contrôle périodique du certificat des récépissés impossible");
@@ -84,15 +85,34 @@ fn load_or_create(dir: &DataDir) -> Result<ReceiptKey, AppError> {
     Ok(key)
 }
 
-/// One check of the receipt certificate; true when one is in force afterwards.
-fn renew(dir: &DataDir, service: &SignerService) -> bool {
-    match try_renew(dir, service) {
+/// One check of the receipt certificate; true when one is in force afterwards. A key whose
+/// certificate was revoked is replaced (its file kept aside as `recepisse.key.pem.revoquee`)
+/// and the new one certified; in a token, that is the operator's to do.
+fn renew(dir: &DataDir, service: &SignerService, in_token: bool) -> bool {
+    let outcome = match try_renew(dir, service) {
+        Err(AppError::Ca(ca::Error::ReceiptKeyRevoked { serial })) if !in_token => {
+            tracing::warn!(numéro = %serial, "certificat des récépissés révoqué : nouvelle clé des récépissés");
+            replace_key(dir, service).and_then(|()| try_renew(dir, service))
+        }
+        other => other,
+    };
+    match outcome {
         Ok(()) => true,
         Err(e) => {
             tracing::error!(erreur = %e, "certificat des récépissés non renouvelé");
             service.authority().receipt_certificate().is_some()
         }
     }
+}
+
+/// A new receipt key in place of the file's, which is kept aside.
+fn replace_key(dir: &DataDir, service: &SignerService) -> Result<(), AppError> {
+    let path = dir.receipt_key();
+    let aside = path.with_extension("pem.revoquee");
+    std::fs::rename(&path, &aside).map_err(|e| AppError::io(&path, e))?;
+    let key = load_or_create(dir)?;
+    service.authority().install_receipt_key(key)?;
+    Ok(())
 }
 
 fn try_renew(dir: &DataDir, service: &SignerService) -> Result<(), AppError> {

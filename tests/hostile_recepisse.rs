@@ -313,3 +313,46 @@ fn a_stolen_receipt_key_opens_neither_the_registry_nor_the_console() {
     );
     assert!(reply.status != 0, "exit {}", reply.exit);
 }
+
+/// The serial (upper-case hexadecimal) of the receipt certificate in force.
+fn receipt_serial(sb: &Sandbox) -> String {
+    common::serial_of(&sb.data_file("ca/recepisse.pem"))
+}
+
+#[test]
+fn a_revoked_receipt_certificate_stops_the_signer_at_once_and_its_key_is_replaced() {
+    let sb = Sandbox::initialised();
+    let first = start_signer(&sb);
+    let before = asker(&sb, &first)
+        .sign_receipt(&recepisse(), time::OffsetDateTime::now_utc())
+        .expect("sign_receipt");
+    let revoked = receipt_serial(&sb);
+    run_ok(&mut sb.siseri(["cert", "revoke", &revoked, "--reason", "keyCompromise"]));
+    // The running signer reads the revocation before its next récépissé.
+    match asker(&sb, &first).sign_receipt(&recepisse(), time::OffsetDateTime::now_utc()) {
+        Err(ca::Error::SignerRefused(why)) => assert!(why.contains("révoqué"), "{why}"),
+        other => panic!("expected a refusal, got {:?}", other.map(|d| d.len())),
+    }
+    drop(first);
+    // At its next start, a new key (the old one kept aside) and a certificate for it.
+    let old_key = std::fs::read(sb.data_file("ca/recepisse.key.pem")).expect("key");
+    let second = start_signer(&sb);
+    assert_eq!(
+        std::fs::read(sb.data_file("ca/recepisse.key.pem.revoquee")).expect("kept aside"),
+        old_key
+    );
+    assert_ne!(receipt_serial(&sb), revoked);
+    let after = asker(&sb, &second)
+        .sign_receipt(&recepisse(), time::OffsetDateTime::now_utc())
+        .expect("sign_receipt with the new key");
+    let ca = pem::parse(std::fs::read(sb.data_file("ca/ac-siseri.pem")).expect("ca"))
+        .expect("pem")
+        .into_contents();
+    let serial = ca::verify_receipt_signed(&after, &ca)
+        .expect("verify")
+        .certificate_serial;
+    assert_ne!(serial.to_hex(), revoked);
+    // The récépissé signed before the revocation still says what it said (signature time
+    // inside the certificate's validity); revocation is for relying parties' CRL checks.
+    assert!(ca::verify_receipt(&before, &ca).is_ok());
+}

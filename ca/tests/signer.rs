@@ -524,6 +524,31 @@ fn the_signer_refuses_a_malformed_or_non_canonical_recepisse() {
 }
 
 #[test]
+fn the_signer_stops_signing_recepisses_as_soon_as_their_certificate_is_revoked() {
+    let mut r = remote();
+    let now = r.f.now();
+    assert!(r.remote.sign_receipt(&recepisse(), now).is_ok());
+    let serial: String =
+        r.f.conn
+            .query_row(
+                "SELECT serial_hex FROM ca_certificates WHERE profile = 'receipt'",
+                [],
+                |row| row.get(0),
+            )
+            .expect("a receipt certificate");
+    r.f.revoke(
+        &serial.parse().expect("serial"),
+        RevocationReason::KeyCompromise,
+    )
+    .expect("revoke");
+    // No periodic check ran: the signer reads the revocation before it signs.
+    match r.remote.sign_receipt(&recepisse(), now) {
+        Err(ca::Error::SignerRefused(why)) => assert!(why.contains("révoqué"), "{why}"),
+        other => panic!("expected a refusal, got {:?}", other.map(|der| der.len())),
+    }
+}
+
+#[test]
 fn the_receipt_profile_is_signed_and_its_variants_are_refused_by_the_key_holder() {
     let f = Fixture::new(CaKeyAlgorithm::EcdsaP256, Policy::default());
     let now = f.now();

@@ -106,6 +106,7 @@ impl ReceiptKey {
 /// One receipt certificate: DER, for which key, until when.
 #[derive(Debug, Clone)]
 pub(crate) struct ReceiptCertificate {
+    pub serial: crate::Serial,
     pub der: Vec<u8>,
     pub spki: Vec<u8>,
     pub not_after: OffsetDateTime,
@@ -122,6 +123,7 @@ pub(crate) fn certificates_of(pem: &str) -> Vec<ReceiptCertificate> {
         .filter_map(|b| {
             let (_, cert) = X509Certificate::from_der(b.contents()).ok()?;
             Some(ReceiptCertificate {
+                serial: crate::Serial::from_der_bytes(cert.raw_serial()),
                 der: b.contents().to_vec(),
                 spki: cert.tbs_certificate.subject_pki.raw.to_vec(),
                 not_after: OffsetDateTime::from_unix_timestamp(

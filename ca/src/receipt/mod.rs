@@ -21,7 +21,7 @@ mod cms;
 mod document;
 mod key;
 
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use rusqlite::Connection;
 use time::OffsetDateTime;
@@ -38,7 +38,7 @@ use crate::{Authority, Error, IssueRequest, Result, Serial, Subject};
 /// The receipt key and its certificate in force, in the process that holds the CA key.
 #[derive(Debug, Default)]
 pub(crate) struct ReceiptSlot {
-    key: std::sync::OnceLock<ReceiptKey>,
+    key: RwLock<Option<Arc<ReceiptKey>>>,
     certificate: RwLock<Option<ReceiptCertificate>>,
 }
 
@@ -53,15 +53,28 @@ pub struct ReceiptRenewal {
 }
 
 impl Authority {
-    /// Gives the key holder its receipt key (the signer, at start). Once.
+    /// Gives the key holder its receipt key (the signer, at start), or a new one in place of
+    /// a key whose certificate was revoked; no certificate is in force until
+    /// [`ensure_receipt_certificate`](Self::ensure_receipt_certificate) finds or issues one.
     pub fn install_receipt_key(&self, key: ReceiptKey) -> Result<()> {
         if !self.holds_key() {
             return Err(lint("la clé des récépissés va avec celle de l'AC"));
         }
+        *self.receipt.key.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(key));
+        *self
+            .receipt
+            .certificate
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = None;
+        Ok(())
+    }
+
+    fn receipt_key(&self) -> Option<Arc<ReceiptKey>> {
         self.receipt
             .key
-            .set(key)
-            .map_err(|_| lint("clé des récépissés déjà installée"))
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The receipt key labelled `label` in the PKCS#11 token holding the CA key (made there if
@@ -85,11 +98,25 @@ impl Authority {
         now: OffsetDateTime,
     ) -> Result<Option<ReceiptRenewal>> {
         let key = self
-            .receipt
-            .key
-            .get()
+            .receipt_key()
             .ok_or_else(|| lint("aucune clé des récépissés installée"))?;
         let all = file_pem.map(certificates_of).unwrap_or_default();
+        // A revoked certificate of this key (keyCompromise, say) is not followed by another
+        // for the same key: the key must be replaced, and nothing is signed meanwhile.
+        for c in all.iter().filter(|c| c.spki == key.public().spki_der()) {
+            if let Some(record) = crate::storage::find(conn, &c.serial)? {
+                if matches!(record.status, crate::CertificateStatus::Revoked { .. }) {
+                    *self
+                        .receipt
+                        .certificate
+                        .write()
+                        .unwrap_or_else(|p| p.into_inner()) = None;
+                    return Err(Error::ReceiptKeyRevoked {
+                        serial: c.serial.to_hex(),
+                    });
+                }
+            }
+        }
         let mut kept: Vec<ReceiptCertificate> =
             all.iter().filter(|c| c.not_after > now).cloned().collect();
         let current = kept
@@ -114,6 +141,7 @@ impl Authority {
                     now,
                 )?;
                 let fresh = ReceiptCertificate {
+                    serial: issued.serial.clone(),
                     der: issued.der.clone(),
                     spki: key.public().spki_der().to_vec(),
                     not_after: issued.not_after,
@@ -141,6 +169,17 @@ impl Authority {
             .certificate
             .write()
             .unwrap_or_else(|p| p.into_inner()) = Some(certificate);
+    }
+
+    /// The serial of the receipt certificate in force, if this process holds the receipt key:
+    /// the signer checks in the database, before each récépissé, that it is not revoked.
+    pub fn receipt_certificate_serial(&self) -> Option<Serial> {
+        self.receipt
+            .certificate
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|c| c.serial.clone())
     }
 
     /// The receipt certificate in force (DER), if this process holds the receipt key.
@@ -180,7 +219,7 @@ impl Authority {
         document: &[u8],
         now: OffsetDateTime,
     ) -> Result<(Vec<u8>, String)> {
-        let key = match (self.holds_key(), self.receipt.key.get()) {
+        let key = match (self.holds_key(), self.receipt_key()) {
             (true, Some(key)) => key,
             _ => {
                 return Err(Error::SignerUnavailable(

@@ -174,3 +174,46 @@ fn the_receipt_key_survives_its_encrypted_file_and_hides_in_debug() {
     ));
     assert!(format!("{key:?}").contains("elided"));
 }
+
+#[test]
+fn a_revoked_receipt_certificate_is_not_followed_by_another_for_the_same_key() {
+    let (ca, mut conn, file) = authority();
+    let serial = ca.receipt_certificate_serial().expect("in force");
+    ca.revoke(
+        &mut conn,
+        &serial,
+        crate::RevocationReason::KeyCompromise,
+        "test",
+        now(),
+    )
+    .unwrap();
+    let why = ca
+        .ensure_receipt_certificate(&mut conn, Some(&file), now())
+        .unwrap_err();
+    assert!(
+        matches!(&why, Error::ReceiptKeyRevoked { serial: s } if *s == serial.to_hex()),
+        "{why}"
+    );
+    assert_eq!(ca.receipt_certificate(), None);
+    assert!(matches!(
+        ca.sign_receipt(&sample(), now()),
+        Err(Error::SignerUnavailable(_))
+    ));
+    let issued: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM ca_certificates WHERE profile = 'receipt'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(issued, 1, "no new certificate for a compromised key");
+    // A new key is certified at once.
+    let (fresh, _) = ReceiptKey::generate(PASSPHRASE).unwrap();
+    ca.install_receipt_key(fresh).unwrap();
+    let renewal = ca
+        .ensure_receipt_certificate(&mut conn, Some(&file), now())
+        .unwrap()
+        .expect("a certificate for the new key");
+    assert!(renewal.issued.is_some());
+    assert!(ca.sign_receipt(&sample(), now()).is_ok());
+}

@@ -179,6 +179,7 @@ impl SignerService {
                 ("signer.ocsp", String::new(), tbs, signature)
             }
             Request::Receipt { document } => {
+                receipt_certificate_in_force(db, self.authority.receipt_certificate_serial())?;
                 let (der, number) = self.authority.receipt_signature(document, now)?;
                 ("signer.receipt", number, document, der)
             }
@@ -232,6 +233,20 @@ fn recorded_unsigned(db: &Connection, serial: &Serial, tbs: &[u8]) -> Result<()>
         ));
     }
     Ok(())
+}
+
+/// A récépissé is signed only under a receipt certificate the database has issued and not
+/// revoked: a revocation stops the receipt key at once, not at the next periodic check.
+fn receipt_certificate_in_force(db: &Connection, serial: Option<Serial>) -> Result<()> {
+    let serial = serial.ok_or_else(|| {
+        Error::SignerUnavailable("aucun certificat des récépissés en cours de validité".into())
+    })?;
+    match storage::find(db, &serial)?.map(|r| r.status) {
+        Some(CertificateStatus::Issued) => Ok(()),
+        _ => Err(refused(
+            "le certificat des récépissés est révoqué ou inconnu de la base de l'AC",
+        )),
+    }
 }
 
 /// An OCSP response never says `good` of a certificate the database has revoked.

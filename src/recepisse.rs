@@ -37,12 +37,12 @@ pub fn start(dir: &DataDir, config: &Config, service: &Arc<SignerService>) {
     let key = match key {
         Ok(key) => key,
         Err(e) => {
-            tracing::error!(erreur = %e, "clé des récépissés inutilisable : les récépissés ne seront pas signés");
+            tracing::error!(error = %e, "clé des récépissés inutilisable : les récépissés ne seront pas signés");
             return;
         }
     };
     if let Err(e) = service.authority().install_receipt_key(key) {
-        tracing::error!(erreur = %e, "clé des récépissés non installée");
+        tracing::error!(error = %e, "clé des récépissés non installée");
         return;
     }
     let in_token = config.ca.token().is_some();
@@ -55,7 +55,7 @@ pub fn start(dir: &DataDir, config: &Config, service: &Arc<SignerService>) {
             ready = renew(&dir, &service, in_token);
         });
     if let Err(e) = spawned {
-        tracing::error!(erreur = %e, "contrôle périodique du certificat des récépissés impossible");
+        tracing::error!(error = %e, "contrôle périodique du certificat des récépissés impossible");
     }
 }
 
@@ -81,7 +81,7 @@ fn load_or_create(dir: &DataDir) -> Result<ReceiptKey, AppError> {
     }
     let (key, pem) = ReceiptKey::generate(passphrase.expose_secret())?;
     write_atomic(&path, pem.as_bytes(), 0o600)?;
-    tracing::info!(fichier = %path.display(), "clé des récépissés créée");
+    tracing::info!(path = %path.display(), "clé des récépissés créée");
     Ok(key)
 }
 
@@ -91,7 +91,7 @@ fn load_or_create(dir: &DataDir) -> Result<ReceiptKey, AppError> {
 fn renew(dir: &DataDir, service: &SignerService, in_token: bool) -> bool {
     let outcome = match try_renew(dir, service) {
         Err(AppError::Ca(ca::Error::ReceiptKeyRevoked { serial })) if !in_token => {
-            tracing::warn!(numéro = %serial, "certificat des récépissés révoqué : nouvelle clé des récépissés");
+            tracing::warn!(serial = %serial, "certificat des récépissés révoqué : nouvelle clé des récépissés");
             replace_key(dir, service).and_then(|()| try_renew(dir, service))
         }
         other => other,
@@ -99,7 +99,7 @@ fn renew(dir: &DataDir, service: &SignerService, in_token: bool) -> bool {
     match outcome {
         Ok(()) => true,
         Err(e) => {
-            tracing::error!(erreur = %e, "certificat des récépissés non renouvelé");
+            tracing::error!(error = %e, "certificat des récépissés non renouvelé");
             service.authority().receipt_certificate().is_some()
         }
     }
@@ -128,7 +128,7 @@ fn try_renew(dir: &DataDir, service: &SignerService) -> Result<(), AppError> {
     if let Some(renewal) = service.ensure_receipt_certificate(&mut conn, current.as_deref())? {
         write_atomic(&path, renewal.file_pem.as_bytes(), 0o644)?;
         if let Some(serial) = renewal.issued {
-            tracing::info!(numéro = %serial, "certificat des récépissés émis");
+            tracing::info!(serial = %serial, "certificat des récépissés émis");
         }
     }
     Ok(())

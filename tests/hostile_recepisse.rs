@@ -175,6 +175,30 @@ fn a_recepisse_from_the_signer_process_verifies_with_openssl_and_siseri_and_a_ta
         assert!(shown.contains(expected), "{expected:?} not in:\n{shown}");
     }
 
+    // The PEM form OpenSSL writes (`-----BEGIN CMS-----`) is read too.
+    let pem_form = sb.path("r.pem");
+    common::openssl_ok([
+        os("cms"),
+        os("-cmsout"),
+        os("-inform"),
+        os("DER"),
+        os("-in"),
+        p7m.clone().into(),
+        os("-outform"),
+        os("PEM"),
+        os("-out"),
+        pem_form.clone().into(),
+    ]);
+    let shown = stdout(&run_ok(&mut sb.siseri([
+        os("recepisse"),
+        os("verify"),
+        pem_form.into(),
+    ])));
+    assert!(
+        shown.contains("récépissé valide : RT-2026-000000042"),
+        "{shown}"
+    );
+
     // Tampered: one byte of the content ("accepted":3 becomes 2), one of the signature (the
     // last byte of the DER), and the genuine one against another AC SISERI.
     let other = Sandbox::initialised();

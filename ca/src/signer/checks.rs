@@ -43,8 +43,9 @@ const OID_IDP: &str = "2.5.29.28";
 
 /// Checks a TBSCertificate before it is signed: version 3, the recorded serial, our signature
 /// algorithm and name as issuer, an end-entity of one of our five profiles (its extended key
-/// usages decide which), digitalSignature only (with nonRepudiation for the receipt profile), a lifetime within the profile's and the CA's,
-/// a key we certify, and no extension we do not write. Returns the profile it matches.
+/// usages decide which), digitalSignature only (and nonRepudiation for the receipt profile, its
+/// fixed name, no SAN), a lifetime within the profile's and the CA's, a key we certify, and no
+/// extension we do not write. Returns the profile it matches.
 pub(crate) fn certificate(
     ca: &Issuer<'_>,
     tbs: &[u8],

@@ -238,6 +238,10 @@ fn spawn(dir: &DataDir, socket: &Path, receipts: bool) -> Result<SignerChild, Ap
     if !receipts {
         command.arg("--no-receipts");
     }
+    // Its logs join ours on our standard error: in our format (`--log-format` included).
+    if let Some(format) = crate::logging::format_name() {
+        command.env("SISERI_LOG_FORMAT", format);
+    }
     let mut child = command
         // The parent's readiness is the parent's to tell.
         .env_remove("NOTIFY_SOCKET")

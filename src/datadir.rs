@@ -44,6 +44,14 @@ impl DataDir {
     pub fn ca_key(&self) -> PathBuf {
         self.root.join("ca/ac-siseri.key.pem")
     }
+    /// `ca/recepisse.key.pem`: the receipt key, encrypted like the CA key (issue 16 §2).
+    pub fn receipt_key(&self) -> PathBuf {
+        self.root.join("ca/recepisse.key.pem")
+    }
+    /// `ca/recepisse.pem`: the receipt key's certificates not yet expired, in force first.
+    pub fn receipt_cert(&self) -> PathBuf {
+        self.root.join("ca/recepisse.pem")
+    }
     /// `ca/ac-siseri.csr`, for a subordinate CA.
     pub fn ca_csr(&self) -> PathBuf {
         self.root.join("ca/ac-siseri.csr")

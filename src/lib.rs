@@ -9,6 +9,7 @@ pub mod demo;
 pub mod error;
 pub mod logging;
 pub mod mtls;
+pub mod recepisse;
 pub mod secrets;
 pub mod serve;
 pub mod services;

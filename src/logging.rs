@@ -27,8 +27,10 @@ pub fn init(dir: &DataDir, format: Option<LogFormat>) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
+    let format = format.unwrap_or(log.format);
+    let _ = FORMAT.set(format);
     // The two formats have two handle types: each is kept behind the same closure.
-    let (set, reloader): (Option<Reloader>, _) = match format.unwrap_or(log.format) {
+    let (set, reloader): (Option<Reloader>, _) = match format {
         LogFormat::Text => {
             let builder = builder.with_ansi(colour()).with_filter_reloading();
             let handle = builder.reload_handle();
@@ -55,6 +57,19 @@ pub fn init(dir: &DataDir, format: Option<LogFormat>) {
             let _ = RELOAD.set(set);
         }
     }
+}
+
+/// The format [`init`] chose, which child processes (the signer) are given too, so that one
+/// log stream keeps one format.
+static FORMAT: OnceLock<LogFormat> = OnceLock::new();
+
+/// The format this process logs in, once [`init`] ran: `text` or `json`, as
+/// `SISERI_LOG_FORMAT` takes it.
+pub fn format_name() -> Option<&'static str> {
+    FORMAT.get().map(|f| match f {
+        LogFormat::Text => "text",
+        LogFormat::Json => "json",
+    })
 }
 
 /// Replaces the filter of the subscriber [`init`] installed.

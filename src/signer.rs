@@ -33,8 +33,14 @@ const READY: &str = "signataire prêt";
 
 /// `siseri signer`: decrypts the CA key, listens on `socket` (by default `[signer] socket`,
 /// else `DATA/run/signer.sock`) and signs what passes its checks, until killed or, when `tied`,
-/// until its standard input closes.
-pub fn run(dir: &DataDir, socket: Option<PathBuf>, tied: bool) -> Result<(), AppError> {
+/// until its standard input closes. With `receipts`, it also holds the receipt key (see
+/// [`crate::recepisse`]); a CLI command's short-lived signer, which signs none, goes without.
+pub fn run(
+    dir: &DataDir,
+    socket: Option<PathBuf>,
+    tied: bool,
+    receipts: bool,
+) -> Result<(), AppError> {
     let config = dir.load_config()?;
     let socket = socket
         .or_else(|| config.signer.socket.clone())
@@ -49,6 +55,9 @@ pub fn run(dir: &DataDir, socket: Option<PathBuf>, tied: bool) -> Result<(), App
         clock,
     )?);
     let listener = bind(&socket)?;
+    if receipts {
+        crate::recepisse::start(dir, &config, &service);
+    }
     if tied {
         tracing::debug!(socket = %socket.display(), "signataire de l'AC à l'écoute");
     } else {
@@ -135,7 +144,7 @@ pub fn authority(dir: &DataDir, config: &Config) -> Result<Authority, AppError> 
         return Ok(Authority::with_signer(&pem, config.policy(), client)?);
     }
     let socket = private_socket(dir)?;
-    let child = spawn(dir, &socket)?;
+    let child = spawn(dir, &socket, false)?;
     let client = SignerClient::connect_keeping(&socket, &fingerprint, Some(Box::new(child)))?;
     Ok(Authority::with_signer(&pem, config.policy(), client)?)
 }
@@ -152,7 +161,7 @@ pub fn for_daemon(
         return Ok((Authority::with_signer(&pem, config.policy(), client)?, None));
     }
     let socket = dir.signer_socket();
-    let child = spawn(dir, &socket)?;
+    let child = spawn(dir, &socket, true)?;
     let supervisor = Supervisor::start(dir.clone(), socket.clone(), child)?;
     let client = SignerClient::connect(&socket, &fingerprint)?;
     Ok((
@@ -213,17 +222,27 @@ impl Drop for SignerChild {
     }
 }
 
-/// Starts `siseri signer` on `socket`, tied to us, and waits until it listens. Its standard
+/// Starts `siseri signer` on `socket`, tied to us (with the receipt key if `receipts`), and
+/// waits until it listens. Its standard
 /// error is passed on to ours (its logs); if it does not start, its own message becomes ours.
-fn spawn(dir: &DataDir, socket: &Path) -> Result<SignerChild, AppError> {
+fn spawn(dir: &DataDir, socket: &Path, receipts: bool) -> Result<SignerChild, AppError> {
     let exe = std::env::current_exe().map_err(|e| AppError::io(Path::new("siseri"), e))?;
-    let mut child = Command::new(exe)
+    let mut command = Command::new(exe);
+    command
         .arg("--data")
         .arg(dir.root())
         .arg("signer")
         .arg("--socket")
         .arg(socket)
-        .arg("--tied")
+        .arg("--tied");
+    if !receipts {
+        command.arg("--no-receipts");
+    }
+    // Its logs join ours on our standard error: in our format (`--log-format` included).
+    if let Some(format) = crate::logging::format_name() {
+        command.env("SISERI_LOG_FORMAT", format);
+    }
+    let mut child = command
         // The parent's readiness is the parent's to tell.
         .env_remove("NOTIFY_SOCKET")
         .stdin(Stdio::piped())
@@ -356,7 +375,7 @@ fn watch(
         if stop.load(Ordering::SeqCst) {
             return;
         }
-        match spawn(dir, socket) {
+        match spawn(dir, socket, true) {
             Ok(child) => {
                 *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(child);
                 up.store(true, Ordering::SeqCst);

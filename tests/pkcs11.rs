@@ -89,6 +89,28 @@ fn story_on(algorithm: &str, curve_name: &str) {
 
     let durand = whole_run(&d);
 
+    // The receipt key too is in the token (issue 16 §2): nothing of it on disk, its
+    // certificate issued at the signer's start, a récépissé signed through the daemon's
+    // signer, accepted by OpenSSL.
+    assert!(d.sandbox.data_file("ca/recepisse.pem").exists());
+    assert!(!d.sandbox.data_file("ca/recepisse.key.pem").exists());
+    let p7m = d.sandbox.path("r.p7m");
+    std::fs::write(&p7m, sign_receipt(&d)).expect("write");
+    let verified = openssl_ok([
+        "cms".as_ref(),
+        "-verify".as_ref(),
+        "-inform".as_ref(),
+        "DER".as_ref(),
+        "-in".as_ref(),
+        p7m.as_os_str(),
+        "-CAfile".as_ref(),
+        d.ca.as_os_str(),
+    ]);
+    assert!(
+        verified.starts_with("{\"number\":\"RT-2026-000000001\""),
+        "{verified}"
+    );
+
     // The full CRL, signed by the token through the daemon's signer, lists the revocation.
     let crl = d.sandbox.path("full.crl");
     d.siseri(&["ca", "crl", "--out", crl.to_str().expect("path")]);
@@ -122,6 +144,10 @@ fn story_on(algorithm: &str, curve_name: &str) {
     assert!(out.status.success(), "{listed}");
     assert!(listed.contains("label:      AC SISERI"), "{listed}");
     assert!(
+        listed.contains("label:      AC SISERI-recepisse"),
+        "{listed}"
+    );
+    assert!(
         listed.contains("sensitive") && listed.contains("never extractable"),
         "{listed}"
     );
@@ -140,6 +166,39 @@ fn story_on(algorithm: &str, curve_name: &str) {
     assert!(out.status.success(), "{out:?}");
     assert!(restored.join("config.toml").exists());
     assert!(!restored.join("ca/ac-siseri.key.pem").exists());
+}
+
+/// A récépissé signed by the daemon's signer, asked as the web-facing process would.
+fn sign_receipt(d: &Daemon) -> Vec<u8> {
+    let pem = std::fs::read_to_string(&d.ca).expect("ca");
+    let der = pem::parse(&pem).expect("pem").into_contents();
+    let fingerprint = ring::digest::digest(&ring::digest::SHA256, &der);
+    let client = ca::signer::SignerClient::connect(
+        &d.sandbox.data_file("run/signer.sock"),
+        fingerprint.as_ref(),
+    )
+    .expect("connect");
+    let policy = siseri::datadir::DataDir::new(d.sandbox.data())
+        .load_config()
+        .expect("config")
+        .policy();
+    let authority = ca::Authority::with_signer(&pem, policy, client).expect("with_signer");
+    let recepisse = ca::Recepisse {
+        number: "RT-2026-000000001".into(),
+        received_at: time::macros::datetime!(2026-12-06 08:00:00 UTC),
+        file_sha256: "ab".repeat(32),
+        sender: ca::ReceiptSender {
+            subject: "C=FR, O=SISERI, CN=Laboratoire".into(),
+            serial: "01".into(),
+        },
+        accepted: 1,
+        pending: 0,
+        rejected: 0,
+        rejected_lines: Vec::new(),
+    };
+    authority
+        .sign_receipt(&recepisse, time::OffsetDateTime::now_utc())
+        .expect("sign_receipt through the signer")
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! approval, a `.p12` withdrawal, a withdrawal with a CSR signed by the daemon, OCSP over HTTP,
 //! a revocation), the private scalar of AC SISERI, decrypted here by OpenSSL, is searched in
 //! the memory of `siseri serve` (`/proc/PID/mem` over its readable mappings): it must not be
-//! there. The same search finds it in the signer, so the search is not blind. And a signer
+//! there. The same search finds it in the signer, so the search is not blind; the same for the
+//! receipt key (issue 16 §2), which the signer makes and holds alone. And a signer
 //! that dies is started again by the daemon.
 
 mod common;
@@ -18,7 +19,12 @@ use serde_json::Value;
 
 /// AC SISERI's private scalar, as OpenSSL decrypts it from the key file.
 fn ca_private_scalar(d: &Daemon) -> Vec<u8> {
-    let key = d.sandbox.data_file("ca/ac-siseri.key.pem");
+    private_scalar(d, "ca/ac-siseri.key.pem")
+}
+
+/// The private scalar of the encrypted P-256 key file `rel`, as OpenSSL decrypts it.
+fn private_scalar(d: &Daemon, rel: &str) -> Vec<u8> {
+    let key = d.sandbox.data_file(rel);
     let out = openssl_ok([
         "pkey".as_ref(),
         "-in".as_ref(),
@@ -129,6 +135,24 @@ fn the_daemon_never_holds_the_ca_key_its_signer_does() {
     assert!(
         memory_holds(signer_pid(&d), &scalar),
         "the key was not found in the signer either: the search is blind"
+    );
+    // The receipt key too (issue 16 §2): made by the signer, held by it alone.
+    let start = Instant::now();
+    while !d.sandbox.data_file("ca/recepisse.pem").exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no receipt certificate"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let receipt = private_scalar(&d, "ca/recepisse.key.pem");
+    assert!(
+        !memory_holds(d.pid(), &receipt),
+        "the receipt key is in the memory of `siseri serve`"
+    );
+    assert!(
+        memory_holds(signer_pid(&d), &receipt),
+        "the receipt key was not found in the signer either: the search is blind"
     );
 }
 

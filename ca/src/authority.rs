@@ -84,11 +84,13 @@ impl Issued {
 /// this crate's tests) or in a signer process asked over its socket
 /// ([`Authority::with_signer`]): the web-facing process holds no key.
 pub struct Authority {
-    key: Key,
+    pub(crate) key: Key,
     /// The CA's public key, as the to-be-signed structures and the checks need it.
     public: CaPublic,
     algorithm: CaKeyAlgorithm,
-    cert_der: Vec<u8>,
+    pub(crate) cert_der: Vec<u8>,
+    /// The receipt key and its certificate, where the CA key is held (the signer).
+    pub(crate) receipt: crate::receipt::ReceiptSlot,
     /// Its subject, DER: the issuer name of everything it signs.
     subject: Vec<u8>,
     ski: Vec<u8>,
@@ -99,7 +101,7 @@ pub struct Authority {
 }
 
 /// Where AC SISERI's signatures come from.
-enum Key {
+pub(crate) enum Key {
     /// The key itself, decrypted in this process.
     Held(Box<KeyPair>),
     /// A key in a PKCS#11 token this process has a session with.
@@ -227,6 +229,7 @@ impl Authority {
             algorithm: facts.algorithm,
             key,
             cert_der,
+            receipt: Default::default(),
             ski: facts.ski,
             subject: facts.subject,
             not_after: facts.not_after,

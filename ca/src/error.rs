@@ -70,6 +70,18 @@ pub enum Error {
     /// The signer cannot be reached, or failed.
     #[error("signataire de l'AC indisponible : {0}")]
     SignerUnavailable(String),
+    /// A récépissé, or its signature, is not what it must be.
+    #[error("récépissé refusé : {0}")]
+    Receipt(String),
+    /// A certificate of the receipt key was revoked: that key must be replaced, never
+    /// certified again.
+    #[error(
+        "le certificat {serial} de la clé des récépissés est révoqué : la clé doit être remplacée"
+    )]
+    ReceiptKeyRevoked {
+        /// The revoked certificate's serial, in hexadecimal.
+        serial: String,
+    },
     /// The underlying X.509 library refused something.
     #[error("erreur X.509 : {0}")]
     X509(#[from] rcgen::Error),

@@ -14,6 +14,7 @@ mod model;
 mod ocsp;
 mod pkcs12;
 mod profile;
+mod receipt;
 pub mod revocation;
 pub mod signer;
 mod storage;
@@ -31,7 +32,14 @@ pub use ocsp::{
     OCSP_MAX_CERTIFICATES, OCSP_VALIDITY,
 };
 pub use pkcs12::{build_p12, P12Options, P12Profile};
-pub use profile::{Policy, Subject, DEFAULT_CRL_SHARDS, OPERATOR_EKU, OPERATOR_EKU_DER};
+pub use profile::{
+    Policy, Subject, DEFAULT_CRL_SHARDS, OPERATOR_EKU, OPERATOR_EKU_DER, RECEIPT_COMMON_NAME,
+    RECEIPT_VALIDITY_DAYS,
+};
+pub use receipt::{
+    verify_receipt, verify_receipt_signed, ReceiptKey, ReceiptRenewal, ReceiptSender, Recepisse,
+    RejectedLine, VerifiedReceipt, MAX_DOCUMENT_BYTES, MAX_REJECTED_LINES, RECEIPT_RENEWAL_MARGIN,
+};
 pub use storage::{
     counts, expiring_without_successor, revoked_serials, unsigned_serials, CertificateRecord,
     CertificateStatus, CrlInfo, PublishedCrl, ShardCrlInfo,

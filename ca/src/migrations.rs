@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[Migration] = store::migrations![
     8 => "0008_crl_shards.sql",
     9 => "0009_ocsp_responses.sql",
     10 => "0010_operator_profile.sql",
+    12 => "0012_receipt_profile.sql",
 ];
 
 /// Brings `conn` to the CA's schema: `store`'s steps (the audit log), then the CA's own.
@@ -77,7 +78,7 @@ mod tests {
         let before = indexes(&conn);
         assert_eq!(
             store::migrate::apply(&mut conn, "ca", MIGRATIONS).unwrap(),
-            1
+            MIGRATIONS.len() - before_operator
         );
         assert_eq!(indexes(&conn), before, "indexes and triggers made again");
         insert(&conn, 3, "operator", "issued").unwrap();
@@ -115,5 +116,44 @@ mod tests {
             )
             .unwrap();
         assert_eq!(seq, 2);
+    }
+
+    #[test]
+    fn the_receipt_profile_step_admits_receipt_certificates_and_keeps_the_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        store::migrate::apply(&mut conn, "store", store::migrate::MIGRATIONS).unwrap();
+        let before_receipt = MIGRATIONS.iter().position(|m| m.version == 12).unwrap();
+        store::migrate::apply(&mut conn, "ca", &MIGRATIONS[..before_receipt]).unwrap();
+        insert(&conn, 1, "operator", "issued").unwrap();
+        insert(&conn, 2, "person", "revoked").unwrap();
+        assert!(
+            insert(&conn, 3, "receipt", "issued").is_err(),
+            "refused before"
+        );
+        assert_eq!(
+            store::migrate::apply(&mut conn, "ca", MIGRATIONS).unwrap(),
+            1
+        );
+        insert(&conn, 3, "receipt", "issued").unwrap();
+        assert!(insert(&conn, 4, "stamp", "issued").is_err(), "still closed");
+        let rows: Vec<(String, String, Option<i64>)> = {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT profile, status, revocation_seq FROM ca_certificates ORDER BY serial",
+                )
+                .unwrap();
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        assert_eq!(
+            rows,
+            vec![
+                ("operator".into(), "issued".into(), None),
+                ("person".into(), "revoked".into(), Some(1)),
+                ("receipt".into(), "issued".into(), None),
+            ]
+        );
     }
 }

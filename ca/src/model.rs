@@ -94,6 +94,9 @@ pub enum ProfileKind {
     /// the private extended key usage [`OPERATOR_EKU`](crate::OPERATOR_EKU), which no person's
     /// certificate carries.
     Operator,
+    /// The receipt key's (issue 16 §2): it signs the récépissés de transmission, nothing
+    /// else (digitalSignature and nonRepudiation, emailProtection only).
+    Receipt,
 }
 
 impl ProfileKind {
@@ -105,6 +108,7 @@ impl ProfileKind {
             Self::Organisme => "organisme",
             Self::TlsServer => "tls-server",
             Self::Operator => "operator",
+            Self::Receipt => "receipt",
         }
     }
 }
@@ -118,6 +122,7 @@ impl FromStr for ProfileKind {
             "organisme" => Self::Organisme,
             "tls-server" => Self::TlsServer,
             "operator" => Self::Operator,
+            "receipt" => Self::Receipt,
             _ => return Err(Error::BadSubject(format!("profil inconnu « {s} »"))),
         })
     }

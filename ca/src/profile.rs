@@ -125,7 +125,16 @@ pub enum Subject {
         /// `localhost`, `127.0.0.1`, configured names…
         names: Vec<String>,
     },
+    /// The receipt key, held by the signer: `CN=` [`RECEIPT_COMMON_NAME`].
+    Receipt,
 }
+
+/// The common name of the receipt key's certificate.
+pub const RECEIPT_COMMON_NAME: &str = "AC SISERI – récépissés de transmission";
+
+/// Lifetime of the receipt key's certificate: a year, renewed by the signer when fewer than
+/// 30 days are left (and never beyond AC SISERI's own).
+pub const RECEIPT_VALIDITY_DAYS: u32 = 365;
 
 impl Subject {
     /// The profile this subject is issued under.
@@ -135,6 +144,7 @@ impl Subject {
             Self::Organisme { .. } => ProfileKind::Organisme,
             Self::TlsServer { .. } => ProfileKind::TlsServer,
             Self::Operator { .. } => ProfileKind::Operator,
+            Self::Receipt => ProfileKind::Receipt,
         }
     }
 
@@ -149,6 +159,7 @@ impl Subject {
             } => crate::person_common_name(first_name, last_name, *habilitation),
             Self::Organisme { name } | Self::Operator { name, .. } => name.trim().to_owned(),
             Self::TlsServer { names } => names.first().cloned().unwrap_or_default(),
+            Self::Receipt => RECEIPT_COMMON_NAME.to_owned(),
         }
     }
 }
@@ -228,6 +239,17 @@ pub(crate) fn leaf_params(
                 .collect::<Result<_>>()?;
             params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
             policy.tls_server_validity_days
+        }
+        Subject::Receipt => {
+            // nonRepudiation (contentCommitment): the receipt commits SISERI to what it says.
+            params.key_usages.push(KeyUsagePurpose::ContentCommitment);
+            // emailProtection alone, because OpenSSL's `cms -verify` checks the signer for the
+            // S/MIME signing purpose by default: an extended key usage must then be absent or
+            // hold emailProtection. Absent would mean "any purpose" to TLS libraries (webpki
+            // accepts a certificate without one as a client's), so a stolen receipt key could
+            // open our mutual-TLS listeners; emailProtection alone opens none of them.
+            params.extended_key_usages = vec![ExtendedKeyUsagePurpose::EmailProtection];
+            RECEIPT_VALIDITY_DAYS
         }
     };
     let crl_url = match shard {

@@ -4,7 +4,7 @@
 //! signer process opens it.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::mechanism::Mechanism;
@@ -27,16 +27,23 @@ pub struct TokenConfig {
     pub key_label: String,
 }
 
-/// AC SISERI's key pair in a token, with a logged-in session.
-pub struct TokenKey {
+/// A logged-in session with the token, shared by the keys found in it: a process initialises
+/// a PKCS#11 module once (a second `C_Initialize` is refused), so the receipt key
+/// ([`TokenKey::companion`]) goes through the CA key's session.
+struct TokenSession {
     /// `Session` is `Send` but not `Sync`: one signature at a time.
     session: Mutex<Session>,
+    // Declared last: dropped after the session.
+    _context: Pkcs11,
+}
+
+/// AC SISERI's key pair in a token, with a logged-in session.
+pub struct TokenKey {
+    session: Arc<TokenSession>,
     private: ObjectHandle,
     /// The public point, uncompressed (SEC 1), as in the certificate's subjectPublicKey.
     public: Vec<u8>,
     algorithm: CaKeyAlgorithm,
-    // Declared last: dropped after the session.
-    _context: Pkcs11,
 }
 
 impl std::fmt::Debug for TokenKey {
@@ -51,29 +58,12 @@ impl TokenKey {
     /// Opens the key pair labelled `config.key_label` in the token, logging in with `pin`.
     pub fn open(config: &TokenConfig, pin: &str) -> Result<Self> {
         let (context, session) = login(config, pin)?;
-        let private = one(
-            &session,
-            &[
-                Attribute::Class(ObjectClass::PRIVATE_KEY),
-                Attribute::Label(config.key_label.as_bytes().to_vec()),
-            ],
-            &config.key_label,
-        )?;
-        let public_handle = one(
-            &session,
-            &[
-                Attribute::Class(ObjectClass::PUBLIC_KEY),
-                Attribute::Label(config.key_label.as_bytes().to_vec()),
-            ],
-            &config.key_label,
-        )?;
-        let (public, algorithm) = public_point(&session, public_handle)?;
+        let (private, public, algorithm) = find_pair(&session, &config.key_label)?;
         Ok(Self {
-            session: Mutex::new(session),
+            session: shared(context, session),
             private,
             public,
             algorithm,
-            _context: context,
         })
     }
 
@@ -81,61 +71,44 @@ impl TokenKey {
     /// never extractable, for signing only. Refuses if the label is taken.
     pub fn generate(config: &TokenConfig, pin: &str, algorithm: CaKeyAlgorithm) -> Result<Self> {
         let (context, session) = login(config, pin)?;
-        let label = config.key_label.as_bytes().to_vec();
-        let taken = session
-            .find_objects(&[Attribute::Label(label.clone())])
-            .map_err(token_error)?;
-        if !taken.is_empty() {
-            return Err(Error::KeyFile(format!(
-                "le jeton contient déjà une clé « {} » : utilisez-la ([ca] pkcs11_generate = false) ou choisissez un autre libellé",
-                config.key_label
-            )));
-        }
-        let curve = match algorithm {
-            // DER of the named curves' OIDs (RFC 5480): prime256v1, secp384r1.
-            CaKeyAlgorithm::EcdsaP256 => {
-                vec![0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]
-            }
-            CaKeyAlgorithm::EcdsaP384 => vec![0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22],
-        };
-        let id = ring::digest::digest(&ring::digest::SHA256, &label).as_ref()[..8].to_vec();
-        let (public_handle, private) = session
-            .generate_key_pair(
-                &Mechanism::EccKeyPairGen,
-                &[
-                    Attribute::Token(true),
-                    Attribute::Verify(true),
-                    Attribute::EcParams(curve),
-                    Attribute::Label(label.clone()),
-                    Attribute::Id(id.clone()),
-                ],
-                &[
-                    Attribute::Token(true),
-                    Attribute::Private(true),
-                    Attribute::Sensitive(true),
-                    Attribute::Extractable(false),
-                    Attribute::Sign(true),
-                    // For signing only: some tokens (SoftHSM) allow the rest by default.
-                    Attribute::Decrypt(false),
-                    Attribute::Unwrap(false),
-                    Attribute::Derive(false),
-                    Attribute::Label(label),
-                    Attribute::Id(id),
-                ],
-            )
-            .map_err(token_error)?;
-        let (public, found) = public_point(&session, public_handle)?;
-        if found != algorithm {
-            return Err(Error::KeyFile(
-                "courbe inattendue pour la clé générée".into(),
-            ));
-        }
+        let (private, public) = generate_pair(&session, &config.key_label, algorithm)?;
         Ok(Self {
-            session: Mutex::new(session),
+            session: shared(context, session),
             private,
             public,
             algorithm,
-            _context: context,
+        })
+    }
+
+    /// Another key pair of the same token, labelled `label`, through this key's session: the
+    /// one found, else one made now (ECDSA `algorithm`, sensitive, never extractable, for
+    /// signing only). The receipt key beside the CA key (issue 16 §2).
+    pub fn companion(&self, label: &str, algorithm: CaKeyAlgorithm) -> Result<Self> {
+        let session = self
+            .session
+            .session
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let taken = session
+            .find_objects(&[Attribute::Label(label.as_bytes().to_vec())])
+            .map_err(token_error)?;
+        let (private, public, found) = if taken.is_empty() {
+            let (private, public) = generate_pair(&session, label, algorithm)?;
+            (private, public, algorithm)
+        } else {
+            find_pair(&session, label)?
+        };
+        drop(session);
+        if found != algorithm {
+            return Err(Error::KeyFile(format!(
+                "la clé « {label} » du jeton n'est pas de l'algorithme attendu"
+            )));
+        }
+        Ok(Self {
+            session: self.session.clone(),
+            private,
+            public,
+            algorithm,
         })
     }
 
@@ -151,6 +124,7 @@ impl TokenKey {
             CaKeyAlgorithm::EcdsaP384 => ring::digest::digest(&ring::digest::SHA384, message),
         };
         let raw = self
+            .session
             .session
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -186,6 +160,95 @@ impl SigningKey for TokenKey {
         self.sign_message(message)
             .map_err(|_| rcgen::Error::RemoteKeyError)
     }
+}
+
+fn shared(context: Pkcs11, session: Session) -> Arc<TokenSession> {
+    Arc::new(TokenSession {
+        session: Mutex::new(session),
+        _context: context,
+    })
+}
+
+/// The private and public objects labelled `label`: the private handle, the public point, the
+/// curve.
+fn find_pair(session: &Session, label: &str) -> Result<(ObjectHandle, Vec<u8>, CaKeyAlgorithm)> {
+    let private = one(
+        session,
+        &[
+            Attribute::Class(ObjectClass::PRIVATE_KEY),
+            Attribute::Label(label.as_bytes().to_vec()),
+        ],
+        label,
+    )?;
+    let public_handle = one(
+        session,
+        &[
+            Attribute::Class(ObjectClass::PUBLIC_KEY),
+            Attribute::Label(label.as_bytes().to_vec()),
+        ],
+        label,
+    )?;
+    let (public, algorithm) = public_point(session, public_handle)?;
+    Ok((private, public, algorithm))
+}
+
+/// A new key pair labelled `label` (refused if the label is taken): the private handle and
+/// the public point.
+fn generate_pair(
+    session: &Session,
+    label: &str,
+    algorithm: CaKeyAlgorithm,
+) -> Result<(ObjectHandle, Vec<u8>)> {
+    let label = label.as_bytes().to_vec();
+    let taken = session
+        .find_objects(&[Attribute::Label(label.clone())])
+        .map_err(token_error)?;
+    if !taken.is_empty() {
+        return Err(Error::KeyFile(format!(
+            "le jeton contient déjà une clé « {} » : utilisez-la ([ca] pkcs11_generate = false) ou choisissez un autre libellé",
+            String::from_utf8_lossy(&label)
+        )));
+    }
+    let curve = match algorithm {
+        // DER of the named curves' OIDs (RFC 5480): prime256v1, secp384r1.
+        CaKeyAlgorithm::EcdsaP256 => {
+            vec![0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]
+        }
+        CaKeyAlgorithm::EcdsaP384 => vec![0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22],
+    };
+    let id = ring::digest::digest(&ring::digest::SHA256, &label).as_ref()[..8].to_vec();
+    let (public_handle, private) = session
+        .generate_key_pair(
+            &Mechanism::EccKeyPairGen,
+            &[
+                Attribute::Token(true),
+                Attribute::Verify(true),
+                Attribute::EcParams(curve),
+                Attribute::Label(label.clone()),
+                Attribute::Id(id.clone()),
+            ],
+            &[
+                Attribute::Token(true),
+                Attribute::Private(true),
+                Attribute::Sensitive(true),
+                Attribute::Extractable(false),
+                Attribute::Sign(true),
+                // For signing only: some tokens (SoftHSM) allow the rest by default.
+                Attribute::Decrypt(false),
+                Attribute::Unwrap(false),
+                Attribute::Derive(false),
+                Attribute::Label(label),
+                Attribute::Id(id),
+            ],
+        )
+        .map_err(token_error)?;
+    let (public, found) = public_point(session, public_handle)?;
+    if found != algorithm {
+        return Err(Error::KeyFile(
+            "courbe inattendue pour la clé générée".into(),
+        ));
+    }
+    Ok((private, public))
 }
 
 fn token_error(e: cryptoki::error::Error) -> Error {

@@ -35,6 +35,9 @@ fn remote() -> Remote {
     let key_pem = std::fs::read_to_string(f.path("ca.key.pem")).expect("ca.key.pem");
     let held = Authority::load(&cert_pem, &key_pem, PASSPHRASE, Policy::default())
         .expect("Authority::load failed");
+    let (receipt_key, _) = ca::ReceiptKey::generate(PASSPHRASE).expect("receipt key");
+    held.install_receipt_key(receipt_key)
+        .expect("install_receipt_key failed");
     let service = Arc::new(
         SignerService::new(
             held,
@@ -44,6 +47,12 @@ fn remote() -> Remote {
         )
         .expect("SignerService::new failed"),
     );
+    // What the signer process does at start: its receipt certificate, recorded then signed.
+    let renewal = service
+        .ensure_receipt_certificate(&mut support::open(&f.path("siseri.db")), None)
+        .expect("ensure_receipt_certificate failed")
+        .expect("a first receipt certificate");
+    std::fs::write(f.path("recepisse.pem"), renewal.file_pem).expect("write");
     let socket = f.path("signer.sock");
     let listener = UnixListener::bind(&socket).expect("bind");
     std::thread::spawn(move || service.serve(listener));
@@ -407,6 +416,221 @@ fn a_foreign_private_usage_or_an_operator_usage_beside_e_mail_is_refused_by_the_
         (
             "an operator for three years",
             with_ekus(vec![CLIENT_AUTH, ca::OPERATOR_EKU_DER], 3 * 365),
+        ),
+    ] {
+        match f.authority.sign_certificate(&tbs, &serial, now) {
+            Err(ca::Error::SignerRefused(_)) => {}
+            other => panic!("{what}: expected a refusal, got {other:?}"),
+        }
+    }
+}
+
+/// A récépissé as an ingest would make it.
+fn recepisse() -> ca::Recepisse {
+    ca::Recepisse {
+        number: "RT-2026-000000007".into(),
+        received_at: time::macros::datetime!(2026-12-06 10:00:00 UTC),
+        file_sha256: "0f".repeat(32),
+        sender: ca::ReceiptSender {
+            subject: "C=FR, O=SISERI, CN=Dosimétrie Exemple".into(),
+            serial: "01AB".into(),
+        },
+        accepted: 3,
+        pending: 1,
+        rejected: 1,
+        rejected_lines: vec![ca::RejectedLine {
+            line: 3,
+            reason: "clé du NIR invalide".into(),
+        }],
+    }
+}
+
+#[test]
+fn a_recepisse_is_signed_through_the_signer_audited_and_accepted_by_openssl() {
+    let r = remote();
+    let der = r
+        .remote
+        .sign_receipt(&recepisse(), r.f.now())
+        .expect("sign_receipt through the signer failed");
+    assert_eq!(
+        ca::verify_receipt(&der, r.f.authority.certificate_der()).expect("verify"),
+        recepisse()
+    );
+    let p7m = r.f.path("r.p7m");
+    std::fs::write(&p7m, &der).expect("write");
+    let out = tool("openssl")
+        .args(["cms", "-verify", "-inform", "DER", "-in"])
+        .arg(&p7m)
+        .arg("-CAfile")
+        .arg(r.f.path("ca.pem"))
+        .output()
+        .expect("openssl");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(out.stdout, recepisse().to_signed_bytes().expect("bytes"));
+
+    let audit = rusqlite::Connection::open(r.f.path("signer-audit.db")).expect("audit db");
+    store::audit::verify(&audit).expect("the signer's log does not verify");
+    let targets: Vec<(String, String)> = audit
+        .prepare("SELECT action, target FROM audit_log ORDER BY seq")
+        .expect("prepare")
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .expect("query")
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        targets.contains(&("signer.receipt".into(), "RT-2026-000000007".into())),
+        "{targets:?}"
+    );
+    // The receipt certificate itself was signed by the signer, recorded first, and audited.
+    assert!(
+        targets.iter().any(|(a, _)| a == "signer.certificate"),
+        "{targets:?}"
+    );
+    let profile: String = r
+        .f
+        .conn
+        .query_row(
+            "SELECT profile FROM ca_certificates WHERE profile = 'receipt' AND status = 'issued'",
+            [],
+            |row| row.get(0),
+        )
+        .expect("a receipt certificate recorded");
+    assert_eq!(profile, "receipt");
+}
+
+#[test]
+fn the_signer_refuses_a_malformed_or_non_canonical_recepisse() {
+    let r = remote();
+    let good = recepisse().to_signed_bytes().expect("bytes");
+    let text_of = String::from_utf8(good.clone()).expect("utf-8");
+    let request = |document: Vec<u8>| Request::Receipt { document }.encode();
+    // Counts that do not match the listed lines.
+    let miscounted = text_of.replace("\"rejected\":1", "\"rejected\":2");
+    refused(raw(&r.socket, &request(miscounted.into_bytes())), "diffère");
+    // A field nobody defined, or the same récépissé with spaces: not what the signer signs.
+    let extra = text_of.replacen('{', "{\"signature\":\"ok\",", 1);
+    refused(raw(&r.socket, &request(extra.into_bytes())), "illisible");
+    let spaced = text_of.replace(",\"", ", \"");
+    refused(raw(&r.socket, &request(spaced.into_bytes())), "canonique");
+    let short_hash = text_of.replace(&"0f".repeat(32), "0f");
+    refused(raw(&r.socket, &request(short_hash.into_bytes())), "SHA-256");
+    // The canonical one is signed: the refusals are not blind.
+    match raw(&r.socket, &request(good)) {
+        Answer::Signed(der) => {
+            ca::verify_receipt(&der, r.f.authority.certificate_der()).expect("verify");
+        }
+        other => panic!("expected a signature, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_signer_stops_signing_recepisses_as_soon_as_their_certificate_is_revoked() {
+    let mut r = remote();
+    let now = r.f.now();
+    assert!(r.remote.sign_receipt(&recepisse(), now).is_ok());
+    let serial: String =
+        r.f.conn
+            .query_row(
+                "SELECT serial_hex FROM ca_certificates WHERE profile = 'receipt'",
+                [],
+                |row| row.get(0),
+            )
+            .expect("a receipt certificate");
+    r.f.revoke(
+        &serial.parse().expect("serial"),
+        RevocationReason::KeyCompromise,
+    )
+    .expect("revoke");
+    // No periodic check ran: the signer reads the revocation before it signs.
+    match r.remote.sign_receipt(&recepisse(), now) {
+        Err(ca::Error::SignerRefused(why)) => assert!(why.contains("révoqué"), "{why}"),
+        other => panic!("expected a refusal, got {:?}", other.map(|der| der.len())),
+    }
+}
+
+#[test]
+fn the_receipt_profile_is_signed_and_its_variants_are_refused_by_the_key_holder() {
+    let f = Fixture::new(CaKeyAlgorithm::EcdsaP256, Policy::default());
+    let now = f.now();
+    let serial = Serial::random().expect("serial");
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
+    use rcgen::{ExtendedKeyUsagePurpose as Eku, KeyUsagePurpose as Ku};
+    let receipt = |kus: Vec<Ku>, ekus: Vec<Eku>, cn: &str, san: bool, days: i64| {
+        let mut params = rcgen::CertificateParams::default();
+        params.serial_number = Some(rcgen::SerialNumber::from_slice(serial.as_bytes()));
+        params.is_ca = rcgen::IsCa::ExplicitNoCa;
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, cn);
+        params.key_usages = kus;
+        params.extended_key_usages = ekus;
+        if san {
+            params.subject_alt_names = vec![rcgen::SanType::Rfc822Name(
+                "x@example.org".try_into().expect("ia5"),
+            )];
+        }
+        params.use_authority_key_identifier_extension = true;
+        params.not_before = now;
+        params.not_after = now + time::Duration::days(days);
+        to_be_signed(&f, &params, &key)
+    };
+    let ds_nr = || vec![Ku::DigitalSignature, Ku::ContentCommitment];
+    let email = || vec![Eku::EmailProtection];
+    let name = ca::RECEIPT_COMMON_NAME;
+    // The profile itself: signed, so the checks are not blind.
+    assert!(f
+        .authority
+        .sign_certificate(&receipt(ds_nr(), email(), name, false, 365), &serial, now)
+        .is_ok());
+    for (what, tbs) in [
+        (
+            "without nonRepudiation",
+            receipt(vec![Ku::DigitalSignature], email(), name, false, 365),
+        ),
+        (
+            "with clientAuth",
+            receipt(
+                ds_nr(),
+                vec![Eku::EmailProtection, Eku::ClientAuth],
+                name,
+                false,
+                365,
+            ),
+        ),
+        (
+            "without any EKU",
+            receipt(ds_nr(), vec![], name, false, 365),
+        ),
+        (
+            "another name",
+            receipt(ds_nr(), email(), "AC SISERI", false, 365),
+        ),
+        (
+            "with an e-mail SAN",
+            receipt(ds_nr(), email(), name, true, 365),
+        ),
+        (
+            "for three years",
+            receipt(ds_nr(), email(), name, false, 3 * 365),
+        ),
+        (
+            "an organisme with nonRepudiation",
+            receipt(ds_nr(), vec![Eku::ClientAuth], name, false, 365),
+        ),
+        (
+            "with keyEncipherment",
+            receipt(
+                vec![
+                    Ku::DigitalSignature,
+                    Ku::ContentCommitment,
+                    Ku::KeyEncipherment,
+                ],
+                email(),
+                name,
+                false,
+                365,
+            ),
         ),
     ] {
         match f.authority.sign_certificate(&tbs, &serial, now) {

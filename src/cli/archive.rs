@@ -29,10 +29,12 @@ pub(super) const REQUIRED: [&str; 4] = [
 
 /// The data directory's own files that go into an archive besides the database and the
 /// documents. Not `ca/passphrase`: the passphrase is never in a backup.
-pub(super) const FILES: [&str; 9] = [
+pub(super) const FILES: [&str; 11] = [
     "config.toml",
     "ca/ac-siseri.pem",
     "ca/ac-siseri.key.pem",
+    "ca/recepisse.pem",
+    "ca/recepisse.key.pem",
     "ca/ac-siseri.csr",
     "ca/ac-siseri.crl",
     "ca/ac-siseri.crl.pem",

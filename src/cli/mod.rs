@@ -14,6 +14,7 @@ pub(crate) mod out;
 mod outbox;
 mod owner_only;
 mod protocol;
+mod recepisse;
 mod registry;
 mod restore;
 mod values;
@@ -35,6 +36,7 @@ use self::cert::CertCommand;
 use self::operator::OperatorCommand;
 use self::outbox::OutboxCommand;
 use self::protocol::ProtocolCommand;
+use self::recepisse::RecepisseCommand;
 use self::registry::RegistryCommand;
 
 /// AC SISERI : autorité de certification, inscription PASS et frontal du registre SISERI.
@@ -90,6 +92,9 @@ enum Command {
         /// S'arrêter quand l'entrée standard se ferme (signataire enfant d'un autre processus).
         #[arg(long, hide = true)]
         tied: bool,
+        /// Sans la clé des récépissés (signataire éphémère d'une commande, qui n'en signe pas).
+        #[arg(long, hide = true)]
+        no_receipts: bool,
     },
     /// L'autorité de certification elle-même.
     #[command(subcommand)]
@@ -112,6 +117,9 @@ enum Command {
     /// Registre : organismes de dosimétrie désignés par les établissements.
     #[command(subcommand)]
     Registry(RegistryCommand),
+    /// Récépissés de transmission signés par AC SISERI : vérification hors ligne.
+    #[command(subcommand)]
+    Recepisse(RecepisseCommand),
     /// File d'envoi des e-mails et SMS (transport fichier par défaut : DATA/outbox/).
     #[command(subcommand)]
     Outbox(OutboxCommand),
@@ -170,9 +178,13 @@ fn execute(cli: Cli) -> Result<(), AppError> {
             }
             crate::serve::run(dir)
         }
-        Command::Signer { socket, tied } => {
+        Command::Signer {
+            socket,
+            tied,
+            no_receipts,
+        } => {
             crate::logging::init(&dir, cli.log_format);
-            crate::signer::run(&dir, socket, tied)
+            crate::signer::run(&dir, socket, tied, !no_receipts)
         }
         Command::Ca(c) => ca::run(&dir, c),
         Command::Cert(c) => cert::run(&dir, c),
@@ -183,6 +195,7 @@ fn execute(cli: Cli) -> Result<(), AppError> {
         Command::Operator(c) => operator::run(&dir, c),
         Command::Outbox(c) => outbox::run(&dir, c),
         Command::Registry(c) => registry::run(&dir, c),
+        Command::Recepisse(c) => recepisse::run(&dir, c),
         Command::Backup { out } => backup::run(&dir, &out),
         Command::Restore { archive } => restore::run(&dir, &archive),
     }

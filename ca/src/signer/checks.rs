@@ -42,9 +42,10 @@ const OID_CRL_NUMBER: &str = "2.5.29.20";
 const OID_IDP: &str = "2.5.29.28";
 
 /// Checks a TBSCertificate before it is signed: version 3, the recorded serial, our signature
-/// algorithm and name as issuer, an end-entity of one of our four profiles (its extended key
-/// usages decide which), digitalSignature only, a lifetime within the profile's and the CA's,
-/// a key we certify, and no extension we do not write. Returns the profile it matches.
+/// algorithm and name as issuer, an end-entity of one of our five profiles (its extended key
+/// usages decide which), digitalSignature only (and nonRepudiation for the receipt profile, its
+/// fixed name, no SAN), a lifetime within the profile's and the CA's, a key we certify, and no
+/// extension we do not write. Returns the profile it matches.
 pub(crate) fn certificate(
     ca: &Issuer<'_>,
     tbs: &[u8],
@@ -78,7 +79,7 @@ pub(crate) fn certificate(
     let mut eku = None;
     let mut san = false;
     let mut basic = false;
-    let mut key_usage = false;
+    let mut key_usage: Option<bool> = None;
     for ext in cert.extensions() {
         let oid = ext.oid.to_id_string();
         match (oid.as_str(), ext.parsed_extension()) {
@@ -89,19 +90,18 @@ pub(crate) fn certificate(
                 basic = true;
             }
             (OID_KEY_USAGE, ParsedExtension::KeyUsage(ku)) => {
-                let only_signature = ku.digital_signature()
-                    && !ku.non_repudiation()
-                    && !ku.key_encipherment()
-                    && !ku.data_encipherment()
-                    && !ku.key_agreement()
-                    && !ku.key_cert_sign()
-                    && !ku.crl_sign()
-                    && !ku.encipher_only()
-                    && !ku.decipher_only();
-                if !ext.critical || !only_signature {
+                let others = ku.key_encipherment()
+                    || ku.data_encipherment()
+                    || ku.key_agreement()
+                    || ku.key_cert_sign()
+                    || ku.crl_sign()
+                    || ku.encipher_only()
+                    || ku.decipher_only();
+                if !ext.critical || !ku.digital_signature() || others {
                     return Err("usage de clé autre que digitalSignature (critique)".into());
                 }
-                key_usage = true;
+                // Whether nonRepudiation is allowed depends on the profile, known below.
+                key_usage = Some(ku.non_repudiation());
             }
             (OID_EXT_KEY_USAGE, ParsedExtension::ExtendedKeyUsage(e)) => {
                 // The only private usage we write is the operator's, and only once.
@@ -119,6 +119,7 @@ pub(crate) fn certificate(
                         (false, true, true, false) => ProfileKind::Person,
                         (false, true, false, false) => ProfileKind::Organisme,
                         (false, true, false, true) => ProfileKind::Operator,
+                        (false, false, true, false) => ProfileKind::Receipt,
                         _ => return Err("combinaison d'usages étendus hors profil".into()),
                     },
                 );
@@ -137,10 +138,30 @@ pub(crate) fn certificate(
             _ => return Err(format!("extension {oid} hors profil")),
         }
     }
-    if !basic || !key_usage {
+    let (true, Some(non_repudiation)) = (basic, key_usage) else {
         return Err("contraintes de base ou usage de clé manquants".into());
-    }
+    };
     let profile = eku.ok_or_else(|| "usage étendu de clé manquant".to_owned())?;
+    // The receipt key commits SISERI (digitalSignature and nonRepudiation); no other profile
+    // does (digitalSignature only).
+    if non_repudiation != (profile == ProfileKind::Receipt) {
+        return Err("usage de clé nonRepudiation hors profil".into());
+    }
+    if profile == ProfileKind::Receipt {
+        if san {
+            return Err(
+                "nom alternatif du sujet hors profil pour le certificat de récépissé".into(),
+            );
+        }
+        let cn = cert
+            .subject
+            .iter_common_name()
+            .next()
+            .and_then(|a| a.as_str().ok());
+        if cn != Some(crate::profile::RECEIPT_COMMON_NAME) {
+            return Err("nom du certificat de récépissé hors profil".into());
+        }
+    }
     if matches!(
         profile,
         ProfileKind::TlsServer | ProfileKind::Person | ProfileKind::Operator
@@ -154,6 +175,7 @@ pub(crate) fn certificate(
         ProfileKind::Person => ca.policy.person_validity_days,
         ProfileKind::Organisme => ca.policy.organisme_validity_days,
         ProfileKind::Operator => ca.policy.operator_validity_days,
+        ProfileKind::Receipt => crate::profile::RECEIPT_VALIDITY_DAYS,
         _ => ca.policy.tls_server_validity_days,
     };
     if not_before >= not_after

@@ -65,6 +65,31 @@ impl SignerService {
         })
     }
 
+    /// The authority it signs for.
+    pub fn authority(&self) -> &Authority {
+        &self.authority
+    }
+
+    /// [`Authority::ensure_receipt_certificate`], with the certificate's signature audited in
+    /// the signer's log like every other: `conn` is a read-write connection to the CA
+    /// database, opened for this alone (at start, or by a periodic check: never while an
+    /// asker waits on us with the write lock held).
+    pub fn ensure_receipt_certificate(
+        &self,
+        conn: &mut Connection,
+        file_pem: Option<&str>,
+    ) -> Result<Option<crate::ReceiptRenewal>> {
+        let now = self.clock.now();
+        let renewal = self
+            .authority
+            .ensure_receipt_certificate(conn, file_pem, now)?;
+        if let Some(serial) = renewal.as_ref().and_then(|r| r.issued.as_ref()) {
+            let tbs = storage::recorded_tbs(conn, serial)?.unwrap_or_default();
+            self.audit("signer.certificate", &serial.to_hex(), &tbs, now)?;
+        }
+        Ok(renewal)
+    }
+
     /// Serves `listener` until it fails: a thread per connection.
     pub fn serve(self: Arc<Self>, listener: UnixListener) -> io::Result<()> {
         for stream in listener.incoming() {
@@ -153,7 +178,25 @@ impl SignerService {
                 let (_, signature) = self.authority.sign_ocsp_response(tbs)?;
                 ("signer.ocsp", String::new(), tbs, signature)
             }
+            Request::Receipt { document } => {
+                receipt_certificate_in_force(db, self.authority.receipt_certificate_serial())?;
+                let (der, number) = self.authority.receipt_signature(document, now)?;
+                ("signer.receipt", number, document, der)
+            }
         };
+        self.audit(action, &target, tbs, now)?;
+        Ok(signature)
+    }
+
+    /// One line of the signer's own chained log: what was signed (the SHA-256 of the
+    /// to-be-signed bytes), when.
+    fn audit(
+        &self,
+        action: &str,
+        target: &str,
+        tbs: &[u8],
+        now: time::OffsetDateTime,
+    ) -> Result<()> {
         let digest = hex::encode(ring::digest::digest(&ring::digest::SHA256, tbs));
         let mut audit = self.audit.lock().unwrap_or_else(|p| p.into_inner());
         let tx = audit.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -163,12 +206,12 @@ impl SignerService {
             &Event {
                 actor: "signer",
                 action,
-                target: &target,
+                target,
                 details: &[("tbs_sha256", &digest)],
             },
         )?;
         tx.commit()?;
-        Ok(signature)
+        Ok(())
     }
 }
 
@@ -190,6 +233,20 @@ fn recorded_unsigned(db: &Connection, serial: &Serial, tbs: &[u8]) -> Result<()>
         ));
     }
     Ok(())
+}
+
+/// A récépissé is signed only under a receipt certificate the database has issued and not
+/// revoked: a revocation stops the receipt key at once, not at the next periodic check.
+fn receipt_certificate_in_force(db: &Connection, serial: Option<Serial>) -> Result<()> {
+    let serial = serial.ok_or_else(|| {
+        Error::SignerUnavailable("aucun certificat des récépissés en cours de validité".into())
+    })?;
+    match storage::find(db, &serial)?.map(|r| r.status) {
+        Some(CertificateStatus::Issued) => Ok(()),
+        _ => Err(refused(
+            "le certificat des récépissés est révoqué ou inconnu de la base de l'AC",
+        )),
+    }
 }
 
 /// An OCSP response never says `good` of a certificate the database has revoked.

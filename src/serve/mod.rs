@@ -171,6 +171,15 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
                     key: services.key.clone(),
                 },
             ));
+        // Signals are ours before anyone can learn where we listen: a supervisor or a test that
+        // reads listening.json and sends SIGTERM at once must get a graceful stop.
+        #[cfg(unix)]
+        tokio::spawn(reload_on_hangup(
+            dir.clone(),
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+                .map_err(|e| AppError::io(dir.root(), e))?,
+        ));
+        let shutdown = shutdown_signal(&dir)?;
         write_listening(
             &dir,
             [public_addr, registry_addr, admin_addr, http_addr, console_addr],
@@ -199,13 +208,6 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             files,
             "écoutes ouvertes"
         );
-        #[cfg(unix)]
-        tokio::spawn(reload_on_hangup(
-            dir.clone(),
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-                .map_err(|e| AppError::io(dir.root(), e))?,
-        ));
-        let shutdown = shutdown_signal(&dir)?;
         crate::systemd::ready();
 
         tokio::spawn(jobs::refresh_crl(dir.clone(), authority.clone()));

@@ -602,9 +602,9 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
         .db()
         .execute(
             "INSERT INTO registry_doses (worker_id, kind, period_start, period_end, e_usv,
-                                         source, recorded_at)
-             SELECT id, 'effective', '2026-01-01', '2026-01-31', 1200, 'accessor:42001',
-                    '2026-02-01T00:00:00Z'
+                                         sender, source, recorded_at)
+             SELECT id, 'effective', '2026-01-01', '2026-01-31', 1200, 'physician',
+                    'accessor:42001', '2026-02-01T00:00:00Z'
              FROM registry_workers ORDER BY id LIMIT 1",
             [],
         )

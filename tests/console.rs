@@ -586,9 +586,9 @@ fn every_operator_sees_the_national_statistics_as_charts_tables_and_a_csv() {
         let worker = db.last_insert_rowid();
         db.execute(
             "INSERT INTO registry_doses (worker_id, kind, period_start, period_end, e_usv,
-                                         source, recorded_at)
-             VALUES (?1, 'effective', '2025-03-01', '2025-03-31', ?2, 'accessor:42001',
-                     '2025-04-01T00:00:00Z')",
+                                         sender, source, recorded_at)
+             VALUES (?1, 'effective', '2025-03-01', '2025-03-31', ?2, 'physician',
+                     'accessor:42001', '2025-04-01T00:00:00Z')",
             rusqlite::params![worker, usv],
         )
         .expect("dose");

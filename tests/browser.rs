@@ -748,6 +748,17 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
         rows
     };
     assert_eq!(alerts, [("effective".to_owned(), 22_200)], "{career}");
+    let corrected: (String, i64, i64) = b
+        .sandbox
+        .db()
+        .query_row(
+            "SELECT c.kind, o.e_usv, c.e_usv FROM registry_doses c
+             JOIN registry_doses o ON o.id = c.replaces_id",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(corrected, ("effective".to_owned(), 21_000, 2_100));
 
     // (d) Later, the operator revokes a person from the console, with a reason: the
     // physician, found by the establishment's SIRET.

@@ -585,7 +585,8 @@ async function lastResult(page) {
 }
 
 async function recordResult(page, values) {
-  await page.getByLabel('Type de résultat', { exact: false }).last().selectOption('effective');
+  // The form's own select (the filter above has one of the same name).
+  await page.locator('form[method="post"] select[name="kind"]').selectOption('effective');
   await fill(page, Object.entries(values));
   await click(page, 'button', 'Enregistrer le résultat');
   await at(page, /^\/etablissements\/\d+\/travailleurs\/\d+\/doses\?fait/);

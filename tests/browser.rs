@@ -8,7 +8,7 @@
 //! - A managed policy `AutoSelectCertificateForUrls` in `/etc/chromium/policies/managed/`,
 //!   one entry per origin (the registry's, the console's) whose filter names the issuer (CN
 //!   `AC SISERI`) and the subject's CN, since the NSS database holds two certificates of AC
-//!   SISERI (DURAND's, the operator's); removed afterwards, even on failure: without it
+//!   SISERI (DURAND's, the operator's, the physician's); removed afterwards, even on failure: without it
 //!   headless Chromium waits forever for a certificate picker. Every browser step has its own
 //!   timeout, each phase a deadline, and this test kills what it started.
 //! - (a) the PASS wizard, every step with the seed's example, the SMS code read from the SMS
@@ -18,7 +18,13 @@
 //!   approval and its result page (through the progress page when it shows); then DURAND's
 //!   withdrawal page and `.p12` download, opened by `openssl pkcs12`; (c) the registry:
 //!   certificate picked by the policy, access code typed, *Cartes-données admin.*, the seed's
-//!   worker added through the form, the list; (d) the console again: a person found by the
+//!   worker added through the form, the list, then a worker another employer knows under
+//!   other names declared: the form shows the identity conflict; (c') the occupational
+//!   physician withdraws her `.p12` (the policy now names her certificate for the registry's
+//!   origin, which DURAND's shared), reads the worker's whole career (another employer's
+//!   results included), records a result that crosses 20 mSv over 12 months, sees the alert,
+//!   corrects the result (which closes the alert) and reads its history, then the
+//!   establishment's bilan with its SVG chart; (d) the console again: a person found by the
 //!   establishment's SIRET and revoked with a reason (checked with `siseri accessor show`),
 //!   and the national statistics.
 //!
@@ -735,19 +741,23 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
                        "e_msv": "21", "corrected": "2,1"},
         }),
     );
-    let alerts: Vec<(String, i64)> = {
+    // Raised by February's result, closed by its correction.
+    let alerts: Vec<(String, i64, bool)> = {
         let conn = b.sandbox.db();
         let mut stmt = conn
-            .prepare("SELECT limit_code, sum_usv FROM registry_alerts ORDER BY id")
+            .prepare(
+                "SELECT limit_code, sum_usv, closed_by_dose IS NOT NULL
+                 FROM registry_alerts ORDER BY id",
+            )
             .unwrap();
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .unwrap()
             .map(Result::unwrap)
             .collect();
         rows
     };
-    assert_eq!(alerts, [("effective".to_owned(), 22_200)], "{career}");
+    assert_eq!(alerts, [("effective".to_owned(), 22_200, true)], "{career}");
     let corrected: (String, i64, i64) = b
         .sandbox
         .db()

@@ -350,7 +350,12 @@ fn a_correction_below_the_limit_closes_the_alert_it_had_raised_and_says_so_in_th
         .collect();
     assert_eq!(closed.len(), 1, "{closed:?}");
     assert_eq!(closed[0].0, "accessor:42005");
-    assert!(closed[0].1.contains(&format!("\"correction\":\"{correction}\"")), "{closed:?}");
+    assert!(
+        closed[0]
+            .1
+            .contains(&format!("\"correction\":\"{correction}\"")),
+        "{closed:?}"
+    );
     // Nothing to acknowledge; a later crossing raises a new alert, the closed one no longer
     // standing in its way.
     assert!(!s
@@ -376,7 +381,10 @@ fn a_correction_still_above_the_limit_leaves_the_alert_open() {
     record(&fix);
     let alerts = s.registry.alerts(&mdt(), EST).expect("test step");
     assert_eq!(alerts.len(), 1);
-    assert_eq!((alerts[0].closed_at.as_deref(), alerts[0].closed_by_dose), (None, None));
+    assert_eq!(
+        (alerts[0].closed_at.as_deref(), alerts[0].closed_by_dose),
+        (None, None)
+    );
     assert!(!audit_rows(&s.env)
         .iter()
         .any(|r| r.1 == "registry.alert.close"));

@@ -7,8 +7,8 @@
 # revocations grow (scripts/bench_mtls.sh: the registry vs nginx), the workers list: import vs
 # sqlite3, export, pages, memory (scripts/bench_import.sh), the registry during a flood of the
 # public listener (scripts/bench_abuse.sh), revocation at scale with sharded CRLs
-# (scripts/bench_revoke.sh), OCSP responses signed ahead vs per request vs `openssl ocsp -port`
-# (scripts/bench_ocsp.sh). Shared helpers: scripts/bench_lib.sh;
+# (scripts/bench_revoke.sh), a worker's career at 50,000,000 results (scripts/bench_career.sh),
+# OCSP responses signed ahead vs per request vs `openssl ocsp -port` (scripts/bench_ocsp.sh). Shared helpers: scripts/bench_lib.sh;
 # the report: scripts/bench_report.py. Every process a section starts is stopped when it ends or
 # fails.
 set -euo pipefail
@@ -43,6 +43,13 @@ section=""
 # Import, export, pages and memory (issue 7 §3 to §5) through the registry's workers API; says
 # "not measured" by itself when the build has no such route.
 scripts/bench_import.sh $quick "$out" &
+section=$!
+wait "$section"
+section=""
+
+# A worker's whole career read by the physician, and the limit check of one new result, at
+# 50,000,000 stored results (issue 15).
+scripts/bench_career.sh $quick "$out" &
 section=$!
 wait "$section"
 section=""

@@ -21,6 +21,8 @@ IMPORT_GOAL = 0.5  # API import vs sqlite3 .import, rows/s
 MEMORY_GOAL_MB = 100  # daemon peak RSS at 1,000,000 workers
 FLOOD_GOAL = 2.0  # registry p99 during a flood of the public listener vs without (issue 13)
 READS_SPREAD_GOAL = 5.0  # registry reads at 64 connections, p99 over p50 (issue 15 §5)
+CAREER_READ_GOAL_MS = 10.0  # p99 of a 480-result career read at 50,000,000 results (issue 15)
+CAREER_SIZE = 50_000_000
 REVOKE_GOAL = 1.0  # seconds of `siseri cert revoke` at 1,000,000 revoked (issue 14 §4)
 FETCH_GOAL_MB = 1.0  # MB a relying party fetches after one revocation at 1,000,000 revoked
 OCSP_LIVE_GOAL = 10.0  # OCSP responses/s signed ahead vs signed per request (issue 14 §3)
@@ -232,6 +234,20 @@ if inline_reads and grouped_reads and inline_reads["request_ms_p99"] and grouped
     out.append(f"| registry reads at 64 connections: requests/s, grouped (vs inline) "
                f"| {grouped_reads['requests_per_second']:,.0f} | {inline_reads['requests_per_second']:,.0f} "
                f"| **{grouped_reads['requests_per_second'] / inline_reads['requests_per_second']:.2f}×** | — | — |")
+career_read, career_record = first("career_read"), first("career_record")
+career_mem = first("career_memory")
+for r, what in ((career_read, "a worker's whole career (480 results) read by the physician"),
+                (career_record, "one result recorded by the physician, limit check across the career")):
+    if r and r["request_ms_p50"] and r["request_ms_p99"]:
+        judged = r["results"] >= CAREER_SIZE and r is career_read
+        goal = f"≤ {CAREER_READ_GOAL_MS:.0f} ms at {n(CAREER_SIZE)}" if r is career_read else "—"
+        met = verdict(r["request_ms_p99"] <= CAREER_READ_GOAL_MS) if judged else "—"
+        out.append(f"| {what}, {n(r['results'])} results stored: p99 (vs p50) (ms) "
+                   f"| {r['request_ms_p99']:.2f} | {r['request_ms_p50']:.2f} "
+                   f"| {r['request_ms_p99'] / r['request_ms_p50']:.1f}× | {goal} | {met} |")
+if career_mem:
+    out.append(f"| daemon peak RSS, careers at {n(career_mem['results'])} results (MB) "
+               f"| {career_mem['peak_rss_kb'] / 1024:.0f} | — | — | — | — |")
 calm = first("abuse", flood_mode="none")
 for r in [r for r in rows if r.get("bench") == "abuse" and r.get("flood_mode") != "none"]:
     if calm and calm["request_ms_p99"] and r["request_ms_p99"]:
@@ -478,6 +494,28 @@ if ocsp_sizes:
                    f"without responses signed {n(sweep['signed'])} of them in {sweep['seconds']:.1f} s "
                    f"(start-up included), **{sweep['per_second']:,.0f} responses/s** by its background job "
                    "(batches of 256; no load meanwhile).\n")
+
+if career_read and career_mem:
+    out.append(f"## A worker's career at {n(career_mem['results'])} stored results\n")
+    out.append(
+        f"`scripts/bench_career.sh`: {n(career_mem['workers'])} workers on the list of `siseri demo`'s "
+        "establishment, each with 40 years of monthly passive results (480, written by "
+        "`scripts/bench_career_fill.py` straight into the database in "
+        f"{career_mem['fill_seconds']:.0f} s; database and WAL {career_mem['db_bytes'] / 1e9:.2f} GB). "
+        "The occupational physician (certificate withdrawn on the withdrawal page, access-code "
+        "session) asks `GET /api/v1/establishments/{id}/workers/{w}/doses` for a worker drawn at random "
+        "each time (the whole career, audited), then `POST`s one effective dose of 1 µSv for a worker "
+        "drawn likewise (validation, the limit check over every 12-month window the result falls in, "
+        "across employers, its audit entry; no alert is raised). One kept-alive mTLS connection "
+        f"({career_read['requests_per_connection']} requests each, then a new one), "
+        f"{career_read['seconds']:.0f} s measured each.\n")
+    out.append("| measure | requests/s | p50 ms | p99 ms | server CPU ms/request | errors |")
+    out.append("|---|---|---|---|---|---|")
+    for r, what in ((career_read, "career read (480 results)"), (career_record, "one result recorded")):
+        if r:
+            out.append(f"| {what} | {r['requests_per_second']:.1f} | {r['request_ms_p50']:.2f} "
+                       f"| {r['request_ms_p99']:.2f} | {r['server_cpu_ms_per_request'] or 0:.2f} | {r['errors']} |")
+    out.append(f"\nDaemon peak RSS (`VmHWM`): {career_mem['peak_rss_kb'] / 1024:.0f} MB.\n")
 
 pending = [r for r in rows if r.get("bench") == "pending"]
 if pending:

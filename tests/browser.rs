@@ -8,7 +8,7 @@
 //! - A managed policy `AutoSelectCertificateForUrls` in `/etc/chromium/policies/managed/`,
 //!   one entry per origin (the registry's, the console's) whose filter names the issuer (CN
 //!   `AC SISERI`) and the subject's CN, since the NSS database holds two certificates of AC
-//!   SISERI (DURAND's, the operator's); removed afterwards, even on failure: without it
+//!   SISERI (DURAND's, the operator's, the physician's); removed afterwards, even on failure: without it
 //!   headless Chromium waits forever for a certificate picker. Every browser step has its own
 //!   timeout, each phase a deadline, and this test kills what it started.
 //! - (a) the PASS wizard, every step with the seed's example, the SMS code read from the SMS
@@ -18,7 +18,13 @@
 //!   approval and its result page (through the progress page when it shows); then DURAND's
 //!   withdrawal page and `.p12` download, opened by `openssl pkcs12`; (c) the registry:
 //!   certificate picked by the policy, access code typed, *Cartes-données admin.*, the seed's
-//!   worker added through the form, the list; (d) the console again: a person found by the
+//!   worker added through the form, the list, then a worker another employer knows under
+//!   other names declared: the form shows the identity conflict; (c') the occupational
+//!   physician withdraws her `.p12` (the policy now names her certificate for the registry's
+//!   origin, which DURAND's shared), reads the worker's whole career (another employer's
+//!   results included), records a result that crosses 20 mSv over 12 months, sees the alert,
+//!   corrects the result (which closes the alert) and reads its history, then the
+//!   establishment's bilan with its SVG chart; (d) the console again: a person found by the
 //!   establishment's SIRET and revoked with a reason (checked with `siseri accessor show`),
 //!   and the national statistics.
 //!
@@ -59,6 +65,10 @@ const DURAND: &str = "v.durand@cabinet-durand.example";
 /// The first administrator of the console.
 const ALICE: &str = "Alice Martin";
 const ALICE_MAIL: &str = "alice.martin@siseri.example";
+/// The seed's occupational physician.
+const MARTIN_MAIL: &str = "c.martin@sst-alsace.example";
+/// The establishment of another employer, whose past the test writes in the database.
+const OTHER_EMPLOYER: i64 = 999_999;
 
 /// A one-page PDF that `file`, browsers and the server recognise.
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n\
@@ -556,6 +566,34 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
     ]);
     assert_eq!(subject_cn(&leaf), "Vincent DURAND 42000");
 
+    // Another employer's past: a worker it declared (an employment ended in 2019), so that
+    // DURAND's declaration of that NIR under another name is an identity conflict. Written in
+    // the database, as the statistics' result below: a second protocol through the browser
+    // would double this test's length, and the registry only asks whether another
+    // establishment employs the person.
+    let conn = b.sandbox.db();
+    conn.execute(
+        "INSERT INTO registry_persons (nir, nir_key, last_name, first_name, search_name,
+                                       created_at, updated_at)
+         VALUES ('2850267123456', '94', 'LEFEBVRE', 'Marie', 'LEFEBVRE MARIE',
+                 '2015-01-05T00:00:00Z', '2015-01-05T00:00:00Z')",
+        [],
+    )
+    .unwrap();
+    conn.execute(
+        &format!(
+            "INSERT INTO registry_workers (establishment_id, person_id, nir, nir_key, last_name,
+                 first_name, search_name, created_at, updated_at, removed_at, employed_from,
+                 employed_to)
+             SELECT {OTHER_EMPLOYER}, id, nir, nir_key, last_name, first_name, search_name,
+                    created_at, created_at, '2019-12-31T00:00:00Z', '2015-01-05', '2019-12-31'
+             FROM registry_persons WHERE nir = '2850267123456'"
+        ),
+        [],
+    )
+    .unwrap();
+    drop(conn);
+
     // (c) The registry: the .p12 in the browser's NSS database, the policy picks it (and the
     // operator's for the console).
     exclusive.auto_select_certificates(&[
@@ -577,6 +615,9 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
             "number": number,
             "key_name": key_name,
             "export": export,
+            // LEFEBVRE Marie for the other employer: the page shows the conflict.
+            "conflict": {"last_name": "LEFÈVRE", "first_name": "Marie",
+                         "nir": "2850267123456", "nir_key": "94"},
         }),
     );
     let csv = fs::read_to_string(&export)
@@ -588,27 +629,149 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
         "{csv}"
     );
 
-    // (d) Later, the operator revokes a person from the console, with a reason: the
-    // physician, found by the establishment's SIRET.
+    assert_eq!(
+        visited["conflict"],
+        json!(409),
+        "the identity conflict was not shown: {visited}"
+    );
+    let conflicts = b.siseri(&["registry", "conflicts"]);
+    assert!(conflicts.contains("LEFÈVRE Marie"), "{conflicts}");
+
+    // (c') The occupational physician, MARTIN, takes her certificate and reads the worker's
+    // career: five years at another employer (written in the database, as a past the registry
+    // would hold), a result of January at this one; she records February's, which crosses
+    // the 20 mSv limit over 12 months: the alert shows, then she corrects the result and reads
+    // its history, and the establishment's bilan.
     let martin = b.siseri(&["accessor", "list"]);
     let hab = martin
         .lines()
         .find(|l| l.contains("MARTIN"))
         .and_then(|l| l.split_whitespace().find_map(|w| w.parse::<u32>().ok()))
         .unwrap_or_else(|| panic!("MARTIN is not in `accessor list`:\n{martin}"));
-    // A result for the worker the registry phase added (the physician would record it; the
-    // statistics only read the tables), for the statistics page.
-    b.sandbox
-        .db()
-        .execute(
-            "INSERT INTO registry_doses (worker_id, kind, period_start, period_end, e_usv,
-                                         sender, source, recorded_at)
-             SELECT id, 'effective', '2026-01-01', '2026-01-31', 1200, 'physician',
-                    'accessor:42001', '2026-02-01T00:00:00Z'
-             FROM registry_workers ORDER BY id LIMIT 1",
+    let conn = b.sandbox.db();
+    conn.execute(
+        &format!(
+            "INSERT INTO registry_workers (establishment_id, person_id, nir, nir_key, last_name,
+                 first_name, search_name, created_at, updated_at, removed_at, employed_from,
+                 employed_to)
+             SELECT {OTHER_EMPLOYER}, person_id, nir, nir_key, last_name, first_name,
+                    search_name, '2015-03-02T00:00:00Z', '2015-03-02T00:00:00Z',
+                    '2019-12-31T00:00:00Z', '2015-03-02', '2019-12-31'
+             FROM registry_workers WHERE nir = '2760912346445'"
+        ),
+        [],
+    )
+    .unwrap();
+    for year in 2015..=2019 {
+        conn.execute(
+            &format!(
+                "INSERT INTO registry_doses (worker_id, kind, period_start, period_end, hp10_usv,
+                                             hp007_usv, sender, source, recorded_at)
+                 SELECT id, 'passive', '{year}-10-01', '{year}-12-31', {}, {}, 'body',
+                        'organisme:LCIE', '{}-01-20T00:00:00Z'
+                 FROM registry_workers
+                 WHERE nir = '2760912346445' AND establishment_id = {OTHER_EMPLOYER}",
+                120 + 40 * (year - 2015),
+                150 + 40 * (year - 2015),
+                year + 1
+            ),
             [],
         )
         .unwrap();
+    }
+    // January's result at this employer (also the statistics' figure).
+    conn.execute(
+        &format!(
+            "INSERT INTO registry_doses (worker_id, kind, period_start, period_end, e_usv,
+                                         sender, source, recorded_at)
+             SELECT id, 'effective', '2026-01-01', '2026-01-31', 1200, 'physician',
+                    'accessor:{hab}', '2026-02-01T00:00:00Z'
+             FROM registry_workers
+             WHERE nir = '2760912346445' AND establishment_id <> {OTHER_EMPLOYER}"
+        ),
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let mails = b.mails(7);
+    let hers = mails_to(&mails, MARTIN_MAIL);
+    let withdrawal = hers
+        .iter()
+        .find(|m| m.token.is_some())
+        .unwrap_or_else(|| panic!("no withdrawal e-mail to {MARTIN_MAIL}: {mails:#?}"));
+    let martin_code = hers
+        .iter()
+        .find_map(|m| m.access_code.as_deref())
+        .unwrap_or_else(|| panic!("no access-code e-mail to {MARTIN_MAIL}: {mails:#?}"))
+        .to_owned();
+    let martin_p12 = b.sandbox.path("martin.p12");
+    let martin_cn = format!("Claire MARTIN {hab}");
+    let took_martin = b.phase(
+        "withdrawal",
+        json!({
+            "profile": b.sandbox.path("profile-withdrawal-physician"),
+            "holder": "Claire MARTIN",
+            "shots": ["medecin-retrait.png", "medecin-retrait-deja-utilise.png"],
+            "withdrawal": {
+                "url": format!("{}/retrait/{}", b.public, withdrawal.token.as_deref().unwrap()),
+                "code": withdrawal.code,
+                "download": martin_p12,
+            },
+        }),
+    );
+    run_ok(
+        Command::new(require_tool("pk12util"))
+            .arg("-i")
+            .arg(&martin_p12)
+            .args(["-d", &db, "-W", withdrawal.password.as_deref().unwrap()]),
+    );
+    // The registry's origin is DURAND's and MARTIN's: the policy now names hers (each
+    // browser reads it when it starts).
+    exclusive.auto_select_certificates(&[
+        (b.base["registry"].as_str().unwrap(), &martin_cn),
+        (&console, ALICE),
+    ]);
+    let career = b.phase(
+        "career",
+        json!({
+            "holder": martin_cn,
+            "access_code": martin_code,
+            "worker": "DIDIER",
+            "record": {"period_start": "01/02/2026", "period_end": "28/02/2026",
+                       "e_msv": "21", "corrected": "2,1"},
+        }),
+    );
+    // Raised by February's result, closed by its correction.
+    let alerts: Vec<(String, i64, bool)> = {
+        let conn = b.sandbox.db();
+        let mut stmt = conn
+            .prepare(
+                "SELECT limit_code, sum_usv, closed_by_dose IS NOT NULL
+                 FROM registry_alerts ORDER BY id",
+            )
+            .unwrap();
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        rows
+    };
+    assert_eq!(alerts, [("effective".to_owned(), 22_200, true)], "{career}");
+    let corrected: (String, i64, i64) = b
+        .sandbox
+        .db()
+        .query_row(
+            "SELECT c.kind, o.e_usv, c.e_usv FROM registry_doses c
+             JOIN registry_doses o ON o.id = c.replaces_id",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(corrected, ("effective".to_owned(), 21_000, 2_100));
+
+    // (d) Later, the operator revokes a person from the console, with a reason: the
+    // physician, found by the establishment's SIRET.
     let revoked = b.phase(
         "revocation",
         json!({
@@ -616,7 +779,10 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
             "siret": "732 829 320 00074",
             "person": "Claire MARTIN",
             "habilitation": hab,
-            "statistics": "1 travailleur(s) suivi(s), dose collective 1,200 mSv.",
+            // She took it in (c').
+            "certificate": "retiré par son titulaire",
+            // January's 1.2 mSv and February's, corrected to 2.1 mSv.
+            "statistics": "1 travailleur(s) suivi(s), dose collective 3,300 mSv.",
         }),
     );
     let shown = b.siseri(&["accessor", "show", &hab.to_string()]);
@@ -629,7 +795,16 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
     let audit = b.siseri(&["audit", "verify"]);
     assert!(!audit.is_empty());
 
-    let phases = [&signed, &taken, &decided, &took, &visited, &revoked];
+    let phases = [
+        &signed,
+        &taken,
+        &decided,
+        &took,
+        &visited,
+        &took_martin,
+        &career,
+        &revoked,
+    ];
     let pictures: usize = phases
         .iter()
         .map(|p| p["screenshots"].as_array().unwrap().len())

@@ -135,15 +135,66 @@ pub(crate) fn employers_in(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Whether an alert of `limit` for `person` awaits acknowledgement.
+/// Whether an alert of `limit` for `person` awaits acknowledgement (neither acknowledged nor
+/// closed by a correction).
 pub(crate) fn is_open(conn: &Connection, person: i64, limit: Limit) -> Result<bool> {
     Ok(optional(conn.query_row(
         "SELECT 1 FROM registry_alerts
-         WHERE person_id = ?1 AND limit_code = ?2 AND acknowledged_at IS NULL",
+         WHERE person_id = ?1 AND limit_code = ?2 AND acknowledged_at IS NULL
+               AND closed_at IS NULL",
         params![person, limit.as_str()],
         |_| Ok(()),
     ))?
     .is_some())
+}
+
+/// An alert awaiting acknowledgement, as a correction re-checks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OpenAlert {
+    pub id: i64,
+    pub limit: Limit,
+    pub from: Date,
+    pub to: Date,
+    pub limit_usv: i64,
+}
+
+/// The alerts of `person` awaiting acknowledgement.
+pub(crate) fn open_of(conn: &Connection, person: i64) -> Result<Vec<OpenAlert>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, limit_code, window_from, window_to, limit_usv FROM registry_alerts
+         WHERE person_id = ?1 AND acknowledged_at IS NULL AND closed_at IS NULL ORDER BY id",
+    )?;
+    let rows = stmt.query_map(params![person], |r| {
+        Ok(OpenAlert {
+            id: r.get(0)?,
+            limit: limit_of(&r.get::<_, String>(1)?, 1)?,
+            from: date::from_iso(&r.get::<_, String>(2)?)?,
+            to: date::from_iso(&r.get::<_, String>(3)?)?,
+            limit_usv: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Closes alert `id`, which correction `dose` brought back under its limit; whether it was
+/// still open.
+pub(crate) fn close(conn: &Connection, id: i64, dose: i64, now: &str) -> Result<bool> {
+    let changed = conn.execute(
+        "UPDATE registry_alerts SET closed_at = ?2, closed_by_dose = ?3
+         WHERE id = ?1 AND acknowledged_at IS NULL AND closed_at IS NULL",
+        params![id, now, dose],
+    )?;
+    Ok(changed == 1)
+}
+
+fn limit_of(code: &str, column: usize) -> rusqlite::Result<Limit> {
+    Limit::from_str(code).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            column,
+            rusqlite::types::Type::Text,
+            "limite inconnue en base".into(),
+        )
+    })
 }
 
 /// An alert to record.
@@ -216,6 +267,10 @@ pub struct LimitAlert {
     pub acknowledged_at: Option<String>,
     /// Who did.
     pub acknowledged_by: Option<String>,
+    /// When a correction brought its sum back under the limit, if one did: it awaits nothing.
+    pub closed_at: Option<String>,
+    /// That correction (a result's id).
+    pub closed_by_dose: Option<i64>,
 }
 
 /// The alerts that concern `establishment`, those awaiting acknowledgement first, newest first.
@@ -223,22 +278,15 @@ pub(crate) fn list(conn: &Connection, establishment: i64) -> Result<Vec<LimitAle
     let mut stmt = conn.prepare_cached(
         "SELECT a.id, e.worker_id, w.last_name || ' ' || w.first_name, a.limit_code,
                 a.window_from, a.window_to, a.sum_usv, a.limit_usv, a.raised_at,
-                a.acknowledged_at, a.acknowledged_by
+                a.acknowledged_at, a.acknowledged_by, a.closed_at, a.closed_by_dose
          FROM registry_alert_establishments e
          JOIN registry_alerts a ON a.id = e.alert_id
          JOIN registry_workers w ON w.id = e.worker_id
          WHERE e.establishment_id = ?1
-         ORDER BY a.acknowledged_at IS NOT NULL, a.id DESC",
+         ORDER BY a.acknowledged_at IS NOT NULL OR a.closed_at IS NOT NULL, a.id DESC",
     )?;
     let rows = stmt.query_map(params![establishment], |r| {
-        let code: String = r.get(3)?;
-        let limit = Limit::from_str(&code).ok_or_else(|| {
-            rusqlite::Error::FromSqlConversionFailure(
-                3,
-                rusqlite::types::Type::Text,
-                "limite inconnue en base".into(),
-            )
-        })?;
+        let limit = limit_of(&r.get::<_, String>(3)?, 3)?;
         Ok(LimitAlert {
             id: r.get(0)?,
             worker_id: r.get(1)?,
@@ -252,13 +300,15 @@ pub(crate) fn list(conn: &Connection, establishment: i64) -> Result<Vec<LimitAle
             raised_at: r.get(8)?,
             acknowledged_at: r.get(9)?,
             acknowledged_by: r.get(10)?,
+            closed_at: r.get(11)?,
+            closed_by_dose: r.get(12)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Acknowledges alert `id` of `establishment`; `None` when it does not concern it, `Some(false)`
-/// when it was acknowledged already.
+/// when it was acknowledged already, or closed by a correction (nothing awaits).
 pub(crate) fn acknowledge(
     conn: &Connection,
     establishment: i64,
@@ -276,7 +326,7 @@ pub(crate) fn acknowledge(
     }
     let changed = conn.execute(
         "UPDATE registry_alerts SET acknowledged_at = ?2, acknowledged_by = ?3
-         WHERE id = ?1 AND acknowledged_at IS NULL",
+         WHERE id = ?1 AND acknowledged_at IS NULL AND closed_at IS NULL",
         params![id, now, by],
     )?;
     Ok(Some(changed == 1))

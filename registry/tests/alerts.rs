@@ -319,3 +319,73 @@ fn a_worker_classified_b_above_six_millisieverts_should_be_a() {
         .expect("test step")
         .is_empty());
 }
+
+#[test]
+fn a_correction_below_the_limit_closes_the_alert_it_had_raised_and_says_so_in_the_audit() {
+    let s = setup();
+    let record = |input: &DoseInput| {
+        s.registry
+            .record_dose(&mdt(), EST, &WorkerRef::Id(s.at_a), input)
+            .expect("test step")
+    };
+    record(&effective("01/01/2025", "31/01/2025", 12.0));
+    let mistyped = record(&effective("01/02/2025", "28/02/2025", 21.0));
+    let alerts = s.registry.alerts(&mdt(), EST).expect("test step");
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].closed_at, None);
+
+    // 21 was 2.1: 14.1 mSv over the window, under 20: the alert awaits nothing any more.
+    let mut fix = effective("01/02/2025", "28/02/2025", 2.1);
+    fix.replaces = Some(mistyped);
+    let correction = record(&fix);
+    let alerts = s.registry.alerts(&pcr(), EST).expect("test step");
+    assert_eq!(alerts.len(), 1, "no new alert: {alerts:?}");
+    assert!(alerts[0].closed_at.is_some(), "{alerts:?}");
+    assert_eq!(alerts[0].closed_by_dose, Some(correction));
+    assert_eq!(alerts[0].acknowledged_at, None);
+    let closed: Vec<(String, String)> = audit_rows(&s.env)
+        .into_iter()
+        .filter(|r| r.1 == "registry.alert.close")
+        .map(|r| (r.0, r.3))
+        .collect();
+    assert_eq!(closed.len(), 1, "{closed:?}");
+    assert_eq!(closed[0].0, "accessor:42005");
+    assert!(
+        closed[0]
+            .1
+            .contains(&format!("\"correction\":\"{correction}\"")),
+        "{closed:?}"
+    );
+    // Nothing to acknowledge; a later crossing raises a new alert, the closed one no longer
+    // standing in its way.
+    assert!(!s
+        .registry
+        .acknowledge_alert(&mdt(), EST, alerts[0].id)
+        .expect("test step"));
+    record(&effective("01/03/2025", "31/03/2025", 9.0));
+    assert_eq!(s.registry.alerts(&mdt(), EST).expect("test step").len(), 2);
+}
+
+#[test]
+fn a_correction_still_above_the_limit_leaves_the_alert_open() {
+    let s = setup();
+    let record = |input: &DoseInput| {
+        s.registry
+            .record_dose(&mdt(), EST, &WorkerRef::Id(s.at_a), input)
+            .expect("test step")
+    };
+    record(&effective("01/01/2025", "31/01/2025", 12.0));
+    let first = record(&effective("01/02/2025", "28/02/2025", 21.0));
+    let mut fix = effective("01/02/2025", "28/02/2025", 18.0);
+    fix.replaces = Some(first);
+    record(&fix);
+    let alerts = s.registry.alerts(&mdt(), EST).expect("test step");
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(
+        (alerts[0].closed_at.as_deref(), alerts[0].closed_by_dose),
+        (None, None)
+    );
+    assert!(!audit_rows(&s.env)
+        .iter()
+        .any(|r| r.1 == "registry.alert.close"));
+}

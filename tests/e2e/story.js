@@ -5,7 +5,7 @@
 //   node story.js CONFIG.json
 //
 // CONFIG (written by the Rust test):
-//   phase        "wizard" | "withdrawal" | "console" | "registry" | "revocation"
+//   phase        "wizard" | "withdrawal" | "console" | "registry" | "career" | "revocation"
 //   chromium     the browser (/usr/bin/chromium), never a downloaded build
 //   home         the HOME Chromium runs with: its $HOME/.pki/nssdb trusts AC SISERI and, for the
 //                registry phase, holds the person's .p12
@@ -19,9 +19,14 @@
 //   kbis, identity   files to upload
 //   withdrawal   {url, code, download}, shots (two file names, optional)   (withdrawal phase)
 //   holder, number, people      (console phase: the operator approves the protocol)
-//   holder, siret, person, habilitation, statistics   (revocation phase: the operator revokes a
-//                person, then looks at the national statistics, which show `statistics`)
-//   access_code, holder, number, key_name, export   (registry phase)
+//   holder, siret, person, habilitation, certificate, statistics   (revocation phase: the operator
+//                revokes a person whose certificate is in the state `certificate`, then looks at
+//                the national statistics, which show `statistics`)
+//   access_code, holder, number, key_name, export, conflict   (registry phase; conflict: a
+//                worker's names and NIR another employer knows under other names)
+//   access_code, holder, worker, record   (career phase: the physician reads the worker's
+//                career, records `record` (effective dose, e_msv), then its correction
+//                (`corrected`), and looks at the alert, the history and the bilan)
 //   deadline_ms  the whole run's bound
 //
 // The last line on stdout is a JSON object: what the phase learned (protocol number, key name,
@@ -514,6 +519,31 @@ async function registry() {
     out.export_filename = download.suggestedFilename();
   }
 
+  // A worker another employer declared under another name: the declaration is not applied,
+  // the form says why and keeps what was typed.
+  if (cfg.conflict) {
+    await page.goto(`${reg}${list}/modifier`);
+    await at(page, new RegExp(`^${escape(list)}/modifier$`));
+    const other = { ...w, ...cfg.conflict };
+    await chooseOrFill(page, 'operation', 'Ajout', 'ajout');
+    for (const name of ['last_name', 'first_name', 'nir', 'nir_key', 'job']) {
+      await chooseOrFill(page, name, other[name], other[name]);
+    }
+    const [answer] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST' && r.request().resourceType() === 'document', {
+        timeout: STEP_MS,
+      }),
+      click(page, 'button', 'Valider les modifications'),
+    ]);
+    await page.waitForLoadState('load');
+    out.conflict = answer.status();
+    await expectText(page, 'Ce NIR est déjà connu du registre sous une autre identité');
+    const kept = await field(page, 'last_name').first().inputValue();
+    if (kept !== other.last_name) fail(`the form lost the typed name: « ${kept} »`);
+    await shot(page, '24-registre-conflit-identite.png');
+    out.reached.push(`${list}/modifier (identity conflict)`);
+  }
+
   await click(page, 'button', 'Se déconnecter');
   await expectHeading(page, 'Vous êtes déconnecté');
   await shot(page, '23-registre-deconnexion.png');
@@ -540,6 +570,109 @@ async function chooseOrFill(page, name, label, value) {
   } else {
     await el.fill(value);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// (c') The occupational physician: the worker's whole career, a result that crosses a limit,
+// its alert, its correction and history, the establishment's bilan.
+
+/** The number of the most recent result in the doses table. */
+async function lastResult(page) {
+  const cells = await page.locator('main table tbody tr td:first-child').allInnerTexts();
+  const numbers = cells.map((t) => /n° (\d+)/.exec(t)).filter(Boolean).map((m) => parseInt(m[1], 10));
+  if (numbers.length === 0) fail('no result in the doses table');
+  return Math.max(...numbers);
+}
+
+async function recordResult(page, values) {
+  // The form's own select (the filter above has one of the same name).
+  await page.locator('form[method="post"] select[name="kind"]').selectOption('effective');
+  await fill(page, Object.entries(values));
+  await click(page, 'button', 'Enregistrer le résultat');
+  await at(page, /^\/etablissements\/\d+\/travailleurs\/\d+\/doses\?fait/);
+  await expectText(page, 'Résultat enregistré.');
+}
+
+async function career() {
+  const { context, page, problems } = await launch();
+  const reg = cfg.registry;
+  const out = { problems, reached: [] };
+  const first = await page.goto(`${reg}/`).catch((e) => {
+    fail(`the registry's page did not open (certificate not presented, or refused?): ${e.message}`);
+  });
+  if (first.status() !== 200) fail(`registry /: HTTP ${first.status()}`);
+  await expectHeading(page, 'Authentification SISERI');
+  await expectText(page, cfg.holder);
+  await page.getByLabel("Code d'accès").fill(cfg.access_code);
+  await click(page, 'button', 'Entrer');
+  await at(page, '/cartes');
+
+  // The physician's way in: the establishment's « Doses », the worker, their results.
+  await page.locator('main table').getByRole('link', { name: 'Doses', exact: true }).first().click();
+  await at(page, /^\/etablissements\/\d+\/travailleurs\?vue=doses$/);
+  const est = /^\/etablissements\/(\d+)\//.exec(new URL(page.url()).pathname)[1];
+  await page
+    .locator('main table tbody tr', { hasText: cfg.worker })
+    .getByRole('link', { name: 'Doses', exact: true })
+    .click();
+  await at(page, /^\/etablissements\/\d+\/travailleurs\/\d+\/doses$/);
+  const doses = new URL(page.url()).pathname;
+  await expectHeading(page, new RegExp(`^Doses — ${escape(cfg.worker)}`));
+  // The career: the other employer's results too.
+  await expectText(page, 'Autre employeur');
+  out.reached.push(doses);
+
+  // February's result: with January's, over 20 mSv in 12 months.
+  const r = cfg.record;
+  await recordResult(page, { period_start: r.period_start, period_end: r.period_end, e_msv: r.e_msv });
+  const recorded = await lastResult(page);
+  await shot(page, '25-registre-carriere-medecin.png');
+
+  await page.goto(`${reg}/etablissements/${est}/rattachement`);
+  await page.getByRole('link', { name: /^Alertes de dépassement de limite/ }).click();
+  await at(page, `/etablissements/${est}/alertes`);
+  await expectHeading(page, 'Alertes de dépassement de limite');
+  const alerts = page.locator('main table tbody tr', { hasText: cfg.worker });
+  if ((await alerts.count()) !== 1) fail(`${await alerts.count()} alert row(s) for ${cfg.worker}, expected one`);
+  await expectText(page, '22,200');
+  await shot(page, '26-registre-alertes.png');
+  out.reached.push(new URL(page.url()).pathname);
+
+  // The result was mistyped: its correction names it, and its history shows both.
+  await page.goto(`${reg}${doses}`);
+  await recordResult(page, {
+    period_start: r.period_start,
+    period_end: r.period_end,
+    e_msv: r.corrected,
+    replaces: String(recorded),
+  });
+  const correction = await lastResult(page);
+  await page.getByRole('link', { name: `historique du résultat n° ${correction}` }).click();
+  await at(page, `${doses}/${correction}/historique`);
+  await expectHeading(page, new RegExp(`^Historique du résultat n° ${correction}`));
+  await expectText(page, `Remplacé par le n° ${correction}`);
+  await shot(page, '27-registre-historique-correction.png');
+  out.reached.push(new URL(page.url()).pathname);
+
+  // BILANS: the establishment's distribution, a chart drawn on the server beside its table.
+  await page.locator('nav').getByRole('link', { name: 'Bilans' }).click();
+  await at(page, '/bilans');
+  await page.locator('main').getByRole('link', { name: /protocole n°/ }).first().click();
+  await at(page, `/etablissements/${est}/bilans`);
+  await expectHeading(page, 'Bilan dosimétrique');
+  // The 12 months up to the recorded result, so that the picture does not depend on the day.
+  await page.getByLabel('Dernier jour des 12 mois').fill(r.period_end);
+  await click(page, 'button', 'Afficher');
+  await at(page, new RegExp(`^/etablissements/${est}/bilans\\?au=`));
+  await expectText(page, '1 – 6 mSv');
+  if ((await page.locator('main svg[role="img"]').count()) < 1) fail('the bilan has no chart');
+  await shot(page, '28-registre-bilans.png');
+  out.reached.push(new URL(page.url()).pathname);
+
+  await click(page, 'button', 'Se déconnecter');
+  await expectHeading(page, 'Vous êtes déconnecté');
+  await context.close();
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -643,7 +776,7 @@ async function revocation() {
 
   await at(page, `/personnes/${cfg.habilitation}`);
   await expectHeading(page, new RegExp(`${escape(cfg.person)}`));
-  await expectText(page, 'émis, en attente de retrait');
+  await expectText(page, cfg.certificate || 'émis, en attente de retrait');
   await page.getByLabel('Motif de la révocation').selectOption('cessationOfOperation');
   await shot(page, 'console-08-personne.png');
   await click(page, 'button', 'Révoquer les certificats');
@@ -668,7 +801,7 @@ async function revocation() {
 
 // ---------------------------------------------------------------------------------------------
 
-const phases = { wizard, withdrawal, console: consolePhase, registry, revocation };
+const phases = { wizard, withdrawal, console: consolePhase, registry, career, revocation };
 
 (async () => {
   const run = phases[cfg.phase];

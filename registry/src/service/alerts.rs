@@ -51,6 +51,36 @@ impl Registry {
         Ok(())
     }
 
+    /// After correction `dose` of employment `worker`: closes each alert of the person awaiting
+    /// acknowledgement whose window now adds up to its limit or less (the corrected results
+    /// count, the replaced ones no longer do). Runs before [`Registry::check_limits`], which
+    /// raises a new alert if the correction still crosses a limit in some window.
+    pub(super) fn close_corrected(&self, ctx: &Ctx<'_>, worker: i64, dose: i64) -> Result<()> {
+        let Some(person) = storage_persons::person_of(ctx.tx, worker)? else {
+            return Ok(());
+        };
+        for alert in storage_alerts::open_of(ctx.tx, person)? {
+            let records = storage_alerts::contributions(ctx.tx, person, alert.from, alert.to)?;
+            let window =
+                limits::sum_between(&records, alert.limit.quantity(), alert.from, alert.to);
+            if window.sum_usv > alert.limit_usv {
+                continue;
+            }
+            if storage_alerts::close(ctx.tx, alert.id, dose, &ctx.stamp())? {
+                ctx.audit(
+                    "registry.alert.close",
+                    &worker_target(worker),
+                    &[
+                        ("alert", &alert.id.to_string()),
+                        ("limit", alert.limit.as_str()),
+                        ("correction", &dose.to_string()),
+                    ],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
     /// Raises the alert of `crossing` unless one of its limit awaits acknowledgement.
     fn raise(
         &self,

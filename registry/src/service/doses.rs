@@ -87,6 +87,9 @@ impl Registry {
                         ("replaces", &replaces),
                     ],
                 )?;
+                if dose.replaces.is_some() {
+                    self.close_corrected(ctx, worker, id)?;
+                }
                 self.check_limits(ctx, worker, id, dose.period_end)?;
                 Ok(id)
             },

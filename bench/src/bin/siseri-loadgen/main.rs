@@ -96,9 +96,13 @@ struct Args {
     /// POST this file to `--path` once, instead of GETs, and report the time and the answer.
     #[arg(long)]
     upload: Option<PathBuf>,
-    /// Content-Type of `--upload`.
+    /// Content-Type of `--upload` and `--body`.
     #[arg(long, default_value = "text/csv")]
     content_type: String,
+    /// Each request a POST of this file's bytes to `--path` (a result to record), instead of
+    /// a GET; any 2xx answer counts.
+    #[arg(long)]
+    body: Option<PathBuf>,
     /// Flood `--addr` with this many connections at a time for `--seconds` instead (see
     /// `flood.rs`); no other measure.
     #[arg(long)]
@@ -147,6 +151,8 @@ struct Plan {
     path: String,
     pages: u64,
     headers: String,
+    /// `--body`: (Content-Type, bytes) POSTed by every request.
+    body: Option<(String, Vec<u8>)>,
     requests: u32,
     start: Instant,
     end: Instant,
@@ -169,11 +175,24 @@ impl Plan {
             self.path.clone()
         };
         let close = if last { "Connection: close\r\n" } else { "" };
-        format!(
-            "GET {path} HTTP/1.1\r\nHost: {}\r\n{}{close}\r\n",
-            self.host, self.headers
-        )
-        .into_bytes()
+        match &self.body {
+            None => format!(
+                "GET {path} HTTP/1.1\r\nHost: {}\r\n{}{close}\r\n",
+                self.host, self.headers
+            )
+            .into_bytes(),
+            Some((media_type, bytes)) => {
+                let mut request = format!(
+                    "POST {path} HTTP/1.1\r\nHost: {}\r\n{}Content-Type: {media_type}\r\nContent-Length: {}\r\n{close}\r\n",
+                    self.host,
+                    self.headers,
+                    bytes.len()
+                )
+                .into_bytes();
+                request.extend_from_slice(bytes);
+                request
+            }
+        }
     }
 }
 
@@ -217,6 +236,13 @@ fn run(args: &Args) -> Result<Value, String> {
         );
     }
     let headers = header_lines(args)?;
+    let body = match &args.body {
+        Some(file) => Some((
+            args.content_type.clone(),
+            std::fs::read(file).map_err(|e| format!("--body {}: {e}", file.display()))?,
+        )),
+        None => None,
+    };
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
@@ -239,6 +265,7 @@ fn run(args: &Args) -> Result<Value, String> {
             path: args.path.clone(),
             pages: args.pages,
             headers,
+            body,
             requests: args.requests.max(1),
             start: start.into_std(),
             end: end.into_std(),
@@ -373,7 +400,7 @@ async fn connection(plan: &Plan, rng: &mut u64, tally: &mut Tally) -> io::Result
         tls.write_all(&plan.request(rng, last)).await?;
         let status = http::read_response(&mut tls, &mut buf).await?;
         let done = Instant::now();
-        if status != 200 {
+        if !(200..300).contains(&status) {
             return Err(io::Error::other(format!("HTTP status {status}")));
         }
         if plan.counts(done) {

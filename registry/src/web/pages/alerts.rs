@@ -31,7 +31,7 @@ pub(crate) async fn page(
         h1 { "Alertes de dépassement de limite" }
         p.lead { (name_of(&e)) }
         @if done { div.notice.notice-success role="status" { p { "Alerte acquittée." } } }
-        p.prose { "Les sommes portent sur 12 mois consécutifs et additionnent les résultats de tous les employeurs du travailleur. Une alerte reste en attente jusqu'à ce qu'un médecin du travail l'acquitte." }
+        p.prose { "Les sommes portent sur 12 mois consécutifs et additionnent les résultats de tous les employeurs du travailleur. Une alerte reste en attente jusqu'à ce qu'un médecin du travail l'acquitte, ou qu'une correction des résultats ramène la somme sous la limite." }
         div.table-wrap {
             table.table {
                 caption { "Alertes concernant les travailleurs de l'établissement" }
@@ -57,6 +57,8 @@ pub(crate) async fn page(
                             td {
                                 @if let Some(at) = &a.acknowledged_at {
                                     "Acquittée le " (at.get(..10).unwrap_or(at))
+                                } @else if let (Some(at), Some(dose)) = (&a.closed_at, a.closed_by_dose) {
+                                    "Levée le " (at.get(..10).unwrap_or(at)) " : le résultat corrigé (n° " (dose) ") ramène la somme sous la limite"
                                 } @else if acknowledge {
                                     form.inline method="post" action={ (base) "/alertes/" (a.id) "/acquitter" } {
                                         input type="hidden" name="csrf" value=(v.csrf());

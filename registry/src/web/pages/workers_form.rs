@@ -392,6 +392,13 @@ pub(crate) async fn submit(
             errors.add("nir", e.to_string());
             (StatusCode::CONFLICT, errors)
         }
+        // The form stays as typed, the NIR marked: the correspondent checks it and the
+        // identity (the operators have the conflict's record).
+        Err(Refusal::Registry(e @ RegistryError::IdentityConflict)) => {
+            let mut errors = Errors::default();
+            errors.add("nir", e.to_string());
+            (StatusCode::CONFLICT, errors)
+        }
         Err(Refusal::Registry(e @ RegistryError::DuplicateCard)) => {
             let mut errors = Errors::default();
             errors.add("card_number", e.to_string());

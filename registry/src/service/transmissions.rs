@@ -34,6 +34,9 @@ const DUPLICATE: &str =
     "Doublon : ce résultat (même référence, même travailleur, même type, même période) a déjà été reçu.";
 const NO_REPLACED: &str = "Colonne remplace : aucun résultat de ce type, de ce travailleur, ne porte cette référence parmi vos envois.";
 
+/// A récépissé's canonical JSON and, once signed, its DER.
+pub type SignedDocument = (Vec<u8>, Option<Vec<u8>>);
+
 /// Where one line ends.
 enum Outcome {
     Accepted,
@@ -425,19 +428,20 @@ impl Registry {
         })
     }
 
-    /// One transmission and its pending lines (`siseri transmission show`); `NotFound` if none.
+    /// One transmission, its pending lines and its récépissé (`siseri transmission show`);
+    /// `NotFound` if none.
     pub fn operator_transmission(
         &self,
         actor: &str,
         number: &str,
-    ) -> Result<(TransmissionSummary, Vec<PendingLine>, Option<Vec<u8>>)> {
+    ) -> Result<(TransmissionSummary, Vec<PendingLine>, Option<SignedDocument>)> {
         self.operator_read(actor, "registry.transmission.show", number, |tx| {
             let summary = storage::get(tx, number)?.ok_or(RegistryError::NotFound)?;
             let lines = storage::pending(tx, None, Some(number), 100_000)?;
             let document = storage::by_number(tx, number)?
                 .map(|(id, _)| storage::receipt(tx, id))
                 .transpose()?
-                .map(|(_, doc, _)| doc);
+                .map(|(_, doc, der)| (doc, der));
             Ok((summary, lines, document))
         })
     }

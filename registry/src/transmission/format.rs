@@ -68,6 +68,7 @@ pub(crate) enum FileProblem {
     NoBom,
     Header,
     Empty,
+    NotJsonLines,
 }
 
 impl FileProblem {
@@ -76,6 +77,7 @@ impl FileProblem {
             Self::NoBom => "Le fichier CSV doit commencer par l'indicateur UTF-8 (BOM), comme l'enregistre « CSV UTF-8 » d'un tableur : sans lui, les accents des noms ne sont pas sûrs.".into(),
             Self::Header => format!("L'en-tête doit être exactement : {TRANSMISSION_HEADER}"),
             Self::Empty => "Le fichier est vide.".into(),
+            Self::NotJsonLines => "Ce n'est pas un fichier JSON Lines : chaque ligne est un objet JSON, la première commence par « { ».".into(),
         }
     }
 }
@@ -143,6 +145,13 @@ impl<R: Read> LineReader<R> {
                 None => return Ok(Err(FileProblem::Empty)),
             }
             reader.next = 2;
+        } else {
+            let head = reader.input.fill_buf()?;
+            match head.iter().find(|b| !b.is_ascii_whitespace()) {
+                None if head.is_empty() => return Ok(Err(FileProblem::Empty)),
+                Some(b'{') | None => {}
+                Some(_) => return Ok(Err(FileProblem::NotJsonLines)),
+            }
         }
         Ok(Ok(reader))
     }
@@ -317,6 +326,10 @@ mod tests {
 
     #[test]
     fn json_lines_take_numbers_and_strings_and_refuse_unknown_keys() {
+        assert_eq!(
+            lines(b"\x00\xffbinary", TransmissionFormat::Json).err(),
+            Some(FileProblem::NotJsonLines)
+        );
         let input = b"{\"siret\":\"1\",\"hp10\":0.25}\n\n{\"x\":1}\n[1]\n";
         let got = lines(input, TransmissionFormat::Json).unwrap();
         assert!(matches!(&got[0], RawLine::Cells(1, c) if c[10] == "0.25" && c[0] == "1"));

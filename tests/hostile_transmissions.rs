@@ -27,28 +27,60 @@ fn whole_files_that_are_not_transmissions_are_refused_in_french_and_record_nothi
     let before = state(&w);
 
     // An endless line: refused as soon as it passes the bound, nothing kept.
-    let mut huge = csv(&[line(SURGERY_SIRET, DIDIER.0, DIDIER.1, "DIDIER", "Valérie", PASSIVE)]);
+    let mut huge = csv(&[line(
+        SURGERY_SIRET,
+        DIDIER.0,
+        DIDIER.1,
+        "DIDIER",
+        "Valérie",
+        PASSIVE,
+    )]);
     huge.extend(std::iter::repeat_n(b'A', 200 * 1024));
     let a = w.send(&body, "text/csv", &huge);
     let v = a.error(413, "line_too_long");
-    assert!(v["message"].as_str().is_some_and(|m| m.contains("Kio")), "{v}");
+    assert!(
+        v["message"].as_str().is_some_and(|m| m.contains("Kio")),
+        "{v}"
+    );
     assert_eq!(state(&w), before, "the good line before it was rolled back");
 
     // Binary, as CSV and as JSON Lines.
-    let binary: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect();
-    let v = w.send(&body, "text/csv", &binary).error(422, "transmission_refused");
-    assert!(v["message"].as_str().is_some_and(|m| m.contains("BOM")), "{v}");
+    let binary: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
+    let v = w
+        .send(&body, "text/csv", &binary)
+        .error(422, "transmission_refused");
+    assert!(
+        v["message"].as_str().is_some_and(|m| m.contains("BOM")),
+        "{v}"
+    );
     let v = w
         .send(&body, "application/json", &binary)
         .error(422, "transmission_refused");
-    assert!(v["message"].as_str().is_some_and(|m| m.contains("JSON Lines")), "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("JSON Lines")),
+        "{v}"
+    );
 
     // A spreadsheet's CSV without its BOM.
-    let bomless = csv(&[line(SURGERY_SIRET, DIDIER.0, DIDIER.1, "DIDIER", "Valérie", PASSIVE)]);
+    let bomless = csv(&[line(
+        SURGERY_SIRET,
+        DIDIER.0,
+        DIDIER.1,
+        "DIDIER",
+        "Valérie",
+        PASSIVE,
+    )]);
     let v = w
         .send(&body, "text/csv", &bomless[3..])
         .error(422, "transmission_refused");
-    assert!(v["message"].as_str().is_some_and(|m| m.contains("BOM")), "{v}");
+    assert!(
+        v["message"].as_str().is_some_and(|m| m.contains("BOM")),
+        "{v}"
+    );
 
     // Another header, and another media type.
     let other = b"\xEF\xBB\xBFnom;prenom;=cmd|' /C calc'!A0\n".to_vec();
@@ -91,7 +123,16 @@ fn formula_cells_and_control_characters_are_refused_line_by_line_without_echo() 
     assert_eq!(doc["accepted"], 0, "{doc}");
     assert_eq!(doc["rejected"], hostile.len() as u64, "{doc}");
     let text = doc.to_string();
-    for needle in ["HYPERLINK", "evil", "calc", "SUM", "\u{1b}", "\u{202e}", "1+2", "\u{7}"] {
+    for needle in [
+        "HYPERLINK",
+        "evil",
+        "calc",
+        "SUM",
+        "\u{1b}",
+        "\u{202e}",
+        "1+2",
+        "\u{7}",
+    ] {
         assert!(!text.contains(needle), "{needle:?} echoed: {text}");
     }
     for r in doc["rejected_lines"].as_array().expect("lines") {
@@ -113,7 +154,11 @@ fn a_siret_the_body_does_not_serve_reads_the_same_as_one_that_does_not_exist() {
         line(clinic, DIDIER.0, DIDIER.1, "DIDIER", "Valérie", PASSIVE),
         line(nowhere, DIDIER.0, DIDIER.1, "DIDIER", "Valérie", PASSIVE),
     ]);
-    let doc = verified(&w.sb, &w.send(&body, "text/csv", &file).ok(200).body, "siret");
+    let doc = verified(
+        &w.sb,
+        &w.send(&body, "text/csv", &file).ok(200).body,
+        "siret",
+    );
     let reasons: Vec<&str> = doc["rejected_lines"]
         .as_array()
         .expect("lines")

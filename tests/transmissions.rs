@@ -45,7 +45,14 @@ fn a_bodys_mixed_file_gives_exactly_the_expected_signed_recepisse_and_the_same_o
         // 3: the NIR's key is wrong.
         line(SURGERY_SIRET, DIDIER.0, "13", "DIDIER", "Valérie", passive),
         // 4: the NIR is DIDIER's, the name is not.
-        line(SURGERY_SIRET, DIDIER.0, DIDIER.1, "DUPONT", "Marie", passive),
+        line(
+            SURGERY_SIRET,
+            DIDIER.0,
+            DIDIER.1,
+            "DUPONT",
+            "Marie",
+            passive,
+        ),
         // 5: a NIR the surgery has not declared: pending.
         line(
             SURGERY_SIRET,
@@ -56,13 +63,22 @@ fn a_bodys_mixed_file_gives_exactly_the_expected_signed_recepisse_and_the_same_o
             "passive;01/01/2025;31/01/2025;mSv;0.4;;;;;;;;DOS-2;",
         ),
         // 6: the clinic has not named this body.
-        didier(CLINIC_SIRET, "passive;01/01/2025;31/01/2025;mSv;0,1;;;;;;;;DOS-3;"),
+        didier(
+            CLINIC_SIRET,
+            "passive;01/01/2025;31/01/2025;mSv;0,1;;;;;;;;DOS-3;",
+        ),
         // 7: line 2 again.
         didier(SURGERY_SIRET, passive),
         // 8: absence de résultat (§3), accepted.
-        didier(SURGERY_SIRET, "no_result;01/02/2025;28/02/2025;;;;;;;;;;ABS-1;"),
+        didier(
+            SURGERY_SIRET,
+            "no_result;01/02/2025;28/02/2025;;;;;;;;;;ABS-1;",
+        ),
         // 9: operational results are the PCR's, not the body's.
-        didier(SURGERY_SIRET, "operational;01/01/2025;31/01/2025;mSv;0,1;;;;;;;;OP-1;"),
+        didier(
+            SURGERY_SIRET,
+            "operational;01/01/2025;31/01/2025;mSv;0,1;;;;;;;;OP-1;",
+        ),
     ]);
     let doses = w.count("registry_doses");
     let reply = w.send(&body, "text/csv", &file).ok(200);
@@ -88,7 +104,11 @@ fn a_bodys_mixed_file_gives_exactly_the_expected_signed_recepisse_and_the_same_o
     assert!(reasons[1].1.contains("nom"), "{}", reasons[1].1);
     assert!(reasons[2].1.contains("SIRET"), "{}", reasons[2].1);
     assert!(reasons[3].1.contains("Doublon"), "{}", reasons[3].1);
-    assert!(reasons[4].1.contains("type de résultat"), "{}", reasons[4].1);
+    assert!(
+        reasons[4].1.contains("type de résultat"),
+        "{}",
+        reasons[4].1
+    );
     let sha = {
         use sha2_like::hex_sha256;
         hex_sha256(&file)
@@ -103,7 +123,10 @@ fn a_bodys_mixed_file_gives_exactly_the_expected_signed_recepisse_and_the_same_o
     assert_eq!(w.count("registry_doses"), doses + 2);
     // Nothing of the lines' personal data in the récépissé.
     let text = doc.to_string();
-    assert!(!text.contains("DUPONT") && !text.contains(JULIE.0), "{text}");
+    assert!(
+        !text.contains("DUPONT") && !text.contains(JULIE.0),
+        "{text}"
+    );
 
     // `siseri recepisse verify` agrees.
     let shown = stdout(&run_ok(&mut w.sb.siseri([
@@ -153,9 +176,15 @@ fn a_bodys_mixed_file_gives_exactly_the_expected_signed_recepisse_and_the_same_o
 
     // The operators see it, its pending line, and the audit log names it.
     let listed = stdout(&run_ok(&mut w.sb.siseri(["transmission", "list"])));
-    assert!(listed.contains(&number) && listed.contains("1 en attente"), "{listed}");
+    assert!(
+        listed.contains(&number) && listed.contains("1 en attente"),
+        "{listed}"
+    );
     let pending = stdout(&run_ok(&mut w.sb.siseri(["transmission", "pending"])));
-    assert!(pending.contains(&number) && pending.contains("ligne 5"), "{pending}");
+    assert!(
+        pending.contains(&number) && pending.contains("ligne 5"),
+        "{pending}"
+    );
     assert!(!pending.contains(JULIE.0), "the NIR is masked: {pending}");
     let older = stdout(&run_ok(&mut w.sb.siseri([
         "transmission",
@@ -164,15 +193,14 @@ fn a_bodys_mixed_file_gives_exactly_the_expected_signed_recepisse_and_the_same_o
         "3",
     ])));
     assert!(older.contains("aucune ligne en attente"), "{older}");
-    let audited: i64 = w
-        .sb
-        .db()
-        .query_row(
-            "SELECT count(*) FROM audit_log WHERE action = 'registry.transmission.receive'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("audit");
+    let audited: i64 =
+        w.sb.db()
+            .query_row(
+                "SELECT count(*) FROM audit_log WHERE action = 'registry.transmission.receive'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("audit");
     assert_eq!(audited, 1);
 
     // The surgery declares Julie: her pending line becomes her result.
@@ -192,7 +220,10 @@ fn a_bodys_mixed_file_gives_exactly_the_expected_signed_recepisse_and_the_same_o
     .ok(201);
     assert_eq!(w.count("registry_doses"), doses + 3);
     let shown = stdout(&run_ok(&mut w.sb.siseri(["transmission", "show", &number])));
-    assert!(shown.contains("rattachée") && shown.contains("ligne 9 refusée"), "{shown}");
+    assert!(
+        shown.contains("rattachée") && shown.contains("ligne 9 refusée"),
+        "{shown}"
+    );
     let pending = stdout(&run_ok(&mut w.sb.siseri(["transmission", "pending"])));
     assert!(pending.contains("aucune ligne en attente"), "{pending}");
 
@@ -202,7 +233,11 @@ fn a_bodys_mixed_file_gives_exactly_the_expected_signed_recepisse_and_the_same_o
         "passive;01/01/2025;31/01/2025;mSv;0,3;;;;;;;;DOS-1b;DOS-1",
     )]);
     let doc = verified(&w.sb, &w.send(&body, "text/csv", &fix).ok(200).body, "fix");
-    assert_eq!((&doc["accepted"], &doc["rejected"]), (&json!(1), &json!(0)), "{doc}");
+    assert_eq!(
+        (&doc["accepted"], &doc["rejected"]),
+        (&json!(1), &json!(0)),
+        "{doc}"
+    );
     let replaced: i64 = w
         .sb
         .db()
@@ -230,14 +265,26 @@ fn a_pcr_sends_only_where_the_protocol_ticks_envoi_and_the_physician_sends_inter
         didier(SURGERY_SIRET, internal),
     ]);
     let doc = verified(&w.sb, &w.send(&pcr, "text/csv", &file).ok(200).body, "pcr");
-    assert_eq!((&doc["accepted"], &doc["rejected"]), (&json!(1), &json!(1)), "{doc}");
+    assert_eq!(
+        (&doc["accepted"], &doc["rejected"]),
+        (&json!(1), &json!(1)),
+        "{doc}"
+    );
     assert_eq!(rejected(&doc)[0].0, 3);
 
     // The clinic's PCR: the box is not ticked.
     let roux = w.login("m.roux");
     let file = csv(&[didier(CLINIC_SIRET, operational)]);
-    let doc = verified(&w.sb, &w.send(&roux, "text/csv", &file).ok(200).body, "roux");
-    assert_eq!((&doc["accepted"], &doc["rejected"]), (&json!(0), &json!(1)), "{doc}");
+    let doc = verified(
+        &w.sb,
+        &w.send(&roux, "text/csv", &file).ok(200).body,
+        "roux",
+    );
+    assert_eq!(
+        (&doc["accepted"], &doc["rejected"]),
+        (&json!(0), &json!(1)),
+        "{doc}"
+    );
     assert!(rejected(&doc)[0].1.contains("envoi"), "{doc}");
 
     // The physician, in JSON Lines.
@@ -285,7 +332,11 @@ fn a_pcr_sends_only_where_the_protocol_ticks_envoi_and_the_physician_sends_inter
         .decode(answer["recepisse"].as_str().expect("base64"))
         .expect("base64");
     let doc = verified(&w.sb, &der, "martin");
-    assert_eq!((&doc["accepted"], &doc["rejected"]), (&json!(2), &json!(0)), "{doc}");
+    assert_eq!(
+        (&doc["accepted"], &doc["rejected"]),
+        (&json!(2), &json!(0)),
+        "{doc}"
+    );
     assert_eq!(doc["number"], answer["numero"]);
 }
 
@@ -295,7 +346,12 @@ mod sha2_like {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("f");
         std::fs::write(&file, data).expect("write");
-        let out = super::common::openssl_ok(["dgst".as_ref(), "-sha256".as_ref(), "-r".as_ref(), file.as_os_str()]);
+        let out = super::common::openssl_ok([
+            "dgst".as_ref(),
+            "-sha256".as_ref(),
+            "-r".as_ref(),
+            file.as_os_str(),
+        ]);
         out.split_whitespace().next().unwrap_or_default().to_owned()
     }
 }

@@ -4,7 +4,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use time::Date;
 
 use crate::date::iso;
-use crate::dose::{DoseKind, DoseInput, NewDose, Organ, Sender};
+use crate::dose::{DoseInput, DoseKind, NewDose, Organ, Sender};
 use crate::nir::Nir;
 use crate::transmission::{PendingLine, TransmissionSummary};
 use crate::Result;
@@ -29,7 +29,16 @@ pub(crate) fn start(
         "INSERT INTO registry_transmissions (id, number, sender, sender_subject, sender_serial,
              sha256, received_at, format, lines, accepted, pending, rejected, document)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, 0, 0, 0, x'')",
-        params![id, number, sender, subject, serial, "0".repeat(64), now, format],
+        params![
+            id,
+            number,
+            sender,
+            subject,
+            serial,
+            "0".repeat(64),
+            now,
+            format
+        ],
     )?;
     Ok((id, number))
 }
@@ -240,10 +249,9 @@ pub(crate) fn by_reference(
              AND NOT EXISTS (SELECT 1 FROM registry_doses c WHERE c.replaces_id = d.id)
              ORDER BY d.id DESC LIMIT 1",
         )?
-        .query_row(
-            params![worker, source, reference, kind.as_str()],
-            |r| r.get(0),
-        )
+        .query_row(params![worker, source, reference, kind.as_str()], |r| {
+            r.get(0)
+        })
         .optional()?)
 }
 
@@ -313,9 +321,8 @@ pub(crate) struct NewPending<'a> {
 
 /// Keeps a line pending.
 pub(crate) fn insert_pending(conn: &Connection, p: &NewPending<'_>) -> Result<()> {
-    let result = serde_json::to_string(p.input).map_err(|e| {
-        rusqlite::Error::ToSqlConversionFailure(Box::new(e))
-    })?;
+    let result = serde_json::to_string(p.input)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     conn.prepare_cached(
         "INSERT INTO registry_transmission_pending (transmission_id, line, establishment_id, nir,
              search_name, birth_date, kind, period_start, period_end, result, reference,
@@ -437,12 +444,13 @@ pub(crate) fn pending(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// An employment §3 watches: its id, its establishment, its category, and its first and last
+/// days (`aaaa-mm-jj`; no last day while on the list).
+pub(crate) type Watched = (i64, i64, String, String, Option<String>);
+
 /// The employments §3 watches: of a classified worker (category A or B), in an establishment
 /// that named a dosimetry body, with the days of employment; `establishment` narrows it.
-pub(crate) fn watched(
-    conn: &Connection,
-    establishment: Option<i64>,
-) -> Result<Vec<(i64, i64, String, String, Option<String>)>> {
+pub(crate) fn watched(conn: &Connection, establishment: Option<i64>) -> Result<Vec<Watched>> {
     let mut stmt = conn.prepare(
         "SELECT w.id, w.establishment_id, w.category, w.employed_from, w.employed_to
          FROM registry_workers w

@@ -16,8 +16,8 @@ mod owner_only;
 mod protocol;
 mod recepisse;
 mod registry;
-mod transmission;
 mod restore;
+mod transmission;
 mod values;
 
 use std::path::PathBuf;

@@ -47,7 +47,9 @@ pub(super) enum TransmissionCommand {
 
 fn registry_err(e: RegistryError) -> AppError {
     match e {
-        RegistryError::NotFound => AppError::DataDir("aucune transmission ne porte ce numéro".into()),
+        RegistryError::NotFound => {
+            AppError::DataDir("aucune transmission ne porte ce numéro".into())
+        }
         other => AppError::DataDir(other.to_string()),
     }
 }
@@ -111,7 +113,11 @@ pub(super) fn run(dir: &DataDir, command: TransmissionCommand) -> Result<(), App
                 .operator_transmission(OPERATOR, numero.trim())
                 .map_err(registry_err)?;
             crate::say!("{}", summary_line(&t));
-            crate::say!("expéditeur : {} (série {})", super::out::Shown(&t.sender_subject), t.sender_serial);
+            crate::say!(
+                "expéditeur : {} (série {})",
+                super::out::Shown(&t.sender_subject),
+                t.sender_serial
+            );
             crate::say!("SHA-256 du fichier ({}) : {}", t.format, t.sha256);
             if let Some((document, der)) = signed {
                 let doc: serde_json::Value = serde_json::from_slice(&document).unwrap_or_default();

@@ -28,7 +28,8 @@ use crate::{storage_bodies, storage_doses, storage_workers, RegistryError, Resul
 const NOT_YOURS: &str = "Vous ne transmettez pas pour cet établissement (SIRET) : il ne vous a pas désigné, ou vous n'y êtes pas rattaché.";
 const NOT_YOUR_KIND: &str =
     "Votre rôle dans cet établissement ne permet pas de transmettre ce type de résultat.";
-const NO_ENVOI: &str = "Le protocole de l'établissement ne vous confie pas l'envoi des informations dosimétriques.";
+const NO_ENVOI: &str =
+    "Le protocole de l'établissement ne vous confie pas l'envoi des informations dosimétriques.";
 const IDENTITY: &str = "Le nom, le prénom ou la date de naissance ne correspondent pas au travailleur que le registre connaît sous ce NIR.";
 const DUPLICATE: &str =
     "Doublon : ce résultat (même référence, même travailleur, même type, même période) a déjà été reçu.";
@@ -76,7 +77,11 @@ impl Registry {
     ) -> Result<SignedReceipt> {
         let mut conn = self.pool.get()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let now = self.clock.now().replace_nanosecond(0).unwrap_or(self.clock.now());
+        let now = self
+            .clock
+            .now()
+            .replace_nanosecond(0)
+            .unwrap_or(self.clock.now());
         let now = now.to_offset(time::UtcOffset::UTC);
         let actor = sender.principal.actor();
         let mut reader = match LineReader::open(input, format).map_err(read_error)? {
@@ -333,8 +338,7 @@ impl Registry {
         }
         let mut dose = dose.clone();
         if let Some(replaced) = replaces_ref {
-            let Some(id) =
-                storage::by_reference(ctx.tx, worker, &ctx.actor, replaced, dose.kind)?
+            let Some(id) = storage::by_reference(ctx.tx, worker, &ctx.actor, replaced, dose.kind)?
             else {
                 return Ok(Err(NO_REPLACED.into()));
             };
@@ -422,7 +426,11 @@ impl Registry {
     }
 
     /// The transmissions, newest first, for the operator `actor` (`siseri transmission list`).
-    pub fn operator_transmissions(&self, actor: &str, limit: u32) -> Result<Vec<TransmissionSummary>> {
+    pub fn operator_transmissions(
+        &self,
+        actor: &str,
+        limit: u32,
+    ) -> Result<Vec<TransmissionSummary>> {
         self.operator_read(actor, "registry.transmission.list", "", |tx| {
             storage::list(tx, limit)
         })
@@ -434,7 +442,11 @@ impl Registry {
         &self,
         actor: &str,
         number: &str,
-    ) -> Result<(TransmissionSummary, Vec<PendingLine>, Option<SignedDocument>)> {
+    ) -> Result<(
+        TransmissionSummary,
+        Vec<PendingLine>,
+        Option<SignedDocument>,
+    )> {
         self.operator_read(actor, "registry.transmission.show", number, |tx| {
             let summary = storage::get(tx, number)?.ok_or(RegistryError::NotFound)?;
             let lines = storage::pending(tx, None, Some(number), 100_000)?;
@@ -534,7 +546,10 @@ impl Registry {
 
 /// The sender's rights by SIRET: for each establishment it gave, the roles it holds there; a
 /// body only where the establishment named it.
-fn rights(tx: &Transaction<'_>, sender: &TransmissionSender) -> Result<HashMap<String, Vec<Right>>> {
+fn rights(
+    tx: &Transaction<'_>,
+    sender: &TransmissionSender,
+) -> Result<HashMap<String, Vec<Right>>> {
     let mut out: HashMap<String, Vec<Right>> = HashMap::new();
     for e in &sender.establishments {
         let roles: Vec<Role> = sender.principal.roles_in(e.id).into_iter().collect();
@@ -600,4 +615,3 @@ fn read_error(e: std::io::Error) -> RegistryError {
         RegistryError::ImportRead(e)
     }
 }
-

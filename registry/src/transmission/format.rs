@@ -236,7 +236,10 @@ fn csv_cells(n: u64, text: &str) -> RawLine {
         }
     }
     if quoted {
-        return RawLine::Unreadable(n, "Ligne illisible : un guillemet n'est pas refermé.".into());
+        return RawLine::Unreadable(
+            n,
+            "Ligne illisible : un guillemet n'est pas refermé.".into(),
+        );
     }
     cells.push(from_cell(&cell).to_owned());
     if cells.len() != COLUMNS.len() {
@@ -261,8 +264,7 @@ fn json_cells(n: u64, text: &str) -> RawLine {
             "Ligne illisible : un objet JSON aux clés de l'en-tête est attendu.".into(),
         )
     };
-    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text)
-    else {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text) else {
         return unreadable();
     };
     if map.keys().any(|k| !COLUMNS.contains(&k.as_str())) {
@@ -321,7 +323,10 @@ mod tests {
         let RawLine::Cells(2, cells) = &got[0] else {
             panic!("unreadable")
         };
-        assert_eq!((&*cells[0], &*cells[1], &*cells[2]), ("a;b", "=1+1", "x\"y"));
+        assert_eq!(
+            (&*cells[0], &*cells[1], &*cells[2]),
+            ("a;b", "=1+1", "x\"y")
+        );
     }
 
     #[test]

@@ -39,7 +39,9 @@ fn quantity(cell: &str, what: &str) -> Result<Option<f64>, String> {
             .all(|b| b.is_ascii_digit() || b == b'.' || b == b',' || b == b'-');
     match cell.replace(',', ".").parse::<f64>() {
         Ok(v) if ok && v.is_finite() => Ok(Some(v)),
-        _ => Err(format!("Colonne {what} : un nombre est attendu (ex. 0,25).")),
+        _ => Err(format!(
+            "Colonne {what} : un nombre est attendu (ex. 0,25)."
+        )),
     }
 }
 
@@ -88,7 +90,12 @@ pub(crate) fn check(n: u64, cells: &[String], today: Date) -> Result<CheckedLine
         );
     }
     let nir = Nir::parse(cell(1), cell(2))
-        .map_err(|e| format!("Colonnes nir et cle : {}", e.to_string().trim_end_matches('.')))
+        .map_err(|e| {
+            format!(
+                "Colonnes nir et cle : {}",
+                e.to_string().trim_end_matches('.')
+            )
+        })
         .map_err(|m| format!("{m}."))?;
     let last = name(cell(3), "nom")?;
     let first = name(cell(4), "prenom")?;
@@ -203,7 +210,10 @@ mod tests {
             let line = GOOD.replacen(from, to, 1);
             let why = check(2, &cells(&line), TODAY).unwrap_err();
             assert!(why.contains(word), "{to}: {why}");
-            assert!(!why.contains("HYPERLINK") && !why.contains('\u{1b}'), "{why}");
+            assert!(
+                !why.contains("HYPERLINK") && !why.contains('\u{1b}'),
+                "{why}"
+            );
             assert!(!why.chars().any(store::text::is_forbidden), "{why}");
         }
     }

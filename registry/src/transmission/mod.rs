@@ -200,8 +200,7 @@ pub(crate) fn periods(category: &str, from: Date, to: Date) -> Vec<(Date, Date)>
     let mut out = Vec::new();
     let first_month = (u8::from(from.month()) - 1) / months * months + 1;
     let (mut year, mut month) = (from.year(), first_month);
-    loop {
-        let Ok(m) = Month::try_from(month) else { break };
+    while let Ok(m) = Month::try_from(month) {
         let Ok(start) = Date::from_calendar_date(year, m, 1) else {
             break;
         };

@@ -18,7 +18,7 @@ use super::request::{declared_length, media_type};
 use super::{fail, Answer, Fail};
 use crate::directory::Holder;
 use crate::web::caller::{service, Refusal};
-use crate::web::{access_error, ask, cert_of, identify, logged_in, unknown_certificate, stream};
+use crate::web::{access_error, ask, cert_of, identify, logged_in, stream, unknown_certificate};
 use crate::web::{ClientCert, RegistryState};
 use crate::{
     Principal, RegistryError, SenderEstablishment, SignedReceipt, TransmissionFormat,
@@ -204,8 +204,6 @@ fn answer(headers: &HeaderMap, receipt: SignedReceipt) -> Response {
 /// end (physician).
 pub(super) async fn missing(caller: super::Caller) -> Answer {
     let id = caller.establishment;
-    let found = caller
-        .ask(move |r, who| r.missing_results(who, id))
-        .await?;
+    let found = caller.ask(move |r, who| r.missing_results(who, id)).await?;
     Ok(Json(json!({"establishment": id, "missing": found})).into_response())
 }

@@ -355,3 +355,23 @@ mod sha2_like {
         out.split_whitespace().next().unwrap_or_default().to_owned()
     }
 }
+
+#[test]
+fn the_published_example_files_are_accepted_and_their_json_twin_is_all_duplicates() {
+    let w = World::new();
+    let body = w.body();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let csv_file = std::fs::read(format!("{root}/docs/exemples/transmission.csv")).expect("csv");
+    let doc = verified(&w.sb, &w.send(&body, "text/csv", &csv_file).ok(200).body, "ex-csv");
+    assert_eq!((&doc["accepted"], &doc["rejected"]), (&json!(4), &json!(0)), "{doc}");
+    let json_file =
+        std::fs::read(format!("{root}/docs/exemples/transmission.json")).expect("json");
+    let doc = verified(
+        &w.sb,
+        &w.send(&body, "application/json", &json_file).ok(200).body,
+        "ex-json",
+    );
+    assert_eq!((&doc["accepted"], &doc["rejected"]), (&json!(0), &json!(4)), "{doc}");
+    assert!(rejected(&doc).iter().all(|(_, why)| why.contains("Doublon")), "{doc}");
+    assert_eq!(w.count("registry_transmissions"), 2);
+}

@@ -7,7 +7,8 @@
 # revocations grow (scripts/bench_mtls.sh: the registry vs nginx), the workers list: import vs
 # sqlite3, export, pages, memory (scripts/bench_import.sh), the registry during a flood of the
 # public listener (scripts/bench_abuse.sh), revocation at scale with sharded CRLs
-# (scripts/bench_revoke.sh), OCSP responses signed ahead vs per request vs `openssl ocsp -port`
+# (scripts/bench_revoke.sh), transmissions of results vs sqlite3 (scripts/bench_transmissions.sh),
+# OCSP responses signed ahead vs per request vs `openssl ocsp -port`
 # (scripts/bench_ocsp.sh). Shared helpers: scripts/bench_lib.sh;
 # the report: scripts/bench_report.py. Every process a section starts is stopped when it ends or
 # fails.
@@ -43,6 +44,13 @@ section=""
 # Import, export, pages and memory (issue 7 §3 to §5) through the registry's workers API; says
 # "not measured" by itself when the build has no such route.
 scripts/bench_import.sh $quick "$out" &
+section=$!
+wait "$section"
+section=""
+
+# Transmissions of results (issue 16): POST of a results file to the signed récépissé vs
+# sqlite3 .import, with and without results already stored; RSS.
+scripts/bench_transmissions.sh $quick "$out" &
 section=$!
 wait "$section"
 section=""

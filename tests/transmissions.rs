@@ -362,16 +362,116 @@ fn the_published_example_files_are_accepted_and_their_json_twin_is_all_duplicate
     let body = w.body();
     let root = env!("CARGO_MANIFEST_DIR");
     let csv_file = std::fs::read(format!("{root}/docs/exemples/transmission.csv")).expect("csv");
-    let doc = verified(&w.sb, &w.send(&body, "text/csv", &csv_file).ok(200).body, "ex-csv");
-    assert_eq!((&doc["accepted"], &doc["rejected"]), (&json!(4), &json!(0)), "{doc}");
-    let json_file =
-        std::fs::read(format!("{root}/docs/exemples/transmission.json")).expect("json");
+    let doc = verified(
+        &w.sb,
+        &w.send(&body, "text/csv", &csv_file).ok(200).body,
+        "ex-csv",
+    );
+    assert_eq!(
+        (&doc["accepted"], &doc["rejected"]),
+        (&json!(4), &json!(0)),
+        "{doc}"
+    );
+    let json_file = std::fs::read(format!("{root}/docs/exemples/transmission.json")).expect("json");
     let doc = verified(
         &w.sb,
         &w.send(&body, "application/json", &json_file).ok(200).body,
         "ex-json",
     );
-    assert_eq!((&doc["accepted"], &doc["rejected"]), (&json!(0), &json!(4)), "{doc}");
-    assert!(rejected(&doc).iter().all(|(_, why)| why.contains("Doublon")), "{doc}");
+    assert_eq!(
+        (&doc["accepted"], &doc["rejected"]),
+        (&json!(0), &json!(4)),
+        "{doc}"
+    );
+    assert!(
+        rejected(&doc)
+            .iter()
+            .all(|(_, why)| why.contains("Doublon")),
+        "{doc}"
+    );
     assert_eq!(w.count("registry_transmissions"), 2);
+}
+
+/// First and last day of the calendar month `back` months before this one, `jj/mm/aaaa`.
+fn month_back(back: i32) -> (String, String) {
+    let today = time::OffsetDateTime::now_utc().date();
+    let index = today.year() * 12 + i32::from(u8::from(today.month())) - 1 - back;
+    let (year, month) = (index.div_euclid(12), (index.rem_euclid(12) + 1) as u8);
+    let month = time::Month::try_from(month).expect("month");
+    let last = month.length(year);
+    (
+        format!("01/{:02}/{year}", u8::from(month)),
+        format!("{last:02}/{:02}/{year}", u8::from(month)),
+    )
+}
+
+#[test]
+fn a_month_with_neither_result_nor_absence_is_listed_for_the_operator_and_the_physician() {
+    let w = World::new();
+    let body = w.body();
+    // A category A worker employed since four months ago.
+    let durand = w.login("v.durand");
+    let mut julie: Value = serde_json::from_str(common::fixtures::WORKER).expect("worker");
+    julie["last_name"] = json!("MARCHAL");
+    julie["first_name"] = json!("Julie");
+    julie["nir"] = json!(JULIE.0);
+    julie["nir_key"] = json!(JULIE.1);
+    julie["category"] = json!("A");
+    julie["employed_from"] = json!(month_back(4).0);
+    w.call(
+        &durand,
+        "POST",
+        &format!("/api/v1/establishments/{}/workers", w.surgery),
+        Some(("application/json", julie.to_string().as_bytes())),
+        &[],
+    )
+    .ok(201);
+    let (m4, m3, m2) = (month_back(4), month_back(3), month_back(2));
+    let julie_line =
+        |rest: String| line(SURGERY_SIRET, JULIE.0, JULIE.1, "MARCHAL", "Julie", &rest);
+    let file = csv(&[
+        julie_line(format!("passive;{};{};mSv;0,1;;;;;;;;P-4;", m4.0, m4.1)),
+        julie_line(format!("no_result;{};{};;;;;;;;;;A-3;", m3.0, m3.1)),
+    ]);
+    let doc = verified(&w.sb, &w.send(&body, "text/csv", &file).ok(200).body, "m");
+    assert_eq!(doc["accepted"], 2, "{doc}");
+
+    let missing = stdout(&run_ok(&mut w.sb.siseri(["transmission", "missing"])));
+    assert!(
+        missing.contains(&format!("du {} au {}", m2.0, m2.1)),
+        "{missing}"
+    );
+    assert!(
+        !missing.contains(&m4.0) && !missing.contains(&m3.0),
+        "{missing}"
+    );
+
+    let martin = w.login("c.martin");
+    let path = format!("/api/v1/establishments/{}/transmissions/missing", w.surgery);
+    let listed = w.call(&martin, "GET", &path, None, &[]).ok(200).json();
+    let periods: Vec<&str> = listed["missing"]
+        .as_array()
+        .expect("missing")
+        .iter()
+        .map(|m| m["period_start"].as_str().expect("start"))
+        .collect();
+    assert!(periods.contains(&m2.0.as_str()), "{listed}");
+    assert!(
+        !periods.contains(&m4.0.as_str()) && !periods.contains(&m3.0.as_str()),
+        "{listed}"
+    );
+    // Reading them is reading passive dosimetry: not the PCR's.
+    let pcr = w.login("p.dillenseger");
+    w.call(&pcr, "GET", &path, None, &[])
+        .error(403, "forbidden");
+    // The physician's alerts page shows them too.
+    let page = w.call(
+        &martin,
+        "GET",
+        &format!("/etablissements/{}/alertes", w.surgery),
+        None,
+        &[],
+    );
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains(&m2.0), "{}", page.text());
 }

@@ -475,3 +475,42 @@ fn a_month_with_neither_result_nor_absence_is_listed_for_the_operator_and_the_ph
     assert_eq!(page.status, 200);
     assert!(page.text().contains(&m2.0), "{}", page.text());
 }
+
+#[test]
+fn pending_lines_are_attached_by_an_import_and_refused_there_when_the_identity_differs() {
+    let w = World::new();
+    let body = w.body();
+    let durand = |birth: &str, reference: &str| {
+        format!(
+            "{SURGERY_SIRET};1700367482001;86;DURAND;Vincent;{birth};passive;01/01/2025;31/01/2025;mSv;0,1;;;;;;;;{reference};"
+        )
+    };
+    let file = csv(&[durand("12/03/1970", "P-1"), durand("01/01/1980", "P-2")]);
+    let reply = w.send(&body, "text/csv", &file).ok(200);
+    let number = reply.header("siseri-recepisse").expect("number");
+    let doc = verified(&w.sb, &reply.body, "pending");
+    assert_eq!(doc["pending"], 2, "{doc}");
+    let doses = w.count("registry_doses");
+
+    // The correspondent imports the seed's list, DURAND Vincent (born 12/03/1970) on it.
+    let cse = w.login("v.durand");
+    w.call(
+        &cse,
+        "POST",
+        &format!("/api/v1/establishments/{}/workers/import", w.surgery),
+        Some(("text/csv", common::fixtures::WORKERS_CSV.as_bytes())),
+        &[],
+    )
+    .ok(200);
+    assert_eq!(w.count("registry_doses"), doses + 1);
+    let shown = stdout(&run_ok(&mut w.sb.siseri(["transmission", "show", &number])));
+    assert!(
+        shown.contains("ligne 2") && shown.contains("rattachée"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("ligne 3")
+            && shown.contains("refusée : Le nom, le prénom ou la date de naissance"),
+        "{shown}"
+    );
+}

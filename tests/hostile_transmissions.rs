@@ -169,3 +169,28 @@ fn a_siret_the_body_does_not_serve_reads_the_same_as_one_that_does_not_exist() {
     assert_eq!(reasons[0], reasons[1]);
     assert_eq!(w.count("registry_transmission_pending"), 0);
 }
+
+#[test]
+fn blank_lines_before_a_bad_one_still_give_a_signed_recepisse() {
+    // Skipped without being counted, they made the bad line's number exceed the récépissé's
+    // counts, which the signer refuses: the sender got a 503 and no récépissé.
+    let w = World::new();
+    let body = w.body();
+    let mut file = csv(&[]);
+    file.extend_from_slice(b"\r\n  \r\n\r\n");
+    file.extend_from_slice(
+        line(SURGERY_SIRET, DIDIER.0, "13", "DIDIER", "Valérie", PASSIVE).as_bytes(),
+    );
+    let doc = verified(
+        &w.sb,
+        &w.send(&body, "text/csv", &file).ok(200).body,
+        "blank",
+    );
+    let lines: Vec<u64> = doc["rejected_lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .map(|r| r["line"].as_u64().expect("line"))
+        .collect();
+    assert_eq!(lines, [2, 3, 4, 5], "{doc}");
+}

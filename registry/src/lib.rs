@@ -63,8 +63,8 @@ pub use storage_alerts::LimitAlert;
 pub use storage_persons::IdentityConflict;
 pub use transmission::{
     MissingPeriod, PendingLine, ReceiptSigner, SenderEstablishment, SignedReceipt,
-    TransmissionFormat, TransmissionSender, TransmissionSummary, MISSING_AFTER_DAYS, REFERENCE_MAX,
-    TRANSMISSION_HEADER,
+    TransmissionFormat, TransmissionSender, TransmissionSummary, MAX_TRANSMISSION_LINES,
+    MISSING_AFTER_DAYS, REFERENCE_MAX, TRANSMISSION_HEADER,
 };
 pub use worker::{
     ActivityCharacter, Applied, CardNumber, Category, ContractType, Operation, Page, WorkFraction,

@@ -17,9 +17,10 @@ use crate::storage_transmissions::{self as storage, NewPending};
 use crate::transmission::format::{LineReader, RawLine};
 use crate::transmission::line::{self, CheckedLine};
 use crate::transmission::{
-    periods, DocumentSender, MissingPeriod, PendingLine, ReceiptDocument, ReceiptSigner,
+    cut, periods, DocumentSender, MissingPeriod, PendingLine, ReceiptDocument, ReceiptSigner,
     RejectedLine, SignedReceipt, TransmissionFormat, TransmissionSender, TransmissionSummary,
-    MISSING_AFTER_DAYS,
+    MANY_REJECTED, MAX_DOCUMENT_BYTES, MAX_TRANSMISSION_LINES, MISSING_AFTER_DAYS, REASON_CHARS,
+    REASON_CHARS_MANY,
 };
 use crate::worker::WorkerRef;
 use crate::{storage_bodies, storage_doses, storage_workers, RegistryError, Result};
@@ -110,6 +111,11 @@ impl Registry {
         let mut rejected: Vec<RejectedLine> = Vec::new();
         while let Some(raw) = reader.next_line().map_err(read_error)? {
             lines += 1;
+            if lines > MAX_TRANSMISSION_LINES {
+                return Err(RegistryError::TransmissionRefused(format!(
+                    "{MAX_TRANSMISSION_LINES} lignes au plus par transmission : découpez le fichier."
+                )));
+            }
             let (n, outcome) = match raw {
                 RawLine::Unreadable(n, why) => (n, Outcome::Rejected(why)),
                 RawLine::Cells(n, cells) => match line::check(n, &cells, now.date()) {
@@ -120,7 +126,21 @@ impl Registry {
             match outcome {
                 Outcome::Accepted => accepted += 1,
                 Outcome::Pending => pending += 1,
-                Outcome::Rejected(reason) => rejected.push(RejectedLine { line: n, reason }),
+                Outcome::Rejected(mut reason) => {
+                    let max = if rejected.len() < MANY_REJECTED {
+                        REASON_CHARS
+                    } else {
+                        REASON_CHARS_MANY
+                    };
+                    cut(&mut reason, max);
+                    rejected.push(RejectedLine { line: n, reason });
+                }
+            }
+        }
+        if rejected.len() > MANY_REJECTED {
+            // The first ones too, so that the récépissé keeps within the signer's bound.
+            for r in &mut rejected[..MANY_REJECTED] {
+                cut(&mut r.reason, REASON_CHARS_MANY);
             }
         }
         let sha256 = reader.finish().map_err(read_error)?;
@@ -144,6 +164,12 @@ impl Registry {
             rejected_lines: &rejected,
         })
         .map_err(|e| RegistryError::Io(std::io::Error::other(e)))?;
+        if document.len() > MAX_DOCUMENT_BYTES {
+            return Err(RegistryError::TransmissionRefused(
+                "Trop de lignes refusées pour un seul récépissé : corrigez le fichier ou découpez-le."
+                    .into(),
+            ));
+        }
         storage::finish(
             &tx,
             transmission,

@@ -171,7 +171,7 @@ impl<R: Read> LineReader<R> {
         Ok(Some(&self.buf))
     }
 
-    /// The next non-blank line, `None` at the end of the file.
+    /// The next line, `None` at the end of the file.
     pub(crate) fn next_line(&mut self) -> io::Result<Option<RawLine>> {
         loop {
             let n = self.next;
@@ -181,7 +181,11 @@ impl<R: Read> LineReader<R> {
                 return Ok(None);
             };
             if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-                continue;
+                // Counted, so that every line number the récépissé names is within its counts.
+                return Ok(Some(RawLine::Unreadable(
+                    n,
+                    "Ligne vide : supprimez-la.".into(),
+                )));
             }
             let Ok(text) = std::str::from_utf8(bytes) else {
                 return Ok(Some(RawLine::Unreadable(
@@ -338,8 +342,9 @@ mod tests {
         let input = b"{\"siret\":\"1\",\"hp10\":0.25}\n\n{\"x\":1}\n[1]\n";
         let got = lines(input, TransmissionFormat::Json).unwrap();
         assert!(matches!(&got[0], RawLine::Cells(1, c) if c[10] == "0.25" && c[0] == "1"));
-        assert!(matches!(&got[1], RawLine::Unreadable(3, _)));
-        assert!(matches!(&got[2], RawLine::Unreadable(4, _)));
+        assert!(matches!(&got[1], RawLine::Unreadable(2, m) if m.contains("vide")));
+        assert!(matches!(&got[2], RawLine::Unreadable(3, _)));
+        assert!(matches!(&got[3], RawLine::Unreadable(4, _)));
     }
 
     #[test]

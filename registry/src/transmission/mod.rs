@@ -52,6 +52,27 @@ pub use line::REFERENCE_MAX;
 use crate::directory::DirectoryError;
 use crate::principal::Principal;
 
+/// The most lines one transmission may hold: a bigger file is the sender's to split (a
+/// récépissé lists at most a million refused lines).
+pub const MAX_TRANSMISSION_LINES: u64 = 1_000_000;
+/// The largest récépissé document the signer takes (`ca::receipt`'s bound).
+pub(crate) const MAX_DOCUMENT_BYTES: usize = 128 * 1024 * 1024;
+/// The longest reason of a refused line (`ca::receipt`'s bound), and the shorter one used once
+/// many lines are refused, so that a wholly refused million-line file still has a récépissé
+/// within [`MAX_DOCUMENT_BYTES`].
+pub(crate) const REASON_CHARS: usize = 300;
+pub(crate) const REASON_CHARS_MANY: usize = 80;
+/// Past this many refused lines, reasons are cut to [`REASON_CHARS_MANY`].
+pub(crate) const MANY_REJECTED: usize = 100_000;
+
+/// `reason` cut to `max` characters (an ellipsis marking the cut).
+pub(crate) fn cut(reason: &mut String, max: usize) {
+    if reason.chars().count() > max {
+        let keep: String = reason.chars().take(max - 1).collect();
+        *reason = format!("{keep}…");
+    }
+}
+
 /// Days after a period's end before its missing result is reported.
 pub const MISSING_AFTER_DAYS: i64 = 20;
 
@@ -222,6 +243,17 @@ pub(crate) fn periods(category: &str, from: Date, to: Date) -> Vec<(Date, Date)>
 mod tests {
     use super::*;
     use time::macros::date;
+
+    #[test]
+    fn reasons_are_cut_on_a_character_boundary() {
+        let mut r = "é".repeat(400);
+        cut(&mut r, REASON_CHARS);
+        assert_eq!(r.chars().count(), REASON_CHARS);
+        assert!(r.ends_with('…'));
+        let mut short = "Ligne vide.".to_owned();
+        cut(&mut short, REASON_CHARS);
+        assert_eq!(short, "Ligne vide.");
+    }
 
     #[test]
     fn category_a_periods_are_months_and_b_quarters() {

@@ -161,6 +161,19 @@ pub(crate) fn person_identity(
         .optional()?)
 }
 
+/// The employment of `nir` in `establishment`, on the list or removed from it (results keep
+/// coming after someone leaves).
+pub(crate) fn worker_by_nir(
+    conn: &Connection,
+    establishment: i64,
+    nir: &Nir,
+) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM registry_workers WHERE establishment_id = ?1 AND nir = ?2")?
+        .query_row(params![establishment, nir.as_str()], |r| r.get(0))
+        .optional()?)
+}
+
 /// The identity of the person employment `worker` is of.
 pub(crate) fn person_identity_of_worker(
     conn: &Connection,

@@ -22,8 +22,7 @@ use crate::transmission::{
     MANY_REJECTED, MAX_DOCUMENT_BYTES, MAX_TRANSMISSION_LINES, MISSING_AFTER_DAYS, REASON_CHARS,
     REASON_CHARS_MANY,
 };
-use crate::worker::WorkerRef;
-use crate::{storage_bodies, storage_doses, storage_workers, RegistryError, Result};
+use crate::{storage_bodies, storage_doses, RegistryError, Result};
 
 /// Reasons given for refused lines (in the récépissé: French, never the line's data).
 const NOT_YOURS: &str = "Vous ne transmettez pas pour cet établissement (SIRET) : il ne vous a pas désigné, ou vous n'y êtes pas rattaché.";
@@ -290,8 +289,7 @@ impl Registry {
                 return Ok(Outcome::Rejected(IDENTITY.into()));
             }
         }
-        let worker = storage_workers::find(r.tx, establishment, &WorkerRef::Nir(l.nir.clone()))?;
-        let Some((worker, _)) = worker else {
+        let Some(worker) = storage::worker_by_nir(r.tx, establishment, &l.nir)? else {
             if storage::is_pending_duplicate(
                 r.tx,
                 establishment,

@@ -173,31 +173,29 @@ impl<R: Read> LineReader<R> {
 
     /// The next line, `None` at the end of the file.
     pub(crate) fn next_line(&mut self) -> io::Result<Option<RawLine>> {
-        loop {
-            let n = self.next;
-            let format = self.format;
-            self.next += 1;
-            let Some(bytes) = self.raw_line()? else {
-                return Ok(None);
-            };
-            if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-                // Counted, so that every line number the récépissé names is within its counts.
-                return Ok(Some(RawLine::Unreadable(
-                    n,
-                    "Ligne vide : supprimez-la.".into(),
-                )));
-            }
-            let Ok(text) = std::str::from_utf8(bytes) else {
-                return Ok(Some(RawLine::Unreadable(
-                    n,
-                    "Ligne illisible : elle n'est pas encodée en UTF-8.".into(),
-                )));
-            };
-            return Ok(Some(match format {
-                TransmissionFormat::Csv => csv_cells(n, text),
-                TransmissionFormat::Json => json_cells(n, text),
-            }));
+        let n = self.next;
+        let format = self.format;
+        self.next += 1;
+        let Some(bytes) = self.raw_line()? else {
+            return Ok(None);
+        };
+        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            // Counted, so that every line number the récépissé names is within its counts.
+            return Ok(Some(RawLine::Unreadable(
+                n,
+                "Ligne vide : supprimez-la.".into(),
+            )));
         }
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return Ok(Some(RawLine::Unreadable(
+                n,
+                "Ligne illisible : elle n'est pas encodée en UTF-8.".into(),
+            )));
+        };
+        Ok(Some(match format {
+            TransmissionFormat::Csv => csv_cells(n, text),
+            TransmissionFormat::Json => json_cells(n, text),
+        }))
     }
 
     /// Reads what is left (so the hash covers the whole file) and returns the SHA-256, hex.

@@ -445,7 +445,8 @@ pub(crate) fn pending(
             transmission: r.get(0)?,
             line: r.get(1)?,
             establishment: r.get(2)?,
-            nir_masked: format!("{}…", nir.get(..5).unwrap_or("")),
+            // As `Nir::masked` shows it, the key aside (not kept with a pending line).
+            nir_masked: format!("{} ** ** ** *** ***", nir.get(..1).unwrap_or("")),
             kind: r.get(4)?,
             period_start: r.get(5)?,
             period_end: r.get(6)?,

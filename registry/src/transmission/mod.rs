@@ -157,7 +157,7 @@ pub struct PendingLine {
     pub line: i64,
     /// The establishment it is for.
     pub establishment: i64,
-    /// The NIR's first five characters.
+    /// The NIR masked but for its first digit (the sex).
     pub nir_masked: String,
     /// Kind of result.
     pub kind: String,

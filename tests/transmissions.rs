@@ -180,7 +180,15 @@ fn a_bodys_mixed_file_gives_exactly_the_expected_signed_recepisse_and_the_same_o
         listed.contains(&number) && listed.contains("1 en attente"),
         "{listed}"
     );
-    let pending = stdout(&run_ok(&mut w.sb.siseri(["transmission", "pending"])));
+    // Not yet listed by default ([transmissions] pending_days, 30 days), listed at 0.
+    let default = stdout(&run_ok(&mut w.sb.siseri(["transmission", "pending"])));
+    assert!(default.contains("aucune ligne en attente"), "{default}");
+    let pending = stdout(&run_ok(&mut w.sb.siseri([
+        "transmission",
+        "pending",
+        "--older-than",
+        "0",
+    ])));
     assert!(
         pending.contains(&number) && pending.contains("ligne 5"),
         "{pending}"
@@ -224,7 +232,12 @@ fn a_bodys_mixed_file_gives_exactly_the_expected_signed_recepisse_and_the_same_o
         shown.contains("rattachée") && shown.contains("ligne 9 refusée"),
         "{shown}"
     );
-    let pending = stdout(&run_ok(&mut w.sb.siseri(["transmission", "pending"])));
+    let pending = stdout(&run_ok(&mut w.sb.siseri([
+        "transmission",
+        "pending",
+        "--older-than",
+        "0",
+    ])));
     assert!(pending.contains("aucune ligne en attente"), "{pending}");
 
     // A correction names the result it replaces by the sender's reference.

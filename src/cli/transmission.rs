@@ -36,9 +36,10 @@ pub(super) enum TransmissionCommand {
     /// Lignes en attente : résultats reçus pour un NIR que l'établissement n'a pas (encore)
     /// déclaré ; ils deviennent des résultats quand il le déclare.
     Pending {
-        /// Seulement celles reçues il y a au moins ce nombre de jours.
-        #[arg(long, default_value_t = 0)]
-        older_than: u32,
+        /// Seulement celles reçues il y a au moins ce nombre de jours (par défaut :
+        /// [transmissions] pending_days de config.toml, 30 jours).
+        #[arg(long, value_name = "JOURS")]
+        older_than: Option<u32>,
     },
     /// Périodes sans résultat ni déclaration d'absence de résultat 20 jours après leur fin
     /// (travailleurs classés A ou B des établissements qui ont désigné un organisme).
@@ -140,11 +141,12 @@ pub(super) fn run(dir: &DataDir, command: TransmissionCommand) -> Result<(), App
             }
         }
         TransmissionCommand::Pending { older_than } => {
+            let days = older_than.unwrap_or(config.transmissions.pending_days);
             let lines = registry
-                .operator_pending(OPERATOR, older_than)
+                .operator_pending(OPERATOR, days)
                 .map_err(registry_err)?;
             if lines.is_empty() {
-                crate::say!("aucune ligne en attente");
+                crate::say!("aucune ligne en attente depuis {days} jour(s) ou plus");
             }
             for p in lines {
                 crate::say!("{}", pending_line(&p));

@@ -11,16 +11,16 @@ use time::{Duration, OffsetDateTime};
 
 use super::{stamp, Ctx, Grant, Registry};
 use crate::dose::{DoseInput, Sender};
-use crate::policy::{allows, Action, Role};
+use crate::policy::{Action, Role};
 use crate::principal::Identity;
 use crate::storage_transmissions::{self as storage, NewPending};
 use crate::transmission::format::{LineReader, RawLine};
 use crate::transmission::line::{self, CheckedLine};
 use crate::transmission::{
-    cut, periods, DocumentSender, MissingPeriod, PendingLine, ReceiptDocument, ReceiptSigner,
-    RejectedLine, SignedReceipt, TransmissionFormat, TransmissionSender, TransmissionSummary,
-    MANY_REJECTED, MAX_DOCUMENT_BYTES, MAX_TRANSMISSION_LINES, MISSING_AFTER_DAYS, REASON_CHARS,
-    REASON_CHARS_MANY,
+    cut, may_send, periods, DocumentSender, MissingPeriod, NotSent, PendingLine, ReceiptDocument,
+    ReceiptSigner, RejectedLine, SignedReceipt, TransmissionFormat, TransmissionSender,
+    TransmissionSummary, MANY_REJECTED, MAX_DOCUMENT_BYTES, MAX_TRANSMISSION_LINES,
+    MISSING_AFTER_DAYS, REASON_CHARS, REASON_CHARS_MANY,
 };
 use crate::{storage_bodies, storage_doses, RegistryError, Result};
 
@@ -263,18 +263,16 @@ impl Registry {
         };
         let mut why = NOT_YOUR_KIND;
         let mut chosen = None;
-        for right in rights {
-            match right
-                .roles
-                .iter()
-                .find(|role| allows(**role, kind, Action::Write))
-            {
-                Some(Role::Pcr) if !right.sends_dosimetry => why = NO_ENVOI,
-                Some(role) => {
-                    chosen = Some((right.establishment, *role));
-                    break;
+        'rights: for right in rights {
+            for &role in &right.roles {
+                match may_send(role, l.dose.kind, right.sends_dosimetry) {
+                    Ok(()) => {
+                        chosen = Some((right.establishment, role));
+                        break 'rights;
+                    }
+                    Err(NotSent::NoEnvoi) => why = NO_ENVOI,
+                    Err(NotSent::Kind) => {}
                 }
-                None => {}
             }
         }
         let Some((establishment, role)) = chosen else {

@@ -50,6 +50,8 @@ pub use format::{TransmissionFormat, TRANSMISSION_HEADER};
 pub use line::REFERENCE_MAX;
 
 use crate::directory::DirectoryError;
+use crate::dose::DoseKind;
+use crate::policy::{allows, Action, Role};
 use crate::principal::Principal;
 
 /// The most lines one transmission may hold: a bigger file is the sender's to split (a
@@ -215,6 +217,28 @@ pub(crate) struct RejectedLine {
     pub reason: String,
 }
 
+/// Why a role may not send a kind of result for an establishment it holds it in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NotSent {
+    /// The matrix does not let this role write this kind.
+    Kind,
+    /// A PCR whose protocol does not tick *Envoi des informations dosimétriques*.
+    NoEnvoi,
+}
+
+/// Whether `role`, held in an establishment, may send a result of `kind` there: the matrix's
+/// write column ([`crate::policy`]), and for a PCR the protocol's *envoi* box (`sends`). The
+/// module's table, one test per cell.
+pub(crate) fn may_send(role: Role, kind: DoseKind, sends: bool) -> Result<(), NotSent> {
+    if !allows(role, kind.data_kind(), Action::Write) {
+        return Err(NotSent::Kind);
+    }
+    if role == Role::Pcr && !sends {
+        return Err(NotSent::NoEnvoi);
+    }
+    Ok(())
+}
+
 /// The calendar periods of `category` (`A`: months, `B`: quarters) that meet `[from, to]`.
 pub(crate) fn periods(category: &str, from: Date, to: Date) -> Vec<(Date, Date)> {
     let months = if category == "A" { 1 } else { 3 };
@@ -243,6 +267,39 @@ pub(crate) fn periods(category: &str, from: Date, to: Date) -> Vec<(Date, Date)>
 mod tests {
     use super::*;
     use time::macros::date;
+
+    /// The module's table of who sends what, cell by cell: every role, every kind, with and
+    /// without the *envoi* box.
+    #[test]
+    fn each_role_sends_exactly_the_kinds_of_its_row() {
+        use DoseKind::*;
+        let body = [Passive, Radon, NoResult];
+        let pcr = [Operational, Aircrew];
+        let physician = [Internal, Effective, Equivalent];
+        for kind in DoseKind::ALL {
+            for sends in [false, true] {
+                let expect = |allowed: &[DoseKind]| {
+                    if allowed.contains(&kind) {
+                        Ok(())
+                    } else {
+                        Err(NotSent::Kind)
+                    }
+                };
+                assert_eq!(may_send(Role::DosimetryBody, kind, sends), expect(&body));
+                assert_eq!(may_send(Role::Mdt, kind, sends), expect(&physician));
+                assert_eq!(may_send(Role::Cse, kind, sends), Err(NotSent::Kind));
+                let pcr_expected = match expect(&pcr) {
+                    Ok(()) if !sends => Err(NotSent::NoEnvoi),
+                    other => other,
+                };
+                assert_eq!(
+                    may_send(Role::Pcr, kind, sends),
+                    pcr_expected,
+                    "{kind:?} {sends}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn reasons_are_cut_on_a_character_boundary() {

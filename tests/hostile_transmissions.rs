@@ -194,3 +194,53 @@ fn blank_lines_before_a_bad_one_still_give_a_signed_recepisse() {
         .collect();
     assert_eq!(lines, [2, 3, 4, 5], "{doc}");
 }
+
+#[test]
+fn a_recepisse_is_fetched_by_its_sender_only_and_a_person_needs_a_session() {
+    let w = World::new();
+    let body = w.body();
+    let file = csv(&[line(
+        SURGERY_SIRET,
+        DIDIER.0,
+        DIDIER.1,
+        "DIDIER",
+        "Valérie",
+        PASSIVE,
+    )]);
+    let number = w
+        .send(&body, "text/csv", &file)
+        .ok(200)
+        .header("siseri-recepisse")
+        .expect("number");
+    // Another sender, a number that does not exist, one that is not a number: one same 404.
+    let cse = w.login("v.durand");
+    let mut answers = Vec::new();
+    for (who, n) in [
+        (&cse, number.as_str()),
+        (&body, "RT-2020-000000001"),
+        (&body, "RT-2026-%2E%2E%2F%2E%2E"),
+        (&body, "%3Cscript%3E"),
+    ] {
+        let a = w.call(
+            who,
+            "GET",
+            &format!("/api/v1/transmissions/{n}/recepisse"),
+            None,
+            &[],
+        );
+        a.error(404, "not_found");
+        answers.push(a.text());
+    }
+    assert!(answers.iter().all(|a| *a == answers[0]), "{answers:?}");
+    // A correspondent sends no result; a person without a session sends nothing.
+    let doc = verified(&w.sb, &w.send(&cse, "text/csv", &file).ok(200).body, "cse");
+    assert_eq!(
+        (doc["accepted"].as_u64(), doc["rejected"].as_u64()),
+        (Some(0), Some(1))
+    );
+    let mut pcr = w.login("p.dillenseger");
+    pcr.jar = None;
+    let a = w.send(&pcr, "text/csv", &file);
+    assert_eq!(a.status, 401, "{}", a.text());
+    assert_eq!(w.count("registry_transmissions"), 2);
+}

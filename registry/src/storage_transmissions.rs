@@ -150,27 +150,28 @@ pub(crate) fn get(conn: &Connection, number: &str) -> Result<Option<Transmission
         .optional()?)
 }
 
-/// The identity the registry knows for `nir`: folded "LAST FIRST" and birth date.
-pub(crate) fn person_identity(
-    conn: &Connection,
-    nir: &Nir,
-) -> Result<Option<(String, Option<String>)>> {
-    Ok(conn
-        .prepare_cached("SELECT search_name, birth_date FROM registry_persons WHERE nir = ?1")?
-        .query_row([nir.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?)
-}
+/// A person's folded "LAST FIRST", birth date (`aaaa-mm-jj`), and employment in one
+/// establishment.
+pub(crate) type KnownIdentity = (String, Option<String>, Option<i64>);
 
-/// The employment of `nir` in `establishment`, on the list or removed from it (results keep
-/// coming after someone leaves).
-pub(crate) fn worker_by_nir(
+/// The identity the registry knows for `nir` (folded "LAST FIRST", birth date) and its
+/// employment in `establishment` if it has one there (on the list or removed from it): `None`
+/// when no employer declared the NIR. One statement, asked for every line of a transmission.
+pub(crate) fn identity_and_worker(
     conn: &Connection,
     establishment: i64,
     nir: &Nir,
-) -> Result<Option<i64>> {
+) -> Result<Option<KnownIdentity>> {
     Ok(conn
-        .prepare_cached("SELECT id FROM registry_workers WHERE establishment_id = ?1 AND nir = ?2")?
-        .query_row(params![establishment, nir.as_str()], |r| r.get(0))
+        .prepare_cached(
+            "SELECT p.search_name, p.birth_date,
+                    (SELECT w.id FROM registry_workers w
+                     WHERE w.establishment_id = ?1 AND w.nir = ?2)
+             FROM registry_persons p WHERE p.nir = ?2",
+        )?
+        .query_row(params![establishment, nir.as_str()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .optional()?)
 }
 
@@ -268,7 +269,9 @@ pub(crate) fn by_reference(
         .optional()?)
 }
 
-/// Records a result sent in transmission `transmission`; returns its id.
+/// Records a result sent in transmission `transmission`; returns its id, or `None` when a
+/// result of the same sender, reference, worker, kind and period is there already (the unique
+/// index `registry_doses_reference`).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn insert_dose(
     conn: &Connection,
@@ -279,7 +282,7 @@ pub(crate) fn insert_dose(
     reference: &str,
     transmission: i64,
     now: &str,
-) -> Result<i64> {
+) -> Result<Option<i64>> {
     Ok(conn
         .prepare_cached(
             "INSERT INTO registry_doses (worker_id, kind, period_start, period_end, hp10_usv,
@@ -287,6 +290,8 @@ pub(crate) fn insert_dose(
                  siret, replaces_id, source, recorded_at, reference, transmission_id)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
                      ?18, ?19)
+             ON CONFLICT (worker_id, source, reference, kind, period_start, period_end)
+                 WHERE reference IS NOT NULL DO NOTHING
              RETURNING id",
         )?
         .query_row(
@@ -312,7 +317,8 @@ pub(crate) fn insert_dose(
                 transmission
             ],
             |r| r.get(0),
-        )?)
+        )
+        .optional()?)
 }
 
 /// What a pending line keeps to become a result once its worker is declared.

@@ -282,12 +282,16 @@ impl Registry {
         let Some(sender) = Sender::of(role) else {
             return Ok(Outcome::Rejected(NOT_YOUR_KIND.into()));
         };
-        if let Some((name, birth)) = storage::person_identity(r.tx, &l.nir)? {
+        // The person is known if any employer declared them; the employment only if this one did.
+        let known = storage::identity_and_worker(r.tx, establishment, &l.nir)?;
+        let mut worker = None;
+        if let Some((name, birth, employment)) = known {
             if name != l.search_name || birth.is_some_and(|b| b != l.birth_date) {
                 return Ok(Outcome::Rejected(IDENTITY.into()));
             }
+            worker = employment;
         }
-        let Some(worker) = storage::worker_by_nir(r.tx, establishment, &l.nir)? else {
+        let Some(worker) = worker else {
             if storage::is_pending_duplicate(
                 r.tx,
                 establishment,
@@ -355,11 +359,12 @@ impl Registry {
         replaces_ref: Option<&str>,
         transmission: i64,
     ) -> Result<std::result::Result<i64, String>> {
-        if storage::is_duplicate(ctx.tx, worker, &ctx.actor, reference, dose)? {
-            return Ok(Err(DUPLICATE.into()));
-        }
         let mut dose = dose.clone();
         if let Some(replaced) = replaces_ref {
+            // Before the correction's own checks: a correction sent again is a duplicate.
+            if storage::is_duplicate(ctx.tx, worker, &ctx.actor, reference, &dose)? {
+                return Ok(Err(DUPLICATE.into()));
+            }
             let Some(id) = storage::by_reference(ctx.tx, worker, &ctx.actor, replaced, dose.kind)?
             else {
                 return Ok(Err(NO_REPLACED.into()));
@@ -371,7 +376,9 @@ impl Registry {
             }
             dose.replaces = Some(id);
         }
-        let id = storage::insert_dose(
+        // A duplicate (same reference, worker, kind, period) is not inserted: the unique index
+        // says so, without a lookup of its own.
+        let Some(id) = storage::insert_dose(
             ctx.tx,
             worker,
             &dose,
@@ -380,7 +387,10 @@ impl Registry {
             reference,
             transmission,
             &ctx.stamp(),
-        )?;
+        )?
+        else {
+            return Ok(Err(DUPLICATE.into()));
+        };
         self.check_limits(ctx, worker, id, dose.period_end)?;
         Ok(Ok(id))
     }

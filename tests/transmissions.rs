@@ -486,7 +486,15 @@ fn a_month_with_neither_result_nor_absence_is_listed_for_the_operator_and_the_ph
         &[],
     );
     assert_eq!(page.status, 200);
-    assert!(page.text().contains(&m2.0), "{}", page.text());
+    assert!(
+        page.text().contains(&m2.0) && page.text().contains("MARCHAL Julie"),
+        "{}",
+        page.text()
+    );
+    assert!(
+        !missing.contains("MARCHAL"),
+        "the operators' listing names no one: {missing}"
+    );
 }
 
 #[test]

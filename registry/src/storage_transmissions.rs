@@ -464,15 +464,24 @@ pub(crate) fn pending(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// An employment §3 watches: its id, its establishment, its category, and its first and last
-/// days (`aaaa-mm-jj`; no last day while on the list).
-pub(crate) type Watched = (i64, i64, String, String, Option<String>);
+/// An employment §3 watches: its id, its establishment, the worker's name, its category, and
+/// its first and last days (`aaaa-mm-jj`; no last day while on the list).
+pub(crate) struct Watched {
+    pub worker: i64,
+    pub establishment: i64,
+    /// `NOM Prénom`, as the employer declared it.
+    pub name: String,
+    pub category: String,
+    pub from: String,
+    pub to: Option<String>,
+}
 
 /// The employments §3 watches: of a classified worker (category A or B), in an establishment
 /// that named a dosimetry body, with the days of employment; `establishment` narrows it.
 pub(crate) fn watched(conn: &Connection, establishment: Option<i64>) -> Result<Vec<Watched>> {
     let mut stmt = conn.prepare(
-        "SELECT w.id, w.establishment_id, w.category, w.employed_from, w.employed_to
+        "SELECT w.id, w.establishment_id, w.last_name || ' ' || w.first_name, w.category,
+                w.employed_from, w.employed_to
          FROM registry_workers w
          WHERE w.category IN ('A', 'B')
            AND (?1 IS NULL OR w.establishment_id = ?1)
@@ -480,7 +489,14 @@ pub(crate) fn watched(conn: &Connection, establishment: Option<i64>) -> Result<V
          ORDER BY w.establishment_id, w.id",
     )?;
     let rows = stmt.query_map(params![establishment], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        Ok(Watched {
+            worker: r.get(0)?,
+            establishment: r.get(1)?,
+            name: r.get(2)?,
+            category: r.get(3)?,
+            from: r.get(4)?,
+            to: r.get(5)?,
+        })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -614,22 +614,23 @@ fn missing(
     let last_end = today - Duration::days(MISSING_AFTER_DAYS);
     let window = crate::date::twelve_months_before(today);
     let mut out = Vec::new();
-    for (worker, est, category, from, to) in storage::watched(tx, establishment)? {
-        let Ok(from) = crate::date::from_iso(&from) else {
+    for w in storage::watched(tx, establishment)? {
+        let Ok(from) = crate::date::from_iso(&w.from) else {
             continue;
         };
-        let to = match to.as_deref().map(crate::date::from_iso) {
+        let to = match w.to.as_deref().map(crate::date::from_iso) {
             Some(Ok(d)) => d.min(today),
             _ => today,
         };
-        for (start, end) in periods(&category, from.max(window), to) {
+        for (start, end) in periods(&w.category, from.max(window), to) {
             if end > last_end || end < window {
                 continue;
             }
-            if !storage::covered(tx, worker, start, end)? {
+            if !storage::covered(tx, w.worker, start, end)? {
                 out.push(MissingPeriod {
-                    establishment: est,
-                    worker_id: worker,
+                    establishment: w.establishment,
+                    worker_id: w.worker,
+                    worker_name: w.name.clone(),
                     period_start: start,
                     period_end: end,
                 });

@@ -182,6 +182,8 @@ pub struct MissingPeriod {
     pub establishment: i64,
     /// The employment (worker id in that establishment).
     pub worker_id: i64,
+    /// `NOM Prénom`, as the employer declared it (the operators' listing does not show it).
+    pub worker_name: String,
     /// First day.
     #[serde(with = "crate::date::serde_french")]
     pub period_start: Date,

@@ -97,7 +97,7 @@ pub(crate) async fn page(
                         }
                         @for m in missing {
                             tr {
-                                td { a href={ (base) "/travailleurs/" (m.worker_id) } { "Travailleur n° " (m.worker_id) } }
+                                td { a href={ (base) "/travailleurs/" (m.worker_id) } { (m.worker_name) } }
                                 td { "du " (store::date::french(m.period_start)) " au " (store::date::french(m.period_end)) }
                             }
                         }

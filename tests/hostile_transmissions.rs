@@ -90,6 +90,23 @@ fn whole_files_that_are_not_transmissions_are_refused_in_french_and_record_nothi
     w.send(&body, "application/x-www-form-urlencoded", b"a=b")
         .error(415, "unsupported_media_type");
     assert_eq!(state(&w), before);
+    // Each refusal is audited, with why, never with what was sent.
+    let reasons: Vec<String> = {
+        let db = w.sb.db();
+        let mut stmt = db
+            .prepare(
+                "SELECT details FROM audit_log WHERE action = 'registry.transmission.refused'
+                 ORDER BY seq",
+            )
+            .expect("prepare");
+        stmt.query_map([], |r| r.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows")
+    };
+    assert_eq!(reasons.len(), 5, "{reasons:?}");
+    assert!(reasons[0].contains("line_too_long"), "{reasons:?}");
+    assert!(reasons.iter().all(|r| !r.contains("calc")), "{reasons:?}");
 }
 
 #[test]

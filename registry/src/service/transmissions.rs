@@ -75,7 +75,54 @@ impl Registry {
         input: R,
         signer: &dyn ReceiptSigner,
     ) -> Result<SignedReceipt> {
+        let received = {
+            let mut conn = self.pool.get()?;
+            self.receive(&mut conn, sender, format, input)
+        };
+        match received {
+            Ok(id) => self.signed_receipt(id, signer),
+            Err(e) => {
+                if matches!(
+                    e,
+                    RegistryError::TransmissionRefused(_)
+                        | RegistryError::TransmissionLineTooLong
+                        | RegistryError::ImportRead(_)
+                ) {
+                    // Nothing of the file is kept, but that it was sent and refused is.
+                    self.audit_refusal(sender, e.code())?;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Records a transmission refused whole (`registry.transmission.refused`).
+    fn audit_refusal(&self, sender: &TransmissionSender, code: &str) -> Result<()> {
         let mut conn = self.pool.get()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        audit::append(
+            &tx,
+            self.clock.now(),
+            &Event {
+                actor: &sender.principal.actor(),
+                action: "registry.transmission.refused",
+                target: "registry",
+                details: &[("serial", &sender.serial), ("reason", code)],
+            },
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// [`Self::receive_transmission`] up to the récépissé recorded: its transmission's id (the
+    /// earlier one for a file sent again).
+    fn receive<R: Read>(
+        &self,
+        conn: &mut rusqlite::Connection,
+        sender: &TransmissionSender,
+        format: TransmissionFormat,
+        input: R,
+    ) -> Result<i64> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let now = self
             .clock
@@ -145,9 +192,7 @@ impl Registry {
         let sha256 = reader.finish().map_err(read_error)?;
         if let Some(earlier) = storage::same_file(&tx, &actor, &sha256)? {
             // Sent before: nothing of this reading is kept, the récépissé is the first one.
-            drop(tx);
-            drop(conn);
-            return self.signed_receipt(earlier, signer);
+            return Ok(earlier);
         }
         let document = serde_json::to_vec(&ReceiptDocument {
             number: &number,
@@ -199,8 +244,7 @@ impl Registry {
         r.rights.clear();
         drop(r);
         tx.commit()?;
-        drop(conn);
-        self.signed_receipt(transmission, signer)
+        Ok(transmission)
     }
 
     /// The signed récépissé of transmission `id`, signed now if it was not yet.

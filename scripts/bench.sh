@@ -8,7 +8,9 @@
 # sqlite3, export, pages, memory (scripts/bench_import.sh), the registry during a flood of the
 # public listener (scripts/bench_abuse.sh), revocation at scale with sharded CRLs
 # (scripts/bench_revoke.sh), a worker's career at 50,000,000 results (scripts/bench_career.sh),
-# OCSP responses signed ahead vs per request vs `openssl ocsp -port` (scripts/bench_ocsp.sh). Shared helpers: scripts/bench_lib.sh;
+# transmissions of results vs sqlite3 (scripts/bench_transmissions.sh),
+# OCSP responses signed ahead vs per request vs `openssl ocsp -port`
+# (scripts/bench_ocsp.sh). Shared helpers: scripts/bench_lib.sh;
 # the report: scripts/bench_report.py. Every process a section starts is stopped when it ends or
 # fails.
 set -euo pipefail
@@ -50,6 +52,13 @@ section=""
 # A worker's whole career read by the physician, and the limit check of one new result, at
 # 50,000,000 stored results (issue 15).
 scripts/bench_career.sh $quick "$out" &
+section=$!
+wait "$section"
+section=""
+
+# Transmissions of results (issue 16): POST of a results file to the signed récépissé vs
+# sqlite3 .import, with and without results already stored; RSS.
+scripts/bench_transmissions.sh $quick "$out" &
 section=$!
 wait "$section"
 section=""

@@ -18,6 +18,8 @@ HANDSHAKE_GOAL = 5.0  # registry vs nginx handshakes/s at 100,000 revoked
 FLAT_GOAL = 1.10  # CPU per handshake at the largest size vs at 0
 REFUSED_GOAL = 1.0  # seconds from `siseri cert revoke` to a refused request (issue 5 §2)
 IMPORT_GOAL = 0.5  # API import vs sqlite3 .import, rows/s
+TRANSMISSION_GOAL = 0.5  # POST /api/v1/transmissions vs sqlite3 .import, lines/s
+TRANSMISSION_MEMORY_MB = 150  # daemon peak RSS receiving 1,000,000 lines
 MEMORY_GOAL_MB = 100  # daemon peak RSS at 1,000,000 workers
 FLOOD_GOAL = 2.0  # registry p99 during a flood of the public listener vs without (issue 13)
 READS_SPREAD_GOAL = 5.0  # registry reads at 64 connections, p99 over p50 (issue 15 §5)
@@ -220,6 +222,26 @@ if mem:
     judged = mem["workers"] >= 1_000_000
     out.append(f"| daemon peak RSS at {n(mem['workers'])} workers (import, export, pages) (MB) | {mb:.0f} | — | — "
                f"| < {MEMORY_GOAL_MB} MB at 1,000,000 | {verdict(mb < MEMORY_GOAL_MB) if judged else '—'} |")
+tr_base = first("transmission", impl="sqlite3")
+tr_stored = next((r for r in rows if r.get("bench") == "transmission"
+                  and r.get("impl") == "siseri" and r.get("stored_before")), None)
+for tr in (first("transmission", impl="siseri", stored_before=0), tr_stored):
+    if not (tr and tr_base):
+        continue
+    r = tr["per_second"] / tr_base["per_second"]
+    rounds = tr.get("round_ratios") or []
+    spread = (f" (per round: {', '.join(f'{x:.2f}×' for x in rounds)})" if len(rounds) > 1 else "")
+    judged = tr["rows"] >= 1_000_000
+    stored = (f", {n(tr['stored_before'])} results already stored" if tr["stored_before"] else "")
+    out.append(f"| results received/s, `POST /api/v1/transmissions` to the signed récépissé, "
+               f"{n(tr['rows'])} lines{stored}, median of {max(len(rounds), 1)} round(s) "
+               f"(vs `sqlite3` `.import`) | {tr['per_second']:,.0f} | {tr_base['per_second']:,.0f} "
+               f"| **{r:.2f}×**{spread} | ≥ {TRANSMISSION_GOAL:.1f}× at 1,000,000 "
+               f"| {verdict(r >= TRANSMISSION_GOAL) if judged else '—'} |")
+    mb = tr["peak_rss_kb"] / 1024
+    out.append(f"| daemon peak RSS receiving {n(tr['rows'])} lines{stored} (MB) | {mb:.0f} | — | — "
+               f"| < {TRANSMISSION_MEMORY_MB} MB at 1,000,000 "
+               f"| {verdict(mb < TRANSMISSION_MEMORY_MB) if judged else '—'} |")
 inline_reads, grouped_reads = first("read_audit", audit="inline"), first("read_audit", audit="grouped")
 for r in (inline_reads, grouped_reads):
     if r and r["request_ms_p50"] and r["request_ms_p99"]:
@@ -516,6 +538,27 @@ if career_read and career_mem:
             out.append(f"| {what} | {r['requests_per_second']:.1f} | {r['request_ms_p50']:.2f} "
                        f"| {r['request_ms_p99']:.2f} | {r['server_cpu_ms_per_request'] or 0:.2f} | {r['errors']} |")
     out.append(f"\nDaemon peak RSS (`VmHWM`): {career_mem['peak_rss_kb'] / 1024:.0f} MB.\n")
+trs = [r for r in rows if r.get("bench") == "transmission"]
+if trs:
+    out.append("## Transmissions of results\n")
+    out.append("`scripts/bench_transmissions.sh`: a file of passive results, one per worker of a list of "
+               "the same size (valid NIRs, names that match), posted by a dosimetry body's certificate to "
+               "`POST /api/v1/transmissions` over mTLS by `siseri-loadgen --upload`, timed from the "
+               "request's first byte to the signed récépissé (every line checked: format, NIR key, "
+               "identity, the body's right for the SIRET, duplicates; one transaction; the récépissé "
+               "recorded, then signed by the signer process). Each round runs a new daemon on a copy of "
+               "one data directory; the second file (the next month) is sent to the same daemon, with "
+               "the first file's results stored. Baseline: the `sqlite3` CLI's `.import` of the same file "
+               "into a table of its 20 TEXT columns.\n")
+    out.append("| measure | rows | seconds | rows/s | peak RSS (MB) |")
+    out.append("|---|---|---|---|---|")
+    for r in trs:
+        what = ("`sqlite3` `.import`" if r["impl"] == "sqlite3" else
+                f"registry API, {n(r['stored_before'])} results stored before")
+        rss = f"{r['peak_rss_kb'] / 1024:.0f}" if r.get("peak_rss_kb") else "—"
+        out.append(f"| {what} (rounds: {', '.join(f'{x:.2f}' for x in r['rounds'])} s) | {n(r['rows'])} "
+                   f"| {r['seconds']:.2f} | {r['per_second']:,.0f} | {rss} |")
+    out.append("")
 
 pending = [r for r in rows if r.get("bench") == "pending"]
 if pending:

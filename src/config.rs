@@ -40,6 +40,23 @@ pub struct Config {
     pub log: Log,
     /// The signer process that holds AC SISERI's key.
     pub signer: SignerSection,
+    /// Transmissions of results (issue 16).
+    pub transmissions: TransmissionsSection,
+}
+
+/// `[transmissions]`: what the operators are shown of the transmissions of results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TransmissionsSection {
+    /// Days after which a line still pending (its worker not declared) is listed by
+    /// `siseri transmission pending` without `--older-than`.
+    pub pending_days: u32,
+}
+
+impl Default for TransmissionsSection {
+    fn default() -> Self {
+        Self { pending_days: 30 }
+    }
 }
 
 /// `[signer]`: where the process holding AC SISERI's key listens.
@@ -627,6 +644,11 @@ format = "text"
 # Socket d'un signataire lancé à part (« siseri signer », service et utilisateur dédiés) ;
 # sans cette ligne, « siseri serve » lance le sien sur DATA/run/signer.sock.
 # socket = "/run/siseri-signer/signer.sock"
+
+[transmissions]
+# Lignes de résultats en attente (travailleur non déclaré) listées par
+# « siseri transmission pending » au-delà de ce nombre de jours (--older-than l'emporte).
+pending_days = 30
 "#;
 
 const TEMPLATE_HEAD: &str = r#"# Configuration de siseri. Toute valeur peut être remplacée par une variable

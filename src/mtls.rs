@@ -110,6 +110,7 @@ pub fn client_cert(der: &[u8]) -> Option<ClientCert> {
         serial: cert.raw_serial().to_vec(),
         not_after: cert.validity().not_after.timestamp(),
         common_name,
+        subject: cert.subject().to_string(),
     })
 }
 

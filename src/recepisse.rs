@@ -133,3 +133,29 @@ fn try_renew(dir: &DataDir, service: &SignerService) -> Result<(), AppError> {
     }
     Ok(())
 }
+
+/// The registry's récépissés signed by AC SISERI's receipt key, through the signer process
+/// (`registry` never depends on `ca`: it hands over the canonical JSON, this parses it at the
+/// edge and signs it).
+#[derive(Debug)]
+pub struct AuthorityReceipts {
+    authority: Arc<ca::Authority>,
+    clock: Arc<dyn store::Clock>,
+}
+
+impl AuthorityReceipts {
+    /// Signs with `authority`'s receipt key, at `clock`'s time.
+    pub fn new(authority: Arc<ca::Authority>, clock: Arc<dyn store::Clock>) -> Self {
+        Self { authority, clock }
+    }
+}
+
+impl registry::ReceiptSigner for AuthorityReceipts {
+    fn sign(&self, document: &[u8]) -> Result<Vec<u8>, registry::DirectoryError> {
+        let internal = |e: String| registry::DirectoryError::Internal(e.into());
+        let recepisse = ca::Recepisse::from_signed_bytes(document).map_err(internal)?;
+        self.authority
+            .sign_receipt(&recepisse, self.clock.now())
+            .map_err(|e| internal(e.to_string()))
+    }
+}

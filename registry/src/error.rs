@@ -55,6 +55,17 @@ pub enum RegistryError {
     /// A line of the file to import is longer than any workers list's: nothing was imported.
     #[error("Une ligne du fichier dépasse {} Kio : ce n'est pas une liste des travailleurs, rien n'a été importé.", crate::csv_format::LINE_MAX_BYTES / 1024)]
     ImportLineTooLong,
+    /// A transmission that cannot be read as one (no BOM, wrong header, empty): nothing was
+    /// recorded.
+    #[error("Transmission refusée, rien n'a été enregistré : {0}")]
+    TransmissionRefused(String),
+    /// A line of a transmission is longer than any result's: nothing was recorded.
+    #[error("Une ligne du fichier dépasse {} Kio : ce n'est pas un fichier de résultats, rien n'a été enregistré.", crate::csv_format::LINE_MAX_BYTES / 1024)]
+    TransmissionLineTooLong,
+    /// The récépissé could not be signed (details in the log only); the transmission is
+    /// recorded and its récépissé can be asked for again.
+    #[error("Transmission enregistrée, mais son récépissé n'a pas pu être signé : redemandez-le plus tard.")]
+    Receipt(#[source] crate::directory::DirectoryError),
     /// The export could not be written to its destination (the client went away).
     #[error("Écriture de l'export impossible.")]
     Io(#[from] std::io::Error),
@@ -84,7 +95,9 @@ impl RegistryError {
             Self::Forbidden { .. } | Self::NotClient => 403,
             Self::Invalid(_) | Self::ImportRejected(_) => 422,
             Self::ImportRead(_) => 400,
-            Self::ImportLineTooLong => 413,
+            Self::ImportLineTooLong | Self::TransmissionLineTooLong => 413,
+            Self::TransmissionRefused(_) => 422,
+            Self::Receipt(_) => 503,
             Self::DuplicateNir
             | Self::DuplicateCard
             | Self::DuplicateFraction
@@ -107,6 +120,9 @@ impl RegistryError {
             Self::ImportRejected(_) => "import_rejected",
             Self::ImportRead(_) => "import_interrupted",
             Self::ImportLineTooLong => "import_line_too_long",
+            Self::TransmissionRefused(_) => "transmission_refused",
+            Self::TransmissionLineTooLong => "line_too_long",
+            Self::Receipt(_) => "recepisse_unavailable",
             Self::Io(_) | Self::Database(_) | Self::Store(_) | Self::Mail(_) => "internal",
         }
     }

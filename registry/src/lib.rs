@@ -33,7 +33,9 @@ mod storage_doses;
 mod storage_fractions;
 mod storage_import;
 mod storage_persons;
+mod storage_transmissions;
 mod storage_workers;
+mod transmission;
 
 pub mod web;
 mod worker;
@@ -59,6 +61,11 @@ pub use principal::{Identity, Principal};
 pub use service::Registry;
 pub use storage_alerts::LimitAlert;
 pub use storage_persons::IdentityConflict;
+pub use transmission::{
+    MissingPeriod, PendingLine, ReceiptSigner, SenderEstablishment, SignedReceipt,
+    TransmissionFormat, TransmissionSender, TransmissionSummary, MAX_TRANSMISSION_LINES,
+    MISSING_AFTER_DAYS, REFERENCE_MAX, TRANSMISSION_HEADER,
+};
 pub use worker::{
     ActivityCharacter, Applied, CardNumber, Category, ContractType, Operation, Page, WorkFraction,
     Worker, WorkerInput, WorkerQuery, WorkerRecord, WorkerRef, WorkerSummary, WorkerView,

@@ -12,5 +12,6 @@ pub const MIGRATIONS: &[Migration] = store::migrations![
     5 => "0005_persons_employments.sql",
     6 => "0006_limit_alerts.sql",
     7 => "0007_dose_model.sql",
+    8 => "0008_transmissions.sql",
     10 => "0010_alerts_closed_by_correction.sql",
 ];

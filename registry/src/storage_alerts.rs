@@ -104,13 +104,23 @@ pub(crate) fn pregnancies(conn: &Connection, person: i64) -> Result<Vec<(Date, D
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Whether employment `worker` is of category B.
+pub(crate) fn category_b(conn: &Connection, worker: i64) -> Result<bool> {
+    Ok(optional(
+        conn.prepare_cached("SELECT category = 'B' FROM registry_workers WHERE id = ?1")?
+            .query_row(params![worker], |r| r.get::<_, Option<bool>>(0)),
+    )?
+    .flatten()
+    .unwrap_or(false))
+}
+
 /// The person's birth date, as far as the registry knows it.
 pub(crate) fn birth_date(conn: &Connection, person: i64) -> Result<Option<Date>> {
-    let text: Option<String> = optional(conn.query_row(
-        "SELECT birth_date FROM registry_persons WHERE id = ?1",
-        params![person],
-        |r| r.get(0),
-    ))?
+    // Cached: asked at every result recorded (a transmission records a million).
+    let text: Option<String> = optional(
+        conn.prepare_cached("SELECT birth_date FROM registry_persons WHERE id = ?1")?
+            .query_row(params![person], |r| r.get(0)),
+    )?
     .flatten();
     Ok(text.map(|t| date::from_iso(&t)).transpose()?)
 }

@@ -204,11 +204,10 @@ pub(crate) fn open_conflicts(conn: &Connection) -> Result<Vec<IdentityConflict>>
 
 /// The person of employment `worker`.
 pub(crate) fn person_of(conn: &Connection, worker: i64) -> Result<Option<i64>> {
-    Ok(optional(conn.query_row(
-        "SELECT person_id FROM registry_workers WHERE id = ?1",
-        params![worker],
-        |r| r.get(0),
-    ))?
+    Ok(optional(
+        conn.prepare_cached("SELECT person_id FROM registry_workers WHERE id = ?1")?
+            .query_row(params![worker], |r| r.get(0)),
+    )?
     .flatten())
 }
 

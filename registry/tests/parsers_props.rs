@@ -330,6 +330,7 @@ fn certificate() -> ClientCert {
         serial: vec![1, 2, 3],
         not_after: i64::MAX,
         common_name: "42001".into(),
+        subject: "CN=42001".into(),
     }
 }
 
@@ -341,6 +342,7 @@ impl Api {
             clock: env.clock.clone(),
             registry: env.registry.clone(),
             key: ServerKey::new(&[0u8; 32]),
+            receipts: None,
         });
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

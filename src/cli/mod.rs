@@ -17,6 +17,7 @@ mod protocol;
 mod recepisse;
 mod registry;
 mod restore;
+mod transmission;
 mod values;
 
 use std::path::PathBuf;
@@ -38,6 +39,7 @@ use self::outbox::OutboxCommand;
 use self::protocol::ProtocolCommand;
 use self::recepisse::RecepisseCommand;
 use self::registry::RegistryCommand;
+use self::transmission::TransmissionCommand;
 
 /// AC SISERI : autorité de certification, inscription PASS et frontal du registre SISERI.
 ///
@@ -117,6 +119,10 @@ enum Command {
     /// Registre : organismes de dosimétrie désignés par les établissements.
     #[command(subcommand)]
     Registry(RegistryCommand),
+    /// Transmissions de résultats reçues : liste, détail, lignes en attente, périodes sans
+    /// résultat.
+    #[command(subcommand)]
+    Transmission(TransmissionCommand),
     /// Récépissés de transmission signés par AC SISERI : vérification hors ligne.
     #[command(subcommand)]
     Recepisse(RecepisseCommand),
@@ -195,6 +201,7 @@ fn execute(cli: Cli) -> Result<(), AppError> {
         Command::Operator(c) => operator::run(&dir, c),
         Command::Outbox(c) => outbox::run(&dir, c),
         Command::Registry(c) => registry::run(&dir, c),
+        Command::Transmission(c) => transmission::run(&dir, c),
         Command::Recepisse(c) => recepisse::run(&dir, c),
         Command::Backup { out } => backup::run(&dir, &out),
         Command::Restore { archive } => restore::run(&dir, &archive),

@@ -135,7 +135,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             pool: services.pool.clone(),
             approvals: enroll::web::console::Jobs::default(),
         });
-        let registry_router = registry_router(&services, &revoked, &clock, &config);
+        let registry_router = registry_router(&services, &revoked, &clock, &config, &authority);
         let state = Arc::new(AppState {
             dir: dir.clone(),
             ca_pem: authority.certificate_pem(),
@@ -352,6 +352,7 @@ fn registry_router(
     revoked: &Arc<ca::revocation::RevocationSet>,
     clock: &Arc<dyn store::Clock>,
     config: &Config,
+    authority: &Arc<Authority>,
 ) -> Router {
     let directory = Arc::new(enroll::access::RegistryDirectory::new(
         services.access.clone(),
@@ -375,6 +376,10 @@ fn registry_router(
             }
         },
         key: services.key.clone(),
+        receipts: Some(Arc::new(crate::recepisse::AuthorityReceipts::new(
+            authority.clone(),
+            clock.clone(),
+        ))),
     })
 }
 

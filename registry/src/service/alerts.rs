@@ -13,7 +13,7 @@ use crate::policy::{Action, DataKind};
 use crate::pregnancy::PregnancyInput;
 use crate::principal::Principal;
 use crate::storage_alerts::{self, LimitAlert, NewAlert};
-use crate::worker::{Category, WorkerRef};
+use crate::worker::WorkerRef;
 use crate::{storage_persons, storage_workers, RegistryError, Result};
 
 impl Registry {
@@ -38,8 +38,7 @@ impl Registry {
             period_end + Duration::days(366),
         )?;
         let birth = storage_alerts::birth_date(ctx.tx, person)?;
-        let category_b = storage_workers::get(ctx.tx, ctx.establishment, worker)?
-            .is_some_and(|r| r.worker.category == Some(Category::B));
+        let category_b = storage_alerts::category_b(ctx.tx, worker)?;
         let mut crossed = limits::crossings(&records, period_end, birth, category_b);
         for (declared, ends) in storage_alerts::pregnancies_holding(ctx.tx, person, period_end)? {
             let span = storage_alerts::contributions(ctx.tx, person, declared, ends)?;

@@ -12,6 +12,7 @@ mod doses;
 mod fractions;
 mod persons;
 mod transfer;
+mod transmissions;
 mod workers;
 
 use std::cell::RefCell;

@@ -82,6 +82,8 @@ impl Registry {
             let fractions_created = importer.fractions_created;
             let (created, updated, unchanged) = importer.finish()?;
             drop(importer);
+            // Results sent before these workers were declared become theirs now.
+            self.attach_pending(ctx)?;
             let summary = ImportSummary {
                 lines,
                 created,

@@ -123,6 +123,10 @@ impl Registry {
                     Ok((id, card))
                 }
             };
+            if outcome.is_ok() && operation != Operation::Remove {
+                // Results sent before the worker was declared become theirs now.
+                self.attach_pending(ctx)?;
+            }
             Ok(outcome.map(|(id, card)| Applied {
                 operation,
                 worker_id: id,

@@ -51,6 +51,8 @@ pub struct RegistryState {
     pub registry: crate::Registry,
     /// Server key: CSRF tokens of the pages.
     pub key: ServerKey,
+    /// Signs the récépissés of transmissions; `None`: transmissions are refused (`503`).
+    pub receipts: Option<Arc<dyn crate::ReceiptSigner>>,
 }
 
 /// What the registry needs of the connection's client certificate, which the listener has
@@ -63,6 +65,8 @@ pub struct ClientCert {
     pub not_after: i64,
     /// Subject common name.
     pub common_name: String,
+    /// The whole subject, as text (`C=FR, O=…, CN=…`), for récépissés.
+    pub subject: String,
 }
 
 /// Sessions, in memory: a restart asks people for their access code again (the attempt

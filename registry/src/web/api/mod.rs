@@ -21,6 +21,9 @@
 //! | `POST /doses/passive` | a dosimetry body's result (passive, radon, absence de résultat), the worker named by NIR or card number | [`doses`] |
 //! | `GET, PUT /workers/{worker}/card` | the medical follow-up card | [`card`] |
 //! | `GET, POST /organismes`; `DELETE /organismes/{oid}` | the dosimetry bodies the establishment has named | [`bodies`] |
+//! | `GET /transmissions/missing` | §3 of issue 16: periods without result nor *absence de résultat* (physician) | [`transmissions`] |
+//! | `POST /api/v1/transmissions` (not under an establishment) | a whole file of results, answered by its signed récépissé | [`transmissions`] |
+//! | `GET /api/v1/transmissions/{numero}/recepisse` | the récépissé again, for its sender | [`transmissions`] |
 //! | `GET /alerts`; `POST /alerts/{alert}/acknowledge` | limit alerts across employers (PCR, physician; acknowledged by the physician) | [`alerts`] |
 
 mod alerts;
@@ -30,6 +33,7 @@ mod doses;
 mod fractions;
 mod request;
 mod transfer;
+mod transmissions;
 mod workers;
 
 use axum::http::StatusCode;
@@ -99,6 +103,15 @@ pub fn routes() -> Router<RegistryState> {
         .route(
             &format!("{e}/alerts/{{alert}}/acknowledge"),
             post(alerts::acknowledge),
+        )
+        .route(
+            &format!("{e}/transmissions/missing"),
+            get(transmissions::missing),
+        )
+        .route("/api/v1/transmissions", post(transmissions::receive))
+        .route(
+            "/api/v1/transmissions/{numero}/recepisse",
+            get(transmissions::recepisse),
         )
 }
 

@@ -24,6 +24,16 @@ pub(crate) async fn page(
     let e = establishment_of(&state, &v, id).await?;
     let alerts = v.ask(&state, move |r, who| r.alerts(who, id)).await?;
     let acknowledge = v.may(id, DataKind::MedicalCard, Action::Write);
+    // Issue 16 §3: periods without result nor *absence de résultat*, for the physician (reading
+    // them is reading passive dosimetry).
+    let missing = if v.may(id, DataKind::PassiveDose, Action::Read) {
+        Some(
+            v.ask(&state, move |r, who| r.missing_results(who, id))
+                .await?,
+        )
+    } else {
+        None
+    };
     let done = query.get("fait").map(String::as_str) == Some("acquittement");
     let base = format!("/etablissements/{id}");
     let body = html! {
@@ -67,6 +77,30 @@ pub(crate) async fn page(
                                 } @else {
                                     strong { "En attente" }
                                 }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some(missing) = &missing {
+            h2 { "Périodes sans résultat de dosimétrie passive" }
+            p.prose { "Mois (catégorie A) ou trimestres (catégorie B) d'emploi pour lesquels, 20 jours après leur fin, aucun organisme de dosimétrie n'a transmis de résultat ni déclaré d'absence de résultat." }
+            div.table-wrap {
+                table.table {
+                    caption { "Périodes sans résultat" }
+                    thead { tr {
+                        th scope="col" { "Travailleur" }
+                        th scope="col" { "Période" }
+                    } }
+                    tbody {
+                        @if missing.is_empty() {
+                            tr { td.empty colspan="2" { "Aucune période sans résultat." } }
+                        }
+                        @for m in missing {
+                            tr {
+                                td { a href={ (base) "/travailleurs/" (m.worker_id) } { (m.worker_name) } }
+                                td { "du " (store::date::french(m.period_start)) " au " (store::date::french(m.period_end)) }
                             }
                         }
                     }

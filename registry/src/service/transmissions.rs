@@ -1,0 +1,694 @@
+//! Receiving a transmission (issue 16): every line checked and recorded, kept pending or
+//! refused in one transaction, the récépissé recorded, then signed; pending lines attached when
+//! the employer declares the worker; the operators' listings; §3's missing periods.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use rusqlite::{Transaction, TransactionBehavior};
+use store::audit::{self, Event};
+use time::{Duration, OffsetDateTime};
+
+use super::{stamp, Ctx, Grant, Registry};
+use crate::dose::{DoseInput, Sender};
+use crate::policy::{Action, Role};
+use crate::principal::Identity;
+use crate::storage_transmissions::{self as storage, NewPending};
+use crate::transmission::format::{LineReader, RawLine};
+use crate::transmission::line::{self, CheckedLine};
+use crate::transmission::{
+    cut, may_send, periods, DocumentSender, MissingPeriod, NotSent, PendingLine, ReceiptDocument,
+    ReceiptSigner, RejectedLine, SignedReceipt, TransmissionFormat, TransmissionSender,
+    TransmissionSummary, MANY_REJECTED, MAX_DOCUMENT_BYTES, MAX_TRANSMISSION_LINES,
+    MISSING_AFTER_DAYS, REASON_CHARS, REASON_CHARS_MANY,
+};
+use crate::{storage_bodies, storage_doses, RegistryError, Result};
+
+/// Reasons given for refused lines (in the récépissé: French, never the line's data).
+const NOT_YOURS: &str = "Vous ne transmettez pas pour cet établissement (SIRET) : il ne vous a pas désigné, ou vous n'y êtes pas rattaché.";
+const NOT_YOUR_KIND: &str =
+    "Votre rôle dans cet établissement ne permet pas de transmettre ce type de résultat.";
+const NO_ENVOI: &str =
+    "Le protocole de l'établissement ne vous confie pas l'envoi des informations dosimétriques.";
+const IDENTITY: &str = "Le nom, le prénom ou la date de naissance ne correspondent pas au travailleur que le registre connaît sous ce NIR.";
+const DUPLICATE: &str =
+    "Doublon : ce résultat (même référence, même travailleur, même type, même période) a déjà été reçu.";
+const NO_REPLACED: &str = "Colonne remplace : aucun résultat de ce type, de ce travailleur, ne porte cette référence parmi vos envois.";
+
+/// A récépissé's canonical JSON and, once signed, its DER.
+pub type SignedDocument = (Vec<u8>, Option<Vec<u8>>);
+
+/// Where one line ends.
+enum Outcome {
+    Accepted,
+    Pending,
+    Rejected(String),
+}
+
+/// The establishments of one SIRET the sender may send for, with the roles held there.
+struct Right {
+    establishment: i64,
+    roles: Vec<Role>,
+    sends_dosimetry: bool,
+}
+
+/// What the transaction learns as it reads.
+struct Receiving<'t> {
+    tx: &'t Transaction<'t>,
+    now: OffsetDateTime,
+    stamp: String,
+    actor: String,
+    transmission: i64,
+    rights: HashMap<String, Vec<Right>>,
+}
+
+impl Registry {
+    /// Receives a transmission: reads `input` as it arrives (CSV or JSON Lines), checks and
+    /// records each line, and answers the signed récépissé. The same file from the same sender
+    /// (same SHA-256) gives back the récépissé already issued and records nothing. A file that
+    /// cannot be a transmission (no BOM, wrong header, an endless line, cut short) is refused
+    /// whole and records nothing.
+    pub fn receive_transmission<R: Read>(
+        &self,
+        sender: &TransmissionSender,
+        format: TransmissionFormat,
+        input: R,
+        signer: &dyn ReceiptSigner,
+    ) -> Result<SignedReceipt> {
+        let received = {
+            let mut conn = self.pool.get()?;
+            self.receive(&mut conn, sender, format, input)
+        };
+        match received {
+            Ok(id) => self.signed_receipt(id, signer),
+            Err(e) => {
+                if matches!(
+                    e,
+                    RegistryError::TransmissionRefused(_)
+                        | RegistryError::TransmissionLineTooLong
+                        | RegistryError::ImportRead(_)
+                ) {
+                    // Nothing of the file is kept, but that it was sent and refused is.
+                    self.audit_refusal(sender, e.code())?;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Records a transmission refused whole (`registry.transmission.refused`).
+    fn audit_refusal(&self, sender: &TransmissionSender, code: &str) -> Result<()> {
+        let mut conn = self.pool.get()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        audit::append(
+            &tx,
+            self.clock.now(),
+            &Event {
+                actor: &sender.principal.actor(),
+                action: "registry.transmission.refused",
+                target: "registry",
+                details: &[("serial", &sender.serial), ("reason", code)],
+            },
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// [`Self::receive_transmission`] up to the récépissé recorded: its transmission's id (the
+    /// earlier one for a file sent again).
+    fn receive<R: Read>(
+        &self,
+        conn: &mut rusqlite::Connection,
+        sender: &TransmissionSender,
+        format: TransmissionFormat,
+        input: R,
+    ) -> Result<i64> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = self
+            .clock
+            .now()
+            .replace_nanosecond(0)
+            .unwrap_or(self.clock.now());
+        let now = now.to_offset(time::UtcOffset::UTC);
+        let actor = sender.principal.actor();
+        let mut reader = match LineReader::open(input, format).map_err(read_error)? {
+            Ok(reader) => reader,
+            Err(problem) => return Err(RegistryError::TransmissionRefused(problem.message())),
+        };
+        let (transmission, number) = storage::start(
+            &tx,
+            &actor,
+            &sender.subject,
+            &sender.serial,
+            &stamp(now),
+            now.year(),
+            format.as_str(),
+        )?;
+        let rights = rights(&tx, sender)?;
+        let mut r = Receiving {
+            tx: &tx,
+            now,
+            stamp: stamp(now),
+            actor: actor.clone(),
+            transmission,
+            rights,
+        };
+        let (mut lines, mut accepted, mut pending) = (0_u64, 0_u64, 0_u64);
+        let mut rejected: Vec<RejectedLine> = Vec::new();
+        while let Some(raw) = reader.next_line().map_err(read_error)? {
+            lines += 1;
+            if lines > MAX_TRANSMISSION_LINES {
+                return Err(RegistryError::TransmissionRefused(format!(
+                    "{MAX_TRANSMISSION_LINES} lignes au plus par transmission : découpez le fichier."
+                )));
+            }
+            let (n, outcome) = match raw {
+                RawLine::Unreadable(n, why) => (n, Outcome::Rejected(why)),
+                RawLine::Cells(n, cells) => match line::check(n, &cells, now.date()) {
+                    Err(why) => (n, Outcome::Rejected(why)),
+                    Ok(l) => (n, self.place(&r, &l)?),
+                },
+            };
+            match outcome {
+                Outcome::Accepted => accepted += 1,
+                Outcome::Pending => pending += 1,
+                Outcome::Rejected(mut reason) => {
+                    let max = if rejected.len() < MANY_REJECTED {
+                        REASON_CHARS
+                    } else {
+                        REASON_CHARS_MANY
+                    };
+                    cut(&mut reason, max);
+                    rejected.push(RejectedLine { line: n, reason });
+                }
+            }
+        }
+        if rejected.len() > MANY_REJECTED {
+            // The first ones too, so that the récépissé keeps within the signer's bound.
+            for r in &mut rejected[..MANY_REJECTED] {
+                cut(&mut r.reason, REASON_CHARS_MANY);
+            }
+        }
+        let sha256 = reader.finish().map_err(read_error)?;
+        if let Some(earlier) = storage::same_file(&tx, &actor, &sha256)? {
+            // Sent before: nothing of this reading is kept, the récépissé is the first one.
+            return Ok(earlier);
+        }
+        let document = serde_json::to_vec(&ReceiptDocument {
+            number: &number,
+            received_at: &r.stamp,
+            file_sha256: &sha256,
+            sender: DocumentSender {
+                subject: &sender.subject,
+                serial: &sender.serial,
+            },
+            accepted,
+            pending,
+            rejected: rejected.len() as u64,
+            rejected_lines: &rejected,
+        })
+        .map_err(|e| RegistryError::Io(std::io::Error::other(e)))?;
+        if document.len() > MAX_DOCUMENT_BYTES {
+            return Err(RegistryError::TransmissionRefused(
+                "Trop de lignes refusées pour un seul récépissé : corrigez le fichier ou découpez-le."
+                    .into(),
+            ));
+        }
+        storage::finish(
+            &tx,
+            transmission,
+            &sha256,
+            lines,
+            accepted,
+            pending,
+            rejected.len() as u64,
+            &document,
+        )?;
+        audit::append(
+            &tx,
+            now,
+            &Event {
+                actor: &actor,
+                action: "registry.transmission.receive",
+                target: &format!("transmission:{number}"),
+                details: &[
+                    ("sha256", &sha256),
+                    ("serial", &sender.serial),
+                    ("lines", &lines.to_string()),
+                    ("accepted", &accepted.to_string()),
+                    ("pending", &pending.to_string()),
+                    ("rejected", &rejected.len().to_string()),
+                ],
+            },
+        )?;
+        r.rights.clear();
+        drop(r);
+        tx.commit()?;
+        Ok(transmission)
+    }
+
+    /// The signed récépissé of transmission `id`, signed now if it was not yet.
+    fn signed_receipt(&self, id: i64, signer: &dyn ReceiptSigner) -> Result<SignedReceipt> {
+        let (number, document, signed) = {
+            let conn = self.pool.get()?;
+            storage::receipt(&conn, id)?
+        };
+        if let Some(der) = signed {
+            return Ok(SignedReceipt { number, der });
+        }
+        let der = signer.sign(&document).map_err(RegistryError::Receipt)?;
+        let conn = self.pool.get()?;
+        storage::store_receipt(&conn, id, &der, &stamp(self.clock.now()))?;
+        // Another request may have signed it meanwhile: the stored one is the récépissé.
+        let (number, _, signed) = storage::receipt(&conn, id)?;
+        Ok(SignedReceipt {
+            number,
+            der: signed.unwrap_or(der),
+        })
+    }
+
+    /// The récépissé `number`, for its sender only (anyone else: `NotFound`). Audited.
+    pub fn transmission_receipt(
+        &self,
+        sender: &TransmissionSender,
+        number: &str,
+        signer: &dyn ReceiptSigner,
+    ) -> Result<SignedReceipt> {
+        let actor = sender.principal.actor();
+        let id = {
+            let mut conn = self.pool.get()?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let found = storage::by_number(&tx, number)?;
+            let id = match found {
+                Some((id, who)) if who == actor => id,
+                _ => return Err(RegistryError::NotFound),
+            };
+            audit::append(
+                &tx,
+                self.clock.now(),
+                &Event {
+                    actor: &actor,
+                    action: "registry.transmission.recepisse",
+                    target: &format!("transmission:{number}"),
+                    details: &[("serial", &sender.serial)],
+                },
+            )?;
+            tx.commit()?;
+            id
+        };
+        self.signed_receipt(id, signer)
+    }
+
+    /// Where one checked line goes.
+    fn place(&self, r: &Receiving<'_>, l: &CheckedLine) -> Result<Outcome> {
+        let kind = l.dose.kind.data_kind();
+        let Some(rights) = r.rights.get(&l.siret) else {
+            return Ok(Outcome::Rejected(NOT_YOURS.into()));
+        };
+        let mut why = NOT_YOUR_KIND;
+        let mut chosen = None;
+        'rights: for right in rights {
+            for &role in &right.roles {
+                match may_send(role, l.dose.kind, right.sends_dosimetry) {
+                    Ok(()) => {
+                        chosen = Some((right.establishment, role));
+                        break 'rights;
+                    }
+                    Err(NotSent::NoEnvoi) => why = NO_ENVOI,
+                    Err(NotSent::Kind) => {}
+                }
+            }
+        }
+        let Some((establishment, role)) = chosen else {
+            return Ok(Outcome::Rejected(why.into()));
+        };
+        // Only bodies, PCRs and physicians write results (the matrix).
+        let Some(sender) = Sender::of(role) else {
+            return Ok(Outcome::Rejected(NOT_YOUR_KIND.into()));
+        };
+        // The person is known if any employer declared them; the employment only if this one did.
+        let known = storage::identity_and_worker(r.tx, establishment, &l.nir)?;
+        let mut worker = None;
+        if let Some((name, birth, employment)) = known {
+            if name != l.search_name || birth.is_some_and(|b| b != l.birth_date) {
+                return Ok(Outcome::Rejected(IDENTITY.into()));
+            }
+            worker = employment;
+        }
+        let Some(worker) = worker else {
+            if storage::is_pending_duplicate(
+                r.tx,
+                establishment,
+                &l.nir,
+                &r.actor,
+                &l.reference,
+                &l.dose,
+            )? {
+                return Ok(Outcome::Rejected(DUPLICATE.into()));
+            }
+            storage::insert_pending(
+                r.tx,
+                &NewPending {
+                    transmission: r.transmission,
+                    line: l.line,
+                    establishment,
+                    nir: &l.nir,
+                    search_name: &l.search_name,
+                    birth_date: &l.birth_date,
+                    input: &l.input,
+                    dose: &l.dose,
+                    reference: &l.reference,
+                    replaces_ref: l.replaces_ref.as_deref(),
+                    sender,
+                    source: &r.actor,
+                    now: &r.stamp,
+                },
+            )?;
+            return Ok(Outcome::Pending);
+        };
+        let ctx = Ctx {
+            tx: r.tx,
+            now: r.now,
+            actor: r.actor.clone(),
+            establishment,
+            grant: Grant { role, kind },
+            deferred: None,
+        };
+        Ok(
+            match self.record_sent(
+                &ctx,
+                worker,
+                sender,
+                &l.dose,
+                &l.reference,
+                l.replaces_ref.as_deref(),
+                r.transmission,
+            )? {
+                Ok(_) => Outcome::Accepted,
+                Err(why) => Outcome::Rejected(why),
+            },
+        )
+    }
+
+    /// Records a sent result for employment `worker` (duplicate and correction checked), then
+    /// checks the limits; `Ok(Err(reason))` when it is refused.
+    #[allow(clippy::too_many_arguments)]
+    fn record_sent(
+        &self,
+        ctx: &Ctx<'_>,
+        worker: i64,
+        sender: Sender,
+        dose: &crate::dose::NewDose,
+        reference: &str,
+        replaces_ref: Option<&str>,
+        transmission: i64,
+    ) -> Result<std::result::Result<i64, String>> {
+        let mut dose = dose.clone();
+        if let Some(replaced) = replaces_ref {
+            // Before the correction's own checks: a correction sent again is a duplicate.
+            if storage::is_duplicate(ctx.tx, worker, &ctx.actor, reference, &dose)? {
+                return Ok(Err(DUPLICATE.into()));
+            }
+            let Some(id) = storage::by_reference(ctx.tx, worker, &ctx.actor, replaced, dose.kind)?
+            else {
+                return Ok(Err(NO_REPLACED.into()));
+            };
+            if let Some(why) =
+                storage_doses::replaceable(ctx.tx, worker, dose.kind, id, &ctx.actor)?
+            {
+                return Ok(Err(format!("Colonne remplace : {why}")));
+            }
+            dose.replaces = Some(id);
+        }
+        // A duplicate (same reference, worker, kind, period) is not inserted: the unique index
+        // says so, without a lookup of its own.
+        let Some(id) = storage::insert_dose(
+            ctx.tx,
+            worker,
+            &dose,
+            sender,
+            &ctx.actor,
+            reference,
+            transmission,
+            &ctx.stamp(),
+        )?
+        else {
+            return Ok(Err(DUPLICATE.into()));
+        };
+        self.check_limits(ctx, worker, id, dose.period_end)?;
+        Ok(Ok(id))
+    }
+
+    /// Attaches the pending lines of the establishment of `ctx` whose worker is now declared:
+    /// each becomes a result, or is refused (identity, duplicate) with its reason. Called in the
+    /// declaration's own transaction (the form, the import).
+    pub(super) fn attach_pending(&self, ctx: &Ctx<'_>) -> Result<u64> {
+        let mut attached = 0;
+        for p in storage::attachable(ctx.tx, ctx.establishment)? {
+            let person = storage::person_identity_of_worker(ctx.tx, p.worker)?;
+            let same = person.is_some_and(|(name, birth)| {
+                name == p.search_name
+                    && match (birth, &p.birth_date) {
+                        (Some(a), Some(b)) => a == *b,
+                        _ => true,
+                    }
+            });
+            let outcome = if !same {
+                Err(IDENTITY.to_owned())
+            } else {
+                let sender = Sender::from_str(&p.sender).unwrap_or(Sender::Body);
+                let dose = serde_json::from_str::<DoseInput>(&p.input)
+                    .ok()
+                    .and_then(|input| input.validate(ctx.today()).ok());
+                match dose {
+                    None => Err("Résultat illisible une fois le travailleur déclaré.".to_owned()),
+                    Some(dose) => {
+                        let sent = Ctx {
+                            tx: ctx.tx,
+                            now: ctx.now,
+                            actor: p.source.clone(),
+                            establishment: ctx.establishment,
+                            grant: ctx.grant,
+                            deferred: None,
+                        };
+                        self.record_sent(
+                            &sent,
+                            p.worker,
+                            sender,
+                            &dose,
+                            &p.reference,
+                            p.replaces_ref.as_deref(),
+                            p.transmission,
+                        )?
+                    }
+                }
+            };
+            match outcome {
+                Ok(dose) => {
+                    attached += 1;
+                    storage::settle(ctx.tx, p.id, Some(dose), None, &ctx.stamp())?;
+                }
+                Err(why) => storage::settle(ctx.tx, p.id, None, Some(&why), &ctx.stamp())?,
+            }
+        }
+        if attached > 0 {
+            ctx.audit(
+                "registry.transmission.attach",
+                &format!("establishment:{}", ctx.establishment),
+                &[("attached", &attached.to_string())],
+            )?;
+        }
+        Ok(attached)
+    }
+
+    /// The transmissions, newest first, for the operator `actor` (`siseri transmission list`).
+    pub fn operator_transmissions(
+        &self,
+        actor: &str,
+        limit: u32,
+    ) -> Result<Vec<TransmissionSummary>> {
+        self.operator_read(actor, "registry.transmission.list", "", |tx| {
+            storage::list(tx, limit)
+        })
+    }
+
+    /// One transmission, its pending lines and its récépissé (`siseri transmission show`);
+    /// `NotFound` if none.
+    pub fn operator_transmission(
+        &self,
+        actor: &str,
+        number: &str,
+    ) -> Result<(
+        TransmissionSummary,
+        Vec<PendingLine>,
+        Option<SignedDocument>,
+    )> {
+        self.operator_read(actor, "registry.transmission.show", number, |tx| {
+            let summary = storage::get(tx, number)?.ok_or(RegistryError::NotFound)?;
+            let lines = storage::pending(tx, None, Some(number), 100_000)?;
+            let document = storage::by_number(tx, number)?
+                .map(|(id, _)| storage::receipt(tx, id))
+                .transpose()?
+                .map(|(_, doc, der)| (doc, der));
+            Ok((summary, lines, document))
+        })
+    }
+
+    /// The lines still pending that arrived `older_than_days` days ago or more
+    /// (`siseri transmission pending`).
+    pub fn operator_pending(&self, actor: &str, older_than_days: u32) -> Result<Vec<PendingLine>> {
+        let before = stamp(self.clock.now() - Duration::days(i64::from(older_than_days)));
+        self.operator_read(actor, "registry.transmission.pending", "", |tx| {
+            storage::pending(tx, Some(&before), None, 100_000)
+        })
+    }
+
+    /// §3: the periods without result nor *absence de résultat* 20 days after their end
+    /// (`siseri transmission missing`); every establishment when `establishment` is `None`.
+    pub fn operator_missing(&self, actor: &str) -> Result<Vec<MissingPeriod>> {
+        let today = self.clock.now().date();
+        self.operator_read(actor, "registry.transmission.missing", "", |tx| {
+            missing(tx, None, today)
+        })
+    }
+
+    /// §3 for the physician: the missing periods of the establishment's workers (reading them is
+    /// reading passive dosimetry, the matrix's row of *absence de résultat*).
+    pub fn missing_results(
+        &self,
+        who: &crate::Principal,
+        establishment: i64,
+    ) -> Result<Vec<MissingPeriod>> {
+        self.run_on(
+            Action::Read,
+            who,
+            establishment,
+            crate::DataKind::PassiveDose,
+            |ctx| {
+                let found = missing(ctx.tx, Some(establishment), ctx.today())?;
+                ctx.audit(
+                    "registry.transmission.missing.read",
+                    &format!("establishment:{establishment}"),
+                    &[("count", &found.len().to_string())],
+                )?;
+                Ok(found)
+            },
+        )
+    }
+
+    /// The establishments that named the body `who` (for the web layer, which asks their
+    /// SIRET of the directory); empty for a person.
+    pub fn body_clients(&self, who: &crate::Principal) -> Result<Vec<i64>> {
+        let Identity::DosimetryBody { name } = &who.identity else {
+            return Ok(Vec::new());
+        };
+        let conn = self.pool.get()?;
+        Ok(storage_bodies::clients(&conn, name)?
+            .into_iter()
+            .map(|b| b.establishment)
+            .collect())
+    }
+
+    /// Runs an operator's read in a transaction with its audit entry.
+    fn operator_read<T>(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut conn = self.pool.get()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        let target = if target.is_empty() {
+            "registry".to_owned()
+        } else {
+            format!("transmission:{target}")
+        };
+        audit::append(
+            &tx,
+            self.clock.now(),
+            &Event {
+                actor,
+                action,
+                target: &target,
+                details: &[],
+            },
+        )?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+/// The sender's rights by SIRET: for each establishment it gave, the roles it holds there; a
+/// body only where the establishment named it.
+fn rights(
+    tx: &Transaction<'_>,
+    sender: &TransmissionSender,
+) -> Result<HashMap<String, Vec<Right>>> {
+    let mut out: HashMap<String, Vec<Right>> = HashMap::new();
+    for e in &sender.establishments {
+        let roles: Vec<Role> = sender.principal.roles_in(e.id).into_iter().collect();
+        if roles.is_empty() {
+            continue;
+        }
+        if let Identity::DosimetryBody { name } = &sender.principal.identity {
+            if !storage_bodies::is_client(tx, e.id, name)? {
+                continue;
+            }
+        }
+        out.entry(e.siret.clone()).or_default().push(Right {
+            establishment: e.id,
+            roles,
+            sends_dosimetry: e.sends_dosimetry,
+        });
+    }
+    for rights in out.values_mut() {
+        rights.sort_by_key(|r| r.establishment);
+    }
+    Ok(out)
+}
+
+/// §3 over `establishment` (every one when `None`), as of `today`.
+fn missing(
+    tx: &Transaction<'_>,
+    establishment: Option<i64>,
+    today: time::Date,
+) -> Result<Vec<MissingPeriod>> {
+    let last_end = today - Duration::days(MISSING_AFTER_DAYS);
+    let window = crate::date::twelve_months_before(today);
+    let mut out = Vec::new();
+    for w in storage::watched(tx, establishment)? {
+        let Ok(from) = crate::date::from_iso(&w.from) else {
+            continue;
+        };
+        let to = match w.to.as_deref().map(crate::date::from_iso) {
+            Some(Ok(d)) => d.min(today),
+            _ => today,
+        };
+        for (start, end) in periods(&w.category, from.max(window), to) {
+            if end > last_end || end < window {
+                continue;
+            }
+            if !storage::covered(tx, w.worker, start, end)? {
+                out.push(MissingPeriod {
+                    establishment: w.establishment,
+                    worker_id: w.worker,
+                    worker_name: w.name.clone(),
+                    period_start: start,
+                    period_end: end,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A reading failure: an endless line, a file cut short, one past the size limit.
+fn read_error(e: std::io::Error) -> RegistryError {
+    if crate::csv_format::is_line_too_long(&e) {
+        RegistryError::TransmissionLineTooLong
+    } else {
+        RegistryError::ImportRead(e)
+    }
+}

@@ -1,0 +1,518 @@
+//! SQL of the transmissions, their récépissés and their pending lines (migration 0008).
+
+use rusqlite::{params, Connection, OptionalExtension};
+use time::Date;
+
+use crate::date::iso;
+use crate::dose::{DoseInput, DoseKind, NewDose, Organ, Sender};
+use crate::nir::Nir;
+use crate::transmission::{PendingLine, TransmissionSummary};
+use crate::Result;
+
+/// A fresh transmission row, its counts and hash filled in by [`finish`]; returns its id.
+pub(crate) fn start(
+    conn: &Connection,
+    sender: &str,
+    subject: &str,
+    serial: &str,
+    now: &str,
+    year: i32,
+    format: &str,
+) -> Result<(i64, String)> {
+    let id: i64 = conn.query_row(
+        "SELECT coalesce(max(id), 0) + 1 FROM registry_transmissions",
+        [],
+        |r| r.get(0),
+    )?;
+    let number = format!("RT-{year:04}-{id:09}");
+    conn.execute(
+        "INSERT INTO registry_transmissions (id, number, sender, sender_subject, sender_serial,
+             sha256, received_at, format, lines, accepted, pending, rejected, document)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, 0, 0, 0, x'')",
+        params![
+            id,
+            number,
+            sender,
+            subject,
+            serial,
+            "0".repeat(64),
+            now,
+            format
+        ],
+    )?;
+    Ok((id, number))
+}
+
+/// The transmission of the same file by the same sender, if one was recorded: its id.
+pub(crate) fn same_file(conn: &Connection, sender: &str, sha256: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .query_row(
+            "SELECT id FROM registry_transmissions WHERE sender = ?1 AND sha256 = ?2",
+            params![sender, sha256],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// The counts, the hash and the document to sign of transmission `id`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn finish(
+    conn: &Connection,
+    id: i64,
+    sha256: &str,
+    lines: u64,
+    accepted: u64,
+    pending: u64,
+    rejected: u64,
+    document: &[u8],
+) -> Result<()> {
+    conn.execute(
+        "UPDATE registry_transmissions SET sha256 = ?2, lines = ?3, accepted = ?4, pending = ?5,
+             rejected = ?6, document = ?7 WHERE id = ?1",
+        params![
+            id,
+            sha256,
+            lines as i64,
+            accepted as i64,
+            pending as i64,
+            rejected as i64,
+            document
+        ],
+    )?;
+    Ok(())
+}
+
+/// The document and the signed récépissé (when signed) of transmission `id`.
+pub(crate) fn receipt(conn: &Connection, id: i64) -> Result<(String, Vec<u8>, Option<Vec<u8>>)> {
+    Ok(conn.query_row(
+        "SELECT number, document, recepisse FROM registry_transmissions WHERE id = ?1",
+        params![id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?)
+}
+
+/// Stores the signed récépissé of transmission `id`.
+pub(crate) fn store_receipt(conn: &Connection, id: i64, der: &[u8], now: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE registry_transmissions SET recepisse = ?2, signed_at = ?3
+         WHERE id = ?1 AND recepisse IS NULL",
+        params![id, der, now],
+    )?;
+    Ok(())
+}
+
+/// The transmission numbered `number`, with its sender.
+pub(crate) fn by_number(conn: &Connection, number: &str) -> Result<Option<(i64, String)>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, sender FROM registry_transmissions WHERE number = ?1",
+            params![number],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+const SUMMARY: &str = "SELECT number, sender, sender_subject, sender_serial, sha256, received_at,
+    format, lines, accepted, pending, rejected, recepisse IS NOT NULL,
+    (SELECT count(*) FROM registry_transmission_pending p
+     WHERE p.transmission_id = t.id AND p.state = 'pending')
+    FROM registry_transmissions t";
+
+fn summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<TransmissionSummary> {
+    Ok(TransmissionSummary {
+        number: r.get(0)?,
+        sender: r.get(1)?,
+        sender_subject: r.get(2)?,
+        sender_serial: r.get(3)?,
+        sha256: r.get(4)?,
+        received_at: r.get(5)?,
+        format: r.get(6)?,
+        lines: r.get(7)?,
+        accepted: r.get(8)?,
+        pending: r.get(9)?,
+        rejected: r.get(10)?,
+        signed: r.get(11)?,
+        still_pending: r.get(12)?,
+    })
+}
+
+/// Every transmission, newest first (at most `limit`).
+pub(crate) fn list(conn: &Connection, limit: u32) -> Result<Vec<TransmissionSummary>> {
+    let mut stmt = conn.prepare(&format!("{SUMMARY} ORDER BY t.id DESC LIMIT ?1"))?;
+    let rows = stmt.query_map(params![limit], summary)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// One transmission by number.
+pub(crate) fn get(conn: &Connection, number: &str) -> Result<Option<TransmissionSummary>> {
+    Ok(conn
+        .query_row(&format!("{SUMMARY} WHERE t.number = ?1"), [number], summary)
+        .optional()?)
+}
+
+/// A person's folded "LAST FIRST", birth date (`aaaa-mm-jj`), and employment in one
+/// establishment.
+pub(crate) type KnownIdentity = (String, Option<String>, Option<i64>);
+
+/// The identity the registry knows for `nir` (folded "LAST FIRST", birth date) and its
+/// employment in `establishment` if it has one there (on the list or removed from it): `None`
+/// when no employer declared the NIR. One statement, asked for every line of a transmission.
+pub(crate) fn identity_and_worker(
+    conn: &Connection,
+    establishment: i64,
+    nir: &Nir,
+) -> Result<Option<KnownIdentity>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT p.search_name, p.birth_date,
+                    (SELECT w.id FROM registry_workers w
+                     WHERE w.establishment_id = ?1 AND w.nir = ?2)
+             FROM registry_persons p WHERE p.nir = ?2",
+        )?
+        .query_row(params![establishment, nir.as_str()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?)
+}
+
+/// The identity of the person employment `worker` is of.
+pub(crate) fn person_identity_of_worker(
+    conn: &Connection,
+    worker: i64,
+) -> Result<Option<(String, Option<String>)>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT p.search_name, p.birth_date FROM registry_persons p
+             JOIN registry_workers w ON w.person_id = p.id WHERE w.id = ?1",
+        )?
+        .query_row([worker], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+/// Whether employment `worker` already has a result of this sender, reference, kind and period.
+pub(crate) fn is_duplicate(
+    conn: &Connection,
+    worker: i64,
+    source: &str,
+    reference: &str,
+    d: &NewDose,
+) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM registry_doses WHERE worker_id = ?1 AND source = ?2
+             AND reference = ?3 AND kind = ?4 AND period_start = ?5 AND period_end = ?6",
+        )?
+        .query_row(
+            params![
+                worker,
+                source,
+                reference,
+                d.kind.as_str(),
+                iso(d.period_start),
+                iso(d.period_end)
+            ],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+/// Whether a pending line of this sender, reference, kind and period waits for `nir` there.
+pub(crate) fn is_pending_duplicate(
+    conn: &Connection,
+    establishment: i64,
+    nir: &Nir,
+    source: &str,
+    reference: &str,
+    d: &NewDose,
+) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM registry_transmission_pending WHERE establishment_id = ?1
+             AND nir = ?2 AND state = 'pending' AND source = ?3 AND reference = ?4 AND kind = ?5
+             AND period_start = ?6 AND period_end = ?7",
+        )?
+        .query_row(
+            params![
+                establishment,
+                nir.as_str(),
+                source,
+                reference,
+                d.kind.as_str(),
+                iso(d.period_start),
+                iso(d.period_end)
+            ],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+/// The current result of employment `worker`, kind `kind`, that `source` sent as `reference`.
+pub(crate) fn by_reference(
+    conn: &Connection,
+    worker: i64,
+    source: &str,
+    reference: &str,
+    kind: DoseKind,
+) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT d.id FROM registry_doses d WHERE d.worker_id = ?1 AND d.source = ?2
+             AND d.reference = ?3 AND d.kind = ?4
+             AND NOT EXISTS (SELECT 1 FROM registry_doses c WHERE c.replaces_id = d.id)
+             ORDER BY d.id DESC LIMIT 1",
+        )?
+        .query_row(params![worker, source, reference, kind.as_str()], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
+/// Records a result sent in transmission `transmission`; returns its id, or `None` when a
+/// result of the same sender, reference, worker, kind and period is there already (the unique
+/// index `registry_doses_reference`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn insert_dose(
+    conn: &Connection,
+    worker: i64,
+    d: &NewDose,
+    sender: Sender,
+    source: &str,
+    reference: &str,
+    transmission: i64,
+    now: &str,
+) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached(
+            "INSERT INTO registry_doses (worker_id, kind, period_start, period_end, hp10_usv,
+                 hp007_usv, e_usv, extremity_usv, hp3_usv, organ, h_usv, radon_bqhm3, sender,
+                 siret, replaces_id, source, recorded_at, reference, transmission_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                     ?18, ?19)
+             ON CONFLICT (worker_id, source, reference, kind, period_start, period_end)
+                 WHERE reference IS NOT NULL DO NOTHING
+             RETURNING id",
+        )?
+        .query_row(
+            params![
+                worker,
+                d.kind.as_str(),
+                iso(d.period_start),
+                iso(d.period_end),
+                d.hp10_usv,
+                d.hp007_usv,
+                d.e_usv,
+                d.extremity_usv,
+                d.hp3_usv,
+                d.organ.map(Organ::as_str),
+                d.h_usv,
+                d.radon_bqhm3,
+                sender.as_str(),
+                d.siret,
+                d.replaces,
+                source,
+                now,
+                reference,
+                transmission
+            ],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// What a pending line keeps to become a result once its worker is declared.
+pub(crate) struct NewPending<'a> {
+    pub transmission: i64,
+    pub line: u64,
+    pub establishment: i64,
+    pub nir: &'a Nir,
+    pub search_name: &'a str,
+    pub birth_date: &'a str,
+    pub input: &'a DoseInput,
+    pub dose: &'a NewDose,
+    pub reference: &'a str,
+    pub replaces_ref: Option<&'a str>,
+    pub sender: Sender,
+    pub source: &'a str,
+    pub now: &'a str,
+}
+
+/// Keeps a line pending.
+pub(crate) fn insert_pending(conn: &Connection, p: &NewPending<'_>) -> Result<()> {
+    let result = serde_json::to_string(p.input)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    conn.prepare_cached(
+        "INSERT INTO registry_transmission_pending (transmission_id, line, establishment_id, nir,
+             search_name, birth_date, kind, period_start, period_end, result, reference,
+             replaces_ref, sender, source, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?
+    .execute(params![
+        p.transmission,
+        p.line as i64,
+        p.establishment,
+        p.nir.as_str(),
+        p.search_name,
+        p.birth_date,
+        p.dose.kind.as_str(),
+        iso(p.dose.period_start),
+        iso(p.dose.period_end),
+        result,
+        p.reference,
+        p.replaces_ref,
+        p.sender.as_str(),
+        p.source,
+        p.now
+    ])?;
+    Ok(())
+}
+
+/// A pending line whose NIR the establishment now declares.
+pub(crate) struct Attachable {
+    pub id: i64,
+    pub worker: i64,
+    pub transmission: i64,
+    pub search_name: String,
+    pub birth_date: Option<String>,
+    pub input: String,
+    pub reference: String,
+    pub replaces_ref: Option<String>,
+    pub sender: String,
+    pub source: String,
+}
+
+/// The pending lines of `establishment` whose NIR is now on its list (or was: results keep
+/// coming after someone leaves), oldest first.
+pub(crate) fn attachable(conn: &Connection, establishment: i64) -> Result<Vec<Attachable>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.id, w.id, p.transmission_id, p.search_name, p.birth_date, p.result,
+                p.reference, p.replaces_ref, p.sender, p.source
+         FROM registry_transmission_pending p
+         JOIN registry_workers w ON w.establishment_id = p.establishment_id AND w.nir = p.nir
+         WHERE p.establishment_id = ?1 AND p.state = 'pending'
+         ORDER BY p.id",
+    )?;
+    let rows = stmt.query_map([establishment], |r| {
+        Ok(Attachable {
+            id: r.get(0)?,
+            worker: r.get(1)?,
+            transmission: r.get(2)?,
+            search_name: r.get(3)?,
+            birth_date: r.get(4)?,
+            input: r.get(5)?,
+            reference: r.get(6)?,
+            replaces_ref: r.get(7)?,
+            sender: r.get(8)?,
+            source: r.get(9)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Settles a pending line: attached as result `dose`, or refused for `reason`.
+pub(crate) fn settle(
+    conn: &Connection,
+    id: i64,
+    dose: Option<i64>,
+    reason: Option<&str>,
+    now: &str,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE registry_transmission_pending
+         SET state = CASE WHEN ?2 IS NULL THEN 'refused' ELSE 'attached' END,
+             dose_id = ?2, reason = ?3, settled_at = ?4
+         WHERE id = ?1 AND state = 'pending'",
+        params![id, dose, reason, now],
+    )?;
+    Ok(())
+}
+
+/// Pending lines received on or before `before` (every one when `None`), oldest first, at most
+/// `limit`; with `number`, only that transmission's, whatever their state.
+pub(crate) fn pending(
+    conn: &Connection,
+    before: Option<&str>,
+    number: Option<&str>,
+    limit: u32,
+) -> Result<Vec<PendingLine>> {
+    let mut stmt = conn.prepare(
+        "SELECT t.number, p.line, p.establishment_id, p.nir, p.kind, p.period_start,
+                p.period_end, p.received_at, p.state, p.reason
+         FROM registry_transmission_pending p
+         JOIN registry_transmissions t ON t.id = p.transmission_id
+         WHERE (?3 IS NOT NULL AND t.number = ?3)
+            OR (?3 IS NULL AND p.state = 'pending' AND (?1 IS NULL OR p.received_at <= ?1))
+         ORDER BY p.id LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![before, limit, number], |r| {
+        let nir: String = r.get(3)?;
+        Ok(PendingLine {
+            transmission: r.get(0)?,
+            line: r.get(1)?,
+            establishment: r.get(2)?,
+            // As `Nir::masked` shows it, the key aside (not kept with a pending line).
+            nir_masked: format!("{} ** ** ** *** ***", nir.get(..1).unwrap_or("")),
+            kind: r.get(4)?,
+            period_start: r.get(5)?,
+            period_end: r.get(6)?,
+            received_at: r.get(7)?,
+            state: r.get(8)?,
+            reason: r.get(9)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// An employment §3 watches: its id, its establishment, the worker's name, its category, and
+/// its first and last days (`aaaa-mm-jj`; no last day while on the list).
+pub(crate) struct Watched {
+    pub worker: i64,
+    pub establishment: i64,
+    /// `NOM Prénom`, as the employer declared it.
+    pub name: String,
+    pub category: String,
+    pub from: String,
+    pub to: Option<String>,
+}
+
+/// The employments §3 watches: of a classified worker (category A or B), in an establishment
+/// that named a dosimetry body, with the days of employment; `establishment` narrows it.
+pub(crate) fn watched(conn: &Connection, establishment: Option<i64>) -> Result<Vec<Watched>> {
+    let mut stmt = conn.prepare(
+        "SELECT w.id, w.establishment_id, w.last_name || ' ' || w.first_name, w.category,
+                w.employed_from, w.employed_to
+         FROM registry_workers w
+         WHERE w.category IN ('A', 'B')
+           AND (?1 IS NULL OR w.establishment_id = ?1)
+           AND w.establishment_id IN (SELECT establishment_id FROM registry_dosimetry_bodies)
+         ORDER BY w.establishment_id, w.id",
+    )?;
+    let rows = stmt.query_map(params![establishment], |r| {
+        Ok(Watched {
+            worker: r.get(0)?,
+            establishment: r.get(1)?,
+            name: r.get(2)?,
+            category: r.get(3)?,
+            from: r.get(4)?,
+            to: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Whether employment `worker` has a current passive, radon or *absence de résultat* meeting
+/// `[from, to]`.
+pub(crate) fn covered(conn: &Connection, worker: i64, from: Date, to: Date) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM registry_doses d WHERE d.worker_id = ?1
+             AND d.kind IN ('passive', 'radon', 'no_result')
+             AND d.period_start <= ?3 AND d.period_end >= ?2
+             AND NOT EXISTS (SELECT 1 FROM registry_doses c WHERE c.replaces_id = d.id)
+             LIMIT 1",
+        )?
+        .query_row(params![worker, iso(from), iso(to)], |_| Ok(()))
+        .optional()?
+        .is_some())
+}

@@ -770,6 +770,56 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
         .unwrap();
     assert_eq!(corrected, ("effective".to_owned(), 21_000, 2_100));
 
+    // A dosimetry body, named by the surgery, sends the published example file (issue 16), so
+    // that the console's transmissions pages have one to show.
+    let body_cn = "LABO DOSIMETRIE DE L'EST";
+    let (labo, _) = b.sandbox.issue_organisme_from_csr("labo", body_cn);
+    let surgery: i64 = b
+        .sandbox
+        .db()
+        .query_row(
+            &format!(
+                "SELECT establishment_id FROM registry_workers
+                 WHERE nir = '2760912346445' AND establishment_id <> {OTHER_EMPLOYER}"
+            ),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    b.siseri(&[
+        "registry",
+        "organisme",
+        "add",
+        &surgery.to_string(),
+        body_cn,
+    ]);
+    let example = fs::read(Path::new(ROOT).join("docs/exemples/transmission.csv")).unwrap();
+    let sent = common::daemon::curl(
+        &b.sandbox,
+        &b.sandbox.data_file("ca/ac-siseri.pem"),
+        900,
+        "POST",
+        &format!("{registry}/api/v1/transmissions"),
+        &[
+            "--cert".into(),
+            labo.display().to_string(),
+            "--key".into(),
+            b.sandbox.path("labo.key.pem").display().to_string(),
+        ],
+        Some(("text/csv", &example)),
+    );
+    assert_eq!(sent.status, 200, "{}", sent.text());
+    let transmission = sent
+        .headers
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("siseri-recepisse:")
+                .then(|| l.split_once(':').map(|(_, v)| v.trim().to_owned()))
+                .flatten()
+        })
+        .unwrap_or_else(|| panic!("no Siseri-Recepisse header: {}", sent.headers));
+
     // (d) Later, the operator revokes a person from the console, with a reason: the
     // physician, found by the establishment's SIRET.
     let revoked = b.phase(
@@ -783,6 +833,7 @@ fn the_seeds_story_in_headless_chromium_wizard_withdrawal_and_registry() {
             "certificate": "retiré par son titulaire",
             // January's 1.2 mSv and February's, corrected to 2.1 mSv.
             "statistics": "1 travailleur(s) suivi(s), dose collective 3,300 mSv.",
+            "transmission": transmission,
         }),
     );
     let shown = b.siseri(&["accessor", "show", &hab.to_string()]);

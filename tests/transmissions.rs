@@ -535,3 +535,78 @@ fn pending_lines_are_attached_by_an_import_and_refused_there_when_the_identity_d
         "{shown}"
     );
 }
+
+/// Issue 17: the operators' console lists the transmissions and the lines still pending, shows
+/// one with its counts, and gives its signed récépissé, byte for byte the sender's.
+#[test]
+fn the_console_lists_transmissions_and_pending_lines_and_gives_the_recepisse() {
+    let w = World::with_operator();
+    let body = w.body();
+    let passive = "passive;01/01/2025;31/01/2025;mSv;0,25;;;;;;;;DOS-C1;";
+    let file = csv(&[
+        didier(SURGERY_SIRET, passive),
+        line(SURGERY_SIRET, JULIE.0, JULIE.1, "MARCHAL", "Julie", passive),
+    ]);
+    let sent = w.send(&body, "text/csv", &file).ok(200);
+    let doc = verified(&w.sb, &sent.body, "console");
+    let number = doc["number"].as_str().expect("number").to_owned();
+    assert_eq!(
+        (&doc["accepted"], &doc["pending"]),
+        (&json!(1), &json!(1)),
+        "{doc}"
+    );
+
+    let list = w.console_get("/transmissions?jours=0").ok(200).text();
+    assert!(list.contains(&number), "{list}");
+    assert!(list.contains(common::transmission::BODY_CN), "{list}");
+    // The pending line, its NIR masked (never the whole number).
+    assert!(list.contains("Lignes en attente"), "{list}");
+    assert!(!list.contains(JULIE.0), "a NIR in the page: {list}");
+    assert!(list.contains(&format!("/transmissions/{number}")), "{list}");
+    // Lines pending for less than 30 days are not listed by default.
+    let default = w.console_get("/transmissions").ok(200).text();
+    assert!(default.contains("Aucune ligne en attente"), "{default}");
+
+    let one = w
+        .console_get(&format!("/transmissions/{number}"))
+        .ok(200)
+        .text();
+    assert!(one.contains("1 acceptée(s)"), "{one}");
+    assert!(one.contains("recepisse.p7m"), "{one}");
+    let receipt = w
+        .console_get(&format!("/transmissions/{number}/recepisse.p7m"))
+        .ok(200);
+    assert!(
+        receipt
+            .headers
+            .to_ascii_lowercase()
+            .contains("application/pkcs7-mime"),
+        "{}",
+        receipt.headers
+    );
+    assert_eq!(
+        receipt.body, sent.body,
+        "the récépissé differs from the sender's"
+    );
+
+    // Unknown or malformed numbers: the same 404.
+    for path in [
+        "/transmissions/RT-2026-999999999",
+        "/transmissions/x%27%3B--",
+    ] {
+        assert_eq!(w.console_get(path).status, 404, "{path}");
+    }
+    let audited: i64 =
+        w.sb.db()
+            .query_row(
+                "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'registry.transmission.%'
+             AND actor LIKE 'console:%'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("audit");
+    assert!(
+        audited >= 4,
+        "the console's reads are not audited ({audited})"
+    );
+}

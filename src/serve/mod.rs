@@ -134,6 +134,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             outbox: outbox_signal.clone(),
             pool: services.pool.clone(),
             approvals: enroll::web::console::Jobs::default(),
+            registry: registry::Registry::new(services.pool.clone(), clock.clone()),
         });
         let registry_router = registry_router(&services, &revoked, &clock, &config, &authority);
         let state = Arc::new(AppState {

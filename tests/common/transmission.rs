@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::daemon::{curl, Reply};
-use super::enrolment::{clinic_protocol, enrolled, Holder};
+use super::enrolment::{clinic_protocol, enrolled, operator, Holder, OperatorHolder};
 use super::fixtures::{PROTOCOL as SEED, WORKER};
 use super::{run_ok, Sandbox, Server};
 
@@ -32,17 +32,40 @@ pub struct World {
     calls: std::cell::Cell<u32>,
     pub surgery: i64,
     pub clinic: i64,
+    /// The operators' console (`https://…`), and its administrateur when asked for.
+    pub console: String,
+    pub admin: Option<OperatorHolder>,
 }
 
 impl World {
     /// Both employers approved, the seed's worker on the surgery's list, the daemon up.
     pub fn new() -> Self {
+        Self::build(false)
+    }
+
+    /// [`World::new`] with an administrateur of the console, certificate withdrawn.
+    pub fn with_operator() -> Self {
+        Self::build(true)
+    }
+
+    fn build(with_operator: bool) -> Self {
         let sb = Sandbox::initialised();
         let mut clinic: Value = serde_json::from_str(&clinic_protocol()).expect("clinic");
         clinic["employer"]["siret"] = json!(CLINIC_SIRET);
         clinic["pcrs"][0]["sends_dosimetry"] = json!(false);
         let holders = enrolled(&sb, &[SEED, &clinic.to_string()]);
-        let (server, addr) = sb.serve_registry("serve.log");
+        let admin = with_operator.then(|| {
+            operator(
+                &sb,
+                "admin",
+                "Alice Martin",
+                "alice@example.org",
+                "administrateur",
+            )
+        });
+        let (server, listening) = sb.serve("serve.log", &[]);
+        let addr = super::listening_addr(&listening, "registry");
+        let console = format!("https://{}", super::listening_addr(&listening, "console"));
         let mut w = Self {
             sb,
             _server: server,
@@ -51,6 +74,8 @@ impl World {
             calls: Default::default(),
             surgery: 0,
             clinic: 0,
+            console,
+            admin,
         };
         let durand = w.login("v.durand");
         let bernard = w.login("l.bernard");
@@ -173,6 +198,24 @@ impl World {
             Some((content_type, file)),
             &[],
         )
+    }
+
+    /// `GET path` on the console, with the administrateur's certificate.
+    pub fn console_get(&self, path: &str) -> Reply {
+        let admin = self.admin.as_ref().expect("World::with_operator");
+        let n = self.calls.get() + 1;
+        self.calls.set(n);
+        let reply = curl(
+            &self.sb,
+            &self.sb.data_file("ca/ac-siseri.pem"),
+            n,
+            "GET",
+            &format!("{}{path}", self.console),
+            &admin.curl_args(),
+            None,
+        );
+        assert_eq!(reply.exit, 0, "curl GET {path}: {}", reply.stderr);
+        reply
     }
 
     /// Rows of a table.

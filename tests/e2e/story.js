@@ -795,6 +795,18 @@ async function revocation() {
   await expectText(page, cfg.statistics);
   if ((await page.locator('main svg[role="img"]').count()) < 4) fail('the statistics page has fewer than four charts');
   await shot(page, 'console-10-statistiques.png');
+
+  // The transmissions of results (issue 16): the body's file, then its page and récépissé.
+  await page.locator('nav').getByRole('link', { name: 'Transmissions' }).click();
+  await at(page, '/transmissions');
+  await expectHeading(page, 'Transmissions de résultats');
+  await expectText(page, cfg.transmission);
+  await shot(page, 'console-11-transmissions.png');
+  await page.locator('main table').getByRole('link', { name: cfg.transmission }).click();
+  await at(page, `/transmissions/${cfg.transmission}`);
+  await expectHeading(page, `Transmission ${cfg.transmission}`);
+  await expectText(page, 'Télécharger le récépissé signé');
+  await shot(page, 'console-12-transmission.png');
   await context.close();
   return { problems };
 }

@@ -16,6 +16,7 @@ mod people;
 mod protocols;
 mod statistics;
 mod supervision;
+mod transmissions;
 
 use std::sync::Arc;
 
@@ -58,6 +59,8 @@ pub struct ConsoleState {
     pub pool: Arc<store::pool::Pool>,
     /// The approvals running in the background, and how they ended.
     pub approvals: Jobs,
+    /// Transmissions of results and their pending lines, read as the CLI reads them.
+    pub registry: registry::Registry,
 }
 
 impl std::fmt::Debug for ConsoleState {
@@ -93,6 +96,12 @@ pub fn router(state: ConsoleState) -> Router {
         .route("/journal", get(supervision::audit))
         .route("/ac", get(supervision::authority))
         .route("/statistiques", get(statistics::statistics))
+        .route("/transmissions", get(transmissions::list))
+        .route("/transmissions/{number}", get(transmissions::show))
+        .route(
+            "/transmissions/{number}/recepisse.p7m",
+            get(transmissions::receipt),
+        )
         .route("/statistiques/export.csv", get(statistics::export))
         .route(
             web::layout::STYLESHEET_PATH,
@@ -177,6 +186,7 @@ fn page(status: StatusCode, operator: Option<&Operator>, title: &str, body: Mark
                 li { a href="/" { "Protocoles à décider" } }
                 li { a href="/personnes" { "Personnes" } }
                 li { a href="/statistiques" { "Statistiques" } }
+                li { a href="/transmissions" { "Transmissions" } }
                 @if o.may(OperatorAct::ManageOperators) {
                     li { a href="/operateurs" { "Opérateurs" } }
                 }

@@ -1,6 +1,7 @@
 //! The `siseri` binary's library: configuration, data directory, database, listeners, CLI.
 #![forbid(unsafe_code)]
 
+pub mod arenas;
 pub mod cli;
 pub mod config;
 pub mod datadir;

@@ -177,6 +177,8 @@ fn execute(cli: Cli) -> Result<(), AppError> {
     match cli.command {
         Command::Init => init(&dir),
         Command::Serve => {
+            // Before anything else: this may run the daemon again with its arenas bounded.
+            crate::arenas::bound();
             crate::logging::init(&dir, cli.log_format);
             if dir.is_empty() {
                 // The key ceremony in a process of its own: the daemon never holds the key.

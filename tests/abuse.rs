@@ -36,7 +36,10 @@ fn draft_creation_is_limited_per_client_address_and_the_refusal_stores_nothing()
     );
     assert_eq!(retry_after(&refused), 3600);
     // Once over the limit, the address is refused before its body is read: even a body that
-    // does not parse gets the 429, not the 400 parsing it would cost.
+    // does not parse gets the 429, not the 400 parsing it would cost; and it hears so only
+    // after a pause of a second (a tarpit for scripts that post again at once). The bound is
+    // a floor the server itself sets, not a speed.
+    let asked = std::time::Instant::now();
     d.call(
         "POST",
         "/api/v1/protocols",
@@ -44,6 +47,10 @@ fn draft_creation_is_limited_per_client_address_and_the_refusal_stores_nothing()
         Some(("application/json", b"{pas du json".as_slice())),
     )
     .error(429, "too_many_requests");
+    assert!(
+        asked.elapsed() >= std::time::Duration::from_millis(950),
+        "an address over its limit was answered without the pause"
+    );
     assert_eq!(d.sandbox.count("enroll_versions"), 3);
 }
 

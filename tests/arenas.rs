@@ -1,5 +1,5 @@
 //! The daemon runs with glibc's malloc arenas bounded (`src/arenas.rs`): started without
-//! `MALLOC_ARENA_MAX`, it runs itself again with it set to 2, under the same PID; an
+//! `MALLOC_ARENA_MAX`, it runs itself again with it set to 4, under the same PID; an
 //! operator's own value is kept.
 
 mod common;
@@ -17,10 +17,10 @@ fn environ(pid: u32) -> Vec<String> {
 #[test]
 fn serve_bounds_its_arenas_and_keeps_an_operators_value() {
     // The test's own environment passes to the daemon: a value set there is an operator's.
-    let inherited = std::env::var("MALLOC_ARENA_MAX").unwrap_or_else(|_| "2".into());
+    let inherited = std::env::var("MALLOC_ARENA_MAX").unwrap_or_else(|_| "4".into());
     for (given, expected) in [
         (None, format!("MALLOC_ARENA_MAX={inherited}")),
-        (Some("4"), "MALLOC_ARENA_MAX=4".to_owned()),
+        (Some("8"), "MALLOC_ARENA_MAX=8".to_owned()),
     ] {
         let sb = Sandbox::initialised();
         let env: Vec<(&str, &str)> = given.map(|v| ("MALLOC_ARENA_MAX", v)).into_iter().collect();

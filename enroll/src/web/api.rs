@@ -107,6 +107,9 @@ fn validate(input: &ProtocolInput) -> Result<(), ApiError> {
         .map_err(|f| ApiError(PassError::Invalid(f)))
 }
 
+/// How long a client already over its drafts limit waits for its 429.
+const REFUSAL_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
+
 async fn create(
     State(state): State<PublicState>,
     headers: HeaderMap,
@@ -114,8 +117,13 @@ async fn create(
     body: Bytes,
 ) -> Answer {
     let who = client(&headers, peer);
-    // An address already over its limit is refused before its body is parsed.
-    state.pass.refused_already(Anonymous::NewDraft, &who)?;
+    // An address already over its limit is refused before its body is parsed, and hears it
+    // only after a pause (a tarpit): a script that posts again as soon as it is answered then
+    // costs a refusal a second per connection, not thousands, and the registry keeps its CPU.
+    if let Err(refused) = state.pass.refused_already(Anonymous::NewDraft, &who) {
+        tokio::time::sleep(REFUSAL_PAUSE).await;
+        return Err(refused.into());
+    }
     let input: ProtocolInput = parse(&body)?;
     validate(&input)?;
     let pass = state.pass.clone();

@@ -726,9 +726,12 @@ async function consolePhase() {
   out.identity = documents.identity;
   await shot(page, 'console-04-examen.png');
 
-  // From the keyboard: the PDF viewer in the frame above may still move the page under a
-  // pointer's click.
-  await page.getByRole('button', { name: 'Valider le protocole', exact: true }).press('Enter', { timeout: STEP_MS });
+  // The form is submitted as its button would submit it (`requestSubmit(button)`, through the
+  // DevTools protocol like axe): Chromium's PDF viewer in the frame above may take a pointer's
+  // click or the keyboard's focus (a press of Enter was lost once in CI), never this.
+  await page
+    .getByRole('button', { name: 'Valider le protocole', exact: true })
+    .evaluate((b) => b.form.requestSubmit(b), undefined, { timeout: STEP_MS });
   await at(page, `/protocoles/${cfg.number}/validation`);
   // A large protocol shows its progress; this one (three people) may be done already. The
   // page refreshes itself: to audit it, the operator stops the refresh, then refreshes by hand.

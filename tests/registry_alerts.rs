@@ -8,76 +8,12 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::daemon::curl;
-use common::enrolment::{clinic_protocol, enrolled, Holder};
+use common::enrolment::{clinic_protocol, enrolled};
 use common::fixtures::{PROTOCOL as SEED, WORKER};
 use common::mail::{outbox_files, outbox_files_when, read_mails};
+use common::registry_client::{holder, Registry};
 use common::{run_ok, stdout, Sandbox};
 use serde_json::{json, Value};
-
-struct Registry<'a> {
-    sb: &'a Sandbox,
-    addr: String,
-    calls: std::cell::Cell<u32>,
-}
-
-impl Registry<'_> {
-    fn call(&self, who: &[String], method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-        let n = self.calls.get() + 1;
-        self.calls.set(n);
-        let text = body.map(Value::to_string);
-        let reply = curl(
-            self.sb,
-            &self.sb.data_file("ca/ac-siseri.pem"),
-            n,
-            method,
-            &format!("https://{}{path}", self.addr),
-            who,
-            text.as_deref().map(|t| ("application/json", t.as_bytes())),
-        );
-        assert_eq!(reply.exit, 0, "{method} {path}: {}", reply.stderr);
-        let text = reply.text();
-        (
-            reply.status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    /// Curl's arguments of a person logged in with their access code.
-    fn login(&self, h: &Holder) -> Vec<String> {
-        let jar = self.sb.path(&format!("jar-{}", h.habilitation));
-        let who = vec![
-            "--cert".into(),
-            format!("{}:{}", h.p12.display(), h.password),
-            "--cert-type".into(),
-            "P12".into(),
-            "-b".into(),
-            jar.display().to_string(),
-            "-c".into(),
-            jar.display().to_string(),
-        ];
-        let (status, body) = self.call(
-            &who,
-            "POST",
-            "/api/v1/session",
-            Some(&json!({"access_code": h.access_code})),
-        );
-        assert_eq!(status, 200, "{body}");
-        who
-    }
-
-    fn establishment(&self, who: &[String]) -> i64 {
-        let (_, body) = self.call(who, "GET", "/api/v1/establishments", None);
-        body[0]["id"].as_i64().expect("no establishment")
-    }
-}
-
-fn holder<'a>(holders: &'a [Holder], email_start: &str) -> &'a Holder {
-    holders
-        .iter()
-        .find(|h| h.email.starts_with(email_start))
-        .unwrap_or_else(|| panic!("nobody with {email_start}"))
-}
 
 fn mail_dir(sb: &Sandbox) -> PathBuf {
     sb.data_file("outbox/mail")

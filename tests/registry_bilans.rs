@@ -5,80 +5,11 @@
 
 mod common;
 
-use common::daemon::{curl, Reply};
-use common::enrolment::{enrolled, Holder};
+use common::enrolment::enrolled;
 use common::fixtures::{PROTOCOL as SEED, WORKER};
+use common::registry_client::{holder, Registry};
 use common::Sandbox;
 use serde_json::{json, Value};
-
-struct Registry<'a> {
-    sb: &'a Sandbox,
-    addr: String,
-    calls: std::cell::Cell<u32>,
-}
-
-impl Registry<'_> {
-    fn raw(&self, who: &[String], method: &str, path: &str, body: Option<&Value>) -> Reply {
-        let n = self.calls.get() + 1;
-        self.calls.set(n);
-        let text = body.map(Value::to_string);
-        let reply = curl(
-            self.sb,
-            &self.sb.data_file("ca/ac-siseri.pem"),
-            n,
-            method,
-            &format!("https://{}{path}", self.addr),
-            who,
-            text.as_deref().map(|t| ("application/json", t.as_bytes())),
-        );
-        assert_eq!(reply.exit, 0, "{method} {path}: {}", reply.stderr);
-        reply
-    }
-
-    fn call(&self, who: &[String], method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-        let reply = self.raw(who, method, path, body);
-        let text = reply.text();
-        (
-            reply.status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    fn page(&self, who: &[String], path: &str) -> (u16, String) {
-        let reply = self.raw(who, "GET", path, None);
-        (reply.status, reply.text())
-    }
-
-    /// Curl's arguments of a person logged in with their access code.
-    fn login(&self, h: &Holder) -> Vec<String> {
-        let jar = self.sb.path(&format!("jar-{}", h.habilitation));
-        let who = vec![
-            "--cert".into(),
-            format!("{}:{}", h.p12.display(), h.password),
-            "--cert-type".into(),
-            "P12".into(),
-            "-b".into(),
-            jar.display().to_string(),
-            "-c".into(),
-            jar.display().to_string(),
-        ];
-        let (status, body) = self.call(
-            &who,
-            "POST",
-            "/api/v1/session",
-            Some(&json!({"access_code": h.access_code})),
-        );
-        assert_eq!(status, 200, "{body}");
-        who
-    }
-}
-
-fn holder<'a>(holders: &'a [Holder], email_start: &str) -> &'a Holder {
-    holders
-        .iter()
-        .find(|h| h.email.starts_with(email_start))
-        .unwrap_or_else(|| panic!("nobody with {email_start}"))
-}
 
 fn audited(sb: &Sandbox, event: &str) -> i64 {
     sb.db()

@@ -22,6 +22,7 @@ pub mod enrolment;
 #[path = "../../enroll/tests/data/fixtures.rs"]
 pub mod fixtures;
 pub mod mail;
+pub mod registry_client;
 pub mod transmission;
 
 /// The CA passphrase every test uses unless it is about the passphrase.

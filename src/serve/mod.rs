@@ -124,6 +124,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         let (http, http_addr) = bind(&dir, config.listen.http, "écoute de publication HTTP").await?;
         let (console, console_addr) =
             bind(&dir, config.listen.console, "écoute de la console").await?;
+        let (records, directory) = registry_service(&services, &revoked, &clock, &config);
         let console_routes = enroll::web::console::router(enroll::web::console::ConsoleState {
             access: services.access.clone(),
             pass: services.pass.clone(),
@@ -134,9 +135,9 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             outbox: outbox_signal.clone(),
             pool: services.pool.clone(),
             approvals: enroll::web::console::Jobs::default(),
-            registry: registry::Registry::new(services.pool.clone(), clock.clone()),
+            registry: records.clone(),
         });
-        let registry_router = registry_router(&services, &revoked, &clock, &config, &authority);
+        let registry_router = registry_router(&services, records, directory, &clock, &authority);
         let state = Arc::new(AppState {
             dir: dir.clone(),
             ca_pem: authority.certificate_pem(),
@@ -347,35 +348,44 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The registry listener's application and its state: the one place serve knows it.
-fn registry_router(
+/// The registry service, one for the process: the registry listener and the console share its
+/// audit writer and its turn of reads. Its limit alerts go out through the durable outbox.
+fn registry_service(
     services: &Services,
     revoked: &Arc<ca::revocation::RevocationSet>,
     clock: &Arc<dyn store::Clock>,
     config: &Config,
-    authority: &Arc<Authority>,
-) -> Router {
+) -> (registry::Registry, Arc<enroll::access::RegistryDirectory>) {
     let directory = Arc::new(enroll::access::RegistryDirectory::new(
         services.access.clone(),
         services.pool.clone(),
         revoked.clone(),
         config.access.access_code_max_attempts,
     ));
+    let registry = registry::Registry::new(services.pool.clone(), clock.clone())
+        .with_alert_mail(directory.clone())
+        .with_concurrent_reads(config.limits.registry_concurrent_reads);
+    let registry = if config.limits.registry_grouped_read_audit {
+        registry
+    } else {
+        registry.with_inline_read_audit()
+    };
+    (registry, directory)
+}
+
+/// The registry listener's application and its state: the one place serve knows it.
+fn registry_router(
+    services: &Services,
+    registry: registry::Registry,
+    directory: Arc<enroll::access::RegistryDirectory>,
+    clock: &Arc<dyn store::Clock>,
+    authority: &Arc<Authority>,
+) -> Router {
     registry::web::router(registry::web::RegistryState {
-        directory: directory.clone(),
+        directory,
         sessions: Arc::new(registry::web::Sessions::default()),
         clock: clock.clone(),
-        // Limit alerts go out through the durable outbox, queued with the alert.
-        registry: {
-            let registry = registry::Registry::new(services.pool.clone(), clock.clone())
-                .with_alert_mail(directory)
-                .with_concurrent_reads(config.limits.registry_concurrent_reads);
-            if config.limits.registry_grouped_read_audit {
-                registry
-            } else {
-                registry.with_inline_read_audit()
-            }
-        },
+        registry,
         key: services.key.clone(),
         receipts: Some(Arc::new(crate::recepisse::AuthorityReceipts::new(
             authority.clone(),

@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use registry::{Registry, WorkerQuery};
-use store::pool::Pool;
 use store::Clock;
 use support::*;
 use time::macros::datetime;
@@ -122,7 +121,6 @@ fn concurrent_reads_are_each_traced_once() {
     let env = env();
     let id = seed_worker_id(&env);
     let before = audit_rows(&env).len();
-    let pool: Arc<Pool> = env.pool.clone();
     std::thread::scope(|s| {
         for _ in 0..8 {
             let registry = env.registry.clone();
@@ -133,7 +131,6 @@ fn concurrent_reads_are_each_traced_once() {
             });
         }
     });
-    drop(pool);
     let rows = audit_rows(&env);
     assert_eq!(rows.len(), before + 200);
     assert_eq!(

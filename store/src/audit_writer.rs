@@ -10,7 +10,7 @@
 //! shown without its trace, and none is traced twice (a batch is written once, or not at all).
 
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use rusqlite::TransactionBehavior;
 use time::OffsetDateTime;
@@ -63,7 +63,7 @@ struct Batch {
 /// The handle callers share; the thread ends when the last handle is dropped.
 #[derive(Debug, Clone)]
 pub struct AuditWriter {
-    queue: Arc<Mutex<Sender<Batch>>>,
+    queue: Sender<Batch>,
 }
 
 impl AuditWriter {
@@ -74,9 +74,7 @@ impl AuditWriter {
             .name("audit-writer".into())
             .spawn(move || run(&pool, &batches))
             .map_err(|e| Error::AuditUnwritten(e.to_string()))?;
-        Ok(Self {
-            queue: Arc::new(Mutex::new(queue)),
-        })
+        Ok(Self { queue })
     }
 
     /// Commits `events` (in this order, after every entry already committed) and returns once
@@ -88,8 +86,6 @@ impl AuditWriter {
         }
         let (done, outcome) = mpsc::sync_channel(1);
         self.queue
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
             .send(Batch { events, done })
             .map_err(|_| Error::AuditUnwritten("le fil d'écriture s'est arrêté".into()))?;
         outcome

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/siseri-target}"
 
 scripts/install-test-deps.sh
+scripts/disk-guard.sh
 echo "== ring, seul fournisseur cryptographique"
 for crate in aws-lc-rs openssl-sys native-tls; do
   if cargo tree --locked -i "$crate" >/dev/null 2>&1; then

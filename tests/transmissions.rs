@@ -610,3 +610,102 @@ fn the_console_lists_transmissions_and_pending_lines_and_gives_the_recepisse() {
         "the console's reads are not audited ({audited})"
     );
 }
+
+/// A transmission's results are checked against the limits as a result entered by hand is, with
+/// what each line's NIR lookup found: the employer's category B (6 mSv over 12 months), a
+/// declared pregnancy (1 mSv for the unborn child) and a minor's limit (6 mSv) each raise their
+/// alert; the same dose for an adult of category A raises none.
+#[test]
+fn a_transmissions_results_raise_the_category_b_pregnancy_and_minor_alerts() {
+    let w = World::new();
+    let body = w.body();
+    let durand = w.login("v.durand");
+    let martin = w.login("c.martin");
+    let workers = format!("/api/v1/establishments/{}/workers", w.surgery);
+    let add = |last: &str, first: &str, nir: (&str, &str), birth: &str, category: &str| {
+        let mut v: Value = serde_json::from_str(common::fixtures::WORKER).expect("worker");
+        v["last_name"] = json!(last);
+        v["first_name"] = json!(first);
+        v["nir"] = json!(nir.0);
+        v["nir_key"] = json!(nir.1);
+        v["birth_date"] = json!(birth);
+        v["category"] = json!(category);
+        w.call(
+            &durand,
+            "POST",
+            &workers,
+            Some(("application/json", v.to_string().as_bytes())),
+            &[],
+        )
+        .ok(201)
+        .json()["worker_id"]
+            .as_i64()
+            .expect("worker_id")
+    };
+    // MARCHAL Julie, classified B at the surgery, her pregnancy declared by the physician.
+    let julie = add("MARCHAL", "Julie", JULIE, "14/08/1955", "B");
+    w.call(
+        &martin,
+        "POST",
+        &format!("{workers}/{julie}/pregnancies"),
+        Some((
+            "application/json",
+            br#"{"declared_on": "01/03/2025", "ends_on": "30/11/2025"}"#,
+        )),
+        &[],
+    )
+    .ok(201);
+    // PETIT Léa, an apprentice born in September 2008: 16 in 2025, category A.
+    const LEA: (&str, &str) = ("2080975123045", "03");
+    let lea = add("PETIT", "Léa", LEA, "14/09/2008", "A");
+
+    let passive = "passive;01/04/2025;30/04/2025;mSv;6,5;;;;;;;";
+    let file = csv(&[
+        format!(
+            "{SURGERY_SIRET};{};{};MARCHAL;Julie;14/08/1955;{passive};P-J;",
+            JULIE.0, JULIE.1
+        ),
+        format!(
+            "{SURGERY_SIRET};{};{};PETIT;Léa;14/09/2008;{passive};P-L;",
+            LEA.0, LEA.1
+        ),
+        didier(SURGERY_SIRET, &format!("{passive};P-D;")),
+    ]);
+    let doc = verified(
+        &w.sb,
+        &w.send(&body, "text/csv", &file).ok(200).body,
+        "limits",
+    );
+    assert_eq!(doc["accepted"], 3, "{doc}");
+
+    let alerts = w
+        .call(
+            &martin,
+            "GET",
+            &format!("/api/v1/establishments/{}/alerts", w.surgery),
+            None,
+            &[],
+        )
+        .ok(200)
+        .json();
+    let mut raised: Vec<(i64, String, f64)> = alerts
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .map(|a| {
+            (
+                a["worker_id"].as_i64().expect("worker_id"),
+                a["limit"].as_str().expect("limit").to_owned(),
+                a["limit_msv"].as_f64().expect("limit_msv"),
+            )
+        })
+        .collect();
+    raised.sort_by(|a, b| a.partial_cmp(b).expect("ordered"));
+    let mut expected = vec![
+        (julie, "category_b".to_owned(), 6.0),
+        (julie, "pregnancy".to_owned(), 1.0),
+        (lea, "effective".to_owned(), 6.0),
+    ];
+    expected.sort_by(|a, b| a.partial_cmp(b).expect("ordered"));
+    assert_eq!(raised, expected, "{alerts}");
+}

@@ -1,6 +1,8 @@
 //! SQL of the limit alerts: what a person's results add up to, across their employments, and
 //! the alerts raised, shown and acknowledged (see [`crate::limits`]).
 
+use std::sync::LazyLock;
+
 use rusqlite::{params, Connection};
 use time::Date;
 
@@ -18,13 +20,16 @@ pub(crate) fn contributions(
     from: Date,
     to: Date,
 ) -> Result<Vec<Contribution>> {
-    let sql = format!(
-        "SELECT d.period_end, coalesce({EFFECTIVE_USV}, 0), coalesce({SKIN_USV}, 0),
-                coalesce({EXTREMITIES_USV}, 0), coalesce({LENS_USV}, 0)
-         FROM registry_workers w JOIN registry_doses d ON d.worker_id = w.id
-         WHERE w.person_id = ?1 AND d.period_end BETWEEN ?2 AND ?3 AND {CURRENT}"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
+    // Built once: asked at every result recorded (a transmission records a million).
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT d.period_end, coalesce({EFFECTIVE_USV}, 0), coalesce({SKIN_USV}, 0),
+                    coalesce({EXTREMITIES_USV}, 0), coalesce({LENS_USV}, 0)
+             FROM registry_workers w JOIN registry_doses d ON d.worker_id = w.id
+             WHERE w.person_id = ?1 AND d.period_end BETWEEN ?2 AND ?3 AND {CURRENT}"
+        )
+    });
+    let mut stmt = conn.prepare_cached(&SQL)?;
     let rows = stmt.query_map(params![person, iso(from), iso(to)], |r| {
         Ok(Contribution {
             period_end: date::from_iso(&r.get::<_, String>(0)?)?,

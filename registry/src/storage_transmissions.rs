@@ -9,6 +9,51 @@ use crate::nir::Nir;
 use crate::transmission::{PendingLine, TransmissionSummary};
 use crate::Result;
 
+/// The receiving connection's page cache, in KiB (SQLite's default is 2 MB).
+const RECEIVING_CACHE_KIB: u32 = 16 * 1024;
+
+/// A connection set up for receiving one transmission, its settings put back on drop.
+///
+/// A million lines in one transaction write four B-trees per result and read the person's,
+/// the employment's and the windows' pages: with SQLite's default 2 MB page cache the
+/// transaction spills dirty pages to the WAL and reads pages back at every few lines. And each
+/// insert's statement journal (the pages it changed, kept to undo it alone if it fails) spills
+/// to a temporary file once one statement's exceeded 64 KiB, after which every later statement
+/// of the transaction writes its journal there, through a system call per page: in memory
+/// (`temp_store = MEMORY`) it stays a copy. Measured with `perf` on `scripts/bench_transmissions.sh`:
+/// those writes and reads took about a third of the receiving thread.
+pub(crate) struct Receiving<'c> {
+    conn: &'c Connection,
+    cache_size: i64,
+    temp_store: i64,
+}
+
+impl<'c> Receiving<'c> {
+    /// Sets the connection up; outside a transaction (SQLite refuses `temp_store` in one).
+    pub(crate) fn set_up(conn: &'c Connection) -> Result<Self> {
+        let cache_size: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+        let temp_store: i64 = conn.query_row("PRAGMA temp_store", [], |r| r.get(0))?;
+        conn.execute_batch(&format!(
+            "PRAGMA cache_size = -{RECEIVING_CACHE_KIB}; PRAGMA temp_store = MEMORY"
+        ))?;
+        Ok(Self {
+            conn,
+            cache_size,
+            temp_store,
+        })
+    }
+}
+
+impl Drop for Receiving<'_> {
+    fn drop(&mut self) {
+        // Best effort: a connection whose cache stays large only costs memory.
+        let _ = self.conn.execute_batch(&format!(
+            "PRAGMA cache_size = {}; PRAGMA temp_store = {}",
+            self.cache_size, self.temp_store
+        ));
+    }
+}
+
 /// A fresh transmission row, its counts and hash filled in by [`finish`]; returns its id.
 pub(crate) fn start(
     conn: &Connection,
@@ -150,27 +195,43 @@ pub(crate) fn get(conn: &Connection, number: &str) -> Result<Option<Transmission
         .optional()?)
 }
 
-/// A person's folded "LAST FIRST", birth date (`aaaa-mm-jj`), and employment in one
-/// establishment.
-pub(crate) type KnownIdentity = (String, Option<String>, Option<i64>);
+/// What the registry knows of a line's NIR, asked once per line: the person (if any employer
+/// declared the NIR) and their employment in the establishment the line is for.
+pub(crate) struct Known {
+    pub person: i64,
+    /// Folded "LAST FIRST".
+    pub search_name: String,
+    /// `aaaa-mm-jj`, as far as the registry knows it.
+    pub birth_date: Option<String>,
+    /// The employment in the establishment (on the list or removed from it).
+    pub worker: Option<i64>,
+    /// Whether that employment is of category B (the 6 mSv check).
+    pub category_b: bool,
+    /// Whether a pregnancy was ever declared for the person.
+    pub pregnancies: bool,
+}
 
-/// The identity the registry knows for `nir` (folded "LAST FIRST", birth date) and its
-/// employment in `establishment` if it has one there (on the list or removed from it): `None`
-/// when no employer declared the NIR. One statement, asked for every line of a transmission.
-pub(crate) fn identity_and_worker(
-    conn: &Connection,
-    establishment: i64,
-    nir: &Nir,
-) -> Result<Option<KnownIdentity>> {
+/// [`Known`] of `nir` for `establishment`: `None` when no employer declared the NIR. One
+/// statement, asked for every line of a transmission, in place of one per fact (the limits'
+/// checks would otherwise ask the employment's person, category and the birth date again).
+pub(crate) fn known(conn: &Connection, establishment: i64, nir: &Nir) -> Result<Option<Known>> {
     Ok(conn
         .prepare_cached(
-            "SELECT p.search_name, p.birth_date,
-                    (SELECT w.id FROM registry_workers w
-                     WHERE w.establishment_id = ?1 AND w.nir = ?2)
-             FROM registry_persons p WHERE p.nir = ?2",
+            "SELECT p.id, p.search_name, p.birth_date, w.id, w.category = 'B',
+                    EXISTS (SELECT 1 FROM registry_pregnancies g WHERE g.person_id = p.id)
+             FROM registry_persons p
+             LEFT JOIN registry_workers w ON w.establishment_id = ?1 AND w.nir = ?2
+             WHERE p.nir = ?2",
         )?
         .query_row(params![establishment, nir.as_str()], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            Ok(Known {
+                person: r.get(0)?,
+                search_name: r.get(1)?,
+                birth_date: r.get(2)?,
+                worker: r.get(3)?,
+                category_b: r.get::<_, Option<bool>>(4)?.unwrap_or(false),
+                pregnancies: r.get(5)?,
+            })
         })
         .optional()?)
 }

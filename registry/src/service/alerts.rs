@@ -16,6 +16,16 @@ use crate::storage_alerts::{self, LimitAlert, NewAlert};
 use crate::worker::WorkerRef;
 use crate::{storage_persons, storage_workers, RegistryError, Result};
 
+/// Whose limits a new result is checked against: the person, their birth date (minors' limits),
+/// whether the employment is of category B, and whether a pregnancy may hold (when `false`, the
+/// declared pregnancies are not looked up).
+pub(super) struct LimitSubject {
+    pub person: i64,
+    pub birth: Option<Date>,
+    pub category_b: bool,
+    pub pregnancies: bool,
+}
+
 impl Registry {
     /// Checks the limits after result `dose` (period ending `period_end`) of employment `worker`
     /// was recorded, in the same transaction: a limit crossed that has no alert awaiting
@@ -30,6 +40,26 @@ impl Registry {
         let Some(person) = storage_persons::person_of(ctx.tx, worker)? else {
             return Ok(());
         };
+        let subject = LimitSubject {
+            person,
+            birth: storage_alerts::birth_date(ctx.tx, person)?,
+            category_b: storage_alerts::category_b(ctx.tx, worker)?,
+            pregnancies: true,
+        };
+        self.check_limits_of(ctx, &subject, worker, dose, period_end)
+    }
+
+    /// [`Self::check_limits`] for a caller that knows the person already (a transmission's
+    /// line, whose NIR lookup returned them).
+    pub(super) fn check_limits_of(
+        &self,
+        ctx: &Ctx<'_>,
+        subject: &LimitSubject,
+        worker: i64,
+        dose: i64,
+        period_end: Date,
+    ) -> Result<()> {
+        let person = subject.person;
         // Every result that shares a window with this one.
         let records = storage_alerts::contributions(
             ctx.tx,
@@ -37,12 +67,14 @@ impl Registry {
             twelve_months_before(period_end),
             period_end + Duration::days(366),
         )?;
-        let birth = storage_alerts::birth_date(ctx.tx, person)?;
-        let category_b = storage_alerts::category_b(ctx.tx, worker)?;
-        let mut crossed = limits::crossings(&records, period_end, birth, category_b);
-        for (declared, ends) in storage_alerts::pregnancies_holding(ctx.tx, person, period_end)? {
-            let span = storage_alerts::contributions(ctx.tx, person, declared, ends)?;
-            crossed.extend(limits::pregnancy_crossing(&span, declared, ends));
+        let mut crossed =
+            limits::crossings(&records, period_end, subject.birth, subject.category_b);
+        if subject.pregnancies {
+            for (declared, ends) in storage_alerts::pregnancies_holding(ctx.tx, person, period_end)?
+            {
+                let span = storage_alerts::contributions(ctx.tx, person, declared, ends)?;
+                crossed.extend(limits::pregnancy_crossing(&span, declared, ends));
+            }
         }
         for crossing in crossed {
             self.raise(ctx, person, worker, dose, &crossing)?;

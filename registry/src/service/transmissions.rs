@@ -9,6 +9,7 @@ use rusqlite::{Transaction, TransactionBehavior};
 use store::audit::{self, Event};
 use time::{Duration, OffsetDateTime};
 
+use super::alerts::LimitSubject;
 use super::{stamp, Ctx, Grant, Registry};
 use crate::dose::{DoseInput, Sender};
 use crate::policy::{Action, Role};
@@ -76,8 +77,9 @@ impl Registry {
         signer: &dyn ReceiptSigner,
     ) -> Result<SignedReceipt> {
         let received = {
-            let mut conn = self.pool.get()?;
-            self.receive(&mut conn, sender, format, input)
+            let conn = self.pool.get()?;
+            let _set_up = storage::Receiving::set_up(&conn)?;
+            self.receive(&conn, sender, format, input)
         };
         match received {
             Ok(id) => self.signed_receipt(id, signer),
@@ -118,12 +120,14 @@ impl Registry {
     /// earlier one for a file sent again).
     fn receive<R: Read>(
         &self,
-        conn: &mut rusqlite::Connection,
+        conn: &rusqlite::Connection,
         sender: &TransmissionSender,
         format: TransmissionFormat,
         input: R,
     ) -> Result<i64> {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // `new_unchecked`: the connection is borrowed by its set-up guard too; nothing else
+        // uses it meanwhile (a pooled connection is one caller's).
+        let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
         let now = self
             .clock
             .now()
@@ -327,15 +331,29 @@ impl Registry {
             return Ok(Outcome::Rejected(NOT_YOUR_KIND.into()));
         };
         // The person is known if any employer declared them; the employment only if this one did.
-        let known = storage::identity_and_worker(r.tx, establishment, &l.nir)?;
-        let mut worker = None;
-        if let Some((name, birth, employment)) = known {
-            if name != l.search_name || birth.is_some_and(|b| b != l.birth_date) {
+        let known = storage::known(r.tx, establishment, &l.nir)?;
+        let mut employed = None;
+        if let Some(k) = known {
+            if k.search_name != l.search_name
+                || k.birth_date.as_ref().is_some_and(|b| *b != l.birth_date)
+            {
                 return Ok(Outcome::Rejected(IDENTITY.into()));
             }
-            worker = employment;
+            if let Some(worker) = k.worker {
+                let birth = match k.birth_date.as_deref() {
+                    Some(text) => Some(crate::date::from_iso(text)?),
+                    None => None,
+                };
+                let subject = LimitSubject {
+                    person: k.person,
+                    birth,
+                    category_b: k.category_b,
+                    pregnancies: k.pregnancies,
+                };
+                employed = Some((worker, subject));
+            }
         }
-        let Some(worker) = worker else {
+        let Some((worker, subject)) = employed else {
             if storage::is_pending_duplicate(
                 r.tx,
                 establishment,
@@ -383,6 +401,7 @@ impl Registry {
                 &l.reference,
                 l.replaces_ref.as_deref(),
                 r.transmission,
+                Some(&subject),
             )? {
                 Ok(_) => Outcome::Accepted,
                 Err(why) => Outcome::Rejected(why),
@@ -391,7 +410,8 @@ impl Registry {
     }
 
     /// Records a sent result for employment `worker` (duplicate and correction checked), then
-    /// checks the limits; `Ok(Err(reason))` when it is refused.
+    /// checks the limits (of `subject` when the caller knows them); `Ok(Err(reason))` when it is
+    /// refused.
     #[allow(clippy::too_many_arguments)]
     fn record_sent(
         &self,
@@ -402,6 +422,7 @@ impl Registry {
         reference: &str,
         replaces_ref: Option<&str>,
         transmission: i64,
+        subject: Option<&LimitSubject>,
     ) -> Result<std::result::Result<i64, String>> {
         let mut dose = dose.clone();
         if let Some(replaced) = replaces_ref {
@@ -435,7 +456,10 @@ impl Registry {
         else {
             return Ok(Err(DUPLICATE.into()));
         };
-        self.check_limits(ctx, worker, id, dose.period_end)?;
+        match subject {
+            Some(subject) => self.check_limits_of(ctx, subject, worker, id, dose.period_end)?,
+            None => self.check_limits(ctx, worker, id, dose.period_end)?,
+        }
         Ok(Ok(id))
     }
 
@@ -479,6 +503,7 @@ impl Registry {
                             &p.reference,
                             p.replaces_ref.as_deref(),
                             p.transmission,
+                            None,
                         )?
                     }
                 }

@@ -614,7 +614,8 @@ fn the_console_lists_transmissions_and_pending_lines_and_gives_the_recepisse() {
 /// A transmission's results are checked against the limits as a result entered by hand is, with
 /// what each line's NIR lookup found: the employer's category B (6 mSv over 12 months), a
 /// declared pregnancy (1 mSv for the unborn child) and a minor's limit (6 mSv) each raise their
-/// alert; the same dose for an adult of category A raises none.
+/// alert; the same dose for an adult of category A raises none. A correction sent in a later
+/// transmission closes the alert its sums no longer justify.
 #[test]
 fn a_transmissions_results_raise_the_category_b_pregnancy_and_minor_alerts() {
     let w = World::new();
@@ -708,4 +709,41 @@ fn a_transmissions_results_raise_the_category_b_pregnancy_and_minor_alerts() {
     ];
     expected.sort_by(|a, b| a.partial_cmp(b).expect("ordered"));
     assert_eq!(raised, expected, "{alerts}");
+
+    // The body corrects Léa's result (column `remplace`): 0.5 mSv. As a correction entered by
+    // hand, it closes the alert the first result had raised; Julie's stay open.
+    let file = csv(&[format!(
+        "{SURGERY_SIRET};{};{};PETIT;Léa;14/09/2008;passive;01/04/2025;30/04/2025;mSv;0,5;;;;;;;;P-L2;P-L",
+        LEA.0, LEA.1
+    )]);
+    let doc = verified(
+        &w.sb,
+        &w.send(&body, "text/csv", &file).ok(200).body,
+        "correction",
+    );
+    assert_eq!(doc["accepted"], 1, "{doc}");
+    let alerts = w
+        .call(
+            &martin,
+            "GET",
+            &format!("/api/v1/establishments/{}/alerts", w.surgery),
+            None,
+            &[],
+        )
+        .ok(200)
+        .json();
+    let open: Vec<(i64, &str)> = alerts
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .filter(|a| a["closed_at"].is_null())
+        .map(|a| {
+            (
+                a["worker_id"].as_i64().expect("worker_id"),
+                a["limit"].as_str().expect("limit"),
+            )
+        })
+        .collect();
+    assert!(!open.iter().any(|(w, _)| *w == lea), "{alerts}");
+    assert_eq!(open.len(), 2, "{alerts}");
 }

@@ -456,6 +456,11 @@ impl Registry {
         else {
             return Ok(Err(DUPLICATE.into()));
         };
+        if dose.replaces.is_some() {
+            // As for a correction entered by hand: an alert the corrected sums no longer
+            // justify is closed (then a crossing that remains raises a new one).
+            self.close_corrected(ctx, worker, id)?;
+        }
         match subject {
             Some(subject) => self.check_limits_of(ctx, subject, worker, id, dose.period_end)?,
             None => self.check_limits(ctx, worker, id, dose.period_end)?,

@@ -660,16 +660,48 @@ fn a_transmissions_results_raise_the_category_b_pregnancy_and_minor_alerts() {
     const LEA: (&str, &str) = ("2080975123045", "03");
     let lea = add("PETIT", "Léa", LEA, "14/09/2008", "A");
 
+    // A line for someone born on `birth` (the common `line` gives the seed's birth date).
+    let of = |(nir, key): (&str, &str), names: &str, birth: &str, rest: &str| {
+        format!("{SURGERY_SIRET};{nir};{key};{names};{birth};{rest}")
+    };
+    // The alerts the physician sees: (worker, limit, threshold in mSv, closed), sorted.
+    let alerts = || {
+        let listed = w
+            .call(
+                &martin,
+                "GET",
+                &format!("/api/v1/establishments/{}/alerts", w.surgery),
+                None,
+                &[],
+            )
+            .ok(200)
+            .json();
+        let mut seen: Vec<(i64, String, f64, bool)> = listed
+            .as_array()
+            .expect("alerts")
+            .iter()
+            .map(|a| {
+                (
+                    a["worker_id"].as_i64().expect("worker_id"),
+                    a["limit"].as_str().expect("limit").to_owned(),
+                    a["limit_msv"].as_f64().expect("limit_msv"),
+                    !a["closed_at"].is_null(),
+                )
+            })
+            .collect();
+        seen.sort_by(|a, b| a.partial_cmp(b).expect("ordered"));
+        seen
+    };
+
     let passive = "passive;01/04/2025;30/04/2025;mSv;6,5;;;;;;;";
     let file = csv(&[
-        format!(
-            "{SURGERY_SIRET};{};{};MARCHAL;Julie;14/08/1955;{passive};P-J;",
-            JULIE.0, JULIE.1
+        of(
+            JULIE,
+            "MARCHAL;Julie",
+            "14/08/1955",
+            &format!("{passive};P-J;"),
         ),
-        format!(
-            "{SURGERY_SIRET};{};{};PETIT;Léa;14/09/2008;{passive};P-L;",
-            LEA.0, LEA.1
-        ),
+        of(LEA, "PETIT;Léa", "14/09/2008", &format!("{passive};P-L;")),
         didier(SURGERY_SIRET, &format!("{passive};P-D;")),
     ]);
     let doc = verified(
@@ -678,72 +710,24 @@ fn a_transmissions_results_raise_the_category_b_pregnancy_and_minor_alerts() {
         "limits",
     );
     assert_eq!(doc["accepted"], 3, "{doc}");
-
-    let alerts = w
-        .call(
-            &martin,
-            "GET",
-            &format!("/api/v1/establishments/{}/alerts", w.surgery),
-            None,
-            &[],
-        )
-        .ok(200)
-        .json();
-    let mut raised: Vec<(i64, String, f64)> = alerts
-        .as_array()
-        .expect("alerts")
-        .iter()
-        .map(|a| {
-            (
-                a["worker_id"].as_i64().expect("worker_id"),
-                a["limit"].as_str().expect("limit").to_owned(),
-                a["limit_msv"].as_f64().expect("limit_msv"),
-            )
-        })
-        .collect();
-    raised.sort_by(|a, b| a.partial_cmp(b).expect("ordered"));
-    let mut expected = vec![
-        (julie, "category_b".to_owned(), 6.0),
-        (julie, "pregnancy".to_owned(), 1.0),
-        (lea, "effective".to_owned(), 6.0),
-    ];
-    expected.sort_by(|a, b| a.partial_cmp(b).expect("ordered"));
-    assert_eq!(raised, expected, "{alerts}");
+    let raised = |lea_closed: bool| {
+        vec![
+            (julie, "category_b".to_owned(), 6.0, false),
+            (julie, "pregnancy".to_owned(), 1.0, false),
+            (lea, "effective".to_owned(), 6.0, lea_closed),
+        ]
+    };
+    assert_eq!(alerts(), raised(false));
 
     // The body corrects Léa's result (column `remplace`): 0.5 mSv. As a correction entered by
     // hand, it closes the alert the first result had raised; Julie's stay open.
-    let file = csv(&[format!(
-        "{SURGERY_SIRET};{};{};PETIT;Léa;14/09/2008;passive;01/04/2025;30/04/2025;mSv;0,5;;;;;;;;P-L2;P-L",
-        LEA.0, LEA.1
-    )]);
+    let correction = "passive;01/04/2025;30/04/2025;mSv;0,5;;;;;;;;P-L2;P-L";
+    let file = csv(&[of(LEA, "PETIT;Léa", "14/09/2008", correction)]);
     let doc = verified(
         &w.sb,
         &w.send(&body, "text/csv", &file).ok(200).body,
         "correction",
     );
     assert_eq!(doc["accepted"], 1, "{doc}");
-    let alerts = w
-        .call(
-            &martin,
-            "GET",
-            &format!("/api/v1/establishments/{}/alerts", w.surgery),
-            None,
-            &[],
-        )
-        .ok(200)
-        .json();
-    let open: Vec<(i64, &str)> = alerts
-        .as_array()
-        .expect("alerts")
-        .iter()
-        .filter(|a| a["closed_at"].is_null())
-        .map(|a| {
-            (
-                a["worker_id"].as_i64().expect("worker_id"),
-                a["limit"].as_str().expect("limit"),
-            )
-        })
-        .collect();
-    assert!(!open.iter().any(|(w, _)| *w == lea), "{alerts}");
-    assert_eq!(open.len(), 2, "{alerts}");
+    assert_eq!(alerts(), raised(true));
 }

@@ -19,6 +19,7 @@ use crate::storage_persons;
 use crate::storage_workers::{self, INSERT, UPDATE};
 use crate::worker::{Columns, Worker};
 use crate::Result;
+use store::pool::Pragmas;
 use store::text::fold;
 
 /// The import connection's page cache, in KiB.
@@ -59,22 +60,11 @@ pub(crate) struct Importer<'c> {
     /// Highest card number the file gave, to move the sequence past it.
     max_card: i64,
     /// The connection's page cache size and sorting threads before the import, put back on drop.
-    cache_size: i64,
-    threads: i64,
+    _kept: Pragmas<'c>,
     created: u64,
     updated: u64,
     unchanged: u64,
     pub(crate) fractions_created: u64,
-}
-
-impl Drop for Importer<'_> {
-    fn drop(&mut self) {
-        // Best effort: a connection whose cache stays large only costs memory.
-        let _ = self.conn.execute_batch(&format!(
-            "PRAGMA cache_size = {}; PRAGMA threads = {}",
-            self.cache_size, self.threads
-        ));
-    }
 }
 
 impl<'c> Importer<'c> {
@@ -83,8 +73,7 @@ impl<'c> Importer<'c> {
         // their dirty pages to the WAL and read them back at every other line; 16 MB also bounds
         // the memory the index builds' sorter takes before it spills to temporary files (see
         // `drop_indexes` for the cache while rows are only appended). Put back on drop.
-        let cache_size: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
-        let threads: i64 = conn.query_row("PRAGMA threads", [], |r| r.get(0))?;
+        let kept = Pragmas::remember(conn, &["cache_size", "threads"])?;
         conn.execute_batch(&format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}"))?;
         // An upper bound of the table's rows, without counting them.
         let table_rows: i64 = conn.query_row(
@@ -137,8 +126,7 @@ impl<'c> Importer<'c> {
             bulk_after: BULK_MIN.max(u64::try_from(table_rows).unwrap_or(u64::MAX)),
             dropped: None,
             max_card: 0,
-            cache_size,
-            threads,
+            _kept: kept,
             created: 0,
             updated: 0,
             unchanged: 0,

@@ -1,6 +1,7 @@
 //! SQL of the transmissions, their récépissés and their pending lines (migration 0008).
 
 use rusqlite::{params, Connection, OptionalExtension};
+use store::pool::Pragmas;
 use time::Date;
 
 use crate::date::iso;
@@ -12,7 +13,8 @@ use crate::Result;
 /// The receiving connection's page cache, in KiB (SQLite's default is 2 MB).
 const RECEIVING_CACHE_KIB: u32 = 16 * 1024;
 
-/// A connection set up for receiving one transmission, its settings put back on drop.
+/// Sets `conn` up for receiving one transmission; its settings are put back when the returned
+/// guard is dropped. Outside a transaction (SQLite refuses `temp_store` in one).
 ///
 /// A million lines in one transaction write four B-trees per result and read the person's,
 /// the employment's and the windows' pages: with SQLite's default 2 MB page cache the
@@ -22,36 +24,12 @@ const RECEIVING_CACHE_KIB: u32 = 16 * 1024;
 /// of the transaction writes its journal there, through a system call per page: in memory
 /// (`temp_store = MEMORY`) it stays a copy. Measured with `perf` on `scripts/bench_transmissions.sh`:
 /// those writes and reads took about a third of the receiving thread.
-pub(crate) struct Receiving<'c> {
-    conn: &'c Connection,
-    cache_size: i64,
-    temp_store: i64,
-}
-
-impl<'c> Receiving<'c> {
-    /// Sets the connection up; outside a transaction (SQLite refuses `temp_store` in one).
-    pub(crate) fn set_up(conn: &'c Connection) -> Result<Self> {
-        let cache_size: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
-        let temp_store: i64 = conn.query_row("PRAGMA temp_store", [], |r| r.get(0))?;
-        conn.execute_batch(&format!(
-            "PRAGMA cache_size = -{RECEIVING_CACHE_KIB}; PRAGMA temp_store = MEMORY"
-        ))?;
-        Ok(Self {
-            conn,
-            cache_size,
-            temp_store,
-        })
-    }
-}
-
-impl Drop for Receiving<'_> {
-    fn drop(&mut self) {
-        // Best effort: a connection whose cache stays large only costs memory.
-        let _ = self.conn.execute_batch(&format!(
-            "PRAGMA cache_size = {}; PRAGMA temp_store = {}",
-            self.cache_size, self.temp_store
-        ));
-    }
+pub(crate) fn set_up_receiving(conn: &Connection) -> Result<Pragmas<'_>> {
+    let kept = Pragmas::remember(conn, &["cache_size", "temp_store"])?;
+    conn.execute_batch(&format!(
+        "PRAGMA cache_size = -{RECEIVING_CACHE_KIB}; PRAGMA temp_store = MEMORY"
+    ))?;
+    Ok(kept)
 }
 
 /// A fresh transmission row, its counts and hash filled in by [`finish`]; returns its id.

@@ -107,6 +107,38 @@ impl Pool {
     }
 }
 
+/// Pragmas of a connection changed for one piece of work (a larger page cache for an import),
+/// put back as they were when this is dropped: a pooled connection goes back to the pool as it
+/// came out of it. [`Pragmas::remember`] reads their values; the caller then sets what it needs.
+#[derive(Debug)]
+pub struct Pragmas<'c> {
+    conn: &'c Connection,
+    before: Vec<(&'static str, i64)>,
+}
+
+impl<'c> Pragmas<'c> {
+    /// Remembers the integer pragmas `names` of `conn` (e.g. `cache_size`, `temp_store`,
+    /// `threads`), to set them back on drop.
+    pub fn remember(conn: &'c Connection, names: &[&'static str]) -> Result<Self> {
+        let mut before = Vec::with_capacity(names.len());
+        for &name in names {
+            let value: i64 = conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))?;
+            before.push((name, value));
+        }
+        Ok(Self { conn, before })
+    }
+}
+
+impl Drop for Pragmas<'_> {
+    fn drop(&mut self) {
+        // Best effort: a connection left with a larger cache only costs memory. (SQLite refuses
+        // `temp_store` inside a transaction; the callers drop this after theirs ends.)
+        for (name, value) in &self.before {
+            let _ = self.conn.execute_batch(&format!("PRAGMA {name} = {value}"));
+        }
+    }
+}
+
 /// `PRAGMA wal_checkpoint(mode)`: the WAL's size and how much of it is copied, in pages (both
 /// -1 when the database is not in WAL mode). A checkpoint that could not complete is no error.
 fn wal_checkpoint(conn: &Connection, mode: &str) -> Result<(i64, i64)> {
@@ -247,5 +279,24 @@ mod tests {
             "the next checkpoint did not empty the WAL"
         );
         assert!(!db.holds_secret());
+    }
+
+    #[test]
+    fn pragmas_changed_for_one_piece_of_work_are_put_back_when_dropped() {
+        let db = Db::new();
+        let conn = db.pool.get().expect("get failed");
+        let read = |name: &str| -> i64 {
+            conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+                .expect("pragma failed")
+        };
+        let (cache, temp) = (read("cache_size"), read("temp_store"));
+        {
+            let _kept = Pragmas::remember(&conn, &["cache_size", "temp_store"]).expect("remember");
+            conn.execute_batch("PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY")
+                .expect("set failed");
+            assert_eq!((read("cache_size"), read("temp_store")), (-16384, 2));
+        }
+        assert_eq!((read("cache_size"), read("temp_store")), (cache, temp));
+        assert_ne!(cache, -16384);
     }
 }

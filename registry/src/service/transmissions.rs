@@ -78,7 +78,7 @@ impl Registry {
     ) -> Result<SignedReceipt> {
         let received = {
             let conn = self.pool.get()?;
-            let _set_up = storage::Receiving::set_up(&conn)?;
+            let _set_up = storage::set_up_receiving(&conn)?;
             self.receive(&conn, sender, format, input)
         };
         match received {
@@ -340,13 +340,13 @@ impl Registry {
                 return Ok(Outcome::Rejected(IDENTITY.into()));
             }
             if let Some(worker) = k.worker {
-                let birth = match k.birth_date.as_deref() {
-                    Some(text) => Some(crate::date::from_iso(text)?),
-                    None => None,
-                };
                 let subject = LimitSubject {
                     person: k.person,
-                    birth,
+                    birth: k
+                        .birth_date
+                        .as_deref()
+                        .map(crate::date::from_iso)
+                        .transpose()?,
                     category_b: k.category_b,
                     pregnancies: k.pregnancies,
                 };
@@ -561,6 +561,16 @@ impl Registry {
                 .transpose()?
                 .map(|(_, doc, der)| (doc, der));
             Ok((summary, lines, document))
+        })
+    }
+
+    /// The signed récépissé of transmission `number` (the console's download), read alone:
+    /// `NotFound` if no transmission bears the number, `None` while it is not signed. Audited as
+    /// [`Self::operator_transmission`] is.
+    pub fn operator_receipt(&self, actor: &str, number: &str) -> Result<Option<Vec<u8>>> {
+        self.operator_read(actor, "registry.transmission.show", number, |tx| {
+            let (id, _) = storage::by_number(tx, number)?.ok_or(RegistryError::NotFound)?;
+            Ok(storage::receipt(tx, id)?.2)
         })
     }
 

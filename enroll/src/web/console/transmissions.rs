@@ -184,17 +184,12 @@ pub(super) async fn show(
     Extension(op): Extension<Operator>,
     Path(number): Path<String>,
 ) -> Response {
-    if !valid_number(&number) {
-        return not_found(&op);
-    }
-    let actor = op.actor();
-    let wanted = number.clone();
-    let loaded = call(&s, move |r| r.operator_transmission(&actor, &wanted)).await;
-    let (summary, lines, document) = match loaded {
+    let loaded = load(&s, &op, number, |r, actor, number| {
+        r.operator_transmission(actor, number)
+    });
+    let (summary, lines, document) = match loaded.await {
         Ok(v) => v,
-        Err(Ok(RegistryError::NotFound)) => return not_found(&op),
-        Err(Ok(e)) => return super::internal(&e),
-        Err(Err(r)) => return r,
+        Err(r) => return r,
     };
     page(
         StatusCode::OK,
@@ -235,17 +230,14 @@ pub(super) async fn receipt(
     Extension(op): Extension<Operator>,
     Path(number): Path<String>,
 ) -> Response {
-    if !valid_number(&number) {
-        return not_found(&op);
-    }
-    let actor = op.actor();
-    let wanted = number.clone();
-    let loaded = call(&s, move |r| r.operator_transmission(&actor, &wanted)).await;
-    let der = match loaded {
-        Ok((_, _, Some((_, Some(der))))) => der,
-        Ok(_) | Err(Ok(RegistryError::NotFound)) => return not_found(&op),
-        Err(Ok(e)) => return super::internal(&e),
-        Err(Err(r)) => return r,
+    // The récépissé alone: not the transmission's pending lines.
+    let loaded = load(&s, &op, number.clone(), |r, actor, number| {
+        r.operator_receipt(actor, number)
+    });
+    let der = match loaded.await {
+        Ok(Some(der)) => der,
+        Ok(None) => return not_found(&op),
+        Err(r) => return r,
     };
     let disposition = format!("attachment; filename=\"{number}.p7m\"");
     let mut response = (StatusCode::OK, der).into_response();
@@ -258,6 +250,26 @@ pub(super) async fn receipt(
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
     response
+}
+
+/// What `f` reads of transmission `number` for the operator, or the page to answer instead: a
+/// number of the wrong shape or one no transmission bears is « Transmission inconnue ».
+async fn load<T: Send + 'static>(
+    s: &ConsoleState,
+    op: &Operator,
+    number: String,
+    f: impl FnOnce(&registry::Registry, &str, &str) -> Result<T, RegistryError> + Send + 'static,
+) -> Result<T, Response> {
+    if !valid_number(&number) {
+        return Err(not_found(op));
+    }
+    let actor = op.actor();
+    match call(s, move |r| f(r, &actor, &number)).await {
+        Ok(v) => Ok(v),
+        Err(Ok(RegistryError::NotFound)) => Err(not_found(op)),
+        Err(Ok(e)) => Err(super::internal(&e)),
+        Err(Err(r)) => Err(r),
+    }
 }
 
 fn not_found(op: &Operator) -> Response {

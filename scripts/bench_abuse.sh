@@ -43,11 +43,20 @@ print("   registre, %-12s : p99 %7.3f ms, p50 %.3f ms, %d requêtes, %d erreurs,
       file=sys.stderr)'
 }
 
+# The attacker confined to the last core (BENCH_ABUSE_ATTACKER_CPUS, taskset's list; empty:
+# anywhere), as far as one machine can stand for two: its own TLS and TCP work then stays off
+# the other core.
+cores="$(nproc)"
+attacker_cpus="${BENCH_ABUSE_ATTACKER_CPUS-$((cores - 1))}"
+pin=()
+if [ -n "$attacker_cpus" ] && [ "$cores" -gt 1 ] && command -v taskset >/dev/null; then
+    pin=(taskset -c "$attacker_cpus")
+fi
 echo "== registre sans inondation" >&2
 registry_p99 none
 for mode in "${modes[@]}"; do
     echo "== registre pendant l'inondation de l'écoute publique : $flood connexions $mode" >&2
-    nice -n 19 "$loadgen" --addr "$public_addr" "${tls[@]}" --flood "$flood" --flood-mode "$mode" \
+    nice -n 19 "${pin[@]}" "$loadgen" --addr "$public_addr" "${tls[@]}" --flood "$flood" --flood-mode "$mode" \
         --seconds "$((seconds + 4))" >>"$out" &
     fpid=$!
     running+=("$fpid")

@@ -230,6 +230,17 @@ fn a_flood_from_one_address_does_not_stop_another_addresss_requests() {
         None,
         "a fifth connection from the flooding address must be refused"
     );
+    // Refused with a reset, not a close: no FIN exchange, no TIME_WAIT kept by the daemon for
+    // each refusal of a flood that reconnects as fast as it is refused.
+    let mut fifth = TcpStream::connect(&addr).expect("connect");
+    fifth
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let read = std::io::Read::read(&mut fifth, &mut [0u8; 16]);
+    assert!(
+        matches!(&read, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset),
+        "a refused connection must be reset: {read:?}"
+    );
     assert_eq!(
         status_from(&sb, "127.0.0.2", &url("127.0.0.1")),
         Some(200),

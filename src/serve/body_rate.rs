@@ -19,9 +19,7 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::StatusCode;
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use futures_util::Stream;
 use tokio::time::{Instant, Sleep};
 
@@ -41,17 +39,13 @@ impl MinRate {
     }
 }
 
-/// `router` with every request body held to `rate`.
-pub(super) fn apply(router: Router, rate: MinRate) -> Router {
+/// `request` with its body held to `rate`, and the flag that tells, once the handler has
+/// answered, whether the body was cut for its slowness (then [`too_slow_response`] is the
+/// answer). `None`: no minimum configured.
+pub(super) fn pace(rate: MinRate, request: Request) -> (Request, Option<Arc<AtomicBool>>) {
     if rate.bytes_per_sec == 0 {
-        return router;
+        return (request, None);
     }
-    router.layer(middleware::from_fn(move |request: Request, next: Next| {
-        paced(rate, request, next)
-    }))
-}
-
-async fn paced(rate: MinRate, request: Request, next: Next) -> Response {
     let too_slow = Arc::new(AtomicBool::new(false));
     let (parts, body) = request.into_parts();
     let body = Body::from_stream(Paced {
@@ -61,14 +55,16 @@ async fn paced(rate: MinRate, request: Request, next: Next) -> Response {
         window: Window::default(),
         waiting: None,
     });
-    let response = next.run(Request::from_parts(parts, body)).await;
-    if too_slow.load(Ordering::Relaxed) {
-        return too_slow_response();
-    }
-    response
+    (Request::from_parts(parts, body), Some(too_slow))
 }
 
-fn too_slow_response() -> Response {
+/// Whether [`pace`]'s flag says the body was cut.
+pub(super) fn was_too_slow(flag: &Option<Arc<AtomicBool>>) -> bool {
+    flag.as_ref().is_some_and(|f| f.load(Ordering::Relaxed))
+}
+
+/// The 408 of a body cut for its slowness; the connection is closed.
+pub(super) fn too_slow_response() -> Response {
     (
         StatusCode::REQUEST_TIMEOUT,
         [(axum::http::header::CONNECTION, "close")],

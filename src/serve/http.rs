@@ -8,20 +8,16 @@ use std::sync::Arc;
 
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method, StatusCode};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 
-use super::{layers, publication, AppState};
+use super::{publication, AppState};
 
-/// The listener's application: the publication routes, the layers every response gets, and
-/// the redirection of every other path to `https_base` (`[public] base_url`).
-pub(super) fn router(state: Arc<AppState>, https_base: &str) -> Router {
-    let base: Arc<str> = Arc::from(https_base.trim_end_matches('/'));
-    let routes = publication::routes().with_state(state);
-    layers::apply(routes, layers::Front::Public).layer(middleware::from_fn(
-        move |request: Request, next: Next| redirect_others(base.clone(), request, next),
-    ))
+/// The listener's application: the publication routes. The redirection of every other path
+/// is in its [`super::layers::Stack`] (`redirect_to`), so that it comes with the headers and limits
+/// every answer gets.
+pub(super) fn router(state: Arc<AppState>) -> Router {
+    publication::routes().with_state(state)
 }
 
 /// `/pki/…` and `/ocsp[/…]`: served here; nothing else is.
@@ -29,10 +25,12 @@ fn is_publication(path: &str) -> bool {
     path.starts_with("/pki/") || path == "/ocsp" || path.starts_with("/ocsp/")
 }
 
-async fn redirect_others(base: Arc<str>, request: Request, next: Next) -> Response {
+/// The redirection to `base` (`[public] base_url`) of a request for anything but the
+/// publication; `None` for the publication.
+pub(super) fn redirect(base: &str, request: &Request) -> Option<Response> {
     let uri = request.uri();
     if is_publication(uri.path()) {
-        return next.run(request).await;
+        return None;
     }
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     let status = if matches!(*request.method(), Method::GET | Method::HEAD) {
@@ -40,10 +38,11 @@ async fn redirect_others(base: Arc<str>, request: Request, next: Next) -> Respon
     } else {
         StatusCode::PERMANENT_REDIRECT
     };
-    match HeaderValue::from_str(&format!("{base}{path}")) {
+    let base = base.trim_end_matches('/');
+    Some(match HeaderValue::from_str(&format!("{base}{path}")) {
         Ok(location) => (status, [(header::LOCATION, location)]).into_response(),
         Err(_) => StatusCode::BAD_REQUEST.into_response(),
-    }
+    })
 }
 
 #[cfg(test)]

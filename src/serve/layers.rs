@@ -1,8 +1,13 @@
-//! What every response of both listeners shares, in one place, as layers around each router:
+//! What every request of every listener goes through besides its route, in one place, as one
+//! layer around each router ([`apply`], with the listener's [`Stack`]):
 //!
+//! - the request's duration, in the metrics, under its matched route;
 //! - request tracing: a span per request with its method and its path *masked* (the
 //!   withdrawal token, any long path segment, the query string are left out; headers, hence
 //!   `Authorization` and cookies, are never logged);
+//! - limits: a 408 for a request not answered within `[limits] request_secs`, or whose body
+//!   comes slower than the minimum pace ([`super::body_rate`]);
+//! - on the plain-HTTP publication listener, the redirection of every other path to HTTPS;
 //! - security headers on every response: a CSP allowing only our own resources and no framing,
 //!   `nosniff`, no referrer, HSTS;
 //! - `Cache-Control: no-store` on whatever carries a secret or personal data: every registry
@@ -10,7 +15,8 @@
 //!   response that does not choose its own caching, as the PKI publication does);
 //! - error bodies: an error the framework answered by itself (unknown path, wrong method, body
 //!   too large, a path parameter that does not parse, …) comes as plain text or empty; under
-//!   `/api/` it becomes the API's `{"error", "message", "fields"}`, elsewhere a French page.
+//!   `/api/` it becomes the API's `{"error", "message", "fields"}`, elsewhere a French page; a
+//!   refused body still being sent is read first.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, BodyDataStream};
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request};
 use axum::http::{header, HeaderValue, Method, StatusCode, Version};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -27,6 +33,9 @@ use futures_util::{Stream, StreamExt};
 use maud::html;
 use serde_json::json;
 use tracing::Instrument;
+
+use super::body_rate::{self, MinRate};
+use super::metrics::{Latency, UNMATCHED};
 
 /// Which listener a router serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,60 +54,135 @@ const CSP: &str = "default-src 'self'; script-src 'none'; object-src 'none'; sty
 /// A year; browsers then refuse plain HTTP to this host.
 const HSTS: &str = "max-age=31536000";
 
-/// `router` with the fallback (404) and every layer of this module, `front` deciding caching
-/// and the error page's look.
-pub(super) fn apply(router: Router, front: Front) -> Router {
-    router
-        .fallback(|| async { StatusCode::NOT_FOUND })
-        .layer(middleware::from_fn(move |r, n| error_bodies(front, r, n)))
-        .layer(middleware::from_fn(move |r, n| headers(front, r, n)))
-        .layer(middleware::from_fn(trace))
+/// What one listener's requests go through, besides its routes.
+pub(super) struct Stack {
+    pub front: Front,
+    /// The listener's name in the request duration metric.
+    pub listener: &'static str,
+    pub latency: Arc<Latency>,
+    /// Longest time to answer a request, body reading included (`[limits] request_secs`):
+    /// beyond it, a 408.
+    pub request_limit: Duration,
+    /// Minimum pace of request bodies (`[limits] min_body_bytes_per_sec`).
+    pub rate: MinRate,
+    /// The plain-HTTP publication listener: anything but the publication paths is redirected
+    /// to this HTTPS base URL (see [`super::http`]).
+    pub redirect_to: Option<Arc<str>>,
 }
 
-/// A span per request, under which the handlers log; the answer's status at `debug`.
-async fn trace(request: Request, next: Next) -> Response {
+/// `router` with the fallback (404) and the whole [`Stack`], as one layer.
+///
+/// One `from_fn` rather than one per concern: each layer costs a clone of the inner service
+/// and a boxed future per request, and with seven of them they took more of an OCSP answer's
+/// CPU than the answer itself.
+pub(super) fn apply(router: Router, stack: Stack) -> Router {
+    let stack = Arc::new(stack);
+    router
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(middleware::from_fn(move |r, n| handle(stack.clone(), r, n)))
+}
+
+/// Outermost: the request's duration, under its matched route, and a span per request, under
+/// which the handlers log; the answer's status at `debug`.
+async fn handle(stack: Arc<Stack>, request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let span = tracing::info_span!(
         "requête",
         method = %request.method(),
-        path = %masked_path(request.uri().path()),
+        path = %Masked(request.uri().path()),
     );
     let started = Instant::now();
-    async move {
-        let response = next.run(request).await;
+    let response = answer(&stack, request, next).instrument(span.clone()).await;
+    let took = started.elapsed();
+    span.in_scope(|| {
         tracing::debug!(
             status = response.status().as_u16(),
-            ms = started.elapsed().as_millis(),
+            ms = took.as_millis(),
             "réponse"
-        );
-        response
-    }
-    .instrument(span)
-    .await
+        )
+    });
+    stack.latency.observe(
+        stack.listener,
+        route.as_ref().map_or(UNMATCHED, |r| r.as_str()),
+        took,
+    );
+    response
 }
 
 /// The path as it may be logged: the segment after `/retrait/` (a bearer token) and any segment
-/// longer than 16 characters (a token, a draft's capability) become `…`.
-fn masked_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    let mut after_retrait = false;
-    for (i, segment) in path.split('/').enumerate() {
-        if i > 0 {
-            out.push('/');
+/// longer than 16 characters (a token, a draft's capability) become `…`. Written as the span
+/// records it, with no copy of the path.
+struct Masked<'a>(&'a str);
+
+impl std::fmt::Display for Masked<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut after_retrait = false;
+        for (i, segment) in self.0.split('/').enumerate() {
+            if i > 0 {
+                f.write_str("/")?;
+            }
+            if after_retrait || segment.chars().count() > 16 {
+                f.write_str("…")?;
+            } else {
+                f.write_str(segment)?;
+            }
+            after_retrait = segment == "retrait";
         }
-        if after_retrait || segment.chars().count() > 16 {
-            out.push('…');
-        } else {
-            out.push_str(segment);
-        }
-        after_retrait = segment == "retrait";
+        Ok(())
     }
-    out
 }
 
-async fn headers(front: Front, request: Request, next: Next) -> Response {
+#[cfg(test)]
+fn masked_path(path: &str) -> String {
+    Masked(path).to_string()
+}
+
+/// The request within its limits; then the error body and the security headers of its answer.
+async fn answer(stack: &Stack, request: Request, next: Next) -> Response {
+    let front = stack.front;
     let secret = front != Front::Public || carries_personal_data(request.uri().path());
-    let mut response = next.run(request).await;
-    let h = response.headers_mut();
+    let asked = Asked::of(&request);
+    // Paced before it is shared: what is drained after a refusal is held to the same pace.
+    let (request, too_slow) = body_rate::pace(stack.rate, request);
+    let (request, unread) = keep_hold_of_body(request);
+    let redirect = stack
+        .redirect_to
+        .as_deref()
+        .and_then(|base| super::http::redirect(base, &request));
+    let response = match redirect {
+        Some(response) => response,
+        None => match tokio::time::timeout(stack.request_limit, next.run(request)).await {
+            Ok(_) if body_rate::was_too_slow(&too_slow) => body_rate::too_slow_response(),
+            Ok(response) => response,
+            Err(_) => too_long_response(),
+        },
+    };
+    let mut response = error_body(front, &asked, &unread, response).await;
+    secure(front, secret, response.headers_mut());
+    response
+}
+
+/// The 408 of a request not answered within `[limits] request_secs`, body reading included: a
+/// client that sends its body a byte at a time cannot hold a connection (and its share of the
+/// listener's budget) longer than that.
+fn too_long_response() -> Response {
+    (
+        StatusCode::REQUEST_TIMEOUT,
+        [(header::CONNECTION, "close")],
+        Json(json!({
+            "error": "request_timeout",
+            "message": "Requête trop lente : elle n'a pas été traitée.",
+            "fields": {},
+        })),
+    )
+        .into_response()
+}
+
+/// The security headers every answer gets, and `no-store` on those that carry a secret or
+/// personal data (`secret`) or choose no caching of their own.
+fn secure(front: Front, secret: bool, h: &mut axum::http::HeaderMap) {
+    // Room for them at once, rather than the map growing on the way.
+    h.reserve(6);
     // The console serves supporting documents with a stricter policy of their own (a sandbox,
     // framed by the console's review page only): kept as the handler set it.
     let own_policy = front == Front::Console && h.contains_key(header::CONTENT_SECURITY_POLICY);
@@ -119,7 +203,6 @@ async fn headers(front: Front, request: Request, next: Next) -> Response {
     if secret || !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    response
 }
 
 /// The public paths whose answers hold a secret or personal data, whatever they say.
@@ -130,32 +213,46 @@ fn carries_personal_data(path: &str) -> bool {
             .any(|p| path.starts_with(p))
 }
 
-async fn error_bodies(front: Front, request: Request, next: Next) -> Response {
-    let api = request.uri().path().starts_with("/api/");
-    let head = request.method() == Method::HEAD;
-    // On HTTP/1.1 a client that asked `Expect: 100-continue` sends nothing until the body is
-    // first read: if the handler refused without reading, there is nothing to drain, and
-    // reading would invite the client to send what we do not want.
-    let waits_for_continue = request.version() != Version::HTTP_2
-        && request
-            .headers()
-            .get(header::EXPECT)
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-    let (request, unread) = keep_hold_of_body(request);
-    let response = next.run(request).await;
+/// What the request asked that decides its error body.
+struct Asked {
+    api: bool,
+    head: bool,
+    /// On HTTP/1.1 a client that asked `Expect: 100-continue` sends nothing until the body is
+    /// first read: if the handler refused without reading, there is nothing to drain, and
+    /// reading would invite the client to send what we do not want.
+    waits_for_continue: bool,
+}
+
+impl Asked {
+    fn of(request: &Request) -> Self {
+        Self {
+            api: request.uri().path().starts_with("/api/"),
+            head: request.method() == Method::HEAD,
+            waits_for_continue: request.version() != Version::HTTP_2
+                && request
+                    .headers()
+                    .get(header::EXPECT)
+                    .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue")),
+        }
+    }
+}
+
+/// A refusal's unread body drained; an error the framework answered by itself given the API's
+/// JSON body, or a French page.
+async fn error_body(front: Front, asked: &Asked, unread: &Unread, response: Response) -> Response {
     let status = response.status();
-    if status.as_u16() >= 400 && (unread.started() || !waits_for_continue) {
-        drain(&unread).await;
+    if status.as_u16() >= 400 && (unread.started() || !asked.waits_for_continue) {
+        drain(unread).await;
     }
     let framework_answer = match response.headers().get(header::CONTENT_TYPE) {
         None => true,
         Some(t) => t.as_bytes().starts_with(b"text/plain"),
     };
-    if status.as_u16() < 400 || !framework_answer || head {
+    if status.as_u16() < 400 || !framework_answer || asked.head {
         return response;
     }
     let (mut parts, _) = response.into_parts();
-    let fresh = if api {
+    let fresh = if asked.api {
         api_error(status)
     } else {
         error_page(front, status)

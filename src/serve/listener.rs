@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -11,17 +11,21 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
 use axum::Router;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulConnection;
-use hyper_util::service::TowerToHyperService;
 use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
+use tower_service::Service;
 
 use crate::config::{Config, Limits};
 use crate::datadir::DataDir;
@@ -133,6 +137,9 @@ pub(super) async fn accept_loop(l: Listener, mut stop: watch::Receiver<bool>) {
         };
         let Some(admission) = l.budget.admit(peer.ip()) else {
             tracing::debug!(%peer, "connexion refusée : budget de l'écoute ou de l'adresse atteint");
+            // Reset rather than closed: no FIN exchange and no TIME_WAIT kept here for each
+            // refusal of a flood that reconnects as fast as it is refused.
+            let _ = tcp.set_zero_linger();
             drop(tcp);
             continue;
         };
@@ -143,11 +150,8 @@ pub(super) async fn accept_loop(l: Listener, mut stop: watch::Receiver<bool>) {
         let idle = Duration::from_secs(l.limits.idle_secs);
         tokio::spawn(async move {
             let _admission = admission;
-            // Handlers see the peer address (rate limits, signature evidence) as ConnectInfo,
-            // and on the registry the client certificate, checked again at every request.
-            let mut router = router.layer(axum::Extension(axum::extract::ConnectInfo(peer)));
             let Some(acceptor) = acceptor else {
-                serve_stream(tcp, router, &builder, idle, stop).await;
+                serve_stream(tcp, Connection::new(router, peer), &builder, idle, stop).await;
                 return;
             };
             let tls = match tokio::time::timeout(handshake, acceptor.accept(tcp)).await {
@@ -158,6 +162,7 @@ pub(super) async fn accept_loop(l: Listener, mut stop: watch::Receiver<bool>) {
                 }
                 Err(_) => return,
             };
+            let mut connection = Connection::new(router, peer);
             if mtls {
                 let cert = tls
                     .get_ref()
@@ -166,19 +171,42 @@ pub(super) async fn accept_loop(l: Listener, mut stop: watch::Receiver<bool>) {
                     .and_then(|c| c.first())
                     .and_then(|c| crate::mtls::client_cert(c));
                 match cert {
-                    Some(cert) => router = router.layer(axum::Extension(cert)),
+                    Some(cert) => connection.cert = Some(cert),
                     None => return,
                 }
             }
-            serve_stream(tls, router, &builder, idle, stop).await;
+            serve_stream(tls, connection, &builder, idle, stop).await;
         });
+    }
+}
+
+/// What one connection gives each of its requests: the listener's application, the peer
+/// address (rate limits, signature evidence) as `ConnectInfo`, and on mutual-TLS listeners
+/// the client certificate (checked again at every request by the handlers).
+///
+/// Put into each request's extensions by [`serve_stream`], rather than by `Router::layer` per
+/// connection: that would rebuild every route of the router at each connection, a cost a
+/// flood of new connections would multiply.
+struct Connection {
+    router: Router,
+    peer: SocketAddr,
+    cert: Option<crate::mtls::ClientCert>,
+}
+
+impl Connection {
+    fn new(router: Router, peer: SocketAddr) -> Self {
+        Self {
+            router,
+            peer,
+            cert: None,
+        }
     }
 }
 
 /// Serves one connection's requests (TLS already done, or plain HTTP) under the idle watchdog.
 async fn serve_stream<S>(
     io: S,
-    router: Router,
+    connection: Connection,
     builder: &auto::Builder<TokioExecutor>,
     idle: Duration,
     stop: watch::Receiver<bool>,
@@ -186,23 +214,28 @@ async fn serve_stream<S>(
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let activity = Arc::new(Activity::new());
-    // A request being answered is not silence, however long the application works.
     let busy = activity.clone();
-    let router = router.layer(axum::middleware::from_fn(
-        move |request: axum::extract::Request, next: axum::middleware::Next| {
-            let answering = busy.answering();
-            async move {
-                let response = next.run(request).await;
-                drop(answering);
-                response
-            }
-        },
-    ));
+    let Connection { router, peer, cert } = connection;
+    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+        let extensions = request.extensions_mut();
+        extensions.insert(ConnectInfo(peer));
+        if let Some(cert) = &cert {
+            extensions.insert(cert.clone());
+        }
+        // A request being answered is not silence, however long the application works.
+        let answering = busy.answering();
+        let response = router.clone().call(request.map(Body::new));
+        async move {
+            let response = response.await;
+            drop(answering);
+            response
+        }
+    });
     let io = TokioIo::new(Watched {
         inner: io,
         activity: activity.clone(),
     });
-    let conn = builder.serve_connection(io, TowerToHyperService::new(router));
+    let conn = builder.serve_connection(io, service);
     serve_watched(conn, &activity, idle, stop).await;
 }
 
@@ -212,7 +245,14 @@ fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(limits.header_read_secs));
+        .header_read_timeout(Duration::from_secs(limits.header_read_secs))
+        // No read while a request is being answered: hyper would otherwise try one at every
+        // request to notice a client gone, and that read needs a fresh 8 KB buffer each time
+        // (the one it has is still shared with the request being answered), a third of the
+        // allocator's work on the OCSP path. A client gone mid-request is noticed when the
+        // answer is written; the request timeout bounds the work done meanwhile. It also lets
+        // a client that shut its sending side after its request (`nc -N`) get its answer.
+        .half_close(true);
     builder
         .http2()
         .timer(TokioTimer::new())

@@ -8,13 +8,11 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::State;
 use axum::http::header;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use ca::{Authority, OcspOutcome};
 
 use super::{internal_error, AppState};
@@ -100,7 +98,7 @@ const BUCKETS: [f64; 12] = [
 /// path itself: it may hold a token, and would make one series per request).
 #[derive(Debug, Default)]
 pub(super) struct Latency {
-    series: Mutex<BTreeMap<(&'static str, String), Series>>,
+    series: Mutex<BTreeMap<&'static str, BTreeMap<String, Series>>>,
 }
 
 #[derive(Debug, Default)]
@@ -112,14 +110,22 @@ struct Series {
 }
 
 /// The route label of a request no route matched (404s, scans).
-const UNMATCHED: &str = "unmatched";
+pub(super) const UNMATCHED: &str = "unmatched";
 
 impl Latency {
-    fn observe(&self, listener: &'static str, route: &str, took: Duration) {
+    /// Counts one request of `listener`'s `route` that took `took`.
+    pub(super) fn observe(&self, listener: &'static str, route: &str, took: Duration) {
         let seconds = took.as_secs_f64();
         // A panic elsewhere while holding the lock leaves counts that are still counts.
         let mut series = self.series.lock().unwrap_or_else(|e| e.into_inner());
-        let s = series.entry((listener, route.to_owned())).or_default();
+        let routes = series.entry(listener).or_default();
+        // The route's name is copied once, when its series is created.
+        if !routes.contains_key(route) {
+            routes.insert(route.to_owned(), Series::default());
+        }
+        let Some(s) = routes.get_mut(route) else {
+            return;
+        };
         for (bound, n) in BUCKETS.iter().zip(s.buckets.iter_mut()) {
             if seconds <= *bound {
                 *n += 1;
@@ -137,7 +143,10 @@ impl Latency {
         );
         let _ = writeln!(out, "# TYPE {name} histogram");
         let series = self.series.lock().unwrap_or_else(|e| e.into_inner());
-        for ((listener, route), s) in series.iter() {
+        for (listener, route, s) in series
+            .iter()
+            .flat_map(|(l, routes)| routes.iter().map(move |(r, s)| (l, r, s)))
+        {
             let labels = format!(
                 "listener=\"{}\",route=\"{}\"",
                 escape(listener),
@@ -151,30 +160,6 @@ impl Latency {
             let _ = writeln!(out, "{name}_count{{{labels}}} {}", s.count);
         }
     }
-}
-
-/// `router` with every request's duration recorded under `listener`. Added with
-/// `Router::layer`, so that the matched route is known ([`MatchedPath`]).
-pub(super) fn timed(router: Router, listener: &'static str, latency: Arc<Latency>) -> Router {
-    router.layer(axum::middleware::from_fn(
-        move |request: Request, next: Next| {
-            let latency = latency.clone();
-            async move {
-                let route = request
-                    .extensions()
-                    .get::<MatchedPath>()
-                    .map(|p| p.as_str().to_owned());
-                let started = Instant::now();
-                let response = next.run(request).await;
-                latency.observe(
-                    listener,
-                    route.as_deref().unwrap_or(UNMATCHED),
-                    started.elapsed(),
-                );
-                response
-            }
-        },
-    ))
 }
 
 /// Whether the signer answers: its socket accepts a connection at the time of the scrape (the

@@ -159,7 +159,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             )),
         });
         let admin_routes = admin_router(state.clone());
-        let http_routes = http::router(state.clone(), &config.public.base_url);
+        let http_routes = http::router(state.clone());
         let router = public_router(state)
             .merge(enroll::web::router(enroll::web::PublicState {
                 pass: services.pass.clone(),
@@ -233,10 +233,15 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             listener::Listener {
                 tcp: http,
                 acceptor: None,
-                router: metrics::timed(
-                    with_request_timeout(http_routes, limits),
-                    "http",
-                    latency.clone(),
+                router: layers::apply(
+                    http_routes,
+                    stack(
+                        layers::Front::Public,
+                        "http",
+                        &latency,
+                        limits,
+                        Some(Arc::from(config.public.base_url.as_str())),
+                    ),
                 ),
                 mtls: false,
                 budget: http_budget.clone(),
@@ -248,10 +253,9 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             listener::Listener {
                 tcp: public,
                 acceptor: Some(TlsAcceptor::from(tls)),
-                router: metrics::timed(
-                    layers::apply(with_request_timeout(router, limits), layers::Front::Public),
-                    "public",
-                    latency.clone(),
+                router: layers::apply(
+                    router,
+                    stack(layers::Front::Public, "public", &latency, limits, None),
                 ),
                 mtls: false,
                 budget: public_budget.clone(),
@@ -265,13 +269,9 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             listener::Listener {
                 tcp: console,
                 acceptor: Some(TlsAcceptor::from(console_tls)),
-                router: metrics::timed(
-                    layers::apply(
-                        with_request_timeout(console_routes, limits),
-                        layers::Front::Console,
-                    ),
-                    "console",
-                    latency.clone(),
+                router: layers::apply(
+                    console_routes,
+                    stack(layers::Front::Console, "console", &latency, limits, None),
                 ),
                 mtls: true,
                 budget: console_budget.clone(),
@@ -283,13 +283,9 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             listener::Listener {
                 tcp: registry,
                 acceptor: Some(TlsAcceptor::from(registry_tls)),
-                router: metrics::timed(
-                    layers::apply(
-                        with_request_timeout(registry_router, limits),
-                        layers::Front::Registry,
-                    ),
-                    "registry",
-                    latency.clone(),
+                router: layers::apply(
+                    registry_router,
+                    stack(layers::Front::Registry, "registry", &latency, limits, None),
                 ),
                 mtls: true,
                 budget: registry_budget.clone(),
@@ -427,35 +423,26 @@ async fn serve_admin(
     }
 }
 
-/// Answers 408 to a request the application has not answered in `[limits] request_secs`, body
-/// reading included: a client that sends its body a byte at a time cannot hold a connection
-/// (and its share of the listener's budget) longer than that.
-fn with_request_timeout(router: Router, limits: &crate::config::Limits) -> Router {
-    let limit = std::time::Duration::from_secs(limits.request_secs);
-    let router = body_rate::apply(
-        router,
-        body_rate::MinRate {
+/// A listener's [`layers::Stack`]: its front, its name in the metrics, the limits of
+/// `[limits]`, and for the plain-HTTP publication listener the HTTPS base URL.
+fn stack(
+    front: layers::Front,
+    listener: &'static str,
+    latency: &Arc<metrics::Latency>,
+    limits: &crate::config::Limits,
+    redirect_to: Option<Arc<str>>,
+) -> layers::Stack {
+    layers::Stack {
+        front,
+        listener,
+        latency: latency.clone(),
+        request_limit: std::time::Duration::from_secs(limits.request_secs),
+        rate: body_rate::MinRate {
             bytes_per_sec: limits.min_body_bytes_per_sec,
             window: std::time::Duration::from_secs(limits.body_rate_window_secs),
         },
-    );
-    router.layer(axum::middleware::from_fn(
-        move |request: axum::extract::Request, next: axum::middleware::Next| async move {
-            match tokio::time::timeout(limit, next.run(request)).await {
-                Ok(response) => response,
-                Err(_) => (
-                    StatusCode::REQUEST_TIMEOUT,
-                    [(axum::http::header::CONNECTION, "close")],
-                    axum::Json(serde_json::json!({
-                        "error": "request_timeout",
-                        "message": "Requête trop lente : elle n'a pas été traitée.",
-                        "fields": {},
-                    })),
-                )
-                    .into_response(),
-            }
-        },
-    ))
+        redirect_to,
+    }
 }
 
 /// Gives the calling thread the nice value `nice` (Linux keeps one per thread): the public

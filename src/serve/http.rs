@@ -21,7 +21,7 @@ pub(super) fn router(state: Arc<AppState>) -> Router {
 }
 
 /// `/pki/…` and `/ocsp[/…]`: served here; nothing else is.
-fn is_publication(path: &str) -> bool {
+pub(super) fn is_publication(path: &str) -> bool {
     path.starts_with("/pki/") || path == "/ocsp" || path.starts_with("/ocsp/")
 }
 

@@ -86,26 +86,33 @@ pub(super) fn apply(router: Router, stack: Stack) -> Router {
 /// which the handlers log; the answer's status at `debug`.
 async fn handle(stack: Arc<Stack>, request: Request, next: Next) -> Response {
     let route = request.extensions().get::<MatchedPath>().cloned();
-    let span = tracing::info_span!(
-        "requête",
-        method = %request.method(),
-        path = %Masked(request.uri().path()),
-    );
+    // The PKI publication (OCSP, CRLs, the CA certificate) is anonymous, answered tens of
+    // thousands of times a second, and its handlers log nothing a request's context would
+    // explain: a span there (its fields formatted and stored at every request) cost a tenth of
+    // an OCSP answer. Its answers still get their `debug` event below.
+    let span = if super::http::is_publication(request.uri().path()) {
+        tracing::Span::none()
+    } else {
+        tracing::info_span!(
+            "requête",
+            method = %request.method(),
+            path = %Masked(request.uri().path()),
+        )
+    };
     let started = Instant::now();
     let response = answer(&stack, request, next).instrument(span.clone()).await;
     let took = started.elapsed();
+    // The route's template, never the path: it may hold a token.
+    let route = route.as_ref().map_or(UNMATCHED, |r| r.as_str());
     span.in_scope(|| {
         tracing::debug!(
+            route,
             status = response.status().as_u16(),
             ms = took.as_millis(),
             "réponse"
         )
     });
-    stack.latency.observe(
-        stack.listener,
-        route.as_ref().map_or(UNMATCHED, |r| r.as_str()),
-        took,
-    );
+    stack.latency.observe(stack.listener, route, took);
     response
 }
 

@@ -3,9 +3,10 @@
 # (kept-alive GET /healthz over mutual TLS) with no flood, then while siseri-loadgen --flood
 # holds N connections to the public listener (idle TCP, slow headers, slow bodies, TLS-idle,
 # draft spam), and the daemon's peak RSS. One JSON line per measure appended to OUT.
-# The attacker runs at nice 19: on a two-core machine it would otherwise take half the CPU
-# from the daemon, which no real attacker on another machine can; the daemon still does all
-# the work its connections cost (accepts, handshakes, timeouts, refusals).
+# The attacker runs at nice 19, pinned to the last core (BENCH_ABUSE_ATTACKER_CPUS, a taskset
+# list; empty: anywhere): on a two-core machine it would otherwise take half the CPU from the
+# daemon, which no real attacker on another machine can; the daemon still does all the work
+# its connections cost (accepts, handshakes, timeouts, refusals), on every core.
 #   scripts/bench_abuse.sh [--quick] OUT      (--quick: 200 connections, 3 s)
 # Builds nothing: cargo build --release -p siseri -p siseri-bench first (scripts/bench.sh does).
 set -euo pipefail

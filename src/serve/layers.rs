@@ -35,7 +35,7 @@ use serde_json::json;
 use tracing::Instrument;
 
 use super::body_rate::{self, MinRate};
-use super::metrics::{Latency, UNMATCHED};
+use super::metrics::{ListenerLatency, UNMATCHED};
 
 /// Which listener a router serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,9 +57,8 @@ const HSTS: &str = "max-age=31536000";
 /// What one listener's requests go through, besides its routes.
 pub(super) struct Stack {
     pub front: Front,
-    /// The listener's name in the request duration metric.
-    pub listener: &'static str,
-    pub latency: Arc<Latency>,
+    /// The listener's request durations (the metric's `listener` label).
+    pub latency: Arc<ListenerLatency>,
     /// Longest time to answer a request, body reading included (`[limits] request_secs`):
     /// beyond it, a 408.
     pub request_limit: Duration,
@@ -112,7 +111,7 @@ async fn handle(stack: Arc<Stack>, request: Request, next: Next) -> Response {
             "réponse"
         )
     });
-    stack.latency.observe(stack.listener, route, took);
+    stack.latency.observe(route, took);
     response
 }
 

@@ -98,7 +98,15 @@ const BUCKETS: [f64; 12] = [
 /// path itself: it may hold a token, and would make one series per request).
 #[derive(Debug, Default)]
 pub(super) struct Latency {
-    series: Mutex<BTreeMap<&'static str, BTreeMap<String, Series>>>,
+    listeners: Mutex<BTreeMap<&'static str, Arc<ListenerLatency>>>,
+}
+
+/// One listener's series, under a lock of its own: a thread of one listener that holds it
+/// when the scheduler takes it off the CPU (the public listener's run at a lower priority)
+/// never makes another listener's request wait.
+#[derive(Debug, Default)]
+pub(super) struct ListenerLatency {
+    series: Mutex<BTreeMap<String, Series>>,
 }
 
 #[derive(Debug, Default)]
@@ -113,12 +121,19 @@ struct Series {
 pub(super) const UNMATCHED: &str = "unmatched";
 
 impl Latency {
-    /// Counts one request of `listener`'s `route` that took `took`.
-    pub(super) fn observe(&self, listener: &'static str, route: &str, took: Duration) {
+    /// `listener`'s series, made at its first call.
+    pub(super) fn listener(&self, listener: &'static str) -> Arc<ListenerLatency> {
+        let mut listeners = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
+        listeners.entry(listener).or_default().clone()
+    }
+}
+
+impl ListenerLatency {
+    /// Counts one request of `route` that took `took`.
+    pub(super) fn observe(&self, route: &str, took: Duration) {
         let seconds = took.as_secs_f64();
         // A panic elsewhere while holding the lock leaves counts that are still counts.
-        let mut series = self.series.lock().unwrap_or_else(|e| e.into_inner());
-        let routes = series.entry(listener).or_default();
+        let mut routes = self.series.lock().unwrap_or_else(|e| e.into_inner());
         // The route's name is copied once, when its series is created.
         if !routes.contains_key(route) {
             routes.insert(route.to_owned(), Series::default());
@@ -134,7 +149,9 @@ impl Latency {
         s.count += 1;
         s.sum += seconds;
     }
+}
 
+impl Latency {
     fn write(&self, out: &mut String) {
         let name = "siseri_http_request_duration_seconds";
         let _ = writeln!(
@@ -142,24 +159,32 @@ impl Latency {
             "# HELP {name} Time to answer a request, by listener and route template."
         );
         let _ = writeln!(out, "# TYPE {name} histogram");
-        let series = self.series.lock().unwrap_or_else(|e| e.into_inner());
-        for (listener, route, s) in series
-            .iter()
-            .flat_map(|(l, routes)| routes.iter().map(move |(r, s)| (l, r, s)))
-        {
-            let labels = format!(
-                "listener=\"{}\",route=\"{}\"",
-                escape(listener),
-                escape(route)
-            );
-            for (bound, n) in BUCKETS.iter().zip(s.buckets) {
-                let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {n}");
+        let listeners: Vec<_> = {
+            let listeners = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
+            listeners.iter().map(|(l, s)| (*l, s.clone())).collect()
+        };
+        for (listener, latency) in listeners {
+            let routes = latency.series.lock().unwrap_or_else(|e| e.into_inner());
+            for (route, s) in routes.iter() {
+                write_series(out, name, listener, route, s);
             }
-            let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
-            let _ = writeln!(out, "{name}_sum{{{labels}}} {}", s.sum);
-            let _ = writeln!(out, "{name}_count{{{labels}}} {}", s.count);
         }
     }
+}
+
+/// One route's histogram lines.
+fn write_series(out: &mut String, name: &str, listener: &str, route: &str, s: &Series) {
+    let labels = format!(
+        "listener=\"{}\",route=\"{}\"",
+        escape(listener),
+        escape(route)
+    );
+    for (bound, n) in BUCKETS.iter().zip(s.buckets) {
+        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {n}");
+    }
+    let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
+    let _ = writeln!(out, "{name}_sum{{{labels}}} {}", s.sum);
+    let _ = writeln!(out, "{name}_count{{{labels}}} {}", s.count);
 }
 
 /// Whether the signer answers: its socket accepts a connection at the time of the scrape (the

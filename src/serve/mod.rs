@@ -434,8 +434,7 @@ fn stack(
 ) -> layers::Stack {
     layers::Stack {
         front,
-        listener,
-        latency: latency.clone(),
+        latency: latency.listener(listener),
         request_limit: std::time::Duration::from_secs(limits.request_secs),
         rate: body_rate::MinRate {
             bytes_per_sec: limits.min_body_bytes_per_sec,

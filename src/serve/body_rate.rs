@@ -18,8 +18,6 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
 use tokio::time::{Instant, Sleep};
 
@@ -39,12 +37,24 @@ impl MinRate {
     }
 }
 
-/// `request` with its body held to `rate`, and the flag that tells, once the handler has
-/// answered, whether the body was cut for its slowness (then [`too_slow_response`] is the
-/// answer). `None`: no minimum configured.
-pub(super) fn pace(rate: MinRate, request: Request) -> (Request, Option<Arc<AtomicBool>>) {
+/// The 408's message when a body was cut for its slowness.
+pub(super) const TOO_SLOW: &str =
+    "Requête trop lente : le corps de la requête arrive trop lentement, elle n'a pas été traitée.";
+
+/// Tells, once the handler has answered, whether [`pace`] cut the body for its slowness (then
+/// the answer is a 408 with [`TOO_SLOW`]).
+pub(super) struct Cut(Option<Arc<AtomicBool>>);
+
+impl Cut {
+    pub(super) fn happened(&self) -> bool {
+        self.0.as_ref().is_some_and(|f| f.load(Ordering::Relaxed))
+    }
+}
+
+/// `request` with its body held to `rate` (unchanged when no minimum is configured).
+pub(super) fn pace(rate: MinRate, request: Request) -> (Request, Cut) {
     if rate.bytes_per_sec == 0 {
-        return (request, None);
+        return (request, Cut(None));
     }
     let too_slow = Arc::new(AtomicBool::new(false));
     let (parts, body) = request.into_parts();
@@ -55,26 +65,7 @@ pub(super) fn pace(rate: MinRate, request: Request) -> (Request, Option<Arc<Atom
         window: Window::default(),
         waiting: None,
     });
-    (Request::from_parts(parts, body), Some(too_slow))
-}
-
-/// Whether [`pace`]'s flag says the body was cut.
-pub(super) fn was_too_slow(flag: &Option<Arc<AtomicBool>>) -> bool {
-    flag.as_ref().is_some_and(|f| f.load(Ordering::Relaxed))
-}
-
-/// The 408 of a body cut for its slowness; the connection is closed.
-pub(super) fn too_slow_response() -> Response {
-    (
-        StatusCode::REQUEST_TIMEOUT,
-        [(axum::http::header::CONNECTION, "close")],
-        axum::Json(serde_json::json!({
-            "error": "request_timeout",
-            "message": "Requête trop lente : le corps de la requête arrive trop lentement, elle n'a pas été traitée.",
-            "fields": {},
-        })),
-    )
-        .into_response()
+    (Request::from_parts(parts, body), Cut(Some(too_slow)))
 }
 
 /// What a window has seen so far.

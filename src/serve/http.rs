@@ -25,8 +25,8 @@ pub(super) fn is_publication(path: &str) -> bool {
     path.starts_with("/pki/") || path == "/ocsp" || path.starts_with("/ocsp/")
 }
 
-/// The redirection to `base` (`[public] base_url`) of a request for anything but the
-/// publication; `None` for the publication.
+/// The redirection to `base` (`[public] base_url`, without its trailing `/`) of a request for
+/// anything but the publication; `None` for the publication.
 pub(super) fn redirect(base: &str, request: &Request) -> Option<Response> {
     let uri = request.uri();
     if is_publication(uri.path()) {
@@ -38,7 +38,6 @@ pub(super) fn redirect(base: &str, request: &Request) -> Option<Response> {
     } else {
         StatusCode::PERMANENT_REDIRECT
     };
-    let base = base.trim_end_matches('/');
     Some(match HeaderValue::from_str(&format!("{base}{path}")) {
         Ok(location) => (status, [(header::LOCATION, location)]).into_response(),
         Err(_) => StatusCode::BAD_REQUEST.into_response(),

@@ -149,7 +149,7 @@ async fn answer(stack: &Stack, request: Request, next: Next) -> Response {
     let secret = front != Front::Public || carries_personal_data(request.uri().path());
     let asked = Asked::of(&request);
     // Paced before it is shared: what is drained after a refusal is held to the same pace.
-    let (request, too_slow) = body_rate::pace(stack.rate, request);
+    let (request, cut) = body_rate::pace(stack.rate, request);
     let (request, unread) = keep_hold_of_body(request);
     let redirect = stack
         .redirect_to
@@ -158,9 +158,9 @@ async fn answer(stack: &Stack, request: Request, next: Next) -> Response {
     let response = match redirect {
         Some(response) => response,
         None => match tokio::time::timeout(stack.request_limit, next.run(request)).await {
-            Ok(_) if body_rate::was_too_slow(&too_slow) => body_rate::too_slow_response(),
+            Ok(_) if cut.happened() => timed_out(body_rate::TOO_SLOW),
             Ok(response) => response,
-            Err(_) => too_long_response(),
+            Err(_) => timed_out("Requête trop lente : elle n'a pas été traitée."),
         },
     };
     let mut response = error_body(front, &asked, &unread, response).await;
@@ -168,16 +168,17 @@ async fn answer(stack: &Stack, request: Request, next: Next) -> Response {
     response
 }
 
-/// The 408 of a request not answered within `[limits] request_secs`, body reading included: a
-/// client that sends its body a byte at a time cannot hold a connection (and its share of the
-/// listener's budget) longer than that.
-fn too_long_response() -> Response {
+/// The 408 of a request not answered within `[limits] request_secs`, body reading included (a
+/// client that sends its body a byte at a time cannot hold a connection, and its share of the
+/// listener's budget, longer than that), or whose body came too slowly; the connection is
+/// closed.
+fn timed_out(message: &'static str) -> Response {
     (
         StatusCode::REQUEST_TIMEOUT,
         [(header::CONNECTION, "close")],
         Json(json!({
             "error": "request_timeout",
-            "message": "Requête trop lente : elle n'a pas été traitée.",
+            "message": message,
             "fields": {},
         })),
     )

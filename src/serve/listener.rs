@@ -151,7 +151,12 @@ pub(super) async fn accept_loop(l: Listener, mut stop: watch::Receiver<bool>) {
         tokio::spawn(async move {
             let _admission = admission;
             let Some(acceptor) = acceptor else {
-                serve_stream(tcp, Connection::new(router, peer), &builder, idle, stop).await;
+                let connection = Connection {
+                    router,
+                    peer,
+                    cert: None,
+                };
+                serve_stream(tcp, connection, &builder, idle, stop).await;
                 return;
             };
             let tls = match tokio::time::timeout(handshake, acceptor.accept(tcp)).await {
@@ -162,8 +167,7 @@ pub(super) async fn accept_loop(l: Listener, mut stop: watch::Receiver<bool>) {
                 }
                 Err(_) => return,
             };
-            let mut connection = Connection::new(router, peer);
-            if mtls {
+            let cert = if mtls {
                 let cert = tls
                     .get_ref()
                     .1
@@ -171,10 +175,13 @@ pub(super) async fn accept_loop(l: Listener, mut stop: watch::Receiver<bool>) {
                     .and_then(|c| c.first())
                     .and_then(|c| crate::mtls::client_cert(c));
                 match cert {
-                    Some(cert) => connection.cert = Some(cert),
+                    Some(cert) => Some(cert),
                     None => return,
                 }
-            }
+            } else {
+                None
+            };
+            let connection = Connection { router, peer, cert };
             serve_stream(tls, connection, &builder, idle, stop).await;
         });
     }
@@ -191,16 +198,6 @@ struct Connection {
     router: Router,
     peer: SocketAddr,
     cert: Option<crate::mtls::ClientCert>,
-}
-
-impl Connection {
-    fn new(router: Router, peer: SocketAddr) -> Self {
-        Self {
-            router,
-            peer,
-            cert: None,
-        }
-    }
 }
 
 /// Serves one connection's requests (TLS already done, or plain HTTP) under the idle watchdog.

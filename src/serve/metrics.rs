@@ -126,6 +126,25 @@ impl Latency {
         let mut listeners = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
         listeners.entry(listener).or_default().clone()
     }
+
+    fn write(&self, out: &mut String) {
+        let name = "siseri_http_request_duration_seconds";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Time to answer a request, by listener and route template."
+        );
+        let _ = writeln!(out, "# TYPE {name} histogram");
+        let listeners: Vec<_> = {
+            let listeners = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
+            listeners.iter().map(|(l, s)| (*l, s.clone())).collect()
+        };
+        for (listener, latency) in listeners {
+            let routes = latency.series.lock().unwrap_or_else(|e| e.into_inner());
+            for (route, s) in routes.iter() {
+                write_series(out, name, listener, route, s);
+            }
+        }
+    }
 }
 
 impl ListenerLatency {
@@ -148,27 +167,6 @@ impl ListenerLatency {
         }
         s.count += 1;
         s.sum += seconds;
-    }
-}
-
-impl Latency {
-    fn write(&self, out: &mut String) {
-        let name = "siseri_http_request_duration_seconds";
-        let _ = writeln!(
-            out,
-            "# HELP {name} Time to answer a request, by listener and route template."
-        );
-        let _ = writeln!(out, "# TYPE {name} histogram");
-        let listeners: Vec<_> = {
-            let listeners = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
-            listeners.iter().map(|(l, s)| (*l, s.clone())).collect()
-        };
-        for (listener, latency) in listeners {
-            let routes = latency.series.lock().unwrap_or_else(|e| e.into_inner());
-            for (route, s) in routes.iter() {
-                write_series(out, name, listener, route, s);
-            }
-        }
     }
 }
 

@@ -240,7 +240,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
                         "http",
                         &latency,
                         limits,
-                        Some(Arc::from(config.public.base_url.as_str())),
+                        Some(Arc::from(config.public.base_url.trim_end_matches('/'))),
                     ),
                 ),
                 mtls: false,

@@ -65,7 +65,18 @@ pub fn french(date: Date) -> String {
 
 /// `aaaa-mm-jj`.
 pub fn iso(date: Date) -> String {
-    date.format(ISO).unwrap_or_default()
+    // Written directly for the years of four digits: it is asked for every result a
+    // transmission records, and the format description's interpreter costs several times more.
+    if (0..=9999).contains(&date.year()) {
+        format!(
+            "{:04}-{:02}-{:02}",
+            date.year(),
+            u8::from(date.month()),
+            date.day()
+        )
+    } else {
+        date.format(ISO).unwrap_or_default()
+    }
 }
 
 #[cfg(test)]
@@ -79,6 +90,22 @@ mod tests {
         assert_eq!(parse_iso("1976-08-05"), Ok(date!(1976 - 08 - 05)));
         assert_eq!(french(date!(1976 - 08 - 05)), "05/08/1976");
         assert_eq!(iso(date!(0900 - 01 - 02)), "0900-01-02");
+    }
+
+    #[test]
+    fn iso_is_what_the_format_description_writes() {
+        let mut day = date!(0000 - 01 - 01);
+        while day < date!(9999 - 09 - 01) {
+            assert_eq!(iso(day), day.format(ISO).unwrap());
+            day += time::Duration::days(97);
+        }
+        for edge in [
+            date!(9999 - 12 - 31),
+            date!(-0001 - 12 - 31),
+            date!(2024 - 02 - 29),
+        ] {
+            assert_eq!(iso(edge), edge.format(ISO).unwrap());
+        }
     }
 
     #[test]

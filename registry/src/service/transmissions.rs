@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::io::Read;
+use std::sync::mpsc::SyncSender;
 
 use rusqlite::{Transaction, TransactionBehavior};
 use store::audit::{self, Event};
@@ -53,14 +54,13 @@ struct Right {
     sends_dosimetry: bool,
 }
 
-/// What the transaction learns as it reads.
+/// What the recording thread's transaction holds for every line.
 struct Receiving<'t> {
     tx: &'t Transaction<'t>,
     now: OffsetDateTime,
     stamp: String,
     actor: String,
     transmission: i64,
-    rights: HashMap<String, Vec<Right>>,
 }
 
 impl Registry {
@@ -69,7 +69,7 @@ impl Registry {
     /// (same SHA-256) gives back the récépissé already issued and records nothing. A file that
     /// cannot be a transmission (no BOM, wrong header, an endless line, cut short) is refused
     /// whole and records nothing.
-    pub fn receive_transmission<R: Read>(
+    pub fn receive_transmission<R: Read + Send>(
         &self,
         sender: &TransmissionSender,
         format: TransmissionFormat,
@@ -118,7 +118,7 @@ impl Registry {
 
     /// [`Self::receive_transmission`] up to the récépissé recorded: its transmission's id (the
     /// earlier one for a file sent again).
-    fn receive<R: Read>(
+    fn receive<R: Read + Send>(
         &self,
         conn: &rusqlite::Connection,
         sender: &TransmissionSender,
@@ -135,7 +135,7 @@ impl Registry {
             .unwrap_or(self.clock.now());
         let now = now.to_offset(time::UtcOffset::UTC);
         let actor = sender.principal.actor();
-        let mut reader = match LineReader::open(input, format).map_err(read_error)? {
+        let reader = match LineReader::open(input, format).map_err(read_error)? {
             Ok(reader) => reader,
             Err(problem) => return Err(RegistryError::TransmissionRefused(problem.message())),
         };
@@ -149,51 +149,62 @@ impl Registry {
             format.as_str(),
         )?;
         let rights = rights(&tx, sender)?;
-        let mut r = Receiving {
+        let r = Receiving {
             tx: &tx,
             now,
             stamp: stamp(now),
             actor: actor.clone(),
             transmission,
-            rights,
         };
         let (mut lines, mut accepted, mut pending) = (0_u64, 0_u64, 0_u64);
         let mut rejected: Vec<RejectedLine> = Vec::new();
-        while let Some(raw) = reader.next_line().map_err(read_error)? {
-            lines += 1;
-            if lines > MAX_TRANSMISSION_LINES {
-                return Err(RegistryError::TransmissionRefused(format!(
-                    "{MAX_TRANSMISSION_LINES} lignes au plus par transmission : découpez le fichier."
-                )));
-            }
-            let (n, outcome) = match raw {
-                RawLine::Unreadable(n, why) => (n, Outcome::Rejected(why)),
-                RawLine::Cells(n, cells) => match line::check(n, &cells, now.date()) {
-                    Err(why) => (n, Outcome::Rejected(why)),
-                    Ok(l) => (n, self.place(&r, &l)?),
-                },
-            };
-            match outcome {
-                Outcome::Accepted => accepted += 1,
-                Outcome::Pending => pending += 1,
-                Outcome::Rejected(mut reason) => {
-                    let max = if rejected.len() < MANY_REJECTED {
-                        REASON_CHARS
-                    } else {
-                        REASON_CHARS_MANY
-                    };
-                    cut(&mut reason, max);
-                    rejected.push(RejectedLine { line: n, reason });
+        // Two threads: this one records, the reading thread reads, checks and looks up (see
+        // `read_lines`); the récépissé's order is the file's, the channel keeping it.
+        let (to_record, placed) = std::sync::mpsc::sync_channel::<Vec<Placed>>(BATCHES_AHEAD);
+        let sha256 = std::thread::scope(|scope| -> Result<String> {
+            let rights = &rights;
+            let reading = std::thread::Builder::new()
+                .name("siseri-reception".into())
+                .spawn_scoped(scope, move || {
+                    self.read_lines(reader, rights, now.date(), to_record)
+                })
+                .map_err(RegistryError::Io)?;
+            let recorded = (|| -> Result<()> {
+                for batch in &placed {
+                    for p in batch {
+                        lines += 1;
+                        let (n, outcome) = self.record_placed(&r, p)?;
+                        match outcome {
+                            Outcome::Accepted => accepted += 1,
+                            Outcome::Pending => pending += 1,
+                            Outcome::Rejected(mut reason) => {
+                                let max = if rejected.len() < MANY_REJECTED {
+                                    REASON_CHARS
+                                } else {
+                                    REASON_CHARS_MANY
+                                };
+                                cut(&mut reason, max);
+                                rejected.push(RejectedLine { line: n, reason });
+                            }
+                        }
+                    }
                 }
-            }
-        }
+                Ok(())
+            })();
+            // A reading thread still sending stops at its next batch.
+            drop(placed);
+            let read = reading.join().map_err(|_| {
+                RegistryError::Io(std::io::Error::other("le fil de lecture s'est arrêté"))
+            })?;
+            recorded?;
+            read
+        })?;
         if rejected.len() > MANY_REJECTED {
             // The first ones too, so that the récépissé keeps within the signer's bound.
             for r in &mut rejected[..MANY_REJECTED] {
                 cut(&mut r.reason, REASON_CHARS_MANY);
             }
         }
-        let sha256 = reader.finish().map_err(read_error)?;
         if let Some(earlier) = storage::same_file(&tx, &actor, &sha256)? {
             // Sent before: nothing of this reading is kept, the récépissé is the first one.
             return Ok(earlier);
@@ -245,7 +256,6 @@ impl Registry {
                 ],
             },
         )?;
-        r.rights.clear();
         drop(r);
         tx.commit()?;
         Ok(transmission)
@@ -303,110 +313,130 @@ impl Registry {
         self.signed_receipt(id, signer)
     }
 
-    /// Where one checked line goes.
-    fn place(&self, r: &Receiving<'_>, l: &CheckedLine) -> Result<Outcome> {
-        let kind = l.dose.kind.data_kind();
-        let Some(rights) = r.rights.get(&l.siret) else {
-            return Ok(Outcome::Rejected(NOT_YOURS.into()));
-        };
-        let mut why = NOT_YOUR_KIND;
-        let mut chosen = None;
-        'rights: for right in rights {
-            for &role in &right.roles {
-                match may_send(role, l.dose.kind, right.sends_dosimetry) {
-                    Ok(()) => {
-                        chosen = Some((right.establishment, role));
-                        break 'rights;
-                    }
-                    Err(NotSent::NoEnvoi) => why = NO_ENVOI,
-                    Err(NotSent::Kind) => {}
+    /// The reading thread: reads `reader` to its end, checks each line, finds what the
+    /// registry knows of its NIR, and sends the lines to the recording thread in batches;
+    /// returns the file's SHA-256. Its reads go through a connection of its own, in a read
+    /// transaction begun once the recording thread holds the write lock: what it sees is what
+    /// that thread would (a transmission records results and pending lines only, never persons,
+    /// employments or pregnancies), and reading beside the writes takes one of the two cores.
+    fn read_lines<R: Read>(
+        &self,
+        mut reader: LineReader<R>,
+        rights: &HashMap<String, Vec<Right>>,
+        today: time::Date,
+        to_record: SyncSender<Vec<Placed>>,
+    ) -> Result<String> {
+        let conn = self.pool.get()?;
+        let _set_up = storage::set_up_receiving(&conn)?;
+        // Deferred: its snapshot is taken at the first lookup, after the writer's lock.
+        let tx = Transaction::new_unchecked(&conn, TransactionBehavior::Deferred)?;
+        let mut lines = 0_u64;
+        let mut batch = Vec::with_capacity(BATCH_LINES);
+        while let Some(raw) = reader.next_line().map_err(read_error)? {
+            lines += 1;
+            if lines > MAX_TRANSMISSION_LINES {
+                return Err(RegistryError::TransmissionRefused(format!(
+                    "{MAX_TRANSMISSION_LINES} lignes au plus par transmission : découpez le fichier."
+                )));
+            }
+            batch.push(match raw {
+                RawLine::Unreadable(n, why) => Placed::Rejected(n, why),
+                RawLine::Cells(n, cells) => match line::check(n, &cells, today) {
+                    Err(why) => Placed::Rejected(n, why),
+                    Ok(l) => placement(&tx, rights, l)?,
+                },
+            });
+            if batch.len() == BATCH_LINES {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_LINES));
+                if to_record.send(full).is_err() {
+                    // The recording thread stopped (its error is the one told).
+                    return Ok(String::new());
                 }
             }
         }
-        let Some((establishment, role)) = chosen else {
-            return Ok(Outcome::Rejected(why.into()));
-        };
-        // Only bodies, PCRs and physicians write results (the matrix).
-        let Some(sender) = Sender::of(role) else {
-            return Ok(Outcome::Rejected(NOT_YOUR_KIND.into()));
-        };
-        // The person is known if any employer declared them; the employment only if this one did.
-        let known = storage::known(r.tx, establishment, &l.nir)?;
-        let mut employed = None;
-        if let Some(k) = known {
-            if k.search_name != l.search_name
-                || k.birth_date.as_ref().is_some_and(|b| *b != l.birth_date)
-            {
-                return Ok(Outcome::Rejected(IDENTITY.into()));
-            }
-            if let Some(worker) = k.worker {
-                let subject = LimitSubject {
-                    person: k.person,
-                    birth: k
-                        .birth_date
-                        .as_deref()
-                        .map(crate::date::from_iso)
-                        .transpose()?,
-                    category_b: k.category_b,
-                    pregnancies: k.pregnancies,
-                };
-                employed = Some((worker, subject));
-            }
+        if !batch.is_empty() && to_record.send(batch).is_err() {
+            return Ok(String::new());
         }
-        let Some((worker, subject)) = employed else {
-            if storage::is_pending_duplicate(
-                r.tx,
+        drop(to_record);
+        tx.finish()?;
+        reader.finish().map_err(read_error)
+    }
+
+    /// Records one line the reading thread placed: its line number and where it ended.
+    fn record_placed(&self, r: &Receiving<'_>, placed: Placed) -> Result<(u64, Outcome)> {
+        Ok(match placed {
+            Placed::Rejected(n, why) => (n, Outcome::Rejected(why)),
+            Placed::Pending {
+                line: l,
                 establishment,
-                &l.nir,
-                &r.actor,
-                &l.reference,
-                &l.dose,
-            )? {
-                return Ok(Outcome::Rejected(DUPLICATE.into()));
-            }
-            storage::insert_pending(
-                r.tx,
-                &NewPending {
-                    transmission: r.transmission,
-                    line: l.line,
-                    establishment,
-                    nir: &l.nir,
-                    search_name: &l.search_name,
-                    birth_date: &l.birth_date,
-                    input: &l.input,
-                    dose: &l.dose,
-                    reference: &l.reference,
-                    replaces_ref: l.replaces_ref.as_deref(),
-                    sender,
-                    source: &r.actor,
-                    now: &r.stamp,
-                },
-            )?;
-            return Ok(Outcome::Pending);
-        };
-        let ctx = Ctx {
-            tx: r.tx,
-            now: r.now,
-            actor: r.actor.clone(),
-            establishment,
-            grant: Grant { role, kind },
-            deferred: None,
-        };
-        Ok(
-            match self.record_sent(
-                &ctx,
-                worker,
                 sender,
-                &l.dose,
-                &l.reference,
-                l.replaces_ref.as_deref(),
-                r.transmission,
-                Some(&subject),
-            )? {
-                Ok(_) => Outcome::Accepted,
-                Err(why) => Outcome::Rejected(why),
-            },
-        )
+            } => {
+                if storage::is_pending_duplicate(
+                    r.tx,
+                    establishment,
+                    &l.nir,
+                    &r.actor,
+                    &l.reference,
+                    &l.dose,
+                )? {
+                    return Ok((l.line, Outcome::Rejected(DUPLICATE.into())));
+                }
+                storage::insert_pending(
+                    r.tx,
+                    &NewPending {
+                        transmission: r.transmission,
+                        line: l.line,
+                        establishment,
+                        nir: &l.nir,
+                        search_name: &l.search_name,
+                        birth_date: &l.birth_date,
+                        input: &l.input,
+                        dose: &l.dose,
+                        reference: &l.reference,
+                        replaces_ref: l.replaces_ref.as_deref(),
+                        sender,
+                        source: &r.actor,
+                        now: &r.stamp,
+                    },
+                )?;
+                (l.line, Outcome::Pending)
+            }
+            Placed::Employed {
+                line: l,
+                establishment,
+                role,
+                sender,
+                worker,
+                subject,
+            } => {
+                let ctx = Ctx {
+                    tx: r.tx,
+                    now: r.now,
+                    actor: r.actor.clone(),
+                    establishment,
+                    grant: Grant {
+                        role,
+                        kind: l.dose.kind.data_kind(),
+                    },
+                    deferred: None,
+                };
+                let outcome = match self.record_sent(
+                    &ctx,
+                    &r.stamp,
+                    worker,
+                    sender,
+                    &l.dose,
+                    &l.reference,
+                    l.replaces_ref.as_deref(),
+                    r.transmission,
+                    Some(&subject),
+                )? {
+                    Ok(_) => Outcome::Accepted,
+                    Err(why) => Outcome::Rejected(why),
+                };
+                (l.line, outcome)
+            }
+        })
     }
 
     /// Records a sent result for employment `worker` (duplicate and correction checked), then
@@ -416,6 +446,7 @@ impl Registry {
     fn record_sent(
         &self,
         ctx: &Ctx<'_>,
+        stamp: &str,
         worker: i64,
         sender: Sender,
         dose: &crate::dose::NewDose,
@@ -451,7 +482,7 @@ impl Registry {
             &ctx.actor,
             reference,
             transmission,
-            &ctx.stamp(),
+            stamp,
         )?
         else {
             return Ok(Err(DUPLICATE.into()));
@@ -502,6 +533,7 @@ impl Registry {
                         };
                         self.record_sent(
                             &sent,
+                            &ctx.stamp(),
                             p.worker,
                             sender,
                             &dose,
@@ -658,6 +690,101 @@ impl Registry {
         tx.commit()?;
         Ok(out)
     }
+}
+
+/// Lines the reading thread sends at once, and batches it may have read ahead: a few
+/// megabytes at most between the two threads, whatever the file's size.
+const BATCH_LINES: usize = 1024;
+const BATCHES_AHEAD: usize = 4;
+
+/// Where the reading thread places one line, with what the registry knows of its NIR.
+enum Placed {
+    Rejected(u64, String),
+    /// For a NIR the establishment has not declared: kept pending.
+    Pending {
+        line: CheckedLine,
+        establishment: i64,
+        sender: Sender,
+    },
+    /// For a worker of the establishment: a result to record.
+    Employed {
+        line: CheckedLine,
+        establishment: i64,
+        role: Role,
+        sender: Sender,
+        worker: i64,
+        subject: LimitSubject,
+    },
+}
+
+/// Where one checked line goes: the sender's right for its SIRET and kind, then the identity
+/// against the person the registry knows under the NIR (reads only).
+fn placement(
+    conn: &rusqlite::Connection,
+    rights: &HashMap<String, Vec<Right>>,
+    l: CheckedLine,
+) -> Result<Placed> {
+    let n = l.line;
+    let Some(rights) = rights.get(&l.siret) else {
+        return Ok(Placed::Rejected(n, NOT_YOURS.into()));
+    };
+    let mut why = NOT_YOUR_KIND;
+    let mut chosen = None;
+    'rights: for right in rights {
+        for &role in &right.roles {
+            match may_send(role, l.dose.kind, right.sends_dosimetry) {
+                Ok(()) => {
+                    chosen = Some((right.establishment, role));
+                    break 'rights;
+                }
+                Err(NotSent::NoEnvoi) => why = NO_ENVOI,
+                Err(NotSent::Kind) => {}
+            }
+        }
+    }
+    let Some((establishment, role)) = chosen else {
+        return Ok(Placed::Rejected(n, why.into()));
+    };
+    // Only bodies, PCRs and physicians write results (the matrix).
+    let Some(sender) = Sender::of(role) else {
+        return Ok(Placed::Rejected(n, NOT_YOUR_KIND.into()));
+    };
+    // The person is known if any employer declared them; the employment only if this one did.
+    let Some(k) = storage::known(conn, establishment, &l.nir)? else {
+        return Ok(Placed::Pending {
+            line: l,
+            establishment,
+            sender,
+        });
+    };
+    if k.search_name != l.search_name || k.birth_date.as_ref().is_some_and(|b| *b != l.birth_date) {
+        return Ok(Placed::Rejected(n, IDENTITY.into()));
+    }
+    let Some(worker) = k.worker else {
+        return Ok(Placed::Pending {
+            line: l,
+            establishment,
+            sender,
+        });
+    };
+    let subject = LimitSubject {
+        person: k.person,
+        birth: k
+            .birth_date
+            .as_deref()
+            .map(crate::date::from_iso)
+            .transpose()?,
+        category_b: k.category_b,
+        pregnancies: k.pregnancies,
+    };
+    Ok(Placed::Employed {
+        line: l,
+        establishment,
+        role,
+        sender,
+        worker,
+        subject,
+    })
 }
 
 /// The sender's rights by SIRET: for each establishment it gave, the roles it holds there; a

@@ -4,14 +4,17 @@
 //!
 //! ```text
 //!  POST /api/v1/transmissions ──stream──▶ format::LineReader (SHA-256 as it reads, bounded lines)
-//!        │                                     │ one line at a time
-//!        │                                     ▼
-//!        │                          line::check (format, NIR key, names, kind, period)
-//!        │                                     ▼
-//!        │                 Registry::receive_transmission (sender's right for the SIRET,
-//!        │                 identity, duplicates, pending) ── one transaction ──▶ registry_doses
-//!        │                                     │                                 registry_transmission_pending
-//!        │                                     ▼
+//!        │                  ┌ reading thread ──────┼─ one line at a time ───────────────────────┐
+//!        │                  │                      ▼                                            │
+//!        │                  │  line::check (format, NIR key, names, kind, period)               │
+//!        │                  │                      ▼                                            │
+//!        │                  │  placement (sender's right for the SIRET, identity: reads only)   │
+//!        │                  └──────────────────────┼─ batches of 1,024 lines, in order ─────────┘
+//!        │                                         ▼
+//!        │                 Registry::receive_transmission's recording thread (duplicates,
+//!        │                 pending, limits) ── one transaction ──▶ registry_doses
+//!        │                                         │              registry_transmission_pending
+//!        │                                         ▼
 //!        └──────────── ReceiptSigner (the binary: ca::Authority::sign_receipt) ──▶ DER CMS
 //! ```
 //!

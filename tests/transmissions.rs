@@ -731,3 +731,103 @@ fn a_transmissions_results_raise_the_category_b_pregnancy_and_minor_alerts() {
     assert_eq!(doc["accepted"], 1, "{doc}");
     assert_eq!(alerts(), raised(true));
 }
+
+/// A transmission's result is checked against the limits with everything that shares its
+/// windows: the results of an earlier transmission (DIDIER Valérie: 15 mSv in January, then
+/// 6 mSv in February, 21 > 20) and an earlier line of the same file (ROUX Paul: 12 then 9 mSv
+/// in one file). The reading thread hands the recording thread what was committed for a
+/// person's first line; the second line of a person must see the first one's result.
+#[test]
+fn a_transmissions_results_add_up_with_earlier_results_and_with_each_other() {
+    let w = World::new();
+    let body = w.body();
+    let durand = w.login("v.durand");
+    let martin = w.login("c.martin");
+    let workers = format!("/api/v1/establishments/{}/workers", w.surgery);
+    let mut v: Value = serde_json::from_str(common::fixtures::WORKER).expect("worker");
+    const PAUL: (&str, &str) = ("1850575123046", "95");
+    v["last_name"] = json!("ROUX");
+    v["first_name"] = json!("Paul");
+    v["nir"] = json!(PAUL.0);
+    v["nir_key"] = json!(PAUL.1);
+    v["birth_date"] = json!("02/05/1985");
+    v["category"] = json!("A");
+    let paul = w
+        .call(
+            &durand,
+            "POST",
+            &workers,
+            Some(("application/json", v.to_string().as_bytes())),
+            &[],
+        )
+        .ok(201)
+        .json()["worker_id"]
+        .as_i64()
+        .expect("worker_id");
+    let effective_alerts = || {
+        let listed = w
+            .call(
+                &martin,
+                "GET",
+                &format!("/api/v1/establishments/{}/alerts", w.surgery),
+                None,
+                &[],
+            )
+            .ok(200)
+            .json();
+        let mut ids: Vec<i64> = listed
+            .as_array()
+            .expect("alerts")
+            .iter()
+            .filter(|a| a["limit"] == "effective")
+            .map(|a| a["worker_id"].as_i64().expect("worker_id"))
+            .collect();
+        ids.sort_unstable();
+        ids
+    };
+    let send = |lines: &[String], name: &str| {
+        let doc = verified(
+            &w.sb,
+            &w.send(&body, "text/csv", &csv(lines)).ok(200).body,
+            name,
+        );
+        assert_eq!(doc["accepted"], lines.len(), "{doc}");
+    };
+    let paul_line = |month: &str, last: &str, msv: &str, reference: &str| {
+        format!(
+            "{SURGERY_SIRET};{};{};ROUX;Paul;02/05/1985;passive;01/{month}/2025;{last}/{month}/2025;mSv;{msv};;;;;;;;{reference};",
+            PAUL.0, PAUL.1
+        )
+    };
+
+    send(
+        &[didier(
+            SURGERY_SIRET,
+            "passive;01/01/2025;31/01/2025;mSv;15;;;;;;;;V-JAN;",
+        )],
+        "january",
+    );
+    assert_eq!(effective_alerts(), Vec::<i64>::new());
+    // February's 6 mSv alone is under the limit: the alert needs January's 15.
+    send(
+        &[didier(
+            SURGERY_SIRET,
+            "passive;01/02/2025;28/02/2025;mSv;6;;;;;;;;V-FEB;",
+        )],
+        "february",
+    );
+    let didier_id = effective_alerts();
+    assert_eq!(didier_id.len(), 1, "DIDIER's alert");
+
+    // Paul's two lines of one file: 9 mSv alone is under the limit, 12 + 9 is not.
+    send(
+        &[
+            paul_line("01", "31", "12", "R-JAN"),
+            paul_line("02", "28", "9", "R-FEB"),
+        ],
+        "one file",
+    );
+    let mut expected = vec![didier_id[0], paul];
+    expected.sort_unstable();
+    assert_eq!(effective_alerts(), expected);
+}

@@ -43,6 +43,7 @@
 use time::Date;
 
 use crate::date::twelve_months_before;
+use crate::dose::{DoseKind, NewDose, Organ};
 
 /// One result's part in the sums, in µSv.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +58,52 @@ pub(crate) struct Contribution {
     pub extremities_usv: i64,
     /// What it adds to the lens' dose.
     pub lens_usv: i64,
+}
+
+impl Contribution {
+    /// The part of a result not yet recorded: what `storage_doses`'s `EFFECTIVE_USV`,
+    /// `SKIN_USV`, `EXTREMITIES_USV` and `LENS_USV` read of its row once it is (a test holds
+    /// the two to the same answers).
+    pub(crate) fn of(d: &NewDose) -> Self {
+        let passive = d.kind == DoseKind::Passive;
+        let organ = |o: Organ| if d.organ == Some(o) { d.h_usv } else { None };
+        Self {
+            period_end: d.period_end,
+            effective_usv: match d.kind {
+                DoseKind::Passive => d.hp10_usv,
+                DoseKind::Operational => None,
+                _ => d.e_usv,
+            }
+            .unwrap_or(0),
+            skin_usv: if passive {
+                d.hp007_usv
+            } else {
+                organ(Organ::Skin)
+            }
+            .unwrap_or(0),
+            extremities_usv: if passive {
+                d.extremity_usv
+            } else {
+                organ(Organ::Extremities)
+            }
+            .unwrap_or(0),
+            lens_usv: if passive {
+                d.hp3_usv
+            } else {
+                organ(Organ::Lens)
+            }
+            .unwrap_or(0),
+        }
+    }
+}
+
+/// The days a new result ending on `period_end` is checked over: every result ending in them
+/// shares a 12-month window with it.
+pub(crate) fn span_of(period_end: Date) -> (Date, Date) {
+    (
+        twelve_months_before(period_end),
+        period_end + time::Duration::days(366),
+    )
 }
 
 /// The quantity a limit applies to.
@@ -319,6 +366,81 @@ mod tests {
             extremities_usv: 0,
             lens_usv: 0,
         }
+    }
+
+    /// `Contribution::of` and the SQL the stored rows are read with give the same parts, for
+    /// every kind and organ, and for quantities a kind does not carry.
+    #[test]
+    fn a_new_result_counts_as_its_stored_row_will() {
+        use crate::storage_doses::{EFFECTIVE_USV, EXTREMITIES_USV, LENS_USV, SKIN_USV};
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE t (kind TEXT, hp10_usv INT, hp007_usv INT, e_usv INT,
+                 extremity_usv INT, hp3_usv INT, organ TEXT, h_usv INT)",
+        )
+        .unwrap();
+        let sql = format!(
+            "SELECT coalesce({EFFECTIVE_USV}, 0), coalesce({SKIN_USV}, 0),
+                    coalesce({EXTREMITIES_USV}, 0), coalesce({LENS_USV}, 0) FROM t d"
+        );
+        let organs = [
+            None,
+            Some(Organ::Lens),
+            Some(Organ::Skin),
+            Some(Organ::Extremities),
+        ];
+        let mut checked = 0;
+        for kind in DoseKind::ALL {
+            for organ in organs {
+                for (i, all) in [false, true].into_iter().enumerate() {
+                    let q = |n: i64| (all || n % 2 == 0).then_some(n * 10 + i as i64);
+                    let d = NewDose {
+                        kind,
+                        period_start: date!(2025 - 01 - 01),
+                        period_end: date!(2025 - 01 - 31),
+                        hp10_usv: q(1),
+                        hp007_usv: q(2),
+                        e_usv: q(3),
+                        extremity_usv: q(4),
+                        hp3_usv: q(5),
+                        organ,
+                        h_usv: q(6),
+                        radon_bqhm3: None,
+                        siret: None,
+                        replaces: None,
+                    };
+                    conn.execute("DELETE FROM t", []).unwrap();
+                    conn.execute(
+                        "INSERT INTO t VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        rusqlite::params![
+                            kind.as_str(),
+                            d.hp10_usv,
+                            d.hp007_usv,
+                            d.e_usv,
+                            d.extremity_usv,
+                            d.hp3_usv,
+                            d.organ.map(Organ::as_str),
+                            d.h_usv
+                        ],
+                    )
+                    .unwrap();
+                    let stored: [i64; 4] = conn
+                        .query_row(&sql, [], |r| {
+                            Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?])
+                        })
+                        .unwrap();
+                    let c = Contribution::of(&d);
+                    assert_eq!(
+                        [c.effective_usv, c.skin_usv, c.extremities_usv, c.lens_usv],
+                        stored,
+                        "{kind:?} {organ:?}"
+                    );
+                    assert_eq!(c.period_end, d.period_end);
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, DoseKind::ALL.len() * 8);
     }
 
     #[test]

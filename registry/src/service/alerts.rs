@@ -4,11 +4,10 @@
 //! reading the effective dose (PCR, physician); acknowledging one is writing the medical
 //! follow-up card (the physician).
 
-use time::{Date, Duration};
+use time::Date;
 
 use super::{worker_target, Ctx, Registry};
-use crate::date::twelve_months_before;
-use crate::limits::{self, Crossing};
+use crate::limits::{self, Contribution, Crossing};
 use crate::policy::{Action, DataKind};
 use crate::pregnancy::PregnancyInput;
 use crate::principal::Principal;
@@ -24,6 +23,11 @@ pub(super) struct LimitSubject {
     pub birth: Option<Date>,
     pub category_b: bool,
     pub pregnancies: bool,
+    /// The person's current results ending in the new result's span ([`limits::span_of`]),
+    /// read before the transaction recorded anything of the person: then they and the new
+    /// result are all the limits' check needs, and it asks the database nothing. `None`: it
+    /// asks.
+    pub earlier: Option<Vec<Contribution>>,
 }
 
 impl Registry {
@@ -45,28 +49,39 @@ impl Registry {
             birth: storage_alerts::birth_date(ctx.tx, person)?,
             category_b: storage_alerts::category_b(ctx.tx, worker)?,
             pregnancies: true,
+            earlier: None,
         };
-        self.check_limits_of(ctx, &subject, worker, dose, period_end)
+        self.check_limits_of(ctx, &subject, None, worker, dose, period_end)
     }
 
     /// [`Self::check_limits`] for a caller that knows the person already (a transmission's
-    /// line, whose NIR lookup returned them).
+    /// line, whose NIR lookup returned them). `new` is the recorded result's part, given when
+    /// the caller may use `subject.earlier` (the result corrects nothing).
     pub(super) fn check_limits_of(
         &self,
         ctx: &Ctx<'_>,
         subject: &LimitSubject,
+        new: Option<Contribution>,
         worker: i64,
         dose: i64,
         period_end: Date,
     ) -> Result<()> {
         let person = subject.person;
-        // Every result that shares a window with this one.
-        let records = storage_alerts::contributions(
-            ctx.tx,
-            person,
-            twelve_months_before(period_end),
-            period_end + Duration::days(366),
-        )?;
+        // Every result that shares a window with this one, in the order of their last days
+        // (the windows' ties then go to the same one whichever way they were gathered).
+        let mut records = match (&subject.earlier, new) {
+            (Some(earlier), Some(new)) => {
+                let mut records = Vec::with_capacity(earlier.len() + 1);
+                records.extend_from_slice(earlier);
+                records.push(new);
+                records
+            }
+            _ => {
+                let (from, to) = limits::span_of(period_end);
+                storage_alerts::contributions(ctx.tx, person, from, to)?
+            }
+        };
+        records.sort_by_key(|c| c.period_end);
         let mut crossed =
             limits::crossings(&records, period_end, subject.birth, subject.category_b);
         if subject.pregnancies {

@@ -2,7 +2,7 @@
 //! refused in one transaction, the récépissé recorded, then signed; pending lines attached when
 //! the employer declares the worker; the operators' listings; §3's missing periods.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::sync::mpsc::SyncSender;
 
@@ -13,6 +13,7 @@ use time::{Duration, OffsetDateTime};
 use super::alerts::LimitSubject;
 use super::{stamp, Ctx, Grant, Registry};
 use crate::dose::{DoseInput, Sender};
+use crate::limits::{self, Contribution};
 use crate::policy::{Action, Role};
 use crate::principal::Identity;
 use crate::storage_transmissions::{self as storage, NewPending};
@@ -24,7 +25,7 @@ use crate::transmission::{
     TransmissionSummary, MANY_REJECTED, MAX_DOCUMENT_BYTES, MAX_TRANSMISSION_LINES,
     MISSING_AFTER_DAYS, REASON_CHARS, REASON_CHARS_MANY,
 };
-use crate::{storage_bodies, storage_doses, RegistryError, Result};
+use crate::{storage_alerts, storage_bodies, storage_doses, RegistryError, Result};
 
 /// Reasons given for refused lines (in the récépissé: French, never the line's data).
 const NOT_YOURS: &str = "Vous ne transmettez pas pour cet établissement (SIRET) : il ne vous a pas désigné, ou vous n'y êtes pas rattaché.";
@@ -332,6 +333,9 @@ impl Registry {
         let tx = Transaction::new_unchecked(&conn, TransactionBehavior::Deferred)?;
         let mut lines = 0_u64;
         let mut batch = Vec::with_capacity(BATCH_LINES);
+        // The persons a line of the file was placed for already (a result of this
+        // transmission may be recorded for them: their limits' check asks the transaction).
+        let mut seen = HashSet::new();
         while let Some(raw) = reader.next_line().map_err(read_error)? {
             lines += 1;
             if lines > MAX_TRANSMISSION_LINES {
@@ -343,7 +347,7 @@ impl Registry {
                 RawLine::Unreadable(n, why) => Placed::Rejected(n, why),
                 RawLine::Cells(n, cells) => match line::check(n, &cells, today) {
                     Err(why) => Placed::Rejected(n, why),
-                    Ok(l) => placement(&tx, rights, l)?,
+                    Ok(l) => placement(&tx, rights, &mut seen, l)?,
                 },
             });
             if batch.len() == BATCH_LINES {
@@ -493,7 +497,11 @@ impl Registry {
             self.close_corrected(ctx, worker, id)?;
         }
         match subject {
-            Some(subject) => self.check_limits_of(ctx, subject, worker, id, dose.period_end)?,
+            Some(subject) => {
+                // A correction makes the result it replaces no longer count: the database says.
+                let new = dose.replaces.is_none().then(|| Contribution::of(&dose));
+                self.check_limits_of(ctx, subject, new, worker, id, dose.period_end)?
+            }
             None => self.check_limits(ctx, worker, id, dose.period_end)?,
         }
         Ok(Ok(id))
@@ -722,6 +730,7 @@ enum Placed {
 fn placement(
     conn: &rusqlite::Connection,
     rights: &HashMap<String, Vec<Right>>,
+    seen: &mut HashSet<i64>,
     l: CheckedLine,
 ) -> Result<Placed> {
     let n = l.line;
@@ -767,6 +776,14 @@ fn placement(
             sender,
         });
     };
+    // The first line for the person: what was committed is all there is of them (a declared
+    // pregnancy's span is asked for by the recording thread).
+    let earlier = if seen.insert(k.person) && !k.pregnancies {
+        let (from, to) = limits::span_of(l.dose.period_end);
+        Some(storage_alerts::contributions(conn, k.person, from, to)?)
+    } else {
+        None
+    };
     let subject = LimitSubject {
         person: k.person,
         birth: k
@@ -776,6 +793,7 @@ fn placement(
             .transpose()?,
         category_b: k.category_b,
         pregnancies: k.pregnancies,
+        earlier,
     };
     Ok(Placed::Employed {
         line: l,

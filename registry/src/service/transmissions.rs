@@ -2,10 +2,11 @@
 //! refused in one transaction, the récépissé recorded, then signed; pending lines attached when
 //! the employer declares the worker; the operators' listings; §3's missing periods.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::Read;
 use std::sync::mpsc::SyncSender;
 
+use bit_set::BitSet;
 use rusqlite::{Transaction, TransactionBehavior};
 use store::audit::{self, Event};
 use time::{Duration, OffsetDateTime};
@@ -335,7 +336,7 @@ impl Registry {
         let mut batch = Vec::with_capacity(BATCH_LINES);
         // The persons a line of the file was placed for already (a result of this
         // transmission may be recorded for them: their limits' check asks the transaction).
-        let mut seen = HashSet::new();
+        let mut seen = BitSet::new();
         while let Some(raw) = reader.next_line().map_err(read_error)? {
             lines += 1;
             if lines > MAX_TRANSMISSION_LINES {
@@ -705,6 +706,10 @@ impl Registry {
 const BATCH_LINES: usize = 1024;
 const BATCHES_AHEAD: usize = 4;
 
+/// The largest person id the reading thread keeps a bit for (32 MB of bits); ids are the
+/// registry's own row ids, about as many as the persons.
+const MAX_PERSON_BIT: usize = 1 << 28;
+
 /// Where the reading thread places one line, with what the registry knows of its NIR.
 enum Placed {
     Rejected(u64, String),
@@ -730,7 +735,7 @@ enum Placed {
 fn placement(
     conn: &rusqlite::Connection,
     rights: &HashMap<String, Vec<Right>>,
-    seen: &mut HashSet<i64>,
+    seen: &mut BitSet,
     l: CheckedLine,
 ) -> Result<Placed> {
     let n = l.line;
@@ -778,7 +783,12 @@ fn placement(
     };
     // The first line for the person: what was committed is all there is of them (a declared
     // pregnancy's span is asked for by the recording thread).
-    let earlier = if seen.insert(k.person) && !k.pregnancies {
+    let first = match usize::try_from(k.person) {
+        Ok(id) if id <= MAX_PERSON_BIT => seen.insert(id),
+        // Beyond the bits kept: as if seen, the transaction is asked.
+        _ => false,
+    };
+    let earlier = if first && !k.pregnancies {
         let (from, to) = limits::span_of(l.dose.period_end);
         Some(storage_alerts::contributions(conn, k.person, from, to)?)
     } else {

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::transmission::{csv, line, verified, World, CLINIC_SIRET, SURGERY_SIRET};
+use common::transmission::{csv, line, verified, Client, World, CLINIC_SIRET, SURGERY_SIRET};
 use common::{run_ok, stdout};
 use serde_json::{json, Value};
 
@@ -611,6 +611,65 @@ fn the_console_lists_transmissions_and_pending_lines_and_gives_the_recepisse() {
     );
 }
 
+/// Adds a worker to the surgery's list (as its correspondent `durand`); returns their id.
+fn add_worker(
+    w: &World,
+    durand: &Client,
+    (last, first): (&str, &str),
+    nir: (&str, &str),
+    birth: &str,
+    category: &str,
+) -> i64 {
+    let mut v: Value = serde_json::from_str(common::fixtures::WORKER).expect("worker");
+    v["last_name"] = json!(last);
+    v["first_name"] = json!(first);
+    v["nir"] = json!(nir.0);
+    v["nir_key"] = json!(nir.1);
+    v["birth_date"] = json!(birth);
+    v["category"] = json!(category);
+    w.call(
+        durand,
+        "POST",
+        &format!("/api/v1/establishments/{}/workers", w.surgery),
+        Some(("application/json", v.to_string().as_bytes())),
+        &[],
+    )
+    .ok(201)
+    .json()["worker_id"]
+        .as_i64()
+        .expect("worker_id")
+}
+
+/// The alerts the surgery's physician `martin` sees: (worker, limit, threshold in mSv, closed),
+/// sorted.
+fn alerts(w: &World, martin: &Client) -> Vec<(i64, String, f64, bool)> {
+    let listed = w
+        .call(
+            martin,
+            "GET",
+            &format!("/api/v1/establishments/{}/alerts", w.surgery),
+            None,
+            &[],
+        )
+        .ok(200)
+        .json();
+    let mut seen: Vec<(i64, String, f64, bool)> = listed
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .map(|a| {
+            (
+                a["worker_id"].as_i64().expect("worker_id"),
+                a["limit"].as_str().expect("limit").to_owned(),
+                a["limit_msv"].as_f64().expect("limit_msv"),
+                !a["closed_at"].is_null(),
+            )
+        })
+        .collect();
+    seen.sort_by(|a, b| a.partial_cmp(b).expect("ordered"));
+    seen
+}
+
 /// A transmission's results are checked against the limits as a result entered by hand is, with
 /// what each line's NIR lookup found: the employer's category B (6 mSv over 12 months), a
 /// declared pregnancy (1 mSv for the unborn child) and a minor's limit (6 mSv) each raise their
@@ -622,33 +681,15 @@ fn a_transmissions_results_raise_the_category_b_pregnancy_and_minor_alerts() {
     let body = w.body();
     let durand = w.login("v.durand");
     let martin = w.login("c.martin");
-    let workers = format!("/api/v1/establishments/{}/workers", w.surgery);
-    let add = |last: &str, first: &str, nir: (&str, &str), birth: &str, category: &str| {
-        let mut v: Value = serde_json::from_str(common::fixtures::WORKER).expect("worker");
-        v["last_name"] = json!(last);
-        v["first_name"] = json!(first);
-        v["nir"] = json!(nir.0);
-        v["nir_key"] = json!(nir.1);
-        v["birth_date"] = json!(birth);
-        v["category"] = json!(category);
-        w.call(
-            &durand,
-            "POST",
-            &workers,
-            Some(("application/json", v.to_string().as_bytes())),
-            &[],
-        )
-        .ok(201)
-        .json()["worker_id"]
-            .as_i64()
-            .expect("worker_id")
-    };
     // MARCHAL Julie, classified B at the surgery, her pregnancy declared by the physician.
-    let julie = add("MARCHAL", "Julie", JULIE, "14/08/1955", "B");
+    let julie = add_worker(&w, &durand, ("MARCHAL", "Julie"), JULIE, "14/08/1955", "B");
     w.call(
         &martin,
         "POST",
-        &format!("{workers}/{julie}/pregnancies"),
+        &format!(
+            "/api/v1/establishments/{}/workers/{julie}/pregnancies",
+            w.surgery
+        ),
         Some((
             "application/json",
             br#"{"declared_on": "01/03/2025", "ends_on": "30/11/2025"}"#,
@@ -658,39 +699,11 @@ fn a_transmissions_results_raise_the_category_b_pregnancy_and_minor_alerts() {
     .ok(201);
     // PETIT Léa, an apprentice born in September 2008: 16 in 2025, category A.
     const LEA: (&str, &str) = ("2080975123045", "03");
-    let lea = add("PETIT", "Léa", LEA, "14/09/2008", "A");
+    let lea = add_worker(&w, &durand, ("PETIT", "Léa"), LEA, "14/09/2008", "A");
 
     // A line for someone born on `birth` (the common `line` gives the seed's birth date).
     let of = |(nir, key): (&str, &str), names: &str, birth: &str, rest: &str| {
         format!("{SURGERY_SIRET};{nir};{key};{names};{birth};{rest}")
-    };
-    // The alerts the physician sees: (worker, limit, threshold in mSv, closed), sorted.
-    let alerts = || {
-        let listed = w
-            .call(
-                &martin,
-                "GET",
-                &format!("/api/v1/establishments/{}/alerts", w.surgery),
-                None,
-                &[],
-            )
-            .ok(200)
-            .json();
-        let mut seen: Vec<(i64, String, f64, bool)> = listed
-            .as_array()
-            .expect("alerts")
-            .iter()
-            .map(|a| {
-                (
-                    a["worker_id"].as_i64().expect("worker_id"),
-                    a["limit"].as_str().expect("limit").to_owned(),
-                    a["limit_msv"].as_f64().expect("limit_msv"),
-                    !a["closed_at"].is_null(),
-                )
-            })
-            .collect();
-        seen.sort_by(|a, b| a.partial_cmp(b).expect("ordered"));
-        seen
     };
 
     let passive = "passive;01/04/2025;30/04/2025;mSv;6,5;;;;;;;";
@@ -717,7 +730,7 @@ fn a_transmissions_results_raise_the_category_b_pregnancy_and_minor_alerts() {
             (lea, "effective".to_owned(), 6.0, lea_closed),
         ]
     };
-    assert_eq!(alerts(), raised(false));
+    assert_eq!(alerts(&w, &martin), raised(false));
 
     // The body corrects Léa's result (column `remplace`): 0.5 mSv. As a correction entered by
     // hand, it closes the alert the first result had raised; Julie's stay open.
@@ -729,7 +742,7 @@ fn a_transmissions_results_raise_the_category_b_pregnancy_and_minor_alerts() {
         "correction",
     );
     assert_eq!(doc["accepted"], 1, "{doc}");
-    assert_eq!(alerts(), raised(true));
+    assert_eq!(alerts(&w, &martin), raised(true));
 }
 
 /// A transmission's result is checked against the limits with everything that shares its
@@ -743,47 +756,14 @@ fn a_transmissions_results_add_up_with_earlier_results_and_with_each_other() {
     let body = w.body();
     let durand = w.login("v.durand");
     let martin = w.login("c.martin");
-    let workers = format!("/api/v1/establishments/{}/workers", w.surgery);
-    let mut v: Value = serde_json::from_str(common::fixtures::WORKER).expect("worker");
     const PAUL: (&str, &str) = ("1850575123046", "95");
-    v["last_name"] = json!("ROUX");
-    v["first_name"] = json!("Paul");
-    v["nir"] = json!(PAUL.0);
-    v["nir_key"] = json!(PAUL.1);
-    v["birth_date"] = json!("02/05/1985");
-    v["category"] = json!("A");
-    let paul = w
-        .call(
-            &durand,
-            "POST",
-            &workers,
-            Some(("application/json", v.to_string().as_bytes())),
-            &[],
-        )
-        .ok(201)
-        .json()["worker_id"]
-        .as_i64()
-        .expect("worker_id");
+    let paul = add_worker(&w, &durand, ("ROUX", "Paul"), PAUL, "02/05/1985", "A");
     let effective_alerts = || {
-        let listed = w
-            .call(
-                &martin,
-                "GET",
-                &format!("/api/v1/establishments/{}/alerts", w.surgery),
-                None,
-                &[],
-            )
-            .ok(200)
-            .json();
-        let mut ids: Vec<i64> = listed
-            .as_array()
-            .expect("alerts")
-            .iter()
-            .filter(|a| a["limit"] == "effective")
-            .map(|a| a["worker_id"].as_i64().expect("worker_id"))
-            .collect();
-        ids.sort_unstable();
-        ids
+        alerts(&w, &martin)
+            .into_iter()
+            .filter(|(_, limit, _, _)| limit == "effective")
+            .map(|(worker, ..)| worker)
+            .collect::<Vec<i64>>()
     };
     let send = |lines: &[String], name: &str| {
         let doc = verified(

@@ -25,7 +25,7 @@ pub(crate) const LENS_USV: &str =
 pub(crate) const CURRENT: &str =
     "NOT EXISTS (SELECT 1 FROM registry_doses c WHERE c.replaces_id = d.id)";
 
-/// Records a result; returns its id.
+/// Records a result entered by hand; returns its id.
 pub(crate) fn insert(
     conn: &Connection,
     worker: i64,
@@ -34,13 +34,54 @@ pub(crate) fn insert(
     source: &str,
     now: &str,
 ) -> Result<i64> {
-    Ok(conn.query_row(
-        "INSERT INTO registry_doses (worker_id, kind, period_start, period_end, hp10_usv,
-             hp007_usv, e_usv, extremity_usv, hp3_usv, organ, h_usv, radon_bqhm3, sender,
-             siret, replaces_id, source, recorded_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
-         RETURNING id",
-        params![
+    // Without a reference the unique index `registry_doses_reference` does not apply: a row
+    // is always inserted.
+    Ok(insert_row(conn, worker, d, sender, source, now, None)?
+        .ok_or(rusqlite::Error::QueryReturnedNoRows)?)
+}
+
+/// What a result sent in a transmission records besides the result: the sender's reference
+/// and the transmission.
+pub(crate) struct Sent<'a> {
+    pub reference: &'a str,
+    pub transmission: i64,
+}
+
+/// Records a result sent in a transmission; returns its id, or `None` when a result of the
+/// same sender, reference, worker, kind and period is there already (the unique index
+/// `registry_doses_reference`).
+pub(crate) fn insert_sent(
+    conn: &Connection,
+    worker: i64,
+    d: &NewDose,
+    sender: Sender,
+    source: &str,
+    now: &str,
+    sent: Sent<'_>,
+) -> Result<Option<i64>> {
+    insert_row(conn, worker, d, sender, source, now, Some(sent))
+}
+
+fn insert_row(
+    conn: &Connection,
+    worker: i64,
+    d: &NewDose,
+    sender: Sender,
+    source: &str,
+    now: &str,
+    sent: Option<Sent<'_>>,
+) -> Result<Option<i64>> {
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO registry_doses (worker_id, kind, period_start, period_end, hp10_usv,
+                 hp007_usv, e_usv, extremity_usv, hp3_usv, organ, h_usv, radon_bqhm3, sender,
+                 siret, replaces_id, source, recorded_at, reference, transmission_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                     ?18, ?19)
+             ON CONFLICT (worker_id, source, reference, kind, period_start, period_end)
+                 WHERE reference IS NOT NULL DO NOTHING",
+        )?
+        .execute(params![
             worker,
             d.kind.as_str(),
             iso(d.period_start),
@@ -57,10 +98,14 @@ pub(crate) fn insert(
             d.siret,
             d.replaces,
             source,
-            now
-        ],
-        |r| r.get(0),
-    )?)
+            now,
+            sent.as_ref().map(|s| s.reference),
+            sent.as_ref().map(|s| s.transmission)
+        ])?;
+    // No `RETURNING`: SQLite would gather the returned row in a temporary table at every
+    // execution (a transmission inserts a million). Nothing was inserted if the conflict
+    // clause applied; otherwise the row's id is the connection's last.
+    Ok((inserted == 1).then(|| conn.last_insert_rowid()))
 }
 
 /// The result `id` may be replaced by a new result of employment `worker` and kind `kind`,

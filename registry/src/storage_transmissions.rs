@@ -5,7 +5,7 @@ use store::pool::Pragmas;
 use time::Date;
 
 use crate::date::iso;
-use crate::dose::{DoseInput, DoseKind, NewDose, Organ, Sender};
+use crate::dose::{DoseInput, DoseKind, NewDose, Sender};
 use crate::nir::Nir;
 use crate::transmission::{PendingLine, TransmissionSummary};
 use crate::Result;
@@ -306,57 +306,6 @@ pub(crate) fn by_reference(
             r.get(0)
         })
         .optional()?)
-}
-
-/// Records a result sent in transmission `transmission`; returns its id, or `None` when a
-/// result of the same sender, reference, worker, kind and period is there already (the unique
-/// index `registry_doses_reference`).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn insert_dose(
-    conn: &Connection,
-    worker: i64,
-    d: &NewDose,
-    sender: Sender,
-    source: &str,
-    reference: &str,
-    transmission: i64,
-    now: &str,
-) -> Result<Option<i64>> {
-    let inserted = conn
-        .prepare_cached(
-            "INSERT INTO registry_doses (worker_id, kind, period_start, period_end, hp10_usv,
-                 hp007_usv, e_usv, extremity_usv, hp3_usv, organ, h_usv, radon_bqhm3, sender,
-                 siret, replaces_id, source, recorded_at, reference, transmission_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                     ?18, ?19)
-             ON CONFLICT (worker_id, source, reference, kind, period_start, period_end)
-                 WHERE reference IS NOT NULL DO NOTHING",
-        )?
-        .execute(params![
-            worker,
-            d.kind.as_str(),
-            iso(d.period_start),
-            iso(d.period_end),
-            d.hp10_usv,
-            d.hp007_usv,
-            d.e_usv,
-            d.extremity_usv,
-            d.hp3_usv,
-            d.organ.map(Organ::as_str),
-            d.h_usv,
-            d.radon_bqhm3,
-            sender.as_str(),
-            d.siret,
-            d.replaces,
-            source,
-            now,
-            reference,
-            transmission
-        ])?;
-    // No `RETURNING`: SQLite would gather the returned row in a temporary table at every
-    // execution (a million here). Nothing was inserted if the conflict clause applied;
-    // otherwise the row's id is the connection's last.
-    Ok((inserted == 1).then(|| conn.last_insert_rowid()))
 }
 
 /// What a pending line keeps to become a result once its worker is declared.

@@ -479,15 +479,17 @@ impl Registry {
         }
         // A duplicate (same reference, worker, kind, period) is not inserted: the unique index
         // says so, without a lookup of its own.
-        let Some(id) = storage::insert_dose(
+        let Some(id) = storage_doses::insert_sent(
             ctx.tx,
             worker,
             &dose,
             sender,
             &ctx.actor,
-            reference,
-            transmission,
             stamp,
+            storage_doses::Sent {
+                reference,
+                transmission,
+            },
         )?
         else {
             return Ok(Err(DUPLICATE.into()));

@@ -109,6 +109,11 @@ pub struct Limits {
     /// Nice value (0 to 19) of the public listener's threads: when both listeners want the
     /// CPU (a flood of the public one), the registry's threads, at 0, get it first.
     pub public_nice: i32,
+    /// CPUs the public listener's threads may run on (`taskset -c`'s list, e.g. `1-3`):
+    /// `auto` (all the daemon's CPUs but the first, when it has two or more: the registry keeps
+    /// one to itself under a flood), `all` (no confinement). The registry's threads run on all.
+    #[serde(deserialize_with = "text_or_number")]
+    pub public_cpus: String,
     /// The registry listener runs on its own runtime, so that a flood of the public one takes
     /// none of its threads: so many worker threads…
     pub registry_worker_threads: usize,
@@ -143,6 +148,7 @@ impl Default for Limits {
             shutdown_grace_secs: 30,
             public_blocking_threads: 128,
             public_nice: 5,
+            public_cpus: "auto".to_owned(),
             registry_worker_threads: 2,
             registry_blocking_threads: 64,
             registry_grouped_read_audit: true,
@@ -538,6 +544,7 @@ impl Config {
                 "[limits] les durées et les nombres de connexions doivent être positifs, public_nice entre 0 et 19".into(),
             ));
         }
+        crate::serve::PublicCpus::parse(&l.public_cpus).map_err(AppError::Config)?;
         if self.ca.person_validity_days == 0
             || self.ca.operator_validity_days == 0
             || self.ca.crl_validity_days == 0
@@ -581,6 +588,21 @@ impl Config {
 }
 
 /// A scalar as TOML would read it (`8443`, `true`, `["a", "b"]`), else the raw string.
+/// A setting written as text that may look like a number (`public_cpus = 1`, or
+/// `SISERI_LIMITS_PUBLIC_CPUS=1`, which [`env_value`] reads as an integer).
+fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Text(String),
+        Number(u64),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::Text(t) => t,
+        Either::Number(n) => n.to_string(),
+    })
+}
+
 fn env_value(raw: &str) -> toml::Value {
     toml::from_str::<toml::Table>(&format!("v = {raw}"))
         .ok()
@@ -626,6 +648,11 @@ registry_worker_threads = 2
 # Priorité (nice, 0 à 19) des fils de l'écoute publique : quand les deux écoutes se disputent le
 # processeur (inondation de l'écoute publique), les fils du registre, à 0, passent d'abord.
 public_nice = 5
+# Processeurs des fils de l'écoute publique (liste comme pour « taskset -c » : « 1 », « 1-3 »,
+# « 0,2 ») : « auto » leur laisse tous ceux du démon sauf le premier, quand il en a au moins deux
+# (le registre en garde un pour lui seul sous une inondation) ; « all » : aucune restriction.
+# Les fils du registre tournent sur tous.
+public_cpus = "auto"
 registry_blocking_threads = 64
 # Lectures du registre dans des transactions de lecture, leurs entrées d'audit écrites par
 # groupes (true) ; false : chaque lecture prend le verrou d'écriture (mesure comparative).
@@ -930,6 +957,19 @@ mod tests {
         assert_eq!(c.listen.public.port(), 0);
         assert_eq!(c.issuance.p12_iterations, 2048);
         assert_eq!(c.ca.key_algorithm, CaKeyAlgorithm::EcdsaP384);
+    }
+
+    #[test]
+    fn the_public_cpus_are_read_as_text_even_when_they_look_like_a_number() {
+        for (value, expected) in [("1", "1"), ("1-3", "1-3"), ("0,2", "0,2"), ("all", "all")] {
+            let env = vec![("SISERI_LIMITS_PUBLIC_CPUS".to_owned(), value.to_owned())];
+            let c = Config::parse("", env).unwrap();
+            assert_eq!(c.limits.public_cpus, expected);
+        }
+        let c = Config::parse("[limits]\npublic_cpus = 2\n", no_env()).unwrap();
+        assert_eq!(c.limits.public_cpus, "2");
+        let err = Config::parse("[limits]\npublic_cpus = \"2-1\"\n", no_env()).unwrap_err();
+        assert!(err.to_string().contains("public_cpus"), "{err}");
     }
 
     #[test]

@@ -139,7 +139,7 @@ fn the_public_listeners_threads_yield_the_cpu_to_the_registrys() {
         .expect("no main thread");
     let public: Vec<_> = threads
         .iter()
-        .filter(|(name, _)| name.starts_with("tokio-r"))
+        .filter(|(name, _)| name == "siseri-public")
         .collect();
     let registry: Vec<_> = threads
         .iter()
@@ -154,5 +154,128 @@ fn the_public_listeners_threads_yield_the_cpu_to_the_registrys() {
     assert!(
         registry.iter().all(|(_, nice)| *nice == base),
         "{threads:?}"
+    );
+}
+
+/// Each thread of `pid` as (name, the CPUs it may run on), from `/proc`.
+fn affinities(pid: u32) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).expect("no /proc") {
+        let task = task.expect("task").path();
+        let name = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
+        let status = std::fs::read_to_string(task.join("status")).unwrap_or_default();
+        let Some(cpus) = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        else {
+            continue;
+        };
+        out.push((name.trim().to_owned(), cpus.trim().to_owned()));
+    }
+    out
+}
+
+#[test]
+fn the_public_listeners_threads_leave_a_cpu_to_the_registry() {
+    // The CPUs this test may use, as the daemon will inherit them.
+    let mine = std::fs::read_to_string("/proc/self/status")
+        .expect("no /proc")
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("Cpus_allowed_list:")
+                .map(|v| v.trim().to_owned())
+        })
+        .expect("no Cpus_allowed_list");
+    let sb = Sandbox::initialised();
+    let (server, _) = sb.serve("serve.log", &[]);
+    // The public side has threads (workers, the OCSP job) as soon as it listens.
+    let threads = affinities(server.pid());
+    let public: Vec<_> = threads
+        .iter()
+        .filter(|(name, _)| name == "siseri-public" || name == "siseri-ocsp")
+        .collect();
+    let registry: Vec<_> = threads
+        .iter()
+        .filter(|(name, _)| name == "siseri-registre")
+        .collect();
+    assert!(!public.is_empty() && !registry.is_empty(), "{threads:?}");
+    assert!(
+        registry.iter().all(|(_, cpus)| *cpus == mine),
+        "the registry's threads must run on every CPU ({mine}): {threads:?}"
+    );
+    let expanded = |list: &str| -> Vec<usize> {
+        list.split(',')
+            .flat_map(|part| {
+                let (a, b) = part.split_once('-').unwrap_or((part, part));
+                let (a, b): (usize, usize) = (a.parse().expect("cpu"), b.parse().expect("cpu"));
+                a..=b
+            })
+            .collect()
+    };
+    let all = expanded(&mine);
+    if all.len() < 2 {
+        // One CPU: nothing to share, the public side keeps it.
+        assert!(public.iter().all(|(_, cpus)| *cpus == mine), "{threads:?}");
+        eprintln!("one CPU only ({mine}): the confinement itself is not exercised here");
+    } else {
+        for (name, cpus) in &public {
+            assert_eq!(
+                expanded(cpus),
+                all[1..].to_vec(),
+                "{name}: the public side must leave CPU {} to the registry",
+                all[0]
+            );
+        }
+    }
+    let log = std::fs::read_to_string(sb.path("serve.log")).unwrap_or_default();
+    assert!(log.contains("processeurs :"), "{log}");
+}
+
+/// `siseri serve` with `cpus` as `public_cpus`, expected to refuse to start: its stderr.
+fn refused_start(sb: &Sandbox, cpus: &str) -> String {
+    let mut child = sb
+        .siseri(["serve"])
+        .env("SISERI_LIMITS_PUBLIC_CPUS", cpus)
+        .env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
+        .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0")
+        .env("SISERI_LISTEN_ADMIN", "127.0.0.1:0")
+        .env("SISERI_LISTEN_HTTP", "127.0.0.1:0")
+        .env("SISERI_LISTEN_CONSOLE", "127.0.0.1:0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot run siseri");
+    // A liveness bound, not a performance check: a daemon that starts would run forever.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait failed") {
+            assert!(!status.success(), "serve exited successfully");
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("serve started with public_cpus = {cpus:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err)
+        .expect("read failed");
+    err
+}
+
+#[test]
+fn a_public_cpu_list_the_daemon_cannot_use_is_refused_in_french() {
+    let sb = Sandbox::initialised();
+    let err = refused_start(&sb, "1020-1023");
+    assert!(
+        err.contains("public_cpus") && err.contains("disponible"),
+        "{err}"
+    );
+    let err = refused_start(&sb, "deux");
+    assert!(
+        err.contains("public_cpus") && err.contains("« deux »"),
+        "{err}"
     );
 }

@@ -205,7 +205,7 @@ pub(super) fn refresh_revocations(
 }
 
 /// The OCSP job (`ca::OcspPresigner`) on a thread of its own, at the public listener's lower
-/// priority: at start a sweep signs what is missing (every certificate, on a database filled
+/// priority and on its CPUs: at start a sweep signs what is missing (every certificate, on a database filled
 /// by other means), then it follows revocations and renews responses half-way through their
 /// validity, in batches of [`OCSP_BATCH`]. Its progress goes to the log every
 /// [`OCSP_LOG_EVERY`] while it works, and to `/metrics`. Returns once `stop` is set.
@@ -214,12 +214,12 @@ pub(super) fn spawn_ocsp_presigner(
     authority: Arc<Authority>,
     counters: Arc<super::metrics::PresignCounters>,
     stop: Arc<AtomicBool>,
-    nice: i32,
+    public_side: super::cpus::PublicSide,
 ) -> Result<JoinHandle<()>, AppError> {
     std::thread::Builder::new()
         .name("siseri-ocsp".into())
         .spawn(move || {
-            super::lower_priority(nice);
+            public_side.enter();
             let mut job = ca::OcspPresigner::new();
             let mut conn = None;
             let mut progress = ca::PresignReport::default();

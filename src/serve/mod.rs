@@ -7,6 +7,7 @@
 //! outbox delivery) is in [`jobs`].
 
 mod body_rate;
+mod cpus;
 mod http;
 mod jobs;
 mod layers;
@@ -30,6 +31,8 @@ use crate::config::Config;
 use crate::datadir::{self, DataDir};
 use crate::error::AppError;
 use crate::services::Services;
+
+pub use cpus::PublicCpus;
 
 /// What the public listener's own routes (publication, metrics) share.
 struct AppState {
@@ -94,10 +97,20 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
     let public_nice = (rustix::process::getpriority_process(None).unwrap_or(0)
         + config.limits.public_nice)
         .min(19);
+    // The daemon's CPUs (it may have been started under `taskset` or in a cpuset).
+    let daemon_cpus =
+        rustix::thread::sched_getaffinity(None).map_err(|e| AppError::io(dir.root(), e.into()))?;
+    let public_side = cpus::PublicSide {
+        nice: public_nice,
+        cpus: PublicCpus::parse(&config.limits.public_cpus)
+            .and_then(|p| p.confine(&daemon_cpus))
+            .map_err(AppError::Config)?,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_name("siseri-public")
         .max_blocking_threads(config.limits.public_blocking_threads)
-        .on_thread_start(move || lower_priority(public_nice))
+        .on_thread_start(move || public_side.enter())
         .build()
         .map_err(|e| AppError::io(dir.root(), e))?;
     // The registry's own runtime: its accept loop, connections, handlers and their blocking
@@ -199,6 +212,14 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             config.limits.public_connections,
             config.limits.registry_connections,
             config.limits.connections_per_address
+        );
+        println!(
+            "                    processeurs : {} (écoute publique, nice {public_nice}), {} (registre)",
+            public_side
+                .cpus
+                .as_ref()
+                .map_or_else(|| cpus::describe(&daemon_cpus), cpus::describe),
+            cpus::describe(&daemon_cpus),
         );
         tracing::info!(
             event = "listening",
@@ -304,7 +325,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
                 authority.clone(),
                 ocsp_presign.clone(),
                 worker_stop.clone(),
-                public_nice,
+                public_side,
             )?)
         } else {
             None
@@ -441,15 +462,6 @@ fn stack(
             window: std::time::Duration::from_secs(limits.body_rate_window_secs),
         },
         redirect_to,
-    }
-}
-
-/// Gives the calling thread the nice value `nice` (Linux keeps one per thread): the public
-/// listener's threads yield the CPU to the registry's when both want it.
-pub(super) fn lower_priority(nice: i32) {
-    let me = rustix::thread::gettid();
-    if let Err(e) = rustix::process::setpriority_process(Some(me), nice) {
-        tracing::warn!(error = %e, nice, "priorité des fils de l'écoute publique inchangée");
     }
 }
 

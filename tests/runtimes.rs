@@ -151,6 +151,14 @@ fn the_public_listeners_threads_yield_the_cpu_to_the_registrys() {
         base < 19 && public.iter().all(|(_, nice)| *nice == lowered),
         "{threads:?}"
     );
+    // The plain-HTTP publication is anonymous too.
+    assert!(
+        threads
+            .iter()
+            .filter(|(name, _)| name == "siseri-pki")
+            .all(|(_, nice)| *nice == lowered),
+        "{threads:?}"
+    );
     assert!(
         registry.iter().all(|(_, nice)| *nice == base),
         "{threads:?}"
@@ -202,6 +210,15 @@ fn the_public_listeners_threads_leave_a_cpu_to_the_registry() {
     assert!(
         registry.iter().all(|(_, cpus)| *cpus == mine),
         "the registry's threads must run on every CPU ({mine}): {threads:?}"
+    );
+    // The plain-HTTP publication (OCSP signed ahead) is not confined either.
+    let publication: Vec<_> = threads
+        .iter()
+        .filter(|(name, _)| name == "siseri-pki")
+        .collect();
+    assert!(
+        !publication.is_empty() && publication.iter().all(|(_, cpus)| *cpus == mine),
+        "{threads:?}"
     );
     let expanded = |list: &str| -> Vec<usize> {
         list.split(',')

@@ -9,6 +9,10 @@
 //!   leaves the first one to the registry: whatever it is sent, the registry keeps at least one
 //!   CPU to itself among the daemon's threads, and both when the public side is quiet.
 //!
+//! The plain-HTTP publication listener (CRLs, OCSP signed ahead) is anonymous too, so at the
+//! lower priority, but on every CPU: its answers cost next to nothing each and relying parties
+//! ask for many (see `serve::run`).
+//!
 //! The list syntax is `taskset -c`'s and the kernel's (`0,2-3`); parsed here because no crate
 //! of the tree reads it and it is a dozen lines.
 

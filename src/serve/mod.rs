@@ -126,6 +126,27 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
     // Registered with the registry runtime's own reactor.
     let (registry, registry_addr) =
         registry_runtime.block_on(bind(&dir, config.listen.registry, "écoute du registre"))?;
+    // The plain-HTTP publication (CRLs, OCSP) has its runtime too: anonymous, so at the public
+    // side's priority, but on every CPU. Relying parties ask it tens of thousands of times a
+    // second for bytes signed ahead, which cost next to nothing each; confined with the
+    // public listener, whose floods cost TLS handshakes and parsing, they would share its CPUs.
+    let publication_side = cpus::PublicSide {
+        nice: public_nice,
+        cpus: None,
+    };
+    let publication_runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("siseri-pki")
+        .max_blocking_threads(config.limits.public_blocking_threads)
+        .on_thread_start(move || publication_side.enter())
+        .build()
+        .map_err(|e| AppError::io(dir.root(), e))?;
+    let publication_handle = publication_runtime.handle().clone();
+    let (http, http_addr) = publication_runtime.block_on(bind(
+        &dir,
+        config.listen.http,
+        "écoute de publication HTTP",
+    ))?;
     let worker_signal = outbox_signal.clone();
     let worker_stop = Arc::new(AtomicBool::new(false));
     let ocsp_presign = Arc::new(metrics::PresignCounters::default());
@@ -134,7 +155,6 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         let (public, public_addr) = bind(&dir, config.listen.public, "écoute publique").await?;
 
         let (admin, admin_addr) = bind(&dir, config.listen.admin, "écoute d'administration").await?;
-        let (http, http_addr) = bind(&dir, config.listen.http, "écoute de publication HTTP").await?;
         let (console, console_addr) =
             bind(&dir, config.listen.console, "écoute de la console").await?;
         let (records, directory) = registry_service(&services, &revoked, &clock, &config);
@@ -214,7 +234,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             config.limits.connections_per_address
         );
         println!(
-            "                    processeurs : {} (écoute publique, nice {public_nice}), {} (registre)",
+            "                    processeurs : {} (écoute publique, nice {public_nice}), {} (registre ; publication HTTP, nice {public_nice})",
             public_side
                 .cpus
                 .as_ref()
@@ -250,7 +270,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
             listener::Budget::new(limits.registry_connections, limits.connections_per_address);
         let http_budget =
             listener::Budget::new(limits.http_connections, limits.connections_per_address);
-        let http_server = tokio::spawn(listener::accept_loop(
+        let http_server = publication_handle.spawn(listener::accept_loop(
             listener::Listener {
                 tcp: http,
                 acceptor: None,
@@ -358,6 +378,7 @@ pub fn run(dir: DataDir) -> Result<(), AppError> {
         Ok::<(), AppError>(())
     })?;
     registry_runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    publication_runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     worker_signal.stop();
     let _ = outbox_worker.join();
     // Last: the signer child is stopped once nothing may ask it anything.

@@ -6,6 +6,7 @@ use time::Date;
 
 use crate::dose::{siret_ok, DoseInput, DoseKind, NewDose, Organ};
 use crate::nir::Nir;
+use crate::transmission::format::Cells;
 use crate::worker::search_key;
 
 /// The longest sender's reference (dosimeter, measurement), in characters.
@@ -37,7 +38,12 @@ fn quantity(cell: &str, what: &str) -> Result<Option<f64>, String> {
         && cell
             .bytes()
             .all(|b| b.is_ascii_digit() || b == b'.' || b == b',' || b == b'-');
-    match cell.replace(',', ".").parse::<f64>() {
+    let parsed = if cell.contains(',') {
+        cell.replace(',', ".").parse::<f64>()
+    } else {
+        cell.parse::<f64>()
+    };
+    match parsed {
         Ok(v) if ok && v.is_finite() => Ok(Some(v)),
         _ => Err(format!(
             "Colonne {what} : un nombre est attendu (ex. 0,25)."
@@ -81,8 +87,8 @@ fn name(cell: &str, what: &str) -> Result<String, String> {
 }
 
 /// Checks the cells of line `n` (in [`super::format::COLUMNS`]'s order).
-pub(crate) fn check(n: u64, cells: &[String], today: Date) -> Result<CheckedLine, String> {
-    let cell = |i: usize| cells.get(i).map(String::as_str).unwrap_or("");
+pub(crate) fn check(n: u64, cells: &Cells, today: Date) -> Result<CheckedLine, String> {
+    let cell = |i: usize| cells.get(i);
     let siret = cell(0).trim();
     if !siret_ok(siret) {
         return Err(
@@ -180,8 +186,8 @@ mod tests {
 
     const TODAY: Date = date!(2026 - 12 - 06);
 
-    pub(crate) fn cells(s: &str) -> Vec<String> {
-        s.split(';').map(str::to_owned).collect()
+    pub(crate) fn cells(s: &str) -> Cells {
+        Cells::of(s.split(';'))
     }
 
     const GOOD: &str = "73282932000074;2760912346445;12;Dupont;Marie;12/09/1976;passive;01/10/2026;31/10/2026;mSv;0,25;;;;;;;;DOS-1;";

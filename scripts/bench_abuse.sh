@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The registry under a flood of the public listener (issue 13): the p99 of registry requests
-# (kept-alive GET /healthz over mutual TLS) with no flood, then while siseri-loadgen --flood
-# holds N connections to the public listener (idle TCP, slow headers, slow bodies, TLS-idle,
-# draft spam), and the daemon's peak RSS. One JSON line per measure appended to OUT.
+# (kept-alive GET /healthz over mutual TLS) with no flood; then, for each mode, again with no
+# flood and, just after, while siseri-loadgen --flood holds N connections to the public listener
+# (idle TCP, slow headers, slow bodies, TLS-idle, draft spam); and the daemon's peak RSS. One JSON line per measure appended to OUT.
 # The attacker runs at nice 19, pinned to the last core (BENCH_ABUSE_ATTACKER_CPUS, a taskset
 # list; empty: anywhere): on a two-core machine it would otherwise take half the CPU from the
 # daemon, which no real attacker on another machine can; the daemon still does all the work
@@ -32,10 +32,12 @@ start_siseri "$d/data" "$d/serve.log"
 public_addr="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["public"])' "$d/data/listening.json")"
 tls=(--ca "$d/data/ca/ac-siseri.pem" --cert "$d/client.pem" --key "$d/client.key.pem" --server-name localhost)
 
-registry_p99() { # LABEL
+registry_p99() { # LABEL [MODE THIS CALM WINDOW PRECEDES]
+    local before=()
+    if [ -n "${2:-}" ]; then before=(--label before="$2"); fi
     run_loadgen "$out" --addr "$registry_addr" --pid "$spid" "${tls[@]}" --path /healthz \
         --requests 1000 --concurrency 4 --seconds "$seconds" --warmup 1 \
-        --label bench=abuse --label flood_mode="$1"
+        --label bench=abuse --label flood_mode="$1" "${before[@]}"
     tail -n 1 "$out" | python3 -c '
 import json, sys
 r = json.load(sys.stdin)
@@ -56,6 +58,12 @@ fi
 echo "== registre sans inondation" >&2
 registry_p99 none
 for mode in "${modes[@]}"; do
+    # Each flood is compared with a calm window just before it: this host's speed drifts over
+    # minutes (other tenants), and a single calm window at the start would carry its drift
+    # into every ratio. The previous flood's connections are gone first.
+    sleep 2
+    echo "== registre sans inondation, avant $mode" >&2
+    registry_p99 none "$mode"
     echo "== registre pendant l'inondation de l'écoute publique : $flood connexions $mode" >&2
     nice -n 19 "${pin[@]}" "$loadgen" --addr "$public_addr" "${tls[@]}" --flood "$flood" --flood-mode "$mode" \
         --seconds "$((seconds + 4))" >>"$out" &

@@ -2,7 +2,8 @@
 # The registry under a flood of the public listener (issue 13): the p99 of registry requests
 # (kept-alive GET /healthz over mutual TLS) with no flood; then, for each mode, again with no
 # flood and, just after, while siseri-loadgen --flood holds N connections to the public listener
-# (idle TCP, slow headers, slow bodies, TLS-idle, draft spam); and the daemon's peak RSS. One JSON line per measure appended to OUT.
+# (idle TCP, slow headers, slow bodies, TLS-idle, draft spam); and the daemon's peak RSS. One
+# JSON line per measure appended to OUT.
 # The attacker runs at nice 19, pinned to the last core (BENCH_ABUSE_ATTACKER_CPUS, a taskset
 # list; empty: anywhere): on a two-core machine it would otherwise take half the CPU from the
 # daemon, which no real attacker on another machine can; the daemon still does all the work

@@ -587,7 +587,6 @@ impl Config {
     }
 }
 
-/// A scalar as TOML would read it (`8443`, `true`, `["a", "b"]`), else the raw string.
 /// A setting written as text that may look like a number (`public_cpus = 1`, or
 /// `SISERI_LIMITS_PUBLIC_CPUS=1`, which [`env_value`] reads as an integer).
 fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -603,6 +602,7 @@ fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::E
     })
 }
 
+/// A scalar as TOML would read it (`8443`, `true`, `["a", "b"]`), else the raw string.
 fn env_value(raw: &str) -> toml::Value {
     toml::from_str::<toml::Table>(&format!("v = {raw}"))
         .ok()

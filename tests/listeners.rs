@@ -16,38 +16,8 @@ use common::{listening_addr, require_tool, tls_client, Sandbox};
 fn a_second_serve_on_the_same_data_directory_is_refused() {
     let sb = Sandbox::initialised();
     let (_server, _) = sb.serve("serve.log", &[]);
-    let mut second = sb.siseri(["serve"]);
-    second
-        .env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
-        .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0")
-        .env("SISERI_LISTEN_ADMIN", "127.0.0.1:0")
-        .env("SISERI_LISTEN_HTTP", "127.0.0.1:0")
-        .env("SISERI_LISTEN_CONSOLE", "127.0.0.1:0");
-    // Bounded: without the lock, the second daemon would serve on other ports forever.
-    let mut child = second
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            break status;
-        }
-        if start.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("a second serve started on the same data directory");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut stderr)
-        .expect("read");
-    assert!(!status.success());
+    // Without the lock, the second daemon would serve on other ports (and the helper panic).
+    let stderr = sb.serve_refused(&[]);
     assert!(
         stderr.contains("utilise déjà le répertoire de données"),
         "{stderr}"

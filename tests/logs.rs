@@ -14,11 +14,7 @@ use common::{run_ok, Sandbox};
 /// SIGTERM and returns what it logged.
 fn serve_and_stop(sandbox: &Sandbox, mut cmd: Command, log: &Path) -> String {
     let _ = fs::remove_file(sandbox.data_file("listening.json"));
-    cmd.env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
-        .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0")
-        .env("SISERI_LISTEN_ADMIN", "127.0.0.1:0")
-        .env("SISERI_LISTEN_HTTP", "127.0.0.1:0")
-        .env("SISERI_LISTEN_CONSOLE", "127.0.0.1:0")
+    common::on_free_ports(&mut cmd)
         // A colourless default would hide the bug this file guards against.
         .env_remove("NO_COLOR")
         .stdout(Stdio::null())

@@ -104,25 +104,52 @@ fn a_slow_import_holding_the_registrys_only_blocking_thread_leaves_the_public_li
     assert_eq!(after.status, 200, "{}", after.text());
 }
 
-/// Each thread of `pid` as (name, nice), from `/proc`.
-fn threads(pid: u32) -> Vec<(String, i64)> {
+/// One thread of the daemon, from `/proc`.
+#[derive(Debug)]
+struct Thread {
+    name: String,
+    nice: i64,
+    /// The CPUs it may run on, as the kernel lists them (`0-1`).
+    cpus: String,
+}
+
+/// Each thread of `pid`.
+fn threads(pid: u32) -> Vec<Thread> {
     let mut out = Vec::new();
     for task in std::fs::read_dir(format!("/proc/{pid}/task")).expect("no /proc") {
         let task = task.expect("task").path();
         let name = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
         let stat = std::fs::read_to_string(task.join("stat")).unwrap_or_default();
-        // After the name in parentheses: state is field 3, nice field 19.
-        let Some((_, rest)) = stat.rsplit_once(')') else {
+        let status = std::fs::read_to_string(task.join("status")).unwrap_or_default();
+        // A thread that ended between the listing and the reads.
+        let (Some((_, rest)), Some(cpus)) = (
+            stat.rsplit_once(')'),
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("Cpus_allowed_list:")),
+        ) else {
             continue;
         };
+        // After the name in parentheses: state is field 3, nice field 19.
         let nice = rest
             .split_whitespace()
             .nth(16)
             .and_then(|v| v.parse().ok())
             .expect("no nice in stat");
-        out.push((name.trim().to_owned(), nice));
+        out.push(Thread {
+            name: name.trim().to_owned(),
+            nice,
+            cpus: cpus.trim().to_owned(),
+        });
     }
     out
+}
+
+/// The threads named `name`; at least one.
+fn named<'a>(threads: &'a [Thread], name: &str) -> Vec<&'a Thread> {
+    let found: Vec<_> = threads.iter().filter(|t| t.name == name).collect();
+    assert!(!found.is_empty(), "no thread {name}: {threads:?}");
+    found
 }
 
 #[test]
@@ -131,56 +158,23 @@ fn the_public_listeners_threads_yield_the_cpu_to_the_registrys() {
     let (server, _) = sb.serve("serve.log", &[("SISERI_LIMITS_PUBLIC_NICE", "7")]);
     let threads = threads(server.pid());
     // The daemon's own nice (the test may run under `nice`): the registry keeps it, the
-    // public listener's threads are 7 above it.
-    let base = threads
-        .iter()
-        .find(|(name, _)| name == "siseri")
-        .map(|(_, nice)| *nice)
-        .expect("no main thread");
-    let public: Vec<_> = threads
-        .iter()
-        .filter(|(name, _)| name == "siseri-public")
-        .collect();
-    let registry: Vec<_> = threads
-        .iter()
-        .filter(|(name, _)| name == "siseri-registre")
-        .collect();
-    assert!(!public.is_empty() && !registry.is_empty(), "{threads:?}");
+    // public listener's threads are 7 above it, and so are the plain-HTTP publication's
+    // (anonymous too).
+    let base = named(&threads, "siseri")[0].nice;
     let lowered = (base + 7).min(19);
-    assert!(
-        base < 19 && public.iter().all(|(_, nice)| *nice == lowered),
-        "{threads:?}"
-    );
-    // The plain-HTTP publication is anonymous too.
-    assert!(
-        threads
-            .iter()
-            .filter(|(name, _)| name == "siseri-pki")
-            .all(|(_, nice)| *nice == lowered),
-        "{threads:?}"
-    );
-    assert!(
-        registry.iter().all(|(_, nice)| *nice == base),
-        "{threads:?}"
-    );
-}
-
-/// Each thread of `pid` as (name, the CPUs it may run on), from `/proc`.
-fn affinities(pid: u32) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for task in std::fs::read_dir(format!("/proc/{pid}/task")).expect("no /proc") {
-        let task = task.expect("task").path();
-        let name = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
-        let status = std::fs::read_to_string(task.join("status")).unwrap_or_default();
-        let Some(cpus) = status
-            .lines()
-            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
-        else {
-            continue;
-        };
-        out.push((name.trim().to_owned(), cpus.trim().to_owned()));
+    assert!(base < 19, "{threads:?}");
+    for name in ["siseri-public", "siseri-pki"] {
+        assert!(
+            named(&threads, name).iter().all(|t| t.nice == lowered),
+            "{threads:?}"
+        );
     }
-    out
+    assert!(
+        named(&threads, "siseri-registre")
+            .iter()
+            .all(|t| t.nice == base),
+        "{threads:?}"
+    );
 }
 
 #[test]
@@ -197,29 +191,15 @@ fn the_public_listeners_threads_leave_a_cpu_to_the_registry() {
     let sb = Sandbox::initialised();
     let (server, _) = sb.serve("serve.log", &[]);
     // The public side has threads (workers, the OCSP job) as soon as it listens.
-    let threads = affinities(server.pid());
-    let public: Vec<_> = threads
-        .iter()
-        .filter(|(name, _)| name == "siseri-public" || name == "siseri-ocsp")
-        .collect();
-    let registry: Vec<_> = threads
-        .iter()
-        .filter(|(name, _)| name == "siseri-registre")
-        .collect();
-    assert!(!public.is_empty() && !registry.is_empty(), "{threads:?}");
-    assert!(
-        registry.iter().all(|(_, cpus)| *cpus == mine),
-        "the registry's threads must run on every CPU ({mine}): {threads:?}"
-    );
-    // The plain-HTTP publication (OCSP signed ahead) is not confined either.
-    let publication: Vec<_> = threads
-        .iter()
-        .filter(|(name, _)| name == "siseri-pki")
-        .collect();
-    assert!(
-        !publication.is_empty() && publication.iter().all(|(_, cpus)| *cpus == mine),
-        "{threads:?}"
-    );
+    let threads = threads(server.pid());
+    // The registry and the plain-HTTP publication (OCSP signed ahead) run on every CPU.
+    for name in ["siseri-registre", "siseri-pki"] {
+        assert!(
+            named(&threads, name).iter().all(|t| t.cpus == mine),
+            "{name} must run on every CPU ({mine}): {threads:?}"
+        );
+    }
+    // Read here independently of the daemon's own parser.
     let expanded = |list: &str| -> Vec<usize> {
         list.split(',')
             .flat_map(|part| {
@@ -230,16 +210,22 @@ fn the_public_listeners_threads_leave_a_cpu_to_the_registry() {
             .collect()
     };
     let all = expanded(&mine);
+    let public = [
+        named(&threads, "siseri-public"),
+        named(&threads, "siseri-ocsp"),
+    ]
+    .concat();
     if all.len() < 2 {
         // One CPU: nothing to share, the public side keeps it.
-        assert!(public.iter().all(|(_, cpus)| *cpus == mine), "{threads:?}");
+        assert!(public.iter().all(|t| t.cpus == mine), "{threads:?}");
         eprintln!("one CPU only ({mine}): the confinement itself is not exercised here");
     } else {
-        for (name, cpus) in &public {
+        for t in &public {
             assert_eq!(
-                expanded(cpus),
+                expanded(&t.cpus),
                 all[1..].to_vec(),
-                "{name}: the public side must leave CPU {} to the registry",
+                "{}: the public side must leave CPU {} to the registry",
+                t.name,
                 all[0]
             );
         }
@@ -248,49 +234,15 @@ fn the_public_listeners_threads_leave_a_cpu_to_the_registry() {
     assert!(log.contains("processeurs :"), "{log}");
 }
 
-/// `siseri serve` with `cpus` as `public_cpus`, expected to refuse to start: its stderr.
-fn refused_start(sb: &Sandbox, cpus: &str) -> String {
-    let mut child = sb
-        .siseri(["serve"])
-        .env("SISERI_LIMITS_PUBLIC_CPUS", cpus)
-        .env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
-        .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0")
-        .env("SISERI_LISTEN_ADMIN", "127.0.0.1:0")
-        .env("SISERI_LISTEN_HTTP", "127.0.0.1:0")
-        .env("SISERI_LISTEN_CONSOLE", "127.0.0.1:0")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cannot run siseri");
-    // A liveness bound, not a performance check: a daemon that starts would run forever.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        if let Some(status) = child.try_wait().expect("wait failed") {
-            assert!(!status.success(), "serve exited successfully");
-            break;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("serve started with public_cpus = {cpus:?}");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err)
-        .expect("read failed");
-    err
-}
-
 #[test]
 fn a_public_cpu_list_the_daemon_cannot_use_is_refused_in_french() {
     let sb = Sandbox::initialised();
-    let err = refused_start(&sb, "1020-1023");
+    let err = sb.serve_refused(&[("SISERI_LIMITS_PUBLIC_CPUS", "1020-1023")]);
     assert!(
         err.contains("public_cpus") && err.contains("disponible"),
         "{err}"
     );
-    let err = refused_start(&sb, "deux");
+    let err = sb.serve_refused(&[("SISERI_LIMITS_PUBLIC_CPUS", "deux")]);
     assert!(
         err.contains("public_cpus") && err.contains("« deux »"),
         "{err}"

@@ -33,12 +33,7 @@ fn init_and_serve(s: &Sandbox, env: &[(&str, &Path)]) {
         "a passphrase was generated although one was given"
     );
     let mut cmd = without_passphrase(s, &["serve"], env);
-    cmd.env("RUST_LOG", "debug")
-        .env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
-        .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0")
-        .env("SISERI_LISTEN_ADMIN", "127.0.0.1:0")
-        .env("SISERI_LISTEN_HTTP", "127.0.0.1:0")
-        .env("SISERI_LISTEN_CONSOLE", "127.0.0.1:0");
+    common::on_free_ports(&mut cmd).env("RUST_LOG", "debug");
     let mut server = Server::start(cmd, s.data(), s.path("serve.log"));
     // A liveness bound on a loaded machine, not a performance check.
     server.wait_listening(Duration::from_secs(60));

@@ -30,12 +30,12 @@ pub enum PublicCpus {
 }
 
 impl PublicCpus {
-    /// Reads `auto`, `all` (or `tous`) or a CPU list such as `1`, `1-3` or `0,2-3`.
+    /// Reads `auto`, `all` or a CPU list such as `1`, `1-3` or `0,2-3`.
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
         match text {
             "auto" => return Ok(Self::Auto),
-            "all" | "tous" => return Ok(Self::All),
+            "all" => return Ok(Self::All),
             _ => {}
         }
         let invalid = || {

@@ -91,16 +91,45 @@ impl Sandbox {
         // A stale listening.json of a previous run would give the old ports.
         let _ = fs::remove_file(self.data_file("listening.json"));
         let mut cmd = self.siseri(["serve"]);
-        cmd.env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
-            .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0")
-            .env("SISERI_LISTEN_ADMIN", "127.0.0.1:0")
-            .env("SISERI_LISTEN_HTTP", "127.0.0.1:0")
-            .env("SISERI_LISTEN_CONSOLE", "127.0.0.1:0")
-            .envs(env.iter().copied());
+        on_free_ports(&mut cmd).envs(env.iter().copied());
         let mut server = Server::start(cmd, self.data(), self.path(log));
         // A liveness bound on a loaded machine, not a performance check.
         let listening = server.wait_listening(Duration::from_secs(60));
         (server, listening)
+    }
+
+    /// `siseri serve` on this data directory with `env` added, expected to refuse to start:
+    /// its stderr. Panics if it exits successfully or is still running after a minute (a
+    /// daemon that starts would serve forever).
+    pub fn serve_refused(&self, env: &[(&str, &str)]) -> String {
+        let mut cmd = self.siseri(["serve"]);
+        on_free_ports(&mut cmd).envs(env.iter().copied());
+        let mut child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot run siseri serve");
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("try_wait failed") {
+                break status;
+            }
+            // A liveness bound on a loaded machine, not a performance check.
+            if start.elapsed() > Duration::from_secs(60) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("siseri serve started with {env:?}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
+            .expect("read failed");
+        assert!(
+            !status.success(),
+            "siseri serve exited successfully: {stderr}"
+        );
+        stderr
     }
 
     /// [`Sandbox::serve`], and the registry's address (`HOST:PORT`).
@@ -162,6 +191,15 @@ impl Sandbox {
 }
 
 /// The address (`HOST:PORT`) of listener `name` in `listening.json`.
+/// Every listener of a `siseri serve` command on a free loopback port.
+pub fn on_free_ports(cmd: &mut Command) -> &mut Command {
+    cmd.env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
+        .env("SISERI_LISTEN_REGISTRY", "127.0.0.1:0")
+        .env("SISERI_LISTEN_ADMIN", "127.0.0.1:0")
+        .env("SISERI_LISTEN_HTTP", "127.0.0.1:0")
+        .env("SISERI_LISTEN_CONSOLE", "127.0.0.1:0")
+}
+
 pub fn listening_addr(listening: &serde_json::Value, name: &str) -> String {
     listening[name]
         .as_str()

@@ -14,4 +14,5 @@ pub const MIGRATIONS: &[Migration] = store::migrations![
     7 => "0007_dose_model.sql",
     8 => "0008_transmissions.sql",
     10 => "0010_alerts_closed_by_correction.sql",
+    11 => "0011_correction_key.sql",
 ];

@@ -2,6 +2,7 @@
 
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection};
+use store::date::IsoDay;
 use time::Date;
 
 use crate::card::{CardFollowUp, Fitness};
@@ -34,7 +35,7 @@ pub(crate) fn insert(
     source: &str,
     now: &str,
 ) -> Result<i64> {
-    // Without a reference the unique index `registry_doses_reference` does not apply: a row
+    // Without a reference the unique index `registry_doses_worker` never conflicts: a row
     // is always inserted.
     Ok(insert_row(conn, worker, d, sender, source, now, None)?
         .ok_or(rusqlite::Error::QueryReturnedNoRows)?)
@@ -49,7 +50,7 @@ pub(crate) struct Sent<'a> {
 
 /// Records a result sent in a transmission; returns its id, or `None` when a result of the
 /// same sender, reference, worker, kind and period is there already (the unique index
-/// `registry_doses_reference`).
+/// `registry_doses_worker`).
 pub(crate) fn insert_sent(
     conn: &Connection,
     worker: i64,
@@ -71,37 +72,88 @@ fn insert_row(
     now: &str,
     sent: Option<Sent<'_>>,
 ) -> Result<Option<i64>> {
-    let inserted = conn
-        .prepare_cached(
-            "INSERT INTO registry_doses (worker_id, kind, period_start, period_end, hp10_usv,
-                 hp007_usv, e_usv, extremity_usv, hp3_usv, organ, h_usv, radon_bqhm3, sender,
-                 siret, replaces_id, source, recorded_at, reference, transmission_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                     ?18, ?19)
-             ON CONFLICT (worker_id, source, reference, kind, period_start, period_end)
-                 WHERE reference IS NOT NULL DO NOTHING",
-        )?
-        .execute(params![
+    let mut stmt = conn.prepare_cached(INSERT)?;
+    insert_with(conn, &mut stmt, worker, d, sender, source, now, sent)
+}
+
+/// Records a result.
+const INSERT: &str = "INSERT INTO registry_doses (worker_id, kind, period_start, period_end,
+    hp10_usv, hp007_usv, e_usv, extremity_usv, hp3_usv, organ, h_usv, radon_bqhm3, sender, siret,
+    replaces_id, source, recorded_at, reference, transmission_id)
+ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+ ON CONFLICT (worker_id, period_end, source, reference, kind, period_start) DO NOTHING";
+
+/// [`insert_sent`] through a statement prepared once, for a transmission: a cached statement
+/// is found again by its text's hash at every use, and a transmission records a million.
+pub(crate) struct SentInsert<'c> {
+    conn: &'c Connection,
+    stmt: rusqlite::Statement<'c>,
+}
+
+impl<'c> SentInsert<'c> {
+    /// Prepares the statement on `conn`.
+    pub(crate) fn new(conn: &'c Connection) -> Result<Self> {
+        Ok(Self {
+            conn,
+            stmt: conn.prepare(INSERT)?,
+        })
+    }
+
+    /// As [`insert_sent`].
+    pub(crate) fn insert(
+        &mut self,
+        worker: i64,
+        d: &NewDose,
+        sender: Sender,
+        source: &str,
+        now: &str,
+        sent: Sent<'_>,
+    ) -> Result<Option<i64>> {
+        insert_with(
+            self.conn,
+            &mut self.stmt,
             worker,
-            d.kind.as_str(),
-            iso(d.period_start),
-            iso(d.period_end),
-            d.hp10_usv,
-            d.hp007_usv,
-            d.e_usv,
-            d.extremity_usv,
-            d.hp3_usv,
-            d.organ.map(Organ::as_str),
-            d.h_usv,
-            d.radon_bqhm3,
-            sender.as_str(),
-            d.siret,
-            d.replaces,
+            d,
+            sender,
             source,
             now,
-            sent.as_ref().map(|s| s.reference),
-            sent.as_ref().map(|s| s.transmission)
-        ])?;
+            Some(sent),
+        )
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_with(
+    conn: &Connection,
+    stmt: &mut rusqlite::Statement<'_>,
+    worker: i64,
+    d: &NewDose,
+    sender: Sender,
+    source: &str,
+    now: &str,
+    sent: Option<Sent<'_>>,
+) -> Result<Option<i64>> {
+    let inserted = stmt.execute(params![
+        worker,
+        d.kind.as_str(),
+        IsoDay::of(d.period_start),
+        IsoDay::of(d.period_end),
+        d.hp10_usv,
+        d.hp007_usv,
+        d.e_usv,
+        d.extremity_usv,
+        d.hp3_usv,
+        d.organ.map(Organ::as_str),
+        d.h_usv,
+        d.radon_bqhm3,
+        sender.as_str(),
+        d.siret,
+        d.replaces,
+        source,
+        now,
+        sent.as_ref().map(|s| s.reference),
+        sent.as_ref().map(|s| s.transmission)
+    ])?;
     // No `RETURNING`: SQLite would gather the returned row in a temporary table at every
     // execution (a transmission inserts a million). Nothing was inserted if the conflict
     // clause applied; otherwise the row's id is the connection's last.

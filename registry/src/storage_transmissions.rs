@@ -1,20 +1,31 @@
 //! SQL of the transmissions, their récépissés and their pending lines (migration 0008).
 
 use rusqlite::{params, Connection, OptionalExtension};
+use store::date::IsoDay;
 use store::pool::Pragmas;
 use time::Date;
 
-use crate::date::iso;
+use crate::date::{self, iso};
 use crate::dose::{DoseInput, DoseKind, NewDose, Sender};
+use crate::limits::Contribution;
 use crate::nir::Nir;
+use crate::storage_doses::{CURRENT, EFFECTIVE_USV, EXTREMITIES_USV, LENS_USV, SKIN_USV};
 use crate::transmission::{PendingLine, TransmissionSummary};
 use crate::Result;
 
 /// The receiving connection's page cache, in KiB (SQLite's default is 2 MB).
-const RECEIVING_CACHE_KIB: u32 = 16 * 1024;
+pub(crate) const RECEIVING_CACHE_KIB: u32 = 16 * 1024;
 
-/// Sets `conn` up for receiving one transmission; its settings are put back when the returned
-/// guard is dropped. Outside a transaction (SQLite refuses `temp_store` in one).
+/// The lookup connection's page cache, in KiB. Its reads go at random through the persons' NIR
+/// index (some 30 MB at a million persons): with 16 MiB, most of them missed the cache and
+/// were read again from the file, a system call each, and a million-line transmission took
+/// half as long again per line as one of 300,000. The cache fills only as far as it is used;
+/// 48 MiB missed less but took the daemon's peak to 153 MB (the goal is under 150).
+pub(crate) const LOOKUP_CACHE_KIB: u32 = 32 * 1024;
+
+/// Sets `conn` up for receiving one transmission (a page cache of `cache_kib`); its settings
+/// are put back when the returned guard is dropped. Outside a transaction (SQLite refuses
+/// `temp_store` in one).
 ///
 /// A million lines in one transaction write four B-trees per result and read the person's,
 /// the employment's and the windows' pages: with SQLite's default 2 MB page cache the
@@ -24,10 +35,10 @@ const RECEIVING_CACHE_KIB: u32 = 16 * 1024;
 /// of the transaction writes its journal there, through a system call per page: in memory
 /// (`temp_store = MEMORY`) it stays a copy. Measured with `perf` on `scripts/bench_transmissions.sh`:
 /// those writes and reads took about a third of the receiving thread.
-pub(crate) fn set_up_receiving(conn: &Connection) -> Result<Pragmas<'_>> {
+pub(crate) fn set_up_receiving(conn: &Connection, cache_kib: u32) -> Result<Pragmas<'_>> {
     let kept = Pragmas::remember(conn, &["cache_size", "temp_store"])?;
     conn.execute_batch(&format!(
-        "PRAGMA cache_size = -{RECEIVING_CACHE_KIB}; PRAGMA temp_store = MEMORY"
+        "PRAGMA cache_size = -{cache_kib}; PRAGMA temp_store = MEMORY"
     ))?;
     Ok(kept)
 }
@@ -189,29 +200,103 @@ pub(crate) struct Known {
     pub pregnancies: bool,
 }
 
-/// [`Known`] of `nir` for `establishment`: `None` when no employer declared the NIR. One
-/// statement, asked for every line of a transmission, in place of one per fact (the limits'
-/// checks would otherwise ask the employment's person, category and the birth date again).
-pub(crate) fn known(conn: &Connection, establishment: i64, nir: &Nir) -> Result<Option<Known>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT p.id, p.search_name, p.birth_date, w.id, w.category = 'B',
-                    EXISTS (SELECT 1 FROM registry_pregnancies g WHERE g.person_id = p.id)
+/// What the lookup thread asks for every line, prepared once per transmission (a cached
+/// statement is looked up by its text's hash at every use; a million lines did that a million
+/// times).
+pub(crate) struct Lookup<'c> {
+    stmt: rusqlite::Statement<'c>,
+}
+
+impl<'c> Lookup<'c> {
+    /// Prepares the lookup on `conn`.
+    pub(crate) fn new(conn: &'c Connection) -> Result<Self> {
+        // One statement where two were asked (the person and employment, then the results in
+        // the windows of the line's): the person's employments are joined to their current
+        // results, one row each (and one row with no result when they have none). The
+        // employment in the line's establishment is found among the person's, not through
+        // the (establishment, NIR) index: a file's NIRs come in no order, and with one index
+        // searched at random where there were two, the pages searched at random at a million
+        // lines fit the connection's cache (`LOOKUP_CACHE_KIB`).
+        let sql = format!(
+            "SELECT p.id, p.search_name, p.birth_date,
+                    EXISTS (SELECT 1 FROM registry_pregnancies g WHERE g.person_id = p.id),
+                    e.id, e.establishment_id, e.nir, e.category = 'B',
+                    d.period_end, coalesce({EFFECTIVE_USV}, 0), coalesce({SKIN_USV}, 0),
+                    coalesce({EXTREMITIES_USV}, 0), coalesce({LENS_USV}, 0)
              FROM registry_persons p
-             LEFT JOIN registry_workers w ON w.establishment_id = ?1 AND w.nir = ?2
-             WHERE p.nir = ?2",
-        )?
-        .query_row(params![establishment, nir.as_str()], |r| {
-            Ok(Known {
-                person: r.get(0)?,
-                search_name: r.get(1)?,
-                birth_date: r.get(2)?,
-                worker: r.get(3)?,
-                category_b: r.get::<_, Option<bool>>(4)?.unwrap_or(false),
-                pregnancies: r.get(5)?,
-            })
+             LEFT JOIN registry_workers e ON e.person_id = p.id
+             LEFT JOIN registry_doses d ON d.worker_id = e.id AND d.period_end BETWEEN ?2 AND ?3
+                 AND {CURRENT}
+             WHERE p.nir = ?1"
+        );
+        Ok(Self {
+            stmt: conn.prepare(&sql)?,
         })
-        .optional()?)
+    }
+
+    /// [`Known`] of `nir` for `establishment`, with the parts in the limits' sums of the
+    /// person's current results ending within `[from, to]` (every employment together):
+    /// `None` when no employer declared the NIR.
+    pub(crate) fn find(
+        &mut self,
+        establishment: i64,
+        nir: &Nir,
+        from: Date,
+        to: Date,
+    ) -> Result<Option<(Known, Vec<Contribution>)>> {
+        let mut rows = self
+            .stmt
+            .query(params![nir.as_str(), IsoDay::of(from), IsoDay::of(to)])?;
+        let Some(row) = rows.next()? else {
+            return Ok(None);
+        };
+        let mut known = Known {
+            person: row.get(0)?,
+            search_name: row.get(1)?,
+            birth_date: row.get(2)?,
+            pregnancies: row.get(3)?,
+            worker: None,
+            category_b: false,
+        };
+        // The employment of the line's establishment under the line's NIR, if this row is it.
+        let employment = |r: &rusqlite::Row<'_>| -> Result<Option<(i64, bool)>> {
+            let Some(id) = r.get::<_, Option<i64>>(4)? else {
+                return Ok(None);
+            };
+            let here = r.get::<_, i64>(5)? == establishment
+                && r.get_ref(6)?.as_str().map_err(rusqlite::Error::from)? == nir.as_str();
+            Ok(here.then_some((id, r.get::<_, Option<bool>>(7)?.unwrap_or(false))))
+        };
+        if let Some((id, b)) = employment(row)? {
+            (known.worker, known.category_b) = (Some(id), b);
+        }
+        let contribution = |r: &rusqlite::Row<'_>| -> Result<Option<Contribution>> {
+            let Some(end) = r
+                .get_ref(8)?
+                .as_str_or_null()
+                .map_err(rusqlite::Error::from)?
+            else {
+                return Ok(None);
+            };
+            Ok(Some(Contribution {
+                period_end: date::from_iso(end)?,
+                effective_usv: r.get(9)?,
+                skin_usv: r.get(10)?,
+                extremities_usv: r.get(11)?,
+                lens_usv: r.get(12)?,
+            }))
+        };
+        let mut results: Vec<Contribution> = contribution(row)?.into_iter().collect();
+        while let Some(r) = rows.next()? {
+            if known.worker.is_none() {
+                if let Some((id, b)) = employment(r)? {
+                    (known.worker, known.category_b) = (Some(id), b);
+                }
+            }
+            results.extend(contribution(r)?);
+        }
+        Ok(Some((known, results)))
+    }
 }
 
 /// The identity of the person employment `worker` is of.

@@ -513,3 +513,82 @@ mod sums_through_the_store {
         }
     }
 }
+
+#[test]
+fn the_database_holds_a_correction_to_a_result_of_its_employment_and_kind_without_a_trigger() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut conn = store::pool::open(&dir.path().join("siseri.db")).expect("open");
+    store::migrate::apply(&mut conn, "store", store::migrate::MIGRATIONS).expect("store");
+    store::migrate::apply(&mut conn, "registry", registry::migrations::MIGRATIONS)
+        .expect("registry");
+    conn.execute_batch(
+        "INSERT INTO registry_persons (id, nir, nir_key, last_name, first_name, search_name,
+             created_at, updated_at)
+         VALUES (1, '2760912346445', '12', 'DIDIER', 'Valérie', 'DIDIER VALERIE', 'x', 'x');
+         INSERT INTO registry_workers (id, establishment_id, nir, nir_key, last_name, first_name,
+             search_name, created_at, updated_at, person_id, employed_from)
+         VALUES (1, 1, '2760912346445', '12', 'DIDIER', 'Valérie', 'DIDIER VALERIE', 'x', 'x', 1,
+                 '2024-01-01'),
+                (2, 2, '2760912346445', '12', 'DIDIER', 'Valérie', 'DIDIER VALERIE', 'x', 'x', 1,
+                 '2024-01-01');
+         INSERT INTO registry_doses (id, worker_id, kind, period_start, period_end, e_usv, sender,
+             source, recorded_at)
+         VALUES (1, 1, 'effective', '2024-02-01', '2024-02-29', 21000, 'physician',
+                 'accessor:42005', 't');",
+    )
+    .expect("a result");
+    let correct = |worker: i64, kind: &str| {
+        conn.execute(
+            "INSERT INTO registry_doses (worker_id, kind, period_start, period_end, e_usv,
+                 sender, replaces_id, source, recorded_at)
+             VALUES (?1, ?2, '2024-02-01', '2024-02-29', 1, 'physician', 1, 'accessor:42005',
+                     't')",
+            params![worker, kind],
+        )
+    };
+    let refused = |r: rusqlite::Result<usize>| match r {
+        Err(rusqlite::Error::SqliteFailure(e, _)) => {
+            e.code == rusqlite::ErrorCode::ConstraintViolation
+        }
+        _ => false,
+    };
+    assert!(
+        refused(correct(2, "effective")),
+        "another employment's result"
+    );
+    assert!(refused(correct(1, "internal")), "a result of another kind");
+    correct(1, "effective").expect("the same employment and kind");
+    assert!(
+        refused(correct(1, "effective")),
+        "a result is replaced once at most"
+    );
+    let with_siret = |siret: &str| {
+        conn.execute(
+            "INSERT INTO registry_doses (worker_id, kind, period_start, period_end, e_usv,
+                 sender, siret, source, recorded_at)
+             VALUES (1, 'effective', '2024-03-01', '2024-03-31', 1, 'physician', ?1,
+                     'accessor:42005', 't')",
+            [siret],
+        )
+    };
+    for bad in [
+        "7328293200007a",
+        "7328293200007",
+        "732829320000745",
+        "73282932 00074",
+    ] {
+        assert!(refused(with_siret(bad)), "{bad}");
+    }
+    with_siret("73282932000074").expect("fourteen digits");
+    // The key is a foreign key, not an INSERT trigger: a trigger would make every insert open
+    // a statement journal (a transmission inserts a million).
+    let insert_triggers: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'
+             AND tbl_name = 'registry_doses' AND sql LIKE '%INSERT%'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("triggers");
+    assert_eq!(insert_triggers, 0);
+}

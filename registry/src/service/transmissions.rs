@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::sync::mpsc::SyncSender;
+use std::sync::mpsc::{Receiver, SyncSender};
 
 use bit_set::BitSet;
 use rusqlite::{Transaction, TransactionBehavior};
@@ -13,7 +13,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::alerts::LimitSubject;
 use super::{stamp, Ctx, Grant, Registry};
-use crate::dose::{DoseInput, Sender};
+use crate::dose::{DoseInput, NewDose, Sender};
 use crate::limits::{self, Contribution};
 use crate::policy::{Action, Role};
 use crate::principal::Identity;
@@ -26,7 +26,7 @@ use crate::transmission::{
     TransmissionSummary, MANY_REJECTED, MAX_DOCUMENT_BYTES, MAX_TRANSMISSION_LINES,
     MISSING_AFTER_DAYS, REASON_CHARS, REASON_CHARS_MANY,
 };
-use crate::{storage_alerts, storage_bodies, storage_doses, RegistryError, Result};
+use crate::{storage_bodies, storage_doses, RegistryError, Result};
 
 /// Reasons given for refused lines (in the récépissé: French, never the line's data).
 const NOT_YOURS: &str = "Vous ne transmettez pas pour cet établissement (SIRET) : il ne vous a pas désigné, ou vous n'y êtes pas rattaché.";
@@ -59,6 +59,7 @@ struct Right {
 /// What the recording thread's transaction holds for every line.
 struct Receiving<'t> {
     tx: &'t Transaction<'t>,
+    insert: std::cell::RefCell<storage_doses::SentInsert<'t>>,
     now: OffsetDateTime,
     stamp: String,
     actor: String,
@@ -80,7 +81,7 @@ impl Registry {
     ) -> Result<SignedReceipt> {
         let received = {
             let conn = self.pool.get()?;
-            let _set_up = storage::set_up_receiving(&conn)?;
+            let _set_up = storage::set_up_receiving(&conn, storage::RECEIVING_CACHE_KIB)?;
             self.receive(&conn, sender, format, input)
         };
         match received {
@@ -153,6 +154,7 @@ impl Registry {
         let rights = rights(&tx, sender)?;
         let r = Receiving {
             tx: &tx,
+            insert: std::cell::RefCell::new(storage_doses::SentInsert::new(&tx)?),
             now,
             stamp: stamp(now),
             actor: actor.clone(),
@@ -160,16 +162,22 @@ impl Registry {
         };
         let (mut lines, mut accepted, mut pending) = (0_u64, 0_u64, 0_u64);
         let mut rejected: Vec<RejectedLine> = Vec::new();
-        // Two threads: this one records, the reading thread reads, checks and looks up (see
-        // `read_lines`); the récépissé's order is the file's, the channel keeping it.
+        // Three threads: the reading thread reads, hashes and checks each line alone (see
+        // `read_lines`), the lookup thread finds what the registry knows of it (`look_up`),
+        // this one records; the récépissé's order is the file's, the channels keeping it.
+        let (to_look_up, checked) = std::sync::mpsc::sync_channel::<Vec<Checked>>(BATCHES_AHEAD);
         let (to_record, placed) = std::sync::mpsc::sync_channel::<Vec<Placed>>(BATCHES_AHEAD);
         let sha256 = std::thread::scope(|scope| -> Result<String> {
             let rights = &rights;
             let reading = std::thread::Builder::new()
                 .name("siseri-reception".into())
                 .spawn_scoped(scope, move || {
-                    self.read_lines(reader, rights, now.date(), to_record)
+                    self.read_lines(reader, now.date(), to_look_up)
                 })
+                .map_err(RegistryError::Io)?;
+            let looking_up = std::thread::Builder::new()
+                .name("siseri-recherche".into())
+                .spawn_scoped(scope, move || self.look_up(checked, rights, to_record))
                 .map_err(RegistryError::Io)?;
             let recorded = (|| -> Result<()> {
                 for batch in &placed {
@@ -193,12 +201,15 @@ impl Registry {
                 }
                 Ok(())
             })();
-            // A reading thread still sending stops at its next batch.
+            // A thread still sending stops at its next batch.
             drop(placed);
-            let read = reading.join().map_err(|_| {
-                RegistryError::Io(std::io::Error::other("le fil de lecture s'est arrêté"))
-            })?;
+            let stopped =
+                |_| RegistryError::Io(std::io::Error::other("un fil de réception s'est arrêté"));
+            let looked_up = looking_up.join().map_err(stopped)?;
+            let read = reading.join().map_err(stopped)?;
+            // The first thread that failed tells why: the others stopped after it.
             recorded?;
+            looked_up?;
             read
         })?;
         if rejected.len() > MANY_REJECTED {
@@ -315,28 +326,16 @@ impl Registry {
         self.signed_receipt(id, signer)
     }
 
-    /// The reading thread: reads `reader` to its end, checks each line, finds what the
-    /// registry knows of its NIR, and sends the lines to the recording thread in batches;
-    /// returns the file's SHA-256. Its reads go through a connection of its own, in a read
-    /// transaction begun once the recording thread holds the write lock: what it sees is what
-    /// that thread would (a transmission records results and pending lines only, never persons,
-    /// employments or pregnancies), and reading beside the writes takes one of the two cores.
+    /// The reading thread: reads `reader` to its end, checks each line alone, and sends the
+    /// lines to the lookup thread in batches; returns the file's SHA-256.
     fn read_lines<R: Read>(
         &self,
         mut reader: LineReader<R>,
-        rights: &HashMap<String, Vec<Right>>,
         today: time::Date,
-        to_record: SyncSender<Vec<Placed>>,
+        to_look_up: SyncSender<Vec<Checked>>,
     ) -> Result<String> {
-        let conn = self.pool.get()?;
-        let _set_up = storage::set_up_receiving(&conn)?;
-        // Deferred: its snapshot is taken at the first lookup, after the writer's lock.
-        let tx = Transaction::new_unchecked(&conn, TransactionBehavior::Deferred)?;
         let mut lines = 0_u64;
         let mut batch = Vec::with_capacity(BATCH_LINES);
-        // The persons a line of the file was placed for already (a result of this
-        // transmission may be recorded for them: their limits' check asks the transaction).
-        let mut seen = BitSet::new();
         while let Some(raw) = reader.next_line().map_err(read_error)? {
             lines += 1;
             if lines > MAX_TRANSMISSION_LINES {
@@ -345,29 +344,63 @@ impl Registry {
                 )));
             }
             batch.push(match raw {
-                RawLine::Unreadable(n, why) => Placed::Rejected(n, why),
-                RawLine::Cells(n, cells) => match line::check(n, &cells, today) {
-                    Err(why) => Placed::Rejected(n, why),
-                    Ok(l) => placement(&tx, rights, &mut seen, l)?,
-                },
+                RawLine::Unreadable(n, why) => Err((n, why)),
+                RawLine::Cells(n, cells) => line::check(n, &cells, today).map_err(|why| (n, why)),
             });
             if batch.len() == BATCH_LINES {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_LINES));
-                if to_record.send(full).is_err() {
-                    // The recording thread stopped (its error is the one told).
+                if to_look_up.send(full).is_err() {
+                    // A later thread stopped (its error is the one told).
                     return Ok(String::new());
                 }
             }
         }
-        if !batch.is_empty() && to_record.send(batch).is_err() {
+        if !batch.is_empty() && to_look_up.send(batch).is_err() {
             return Ok(String::new());
         }
-        drop(to_record);
-        tx.finish()?;
+        drop(to_look_up);
         reader.finish().map_err(read_error)
     }
 
-    /// Records one line the reading thread placed: its line number and where it ended.
+    /// The lookup thread: finds what the registry knows of each checked line's NIR and sends
+    /// the lines, placed, to the recording thread in batches. Its reads go through a
+    /// connection of its own, in a read transaction begun once the recording thread holds the
+    /// write lock: what it sees is what that thread would (a transmission records results and
+    /// pending lines only, never persons, employments or pregnancies), and looking up beside
+    /// the writes takes the other core.
+    fn look_up(
+        &self,
+        checked: Receiver<Vec<Checked>>,
+        rights: &HashMap<String, Vec<Right>>,
+        to_record: SyncSender<Vec<Placed>>,
+    ) -> Result<()> {
+        let conn = self.pool.get()?;
+        let _set_up = storage::set_up_receiving(&conn, storage::LOOKUP_CACHE_KIB)?;
+        // Deferred: its snapshot is taken at the first lookup, after the writer's lock.
+        let tx = Transaction::new_unchecked(&conn, TransactionBehavior::Deferred)?;
+        let mut lookup = storage::Lookup::new(&tx)?;
+        // The persons a line of the file was placed for already (a result of this
+        // transmission may be recorded for them: their limits' check asks the transaction).
+        let mut seen = BitSet::new();
+        for lines in &checked {
+            let mut batch = Vec::with_capacity(lines.len());
+            for l in lines {
+                batch.push(match l {
+                    Err((n, why)) => Placed::Rejected(n, why),
+                    Ok(l) => placement(&mut lookup, rights, &mut seen, l)?,
+                });
+            }
+            if to_record.send(batch).is_err() {
+                // The recording thread stopped (its error is the one told).
+                return Ok(());
+            }
+        }
+        drop(lookup);
+        tx.finish()?;
+        Ok(())
+    }
+
+    /// Records one line the lookup thread placed: its line number and where it ended.
     fn record_placed(&self, r: &Receiving<'_>, placed: Placed) -> Result<(u64, Outcome)> {
         Ok(match placed {
             Placed::Rejected(n, why) => (n, Outcome::Rejected(why)),
@@ -435,6 +468,7 @@ impl Registry {
                     l.replaces_ref.as_deref(),
                     r.transmission,
                     Some(&subject),
+                    Some(&mut r.insert.borrow_mut()),
                 )? {
                     Ok(_) => Outcome::Accepted,
                     Err(why) => Outcome::Rejected(why),
@@ -459,8 +493,9 @@ impl Registry {
         replaces_ref: Option<&str>,
         transmission: i64,
         subject: Option<&LimitSubject>,
+        held: Option<&mut storage_doses::SentInsert<'_>>,
     ) -> Result<std::result::Result<i64, String>> {
-        let mut dose = dose.clone();
+        let mut dose = std::borrow::Cow::Borrowed(dose);
         if let Some(replaced) = replaces_ref {
             // Before the correction's own checks: a correction sent again is a duplicate.
             if storage::is_duplicate(ctx.tx, worker, &ctx.actor, reference, &dose)? {
@@ -475,23 +510,21 @@ impl Registry {
             {
                 return Ok(Err(format!("Colonne remplace : {why}")));
             }
-            dose.replaces = Some(id);
+            dose.to_mut().replaces = Some(id);
         }
         // A duplicate (same reference, worker, kind, period) is not inserted: the unique index
         // says so, without a lookup of its own.
-        let Some(id) = storage_doses::insert_sent(
-            ctx.tx,
-            worker,
-            &dose,
-            sender,
-            &ctx.actor,
-            stamp,
-            storage_doses::Sent {
-                reference,
-                transmission,
-            },
-        )?
-        else {
+        let sent = storage_doses::Sent {
+            reference,
+            transmission,
+        };
+        let inserted = match held {
+            Some(insert) => insert.insert(worker, &dose, sender, &ctx.actor, stamp, sent)?,
+            None => {
+                storage_doses::insert_sent(ctx.tx, worker, &dose, sender, &ctx.actor, stamp, sent)?
+            }
+        };
+        let Some(id) = inserted else {
             return Ok(Err(DUPLICATE.into()));
         };
         if dose.replaces.is_some() {
@@ -551,6 +584,7 @@ impl Registry {
                             &p.reference,
                             p.replaces_ref.as_deref(),
                             p.transmission,
+                            None,
                             None,
                         )?
                     }
@@ -703,27 +737,34 @@ impl Registry {
     }
 }
 
-/// Lines the reading thread sends at once, and batches it may have read ahead: a few
-/// megabytes at most between the two threads, whatever the file's size.
-const BATCH_LINES: usize = 1024;
-const BATCHES_AHEAD: usize = 4;
+/// Lines a thread sends the next at once, and batches it may have sent ahead: about a
+/// megabyte at most between two threads, whatever the file's size. A batch stays under 64 KiB
+/// (a line is some 500 bytes): glibc's `free` of a larger block first consolidates all the
+/// small free blocks of its arena, and the recording thread spent a twentieth of its time
+/// there with batches of 1,024 lines.
+const BATCH_LINES: usize = 64;
+const BATCHES_AHEAD: usize = 32;
 
-/// The largest person id the reading thread keeps a bit for (32 MB of bits); ids are the
+/// The largest person id the lookup thread keeps a bit for (32 MB of bits); ids are the
 /// registry's own row ids, about as many as the persons.
 const MAX_PERSON_BIT: usize = 1 << 28;
 
-/// Where the reading thread places one line, with what the registry knows of its NIR.
+/// Where the lookup thread places one line, with what the registry knows of its NIR.
+// `Employed` is the large variant and most lines' (a worker's result): boxing it would take an
+// allocation per line, freed by the recording thread (see `ToRecord`).
+#[allow(clippy::large_enum_variant)]
 enum Placed {
     Rejected(u64, String),
     /// For a NIR the establishment has not declared: kept pending.
     Pending {
-        line: CheckedLine,
+        /// Boxed: most lines are for workers, and a batch of them stays small.
+        line: Box<CheckedLine>,
         establishment: i64,
         sender: Sender,
     },
     /// For a worker of the establishment: a result to record.
     Employed {
-        line: CheckedLine,
+        line: ToRecord,
         establishment: i64,
         role: Role,
         sender: Sender,
@@ -732,10 +773,25 @@ enum Placed {
     },
 }
 
+/// A line checked alone by the reading thread, or why it was refused.
+type Checked = std::result::Result<CheckedLine, (u64, String)>;
+
+/// What the recording thread needs of a line for a worker: the rest of it (the identity, the
+/// input as sent) is dropped by the lookup thread, so that the recording thread, which sets
+/// the pace, frees only what it records. Memory freed by a thread that did not allocate it
+/// goes back to the other's malloc arena under its lock: the recording thread spent a tenth
+/// of its time there when whole lines crossed.
+struct ToRecord {
+    line: u64,
+    dose: NewDose,
+    reference: String,
+    replaces_ref: Option<String>,
+}
+
 /// Where one checked line goes: the sender's right for its SIRET and kind, then the identity
 /// against the person the registry knows under the NIR (reads only).
 fn placement(
-    conn: &rusqlite::Connection,
+    lookup: &mut storage::Lookup<'_>,
     rights: &HashMap<String, Vec<Right>>,
     seen: &mut BitSet,
     l: CheckedLine,
@@ -766,9 +822,10 @@ fn placement(
         return Ok(Placed::Rejected(n, NOT_YOUR_KIND.into()));
     };
     // The person is known if any employer declared them; the employment only if this one did.
-    let Some(k) = storage::known(conn, establishment, &l.nir)? else {
+    let (from, to) = limits::span_of(l.dose.period_end);
+    let Some((k, results)) = lookup.find(establishment, &l.nir, from, to)? else {
         return Ok(Placed::Pending {
-            line: l,
+            line: Box::new(l),
             establishment,
             sender,
         });
@@ -778,7 +835,7 @@ fn placement(
     }
     let Some(worker) = k.worker else {
         return Ok(Placed::Pending {
-            line: l,
+            line: Box::new(l),
             establishment,
             sender,
         });
@@ -790,12 +847,7 @@ fn placement(
         // Beyond the bits kept: as if seen, the transaction is asked.
         _ => false,
     };
-    let earlier = if first && !k.pregnancies {
-        let (from, to) = limits::span_of(l.dose.period_end);
-        Some(storage_alerts::contributions(conn, k.person, from, to)?)
-    } else {
-        None
-    };
+    let earlier = (first && !k.pregnancies).then_some(results);
     let subject = LimitSubject {
         person: k.person,
         birth: k
@@ -808,7 +860,12 @@ fn placement(
         earlier,
     };
     Ok(Placed::Employed {
-        line: l,
+        line: ToRecord {
+            line: l.line,
+            dose: l.dose,
+            reference: l.reference,
+            replaces_ref: l.replaces_ref,
+        },
         establishment,
         role,
         sender,
@@ -887,5 +944,18 @@ fn read_error(e: std::io::Error) -> RegistryError {
         RegistryError::TransmissionLineTooLong
     } else {
         RegistryError::ImportRead(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_stays_under_the_size_whose_free_consolidates_the_arena() {
+        // glibc's FASTBIN_CONSOLIDATION_THRESHOLD (see BATCH_LINES).
+        const CONSOLIDATES: usize = 64 * 1024;
+        assert!(BATCH_LINES * std::mem::size_of::<Placed>() < CONSOLIDATES);
+        assert!(BATCH_LINES * std::mem::size_of::<Checked>() < CONSOLIDATES);
     }
 }

@@ -68,34 +68,47 @@ impl NirError {
 /// [`Nir::parse_full`].
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Nir {
-    /// The 13 characters then the 2-digit key; always ASCII (digits, `A` or `B`).
-    full: String,
+    /// The 13 characters then the 2-digit key; always ASCII (digits, `A` or `B`). Inline: a
+    /// transmission reads a NIR per line, a million lines.
+    full: [u8; 15],
 }
 
 impl Nir {
     /// Parses a number of 13 characters and its 2-digit key, as typed in separate fields.
     /// Spaces are ignored, and `2a`/`2b` are accepted in lower case.
     pub fn parse(number: &str, key: &str) -> Result<Self, NirError> {
-        let number: String = number
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .map(|c| c.to_ascii_uppercase())
-            .collect();
-        if number.chars().count() != 13 {
+        let mut full = [0_u8; 15];
+        let mut count = 0;
+        for c in number.chars().filter(|c| !c.is_whitespace()) {
+            if count < 13 {
+                // A character beyond ASCII is refused by the structure's check below (it is no
+                // digit, nor A or B): any byte that is neither stands for it.
+                full[count] = if c.is_ascii() {
+                    c.to_ascii_uppercase() as u8
+                } else {
+                    0xff
+                };
+            }
+            count += 1;
+        }
+        if count != 13 {
             return Err(NirError::Length);
         }
-        check_structure(number.as_bytes())?;
+        check_structure(&full[..13])?;
 
-        let key: String = key.chars().filter(|c| !c.is_whitespace()).collect();
-        if key.len() != 2 || !key.bytes().all(|b| b.is_ascii_digit()) {
+        let mut digits = key.chars().filter(|c| !c.is_whitespace());
+        let (Some(tens), Some(units), None) = (digits.next(), digits.next(), digits.next()) else {
             return Err(NirError::KeyFormat);
-        }
-        if key != format!("{:02}", expected_key(number.as_bytes())) {
+        };
+        let (Some(tens), Some(units)) = (tens.to_digit(10), units.to_digit(10)) else {
+            return Err(NirError::KeyFormat);
+        };
+        if u64::from(tens * 10 + units) != expected_key(&full[..13]) {
             return Err(NirError::KeyMismatch);
         }
-        Ok(Self {
-            full: number + &key,
-        })
+        full[13] = b'0' + tens as u8;
+        full[14] = b'0' + units as u8;
+        Ok(Self { full })
     }
 
     /// Parses the 15 characters of number and key together (`2 76 09 12 346 445 12`).
@@ -111,37 +124,44 @@ impl Nir {
         )
     }
 
+    /// The 13 characters and the key.
+    fn text(&self) -> &str {
+        // Checked ASCII (digits, `A` or `B`) by `parse`: always UTF-8.
+        std::str::from_utf8(&self.full).unwrap_or_default()
+    }
+
     /// The 13 characters, without the key and without spaces.
     pub fn as_str(&self) -> &str {
         // `full` is 15 ASCII characters, so any byte index is a character boundary.
-        &self.full[..13]
+        &self.text()[..13]
     }
 
     /// The 2-digit key, with its leading zero (`07`).
     pub fn key(&self) -> &str {
-        &self.full[13..]
+        &self.text()[13..]
     }
 
     /// Whether the first digit says a man (odd: 1, and 3 or 7 on the temporary numbers some
     /// registries issue) or a woman (even: 2, 4, 8). [`Nir::parse`] admits 1 and 2 only, as
     /// the registry's NIRs are RNIPP numbers (DOMAIN.md).
     pub fn is_male(&self) -> bool {
-        (self.full.as_bytes()[0] - b'0') % 2 == 1
+        (self.full[0] - b'0') % 2 == 1
     }
 
     /// The département of birth the NIR holds: 2 characters (`75`, `2A`, `20` for Corsica
     /// before 1976, `99` abroad), 3 overseas (`971`…).
     pub fn birth_departement(&self) -> &str {
-        match &self.full[5..7] {
-            "97" | "98" => &self.full[5..8],
-            _ => &self.full[5..7],
+        let text = self.text();
+        match &text[5..7] {
+            "97" | "98" => &text[5..8],
+            _ => &text[5..7],
         }
     }
 
     /// Only the sex digit and the key, enough to tell two workers apart on a screen that
     /// must not show the NIR: `2 ** ** ** *** *** 12`.
     pub fn masked(&self) -> String {
-        format!("{} ** ** ** *** *** {}", &self.full[..1], self.key())
+        format!("{} ** ** ** *** *** {}", &self.text()[..1], self.key())
     }
 }
 
@@ -153,7 +173,7 @@ impl fmt::Debug for Nir {
 
 impl serde::Serialize for Nir {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.full)
+        serializer.serialize_str(self.text())
     }
 }
 

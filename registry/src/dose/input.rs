@@ -108,6 +108,28 @@ pub(crate) fn siret_ok(s: &str) -> bool {
 }
 
 impl DoseInput {
+    /// The input `dose` was validated from, as far as it matters: validated again (with the
+    /// same day), it gives `dose` back. Periods are written `aaaa-mm-jj`, values in mSv; a µSv
+    /// divided by 1,000 then multiplied back is the same whole number (far below 2⁵³).
+    pub(crate) fn of(dose: &NewDose) -> Self {
+        let msv = |usv: Option<i64>| usv.map(|u| u as f64 / 1000.0);
+        Self {
+            kind: dose.kind,
+            period_start: date::iso(dose.period_start),
+            period_end: date::iso(dose.period_end),
+            hp10_msv: msv(dose.hp10_usv),
+            hp007_msv: msv(dose.hp007_usv),
+            e_msv: msv(dose.e_usv),
+            extremity_msv: msv(dose.extremity_usv),
+            hp3_msv: msv(dose.hp3_usv),
+            organ: dose.organ,
+            h_msv: msv(dose.h_usv),
+            radon_bqhm3: dose.radon_bqhm3.map(|r| r as f64),
+            siret: dose.siret.clone(),
+            replaces: dose.replaces,
+        }
+    }
+
     /// Checks dates and values against what the kind carries.
     pub(crate) fn validate(&self, today: Date) -> Result<NewDose, RegistryError> {
         let mut fields = FieldErrors::new();
@@ -296,6 +318,34 @@ mod tests {
         match i.validate(TODAY) {
             Err(RegistryError::Invalid(f)) => f,
             other => panic!("expected field errors, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_input_of_a_validated_result_validates_to_it_again() {
+        let mut doses = Vec::new();
+        for usv in (0..=100_000_000_i64)
+            .step_by(99_991)
+            .chain([1, 999, 1001, 100_000_000])
+        {
+            let mut p = input(DoseKind::Passive);
+            p.hp10_msv = Some(usv as f64 / 1000.0);
+            p.hp3_msv = Some(0.001);
+            p.siret = Some("73282932000074".into());
+            doses.push(p.validate(TODAY).unwrap());
+        }
+        let mut e = input(DoseKind::Equivalent);
+        (e.organ, e.h_msv) = (Some(Organ::Lens), Some(12.345));
+        doses.push(e.validate(TODAY).unwrap());
+        let mut r = input(DoseKind::Radon);
+        (r.radon_bqhm3, r.e_msv) = (Some(123_456_789.0), Some(0.7));
+        doses.push(r.validate(TODAY).unwrap());
+        let mut o = input(DoseKind::Operational);
+        (o.hp10_msv, o.hp007_msv, o.replaces) = (Some(0.012), Some(3.0), Some(7));
+        doses.push(o.validate(TODAY).unwrap());
+        doses.push(input(DoseKind::NoResult).validate(TODAY).unwrap());
+        for d in doses {
+            assert_eq!(DoseInput::of(&d).validate(TODAY).unwrap(), d);
         }
     }
 

@@ -9,6 +9,7 @@ use std::sync::mpsc::{Receiver, SyncSender};
 use bit_set::BitSet;
 use rusqlite::{Transaction, TransactionBehavior};
 use store::audit::{self, Event};
+use store::date::IsoDay;
 use time::{Duration, OffsetDateTime};
 
 use super::alerts::LimitSubject;
@@ -427,8 +428,8 @@ impl Registry {
                         establishment,
                         nir: &l.nir,
                         search_name: &l.search_name,
-                        birth_date: &l.birth_date,
-                        input: &l.input,
+                        birth_date: IsoDay::of(l.birth).as_str(),
+                        input: &DoseInput::of(&l.dose),
                         dose: &l.dose,
                         reference: &l.reference,
                         replaces_ref: l.replaces_ref.as_deref(),
@@ -797,7 +798,7 @@ fn placement(
     l: CheckedLine,
 ) -> Result<Placed> {
     let n = l.line;
-    let Some(rights) = rights.get(&l.siret) else {
+    let Some(rights) = rights.get(l.dose.siret.as_deref().unwrap_or_default()) else {
         return Ok(Placed::Rejected(n, NOT_YOURS.into()));
     };
     let mut why = NOT_YOUR_KIND;
@@ -830,7 +831,11 @@ fn placement(
             sender,
         });
     };
-    if k.search_name != l.search_name || k.birth_date.as_ref().is_some_and(|b| *b != l.birth_date) {
+    if k.search_name != l.search_name
+        || k.birth_date
+            .as_ref()
+            .is_some_and(|b| b != IsoDay::of(l.birth).as_str())
+    {
         return Ok(Placed::Rejected(n, IDENTITY.into()));
     }
     let Some(worker) = k.worker else {

@@ -16,13 +16,13 @@ pub const REFERENCE_MAX: usize = 64;
 #[derive(Debug, Clone)]
 pub(crate) struct CheckedLine {
     pub line: u64,
-    pub siret: String,
     pub nir: Nir,
     /// Folded "LAST FIRST".
     pub search_name: String,
-    /// `aaaa-mm-jj`.
-    pub birth_date: String,
-    pub input: DoseInput,
+    pub birth: Date,
+    /// The result, its SIRET the line's (always `Some`). A pending line records it as a
+    /// [`DoseInput`] again ([`DoseInput::of`]): the input as sent is not kept, its strings
+    /// being the lookup thread's to free at every line.
     pub dose: NewDose,
     pub reference: String,
     pub replaces_ref: Option<String>,
@@ -150,11 +150,9 @@ pub(crate) fn check(n: u64, cells: &Cells, today: Date) -> Result<CheckedLine, S
     let replaces_ref = reference(cell(19), "remplace", false)?;
     Ok(CheckedLine {
         line: n,
-        siret: siret.to_owned(),
         nir,
         search_name: search_key(&last, &first),
-        birth_date: crate::date::iso(birth),
-        input,
+        birth,
         dose,
         reference: reference_cell,
         replaces_ref,

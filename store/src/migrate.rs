@@ -76,6 +76,13 @@ pub fn apply(conn: &mut Connection, component: &str, migrations: &[Migration]) -
 }
 
 fn apply_steps(conn: &mut Connection, component: &str, migrations: &[Migration]) -> Result<usize> {
+    // An existing database being brought up to date (not a new one): each step is told, as a
+    // step may rebuild a table of millions of rows while the service waits.
+    let upgrading: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE component = ?1)",
+        [component],
+        |r| r.get(0),
+    )?;
     let mut applied = 0;
     for m in migrations {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -87,6 +94,14 @@ fn apply_steps(conn: &mut Connection, component: &str, migrations: &[Migration])
             )
             .optional()?;
         if done.is_none() {
+            let started = std::time::Instant::now();
+            if upgrading {
+                tracing::info!(
+                    component,
+                    migration = m.name,
+                    "mise à jour du schéma : en cours"
+                );
+            }
             tx.execute_batch(m.sql)?;
             if let Some(step) = m.step {
                 step(&tx)?;
@@ -102,6 +117,16 @@ fn apply_steps(conn: &mut Connection, component: &str, migrations: &[Migration])
                 params![component, m.version, m.name],
             )?;
             applied += 1;
+            tx.commit()?;
+            if upgrading {
+                tracing::info!(
+                    component,
+                    migration = m.name,
+                    seconds = started.elapsed().as_secs(),
+                    "mise à jour du schéma : faite"
+                );
+            }
+            continue;
         }
         tx.commit()?;
     }

@@ -48,21 +48,6 @@ pub(crate) struct Sent<'a> {
     pub transmission: i64,
 }
 
-/// Records a result sent in a transmission; returns its id, or `None` when a result of the
-/// same sender, reference, worker, kind and period is there already (the unique index
-/// `registry_doses_worker`).
-pub(crate) fn insert_sent(
-    conn: &Connection,
-    worker: i64,
-    d: &NewDose,
-    sender: Sender,
-    source: &str,
-    now: &str,
-    sent: Sent<'_>,
-) -> Result<Option<i64>> {
-    insert_row(conn, worker, d, sender, source, now, Some(sent))
-}
-
 fn insert_row(
     conn: &Connection,
     worker: i64,
@@ -83,23 +68,26 @@ const INSERT: &str = "INSERT INTO registry_doses (worker_id, kind, period_start,
  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
  ON CONFLICT (worker_id, period_end, source, reference, kind, period_start) DO NOTHING";
 
-/// [`insert_sent`] through a statement prepared once, for a transmission: a cached statement
-/// is found again by its text's hash at every use, and a transmission records a million.
+/// Records results sent (in a transmission, or pending lines attached), through one statement
+/// taken from the connection's cache once for them all: a cached statement is found again by
+/// its text's hash at every use, and a transmission records a million.
 pub(crate) struct SentInsert<'c> {
     conn: &'c Connection,
-    stmt: rusqlite::Statement<'c>,
+    stmt: rusqlite::CachedStatement<'c>,
 }
 
 impl<'c> SentInsert<'c> {
-    /// Prepares the statement on `conn`.
+    /// Takes the statement from `conn`'s cache (it goes back when this is dropped).
     pub(crate) fn new(conn: &'c Connection) -> Result<Self> {
         Ok(Self {
             conn,
-            stmt: conn.prepare(INSERT)?,
+            stmt: conn.prepare_cached(INSERT)?,
         })
     }
 
-    /// As [`insert_sent`].
+    /// Records a result sent; returns its id, or `None` when a result of the same sender,
+    /// reference, worker, kind and period is there already (the unique index
+    /// `registry_doses_worker`).
     pub(crate) fn insert(
         &mut self,
         worker: i64,

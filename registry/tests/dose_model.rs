@@ -320,6 +320,16 @@ fn a_declared_pregnancy_alerts_above_one_millisievert_until_its_end() {
     assert_eq!(card.pregnancies.len(), 1);
 }
 
+/// A person and their employment (worker 1, establishment 1), by SQL, in the schema of 0005 on.
+const PERSON_AND_EMPLOYMENT: &str =
+    "INSERT INTO registry_persons (id, nir, nir_key, last_name, first_name, search_name,
+         created_at, updated_at)
+     VALUES (1, '2760912346445', '12', 'DIDIER', 'Valérie', 'DIDIER VALERIE', 'x', 'x');
+     INSERT INTO registry_workers (id, establishment_id, nir, nir_key, last_name, first_name,
+         search_name, created_at, updated_at, person_id, employed_from)
+     VALUES (1, 1, '2760912346445', '12', 'DIDIER', 'Valérie', 'DIDIER VALERIE', 'x', 'x', 1,
+             '2024-01-01');";
+
 #[test]
 fn the_migration_keeps_every_old_result_and_alert_and_names_their_senders() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -332,15 +342,9 @@ fn the_migration_keeps_every_old_result_and_alert_and_names_their_senders() {
         &registry::migrations::MIGRATIONS[..6],
     )
     .expect("registry up to 0006");
+    conn.execute_batch(PERSON_AND_EMPLOYMENT).expect("a person");
     conn.execute_batch(
-        "INSERT INTO registry_persons (id, nir, nir_key, last_name, first_name, search_name,
-             created_at, updated_at)
-         VALUES (1, '2760912346445', '12', 'DIDIER', 'Valérie', 'DIDIER VALERIE', 'x', 'x');
-         INSERT INTO registry_workers (id, establishment_id, nir, nir_key, last_name, first_name,
-             search_name, created_at, updated_at, person_id, employed_from)
-         VALUES (1, 1, '2760912346445', '12', 'DIDIER', 'Valérie', 'DIDIER VALERIE', 'x', 'x', 1,
-                 '2024-01-01');
-         INSERT INTO registry_doses (worker_id, kind, period_start, period_end, hp10_usv,
+        "INSERT INTO registry_doses (worker_id, kind, period_start, period_end, hp10_usv,
              hp007_usv, e_usv, source, recorded_at)
          VALUES (1, 'passive', '2024-01-01', '2024-01-31', 400, 900, NULL, 'organisme:DOSILAB', 't'),
                 (1, 'operational', '2024-03-01', '2024-03-31', 50, NULL, NULL, 'accessor:42003', 't'),
@@ -521,15 +525,11 @@ fn the_database_holds_a_correction_to_a_result_of_its_employment_and_kind_withou
     store::migrate::apply(&mut conn, "store", store::migrate::MIGRATIONS).expect("store");
     store::migrate::apply(&mut conn, "registry", registry::migrations::MIGRATIONS)
         .expect("registry");
+    conn.execute_batch(PERSON_AND_EMPLOYMENT).expect("a person");
     conn.execute_batch(
-        "INSERT INTO registry_persons (id, nir, nir_key, last_name, first_name, search_name,
-             created_at, updated_at)
-         VALUES (1, '2760912346445', '12', 'DIDIER', 'Valérie', 'DIDIER VALERIE', 'x', 'x');
-         INSERT INTO registry_workers (id, establishment_id, nir, nir_key, last_name, first_name,
+        "INSERT INTO registry_workers (id, establishment_id, nir, nir_key, last_name, first_name,
              search_name, created_at, updated_at, person_id, employed_from)
-         VALUES (1, 1, '2760912346445', '12', 'DIDIER', 'Valérie', 'DIDIER VALERIE', 'x', 'x', 1,
-                 '2024-01-01'),
-                (2, 2, '2760912346445', '12', 'DIDIER', 'Valérie', 'DIDIER VALERIE', 'x', 'x', 1,
+         VALUES (2, 2, '2760912346445', '12', 'DIDIER', 'Valérie', 'DIDIER VALERIE', 'x', 'x', 1,
                  '2024-01-01');
          INSERT INTO registry_doses (id, worker_id, kind, period_start, period_end, e_usv, sender,
              source, recorded_at)

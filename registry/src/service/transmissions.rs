@@ -469,7 +469,7 @@ impl Registry {
                     l.replaces_ref.as_deref(),
                     r.transmission,
                     Some(&subject),
-                    Some(&mut r.insert.borrow_mut()),
+                    &mut r.insert.borrow_mut(),
                 )? {
                     Ok(_) => Outcome::Accepted,
                     Err(why) => Outcome::Rejected(why),
@@ -494,7 +494,7 @@ impl Registry {
         replaces_ref: Option<&str>,
         transmission: i64,
         subject: Option<&LimitSubject>,
-        held: Option<&mut storage_doses::SentInsert<'_>>,
+        insert: &mut storage_doses::SentInsert<'_>,
     ) -> Result<std::result::Result<i64, String>> {
         let mut dose = std::borrow::Cow::Borrowed(dose);
         if let Some(replaced) = replaces_ref {
@@ -519,12 +519,7 @@ impl Registry {
             reference,
             transmission,
         };
-        let inserted = match held {
-            Some(insert) => insert.insert(worker, &dose, sender, &ctx.actor, stamp, sent)?,
-            None => {
-                storage_doses::insert_sent(ctx.tx, worker, &dose, sender, &ctx.actor, stamp, sent)?
-            }
-        };
+        let inserted = insert.insert(worker, &dose, sender, &ctx.actor, stamp, sent)?;
         let Some(id) = inserted else {
             return Ok(Err(DUPLICATE.into()));
         };
@@ -549,6 +544,7 @@ impl Registry {
     /// declaration's own transaction (the form, the import).
     pub(super) fn attach_pending(&self, ctx: &Ctx<'_>) -> Result<u64> {
         let mut attached = 0;
+        let mut insert = storage_doses::SentInsert::new(ctx.tx)?;
         for p in storage::attachable(ctx.tx, ctx.establishment)? {
             let person = storage::person_identity_of_worker(ctx.tx, p.worker)?;
             let same = person.is_some_and(|(name, birth)| {
@@ -586,7 +582,7 @@ impl Registry {
                             p.replaces_ref.as_deref(),
                             p.transmission,
                             None,
-                            None,
+                            &mut insert,
                         )?
                     }
                 }

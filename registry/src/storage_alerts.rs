@@ -12,6 +12,33 @@ use crate::storage::optional;
 use crate::storage_doses::{CURRENT, EFFECTIVE_USV, EXTREMITIES_USV, LENS_USV, SKIN_USV};
 use crate::Result;
 
+/// The columns of a result's parts in the limits' sums (its table aliased `d`), in the order
+/// [`contribution_at`] reads them.
+pub(crate) static CONTRIBUTION_COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "d.period_end, coalesce({EFFECTIVE_USV}, 0), coalesce({SKIN_USV}, 0),
+         coalesce({EXTREMITIES_USV}, 0), coalesce({LENS_USV}, 0)"
+    )
+});
+
+/// The [`Contribution`] of row `r`, whose [`CONTRIBUTION_COLUMNS`] start at column `at`;
+/// `None` when they are NULL (an outer join's row without a result).
+pub(crate) fn contribution_at(
+    r: &rusqlite::Row<'_>,
+    at: usize,
+) -> rusqlite::Result<Option<Contribution>> {
+    let Some(end) = r.get_ref(at)?.as_str_or_null()? else {
+        return Ok(None);
+    };
+    Ok(Some(Contribution {
+        period_end: date::from_iso(end)?,
+        effective_usv: r.get(at + 1)?,
+        skin_usv: r.get(at + 2)?,
+        extremities_usv: r.get(at + 3)?,
+        lens_usv: r.get(at + 4)?,
+    }))
+}
+
 /// The parts in the limits' sums of person `person`'s current results ending within
 /// `[from, to]`, every employment together.
 pub(crate) fn contributions(
@@ -23,23 +50,20 @@ pub(crate) fn contributions(
     // Built once: asked at every result recorded (a transmission records a million).
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!(
-            "SELECT d.period_end, coalesce({EFFECTIVE_USV}, 0), coalesce({SKIN_USV}, 0),
-                    coalesce({EXTREMITIES_USV}, 0), coalesce({LENS_USV}, 0)
+            "SELECT {columns}
              FROM registry_workers w JOIN registry_doses d ON d.worker_id = w.id
-             WHERE w.person_id = ?1 AND d.period_end BETWEEN ?2 AND ?3 AND {CURRENT}"
+             WHERE w.person_id = ?1 AND d.period_end BETWEEN ?2 AND ?3 AND {CURRENT}",
+            columns = *CONTRIBUTION_COLUMNS
         )
     });
     let mut stmt = conn.prepare_cached(&SQL)?;
     let rows = stmt.query_map(params![person, iso(from), iso(to)], |r| {
-        Ok(Contribution {
-            period_end: date::from_iso(&r.get::<_, String>(0)?)?,
-            effective_usv: r.get(1)?,
-            skin_usv: r.get(2)?,
-            extremities_usv: r.get(3)?,
-            lens_usv: r.get(4)?,
-        })
+        contribution_at(r, 0)
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    // An inner join: every row holds a result.
+    Ok(rows
+        .filter_map(rusqlite::Result::transpose)
+        .collect::<rusqlite::Result<_>>()?)
 }
 
 /// The declared pregnancies of `person` whose span holds `day`: `(declared, ends)`.

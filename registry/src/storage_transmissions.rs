@@ -5,15 +5,16 @@ use store::date::IsoDay;
 use store::pool::Pragmas;
 use time::Date;
 
-use crate::date::{self, iso};
+use crate::date::iso;
 use crate::dose::{DoseInput, DoseKind, NewDose, Sender};
 use crate::limits::Contribution;
 use crate::nir::Nir;
-use crate::storage_doses::{CURRENT, EFFECTIVE_USV, EXTREMITIES_USV, LENS_USV, SKIN_USV};
+use crate::storage_alerts::{contribution_at, CONTRIBUTION_COLUMNS};
+use crate::storage_doses::CURRENT;
 use crate::transmission::{PendingLine, TransmissionSummary};
 use crate::Result;
 
-/// The receiving connection's page cache, in KiB (SQLite's default is 2 MB).
+/// The recording connection's page cache, in KiB (SQLite's default is 2 MB).
 pub(crate) const RECEIVING_CACHE_KIB: u32 = 16 * 1024;
 
 /// The lookup connection's page cache, in KiB. Its reads go at random through the persons' NIR
@@ -27,14 +28,16 @@ pub(crate) const LOOKUP_CACHE_KIB: u32 = 32 * 1024;
 /// are put back when the returned guard is dropped. Outside a transaction (SQLite refuses
 /// `temp_store` in one).
 ///
-/// A million lines in one transaction write four B-trees per result and read the person's,
-/// the employment's and the windows' pages: with SQLite's default 2 MB page cache the
-/// transaction spills dirty pages to the WAL and reads pages back at every few lines. And each
-/// insert's statement journal (the pages it changed, kept to undo it alone if it fails) spills
-/// to a temporary file once one statement's exceeded 64 KiB, after which every later statement
-/// of the transaction writes its journal there, through a system call per page: in memory
-/// (`temp_store = MEMORY`) it stays a copy. Measured with `perf` on `scripts/bench_transmissions.sh`:
-/// those writes and reads took about a third of the receiving thread.
+/// A million lines in one transaction write three B-trees per result (four for a correction)
+/// and read the person's, the employment's and the windows' pages: with SQLite's default 2 MB
+/// page cache the transaction spills dirty pages to the WAL and reads pages back at every few
+/// lines. A statement that keeps a statement journal (the pages it changed, to undo it alone
+/// if it fails; since migration 0011 a result's insert no longer does) spills it to a
+/// temporary file once one statement's exceeded 64 KiB, after which every later statement of
+/// the transaction writes its journal there, a system call per page: in memory
+/// (`temp_store = MEMORY`) it stays a copy. Measured with `perf` on
+/// `scripts/bench_transmissions.sh`: those writes and reads had taken about a third of the
+/// receiving thread.
 pub(crate) fn set_up_receiving(conn: &Connection, cache_kib: u32) -> Result<Pragmas<'_>> {
     let kept = Pragmas::remember(conn, &["cache_size", "temp_store"])?;
     conn.execute_batch(&format!(
@@ -220,14 +223,13 @@ impl<'c> Lookup<'c> {
         let sql = format!(
             "SELECT p.id, p.search_name, p.birth_date,
                     EXISTS (SELECT 1 FROM registry_pregnancies g WHERE g.person_id = p.id),
-                    e.id, e.establishment_id, e.nir, e.category = 'B',
-                    d.period_end, coalesce({EFFECTIVE_USV}, 0), coalesce({SKIN_USV}, 0),
-                    coalesce({EXTREMITIES_USV}, 0), coalesce({LENS_USV}, 0)
+                    e.id, e.establishment_id, e.nir, e.category = 'B', {columns}
              FROM registry_persons p
              LEFT JOIN registry_workers e ON e.person_id = p.id
              LEFT JOIN registry_doses d ON d.worker_id = e.id AND d.period_end BETWEEN ?2 AND ?3
                  AND {CURRENT}
-             WHERE p.nir = ?1"
+             WHERE p.nir = ?1",
+            columns = *CONTRIBUTION_COLUMNS
         );
         Ok(Self {
             stmt: conn.prepare(&sql)?,
@@ -270,30 +272,14 @@ impl<'c> Lookup<'c> {
         if let Some((id, b)) = employment(row)? {
             (known.worker, known.category_b) = (Some(id), b);
         }
-        let contribution = |r: &rusqlite::Row<'_>| -> Result<Option<Contribution>> {
-            let Some(end) = r
-                .get_ref(8)?
-                .as_str_or_null()
-                .map_err(rusqlite::Error::from)?
-            else {
-                return Ok(None);
-            };
-            Ok(Some(Contribution {
-                period_end: date::from_iso(end)?,
-                effective_usv: r.get(9)?,
-                skin_usv: r.get(10)?,
-                extremities_usv: r.get(11)?,
-                lens_usv: r.get(12)?,
-            }))
-        };
-        let mut results: Vec<Contribution> = contribution(row)?.into_iter().collect();
+        let mut results: Vec<Contribution> = contribution_at(row, 8)?.into_iter().collect();
         while let Some(r) = rows.next()? {
             if known.worker.is_none() {
                 if let Some((id, b)) = employment(r)? {
                     (known.worker, known.category_b) = (Some(id), b);
                 }
             }
-            results.extend(contribution(r)?);
+            results.extend(contribution_at(r, 8)?);
         }
         Ok(Some((known, results)))
     }

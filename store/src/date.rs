@@ -29,7 +29,7 @@ enum Order {
     YearFirst,
 }
 
-/// Reads `input` written in `order`, with `separator` between its parts.
+/// Reads `input` written in `order` (`/` between the parts of a French date, `-` of an ISO one).
 ///
 /// The shape is checked first (ten ASCII characters, digits but for the two separators), so
 /// that a typing mistake (`0a/08/1976`, `+5/08/1976`) is a [`DateError::Format`] and a day or
@@ -37,11 +37,11 @@ enum Order {
 /// [`DateError::Invalid`]. The digits are then read in place: a transmission reads three dates
 /// per line, a million lines, and `time`'s format description interpreter cost more than the
 /// rest of the date's checks (the tests hold this reading to it).
-fn parse(input: &str, order: Order, separator: u8) -> Result<Date, DateError> {
+fn parse(input: &str, order: Order) -> Result<Date, DateError> {
     let text = input.trim().as_bytes();
-    let at = match order {
-        Order::DayFirst => [2, 5],
-        Order::YearFirst => [4, 7],
+    let (at, separator) = match order {
+        Order::DayFirst => ([2, 5], b'/'),
+        Order::YearFirst => ([4, 7], b'-'),
     };
     let shaped = text.len() == 10
         && text.iter().enumerate().all(|(i, &b)| {
@@ -73,12 +73,12 @@ fn parse(input: &str, order: Order, separator: u8) -> Result<Date, DateError> {
 
 /// Reads `jj/mm/aaaa` (surrounding spaces ignored).
 pub fn parse_french(input: &str) -> Result<Date, DateError> {
-    parse(input, Order::DayFirst, b'/')
+    parse(input, Order::DayFirst)
 }
 
 /// Reads `aaaa-mm-jj` (surrounding spaces ignored).
 pub fn parse_iso(input: &str) -> Result<Date, DateError> {
-    parse(input, Order::YearFirst, b'-')
+    parse(input, Order::YearFirst)
 }
 
 /// `jj/mm/aaaa`.

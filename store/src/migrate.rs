@@ -93,8 +93,9 @@ fn apply_steps(conn: &mut Connection, component: &str, migrations: &[Migration])
                 |r| r.get(0),
             )
             .optional()?;
-        if done.is_none() {
-            let started = std::time::Instant::now();
+        let ran = done.is_none();
+        let started = std::time::Instant::now();
+        if ran {
             if upgrading {
                 tracing::info!(
                     component,
@@ -117,18 +118,16 @@ fn apply_steps(conn: &mut Connection, component: &str, migrations: &[Migration])
                 params![component, m.version, m.name],
             )?;
             applied += 1;
-            tx.commit()?;
-            if upgrading {
-                tracing::info!(
-                    component,
-                    migration = m.name,
-                    seconds = started.elapsed().as_secs(),
-                    "mise à jour du schéma : faite"
-                );
-            }
-            continue;
         }
         tx.commit()?;
+        if ran && upgrading {
+            tracing::info!(
+                component,
+                migration = m.name,
+                seconds = started.elapsed().as_secs(),
+                "mise à jour du schéma : faite"
+            );
+        }
     }
     Ok(applied)
 }
@@ -181,6 +180,62 @@ mod tests {
             .collect::<rusqlite::Result<_>>()
             .unwrap();
         assert_eq!(names, ["HELENE", "MUNOZ", "later"]);
+    }
+
+    /// What `f` logs, as text.
+    fn logged(f: impl FnOnce()) -> String {
+        #[derive(Clone, Default)]
+        struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Buffer {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, f);
+        let bytes = buffer.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn each_step_brought_to_an_existing_database_is_told_and_a_new_one_is_quiet() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let steps = [
+            Migration {
+                version: 1,
+                name: "0001_t.sql",
+                sql: "CREATE TABLE t (id INTEGER PRIMARY KEY);",
+                step: None,
+            },
+            Migration {
+                version: 2,
+                name: "0002_u.sql",
+                sql: "CREATE TABLE u (id INTEGER PRIMARY KEY);",
+                step: None,
+            },
+        ];
+        let new = logged(|| assert_eq!(apply(&mut conn, "test", &steps[..1]).unwrap(), 1));
+        assert_eq!(new, "");
+        let upgrade = logged(|| assert_eq!(apply(&mut conn, "test", &steps).unwrap(), 1));
+        assert!(
+            upgrade.contains("en cours") && upgrade.contains("faite"),
+            "{upgrade}"
+        );
+        assert!(
+            upgrade.contains("0002_u.sql") && !upgrade.contains("0001_t.sql"),
+            "{upgrade}"
+        );
+        let again = logged(|| assert_eq!(apply(&mut conn, "test", &steps).unwrap(), 0));
+        assert_eq!(again, "");
     }
 
     #[test]

@@ -190,7 +190,6 @@ impl Sandbox {
     }
 }
 
-/// The address (`HOST:PORT`) of listener `name` in `listening.json`.
 /// Every listener of a `siseri serve` command on a free loopback port.
 pub fn on_free_ports(cmd: &mut Command) -> &mut Command {
     cmd.env("SISERI_LISTEN_PUBLIC", "127.0.0.1:0")
@@ -200,6 +199,7 @@ pub fn on_free_ports(cmd: &mut Command) -> &mut Command {
         .env("SISERI_LISTEN_CONSOLE", "127.0.0.1:0")
 }
 
+/// The address (`HOST:PORT`) of listener `name` in `listening.json`.
 pub fn listening_addr(listening: &serde_json::Value, name: &str) -> String {
     listening[name]
         .as_str()

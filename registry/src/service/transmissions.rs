@@ -734,11 +734,11 @@ impl Registry {
     }
 }
 
-/// Lines a thread sends the next at once, and batches it may have sent ahead: about a
-/// megabyte at most between two threads, whatever the file's size. A batch stays under 64 KiB
-/// (a line is some 500 bytes): glibc's `free` of a larger block first consolidates all the
-/// small free blocks of its arena, and the recording thread spent a twentieth of its time
-/// there with batches of 1,024 lines.
+/// Lines a thread sends the next at once, and batches it may have sent ahead: some 600 KB at
+/// most between two threads, whatever the file's size. A batch stays under 64 KiB (a line is
+/// under 300 bytes): glibc's `free` of a larger block first consolidates all the small free
+/// blocks of its arena, and the recording thread spent a twentieth of its time there with
+/// batches of 1,024 lines.
 const BATCH_LINES: usize = 64;
 const BATCHES_AHEAD: usize = 32;
 

@@ -811,3 +811,74 @@ fn a_transmissions_results_add_up_with_earlier_results_and_with_each_other() {
     expected.sort_unstable();
     assert_eq!(effective_alerts(), expected);
 }
+
+/// A person employed by two establishments: a line goes to the employment of the SIRET it
+/// names, never to the other one, whether it waits for the declaration or not.
+#[test]
+fn a_line_for_a_person_employed_twice_goes_to_the_employment_of_its_siret() {
+    let w = World::new();
+    let body = w.body();
+    // The clinic names the body too.
+    run_ok(&mut w.sb.siseri([
+        "registry",
+        "organisme",
+        "add",
+        &w.clinic.to_string(),
+        common::transmission::BODY_CN,
+    ]));
+    let workers_of = |reference: &str| -> Vec<i64> {
+        let conn = w.sb.db();
+        let mut stmt = conn
+            .prepare("SELECT worker_id FROM registry_doses WHERE reference = ?1")
+            .expect("prepare");
+        stmt.query_map([reference], |r| r.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows")
+    };
+    let send = |reference: &str, month: &str| {
+        let rest = format!("passive;01/{month}/2025;28/{month}/2025;mSv;0,2;;;;;;;;{reference};");
+        let reply = w.send(&body, "text/csv", &csv(&[didier(CLINIC_SIRET, &rest)]));
+        verified(&w.sb, &reply.ok(200).body, reference)
+    };
+
+    // DIDIER is known (on the surgery's list), not yet declared by the clinic: pending.
+    let doc = send("CLI-1", "01");
+    assert_eq!(
+        (doc["accepted"].clone(), doc["pending"].clone()),
+        (json!(0), json!(1)),
+        "{doc}"
+    );
+    assert!(workers_of("CLI-1").is_empty());
+
+    // The clinic declares her: the pending line is attached to the clinic's employment.
+    let bernard = w.login("l.bernard");
+    let seed: Value = serde_json::from_str(common::fixtures::WORKER).expect("worker");
+    let clinics = w
+        .call(
+            &bernard,
+            "POST",
+            &format!("/api/v1/establishments/{}/workers", w.clinic),
+            Some(("application/json", seed.to_string().as_bytes())),
+            &[],
+        )
+        .ok(201)
+        .json()["worker_id"]
+        .as_i64()
+        .expect("worker_id");
+    assert_eq!(workers_of("CLI-1"), [clinics]);
+
+    // A line sent now goes to the clinic's employment, not to the surgery's (the first one).
+    let doc = send("CLI-2", "02");
+    assert_eq!(doc["accepted"], 1, "{doc}");
+    assert_eq!(workers_of("CLI-2"), [clinics]);
+    let surgerys: i64 =
+        w.sb.db()
+            .query_row(
+                "SELECT id FROM registry_workers WHERE establishment_id = ?1",
+                [w.surgery],
+                |r| r.get(0),
+            )
+            .expect("the surgery's employment");
+    assert_ne!(surgerys, clinics);
+}

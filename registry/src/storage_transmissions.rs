@@ -203,32 +203,58 @@ pub(crate) struct Known {
     pub pregnancies: bool,
 }
 
-/// What the lookup thread asks for every line, prepared once per transmission (a cached
-/// statement is looked up by its text's hash at every use; a million lines did that a million
-/// times).
+/// Lines the lookup thread asks about in one statement: as many as a batch between two threads
+/// holds (see `service::transmissions::BATCH_LINES`).
+pub(crate) const LOOKUP_LINES: usize = 64;
+
+/// One line's question: the NIR, the establishment the line is for, and the windows of the
+/// line's result (the results ending within them count in its limits).
+pub(crate) struct Ask<'a> {
+    pub establishment: i64,
+    pub nir: &'a Nir,
+    pub from: Date,
+    pub to: Date,
+}
+
+/// What the registry knows of one line's NIR, with the parts in the limits' sums of the
+/// person's results within the line's windows; `None` when no employer declared the NIR.
+pub(crate) type Found = Option<(Known, Vec<Contribution>)>;
+
+/// What the lookup thread asks for a batch of lines, prepared once per transmission (a cached
+/// statement is looked up by its text's hash at every use).
 pub(crate) struct Lookup<'c> {
     stmt: rusqlite::Statement<'c>,
 }
 
 impl<'c> Lookup<'c> {
-    /// Prepares the lookup on `conn`.
+    /// Prepares the lookup on `conn` (and gives it the `rarray` table-valued function).
     pub(crate) fn new(conn: &'c Connection) -> Result<Self> {
-        // One statement where two were asked (the person and employment, then the results in
-        // the windows of the line's): the person's employments are joined to their current
-        // results, one row each (and one row with no result when they have none). The
-        // employment in the line's establishment is found among the person's, not through
-        // the (establishment, NIR) index: a file's NIRs come in no order, and with one index
-        // searched at random where there were two, the pages searched at random at a million
-        // lines fit the connection's cache (`LOOKUP_CACHE_KIB`).
+        // One statement for [`LOOKUP_LINES`] lines, where one per line was asked: each
+        // execution opens a cursor on each table and index it reads and descends from its
+        // root, and a line's own B-tree work (the NIR index, the person, their employments,
+        // their results) was less than half of the thread's time; measured with `perf` on
+        // `scripts/bench_transmissions.sh`. The lines' NIRs are an array (`rarray`, whose
+        // rowid is the place in it, from 1): a VALUES list or a compound SELECT would be
+        // copied into a temporary B-tree at every execution. A line whose NIR no employer
+        // declared has no row. The results are those within the windows of every line of
+        // the batch, each line keeping those within its own.
+        //
+        // The person's employments are joined to their current results, one row each (and one
+        // row with no result when they have none). The employment in the line's establishment
+        // is found among the person's, not through the (establishment, NIR) index: a file's
+        // NIRs come in no order, and with one index searched at random where there were two,
+        // the pages searched at random at a million lines fit the connection's cache
+        // (`LOOKUP_CACHE_KIB`).
+        rusqlite::vtab::array::load_module(conn)?;
         let sql = format!(
-            "SELECT p.id, p.search_name, p.birth_date,
+            "SELECT line.rowid, p.id, p.search_name, p.birth_date,
                     EXISTS (SELECT 1 FROM registry_pregnancies g WHERE g.person_id = p.id),
                     e.id, e.establishment_id, e.nir, e.category = 'B', {columns}
-             FROM registry_persons p
+             FROM rarray(?1) AS line
+             JOIN registry_persons p ON p.nir = line.value
              LEFT JOIN registry_workers e ON e.person_id = p.id
-             LEFT JOIN registry_doses d ON d.worker_id = e.id AND d.period_end BETWEEN ?2 AND ?3
-                 AND {CURRENT}
-             WHERE p.nir = ?1",
+             LEFT JOIN registry_doses d ON d.worker_id = e.id
+                 AND d.period_end BETWEEN ?2 AND ?3 AND {CURRENT}",
             columns = *CONTRIBUTION_COLUMNS
         );
         Ok(Self {
@@ -236,52 +262,64 @@ impl<'c> Lookup<'c> {
         })
     }
 
-    /// [`Known`] of `nir` for `establishment`, with the parts in the limits' sums of the
-    /// person's current results ending within `[from, to]` (every employment together):
-    /// `None` when no employer declared the NIR.
-    pub(crate) fn find(
-        &mut self,
-        establishment: i64,
-        nir: &Nir,
-        from: Date,
-        to: Date,
-    ) -> Result<Option<(Known, Vec<Contribution>)>> {
+    /// For each of `asks` (at most [`LOOKUP_LINES`]), in their order: [`Known`] of its NIR for
+    /// its establishment, with the parts in the limits' sums of the person's current results
+    /// ending within its windows (every employment together); `None` when no employer
+    /// declared the NIR.
+    pub(crate) fn find(&mut self, asks: &[Ask<'_>]) -> Result<Vec<Found>> {
+        let mut found: Vec<Found> = std::iter::repeat_with(|| None).take(asks.len()).collect();
+        let (Some(from), Some(to)) = (
+            asks.iter().map(|a| a.from).min(),
+            asks.iter().map(|a| a.to).max(),
+        ) else {
+            return Ok(found);
+        };
+        let nirs: rusqlite::vtab::array::Array = std::rc::Rc::new(
+            asks.iter()
+                .map(|a| rusqlite::types::Value::Text(a.nir.as_str().to_owned()))
+                .collect(),
+        );
         let mut rows = self
             .stmt
-            .query(params![nir.as_str(), IsoDay::of(from), IsoDay::of(to)])?;
-        let Some(row) = rows.next()? else {
-            return Ok(None);
-        };
-        let mut known = Known {
-            person: row.get(0)?,
-            search_name: row.get(1)?,
-            birth_date: row.get(2)?,
-            pregnancies: row.get(3)?,
-            worker: None,
-            category_b: false,
-        };
-        // The employment of the line's establishment under the line's NIR, if this row is it.
-        let employment = |r: &rusqlite::Row<'_>| -> Result<Option<(i64, bool)>> {
-            let Some(id) = r.get::<_, Option<i64>>(4)? else {
-                return Ok(None);
+            .query(params![nirs, IsoDay::of(from), IsoDay::of(to)])?;
+        while let Some(row) = rows.next()? {
+            // The array's rowids count from 1.
+            let i = usize::try_from(row.get::<_, i64>(0)? - 1).unwrap_or(usize::MAX);
+            let (Some(ask), Some(slot)) = (asks.get(i), found.get_mut(i)) else {
+                continue;
             };
-            let here = r.get::<_, i64>(5)? == establishment
-                && r.get_ref(6)?.as_str().map_err(rusqlite::Error::from)? == nir.as_str();
-            Ok(here.then_some((id, r.get::<_, Option<bool>>(7)?.unwrap_or(false))))
-        };
-        if let Some((id, b)) = employment(row)? {
-            (known.worker, known.category_b) = (Some(id), b);
-        }
-        let mut results: Vec<Contribution> = contribution_at(row, 8)?.into_iter().collect();
-        while let Some(r) = rows.next()? {
+            let (known, results) = match slot {
+                Some(found) => found,
+                None => slot.insert((
+                    Known {
+                        person: row.get(1)?,
+                        search_name: row.get(2)?,
+                        birth_date: row.get(3)?,
+                        pregnancies: row.get(4)?,
+                        worker: None,
+                        category_b: false,
+                    },
+                    Vec::new(),
+                )),
+            };
+            // The employment of the line's establishment under the line's NIR, if this row is
+            // it.
             if known.worker.is_none() {
-                if let Some((id, b)) = employment(r)? {
-                    (known.worker, known.category_b) = (Some(id), b);
+                if let Some(id) = row.get::<_, Option<i64>>(5)? {
+                    let here = row.get::<_, i64>(6)? == ask.establishment
+                        && row.get_ref(7)?.as_str().map_err(rusqlite::Error::from)?
+                            == ask.nir.as_str();
+                    if here {
+                        known.worker = Some(id);
+                        known.category_b = row.get::<_, Option<bool>>(8)?.unwrap_or(false);
+                    }
                 }
             }
-            results.extend(contribution_at(r, 8)?);
+            results.extend(
+                contribution_at(row, 9)?.filter(|c| (ask.from..=ask.to).contains(&c.period_end)),
+            );
         }
-        Ok(Some((known, results)))
+        Ok(found)
     }
 }
 
@@ -573,4 +611,113 @@ pub(crate) fn covered(conn: &Connection, worker: i64, from: Date, to: Date) -> R
         .query_row(params![worker, iso(from), iso(to)], |_| Ok(()))
         .optional()?
         .is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::date;
+
+    use super::*;
+
+    fn migrated() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        store::migrate::apply(&mut conn, "store", store::migrate::MIGRATIONS).unwrap();
+        store::migrate::apply(&mut conn, "registry", crate::migrations::MIGRATIONS).unwrap();
+        conn
+    }
+
+    fn person(conn: &Connection, id: i64, nir: &str, key: &str, name: &str) {
+        conn.execute(
+            "INSERT INTO registry_persons (id, nir, nir_key, last_name, first_name, birth_date,
+                 search_name, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 'Zoé', '1970-01-01', ?4 || ' ZOE', 'x', 'x')",
+            params![id, nir, key, name],
+        )
+        .unwrap();
+    }
+
+    fn employment(conn: &Connection, id: i64, establishment: i64, person: i64, category: &str) {
+        conn.execute(
+            "INSERT INTO registry_workers (id, establishment_id, nir, nir_key, last_name,
+                 first_name, search_name, category, created_at, updated_at, person_id)
+             SELECT ?1, ?2, nir, nir_key, last_name, first_name, search_name, ?4, 'x', 'x', id
+             FROM registry_persons WHERE id = ?3",
+            params![id, establishment, person, category],
+        )
+        .unwrap();
+    }
+
+    fn result(conn: &Connection, worker: i64, end: &str, hp10_usv: i64) {
+        conn.execute(
+            "INSERT INTO registry_doses (worker_id, kind, period_start, period_end, hp10_usv,
+                 sender, source, recorded_at, reference)
+             VALUES (?1, 'passive', date(?2, 'start of month'), ?2, ?3, 'body',
+                     'organisme:LABO', 'x', ?2)",
+            params![worker, end, hp10_usv],
+        )
+        .unwrap();
+    }
+
+    fn nir(number: &str, key: &str) -> Nir {
+        Nir::parse(number, key).unwrap()
+    }
+
+    /// One statement answers each line of a batch on its own: its NIR, its establishment, its
+    /// windows; the same person asked twice with other windows gets other results.
+    #[test]
+    fn a_batch_is_answered_line_by_line() {
+        let conn = migrated();
+        person(&conn, 1, "1700367482001", "86", "DUPONT");
+        person(&conn, 2, "2850175123456", "56", "MARTIN");
+        // Person 1 works in establishments 7 (category B) and 8; person 2 in 8 only.
+        employment(&conn, 10, 7, 1, "B");
+        employment(&conn, 11, 8, 1, "A");
+        employment(&conn, 12, 8, 2, "A");
+        result(&conn, 10, "2024-01-31", 1_000);
+        result(&conn, 11, "2025-06-30", 2_000);
+        result(&conn, 12, "2025-06-30", 4_000);
+        let (dupont, martin) = (nir("1700367482001", "86"), nir("2850175123456", "56"));
+        let unknown = nir("1920299123123", "46");
+        let ask = |establishment, nir, from, to| Ask {
+            establishment,
+            nir,
+            from,
+            to,
+        };
+        let asks = [
+            ask(7, &unknown, date!(2025 - 01 - 01), date!(2025 - 12 - 31)),
+            ask(7, &martin, date!(2025 - 01 - 01), date!(2025 - 12 - 31)),
+            ask(7, &dupont, date!(2025 - 01 - 01), date!(2025 - 12 - 31)),
+            ask(8, &dupont, date!(2023 - 12 - 01), date!(2024 - 02 - 29)),
+        ];
+        let mut lookup = Lookup::new(&conn).unwrap();
+        let found = lookup.find(&asks).unwrap();
+        assert_eq!(found.len(), 4);
+        assert!(found[0].is_none(), "no employer declared this NIR");
+        let ends = |r: &[Contribution]| r.iter().map(|c| c.period_end).collect::<Vec<_>>();
+        // Known, not employed in 7: no employment, her result in 8 counts all the same.
+        let (k, r) = found[1].as_ref().unwrap();
+        assert_eq!((k.person, k.worker, k.category_b), (2, None, false));
+        assert_eq!(k.search_name, "MARTIN ZOE");
+        assert_eq!(ends(r), [date!(2025 - 06 - 30)]);
+        // Employed in 7, category B; only the result within this line's windows.
+        let (k, r) = found[2].as_ref().unwrap();
+        assert_eq!((k.person, k.worker, k.category_b), (1, Some(10), true));
+        assert_eq!(k.birth_date.as_deref(), Some("1970-01-01"));
+        assert_eq!(ends(r), [date!(2025 - 06 - 30)]);
+        // The same person for 8, other windows: the other employment, the other result.
+        let (k, r) = found[3].as_ref().unwrap();
+        assert_eq!((k.person, k.worker, k.category_b), (1, Some(11), false));
+        assert_eq!(ends(r), [date!(2024 - 01 - 31)]);
+        // Asked again (the statement is reused) and with nothing to ask.
+        assert_eq!(
+            lookup.find(&asks[2..3]).unwrap()[0]
+                .as_ref()
+                .unwrap()
+                .0
+                .worker,
+            Some(10)
+        );
+        assert!(lookup.find(&[]).unwrap().is_empty());
+    }
 }

@@ -18,7 +18,7 @@ use crate::dose::{DoseInput, NewDose, Sender};
 use crate::limits::{self, Contribution};
 use crate::policy::{Action, Role};
 use crate::principal::Identity;
-use crate::storage_transmissions::{self as storage, NewPending};
+use crate::storage_transmissions::{self as storage, Found, NewPending};
 use crate::transmission::format::{LineReader, RawLine};
 use crate::transmission::line::{self, CheckedLine};
 use crate::transmission::{
@@ -384,11 +384,42 @@ impl Registry {
         // transmission may be recorded for them: their limits' check asks the transaction).
         let mut seen = BitSet::new();
         for lines in &checked {
-            let mut batch = Vec::with_capacity(lines.len());
-            for l in lines {
+            // The sender's right for each line, then what the registry knows of the NIRs of
+            // the lines it may send, asked together.
+            let routed: Vec<std::result::Result<(CheckedLine, Route), (u64, String)>> = lines
+                .into_iter()
+                .map(|l| {
+                    let l = l?;
+                    match route(rights, &l) {
+                        Ok(r) => Ok((l, r)),
+                        Err(why) => Err((l.line, why.to_owned())),
+                    }
+                })
+                .collect();
+            let asks: Vec<storage::Ask<'_>> = routed
+                .iter()
+                .filter_map(|l| l.as_ref().ok())
+                .map(|(l, r)| {
+                    let (from, to) = limits::span_of(l.dose.period_end);
+                    storage::Ask {
+                        establishment: r.establishment,
+                        nir: &l.nir,
+                        from,
+                        to,
+                    }
+                })
+                .collect();
+            let mut found = Vec::with_capacity(asks.len());
+            for some in asks.chunks(storage::LOOKUP_LINES) {
+                found.extend(lookup.find(some)?);
+            }
+            drop(asks);
+            let mut found = found.into_iter();
+            let mut batch = Vec::with_capacity(routed.len());
+            for l in routed {
                 batch.push(match l {
                     Err((n, why)) => Placed::Rejected(n, why),
-                    Ok(l) => placement(&mut lookup, rights, &mut seen, l)?,
+                    Ok((l, r)) => placement(r, found.next().flatten(), &mut seen, l)?,
                 });
             }
             if to_record.send(batch).is_err() {
@@ -785,17 +816,19 @@ struct ToRecord {
     replaces_ref: Option<String>,
 }
 
-/// Where one checked line goes: the sender's right for its SIRET and kind, then the identity
-/// against the person the registry knows under the NIR (reads only).
-fn placement(
-    lookup: &mut storage::Lookup<'_>,
-    rights: &HashMap<String, Vec<Right>>,
-    seen: &mut BitSet,
-    l: CheckedLine,
-) -> Result<Placed> {
-    let n = l.line;
+/// Where a line the sender may send goes: the establishment, the role it is sent in, and the
+/// sender's role in the record.
+#[derive(Clone, Copy)]
+struct Route {
+    establishment: i64,
+    role: Role,
+    sender: Sender,
+}
+
+/// The sender's right for a checked line's SIRET and kind: where it goes, or why it is refused.
+fn route(rights: &HashMap<String, Vec<Right>>, l: &CheckedLine) -> Result<Route, &'static str> {
     let Some(rights) = rights.get(l.dose.siret.as_deref().unwrap_or_default()) else {
-        return Ok(Placed::Rejected(n, NOT_YOURS.into()));
+        return Err(NOT_YOURS);
     };
     let mut why = NOT_YOUR_KIND;
     let mut chosen = None;
@@ -812,15 +845,30 @@ fn placement(
         }
     }
     let Some((establishment, role)) = chosen else {
-        return Ok(Placed::Rejected(n, why.into()));
+        return Err(why);
     };
     // Only bodies, PCRs and physicians write results (the matrix).
     let Some(sender) = Sender::of(role) else {
-        return Ok(Placed::Rejected(n, NOT_YOUR_KIND.into()));
+        return Err(NOT_YOUR_KIND);
     };
+    Ok(Route {
+        establishment,
+        role,
+        sender,
+    })
+}
+
+/// Where one checked line the sender may send goes (`route`): the identity against the person
+/// the registry knows under the NIR (`known`, what the lookup found), then the employment.
+fn placement(route: Route, known: Found, seen: &mut BitSet, l: CheckedLine) -> Result<Placed> {
+    let n = l.line;
+    let Route {
+        establishment,
+        role,
+        sender,
+    } = route;
     // The person is known if any employer declared them; the employment only if this one did.
-    let (from, to) = limits::span_of(l.dose.period_end);
-    let Some((k, results)) = lookup.find(establishment, &l.nir, from, to)? else {
+    let Some((k, results)) = known else {
         return Ok(Placed::Pending {
             line: Box::new(l),
             establishment,

@@ -4,16 +4,16 @@
 //!
 //! ```text
 //!  POST /api/v1/transmissions ──stream──▶ format::LineReader (SHA-256 as it reads, bounded lines)
-//!        │                  ┌ reading thread ──────┼─ one line at a time ───────────────────────┐
-//!        │                  │                      ▼                                            │
-//!        │                  │  line::check (format, NIR key, names, kind, period)               │
-//!        │                  │                      ▼                                            │
-//!        │                  │  placement (sender's right for the SIRET, identity: reads only)   │
-//!        │                  └──────────────────────┼─ batches of 1,024 lines, in order ─────────┘
+//!        │   reading thread: line::check (format, NIR key, names, kind, period), line by line
+//!        │                                         │ batches of 64 lines, in order
 //!        │                                         ▼
-//!        │                 Registry::receive_transmission's recording thread (duplicates,
-//!        │                 pending, limits) ── one transaction ──▶ registry_doses
-//!        │                                         │              registry_transmission_pending
+//!        │   lookup thread: the sender's right for each line's SIRET and kind, then one
+//!        │   statement per batch (storage_transmissions::Lookup): person, employment, the
+//!        │   results in the windows; identity (reads only)
+//!        │                                         │ batches of 64 lines, in order
+//!        │                                         ▼
+//!        │   Registry::receive_transmission's recording thread (duplicates, pending, limits)
+//!        │          ── one transaction ──▶ registry_doses, registry_transmission_pending
 //!        │                                         ▼
 //!        └──────────── ReceiptSigner (the binary: ca::Authority::sign_receipt) ──▶ DER CMS
 //! ```

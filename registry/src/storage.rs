@@ -208,6 +208,15 @@ pub(crate) fn refold_search_keys(tx: &rusqlite::Transaction<'_>) -> store::Resul
     Ok(())
 }
 
+/// An in-memory database with every migration applied, for the storage modules' tests.
+#[cfg(test)]
+pub(crate) fn migrated_in_memory() -> rusqlite::Connection {
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    store::migrate::apply(&mut conn, "store", store::migrate::MIGRATIONS).unwrap();
+    store::migrate::apply(&mut conn, "registry", crate::migrations::MIGRATIONS).unwrap();
+    conn
+}
+
 #[cfg(test)]
 mod refold_tests {
     use rusqlite::{params, Connection};

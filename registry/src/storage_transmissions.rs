@@ -203,10 +203,6 @@ pub(crate) struct Known {
     pub pregnancies: bool,
 }
 
-/// Lines the lookup thread asks about in one statement: as many as a batch between two threads
-/// holds (see `service::transmissions::BATCH_LINES`).
-pub(crate) const LOOKUP_LINES: usize = 64;
-
 /// One line's question: the NIR, the establishment the line is for, and the windows of the
 /// line's result (the results ending within them count in its limits).
 pub(crate) struct Ask<'a> {
@@ -229,7 +225,7 @@ pub(crate) struct Lookup<'c> {
 impl<'c> Lookup<'c> {
     /// Prepares the lookup on `conn` (and gives it the `rarray` table-valued function).
     pub(crate) fn new(conn: &'c Connection) -> Result<Self> {
-        // One statement for [`LOOKUP_LINES`] lines, where one per line was asked: each
+        // One statement for a batch of lines, where one per line was asked: each
         // execution opens a cursor on each table and index it reads and descends from its
         // root, and a line's own B-tree work (the NIR index, the person, their employments,
         // their results) was less than half of the thread's time; measured with `perf` on
@@ -262,7 +258,7 @@ impl<'c> Lookup<'c> {
         })
     }
 
-    /// For each of `asks` (at most [`LOOKUP_LINES`]), in their order: [`Known`] of its NIR for
+    /// For each of `asks` (a batch between two threads), in their order: [`Known`] of its NIR for
     /// its establishment, with the parts in the limits' sums of the person's current results
     /// ending within its windows (every employment together); `None` when no employer
     /// declared the NIR.
@@ -619,13 +615,6 @@ mod tests {
 
     use super::*;
 
-    fn migrated() -> Connection {
-        let mut conn = Connection::open_in_memory().unwrap();
-        store::migrate::apply(&mut conn, "store", store::migrate::MIGRATIONS).unwrap();
-        store::migrate::apply(&mut conn, "registry", crate::migrations::MIGRATIONS).unwrap();
-        conn
-    }
-
     fn person(conn: &Connection, id: i64, nir: &str, key: &str, name: &str) {
         conn.execute(
             "INSERT INTO registry_persons (id, nir, nir_key, last_name, first_name, birth_date,
@@ -666,7 +655,7 @@ mod tests {
     /// windows; the same person asked twice with other windows gets other results.
     #[test]
     fn a_batch_is_answered_line_by_line() {
-        let conn = migrated();
+        let conn = crate::storage::migrated_in_memory();
         person(&conn, 1, "1700367482001", "86", "DUPONT");
         person(&conn, 2, "2850175123456", "56", "MARTIN");
         // Person 1 works in establishments 7 (category B) and 8; person 2 in 8 only.

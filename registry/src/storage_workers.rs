@@ -349,13 +349,6 @@ mod tests {
 
     use super::*;
 
-    fn migrated() -> Connection {
-        let mut conn = Connection::open_in_memory().unwrap();
-        store::migrate::apply(&mut conn, "store", store::migrate::MIGRATIONS).unwrap();
-        store::migrate::apply(&mut conn, "registry", crate::migrations::MIGRATIONS).unwrap();
-        conn
-    }
-
     /// `EXPLAIN QUERY PLAN` of the page's ids, one line a step.
     fn plan(conn: &Connection, s: &Search<'_>) -> String {
         let mut values = vec![Value::Integer(1)];
@@ -400,7 +393,7 @@ mod tests {
 
     #[test]
     fn a_page_by_offset_walks_the_name_index_alone_in_its_order() {
-        let conn = migrated();
+        let conn = crate::storage::migrated_in_memory();
         let s = whole_list(800_000);
         let plan = plan(&conn, &s);
         assert!(
@@ -436,7 +429,7 @@ mod tests {
 
     #[test]
     fn a_name_search_by_offset_merges_the_two_name_ranges() {
-        let conn = migrated();
+        let conn = crate::storage::migrated_in_memory();
         let mut s = whole_list(1_000);
         s.name = Some("DUR".into());
         let plan = plan(&conn, &s);

@@ -409,10 +409,7 @@ impl Registry {
                     }
                 })
                 .collect();
-            let mut found = Vec::with_capacity(asks.len());
-            for some in asks.chunks(storage::LOOKUP_LINES) {
-                found.extend(lookup.find(some)?);
-            }
+            let found = lookup.find(&asks)?;
             drop(asks);
             let mut found = found.into_iter();
             let mut batch = Vec::with_capacity(routed.len());

@@ -1,6 +1,6 @@
-//! The daemon runs with glibc's malloc arenas bounded (`src/arenas.rs`): started without
-//! `MALLOC_ARENA_MAX`, it runs itself again with it set to 4, under the same PID; an
-//! operator's own value is kept.
+//! The daemon runs with its allocators bounded (`src/arenas.rs`): started without
+//! `MALLOC_ARENA_MAX` or `MIMALLOC_PURGE_DELAY`, it runs itself again with them set (4 and 0),
+//! under the same PID; an operator's own values are kept.
 
 mod common;
 
@@ -15,28 +15,29 @@ fn environ(pid: u32) -> Vec<String> {
 }
 
 #[test]
-fn serve_bounds_its_arenas_and_keeps_an_operators_value() {
-    // The test's own environment passes to the daemon: a value set there is an operator's.
-    let inherited = std::env::var("MALLOC_ARENA_MAX").unwrap_or_else(|_| "4".into());
-    for (given, expected) in [
-        (None, format!("MALLOC_ARENA_MAX={inherited}")),
-        (Some("8"), "MALLOC_ARENA_MAX=8".to_owned()),
+fn serve_bounds_its_allocators_and_keeps_an_operators_values() {
+    for (var, default, operators) in [
+        ("MALLOC_ARENA_MAX", "4", "8"),
+        ("MIMALLOC_PURGE_DELAY", "0", "250"),
     ] {
-        let sb = Sandbox::initialised();
-        let env: Vec<(&str, &str)> = given.map(|v| ("MALLOC_ARENA_MAX", v)).into_iter().collect();
-        let (server, _listening) = sb.serve("serve.log", &env);
-        let pid = server.pid();
-        let vars = environ(pid);
-        assert!(
-            vars.contains(&expected),
-            "{expected} missing from the daemon's environment (given {given:?})"
-        );
-        assert_eq!(
-            vars.iter()
-                .filter(|v| v.starts_with("MALLOC_ARENA_MAX="))
-                .count(),
-            1
-        );
-        drop(server);
+        // The test's own environment passes to the daemon: a value set there is an operator's.
+        let inherited = std::env::var(var).unwrap_or_else(|_| default.into());
+        for (given, expected) in [
+            (None, format!("{var}={inherited}")),
+            (Some(operators), format!("{var}={operators}")),
+        ] {
+            let sb = Sandbox::initialised();
+            let env: Vec<(&str, &str)> = given.map(|v| (var, v)).into_iter().collect();
+            let (server, _listening) = sb.serve("serve.log", &env);
+            let pid = server.pid();
+            let vars = environ(pid);
+            assert!(
+                vars.contains(&expected),
+                "{expected} missing from the daemon's environment (given {given:?})"
+            );
+            let prefix = format!("{var}=");
+            assert_eq!(vars.iter().filter(|v| v.starts_with(&prefix)).count(), 1);
+            drop(server);
+        }
     }
 }

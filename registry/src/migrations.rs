@@ -15,4 +15,6 @@ pub const MIGRATIONS: &[Migration] = store::migrations![
     8 => "0008_transmissions.sql",
     10 => "0010_alerts_closed_by_correction.sql",
     11 => "0011_correction_key.sql",
+    12 => "0012_workers_person_covering.sql",
+    13 => "0013_dose_checks.sql",
 ];

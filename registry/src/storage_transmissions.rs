@@ -10,7 +10,6 @@ use crate::dose::{DoseInput, DoseKind, NewDose, Sender};
 use crate::limits::Contribution;
 use crate::nir::Nir;
 use crate::storage_alerts::{contribution_at, CONTRIBUTION_COLUMNS};
-use crate::storage_doses::CURRENT;
 use crate::transmission::{PendingLine, TransmissionSummary};
 use crate::Result;
 
@@ -220,6 +219,9 @@ pub(crate) type Found = Option<(Known, Vec<Contribution>)>;
 /// statement is looked up by its text's hash at every use).
 pub(crate) struct Lookup<'c> {
     stmt: rusqlite::Statement<'c>,
+    /// The persons a pregnancy was ever declared for, in order: read once, at the start of the
+    /// lookup's read transaction (a transmission records no pregnancy).
+    pregnant: Vec<i64>,
 }
 
 impl<'c> Lookup<'c> {
@@ -240,21 +242,34 @@ impl<'c> Lookup<'c> {
         // is found among the person's, not through the (establishment, NIR) index: a file's
         // NIRs come in no order, and with one index searched at random where there were two,
         // the pages searched at random at a million lines fit the connection's cache
-        // (`LOOKUP_CACHE_KIB`).
+        // (`LOOKUP_CACHE_KIB`). The employments' index on person_id holds what is read of
+        // them (registry migration 0012): their rows are not read.
+        //
+        // Neither the pregnancies nor whether a result was corrected are asked by a subquery:
+        // SQLite runs a correlated subquery as a program of its own, which opens its cursor,
+        // seeks and closes it again at every row. A correction of a result is joined instead
+        // (one at most, `registry_doses_replaces` being unique), its result skipped here;
+        // the persons with a pregnancy are read once.
         rusqlite::vtab::array::load_module(conn)?;
         let sql = format!(
             "SELECT line.rowid, p.id, p.search_name, p.birth_date,
-                    EXISTS (SELECT 1 FROM registry_pregnancies g WHERE g.person_id = p.id),
-                    e.id, e.establishment_id, e.nir, e.category = 'B', {columns}
+                    e.id, e.establishment_id, e.nir, e.category = 'B', c.id IS NOT NULL,
+                    {columns}
              FROM rarray(?1) AS line
              JOIN registry_persons p ON p.nir = line.value
              LEFT JOIN registry_workers e ON e.person_id = p.id
              LEFT JOIN registry_doses d ON d.worker_id = e.id
-                 AND d.period_end BETWEEN ?2 AND ?3 AND {CURRENT}",
+                 AND d.period_end BETWEEN ?2 AND ?3
+             LEFT JOIN registry_doses c ON c.replaces_id = d.id",
             columns = *CONTRIBUTION_COLUMNS
         );
+        let pregnant = conn
+            .prepare("SELECT DISTINCT person_id FROM registry_pregnancies ORDER BY person_id")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<i64>>>()?;
         Ok(Self {
             stmt: conn.prepare(&sql)?,
+            pregnant,
         })
     }
 
@@ -275,9 +290,8 @@ impl<'c> Lookup<'c> {
                 .map(|a| rusqlite::types::Value::Text(a.nir.as_str().to_owned()))
                 .collect(),
         );
-        let mut rows = self
-            .stmt
-            .query(params![nirs, IsoDay::of(from), IsoDay::of(to)])?;
+        let Self { stmt, pregnant } = self;
+        let mut rows = stmt.query(params![nirs, IsoDay::of(from), IsoDay::of(to)])?;
         while let Some(row) = rows.next()? {
             // The array's rowids count from 1.
             let i = usize::try_from(row.get::<_, i64>(0)? - 1).unwrap_or(usize::MAX);
@@ -286,34 +300,41 @@ impl<'c> Lookup<'c> {
             };
             let (known, results) = match slot {
                 Some(found) => found,
-                None => slot.insert((
-                    Known {
-                        person: row.get(1)?,
-                        search_name: row.get(2)?,
-                        birth_date: row.get(3)?,
-                        pregnancies: row.get(4)?,
-                        worker: None,
-                        category_b: false,
-                    },
-                    Vec::new(),
-                )),
+                None => {
+                    let person = row.get(1)?;
+                    slot.insert((
+                        Known {
+                            person,
+                            search_name: row.get(2)?,
+                            birth_date: row.get(3)?,
+                            pregnancies: pregnant.binary_search(&person).is_ok(),
+                            worker: None,
+                            category_b: false,
+                        },
+                        Vec::new(),
+                    ))
+                }
             };
             // The employment of the line's establishment under the line's NIR, if this row is
             // it.
             if known.worker.is_none() {
-                if let Some(id) = row.get::<_, Option<i64>>(5)? {
-                    let here = row.get::<_, i64>(6)? == ask.establishment
-                        && row.get_ref(7)?.as_str().map_err(rusqlite::Error::from)?
+                if let Some(id) = row.get::<_, Option<i64>>(4)? {
+                    let here = row.get::<_, i64>(5)? == ask.establishment
+                        && row.get_ref(6)?.as_str().map_err(rusqlite::Error::from)?
                             == ask.nir.as_str();
                     if here {
                         known.worker = Some(id);
-                        known.category_b = row.get::<_, Option<bool>>(8)?.unwrap_or(false);
+                        known.category_b = row.get::<_, Option<bool>>(7)?.unwrap_or(false);
                     }
                 }
             }
-            results.extend(
-                contribution_at(row, 9)?.filter(|c| (ask.from..=ask.to).contains(&c.period_end)),
-            );
+            // A corrected result no longer counts (its correction does, on its own row).
+            if row.get::<_, Option<bool>>(8)? != Some(true) {
+                results.extend(
+                    contribution_at(row, 9)?
+                        .filter(|c| (ask.from..=ask.to).contains(&c.period_end)),
+                );
+            }
         }
         Ok(found)
     }
@@ -665,6 +686,25 @@ mod tests {
         result(&conn, 10, "2024-01-31", 1_000);
         result(&conn, 11, "2025-06-30", 2_000);
         result(&conn, 12, "2025-06-30", 4_000);
+        // Person 1's result of March 2025 in 7 was corrected: only the correction counts.
+        result(&conn, 10, "2025-03-31", 9_000);
+        conn.execute(
+            "INSERT INTO registry_doses (worker_id, kind, period_start, period_end, hp10_usv,
+                 sender, source, recorded_at, reference, replaces_id)
+             SELECT 10, 'passive', '2025-03-01', '2025-03-31', 3_000, 'body', 'organisme:LABO',
+                    'x', 'R-corrige', id
+             FROM registry_doses WHERE worker_id = 10 AND period_end = '2025-03-31'",
+            [],
+        )
+        .unwrap();
+        // A pregnancy was declared for person 2.
+        conn.execute(
+            "INSERT INTO registry_pregnancies (person_id, declared_on, ends_on, declared_by,
+                 recorded_at)
+             VALUES (2, '2025-02-01', '2025-10-31', 'x', 'x')",
+            [],
+        )
+        .unwrap();
         let (dupont, martin) = (nir("1700367482001", "86"), nir("2850175123456", "56"));
         let unknown = nir("1920299123123", "46");
         let ask = |establishment, nir, from, to| Ask {
@@ -688,12 +728,23 @@ mod tests {
         let (k, r) = found[1].as_ref().unwrap();
         assert_eq!((k.person, k.worker, k.category_b), (2, None, false));
         assert_eq!(k.search_name, "MARTIN ZOE");
+        assert!(k.pregnancies);
         assert_eq!(ends(r), [date!(2025 - 06 - 30)]);
-        // Employed in 7, category B; only the result within this line's windows.
+        // Employed in 7, category B; only the results within this line's windows, the
+        // corrected one not among them (its correction is).
         let (k, r) = found[2].as_ref().unwrap();
         assert_eq!((k.person, k.worker, k.category_b), (1, Some(10), true));
         assert_eq!(k.birth_date.as_deref(), Some("1970-01-01"));
-        assert_eq!(ends(r), [date!(2025 - 06 - 30)]);
+        assert!(!k.pregnancies);
+        let mut parts: Vec<_> = r.iter().map(|c| (c.period_end, c.effective_usv)).collect();
+        parts.sort();
+        assert_eq!(
+            parts,
+            [
+                (date!(2025 - 03 - 31), 3_000),
+                (date!(2025 - 06 - 30), 2_000)
+            ]
+        );
         // The same person for 8, other windows: the other employment, the other result.
         let (k, r) = found[3].as_ref().unwrap();
         assert_eq!((k.person, k.worker, k.category_b), (1, Some(11), false));

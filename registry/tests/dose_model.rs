@@ -592,3 +592,95 @@ fn the_database_holds_a_correction_to_a_result_of_its_employment_and_kind_withou
         .expect("triggers");
     assert_eq!(insert_triggers, 0);
 }
+
+/// Each kind's quantities and the sender's source, as the database holds them: the same cases
+/// accepted and refused by the schema before migration 0013 (which said the rules again, so
+/// that fewer of them are evaluated at each insert) and after it.
+#[test]
+fn the_database_holds_each_kinds_quantities_and_the_source_as_before_0013() {
+    // kind, hp10, hp3, extremity, e, organ, h, radon, source; accepted?
+    type Case = (
+        &'static str,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<&'static str>,
+        Option<i64>,
+        Option<i64>,
+        &'static str,
+        bool,
+    );
+    const B: &str = "organisme:LABO";
+    #[rustfmt::skip]
+    let cases: [Case; 33] = [
+        ("passive", Some(1), None, None, None, None, None, None, B, true),
+        ("passive", None, Some(1), None, None, None, None, None, B, true),
+        ("passive", None, None, Some(1), None, None, None, None, B, true),
+        ("passive", None, None, None, None, None, None, None, B, false),
+        ("passive", Some(1), None, None, Some(1), None, None, None, B, false),
+        ("passive", Some(1), None, None, None, Some("lens"), None, None, B, false),
+        ("passive", Some(1), None, None, None, None, None, Some(1), B, false),
+        ("operational", Some(1), None, None, None, None, None, None, B, true),
+        ("operational", Some(1), Some(1), None, None, None, None, None, B, false),
+        ("operational", Some(1), None, Some(1), None, None, None, None, B, false),
+        ("operational", None, None, None, None, None, None, None, B, false),
+        ("internal", None, None, None, Some(1), None, None, None, B, true),
+        ("internal", None, None, None, None, None, None, None, B, false),
+        ("internal", Some(1), None, None, Some(1), None, None, None, B, false),
+        ("effective", None, None, None, Some(1), None, None, None, B, true),
+        ("effective", None, None, None, Some(1), None, None, Some(1), B, false),
+        ("effective", None, None, None, Some(1), None, Some(1), None, B, false),
+        ("aircrew", None, None, None, Some(1), None, None, None, B, true),
+        ("radon", None, None, None, Some(1), None, None, Some(1), B, true),
+        ("radon", None, None, None, Some(1), None, None, None, B, false),
+        ("radon", None, None, None, None, None, None, Some(1), B, false),
+        ("equivalent", None, None, None, None, Some("lens"), Some(1), None, B, true),
+        ("equivalent", None, None, None, None, None, Some(1), None, B, false),
+        ("equivalent", None, None, None, None, Some("foot"), Some(1), None, B, false),
+        ("equivalent", None, None, None, None, Some("skin"), None, None, B, false),
+        ("no_result", None, None, None, None, None, None, None, B, true),
+        ("no_result", None, None, None, Some(1), None, None, None, B, false),
+        ("gamma", None, None, None, Some(1), None, None, None, B, false),
+        ("effective", None, None, None, Some(1), None, None, None, "accessor:42005", true),
+        ("effective", None, None, None, Some(1), None, None, None, "organisme:", false),
+        ("effective", None, None, None, Some(1), None, None, None, "accessor:", false),
+        ("effective", None, None, None, Some(1), None, None, None, "organismes:X", false),
+        ("effective", None, None, None, Some(1), None, None, None, "Organisme:X", false),
+    ];
+    // Up to 0012 (the slice's last), then every migration.
+    let before = registry::migrations::MIGRATIONS
+        .iter()
+        .position(|m| m.version == 13)
+        .expect("0013");
+    for migrations in [
+        &registry::migrations::MIGRATIONS[..before],
+        registry::migrations::MIGRATIONS,
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut conn = store::pool::open(&dir.path().join("siseri.db")).expect("open");
+        store::migrate::apply(&mut conn, "store", store::migrate::MIGRATIONS).expect("store");
+        store::migrate::apply(&mut conn, "registry", migrations).expect("registry");
+        conn.execute_batch(PERSON_AND_EMPLOYMENT).expect("a person");
+        for (i, (kind, hp10, hp3, extremity, e, organ, h, radon, source, accepted)) in
+            cases.iter().enumerate()
+        {
+            let r = conn.execute(
+                "INSERT INTO registry_doses (worker_id, kind, period_start, period_end,
+                     hp10_usv, hp3_usv, extremity_usv, e_usv, organ, h_usv, radon_bqhm3,
+                     sender, source, recorded_at)
+                 VALUES (1, ?1, '2024-04-01', '2024-04-30', ?2, ?3, ?4, ?5, ?6, ?7, ?8,
+                         'body', ?9, 't')",
+                params![kind, hp10, hp3, extremity, e, organ, h, radon, source],
+            );
+            let refused = matches!(&r, Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::ConstraintViolation);
+            assert_eq!(
+                (r.is_ok(), refused),
+                (*accepted, !*accepted),
+                "case {i} ({kind}, {source}) with {} migrations: {r:?}",
+                migrations.len()
+            );
+        }
+    }
+}

@@ -52,9 +52,7 @@ pub fn bound() {
         .args(args)
         .envs(unset.iter().copied())
         .exec();
-    let vars: Vec<&str> = unset.iter().map(|(var, _)| *var).collect();
-    eprintln!(
-        "avertissement : {} non fixé ({error}) ; le service continue sans",
-        vars.join(", ")
-    );
+    for (var, _) in &unset {
+        eprintln!("avertissement : {var} non fixé ({error}) ; le service continue sans");
+    }
 }

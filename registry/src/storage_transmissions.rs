@@ -251,24 +251,12 @@ impl<'c> Lookup<'c> {
         // (one at most, `registry_doses_replaces` being unique), its result skipped here;
         // the persons with a pregnancy are read once.
         rusqlite::vtab::array::load_module(conn)?;
-        let sql = format!(
-            "SELECT line.rowid, p.id, p.search_name, p.birth_date,
-                    e.id, e.establishment_id, e.nir, e.category = 'B', c.id IS NOT NULL,
-                    {columns}
-             FROM rarray(?1) AS line
-             JOIN registry_persons p ON p.nir = line.value
-             LEFT JOIN registry_workers e ON e.person_id = p.id
-             LEFT JOIN registry_doses d ON d.worker_id = e.id
-                 AND d.period_end BETWEEN ?2 AND ?3
-             LEFT JOIN registry_doses c ON c.replaces_id = d.id",
-            columns = *CONTRIBUTION_COLUMNS
-        );
         let pregnant = conn
             .prepare("SELECT DISTINCT person_id FROM registry_pregnancies ORDER BY person_id")?
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<Vec<i64>>>()?;
         Ok(Self {
-            stmt: conn.prepare(&sql)?,
+            stmt: conn.prepare(&lookup_sql())?,
             pregnant,
         })
     }
@@ -338,6 +326,23 @@ impl<'c> Lookup<'c> {
         }
         Ok(found)
     }
+}
+
+/// The statement of [`Lookup`] (see there why it reads as it does): a row per employment of
+/// each line's person and current-or-corrected result in the batch's windows.
+fn lookup_sql() -> String {
+    format!(
+        "SELECT line.rowid, p.id, p.search_name, p.birth_date,
+                e.id, e.establishment_id, e.nir, e.category = 'B', c.id IS NOT NULL,
+                {columns}
+         FROM rarray(?1) AS line
+         JOIN registry_persons p ON p.nir = line.value
+         LEFT JOIN registry_workers e ON e.person_id = p.id
+         LEFT JOIN registry_doses d ON d.worker_id = e.id
+             AND d.period_end BETWEEN ?2 AND ?3
+         LEFT JOIN registry_doses c ON c.replaces_id = d.id",
+        columns = *CONTRIBUTION_COLUMNS
+    )
 }
 
 /// The identity of the person employment `worker` is of.
@@ -670,6 +675,37 @@ mod tests {
 
     fn nir(number: &str, key: &str) -> Nir {
         Nir::parse(number, key).unwrap()
+    }
+
+    /// The lookup reads no employment's row (registry migration 0012's covering index), finds a
+    /// result's correction through the corrections' index, and runs no correlated subquery
+    /// (a program that opens, seeks and closes its cursor at every row).
+    #[test]
+    fn the_lookup_reads_what_it_was_measured_to_read() {
+        let conn = crate::storage::migrated_in_memory();
+        rusqlite::vtab::array::load_module(&conn).unwrap();
+        let nirs: rusqlite::vtab::array::Array =
+            std::rc::Rc::new(vec![rusqlite::types::Value::Text("1700367482001".into())]);
+        let mut stmt = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", lookup_sql()))
+            .unwrap();
+        let plan = stmt
+            .query_map(params![nirs, "2025-01-01", "2025-12-31"], |r| {
+                r.get::<_, String>(3)
+            })
+            .unwrap()
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .unwrap()
+            .join("\n");
+        for step in [
+            "SEARCH p USING INDEX registry_persons_nir (nir=?)",
+            "SEARCH e USING COVERING INDEX registry_workers_person (person_id=?)",
+            "SEARCH d USING INDEX registry_doses_worker (worker_id=? AND period_end>? AND period_end<?)",
+            "SEARCH c USING COVERING INDEX registry_doses_replaces (replaces_id=?)",
+        ] {
+            assert!(plan.contains(step), "{step} not in:\n{plan}");
+        }
+        assert!(!plan.contains("SUBQUERY"), "{plan}");
     }
 
     /// One statement answers each line of a batch on its own: its NIR, its establishment, its

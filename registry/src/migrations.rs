@@ -17,4 +17,5 @@ pub const MIGRATIONS: &[Migration] = store::migrations![
     11 => "0011_correction_key.sql",
     12 => "0012_workers_person_covering.sql",
     13 => "0013_dose_checks.sql",
+    14 => "0014_doses_worker_narrow.sql",
 ];

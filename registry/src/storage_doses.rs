@@ -35,10 +35,8 @@ pub(crate) fn insert(
     source: &str,
     now: &str,
 ) -> Result<i64> {
-    // Without a reference the unique index `registry_doses_worker` never conflicts: a row
-    // is always inserted.
-    Ok(insert_row(conn, worker, d, sender, source, now, None)?
-        .ok_or(rusqlite::Error::QueryReturnedNoRows)?)
+    let mut stmt = conn.prepare_cached(INSERT)?;
+    insert_with(conn, &mut stmt, worker, d, sender, source, now, None)
 }
 
 /// What a result sent in a transmission records besides the result: the sender's reference
@@ -48,25 +46,13 @@ pub(crate) struct Sent<'a> {
     pub transmission: i64,
 }
 
-fn insert_row(
-    conn: &Connection,
-    worker: i64,
-    d: &NewDose,
-    sender: Sender,
-    source: &str,
-    now: &str,
-    sent: Option<Sent<'_>>,
-) -> Result<Option<i64>> {
-    let mut stmt = conn.prepare_cached(INSERT)?;
-    insert_with(conn, &mut stmt, worker, d, sender, source, now, sent)
-}
-
-/// Records a result.
+/// Records a result. That a sent result is not one already received (same sender, reference,
+/// employment, kind and period) is the caller's to have checked, in the same write transaction
+/// (registry migration 0014 says why no unique index says it).
 const INSERT: &str = "INSERT INTO registry_doses (worker_id, kind, period_start, period_end,
     hp10_usv, hp007_usv, e_usv, extremity_usv, hp3_usv, organ, h_usv, radon_bqhm3, sender, siret,
     replaces_id, source, recorded_at, reference, transmission_id)
- VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
- ON CONFLICT (worker_id, period_end, source, reference, kind, period_start) DO NOTHING";
+ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
 
 /// Records results sent (in a transmission, or pending lines attached), through one statement
 /// taken from the connection's cache once for them all: a cached statement is found again by
@@ -85,9 +71,7 @@ impl<'c> SentInsert<'c> {
         })
     }
 
-    /// Records a result sent; returns its id, or `None` when a result of the same sender,
-    /// reference, worker, kind and period is there already (the unique index
-    /// `registry_doses_worker`).
+    /// Records a result sent, which the caller found to be no duplicate; returns its id.
     pub(crate) fn insert(
         &mut self,
         worker: i64,
@@ -96,7 +80,7 @@ impl<'c> SentInsert<'c> {
         source: &str,
         now: &str,
         sent: Sent<'_>,
-    ) -> Result<Option<i64>> {
+    ) -> Result<i64> {
         insert_with(
             self.conn,
             &mut self.stmt,
@@ -120,8 +104,8 @@ fn insert_with(
     source: &str,
     now: &str,
     sent: Option<Sent<'_>>,
-) -> Result<Option<i64>> {
-    let inserted = stmt.execute(params![
+) -> Result<i64> {
+    stmt.execute(params![
         worker,
         d.kind.as_str(),
         IsoDay::of(d.period_start),
@@ -143,9 +127,8 @@ fn insert_with(
         sent.as_ref().map(|s| s.transmission)
     ])?;
     // No `RETURNING`: SQLite would gather the returned row in a temporary table at every
-    // execution (a transmission inserts a million). Nothing was inserted if the conflict
-    // clause applied; otherwise the row's id is the connection's last.
-    Ok((inserted == 1).then(|| conn.last_insert_rowid()))
+    // execution (a transmission inserts a million). The row's id is the connection's last.
+    Ok(conn.last_insert_rowid())
 }
 
 /// The result `id` may be replaced by a new result of employment `worker` and kind `kind`,

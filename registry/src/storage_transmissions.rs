@@ -200,15 +200,24 @@ pub(crate) struct Known {
     pub category_b: bool,
     /// Whether a pregnancy was ever declared for the person.
     pub pregnancies: bool,
+    /// Whether that employment has a result of the line's sender, reference, kind and period
+    /// already (corrected or not): the line is a duplicate. Of what was committed before the
+    /// transmission: a line for a person it recorded a result of already asks the transaction.
+    pub duplicate: bool,
 }
 
-/// One line's question: the NIR, the establishment the line is for, and the windows of the
-/// line's result (the results ending within them count in its limits).
+/// One line's question: the NIR, the establishment the line is for, the windows of the
+/// line's result (the results ending within them count in its limits; they hold its period),
+/// and what makes the result the same as one received already.
 pub(crate) struct Ask<'a> {
     pub establishment: i64,
     pub nir: &'a Nir,
     pub from: Date,
     pub to: Date,
+    pub reference: &'a str,
+    pub kind: DoseKind,
+    pub period_start: Date,
+    pub period_end: Date,
 }
 
 /// What the registry knows of one line's NIR, with the parts in the limits' sums of the
@@ -225,8 +234,9 @@ pub(crate) struct Lookup<'c> {
 }
 
 impl<'c> Lookup<'c> {
-    /// Prepares the lookup on `conn` (and gives it the `rarray` table-valued function).
-    pub(crate) fn new(conn: &'c Connection) -> Result<Self> {
+    /// Prepares the lookup of the lines `source` sends on `conn` (and gives it the `rarray`
+    /// table-valued function).
+    pub(crate) fn new(conn: &'c Connection, source: &str) -> Result<Self> {
         // One statement for a batch of lines, where one per line was asked: each
         // execution opens a cursor on each table and index it reads and descends from its
         // root, and a line's own B-tree work (the NIR index, the person, their employments,
@@ -250,21 +260,25 @@ impl<'c> Lookup<'c> {
         // seeks and closes it again at every row. A correction of a result is joined instead
         // (one at most, `registry_doses_replaces` being unique), its result skipped here;
         // the persons with a pregnancy are read once.
+        //
+        // The employment's results within the line's window hold any result of the line's
+        // period: whether one of them is of the same sender, reference and kind (registry
+        // migration 0014: no unique index says it) is read on the same rows, the sender's
+        // reference only where the sender is the line's.
         rusqlite::vtab::array::load_module(conn)?;
         let pregnant = conn
             .prepare("SELECT DISTINCT person_id FROM registry_pregnancies ORDER BY person_id")?
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<Vec<i64>>>()?;
-        Ok(Self {
-            stmt: conn.prepare(&lookup_sql())?,
-            pregnant,
-        })
+        let mut stmt = conn.prepare(&lookup_sql())?;
+        stmt.raw_bind_parameter(4, source)?;
+        Ok(Self { stmt, pregnant })
     }
 
     /// For each of `asks` (a batch between two threads), in their order: [`Known`] of its NIR for
-    /// its establishment, with the parts in the limits' sums of the person's current results
-    /// ending within its windows (every employment together); `None` when no employer
-    /// declared the NIR.
+    /// its establishment (and whether the line is a duplicate there), with the parts in the
+    /// limits' sums of the person's current results ending within its windows (every employment
+    /// together); `None` when no employer declared the NIR.
     pub(crate) fn find(&mut self, asks: &[Ask<'_>]) -> Result<Vec<Found>> {
         let mut found: Vec<Found> = std::iter::repeat_with(|| None).take(asks.len()).collect();
         let (Some(from), Some(to)) = (
@@ -279,7 +293,11 @@ impl<'c> Lookup<'c> {
                 .collect(),
         );
         let Self { stmt, pregnant } = self;
-        let mut rows = stmt.query(params![nirs, IsoDay::of(from), IsoDay::of(to)])?;
+        // The sender (?4) stays bound from `new`.
+        stmt.raw_bind_parameter(1, nirs)?;
+        stmt.raw_bind_parameter(2, IsoDay::of(from))?;
+        stmt.raw_bind_parameter(3, IsoDay::of(to))?;
+        let mut rows = stmt.raw_query();
         while let Some(row) = rows.next()? {
             // The array's rowids count from 1.
             let i = usize::try_from(row.get::<_, i64>(0)? - 1).unwrap_or(usize::MAX);
@@ -298,6 +316,7 @@ impl<'c> Lookup<'c> {
                             pregnancies: pregnant.binary_search(&person).is_ok(),
                             worker: None,
                             category_b: false,
+                            duplicate: false,
                         },
                         Vec::new(),
                     ))
@@ -305,8 +324,9 @@ impl<'c> Lookup<'c> {
             };
             // The employment of the line's establishment under the line's NIR, if this row is
             // it.
+            let employment = row.get::<_, Option<i64>>(4)?;
             if known.worker.is_none() {
-                if let Some(id) = row.get::<_, Option<i64>>(4)? {
+                if let Some(id) = employment {
                     let here = row.get::<_, i64>(5)? == ask.establishment
                         && row.get_ref(6)?.as_str().map_err(rusqlite::Error::from)?
                             == ask.nir.as_str();
@@ -316,17 +336,41 @@ impl<'c> Lookup<'c> {
                     }
                 }
             }
+            let Some(result) = contribution_at(row, 9)? else {
+                continue;
+            };
+            // A result of the line's employment and period, sent by the line's sender: the
+            // same reference and kind make the line a duplicate.
+            if employment.is_some()
+                && employment == known.worker
+                && result.period_end == ask.period_end
+                && text(row, DUPLICATE_AT)? == Some(ask.reference)
+                && text(row, DUPLICATE_AT + 1)? == Some(ask.kind.as_str())
+                && text(row, DUPLICATE_AT + 2)? == Some(IsoDay::of(ask.period_start).as_str())
+            {
+                known.duplicate = true;
+            }
             // A corrected result no longer counts (its correction does, on its own row).
-            if row.get::<_, Option<bool>>(8)? != Some(true) {
-                results.extend(
-                    contribution_at(row, 9)?
-                        .filter(|c| (ask.from..=ask.to).contains(&c.period_end)),
-                );
+            if row.get::<_, Option<bool>>(8)? != Some(true)
+                && (ask.from..=ask.to).contains(&result.period_end)
+            {
+                results.push(result);
             }
         }
         Ok(found)
     }
 }
+
+/// Text column `i` of `row`, without copying it (`None` when NULL).
+fn text<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+    row.get_ref(i)?
+        .as_str_or_null()
+        .map_err(rusqlite::Error::from)
+}
+
+/// Where the lookup's columns of a duplicate begin: the sender's reference (where the sender is
+/// the lookup's), the kind and the first day.
+const DUPLICATE_AT: usize = 14;
 
 /// The statement of [`Lookup`] (see there why it reads as it does): a row per employment of
 /// each line's person and current-or-corrected result in the batch's windows.
@@ -334,7 +378,8 @@ fn lookup_sql() -> String {
     format!(
         "SELECT line.rowid, p.id, p.search_name, p.birth_date,
                 e.id, e.establishment_id, e.nir, e.category = 'B', c.id IS NOT NULL,
-                {columns}
+                {columns},
+                CASE WHEN d.source = ?4 THEN d.reference END, d.kind, d.period_start
          FROM rarray(?1) AS line
          JOIN registry_persons p ON p.nir = line.value
          LEFT JOIN registry_workers e ON e.person_id = p.id
@@ -690,9 +735,10 @@ mod tests {
             .prepare(&format!("EXPLAIN QUERY PLAN {}", lookup_sql()))
             .unwrap();
         let plan = stmt
-            .query_map(params![nirs, "2025-01-01", "2025-12-31"], |r| {
-                r.get::<_, String>(3)
-            })
+            .query_map(
+                params![nirs, "2025-01-01", "2025-12-31", "organisme:LABO"],
+                |r| r.get::<_, String>(3),
+            )
             .unwrap()
             .collect::<rusqlite::Result<Vec<_>>>()
             .unwrap()
@@ -748,6 +794,10 @@ mod tests {
             nir,
             from,
             to,
+            reference: "R-nouveau",
+            kind: DoseKind::Passive,
+            period_start: date!(2025 - 11 - 01),
+            period_end: date!(2025 - 11 - 30),
         };
         let asks = [
             ask(7, &unknown, date!(2025 - 01 - 01), date!(2025 - 12 - 31)),
@@ -755,9 +805,10 @@ mod tests {
             ask(7, &dupont, date!(2025 - 01 - 01), date!(2025 - 12 - 31)),
             ask(8, &dupont, date!(2023 - 12 - 01), date!(2024 - 02 - 29)),
         ];
-        let mut lookup = Lookup::new(&conn).unwrap();
+        let mut lookup = Lookup::new(&conn, "organisme:LABO").unwrap();
         let found = lookup.find(&asks).unwrap();
         assert_eq!(found.len(), 4);
+        assert!(found.iter().flatten().all(|(k, _)| !k.duplicate));
         assert!(found[0].is_none(), "no employer declared this NIR");
         let ends = |r: &[Contribution]| r.iter().map(|c| c.period_end).collect::<Vec<_>>();
         // Known, not employed in 7: no employment, her result in 8 counts all the same.
@@ -795,5 +846,96 @@ mod tests {
             Some(10)
         );
         assert!(lookup.find(&[]).unwrap().is_empty());
+    }
+
+    /// A line is a duplicate when a stored result of its employment has its sender, reference,
+    /// kind and period, corrected or not; not when only the employment, the sender, the kind or
+    /// a day differs (registry migration 0014: no unique index says it any more).
+    #[test]
+    fn the_lookup_finds_a_result_received_already() {
+        let conn = crate::storage::migrated_in_memory();
+        person(&conn, 1, "1700367482001", "86", "DUPONT");
+        employment(&conn, 10, 7, 1, "A");
+        employment(&conn, 11, 8, 1, "A");
+        // In 7, March 2025 (reference "2025-03-31"), corrected by "R-corrige"; in 8, April.
+        result(&conn, 10, "2025-03-31", 9_000);
+        conn.execute(
+            "INSERT INTO registry_doses (worker_id, kind, period_start, period_end, hp10_usv,
+                 sender, source, recorded_at, reference, replaces_id)
+             SELECT 10, 'passive', '2025-03-01', '2025-03-31', 3_000, 'body', 'organisme:LABO',
+                    'x', 'R-corrige', id
+             FROM registry_doses WHERE worker_id = 10 AND period_end = '2025-03-31'",
+            [],
+        )
+        .unwrap();
+        result(&conn, 11, "2025-04-30", 1_000);
+        let dupont = nir("1700367482001", "86");
+        let line = |establishment, reference, kind, period_start, period_end| Ask {
+            establishment,
+            nir: &dupont,
+            from: date!(2025 - 01 - 01),
+            to: date!(2025 - 12 - 31),
+            reference,
+            kind,
+            period_start,
+            period_end,
+        };
+        let (march, end_of_march) = (date!(2025 - 03 - 01), date!(2025 - 03 - 31));
+        let (april, end_of_april) = (date!(2025 - 04 - 01), date!(2025 - 04 - 30));
+        let asks = [
+            // The corrected result and its correction: both received.
+            (
+                line(7, "2025-03-31", DoseKind::Passive, march, end_of_march),
+                true,
+            ),
+            (
+                line(7, "R-corrige", DoseKind::Passive, march, end_of_march),
+                true,
+            ),
+            (
+                line(8, "2025-04-30", DoseKind::Passive, april, end_of_april),
+                true,
+            ),
+            // Another employment of the same person, kind, first day, reference.
+            (
+                line(8, "2025-03-31", DoseKind::Passive, march, end_of_march),
+                false,
+            ),
+            (
+                line(7, "2025-04-30", DoseKind::Passive, april, end_of_april),
+                false,
+            ),
+            (
+                line(7, "2025-03-31", DoseKind::Operational, march, end_of_march),
+                false,
+            ),
+            (
+                line(
+                    7,
+                    "2025-03-31",
+                    DoseKind::Passive,
+                    date!(2025 - 03 - 02),
+                    end_of_march,
+                ),
+                false,
+            ),
+            (
+                line(7, "2025-03-3", DoseKind::Passive, march, end_of_march),
+                false,
+            ),
+        ];
+        let (asks, expected): (Vec<Ask<'_>>, Vec<bool>) = asks.into_iter().unzip();
+        let duplicates = |source: &str| -> Vec<bool> {
+            let mut lookup = Lookup::new(&conn, source).unwrap();
+            lookup
+                .find(&asks)
+                .unwrap()
+                .iter()
+                .map(|f| f.as_ref().unwrap().0.duplicate)
+                .collect()
+        };
+        assert_eq!(duplicates("organisme:LABO"), expected);
+        // Another sender's lines are none of LABO's results.
+        assert_eq!(duplicates("organisme:AUTRE"), vec![false; expected.len()]);
     }
 }

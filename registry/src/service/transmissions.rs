@@ -170,6 +170,7 @@ impl Registry {
         let (to_record, placed) = std::sync::mpsc::sync_channel::<Vec<Placed>>(BATCHES_AHEAD);
         let sha256 = std::thread::scope(|scope| -> Result<String> {
             let rights = &rights;
+            let source = actor.as_str();
             let reading = std::thread::Builder::new()
                 .name("siseri-reception".into())
                 .spawn_scoped(scope, move || {
@@ -181,7 +182,7 @@ impl Registry {
                 .name("siseri-recherche".into())
                 .spawn_scoped(scope, move || {
                     yield_to_recording();
-                    self.look_up(checked, rights, to_record)
+                    self.look_up(source, checked, rights, to_record)
                 })
                 .map_err(RegistryError::Io)?;
             let recorded = (|| -> Result<()> {
@@ -375,6 +376,7 @@ impl Registry {
     /// the writes takes the other core.
     fn look_up(
         &self,
+        source: &str,
         checked: Receiver<Vec<Checked>>,
         rights: &HashMap<String, Vec<Right>>,
         to_record: SyncSender<Vec<Placed>>,
@@ -383,7 +385,7 @@ impl Registry {
         let _set_up = storage::set_up_receiving(&conn, storage::LOOKUP_CACHE_KIB)?;
         // Deferred: its snapshot is taken at the first lookup, after the writer's lock.
         let tx = Transaction::new_unchecked(&conn, TransactionBehavior::Deferred)?;
-        let mut lookup = storage::Lookup::new(&tx)?;
+        let mut lookup = storage::Lookup::new(&tx, source)?;
         // The persons a line of the file was placed for already (a result of this
         // transmission may be recorded for them: their limits' check asks the transaction).
         let mut seen = BitSet::new();
@@ -410,6 +412,10 @@ impl Registry {
                         nir: &l.nir,
                         from,
                         to,
+                        reference: &l.reference,
+                        kind: l.dose.kind,
+                        period_start: l.dose.period_start,
+                        period_end: l.dose.period_end,
                     }
                 })
                 .collect();
@@ -479,6 +485,7 @@ impl Registry {
                 sender,
                 worker,
                 subject,
+                no_duplicate,
             } => {
                 let ctx = Ctx {
                     tx: r.tx,
@@ -501,6 +508,7 @@ impl Registry {
                     l.replaces_ref.as_deref(),
                     r.transmission,
                     Some(&subject),
+                    no_duplicate,
                     &mut r.insert.borrow_mut(),
                 )? {
                     Ok(_) => Outcome::Accepted,
@@ -513,7 +521,9 @@ impl Registry {
 
     /// Records a sent result for employment `worker` (duplicate and correction checked), then
     /// checks the limits (of `subject` when the caller knows them); `Ok(Err(reason))` when it is
-    /// refused.
+    /// refused. `no_duplicate`: the caller knows the result was not received already (a
+    /// transmission's lookup, see `storage_transmissions::Known::duplicate`); otherwise the
+    /// transaction is asked.
     #[allow(clippy::too_many_arguments)]
     fn record_sent(
         &self,
@@ -526,14 +536,17 @@ impl Registry {
         replaces_ref: Option<&str>,
         transmission: i64,
         subject: Option<&LimitSubject>,
+        no_duplicate: bool,
         insert: &mut storage_doses::SentInsert<'_>,
     ) -> Result<std::result::Result<i64, String>> {
+        // Before a correction's own checks: a correction sent again is a duplicate. In the same
+        // write transaction as the insert below: no other writer comes in between (registry
+        // migration 0014: no unique index holds this rule).
+        if !no_duplicate && storage::is_duplicate(ctx.tx, worker, &ctx.actor, reference, dose)? {
+            return Ok(Err(DUPLICATE.into()));
+        }
         let mut dose = std::borrow::Cow::Borrowed(dose);
         if let Some(replaced) = replaces_ref {
-            // Before the correction's own checks: a correction sent again is a duplicate.
-            if storage::is_duplicate(ctx.tx, worker, &ctx.actor, reference, &dose)? {
-                return Ok(Err(DUPLICATE.into()));
-            }
             let Some(id) = storage::by_reference(ctx.tx, worker, &ctx.actor, replaced, dose.kind)?
             else {
                 return Ok(Err(NO_REPLACED.into()));
@@ -545,16 +558,11 @@ impl Registry {
             }
             dose.to_mut().replaces = Some(id);
         }
-        // A duplicate (same reference, worker, kind, period) is not inserted: the unique index
-        // says so, without a lookup of its own.
         let sent = storage_doses::Sent {
             reference,
             transmission,
         };
-        let inserted = insert.insert(worker, &dose, sender, &ctx.actor, stamp, sent)?;
-        let Some(id) = inserted else {
-            return Ok(Err(DUPLICATE.into()));
-        };
+        let id = insert.insert(worker, &dose, sender, &ctx.actor, stamp, sent)?;
         if dose.replaces.is_some() {
             // As for a correction entered by hand: an alert the corrected sums no longer
             // justify is closed (then a crossing that remains raises a new one).
@@ -614,6 +622,7 @@ impl Registry {
                             p.replaces_ref.as_deref(),
                             p.transmission,
                             None,
+                            false,
                             &mut insert,
                         )?
                     }
@@ -801,6 +810,9 @@ enum Placed {
         sender: Sender,
         worker: i64,
         subject: LimitSubject,
+        /// Whether the lookup's answer that the line is no duplicate is the whole answer: no
+        /// result of the person was recorded by this transmission before it.
+        no_duplicate: bool,
     },
 }
 
@@ -893,6 +905,10 @@ fn placement(route: Route, known: Found, seen: &mut BitSet, l: CheckedLine) -> R
             sender,
         });
     };
+    // Received before this transmission (a correction sent again too).
+    if k.duplicate {
+        return Ok(Placed::Rejected(n, DUPLICATE.into()));
+    }
     // The first line for the person: what was committed is all there is of them (a declared
     // pregnancy's span is asked for by the recording thread).
     let first = match usize::try_from(k.person) {
@@ -924,6 +940,7 @@ fn placement(route: Route, known: Found, seen: &mut BitSet, l: CheckedLine) -> R
         sender,
         worker,
         subject,
+        no_duplicate: first,
     })
 }
 

@@ -718,6 +718,19 @@ mod tests {
         .unwrap();
     }
 
+    /// Employment 10's result of March 2025 corrected by LABO's "R-corrige" (3 mSv).
+    fn march_corrected(conn: &Connection) {
+        conn.execute(
+            "INSERT INTO registry_doses (worker_id, kind, period_start, period_end, hp10_usv,
+                 sender, source, recorded_at, reference, replaces_id)
+             SELECT 10, 'passive', '2025-03-01', '2025-03-31', 3_000, 'body', 'organisme:LABO',
+                    'x', 'R-corrige', id
+             FROM registry_doses WHERE worker_id = 10 AND period_end = '2025-03-31'",
+            [],
+        )
+        .unwrap();
+    }
+
     fn nir(number: &str, key: &str) -> Nir {
         Nir::parse(number, key).unwrap()
     }
@@ -770,15 +783,7 @@ mod tests {
         result(&conn, 12, "2025-06-30", 4_000);
         // Person 1's result of March 2025 in 7 was corrected: only the correction counts.
         result(&conn, 10, "2025-03-31", 9_000);
-        conn.execute(
-            "INSERT INTO registry_doses (worker_id, kind, period_start, period_end, hp10_usv,
-                 sender, source, recorded_at, reference, replaces_id)
-             SELECT 10, 'passive', '2025-03-01', '2025-03-31', 3_000, 'body', 'organisme:LABO',
-                    'x', 'R-corrige', id
-             FROM registry_doses WHERE worker_id = 10 AND period_end = '2025-03-31'",
-            [],
-        )
-        .unwrap();
+        march_corrected(&conn);
         // A pregnancy was declared for person 2.
         conn.execute(
             "INSERT INTO registry_pregnancies (person_id, declared_on, ends_on, declared_by,
@@ -859,15 +864,7 @@ mod tests {
         employment(&conn, 11, 8, 1, "A");
         // In 7, March 2025 (reference "2025-03-31"), corrected by "R-corrige"; in 8, April.
         result(&conn, 10, "2025-03-31", 9_000);
-        conn.execute(
-            "INSERT INTO registry_doses (worker_id, kind, period_start, period_end, hp10_usv,
-                 sender, source, recorded_at, reference, replaces_id)
-             SELECT 10, 'passive', '2025-03-01', '2025-03-31', 3_000, 'body', 'organisme:LABO',
-                    'x', 'R-corrige', id
-             FROM registry_doses WHERE worker_id = 10 AND period_end = '2025-03-31'",
-            [],
-        )
-        .unwrap();
+        march_corrected(&conn);
         result(&conn, 11, "2025-04-30", 1_000);
         let dupont = nir("1700367482001", "86");
         let line = |establishment, reference, kind, period_start, period_end| Ask {

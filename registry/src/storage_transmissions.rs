@@ -328,8 +328,7 @@ impl<'c> Lookup<'c> {
             if known.worker.is_none() {
                 if let Some(id) = employment {
                     let here = row.get::<_, i64>(5)? == ask.establishment
-                        && row.get_ref(6)?.as_str().map_err(rusqlite::Error::from)?
-                            == ask.nir.as_str();
+                        && text(row, 6)? == Some(ask.nir.as_str());
                     if here {
                         known.worker = Some(id);
                         known.category_b = row.get::<_, Option<bool>>(7)?.unwrap_or(false);
@@ -363,9 +362,7 @@ impl<'c> Lookup<'c> {
 
 /// Text column `i` of `row`, without copying it (`None` when NULL).
 fn text<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
-    row.get_ref(i)?
-        .as_str_or_null()
-        .map_err(rusqlite::Error::from)
+    Ok(row.get_ref(i)?.as_str_or_null()?)
 }
 
 /// Where the lookup's columns of a duplicate begin: the sender's reference (where the sender is
@@ -854,8 +851,8 @@ mod tests {
     }
 
     /// A line is a duplicate when a stored result of its employment has its sender, reference,
-    /// kind and period, corrected or not; not when only the employment, the sender, the kind or
-    /// a day differs (registry migration 0014: no unique index says it any more).
+    /// kind and period, corrected or not; not when only the employment, the sender, the
+    /// reference, the kind, the first day or the last day differs (registry migration 0014: no unique index says it any more).
     #[test]
     fn the_lookup_finds_a_result_received_already() {
         let conn = crate::storage::migrated_in_memory();
@@ -918,6 +915,11 @@ mod tests {
             ),
             (
                 line(7, "2025-03-3", DoseKind::Passive, march, end_of_march),
+                false,
+            ),
+            // The same first day, another last day.
+            (
+                line(7, "2025-03-31", DoseKind::Passive, march, end_of_april),
                 false,
             ),
         ];
